@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
+
+/** Where the seed keeps its configuration folder. */
+export const defaultConfigDir = '/var/cache/aoinb/conf';
+
+/** AOSC's BuildKit tarball location; `{arch}` is replaced by the host's arch. */
+export const defaultBaseosUrl = 'https://repo.aosc.io/aosc-os/os-{arch}/buildkit/aosc-os_buildkit_latest_{arch}.tar.xz';
+
+export interface BuildSettings {
+  /** Refresh a branch instance when its last apt refresh is older than this; 0 = before every build, as the seed does. */
+  instanceRefreshMinutes: number;
+  /** How often a running build's CPU, memory and disk are sampled. */
+  sampleIntervalSeconds: number;
+  /** A build running longer is killed and fails; 0 = no limit. */
+  timeoutMinutes: number;
+  /** Extra systemd-nspawn arguments, e.g. `--bind-ro=/srv/distfiles`. */
+  nspawnArgs: string[];
+}
+
+export interface AoinbConfig {
+  configDir: string;
+  workDir: string;
+  arch: string;
+  baseos: {
+    url: string;
+    /** sources.list used inside the base OS by update-baseos. */
+    sourcesList: string;
+  };
+  build: BuildSettings;
+}
+
+const archPattern = /^[a-z0-9][a-z0-9_]*$/;
+
+function absoluteIn(configDir: string, file: string): string {
+  return path.resolve(configDir, file);
+}
+
+/** The schema of `config.toml`: reads every known key, reports every problem by key path. */
+export function readConfigTable(raw: TomlTable, configDir: string, problems: Problem[]): AoinbConfig {
+  const root = new TableReader(raw, '', problems);
+  const workDir = root.string('work_dir', { default: '/var/cache/aoinb/work' });
+  if (!path.isAbsolute(workDir)) root.problem('work_dir', `must be an absolute path, got ${JSON.stringify(workDir)}`);
+  const arch = root.string('arch', { pattern: archPattern, hint: 'an AOSC arch name such as amd64 or arm64' });
+
+  const baseosTable = root.section('baseos');
+  const baseos = {
+    url: baseosTable.string('url', { default: defaultBaseosUrl }).replaceAll('{arch}', arch),
+    sourcesList: absoluteIn(configDir, baseosTable.string('sources_list', { default: 'source_lists/baseos.list' })),
+  };
+  baseosTable.rejectUnknown();
+
+  const buildTable = root.section('build');
+  const build: BuildSettings = {
+    instanceRefreshMinutes: buildTable.integer('instance_refresh_minutes', { default: 0, min: 0 }),
+    sampleIntervalSeconds: buildTable.number('sample_interval_seconds', { default: 3, min: 0.1 }),
+    timeoutMinutes: buildTable.integer('timeout_minutes', { default: 0, min: 0 }),
+    nspawnArgs: buildTable.stringArray('nspawn_args', []),
+  };
+  buildTable.rejectUnknown();
+
+  root.rejectUnknown();
+  return { configDir, workDir, arch, baseos, build };
+}

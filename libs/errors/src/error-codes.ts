@@ -1,0 +1,40 @@
+/**
+ * The one catalogue of aoinb error codes. Every error the farm reports to a
+ * person (CLI message, HTTP body, job failure reason) carries one of these
+ * codes, so scripts and dashboards can match on them instead of on prose.
+ */
+export const errorCatalogue = {
+  // Configuration and input files
+  CONFIG_NOT_FOUND: { status: 500, summary: 'configuration folder or file missing' },
+  CONFIG_INVALID: { status: 500, summary: 'configuration file does not validate' },
+  SOURCE_LIST_MISSING: { status: 400, summary: 'no source list for the branch' },
+  USAGE: { status: 400, summary: 'command line or request is malformed' },
+
+  // Bundles
+  BUNDLE_INVALID: { status: 400, summary: 'bundle does not parse' },
+  BUNDLE_UNSAFE: { status: 400, summary: 'bundle archive holds unsafe entries' },
+  BUNDLE_TOO_LARGE: { status: 413, summary: 'bundle archive exceeds the size limit' },
+  ARCH_NOT_ALLOWED: { status: 400, summary: 'architecture filters allow no target' },
+  SOURCE_UNSUPPORTED: { status: 400, summary: 'source type not supported' },
+
+  // Build host
+  BASEOS_MISSING: { status: 500, summary: 'base OS not loaded' },
+  BASEOS_LOAD_FAILED: { status: 500, summary: 'base OS could not be loaded' },
+  INSTANCE_NOT_FOUND: { status: 404, summary: 'no such instance' },
+  SOURCE_FETCH_FAILED: { status: 502, summary: 'source could not be fetched' },
+  CHECKSUM_MISMATCH: { status: 422, summary: 'source checksum does not match' },
+  MOUNT_FAILED: { status: 500, summary: 'overlay mount failed' },
+  CONTAINER_FAILED: { status: 500, summary: 'container could not run' },
+  NOT_ROOT: { status: 500, summary: 'root privileges required' },
+
+  // Farm API
+  UNAUTHORIZED: { status: 401, summary: 'missing or wrong token' },
+  FORBIDDEN: { status: 403, summary: 'token role may not do this' },
+  NOT_FOUND: { status: 404, summary: 'no such resource' },
+  CONFLICT: { status: 409, summary: 'resource is in the wrong state' },
+  DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
+  UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
+  INTERNAL: { status: 500, summary: 'internal error' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
