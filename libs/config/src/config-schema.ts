@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
+import { readFarmConfig, type FarmConfig } from './farm-config.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';
@@ -28,6 +29,8 @@ export interface AoinbConfig {
     sourcesList: string;
   };
   build: BuildSettings;
+  /** [coordinator], [redis], [worker], [[tokens]]: only the farm commands use these. */
+  farm: FarmConfig;
 }
 
 const archPattern = /^[a-z0-9][a-z0-9_]*$/;
@@ -59,6 +62,7 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
   };
   buildTable.rejectUnknown();
 
+  const farm = readFarmConfig(root, arch, workDir, configDir);
   root.rejectUnknown();
-  return { configDir, workDir, arch, baseos, build };
+  return { configDir, workDir, arch, baseos, build, farm };
 }

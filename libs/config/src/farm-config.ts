@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { hostname } from 'node:os';
+import type { TableReader } from './table-reader.ts';
+
+export type TokenRole = 'maintainer' | 'worker' | 'admin';
+
+export interface TokenConfig {
+  name: string;
+  role: TokenRole;
+  /** The secret itself, read from `file` (relative to the config folder) or `env`. */
+  token: string;
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface CoordinatorConfig {
+  listen: ListenAddress;
+  /** How workers and containers reach the coordinator; default `http://<listen>`. */
+  publicUrl: string;
+  /** Archs that have build queues; the host's own arch is always one. */
+  archs: string[];
+  /** Where noarch packages are built (AOSC builds them on amd64). */
+  noarchArch: string;
+  jobTimeoutMinutes: number;
+  /** Finished jobs kept in Redis per queue; older ones are trimmed. */
+  keepCompletedJobs: number;
+  keepFailedJobs: number;
+  maxBundleBytes: number;
+  /** Where uploaded bundles, logs and the output repository live; default `$work_dir/farm`. */
+  storageDir: string;
+}
+
+export interface RedisConfig {
+  /** `redis://` or `rediss://` (TLS); absent = `farm up` runs its own redis-server. */
+  url?: string;
+  /** Password kept out of the URL, read from a file. */
+  password?: string;
+  /** CA bundle for TLS, relative to the config folder. */
+  caFile?: string;
+}
+
+export interface WorkerConfig {
+  id: string;
+  archs: string[];
+  slots: number;
+  coordinatorUrl?: string;
+  /** Worker token, from `token_file` or `AOINB_WORKER_TOKEN`. */
+  token?: string;
+  heartbeatSeconds: number;
+  metricsListen?: ListenAddress;
+  /** What SIGTERM does to running builds: hand them back to the queue, or finish them. */
+  onShutdown: 'requeue' | 'finish';
+}
+
+export interface FarmConfig {
+  coordinator: CoordinatorConfig;
+  redis: RedisConfig;
+  worker: WorkerConfig;
+  tokens: TokenConfig[];
+}
+
+const listenPattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
+export function parseListen(value: string): ListenAddress {
+  const at = value.lastIndexOf(':');
+  return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(value.slice(at + 1)) };
+}
+
+/** Reads a secret file, reporting a missing or empty one at its key path. */
+function readSecret(reader: TableReader, key: string, file: string, configDir: string): string {
+  const full = path.resolve(configDir, file);
+  try {
+    const secret = readFileSync(full, 'utf8').trim();
+    if (!secret) reader.problem(key, `${full} is empty`);
+    return secret;
+  } catch {
+    reader.problem(key, `cannot read ${full}`);
+    return '';
+  }
+}
+
+function readCoordinator(root: TableReader, arch: string, workDir: string): CoordinatorConfig {
+  const t = root.section('coordinator');
+  const listenText = t.string('listen', { default: '127.0.0.1:8460', pattern: listenPattern, hint: 'use "address:port"' });
+  const listen = parseListen(listenText);
+  const config: CoordinatorConfig = {
+    listen,
+    publicUrl: t.string('public_url', { default: `http://${listenText}`, pattern: /^https?:\/\//, hint: 'an http(s) URL' }).replace(/\/+$/, ''),
+    archs: t.stringArray('archs', [arch]),
+    noarchArch: t.string('noarch_arch', { default: 'amd64' }),
+    jobTimeoutMinutes: t.integer('job_timeout_minutes', { default: 360, min: 1 }),
+    keepCompletedJobs: t.integer('keep_completed_jobs', { default: 1000, min: 0 }),
+    keepFailedJobs: t.integer('keep_failed_jobs', { default: 5000, min: 0 }),
+    maxBundleBytes: t.integer('max_bundle_mib', { default: 64, min: 1 }) * 1024 * 1024,
+    storageDir: t.string('storage_dir', { default: path.join(workDir, 'farm') }),
+  };
+  if (!config.archs.includes(arch)) config.archs.push(arch);
+  if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
+  t.rejectUnknown();
+  return config;
+}
+
+function readRedis(root: TableReader, configDir: string): RedisConfig {
+  const t = root.section('redis');
+  const url = t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' });
+  const passwordFile = t.optionalString('password_file');
+  const caFile = t.optionalString('ca_file');
+  t.rejectUnknown();
+  return {
+    url,
+    password: passwordFile ? readSecret(t, 'password_file', passwordFile, configDir) : process.env.AOINB_REDIS_PASSWORD,
+    caFile: caFile ? path.resolve(configDir, caFile) : undefined,
+  };
+}
+
+function readWorker(root: TableReader, arch: string, configDir: string): WorkerConfig {
+  const t = root.section('worker');
+  const tokenFile = t.optionalString('token_file');
+  const metrics = t.optionalString('metrics_listen', { pattern: listenPattern, hint: 'use "address:port"' });
+  const worker: WorkerConfig = {
+    id: t.string('id', { default: hostname(), pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }),
+    archs: t.stringArray('archs', [arch]),
+    slots: t.integer('slots', { default: 1, min: 1, max: 64 }),
+    coordinatorUrl: t.optionalString('coordinator_url', { pattern: /^https?:\/\//, hint: 'an http(s) URL' })?.replace(/\/+$/, ''),
+    token: tokenFile ? readSecret(t, 'token_file', tokenFile, configDir) : process.env.AOINB_WORKER_TOKEN,
+    heartbeatSeconds: t.integer('heartbeat_seconds', { default: 5, min: 1 }),
+    metricsListen: metrics ? parseListen(metrics) : undefined,
+    onShutdown: t.oneOf('on_shutdown', ['requeue', 'finish'] as const, 'requeue'),
+  };
+  t.rejectUnknown();
+  return worker;
+}
+
+function readTokens(root: TableReader, configDir: string): TokenConfig[] {
+  return root.tables('tokens').map((t) => {
+    const name = t.string('name');
+    const role = t.oneOf('role', ['maintainer', 'worker', 'admin'] as const, 'maintainer');
+    const file = t.optionalString('file');
+    const env = t.optionalString('env', { pattern: /^[A-Z_][A-Z0-9_]*$/, hint: 'an environment variable name' });
+    let token = '';
+    if (file) token = readSecret(t, 'file', file, configDir);
+    else if (env) {
+      token = process.env[env] ?? '';
+      if (!token) t.problem('env', `environment variable ${env} is not set`);
+    } else t.problem('file', 'is required (or env): tokens are never written in config.toml');
+    t.rejectUnknown();
+    return { name, role, token };
+  });
+}
+
+/** The farm's sections of config.toml: [coordinator], [redis], [worker], [[tokens]]. */
+export function readFarmConfig(root: TableReader, arch: string, workDir: string, configDir: string): FarmConfig {
+  return {
+    coordinator: readCoordinator(root, arch, workDir),
+    redis: readRedis(root, configDir),
+    worker: readWorker(root, arch, configDir),
+    tokens: readTokens(root, configDir),
+  };
+}
