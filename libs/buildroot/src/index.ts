@@ -1,0 +1,12 @@
+export type * from './build-types.ts';
+export { runBuild } from './pipeline/run-build.ts';
+export { sha256File } from './pipeline/collect-debs.ts';
+export { loadBaseos, updateBaseos, assertBaseosLoaded } from './layers/baseos.ts';
+export { cleanup, type CleanupTarget } from './layers/cleanup.ts';
+export { recoverStaleState } from './layers/stale-state.ts';
+export { workLayout, type WorkLayout } from './work-layout.ts';
+export { layoutOf, type BuildrootContext } from './context.ts';
+export { mountsUnder, readMounts } from './host/mount-table.ts';
+export { runContainer, hostNspawnArgs, type ContainerRun, type ContainerExit } from './host/nspawn.ts';
+export { acquireLock, withLock, type HeldLock } from './host/file-lock.ts';
+export { download } from './sources/download.ts';

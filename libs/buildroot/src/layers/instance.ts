@@ -1,0 +1,110 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { layoutOf, type BuildrootContext } from '../context.ts';
+import { acquireLock, type HeldLock } from '../host/file-lock.ts';
+import { mountOverlay, unmountAllUnder } from '../host/mount-table.ts';
+import { runContainer } from '../host/nspawn.ts';
+import { currentProcess } from '../host/process-identity.ts';
+
+interface RefreshStamp {
+  /** When the last successful refresh started (ms since epoch). */
+  startedAt: number;
+}
+
+export interface InstanceLease {
+  /** Lower layers for a workspace over this instance, top first. */
+  lowers: string[];
+  refreshed: boolean;
+  refreshMs: number;
+  /** Drops the shared hold; the instance may be refreshed again after that. */
+  release(): Promise<void>;
+}
+
+export class InstanceRefreshError extends Error {}
+
+async function readStamp(file: string): Promise<RefreshStamp | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as RefreshStamp;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a refresh is due. With `instance_refresh_minutes = 0` (the seed's
+ * behaviour) every build wants one, but a refresh that began after this build was
+ * requested already counts, so builds queued together share one refresh.
+ */
+function refreshDue(stamp: RefreshStamp | undefined, requestedAt: number, maxAgeMinutes: number): boolean {
+  if (!stamp) return true;
+  if (maxAgeMinutes === 0) return stamp.startedAt < requestedAt;
+  return Date.now() - stamp.startedAt > maxAgeMinutes * 60_000;
+}
+
+async function syncSourcesList(target: string, sourceListFile: string, onLine?: (line: string) => void): Promise<void> {
+  const wanted = await readFile(sourceListFile, 'utf8');
+  const current = await readFile(target, 'utf8').catch(() => undefined);
+  if (current === wanted) return;
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, wanted);
+  onLine?.(`[aoinb] instance sources list ${current === undefined ? 'set' : 'updated'} from ${sourceListFile}`);
+}
+
+async function refresh(ctx: BuildrootContext, branch: string, onLine?: (line: string) => void, signal?: AbortSignal): Promise<void> {
+  const layout = layoutOf(ctx);
+  const dirs = layout.instance(branch);
+  await writeFile(path.join(dirs.dir, 'refresh-owner.json'), JSON.stringify(await currentProcess()));
+  await mountOverlay({ lowers: [layout.baseos], upper: dirs.upper, work: dirs.work, target: dirs.merged });
+  try {
+    onLine?.(`[aoinb] refreshing instance ${branch} (apt update, full-upgrade)`);
+    const exit = await runContainer({
+      root: dirs.merged,
+      machine: `aoinb-inst-${branch.replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`.slice(0, 64),
+      command: ['/bin/sh', '-c', 'apt-get update -q && apt-get -y -q -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
+      env: { DEBIAN_FRONTEND: 'noninteractive' },
+      extraArgs: ctx.config.build.nspawnArgs,
+      onLine,
+      signal,
+    });
+    if (exit.cancelled) throw new InstanceRefreshError('instance refresh was cancelled');
+    if (exit.exitCode !== 0) throw new InstanceRefreshError(`apt in instance ${branch} exited ${exit.exitCode}`);
+  } finally {
+    await unmountAllUnder(dirs.merged);
+  }
+}
+
+/**
+ * Creates the branch's instance layer on first use and refreshes it when due,
+ * under an exclusive lock; then holds it shared for the build, so no refresh
+ * changes a layer a running build sits on.
+ */
+export async function leaseInstance(
+  ctx: BuildrootContext,
+  branch: string,
+  sourceListFile: string,
+  requestedAt: number,
+  options: { onLine?: (line: string) => void; signal?: AbortSignal } = {},
+): Promise<InstanceLease> {
+  const layout = layoutOf(ctx);
+  const dirs = layout.instance(branch);
+  const lockFile = layout.lock(`instance-${branch}`);
+  const started = Date.now();
+  let refreshed = false;
+  const exclusive = await acquireLock(lockFile, 'exclusive', options.signal);
+  try {
+    await Promise.all([dirs.upper, dirs.work, dirs.merged].map((dir) => mkdir(dir, { recursive: true })));
+    await syncSourcesList(dirs.sourcesList, sourceListFile, options.onLine);
+    const stamp = await readStamp(dirs.stamp);
+    if (refreshDue(stamp, requestedAt, ctx.config.build.instanceRefreshMinutes)) {
+      const startedAt = Date.now();
+      await refresh(ctx, branch, options.onLine, options.signal);
+      await writeFile(dirs.stamp, JSON.stringify({ startedAt } satisfies RefreshStamp));
+      refreshed = true;
+    }
+  } finally {
+    await exclusive.release();
+  }
+  const refreshMs = Date.now() - started;
+  const shared: HeldLock = await acquireLock(lockFile, 'shared', options.signal);
+  return { lowers: [dirs.upper, layout.baseos], refreshed, refreshMs, release: () => shared.release() };
+}

@@ -1,0 +1,75 @@
+import { execa } from 'execa';
+import type { ResourceSample, ResourceSummary } from '../build-types.ts';
+import { createCgroupMeter } from './cgroup-meter.ts';
+import { createProcfsMeter } from './procfs-meter.ts';
+import type { Meter } from './meter.ts';
+
+const maxSeriesPoints = 120;
+
+/** Bytes used by a folder (the workspace's upper layer: what the build wrote). */
+export async function diskUsage(dir: string): Promise<number> {
+  const result = await execa('du', ['-sb', '--one-file-system', dir], { reject: false });
+  return Number(result.stdout.split('\t')[0]) || 0;
+}
+
+/** Keeps every n-th point so a long build's series stays small, always keeping the last. */
+export function downsample(samples: ResourceSample[], max = maxSeriesPoints): ResourceSample[] {
+  if (samples.length <= max) return samples;
+  const step = Math.ceil(samples.length / max);
+  const kept = samples.filter((_, i) => i % step === 0);
+  const last = samples[samples.length - 1]!;
+  if (kept[kept.length - 1] !== last) kept.push(last);
+  return kept;
+}
+
+export interface ResourceSampler {
+  meter: Meter;
+  start(intervalMs: number): void;
+  /** Takes a last sample, stops, and summarises. */
+  stop(): Promise<ResourceSummary>;
+}
+
+export async function createResourceSampler(name: string, diskDir: string, onSample?: (sample: ResourceSample) => void): Promise<ResourceSampler> {
+  const meter = (await createCgroupMeter(name)) ?? createProcfsMeter();
+  const samples: ResourceSample[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let startedAt = Date.now();
+  let peakDisk = 0;
+  let peakMemory = 0;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const sample = async () => {
+    const [usage, disk] = await Promise.all([meter.read().catch(() => undefined), diskUsage(diskDir)]);
+    if (!usage) return;
+    peakDisk = Math.max(peakDisk, disk);
+    peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
+    const point = { atMs: Date.now() - startedAt, cpuSeconds: usage.cpuSeconds, memoryBytes: usage.memoryBytes, diskBytes: disk };
+    samples.push(point);
+    onSample?.(point);
+  };
+
+  return {
+    meter,
+    start(intervalMs) {
+      startedAt = Date.now();
+      // Samples never overlap: a slow `du` delays the next one instead of piling up.
+      timer = setInterval(() => {
+        inFlight = inFlight.then(sample);
+      }, intervalMs);
+    },
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      await sample();
+      await meter.dispose();
+      const last = samples[samples.length - 1];
+      return {
+        cpuSeconds: last?.cpuSeconds ?? 0,
+        peakMemoryBytes: peakMemory,
+        peakDiskBytes: peakDisk,
+        method: meter.method,
+        samples: downsample(samples),
+      };
+    },
+  };
+}

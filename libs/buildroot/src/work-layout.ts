@@ -1,0 +1,63 @@
+import path from 'node:path';
+import { AoinbError } from '@aoinb/errors';
+
+export interface OverlayDirs {
+  dir: string;
+  upper: string;
+  work: string;
+  merged: string;
+}
+
+/** Every path aoinb uses under `work_dir`, in one place. */
+export interface WorkLayout {
+  root: string;
+  baseos: string;
+  instancesDir: string;
+  workspacesDir: string;
+  trashDir: string;
+  locksDir: string;
+  sourceCache: string;
+  logsDir: string;
+  outputDir: string;
+  instance(branch: string): OverlayDirs & { stamp: string; sourcesList: string };
+  workspace(buildId: string): OverlayDirs & { owner: string };
+  lock(name: string): string;
+  baseosTarballs(arch: string): string[];
+}
+
+function overlayDirs(dir: string): OverlayDirs {
+  return { dir, upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), merged: path.join(dir, 'merged') };
+}
+
+export function workLayout(workDir: string): WorkLayout {
+  // overlayfs mount options are comma and colon separated; such paths cannot be passed.
+  if (/[,:\s]/.test(workDir)) {
+    throw new AoinbError('CONFIG_INVALID', `work_dir ${JSON.stringify(workDir)} must not contain commas, colons or spaces (overlayfs cannot mount it)`);
+  }
+  const root = path.resolve(workDir);
+  return {
+    root,
+    baseos: path.join(root, 'baseos'),
+    instancesDir: path.join(root, 'instances'),
+    workspacesDir: path.join(root, 'workspaces'),
+    trashDir: path.join(root, 'trash'),
+    locksDir: path.join(root, 'locks'),
+    sourceCache: path.join(root, 'sources'),
+    logsDir: path.join(root, 'logs'),
+    outputDir: path.join(root, 'output'),
+    instance(branch) {
+      const dirs = overlayDirs(path.join(root, 'instances', branch));
+      return { ...dirs, stamp: path.join(dirs.dir, 'refreshed.json'), sourcesList: path.join(dirs.upper, 'etc/apt/sources.list') };
+    },
+    workspace(buildId) {
+      const dirs = overlayDirs(path.join(root, 'workspaces', buildId));
+      return { ...dirs, owner: path.join(dirs.dir, 'owner.json') };
+    },
+    lock(name) {
+      return path.join(root, 'locks', `${name}.lock`);
+    },
+    baseosTarballs(arch) {
+      return ['tar.xz', 'tar.gz', 'tar.zst'].map((ext) => path.join(root, `buildkit_${arch}.${ext}`));
+    },
+  };
+}
