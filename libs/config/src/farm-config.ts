@@ -30,6 +30,10 @@ export interface CoordinatorConfig {
   keepCompletedJobs: number;
   keepFailedJobs: number;
   maxBundleBytes: number;
+  /** How often the coordinator looks for jobs of lost workers (their lock expired) and puts them back. */
+  stalledIntervalSeconds: number;
+  /** Times one job may come back from a lost worker before it fails. */
+  maxStalledCount: number;
   /** Where uploaded bundles, logs and the output repository live; default `$work_dir/farm`. */
   storageDir: string;
 }
@@ -51,6 +55,8 @@ export interface WorkerConfig {
   /** Worker token, from `token_file` or `AOINB_WORKER_TOKEN`. */
   token?: string;
   heartbeatSeconds: number;
+  /** A running job's lock lasts this long and is renewed at half of it; a dead worker's job comes back after it. */
+  lockSeconds: number;
   metricsListen?: ListenAddress;
   /** What SIGTERM does to running builds: hand them back to the queue, or finish them. */
   onShutdown: 'requeue' | 'finish';
@@ -96,6 +102,8 @@ function readCoordinator(root: TableReader, arch: string, workDir: string): Coor
     keepCompletedJobs: t.integer('keep_completed_jobs', { default: 1000, min: 0 }),
     keepFailedJobs: t.integer('keep_failed_jobs', { default: 5000, min: 0 }),
     maxBundleBytes: t.integer('max_bundle_mib', { default: 64, min: 1 }) * 1024 * 1024,
+    stalledIntervalSeconds: t.integer('stalled_interval_seconds', { default: 15, min: 1 }),
+    maxStalledCount: t.integer('max_stalled_count', { default: 3, min: 1 }),
     storageDir: t.string('storage_dir', { default: path.join(workDir, 'farm') }),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
@@ -128,6 +136,7 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     coordinatorUrl: t.optionalString('coordinator_url', { pattern: /^https?:\/\//, hint: 'an http(s) URL' })?.replace(/\/+$/, ''),
     token: tokenFile ? readSecret(t, 'token_file', tokenFile, configDir) : process.env.AOINB_WORKER_TOKEN,
     heartbeatSeconds: t.integer('heartbeat_seconds', { default: 5, min: 1 }),
+    lockSeconds: t.integer('lock_seconds', { default: 30, min: 1 }),
     metricsListen: metrics ? parseListen(metrics) : undefined,
     onShutdown: t.oneOf('on_shutdown', ['requeue', 'finish'] as const, 'requeue'),
   };

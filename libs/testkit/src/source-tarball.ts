@@ -19,12 +19,12 @@ export async function sha256File(file: string): Promise<string> {
 
 /**
  * The tar arguments that make the archive depend on nothing but the folder's
- * names, contents and executable bits: sorted entries, mtime 0, owner 0,
+ * names, contents and executable bits: sorted entries, mtime 2024-01-01, owner 0,
  * modes normalised to 644/755, ustar headers (no pax times, no xattrs).
  */
 function deterministicTarArgs(parent: string, top: string): string[] {
   return [
-    '--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner',
+    '--sort=name', '--mtime=@1704067200', '--owner=0', '--group=0', '--numeric-owner',
     '--mode=u=rwX,go=rX', '--format=ustar', '--no-acls', '--no-xattrs', '--no-selinux',
     '-C', parent, '-c', '--', top,
   ];

@@ -1,0 +1,121 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { AoinbError, type ErrorCode } from '@aoinb/errors';
+import type { Logger } from '@aoinb/logging';
+import { backoffDelay, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
+
+export interface CoordinatorClientOptions {
+  baseUrl: string;
+  token: string;
+  logger: Logger;
+  /** How long a call keeps retrying while the coordinator is unreachable or answers 5xx. */
+  retryForMs?: number;
+}
+
+/** An answer that retrying will not change (4xx). */
+class FinalHttpError extends AoinbError {}
+
+async function errorFrom(response: Response, what: string): Promise<AoinbError> {
+  let code: ErrorCode = 'UNAVAILABLE';
+  let message = `${what}: HTTP ${response.status}`;
+  try {
+    const body = (await response.json()) as { error?: { code?: ErrorCode; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = `${what}: ${body.error.message}`;
+  } catch {
+    // Not JSON; keep the status line.
+  }
+  return response.status < 500 ? new FinalHttpError(code, message) : new AoinbError(code, message);
+}
+
+/**
+ * The worker's side of the coordinator's HTTP API: bundle download, artifact
+ * upload and result report. Network errors and 5xx are retried with backoff
+ * (the coordinator may be restarting); 4xx are final.
+ */
+export class CoordinatorClient {
+  private readonly retryForMs: number;
+
+  constructor(private readonly options: CoordinatorClientOptions) {
+    this.retryForMs = options.retryForMs ?? 15 * 60_000;
+  }
+
+  private headers(extra: Record<string, string> = {}): Record<string, string> {
+    return { authorization: `Bearer ${this.options.token}`, ...extra };
+  }
+
+  private async retrying<T>(what: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.retryForMs;
+    for (let failures = 1; ; failures++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (error instanceof FinalHttpError || signal?.aborted || Date.now() > deadline) throw error;
+        const delay = backoffDelay(failures, 5000);
+        this.options.logger.warn({ err: (error as Error).message, retryInMs: delay }, `${what} failed; retrying`);
+        await sleep(delay, signal);
+      }
+    }
+  }
+
+  /** Downloads the task's bundle archive to `dest` and checks its sha256. */
+  async downloadBundle(taskId: string, dest: string, sha256: string, signal?: AbortSignal): Promise<void> {
+    const what = `downloading the bundle of task ${taskId}`;
+    await this.retrying(what, signal, async () => {
+      const response = await fetch(`${this.options.baseUrl}/task/${taskId}/build_bundle`, { headers: this.headers(), signal });
+      if (!response.ok || !response.body) throw await errorFrom(response, what);
+      const hash = createHash('sha256');
+      const source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
+      source.on('data', (chunk: Buffer) => hash.update(chunk));
+      await pipeline(source, createWriteStream(dest));
+      const got = hash.digest('hex');
+      if (got !== sha256) {
+        await rm(dest, { force: true });
+        throw new AoinbError('CHECKSUM_MISMATCH', `${what}: sha256 ${got} does not match the task's ${sha256}`);
+      }
+    });
+  }
+
+  /** Uploads one artifact; the coordinator checks the sha256 and fences on the attempt. */
+  async uploadArtifact(taskId: string, arch: string, attempt: number, file: string, name: string, sha256: string, signal?: AbortSignal): Promise<void> {
+    const what = `uploading ${name}`;
+    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?attempt=${attempt}`;
+    await this.retrying(what, signal, async () => {
+      const response = await fetch(url, {
+        method: 'PUT',
+        headers: this.headers({ 'content-type': 'application/octet-stream', 'x-checksum-sha256': sha256 }),
+        body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
+        duplex: 'half',
+        signal,
+      } as RequestInit);
+      if (!response.ok) throw await errorFrom(response, what);
+      await response.arrayBuffer();
+    });
+  }
+
+  /** Reports the result; resolves false when the coordinator refuses it (a newer attempt owns the build). */
+  async reportResult(taskId: string, arch: string, result: BuildJobResult): Promise<boolean> {
+    const what = `reporting the result of task ${taskId} (${arch})`;
+    try {
+      await this.retrying(what, undefined, async () => {
+        const response = await fetch(`${this.options.baseUrl}/task/${taskId}/result/${arch}`, {
+          method: 'PUT',
+          headers: this.headers({ 'content-type': 'application/json' }),
+          body: JSON.stringify(result),
+        });
+        if (!response.ok) throw await errorFrom(response, what);
+        await response.arrayBuffer();
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof FinalHttpError && error.code === 'CONFLICT') {
+        this.options.logger.warn({ taskId, arch, err: error.message }, 'result refused');
+        return false;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { BuildArtifact, BuildRequest, BuildResult } from '@aoinb/buildroot';
+import { sleep } from '@aoinb/farm-protocol';
+import type { Executor, PackageHints } from './executor.ts';
+
+/** What a fake build does; defaults come from the options, a bundle may override them in `fake-build.json`. */
+export interface FakeBuildPlan {
+  durationMs: number;
+  /** Log lines written in total. */
+  lines: number;
+  /** Pace of the lines; 0 = all at once at the start. */
+  linesPerSecond: number;
+  /** Append ` t=<epoch ms>` to each line (the log latency benchmark reads it). */
+  timestamps: boolean;
+  /** When set, the build fails with this reason. */
+  fail?: string;
+}
+
+const defaults: FakeBuildPlan = { durationMs: 300, lines: 5, linesPerSecond: 0, timestamps: false };
+
+async function planFor(bundleDir: string, base: FakeBuildPlan): Promise<FakeBuildPlan> {
+  try {
+    const text = await readFile(path.join(bundleDir, 'fake-build.json'), 'utf8');
+    return { ...base, ...(JSON.parse(text) as Partial<FakeBuildPlan>) };
+  } catch {
+    return base;
+  }
+}
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+async function emitLines(plan: FakeBuildPlan, onLine: (line: string) => void, signal: AbortSignal | undefined): Promise<void> {
+  const start = now();
+  let written = 0;
+  const line = (i: number): string => (plan.timestamps ? `fake build line ${i} t=${now().toFixed(3)}` : `fake build line ${i}`);
+  while (written < plan.lines && !signal?.aborted) {
+    const due = plan.linesPerSecond > 0 ? Math.min(plan.lines, Math.floor(((now() - start) / 1000) * plan.linesPerSecond) + 1) : plan.lines;
+    while (written < due) onLine(line(written++));
+    if (written < plan.lines) await sleep(2, signal);
+  }
+}
+
+async function sha256Of(file: string): Promise<string> {
+  return createHash('sha256').update(await readFile(file)).digest('hex');
+}
+
+/** A tiny but real .deb, made with dpkg-deb, named as autobuild names them. */
+async function makeDeb(pkg: PackageHints, arch: string, outputDir: string): Promise<BuildArtifact> {
+  const debArch = pkg.noarch ? 'all' : arch;
+  const fileArch = pkg.noarch ? 'noarch' : arch;
+  const staging = await mkdtemp(path.join(outputDir, '.staging-'));
+  try {
+    await mkdir(path.join(staging, 'DEBIAN'));
+    await mkdir(path.join(staging, 'usr/share/doc', pkg.name), { recursive: true });
+    await writeFile(path.join(staging, 'usr/share/doc', pkg.name, 'built-by-aoinb-fake'), `${pkg.name} ${pkg.version}\n`);
+    const control = [`Package: ${pkg.name}`, `Version: ${pkg.version}`, `Architecture: ${debArch}`, 'Maintainer: aoinb fake executor <aoinb@localhost>', 'Section: misc', `Description: ${pkg.name} built by the aoinb fake executor`, ''];
+    await writeFile(path.join(staging, 'DEBIAN/control'), control.join('\n'));
+    const name = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${fileArch}.deb`;
+    const file = path.join(outputDir, name);
+    await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', staging, file]);
+    return { file, name, size: (await stat(file)).size, sha256: await sha256Of(file) };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Sleeps, writes log lines and produces one real .deb: for scheduler tests and benchmarks, never instead of the real pipeline's own tests. */
+export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
+  const base = { ...defaults, ...options };
+  return {
+    name: 'fake',
+    async run(request: BuildRequest, pkg: PackageHints): Promise<BuildResult> {
+      const startedAt = new Date().toISOString();
+      const t0 = Date.now();
+      const plan = await planFor(request.bundleDir, base);
+      const outputDir = request.outputDir ?? path.join(path.dirname(request.bundleDir), 'output');
+      await mkdir(outputDir, { recursive: true });
+      const arch = request.arch ?? 'amd64';
+      const onLine = request.onLogLine ?? (() => undefined);
+      await emitLines(plan, onLine, request.signal);
+      await sleep(Math.max(0, plan.durationMs - (Date.now() - t0)), request.signal);
+      let status: BuildResult['status'] = 'succeeded';
+      let reason: string | undefined;
+      const artifacts: BuildArtifact[] = [];
+      if (request.signal?.aborted) [status, reason] = ['cancelled', 'cancelled'];
+      else if (plan.fail) [status, reason] = ['failed', plan.fail];
+      else artifacts.push(await makeDeb(pkg, arch, outputDir));
+      onLine(`[aoinb] ${status}${reason ? `: ${reason}` : ''}`);
+      return {
+        buildId: request.buildId,
+        status,
+        ...(reason ? { reason } : {}),
+        package: { name: pkg.name, version: pkg.version, arch: pkg.noarch ? 'noarch' : arch },
+        branch: request.branch,
+        artifacts,
+        logFile: '',
+        recordFile: '',
+        startedAt,
+        finishedAt: new Date().toISOString(),
+        phases: { build: Date.now() - t0 },
+        resources: { cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] },
+      };
+    },
+  };
+}

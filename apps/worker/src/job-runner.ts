@@ -1,0 +1,173 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { WaitingError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { BuildResult } from '@aoinb/buildroot';
+import { toAoinbError } from '@aoinb/errors';
+import type { Logger } from '@aoinb/logging';
+import { appendLogEof, farmKeys, LogStreamWriter, type BuildJobData, type BuildJobResult, type FarmStore } from '@aoinb/farm-protocol';
+import { extractBundle } from './bundle-files.ts';
+import type { CoordinatorClient } from './coordinator-client.ts';
+import type { Executor } from './executor.ts';
+import { RunningJob, type AbortCause } from './running-job.ts';
+
+export interface JobRunnerDeps {
+  logger: Logger;
+  redis: Redis;
+  store: FarmStore;
+  client: CoordinatorClient;
+  executor: Executor;
+  builderId: string;
+  /** Per-build scratch folders (bundle, output) live under it. */
+  jobsDir: string;
+  maxBundleBytes: number;
+  onStarted(job: RunningJob): void;
+  onFinished(job: RunningJob): void;
+}
+
+type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'artifacts' | 'phases' | 'resources'>;
+
+/** `[a-z0-9-]` only, unique per attempt: what runBuild accepts as a build id. */
+function buildIdOf(jobId: string, attempt: number): string {
+  return `${jobId}-a${attempt}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
+function abortedOutcome(cause: AbortCause | undefined, timeoutMs: number): Outcome | undefined {
+  if (cause === 'cancel') return { status: 'cancelled', reason: 'cancelled by request', artifacts: [], phases: {} };
+  if (cause === 'timeout') return { status: 'failed', reason: `timed out: the job timeout is ${Math.round(timeoutMs / 1000)} s`, artifacts: [], phases: {} };
+  return undefined;
+}
+
+/** Runs one build job: claim, fetch the bundle, build, upload, report. */
+export class JobRunner {
+  constructor(private readonly deps: JobRunnerDeps) {}
+
+  async process(job: Job<BuildJobData>, token: string, bullSignal?: AbortSignal): Promise<BuildJobResult> {
+    const running = new RunningJob(job, token, job.attemptsStarted);
+    const { data } = running;
+    const logger = this.deps.logger.child({ jobId: running.jobId, attempt: running.attempt });
+    const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), logger);
+    const claimed = await this.claim(running, log);
+    if (claimed) return claimed;
+    bullSignal?.addEventListener('abort', () => running.abort('cancel'), { once: true });
+    const timer = data.timeoutMs > 0 ? setTimeout(() => running.abort('timeout'), data.timeoutMs) : undefined;
+    this.deps.onStarted(running);
+    const dir = path.join(this.deps.jobsDir, buildIdOf(running.jobId, running.attempt));
+    try {
+      log.write(`[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})`);
+      const outcome = await this.build(running, dir, log, logger);
+      if (running.cause === 'shutdown') return await this.handBack(running, log);
+      return await this.report(running, outcome, log);
+    } finally {
+      clearTimeout(timer);
+      this.deps.onFinished(running);
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** Marks the build running (fenced on the attempt); returns a result when there is nothing to build. */
+  private async claim(running: RunningJob, log: LogStreamWriter): Promise<BuildJobResult | undefined> {
+    const { data } = running;
+    const now = new Date();
+    const base = { taskId: data.taskId, arch: data.arch, archs: data.taskArchs };
+    const outcome = await this.deps.store.transition({
+      ...base,
+      from: ['queued', 'running'],
+      to: 'running',
+      attempt: { below: running.attempt },
+      refuseIfCancelRequested: true,
+      set: { builder: this.deps.builderId, attempt: running.attempt, startedAt: now.toISOString(), startedAtMs: now.getTime() },
+      unset: ['reason', 'finishedAt'],
+    });
+    if (outcome.done) return undefined;
+    const result = this.emptyResult(running, outcome.cancelRequested ? 'cancelled' : outcome.state === 'succeeded' ? 'succeeded' : 'failed');
+    if (outcome.cancelRequested) {
+      result.reason = 'cancelled before it started';
+      await this.deps.store.transition({ ...base, from: ['queued', 'running'], to: 'cancelled', set: { reason: result.reason, finishedAt: result.finishedAt } });
+      await log.flush();
+      await appendLogEof(this.deps.redis, log.key, 'cancelled', result.reason);
+    } else {
+      result.reason = `build is already ${outcome.state || 'gone'}; nothing to do`;
+      this.deps.logger.info({ jobId: running.jobId, state: outcome.state }, 'job skipped: its build is already settled');
+    }
+    return result;
+  }
+
+  private emptyResult(running: RunningJob, status: BuildJobResult['status']): BuildJobResult {
+    const now = new Date().toISOString();
+    return { status, builder: this.deps.builderId, attempt: running.attempt, startedAt: running.startedAt, finishedAt: now, artifacts: [], phases: {} };
+  }
+
+  /** Bundle, executor, uploads. Never throws: a failure is an outcome. */
+  private async build(running: RunningJob, dir: string, log: LogStreamWriter, logger: Logger): Promise<Outcome> {
+    const { data, signal } = running;
+    try {
+      const bundleDir = path.join(dir, 'bundle');
+      const archive = path.join(dir, 'bundle.tar');
+      await mkdir(bundleDir, { recursive: true });
+      await this.deps.client.downloadBundle(data.taskId, archive, data.bundleSha256, signal);
+      await extractBundle(archive, bundleDir, this.deps.maxBundleBytes);
+      const result = await this.deps.executor.run(
+        {
+          buildId: buildIdOf(running.jobId, running.attempt),
+          bundleDir,
+          branch: data.branch,
+          arch: data.arch,
+          outputDir: path.join(dir, 'output'),
+          extraAptSources: data.extraAptSources,
+          signal,
+          onLogLine: (line) => log.write(line),
+          timeoutMs: data.timeoutMs,
+        },
+        data.package,
+      );
+      return abortedOutcome(running.cause, data.timeoutMs) ?? (await this.upload(running, result));
+    } catch (error) {
+      const aborted = abortedOutcome(running.cause, data.timeoutMs);
+      if (aborted || running.cause === 'shutdown') return aborted ?? { status: 'cancelled', artifacts: [], phases: {} };
+      const reason = toAoinbError(error).message;
+      logger.warn({ err: reason }, 'build ended by an error');
+      log.write(`[aoinb] error: ${reason}`);
+      return { status: 'failed', reason, artifacts: [], phases: {} };
+    }
+  }
+
+  private async upload(running: RunningJob, result: BuildResult): Promise<Outcome> {
+    const outcome: Outcome = { status: result.status, reason: result.reason, artifacts: [], phases: result.phases, resources: result.resources };
+    if (result.status !== 'succeeded') return outcome;
+    const start = performance.now();
+    for (const artifact of result.artifacts) {
+      await this.deps.client.uploadArtifact(running.data.taskId, running.data.arch, running.attempt, artifact.file, artifact.name, artifact.sha256, running.signal);
+      outcome.artifacts.push({ name: artifact.name, size: artifact.size, sha256: artifact.sha256 });
+    }
+    outcome.phases = { ...outcome.phases, upload: Math.round(performance.now() - start) } as Outcome['phases'];
+    return outcome;
+  }
+
+  private async report(running: RunningJob, outcome: Outcome, log: LogStreamWriter): Promise<BuildJobResult> {
+    const result: BuildJobResult = { ...this.emptyResult(running, outcome.status), ...outcome };
+    await log.flush();
+    const accepted = await this.deps.client.reportResult(running.data.taskId, running.data.arch, result);
+    if (!accepted) this.deps.logger.warn({ jobId: running.jobId }, 'the coordinator kept a newer attempt; this result was dropped');
+    return result;
+  }
+
+  /** SIGTERM with `on_shutdown = "requeue"`: the build goes back to the queue for another worker. */
+  private async handBack(running: RunningJob, log: LogStreamWriter): Promise<never> {
+    const { data } = running;
+    log.write(`[aoinb] builder ${this.deps.builderId} is shutting down: build handed back to the queue`);
+    await log.flush();
+    await this.deps.store.transition({
+      taskId: data.taskId,
+      arch: data.arch,
+      archs: data.taskArchs,
+      from: ['running'],
+      to: 'queued',
+      attempt: { equals: running.attempt },
+      unset: ['builder', 'startedAt', 'startedAtMs'],
+    });
+    await running.job.moveToWait(running.token);
+    throw new WaitingError();
+  }
+}

@@ -1,0 +1,38 @@
+import type { Job } from 'bullmq';
+import type { BuildJobData } from '@aoinb/farm-protocol';
+
+/** Why a running build was aborted: a cancel request, the per-job timeout, or this worker shutting down. */
+export type AbortCause = 'cancel' | 'timeout' | 'shutdown';
+
+/** A job this worker is running; the agent aborts it on cancel, timeout or shutdown. */
+export class RunningJob {
+  private readonly controller = new AbortController();
+  readonly startedAt = new Date().toISOString();
+
+  constructor(
+    readonly job: Job<BuildJobData>,
+    readonly token: string,
+    readonly attempt: number,
+  ) {}
+
+  get data(): BuildJobData {
+    return this.job.data;
+  }
+
+  get jobId(): string {
+    return this.job.id ?? '';
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The first cause wins; later aborts do not change it. */
+  abort(cause: AbortCause): void {
+    if (!this.controller.signal.aborted) this.controller.abort(cause);
+  }
+
+  get cause(): AbortCause | undefined {
+    return this.controller.signal.aborted ? (this.controller.signal.reason as AbortCause) : undefined;
+  }
+}

@@ -1,0 +1,252 @@
+import { AoinbError } from '@aoinb/errors';
+import { ShellSyntaxError, TOP_WORD, type Assignment, type Word } from './shell-ast.ts';
+import { expandFields, expandScalar, Unevaluable, type Binding, type Env } from './shell-expand.ts';
+import { ShellScanner } from './shell-words.ts';
+
+/**
+ * Static reader for the bash subset of `spec` and `autobuild/defines`: plain,
+ * `export`ed and `+=` assignments, quoting, comments, line continuations,
+ * simple arrays and the parameter expansions listed in `shell-param.ts`.
+ * Nothing is executed. A value that needs bash to compute (command
+ * substitution, arithmetic, an unset variable, ...) is recorded with the
+ * reason and raises an error only when that variable is read; statements
+ * that are not assignments (`if`, functions, commands) fail the whole file.
+ */
+
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)(\+?=)/;
+const CONTROL_WORDS = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select', 'function', 'time', 'coproc', '{', '}', '[[', '[', '!', '((', '(']);
+
+export class ShellVariables {
+  constructor(
+    readonly file: string,
+    private readonly env: Env,
+  ) {}
+
+  /** True when the file (or the seed) assigns the variable, even to a value that cannot be evaluated. */
+  has(name: string): boolean {
+    return this.env.has(name);
+  }
+
+  /** The line of the last assignment (0 for seeded values). */
+  line(name: string): number | undefined {
+    return this.env.get(name)?.line;
+  }
+
+  /** Names assigned by the file itself, in first-assignment order. */
+  names(): string[] {
+    return [...this.env.entries()].filter(([, b]) => b.line > 0).map(([n]) => n);
+  }
+
+  /** The value as bash would print `${NAME[*]}`; throws when it cannot be evaluated statically. */
+  get(name: string): string | undefined {
+    const b = this.binding(name);
+    if (!b) return undefined;
+    return b.kind === 'array' ? b.values.join(' ') : b.value;
+  }
+
+  /** The value as a list: array elements, or a scalar split on blanks. */
+  list(name: string): string[] | undefined {
+    const b = this.binding(name);
+    if (!b) return undefined;
+    return b.kind === 'array' ? [...b.values] : b.value.split(/\s+/).filter((s) => s !== '');
+  }
+
+  /** Where a message about this variable should point: `file:line: NAME`. */
+  where(name: string): string {
+    const line = this.line(name);
+    return line ? `${this.file}:${line}: ${name}` : `${this.file}: ${name}`;
+  }
+
+  private binding(name: string): Exclude<Binding, { kind: 'poison' }> | undefined {
+    const b = this.env.get(name);
+    if (b?.kind === 'poison') throw new AoinbError('BUNDLE_INVALID', `${this.where(name)}: ${b.reason}`);
+    return b;
+  }
+}
+
+export interface ParseShellOptions {
+  /** The file name used in messages, relative to the bundle (`spec`, `autobuild/defines`). */
+  file: string;
+  /** Variables already set when the file is sourced (e.g. PKGVER for defines). */
+  seed?: Record<string, string>;
+}
+
+export function parseShellAssignments(text: string, options: ParseShellOptions): ShellVariables {
+  const env: Env = new Map();
+  for (const [name, value] of Object.entries(options.seed ?? {})) env.set(name, { kind: 'scalar', value, line: 0 });
+  try {
+    new StatementReader(text, env, options.file).run();
+  } catch (err) {
+    if (err instanceof ShellSyntaxError) {
+      throw new AoinbError('BUNDLE_INVALID', `${options.file}:${err.line}: ${err.key ? `${err.key}: ` : ''}${err.message}`);
+    }
+    throw err;
+  }
+  return new ShellVariables(options.file, env);
+}
+
+class StatementReader {
+  private readonly sc: ShellScanner;
+
+  constructor(
+    text: string,
+    private readonly env: Env,
+    private readonly file: string,
+  ) {
+    this.sc = new ShellScanner(text.replace(/\r\n/g, '\n'));
+  }
+
+  run(): void {
+    for (;;) {
+      this.skipSeparators();
+      if (this.sc.atEnd()) return;
+      this.statement();
+    }
+  }
+
+  private skipBlanks(): void {
+    for (;;) {
+      const c = this.sc.peek();
+      if (c === ' ' || c === '\t') this.sc.pos++;
+      else if (c === '\\' && this.sc.peek(1) === '\n') this.sc.pos += 2;
+      else return;
+    }
+  }
+
+  private skipSeparators(): void {
+    for (;;) {
+      this.skipBlanks();
+      const c = this.sc.peek();
+      if (c === '\n' || c === ';') this.sc.pos++;
+      else if (c === '#') this.skipComment();
+      else return;
+    }
+  }
+
+  private skipComment(): void {
+    const nl = this.sc.text.indexOf('\n', this.sc.pos);
+    this.sc.pos = nl < 0 ? this.sc.text.length : nl;
+  }
+
+  private atStatementEnd(): boolean {
+    const c = this.sc.peek();
+    return c === undefined || c === '\n' || c === ';' || c === '#';
+  }
+
+  private statement(): void {
+    if (ASSIGNMENT.test(this.sc.text.slice(this.sc.pos, this.sc.pos + 256))) {
+      this.assignments();
+      return;
+    }
+    const word = /^[^\s;]+/.exec(this.sc.text.slice(this.sc.pos))?.[0] ?? '';
+    if (word === 'export' || word === 'readonly') {
+      this.sc.pos += word.length;
+      this.exportStatement(word);
+      return;
+    }
+    this.unsupportedStatement(word);
+  }
+
+  /** One or more `NAME=value` on a line; a following command word is an error. */
+  private assignments(): void {
+    for (;;) {
+      this.assign(this.readAssignment());
+      this.skipBlanks();
+      if (this.atStatementEnd()) return;
+      if (!ASSIGNMENT.test(this.sc.text.slice(this.sc.pos, this.sc.pos + 256))) {
+        const word = /^[^\s;]+/.exec(this.sc.text.slice(this.sc.pos))?.[0] ?? '';
+        this.sc.fail(`command \`${word}\` cannot be evaluated statically`);
+      }
+    }
+  }
+
+  private exportStatement(keyword: string): void {
+    for (;;) {
+      this.skipBlanks();
+      if (this.atStatementEnd()) return;
+      if (ASSIGNMENT.test(this.sc.text.slice(this.sc.pos, this.sc.pos + 256))) {
+        this.assign(this.readAssignment());
+        continue;
+      }
+      const name = this.sc.readName();
+      if (name === undefined) this.sc.fail(`\`${keyword}\` with options cannot be evaluated statically`);
+    }
+  }
+
+  private unsupportedStatement(word: string): never {
+    const fn = /^(?:function\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*\(\s*\)/.exec(this.sc.text.slice(this.sc.pos));
+    if (fn) this.sc.fail(`function definition \`${fn[1]}()\` cannot be evaluated statically`);
+    const head = /^(\(\(|\[\[|[^\s;(]+|\()/.exec(word)?.[1] ?? word;
+    if (CONTROL_WORDS.has(head)) this.sc.fail(`\`${head}\` statements cannot be evaluated statically`);
+    this.sc.fail(`command \`${word}\` cannot be evaluated statically`);
+  }
+
+  private readAssignment(): Assignment {
+    const m = ASSIGNMENT.exec(this.sc.text.slice(this.sc.pos, this.sc.pos + 256)) as RegExpExecArray;
+    const name = m[1] as string;
+    const line = this.sc.lineAt();
+    this.sc.pos += m[0].length;
+    try {
+      if (this.sc.peek() === '(') return { name, append: m[2] === '+=', line, value: { kind: 'array', words: this.readArray() } };
+      const word = this.sc.parseWord(TOP_WORD);
+      const next = this.sc.peek();
+      if (next !== undefined && '|&<>()'.includes(next)) this.sc.fail(`unexpected \`${next}\` cannot be evaluated statically`);
+      return { name, append: m[2] === '+=', line, value: { kind: 'scalar', word } };
+    } catch (err) {
+      if (err instanceof ShellSyntaxError && err.key === undefined) throw new ShellSyntaxError(err.line, err.message, name);
+      throw err;
+    }
+  }
+
+  private readArray(): Word[] {
+    const start = this.sc.pos;
+    this.sc.pos++;
+    const words: Word[] = [];
+    for (;;) {
+      this.skipBlanks();
+      const c = this.sc.peek();
+      if (c === undefined) this.sc.fail('unterminated array (...)', start);
+      if (c === ')') {
+        this.sc.pos++;
+        return words;
+      }
+      if (c === '\n') this.sc.pos++;
+      else if (c === '#') this.skipComment();
+      else {
+        const before = this.sc.pos;
+        words.push(this.sc.parseWord(TOP_WORD));
+        if (this.sc.pos === before) this.sc.fail(`unexpected \`${c}\` in array`);
+      }
+    }
+  }
+
+  private assign(a: Assignment): void {
+    const prev = this.env.get(a.name);
+    let next: Binding;
+    try {
+      if (prev?.kind === 'poison' && a.append) throw new Unevaluable(`appends to ${a.name}, which cannot be evaluated statically (${prev.root})`, prev.root);
+      next = a.value.kind === 'scalar' ? this.scalar(a, prev) : this.array(a, prev);
+    } catch (err) {
+      if (!(err instanceof Unevaluable)) throw err;
+      const root = err.root ?? `${this.file}:${a.line}: ${a.name}: ${err.reason}`;
+      next = { kind: 'poison', reason: err.reason, root, line: a.line };
+    }
+    this.env.set(a.name, next);
+  }
+
+  private scalar(a: Assignment, prev: Binding | undefined): Binding {
+    const value = expandScalar((a.value as { word: Word }).word, this.env);
+    if (a.append && prev?.kind === 'array') {
+      return { kind: 'array', values: [`${prev.values[0] ?? ''}${value}`, ...prev.values.slice(1)], line: a.line };
+    }
+    const base = a.append && prev?.kind === 'scalar' ? prev.value : '';
+    return { kind: 'scalar', value: base + value, line: a.line };
+  }
+
+  private array(a: Assignment, prev: Binding | undefined): Binding {
+    const values = (a.value as { words: Word[] }).words.flatMap((w) => expandFields(w, this.env));
+    if (!a.append || prev === undefined) return { kind: 'array', values, line: a.line };
+    const base = prev.kind === 'array' ? prev.values : [(prev as { value: string }).value];
+    return { kind: 'array', values: [...base, ...values], line: a.line };
+  }
+}

@@ -1,0 +1,109 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from './load-config.ts';
+import { sourceListFor } from './source-lists.ts';
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-config-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function writeConfig(text: string): Promise<void> {
+  await writeFile(path.join(dir, 'config.toml'), text);
+}
+
+describe('loadConfig', () => {
+  it('reads the seed example with defaults for everything else', async () => {
+    await writeConfig('work_dir = "/var/cache/aoinb/work"\narch = "amd64"\n');
+    const config = await loadConfig(dir);
+    expect(config.workDir).toBe('/var/cache/aoinb/work');
+    expect(config.arch).toBe('amd64');
+    expect(config.build.instanceRefreshMinutes).toBe(0);
+    expect(config.build.sampleIntervalSeconds).toBe(3);
+    expect(config.baseos.url).toBe('https://repo.aosc.io/aosc-os/os-amd64/buildkit/aosc-os_buildkit_latest_amd64.tar.xz');
+    expect(config.baseos.sourcesList).toBe(path.join(dir, 'source_lists/baseos.list'));
+    expect(config.farm.coordinator.listen).toEqual({ host: '127.0.0.1', port: 8460 });
+  });
+
+  it('reports every problem with its key path at once', async () => {
+    await writeConfig(
+      [
+        'work_dir = "relative/path"',
+        'arch = "AMD 64"',
+        'typo_key = 1',
+        '[build]',
+        'instance_refresh_minutes = -5',
+        'sample_interval_seconds = "fast"',
+        '[coordinator]',
+        'listen = "nowhere"',
+        '[[tokens]]',
+        'name = "alice"',
+        'role = "boss"',
+        'token = "s3cret"',
+      ].join('\n'),
+    );
+    const error = await loadConfig(dir).catch((e: Error) => e);
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID' });
+    const message = (error as Error).message;
+    expect(message).toContain(path.join(dir, 'config.toml'));
+    for (const expected of [
+      'work_dir: must be an absolute path',
+      'arch: "AMD 64" is not valid',
+      'typo_key: is not a known key',
+      'build.instance_refresh_minutes: must be at least 0, got -5',
+      'build.sample_interval_seconds: must be a number, got string "fast"',
+      'coordinator.listen: "nowhere" is not valid',
+      'tokens[0].role: must be one of "maintainer", "worker", "admin"',
+      'tokens[0].token: is not a known key',
+      'tokens[0].file: is required (or env): tokens are never written in config.toml',
+    ]) {
+      expect(message).toContain(expected);
+    }
+  });
+
+  it('names file, line and column of a TOML syntax error', async () => {
+    await writeConfig('arch = "amd64"\nwork_dir = /no/quotes\n');
+    await expect(loadConfig(dir)).rejects.toThrow(/config\.toml:2:\d+: /);
+  });
+
+  it('says which folder is missing', async () => {
+    await expect(loadConfig(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringContaining('nope') });
+    await expect(loadConfig(dir)).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringContaining('config.toml does not exist') });
+  });
+
+  it('reads tokens from files relative to the config folder and reports unreadable ones', async () => {
+    await mkdir(path.join(dir, 'secrets'));
+    await writeFile(path.join(dir, 'secrets/alice.token'), 'tok-alice\n');
+    await writeConfig('arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/missing.token"\n');
+    await expect(loadConfig(dir)).rejects.toThrow(/tokens\[1\]\.file: cannot read .*missing\.token/);
+    await writeConfig('arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n');
+    const config = await loadConfig(dir);
+    expect(config.farm.tokens).toEqual([{ name: 'alice', role: 'maintainer', token: 'tok-alice' }]);
+  });
+});
+
+describe('sourceListFor', () => {
+  it('names the missing source list file', async () => {
+    await writeConfig('arch = "amd64"\n');
+    const config = await loadConfig(dir);
+    await expect(sourceListFor(config, 'stable')).rejects.toMatchObject({
+      code: 'SOURCE_LIST_MISSING',
+      message: `branch stable has no source list: ${path.join(dir, 'source_lists/stable.list')} does not exist`,
+    });
+    await mkdir(path.join(dir, 'source_lists'));
+    await writeFile(path.join(dir, 'source_lists/stable.list'), 'deb http://example.invalid/ stable main\n');
+    await expect(sourceListFor(config, 'stable')).resolves.toBe(path.join(dir, 'source_lists/stable.list'));
+  });
+
+  it('rejects branch names that could escape the folder', async () => {
+    await writeConfig('arch = "amd64"\n');
+    const config = await loadConfig(dir);
+    await expect(sourceListFor(config, '../etc')).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});

@@ -1,0 +1,26 @@
+export { farmPrefix, farmKeys, buildQueueName, archOfQueue, buildJobId, parseBuildJobId, activeBuildMember, parseActiveBuildMember } from './names.ts';
+export {
+  finalBuildStates,
+  isFinalBuildState,
+  type TaskState,
+  type BuildState,
+  type BundleInfo,
+  type TaskRecord,
+  type BuildRecord,
+  type ArtifactRecord,
+  type BuilderFacts,
+  type BuilderState,
+  type BuilderStatus,
+  type CancelMessage,
+  type FarmEvent,
+} from './records.ts';
+export { buildJobName, type BuildJobData, type BuildJobResult } from './job-types.ts';
+export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
+export { FarmStore, taskSchema, buildSchema, type TransitionRequest, type TransitionOutcome } from './farm-store.ts';
+export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
+export { LogStreamWriter, appendLogEof, appendLogLines, logLinesField, logEofField, type LogWriterOptions } from './log-writer.ts';
+export { readLogEntries, waitLogEntries, isStreamId, type LogEntry } from './log-reader.ts';
+export { writeHeartbeat, retireBuilder, readBuilders } from './builder-registry.ts';
+export { publishCancel, subscribeCancel } from './cancel-channel.ts';
+export { buildQueueOptions, stalledCheckerOptions, buildWorkerOptions, type RetentionSettings, type StalledSettings } from './queue-settings.ts';
+export { backoffDelay, sleep, runWithRestart } from './loops.ts';

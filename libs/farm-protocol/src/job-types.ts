@@ -1,0 +1,35 @@
+import type { BuildPhase, BuildStatus, ExtraAptSource, ResourceSummary } from '@aoinb/buildroot';
+
+/** The BullMQ job name of a build job. */
+export const buildJobName = 'build';
+
+/** Payload of a job on `build-<arch>`. Everything a worker needs; it reads nothing else to start. */
+export interface BuildJobData {
+  taskId: string;
+  arch: string;
+  run: number;
+  branch: string;
+  package: { name: string; version: string; noarch: boolean };
+  /** sha256 of the bundle archive; the worker checks what it downloads against it. */
+  bundleSha256: string;
+  bundleSize: number;
+  /** Per-job timeout (ms); 0 = none. The worker kills the container when it passes. */
+  timeoutMs: number;
+  /** Extra repositories for the container (a group's own repo, issue 4). */
+  extraAptSources?: ExtraAptSource[];
+  groupId?: string;
+}
+
+/** What a worker reports at the end of a build (`PUT /task/:id/result/:arch`), and the job's return value. */
+export interface BuildJobResult {
+  status: BuildStatus;
+  reason?: string;
+  builder: string;
+  attempt: number;
+  startedAt: string;
+  finishedAt: string;
+  /** Uploaded artifacts (name, size, sha256); the coordinator checks them against what it received. */
+  artifacts: Array<{ name: string; size: number; sha256: string }>;
+  phases: Partial<Record<BuildPhase, number>>;
+  resources?: ResourceSummary;
+}

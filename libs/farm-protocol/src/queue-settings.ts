@@ -1,0 +1,66 @@
+import type { RedisOptions } from 'ioredis';
+import type { ConnectionOptions, QueueOptions, WorkerOptions } from 'bullmq';
+import { farmPrefix } from './names.ts';
+
+/** ioredis options as BullMQ's connection option (BullMQ opens and duplicates its own clients from them). */
+function asConnection(options: RedisOptions): ConnectionOptions {
+  return options as ConnectionOptions;
+}
+
+export interface RetentionSettings {
+  keepCompletedJobs: number;
+  keepFailedJobs: number;
+}
+
+/**
+ * Options of a build queue (the coordinator adds jobs through it). One attempt:
+ * a build that fails is final. A worker that disappears is a different matter:
+ * its job is not failed but stalls, and the stalled checker puts it back.
+ */
+export function buildQueueOptions(connection: RedisOptions, retention: RetentionSettings): QueueOptions {
+  return {
+    connection: asConnection(connection),
+    prefix: farmPrefix,
+    defaultJobOptions: {
+      attempts: 1,
+      removeOnComplete: { count: retention.keepCompletedJobs },
+      removeOnFail: { count: retention.keepFailedJobs },
+    },
+  };
+}
+
+export interface StalledSettings {
+  /** How often the stalled checker runs (ms). */
+  stalledIntervalMs: number;
+  /** Times a job may come back from a lost worker before it fails. */
+  maxStalledCount: number;
+}
+
+/** Options of the coordinator's processor-less workers that only run the stalled checker. */
+export function stalledCheckerOptions(connection: RedisOptions, stalled: StalledSettings): WorkerOptions {
+  return {
+    connection: asConnection(connection),
+    prefix: farmPrefix,
+    autorun: false,
+    stalledInterval: stalled.stalledIntervalMs,
+    maxStalledCount: stalled.maxStalledCount,
+  };
+}
+
+/** Options of a worker agent's BullMQ worker for one arch queue. */
+export function buildWorkerOptions(
+  connection: RedisOptions,
+  settings: { name: string; concurrency: number; lockDurationMs: number } & StalledSettings,
+): WorkerOptions {
+  return {
+    connection: asConnection(connection),
+    prefix: farmPrefix,
+    name: settings.name,
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
+    // Fetch at once when a job arrives; the blocking wait is what keeps dispatch latency low.
+    drainDelay: 5,
+  };
+}

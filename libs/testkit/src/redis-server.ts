@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { AoinbError } from '@aoinb/errors';
+import { freePort } from './free-port.ts';
+
+export interface RedisHandle {
+  /** `redis://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  /** The server's private data folder (removed by stop()). */
+  dir: string;
+  /** Shuts the server down and removes its folder; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Sends PING over a raw socket; resolves true on `+PONG`. */
+function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let reply = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on('error', () => done(false));
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+    });
+  });
+}
+
+type RedisProcess = ResultPromise<{ reject: false; all: true }>;
+
+async function waitForPing(child: RedisProcess, port: number, timeoutMs: number): Promise<boolean> {
+  let exited = false;
+  void child.then(() => (exited = true));
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !exited) {
+    if (await ping(port)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+function spawnRedis(port: number, dir: string): RedisProcess {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  return execa('redis-server', args, { reject: false, all: true, stdin: 'ignore' });
+}
+
+async function stopProcess(child: RedisProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await child;
+  clearTimeout(timer);
+}
+
+/**
+ * Starts a real `redis-server` on a free loopback port with no persistence,
+ * its data in a fresh folder under `dir` (default: the system temp folder),
+ * and waits until it answers PING.
+ */
+export async function startRedis(options: { dir?: string; timeoutMs?: number } = {}): Promise<RedisHandle> {
+  const dataDir = await mkdtemp(path.join(options.dir ?? tmpdir(), 'aoinb-redis-'));
+  let lastOutput = '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = spawnRedis(port, dataDir);
+    if (await waitForPing(child, port, options.timeoutMs ?? 10_000)) {
+      let stopped: Promise<void> | undefined;
+      const stop = (): Promise<void> =>
+        (stopped ??= stopProcess(child).then(() => rm(dataDir, { recursive: true, force: true })));
+      return { url: `redis://127.0.0.1:${port}`, port, dir: dataDir, stop };
+    }
+    await stopProcess(child);
+    lastOutput = String((await child).all ?? '');
+    if (!/Address already in use/i.test(lastOutput)) break;
+  }
+  await rm(dataDir, { recursive: true, force: true });
+  throw new AoinbError('UNAVAILABLE', `redis-server did not answer PING: ${lastOutput.trim() || 'no output (is redis-server installed?)'}`);
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what aoinb needs on a Debian 12 host, as root: system packages (only
+# those missing) and the npm packages of this repository.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "aoinb: run this as root (it installs packages, mounts OverlayFS and runs systemd-nspawn)" >&2
+		exit 1
+	fi
+}
+
+# command -> Debian package that provides it
+declare -A providers=(
+	[redis-server]=redis-server
+	[systemd-nspawn]=systemd-container
+	[debootstrap]=debootstrap
+	[dpkg-deb]=dpkg
+	[zstd]=zstd
+	[xz]=xz-utils
+	[git]=git
+	[flock]=util-linux
+	[setpriv]=util-linux
+	[promtool]=prometheus
+)
+
+missing=()
+for cmd in "${!providers[@]}"; do
+	command -v "$cmd" >/dev/null 2>&1 || missing+=("${providers[$cmd]}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	need_root
+	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+	echo "aoinb: installing ${missing[*]}" >&2
+	apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+	# Debian's packages start services where systemd runs them; aoinb starts its own.
+	for svc in redis-server prometheus prometheus-node-exporter; do
+		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
+	done
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what is missing, typechecks,
+# lints, then runs every test (unit, integration against a real redis-server,
+# end to end through real OverlayFS and systemd-nspawn).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+echo "== typecheck"
+npx tsc --noEmit -p tsconfig.json
+echo "== lint"
+npx eslint .
+echo "== tests"
+npx vitest run "$@"
