@@ -141,7 +141,7 @@ export class JobRunner {
       await this.deps.client.uploadArtifact(running.data.taskId, running.data.arch, running.attempt, artifact.file, artifact.name, artifact.sha256, running.signal);
       outcome.artifacts.push({ name: artifact.name, size: artifact.size, sha256: artifact.sha256 });
     }
-    outcome.phases = { ...outcome.phases, upload: Math.round(performance.now() - start) } as Outcome['phases'];
+    outcome.phases = { ...outcome.phases, upload: Math.round(performance.now() - start) };
     return outcome;
   }
 

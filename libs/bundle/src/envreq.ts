@@ -72,7 +72,7 @@ export function mergeEnvReq(...reqs: EnvReq[]): EnvReq {
   return out;
 }
 
-/** A host's measured resources, for `envReqSatisfied`. */
+/** A host's measured resources, for `envReqShortfalls`. */
 export interface HostResources {
   logicalCores: number;
   memoryBytes: number;

@@ -8,6 +8,8 @@ export interface BuildJobData {
   taskId: string;
   arch: string;
   run: number;
+  /** Every arch of the task: the state scripts derive the task's state from all of them. */
+  taskArchs: string[];
   branch: string;
   package: { name: string; version: string; noarch: boolean };
   /** sha256 of the bundle archive; the worker checks what it downloads against it. */
@@ -30,6 +32,7 @@ export interface BuildJobResult {
   finishedAt: string;
   /** Uploaded artifacts (name, size, sha256); the coordinator checks them against what it received. */
   artifacts: Array<{ name: string; size: number; sha256: string }>;
-  phases: Partial<Record<BuildPhase, number>>;
+  /** Milliseconds per pipeline phase, plus the worker's own `upload`. */
+  phases: Partial<Record<BuildPhase | 'upload', number>>;
   resources?: ResourceSummary;
 }

@@ -49,6 +49,7 @@ async function customise(recipe: RootfsRecipe, rootfs: string): Promise<void> {
   await writeFile(autobuild, recipe.autobuildScript);
   await chmod(autobuild, 0o755);
   await writeFile(path.join(rootfs, 'etc/aoinb-standin-baseos'), recipe.label);
+  await writeFile(path.join(rootfs, 'etc/hostname'), 'aoinb-standin\n');
   await writeFile(path.join(rootfs, 'etc/apt/sources.list'), recipe.sourcesList);
   await emptyFilesIn(path.join(rootfs, 'var/lib/apt/lists'));
   await emptyFilesIn(path.join(rootfs, 'var/cache/apt/archives'));

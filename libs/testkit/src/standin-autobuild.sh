@@ -21,9 +21,9 @@
 #  templates (autotools, cmake, meson, ...).
 # =====================================================================
 set -eE -o pipefail
-shopt -s extglob nullglob
+shopt -s extglob
 umask 022
-export LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive
+export LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive DPKG_COLORS=never
 
 abinfo() { printf '[INFO]:  %s\n' "$*"; }
 abwarn() { printf '[WARN]:  %s\n' "$*" >&2; }
@@ -162,9 +162,10 @@ apply_patches() {
 			[[ -n $p ]] && list+=("$pdir/$p")
 		done <"$pdir/series"
 	else
-		while IFS= read -r p; do list+=("$p"); done < <(
-			printf '%s\n' "$pdir"/*.patch "$pdir"/*.diff "$pdir"/*.patch."$ARCH" "$pdir"/*.diff."$ARCH" | sort
-		)
+		shopt -s nullglob
+		list=("$pdir"/*.patch "$pdir"/*.diff "$pdir"/*.patch."$ARCH" "$pdir"/*.diff."$ARCH")
+		shopt -u nullglob
+		((${#list[@]} == 0)) || mapfile -t list < <(printf '%s\n' "${list[@]}" | sort)
 	fi
 	for p in "${list[@]}"; do
 		abinfo "Applying patch ${p##*/} ..."
@@ -176,11 +177,13 @@ run_build() {
 	local abdir=$1
 	if [[ $ABTYPE == self || -f $abdir/build ]]; then
 		[[ -f $abdir/build ]] || abdie "$abdir/defines: ABTYPE=self but $abdir/build is missing"
+		AB_STAGE=$abdir/build
 		abinfo "Running $abdir/build ..."
 		. "$abdir/build"
 	elif [[ -n $ABTYPE && $ABTYPE != plainmake ]]; then
 		abdie "$abdir/defines: ABTYPE=$ABTYPE is not supported by aoinb's stand-in autobuild (only self and plainmake)"
 	elif [[ -f Makefile || -f makefile || -f GNUmakefile ]]; then
+		AB_STAGE="make in $SRCDIR"
 		abinfo "Building with make ..."
 		make -j"$ABTHREADS"
 		make install DESTDIR="$PKGDIR"
@@ -192,6 +195,7 @@ run_build() {
 run_stage() {
 	local file=$1
 	[[ -f $file ]] || return 0
+	AB_STAGE=$file
 	abinfo "Running $file ..."
 	cd "$SRCDIR"
 	. "$file"
@@ -251,23 +255,36 @@ build_deb() {
 
 # --- one package ---------------------------------------------------------
 
+# Names the stage a package failed in (runs in build_one's subshell).
+package_failed() {
+	local rc=$?
+	((rc == 0)) || aberr "building ${PKGNAME:-the package from $AB_DIR} failed in ${AB_STAGE:-setup} (exit status $rc)"
+}
+
 build_one() {
 	local abdir=$1
+	AB_DIR=$abdir AB_STAGE="reading $abdir/defines"
+	trap package_failed EXIT
 	cd "$SRCDIR"
 	load_defines "$abdir"
 	abinfo "Package $PKGNAME $PKGVER-$PKGREL for $ARCH (from $abdir)"
+	AB_STAGE="checking architecture filters"
 	check_arch_filters "$abdir"
+	AB_STAGE="installing dependencies"
 	install_deps
 	PKGDIR=$SRCDIR/abdist
 	rm -rf "$PKGDIR"
 	mkdir -p "$PKGDIR"
 	export SRCDIR PKGDIR PKGNAME PKGVER PKGREL ARCH CFLAGS CPPFLAGS CXXFLAGS LDFLAGS
+	AB_STAGE="applying patches"
 	apply_patches "$abdir"
 	run_stage "$abdir/prepare"
 	cd "$SRCDIR"
+	AB_STAGE="choosing the build method"
 	run_build "$abdir"
 	run_stage "$abdir/beyond"
 	cd "$SRCDIR"
+	AB_STAGE=packaging
 	copy_package_files "$abdir"
 	build_deb
 	rm -rf "$PKGDIR"
@@ -290,13 +307,16 @@ main() {
 	export CFLAGS="-O2 -pipe -fno-omit-frame-pointer -fstack-protector-strong"
 	export CXXFLAGS=$CFLAGS CPPFLAGS="-D_FORTIFY_SOURCE=2"
 	export LDFLAGS="-Wl,-O1,--sort-common,--as-needed -Wl,-z,relro -Wl,-z,now"
+	shopt -s nullglob
 	local splits=(autobuild/[0-9][0-9]-*/)
+	shopt -u nullglob
 	if ((${#splits[@]} == 0)); then
 		SPLIT_NAMES=''
 		(build_one autobuild)
 		return
 	fi
 	SPLIT_NAMES=$(split_names "${splits[@]}")
+	SPLIT_NAMES=${SPLIT_NAMES% }
 	abinfo "Split packages: $SPLIT_NAMES"
 	local dir
 	for dir in "${splits[@]}"; do

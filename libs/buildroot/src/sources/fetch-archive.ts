@@ -10,12 +10,25 @@ const archivePattern = /\.(tar(\.(gz|xz|bz2|zst|lz|lzma|Z))?|tgz|tbz2?|txz|tzst|
 /** The file name a source gets inside the container. */
 export function sourceFileName(source: SourceToFetch): string {
   if (source.options.rename) return path.basename(source.options.rename);
-  const name = path.basename(new URL(source.url).pathname);
+  const name = path.basename(new URL(sourceUrl(source)).pathname);
   if (!name) throw new AoinbError('BUNDLE_INVALID', `source ${source.url} has no file name; add rename=`);
   return name;
 }
 
-const supportedAlgorithms = new Set(['sha256', 'sha512', 'sha384', 'sha224', 'sha1', 'md5']);
+/** CHKSUMS algorithm names (acbs's, from Python's hashlib) to node:crypto's. */
+const nodeAlgorithms: Record<string, string> = {
+  md5: 'md5', sha1: 'sha1', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512',
+  blake2b: 'blake2b512', blake2s: 'blake2s256', 'sha3-256': 'sha3-256', 'sha3-512': 'sha3-512',
+};
+
+/** pypi sources name a project; its sdist lives at a predictable path. */
+export function sourceUrl(source: SourceToFetch): string {
+  if (source.type !== 'pypi') return source.url;
+  const name = source.url;
+  const version = source.options.version ?? source.options.commit;
+  if (!version) throw new AoinbError('BUNDLE_INVALID', `pypi source ${name} needs version=`);
+  return `https://pypi.io/packages/source/${name[0]}/${name}/${name}-${version}.tar.gz`;
+}
 
 /**
  * Fetches a tarball or plain file into the checksum-keyed cache (a hit costs no
@@ -24,20 +37,21 @@ const supportedAlgorithms = new Set(['sha256', 'sha512', 'sha384', 'sha224', 'sh
  */
 export async function fetchArchive(source: SourceToFetch, cacheDir: string, destDir: string, signal?: AbortSignal): Promise<PreparedSource> {
   const name = sourceFileName(source);
-  const algorithm = source.checksum?.algorithm ?? 'sha256';
-  if (!supportedAlgorithms.has(algorithm)) {
-    throw new AoinbError('BUNDLE_INVALID', `checksum algorithm ${algorithm} of ${source.url} is not supported`);
-  }
-  const key = source.checksum ? `${algorithm}-${source.checksum.digest.toLowerCase()}` : `url-${createHash('sha256').update(source.url).digest('hex')}`;
+  const url = sourceUrl(source);
+  const algorithm = source.checksum?.algo ?? 'sha256';
+  const nodeAlgorithm = nodeAlgorithms[algorithm];
+  if (!nodeAlgorithm) throw new AoinbError('BUNDLE_INVALID', `checksum algorithm ${algorithm} of ${source.url} is not supported`);
+  const expected = source.checksum?.hex.toLowerCase();
+  const key = expected ? `${algorithm}-${expected}` : `url-${createHash('sha256').update(url).digest('hex')}`;
   const cached = path.join(cacheDir, 'files', key);
   await mkdir(path.dirname(cached), { recursive: true });
   // SKIP'd files are never trusted from cache: their content may change upstream.
-  const hit = Boolean(source.checksum) && (await access(cached, constants.R_OK).then(() => true, () => false));
+  const hit = Boolean(expected) && (await access(cached, constants.R_OK).then(() => true, () => false));
   if (!hit) {
-    const digest = await download(source.url, cached, { algorithm, signal });
-    if (source.checksum && digest !== source.checksum.digest.toLowerCase()) {
+    const digest = await download(url, cached, { algorithm: nodeAlgorithm, signal });
+    if (expected && digest !== expected) {
       await rm(cached, { force: true });
-      throw new AoinbError('CHECKSUM_MISMATCH', `${name} from ${source.url}: ${algorithm} is ${digest}, spec CHKSUMS says ${source.checksum.digest}`);
+      throw new AoinbError('CHECKSUM_MISMATCH', `${name} from ${url}: ${algorithm} is ${digest}, spec CHKSUMS says ${expected}`);
     }
   }
   await copyFile(cached, path.join(destDir, name), constants.COPYFILE_FICLONE);

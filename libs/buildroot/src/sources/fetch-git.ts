@@ -45,9 +45,10 @@ export async function fetchGit(source: SourceToFetch, cacheDir: string, destDir:
     await git(['-C', target, 'checkout', '--quiet', '--detach', commit], signal);
     if (source.options.submodule !== 'false') {
       await git(['-C', target, 'remote', 'set-url', 'origin', source.url], signal);
-      await git(['-C', target, 'submodule', 'update', '--init', '--recursive', '--quiet'], signal);
+      const depth = source.options.submodule === 'true' ? [] : ['--recursive'];
+      await git(['-C', target, 'submodule', 'update', '--init', ...depth, '--quiet'], signal);
     }
-    if (source.options['copy-repo'] !== 'true') await rm(path.join(target, '.git'), { recursive: true, force: true });
+    if (!source.options.copyRepo) await rm(path.join(target, '.git'), { recursive: true, force: true });
     return { kind: 'dir', name, cached };
   } catch (error) {
     await rm(target, { recursive: true, force: true });

@@ -1,11 +1,4 @@
-/** One source of a bundle, as the pipeline needs it (the bundle model maps onto this). */
-export interface SourceToFetch {
-  type: string;
-  url: string;
-  options: Record<string, string>;
-  /** `undefined` for `SKIP` (VCS sources). */
-  checksum?: { algorithm: string; digest: string };
-}
+export type { Source as SourceToFetch } from '@aoinb/bundle';
 
 /** What ends up in `/buildroot/sources/`, listed in its `manifest` for the toolbox. */
 export interface PreparedSource {

@@ -1,0 +1,49 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '@aoinb/logging';
+import { farmKeys, runWithRestart, writeHeartbeat, type BuilderFacts } from '@aoinb/farm-protocol';
+import { collectHostFacts, type HostFactsInput } from './host-facts.ts';
+import type { RunningJob } from './running-job.ts';
+
+export const agentVersion = '0.1.0';
+
+export interface HeartbeatDeps {
+  redis: Redis;
+  logger: Logger;
+  intervalSeconds: number;
+  facts: () => HostFactsInput;
+  running: () => RunningJob[];
+}
+
+/** The record outlives a few missed beats, then expires: the builder shows offline. */
+export function heartbeatTtlSeconds(intervalSeconds: number): number {
+  return Math.max(3 * intervalSeconds, intervalSeconds + 5);
+}
+
+/** One beat: host facts with a TTL, and a look at the cancel flags of running builds (a missed pub/sub message is caught here). */
+export async function beat(deps: HeartbeatDeps): Promise<BuilderFacts> {
+  const facts = await collectHostFacts(deps.facts());
+  await writeHeartbeat(deps.redis, facts, heartbeatTtlSeconds(deps.intervalSeconds));
+  const running = deps.running();
+  if (running.length > 0) {
+    const pipeline = deps.redis.pipeline();
+    for (const job of running) pipeline.hget(farmKeys.build(job.data.taskId, job.data.arch), 'cancelRequested');
+    const flags = (await pipeline.exec()) ?? [];
+    running.forEach((job, i) => {
+      if (flags[i]?.[1] === '1') job.abort('cancel');
+    });
+  }
+  return facts;
+}
+
+/** The heartbeat loop, until the signal aborts; errors are logged and retried with backoff. */
+export function runHeartbeat(deps: HeartbeatDeps, signal: AbortSignal): Promise<void> {
+  return runWithRestart(
+    'heartbeat',
+    deps.logger,
+    signal,
+    async () => {
+      await beat(deps);
+    },
+    deps.intervalSeconds * 1000,
+  );
+}

@@ -1,0 +1,120 @@
+import { access, appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../host/mount-table.ts';
+import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { runBuild } from './run-build.ts';
+
+let host: BuildHost;
+
+beforeAll(async () => {
+  host = await createBuildHost();
+});
+afterAll(async () => {
+  await host?.close();
+});
+
+async function expectNothingLeft(): Promise<void> {
+  expect(await mountsUnder(host.workDir)).toEqual([]);
+  expect(await readdir(path.join(host.workDir, 'workspaces'))).toEqual([]);
+  expect((await execa('pgrep', ['-f', `--directory=${host.workDir}`], { reject: false })).stdout).toBe('');
+}
+
+describe('runBuild through OverlayFS and systemd-nspawn', () => {
+  it('builds the example C program from a checksum-verified tarball into a working .deb', async () => {
+    const lines: string[] = [];
+    const bundle = await host.exampleBundle();
+    const result = await runBuild(host.ctx, { buildId: 'hello-1', bundleDir: bundle, branch: 'stable', onLogLine: (line) => lines.push(line) });
+    expect(result.reason).toBeUndefined();
+    expect(result.status).toBe('succeeded');
+    expect(result.artifacts.map((a) => a.name)).toEqual([`hello-aoinb_1.0-0_${host.standin.arch}.deb`]);
+    const deb = result.artifacts[0]!;
+    expect(deb.file).toBe(path.join(host.workDir, 'output/stable', deb.name));
+    expect(deb.sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    const field = async (name: string) => (await execa('dpkg-deb', ['-f', deb.file, name])).stdout;
+    expect(await field('Package')).toBe('hello-aoinb');
+    expect(await field('Version')).toBe('1.0-0');
+    expect(await field('Architecture')).toBe(host.standin.arch);
+    const files = (await execa('dpkg-deb', ['-c', deb.file])).stdout;
+    expect(files).toMatch(/\.\/usr\/bin\/hello-aoinb\n/);
+    const unpacked = await mkdtemp(path.join(tmpdir(), 'aoinb-deb-'));
+    await execa('dpkg-deb', ['-x', deb.file, unpacked]);
+    expect((await execa(path.join(unpacked, 'usr/bin/hello-aoinb'))).stdout).toMatch(/hello/i);
+
+    // Live lines, the saved log, the build record and the resource figures.
+    expect(lines.some((l) => l.includes('Building hello-aoinb'))).toBe(true);
+    expect(await readFile(result.logFile, 'utf8')).toContain('Building hello-aoinb');
+    const record = JSON.parse(await readFile(result.recordFile, 'utf8'));
+    expect(record).toMatchObject({ status: 'succeeded', package: { name: 'hello-aoinb', version: '1.0-0' }, branch: 'stable' });
+    expect(Object.keys(record.phases)).toEqual(expect.arrayContaining(['instance_refresh', 'mount', 'source_fetch', 'build', 'collect', 'discard']));
+    expect(result.resources.cpuSeconds).toBeGreaterThan(0);
+    expect(result.resources.peakMemoryBytes).toBeGreaterThan(0);
+    expect(result.resources.peakDiskBytes).toBeGreaterThan(0);
+    await expectNothingLeft();
+  });
+
+  it('reports a failing build as a failed result and leaves nothing behind', async () => {
+    const bundle = await host.exampleBundle('failing');
+    await appendFile(path.join(bundle, 'autobuild/build'), '\naberr "deliberate failure"\nexit 3\n');
+    const result = await runBuild(host.ctx, { buildId: 'fail-1', bundleDir: bundle, branch: 'stable' });
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/exited with status/);
+    expect(result.artifacts).toEqual([]);
+    expect(await readFile(result.logFile, 'utf8')).toContain('deliberate failure');
+    await expectNothingLeft();
+  });
+
+  it('fails a bad checksum on the host before any container starts', async () => {
+    const bundle = await host.exampleBundle('badsum');
+    const spec = await readFile(path.join(bundle, 'spec'), 'utf8');
+    await writeFile(path.join(bundle, 'spec'), spec.replace(/sha256::[0-9a-f]{64}/, `sha256::${'0'.repeat(64)}`));
+    const lines: string[] = [];
+    const result = await runBuild(host.ctx, { buildId: 'badsum-1', bundleDir: bundle, branch: 'stable', onLogLine: (l) => lines.push(l) });
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/sha256 is [0-9a-f]{64}, spec CHKSUMS says 0{64}/);
+    expect(result.phases.build).toBeUndefined();
+    expect(lines.some((l) => l.includes('running autobuild'))).toBe(false);
+    await expectNothingLeft();
+  });
+
+  it('runs two builds of one branch at once', async () => {
+    const [a, b] = await Promise.all([host.exampleBundle('twin-a'), host.exampleBundle('twin-b')]);
+    const results = await Promise.all([
+      runBuild(host.ctx, { buildId: 'twin-a', bundleDir: a, branch: 'stable', outputDir: path.join(host.dir, 'out-a') }),
+      runBuild(host.ctx, { buildId: 'twin-b', bundleDir: b, branch: 'stable', outputDir: path.join(host.dir, 'out-b') }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    await access(path.join(host.dir, 'out-a', results[0]!.artifacts[0]!.name));
+    await expectNothingLeft();
+  });
+
+  it('kills the container and releases everything when cancelled', async () => {
+    const bundle = await host.exampleBundle('slow');
+    await writeFile(path.join(bundle, 'autobuild/build'), 'abinfo "sleeping"\nsleep 300\n');
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = runBuild(host.ctx, {
+      buildId: 'cancel-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      signal: controller.signal,
+      onLogLine: (line) => line.includes('sleeping') && controller.abort(),
+    });
+    const result = await pending;
+    expect(result.status).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(60_000);
+    await expectNothingLeft();
+  });
+
+  it('fails a build that runs past its timeout', async () => {
+    const bundle = await host.exampleBundle('timeout');
+    await writeFile(path.join(bundle, 'autobuild/build'), 'sleep 300\n');
+    const result = await runBuild(host.ctx, { buildId: 'timeout-1', bundleDir: bundle, branch: 'stable', timeoutMs: 3000 });
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/timed out after 3 s/);
+    await expectNothingLeft();
+  });
+});

@@ -1,0 +1,58 @@
+import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '@aoinb/config';
+import { silentLogger } from '@aoinb/logging';
+import { copyBundleWithPort, ensureStandinBaseos, prepareExampleSource, writeTestConfig, type ExampleSource, type StandinBaseos } from '@aoinb/testkit';
+import type { BuildrootContext } from '../context.ts';
+import { unmountAllUnder } from '../host/mount-table.ts';
+import { loadBaseos } from '../layers/baseos.ts';
+
+/** A throw-away build host for end-to-end tests: config, work dir, stand-in base OS loaded, example source served. */
+export interface BuildHost {
+  dir: string;
+  configDir: string;
+  workDir: string;
+  ctx: BuildrootContext;
+  standin: StandinBaseos;
+  source: ExampleSource;
+  /** A copy of the example bundle whose SRCS points at this host's source server. */
+  exampleBundle(name?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createBuildHost(options: { extraToml?: string; loadBase?: boolean } = {}): Promise<BuildHost> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-host-'));
+  const workDir = path.join(dir, 'work');
+  const standin = await ensureStandinBaseos();
+  const configDir = await writeTestConfig({
+    dir: path.join(dir, 'conf'),
+    workDir,
+    arch: standin.arch,
+    sourceLists: { stable: standin.sourcesList },
+    extraToml: options.extraToml ?? '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5',
+  });
+  const ctx: BuildrootContext = { config: await loadConfig(configDir), logger: silentLogger() };
+  const source = await prepareExampleSource();
+  await mkdir(workDir, { recursive: true });
+  await symlink(standin.tarball, path.join(workDir, `buildkit_${standin.arch}.tar.zst`));
+  if (options.loadBase !== false) await loadBaseos(ctx);
+  let copies = 0;
+  return {
+    dir,
+    configDir,
+    workDir,
+    ctx,
+    standin,
+    source,
+    async exampleBundle(name) {
+      copies += 1;
+      return copyBundleWithPort({ destDir: path.join(dir, 'bundles', name ?? `hello-${copies}`), port: source.port });
+    },
+    async close() {
+      await source.close();
+      await unmountAllUnder(dir);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

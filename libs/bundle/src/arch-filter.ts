@@ -1,0 +1,90 @@
+import { archGroupsOf } from './arch-groups.ts';
+import { compilePattern, matchPattern, type CompiledPattern } from './extglob.ts';
+
+/**
+ * FAIL_ARCH / ALLOW_ARCH semantics.
+ *
+ * Both are bash extglob patterns over architecture names and AOSC arch groups
+ * (arch-groups.ts). An arch is described by its own name plus the groups it
+ * belongs to; following acbs (acbs/utils.py, fail_arch_regex and buildable),
+ * a pattern "matches" an arch when it matches any of those names, except that
+ * a pattern that is exactly one `!(a|b)` means "none of the arch's names is a
+ * or b" (so `!(mainline|retro)` spares amd64 because amd64 is in mainline).
+ * When a package sets neither, autobuild4's default `FAIL_ARCH="!(mainline)"`
+ * (lib/default-defines.sh) applies: mainline architectures only.
+ * Setting both is rejected when `defines` is parsed (proc/01-core-defines.sh).
+ */
+export const DEFAULT_FAIL_ARCH = '!(mainline)';
+
+/** The parts of a parsed `defines` the filter needs. */
+export interface ArchFilterInput {
+  file: string;
+  name: string;
+  noarch: boolean;
+  failArch?: string;
+  allowArch?: string;
+}
+
+export interface DeniedArch {
+  arch: string;
+  reason: string;
+}
+
+export type ArchDecision =
+  /** Architecture independent: build once, on whichever arch the farm uses for noarch. */
+  | { kind: 'noarch' }
+  | { kind: 'archs'; allowed: string[]; denied: DeniedArch[] };
+
+export interface ArchFilterOptions {
+  /** The FAIL_ARCH assumed when a package sets neither (null: no default). */
+  defaultFailArch?: string | null;
+}
+
+/** True when the arch (or one of its groups) matches the pattern, with acbs's `!(...)` reading. */
+export function archPatternMatches(pattern: string, arch: string): boolean {
+  const names = [arch, ...archGroupsOf(arch)];
+  const compiled = compilePattern(pattern);
+  const only = compiled.nodes.length === 1 ? compiled.nodes[0] : undefined;
+  if (only?.kind === 'ext' && only.op === '!') {
+    const positive: CompiledPattern = { source: pattern, nodes: [{ ...only, op: '@' }] };
+    return !names.some((n) => matchPattern(positive, n));
+  }
+  return names.some((n) => matchPattern(compiled, n));
+}
+
+/** Why one package may not be built on `arch`, or undefined when it may. */
+export function packageDenies(d: ArchFilterInput, arch: string, options: ArchFilterOptions = {}): string | undefined {
+  if (d.allowArch) {
+    return archPatternMatches(d.allowArch, arch) ? undefined : `${d.file}: ALLOW_ARCH="${d.allowArch}" does not include ${arch}`;
+  }
+  if (d.allowArch !== undefined) return undefined;
+  const fail = d.failArch ?? (options.defaultFailArch === undefined ? DEFAULT_FAIL_ARCH : options.defaultFailArch);
+  if (!fail || !archPatternMatches(fail, arch)) return undefined;
+  return d.failArch === undefined
+    ? `${d.file}: sets no FAIL_ARCH/ALLOW_ARCH, and autobuild's default FAIL_ARCH="${fail}" excludes ${arch}`
+    : `${d.file}: FAIL_ARCH="${fail}" excludes ${arch}`;
+}
+
+/**
+ * Which of the farm's architectures a bundle may be built on. With several
+ * packages (split packages), the bundle is noarch only when every package is,
+ * and an arch is allowed when at least one non-noarch package allows it (as
+ * AOSC's BuildIt! does in get_archs); `denied` explains the others.
+ */
+export function allowedArchs(
+  defines: ArchFilterInput | readonly ArchFilterInput[],
+  candidateArchs: readonly string[],
+  options: ArchFilterOptions = {},
+): ArchDecision {
+  const list = Array.isArray(defines) ? (defines as readonly ArchFilterInput[]) : [defines as ArchFilterInput];
+  const archful = list.filter((d) => !d.noarch);
+  if (list.length > 0 && archful.length === 0) return { kind: 'noarch' };
+  const allowed: string[] = [];
+  const denied: DeniedArch[] = [];
+  for (const arch of candidateArchs) {
+    const reasons = archful.map((d) => packageDenies(d, arch, options));
+    if (reasons.some((r) => r === undefined)) allowed.push(arch);
+    else denied.push({ arch, reason: reasons.join('; ') });
+  }
+  return { kind: 'archs', allowed, denied };
+}

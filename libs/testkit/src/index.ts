@@ -1,0 +1,22 @@
+export { parseOneLineSources, parseDeb822Sources, type AptSourceEntry } from './apt-sources.ts';
+export { pickDebianMirror, readAptSources, readCodename, readDebianMirror, type DebianMirror } from './debian-mirror.ts';
+export {
+  ensureStandinBaseos, standinAutobuildPath, standinLabel, defaultTestkitCacheDir,
+  type StandinBaseos, type EnsureStandinOptions,
+} from './standin-baseos.ts';
+export { standinPackages, packRootfs } from './debootstrap-rootfs.ts';
+export { startRedis, type RedisHandle } from './redis-server.ts';
+export { freePort } from './free-port.ts';
+export { serveFolder, type FileServer } from './http-file-server.ts';
+export { makeSourceTarball, sha256File, type SourceTarball } from './source-tarball.ts';
+export { writeTestConfig, type TestConfigOptions } from './test-config.ts';
+export {
+  prepareExampleSource, copyBundleWithPort, specSha256,
+  examplesDir, exampleBundleDir, exampleSourceDir, exampleSourcePort, exampleTarballName,
+  type ExampleSource,
+} from './example-bundle.ts';
+export { writeSplitTestBundle, writeFailingTestBundle, failingTestBundles, type FailingTestBundle } from './test-bundles.ts';
+export { mountOverlayFixture, runInNspawn, uniqueMachineName, type OverlayFixture } from './overlay-fixture.ts';
+export { withFileLock } from './file-lock.ts';
+export { assertHostReady, missingHostTools, findExecutable, hostTools } from './host-tools.ts';
+export { mountsUnder, removeTree } from './remove-tree.ts';

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Installs what is missing, then builds the example bundle into a real .deb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+exec node --import tsx scripts/quickstart.ts "$@"
