@@ -50,7 +50,7 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
   const logger = options.logger.child({ workerId: settings.id });
   const connection = options.redis ?? redisOptions(config.farm.redis);
   const redis = connectRedis(connection, logger, 'worker');
-  const subscriber = connectRedis(connection, logger, 'worker-cancel');
+  const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
   const jobsDir = path.join(config.workDir, 'farm-worker', settings.id);
   await rm(jobsDir, { recursive: true, force: true });
   await mkdir(jobsDir, { recursive: true });

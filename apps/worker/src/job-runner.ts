@@ -105,7 +105,7 @@ export class JobRunner {
     try {
       const bundleDir = path.join(dir, 'bundle');
       const archive = path.join(dir, 'bundle.tar');
-      await mkdir(bundleDir, { recursive: true });
+      await mkdir(dir, { recursive: true });
       await this.deps.client.downloadBundle(data.taskId, archive, data.bundleSha256, signal);
       await extractBundle(archive, bundleDir, this.deps.maxBundleBytes);
       const result = await this.deps.executor.run(

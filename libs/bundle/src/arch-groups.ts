@@ -28,3 +28,14 @@ export function archGroupsOf(arch: string): string[] {
     .sort()
     .filter((group) => (ARCH_GROUPS[group] ?? []).includes(arch));
 }
+
+/**
+ * Architectures autobuild4 knows (`sets/arch_targets.json`). A folder with
+ * one of these names (or a group name) inside `autobuild/` holds
+ * arch-specific files, not a split package.
+ */
+export const KNOWN_ARCHS: readonly string[] = [
+  'alpha', 'amd64', 'arm64', 'armv4', 'armv5te', 'armv6hf', 'armv7hf', 'i486', 'ia64', 'loongson2f', 'loongson3',
+  'loongarch64', 'loongarch64_nosimd', 'm68k', 'mips32r6el', 'mips64r6el', 'optenv32', 'powerpc', 'ppc64', 'ppc64el',
+  'riscv64', 'sparc64',
+];

@@ -3,8 +3,9 @@ import { AoinbError } from '@aoinb/errors';
 /**
  * One entry of a dependency list (`PKGDEP="foo bar>=1.2 baz_"`), following
  * autobuild4's pm/dpkg.sh (dpkgfield): `>=`, `<=` and `==` mark a versioned
- * entry, a trailing `_` means "no version", and `@...@` entries are markers
- * autobuild fills in itself (they are skipped here).
+ * entry, a trailing `_` means "no version", a trailing `_spiral` marks a
+ * Spiral provide (autobuild adds the version), and `@...@` entries are
+ * markers autobuild fills in itself (they are skipped here).
  */
 export type VersionOp = '>=' | '<=' | '==';
 
@@ -30,9 +31,11 @@ export function parseDependencyList(value: string, where: string): Dependency[] 
 
 export function parseDependency(raw: string, where: string): Dependency {
   const m = /^(.*?)(>=|<=|==)(.*)$/.exec(raw);
-  const name = (m ? (m[1] as string) : raw).replace(/_$/, '');
+  // `name_spiral`: a Spiral provide autobuild versions itself; `name_`: no version.
+  const name = (m ? (m[1] as string) : raw).replace(/_spiral$/, '').replace(/_$/, '');
   if (!NAME.test(name)) {
-    throw new AoinbError('BUNDLE_INVALID', `${where}: ${JSON.stringify(raw)} is not a valid package name${m ? '' : ' (versions are written name>=1.2, name<=1.2 or name==1.2)'}`);
+    const hint = !m && /[<>=]/.test(raw) ? ' (versions are written name>=1.2, name<=1.2 or name==1.2)' : '';
+    throw new AoinbError('BUNDLE_INVALID', `${where}: ${JSON.stringify(raw)} is not a valid package name${hint}`);
   }
   if (!m) return { name, raw };
   const version = m[3] as string;

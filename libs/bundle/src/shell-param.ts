@@ -34,7 +34,7 @@ export function parseBracedExpansion(sc: ShellScanner, quoted: boolean): Part {
   }
   const op = readOperator(sc, start);
   if (op === null) return unsupported('expansion');
-  if (sc.peek() !== '}') sc.fail(`bad substitution: missing } in ${sc.text.slice(start, sc.pos + 1)}`, start);
+  if (sc.peek() !== '}') sc.fail(`bad substitution: missing } in ${JSON.stringify(sc.text.slice(start, sc.pos + 1))}`, start);
   sc.pos++;
   return param(sc, start, name, subscript, op, quoted);
 }
@@ -78,7 +78,7 @@ function readOperator(sc: ShellScanner, start: number): ParamOp | null {
     return { kind: 'case', upper: c === '^', all, pattern: pattern.length > 0 ? pattern : undefined };
   }
   if (c === '@') return null;
-  return sc.fail(`bad substitution ${sc.text.slice(start, sc.pos + 1)}`, start);
+  return sc.fail(`bad substitution ${JSON.stringify(sc.text.slice(start, sc.pos + 1))}`, start);
 }
 
 function valueOperator(sc: ShellScanner, colon: boolean): ParamOp | null {

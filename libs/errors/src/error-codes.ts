@@ -16,6 +16,7 @@ export const errorCatalogue = {
   BUNDLE_TOO_LARGE: { status: 413, summary: 'bundle archive exceeds the size limit' },
   ARCH_NOT_ALLOWED: { status: 400, summary: 'architecture filters allow no target' },
   SOURCE_UNSUPPORTED: { status: 400, summary: 'source type not supported' },
+  GROUP_INVALID: { status: 400, summary: 'group file does not parse' },
 
   // Build host
   BASEOS_MISSING: { status: 500, summary: 'base OS not loaded' },

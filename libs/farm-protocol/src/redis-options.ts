@@ -47,9 +47,12 @@ function readCa(file: string): Buffer {
   }
 }
 
-/** A new ioredis client, logging (not throwing) connection errors: ioredis reconnects by itself. */
-export function connectRedis(options: RedisOptions, logger: Logger, name: string): Redis {
-  const client = new Redis({ ...options, connectionName: `aoinb-${name}` });
+/**
+ * A new ioredis client, logging (not throwing) connection errors: ioredis reconnects by itself.
+ * A pub/sub subscriber passes `{ enableReadyCheck: false }` (the ready check's INFO is refused in subscriber mode).
+ */
+export function connectRedis(options: RedisOptions, logger: Logger, name: string, extra: RedisOptions = {}): Redis {
+  const client = new Redis({ ...options, connectionName: `aoinb-${name}`, ...extra });
   let lastLogged = 0;
   client.on('error', (error: Error) => {
     const now = Date.now();

@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type Options } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 
 /**
@@ -15,10 +15,9 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
   const handle = await open(lockFile, 'a');
   try {
     const timeout = String(options.timeoutSeconds ?? 1800);
-    const result = await execa('flock', ['--exclusive', '--wait', timeout, '3'], {
-      stdio: ['ignore', 'pipe', 'pipe', handle.fd],
-      reject: false,
-    });
+    // execa passes a descriptor number in stdio[3] through to the child at run time; its types only list 3-9 literals there.
+    const stdio = ['ignore', 'pipe', 'pipe', handle.fd] as unknown as Options['stdio'];
+    const result = await execa('flock', ['--exclusive', '--wait', timeout, '3'], { stdio, reject: false });
     if (result.failed) {
       throw new AoinbError('UNAVAILABLE', `could not lock ${lockFile} within ${timeout} s: ${result.stderr || result.shortMessage}`);
     }

@@ -16,7 +16,7 @@ export {
   type ExampleSource,
 } from './example-bundle.ts';
 export { writeSplitTestBundle, writeFailingTestBundle, failingTestBundles, type FailingTestBundle } from './test-bundles.ts';
-export { mountOverlayFixture, runInNspawn, uniqueMachineName, type OverlayFixture } from './overlay-fixture.ts';
+export { mountOverlayFixture, runInNspawn, uniqueMachineName, type OverlayFixture, type NspawnRun } from './overlay-fixture.ts';
 export { withFileLock } from './file-lock.ts';
 export { assertHostReady, missingHostTools, findExecutable, hostTools } from './host-tools.ts';
 export { mountsUnder, removeTree } from './remove-tree.ts';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execa, type Result } from 'execa';
+import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import { mountsUnder, removeTree } from './remove-tree.ts';
 
@@ -51,9 +51,16 @@ export function uniqueMachineName(prefix = 'aoinb-tk'): string {
  * systemd is not PID 1 (`--register=no --keep-unit --as-pid2`). Never rejects:
  * look at `exitCode` and `all` (stdout and stderr interleaved).
  */
-export function runInNspawn(options: { root: string; command: string[]; chdir?: string; env?: Record<string, string> }): Promise<Result<{ reject: false; all: true }>> {
+export interface NspawnRun {
+  exitCode: number | undefined;
+  /** stdout and stderr interleaved, as they came. */
+  all: string;
+}
+
+export async function runInNspawn(options: { root: string; command: string[]; chdir?: string; env?: Record<string, string> }): Promise<NspawnRun> {
   const args = ['--quiet', '--register=no', '--keep-unit', '--as-pid2', '-M', uniqueMachineName(), '-D', options.root];
   if (options.chdir) args.push(`--chdir=${options.chdir}`);
   for (const [key, value] of Object.entries(options.env ?? {})) args.push(`--setenv=${key}=${value}`);
-  return execa('systemd-nspawn', [...args, ...options.command], { reject: false, all: true, stdin: 'ignore' });
+  const result = await execa('systemd-nspawn', [...args, ...options.command], { reject: false, all: true, stdin: 'ignore' });
+  return { exitCode: result.exitCode, all: String(result.all ?? '') };
 }

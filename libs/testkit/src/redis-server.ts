@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import { freePort } from './free-port.ts';
 
@@ -35,8 +35,6 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-type RedisProcess = ResultPromise<{ reject: false; all: true }>;
-
 async function waitForPing(child: RedisProcess, port: number, timeoutMs: number): Promise<boolean> {
   let exited = false;
   void child.then(() => (exited = true));
@@ -48,10 +46,12 @@ async function waitForPing(child: RedisProcess, port: number, timeoutMs: number)
   return false;
 }
 
-function spawnRedis(port: number, dir: string): RedisProcess {
+function spawnRedis(port: number, dir: string) {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
   return execa('redis-server', args, { reject: false, all: true, stdin: 'ignore' });
 }
+
+type RedisProcess = ReturnType<typeof spawnRedis>;
 
 async function stopProcess(child: RedisProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -79,9 +79,10 @@ export async function startRedis(options: { dir?: string; timeoutMs?: number } =
       return { url: `redis://127.0.0.1:${port}`, port, dir: dataDir, stop };
     }
     await stopProcess(child);
-    lastOutput = String((await child).all ?? '');
+    const result = await child;
+    lastOutput = String(result.all ?? '').trim() || (result.shortMessage ?? 'no output');
     if (!/Address already in use/i.test(lastOutput)) break;
   }
   await rm(dataDir, { recursive: true, force: true });
-  throw new AoinbError('UNAVAILABLE', `redis-server did not answer PING: ${lastOutput.trim() || 'no output (is redis-server installed?)'}`);
+  throw new AoinbError('UNAVAILABLE', `redis-server did not answer PING (is the redis-server package installed?): ${lastOutput}`);
 }

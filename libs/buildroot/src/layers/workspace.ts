@@ -26,7 +26,8 @@ export function assertBuildId(buildId: string): void {
 export async function createWorkspace(layout: WorkLayout, buildId: string, lowers: string[]): Promise<Workspace> {
   assertBuildId(buildId);
   const dirs = layout.workspace(buildId);
-  await mkdir(dirs.dir, { recursive: false }).catch((error: NodeJS.ErrnoException) => {
+  await mkdir(layout.workspacesDir, { recursive: true });
+  await mkdir(dirs.dir).catch((error: NodeJS.ErrnoException) => {
     throw new Error(error.code === 'EEXIST' ? `a workspace for build ${buildId} already exists` : error.message);
   });
   const workspace: Workspace = { buildId, dir: dirs.dir, upper: dirs.upper, merged: dirs.merged, discard: () => discardDir(layout, dirs.dir) };

@@ -1,4 +1,5 @@
 import { loadBundle } from '@aoinb/bundle';
+import { AoinbError } from '@aoinb/errors';
 import type { SourceToFetch } from '../sources/source-types.ts';
 
 /** What the pipeline needs from a bundle, read statically on the host. */
@@ -18,7 +19,12 @@ export interface BundleFacts {
 export async function readBundleFacts(bundleDir: string, arch: string): Promise<BundleFacts> {
   const bundle = await loadBundle(bundleDir, arch);
   const { spec } = bundle;
-  const epoch = spec.epoch ?? bundle.mainPackage.epoch ?? '';
+  if (!bundle.archAllowed) {
+    throw new AoinbError('ARCH_NOT_ALLOWED', `${bundle.mainPackage.definesFile}: FAIL_ARCH/ALLOW_ARCH do not allow building ${bundle.mainPackage.name} on ${arch}`);
+  }
+  // Epoch 0 is no epoch: dpkg omits it from the Version field.
+  const rawEpoch = spec.epoch ?? bundle.mainPackage.defines.epoch ?? '';
+  const epoch = rawEpoch === '0' ? '' : rawEpoch;
   return {
     name: bundle.mainPackage.name,
     version: `${epoch ? `${epoch}:` : ''}${spec.version}-${spec.release}`,
@@ -27,6 +33,6 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
     epoch,
     packageArch: bundle.isNoarch ? 'noarch' : arch,
     subdir: spec.subdir ?? '',
-    sources: spec.dummySrc ? [] : spec.sources,
+    sources: spec.dummySrc ? [] : bundle.sources,
   };
 }

@@ -1,0 +1,27 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import type { AoinbConfig } from '@aoinb/config';
+import type { Logger } from '@aoinb/logging';
+import type { FarmStore } from '@aoinb/farm-protocol';
+import type { AptRepo } from './repo/apt-repo.ts';
+import type { Dispatcher } from './services/dispatcher.ts';
+import type { StorageLayout } from './storage/storage-layout.ts';
+
+/** Everything a route or service of the coordinator needs, passed in (no globals). */
+export interface CoordinatorContext {
+  config: AoinbConfig;
+  logger: Logger;
+  /** Shared connection for ordinary commands. */
+  redis: Redis;
+  /** Options for dedicated connections (blocking reads for live logs). */
+  connection: RedisOptions;
+  store: FarmStore;
+  dispatcher: Dispatcher;
+  layout: StorageLayout;
+  repo: AptRepo;
+}
+
+/** Who made a request: the token's name and role. */
+export interface Principal {
+  name: string;
+  role: 'maintainer' | 'worker' | 'admin';
+}

@@ -1,0 +1,71 @@
+import { mkdir, rm } from 'node:fs/promises';
+import type { RedisOptions } from 'ioredis';
+import type { AoinbConfig, ListenAddress } from '@aoinb/config';
+import type { Logger } from '@aoinb/logging';
+import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from './context.ts';
+import { buildServer } from './http/server.ts';
+import { AptRepo } from './repo/apt-repo.ts';
+import { Dispatcher } from './services/dispatcher.ts';
+import { startRecovery } from './services/recovery.ts';
+import { storageLayout } from './storage/storage-layout.ts';
+
+export interface CoordinatorOptions {
+  config: AoinbConfig;
+  logger: Logger;
+  /** Defaults to the config's `[redis]`. */
+  redis?: RedisOptions;
+  /** Defaults to `coordinator.listen`. */
+  listen?: ListenAddress;
+  /** How often every live build is reconciled with its job (ms). */
+  reconcileIntervalMs?: number;
+}
+
+export interface Coordinator {
+  /** Where the API listens, e.g. `http://127.0.0.1:8460`. */
+  url: string;
+  context: CoordinatorContext;
+  close(): Promise<void>;
+}
+
+/** Starts the API, the queues, the stalled-job checkers and the reconcile loop. */
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const { config } = options;
+  const logger = options.logger.child({ component: 'coordinator' });
+  const connection = options.redis ?? redisOptions(config.farm.redis);
+  const redis = connectRedis(connection, logger, 'coordinator');
+  const coordinator = config.farm.coordinator;
+  const layout = storageLayout(coordinator.storageDir);
+  await rm(layout.tmpDir, { recursive: true, force: true });
+  await mkdir(layout.tmpDir, { recursive: true });
+  const ctx: CoordinatorContext = {
+    config,
+    logger,
+    redis,
+    connection,
+    store: new FarmStore(redis),
+    dispatcher: new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs }),
+    layout,
+    repo: new AptRepo(layout, logger),
+  };
+  const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
+  const app = await buildServer(ctx);
+  const listen = options.listen ?? coordinator.listen;
+  await app.listen({ host: listen.host, port: listen.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : listen.port;
+  const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`;
+  logger.info({ url, archs: coordinator.archs }, 'coordinator listening');
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    context: ctx,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await recovery.close();
+        await ctx.dispatcher.close();
+        await closeRedis(redis);
+      })()),
+  };
+}

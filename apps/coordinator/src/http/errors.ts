@@ -1,0 +1,30 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AoinbError, isAoinbError, type ErrorCode } from '@aoinb/errors';
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHORIZED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 409) return 'CONFLICT';
+  if (status === 413) return 'BUNDLE_TOO_LARGE';
+  if (status >= 500) return 'INTERNAL';
+  return 'USAGE';
+}
+
+/** Every error leaves as `{ "error": { "code", "message" } }` with the catalogue's status. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AoinbError, request, reply) => {
+    if (isAoinbError(error)) {
+      if (error.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
+      return reply.status(error.httpStatus).send(error.toJSON());
+    }
+    const status = (error as FastifyError).validation ? 400 : ((error as FastifyError).statusCode ?? 500);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const message = status >= 500 ? `internal error: ${error.message}` : error.message;
+    return reply.status(status).send({ error: { code: codeForStatus(status), message } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const error = new AoinbError('NOT_FOUND', `no such route: ${request.method} ${request.url.split('?')[0]}`);
+    return reply.status(404).send(error.toJSON());
+  });
+}

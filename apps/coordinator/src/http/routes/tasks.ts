@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import { AoinbError } from '@aoinb/errors';
+import type { TaskRecord } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from '../../context.ts';
+import { cancelTask, createTask, requireTask, retryTask, setBranch, startBuild } from '../../services/task-service.ts';
+import { principalOf, type Access } from '../auth.ts';
+import { taskStatus, taskSummary } from '../views.ts';
+
+const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] } as const;
+const taskStates = ['created', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+interface ListQuery {
+  state?: string;
+  branch?: string;
+  arch?: string;
+  limit?: number;
+  before?: string;
+}
+
+/** Newest first; filters applied while scanning, at most `maxScan` tasks per page. */
+async function listTasks(ctx: CoordinatorContext, q: ListQuery): Promise<{ tasks: TaskRecord[]; next: string | null }> {
+  const limit = q.limit ?? 50;
+  const maxScan = 5000;
+  const found: TaskRecord[] = [];
+  let cursor = q.before;
+  let scanned = 0;
+  let exhausted = false;
+  while (found.length < limit && scanned < maxScan) {
+    const ids = await ctx.store.listTaskIds(200, cursor);
+    if (ids.length === 0) {
+      exhausted = true;
+      break;
+    }
+    for (const task of await ctx.store.getTasks(ids)) {
+      scanned += 1;
+      cursor = task?.id ?? cursor;
+      if (!task) continue;
+      if ((q.state && task.state !== q.state) || (q.branch && task.branch !== q.branch) || (q.arch && !task.archs.includes(q.arch))) continue;
+      found.push(task);
+      if (found.length === limit) break;
+    }
+  }
+  return { tasks: found, next: exhausted || !cursor ? null : cursor };
+}
+
+/** The branch from a text body or `{"branch": ...}`. */
+function branchFrom(body: unknown): string {
+  if (typeof body === 'string') return body.trim();
+  if (body && typeof body === 'object' && typeof (body as { branch?: unknown }).branch === 'string') return (body as { branch: string }).branch.trim();
+  throw new AoinbError('USAGE', 'the body must be the branch name as text/plain, or JSON {"branch": "..."}');
+}
+
+export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const baseUrl = ctx.config.farm.coordinator.publicUrl;
+  const maintainer: Access = ['maintainer'];
+
+  app.get<{ Querystring: ListQuery }>('/task', {
+    schema: {
+      summary: 'List tasks, newest first',
+      tags: ['tasks'],
+      querystring: {
+        type: 'object',
+        properties: { state: { type: 'string', enum: taskStates }, branch: { type: 'string' }, arch: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', pattern: '^[0-9]+$' } },
+        additionalProperties: false,
+      },
+    },
+  }, async (request) => {
+    const page = await listTasks(ctx, request.query);
+    return { tasks: page.tasks.map(taskSummary), next: page.next };
+  });
+
+  app.post<{ Body: { branch?: string } | undefined }>('/task', {
+    config: { access: maintainer },
+    schema: { summary: 'Create a task; returns its id', tags: ['tasks'] },
+  }, async (request, reply) => {
+    const body = request.body;
+    const branch = body && typeof body === 'object' && typeof body.branch === 'string' ? body.branch : undefined;
+    const task = await createTask(ctx, principalOf(request), branch);
+    return reply.status(201).send({ id: task.id });
+  });
+
+  app.put<{ Params: { id: string } }>('/task/:id/branch', {
+    config: { access: maintainer },
+    schema: { summary: 'Set the branch (text/plain body, or JSON {"branch": ...})', tags: ['tasks'], params: idParams },
+  }, async (request) => {
+    const task = await setBranch(ctx, request.params.id, branchFrom(request.body));
+    return { id: task.id, branch: task.branch };
+  });
+
+  app.put<{ Params: { id: string }; Body: { archs?: string[]; timeout_seconds?: number } | undefined }>('/task/:id/build', {
+    config: { access: maintainer },
+    schema: { summary: 'Validate the task and queue one job per target arch', tags: ['tasks'], params: idParams },
+  }, async (request, reply) => {
+    const body = request.body && typeof request.body === 'object' ? request.body : {};
+    const task = await startBuild(ctx, request.params.id, { archs: body.archs, timeoutSeconds: body.timeout_seconds });
+    return reply.status(202).send({ id: task.id, state: task.state, archs: task.archs });
+  });
+
+  app.get<{ Params: { id: string } }>('/task/:id/status', {
+    schema: { summary: 'Task state, per-arch jobs, artifacts, resources, log URL', tags: ['tasks'], params: idParams },
+  }, async (request) => {
+    const task = await requireTask(ctx, request.params.id);
+    return taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs));
+  });
+
+  app.post<{ Params: { id: string } }>('/task/:id/cancel', {
+    config: { access: maintainer },
+    schema: { summary: 'Cancel: queued jobs at once, running ones within seconds', tags: ['tasks'], params: idParams },
+  }, async (request, reply) => {
+    await cancelTask(ctx, request.params.id, principalOf(request));
+    const task = await requireTask(ctx, request.params.id);
+    return reply.status(202).send(taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs)));
+  });
+
+  app.post<{ Params: { id: string } }>('/task/:id/retry', {
+    config: { access: maintainer },
+    schema: { summary: 'Run the failed or cancelled archs again (a new run)', tags: ['tasks'], params: idParams },
+  }, async (request, reply) => {
+    const task = await retryTask(ctx, request.params.id);
+    return reply.status(202).send({ id: task.id, state: task.state });
+  });
+}

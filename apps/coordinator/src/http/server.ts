@@ -1,0 +1,35 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { CoordinatorContext } from '../context.ts';
+import { registerAuth } from './auth.ts';
+import { registerErrorHandling } from './errors.ts';
+import { builderRoutes } from './routes/builders.ts';
+import { bundleRoutes } from './routes/bundle.ts';
+import { healthRoutes } from './routes/health.ts';
+import { logRoutes } from './routes/log.ts';
+import { repoRoutes } from './routes/repo.ts';
+import { taskRoutes } from './routes/tasks.ts';
+import { workerRoutes } from './routes/worker-api.ts';
+
+/** The coordinator's HTTP API (Fastify 5), OpenAPI description at /docs. */
+export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  // Uploads (bundles, artifacts) arrive as raw streams whatever their content type; JSON and text keep Fastify's parsers.
+  app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+  registerErrorHandling(app);
+  registerAuth(app, ctx.config.farm.tokens);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'aoinb coordinator', description: 'Distributed build farm for AOSC OS packages', version: '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+  });
+  for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes]) routes(app, ctx);
+  return app;
+}

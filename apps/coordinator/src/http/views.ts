@@ -1,0 +1,82 @@
+import type { BuilderStatus, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
+
+/**
+ * The JSON the API returns. Field names are snake_case (like config.toml);
+ * URLs are absolute, from `coordinator.public_url`.
+ */
+export function taskSummary(task: TaskRecord): Record<string, unknown> {
+  return {
+    id: task.id,
+    state: task.state,
+    branch: task.branch ?? null,
+    package: task.bundle ? { name: task.bundle.packageName, version: task.bundle.version, noarch: task.bundle.noarch } : null,
+    archs: task.archs,
+    created_by: task.createdBy,
+    created_at: task.createdAt,
+    updated_at: task.updatedAt,
+    finished_at: task.finishedAt ?? null,
+    group_id: task.groupId ?? null,
+  };
+}
+
+function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): Record<string, unknown> {
+  return {
+    arch: build.arch,
+    state: build.state,
+    run: build.run,
+    job_id: build.jobId,
+    builder: build.builder ?? null,
+    attempt: build.attempt,
+    cancel_requested: build.cancelRequested,
+    queued_at: build.queuedAt,
+    started_at: build.startedAt ?? null,
+    finished_at: build.finishedAt ?? null,
+    reason: build.reason ?? null,
+    log_url: `${baseUrl}/task/${task.id}/log?arch=${build.arch}`,
+    artifacts: build.artifacts.map((a) => ({
+      name: a.name,
+      size: a.size,
+      sha256: a.sha256,
+      url: `${baseUrl}/task/${task.id}/artifact/${build.arch}/${encodeURIComponent(a.name)}`,
+      repo_url: a.publishedTo ? `${baseUrl}/repo/${a.publishedTo}/${encodeURIComponent(a.name)}` : null,
+    })),
+    phases_ms: build.phases ?? {},
+    resources: build.resources
+      ? { cpu_seconds: build.resources.cpuSeconds, peak_memory_bytes: build.resources.peakMemoryBytes, peak_disk_bytes: build.resources.peakDiskBytes, method: build.resources.method, samples: build.resources.samples }
+      : null,
+  };
+}
+
+export function taskStatus(baseUrl: string, task: TaskRecord, builds: BuildRecord[]): Record<string, unknown> {
+  const failed = builds.filter((b) => b.state === 'failed' && b.reason);
+  return {
+    ...taskSummary(task),
+    bundle: task.bundle ? { sha256: task.bundle.sha256, size: task.bundle.size, uploaded_at: task.bundle.uploadedAt, targets: task.bundle.targets } : null,
+    timeout_seconds: task.timeoutMs ? Math.round(task.timeoutMs / 1000) : null,
+    reason: failed.map((b) => `${b.arch}: ${b.reason}`).join('; ') || null,
+    log_url: `${baseUrl}/task/${task.id}/log`,
+    repo_url: task.branch ? `${baseUrl}/repo/${task.branch}` : null,
+    jobs: builds.map((b) => jobView(baseUrl, task, b)),
+  };
+}
+
+export function builderView(b: BuilderStatus): Record<string, unknown> {
+  const f = b.facts;
+  return {
+    id: b.id,
+    state: b.state,
+    last_heartbeat: b.lastHeartbeat,
+    hostname: f?.hostname ?? null,
+    arch_tags: f?.archs ?? [],
+    slots: f?.slots ?? null,
+    mode: f?.mode ?? null,
+    current_tasks: (f?.currentTasks ?? []).map((t) => ({ task_id: t.taskId, arch: t.arch, job_id: t.jobId, started_at: t.startedAt })),
+    cores: f?.cores ?? null,
+    memory_total_bytes: f?.memoryTotalBytes ?? null,
+    memory_free_bytes: f?.memoryFreeBytes ?? null,
+    disk_free_bytes: f?.diskFreeBytes ?? null,
+    load: f?.load ?? null,
+    version: f?.version ?? null,
+    started_at: f?.startedAt ?? null,
+  };
+}

@@ -1,0 +1,42 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { once } from 'node:events';
+import { appendLogEof, appendLogLines, farmKeys, readLogEntries } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from '../context.ts';
+
+/** A finished log stays readable (and followable) from Redis this long after it is archived. */
+export const archivedStreamTtlSeconds = 3600;
+
+/** Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the stream expire. */
+export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
+  const key = farmKeys.log(taskId, arch, run);
+  const file = ctx.layout.logFile(taskId, arch, run);
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp`;
+  const out = createWriteStream(tmp);
+  let after = '0';
+  for (;;) {
+    const entries = await readLogEntries(ctx.redis, key, after, 2000);
+    if (entries.length === 0) break;
+    for (const entry of entries) {
+      if (entry.lines.length > 0 && !out.write(`${entry.lines.join('\n')}\n`)) await once(out, 'drain');
+      after = entry.id;
+    }
+  }
+  out.end();
+  await once(out, 'finish');
+  await rename(tmp, file);
+  await ctx.redis.expire(key, archivedStreamTtlSeconds);
+}
+
+/** Marks the end of a build's log (SSE followers stop there) and archives it in the background. */
+export async function endLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number, state: string, reason?: string): Promise<void> {
+  await appendLogEof(ctx.redis, farmKeys.log(taskId, arch, run), state, reason);
+  void archiveLog(ctx, taskId, arch, run).catch((error: Error) => ctx.logger.warn({ taskId, arch, run, err: error.message }, 'log archive failed; the log stays in Redis'));
+}
+
+/** A line from the farm itself (not build output) in a build's log. */
+export async function noteInLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number, line: string): Promise<void> {
+  await appendLogLines(ctx.redis, farmKeys.log(taskId, arch, run), [`[aoinb] ${line}`]);
+}

@@ -1,0 +1,73 @@
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { allowedArchs, extractBundleArchive, loadBundle, type Bundle } from '@aoinb/bundle';
+import { AoinbError } from '@aoinb/errors';
+import type { BundleInfo } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from '../context.ts';
+import { receiveUpload } from '../storage/receive-upload.ts';
+import { requireTask } from './task-service.ts';
+
+export interface BundleInspection {
+  packageName: string;
+  /** Debian version: `[EPOCH:]VER-REL`. */
+  version: string;
+  noarch: boolean;
+  targets: string[];
+  denied: Array<{ arch: string; reason: string }>;
+}
+
+function debianVersion(bundle: Bundle): string {
+  const { epoch, version, release } = bundle.spec;
+  return `${epoch && epoch !== '0' ? `${epoch}:` : ''}${version}-${release}`;
+}
+
+/** Parses the extracted bundle for every arch of the farm; FAIL_ARCH / ALLOW_ARCH decide the targets. */
+export async function inspectBundle(dir: string, archs: string[], noarchArch: string): Promise<BundleInspection> {
+  const first = await loadBundle(dir, noarchArch);
+  const base = { packageName: first.mainPackage.name, version: debianVersion(first), noarch: first.isNoarch };
+  if (first.isNoarch) return { ...base, targets: [noarchArch], denied: [] };
+  const targets: string[] = [];
+  const denied: BundleInspection['denied'] = [];
+  for (const arch of archs) {
+    const bundle = arch === first.arch ? first : await loadBundle(dir, arch);
+    const decision = allowedArchs(bundle.packages.map((p) => p.defines), [arch]);
+    if (decision.kind === 'noarch' || decision.allowed.includes(arch)) targets.push(arch);
+    else denied.push(...decision.denied);
+  }
+  return { ...base, targets, denied };
+}
+
+/**
+ * `PUT /task/:id/build_bundle`: streams the archive to disk (size-limited,
+ * sha256 computed and checked against `X-Checksum-Sha256` when sent), extracts
+ * it safely, parses it, and only then replaces the task's bundle. The same
+ * archive again is a no-op. Nothing is written outside the storage folder.
+ */
+export async function receiveBundle(ctx: CoordinatorContext, taskId: string, body: Readable, expectedSha256?: string): Promise<{ info: BundleInfo; unchanged: boolean; denied: BundleInspection['denied'] }> {
+  const task = await requireTask(ctx, taskId);
+  if (task.state !== 'created') throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: its bundle can no longer change`);
+  const maxBytes = ctx.config.farm.coordinator.maxBundleBytes;
+  const upload = await receiveUpload(body, { tmpDir: ctx.layout.tmpDir, maxBytes, tooLargeCode: 'BUNDLE_TOO_LARGE', what: 'the bundle archive', expectedSha256 });
+  if (task.bundle?.sha256 === upload.sha256) {
+    await rm(upload.file, { force: true });
+    return { info: task.bundle, unchanged: true, denied: [] };
+  }
+  const work = await mkdtemp(path.join(ctx.layout.tmpDir, `bundle-${task.id}-`));
+  try {
+    const extracted = path.join(work, 'bundle');
+    await extractBundleArchive(upload.file, extracted, { maxArchiveBytes: maxBytes, maxBytes: 4 * maxBytes });
+    const coordinator = ctx.config.farm.coordinator;
+    const inspection = await inspectBundle(extracted, ctx.dispatcher.archs, coordinator.noarchArch);
+    const info: BundleInfo = { sha256: upload.sha256, size: upload.size, packageName: inspection.packageName, version: inspection.version, noarch: inspection.noarch, targets: inspection.targets, uploadedAt: new Date().toISOString() };
+    await mkdir(ctx.layout.taskDir(task.id), { recursive: true });
+    await rm(ctx.layout.bundleDir(task.id), { recursive: true, force: true });
+    await rename(extracted, ctx.layout.bundleDir(task.id));
+    await rename(upload.file, ctx.layout.bundleArchive(task.id));
+    await ctx.store.updateTask(task.id, { bundle: info, updatedAt: info.uploadedAt });
+    return { info, unchanged: false, denied: inspection.denied };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+    await rm(upload.file, { force: true });
+  }
+}

@@ -1,0 +1,106 @@
+import { QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { activeBuildMember, buildQueueName, farmKeys, farmPrefix, isFinalBuildState, parseBuildJobId, runWithRestart, stalledCheckerOptions } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from '../context.ts';
+import { endLog, noteInLog } from './build-log.ts';
+import { jobDataFor } from './task-service.ts';
+
+/**
+ * Makes sure no build is forgotten: for every queued or running build, its job
+ * exists (re-added if a crash lost it), and a job that failed outside a
+ * worker's report (stalled too often, worker unable to report) fails its build.
+ */
+export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, arch: string): Promise<void> {
+  const build = await ctx.store.getBuild(taskId, arch);
+  const task = await ctx.store.getTask(taskId);
+  if (!build || !task || isFinalBuildState(build.state)) {
+    if (!build || !task) await ctx.redis.srem(farmKeys.activeBuilds, activeBuildMember(taskId, arch));
+    return;
+  }
+  const job = ctx.dispatcher.archs.includes(arch) ? await ctx.dispatcher.getJob(arch, build.jobId) : undefined;
+  if (!job) {
+    if (!ctx.dispatcher.archs.includes(arch)) return;
+    await ctx.dispatcher.enqueue(jobDataFor(task, arch, build.run));
+    ctx.logger.warn({ taskId, arch, jobId: build.jobId }, 'job of a live build was missing; added it again');
+    return;
+  }
+  const state = await job.getState();
+  if (state !== 'failed' && state !== 'completed') return;
+  const reason = state === 'failed' ? `the job failed: ${job.failedReason}` : 'the worker finished without reporting a result';
+  const outcome = await ctx.store.transition({ taskId, arch, archs: task.archs, from: [build.state], to: 'failed', attempt: { equals: build.attempt }, set: { reason, finishedAt: new Date().toISOString() } });
+  if (outcome.done) {
+    ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
+    await noteInLog(ctx, taskId, arch, build.run, reason);
+    await endLog(ctx, taskId, arch, build.run, 'failed', reason);
+  }
+}
+
+export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
+  for (const { taskId, arch } of await ctx.store.activeBuilds()) {
+    await reconcileBuild(ctx, taskId, arch).catch((error: Error) => ctx.logger.warn({ taskId, arch, err: error.message }, 'reconcile failed'));
+  }
+}
+
+/**
+ * The stalled checker moved a lost worker's job back to the queue: note it in
+ * the log and show the build queued again. Read the build before the job: if a
+ * new worker already claimed it, either the attempt or the job state says so.
+ */
+async function onStalled(ctx: CoordinatorContext, arch: string, jobId: string): Promise<void> {
+  const ids = parseBuildJobId(jobId);
+  if (!ids) return;
+  const [build, task] = await Promise.all([ctx.store.getBuild(ids.taskId, arch), ctx.store.getTask(ids.taskId)]);
+  if (!build || !task || build.jobId !== jobId || build.state !== 'running') return;
+  const job = await ctx.dispatcher.getJob(arch, jobId);
+  const state = await job?.getState();
+  if (state !== 'waiting' && state !== 'prioritized') return;
+  const base = { taskId: task.id, arch, archs: task.archs, attempt: { equals: build.attempt } };
+  if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(arch, jobId))) {
+    const done = await ctx.store.transition({ ...base, from: ['running'], to: 'cancelled', set: { finishedAt: new Date().toISOString() } });
+    if (done.done) await endLog(ctx, task.id, arch, build.run, 'cancelled', build.reason);
+    return;
+  }
+  const moved = await ctx.store.transition({ ...base, from: ['running'], to: 'queued', unset: ['builder', 'startedAt', 'startedAtMs'] });
+  if (moved.done) {
+    ctx.logger.warn({ taskId: task.id, arch, builder: build.builder, attempt: build.attempt }, 'builder lost; job back in the queue');
+    await noteInLog(ctx, task.id, arch, build.run, `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`);
+  }
+}
+
+export interface Recovery {
+  close(): Promise<void>;
+}
+
+/**
+ * Runs, for every arch queue, BullMQ's stalled checker (a worker with no
+ * processor), so a dead host's job comes back even when no other host of that
+ * arch is busy; listens for failed jobs; and reconciles every live build at
+ * start and every `intervalMs`.
+ */
+export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000): Promise<Recovery> {
+  const settings = { stalledIntervalMs: ctx.config.farm.coordinator.stalledIntervalSeconds * 1000, maxStalledCount: ctx.config.farm.coordinator.maxStalledCount };
+  const checkers: Worker[] = [];
+  const events: QueueEvents[] = [];
+  for (const arch of ctx.dispatcher.archs) {
+    const checker = new Worker(buildQueueName(arch), null, stalledCheckerOptions(ctx.connection, settings));
+    checker.on('stalled', (jobId) => void onStalled(ctx, arch, jobId).catch((error: Error) => ctx.logger.warn({ jobId, err: error.message }, 'stalled job handling failed')));
+    checker.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'stalled checker error'));
+    void checker.startStalledCheckTimer();
+    checkers.push(checker);
+    const listener = new QueueEvents(buildQueueName(arch), { connection: ctx.connection as ConnectionOptions, prefix: farmPrefix });
+    listener.on('failed', ({ jobId }) => {
+      const ids = parseBuildJobId(jobId);
+      if (ids) void reconcileBuild(ctx, ids.taskId, ids.arch).catch((error: Error) => ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'));
+    });
+    listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
+    events.push(listener);
+  }
+  const loops = new AbortController();
+  const loop = runWithRestart('reconcile', ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs);
+  return {
+    async close() {
+      loops.abort();
+      await loop;
+      await Promise.all([...checkers.map((c) => c.close()), ...events.map((e) => e.close())]);
+    },
+  };
+}

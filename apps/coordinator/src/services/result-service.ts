@@ -1,0 +1,100 @@
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { AoinbError } from '@aoinb/errors';
+import type { ArtifactRecord, BuildJobResult, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from '../context.ts';
+import { receiveUpload } from '../storage/receive-upload.ts';
+import { endLog } from './build-log.ts';
+import { requireTask } from './task-service.ts';
+
+/** What a .deb may be called: autobuild's `name_version_arch.deb`, nothing that leaves the folder. */
+export const debNamePattern = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
+
+const maxArtifactBytes = 8 * 1024 * 1024 * 1024;
+
+async function requireRunning(ctx: CoordinatorContext, taskId: string, arch: string, attempt: number): Promise<{ task: TaskRecord; build: BuildRecord }> {
+  const task = await requireTask(ctx, taskId);
+  const build = task.archs.includes(arch) ? await ctx.store.getBuild(task.id, arch) : undefined;
+  if (!build) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${arch}`);
+  if (build.state !== 'running' || build.attempt !== attempt) {
+    throw new AoinbError('CONFLICT', `task ${task.id} (${arch}) is ${build.state} at attempt ${build.attempt}; attempt ${attempt} may not change it`);
+  }
+  return { task, build };
+}
+
+/** `PUT /task/:id/artifact/:arch/:name?attempt=N`: stores one .deb of a running attempt, sha256 checked; same bytes again is a no-op. */
+export async function receiveArtifact(ctx: CoordinatorContext, taskId: string, arch: string, name: string, attempt: number, sha256: string, body: Readable): Promise<{ created: boolean; size: number }> {
+  if (!debNamePattern.test(name)) throw new AoinbError('USAGE', `artifact name ${JSON.stringify(name)} is not a .deb file name`);
+  await requireRunning(ctx, taskId, arch, attempt);
+  const dir = ctx.layout.artifactDir(taskId, arch, attempt);
+  const target = path.join(dir, name);
+  const received = await receiveUpload(body, { tmpDir: ctx.layout.tmpDir, maxBytes: maxArtifactBytes, tooLargeCode: 'USAGE', what: `artifact ${name}`, expectedSha256: sha256 });
+  const existing = await readFile(`${target}.sha256`, 'utf8').catch(() => undefined);
+  if (existing?.trim() === received.sha256) {
+    await rm(received.file, { force: true });
+    return { created: false, size: received.size };
+  }
+  await mkdir(dir, { recursive: true });
+  await rename(received.file, target);
+  await writeFile(`${target}.sha256`, `${received.sha256}\n`);
+  return { created: true, size: received.size };
+}
+
+/** Checks each reported artifact arrived with the reported sha256; returns why not, or undefined. */
+async function verifyArtifacts(ctx: CoordinatorContext, build: BuildRecord, result: BuildJobResult): Promise<string | undefined> {
+  if (result.artifacts.length === 0) return 'the build produced no .deb';
+  const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.attempt);
+  for (const a of result.artifacts) {
+    if (!debNamePattern.test(a.name)) return `artifact name ${JSON.stringify(a.name)} is not a .deb file name`;
+    const got = (await readFile(path.join(dir, `${a.name}.sha256`), 'utf8').catch(() => '')).trim();
+    if (got !== a.sha256) return `artifact ${a.name} was not received intact (sha256 ${got || 'missing'}, reported ${a.sha256})`;
+  }
+  return undefined;
+}
+
+/** Removes the artifacts of other (lost or superseded) attempts. */
+async function dropOtherAttempts(ctx: CoordinatorContext, build: BuildRecord): Promise<void> {
+  const root = ctx.layout.artifactsRoot(build.taskId, build.arch);
+  for (const entry of await readdir(root).catch(() => [] as string[])) {
+    if (entry !== `a${build.attempt}`) await rm(path.join(root, entry), { recursive: true, force: true });
+  }
+}
+
+/**
+ * `PUT /task/:id/result/:arch`: the worker's report. Fenced on the attempt; a
+ * success whose artifacts did not all arrive becomes a failure. The debs are
+ * published to the branch repository (index refreshed) before the state
+ * changes, so a coordinator that dies in between publishes again when the
+ * worker repeats the report.
+ */
+export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch: string, result: BuildJobResult): Promise<BuildRecord['state']> {
+  const { task, build } = await requireRunning(ctx, taskId, arch, result.attempt);
+  let { status, reason } = result;
+  if (status === 'cancelled' && build.reason) reason = build.reason;
+  const artifacts: ArtifactRecord[] = [];
+  if (status === 'succeeded') {
+    reason = await verifyArtifacts(ctx, build, result);
+    if (reason) status = 'failed';
+  }
+  if (status === 'succeeded') {
+    const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.attempt);
+    await ctx.repo.publish(task.branch!, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })));
+    const now = new Date().toISOString();
+    for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, publishedTo: task.branch });
+  }
+  const outcome = await ctx.store.transition({
+    taskId: task.id,
+    arch,
+    archs: task.archs,
+    from: ['running'],
+    to: status,
+    attempt: { equals: result.attempt },
+    set: { finishedAt: result.finishedAt, artifacts, phases: result.phases, resources: result.resources, builder: result.builder, ...(reason ? { reason } : {}) },
+    unset: reason ? [] : ['reason'],
+  });
+  if (!outcome.done) throw new AoinbError('CONFLICT', `task ${task.id} (${arch}) is ${outcome.state} at attempt ${outcome.attempt}; the report of attempt ${result.attempt} was not applied`);
+  await endLog(ctx, task.id, arch, build.run, status, reason);
+  await dropOtherAttempts(ctx, build).catch(() => undefined);
+  return status;
+}

@@ -1,0 +1,133 @@
+import { assertBranchName, sourceListFor } from '@aoinb/config';
+import { AoinbError } from '@aoinb/errors';
+import { buildJobId, isFinalBuildState, publishCancel, type BuildJobData, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import type { CoordinatorContext, Principal } from '../context.ts';
+import { endLog } from './build-log.ts';
+
+export async function requireTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
+  const task = /^\d+$/.test(taskId) ? await ctx.store.getTask(taskId) : undefined;
+  if (!task) throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
+  return task;
+}
+
+/** The job payload of one run of one arch of a task. */
+export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJobData {
+  if (!task.bundle || !task.branch) throw new AoinbError('CONFLICT', `task ${task.id} has no bundle or no branch`);
+  return {
+    taskId: task.id,
+    arch,
+    run,
+    taskArchs: task.archs,
+    branch: task.branch,
+    package: { name: task.bundle.packageName, version: task.bundle.version, noarch: task.bundle.noarch },
+    bundleSha256: task.bundle.sha256,
+    bundleSize: task.bundle.size,
+    timeoutMs: task.timeoutMs,
+    ...(task.groupId ? { groupId: task.groupId } : {}),
+  };
+}
+
+function freshBuild(taskId: string, arch: string, run: number): BuildRecord {
+  return { taskId, arch, state: 'queued', run, jobId: buildJobId(taskId, arch, run), attempt: 0, cancelRequested: false, queuedAt: new Date().toISOString(), artifacts: [] };
+}
+
+export async function createTask(ctx: CoordinatorContext, by: Principal, branch?: string): Promise<TaskRecord> {
+  if (branch !== undefined) await checkBranch(ctx, branch);
+  const now = new Date().toISOString();
+  const task: TaskRecord = { id: await ctx.store.nextTaskId(), state: 'created', createdAt: now, updatedAt: now, createdBy: by.name, archs: [], timeoutMs: 0, ...(branch ? { branch } : {}) };
+  await ctx.store.createTask(task);
+  return task;
+}
+
+async function checkBranch(ctx: CoordinatorContext, branch: string): Promise<void> {
+  assertBranchName(branch);
+  await sourceListFor(ctx.config, branch);
+}
+
+function requireCreated(task: TaskRecord, what: string): void {
+  if (task.state !== 'created') {
+    throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST /task/${task.id}/retry, or create a new task)`);
+  }
+}
+
+export async function setBranch(ctx: CoordinatorContext, taskId: string, branch: string): Promise<TaskRecord> {
+  const task = await requireTask(ctx, taskId);
+  requireCreated(task, 'the branch can be set');
+  await checkBranch(ctx, branch);
+  await ctx.store.updateTask(task.id, { branch, updatedAt: new Date().toISOString() });
+  return { ...task, branch };
+}
+
+export interface StartOptions {
+  /** Build only these of the allowed archs. */
+  archs?: string[];
+  timeoutSeconds?: number;
+}
+
+function targetsOf(ctx: CoordinatorContext, task: TaskRecord, options: StartOptions): string[] {
+  const bundle = task.bundle!;
+  const configured = ctx.dispatcher.archs;
+  let targets = bundle.targets.filter((a) => configured.includes(a));
+  if (options.archs) {
+    const unknown = options.archs.filter((a) => !targets.includes(a));
+    if (unknown.length > 0) throw new AoinbError('ARCH_NOT_ALLOWED', `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here (${targets.join(', ') || 'none'})`);
+    targets = targets.filter((a) => options.archs!.includes(a));
+  }
+  if (targets.length === 0) {
+    throw new AoinbError('ARCH_NOT_ALLOWED', `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's archs (${configured.join(', ')})`);
+  }
+  return targets;
+}
+
+/** `PUT /task/:id/build`: checks the task is complete, then queues one job per target arch. */
+export async function startBuild(ctx: CoordinatorContext, taskId: string, options: StartOptions = {}): Promise<TaskRecord> {
+  const task = await requireTask(ctx, taskId);
+  requireCreated(task, 'a build can be started');
+  if (!task.bundle) throw new AoinbError('CONFLICT', `task ${task.id} has no bundle yet: PUT /task/${task.id}/build_bundle first`);
+  if (!task.branch) throw new AoinbError('CONFLICT', `task ${task.id} has no branch yet: PUT /task/${task.id}/branch first`);
+  await checkBranch(ctx, task.branch);
+  const archs = targetsOf(ctx, task, options);
+  const limitMs = ctx.config.farm.coordinator.jobTimeoutMinutes * 60_000;
+  const timeoutMs = options.timeoutSeconds ? Math.min(options.timeoutSeconds * 1000, limitMs) : limitMs;
+  const started: TaskRecord = { ...task, archs, timeoutMs, state: 'queued' };
+  const ok = await ctx.store.queueBuilds(task, ['created'], [], { archs, timeoutMs }, archs.map((a) => freshBuild(task.id, a, 1)));
+  if (!ok) throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
+  for (const arch of archs) await ctx.dispatcher.enqueue(jobDataFor(started, arch, 1));
+  return started;
+}
+
+/** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */
+export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
+  const task = await requireTask(ctx, taskId);
+  if (['succeeded', 'failed', 'cancelled'].includes(task.state)) throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
+  const reason = `cancelled by ${by.name}`;
+  if (task.archs.length === 0) {
+    await ctx.store.updateTask(task.id, { state: 'cancelled', updatedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
+    return;
+  }
+  for (const build of await ctx.store.getBuilds(task.id, task.archs)) {
+    if (isFinalBuildState(build.state)) continue;
+    const base = { taskId: task.id, arch: build.arch, archs: task.archs };
+    const queued = await ctx.store.transition({ ...base, from: ['queued'], to: 'cancelled', set: { reason, finishedAt: new Date().toISOString() } });
+    if (queued.done) {
+      await ctx.dispatcher.removeIfIdle(build.arch, build.jobId);
+      await endLog(ctx, task.id, build.arch, build.run, 'cancelled', reason);
+      continue;
+    }
+    const running = await ctx.store.transition({ ...base, from: ['running'], set: { cancelRequested: true, reason } });
+    if (running.done) await publishCancel(ctx.redis, { taskId: task.id, arch: build.arch, jobId: build.jobId, reason });
+  }
+}
+
+/** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
+export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
+  const task = await requireTask(ctx, taskId);
+  if (task.state !== 'failed' && task.state !== 'cancelled') throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: only a failed or cancelled task can be retried`);
+  if (task.archs.length === 0) throw new AoinbError('CONFLICT', `task ${task.id} was cancelled before it was built: nothing to retry; PUT /task/${task.id}/build is not possible either, create a new task`);
+  const again = (await ctx.store.getBuilds(task.id, task.archs)).filter((b) => b.state === 'failed' || b.state === 'cancelled');
+  const builds = again.map((b) => freshBuild(task.id, b.arch, b.run + 1));
+  const ok = await ctx.store.queueBuilds(task, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, builds);
+  if (!ok) throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
+  for (const b of builds) await ctx.dispatcher.enqueue(jobDataFor(task, b.arch, b.run));
+  return { ...task, state: 'queued' };
+}

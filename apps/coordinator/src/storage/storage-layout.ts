@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { AoinbError } from '@aoinb/errors';
+
+/** Everything the coordinator keeps on disk, under `coordinator.storage_dir`. */
+export interface StorageLayout {
+  root: string;
+  /** Uploads in progress (same file system as the rest, so a finished upload is a rename). */
+  tmpDir: string;
+  taskDir(taskId: string): string;
+  /** The bundle archive as uploaded. */
+  bundleArchive(taskId: string): string;
+  /** The bundle, extracted and checked. */
+  bundleDir(taskId: string): string;
+  /** Artifacts of one attempt of one arch: attempts never overwrite each other. */
+  artifactDir(taskId: string, arch: string, attempt: number): string;
+  artifactsRoot(taskId: string, arch: string): string;
+  logFile(taskId: string, arch: string, run: number): string;
+  /** The apt repository of a branch. */
+  repoDir(branch: string): string;
+  /** Cached control stanzas of the debs in a branch repo. */
+  indexCacheDir(branch: string): string;
+}
+
+const safeSegment = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+
+function segment(value: string, what: string): string {
+  if (!safeSegment.test(value) || value.includes('..')) throw new AoinbError('USAGE', `${what} ${JSON.stringify(value)} is not a valid name`);
+  return value;
+}
+
+export function storageLayout(storageDir: string): StorageLayout {
+  const root = path.resolve(storageDir);
+  const taskDir = (taskId: string): string => path.join(root, 'tasks', segment(taskId, 'task id'));
+  return {
+    root,
+    tmpDir: path.join(root, 'tmp'),
+    taskDir,
+    bundleArchive: (taskId) => path.join(taskDir(taskId), 'bundle.archive'),
+    bundleDir: (taskId) => path.join(taskDir(taskId), 'bundle'),
+    artifactsRoot: (taskId, arch) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch')),
+    artifactDir: (taskId, arch, attempt) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch'), `a${attempt}`),
+    logFile: (taskId, arch, run) => path.join(root, 'logs', segment(taskId, 'task id'), `${segment(arch, 'arch')}-r${run}.log`),
+    repoDir: (branch) => path.join(root, 'output', segment(branch, 'branch')),
+    indexCacheDir: (branch) => path.join(root, 'index-cache', segment(branch, 'branch')),
+  };
+}

@@ -1,0 +1,256 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+
+/**
+ * A whole farm for tests and benchmarks: a real redis-server, the coordinator
+ * and worker agents as separate processes (`node --import tsx .../main.ts`),
+ * each with its own config folder, the workers on the fake executor.
+ */
+const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+const coordinatorMain = path.join(repoRoot, 'apps/coordinator/src/main.ts');
+const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
+
+export const farmTokens = { maintainer: 'maintainer-token-0123456789', worker: 'worker-token-0123456789', admin: 'admin-token-0123456789' } as const;
+
+export interface FarmOptions {
+  /** Archs with build queues. */
+  archs: string[];
+  noarchArch?: string;
+  maxBundleMib?: number;
+  stalledIntervalSeconds?: number;
+  /** TOML appended to every config (e.g. [build] settings). */
+  extraToml?: string;
+  logLevel?: string;
+}
+
+export interface WorkerOptions {
+  id: string;
+  archs: string[];
+  slots?: number;
+  lockSeconds?: number;
+  heartbeatSeconds?: number;
+  onShutdown?: 'requeue' | 'finish';
+  fakeDurationMs?: number;
+}
+
+type Child = ResultPromise<{ reject: false; stdin: 'ignore'; stdout: 'pipe'; stderr: 'pipe'; all: true; env: Record<string, string> }>;
+
+export interface FarmProcess {
+  name: string;
+  child: Child;
+  /** Everything the process wrote (stdout and stderr), for failure messages. */
+  output(): string;
+}
+
+function tomlList(values: string[]): string {
+  return `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
+}
+
+export class FarmHarness {
+  readonly processes = new Map<string, FarmProcess>();
+  coordinatorUrl = '';
+  private port = 0;
+
+  private constructor(
+    readonly root: string,
+    readonly redis: RedisHandle,
+    readonly options: FarmOptions,
+  ) {}
+
+  static async create(options: FarmOptions): Promise<FarmHarness> {
+    const root = await mkdtemp(path.join(tmpdir(), 'aoinb-farm-'));
+    const redis = await startRedis({ dir: root });
+    const farm = new FarmHarness(root, redis, options);
+    farm.port = await freePort();
+    farm.coordinatorUrl = `http://127.0.0.1:${farm.port}`;
+    return farm;
+  }
+
+  get storageDir(): string {
+    return path.join(this.root, 'storage');
+  }
+
+  /** A config folder (one per process): shared [coordinator], [redis], [[tokens]]; its own [worker]. */
+  private async configDir(name: string, worker?: WorkerOptions): Promise<string> {
+    const dir = path.join(this.root, 'conf', name);
+    await mkdir(path.join(dir, 'secrets'), { recursive: true });
+    for (const [role, token] of Object.entries(farmTokens)) await writeFile(path.join(dir, 'secrets', `${role}.token`), `${token}\n`);
+    const o = this.options;
+    const lines = [
+      '[coordinator]',
+      `listen = "127.0.0.1:${this.port}"`,
+      `archs = ${tomlList(o.archs)}`,
+      `noarch_arch = "${o.noarchArch ?? o.archs[0]}"`,
+      `max_bundle_mib = ${o.maxBundleMib ?? 1}`,
+      `storage_dir = ${JSON.stringify(this.storageDir)}`,
+      `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
+      '[redis]',
+      `url = "${this.redis.url}"`,
+      ...(worker
+        ? [
+            '[worker]',
+            `id = "${worker.id}"`,
+            `archs = ${tomlList(worker.archs)}`,
+            `slots = ${worker.slots ?? 1}`,
+            'token_file = "secrets/worker.token"',
+            `heartbeat_seconds = ${worker.heartbeatSeconds ?? 1}`,
+            `lock_seconds = ${worker.lockSeconds ?? 2}`,
+            `on_shutdown = "${worker.onShutdown ?? 'requeue'}"`,
+          ]
+        : []),
+      ...Object.keys(farmTokens).flatMap((role) => ['[[tokens]]', `name = "${role}-user"`, `role = "${role}"`, `file = "secrets/${role}.token"`]),
+      o.extraToml ?? '',
+    ];
+    return writeTestConfig({ dir, workDir: path.join(this.root, 'work', name), arch: o.archs[0] ?? 'amd64', sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' }, extraToml: lines.join('\n') });
+  }
+
+  private spawn(name: string, main: string, args: string[]): FarmProcess {
+    const child = execa(process.execPath, ['--import', 'tsx', main, ...args], {
+      cwd: repoRoot,
+      reject: false,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      all: true,
+      env: { AOINB_LOG_LEVEL: this.options.logLevel ?? 'warn' },
+    }) as Child;
+    let text = '';
+    child.all?.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.length > 200_000) text = text.slice(-100_000);
+    });
+    const proc = { name, child, output: () => text };
+    this.processes.set(name, proc);
+    return proc;
+  }
+
+  async startCoordinator(): Promise<FarmProcess> {
+    const dir = await this.configDir('coordinator');
+    const proc = this.spawn('coordinator', coordinatorMain, ['-c', dir]);
+    await this.waitFor(async () => {
+      if (proc.child.exitCode !== null) throw new Error(`coordinator exited: ${proc.output()}`);
+      const res = await fetch(`${this.coordinatorUrl}/healthz`).catch(() => undefined);
+      return res?.ok ?? false;
+    }, 30_000, 'coordinator to answer /healthz');
+    return proc;
+  }
+
+  /** Starts a worker agent on the fake executor and waits for its first heartbeat. */
+  async startWorker(worker: WorkerOptions): Promise<FarmProcess> {
+    const dir = await this.configDir(worker.id, worker);
+    const args = ['-c', dir, '--executor', 'fake', ...(worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : [])];
+    const proc = this.spawn(worker.id, workerMain, args);
+    await this.waitFor(async () => {
+      if (proc.child.exitCode !== null) throw new Error(`worker ${worker.id} exited: ${proc.output()}`);
+      const res = await this.api('GET', '/builder/status');
+      const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
+      return builders.some((b) => b.id === worker.id && b.state !== 'offline');
+    }, 30_000, `worker ${worker.id} to heartbeat`);
+    return proc;
+  }
+
+  /** Sends a signal and waits for the process to exit. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 20_000): Promise<void> {
+    const proc = this.processes.get(name);
+    if (!proc) return;
+    this.processes.delete(name);
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+    proc.child.kill(signal);
+    const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
+    await proc.child;
+    clearTimeout(timer);
+  }
+
+  async api(method: string, route: string, body?: unknown, options: { token?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; body: unknown; text: string }> {
+    const token = options.token === undefined ? farmTokens.admin : options.token;
+    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers };
+    let payload: BodyInit | undefined;
+    if (body instanceof Uint8Array) {
+      payload = body;
+      headers['content-type'] ??= 'application/octet-stream';
+    } else if (typeof body === 'string') {
+      payload = body;
+      headers['content-type'] ??= 'text/plain';
+    } else if (body !== undefined) {
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await fetch(`${this.coordinatorUrl}${route}`, { method, headers, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Plain text (logs, repository files).
+    }
+    return { status: res.status, body: parsed, text };
+  }
+
+  /** POST /task, PUT bundle, PUT branch, PUT build; returns the task id. */
+  async submit(archive: Uint8Array, options: { branch?: string; build?: Record<string, unknown> } = {}): Promise<string> {
+    const created = await this.api('POST', '/task', undefined, { token: farmTokens.maintainer });
+    const id = (created.body as { id: string }).id;
+    const steps = [
+      await this.api('PUT', `/task/${id}/build_bundle`, archive, { token: farmTokens.maintainer }),
+      await this.api('PUT', `/task/${id}/branch`, options.branch ?? 'stable', { token: farmTokens.maintainer }),
+      await this.api('PUT', `/task/${id}/build`, options.build ?? {}, { token: farmTokens.maintainer }),
+    ];
+    const bad = steps.find((s) => s.status >= 300);
+    if (bad) throw new Error(`submit failed: ${bad.status} ${bad.text}`);
+    return id;
+  }
+
+  async status(taskId: string): Promise<TaskStatus> {
+    return (await this.api('GET', `/task/${taskId}/status`)).body as TaskStatus;
+  }
+
+  async waitForState(taskId: string, states: string[], timeoutMs = 30_000): Promise<TaskStatus> {
+    let last: TaskStatus | undefined;
+    await this.waitFor(async () => {
+      last = await this.status(taskId);
+      return states.includes(last.state);
+    }, timeoutMs, `task ${taskId} to be ${states.join('|')}`, () => JSON.stringify(last));
+    return last!;
+  }
+
+  async waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, detail?: () => string, intervalMs = 50): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+    const logs = [...this.processes.values()].map((p) => `--- ${p.name}\n${p.output().slice(-4000)}`).join('\n');
+    throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}\n${logs}`);
+  }
+
+  /** Kills every process, stops Redis and removes the folder. */
+  async stop(): Promise<void> {
+    await Promise.all([...this.processes.keys()].map((name) => this.kill(name, 'SIGKILL', 5000)));
+    await this.redis.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+export interface JobStatus {
+  arch: string;
+  state: string;
+  run: number;
+  job_id: string;
+  builder: string | null;
+  attempt: number;
+  started_at: string | null;
+  finished_at: string | null;
+  reason: string | null;
+  artifacts: Array<{ name: string; size: number; sha256: string; url: string; repo_url: string | null }>;
+}
+
+export interface TaskStatus {
+  id: string;
+  state: string;
+  archs: string[];
+  reason: string | null;
+  jobs: JobStatus[];
+}

@@ -1,0 +1,27 @@
+import { once } from 'node:events';
+import { loadConfig } from '@aoinb/config';
+import type { Logger } from '@aoinb/logging';
+import { startWorkerAgent, type ShutdownMode } from './agent.ts';
+import { realExecutor, type Executor } from './executor.ts';
+import { fakeExecutor, type FakeBuildPlan } from './fake-executor.ts';
+
+export interface RunWorkerOptions {
+  configDir: string;
+  logger: Logger;
+  /** Aborting stops the agent: no new jobs; running ones handed back or finished (`worker.on_shutdown`). */
+  signal: AbortSignal;
+  /** `nspawn` (default): the real pipeline; `fake`: sleeps and makes a tiny .deb (tests, benchmarks). */
+  executor?: 'nspawn' | 'fake';
+  fakePlan?: Partial<FakeBuildPlan>;
+  /** Overrides `worker.on_shutdown`. */
+  onShutdown?: ShutdownMode;
+}
+
+/** Runs a worker agent from a config folder until the signal aborts. */
+export async function runWorker(options: RunWorkerOptions): Promise<void> {
+  const config = await loadConfig(options.configDir);
+  const executor: Executor = options.executor === 'fake' ? fakeExecutor(options.fakePlan) : realExecutor(config, options.logger);
+  const agent = await startWorkerAgent({ config, logger: options.logger, executor });
+  if (!options.signal.aborted) await once(options.signal, 'abort');
+  await agent.stop(options.onShutdown);
+}

@@ -1,0 +1,108 @@
+/**
+ * Benchmark: what the pipeline adds to a build, and how long a discard takes.
+ *
+ *   node --import tsx libs/buildroot/bench/pipeline-overhead.ts [runs]
+ *
+ * 1. Overhead: `runBuild()` of a trivial bundle (mounts, copies, nspawn, collect,
+ *    discard; apt refresh not due) against a bare `systemd-nspawn` run of the same
+ *    build.sh in an overlay mounted and staged beforehand, measured alternately in
+ *    one run. Target: < 0.5 s per build.
+ * 2. Discard: a workspace holding 1 GiB in 16,384 files; time until discard() returns.
+ *    Target: < 0.1 s.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { runBuild } from '../src/pipeline/run-build.ts';
+import { runContainer } from '../src/host/nspawn.ts';
+import { mountOverlay, unmountAllUnder } from '../src/host/mount-table.ts';
+import { createWorkspace } from '../src/layers/workspace.ts';
+import { layoutOf } from '../src/context.ts';
+import { stageBundle } from '../src/pipeline/stage-bundle.ts';
+import { createBuildHost } from '../src/testing/build-host-fixture.ts';
+
+const runs = Number(process.argv[2] ?? 10);
+
+function stats(values: number[]): { median: number; mean: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return { median: sorted[Math.floor(sorted.length / 2)]!, mean, min: sorted[0]!, max: sorted[sorted.length - 1]! };
+}
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+
+async function trivialBundle(dir: string): Promise<string> {
+  await mkdir(path.join(dir, 'autobuild'), { recursive: true });
+  await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
+  await writeFile(path.join(dir, 'autobuild/defines'), 'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n');
+  await writeFile(path.join(dir, 'autobuild/build'), 'mkdir -p "$PKGDIR"/usr/share/trivial && echo hi > "$PKGDIR"/usr/share/trivial/hi\n');
+  return dir;
+}
+
+async function bareRun(host: Awaited<ReturnType<typeof createBuildHost>>, bundle: string, i: number): Promise<number> {
+  const layout = layoutOf(host.ctx);
+  const dir = path.join(host.dir, `bare-${i}`);
+  const upper = path.join(dir, 'upper');
+  const merged = path.join(dir, 'merged');
+  await Promise.all([upper, path.join(dir, 'work'), merged].map((d) => mkdir(d, { recursive: true })));
+  await mountOverlay({ lowers: [layout.instance('stable').upper, layout.baseos], upper, work: path.join(dir, 'work'), target: merged });
+  await stageBundle(merged, bundle);
+  const started = performance.now();
+  const exit = await runContainer({
+    root: merged,
+    machine: `aoinb-bench-${i}`,
+    command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
+    chdir: '/buildroot',
+    env: { AOINB_PKGNAME: 'trivial', AOINB_PKGVER: '1.0', AOINB_PKGREL: '0', AOINB_ARCH: host.ctx.config.arch },
+  });
+  const elapsed = performance.now() - started;
+  await unmountAllUnder(dir);
+  if (exit.exitCode !== 0) throw new Error(`bare run exited ${exit.exitCode}`);
+  return elapsed;
+}
+
+async function overhead(host: Awaited<ReturnType<typeof createBuildHost>>): Promise<void> {
+  const bundle = await trivialBundle(path.join(host.dir, 'trivial'));
+  // Warm-up: creates and refreshes the instance, so later runs exclude apt refresh.
+  await runBuild(host.ctx, { buildId: 'warmup', bundleDir: bundle, branch: 'stable' });
+  const pipeline: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const started = performance.now();
+    const result = await runBuild(host.ctx, { buildId: `bench-${i}`, bundleDir: bundle, branch: 'stable' });
+    pipeline.push(performance.now() - started);
+    if (result.status !== 'succeeded') throw new Error(`pipeline run failed: ${result.reason}`);
+    bare.push(await bareRun(host, bundle, i));
+  }
+  const p = stats(pipeline);
+  const b = stats(bare);
+  console.log(`pipeline overhead (${runs} runs each, trivial bundle, apt refresh not due)`);
+  console.log(`  runBuild()         median ${fmt(p.median)}  mean ${fmt(p.mean)}  min ${fmt(p.min)}  max ${fmt(p.max)}`);
+  console.log(`  bare nspawn        median ${fmt(b.median)}  mean ${fmt(b.mean)}  min ${fmt(b.min)}  max ${fmt(b.max)}`);
+  console.log(`  overhead           median ${fmt(p.median - b.median)}  mean ${fmt(p.mean - b.mean)}  (target < 0.500 s)  ratio ${(p.median / b.median).toFixed(2)}x`);
+}
+
+async function discard(host: Awaited<ReturnType<typeof createBuildHost>>): Promise<void> {
+  const layout = layoutOf(host.ctx);
+  const workspace = await createWorkspace(layout, 'discard-bench', [layout.instance('stable').upper, layout.baseos]);
+  const files = 16_384;
+  const chunk = randomBytes(64 * 1024);
+  const target = path.join(workspace.merged, 'buildroot/build');
+  for (let d = 0; d < 64; d += 1) {
+    const sub = path.join(target, `d${d}`);
+    await mkdir(sub, { recursive: true });
+    await Promise.all(Array.from({ length: files / 64 }, (_, f) => writeFile(path.join(sub, `f${f}`), chunk)));
+  }
+  const started = performance.now();
+  await workspace.discard();
+  const elapsed = performance.now() - started;
+  console.log(`discard of a workspace holding ${((files * chunk.length) / 2 ** 30).toFixed(2)} GiB in ${files} files: ${fmt(elapsed)} (target < 0.100 s)`);
+}
+
+const host = await createBuildHost();
+try {
+  await overhead(host);
+  await discard(host);
+} finally {
+  await host.close();
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import { allowedArchs, archPatternMatches, DEFAULT_FAIL_ARCH, type ArchFilterInput } from './arch-filter.ts';
+import { ARCH_GROUPS, archGroupsOf, KNOWN_ARCHS } from './arch-groups.ts';
+import { parseDefines } from './defines.ts';
+import { fixture } from './test-helpers.ts';
+
+const FARM = ['amd64', 'arm64', 'loongarch64', 'riscv64', 'i486', 'mips64r6el', 'optenv32'];
+
+function pkg(over: Partial<ArchFilterInput>): ArchFilterInput {
+  return { file: 'autobuild/defines', name: 'x', noarch: false, ...over };
+}
+
+describe('arch groups', () => {
+  it('lists the groups of an arch in ABHOST_GROUP order', () => {
+    expect(archGroupsOf('amd64')).toEqual(['64bit', 'mainline', 'mainline_tier1', 'ocaml_native']);
+    expect(archGroupsOf('i486')).toEqual(['32bit', 'retro']);
+    expect(archGroupsOf('mips64r6el')).toEqual(['64bit']);
+  });
+
+  it('only names known architectures', () => {
+    for (const members of Object.values(ARCH_GROUPS)) for (const a of members) expect(KNOWN_ARCHS).toContain(a);
+  });
+});
+
+describe('archPatternMatches', () => {
+  it.each([
+    ['amd64', 'amd64', true],
+    ['amd64', 'arm64', false],
+    ['mainline', 'riscv64', true],
+    ['@(amd64|arm64)', 'arm64', true],
+    ['!(amd64|arm64)', 'amd64', false],
+    ['!(amd64|arm64)', 'riscv64', true],
+    // !(...) reads as "none of the arch's names": amd64 is in mainline, so it is not excluded
+    ['!(mainline|retro)', 'amd64', false],
+    ['!(mainline|retro)', 'i486', false],
+    ['!(mainline|retro)', 'mips64r6el', true],
+    ['!(mainline)', 'optenv32', true],
+    ['loongarch64*', 'loongarch64_nosimd', true],
+    ['*64', 'i486', false],
+    ['+(retro|32bit)', 'm68k', true],
+  ])('%s vs %s -> %s', (pattern, arch, expected) => {
+    expect(archPatternMatches(pattern, arch)).toBe(expected);
+  });
+});
+
+describe('allowedArchs', () => {
+  it('app-utils/tree: FAIL_ARCH="!(mainline|retro)"', () => {
+    const d = parseDefines(fixture('app-utils/tree/autobuild/defines'), { file: 'autobuild/defines', arch: 'amd64' });
+    const decision = allowedArchs(d, FARM);
+    expect(decision).toEqual({
+      kind: 'archs',
+      allowed: ['amd64', 'arm64', 'loongarch64', 'riscv64', 'i486'],
+      denied: [
+        { arch: 'mips64r6el', reason: 'autobuild/defines: FAIL_ARCH="!(mainline|retro)" excludes mips64r6el' },
+        { arch: 'optenv32', reason: 'autobuild/defines: FAIL_ARCH="!(mainline|retro)" excludes optenv32' },
+      ],
+    });
+  });
+
+  it('app-editors/vscode: FAIL_ARCH="!(amd64|arm64)"', () => {
+    const d = parseDefines(fixture('app-editors/vscode/autobuild/defines'), { file: 'autobuild/defines', arch: 'amd64' });
+    const decision = allowedArchs(d, FARM);
+    expect(decision.kind === 'archs' && decision.allowed).toEqual(['amd64', 'arm64']);
+  });
+
+  it('lang-python/certifi: noarch', () => {
+    const d = parseDefines(fixture('lang-python/certifi/autobuild/defines'), { file: 'autobuild/defines', arch: 'amd64' });
+    expect(allowedArchs(d, FARM)).toEqual({ kind: 'noarch' });
+  });
+
+  it('without FAIL_ARCH/ALLOW_ARCH, autobuild4 default FAIL_ARCH="!(mainline)" applies', () => {
+    expect(DEFAULT_FAIL_ARCH).toBe('!(mainline)');
+    const decision = allowedArchs(pkg({}), FARM);
+    expect(decision.kind === 'archs' && decision.allowed).toEqual(['amd64', 'arm64', 'loongarch64', 'riscv64']);
+    expect(decision.kind === 'archs' && decision.denied[0]).toEqual({
+      arch: 'i486',
+      reason: 'autobuild/defines: sets no FAIL_ARCH/ALLOW_ARCH, and autobuild\'s default FAIL_ARCH="!(mainline)" excludes i486',
+    });
+    const open = allowedArchs(pkg({}), FARM, { defaultFailArch: null });
+    expect(open.kind === 'archs' && open.allowed).toEqual(FARM);
+  });
+
+  it('ALLOW_ARCH takes archs and groups', () => {
+    const d = allowedArchs(pkg({ allowArch: '@(amd64|retro)' }), FARM);
+    expect(d).toMatchObject({ kind: 'archs', allowed: ['amd64', 'i486'] });
+    expect(d.kind === 'archs' && d.denied[0]?.reason).toBe('autobuild/defines: ALLOW_ARCH="@(amd64|retro)" does not include arm64');
+  });
+
+  it('an empty FAIL_ARCH excludes nothing', () => {
+    expect(allowedArchs(pkg({ failArch: '' }), FARM)).toMatchObject({ allowed: FARM });
+  });
+
+  it('split packages: an arch is allowed when any package allows it; noarch only when all are', () => {
+    const a = pkg({ file: '01-a/defines', failArch: '!(amd64)' });
+    const b = pkg({ file: '02-b/defines', failArch: '!(arm64)' });
+    const c = pkg({ file: '03-c/defines', noarch: true });
+    expect(allowedArchs([a, b, c], ['amd64', 'arm64', 'riscv64'])).toEqual({
+      kind: 'archs',
+      allowed: ['amd64', 'arm64'],
+      denied: [{ arch: 'riscv64', reason: '01-a/defines: FAIL_ARCH="!(amd64)" excludes riscv64; 02-b/defines: FAIL_ARCH="!(arm64)" excludes riscv64' }],
+    });
+    expect(allowedArchs([c, c], FARM)).toEqual({ kind: 'noarch' });
+  });
+});

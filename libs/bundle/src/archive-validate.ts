@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { AoinbError } from '@aoinb/errors';
+import type { TarEntry } from './tar-headers.ts';
+
+/**
+ * The rules an uploaded bundle archive must pass before a single byte is
+ * extracted: relative paths without `..`, only files, folders and links that
+ * stay inside the bundle, no member below a link, no duplicates, and size and
+ * entry-count limits. It also locates the bundle: `spec` at the archive root,
+ * or inside exactly one top folder.
+ */
+export interface ArchiveLimits {
+  /** Total bytes of all files once extracted. */
+  maxBytes: number;
+  /** Number of members. */
+  maxEntries: number;
+  /** Size of the uploaded (possibly compressed) archive. */
+  maxArchiveBytes: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxBytes: 256 * 1024 * 1024,
+  maxEntries: 20_000,
+  maxArchiveBytes: 256 * 1024 * 1024,
+};
+
+export interface ValidatedArchive {
+  /** The folder holding the bundle inside the archive: `''` (root) or `top`. */
+  bundleRoot: string;
+  entries: number;
+  bytes: number;
+}
+
+function unsafe(name: string, message: string): AoinbError {
+  return new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(name)}: ${message}`);
+}
+
+/** Normalises a member name; rejects absolute paths, `..`, control characters. */
+export function normalizeEntryName(raw: string): string {
+  if (raw.startsWith('/')) throw unsafe(raw, 'absolute paths are not allowed');
+  if (/[\0-\x1f\x7f]/.test(raw)) throw unsafe(raw, 'control characters in names are not allowed');
+  const parts = raw.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw unsafe(raw, '`..` path components are not allowed');
+  return parts.join('/');
+}
+
+/** Where a link's target lands, relative to the archive root; null when it leaves `within`. */
+function linkLanding(linkName: string, target: string, within: string): string | null {
+  if (target.startsWith('/')) return null;
+  const landed = path.posix.normalize(path.posix.join(path.posix.dirname(linkName), target));
+  if (landed === '..' || landed.startsWith('../')) return null;
+  if (within === '') return landed === '.' ? '' : landed;
+  return landed === within || landed.startsWith(`${within}/`) ? landed : null;
+}
+
+function findBundleRoot(types: Map<string, TarEntry['type']>): string {
+  if (types.get('spec') === 'file') return '';
+  const tops = new Set([...types.keys()].filter((n) => n !== '').map((n) => n.split('/')[0] as string));
+  const [top] = [...tops];
+  if (tops.size === 1 && top !== undefined && types.get(`${top}/spec`) === 'file') return top;
+  throw new AoinbError(
+    'BUNDLE_INVALID',
+    tops.size === 1 ? `no spec file at the archive root or in ${top}/` : `no spec file at the archive root, and the archive has ${tops.size} top-level entries instead of one folder`,
+  );
+}
+
+function checkEntry(e: TarEntry, name: string, types: Map<string, TarEntry['type']>): void {
+  if (e.type === 'chardev' || e.type === 'blockdev' || e.type === 'fifo') throw unsafe(e.name, `${e.type} entries are not allowed`);
+  if (name === '' && e.type !== 'dir') throw unsafe(e.name, 'empty member name');
+  const parts = name.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const parent = parts.slice(0, i).join('/');
+    const t = types.get(parent);
+    if (t !== undefined && t !== 'dir') throw unsafe(e.name, `is inside ${parent}, which is a ${t}, not a folder`);
+  }
+  const prev = types.get(name);
+  if (prev !== undefined && !(prev === 'dir' && e.type === 'dir')) throw unsafe(e.name, 'appears more than once in the archive');
+  if (e.type === 'hardlink') {
+    const target = normalizeEntryName(e.linkname);
+    if (types.get(target) !== 'file') throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)}, which is not an earlier file of the archive`);
+  }
+  if (e.type === 'symlink' && linkLanding(name, e.linkname, '') === null) {
+    throw unsafe(e.name, `symlink to ${JSON.stringify(e.linkname)} points outside the bundle`);
+  }
+}
+
+/** Checks every member; throws BUNDLE_UNSAFE / BUNDLE_TOO_LARGE / BUNDLE_INVALID naming the entry. */
+export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): ValidatedArchive {
+  if (entries.length > limits.maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds ${entries.length} entries (limit ${limits.maxEntries})`);
+  const types = new Map<string, TarEntry['type']>();
+  const names: string[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const name = normalizeEntryName(e.name);
+    checkEntry(e, name, types);
+    bytes += e.type === 'file' ? e.size : 0;
+    if (bytes > limits.maxBytes) throw new AoinbError('BUNDLE_TOO_LARGE', `${JSON.stringify(e.name)}: archive contents exceed ${limits.maxBytes} bytes`);
+    const parts = name.split('/');
+    for (let i = 1; i < parts.length; i++) if (!types.has(parts.slice(0, i).join('/'))) types.set(parts.slice(0, i).join('/'), 'dir');
+    types.set(name, e.type);
+    names.push(name);
+  }
+  const bundleRoot = findBundleRoot(types);
+  entries.forEach((e, i) => {
+    if (e.type === 'symlink' && linkLanding(names[i] as string, e.linkname, bundleRoot) === null) {
+      throw unsafe(e.name, `symlink to ${JSON.stringify(e.linkname)} points outside the bundle folder ${bundleRoot}/`);
+    }
+  });
+  return { bundleRoot, entries: entries.length, bytes };
+}
+
+export { linkLanding };

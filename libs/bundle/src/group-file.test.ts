@@ -1,0 +1,98 @@
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readGroup } from './group-file.ts';
+import { asyncErrorOf, fixtureTree } from './test-helpers.ts';
+
+describe('readGroup on the tree fixtures', () => {
+  it('reads groups/core in order', async () => {
+    const entries = await readGroup(fixtureTree, 'groups/core');
+    expect(entries[0]).toEqual({ path: 'core-devel/linux+api', modifiers: '' });
+    expect(entries.map((e) => e.path)).toEqual([
+      'core-devel/linux+api',
+      'core-libs/glibc',
+      'core-libs/zlib',
+      'core-libs/gmp',
+      'core-libs/mpfr',
+      'core-libs/mpc',
+      'core-libs/isl',
+      'core-libs/zstd',
+      'core-devel/gcc',
+      'core-misc/aosc-aaa',
+    ]);
+  });
+
+  it('skips commented-out lines (groups/llvm-rebuilds)', async () => {
+    const paths = (await readGroup(fixtureTree, 'groups/llvm-rebuilds')).map((e) => e.path);
+    expect(paths).not.toContain('app-devel/intel-graphics-compiler');
+    expect(paths).toHaveLength(10);
+  });
+
+  it('follows the per-arch variant symlink (groups/go-rebuilds.amd64 -> ./go-rebuilds)', async () => {
+    expect(await readGroup(fixtureTree, 'groups/go-rebuilds', 'amd64')).toEqual(await readGroup(fixtureTree, 'groups/go-rebuilds'));
+  });
+});
+
+describe('readGroup: nesting, variants, modifiers, errors', () => {
+  let tree: string;
+
+  beforeAll(async () => {
+    tree = await mkdtemp(path.join(tmpdir(), 'aoinb-groups-'));
+    const files: Record<string, string> = {
+      'groups/base': 'core-libs/glibc\n\n# a comment\ncore-devel/llvm:+stage2\ngroups/inner\ncore-libs/zlib # trailing comment\n',
+      'groups/inner': 'app-utils/tree\ncore-libs/glibc\ngroups/leaf\n',
+      'groups/leaf': 'core-libs/zlib\napp-admin/appstream\n',
+      'groups/rebuilds': 'app-utils/tree\n',
+      'groups/rebuilds.arm64': 'app-utils/tree\napp-editors/vscode\n',
+      'groups/stub.riscv64': './rebuilds\n',
+      'groups/stub': 'app-utils/never\n',
+      'groups/cycle-a': 'app-utils/tree\ngroups/cycle-b\n',
+      'groups/cycle-b': 'groups/cycle-a\n',
+      'groups/self': 'groups/self\n',
+      'groups/bad-line': 'app-utils/tree\njust-a-name\n',
+      'groups/missing-nested': 'groups/nope\n',
+      'groups/escape': 'groups/../../etc/passwd\n',
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(tree, rel)), { recursive: true });
+      await writeFile(path.join(tree, rel), text);
+    }
+    await symlink('/etc/hostname', path.join(tree, 'groups/outside'));
+  });
+  afterAll(async () => {
+    await rm(tree, { recursive: true, force: true });
+  });
+
+  it('expands nested groups in place, keeps modifiers, drops duplicates keeping the first', async () => {
+    expect(await readGroup(tree, 'groups/base')).toEqual([
+      { path: 'core-libs/glibc', modifiers: '' },
+      { path: 'core-devel/llvm', modifiers: '+stage2' },
+      { path: 'app-utils/tree', modifiers: '' },
+      { path: 'core-libs/zlib', modifiers: '' },
+      { path: 'app-admin/appstream', modifiers: '' },
+    ]);
+  });
+
+  it('prefers groups/NAME.<arch>', async () => {
+    expect((await readGroup(tree, 'groups/rebuilds', 'arm64')).map((e) => e.path)).toEqual(['app-utils/tree', 'app-editors/vscode']);
+    expect((await readGroup(tree, 'groups/rebuilds', 'amd64')).map((e) => e.path)).toEqual(['app-utils/tree']);
+  });
+
+  it('reads a variant checked out without symlinks (text "./NAME")', async () => {
+    expect((await readGroup(tree, 'groups/stub', 'riscv64')).map((e) => e.path)).toEqual(['app-utils/tree']);
+  });
+
+  it.each([
+    ['groups/cycle-a', 'GROUP_INVALID', 'groups/cycle-b:1: group nesting forms a cycle: groups/cycle-a -> groups/cycle-b -> groups/cycle-a'],
+    ['groups/self', 'GROUP_INVALID', 'groups/self:1: group nesting forms a cycle: groups/self -> groups/self'],
+    ['groups/bad-line', 'GROUP_INVALID', 'groups/bad-line:2: expected category/pkgname[:modifiers] or groups/NAME, got "just-a-name"'],
+    ['groups/missing-nested', 'GROUP_INVALID', 'groups/missing-nested:1: groups/nope does not exist'],
+    ['groups/escape', 'GROUP_INVALID', 'groups/escape:1: expected category/pkgname[:modifiers] or groups/NAME, got "groups/../../etc/passwd"'],
+    ['groups/outside', 'GROUP_INVALID', 'groups/outside: points outside the tree'],
+    ['groups/none', 'NOT_FOUND', 'groups/none: no such group in TREE'],
+    ['core', 'USAGE', 'group must be written groups/NAME, got "core"'],
+  ])('%s', async (group, code, message) => {
+    expect(await asyncErrorOf(() => readGroup(tree, group))).toEqual({ code, message: message.replace('TREE', tree) });
+  });
+});

@@ -1,0 +1,34 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, sourceListFor } from '@aoinb/config';
+import { writeTestConfig } from './test-config.ts';
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'aoinb-testconfig-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('writeTestConfig', () => {
+  it('writes a config folder that @aoinb/config loads', async () => {
+    const dir = await writeTestConfig({
+      dir: path.join(work, 'conf'),
+      workDir: path.join(work, 'work'),
+      arch: 'amd64',
+      sourceLists: { stable: 'deb http://deb.debian.org/debian bookworm main' },
+      extraToml: '[build]\ntimeout_minutes = 5',
+    });
+    const config = await loadConfig(dir);
+    expect(config).toMatchObject({ workDir: path.join(work, 'work'), arch: 'amd64', build: { timeoutMinutes: 5 } });
+    const list = await sourceListFor(config, 'stable');
+    expect(await readFile(list, 'utf8')).toBe('deb http://deb.debian.org/debian bookworm main\n');
+  });
+
+  it('rejects a branch name that is not a file name', async () => {
+    await expect(writeTestConfig({ dir: path.join(work, 'bad'), workDir: '/w', arch: 'amd64', sourceLists: { '../x': 'deb x y main' } })).rejects.toThrow(/not a valid branch name/);
+  });
+});
