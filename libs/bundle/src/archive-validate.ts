@@ -76,8 +76,10 @@ function checkEntry(e: TarEntry, name: string, types: Map<string, TarEntry['type
   const prev = types.get(name);
   if (prev !== undefined && !(prev === 'dir' && e.type === 'dir')) throw unsafe(e.name, 'appears more than once in the archive');
   if (e.type === 'hardlink') {
-    const target = normalizeEntryName(e.linkname);
-    if (types.get(target) !== 'file') throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)}, which is not an earlier file of the archive`);
+    if (linkLanding('', e.linkname, '') === null) throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)} points outside the bundle`);
+    if (types.get(normalizeEntryName(e.linkname)) !== 'file') {
+      throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)}, which is not an earlier file of the archive`);
+    }
   }
   if (e.type === 'symlink' && linkLanding(name, e.linkname, '') === null) {
     throw unsafe(e.name, `symlink to ${JSON.stringify(e.linkname)} points outside the bundle`);

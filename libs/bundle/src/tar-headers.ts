@@ -147,8 +147,8 @@ export async function readTarEntries(file: string, maxEntries: number): Promise<
       const prefix = ustar ? cstring(header, 345, 155, 'name prefix') : '';
       const shortName = cstring(header, 0, 100, 'name');
       const name = pending.pax.path ?? pending.longName ?? (prefix ? `${prefix}/${shortName}` : shortName);
-      if (type === undefined) throw unsafe(`${name}: tar entry type ${JSON.stringify(flag)} is not supported`);
-      if (type !== 'file' && size > 0) throw unsafe(`${name}: a ${type} entry that carries ${size} bytes of data is not supported`);
+      if (type === undefined) throw unsafe(`${JSON.stringify(name)}: tar entry type ${JSON.stringify(flag)} is not supported`);
+      if (type !== 'file' && size > 0) throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
       const linkname = pending.pax.linkpath ?? pending.longLink ?? cstring(header, 157, 100, 'link name');
       entries.push({ name, type, size: type === 'file' ? size : 0, linkname, mode: number(header, 100, 8) });
       if (entries.length > maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds more than ${maxEntries} entries (at ${name})`);

@@ -7,7 +7,7 @@ import { withFileLock } from './file-lock.ts';
 
 let work: string;
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'aoinb-lock-'));
+  work = await mkdtemp(path.join(tmpdir(), 'aoinb-testkit-lock-'));
 });
 afterAll(async () => {
   await rm(work, { recursive: true, force: true });

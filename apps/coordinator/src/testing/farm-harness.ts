@@ -167,7 +167,7 @@ export class FarmHarness {
   async api(method: string, route: string, body?: unknown, options: { token?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; body: unknown; text: string }> {
     const token = options.token === undefined ? farmTokens.admin : options.token;
     const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers };
-    let payload: BodyInit | undefined;
+    let payload: string | Uint8Array | undefined;
     if (body instanceof Uint8Array) {
       payload = body;
       headers['content-type'] ??= 'application/octet-stream';
