@@ -11,11 +11,12 @@ need_root() {
 	fi
 }
 
-# command -> Debian package that provides it
+# command (or file) -> Debian package that provides it
 declare -A providers=(
 	[redis-server]=redis-server
 	[systemd-nspawn]=systemd-container
 	[debootstrap]=debootstrap
+	[/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
 	[dpkg-deb]=dpkg
 	[zstd]=zstd
 	[xz]=xz-utils
@@ -27,7 +28,8 @@ declare -A providers=(
 
 missing=()
 for cmd in "${!providers[@]}"; do
-	command -v "$cmd" >/dev/null 2>&1 || missing+=("${providers[$cmd]}")
+	if [[ "$cmd" == /* ]]; then [ -e "$cmd" ] && continue; else command -v "$cmd" >/dev/null 2>&1 && continue; fi
+	missing+=("${providers[$cmd]}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
 	need_root

@@ -107,7 +107,8 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
     for (const w of workers) void (full ? w.pause(true) : w.resume());
   });
   const processor = async (job: Job<BuildJobData>, token?: string, signal?: AbortSignal): Promise<BuildJobResult> => {
-    if (!gate.tryTake()) {
+    // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
+    if (mode === 'draining' || !gate.tryTake()) {
       await job.moveToWait(token);
       throw new WaitingError();
     }

@@ -44,12 +44,12 @@ export class JobRunner {
   constructor(private readonly deps: JobRunnerDeps) {}
 
   async process(job: Job<BuildJobData>, token: string, bullSignal?: AbortSignal): Promise<BuildJobResult> {
-    const running = new RunningJob(job, token, job.attemptsStarted);
+    const running = new RunningJob(job, token);
     const { data } = running;
-    const logger = this.deps.logger.child({ jobId: running.jobId, attempt: running.attempt });
-    const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), logger);
+    const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), this.deps.logger);
     const claimed = await this.claim(running, log);
     if (claimed) return claimed;
+    const logger = this.deps.logger.child({ jobId: running.jobId, attempt: running.attempt });
     bullSignal?.addEventListener('abort', () => running.abort('cancel'), { once: true });
     const timer = data.timeoutMs > 0 ? setTimeout(() => running.abort('timeout'), data.timeoutMs) : undefined;
     this.deps.onStarted(running);
@@ -66,7 +66,10 @@ export class JobRunner {
     }
   }
 
-  /** Marks the build running (fenced on the attempt); returns a result when there is nothing to build. */
+  /**
+   * Marks the build running under a new attempt number (which fences any earlier
+   * attempt's uploads and report); returns a result when there is nothing to build.
+   */
   private async claim(running: RunningJob, log: LogStreamWriter): Promise<BuildJobResult | undefined> {
     const { data } = running;
     const now = new Date();
@@ -75,12 +78,18 @@ export class JobRunner {
       ...base,
       from: ['queued', 'running'],
       to: 'running',
-      attempt: { below: running.attempt },
+      incrementAttempt: true,
       refuseIfCancelRequested: true,
-      set: { builder: this.deps.builderId, attempt: running.attempt, startedAt: now.toISOString(), startedAtMs: now.getTime() },
+      set: { builder: this.deps.builderId, startedAt: now.toISOString(), startedAtMs: now.getTime() },
       unset: ['reason', 'finishedAt'],
     });
-    if (outcome.done) return undefined;
+    if (outcome.done) {
+      running.attempt = outcome.attempt;
+      if (outcome.previousState === 'running' && outcome.previousBuilder) {
+        log.write(`[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; the build starts again`);
+      }
+      return undefined;
+    }
     const result = this.emptyResult(running, outcome.cancelRequested ? 'cancelled' : outcome.state === 'succeeded' ? 'succeeded' : 'failed');
     if (outcome.cancelRequested) {
       result.reason = 'cancelled before it started';

@@ -9,10 +9,12 @@ export class RunningJob {
   private readonly controller = new AbortController();
   readonly startedAt = new Date().toISOString();
 
+  /** Set when the build is claimed: the build record's attempt counter, which fences uploads and results. */
+  attempt = 0;
+
   constructor(
     readonly job: Job<BuildJobData>,
     readonly token: string,
-    readonly attempt: number,
   ) {}
 
   get data(): BuildJobData {

@@ -58,7 +58,9 @@ export async function decompressTo(input: string, output: string, compression: C
     return;
   }
   const tool = compression === 'xz' ? 'xz' : 'zstd';
-  const child = execa(tool, ['-dc', '--', input], { buffer: false, stdout: 'pipe', stderr: 'pipe', reject: false });
+  // Cap the decoder's memory: a crafted header may ask for a huge dictionary/window.
+  const memory = compression === 'xz' ? ['--memlimit-decompress=256MiB'] : ['--memory=256MB'];
+  const child = execa(tool, ['-dc', ...memory, '--', input], { buffer: false, stdout: 'pipe', stderr: 'pipe', reject: false });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   try {

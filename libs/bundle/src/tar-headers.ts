@@ -115,6 +115,32 @@ function checkPax(pax: Record<string, string>, global: boolean): void {
   }
 }
 
+/** Builds the entry a (non-meta) header describes, applying pending pax / GNU long names. */
+function member(header: Buffer, pending: Pending, size: number, at: number): TarEntry {
+  checkPax(pending.pax, false);
+  if (header.subarray(508, 512).toString('latin1') === 'tar\0') throw unsafe(`star-format archives are not supported (header at byte ${at})`);
+  if ((pending.pax.path !== undefined && pending.longName !== undefined) || (pending.pax.linkpath !== undefined && pending.longLink !== undefined)) {
+    throw unsafe(`member at byte ${at} has both a GNU long name and a pax path; refusing the ambiguity`);
+  }
+  const flag = String.fromCharCode(header[156] as number);
+  const ustar = header.subarray(257, 263).toString('latin1') === 'ustar\0';
+  const prefix = ustar ? cstring(header, 345, 155, 'name prefix') : '';
+  const shortName = cstring(header, 0, 100, 'name');
+  const name = pending.pax.path ?? pending.longName ?? (prefix ? `${prefix}/${shortName}` : shortName);
+  const type = TYPES[flag];
+  if (type === undefined) throw unsafe(`${JSON.stringify(name)}: tar entry type ${JSON.stringify(flag)} is not supported`);
+  if (type !== 'file' && size > 0) throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
+  const linkname = pending.pax.linkpath ?? pending.longLink ?? cstring(header, 157, 100, 'link name');
+  return { name, type, size: type === 'file' ? size : 0, linkname, mode: number(header, 100, 8) };
+}
+
+function dataSize(header: Buffer, flag: string, pending: Pending): number {
+  const size = number(header, 124, 12);
+  if ('xgLK'.includes(flag) || pending.pax.size === undefined) return size;
+  if (!/^\d+$/.test(pending.pax.size)) throw unsafe(`pax size ${JSON.stringify(pending.pax.size)} is not a number`);
+  return Number(pending.pax.size);
+}
+
 /** Lists every member of a plain (uncompressed) tar file. `maxEntries` bounds the work. */
 export async function readTarEntries(file: string, maxEntries: number): Promise<TarEntry[]> {
   const fh = await open(file, 'r');
@@ -124,35 +150,25 @@ export async function readTarEntries(file: string, maxEntries: number): Promise<
     let pending: Pending = { pax: {} };
     let offset = 0;
     while (offset + 512 <= fileSize) {
-      const header = await readAt(fh, offset, 512);
+      const at = offset;
+      const header = await readAt(fh, at, 512);
       if (header.every((b) => b === 0)) return entries;
-      if (!checksumOk(header)) throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${offset})`);
+      if (!checksumOk(header)) throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${at})`);
       const flag = String.fromCharCode(header[156] as number);
-      const headerSize = number(header, 124, 12);
-      const size = flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K' ? headerSize : Number(pending.pax.size ?? headerSize);
-      const dataOffset = offset + 512;
-      offset = dataOffset + Math.ceil(size / 512) * 512;
-      if ('xgLK'.includes(flag)) {
-        if (size > MAX_META) throw unsafe(`extended header of ${size} bytes is too large`);
-        const data = await readAt(fh, dataOffset, size);
-        if (flag === 'x') pending.pax = { ...pending.pax, ...parsePax(data) };
-        else if (flag === 'g') checkPax(parsePax(data), true);
-        else if (flag === 'L') pending.longName = cstring(data, 0, size, 'long name');
-        else pending.longLink = cstring(data, 0, size, 'long link name');
+      const size = dataSize(header, flag, pending);
+      offset = at + 512 + Math.ceil(size / 512) * 512;
+      if (!'xgLK'.includes(flag)) {
+        entries.push(member(header, pending, size, at));
+        if (entries.length > maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds more than ${maxEntries} entries (at ${entries.at(-1)?.name})`);
+        pending = { pax: {} };
         continue;
       }
-      checkPax(pending.pax, false);
-      const type = TYPES[flag];
-      const ustar = header.subarray(257, 263).toString('latin1') === 'ustar\0';
-      const prefix = ustar ? cstring(header, 345, 155, 'name prefix') : '';
-      const shortName = cstring(header, 0, 100, 'name');
-      const name = pending.pax.path ?? pending.longName ?? (prefix ? `${prefix}/${shortName}` : shortName);
-      if (type === undefined) throw unsafe(`${JSON.stringify(name)}: tar entry type ${JSON.stringify(flag)} is not supported`);
-      if (type !== 'file' && size > 0) throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
-      const linkname = pending.pax.linkpath ?? pending.longLink ?? cstring(header, 157, 100, 'link name');
-      entries.push({ name, type, size: type === 'file' ? size : 0, linkname, mode: number(header, 100, 8) });
-      if (entries.length > maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds more than ${maxEntries} entries (at ${name})`);
-      pending = { pax: {} };
+      if (size > MAX_META) throw unsafe(`extended header of ${size} bytes is too large`);
+      const data = await readAt(fh, at + 512, size);
+      if (flag === 'x') pending.pax = { ...pending.pax, ...parsePax(data) };
+      else if (flag === 'g') checkPax(parsePax(data), true);
+      else if (flag === 'L') pending.longName = cstring(data, 0, size, 'long name');
+      else pending.longLink = cstring(data, 0, size, 'long link name');
     }
     if (offset > fileSize) throw new AoinbError('BUNDLE_INVALID', 'not a tar archive: truncated member data');
     return entries;

@@ -48,6 +48,8 @@ export interface TransitionRequest {
   /** Fencing: the build's attempt must equal `equals`, or be below `below`. */
   attempt?: { equals: number } | { below: number };
   refuseIfCancelRequested?: boolean;
+  /** A worker claiming the build: the attempt goes up by one (and fences every earlier attempt). */
+  incrementAttempt?: boolean;
   set?: Partial<BuildRecord>;
   unset?: Array<keyof BuildRecord & string>;
 }
@@ -60,6 +62,9 @@ export interface TransitionOutcome {
   state: BuildState | '';
   attempt: number;
   taskState: TaskState | '';
+  /** The build's state and builder before the call. */
+  previousState: BuildState | '';
+  previousBuilder: string;
 }
 
 const eventCap = 10_000;
@@ -144,17 +149,20 @@ export class FarmStore {
       req.taskId,
       req.arch,
       String(eventCap),
+      req.incrementAttempt ? '1' : '0',
       String(pairs.length / 2),
       ...pairs,
       ...(req.unset ?? []),
     ];
-    const reply = (await this.redis.eval(transitionScript, keys.length, ...keys, ...args)) as [number, string, number, string];
+    const reply = (await this.redis.eval(transitionScript, keys.length, ...keys, ...args)) as [number, string, number, string, string, string];
     return {
       done: reply[0] === 1,
       cancelRequested: reply[0] === -1,
       state: reply[1] as BuildState | '',
       attempt: Number(reply[2]),
       taskState: reply[3] as TaskState | '',
+      previousState: reply[4] as BuildState | '',
+      previousBuilder: reply[5],
     };
   }
 

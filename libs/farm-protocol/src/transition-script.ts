@@ -8,34 +8,38 @@
  * ARGV: 1 allowed from-states (comma list, '' = any), 2 to-state ('' = keep),
  *       3 attempt rule ('' | '=N' | '<N'), 4 refuse when cancel requested ('1'),
  *       5 now (ISO), 6 active-set member, 7 task id, 8 arch, 9 event cap,
- *       10 number of field pairs N, then N pairs to set, then field names to delete
- * Returns {code, state, attempt, taskState}: code 1 done, 0 refused, -1 refused (cancel requested).
+ *       10 increment the attempt ('1': a worker claims the build; the new attempt fences the old one),
+ *       11 number of field pairs N, then N pairs to set, then field names to delete
+ * Returns {code, state, attempt, taskState, previousState, previousBuilder}:
+ * code 1 done, 0 refused, -1 refused (cancel requested).
  */
 export const transitionScript = `
 local state = redis.call('HGET', KEYS[1], 'state')
-if not state then return {0, '', 0, ''} end
+if not state then return {0, '', 0, '', '', ''} end
 local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')
 local taskState = redis.call('HGET', KEYS[2], 'state') or ''
+local previousBuilder = redis.call('HGET', KEYS[1], 'builder') or ''
 if ARGV[1] ~= '' then
   local allowed = false
   for s in string.gmatch(ARGV[1], '[^,]+') do
     if s == state then allowed = true end
   end
-  if not allowed then return {0, state, attempt, taskState} end
+  if not allowed then return {0, state, attempt, taskState, state, previousBuilder} end
 end
 local rule = ARGV[3]
 if rule ~= '' then
   local op = string.sub(rule, 1, 1)
   local n = tonumber(string.sub(rule, 2))
   if (op == '=' and attempt ~= n) or (op == '<' and attempt >= n) then
-    return {0, state, attempt, taskState}
+    return {0, state, attempt, taskState, state, previousBuilder}
   end
 end
 if ARGV[4] == '1' and redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then
-  return {-1, state, attempt, taskState}
+  return {-1, state, attempt, taskState, state, previousBuilder}
 end
-local npairs = tonumber(ARGV[10])
-local i = 11
+if ARGV[10] == '1' then redis.call('HINCRBY', KEYS[1], 'attempt', 1) end
+local npairs = tonumber(ARGV[11])
+local i = 12
 for _ = 1, npairs do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2
@@ -84,5 +88,5 @@ if ts ~= taskState then
   redis.call('XADD', KEYS[4], 'MAXLEN', '~', cap, '*', 'type', 'task', 'taskId', ARGV[7],
     'state', ts, 'from', taskState, 'at', ARGV[5])
 end
-return {1, to, tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0'), ts}
+return {1, to, tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0'), ts, state, previousBuilder}
 `;

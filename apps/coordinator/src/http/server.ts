@@ -26,10 +26,10 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
       security: [{ bearer: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
   });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes]) routes(app, ctx);
   return app;
 }

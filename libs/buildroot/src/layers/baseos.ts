@@ -102,7 +102,7 @@ export async function updateBaseos(ctx: BuildrootContext, options: { signal?: Ab
       const exit = await runContainer({
         root: staged,
         machine: `aoinb-baseos-${process.pid}`,
-        command: ['/bin/sh', '-c', 'apt-get update && apt-get -y -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
+        command: ['/bin/sh', '-c', 'apt-get update --error-on=any && apt-get -y -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
         env: { DEBIAN_FRONTEND: 'noninteractive' },
         extraArgs: ctx.config.build.nspawnArgs,
         onLine: options.onLine,

@@ -35,7 +35,7 @@ async function readStamp(file: string): Promise<RefreshStamp | undefined> {
  * behaviour) every build wants one, but a refresh that began after this build was
  * requested already counts, so builds queued together share one refresh.
  */
-function refreshDue(stamp: RefreshStamp | undefined, requestedAt: number, maxAgeMinutes: number): boolean {
+export function refreshDue(stamp: RefreshStamp | undefined, requestedAt: number, maxAgeMinutes: number): boolean {
   if (!stamp) return true;
   if (maxAgeMinutes === 0) return stamp.startedAt < requestedAt;
   return Date.now() - stamp.startedAt > maxAgeMinutes * 60_000;
@@ -60,7 +60,7 @@ async function refresh(ctx: BuildrootContext, branch: string, onLine?: (line: st
     const exit = await runContainer({
       root: dirs.merged,
       machine: `aoinb-inst-${branch.replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`.slice(0, 64),
-      command: ['/bin/sh', '-c', 'apt-get update -q && apt-get -y -q -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
+      command: ['/bin/sh', '-c', 'apt-get update -q --error-on=any && apt-get -y -q -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
       env: { DEBIAN_FRONTEND: 'noninteractive' },
       extraArgs: ctx.config.build.nspawnArgs,
       onLine,

@@ -46,6 +46,7 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
 
     // Live lines, the saved log, the build record and the resource figures.
     expect(lines.some((l) => l.includes('Building hello-aoinb'))).toBe(true);
+    expect(lines).toContain('[aoinb] refreshing instance stable (apt update, full-upgrade)');
     expect(await readFile(result.logFile, 'utf8')).toContain('Building hello-aoinb');
     const record = JSON.parse(await readFile(result.recordFile, 'utf8'));
     expect(record).toMatchObject({ status: 'succeeded', package: { name: 'hello-aoinb', version: '1.0-0' }, branch: 'stable' });
@@ -63,7 +64,10 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/exited with status/);
     expect(result.artifacts).toEqual([]);
-    expect(await readFile(result.logFile, 'utf8')).toContain('deliberate failure');
+    const log = await readFile(result.logFile, 'utf8');
+    expect(log).toContain('deliberate failure');
+    // instance_refresh_minutes = 600: the first build's refresh still counts.
+    expect(log).not.toContain('refreshing instance');
     await expectNothingLeft();
   });
 
