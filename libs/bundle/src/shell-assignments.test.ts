@@ -74,6 +74,7 @@ describe('parseShellAssignments: values that need bash', () => {
     'J=( *.patch )', //                           12
     'K=${VER:$((1)):2}', //                       13
     'L=ok', //                                    14
+    'M=( {a,b} )', //                             15
   ].join('\n');
   const vars = parse(text, 'autobuild/defines');
 
@@ -90,6 +91,7 @@ describe('parseShellAssignments: values that need bash', () => {
     ['I', 'autobuild/defines:11: I: special parameter $1 cannot be evaluated statically'],
     ['J', 'autobuild/defines:12: J: pathname expansion of unquoted "*.patch" in an array cannot be evaluated statically'],
     ['K', 'autobuild/defines:13: K: expansion ${VER:$((1)):2} cannot be evaluated statically'],
+    ['M', 'autobuild/defines:15: M: brace expansion of unquoted "{a,b}" in an array cannot be evaluated statically'],
   ])('%s fails only when read', (name, message) => {
     expect(vars.has(name)).toBe(true);
     expect(errorOf(() => vars.get(name))).toEqual({ code: 'BUNDLE_INVALID', message });

@@ -1,6 +1,6 @@
 import { AoinbError } from '@aoinb/errors';
 import { ShellSyntaxError, TOP_WORD, type Assignment, type Word } from './shell-ast.ts';
-import { expandFields, expandScalar, Unevaluable, type Binding, type Env } from './shell-expand.ts';
+import { bounded, boundedFields, expandFields, expandScalar, MAX_FIELDS, MAX_VALUE, Unevaluable, type Binding, type Env } from './shell-expand.ts';
 import { ShellScanner } from './shell-words.ts';
 
 /**
@@ -240,13 +240,21 @@ class StatementReader {
       return { kind: 'array', values: [`${prev.values[0] ?? ''}${value}`, ...prev.values.slice(1)], line: a.line };
     }
     const base = a.append && prev?.kind === 'scalar' ? prev.value : '';
-    return { kind: 'scalar', value: base + value, line: a.line };
+    return { kind: 'scalar', value: bounded(base + value), line: a.line };
   }
 
   private array(a: Assignment, prev: Binding | undefined): Binding {
-    const values = (a.value as { words: Word[] }).words.flatMap((w) => expandFields(w, this.env));
+    const values: string[] = [];
+    let size = 0;
+    for (const word of (a.value as { words: Word[] }).words) {
+      for (const field of expandFields(word, this.env)) {
+        values.push(field);
+        size += field.length + 1;
+        if (values.length > MAX_FIELDS || size > MAX_VALUE) boundedFields(values);
+      }
+    }
     if (!a.append || prev === undefined) return { kind: 'array', values, line: a.line };
     const base = prev.kind === 'array' ? prev.values : [(prev as { value: string }).value];
-    return { kind: 'array', values: [...base, ...values], line: a.line };
+    return { kind: 'array', values: boundedFields([...base, ...values]), line: a.line };
   }
 }

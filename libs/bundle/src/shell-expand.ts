@@ -21,6 +21,17 @@ export class Unevaluable extends Error {
 }
 
 const GLOB_CHARS = /[*?[]/;
+/** Bounds that keep a hostile file from exhausting memory or time. */
+export const MAX_VALUE = 1 << 20;
+export const MAX_FIELDS = 1 << 16;
+const MAX_PATTERN_SUBJECT = 1 << 16;
+const MAX_PATTERN = 4096;
+
+export function bounded(text: string): string {
+  if (text.length > MAX_VALUE) throw new Unevaluable(`value is longer than ${MAX_VALUE} characters`);
+  return text;
+}
+const BRACE_EXPANSION = /\{[^{}]*(?:,|\.\.)[^{}]*\}/;
 
 function lookup(env: Env, name: string): Binding | undefined {
   const b = env.get(name);
@@ -55,7 +66,7 @@ export function expandParam(p: ParamExpansion, env: Env): string[] {
       return values;
     case 'length':
       if (values === undefined) throw notSet(p);
-      return [String((values[0] ?? '').length)];
+      return [String(p.subscript?.kind === 'all' ? values.length : (values[0] ?? '').length)];
     case 'default':
       return values === undefined || (op.colon && empty) ? [expandScalar(op.word, env)] : values;
     case 'alternate':
@@ -71,6 +82,9 @@ export function expandParam(p: ParamExpansion, env: Env): string[] {
 
 function transform(value: string, p: ParamExpansion, env: Env): string {
   const op = p.op;
+  if (op.kind !== 'substring' && value.length > MAX_PATTERN_SUBJECT) {
+    throw new Unevaluable(`${p.text} on a value longer than ${MAX_PATTERN_SUBJECT} characters is not evaluated`);
+  }
   if (op.kind === 'strip') return strip(value, expandPattern(op.pattern, env), op.from, op.longest);
   if (op.kind === 'replace') return replace(value, op.mode, expandPattern(op.pattern, env), op.replacement, env);
   if (op.kind === 'substring') return substring(value, op.offset, op.length, p);
@@ -78,8 +92,13 @@ function transform(value: string, p: ParamExpansion, env: Env): string {
   return value;
 }
 
+function compileBounded(pattern: string): ReturnType<typeof compilePattern>['nodes'] {
+  if (pattern.length > MAX_PATTERN) throw new Unevaluable(`patterns longer than ${MAX_PATTERN} characters are not evaluated`);
+  return compilePattern(pattern).nodes;
+}
+
 function strip(value: string, pattern: string, from: 'prefix' | 'suffix', longest: boolean): string {
-  const nodes = compilePattern(pattern).nodes;
+  const nodes = compileBounded(pattern);
   const m = new PatternMatcher(value);
   const n = value.length;
   if (from === 'prefix') {
@@ -100,7 +119,7 @@ type Mode = 'first' | 'all' | 'prefix' | 'suffix';
 
 function replace(value: string, mode: Mode, pattern: string, replacement: Word, env: Env): string {
   if (pattern === '') return value;
-  const nodes = compilePattern(pattern).nodes;
+  const nodes = compileBounded(pattern);
   const m = new PatternMatcher(value);
   const n = value.length;
   const render = (matched: string): string => expandReplacement(replacement, env, matched);
@@ -121,7 +140,7 @@ function replace(value: string, mode: Mode, pattern: string, replacement: Word, 
       i++;
       continue;
     }
-    out += render(value.slice(i, end));
+    out = bounded(out + render(value.slice(i, end)));
     i = end;
     if (mode === 'first') return out + value.slice(i);
   }
@@ -151,7 +170,7 @@ function substring(value: string, offset: number, length: number | undefined, p:
 }
 
 function changeCase(value: string, upper: boolean, all: boolean, pattern: string): string {
-  const compiled = compilePattern(pattern);
+  const compiled = { nodes: compileBounded(pattern) };
   const conv = (c: string): string => (upper ? c.toUpperCase() : c.toLowerCase());
   const chars = [...value];
   const limit = all ? chars.length : Math.min(1, chars.length);
@@ -170,7 +189,9 @@ function partScalar(part: Part, env: Env): string {
 
 /** Expands a word where no field splitting happens (the right side of `NAME=`). */
 export function expandScalar(word: Word, env: Env): string {
-  return word.map((part) => partScalar(part, env)).join('');
+  let out = '';
+  for (const part of word) out = bounded(out + partScalar(part, env));
+  return out;
 }
 
 /** Expands a word used as a pattern: quoted text matches literally. */
@@ -208,12 +229,16 @@ export function expandFields(word: Word, env: Env): string[] {
       if (!part.quoted && GLOB_CHARS.test(part.text)) {
         throw new Unevaluable(`pathname expansion of unquoted "${part.text}" in an array cannot be evaluated statically`);
       }
-      cur += part.text;
+      if (!part.quoted && BRACE_EXPANSION.test(part.text)) {
+        throw new Unevaluable(`brace expansion of unquoted "${part.text}" in an array cannot be evaluated statically`);
+      }
+      cur = bounded(cur + part.text);
       has = true;
       continue;
     }
     const values = expandParam(part.param, env);
     const sub = part.param.subscript;
+    if (fields.length > MAX_FIELDS) throw new Unevaluable(`array has more than ${MAX_FIELDS} elements`);
     if (!part.quoted) split(values.join(' '));
     else if (sub?.kind === 'all' && !sub.joined) {
       values.forEach((v, i) => {
@@ -227,5 +252,12 @@ export function expandFields(word: Word, env: Env): string[] {
     }
   }
   if (has) fields.push(cur);
+  return boundedFields(fields);
+}
+
+/** Checks an array's size (element count and total length). */
+export function boundedFields(fields: string[]): string[] {
+  if (fields.length > MAX_FIELDS) throw new Unevaluable(`array has more than ${MAX_FIELDS} elements`);
+  bounded(fields.join(' '));
   return fields;
 }

@@ -114,7 +114,8 @@ function readCoordinator(root: TableReader, arch: string, workDir: string): Coor
 
 function readRedis(root: TableReader, configDir: string): RedisConfig {
   const t = root.section('redis');
-  const url = t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' });
+  // AOINB_REDIS_URL lets `farm up` hand its embedded Redis to the processes it starts.
+  const url = t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' }) ?? process.env.AOINB_REDIS_URL;
   const passwordFile = t.optionalString('password_file');
   const caFile = t.optionalString('ca_file');
   t.rejectUnknown();

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
@@ -34,7 +35,8 @@ export function redisOptions(config: RedisConfig): RedisOptions {
   if (url.password) options.password = decodeURIComponent(url.password);
   if (config.password) options.password = config.password;
   if (tls) {
-    options.tls = { servername: options.host, ...(config.caFile ? { ca: readCa(config.caFile) } : {}) };
+    // SNI takes host names only; an IP address is checked against the certificate's IP SANs.
+    options.tls = { ...(isIP(options.host ?? '') ? {} : { servername: options.host }), ...(config.caFile ? { ca: readCa(config.caFile) } : {}) };
   }
   return options;
 }

@@ -1,0 +1,24 @@
+import { AoinbError } from '@aoinb/errors';
+import type { Command } from '../command.ts';
+import { startApp, stopChild } from '../farm/app-process.ts';
+
+/** `aoinb worker` / `aoinb coordinator`: the app as a child, stopped with us. */
+function appCommand(app: 'worker' | 'coordinator', summary: string, extraUsage: string): Command {
+  return {
+    name: app,
+    usage: `aoinb [-c CONFIG_DIR] ${app}${extraUsage}`,
+    summary,
+    async run(args, env) {
+      if (args.some((a) => a === '-c' || a === '--config')) throw new AoinbError('USAGE', `give -c before the command: ${this.usage}`);
+      const child = startApp(app, ['-c', env.configDir, ...args]);
+      const stop = () => void stopChild(child, 120_000);
+      env.signal.addEventListener('abort', stop, { once: true });
+      const result = await child;
+      env.signal.removeEventListener('abort', stop);
+      return result.exitCode ?? 1;
+    },
+  };
+}
+
+export const workerCommand = appCommand('worker', 'run a build-host worker agent for this host\'s arch tags', ' [--executor nspawn|fake] [--on-shutdown requeue|finish]');
+export const coordinatorCommand = appCommand('coordinator', 'run the coordinator API', '');

@@ -1,0 +1,57 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fakeExecutor } from './fake-executor.ts';
+import { SlotGate } from './slot-gate.ts';
+
+describe('the fake executor', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-fake-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes its lines and a real .deb that dpkg-deb reads', async () => {
+    const lines: string[] = [];
+    const result = await fakeExecutor({ durationMs: 50, lines: 3 }).run(
+      { buildId: 'b1', bundleDir: dir, branch: 'stable', arch: 'arm64', outputDir: path.join(dir, 'out1'), onLogLine: (l) => lines.push(l) },
+      { name: 'demo', version: '2:1.5-3', noarch: false },
+    );
+    expect(result.status).toBe('succeeded');
+    expect(lines.slice(0, 3)).toEqual(['fake build line 0', 'fake build line 1', 'fake build line 2']);
+    const deb = result.artifacts[0]!;
+    expect(deb.name).toBe('demo_1.5-3_arm64.deb');
+    const fields = await execa('dpkg-deb', ['--field', deb.file, 'Package', 'Version', 'Architecture']);
+    expect(fields.stdout).toBe('Package: demo\nVersion: 2:1.5-3\nArchitecture: arm64');
+  });
+
+  it('follows fake-build.json in the bundle, and stops at once when aborted', async () => {
+    await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify({ durationMs: 30_000 }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    const started = Date.now();
+    const result = await fakeExecutor().run({ buildId: 'b2', bundleDir: dir, branch: 'stable', signal: controller.signal, outputDir: path.join(dir, 'out2') }, { name: 'demo', version: '1-0', noarch: true });
+    expect(result.status).toBe('cancelled');
+    expect(Date.now() - started).toBeLessThan(2000);
+    await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify({ durationMs: 0, fail: 'nope' }));
+    expect(await fakeExecutor().run({ buildId: 'b3', bundleDir: dir, branch: 'stable', outputDir: path.join(dir, 'out3') }, { name: 'demo', version: '1-0', noarch: true })).toMatchObject({ status: 'failed', reason: 'nope', artifacts: [] });
+  });
+});
+
+describe('SlotGate', () => {
+  it('reports full when the last slot is taken and free when one comes back', () => {
+    const changes: boolean[] = [];
+    const gate = new SlotGate(2, (full) => changes.push(full));
+    expect([gate.tryTake(), gate.tryTake(), gate.tryTake()]).toEqual([true, true, false]);
+    gate.release();
+    expect(gate.tryTake()).toBe(true);
+    gate.release();
+    gate.release();
+    expect(changes).toEqual([true, false, true, false]);
+    expect(gate.used).toBe(0);
+  });
+});

@@ -1,0 +1,70 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '@aoinb/logging';
+import { startRedis, type RedisHandle } from '@aoinb/testkit';
+import { readBuilders, retireBuilder, writeHeartbeat } from './builder-registry.ts';
+import { readLogEntries, waitLogEntries } from './log-reader.ts';
+import { LogStreamWriter } from './log-writer.ts';
+import type { BuilderFacts } from './records.ts';
+
+describe('log streams and heartbeats in a real Redis', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  it('batches lines into few stream entries, keeps their order and marks the end', async () => {
+    const writer = new LogStreamWriter(redis, 'test:log:1', silentLogger(), { flushMs: 5, maxBatchLines: 400 });
+    for (let i = 0; i < 2500; i++) writer.write(`line ${i}`);
+    await writer.end('succeeded');
+    const entries = await readLogEntries(redis, 'test:log:1', '0', 10_000);
+    expect(entries.length).toBeLessThan(20);
+    expect(entries.flatMap((e) => e.lines)).toEqual(Array.from({ length: 2500 }, (_, i) => `line ${i}`));
+    expect(entries[entries.length - 1]?.eof).toEqual({ state: 'succeeded', reason: '' });
+    const after = await readLogEntries(redis, 'test:log:1', entries[0]!.id, 10_000);
+    expect(after).toHaveLength(entries.length - 1);
+  });
+
+  it('ships a lone line within the flush delay, and a blocked reader sees it at once', async () => {
+    const blocking = new Redis(server.url);
+    const writer = new LogStreamWriter(redis, 'test:log:2', silentLogger());
+    const waiting = waitLogEntries(blocking, 'test:log:2', '0', 5000);
+    await new Promise((r) => setTimeout(r, 50));
+    const sent = performance.now();
+    writer.write('hello');
+    const got = await waiting;
+    expect(performance.now() - sent).toBeLessThan(200);
+    expect(got.map((e) => e.lines)).toEqual([['hello']]);
+    blocking.disconnect();
+  });
+
+  it('cuts overlong lines', async () => {
+    const writer = new LogStreamWriter(redis, 'test:log:3', silentLogger(), { maxLineChars: 10 });
+    writer.write('x'.repeat(50));
+    await writer.flush();
+    const [entry] = await readLogEntries(redis, 'test:log:3', '0', 10);
+    expect(entry?.lines[0]).toBe(`${'x'.repeat(10)} [aoinb: line cut]`);
+  });
+
+  it('shows a builder offline once its heartbeat expires or it retires, and still lists it', async () => {
+    const facts: BuilderFacts = {
+      id: 'w1', hostname: 'h', archs: ['amd64'], slots: 1, cores: 2, memoryTotalBytes: 1, memoryFreeBytes: 1, diskFreeBytes: 1,
+      load: [0, 0, 0], currentTasks: [], mode: 'active', startedAt: new Date().toISOString(), lastHeartbeat: new Date().toISOString(), version: 't',
+    };
+    await writeHeartbeat(redis, facts, 1);
+    await writeHeartbeat(redis, { ...facts, id: 'w2', currentTasks: [{ taskId: '1', arch: 'amd64', jobId: 'j', startedAt: '' }] }, 60);
+    expect((await readBuilders(redis)).map((b) => [b.id, b.state])).toEqual([['w1', 'idle'], ['w2', 'building']]);
+    await new Promise((r) => setTimeout(r, 1100));
+    await retireBuilder(redis, 'w2');
+    const builders = await readBuilders(redis);
+    expect(builders.map((b) => [b.id, b.state])).toEqual([['w1', 'offline'], ['w2', 'offline']]);
+    expect(builders[0]?.lastHeartbeat).toBe(facts.lastHeartbeat);
+  });
+});
