@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { WaitingError, Worker, type Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import type { AoinbConfig } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -42,115 +42,142 @@ export interface WorkerAgent {
   stop(mode?: ShutdownMode): Promise<void>;
 }
 
+/** One agent: a BullMQ worker per arch tag sharing `worker.slots`, a heartbeat, a cancel listener. */
+class Agent implements WorkerAgent {
+  readonly id: string;
+  private readonly settings: AoinbConfig['farm']['worker'];
+  private readonly running = new Map<string, RunningJob>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly workers: Worker<BuildJobData, BuildJobResult>[] = [];
+  private readonly loops = new AbortController();
+  private readonly heartbeat: HeartbeatDeps;
+  private readonly gate: SlotGate;
+  private readonly runner: JobRunner;
+  private readonly startedAt = new Date().toISOString();
+  private mode: 'active' | 'draining' = 'active';
+  private heartbeatLoop: Promise<void> = Promise.resolve();
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: WorkerAgentOptions,
+    private readonly logger: Logger,
+    private readonly connection: RedisOptions,
+    private readonly redis: Redis,
+    private readonly subscriber: Redis,
+    jobsDir: string,
+  ) {
+    const { config } = options;
+    this.settings = config.farm.worker;
+    this.id = this.settings.id;
+    this.heartbeat = { redis, logger, intervalSeconds: this.settings.heartbeatSeconds, running: () => [...this.running.values()], facts: () => this.facts() };
+    this.gate = new SlotGate(this.settings.slots, (full) => this.onSlotsFull(full));
+    this.runner = new JobRunner({
+      logger,
+      redis,
+      store: new FarmStore(redis),
+      client: new CoordinatorClient({ baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl, token: this.settings.token ?? '', logger }),
+      executor: options.executor,
+      builderId: this.id,
+      jobsDir,
+      maxBundleBytes: config.farm.coordinator.maxBundleBytes,
+      onStarted: (job) => {
+        this.running.set(job.jobId, job);
+        this.beatNow();
+      },
+      onFinished: (job) => {
+        this.running.delete(job.jobId);
+        this.beatNow();
+      },
+    });
+  }
+
+  private facts(): ReturnType<HeartbeatDeps['facts']> {
+    const s = this.settings;
+    const currentTasks = [...this.running.values()].map((r) => ({ taskId: r.data.taskId, arch: r.data.arch, jobId: r.jobId, startedAt: r.startedAt }));
+    return { id: s.id, archs: s.archs, slots: s.slots, workDir: this.options.config.workDir, startedAt: this.startedAt, version: agentVersion, mode: this.mode, currentTasks };
+  }
+
+  private beatNow(): void {
+    void beat(this.heartbeat).catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat failed'));
+  }
+
+  /** With several arch queues, every queue pauses while the shared slots are full. */
+  private onSlotsFull(full: boolean): void {
+    if (this.workers.length < 2 || this.mode === 'draining') return;
+    for (const w of this.workers) void (full ? w.pause(true) : w.resume());
+  }
+
+  private readonly process = async (job: Job<BuildJobData>, token?: string, signal?: AbortSignal): Promise<BuildJobResult> => {
+    // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
+    if (this.mode === 'draining' || !this.gate.tryTake()) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    const work = this.runner.process(job, token ?? '', signal);
+    this.inFlight.add(work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(work);
+      this.gate.release();
+    }
+  };
+
+  async start(): Promise<void> {
+    await subscribeCancel(this.subscriber, (message) => this.running.get(message.jobId)?.abort('cancel'));
+    await beat(this.heartbeat);
+    this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
+    const coordinator = this.options.config.farm.coordinator;
+    const stalled = { stalledIntervalMs: coordinator.stalledIntervalSeconds * 1000, maxStalledCount: coordinator.maxStalledCount };
+    for (const arch of this.settings.archs) {
+      const options = buildWorkerOptions(this.connection, { name: this.id, concurrency: this.settings.slots, lockDurationMs: this.settings.lockSeconds * 1000, ...stalled });
+      const w = new Worker<BuildJobData, BuildJobResult>(buildQueueName(arch), this.process, options);
+      w.on('error', (error) => this.logger.warn({ err: error.message, arch }, 'queue worker error'));
+      this.workers.push(w);
+    }
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+    this.logger.info({ archs: this.settings.archs, slots: this.settings.slots, executor: this.options.executor.name }, 'worker agent started');
+  }
+
+  stop(how: ShutdownMode = this.settings.onShutdown): Promise<void> {
+    return (this.stopping ??= this.shutdown(how));
+  }
+
+  private async shutdown(how: ShutdownMode): Promise<void> {
+    this.mode = 'draining';
+    this.logger.info({ mode: how, running: this.running.size }, 'worker agent stopping: taking no new jobs');
+    this.beatNow();
+    await Promise.all(this.workers.map((w) => w.pause(true)));
+    if (how === 'requeue') for (const job of this.running.values()) job.abort('shutdown');
+    await Promise.allSettled([...this.inFlight]);
+    await Promise.all(this.workers.map((w) => w.close()));
+    this.loops.abort();
+    await this.heartbeatLoop;
+    await retireBuilder(this.redis, this.id).catch(() => undefined);
+    await Promise.all([closeRedis(this.redis), closeRedis(this.subscriber)]);
+    this.logger.info('worker agent stopped');
+  }
+}
+
 /** Takes build jobs for this host's arch tags, with `worker.slots` builds at once. */
 export async function startWorkerAgent(options: WorkerAgentOptions): Promise<WorkerAgent> {
   const { config } = options;
   const settings = config.farm.worker;
   if (!settings.token) throw new AoinbError('CONFIG_INVALID', 'worker.token_file is not set (nor AOINB_WORKER_TOKEN): the worker cannot upload');
   const logger = options.logger.child({ workerId: settings.id });
-  const connection = options.redis ?? redisOptions(config.farm.redis);
-  const redis = connectRedis(connection, logger, 'worker');
-  const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
   const jobsDir = path.join(config.workDir, 'farm-worker', settings.id);
   await rm(jobsDir, { recursive: true, force: true });
   await mkdir(jobsDir, { recursive: true });
-
-  const running = new Map<string, RunningJob>();
-  const startedAt = new Date().toISOString();
-  let mode: 'active' | 'draining' = 'active';
-  const heartbeat: HeartbeatDeps = {
-    redis,
-    logger,
-    intervalSeconds: settings.heartbeatSeconds,
-    running: () => [...running.values()],
-    facts: () => ({
-      id: settings.id,
-      archs: settings.archs,
-      slots: settings.slots,
-      workDir: config.workDir,
-      startedAt,
-      version: agentVersion,
-      mode,
-      currentTasks: [...running.values()].map((r) => ({ taskId: r.data.taskId, arch: r.data.arch, jobId: r.jobId, startedAt: r.startedAt })),
-    }),
-  };
-  const beatNow = (): void => void beat(heartbeat).catch((error: Error) => logger.warn({ err: error.message }, 'heartbeat failed'));
-
-  const runner = new JobRunner({
-    logger,
-    redis,
-    store: new FarmStore(redis),
-    client: new CoordinatorClient({ baseUrl: options.coordinatorUrl ?? settings.coordinatorUrl ?? config.farm.coordinator.publicUrl, token: settings.token, logger }),
-    executor: options.executor,
-    builderId: settings.id,
-    jobsDir,
-    maxBundleBytes: config.farm.coordinator.maxBundleBytes,
-    onStarted: (job) => {
-      running.set(job.jobId, job);
-      beatNow();
-    },
-    onFinished: (job) => {
-      running.delete(job.jobId);
-      beatNow();
-    },
-  });
-
-  await subscribeCancel(subscriber, (message) => running.get(message.jobId)?.abort('cancel'));
-  const loops = new AbortController();
-  await beat(heartbeat);
-  const heartbeatLoop = runHeartbeat(heartbeat, loops.signal);
-
-  const workers: Worker[] = [];
-  const inFlight = new Set<Promise<unknown>>();
-  const gate = new SlotGate(settings.slots, (full) => {
-    if (workers.length < 2 || mode === 'draining') return;
-    for (const w of workers) void (full ? w.pause(true) : w.resume());
-  });
-  const processor = async (job: Job<BuildJobData>, token?: string, signal?: AbortSignal): Promise<BuildJobResult> => {
-    // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
-    if (mode === 'draining' || !gate.tryTake()) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    const work = runner.process(job, token ?? '', signal);
-    inFlight.add(work);
-    try {
-      return await work;
-    } finally {
-      inFlight.delete(work);
-      gate.release();
-    }
-  };
-  const stalled = { stalledIntervalMs: config.farm.coordinator.stalledIntervalSeconds * 1000, maxStalledCount: config.farm.coordinator.maxStalledCount };
-  for (const arch of settings.archs) {
-    const w = new Worker<BuildJobData, BuildJobResult>(
-      buildQueueName(arch),
-      processor,
-      buildWorkerOptions(connection, { name: settings.id, concurrency: settings.slots, lockDurationMs: settings.lockSeconds * 1000, ...stalled }),
-    );
-    w.on('error', (error) => logger.warn({ err: error.message, arch }, 'queue worker error'));
-    workers.push(w);
+  await options.executor.prepare?.();
+  const connection = options.redis ?? redisOptions(config.farm.redis);
+  const redis = connectRedis(connection, logger, 'worker');
+  const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
+  const agent = new Agent(options, logger, connection, redis, subscriber, jobsDir);
+  try {
+    await agent.start();
+  } catch (error) {
+    await agent.stop('requeue');
+    throw error;
   }
-  await Promise.all(workers.map((w) => w.waitUntilReady()));
-  logger.info({ archs: settings.archs, slots: settings.slots, executor: options.executor.name }, 'worker agent started');
-
-  let stopping: Promise<void> | undefined;
-  const stop = async (how: ShutdownMode): Promise<void> => {
-    mode = 'draining';
-    logger.info({ mode: how, running: running.size }, 'worker agent stopping: taking no new jobs');
-    beatNow();
-    await Promise.all(workers.map((w) => w.pause(true)));
-    if (how === 'requeue') for (const job of running.values()) job.abort('shutdown');
-    await Promise.allSettled([...inFlight]);
-    await Promise.all(workers.map((w) => w.close()));
-    loops.abort();
-    await heartbeatLoop;
-    await retireBuilder(redis, settings.id).catch(() => undefined);
-    await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
-    logger.info('worker agent stopped');
-  };
-  return {
-    id: settings.id,
-    stop: (how = settings.onShutdown) => (stopping ??= stop(how)),
-  };
+  return agent;
 }

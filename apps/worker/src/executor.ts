@@ -1,4 +1,4 @@
-import { runBuild, type BuildRequest, type BuildResult } from '@aoinb/buildroot';
+import { recoverStaleState, runBuild, workLayout, type BuildRequest, type BuildResult } from '@aoinb/buildroot';
 import type { AoinbConfig } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 
@@ -18,6 +18,8 @@ export interface PackageHints {
  */
 export interface Executor {
   readonly name: string;
+  /** Once at agent start: clean up what a killed agent left (containers, mounts). */
+  prepare?(): Promise<void>;
   run(request: BuildRequest, pkg: PackageHints): Promise<BuildResult>;
 }
 
@@ -25,6 +27,10 @@ export interface Executor {
 export function realExecutor(config: AoinbConfig, logger: Logger): Executor {
   return {
     name: 'nspawn',
+    prepare: async () => {
+      const { workspaces, mounts } = await recoverStaleState(workLayout(config.workDir), logger);
+      if (workspaces.length > 0 || mounts.length > 0) logger.warn({ workspaces, mounts }, 'cleaned up after a previous agent');
+    },
     run: (request) => runBuild({ config, logger }, request),
   };
 }

@@ -133,12 +133,11 @@ export class JobRunner {
       );
       return abortedOutcome(running.cause, data.timeoutMs) ?? (await this.upload(running, result));
     } catch (error) {
-      const aborted = abortedOutcome(running.cause, data.timeoutMs);
-      if (aborted || running.cause === 'shutdown') return aborted ?? { status: 'cancelled', artifacts: [], phases: {} };
-      const reason = toAoinbError(error).message;
-      logger.warn({ err: reason }, 'build ended by an error');
-      log.write(`[aoinb] error: ${reason}`);
-      return { status: 'failed', reason, artifacts: [], phases: {} };
+      if (running.cause === 'shutdown') return { status: 'cancelled', artifacts: [], phases: {} };
+      const outcome = abortedOutcome(running.cause, data.timeoutMs) ?? { status: 'failed', reason: toAoinbError(error).message, artifacts: [], phases: {} };
+      if (!running.cause) logger.warn({ err: outcome.reason }, 'build ended by an error');
+      log.write(`[aoinb] ${outcome.status}: ${outcome.reason}`);
+      return outcome;
     }
   }
 

@@ -1,5 +1,6 @@
 import { archGroupsOf } from './arch-groups.ts';
-import { compilePattern, matchPattern, type CompiledPattern } from './extglob.ts';
+import { AoinbError } from '@aoinb/errors';
+import { compilePattern, matchPattern, PatternError, type CompiledPattern } from './extglob.ts';
 
 /**
  * FAIL_ARCH / ALLOW_ARCH semantics.
@@ -52,14 +53,23 @@ export function archPatternMatches(pattern: string, arch: string): boolean {
   return names.some((n) => matchPattern(compiled, n));
 }
 
+function matches(d: ArchFilterInput, key: string, pattern: string, arch: string): boolean {
+  try {
+    return archPatternMatches(pattern, arch);
+  } catch (err) {
+    if (err instanceof PatternError) throw new AoinbError('BUNDLE_INVALID', `${d.file}: ${key}: ${err.message}`);
+    throw err;
+  }
+}
+
 /** Why one package may not be built on `arch`, or undefined when it may. */
 export function packageDenies(d: ArchFilterInput, arch: string, options: ArchFilterOptions = {}): string | undefined {
   if (d.allowArch) {
-    return archPatternMatches(d.allowArch, arch) ? undefined : `${d.file}: ALLOW_ARCH="${d.allowArch}" does not include ${arch}`;
+    return matches(d, 'ALLOW_ARCH', d.allowArch, arch) ? undefined : `${d.file}: ALLOW_ARCH="${d.allowArch}" does not include ${arch}`;
   }
   if (d.allowArch !== undefined) return undefined;
   const fail = d.failArch ?? (options.defaultFailArch === undefined ? DEFAULT_FAIL_ARCH : options.defaultFailArch);
-  if (!fail || !archPatternMatches(fail, arch)) return undefined;
+  if (!fail || !matches(d, 'FAIL_ARCH', fail, arch)) return undefined;
   return d.failArch === undefined
     ? `${d.file}: sets no FAIL_ARCH/ALLOW_ARCH, and autobuild's default FAIL_ARCH="${fail}" excludes ${arch}`
     : `${d.file}: FAIL_ARCH="${fail}" excludes ${arch}`;

@@ -36,13 +36,13 @@ async function kind(p: string): Promise<'file' | 'dir' | 'link' | 'other' | 'mis
   }
 }
 
-/** True for a regular file, or a symlink to one that stays inside the bundle. */
+/** True for a regular file (or a link to one) whose real path is inside the bundle. */
 export async function isBundleFile(root: string, rel: string): Promise<boolean> {
-  const k = await kind(path.join(root, rel));
-  if (k === 'file') return true;
-  if (k !== 'link') return false;
+  const full = path.join(root, rel);
+  const k = await kind(full);
+  if (k !== 'file' && k !== 'link') return false;
   try {
-    const real = await realpath(path.join(root, rel));
+    const real = await realpath(full);
     const realRoot = await realpath(root);
     return real.startsWith(realRoot + path.sep) && (await kind(real)) === 'file';
   } catch {
@@ -87,6 +87,9 @@ async function splitDirs(root: string, base: string, exclude: string[]): Promise
 /** Finds the bundle's packages, in build order, and which layout it uses. */
 export async function findPackageDirs(root: string): Promise<{ layout: BundleLayout; packages: PackageDir[] }> {
   const single = await isBundleFile(root, 'autobuild/defines');
+  if (!single && (await kind(path.join(root, 'autobuild/defines'))) !== 'missing') {
+    throw new AoinbError('BUNDLE_UNSAFE', 'autobuild/defines: not a regular file inside the bundle');
+  }
   const nested = await splitDirs(root, 'autobuild', []);
   if (single && nested.length > 0) {
     throw invalid(`autobuild/defines and ${nested[0]?.scriptDir}/defines both exist: a bundle is either one package or split packages`);

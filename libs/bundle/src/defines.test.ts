@@ -122,6 +122,7 @@ describe('parseDefines: other keys', () => {
     [`${base}PKGDEP="glibc $(pkg-config --libs x)"\n`, 'autobuild/defines:4: PKGDEP: command substitution $(...) cannot be evaluated statically'],
     [`${base}PKGEPOCH=x\n`, 'autobuild/defines:4: PKGEPOCH: "x" is not a whole number'],
     [`${base}ENVREQ="core=two"\n`, 'autobuild/defines:4: ENVREQ: core must be a positive number, got "two"'],
+    [`${base}FAIL_ARCH="${'!('.repeat(40)}x${')'.repeat(40)}"\n`, 'autobuild/defines:4: FAIL_ARCH: pattern nests extended groups more than 32 deep'],
   ])('%j', (text, message) => {
     expect(errorOf(() => parseDefines(text, { file: 'autobuild/defines', arch: 'amd64' }))).toEqual({ code: 'BUNDLE_INVALID', message });
   });

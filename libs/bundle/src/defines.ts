@@ -1,6 +1,7 @@
 import { AoinbError } from '@aoinb/errors';
 import { getForArch, resolveArchName } from './arch-override.ts';
 import { parseDependencyList, type Dependency } from './dependency.ts';
+import { compilePattern, PatternError } from './extglob.ts';
 import { parseEnvReq, type EnvReq } from './envreq.ts';
 import { parseShellAssignments, type ShellVariables } from './shell-assignments.ts';
 
@@ -57,6 +58,21 @@ function optionalText(vars: ShellVariables, key: string, arch: string): string |
   return getForArch(vars, key, arch);
 }
 
+/** FAIL_ARCH / ALLOW_ARCH, checked to be a usable pattern. */
+function archPattern(vars: ShellVariables, key: string, arch: string): string | undefined {
+  const resolved = resolveArchName(vars, key, arch).name;
+  const value = vars.get(resolved);
+  if (value === undefined) return undefined;
+  if (value.length > 1024) throw new AoinbError('BUNDLE_INVALID', `${vars.where(resolved)}: pattern is longer than 1024 characters`);
+  try {
+    compilePattern(value);
+  } catch (err) {
+    if (err instanceof PatternError) throw new AoinbError('BUNDLE_INVALID', `${vars.where(resolved)}: ${err.message}`);
+    throw err;
+  }
+  return value;
+}
+
 export function parseDefines(text: string, options: ParseDefinesOptions): Defines {
   const { arch } = options;
   const vars = parseShellAssignments(text, { file: options.file, seed: { ARCH: arch, ...options.seed } });
@@ -80,6 +96,8 @@ export function parseDefines(text: string, options: ParseDefinesOptions): Define
   if (epoch !== undefined && !/^\d+$/.test(epoch)) {
     throw new AoinbError('BUNDLE_INVALID', `${vars.where('PKGEPOCH')}: ${JSON.stringify(epoch)} is not a whole number`);
   }
+  const failArch = archPattern(vars, 'FAIL_ARCH', arch);
+  const allowArch = archPattern(vars, 'ALLOW_ARCH', arch);
   const envName = resolveArchName(vars, 'ENVREQ', arch).name;
   const envValue = vars.get(envName);
   return {
@@ -93,8 +111,8 @@ export function parseDefines(text: string, options: ParseDefinesOptions): Define
     abHost,
     noarch: abHost === 'noarch',
     abType: optionalText(vars, 'ABTYPE', arch) || undefined,
-    failArch: optionalText(vars, 'FAIL_ARCH', arch),
-    allowArch: optionalText(vars, 'ALLOW_ARCH', arch),
+    failArch,
+    allowArch,
     envreq: envValue === undefined ? {} : parseEnvReq(envValue, vars.where(envName)),
     vars,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePattern, escapePattern, matchPattern, PatternMatcher } from './extglob.ts';
+import { compilePattern, escapePattern, matchPattern, PatternError, PatternMatcher } from './extglob.ts';
 
 describe('matchPattern', () => {
   it.each([
@@ -64,6 +64,11 @@ describe('matchPattern', () => {
   it('reports every end position, for prefix and suffix stripping', () => {
     const p = compilePattern('*.');
     expect([...new PatternMatcher('1.2.3').ends(p.nodes, 0)].sort()).toEqual([2, 4]);
+  });
+
+  it('refuses patterns nested too deeply and matches that cost too much', () => {
+    expect(() => compilePattern(`${'@('.repeat(40)}a${')'.repeat(40)}`)).toThrow(PatternError);
+    expect(() => new PatternMatcher('x'.repeat(3000)).ends(compilePattern('*(*(*(x)))').nodes, 0)).toThrow(PatternError);
   });
 
   it('stays fast on many stars', () => {

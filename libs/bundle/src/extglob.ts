@@ -13,6 +13,18 @@ export type PatternNode =
   | { kind: 'class'; test: (ch: string) => boolean }
   | { kind: 'ext'; op: '?' | '*' | '+' | '@' | '!'; alts: PatternNode[][] };
 
+/** A pattern too deeply nested or too costly to match; callers turn it into a message. */
+export class PatternError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PatternError';
+  }
+}
+
+const MAX_NESTING = 32;
+/** Set insertions one match may cost; far above anything a real pattern needs. */
+const DEFAULT_BUDGET = 2_000_000;
+
 export interface CompiledPattern {
   readonly source: string;
   readonly nodes: PatternNode[];
@@ -79,14 +91,15 @@ function parseClass(p: string, start: number): { node: PatternNode; end: number 
 }
 
 /** Parses nodes until `stop` (`|` or `)` inside an extended group) or the end. */
-function parseSeq(p: string, pos: number, nested: boolean): { nodes: PatternNode[]; end: number } {
+function parseSeq(p: string, pos: number, nested: boolean, depth = 0): { nodes: PatternNode[]; end: number } {
+  if (depth > MAX_NESTING) throw new PatternError(`pattern nests extended groups more than ${MAX_NESTING} deep`);
   const nodes: PatternNode[] = [];
   let i = pos;
   while (i < p.length) {
     const c = p[i] as string;
     if (nested && (c === '|' || c === ')')) break;
     if ('?*+@!'.includes(c) && p[i + 1] === '(') {
-      const ext = parseExt(p, i);
+      const ext = parseExt(p, i, depth);
       if (ext) {
         nodes.push(ext.node);
         i = ext.end;
@@ -114,12 +127,12 @@ function parseSeq(p: string, pos: number, nested: boolean): { nodes: PatternNode
   return { nodes, end: i };
 }
 
-function parseExt(p: string, start: number): { node: PatternNode; end: number } | null {
+function parseExt(p: string, start: number, depth: number): { node: PatternNode; end: number } | null {
   const op = p[start] as '?' | '*' | '+' | '@' | '!';
   const alts: PatternNode[][] = [];
   let i = start + 2;
   for (;;) {
-    const seq = parseSeq(p, i, true);
+    const seq = parseSeq(p, i, true, depth + 1);
     alts.push(seq.nodes);
     if (seq.end >= p.length) return null; // unbalanced: treat the operator as literal
     i = seq.end + 1;
@@ -136,7 +149,19 @@ export function compilePattern(source: string): CompiledPattern {
 export class PatternMatcher {
   private readonly memo = new Map<PatternNode[], Map<number, Set<number>>>();
 
-  constructor(private readonly subject: string) {}
+  private budget: number;
+
+  constructor(
+    private readonly subject: string,
+    budget = DEFAULT_BUDGET,
+  ) {
+    this.budget = budget;
+  }
+
+  private spend(n: number): void {
+    this.budget -= n;
+    if (this.budget < 0) throw new PatternError(`pattern is too costly to match against a ${this.subject.length}-character value`);
+  }
 
   /** Every position where `nodes` can stop when started at `start`. */
   ends(nodes: PatternNode[], start: number): Set<number> {
@@ -156,7 +181,9 @@ export class PatternMatcher {
     if (cached) return cached;
     const out = new Set<number>();
     for (const mid of this.nodeEnds(nodes[index] as PatternNode, start)) {
-      for (const end of this.suffixEnds(nodes, index + 1, mid)) out.add(end);
+      const ends = this.suffixEnds(nodes, index + 1, mid);
+      this.spend(ends.size + 1);
+      for (const end of ends) out.add(end);
     }
     table.set(key, out);
     return out;
@@ -164,7 +191,11 @@ export class PatternMatcher {
 
   private altEnds(alts: PatternNode[][], start: number): Set<number> {
     const out = new Set<number>();
-    for (const alt of alts) for (const e of this.ends(alt, start)) out.add(e);
+    for (const alt of alts) {
+      const ends = this.ends(alt, start);
+      this.spend(ends.size + 1);
+      for (const e of ends) out.add(e);
+    }
     return out;
   }
 
@@ -178,6 +209,7 @@ export class PatternMatcher {
       case 'class':
         return start < s.length && node.test(s[start] as string) ? [start + 1] : [];
       case 'star':
+        this.spend(s.length - start + 1);
         return Array.from({ length: s.length - start + 1 }, (_, k) => start + k);
       case 'ext':
         return this.extEnds(node, start);
@@ -189,6 +221,7 @@ export class PatternMatcher {
     if (node.op === '?') return new Set([start, ...this.altEnds(node.alts, start)]);
     if (node.op === '!') {
       const matched = this.altEnds(node.alts, start);
+      this.spend(this.subject.length - start + 1);
       const out = new Set<number>();
       for (let e = start; e <= this.subject.length; e++) if (!matched.has(e)) out.add(e);
       return out;

@@ -138,6 +138,13 @@ describe('loadBundle: layouts and errors', () => {
     expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code: 'BUNDLE_INVALID', message: 'spec: 1048597 bytes is too large for a metadata file (limit 1048576)' });
   });
 
+  it('refuses a defines reached through a folder link out of the bundle', async () => {
+    const outside = await make({ 'defines': defines('evil') });
+    const dir = await make({ spec: SPEC });
+    await symlink(outside, path.join(dir, 'autobuild'));
+    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code: 'BUNDLE_UNSAFE', message: 'autobuild/defines: not a regular file inside the bundle' });
+  });
+
   it('refuses a spec that links out of the bundle', async () => {
     const dir = await make({ 'autobuild/defines': defines('a') });
     await symlink('/etc/passwd', path.join(dir, 'spec'));

@@ -134,3 +134,22 @@ describe('parseShellAssignments: statements that are not assignments fail the fi
     expect(vars.get('C')).toBe('12');
   });
 });
+
+describe('parseShellAssignments: hostile files stay cheap', () => {
+  it('refuses values that grow past 1 MiB instead of exhausting memory', () => {
+    const text = `A=xxxxxxxxxxxxxxxx\n${'A=$A$A\n'.repeat(40)}B=ok\n`;
+    const vars = parse(text);
+    expect(vars.get('B')).toBe('ok');
+    expect(errorOf(() => vars.get('A')).message).toBe('spec:41: A: uses A, which cannot be evaluated statically (spec:18: A: value is longer than 1048576 characters)');
+  });
+
+  it('refuses patterns too costly to match', () => {
+    const vars = parse(`E=${'x'.repeat(3000)}\nF=\${E//*(*(*(x)))/y}\n`);
+    expect(errorOf(() => vars.get('F')).message).toBe('spec:2: F: ${E//*(*(*(x)))/y}: pattern is too costly to match against a 3000-character value');
+  });
+
+  it('refuses expansions nested too deeply (no stack overflow)', () => {
+    expect(errorOf(() => parse(`A=${'${X:-'.repeat(5000)}${'}'.repeat(5000)}\n`))).toEqual({ code: 'BUNDLE_INVALID', message: 'spec:1: A: expansions nest more than 64 deep' });
+  });
+});
+

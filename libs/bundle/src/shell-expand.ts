@@ -1,4 +1,4 @@
-import { compilePattern, escapePattern, PatternMatcher } from './extglob.ts';
+import { compilePattern, escapePattern, PatternError, PatternMatcher } from './extglob.ts';
 import type { ParamExpansion, Part, Word } from './shell-ast.ts';
 
 /** What a variable holds after the statements before the current one ran. */
@@ -85,11 +85,16 @@ function transform(value: string, p: ParamExpansion, env: Env): string {
   if (op.kind !== 'substring' && value.length > MAX_PATTERN_SUBJECT) {
     throw new Unevaluable(`${p.text} on a value longer than ${MAX_PATTERN_SUBJECT} characters is not evaluated`);
   }
-  if (op.kind === 'strip') return strip(value, expandPattern(op.pattern, env), op.from, op.longest);
-  if (op.kind === 'replace') return replace(value, op.mode, expandPattern(op.pattern, env), op.replacement, env);
-  if (op.kind === 'substring') return substring(value, op.offset, op.length, p);
-  if (op.kind === 'case') return changeCase(value, op.upper, op.all, op.pattern ? expandPattern(op.pattern, env) : '?');
-  return value;
+  try {
+    if (op.kind === 'strip') return strip(value, expandPattern(op.pattern, env), op.from, op.longest);
+    if (op.kind === 'replace') return replace(value, op.mode, expandPattern(op.pattern, env), op.replacement, env);
+    if (op.kind === 'substring') return substring(value, op.offset, op.length, p);
+    if (op.kind === 'case') return changeCase(value, op.upper, op.all, op.pattern ? expandPattern(op.pattern, env) : '?');
+    return value;
+  } catch (err) {
+    if (err instanceof PatternError) throw new Unevaluable(`${p.text}: ${err.message}`);
+    throw err;
+  }
 }
 
 function compileBounded(pattern: string): ReturnType<typeof compilePattern>['nodes'] {

@@ -3,6 +3,7 @@ import { parseBracedExpansion } from './shell-param.ts';
 
 const NAME_START = /[A-Za-z_]/;
 const NAME_CHAR = /[A-Za-z0-9_]/;
+const MAX_NESTING = 64;
 
 /** A cursor over one file's text that reads shell words. */
 export class ShellScanner {
@@ -44,8 +45,20 @@ export class ShellScanner {
     return this.text.slice(start, this.pos);
   }
 
+  private depth = 0;
+
   /** Reads one word in the given context; may return an empty word. */
   parseWord(ctx: WordContext): Word {
+    if (this.depth >= MAX_NESTING) this.fail(`expansions nest more than ${MAX_NESTING} deep`);
+    this.depth++;
+    try {
+      return this.readWordParts(ctx);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private readWordParts(ctx: WordContext): Word {
     const parts: Word = [];
     const wordStart = this.pos;
     while (!this.atEnd()) {

@@ -6,7 +6,6 @@ function codeForStatus(status: number): ErrorCode {
   if (status === 403) return 'FORBIDDEN';
   if (status === 404) return 'NOT_FOUND';
   if (status === 409) return 'CONFLICT';
-  if (status === 413) return 'BUNDLE_TOO_LARGE';
   if (status >= 500) return 'INTERNAL';
   return 'USAGE';
 }

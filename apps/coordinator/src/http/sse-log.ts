@@ -29,8 +29,10 @@ function endText(state: string, reason: string): string {
   return `event: end\ndata: ${JSON.stringify({ state, reason })}\n\n`;
 }
 
+/** Writes, waiting for the socket to drain (or to close: a gone client never drains). */
 async function write(res: ServerResponse, text: string): Promise<void> {
-  if (!res.write(text)) await once(res, 'drain');
+  if (res.destroyed || res.writableEnded) return;
+  if (!res.write(text)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
 }
 
 /** Replays the archived log file (its stream expired), resuming after line `a<n>`. */

@@ -26,8 +26,8 @@ async function requireRunning(ctx: CoordinatorContext, taskId: string, arch: str
 /** `PUT /task/:id/artifact/:arch/:name?attempt=N`: stores one .deb of a running attempt, sha256 checked; same bytes again is a no-op. */
 export async function receiveArtifact(ctx: CoordinatorContext, taskId: string, arch: string, name: string, attempt: number, sha256: string, body: Readable): Promise<{ created: boolean; size: number }> {
   if (!debNamePattern.test(name)) throw new AoinbError('USAGE', `artifact name ${JSON.stringify(name)} is not a .deb file name`);
-  await requireRunning(ctx, taskId, arch, attempt);
-  const dir = ctx.layout.artifactDir(taskId, arch, attempt);
+  const { build } = await requireRunning(ctx, taskId, arch, attempt);
+  const dir = ctx.layout.artifactDir(taskId, arch, build.run, attempt);
   const target = path.join(dir, name);
   const received = await receiveUpload(body, { tmpDir: ctx.layout.tmpDir, maxBytes: maxArtifactBytes, tooLargeCode: 'USAGE', what: `artifact ${name}`, expectedSha256: sha256 });
   const existing = await readFile(`${target}.sha256`, 'utf8').catch(() => undefined);
@@ -44,7 +44,7 @@ export async function receiveArtifact(ctx: CoordinatorContext, taskId: string, a
 /** Checks each reported artifact arrived with the reported sha256; returns why not, or undefined. */
 async function verifyArtifacts(ctx: CoordinatorContext, build: BuildRecord, result: BuildJobResult): Promise<string | undefined> {
   if (result.artifacts.length === 0) return 'the build produced no .deb';
-  const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.attempt);
+  const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
   for (const a of result.artifacts) {
     if (!debNamePattern.test(a.name)) return `artifact name ${JSON.stringify(a.name)} is not a .deb file name`;
     const got = (await readFile(path.join(dir, `${a.name}.sha256`), 'utf8').catch(() => '')).trim();
@@ -53,11 +53,12 @@ async function verifyArtifacts(ctx: CoordinatorContext, build: BuildRecord, resu
   return undefined;
 }
 
-/** Removes the artifacts of other (lost or superseded) attempts. */
+/** Removes the artifacts of other (lost, superseded or earlier-run) attempts. */
 async function dropOtherAttempts(ctx: CoordinatorContext, build: BuildRecord): Promise<void> {
   const root = ctx.layout.artifactsRoot(build.taskId, build.arch);
+  const keep = path.basename(ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt));
   for (const entry of await readdir(root).catch(() => [] as string[])) {
-    if (entry !== `a${build.attempt}`) await rm(path.join(root, entry), { recursive: true, force: true });
+    if (entry !== keep) await rm(path.join(root, entry), { recursive: true, force: true });
   }
 }
 
@@ -78,7 +79,7 @@ export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch
     if (reason) status = 'failed';
   }
   if (status === 'succeeded') {
-    const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.attempt);
+    const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
     await ctx.repo.publish(task.branch!, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })));
     const now = new Date().toISOString();
     for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, publishedTo: task.branch });

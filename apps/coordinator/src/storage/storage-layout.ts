@@ -11,8 +11,8 @@ export interface StorageLayout {
   bundleArchive(taskId: string): string;
   /** The bundle, extracted and checked. */
   bundleDir(taskId: string): string;
-  /** Artifacts of one attempt of one arch: attempts never overwrite each other. */
-  artifactDir(taskId: string, arch: string, attempt: number): string;
+  /** Artifacts of one attempt of one run of one arch: attempts never overwrite each other. */
+  artifactDir(taskId: string, arch: string, run: number, attempt: number): string;
   artifactsRoot(taskId: string, arch: string): string;
   logFile(taskId: string, arch: string, run: number): string;
   /** The apt repository of a branch. */
@@ -38,7 +38,7 @@ export function storageLayout(storageDir: string): StorageLayout {
     bundleArchive: (taskId) => path.join(taskDir(taskId), 'bundle.archive'),
     bundleDir: (taskId) => path.join(taskDir(taskId), 'bundle'),
     artifactsRoot: (taskId, arch) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch')),
-    artifactDir: (taskId, arch, attempt) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch'), `a${attempt}`),
+    artifactDir: (taskId, arch, run, attempt) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch'), `r${run}a${attempt}`),
     logFile: (taskId, arch, run) => path.join(root, 'logs', segment(taskId, 'task id'), `${segment(arch, 'arch')}-r${run}.log`),
     repoDir: (branch) => path.join(root, 'output', segment(branch, 'branch')),
     indexCacheDir: (branch) => path.join(root, 'index-cache', segment(branch, 'branch')),

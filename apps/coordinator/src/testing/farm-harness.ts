@@ -64,6 +64,10 @@ export class FarmHarness {
     const root = await mkdtemp(path.join(tmpdir(), 'aoinb-farm-'));
     const redis = await startRedis({ dir: root });
     const farm = new FarmHarness(root, redis, options);
+    // A test or benchmark that crashes must not leave agents running: kill them as the process exits.
+    process.once('exit', () => {
+      for (const p of farm.processes.values()) p.child.kill('SIGKILL');
+    });
     farm.port = await freePort();
     farm.coordinatorUrl = `http://127.0.0.1:${farm.port}`;
     return farm;
@@ -108,7 +112,7 @@ export class FarmHarness {
   }
 
   private spawn(name: string, main: string, args: string[]): FarmProcess {
-    const child = execa(process.execPath, ['--import', 'tsx', main, ...args], {
+    const child = execa(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], {
       cwd: repoRoot,
       reject: false,
       stdin: 'ignore',

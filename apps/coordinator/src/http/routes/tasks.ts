@@ -50,10 +50,9 @@ function branchFrom(body: unknown): string {
   throw new AoinbError('USAGE', 'the body must be the branch name as text/plain, or JSON {"branch": "..."}');
 }
 
-export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+/** Reading: the task list and one task's status (any valid token). */
+function taskQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
-  const maintainer: Access = ['maintainer'];
-
   app.get<{ Querystring: ListQuery }>('/task', {
     schema: {
       summary: 'List tasks, newest first',
@@ -68,6 +67,19 @@ export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     const page = await listTasks(ctx, request.query);
     return { tasks: page.tasks.map(taskSummary), next: page.next };
   });
+
+  app.get<{ Params: { id: string } }>('/task/:id/status', {
+    schema: { summary: 'Task state, per-arch jobs, artifacts, resources, log URL', tags: ['tasks'], params: idParams },
+  }, async (request) => {
+    const task = await requireTask(ctx, request.params.id);
+    return taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs));
+  });
+}
+
+/** Changing: create, set branch, build, cancel, retry (maintainers). */
+function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const baseUrl = ctx.config.farm.coordinator.publicUrl;
+  const maintainer: Access = ['maintainer'];
 
   app.post<{ Body: { branch?: string } | undefined }>('/task', {
     config: { access: maintainer },
@@ -96,13 +108,6 @@ export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     return reply.status(202).send({ id: task.id, state: task.state, archs: task.archs });
   });
 
-  app.get<{ Params: { id: string } }>('/task/:id/status', {
-    schema: { summary: 'Task state, per-arch jobs, artifacts, resources, log URL', tags: ['tasks'], params: idParams },
-  }, async (request) => {
-    const task = await requireTask(ctx, request.params.id);
-    return taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs));
-  });
-
   app.post<{ Params: { id: string } }>('/task/:id/cancel', {
     config: { access: maintainer },
     schema: { summary: 'Cancel: queued jobs at once, running ones within seconds', tags: ['tasks'], params: idParams },
@@ -119,4 +124,9 @@ export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     const task = await retryTask(ctx, request.params.id);
     return reply.status(202).send({ id: task.id, state: task.state });
   });
+}
+
+export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  taskQueryRoutes(app, ctx);
+  taskCommandRoutes(app, ctx);
 }

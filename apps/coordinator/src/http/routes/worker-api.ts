@@ -68,7 +68,7 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     const task = await requireTask(ctx, id);
     const build = task.archs.includes(arch) ? await ctx.store.getBuild(task.id, arch) : undefined;
     if (!build || !debNamePattern.test(name) || !build.artifacts.some((a) => a.name === name)) throw new AoinbError('NOT_FOUND', `task ${id} has no artifact ${name} for ${arch}`);
-    const file = path.join(ctx.layout.artifactDir(task.id, arch, build.attempt), name);
+    const file = path.join(ctx.layout.artifactDir(task.id, arch, build.run, build.attempt), name);
     const info = await stat(file).catch(() => undefined);
     if (!info) throw new AoinbError('NOT_FOUND', `artifact ${name} of task ${id} is no longer stored`);
     return reply.header('content-type', 'application/vnd.debian.binary-package').header('content-length', info.size).send(createReadStream(file));
