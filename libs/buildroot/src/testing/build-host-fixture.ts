@@ -21,7 +21,15 @@ export interface BuildHost {
   close(): Promise<void>;
 }
 
-export async function createBuildHost(options: { extraToml?: string; loadBase?: boolean } = {}): Promise<BuildHost> {
+export interface BuildHostOptions {
+  /** Replaces the default `[build]` section; may add other tables. */
+  extraToml?: string;
+  loadBase?: boolean;
+  /** Runs after the config folder is written and before it is loaded (e.g. to write token files). */
+  beforeConfigLoad?: (configDir: string) => Promise<void>;
+}
+
+export async function createBuildHost(options: BuildHostOptions = {}): Promise<BuildHost> {
   const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-host-'));
   const workDir = path.join(dir, 'work');
   const standin = await ensureStandinBaseos();
@@ -32,6 +40,7 @@ export async function createBuildHost(options: { extraToml?: string; loadBase?: 
     sourceLists: { stable: standin.sourcesList },
     extraToml: options.extraToml ?? '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5',
   });
+  await options.beforeConfigLoad?.(configDir);
   const ctx: BuildrootContext = { config: await loadConfig(configDir), logger: silentLogger() };
   const source = await prepareExampleSource();
   await mkdir(workDir, { recursive: true });

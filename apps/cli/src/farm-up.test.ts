@@ -1,0 +1,95 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder, runContainer } from '@aoinb/buildroot';
+import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { freePort, mountOverlayFixture } from '@aoinb/testkit';
+
+const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
+let host: BuildHost;
+let farm: ResultPromise;
+let url: string;
+const token = 'farm-e2e-maintainer-token';
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  host = await createBuildHost({
+    extraToml: [
+      '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5',
+      `[coordinator]\nlisten = "127.0.0.1:${port}"`,
+      '[[tokens]]\nname = "maint"\nrole = "maintainer"\nfile = "secrets/maint.token"',
+      '[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/worker.token"',
+    ].join('\n\n'),
+    beforeConfigLoad: async (configDir) => {
+      await mkdir(path.join(configDir, 'secrets'), { recursive: true });
+      await writeFile(path.join(configDir, 'secrets/maint.token'), token);
+      await writeFile(path.join(configDir, 'secrets/worker.token'), 'farm-e2e-worker-token');
+    },
+  });
+  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], { reject: false, buffer: false, all: true });
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    farm.all!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes('aoinb farm is up')) resolve();
+    });
+    farm.once('exit', () => reject(new Error(`farm up exited:\n${seen}`)));
+  });
+});
+
+afterAll(async () => {
+  if (farm) {
+    farm.kill('SIGINT');
+    await farm;
+  }
+  await host?.close();
+});
+
+describe('aoinb farm up: the embedded farm through the real pipeline', () => {
+  it('builds a submitted bundle, serves the .deb and installs it with apt from the farm repository', async () => {
+    const submit = await execa(process.execPath, [bin, '-c', host.configDir, 'submit', await host.exampleBundle(), '--branch', 'stable'], { reject: false, all: true });
+    expect(submit.exitCode, submit.all).toBe(0);
+    expect(submit.stdout).toContain('Building hello-aoinb');
+    const id = /submitted .* as task (\d+)/.exec(submit.stderr)?.[1];
+    expect(id).toBeDefined();
+
+    const status = JSON.parse((await execa(process.execPath, [bin, '-c', host.configDir, 'status', id!, '--json'])).stdout);
+    expect(status.state).toBe('succeeded');
+    const artifact = status.jobs[0].artifacts[0];
+    expect(artifact.name).toBe(`hello-aoinb_1.0-0_${host.standin.arch}.deb`);
+    const deb = Buffer.from(await (await fetch(artifact.url, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
+    expect(createHash('sha256').update(deb).digest('hex')).toBe(artifact.sha256);
+
+    const packages = await (await fetch(`${url}/repo/stable/Packages`)).text();
+    expect(packages).toMatch(/^Package: hello-aoinb$/m);
+    expect(packages).toContain(`SHA256: ${artifact.sha256}`);
+
+    // apt-get install from the farm's repository, inside a container of the stand-in base OS.
+    const overlay = await mountOverlayFixture({ lower: host.standin.rootfsDir, parentDir: host.dir });
+    try {
+      await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [trusted=yes] ${url}/repo/stable ./\n`);
+      const lines: string[] = [];
+      const exit = await runContainer({
+        root: overlay.merged,
+        machine: `aoinb-apt-${process.pid}`,
+        command: ['/bin/sh', '-c', 'apt-get update -q --error-on=any && apt-get install -y -q hello-aoinb && hello-aoinb'],
+        env: { DEBIAN_FRONTEND: 'noninteractive' },
+        onLine: (line) => lines.push(line),
+      });
+      expect(exit.exitCode, lines.join('\n')).toBe(0);
+      expect(lines.join('\n')).toMatch(/Setting up hello-aoinb \(1\.0-0\)/);
+    } finally {
+      await overlay.unmount();
+    }
+    expect(await mountsUnder(host.workDir)).toEqual([]);
+  });
+
+  it('lists the local worker as a builder', async () => {
+    const builders = JSON.parse((await execa(process.execPath, [bin, '-c', host.configDir, 'builders', '--json'])).stdout);
+    expect(builders.builders).toEqual([expect.objectContaining({ state: 'idle', arch_tags: [host.ctx.config.arch] })]);
+  });
+});
