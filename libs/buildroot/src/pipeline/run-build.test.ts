@@ -1,4 +1,4 @@
-import { access, appendFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -81,6 +81,23 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     expect(result.reason).toMatch(/sha256 is [0-9a-f]{64}, spec CHKSUMS says 0{64}/);
     expect(result.phases.build).toBeUndefined();
     expect(lines.some((l) => l.includes('running autobuild'))).toBe(false);
+    await expectNothingLeft();
+  });
+
+  it('builds the ABBS split layout (NN-name/ beside spec) one package after another', async () => {
+    const bundle = path.join(host.dir, 'bundles', 'split-abbs');
+    const part = async (dir: string, name: string, file: string) => {
+      await mkdir(path.join(bundle, dir), { recursive: true });
+      await writeFile(path.join(bundle, dir, 'defines'), `PKGNAME=${name}\nPKGSEC=libs\nPKGDES="Split part ${name}"\nABTYPE=self\n`);
+      await writeFile(path.join(bundle, dir, 'build'), `mkdir -p "$PKGDIR"/usr/share/${name}\necho ${name} > "$PKGDIR"/usr/share/${name}/${file}\n`);
+    };
+    await mkdir(bundle, { recursive: true });
+    await writeFile(path.join(bundle, 'spec'), 'VER=2.0\nDUMMYSRC=1\n');
+    await part('01-splitlib', 'splitlib', 'lib.txt');
+    await part('02-splitlib-dev', 'splitlib-dev', 'dev.txt');
+    const result = await runBuild(host.ctx, { buildId: 'split-abbs', bundleDir: bundle, branch: 'stable' });
+    expect(result.reason).toBeUndefined();
+    expect(result.artifacts.map((a) => a.name)).toEqual([`splitlib-dev_2.0-0_${host.standin.arch}.deb`, `splitlib_2.0-0_${host.standin.arch}.deb`]);
     await expectNothingLeft();
   });
 

@@ -61,17 +61,31 @@ if [ -f "$BR/sources/manifest" ]; then
 	done < "$BR/sources/manifest"
 fi
 
-rm -rf "$BR/build/autobuild"
-cp -a "$BR/bundle/autobuild" "$BR/build/autobuild"
-
 export PKGVER="$AOINB_PKGVER" PKGREL="$AOINB_PKGREL" PKGEPOCH="${AOINB_PKGEPOCH:-}" ARCH="$AOINB_ARCH"
-cd "$BR/build"
+
+run_autobuild() { # the folder to become build/autobuild
+	rm -rf "$BR/build/autobuild"
+	cp -a "$1" "$BR/build/autobuild"
+	local status=0
+	(cd "$BR/build" && autobuild) || status=$?
+	if [ "$status" -ne 0 ]; then
+		log "autobuild failed with exit status $status"
+		exit "$status"
+	fi
+}
+
 log "running autobuild for ${AOINB_PKGNAME:-?} ${PKGVER}-${PKGREL} (${ARCH})"
-status=0
-autobuild || status=$?
-if [ "$status" -ne 0 ]; then
-	log "autobuild failed with exit status $status"
-	exit "$status"
+if [ -d "$BR/bundle/autobuild" ]; then
+	run_autobuild "$BR/bundle/autobuild"
+else
+	# The ABBS tree's split layout: NN-name/ folders beside spec, each built in
+	# turn as autobuild/ in the one build folder, as acbs does.
+	parts=("$BR"/bundle/[0-9]*-*/)
+	[ "${#parts[@]}" -gt 0 ] || fail "the bundle has neither autobuild/ nor NN-name/ package folders"
+	for part in "${parts[@]}"; do
+		log "building split package $(basename "$part")"
+		run_autobuild "${part%/}"
+	done
 fi
 
 debs=("$BR"/build/*.deb)
