@@ -68,17 +68,18 @@ export class LogStreamWriter {
     }, delay);
   }
 
-  /** Sends everything buffered; resolves once it is in Redis. */
+  /** Sends everything buffered (and what arrives meanwhile); resolves once the buffer is empty and in Redis. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.inflight) await this.inflight;
-    if (this.buffer.length === 0 && this.dropped === 0) return;
-    this.inflight = this.sendAll().finally(() => {
-      this.inflight = undefined;
-    });
-    await this.inflight;
-    if (this.buffer.length > 0) await this.flush();
+    for (;;) {
+      while (this.inflight) await this.inflight;
+      if (this.buffer.length === 0 && this.dropped === 0) return;
+      this.inflight = this.sendAll().finally(() => {
+        this.inflight = undefined;
+      });
+      await this.inflight;
+    }
   }
 
   private async sendAll(): Promise<void> {

@@ -1,5 +1,16 @@
 import { QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
-import { activeBuildMember, buildQueueName, farmKeys, farmPrefix, isFinalBuildState, parseBuildJobId, runWithRestart, stalledCheckerOptions } from '@aoinb/farm-protocol';
+import {
+  activeBuildMember,
+  buildQueueName,
+  farmKeys,
+  farmPrefix,
+  isFinalBuildState,
+  parseBuildJobId,
+  runWithRestart,
+  stalledCheckerOptions,
+  type BuildRecord,
+  type TaskRecord,
+} from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog, noteInLog } from './build-log.ts';
 import { jobDataFor } from './task-service.ts';
@@ -24,6 +35,7 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
     return;
   }
   const state = await job.getState();
+  if (build.state === 'running' && (state === 'waiting' || state === 'prioritized')) return requeueLostBuild(ctx, task, build);
   if (state !== 'failed' && state !== 'completed') return;
   const reason = state === 'failed' ? `the job failed: ${job.failedReason}` : 'the worker finished without reporting a result';
   const outcome = await ctx.store.transition({ taskId, arch, archs: task.archs, from: [build.state], to: 'failed', attempt: { equals: build.attempt }, set: { reason, finishedAt: new Date().toISOString() } });
@@ -41,29 +53,33 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
 }
 
 /**
- * The stalled checker moved a lost worker's job back to the queue: note it in
- * the log and show the build queued again. Read the build before the job: if a
- * new worker already claimed it, either the attempt or the job state says so.
+ * A running build whose job is back in the queue (its worker was lost): note it
+ * in the log and show the build queued again, or finish the cancel it was
+ * waiting for. Fenced on the attempt read before the job's state, so a worker
+ * that claimed the job meanwhile wins.
  */
+async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
+  const base = { taskId: task.id, arch: build.arch, archs: task.archs, attempt: { equals: build.attempt } };
+  if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(build.arch, build.jobId))) {
+    const done = await ctx.store.transition({ ...base, from: ['running'], to: 'cancelled', set: { finishedAt: new Date().toISOString() } });
+    if (done.done) await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
+    return;
+  }
+  const moved = await ctx.store.transition({ ...base, from: ['running'], to: 'queued', unset: ['builder', 'startedAt', 'startedAtMs'] });
+  if (moved.done) {
+    ctx.logger.warn({ taskId: task.id, arch: build.arch, builder: build.builder, attempt: build.attempt }, 'builder lost; job back in the queue');
+    await noteInLog(ctx, task.id, build.arch, build.run, `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`);
+  }
+}
+
+/** The stalled checker moved a job back to the queue. */
 async function onStalled(ctx: CoordinatorContext, arch: string, jobId: string): Promise<void> {
   const ids = parseBuildJobId(jobId);
   if (!ids) return;
   const [build, task] = await Promise.all([ctx.store.getBuild(ids.taskId, arch), ctx.store.getTask(ids.taskId)]);
   if (!build || !task || build.jobId !== jobId || build.state !== 'running') return;
-  const job = await ctx.dispatcher.getJob(arch, jobId);
-  const state = await job?.getState();
-  if (state !== 'waiting' && state !== 'prioritized') return;
-  const base = { taskId: task.id, arch, archs: task.archs, attempt: { equals: build.attempt } };
-  if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(arch, jobId))) {
-    const done = await ctx.store.transition({ ...base, from: ['running'], to: 'cancelled', set: { finishedAt: new Date().toISOString() } });
-    if (done.done) await endLog(ctx, task.id, arch, build.run, 'cancelled', build.reason);
-    return;
-  }
-  const moved = await ctx.store.transition({ ...base, from: ['running'], to: 'queued', unset: ['builder', 'startedAt', 'startedAtMs'] });
-  if (moved.done) {
-    ctx.logger.warn({ taskId: task.id, arch, builder: build.builder, attempt: build.attempt }, 'builder lost; job back in the queue');
-    await noteInLog(ctx, task.id, arch, build.run, `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`);
-  }
+  const state = await (await ctx.dispatcher.getJob(arch, jobId))?.getState();
+  if (state === 'waiting' || state === 'prioritized') await requeueLostBuild(ctx, task, build);
 }
 
 export interface Recovery {

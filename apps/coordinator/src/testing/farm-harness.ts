@@ -23,6 +23,8 @@ export interface FarmOptions {
   stalledIntervalSeconds?: number;
   /** TOML appended to every config (e.g. [build] settings). */
   extraToml?: string;
+  /** Branch -> sources.list text; default: `stable` with an unreachable mirror (enough for the fake executor). */
+  sourceLists?: Record<string, string>;
   logLevel?: string;
 }
 
@@ -33,6 +35,10 @@ export interface WorkerOptions {
   lockSeconds?: number;
   heartbeatSeconds?: number;
   onShutdown?: 'requeue' | 'finish';
+  /** `fake` (default) or `nspawn`: the real pipeline (then `workDir` should hold a loaded base OS). */
+  executor?: 'fake' | 'nspawn';
+  /** The worker's work_dir; default: its own folder under the farm root. */
+  workDir?: string;
   fakeDurationMs?: number;
 }
 
@@ -108,7 +114,8 @@ export class FarmHarness {
       ...Object.keys(farmTokens).flatMap((role) => ['[[tokens]]', `name = "${role}-user"`, `role = "${role}"`, `file = "secrets/${role}.token"`]),
       o.extraToml ?? '',
     ];
-    return writeTestConfig({ dir, workDir: path.join(this.root, 'work', name), arch: o.archs[0] ?? 'amd64', sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' }, extraToml: lines.join('\n') });
+    const sourceLists = o.sourceLists ?? { stable: 'deb http://127.0.0.1:9/debian bookworm main' };
+    return writeTestConfig({ dir, workDir: worker?.workDir ?? path.join(this.root, 'work', name), arch: o.archs[0] ?? 'amd64', sourceLists, extraToml: lines.join('\n') });
   }
 
   private spawn(name: string, main: string, args: string[]): FarmProcess {
@@ -142,10 +149,10 @@ export class FarmHarness {
     return proc;
   }
 
-  /** Starts a worker agent on the fake executor and waits for its first heartbeat. */
+  /** Starts a worker agent (fake executor unless told otherwise) and waits for its first heartbeat. */
   async startWorker(worker: WorkerOptions): Promise<FarmProcess> {
     const dir = await this.configDir(worker.id, worker);
-    const args = ['-c', dir, '--executor', 'fake', ...(worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : [])];
+    const args = ['-c', dir, '--executor', worker.executor ?? 'fake', ...(worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : [])];
     const proc = this.spawn(worker.id, workerMain, args);
     await this.waitFor(async () => {
       if (proc.child.exitCode !== null) throw new Error(`worker ${worker.id} exited: ${proc.output()}`);
