@@ -1,7 +1,8 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { AoinbConfig } from '@aoinb/config';
+import type { AoinbConfig, TokenRole } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import type { FarmStore } from '@aoinb/farm-protocol';
+import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
 import type { StorageLayout } from './storage/storage-layout.ts';
@@ -18,10 +19,12 @@ export interface CoordinatorContext {
   dispatcher: Dispatcher;
   layout: StorageLayout;
   repo: AptRepo;
+  /** The Prometheus registry of this coordinator and what feeds it (`GET /metrics`). */
+  metrics: CoordinatorMetrics;
 }
 
 /** Who made a request: the token's name and role. */
 export interface Principal {
   name: string;
-  role: 'maintainer' | 'worker' | 'admin';
+  role: TokenRole;
 }

@@ -5,10 +5,15 @@ import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from './context.ts';
 import { buildServer } from './http/server.ts';
+import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
+import type { GroupStateSource } from './metrics/group-metrics.ts';
 import { AptRepo } from './repo/apt-repo.ts';
 import { Dispatcher } from './services/dispatcher.ts';
 import { startRecovery } from './services/recovery.ts';
 import { storageLayout } from './storage/storage-layout.ts';
+
+/** Reported by `aoinb_coordinator_info{version}`. */
+export const coordinatorVersion = '0.1.0';
 
 export interface CoordinatorOptions {
   config: AoinbConfig;
@@ -19,6 +24,8 @@ export interface CoordinatorOptions {
   listen?: ListenAddress;
   /** How often every live build is reconciled with its job (ms). */
   reconcileIntervalMs?: number;
+  /** What `aoinb_groups{state}` counts; default: the group records in Redis. */
+  groups?: GroupStateSource;
 }
 
 export interface Coordinator {
@@ -38,15 +45,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const layout = storageLayout(coordinator.storageDir);
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
+  const dispatcher = new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs });
+  const metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: coordinator.metrics, version: coordinatorVersion, groups: options.groups });
+  await metrics.start();
   const ctx: CoordinatorContext = {
     config,
     logger,
     redis,
     connection,
     store: new FarmStore(redis),
-    dispatcher: new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs }),
+    dispatcher,
     layout,
     repo: new AptRepo(layout, logger),
+    metrics,
   };
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
   const app = await buildServer(ctx);

@@ -3,7 +3,11 @@ import path from 'node:path';
 import { hostname } from 'node:os';
 import type { TableReader } from './table-reader.ts';
 
-export type TokenRole = 'maintainer' | 'worker' | 'admin';
+/** `reader`: may only read (GET routes open to any token, and `/metrics`): what Prometheus or a dashboard uses. */
+export type TokenRole = 'maintainer' | 'worker' | 'admin' | 'reader';
+
+/** Who may scrape the coordinator's `/metrics`: any valid token (default), anyone, or nobody (no route). */
+export type MetricsAccess = 'token' | 'public' | 'off';
 
 export interface TokenConfig {
   name: string;
@@ -36,6 +40,8 @@ export interface CoordinatorConfig {
   maxStalledCount: number;
   /** Where uploaded bundles, logs and the output repository live; default `$work_dir/farm`. */
   storageDir: string;
+  /** `[coordinator] metrics`: access to `GET /metrics`. */
+  metrics: MetricsAccess;
 }
 
 export interface RedisConfig {
@@ -105,6 +111,7 @@ function readCoordinator(root: TableReader, arch: string, workDir: string): Coor
     stalledIntervalSeconds: t.integer('stalled_interval_seconds', { default: 15, min: 1 }),
     maxStalledCount: t.integer('max_stalled_count', { default: 3, min: 1 }),
     storageDir: t.string('storage_dir', { default: path.join(workDir, 'farm') }),
+    metrics: t.oneOf('metrics', ['token', 'public', 'off'] as const, 'token'),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
@@ -148,7 +155,7 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
 function readTokens(root: TableReader, configDir: string): TokenConfig[] {
   return root.tables('tokens').map((t) => {
     const name = t.string('name');
-    const role = t.oneOf('role', ['maintainer', 'worker', 'admin'] as const, 'maintainer');
+    const role = t.oneOf('role', ['maintainer', 'worker', 'admin', 'reader'] as const, 'maintainer');
     const file = t.optionalString('file');
     const env = t.optionalString('env', { pattern: /^[A-Z_][A-Z0-9_]*$/, hint: 'an environment variable name' });
     let token = '';

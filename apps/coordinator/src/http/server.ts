@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CoordinatorContext } from '../context.ts';
+import { metricsRoutes } from '../metrics/metrics-route.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { builderRoutes } from './routes/builders.ts';
@@ -18,6 +19,8 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   // Uploads (bundles, artifacts) arrive as raw streams whatever their content type; JSON and text keep Fastify's parsers.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   registerErrorHandling(app);
+  // Before auth: its request timer must run first, so refused requests are counted too.
+  metricsRoutes(app, ctx.metrics);
   registerAuth(app, ctx.config.farm.tokens);
   await app.register(swagger, {
     openapi: {

@@ -1,0 +1,96 @@
+import type { Redis } from 'ioredis';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { farmKeys, finalBuildStates } from '@aoinb/farm-protocol';
+import { durationBuckets, queueWaitBuckets, sharedRefresh, type CollectGuard } from '@aoinb/metrics';
+import { BuildEventReader, type BuildTransition } from './build-event-reader.ts';
+
+/** Live builds whose queue or start time we track; beyond it the oldest are forgotten. */
+const maxTracked = 100_000;
+
+interface BuildEventSeries {
+  finished: Counter;
+  started: Counter;
+  requeued: Counter;
+  duration: Histogram;
+  queueWait: Histogram;
+}
+
+/**
+ * Turns build transitions into counters and histograms. Queue wait is the time
+ * from a build's (re)queueing to its claim; duration from its claim to its end.
+ * Both times come from the events themselves; for a build queued or started
+ * before this coordinator began reading, from its build record.
+ */
+export class BuildEventMetrics {
+  private readonly queuedAt = new Map<string, number>();
+  private readonly startedAt = new Map<string, number>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly series: BuildEventSeries,
+  ) {}
+
+  private remember(map: Map<string, number>, key: string, atMs: number): void {
+    if (map.size >= maxTracked) map.delete(map.keys().next().value as string);
+    map.set(key, atMs);
+  }
+
+  /** Epoch ms from the record, for builds that predate the reader; undefined when not known. */
+  private async fromRecord(e: BuildTransition, field: 'queuedAt' | 'startedAtMs'): Promise<number | undefined> {
+    const value = await this.redis.hget(farmKeys.build(e.taskId, e.arch), field);
+    const ms = field === 'queuedAt' ? Date.parse(value ?? '') : Number(value);
+    return Number.isFinite(ms) && ms > 0 && ms <= e.atMs ? ms : undefined;
+  }
+
+  async apply(e: BuildTransition): Promise<void> {
+    const key = `${e.taskId}/${e.arch}`;
+    const { arch } = e;
+    if (e.state === 'queued') {
+      if (e.from === 'running') this.series.requeued.inc({ arch });
+      this.startedAt.delete(key);
+      this.remember(this.queuedAt, key, e.atMs);
+    } else if (e.state === 'running') {
+      this.series.started.inc({ arch });
+      const queued = this.queuedAt.get(key) ?? (await this.fromRecord(e, 'queuedAt'));
+      if (queued !== undefined) this.series.queueWait.observe({ arch }, (e.atMs - queued) / 1000);
+      this.queuedAt.delete(key);
+      this.remember(this.startedAt, key, e.atMs);
+    } else if ((finalBuildStates as readonly string[]).includes(e.state)) {
+      this.series.finished.inc({ arch, result: e.state });
+      if (e.from === 'running') {
+        const started = this.startedAt.get(key) ?? (await this.fromRecord(e, 'startedAtMs'));
+        if (started !== undefined) this.series.duration.observe({ arch, result: e.state }, (e.atMs - started) / 1000);
+      }
+      this.queuedAt.delete(key);
+      this.startedAt.delete(key);
+    }
+  }
+}
+
+/** Registers the event-driven build series; the event stream is read at scrape time. */
+export function registerBuildEventMetrics(registry: Registry, redis: Redis, archs: string[], guard: CollectGuard): { start(): Promise<void> } {
+  const reader = new BuildEventReader(redis);
+  let metrics: BuildEventMetrics | undefined;
+  // Every series of the group waits for the same read of the stream.
+  const collect = sharedRefresh(() =>
+    guard.run('build_events', async () => {
+      for await (const event of reader.read()) await metrics?.apply(event);
+    }),
+  );
+  const common = { registers: [registry], collect };
+  const series: BuildEventSeries = {
+    finished: new Counter({ name: 'aoinb_builds_finished_total', help: 'Builds that reached a final state, per arch and result (succeeded, failed, cancelled)', labelNames: ['arch', 'result'], ...common }),
+    started: new Counter({ name: 'aoinb_builds_started_total', help: "Build attempts claimed by a worker, per arch (a lost worker's build starts again)", labelNames: ['arch'], ...common }),
+    requeued: new Counter({ name: 'aoinb_builds_requeued_total', help: 'Running builds put back in the queue (worker lost, or shut down with on_shutdown = "requeue"), per arch', labelNames: ['arch'], ...common }),
+    duration: new Histogram({ name: 'aoinb_build_duration_seconds', help: 'Time from a worker claiming a build to its final state, per arch and result', labelNames: ['arch', 'result'], buckets: [...durationBuckets], ...common }),
+    queueWait: new Histogram({ name: 'aoinb_build_queue_wait_seconds', help: 'Time a build waited in its arch queue before a worker claimed it', labelNames: ['arch'], buckets: [...queueWaitBuckets], ...common }),
+  };
+  // Zero series for every arch and result, so rate() and ratios work before the first build.
+  for (const arch of archs) {
+    for (const result of finalBuildStates) series.finished.inc({ arch, result }, 0);
+    series.started.inc({ arch }, 0);
+    series.requeued.inc({ arch }, 0);
+  }
+  metrics = new BuildEventMetrics(redis, series);
+  return { start: () => reader.start() };
+}

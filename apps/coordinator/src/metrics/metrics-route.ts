@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { CoordinatorMetrics } from './coordinator-metrics.ts';
+import { registerHttpMetrics } from './http-metrics.ts';
+
+/**
+ * `GET /metrics` (Prometheus text format) and the HTTP request metrics.
+ * `[coordinator] metrics`: `token` (default) asks for any valid bearer token,
+ * best a `reader` one; `public` needs none; `off` registers no route.
+ */
+export function metricsRoutes(app: FastifyInstance, metrics: CoordinatorMetrics): void {
+  registerHttpMetrics(app, metrics.http);
+  if (metrics.access === 'off') return;
+  app.get('/metrics', {
+    config: { access: metrics.access === 'public' ? 'public' : 'any' },
+    schema: { summary: 'Prometheus metrics (queues, builds, builders, groups, HTTP, Redis); see docs/metrics.md', tags: ['meta'] },
+  }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+}

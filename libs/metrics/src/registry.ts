@@ -1,0 +1,26 @@
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+export interface MetricsRegistryOptions {
+  /** Labels added to every series of this registry (rarely needed: Prometheus adds `instance` and `job`). */
+  defaultLabels?: Record<string, string>;
+  /** Node.js process metrics (`process_*`, `nodejs_*`); default true. */
+  processMetrics?: boolean;
+}
+
+/**
+ * A Prometheus registry of one process part (a coordinator, a worker agent).
+ * Never the prom-client global one: each instance owns its registry and passes
+ * it to what registers metrics, so two instances in one process (tests) never
+ * share series.
+ */
+export function createMetricsRegistry(options: MetricsRegistryOptions = {}): Registry {
+  const registry = new Registry();
+  if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** What a `/metrics` answer carries in its Content-Type header. */
+export function metricsContentType(registry: Registry): string {
+  return registry.contentType;
+}
