@@ -43,6 +43,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	done
 fi
 
+# npm install (not npm ci): npm 11 writes lock files that its own `npm ci` rejects for
+# platform-specific optional packages (msgpackr-extract); install still follows the lock.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-	npm ci --no-audit --no-fund --loglevel=error
+	npm install --no-audit --no-fund --loglevel=error
 fi
