@@ -3,7 +3,7 @@ import os from 'node:os';
 import type { BuilderFacts } from '@aoinb/farm-protocol';
 
 /** MemAvailable from /proc/meminfo (what a build can really use); os.freemem() elsewhere. */
-async function availableMemory(): Promise<number> {
+export async function availableMemory(): Promise<number> {
   try {
     const text = await readFile('/proc/meminfo', 'utf8');
     const match = /^MemAvailable:\s+(\d+) kB/m.exec(text);

@@ -81,4 +81,12 @@ export interface BuildResult {
   /** Milliseconds spent in each phase. */
   phases: Partial<Record<BuildPhase, number>>;
   resources: ResourceSummary;
+  /** Each source fetched for the build, and whether the host cache served it (absent when none were fetched). */
+  sources?: FetchedSource[];
+}
+
+export interface FetchedSource {
+  name: string;
+  /** Served from the host's source cache without a download. */
+  cached: boolean;
 }

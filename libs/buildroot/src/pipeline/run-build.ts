@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { sourceListFor } from '@aoinb/config';
 import { AoinbError, toAoinbError } from '@aoinb/errors';
-import type { BuildPhase, BuildRequest, BuildResult, BuildStatus, ResourceSummary } from '../build-types.ts';
+import type { BuildPhase, BuildRequest, BuildResult, BuildStatus, FetchedSource, ResourceSummary } from '../build-types.ts';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import { acquireLock } from '../host/file-lock.ts';
 import { runContainer } from '../host/nspawn.ts';
@@ -78,6 +78,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
   let reason: string | undefined;
   let artifacts: BuildResult['artifacts'] = [];
   let resources = noResources;
+  let sources: FetchedSource[] | undefined;
   log.line(`[aoinb] build ${request.buildId}: ${facts.name} ${facts.version} for ${arch} on branch ${request.branch}`);
   try {
     held.push(await acquireLock(layout.lock(baseosLockName), 'shared', request.signal));
@@ -89,11 +90,12 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     held.push(lease);
     workspace = await clock.time('mount', () => createWorkspace(layout, request.buildId, lease.lowers));
     await clock.time('prepare', () => stageBundle(workspace!.merged, request.bundleDir, request.extraAptSources));
-    await clock.time('source_fetch', () =>
+    const fetched = await clock.time('source_fetch', () =>
       fetchSources(facts.sources, layout.sourceCache, path.join(workspace!.merged, 'buildroot/sources'), { signal: request.signal, onLine: log.line }).catch((error) => {
         throw new BuildFailure(toAoinbError(error).message);
       }),
     );
+    sources = fetched.map((s) => ({ name: s.name, cached: s.cached }));
     const outcome = await clock.time('build', () => runInWorkspace(ctx, request, workspace!, facts, arch, log));
     resources = outcome.resources;
     if (outcome.status !== 'succeeded') {
@@ -124,6 +126,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     finishedAt: new Date().toISOString(),
     phases: clock.phases,
     resources,
+    ...(sources ? { sources } : {}),
   };
   log.line(`[aoinb] ${status}${reason ? `: ${reason}` : ''}`);
   await log.close();

@@ -1,0 +1,111 @@
+import type { BuildResult, ResourceSample } from '@aoinb/buildroot';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { durationBuckets } from '@aoinb/metrics';
+import type { BuildObserver } from './build-observer.ts';
+
+interface LiveBuild {
+  arch: string;
+  /** Lowest free slot index when it started: the `slot` label, so no job id is ever a label. */
+  slot: string;
+  startedAt: number;
+  last?: ResourceSample;
+}
+
+/**
+ * Per-build series of the builds running now, labelled by slot and arch
+ * (removed when the build leaves), and per-phase histograms and source cache
+ * counters of finished ones.
+ */
+export function createBuildMetrics(registry: Registry, archs: string[]): BuildObserver {
+  const live = new Map<string, LiveBuild>();
+  const series = (name: string, help: string) => new Gauge({ name, help, labelNames: ['slot', 'arch'], registers: [registry] });
+  const cpu = series('aoinb_worker_build_cpu_seconds', 'CPU time used so far by the build running in this slot (container process tree)');
+  const cores = series('aoinb_worker_build_cpu_cores', 'CPU cores the build in this slot used between its last two samples');
+  const memory = series('aoinb_worker_build_memory_bytes', 'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)');
+  const disk = series('aoinb_worker_build_disk_bytes', "Disk written by the build in this slot (its workspace's upper layer) at its last sample");
+  const elapsed = new Gauge({
+    name: 'aoinb_worker_build_elapsed_seconds',
+    help: 'Seconds since the build in this slot started on this host',
+    labelNames: ['slot', 'arch'],
+    registers: [registry],
+    collect() {
+      for (const b of live.values()) this.set({ slot: b.slot, arch: b.arch }, (Date.now() - b.startedAt) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'aoinb_worker_builds_running',
+    help: 'Builds running on this host, per arch',
+    labelNames: ['arch'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const arch of archs) this.set({ arch }, 0);
+      for (const b of live.values()) this.inc({ arch: b.arch });
+    },
+  });
+  const cpuTotal = new Counter({ name: 'aoinb_worker_build_cpu_seconds_total', help: 'CPU time used by builds on this host, per arch (rate() = cores busy with builds)', labelNames: ['arch'], registers: [registry] });
+  const builds = new Counter({ name: 'aoinb_worker_builds_total', help: 'Builds the executor finished on this host, per arch and result', labelNames: ['arch', 'result'], registers: [registry] });
+  const phases = new Histogram({
+    name: 'aoinb_worker_phase_duration_seconds',
+    help: 'Time spent in each pipeline phase (instance_refresh, mount, prepare, source_fetch, build, collect, discard, upload), per arch',
+    labelNames: ['arch', 'phase'],
+    buckets: [...durationBuckets],
+    registers: [registry],
+  });
+  const hits = new Counter({ name: 'aoinb_worker_source_cache_hits_total', help: 'Sources served from the host source cache without a download', registers: [registry] });
+  const misses = new Counter({ name: 'aoinb_worker_source_cache_misses_total', help: 'Sources downloaded (or cloned) because the host cache did not have them', registers: [registry] });
+  for (const arch of archs) {
+    cpuTotal.inc({ arch }, 0);
+    for (const result of ['succeeded', 'failed', 'cancelled']) builds.inc({ arch, result }, 0);
+  }
+
+  const freeSlot = (): string => {
+    const used = new Set([...live.values()].map((b) => b.slot));
+    let i = 0;
+    while (used.has(String(i))) i += 1;
+    return String(i);
+  };
+  const addCpu = (b: LiveBuild, cpuSeconds: number): void => {
+    const delta = cpuSeconds - (b.last?.cpuSeconds ?? 0);
+    if (delta > 0) cpuTotal.inc({ arch: b.arch }, delta);
+  };
+
+  return {
+    started(jobId, arch) {
+      live.set(jobId, { arch, slot: freeSlot(), startedAt: Date.now() });
+    },
+    sample(jobId, s) {
+      const b = live.get(jobId);
+      if (!b) return;
+      const labels = { slot: b.slot, arch: b.arch };
+      addCpu(b, s.cpuSeconds);
+      if (b.last && s.atMs > b.last.atMs) cores.set(labels, Math.max(0, (s.cpuSeconds - b.last.cpuSeconds) / ((s.atMs - b.last.atMs) / 1000)));
+      cpu.set(labels, s.cpuSeconds);
+      memory.set(labels, s.memoryBytes);
+      disk.set(labels, s.diskBytes);
+      b.last = s;
+    },
+    executed(jobId, result: BuildResult) {
+      const b = live.get(jobId);
+      const arch = b?.arch ?? result.package.arch;
+      if (b) {
+        addCpu(b, result.resources.cpuSeconds);
+        b.last = { atMs: b.last?.atMs ?? 0, cpuSeconds: Math.max(result.resources.cpuSeconds, b.last?.cpuSeconds ?? 0), memoryBytes: 0, diskBytes: 0 };
+      }
+      builds.inc({ arch, result: result.status });
+      for (const [phase, ms] of Object.entries(result.phases)) if (typeof ms === 'number') phases.observe({ arch, phase }, ms / 1000);
+      for (const source of result.sources ?? []) (source.cached ? hits : misses).inc();
+    },
+    uploaded(jobId, ms) {
+      const b = live.get(jobId);
+      if (b) phases.observe({ arch: b.arch, phase: 'upload' }, ms / 1000);
+    },
+    finished(jobId) {
+      const b = live.get(jobId);
+      if (!b) return;
+      live.delete(jobId);
+      const labels = { slot: b.slot, arch: b.arch };
+      for (const g of [cpu, cores, memory, disk, elapsed]) g.remove(labels);
+    },
+  };
+}
