@@ -21,6 +21,7 @@ import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import { agentVersion, beat, runHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
 import { JobRunner } from './job-runner.ts';
+import type { BuildObserver } from './metrics/build-observer.ts';
 import type { RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
 
@@ -32,6 +33,8 @@ export interface WorkerAgentOptions {
   redis?: RedisOptions;
   /** Defaults to `worker.coordinator_url`, else `coordinator.public_url`. */
   coordinatorUrl?: string;
+  /** Told about every build (metrics). */
+  observer?: BuildObserver;
 }
 
 export type ShutdownMode = 'requeue' | 'finish';
@@ -80,6 +83,7 @@ class Agent implements WorkerAgent {
       builderId: this.id,
       jobsDir,
       maxBundleBytes: config.farm.coordinator.maxBundleBytes,
+      observer: options.observer,
       onStarted: (job) => {
         this.running.set(job.jobId, job);
         this.beatNow();

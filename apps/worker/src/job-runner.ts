@@ -10,6 +10,7 @@ import { appendLogEof, farmKeys, LogStreamWriter, type BuildJobData, type BuildJ
 import { extractBundle } from './bundle-files.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
+import type { BuildObserver } from './metrics/build-observer.ts';
 import { RunningJob, type AbortCause } from './running-job.ts';
 
 export interface JobRunnerDeps {
@@ -22,6 +23,8 @@ export interface JobRunnerDeps {
   /** Per-build scratch folders (bundle, output) live under it. */
   jobsDir: string;
   maxBundleBytes: number;
+  /** Told about each build's start, live samples, result, upload and end (metrics). */
+  observer?: BuildObserver;
   onStarted(job: RunningJob): void;
   onFinished(job: RunningJob): void;
 }
@@ -53,6 +56,7 @@ export class JobRunner {
     bullSignal?.addEventListener('abort', () => running.abort('cancel'), { once: true });
     const timer = data.timeoutMs > 0 ? setTimeout(() => running.abort('timeout'), data.timeoutMs) : undefined;
     this.deps.onStarted(running);
+    this.deps.observer?.started(running.jobId, data.arch);
     const dir = path.join(this.deps.jobsDir, buildIdOf(running.jobId, running.attempt));
     try {
       log.write(`[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})`);
@@ -62,6 +66,7 @@ export class JobRunner {
     } finally {
       clearTimeout(timer);
       this.deps.onFinished(running);
+      this.deps.observer?.finished(running.jobId);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
   }
@@ -127,10 +132,12 @@ export class JobRunner {
           extraAptSources: data.extraAptSources,
           signal,
           onLogLine: (line) => log.write(line),
+          onSample: (sample) => this.deps.observer?.sample(running.jobId, sample),
           timeoutMs: data.timeoutMs,
         },
         data.package,
       );
+      this.deps.observer?.executed(running.jobId, result);
       return abortedOutcome(running.cause, data.timeoutMs) ?? (await this.upload(running, result));
     } catch (error) {
       if (running.cause === 'shutdown') return { status: 'cancelled', artifacts: [], phases: {} };
@@ -150,6 +157,7 @@ export class JobRunner {
       outcome.artifacts.push({ name: artifact.name, size: artifact.size, sha256: artifact.sha256 });
     }
     outcome.phases = { ...outcome.phases, upload: Math.round(performance.now() - start) };
+    this.deps.observer?.uploaded(running.jobId, outcome.phases.upload ?? 0);
     return outcome;
   }
 

@@ -4,6 +4,7 @@ import type { Logger } from '@aoinb/logging';
 import { startWorkerAgent, type ShutdownMode } from './agent.ts';
 import { realExecutor, type Executor } from './executor.ts';
 import { fakeExecutor, type FakeBuildPlan } from './fake-executor.ts';
+import { startWorkerMetrics } from './metrics/start-worker-metrics.ts';
 
 export interface RunWorkerOptions {
   configDir: string;
@@ -21,7 +22,12 @@ export interface RunWorkerOptions {
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const config = await loadConfig(options.configDir);
   const executor: Executor = options.executor === 'fake' ? fakeExecutor(options.fakePlan) : realExecutor(config, options.logger);
-  const agent = await startWorkerAgent({ config, logger: options.logger, executor });
-  if (!options.signal.aborted) await once(options.signal, 'abort');
-  await agent.stop(options.onShutdown);
+  const metrics = await startWorkerMetrics(config, executor.name, options.logger);
+  try {
+    const agent = await startWorkerAgent({ config, logger: options.logger, executor, observer: metrics.observer });
+    if (!options.signal.aborted) await once(options.signal, 'abort');
+    await agent.stop(options.onShutdown);
+  } finally {
+    await metrics.close();
+  }
 }

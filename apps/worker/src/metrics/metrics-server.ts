@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { ListenAddress } from '@aoinb/config';
+import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 
 export interface MetricsServer {
@@ -30,7 +31,11 @@ export async function startMetricsServer(registry: Registry, listen: ListenAddre
     );
   });
   server.listen({ host: listen.host, port: listen.port });
-  await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+  } catch (error) {
+    throw new AoinbError('CONFIG_INVALID', `worker.metrics_listen ${listen.host}:${listen.port} cannot be used: ${(error as Error).message}`);
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;
   const url = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}/metrics`;
