@@ -44,6 +44,9 @@ describe('aoinb (the CLI) on one host', () => {
     const missing = await execa(process.execPath, [bin, '-c', path.join(host.dir, 'nope'), 'build', 'x', 'stable'], { reject: false });
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/configuration folder .*nope does not exist/);
+    // -c works after the command name too (aoinb worker -c DIR).
+    const after = await execa(process.execPath, [bin, 'cleanup', 'no-such', '-c', path.join(host.dir, 'nope')], { reject: false });
+    expect(after.stderr).toMatch(/configuration folder .*nope does not exist/);
     const badBranch = await aoinb(['build', await host.exampleBundle(), 'unstable']);
     expect(badBranch.exitCode).toBe(1);
     expect(badBranch.all).toContain(`${path.join(host.configDir, 'source_lists/unstable.list')} does not exist`);

@@ -9,18 +9,32 @@ const exitUsage = 2;
 function helpText(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `usage: aoinb [-c CONFIG_DIR] <command> [args]\n\ncommands:\n${lines.join('\n')}\n\nCONFIG_DIR defaults to ${defaultConfigDir}\n`;
+  return `usage: aoinb <command> [-c CONFIG_DIR] [args]\n\ncommands:\n${lines.join('\n')}\n\nCONFIG_DIR defaults to ${defaultConfigDir}\n`;
 }
 
-/** Splits the global options (before the command name) from the command's own. */
+/**
+ * Takes `-c DIR` / `--config DIR` / `--config=DIR` out of the arguments, before or
+ * after the command name (`aoinb -c DIR build ...` and `aoinb worker -c DIR` both work).
+ */
 function splitGlobal(argv: string[]): { configDir: string; rest: string[] } {
   let configDir = process.env.AOINB_CONFIG_DIR ?? defaultConfigDir;
-  const rest = [...argv];
-  while (rest[0] === '-c' || rest[0] === '--config' || rest[0]?.startsWith('--config=')) {
-    const flag = rest.shift()!;
-    const value = flag.includes('=') ? flag.slice(flag.indexOf('=') + 1) : rest.shift();
-    if (!value) throw new Error(`${flag} needs a folder`);
-    configDir = value;
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (arg === '-c' || arg === '--config') {
+      const value = argv[i + 1];
+      if (!value) throw new Error(`${arg} needs a folder`);
+      configDir = value;
+      i += 1;
+    } else if (arg.startsWith('--config=')) {
+      configDir = arg.slice('--config='.length);
+    } else {
+      rest.push(arg);
+    }
   }
   return { configDir, rest };
 }

@@ -1,4 +1,3 @@
-import { AoinbError } from '@aoinb/errors';
 import type { Command } from '../command.ts';
 import { startApp, stopChild } from '../farm/app-process.ts';
 
@@ -6,10 +5,9 @@ import { startApp, stopChild } from '../farm/app-process.ts';
 function appCommand(app: 'worker' | 'coordinator', summary: string, extraUsage: string): Command {
   return {
     name: app,
-    usage: `aoinb [-c CONFIG_DIR] ${app}${extraUsage}`,
+    usage: `aoinb ${app} [-c CONFIG_DIR]${extraUsage}`,
     summary,
     async run(args, env) {
-      if (args.some((a) => a === '-c' || a === '--config')) throw new AoinbError('USAGE', `give -c before the command: ${this.usage}`);
       const child = startApp(app, ['-c', env.configDir, ...args]);
       const stop = () => void stopChild(child, 120_000);
       env.signal.addEventListener('abort', stop, { once: true });

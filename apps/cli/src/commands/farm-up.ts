@@ -47,7 +47,7 @@ async function startFarm(env: CommandEnv, children: Array<{ name: string; child:
 
 export const farmUpCommand: Command = {
   name: 'farm',
-  usage: 'aoinb [-c CONFIG_DIR] farm up',
+  usage: 'aoinb farm up [-c CONFIG_DIR]',
   summary: 'farm up: run Redis (embedded unless [redis] url is set), the coordinator and a local worker',
   async run(args, env) {
     if (args[0] !== 'up' || args.length !== 1) throw new AoinbError('USAGE', `usage: ${this.usage}`);
