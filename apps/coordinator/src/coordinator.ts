@@ -4,6 +4,8 @@ import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from './context.ts';
+import { createGroupRuntime } from './groups/group-runtime.ts';
+import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { GroupStateSource } from './metrics/group-metrics.ts';
@@ -25,7 +27,7 @@ export interface CoordinatorOptions {
   /** How often every live build is reconciled with its job (ms). */
   reconcileIntervalMs?: number;
   /** What `aoinb_groups{state}` counts; default: the group records in Redis. */
-  groups?: GroupStateSource;
+  groupCounts?: GroupStateSource;
 }
 
 export interface Coordinator {
@@ -46,7 +48,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
   const dispatcher = new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs });
-  const metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: coordinator.metrics, version: coordinatorVersion, groups: options.groups });
+  const metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: coordinator.metrics, version: coordinatorVersion, groupCounts: options.groupCounts });
   await metrics.start();
   const ctx: CoordinatorContext = {
     config,
@@ -57,9 +59,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     dispatcher,
     layout,
     repo: new AptRepo(layout, logger),
+    groups: createGroupRuntime(redis, connection, layout, logger),
     metrics,
   };
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
+  const groupScheduler = await startGroupScheduler(ctx);
   const app = await buildServer(ctx);
   const listen = options.listen ?? coordinator.listen;
   await app.listen({ host: listen.host, port: listen.port });
@@ -74,7 +78,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     close: () =>
       (closing ??= (async () => {
         await app.close();
+        await groupScheduler.close();
         await recovery.close();
+        await ctx.groups.close();
         await ctx.dispatcher.close();
         await closeRedis(redis);
       })()),

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import type { BuildArtifact, BuildRequest, BuildResult } from '@aoinb/buildroot';
 import { sleep } from '@aoinb/farm-protocol';
 import type { Executor, PackageHints } from './executor.ts';
+import { startFakeSampler } from './fake-resources.ts';
 
 /** What a fake build does; defaults come from the options, a bundle may override them in `fake-build.json`. */
 export interface FakeBuildPlan {
@@ -17,9 +18,13 @@ export interface FakeBuildPlan {
   timestamps: boolean;
   /** When set, the build fails with this reason. */
   fail?: string;
+  /** With `fail`: fail only in these runs (1 = the first; a retry makes run 2), so a retry can succeed. */
+  failRuns?: number[];
+  /** Resource samples (of the agent process itself) every this many ms; 0 = only one at the end. */
+  sampleIntervalMs: number;
 }
 
-const defaults: FakeBuildPlan = { durationMs: 300, lines: 5, linesPerSecond: 0, timestamps: false };
+const defaults: FakeBuildPlan = { durationMs: 300, lines: 5, linesPerSecond: 0, timestamps: false, sampleIntervalMs: 100 };
 
 async function planFor(bundleDir: string, base: FakeBuildPlan): Promise<FakeBuildPlan> {
   try {
@@ -28,6 +33,11 @@ async function planFor(bundleDir: string, base: FakeBuildPlan): Promise<FakeBuil
   } catch {
     return base;
   }
+}
+
+/** The run in a worker's build id: `t<task>-<arch>-r<run>-a<attempt>`, or the round in a sequence's `s<group>-<arch>-r<round>-t<task>-a<attempt>`. */
+function runOf(buildId: string): number {
+  return Number(/-r(\d+)-(?:t\d+-)?a\d+$/.exec(buildId)?.[1] ?? 0);
 }
 
 function now(): number {
@@ -82,14 +92,16 @@ export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
       await mkdir(outputDir, { recursive: true });
       const arch = request.arch ?? 'amd64';
       const onLine = request.onLogLine ?? (() => undefined);
+      const sampler = startFakeSampler(request.onSample, plan.sampleIntervalMs);
+      for (const source of request.extraAptSources ?? []) onLine(`[aoinb] extra apt source ${source.name}: ${source.line} (pin ${source.pin ?? 'origin'} ${source.pinPriority ?? ''})`);
       await emitLines(plan, onLine, request.signal);
       await sleep(Math.max(0, plan.durationMs - (Date.now() - t0)), request.signal);
       let status: BuildResult['status'] = 'succeeded';
       let reason: string | undefined;
       const artifacts: BuildArtifact[] = [];
       if (request.signal?.aborted) [status, reason] = ['cancelled', 'cancelled'];
-      else if (plan.fail) [status, reason] = ['failed', plan.fail];
-      else artifacts.push(await makeDeb(pkg, arch, outputDir));
+      else if (plan.fail && (!plan.failRuns || plan.failRuns.includes(runOf(request.buildId)))) [status, reason] = ['failed', plan.fail];
+      else artifacts.push(await makeDeb(pkg, arch, outputDir).catch((error: unknown) => (sampler.stop(), Promise.reject(error))));
       onLine(`[aoinb] ${status}${reason ? `: ${reason}` : ''}`);
       return {
         buildId: request.buildId,
@@ -103,7 +115,7 @@ export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
         startedAt,
         finishedAt: new Date().toISOString(),
         phases: { build: Date.now() - t0 },
-        resources: { cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] },
+        resources: sampler.stop(),
       };
     },
   };

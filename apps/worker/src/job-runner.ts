@@ -12,6 +12,7 @@ import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import { RunningJob, type AbortCause } from './running-job.ts';
+import { runSequence } from './sequence-runner.ts';
 
 export interface JobRunnerDeps {
   logger: Logger;
@@ -47,7 +48,13 @@ export class JobRunner {
   constructor(private readonly deps: JobRunnerDeps) {}
 
   async process(job: Job<BuildJobData>, token: string, bullSignal?: AbortSignal): Promise<BuildJobResult> {
-    const running = new RunningJob(job, token);
+    if (job.data.sequence) return runSequence(this.deps, job, token, bullSignal, (step) => this.processStep(job, token, step, bullSignal));
+    return this.processStep(job, token, undefined, bullSignal);
+  }
+
+  /** One build: the job's own, or one `step` of a sequential group's job. */
+  async processStep(job: Job<BuildJobData>, token: string, step: BuildJobData | undefined, bullSignal?: AbortSignal): Promise<BuildJobResult> {
+    const running = new RunningJob(job, token, step);
     const { data } = running;
     const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), this.deps.logger);
     const claimed = await this.claim(running, log);
@@ -57,7 +64,7 @@ export class JobRunner {
     const timer = data.timeoutMs > 0 ? setTimeout(() => running.abort('timeout'), data.timeoutMs) : undefined;
     this.deps.onStarted(running);
     this.deps.observer?.started(running.jobId, data.arch);
-    const dir = path.join(this.deps.jobsDir, buildIdOf(running.jobId, running.attempt));
+    const dir = path.join(this.deps.jobsDir, buildIdOf(running.buildKey, running.attempt));
     try {
       log.write(`[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})`);
       const outcome = await this.build(running, dir, log, logger);
@@ -124,7 +131,7 @@ export class JobRunner {
       await extractBundle(archive, bundleDir, this.deps.maxBundleBytes);
       const result = await this.deps.executor.run(
         {
-          buildId: buildIdOf(running.jobId, running.attempt),
+          buildId: buildIdOf(running.buildKey, running.attempt),
           bundleDir,
           branch: data.branch,
           arch: data.arch,

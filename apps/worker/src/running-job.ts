@@ -12,17 +12,24 @@ export class RunningJob {
   /** Set when the build is claimed: the build record's attempt counter, which fences uploads and results. */
   attempt = 0;
 
+  /** `step`: one member of a sequential group's job (the job's own data otherwise). */
   constructor(
     readonly job: Job<BuildJobData>,
     readonly token: string,
+    private readonly step?: BuildJobData,
   ) {}
 
   get data(): BuildJobData {
-    return this.job.data;
+    return this.step ?? this.job.data;
   }
 
   get jobId(): string {
     return this.job.id ?? '';
+  }
+
+  /** Unique per build of this job: the job id, plus the task for a step of a sequence. */
+  get buildKey(): string {
+    return this.step ? `${this.jobId}-t${this.step.taskId}` : this.jobId;
   }
 
   get signal(): AbortSignal {

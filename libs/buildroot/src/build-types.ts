@@ -14,8 +14,13 @@ export interface ExtraAptSource {
   name: string;
   /** One-line sources.list entry, e.g. `deb [trusted=yes] http://10.0.0.1:8460/group/42/repo ./`. */
   line: string;
-  /** apt pin priority for the repository's origin host; > 500 wins over the branch. */
+  /** apt pin priority for the repository; > 500 wins over the branch. */
   pinPriority?: number;
+  /**
+   * What the pin matches (an apt_preferences `Pin:` value), e.g. `release n=aoinb-group-42`
+   * (the repository's Release codename); default `origin "<host of the line's URL>"`.
+   */
+  pin?: string;
 }
 
 export interface BuildRequest {

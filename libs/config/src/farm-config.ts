@@ -42,6 +42,8 @@ export interface CoordinatorConfig {
   storageDir: string;
   /** `[coordinator] metrics`: access to `GET /metrics`. */
   metrics: MetricsAccess;
+  /** A group member's expected build time when no earlier build of its package and arch is known (critical-path priorities). */
+  groupDefaultBuildSeconds: number;
 }
 
 export interface RedisConfig {
@@ -112,6 +114,7 @@ function readCoordinator(root: TableReader, arch: string, workDir: string): Coor
     maxStalledCount: t.integer('max_stalled_count', { default: 3, min: 1 }),
     storageDir: t.string('storage_dir', { default: path.join(workDir, 'farm') }),
     metrics: t.oneOf('metrics', ['token', 'public', 'off'] as const, 'token'),
+    groupDefaultBuildSeconds: t.integer('group_default_build_seconds', { default: 600, min: 1, max: 30 * 24 * 3600 }),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);

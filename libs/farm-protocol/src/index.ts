@@ -14,7 +14,7 @@ export {
   type CancelMessage,
   type FarmEvent,
 } from './records.ts';
-export { buildJobName, type BuildJobData, type BuildJobResult } from './job-types.ts';
+export { buildJobName, type BuildJobData, type BuildJobResult, type SequenceStep } from './job-types.ts';
 export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
 export { FarmStore, taskSchema, buildSchema, type TransitionRequest, type TransitionOutcome } from './farm-store.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
@@ -24,3 +24,16 @@ export { writeHeartbeat, retireBuilder, readBuilders } from './builder-registry.
 export { publishCancel, subscribeCancel } from './cancel-channel.ts';
 export { buildQueueOptions, stalledCheckerOptions, buildWorkerOptions, type RetentionSettings, type StalledSettings } from './queue-settings.ts';
 export { backoffDelay, sleep, runWithRestart } from './loops.ts';
+export { groupFlowQueueName, groupJobName, groupKeys, groupParentJobId, sequenceJobId, parseSequenceJobId, memberKey, parseMemberKey } from './group-names.ts';
+export {
+  finalGroupStates,
+  isFinalGroupState,
+  type GroupState,
+  type GroupMode,
+  type PublishMode,
+  type GroupRecord,
+  type GroupMemberPlan,
+  type MemberPhase,
+  type MemberRecord,
+} from './group-records.ts';
+export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';

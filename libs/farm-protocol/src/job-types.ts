@@ -20,7 +20,15 @@ export interface BuildJobData {
   /** Extra repositories for the container (a group's own repo, issue 4). */
   extraAptSources?: ExtraAptSource[];
   groupId?: string;
+  /**
+   * A sequential group's job (one per arch and round): the members to build in
+   * this order on one host. The top-level fields repeat the first step's.
+   */
+  sequence?: SequenceStep[];
 }
+
+/** One member of a sequential group's job: its own job data, and the members (`<taskId>/<arch>`) it waits for. */
+export type SequenceStep = Omit<BuildJobData, 'sequence'> & { after: string[] };
 
 /** What a worker reports at the end of a build (`PUT /task/:id/result/:arch`), and the job's return value. */
 export interface BuildJobResult {

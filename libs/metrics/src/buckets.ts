@@ -13,5 +13,3 @@ export const queueWaitBuckets: readonly number[] = [0.1, 0.5, 1, 5, 15, 30, 60, 
 /** HTTP requests: 5 ms .. 60 s (uploads and SSE follows land in the top buckets). */
 export const httpDurationBuckets: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** Redis round trips: 0.1 ms .. 1 s. */
-export const redisLatencyBuckets: readonly number[] = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];

@@ -46,22 +46,22 @@ export function createCollectGuard(options: CollectGuardOptions): CollectGuard {
 }
 
 /**
- * Shares one refresh between the collectors of a scrape: prom-client collects
- * every metric at once, and several gauges read the same source (the builder
- * list, the host's statfs). A call within `maxAgeMs` of the last refresh's
- * start gets the same promise.
+ * Shares one refresh between the collectors of a scrape: prom-client starts
+ * every metric's collect at once (in one tick), and several gauges read the
+ * same source (the builder list, the host's statfs). Calls made while a
+ * refresh is in flight get its promise; the next scrape refreshes again.
  */
-export function sharedRefresh<T>(refresh: () => Promise<T>, maxAgeMs = 1000): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+export function sharedRefresh<T>(refresh: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
   return () => {
-    const now = Date.now();
-    if (!last || now - last.at > maxAgeMs) {
-      const value = refresh();
-      last = { at: now, value };
-      value.catch(() => {
-        if (last?.value === value) last = undefined;
-      });
+    if (!inFlight) {
+      const current = refresh();
+      inFlight = current;
+      const clear = (): void => {
+        if (inFlight === current) inFlight = undefined;
+      };
+      current.then(clear, clear);
     }
-    return last.value;
+    return inFlight;
   };
 }

@@ -1,4 +1,4 @@
 export { createMetricsRegistry, metricsContentType, type MetricsRegistryOptions } from './registry.ts';
-export { durationBuckets, queueWaitBuckets, httpDurationBuckets, redisLatencyBuckets } from './buckets.ts';
+export { durationBuckets, queueWaitBuckets, httpDurationBuckets } from './buckets.ts';
 export { withDeadline, DeadlineExceeded } from './deadline.ts';
 export { createCollectGuard, sharedRefresh, type CollectGuard, type CollectGuardOptions } from './collect-guard.ts';

@@ -15,6 +15,8 @@ export const hostTools: Record<string, string> = {
   flock: 'util-linux',
   mount: 'mount',
   umount: 'mount',
+  promtool: 'prometheus',
+  prometheus: 'prometheus',
 };
 
 /** Finds a command on PATH (plus the sbin folders, which a non-login root shell may lack). */

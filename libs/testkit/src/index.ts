@@ -20,3 +20,6 @@ export { mountOverlayFixture, runInNspawn, uniqueMachineName, type OverlayFixtur
 export { withFileLock } from './file-lock.ts';
 export { assertHostReady, missingHostTools, findExecutable, hostTools } from './host-tools.ts';
 export { mountsUnder, removeTree } from './remove-tree.ts';
+export { startPrometheus, promtool, type PrometheusHandle, type StartPrometheusOptions } from './prometheus-server.ts';
+export { promqlMetricNames, grafanaQueryMetricNames } from './promql-names.ts';
+export { parsePromText, type PromText, type PromSample } from './prom-text.ts';

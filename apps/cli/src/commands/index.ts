@@ -4,6 +4,7 @@ import { buildCommand } from './build.ts';
 import { buildersCommand } from './builders.ts';
 import { cleanupCommand } from './cleanup.ts';
 import { farmUpCommand } from './farm-up.ts';
+import { groupCommand } from './group.ts';
 import { loadBaseosCommand } from './load-baseos.ts';
 import { logsCommand } from './logs.ts';
 import { statusCommand } from './status.ts';
@@ -19,6 +20,7 @@ export const commands: Command[] = [
   cleanupCommand,
   farmUpCommand,
   submitCommand,
+  groupCommand,
   statusCommand,
   logsCommand,
   buildersCommand,

@@ -1,6 +1,6 @@
 import type { TaskStatus } from './farm-env.ts';
 
-function elapsed(from: string | null, to: string | null): string {
+export function elapsed(from: string | null, to: string | null): string {
   if (!from) return '';
   const ms = (to ? Date.parse(to) : Date.now()) - Date.parse(from);
   const s = Math.max(0, Math.round(ms / 1000));

@@ -2,11 +2,13 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { CoordinatorContext } from '../context.ts';
+import { registerHttpMetrics } from '../metrics/http-metrics.ts';
 import { metricsRoutes } from '../metrics/metrics-route.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { builderRoutes } from './routes/builders.ts';
 import { bundleRoutes } from './routes/bundle.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { logRoutes } from './routes/log.ts';
 import { repoRoutes } from './routes/repo.ts';
@@ -19,8 +21,8 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   // Uploads (bundles, artifacts) arrive as raw streams whatever their content type; JSON and text keep Fastify's parsers.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   registerErrorHandling(app);
-  // Before auth: its request timer must run first, so refused requests are counted too.
-  metricsRoutes(app, ctx.metrics);
+  // Before auth: the request timer must run first, so refused requests are counted too.
+  registerHttpMetrics(app, ctx.metrics.http);
   registerAuth(app, ctx.config.farm.tokens);
   await app.register(swagger, {
     openapi: {
@@ -33,6 +35,6 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes]) routes(app, ctx);
+  for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes, groupRoutes, metricsRoutes]) routes(app, ctx);
   return app;
 }

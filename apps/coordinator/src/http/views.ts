@@ -1,4 +1,5 @@
 import type { BuilderStatus, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
+import { resourceView } from './resource-view.ts';
 
 /**
  * The JSON the API returns. Field names are snake_case (like config.toml);
@@ -41,9 +42,7 @@ function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): Record<
       repo_url: a.publishedTo ? `${baseUrl}/repo/${a.publishedTo}/${encodeURIComponent(a.name)}` : null,
     })),
     phases_ms: build.phases ?? {},
-    resources: build.resources
-      ? { cpu_seconds: build.resources.cpuSeconds, peak_memory_bytes: build.resources.peakMemoryBytes, peak_disk_bytes: build.resources.peakDiskBytes, method: build.resources.method, samples: build.resources.samples }
-      : null,
+    resources: resourceView(build.resources),
   };
 }
 

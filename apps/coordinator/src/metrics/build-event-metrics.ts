@@ -70,11 +70,10 @@ export class BuildEventMetrics {
 /** Registers the event-driven build series; the event stream is read at scrape time. */
 export function registerBuildEventMetrics(registry: Registry, redis: Redis, archs: string[], guard: CollectGuard): { start(): Promise<void> } {
   const reader = new BuildEventReader(redis);
-  let metrics: BuildEventMetrics | undefined;
-  // Every series of the group waits for the same read of the stream.
+  // Every series of the group waits for the same read of the stream (`metrics` is set below, before any scrape).
   const collect = sharedRefresh(() =>
     guard.run('build_events', async () => {
-      for await (const event of reader.read()) await metrics?.apply(event);
+      for await (const event of reader.read()) await metrics.apply(event);
     }),
   );
   const common = { registers: [registry], collect };
@@ -91,6 +90,6 @@ export function registerBuildEventMetrics(registry: Registry, redis: Redis, arch
     series.started.inc({ arch }, 0);
     series.requeued.inc({ arch }, 0);
   }
-  metrics = new BuildEventMetrics(redis, series);
+  const metrics = new BuildEventMetrics(redis, series);
   return { start: () => reader.start() };
 }

@@ -51,6 +51,12 @@ export function registerBuilderMetrics(registry: Registry, redis: Redis, archs: 
       },
     });
   };
+  defineBuilderGauges(gauge, archs);
+}
+
+type DefineGauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: BuilderSnapshot) => void) => void;
+
+function defineBuilderGauges(gauge: DefineGauge, archs: string[]): void {
   gauge('aoinb_builders', 'Builders per arch tag and state (idle, building, draining, offline); a builder with several arch tags counts in each', ['arch', 'state'], (g, s) => {
     for (const arch of archs) for (const state of builderStates) g.set({ arch, state }, 0);
     for (const b of s.builders) for (const arch of s.archsOf(b.id)) g.inc({ arch, state: metricStateOf(b) });

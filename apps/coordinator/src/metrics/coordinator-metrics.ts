@@ -19,7 +19,9 @@ export interface CoordinatorMetricsDeps {
   access: MetricsAccess;
   version: string;
   /** Group counts; default: the group records in Redis. */
-  groups?: GroupStateSource;
+  groupCounts?: GroupStateSource;
+  /** Deadline of each scrape-time collector (Redis reads); default 2 s. */
+  collectTimeoutMs?: number;
 }
 
 /** The coordinator's Prometheus registry and what feeds it; one per coordinator instance. */
@@ -39,14 +41,14 @@ export interface CoordinatorMetrics {
  */
 export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): CoordinatorMetrics {
   const registry = createMetricsRegistry();
-  const guard = createCollectGuard({ registry, prefix: 'aoinb', logger: deps.logger });
+  const guard = createCollectGuard({ registry, prefix: 'aoinb', logger: deps.logger, timeoutMs: deps.collectTimeoutMs });
   const archs = deps.dispatcher.archs;
   new Gauge({ name: 'aoinb_coordinator_info', help: 'Always 1; labels: the coordinator version', labelNames: ['version'], registers: [registry] }).set({ version: deps.version }, 1);
   registerQueueMetrics(registry, deps.dispatcher, guard);
   registerActiveBuildMetrics(registry, deps.redis, archs, guard);
   const events = registerBuildEventMetrics(registry, deps.redis, archs, guard);
   registerBuilderMetrics(registry, deps.redis, archs, guard);
-  registerGroupMetrics(registry, deps.groups ?? redisGroupStateSource(deps.redis), guard);
+  registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis), guard);
   registerRedisMetrics(registry, deps.redis, guard);
   const http = createHttpMetrics(registry);
   return {

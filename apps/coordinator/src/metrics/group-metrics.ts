@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { farmPrefix } from '@aoinb/farm-protocol';
+import { groupKeys } from '@aoinb/farm-protocol';
 import type { CollectGuard } from '@aoinb/metrics';
 
 /** Group states of issue 4; each is always reported (0 when none), others as they appear. */
@@ -17,12 +17,12 @@ export interface GroupStateSource {
 
 /**
  * The default source: group ids in the zset `{aoinb}:groups`, each group's
- * hash `{aoinb}:group:<id>` with a `state` field (the layout tasks use). With
- * no such records every state is 0.
+ * hash `{aoinb}:group:<id>` with a `state` field (`groupKeys`). With no group
+ * records every state is 0.
  */
 export function redisGroupStateSource(redis: Redis, batch = 500): GroupStateSource {
-  const listKey = `${farmPrefix}:groups`;
-  const recordKey = (id: string): string => `${farmPrefix}:group:${id}`;
+  const listKey = groupKeys.groups;
+  const recordKey = groupKeys.group;
   return {
     async countByState() {
       const counts: Record<string, number> = {};

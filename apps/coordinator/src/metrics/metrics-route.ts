@@ -1,14 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { CoordinatorMetrics } from './coordinator-metrics.ts';
-import { registerHttpMetrics } from './http-metrics.ts';
 
 /**
- * `GET /metrics` (Prometheus text format) and the HTTP request metrics.
- * `[coordinator] metrics`: `token` (default) asks for any valid bearer token,
- * best a `reader` one; `public` needs none; `off` registers no route.
+ * `GET /metrics` (Prometheus text format). `[coordinator] metrics`: `token`
+ * (default) asks for any valid bearer token, best a `reader` one; `public`
+ * needs none; `off` registers no route.
  */
-export function metricsRoutes(app: FastifyInstance, metrics: CoordinatorMetrics): void {
-  registerHttpMetrics(app, metrics.http);
+export function metricsRoutes(app: FastifyInstance, ctx: { metrics: CoordinatorMetrics }): void {
+  const { metrics } = ctx;
   if (metrics.access === 'off') return;
   app.get('/metrics', {
     config: { access: metrics.access === 'public' ? 'public' : 'any' },

@@ -52,9 +52,15 @@ export function releaseText(branch: string, debs: DebFacts[], indexes: Array<{ n
 export class AptRepo {
   private readonly refreshing = new Map<string, { run: Promise<void>; again: boolean }>();
 
+  /**
+   * `layout` maps a repository name to its folders (a branch by default; the
+   * group repositories use their own); `suiteOf` gives the Release file's
+   * Suite and Codename for a name (what an apt pin can match).
+   */
   constructor(
-    private readonly layout: StorageLayout,
+    private readonly layout: Pick<StorageLayout, 'repoDir' | 'indexCacheDir'>,
     private readonly logger: Logger,
+    private readonly suiteOf: (name: string) => string = (name) => name,
   ) {}
 
   /** Hard-links (or copies) the files into the branch repo, replacing same-named ones, then refreshes its index. */
@@ -118,7 +124,7 @@ export class AptRepo {
       { name: 'Packages', data: packages },
       { name: 'Packages.gz', data: packagesGz },
     ];
-    await writeAtomic(path.join(dir, 'Release'), releaseText(branch, debs.map((d) => d.facts), indexes));
+    await writeAtomic(path.join(dir, 'Release'), releaseText(this.suiteOf(branch), debs.map((d) => d.facts), indexes));
     this.logger.debug({ branch, packages: debs.length }, 'apt index refreshed');
   }
 }

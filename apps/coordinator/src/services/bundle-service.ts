@@ -46,7 +46,7 @@ export async function inspectBundle(dir: string, archs: string[], noarchArch: st
  */
 export async function receiveBundle(ctx: CoordinatorContext, taskId: string, body: Readable, expectedSha256?: string): Promise<{ info: BundleInfo; unchanged: boolean; denied: BundleInspection['denied'] }> {
   const task = await requireTask(ctx, taskId);
-  if (task.state !== 'created') throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: its bundle can no longer change`);
+  if (task.state !== 'created' || task.groupId) throw new AoinbError('CONFLICT', `task ${task.id} is ${task.groupId ? `in group ${task.groupId}` : task.state}: its bundle can no longer change`);
   const maxBytes = ctx.config.farm.coordinator.maxBundleBytes;
   const upload = await receiveUpload(body, { tmpDir: ctx.layout.tmpDir, maxBytes, tooLargeCode: 'BUNDLE_TOO_LARGE', what: 'the bundle archive', expectedSha256 });
   if (task.bundle?.sha256 === upload.sha256) {

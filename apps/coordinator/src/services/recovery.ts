@@ -1,4 +1,4 @@
-import { QueueEvents, Worker, type ConnectionOptions } from 'bullmq';
+import { QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
   activeBuildMember,
   buildQueueName,
@@ -12,6 +12,7 @@ import {
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
+import { reconcileGroupBuild } from '../groups/group-reconcile.ts';
 import { endLog, noteInLog } from './build-log.ts';
 import { jobDataFor } from './task-service.ts';
 
@@ -27,6 +28,8 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
     if (!build || !task) await ctx.redis.srem(farmKeys.activeBuilds, activeBuildMember(taskId, arch));
     return;
   }
+  // A group's member builds have their own jobs (parked children of the group's flow, or a sequence).
+  if (task.groupId) return reconcileGroupBuild(ctx, task, build);
   const job = ctx.dispatcher.archs.includes(arch) ? await ctx.dispatcher.getJob(arch, build.jobId) : undefined;
   if (!job) {
     if (!ctx.dispatcher.archs.includes(arch)) return;
@@ -37,7 +40,14 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
   const state = await job.getState();
   if (build.state === 'running' && (state === 'waiting' || state === 'prioritized')) return requeueLostBuild(ctx, task, build);
   if (state !== 'failed' && state !== 'completed') return;
-  const reason = state === 'failed' ? `the job failed: ${job.failedReason}` : 'the worker finished without reporting a result';
+  await failLostJob(ctx, task, build, job);
+}
+
+/** The build's job failed, or completed without a report: the build fails (fenced on the attempt). */
+export async function failLostJob(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord, job: Job): Promise<void> {
+  const { taskId, arch } = build;
+  const failed = (await job.getState()) === 'failed';
+  const reason = failed ? `the job failed: ${job.failedReason}` : 'the worker finished without reporting a result';
   const outcome = await ctx.store.transition({ taskId, arch, archs: task.archs, from: [build.state], to: 'failed', attempt: { equals: build.attempt }, set: { reason, finishedAt: new Date().toISOString() } });
   if (outcome.done) {
     ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
@@ -58,7 +68,7 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
  * waiting for. Fenced on the attempt read before the job's state, so a worker
  * that claimed the job meanwhile wins.
  */
-async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
+export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
   const base = { taskId: task.id, arch: build.arch, archs: task.archs, attempt: { equals: build.attempt } };
   if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(build.arch, build.jobId))) {
     const done = await ctx.store.transition({ ...base, from: ['running'], to: 'cancelled', set: { finishedAt: new Date().toISOString() } });

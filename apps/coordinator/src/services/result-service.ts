@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { AoinbError } from '@aoinb/errors';
 import type { ArtifactRecord, BuildJobResult, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
+import { publishBuildArtifacts } from '../groups/group-publish.ts';
 import { receiveUpload } from '../storage/receive-upload.ts';
 import { endLog } from './build-log.ts';
 import { requireTask } from './task-service.ts';
@@ -80,9 +81,9 @@ export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch
   }
   if (status === 'succeeded') {
     const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
-    await ctx.repo.publish(task.branch!, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })));
+    const publishedTo = await publishBuildArtifacts(ctx, task, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })));
     const now = new Date().toISOString();
-    for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, publishedTo: task.branch });
+    for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, ...(publishedTo ? { publishedTo } : {}) });
   }
   const outcome = await ctx.store.transition({
     taskId: task.id,
@@ -95,6 +96,9 @@ export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch
     unset: reason ? [] : ['reason'],
   });
   if (!outcome.done) throw new AoinbError('CONFLICT', `task ${task.id} (${arch}) is ${outcome.state} at attempt ${outcome.attempt}; the report of attempt ${result.attempt} was not applied`);
+  // Earlier builds' durations feed the critical-path priorities of group members.
+  const seconds = (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000;
+  if (status === 'succeeded' && task.bundle && Number.isFinite(seconds)) await ctx.groups.store.recordDuration(task.bundle.packageName, arch, seconds);
   await endLog(ctx, task.id, arch, build.run, status, reason);
   await dropOtherAttempts(ctx, build).catch(() => undefined);
   return status;

@@ -27,8 +27,8 @@ export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJo
   };
 }
 
-function freshBuild(taskId: string, arch: string, run: number): BuildRecord {
-  return { taskId, arch, state: 'queued', run, jobId: buildJobId(taskId, arch, run), attempt: 0, cancelRequested: false, queuedAt: new Date().toISOString(), artifacts: [] };
+export function freshBuild(taskId: string, arch: string, run: number, jobId = buildJobId(taskId, arch, run)): BuildRecord {
+  return { taskId, arch, state: 'queued', run, jobId, attempt: 0, cancelRequested: false, queuedAt: new Date().toISOString(), artifacts: [] };
 }
 
 export async function createTask(ctx: CoordinatorContext, by: Principal, branch?: string): Promise<TaskRecord> {
@@ -44,7 +44,13 @@ async function checkBranch(ctx: CoordinatorContext, branch: string): Promise<voi
   await sourceListFor(ctx.config, branch);
 }
 
+/** A group's member tasks are built, cancelled and retried through their group. */
+export function refuseGroupMember(task: TaskRecord, what: string): void {
+  if (task.groupId) throw new AoinbError('CONFLICT', `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`);
+}
+
 function requireCreated(task: TaskRecord, what: string): void {
+  refuseGroupMember(task, `${what} only`);
   if (task.state !== 'created') {
     throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST /task/${task.id}/retry, or create a new task)`);
   }
@@ -99,29 +105,34 @@ export async function startBuild(ctx: CoordinatorContext, taskId: string, option
 /** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */
 export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   const task = await requireTask(ctx, taskId);
+  refuseGroupMember(task, 'a cancel goes');
   if (['succeeded', 'failed', 'cancelled'].includes(task.state)) throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
   const reason = `cancelled by ${by.name}`;
   if (task.archs.length === 0) {
     await ctx.store.updateTask(task.id, { state: 'cancelled', updatedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
     return;
   }
-  for (const build of await ctx.store.getBuilds(task.id, task.archs)) {
-    if (isFinalBuildState(build.state)) continue;
-    const base = { taskId: task.id, arch: build.arch, archs: task.archs };
-    const queued = await ctx.store.transition({ ...base, from: ['queued'], to: 'cancelled', set: { reason, finishedAt: new Date().toISOString() } });
-    if (queued.done) {
-      await ctx.dispatcher.removeIfIdle(build.arch, build.jobId);
-      await endLog(ctx, task.id, build.arch, build.run, 'cancelled', reason);
-      continue;
-    }
-    const running = await ctx.store.transition({ ...base, from: ['running'], set: { cancelRequested: true, reason } });
-    if (running.done) await publishCancel(ctx.redis, { taskId: task.id, arch: build.arch, jobId: build.jobId, reason });
+  for (const build of await ctx.store.getBuilds(task.id, task.archs)) await cancelBuild(ctx, task, build, reason);
+}
+
+/** A queued build is cancelled at once (its job removed unless a worker holds it); a running one is told to stop. */
+export async function cancelBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord, reason: string): Promise<void> {
+  if (isFinalBuildState(build.state)) return;
+  const base = { taskId: task.id, arch: build.arch, archs: task.archs };
+  const queued = await ctx.store.transition({ ...base, from: ['queued'], to: 'cancelled', set: { reason, finishedAt: new Date().toISOString() } });
+  if (queued.done) {
+    await ctx.dispatcher.removeIfIdle(build.arch, build.jobId);
+    await endLog(ctx, task.id, build.arch, build.run, 'cancelled', reason);
+    return;
   }
+  const running = await ctx.store.transition({ ...base, from: ['running'], set: { cancelRequested: true, reason } });
+  if (running.done) await publishCancel(ctx.redis, { taskId: task.id, arch: build.arch, jobId: build.jobId, reason });
 }
 
 /** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
 export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
+  refuseGroupMember(task, 'a retry goes');
   if (task.state !== 'failed' && task.state !== 'cancelled') throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: only a failed or cancelled task can be retried`);
   if (task.archs.length === 0) throw new AoinbError('CONFLICT', `task ${task.id} was cancelled before it was built: nothing to retry; PUT /task/${task.id}/build is not possible either, create a new task`);
   const again = (await ctx.store.getBuilds(task.id, task.archs)).filter((b) => b.state === 'failed' || b.state === 'cancelled');

@@ -19,6 +19,9 @@ export interface StorageLayout {
   repoDir(branch: string): string;
   /** Cached control stanzas of the debs in a branch repo. */
   indexCacheDir(branch: string): string;
+  /** The apt repository of a group: its members' fresh debs. */
+  groupRepoDir(groupId: string): string;
+  groupIndexCacheDir(groupId: string): string;
 }
 
 const safeSegment = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -42,5 +45,7 @@ export function storageLayout(storageDir: string): StorageLayout {
     logFile: (taskId, arch, run) => path.join(root, 'logs', segment(taskId, 'task id'), `${segment(arch, 'arch')}-r${run}.log`),
     repoDir: (branch) => path.join(root, 'output', segment(branch, 'branch')),
     indexCacheDir: (branch) => path.join(root, 'index-cache', segment(branch, 'branch')),
+    groupRepoDir: (groupId) => path.join(root, 'groups', segment(groupId, 'group id'), 'repo'),
+    groupIndexCacheDir: (groupId) => path.join(root, 'groups', segment(groupId, 'group id'), 'index-cache'),
   };
 }

@@ -40,6 +40,8 @@ export interface WorkerOptions {
   /** The worker's work_dir; default: its own folder under the farm root. */
   workDir?: string;
   fakeDurationMs?: number;
+  /** `[worker] metrics_listen`, e.g. `127.0.0.1:9464`: the worker serves /metrics there. */
+  metricsListen?: string;
 }
 
 type Child = ResultPromise<{ reject: false; stdin: 'ignore'; stdout: 'pipe'; stderr: 'pipe'; all: true; env: Record<string, string> }>;
@@ -109,6 +111,7 @@ export class FarmHarness {
             `heartbeat_seconds = ${worker.heartbeatSeconds ?? 1}`,
             `lock_seconds = ${worker.lockSeconds ?? 2}`,
             `on_shutdown = "${worker.onShutdown ?? 'requeue'}"`,
+            ...(worker.metricsListen ? [`metrics_listen = "${worker.metricsListen}"`] : []),
           ]
         : []),
       ...Object.keys(farmTokens).flatMap((role) => ['[[tokens]]', `name = "${role}-user"`, `role = "${role}"`, `file = "secrets/${role}.token"`]),

@@ -11,79 +11,80 @@ interface LiveBuild {
   last?: ResourceSample;
 }
 
+/** The worker's build series; the per-slot gauges are removed when their build leaves. */
+function buildSeries(registry: Registry, archs: string[], live: Map<string, LiveBuild>) {
+  const slotGauge = (name: string, help: string, collect?: (g: Gauge) => void) =>
+    new Gauge({ name, help, labelNames: ['slot', 'arch'], registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
+  const series = {
+    cpu: slotGauge('aoinb_worker_build_cpu_seconds', 'CPU time used so far by the build running in this slot (container process tree)'),
+    cores: slotGauge('aoinb_worker_build_cpu_cores', 'CPU cores the build in this slot used between its last two samples'),
+    memory: slotGauge('aoinb_worker_build_memory_bytes', 'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)'),
+    disk: slotGauge('aoinb_worker_build_disk_bytes', "Disk written by the build in this slot (its workspace's upper layer) at its last sample"),
+    elapsed: slotGauge('aoinb_worker_build_elapsed_seconds', 'Seconds since the build in this slot started on this host', (g) => {
+      for (const b of live.values()) g.set({ slot: b.slot, arch: b.arch }, (Date.now() - b.startedAt) / 1000);
+    }),
+    running: new Gauge({
+      name: 'aoinb_worker_builds_running',
+      help: 'Builds running on this host, per arch',
+      labelNames: ['arch'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const arch of archs) this.set({ arch }, 0);
+        for (const b of live.values()) this.inc({ arch: b.arch });
+      },
+    }),
+    cpuTotal: new Counter({ name: 'aoinb_worker_build_cpu_seconds_total', help: 'CPU time used by builds on this host, per arch (rate() = cores busy with builds)', labelNames: ['arch'], registers: [registry] }),
+    builds: new Counter({ name: 'aoinb_worker_builds_total', help: 'Builds the executor finished on this host, per arch and result', labelNames: ['arch', 'result'], registers: [registry] }),
+    phases: new Histogram({
+      name: 'aoinb_worker_phase_duration_seconds',
+      help: 'Time spent in each pipeline phase (instance_refresh, mount, prepare, source_fetch, build, collect, discard, upload), per arch',
+      labelNames: ['arch', 'phase'],
+      buckets: [...durationBuckets],
+      registers: [registry],
+    }),
+    hits: new Counter({ name: 'aoinb_worker_source_cache_hits_total', help: 'Sources served from the host source cache without a download', registers: [registry] }),
+    misses: new Counter({ name: 'aoinb_worker_source_cache_misses_total', help: 'Sources downloaded (or cloned) because the host cache did not have them', registers: [registry] }),
+  };
+  for (const arch of archs) {
+    series.cpuTotal.inc({ arch }, 0);
+    for (const result of ['succeeded', 'failed', 'cancelled']) series.builds.inc({ arch, result }, 0);
+  }
+  return series;
+}
+
 /**
- * Per-build series of the builds running now, labelled by slot and arch
- * (removed when the build leaves), and per-phase histograms and source cache
- * counters of finished ones.
+ * Per-build series of the builds running now, labelled by slot and arch, and
+ * per-phase histograms and source cache counters of finished ones.
  */
 export function createBuildMetrics(registry: Registry, archs: string[]): BuildObserver {
   const live = new Map<string, LiveBuild>();
-  const series = (name: string, help: string) => new Gauge({ name, help, labelNames: ['slot', 'arch'], registers: [registry] });
-  const cpu = series('aoinb_worker_build_cpu_seconds', 'CPU time used so far by the build running in this slot (container process tree)');
-  const cores = series('aoinb_worker_build_cpu_cores', 'CPU cores the build in this slot used between its last two samples');
-  const memory = series('aoinb_worker_build_memory_bytes', 'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)');
-  const disk = series('aoinb_worker_build_disk_bytes', "Disk written by the build in this slot (its workspace's upper layer) at its last sample");
-  const elapsed = new Gauge({
-    name: 'aoinb_worker_build_elapsed_seconds',
-    help: 'Seconds since the build in this slot started on this host',
-    labelNames: ['slot', 'arch'],
-    registers: [registry],
-    collect() {
-      for (const b of live.values()) this.set({ slot: b.slot, arch: b.arch }, (Date.now() - b.startedAt) / 1000);
-    },
-  });
-  new Gauge({
-    name: 'aoinb_worker_builds_running',
-    help: 'Builds running on this host, per arch',
-    labelNames: ['arch'],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const arch of archs) this.set({ arch }, 0);
-      for (const b of live.values()) this.inc({ arch: b.arch });
-    },
-  });
-  const cpuTotal = new Counter({ name: 'aoinb_worker_build_cpu_seconds_total', help: 'CPU time used by builds on this host, per arch (rate() = cores busy with builds)', labelNames: ['arch'], registers: [registry] });
-  const builds = new Counter({ name: 'aoinb_worker_builds_total', help: 'Builds the executor finished on this host, per arch and result', labelNames: ['arch', 'result'], registers: [registry] });
-  const phases = new Histogram({
-    name: 'aoinb_worker_phase_duration_seconds',
-    help: 'Time spent in each pipeline phase (instance_refresh, mount, prepare, source_fetch, build, collect, discard, upload), per arch',
-    labelNames: ['arch', 'phase'],
-    buckets: [...durationBuckets],
-    registers: [registry],
-  });
-  const hits = new Counter({ name: 'aoinb_worker_source_cache_hits_total', help: 'Sources served from the host source cache without a download', registers: [registry] });
-  const misses = new Counter({ name: 'aoinb_worker_source_cache_misses_total', help: 'Sources downloaded (or cloned) because the host cache did not have them', registers: [registry] });
-  for (const arch of archs) {
-    cpuTotal.inc({ arch }, 0);
-    for (const result of ['succeeded', 'failed', 'cancelled']) builds.inc({ arch, result }, 0);
-  }
-
+  const s = buildSeries(registry, archs, live);
   const freeSlot = (): string => {
     const used = new Set([...live.values()].map((b) => b.slot));
     let i = 0;
     while (used.has(String(i))) i += 1;
     return String(i);
   };
+  /** CPU time since the build's last sample goes into the per-arch counter. */
   const addCpu = (b: LiveBuild, cpuSeconds: number): void => {
     const delta = cpuSeconds - (b.last?.cpuSeconds ?? 0);
-    if (delta > 0) cpuTotal.inc({ arch: b.arch }, delta);
+    if (delta > 0) s.cpuTotal.inc({ arch: b.arch }, delta);
   };
-
   return {
     started(jobId, arch) {
       live.set(jobId, { arch, slot: freeSlot(), startedAt: Date.now() });
     },
-    sample(jobId, s) {
+    sample(jobId, sample) {
       const b = live.get(jobId);
       if (!b) return;
       const labels = { slot: b.slot, arch: b.arch };
-      addCpu(b, s.cpuSeconds);
-      if (b.last && s.atMs > b.last.atMs) cores.set(labels, Math.max(0, (s.cpuSeconds - b.last.cpuSeconds) / ((s.atMs - b.last.atMs) / 1000)));
-      cpu.set(labels, s.cpuSeconds);
-      memory.set(labels, s.memoryBytes);
-      disk.set(labels, s.diskBytes);
-      b.last = s;
+      addCpu(b, sample.cpuSeconds);
+      if (b.last && sample.atMs > b.last.atMs) s.cores.set(labels, Math.max(0, (sample.cpuSeconds - b.last.cpuSeconds) / ((sample.atMs - b.last.atMs) / 1000)));
+      s.cpu.set(labels, sample.cpuSeconds);
+      s.memory.set(labels, sample.memoryBytes);
+      s.disk.set(labels, sample.diskBytes);
+      b.last = sample;
     },
     executed(jobId, result: BuildResult) {
       const b = live.get(jobId);
@@ -92,20 +93,19 @@ export function createBuildMetrics(registry: Registry, archs: string[]): BuildOb
         addCpu(b, result.resources.cpuSeconds);
         b.last = { atMs: b.last?.atMs ?? 0, cpuSeconds: Math.max(result.resources.cpuSeconds, b.last?.cpuSeconds ?? 0), memoryBytes: 0, diskBytes: 0 };
       }
-      builds.inc({ arch, result: result.status });
-      for (const [phase, ms] of Object.entries(result.phases)) if (typeof ms === 'number') phases.observe({ arch, phase }, ms / 1000);
-      for (const source of result.sources ?? []) (source.cached ? hits : misses).inc();
+      s.builds.inc({ arch, result: result.status });
+      for (const [phase, ms] of Object.entries(result.phases)) if (typeof ms === 'number') s.phases.observe({ arch, phase }, ms / 1000);
+      for (const source of result.sources ?? []) (source.cached ? s.hits : s.misses).inc();
     },
     uploaded(jobId, ms) {
       const b = live.get(jobId);
-      if (b) phases.observe({ arch: b.arch, phase: 'upload' }, ms / 1000);
+      if (b) s.phases.observe({ arch: b.arch, phase: 'upload' }, ms / 1000);
     },
     finished(jobId) {
       const b = live.get(jobId);
       if (!b) return;
       live.delete(jobId);
-      const labels = { slot: b.slot, arch: b.arch };
-      for (const g of [cpu, cores, memory, disk, elapsed]) g.remove(labels);
+      for (const g of [s.cpu, s.cores, s.memory, s.disk, s.elapsed]) g.remove({ slot: b.slot, arch: b.arch });
     },
   };
 }

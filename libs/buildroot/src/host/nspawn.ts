@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 
@@ -25,9 +24,13 @@ export interface ContainerExit {
   timedOut: boolean;
 }
 
-/** systemd-nspawn needs these where systemd is not PID 1 (containers, CI VMs). */
+/**
+ * Needed where systemd is not PID 1 (containers, CI VMs), and used everywhere:
+ * with them nspawn neither registers with machined nor moves into a scope of
+ * its own, so the container stays in the build's cgroup and is metered.
+ */
 export function hostNspawnArgs(): string[] {
-  return existsSync('/run/systemd/system') ? [] : ['--register=no', '--keep-unit'];
+  return ['--register=no', '--keep-unit'];
 }
 
 export function nspawnArgs(run: ContainerRun): string[] {

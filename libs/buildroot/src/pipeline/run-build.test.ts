@@ -54,6 +54,8 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     expect(result.resources.cpuSeconds).toBeGreaterThan(0);
     expect(result.resources.peakMemoryBytes).toBeGreaterThan(0);
     expect(result.resources.peakDiskBytes).toBeGreaterThan(0);
+    // The one source tarball, downloaded into the host cache (worker metrics count hits and misses from this).
+    expect(result.sources).toEqual([{ name: expect.any(String), cached: false }]);
     await expectNothingLeft();
   });
 
@@ -66,6 +68,8 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     expect(result.artifacts).toEqual([]);
     const log = await readFile(result.logFile, 'utf8');
     expect(log).toContain('deliberate failure');
+    // Same tarball as the first build: served from the host's source cache.
+    expect(result.sources).toEqual([{ name: expect.any(String), cached: true }]);
     // instance_refresh_minutes = 600: the first build's refresh still counts.
     expect(log).not.toContain('refreshing instance');
     await expectNothingLeft();

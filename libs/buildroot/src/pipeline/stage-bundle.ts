@@ -24,9 +24,10 @@ export async function stageBundle(merged: string, bundleDir: string, extraSource
     await writeFile(path.join(merged, 'etc/apt/sources.list.d', `${name}.list`), `${source.line}\n`);
     if (source.pinPriority !== undefined) {
       const host = /https?:\/\/([^/:\s]+)/.exec(source.line)?.[1];
-      if (host) {
+      const pin = source.pin?.replace(/[\r\n]/g, ' ') ?? (host ? `origin "${host}"` : undefined);
+      if (pin) {
         await mkdir(path.join(merged, 'etc/apt/preferences.d'), { recursive: true });
-        await writeFile(path.join(merged, 'etc/apt/preferences.d', name), `Package: *\nPin: origin "${host}"\nPin-Priority: ${source.pinPriority}\n`);
+        await writeFile(path.join(merged, 'etc/apt/preferences.d', name), `Package: *\nPin: ${pin}\nPin-Priority: ${source.pinPriority}\n`);
       }
     }
   }

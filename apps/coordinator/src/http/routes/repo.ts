@@ -1,17 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { assertBranchName } from '@aoinb/config';
-import { AoinbError } from '@aoinb/errors';
 import type { CoordinatorContext } from '../../context.ts';
-import { repoFilePattern } from '../../repo/apt-repo.ts';
-
-const contentTypes: Record<string, string> = {
-  Packages: 'text/plain; charset=utf-8',
-  Release: 'text/plain; charset=utf-8',
-  'Packages.gz': 'application/gzip',
-};
+import { sendRepoFile } from '../repo-file.ts';
 
 /**
  * `GET /repo/<branch>/<file>`: the branch's flat apt repository, public (apt in
@@ -24,16 +14,6 @@ export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
   }, async (request, reply) => {
     const { branch } = request.params;
     assertBranchName(branch);
-    const name = request.params['*'].replace(/^(\.\/)+/, '');
-    if (!repoFilePattern.test(name)) throw new AoinbError('NOT_FOUND', `repository ${branch} has no file ${JSON.stringify(name)}`);
-    const file = path.join(ctx.layout.repoDir(branch), name);
-    const info = await stat(file).catch(() => undefined);
-    if (!info?.isFile()) throw new AoinbError('NOT_FOUND', `repository ${branch} has no file ${name}`);
-    const type = contentTypes[name] ?? (name.endsWith('.deb') ? 'application/vnd.debian.binary-package' : 'application/octet-stream');
-    return reply
-      .header('content-type', type)
-      .header('content-length', info.size)
-      .header('last-modified', info.mtime.toUTCString())
-      .send(createReadStream(file));
+    return sendRepoFile(reply, ctx.layout.repoDir(branch), request.params['*'], `repository ${branch}`);
   });
 }

@@ -1,0 +1,70 @@
+/**
+ * Benchmark: one random group on the real farm (redis-server, coordinator and
+ * one worker agent with W slots as processes, fake executor), to check the
+ * simulation of group-schedule.ts against the scheduler as it runs. Build
+ * durations are the simulation's, scaled down (default 1/500: a 5 min build
+ * takes 0.6 s); earlier builds' durations are written into Redis first, as
+ * the coordinator would have recorded them.
+ *
+ *   node --import tsx apps/coordinator/bench/group-live.ts [packages=200] [slots=4] [scale=0.002]
+ *
+ * Prints the makespan against the lower bound from the measured build times
+ * and against what the simulation predicts for the same group.
+ */
+import { Redis } from 'ioredis';
+import { groupKeys } from '@aoinb/farm-protocol';
+import { FarmHarness } from '../src/testing/farm-harness.ts';
+import { postGroup, uploadTasks, waitForGroup } from '../src/testing/group-client.ts';
+import { packTestBundle } from '../src/testing/test-bundles.ts';
+import { criticalPath, estimatesOf, simulate } from './group-sim.ts';
+import { randomGroup, shapes } from './random-dag.ts';
+
+const packages = Number(process.argv[2] ?? 200);
+const slots = Number(process.argv[3] ?? 4);
+const scale = Number(process.argv[4] ?? 0.002);
+const { nodes, durations } = randomGroup(2001, packages, shapes[1]!, 300, 1.2);
+const scaled = new Map([...durations].map(([k, s]) => [k, s * scale]));
+
+const farm = await FarmHarness.create({ archs: ['amd64'], logLevel: 'error' });
+const redis = new Redis(farm.redis.url);
+try {
+  await farm.startCoordinator();
+  await farm.startWorker({ id: 'bench-worker', archs: ['amd64'], slots, lockSeconds: 30 });
+  for (const n of nodes) await redis.hset(groupKeys.durations, `${n.package}/amd64`, JSON.stringify([scaled.get(n.key)]));
+  const archives = await Promise.all(nodes.map((n) => packTestBundle(`${farm.root}/bundles`, {
+    name: n.package,
+    defines: n.depends.length > 0 ? [`BUILDDEP="${n.depends.join(' ')}"`] : [],
+    fake: { durationMs: Math.round((scaled.get(n.key) ?? 0) * 1000), lines: 1, sampleIntervalMs: 0 },
+  })));
+  const tasks = await uploadTasks(farm, archives);
+  const t0 = Date.now();
+  const created = await postGroup(farm, { branch: 'stable', tasks });
+  if (created.status !== 201) throw new Error(created.text);
+  const id = (created.body as { id: string }).id;
+  const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial', 'cancelled'], 30 * 60_000);
+  const first = Math.min(...done.members.map((m) => Date.parse(m.started_at ?? '')));
+  const last = Math.max(...done.members.map((m) => Date.parse(m.finished_at ?? '')));
+  const makespan = (last - first) / 1000;
+  const measured = new Map(done.members.map((m) => [`${m.task_id}/amd64`, (Date.parse(m.finished_at ?? '') - Date.parse(m.started_at ?? '')) / 1000]));
+  const byTask = new Map(nodes.map((n, i) => [n.key, `${tasks[i]}/amd64`]));
+  const measuredByNode = new Map(nodes.map((n) => [n.key, measured.get(byTask.get(n.key) ?? '') ?? 0]));
+  const work = [...measuredByNode.values()].reduce((a, b) => a + b, 0);
+  const bound = Math.max(criticalPath(nodes, measuredByNode), work / slots);
+  const predicted = simulate(nodes, measuredByNode, slots, estimatesOf(scaled), false).makespan;
+  const finishedAt = new Map(done.members.map((m) => [`${m.task_id}/amd64`, Date.parse(m.finished_at ?? '')]));
+  const readyDelays = done.members.map((m) => {
+    const node = nodes[tasks.indexOf(m.task_id)]!;
+    const deps = node.depends.map((d) => finishedAt.get(`${tasks[Number(d.slice(3))]}/amd64`) ?? first);
+    return Date.parse(m.started_at ?? '') - Math.max(first, ...deps);
+  }).sort((a, b) => a - b);
+  const q = (p: number): number => readyDelays[Math.min(readyDelays.length - 1, Math.floor(p * readyDelays.length))] ?? 0;
+  process.stdout.write(`ready -> started (ms): p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  (includes waiting for a free slot)\n`);
+  process.stdout.write(`live group of ${packages} packages on ${slots} slots (durations x${scale}), state ${done.state}, POST /group -> last member done ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(`makespan ${makespan.toFixed(1)} s; lower bound from the measured build times ${bound.toFixed(1)} s (ratio ${(makespan / bound).toFixed(3)}); simulation of the same group ${predicted.toFixed(1)} s (ratio ${(makespan / predicted).toFixed(3)}); one host in order ${work.toFixed(1)} s\n`);
+  const { execa } = await import('execa');
+  for (const proc of farm.processes.values()) process.stdout.write(`${proc.name}: ${(await execa('ps', ['-o', 'time=', '-p', String(proc.child.pid)])).stdout.trim()} cpu\n`);
+  process.stdout.write(`redis: ${(await execa('ps', ['-o', 'time=', '-C', 'redis-server'])).stdout.trim()} cpu\n`);
+} finally {
+  redis.disconnect();
+  await farm.stop();
+}

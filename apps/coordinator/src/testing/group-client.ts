@@ -1,0 +1,82 @@
+import type { FarmHarness } from './farm-harness.ts';
+import { farmTokens } from './farm-harness.ts';
+
+/** The parts of `GET /group/:id/status` the tests read. */
+export interface GroupMemberStatus {
+  task_id: string;
+  package: string;
+  arch: string;
+  state: string;
+  depends_on: Array<{ task_id: string; package: string; arch: string; state: string }>;
+  waiting_for: Array<{ task_id: string; package: string; arch: string; state: string }>;
+  skipped_because: null | { task_id: string; package: string; arch: string; state: string; root: { task_id: string; package: string; arch: string; state: string } };
+  round: number;
+  run: number;
+  builder: string | null;
+  attempt: number;
+  queued_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+  reason: string | null;
+  priority: number;
+  estimate_seconds: number;
+  estimate_known: boolean;
+  critical_path_seconds: number;
+  artifacts: Array<{ name: string; repo_url: string | null; group_repo_url: string }>;
+}
+
+export interface GroupStatus {
+  id: string;
+  state: string;
+  branch: string;
+  mode: string;
+  publish: string;
+  round: number;
+  counts: Record<string, number>;
+  published_at: string | null;
+  repo_url: string;
+  apt_source: string;
+  members: GroupMemberStatus[];
+}
+
+const maintainer = { token: farmTokens.maintainer };
+
+/** Creates a task per bundle (upload only, no build) and returns their ids in order. */
+export async function uploadTasks(farm: FarmHarness, archives: Uint8Array[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const archive of archives) {
+    const created = await farm.api('POST', '/task', undefined, maintainer);
+    const id = (created.body as { id: string }).id;
+    const upload = await farm.api('PUT', `/task/${id}/build_bundle`, archive, maintainer);
+    if (upload.status >= 300) throw new Error(`upload failed: ${upload.status} ${upload.text}`);
+    ids.push(id);
+  }
+  return ids;
+}
+
+export async function postGroup(farm: FarmHarness, body: Record<string, unknown>): Promise<{ status: number; body: unknown; text: string }> {
+  return farm.api('POST', '/group', body, maintainer);
+}
+
+export async function groupStatus(farm: FarmHarness, id: string): Promise<GroupStatus> {
+  return (await farm.api('GET', `/group/${id}/status`)).body as GroupStatus;
+}
+
+export async function waitForGroup(farm: FarmHarness, id: string, states: string[], timeoutMs = 60_000): Promise<GroupStatus> {
+  let last: GroupStatus | undefined;
+  await farm.waitFor(async () => {
+    last = await groupStatus(farm, id);
+    return states.includes(last.state);
+  }, timeoutMs, `group ${id} to be ${states.join('|')}`, () => JSON.stringify(last?.members.map((m) => [m.package, m.arch, m.state, m.reason])));
+  return last!;
+}
+
+export function member(status: GroupStatus, pkg: string, arch?: string): GroupMemberStatus {
+  const found = status.members.find((m) => m.package === pkg && (!arch || m.arch === arch));
+  if (!found) throw new Error(`group ${status.id} has no member ${pkg}${arch ? ` (${arch})` : ''}`);
+  return found;
+}
+
+export function ms(iso: string | null): number {
+  return iso ? Date.parse(iso) : Number.NaN;
+}

@@ -1,0 +1,174 @@
+import type { Redis } from 'ioredis';
+import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
+import { buildSchema } from './farm-store.ts';
+import { groupKeys, memberKey } from './group-names.ts';
+import type { GroupMemberPlan, GroupRecord, GroupState, MemberPhase, MemberRecord } from './group-records.ts';
+import { createGroupScript, groupTransitionScript, recordDurationScript, releaseMemberScript, setMemberScript } from './group-scripts.ts';
+import { activeBuildMember, farmKeys } from './names.ts';
+import type { BuildRecord } from './records.ts';
+
+export const groupSchema: HashSchema<GroupRecord> = {
+  id: 'string',
+  state: 'string',
+  branch: 'string',
+  mode: 'string',
+  publish: 'string',
+  taskIds: 'json',
+  archs: 'json',
+  round: 'number',
+  flowRound: 'number',
+  createdBy: 'string',
+  createdAt: 'string',
+  updatedAt: 'string',
+  finishedAt: 'string',
+  cancelRequested: 'boolean',
+  reason: 'string',
+  publishedAt: 'string',
+};
+
+const eventCap = 10_000;
+/** How many earlier durations of a package are kept per arch. */
+const durationsKept = 5;
+
+export interface NewGroup {
+  record: GroupRecord;
+  plan: GroupMemberPlan[];
+  members: Record<string, MemberRecord>;
+  /** Per task: the archs it builds in the group. */
+  tasks: Array<{ id: string; archs: string[] }>;
+  timeoutMs: number;
+}
+
+export interface ReleaseRequest {
+  groupId: string;
+  round: number;
+  /** The member record after the release (phase `released`). */
+  member: MemberRecord;
+  build: BuildRecord;
+  /** Every arch of the task (its state is derived from all of them). */
+  taskArchs: string[];
+}
+
+/** Group records in Redis: `{aoinb}:group:<id>` (+ `plan`), the member hash, the lists. */
+export class GroupStore {
+  constructor(readonly redis: Redis) {}
+
+  async nextGroupId(): Promise<string> {
+    return String(await this.redis.incr(groupKeys.seq));
+  }
+
+  /** Writes the group and claims its tasks atomically; returns the problem with the first task that cannot join. */
+  async createGroup(g: NewGroup): Promise<{ ok: true } | { ok: false; taskId: string; problem: string }> {
+    const id = g.record.id;
+    const fields = { ...encodeFields(groupSchema, g.record), plan: JSON.stringify(g.plan) };
+    const members = Object.fromEntries(Object.entries(g.members).map(([k, m]) => [k, JSON.stringify(m)]));
+    const keys = [groupKeys.group(id), groupKeys.members(id), groupKeys.groups, groupKeys.active, farmKeys.events, ...g.tasks.map((t) => farmKeys.task(t.id))];
+    const args = [id, JSON.stringify(fields), JSON.stringify(members), new Date().toISOString(), String(eventCap), g.record.branch, String(g.timeoutMs), ...g.tasks.map((t) => JSON.stringify(t.archs))];
+    const reply = (await this.redis.eval(createGroupScript, keys.length, ...keys, ...args)) as [number, string?, string?];
+    return reply[0] === 1 ? { ok: true } : { ok: false, taskId: reply[1] ?? '', problem: reply[2] ?? 'refused' };
+  }
+
+  async getGroup(id: string): Promise<GroupRecord | undefined> {
+    if (!/^\d+$/.test(id)) return undefined;
+    const hash = await this.redis.hgetall(groupKeys.group(id));
+    if (!hash.id) return undefined;
+    return { cancelRequested: false, flowRound: 0, ...decodeFields(groupSchema, hash) } as GroupRecord;
+  }
+
+  async getGroups(ids: string[]): Promise<GroupRecord[]> {
+    const out: GroupRecord[] = [];
+    for (const id of ids) {
+      const g = await this.getGroup(id);
+      if (g) out.push(g);
+    }
+    return out;
+  }
+
+  async getPlan(id: string): Promise<GroupMemberPlan[]> {
+    const raw = await this.redis.hget(groupKeys.group(id), 'plan');
+    return raw ? (JSON.parse(raw) as GroupMemberPlan[]) : [];
+  }
+
+  async setPlan(id: string, plan: GroupMemberPlan[]): Promise<void> {
+    await this.redis.hset(groupKeys.group(id), 'plan', JSON.stringify(plan));
+  }
+
+  async getMembers(id: string): Promise<Map<string, MemberRecord>> {
+    const hash = await this.redis.hgetall(groupKeys.members(id));
+    return new Map(Object.entries(hash).map(([k, v]) => [k, JSON.parse(v) as MemberRecord]));
+  }
+
+  /** Sets group fields no script derives (not `state`). */
+  async updateGroup(id: string, fields: Partial<GroupRecord>, unset: Array<keyof GroupRecord & string> = []): Promise<void> {
+    const multi = this.redis.multi().hset(groupKeys.group(id), { ...encodeFields(groupSchema, fields), updatedAt: new Date().toISOString() });
+    if (unset.length > 0) multi.hdel(groupKeys.group(id), ...unset);
+    await multi.exec();
+  }
+
+  /**
+   * Moves the group to `to` when it is in one of `from` (any when empty), setting
+   * and deleting fields; `active` says whether the scheduler keeps looking at it.
+   * Returns the previous state, or undefined when refused.
+   */
+  async transitionGroup(id: string, from: GroupState[], to: GroupState, active: boolean, set: Partial<GroupRecord> = {}, unset: Array<keyof GroupRecord & string> = []): Promise<GroupState | undefined> {
+    const keys = [groupKeys.group(id), groupKeys.active, farmKeys.events];
+    const args = [from.join(','), to, new Date().toISOString(), String(eventCap), active ? '1' : '0', JSON.stringify(encodeFields(groupSchema, set)), ...unset];
+    const reply = (await this.redis.eval(groupTransitionScript, keys.length, ...keys, ...args)) as string | null;
+    return reply ? (reply as GroupState) : undefined;
+  }
+
+  /** Compare-and-set of one member: only from one of the `from` phases (and in `round`, when given). */
+  async setMember(groupId: string, key: string, from: MemberPhase[], round: number | undefined, next: MemberRecord): Promise<boolean> {
+    const reply = await this.redis.eval(setMemberScript, 1, groupKeys.members(groupId), key, from.join(','), round === undefined ? '' : String(round), JSON.stringify(next));
+    return reply === 1;
+  }
+
+  /** Replaces member records outright (a new round: the caller holds the group's lock). */
+  async putMembers(groupId: string, members: Record<string, MemberRecord>): Promise<void> {
+    const entries = Object.entries(members);
+    if (entries.length === 0) return;
+    await this.redis.hset(groupKeys.members(groupId), Object.fromEntries(entries.map(([k, m]) => [k, JSON.stringify(m)])));
+  }
+
+  /** Waiting -> released, with the member's build written `queued` (see releaseMemberScript). */
+  async releaseMember(req: ReleaseRequest): Promise<boolean> {
+    const { build } = req;
+    const key = memberKey(build.taskId, build.arch);
+    const keys = [groupKeys.members(req.groupId), farmKeys.task(build.taskId), farmKeys.build(build.taskId, build.arch), farmKeys.activeBuilds, farmKeys.events, ...req.taskArchs.map((a) => farmKeys.build(build.taskId, a))];
+    const args = [key, String(req.round), JSON.stringify(req.member), JSON.stringify(encodeFields(buildSchema, build)), activeBuildMember(build.taskId, build.arch), build.taskId, build.arch, new Date().toISOString(), String(eventCap)];
+    return (await this.redis.eval(releaseMemberScript, keys.length, ...keys, ...args)) === 1;
+  }
+
+  /** Group ids, newest first, below `before` (omitted = from the newest). */
+  async listGroupIds(limit: number, before?: string): Promise<string[]> {
+    const max = before ? `(${Number(before)}` : '+inf';
+    return this.redis.zrevrangebyscore(groupKeys.groups, max, '-inf', 'LIMIT', 0, limit);
+  }
+
+  async activeGroupIds(): Promise<string[]> {
+    return this.redis.smembers(groupKeys.active);
+  }
+
+  /** The group a task belongs to, if any. */
+  async groupOfTask(taskId: string): Promise<string | undefined> {
+    return (await this.redis.hget(farmKeys.task(taskId), 'groupId')) || undefined;
+  }
+
+  /** Records the duration of a successful build of `pkg` on `arch` (the last few are kept). */
+  async recordDuration(pkg: string, arch: string, seconds: number): Promise<void> {
+    await this.redis.eval(recordDurationScript, 1, groupKeys.durations, `${pkg}/${arch}`, String(Math.max(0, Math.round(seconds * 10) / 10)), String(durationsKept));
+  }
+
+  /** Earlier durations per `<package>/<arch>` (only those known). */
+  async durations(keys: string[]): Promise<Map<string, number[]>> {
+    const out = new Map<string, number[]>();
+    if (keys.length === 0) return out;
+    const values = await this.redis.hmget(groupKeys.durations, ...keys);
+    keys.forEach((k, i) => {
+      const raw = values[i];
+      if (raw) out.set(k, JSON.parse(raw) as number[]);
+    });
+    return out;
+  }
+}
+
