@@ -11,6 +11,7 @@
  * Prints the makespan against the lower bound from the measured build times
  * and against what the simulation predicts for the same group.
  */
+import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { groupKeys } from '@aoinb/farm-protocol';
 import { FarmHarness } from '../src/testing/farm-harness.ts';
@@ -41,7 +42,7 @@ try {
   const created = await postGroup(farm, { branch: 'stable', tasks });
   if (created.status !== 201) throw new Error(created.text);
   const id = (created.body as { id: string }).id;
-  const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial', 'cancelled'], 30 * 60_000);
+  const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial', 'cancelled'], 30 * 60_000, 2000);
   const first = Math.min(...done.members.map((m) => Date.parse(m.started_at ?? '')));
   const last = Math.max(...done.members.map((m) => Date.parse(m.finished_at ?? '')));
   const makespan = (last - first) / 1000;
@@ -51,19 +52,11 @@ try {
   const work = [...measuredByNode.values()].reduce((a, b) => a + b, 0);
   const bound = Math.max(criticalPath(nodes, measuredByNode), work / slots);
   const predicted = simulate(nodes, measuredByNode, slots, estimatesOf(scaled), false).makespan;
-  const finishedAt = new Map(done.members.map((m) => [`${m.task_id}/amd64`, Date.parse(m.finished_at ?? '')]));
-  const readyDelays = done.members.map((m) => {
-    const node = nodes[tasks.indexOf(m.task_id)]!;
-    const deps = node.depends.map((d) => finishedAt.get(`${tasks[Number(d.slice(3))]}/amd64`) ?? first);
-    return Date.parse(m.started_at ?? '') - Math.max(first, ...deps);
-  }).sort((a, b) => a - b);
-  const q = (p: number): number => readyDelays[Math.min(readyDelays.length - 1, Math.floor(p * readyDelays.length))] ?? 0;
-  process.stdout.write(`ready -> started (ms): p50 ${q(0.5)}  p90 ${q(0.9)}  p99 ${q(0.99)}  (includes waiting for a free slot)\n`);
   process.stdout.write(`live group of ${packages} packages on ${slots} slots (durations x${scale}), state ${done.state}, POST /group -> last member done ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   process.stdout.write(`makespan ${makespan.toFixed(1)} s; lower bound from the measured build times ${bound.toFixed(1)} s (ratio ${(makespan / bound).toFixed(3)}); simulation of the same group ${predicted.toFixed(1)} s (ratio ${(makespan / predicted).toFixed(3)}); one host in order ${work.toFixed(1)} s\n`);
-  const { execa } = await import('execa');
-  for (const proc of farm.processes.values()) process.stdout.write(`${proc.name}: ${(await execa('ps', ['-o', 'time=', '-p', String(proc.child.pid)])).stdout.trim()} cpu\n`);
-  process.stdout.write(`redis: ${(await execa('ps', ['-o', 'time=', '-C', 'redis-server'])).stdout.trim()} cpu\n`);
+  const cpu = async (args: string[]): Promise<string> => (await execa('ps', ['-o', 'time=', ...args], { reject: false })).stdout.trim().split('\n')[0] ?? '?';
+  const procs = [...farm.processes.values()];
+  process.stdout.write(`CPU time used: ${(await Promise.all(procs.map(async (p) => `${p.name} ${await cpu(['-p', String(p.child.pid)])}`))).join(', ')}\n`);
 } finally {
   redis.disconnect();
   await farm.stop();

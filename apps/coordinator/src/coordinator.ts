@@ -50,6 +50,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const dispatcher = new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs });
   const metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: coordinator.metrics, version: coordinatorVersion, groupCounts: options.groupCounts });
   await metrics.start();
+  const repo = new AptRepo(layout, logger);
   const ctx: CoordinatorContext = {
     config,
     logger,
@@ -58,8 +59,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store: new FarmStore(redis),
     dispatcher,
     layout,
-    repo: new AptRepo(layout, logger),
-    groups: createGroupRuntime(redis, connection, layout, logger),
+    repo,
+    groups: createGroupRuntime(redis, connection, layout, logger, repo.memo),
     metrics,
   };
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);

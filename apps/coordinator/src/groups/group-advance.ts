@@ -31,7 +31,11 @@ async function ensureRound(ctx: CoordinatorContext, snap: GroupSnapshot): Promis
   return changed;
 }
 
-/** One pass of the release rule: skips and releases; true when it changed something. */
+/**
+ * One pass of the release rule: skips and releases. True when it skipped a
+ * member (members may all have ended now: look again); releasing changes
+ * neither the group's state nor whether it ended.
+ */
 async function applyPolicy(ctx: CoordinatorContext, snap: GroupSnapshot): Promise<boolean> {
   const order = snap.plan.map((p) => p.key);
   const deps = new Map(snap.plan.map((p) => [p.key, p.deps]));
@@ -40,9 +44,8 @@ async function applyPolicy(ctx: CoordinatorContext, snap: GroupSnapshot): Promis
   // Most urgent first: an idle host takes the first job it sees, so release order is dispatch order.
   const priority = new Map(snap.plan.map((p) => [p.key, p.priority]));
   const release = [...decision.release].sort((a, b) => (priority.get(a) ?? 0) - (priority.get(b) ?? 0));
-  let released = 0;
-  if (snap.group.mode === 'dag') for (const key of release) if (await releaseMember(ctx, snap, key)) released += 1;
-  return decision.skip.length > 0 || released > 0;
+  if (snap.group.mode === 'dag') for (const key of release) await releaseMember(ctx, snap, key);
+  return decision.skip.length > 0;
 }
 
 /**

@@ -3,19 +3,28 @@ import { farmKeys } from '@aoinb/farm-protocol';
 
 type RawEntry = [id: string, fields: string[]];
 
-/** The task ids of the `type=build` entries of a batch of farm events. */
-function buildTaskIds(entries: RawEntry[]): string[] {
-  const ids = new Set<string>();
+/**
+ * The tasks of the `type=build` entries of a batch of farm events, and what
+ * happened: `ended` when a build ended (its dependents may be released or
+ * skipped now), `started` when one started (the group may turn `running`).
+ */
+function buildChanges(entries: RawEntry[]): BuildChange[] {
+  const changes = new Map<string, BuildChange>();
   for (const [, flat] of entries) {
-    let type = '';
-    let taskId = '';
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      if (flat[i] === 'type') type = flat[i + 1] as string;
-      else if (flat[i] === 'taskId') taskId = flat[i + 1] as string;
-    }
-    if (type === 'build' && taskId) ids.add(taskId);
+    const f: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) f[flat[i] as string] = flat[i + 1] as string;
+    if (f.type !== 'build' || !f.taskId) continue;
+    const ended = f.state === 'succeeded' || f.state === 'failed' || f.state === 'cancelled';
+    const previous = changes.get(f.taskId);
+    changes.set(f.taskId, { taskId: f.taskId, ended: ended || (previous?.ended ?? false), started: f.state === 'running' || (previous?.started ?? false) });
   }
-  return [...ids];
+  return [...changes.values()];
+}
+
+export interface BuildChange {
+  taskId: string;
+  ended: boolean;
+  started: boolean;
 }
 
 /** The id of the newest entry of the farm event stream ('0-0' when empty): followers start after it. */
@@ -26,12 +35,11 @@ export async function eventStreamEnd(redis: Redis): Promise<string> {
 
 /**
  * Waits up to `blockMs` for farm events after `afterId` (a connection of its
- * own: XREAD BLOCK holds it); returns the new cursor and the tasks whose
- * builds changed.
+ * own: XREAD BLOCK holds it); returns the new cursor and the build changes.
  */
-export async function waitBuildEvents(blocking: Redis, afterId: string, blockMs: number): Promise<{ cursor: string; taskIds: string[] }> {
+export async function waitBuildEvents(blocking: Redis, afterId: string, blockMs: number): Promise<{ cursor: string; changes: BuildChange[] }> {
   const reply = (await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', farmKeys.events, afterId)) as Array<[string, RawEntry[]]> | null;
   const entries = reply?.[0]?.[1] ?? [];
-  if (entries.length === 0) return { cursor: afterId, taskIds: [] };
-  return { cursor: (entries[entries.length - 1] as RawEntry)[0], taskIds: buildTaskIds(entries) };
+  if (entries.length === 0) return { cursor: afterId, changes: [] };
+  return { cursor: (entries[entries.length - 1] as RawEntry)[0], changes: buildChanges(entries) };
 }

@@ -2,7 +2,7 @@ import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { closeRedis, connectRedis, farmPrefix, groupFlowQueueName, runWithRestart } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { advanceGroup } from './group-advance.ts';
-import { eventStreamEnd, waitBuildEvents } from './group-events.ts';
+import { eventStreamEnd, waitBuildEvents, type BuildChange } from './group-events.ts';
 
 export interface GroupScheduler {
   /** Asks for a group to be moved on soon (coalesced: at most one pending pass per group). */
@@ -41,12 +41,17 @@ export async function startGroupScheduler(ctx: CoordinatorContext, intervalMs = 
     })();
   };
 
-  const lookupGroups = async (taskIds: string[]): Promise<void> => {
+  // A build that ended may release or skip its dependents; the first build that starts turns the group `running`.
+  const startedGroups = new Set<string>();
+  const onChanges = async (changes: BuildChange[]): Promise<void> => {
     if (groupOfTask.size > 50_000) groupOfTask.clear();
-    for (const taskId of taskIds) {
-      if (!groupOfTask.has(taskId)) groupOfTask.set(taskId, (await ctx.groups.store.groupOfTask(taskId)) ?? null);
-      const groupId = groupOfTask.get(taskId);
-      if (groupId) kick(groupId);
+    if (startedGroups.size > 10_000) startedGroups.clear();
+    for (const change of changes) {
+      if (!groupOfTask.has(change.taskId)) groupOfTask.set(change.taskId, (await ctx.groups.store.groupOfTask(change.taskId)) ?? null);
+      const groupId = groupOfTask.get(change.taskId);
+      if (!groupId) continue;
+      if (change.ended || (change.started && !startedGroups.has(groupId))) kick(groupId);
+      if (change.started) startedGroups.add(groupId);
     }
   };
 
@@ -65,7 +70,7 @@ export async function startGroupScheduler(ctx: CoordinatorContext, intervalMs = 
       while (!signal.aborted) {
         const batch = await waitBuildEvents(blocking, cursor, 5000);
         cursor = batch.cursor;
-        await lookupGroups(batch.taskIds);
+        await onChanges(batch.changes);
       }
     } finally {
       signal.removeEventListener('abort', stop);

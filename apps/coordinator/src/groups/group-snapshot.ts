@@ -1,4 +1,4 @@
-import type { BuildRecord, GroupMemberPlan, GroupRecord, GroupState, MemberRecord, TaskRecord } from '@aoinb/farm-protocol';
+import { buildSchema, decodeFields, farmKeys, type BuildRecord, type GroupMemberPlan, type GroupRecord, type GroupState, type MemberRecord, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { isEnded, type MemberStatus, type MemberView } from './group-policy.ts';
 
@@ -21,6 +21,19 @@ export function memberView(record: MemberRecord | undefined, build: BuildRecord 
   return { status: (build?.state ?? 'queued') as MemberStatus };
 }
 
+/** The build records of every member, in one pipeline. */
+async function memberBuilds(ctx: CoordinatorContext, plan: GroupMemberPlan[]): Promise<Map<string, BuildRecord>> {
+  const pipeline = ctx.redis.pipeline();
+  for (const m of plan) pipeline.hgetall(farmKeys.build(m.taskId, m.arch));
+  const replies = (await pipeline.exec()) ?? [];
+  const builds = new Map<string, BuildRecord>();
+  plan.forEach((m, i) => {
+    const hash = (replies[i]?.[1] ?? {}) as Record<string, string>;
+    if (hash.state) builds.set(m.key, { attempt: 0, cancelRequested: false, artifacts: [], ...decodeFields(buildSchema, hash) } as BuildRecord);
+  });
+  return builds;
+}
+
 export async function loadSnapshot(ctx: CoordinatorContext, groupId: string): Promise<GroupSnapshot | undefined> {
   const store = ctx.groups.store;
   const group = await store.getGroup(groupId);
@@ -28,11 +41,7 @@ export async function loadSnapshot(ctx: CoordinatorContext, groupId: string): Pr
   const [plan, members] = await Promise.all([store.getPlan(groupId), store.getMembers(groupId)]);
   const taskList = await ctx.store.getTasks(group.taskIds);
   const tasks = new Map(taskList.flatMap((t) => (t ? [[t.id, t] as const] : [])));
-  const builds = new Map<string, BuildRecord>();
-  for (const task of tasks.values()) {
-    const archs = plan.filter((m) => m.taskId === task.id).map((m) => m.arch);
-    for (const b of await ctx.store.getBuilds(task.id, archs)) builds.set(`${b.taskId}/${b.arch}`, b);
-  }
+  const builds = await memberBuilds(ctx, plan);
   const views = new Map(plan.map((m) => [m.key, memberView(members.get(m.key), builds.get(m.key))]));
   return { group, plan, members, tasks, builds, views };
 }

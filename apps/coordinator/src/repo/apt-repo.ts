@@ -51,6 +51,13 @@ export function releaseText(branch: string, debs: DebFacts[], indexes: Array<{ n
  */
 export class AptRepo {
   private readonly refreshing = new Map<string, { run: Promise<void>; again: boolean }>();
+  /**
+   * Facts of the debs indexed so far, by inode, size and mtime: a refresh reads
+   * no cache file for a deb it has seen, and repositories sharing the memo
+   * (a group's and its branch's hold hard links of the same debs) run
+   * `dpkg-deb` once per deb.
+   */
+  readonly memo: Map<string, DebFacts>;
 
   /**
    * `layout` maps a repository name to its folders (a branch by default; the
@@ -61,7 +68,10 @@ export class AptRepo {
     private readonly layout: Pick<StorageLayout, 'repoDir' | 'indexCacheDir'>,
     private readonly logger: Logger,
     private readonly suiteOf: (name: string) => string = (name) => name,
-  ) {}
+    memo?: Map<string, DebFacts>,
+  ) {
+    this.memo = memo ?? new Map();
+  }
 
   /** Hard-links (or copies) the files into the branch repo, replacing same-named ones, then refreshes its index. */
   async publish(branch: string, files: Array<{ source: string; name: string }>): Promise<void> {
@@ -108,7 +118,11 @@ export class AptRepo {
       const file = path.join(dir, name);
       try {
         const info = await stat(file);
-        debs.push({ name, facts: await cachedDebFacts(file, path.join(cacheDir, `${name}.json`), info.size, info.mtimeMs) });
+        const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+        const facts = this.memo.get(key) ?? (await cachedDebFacts(file, path.join(cacheDir, `${name}.json`), info.size, info.mtimeMs));
+        if (this.memo.size > 100_000) this.memo.clear();
+        this.memo.set(key, facts);
+        debs.push({ name, facts });
       } catch (error) {
         this.logger.warn({ branch, file, err: (error as Error).message }, 'deb left out of the index');
       }

@@ -62,12 +62,12 @@ export async function groupStatus(farm: FarmHarness, id: string): Promise<GroupS
   return (await farm.api('GET', `/group/${id}/status`)).body as GroupStatus;
 }
 
-export async function waitForGroup(farm: FarmHarness, id: string, states: string[], timeoutMs = 60_000): Promise<GroupStatus> {
+export async function waitForGroup(farm: FarmHarness, id: string, states: string[], timeoutMs = 60_000, intervalMs = 100): Promise<GroupStatus> {
   let last: GroupStatus | undefined;
   await farm.waitFor(async () => {
     last = await groupStatus(farm, id);
     return states.includes(last.state);
-  }, timeoutMs, `group ${id} to be ${states.join('|')}`, () => JSON.stringify(last?.members.map((m) => [m.package, m.arch, m.state, m.reason])));
+  }, timeoutMs, `group ${id} to be ${states.join('|')}`, () => JSON.stringify(last?.members.map((m) => [m.package, m.arch, m.state, m.reason])), intervalMs);
   return last!;
 }
 
