@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
 import { groupStatus, member, ms, postGroup, uploadTasks, waitForGroup, type GroupStatus } from './testing/group-client.ts';
@@ -69,6 +70,16 @@ describe('group builds (fake executor)', () => {
     const early = await groupStatus(farm, id);
     expect(member(early, 'dag-app').waiting_for.map((d) => d.package).sort()).toEqual(['dag-liba', 'dag-libb']);
     expect(member(early, 'dag-libb').depends_on.map((d) => d.package)).toEqual(['dag-liba']);
+    // The round is a BullMQ flow: the parent waits for its children; a waiting member's job is parked (delayed).
+    const redis = new Redis(farm.redis.url);
+    try {
+      expect(await redis.zscore('{aoinb}:group-flow:waiting-children', `g${id}-r1`)).not.toBeNull();
+      expect(await redis.zscore('{aoinb}:build-amd64:delayed', `t${tasks[0]}-amd64-r1`)).not.toBeNull();
+      expect(await redis.hget(`{aoinb}:build-amd64:t${tasks[0]}-amd64-r1`, 'parentKey')).toBe(`{aoinb}:group-flow:g${id}-r1`);
+      await farm.waitFor(async () => (await redis.zscore('{aoinb}:group-flow:completed', `g${id}-r1`)) !== null, 30_000, 'the parent job to complete');
+    } finally {
+      redis.disconnect();
+    }
     const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(done.state).toBe('succeeded');
     expect(done.members.map((m) => m.package)).toEqual(['dag-liba', 'dag-libb', 'dag-app', 'dag-tool']);

@@ -8,8 +8,9 @@ import { allEnded, deriveGroupState, loadSnapshot, type GroupSnapshot } from './
 
 /**
  * Brings the current round into BullMQ: a sequential group's members are
- * released to their arch's sequence job; the round's flow is added once
- * (`flowRound` records it; adding again would be a no-op anyway).
+ * released to their arch's sequence job; the group repository's index is
+ * written and the round's flow added, once (`flowRound` records it; adding
+ * again would be a no-op anyway).
  */
 async function ensureRound(ctx: CoordinatorContext, snap: GroupSnapshot): Promise<boolean> {
   const { group } = snap;
@@ -24,6 +25,8 @@ async function ensureRound(ctx: CoordinatorContext, snap: GroupSnapshot): Promis
       const record = snap.members.get(plan.key);
       return task && record ? [{ plan, task, run: record.run }] : [];
     });
+    // The group's repository exists (an empty index) before any member's apt-get update asks for it.
+    await ctx.groups.repo.refresh(group.id);
     await addRoundFlow(ctx, group, members);
     await ctx.groups.store.updateGroup(group.id, { flowRound: group.round });
     changed = true;

@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
-import { farmKeys } from '@aoinb/farm-protocol';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { Logger } from '@aoinb/logging';
+import { closeRedis, connectRedis, farmKeys } from '@aoinb/farm-protocol';
 
 type RawEntry = [id: string, fields: string[]];
 
@@ -42,4 +43,35 @@ export async function waitBuildEvents(blocking: Redis, afterId: string, blockMs:
   const entries = reply?.[0]?.[1] ?? [];
   if (entries.length === 0) return { cursor: afterId, changes: [] };
   return { cursor: (entries[entries.length - 1] as RawEntry)[0], changes: buildChanges(entries) };
+}
+
+/**
+ * One run of the event follower (the loop restarts it after an error): a
+ * connection of its own, the stream's end noted, `onStart` (a reconcile pass:
+ * whatever happened before is picked up there), then every batch of build
+ * changes to `onChanges` until the signal aborts.
+ */
+export async function followBuildEvents(
+  redis: Redis,
+  connection: RedisOptions,
+  logger: Logger,
+  signal: AbortSignal,
+  onStart: () => Promise<void>,
+  onChanges: (changes: BuildChange[]) => Promise<void>,
+): Promise<void> {
+  const blocking = connectRedis(connection, logger, 'group-events');
+  const stop = (): void => blocking.disconnect();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    let cursor = await eventStreamEnd(redis);
+    await onStart();
+    while (!signal.aborted) {
+      const batch = await waitBuildEvents(blocking, cursor, 5000);
+      cursor = batch.cursor;
+      await onChanges(batch.changes);
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+    await closeRedis(blocking);
+  }
 }

@@ -79,7 +79,6 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   const members: Record<string, MemberRecord> = Object.fromEntries(plan.map((m) => [m.key, { phase: 'waiting', round: 1, run: 1, at: now } satisfies MemberRecord]));
   const limitMs = coordinator.jobTimeoutMinutes * 60_000;
   const timeoutMs = req.timeoutSeconds ? Math.min(req.timeoutSeconds * 1000, limitMs) : limitMs;
-  await ctx.groups.repo.refresh(id);
   const created = await ctx.groups.store.createGroup({ record, plan, members, tasks: entries.map((e) => ({ id: e.task.id, archs: e.archs })), timeoutMs });
   if (!created.ok) throw new AoinbError('CONFLICT', `task ${created.taskId} ${created.problem}`);
   ctx.logger.info({ groupId: id, members: plan.length, mode: record.mode, publish: record.publish }, 'group created');

@@ -70,8 +70,8 @@ async function statusOf(ctx: CoordinatorContext, id: string): Promise<Record<str
   return groupStatus(ctx.config.farm.coordinator.publicUrl, snap);
 }
 
-/** Group builds: create, list, status, cancel, retry, and each group's apt repository. */
-export function groupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+/** Changing: create, cancel, retry (maintainers). */
+function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
   const maintainer: Access = ['maintainer'];
 
@@ -82,21 +82,6 @@ export function groupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
     const group = await createGroup(ctx, principalOf(request), groupRequestFrom(request.body));
     return reply.status(201).send({ id: group.id, state: group.state, mode: group.mode, publish: group.publish, archs: group.archs, status_url: `${baseUrl}/group/${group.id}/status` });
   });
-
-  app.get<{ Querystring: ListQuery }>('/group', {
-    schema: {
-      summary: 'List groups, newest first',
-      tags: ['groups'],
-      querystring: { type: 'object', properties: { state: { type: 'string', enum: groupStates }, branch: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', pattern: '^[0-9]+$' } }, additionalProperties: false },
-    },
-  }, async (request) => {
-    const page = await listGroups(ctx, request.query);
-    return { groups: page.groups.map((g) => groupSummary(baseUrl, g)), next: page.next };
-  });
-
-  app.get<{ Params: { id: string } }>('/group/:id/status', {
-    schema: { summary: 'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)', tags: ['groups'], params: idParams },
-  }, async (request) => statusOf(ctx, request.params.id));
 
   app.post<{ Params: { id: string } }>('/group/:id/cancel', {
     config: { access: maintainer },
@@ -114,9 +99,35 @@ export function groupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
     const group = await requireGroup(ctx, request.params.id);
     return reply.status(202).send({ id: group.id, state: group.state, round: again.round, members: again.members });
   });
+}
+
+/** Reading: the list, a group's status (any token) and its apt repository (public). */
+function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const baseUrl = ctx.config.farm.coordinator.publicUrl;
+
+  app.get<{ Querystring: ListQuery }>('/group', {
+    schema: {
+      summary: 'List groups, newest first',
+      tags: ['groups'],
+      querystring: { type: 'object', properties: { state: { type: 'string', enum: groupStates }, branch: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', pattern: '^[0-9]+$' } }, additionalProperties: false },
+    },
+  }, async (request) => {
+    const page = await listGroups(ctx, request.query);
+    return { groups: page.groups.map((g) => groupSummary(baseUrl, g)), next: page.next };
+  });
+
+  app.get<{ Params: { id: string } }>('/group/:id/status', {
+    schema: { summary: 'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)', tags: ['groups'], params: idParams },
+  }, async (request) => statusOf(ctx, request.params.id));
 
   app.get<{ Params: { id: string; '*': string } }>('/group/:id/repo/*', {
     config: { access: 'public' },
     schema: { summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs", tags: ['groups', 'repository'], params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' }, '*': { type: 'string' } } } },
   }, async (request, reply) => sendRepoFile(reply, ctx.layout.groupRepoDir(request.params.id), request.params['*'], `group ${request.params.id}'s repository`));
+}
+
+/** Group builds: create, list, status, cancel, retry, and each group's apt repository. */
+export function groupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  groupQueryRoutes(app, ctx);
+  groupCommandRoutes(app, ctx);
 }
