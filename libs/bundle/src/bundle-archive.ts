@@ -1,9 +1,9 @@
-import { lstat, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import { DEFAULT_ARCHIVE_LIMITS, validateEntries, type ArchiveLimits } from './archive-validate.ts';
-import { isBundleFile } from './bundle-files.ts';
+import { isBundleFile, pathExists } from './bundle-files.ts';
 import { decompressTo, detectCompression, readHead, type Compression } from './decompress.ts';
 import { readTarEntries } from './tar-headers.ts';
 import { checkTree } from './tree-check.ts';
@@ -16,14 +16,6 @@ export interface ExtractResult {
   bytes: number;
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Room for headers, padding and long names on top of the file bytes. */
 function rawTarLimit(limits: ArchiveLimits): number {
@@ -64,7 +56,7 @@ export async function extractBundleArchive(
 ): Promise<ExtractResult> {
   const lim: ArchiveLimits = { ...DEFAULT_ARCHIVE_LIMITS, ...limits };
   const target = path.resolve(dest);
-  if (await exists(target)) throw new AoinbError('CONFLICT', `${target} already exists`);
+  if (await pathExists(target)) throw new AoinbError('CONFLICT', `${target} already exists`);
   const tmp = await mkdtemp(path.join(path.dirname(target), `.${path.basename(target)}.extract-`));
   try {
     const input = await stageInput(archive, tmp, lim);

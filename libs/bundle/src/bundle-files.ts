@@ -25,6 +25,11 @@ function invalid(message: string): AoinbError {
   return new AoinbError('BUNDLE_INVALID', message);
 }
 
+/** Whether anything (a dangling link included) is at `p`; unreadable counts as absent. */
+export async function pathExists(p: string): Promise<boolean> {
+  return lstat(p).then(() => true, () => false);
+}
+
 async function kind(p: string): Promise<'file' | 'dir' | 'link' | 'other' | 'missing'> {
   try {
     const st = await lstat(p);

@@ -1,6 +1,7 @@
-import { lstat, readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { AoinbError } from '@aoinb/errors';
+import { pathExists } from './bundle-files.ts';
 
 /**
  * ABBS tree group files (`groups/NAME`): one `category/pkgname` per line,
@@ -28,14 +29,6 @@ function invalid(where: string, message: string): AoinbError {
   return new AoinbError('GROUP_INVALID', `${where}: ${message}`);
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await lstat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Reader {
   tree: string;
@@ -49,7 +42,7 @@ async function locate(r: Reader, name: string, where: string, top: boolean): Pro
   const candidates = r.arch ? [`groups/${name}.${r.arch}`, `groups/${name}`] : [`groups/${name}`];
   for (const rel of candidates) {
     const full = path.join(r.tree, rel);
-    if (!(await exists(full))) continue;
+    if (!(await pathExists(full))) continue;
     let real: string;
     try {
       real = await realpath(full);

@@ -4,14 +4,7 @@
  * step, as the build scripts do.
  */
 
-const allowedFn = `
-local function allowed(list, value)
-  for s in string.gmatch(list, '[^,]+') do
-    if s == value then return true end
-  end
-  return false
-end
-`;
+import { luaAllowedFn as allowedFn } from './lua-allowed.ts';
 
 /**
  * Creates a group and claims its tasks: every task must exist, be `created`,

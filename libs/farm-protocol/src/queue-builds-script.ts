@@ -1,3 +1,5 @@
+import { luaAllowedFn } from './lua-allowed.ts';
+
 /**
  * Lua: (re)queues builds of a task atomically: `PUT /task/:id/build` (new builds)
  * and `POST /task/:id/retry` (new runs of failed or cancelled builds).
@@ -8,13 +10,7 @@
  *       then per build key: fields (JSON string map), active-set member, arch
  * Returns 1 when done, 0 when the task or a build was in another state.
  */
-export const queueBuildsScript = `
-local function allowed(list, value)
-  for s in string.gmatch(list, '[^,]+') do
-    if s == value then return true end
-  end
-  return false
-end
+export const queueBuildsScript = `${luaAllowedFn}
 local taskState = redis.call('HGET', KEYS[1], 'state')
 if not taskState or not allowed(ARGV[1], taskState) then return 0 end
 local previous = {}
