@@ -23,3 +23,4 @@ export { mountsUnder, removeTree } from './remove-tree.ts';
 export { startPrometheus, promtool, type PrometheusHandle, type StartPrometheusOptions } from './prometheus-server.ts';
 export { promqlMetricNames, grafanaQueryMetricNames } from './promql-names.ts';
 export { parsePromText, type PromText, type PromSample } from './prom-text.ts';
+export { sharedDir, sharedFile, ensureAbbsSnapshot, abbsSnapshotName } from './shared-inputs.ts';

@@ -1,0 +1,54 @@
+import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { AoinbError } from '@aoinb/errors';
+import { withFileLock } from './file-lock.ts';
+import { defaultTestkitCacheDir } from './standin-baseos.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * `../shared` beside the repository: third-party inputs the tests need (AOSC's autobuild4
+ * source, a snapshot of the ABBS tree). `AOINB_SHARED_DIR` points elsewhere.
+ */
+export function sharedDir(): string {
+  return process.env.AOINB_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared');
+}
+
+/** A file under `../shared`, or a clear error naming what is missing. */
+export async function sharedFile(...parts: string[]): Promise<string> {
+  const file = path.join(sharedDir(), ...parts);
+  try {
+    await access(file);
+  } catch {
+    throw new AoinbError('NOT_FOUND', `${file} is missing: the tests need ../shared beside the repository (or AOINB_SHARED_DIR)`);
+  }
+  return file;
+}
+
+export const abbsSnapshotName = 'aosc-os-abbs-2539609';
+
+/**
+ * The ABBS tree snapshot unpacked once into the test kit cache (read-only use), keyed by the
+ * tarball's name, size and mtime; concurrent callers wait for one unpacker. Returns the tree's root.
+ */
+export async function ensureAbbsSnapshot(options: { cacheDir?: string } = {}): Promise<string> {
+  const tarball = await sharedFile('abbs', `${abbsSnapshotName}.tar.zst`);
+  const facts = await stat(tarball);
+  const cacheDir = options.cacheDir ?? defaultTestkitCacheDir;
+  const dir = path.join(cacheDir, `abbs-${abbsSnapshotName}-${facts.size}-${Math.round(facts.mtimeMs)}`);
+  const ready = async () => access(path.join(dir, '.ready')).then(() => true, () => false);
+  if (await ready()) return dir;
+  return withFileLock(path.join(cacheDir, 'abbs-snapshot.lock'), async () => {
+    if (await ready()) return dir;
+    const building = `${dir}.building-${process.pid}`;
+    await rm(building, { recursive: true, force: true });
+    await mkdir(building, { recursive: true });
+    await execa('sh', ['-c', 'zstd -dc "$1" | tar -x -C "$2"', 'unpack', tarball, building]);
+    await execa('touch', [path.join(building, '.ready')]);
+    await rm(dir, { recursive: true, force: true });
+    await rename(building, dir);
+    return dir;
+  });
+}
