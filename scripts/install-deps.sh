@@ -43,8 +43,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	done
 fi
 
-# npm install (not npm ci): npm 11 writes lock files that its own `npm ci` rejects for
-# platform-specific optional packages (msgpackr-extract); install still follows the lock.
+# npm ci installs exactly the lock and never rewrites it (the checkout stays clean);
+# the lock is kept valid for npm 10 and 11 by scripts/update-lock.sh.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-	npm install --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error
 fi

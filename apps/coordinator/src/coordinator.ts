@@ -10,6 +10,7 @@ import { buildServer } from './http/server.ts';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { GroupStateSource } from './metrics/group-metrics.ts';
 import { AptRepo } from './repo/apt-repo.ts';
+import { RepoSigner } from './repo/repo-signer.ts';
 import { Dispatcher } from './services/dispatcher.ts';
 import { startRecovery } from './services/recovery.ts';
 import { storageLayout } from './storage/storage-layout.ts';
@@ -50,7 +51,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const dispatcher = new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs });
   const metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: coordinator.metrics, version: coordinatorVersion, groupCounts: options.groupCounts });
   await metrics.start();
-  const repo = new AptRepo(layout, logger);
+  const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
+  const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
+  const repo = new AptRepo(layout, logger, repoOptions);
   const ctx: CoordinatorContext = {
     config,
     logger,
@@ -60,7 +63,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     dispatcher,
     layout,
     repo,
-    groups: createGroupRuntime(redis, connection, layout, logger, repo.memo),
+    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }),
     metrics,
   };
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
@@ -84,6 +87,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await ctx.groups.close();
         await ctx.dispatcher.close();
         await closeRedis(redis);
+        await signer.close();
       })()),
   };
 }

@@ -101,7 +101,7 @@ describe('group builds (fake executor)', () => {
     const release = (await farm.api('GET', `/group/${id}/repo/Release`, undefined, { token: null })).text;
     expect(release).toContain(`Codename: aoinb-group-${id}`);
     const log = (await farm.api('GET', `/task/${tasks[0]}/log`)).text;
-    expect(log).toContain(`extra apt source aoinb-group-${id}: deb [trusted=yes] ${farm.coordinatorUrl}/group/${id}/repo ./ (pin release n=aoinb-group-${id} 990)`);
+    expect(log).toContain(`extra apt source aoinb-group-${id}: deb [signed-by=/etc/apt/keyrings/aoinb-group-${id}.asc] ${farm.coordinatorUrl}/group/${id}/repo ./ (pin release n=aoinb-group-${id} 990)`);
     const task = (await farm.api('GET', `/task/${tasks[0]}/status`)).body as { group_id: string };
     expect(task.group_id).toBe(id);
     expect((await farm.api('PUT', `/task/${tasks[0]}/build`, {}, maintainer)).status).toBe(409);

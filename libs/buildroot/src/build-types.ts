@@ -12,8 +12,13 @@ export type BuildPhase = 'prepare' | 'instance_refresh' | 'mount' | 'source_fetc
 export interface ExtraAptSource {
   /** File stem under /etc/apt/sources.list.d/, e.g. `aoinb-group-42`. */
   name: string;
-  /** One-line sources.list entry, e.g. `deb [trusted=yes] http://10.0.0.1:8460/group/42/repo ./`. */
+  /**
+   * One-line sources.list entry, e.g.
+   * `deb [signed-by=/etc/apt/keyrings/aoinb-group-42.asc] http://10.0.0.1:8460/group/42/repo ./`.
+   */
   line: string;
+  /** The repository's armored public key, written to `/etc/apt/keyrings/<name>.asc` (the `signed-by=` of the line). */
+  key?: string;
   /** apt pin priority for the repository; > 500 wins over the branch. */
   pinPriority?: number;
   /**

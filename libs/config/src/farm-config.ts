@@ -44,6 +44,10 @@ export interface CoordinatorConfig {
   metrics: MetricsAccess;
   /** A group member's expected build time when no earlier build of its package and arch is known (critical-path priorities). */
   groupDefaultBuildSeconds: number;
+  /** An armored secret key that signs the repositories (e.g. AOSC's); absent = a farm key generated under storage_dir. */
+  signingKeyFile?: string;
+  /** Newest versions kept per package and arch in each repository; 0 keeps every version. */
+  repoKeepVersions: number;
 }
 
 export interface RedisConfig {
@@ -97,7 +101,11 @@ function readSecret(reader: TableReader, key: string, file: string, configDir: s
   }
 }
 
-function readCoordinator(root: TableReader, arch: string, workDir: string): CoordinatorConfig {
+function optionalPath(file: string | undefined, configDir: string): string | undefined {
+  return file ? path.resolve(configDir, file) : undefined;
+}
+
+function readCoordinator(root: TableReader, arch: string, workDir: string, configDir: string): CoordinatorConfig {
   const t = root.section('coordinator');
   const listenText = t.string('listen', { default: '127.0.0.1:8460', pattern: listenPattern, hint: 'use "address:port"' });
   const listen = parseListen(listenText);
@@ -115,6 +123,8 @@ function readCoordinator(root: TableReader, arch: string, workDir: string): Coor
     storageDir: t.string('storage_dir', { default: path.join(workDir, 'farm') }),
     metrics: t.oneOf('metrics', ['token', 'public', 'off'] as const, 'token'),
     groupDefaultBuildSeconds: t.integer('group_default_build_seconds', { default: 600, min: 1, max: 30 * 24 * 3600 }),
+    signingKeyFile: optionalPath(t.optionalString('signing_key_file'), configDir),
+    repoKeepVersions: t.integer('repo_keep_versions', { default: 0, min: 0 }),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
@@ -175,7 +185,7 @@ function readTokens(root: TableReader, configDir: string): TokenConfig[] {
 /** The farm's sections of config.toml: [coordinator], [redis], [worker], [[tokens]]. */
 export function readFarmConfig(root: TableReader, arch: string, workDir: string, configDir: string): FarmConfig {
   return {
-    coordinator: readCoordinator(root, arch, workDir),
+    coordinator: readCoordinator(root, arch, workDir, configDir),
     redis: readRedis(root, configDir),
     worker: readWorker(root, arch, configDir),
     tokens: readTokens(root, configDir),

@@ -26,7 +26,7 @@ async function ensureRound(ctx: CoordinatorContext, snap: GroupSnapshot): Promis
       return task && record ? [{ plan, task, run: record.run }] : [];
     });
     // The group's repository exists (an empty index) before any member's apt-get update asks for it.
-    await ctx.groups.repo.refresh(group.id);
+    await ctx.groups.repo.ensure(group.id);
     await addRoundFlow(ctx, group, members);
     await ctx.groups.store.updateGroup(group.id, { flowRound: group.round });
     changed = true;

@@ -34,11 +34,13 @@ function parkedDelayMs(): number {
 /** apt pin priority of a group repository: above the branch (500), below a forced downgrade (1000). */
 export const groupPinPriority = 990;
 
-/** The group's repository as an extra apt source of its member builds, pinned above the branch. */
-export function groupAptSource(publicUrl: string, groupId: string): ExtraAptSource {
+/** The group's repository as an extra apt source of its member builds, pinned above the branch, checked with the farm key. */
+export function groupAptSource(publicUrl: string, groupId: string, key: string): ExtraAptSource {
+  const name = `aoinb-group-${groupId}`;
   return {
-    name: `aoinb-group-${groupId}`,
-    line: `deb [trusted=yes] ${publicUrl}/group/${groupId}/repo ./`,
+    name,
+    line: `deb [signed-by=/etc/apt/keyrings/${name}.asc] ${publicUrl}/group/${groupId}/repo ./`,
+    key,
     pinPriority: groupPinPriority,
     pin: `release n=${groupRepoSuite(groupId)}`,
   };
@@ -47,7 +49,7 @@ export function groupAptSource(publicUrl: string, groupId: string): ExtraAptSour
 /** The job payload of one member: the task's, plus the group and its repository. */
 export function memberJobData(ctx: CoordinatorContext, task: TaskRecord, arch: string, run: number): BuildJobData {
   const groupId = task.groupId as string;
-  return { ...jobDataFor(task, arch, run), groupId, extraAptSources: [groupAptSource(ctx.config.farm.coordinator.publicUrl, groupId)] };
+  return { ...jobDataFor(task, arch, run), groupId, extraAptSources: [groupAptSource(ctx.config.farm.coordinator.publicUrl, groupId, ctx.repo.publicKey)] };
 }
 
 function childOptions(ctx: CoordinatorContext, jobId: string, priority: number, parked: boolean): JobsOptions {

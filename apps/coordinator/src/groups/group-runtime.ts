@@ -2,8 +2,7 @@ import { FlowProducer, Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
 import { farmPrefix, groupFlowQueueName, GroupStore } from '@aoinb/farm-protocol';
-import { AptRepo } from '../repo/apt-repo.ts';
-import type { DebFacts } from '../repo/deb-facts.ts';
+import { AptRepo, type AptRepoOptions } from '../repo/apt-repo.ts';
 import type { StorageLayout } from '../storage/storage-layout.ts';
 import { KeyedMutex } from './keyed-mutex.ts';
 
@@ -26,13 +25,13 @@ export interface GroupRuntime {
   close(): Promise<void>;
 }
 
-/** `debFacts`: the branch repositories' memo of deb facts (group repositories hold hard links of the same debs). */
-export function createGroupRuntime(redis: Redis, connection: RedisOptions, layout: StorageLayout, logger: Logger, debFacts?: Map<string, DebFacts>): GroupRuntime {
+/** `repoOptions`: the branch repositories' signer, retention and memo of deb facts (group repositories hold hard links of the same debs). */
+export function createGroupRuntime(redis: Redis, connection: RedisOptions, layout: StorageLayout, logger: Logger, repoOptions: AptRepoOptions): GroupRuntime {
   const mutex = new KeyedMutex();
   const bullConnection = connection as ConnectionOptions;
   const flows = new FlowProducer({ connection: bullConnection, prefix: farmPrefix });
   const parents = new Queue(groupFlowQueueName, { connection: bullConnection, prefix: farmPrefix });
-  const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id), indexCacheDir: (id) => layout.groupIndexCacheDir(id) }, logger, groupRepoSuite, debFacts);
+  const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, { ...repoOptions, suiteOf: groupRepoSuite });
   return {
     store: new GroupStore(redis),
     repo,

@@ -71,7 +71,8 @@ export function groupStatus(baseUrl: string, snap: GroupSnapshot): Record<string
     ...groupSummary(baseUrl, snap.group, snap.plan.length),
     counts: statusCounts(snap.views.values()),
     critical_path_seconds: critical,
-    apt_source: `deb [trusted=yes] ${baseUrl}/group/${snap.group.id}/repo ./`,
+    apt_source: `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${baseUrl}/group/${snap.group.id}/repo ./`,
+    apt_key_url: `${baseUrl}/group/${snap.group.id}/repo/aoinb-archive-key.asc`,
     members: snap.plan.map((p) => memberView(baseUrl, snap, deps, p)),
   };
 }

@@ -8,6 +8,9 @@ import { repoFilePattern } from '../repo/apt-repo.ts';
 const contentTypes: Record<string, string> = {
   Packages: 'text/plain; charset=utf-8',
   Release: 'text/plain; charset=utf-8',
+  InRelease: 'text/plain; charset=utf-8',
+  'Release.gpg': 'application/pgp-signature',
+  'aoinb-archive-key.asc': 'application/pgp-keys',
   'Packages.gz': 'application/gzip',
 };
 

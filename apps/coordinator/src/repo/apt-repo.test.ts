@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -8,53 +8,146 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
 import { storageLayout } from '../storage/storage-layout.ts';
 import { AptRepo } from './apt-repo.ts';
+import { compareDebianVersions } from './debian-version.ts';
+import { publicKeyName, RepoSigner } from './repo-signer.ts';
+import { makeTestDeb } from './repo-test-debs.ts';
 
-async function makeDeb(dir: string, name: string, version: string, arch: string): Promise<string> {
-  const root = path.join(dir, `${name}-${arch}-root`);
-  await mkdir(path.join(root, 'DEBIAN'), { recursive: true });
-  await writeFile(path.join(root, 'DEBIAN/control'), `Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\nMaintainer: t <t@t>\nDescription: test\n multi-line description\n`);
-  const file = path.join(dir, `${name}_${version.replace(/^\d+:/, '')}_${arch === 'all' ? 'noarch' : arch}.deb`);
-  await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, file]);
-  return file;
+const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
+
+/** Stanzas as field maps (continuation lines kept with their field). */
+function fieldMaps(text: string): Array<Map<string, string>> {
+  return text.trim().split(/\n\n+/).map((stanza) => {
+    const fields = new Map<string, string>();
+    let last = '';
+    for (const line of stanza.split('\n')) {
+      if (/^\s/.test(line)) fields.set(last, `${fields.get(last)}\n${line}`);
+      else {
+        last = line.slice(0, line.indexOf(':'));
+        fields.set(last, line.slice(line.indexOf(':') + 1).trim());
+      }
+    }
+    return fields;
+  });
 }
 
-describe('AptRepo (flat repository per branch)', () => {
+describe('AptRepo (signed, incremental flat repository)', () => {
   let dir: string;
+  let signer: RepoSigner;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-repo-'));
+    signer = await RepoSigner.open({ home: path.join(dir, 'storage/signing'), logger: silentLogger() });
   });
   afterAll(async () => {
+    await signer?.close();
     await rm(dir, { recursive: true, force: true });
   });
+  const layout = () => storageLayout(path.join(dir, 'storage'));
 
-  it('writes Packages, Packages.gz and Release that describe every published deb', async () => {
-    const layout = storageLayout(path.join(dir, 'storage'));
-    const repo = new AptRepo(layout, silentLogger());
-    const a = await makeDeb(dir, 'zeta', '1.0-0', 'amd64');
-    const b = await makeDeb(dir, 'alpha', '2:3.1-2', 'all');
+  it('keeps the farm key private (0700 home, 0600 key files) and serves the public key beside the repository', async () => {
+    const home = layout().signingHome;
+    expect((await stat(home)).mode & 0o777).toBe(0o700);
+    const keys = path.join(home, 'private-keys-v1.d');
+    for (const f of await readdir(keys)) expect((await stat(path.join(keys, f))).mode & 0o077).toBe(0);
+    const repo = new AptRepo(layout(), silentLogger(), { signer });
+    await repo.ensure('empty');
+    expect(await readFile(path.join(layout().repoDir('empty'), publicKeyName), 'utf8')).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(await readFile(path.join(layout().repoDir('empty'), 'Packages'), 'utf8')).toBe('');
+  });
+
+  it('lists every deb as dpkg-scanpackages does, appends, and signs InRelease and Release.gpg', async () => {
+    const repo = new AptRepo(layout(), silentLogger(), { signer });
+    const a = await makeTestDeb(path.join(dir, 'a'), 'zeta', '1.0-0', 'amd64');
+    const b = await makeTestDeb(path.join(dir, 'b'), 'alpha', '2:3.1-2', 'all');
     await Promise.all([repo.publish('stable', [{ source: a, name: path.basename(a) }]), repo.publish('stable', [{ source: b, name: path.basename(b) }])]);
-    const out = layout.repoDir('stable');
+    const out = layout().repoDir('stable');
     const packages = await readFile(path.join(out, 'Packages'), 'utf8');
-    const stanzas = packages.trim().split('\n\n');
-    expect(stanzas).toHaveLength(2);
-    expect(stanzas[0]).toMatch(/^Package: alpha\nVersion: 2:3.1-2\nArchitecture: all\n/);
-    expect(stanzas[0]).toContain(' multi-line description');
-    const debSha = createHash('sha256').update(await readFile(a)).digest('hex');
-    expect(stanzas[1]).toContain(`Filename: zeta_1.0-0_amd64.deb\nSize: `);
-    expect(stanzas[1]).toContain(`SHA256: ${debSha}`);
+    const scanned = await execa('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: out });
+    const theirs = new Map(fieldMaps(scanned.stdout).map((f) => [f.get('Package'), f]));
+    const ours = fieldMaps(packages);
+    expect(ours.map((f) => f.get('Package')).sort()).toEqual(['alpha', 'zeta']);
+    for (const fields of ours) {
+      const reference = theirs.get(fields.get('Package')) as Map<string, string>;
+      reference.set('Filename', (reference.get('Filename') as string).replace(/^\.\//, ''));
+      for (const extra of ['MD5sum', 'SHA1']) reference.delete(extra);
+      expect(Object.fromEntries(fields)).toEqual(Object.fromEntries(reference));
+    }
+    expect(packages).toContain(`SHA256: ${sha256(await readFile(a))}`);
     expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(packages);
     const release = await readFile(path.join(out, 'Release'), 'utf8');
     expect(release).toContain('Architectures: all amd64');
-    expect(release).toContain(` ${createHash('sha256').update(packages).digest('hex')} ${Buffer.byteLength(packages)} Packages\n`);
+    expect(release).toContain(` ${sha256(packages)} ${Buffer.byteLength(packages)} Packages\n`);
+    expect(release).toContain(` ${sha256(await readFile(path.join(out, 'Packages.gz')))} ${(await stat(path.join(out, 'Packages.gz'))).size} Packages.gz\n`);
+    const keyring = path.join(dir, 'farm.gpg');
+    await execa('gpg', ['--dearmor', '--yes', '-o', keyring, path.join(out, publicKeyName)]);
+    const inRelease = await execa('gpgv', ['--keyring', keyring, '--output', '-', path.join(out, 'InRelease')], { reject: false });
+    expect(inRelease.exitCode, String(inRelease.stderr)).toBe(0);
+    expect(inRelease.stdout).toBe(release.trimEnd());
+    const detached = await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(out, 'Release')], { reject: false });
+    expect(detached.exitCode, String(detached.stderr)).toBe(0);
+    await writeFile(path.join(dir, 'tampered'), release.replace('Suite: stable', 'Suite: evil'));
+    expect((await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(dir, 'tampered')], { reject: false })).exitCode).not.toBe(0);
   });
 
-  it('replaces a deb of the same name and keeps the index in step', async () => {
-    const layout = storageLayout(path.join(dir, 'storage'));
-    const repo = new AptRepo(layout, silentLogger());
-    await mkdir(path.join(dir, 'newer'), { recursive: true });
-    const newer = await makeDeb(path.join(dir, 'newer'), 'zeta', '1.0-0', 'amd64');
-    await repo.publish('stable', [{ source: newer, name: 'zeta_1.0-0_amd64.deb' }]);
-    const sha = createHash('sha256').update(await readFile(newer)).digest('hex');
-    expect(await readFile(path.join(layout.repoDir('stable'), 'Packages'), 'utf8')).toContain(`SHA256: ${sha}`);
+  it('refuses the same version with other contents, accepts the same bytes again, and replaces only for an admin', async () => {
+    const repo = new AptRepo(layout(), silentLogger(), { signer });
+    const out = layout().repoDir('stable');
+    const first = path.join(dir, 'a/out/zeta_1.0-0_amd64.deb');
+    expect(await repo.publish('stable', [{ source: first, name: 'zeta_1.0-0_amd64.deb' }])).toEqual({ added: [], unchanged: ['zeta_1.0-0_amd64.deb'], replaced: [] });
+    const rebuilt = await makeTestDeb(path.join(dir, 'rebuilt'), 'zeta', '1.0-0', 'amd64', 'again');
+    const before = await readFile(path.join(out, 'Packages'), 'utf8');
+    await expect(repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64.deb' }])).rejects.toMatchObject({
+      code: 'REPO_CONFLICT',
+      message: expect.stringMatching(/zeta 1\.0-0 \(amd64\) is already published as zeta_1\.0-0_amd64\.deb with sha256 [0-9a-f]{64}; .*bump REL/),
+    });
+    expect(await readFile(path.join(out, 'Packages'), 'utf8')).toBe(before);
+    expect(sha256(await readFile(path.join(out, 'zeta_1.0-0_amd64.deb')))).toBe(sha256(await readFile(first)));
+    // Same package and version under another file name is the same conflict.
+    await expect(repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64+x.deb' }])).rejects.toMatchObject({ code: 'REPO_CONFLICT' });
+    expect(await repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64.deb' }], { replace: true })).toMatchObject({ replaced: ['zeta_1.0-0_amd64.deb'] });
+    const packages = await readFile(path.join(out, 'Packages'), 'utf8');
+    expect(packages).toContain(`SHA256: ${sha256(await readFile(rebuilt))}`);
+    expect(packages).not.toContain(`SHA256: ${sha256(await readFile(first))}`);
+    expect(packages.match(/^Package: zeta$/gm)).toHaveLength(1);
+    expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(packages);
+    expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('loads the index from Packages after a restart, without reading the debs', async () => {
+    const out = layout().repoDir('stable');
+    const packages = await readFile(path.join(out, 'Packages'), 'utf8');
+    // A deb damaged on disk: a restart that re-read debs would see other facts.
+    await truncate(path.join(out, 'alpha_3.1-2_noarch.deb'), 10);
+    const repo = new AptRepo(layout(), silentLogger(), { signer });
+    const index = await repo.index('stable');
+    expect(index.entries.size).toBe(2);
+    const c = await makeTestDeb(path.join(dir, 'c'), 'gamma', '1', 'amd64');
+    await repo.publish('stable', [{ source: c, name: path.basename(c) }]);
+    const after = await readFile(path.join(out, 'Packages'), 'utf8');
+    expect(after.startsWith(packages)).toBe(true);
+    expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(after);
+  });
+
+  it('prunes old versions beyond repo_keep_versions in a compaction, deleting their debs after the index drops them', async () => {
+    const repo = new AptRepo(layout(), silentLogger(), { signer, keepVersions: 2, compactAfter: 1 });
+    const out = layout().repoDir('kept');
+    for (const version of ['1.0-1', '1.10-0', '1.9-0', '1.0~rc1-0']) {
+      const deb = await makeTestDeb(path.join(dir, `k${version}`), 'kappa', version, 'amd64');
+      await repo.publish('kept', [{ source: deb, name: path.basename(deb) }]);
+    }
+    await repo.idle('kept');
+    const packages = await readFile(path.join(out, 'Packages'), 'utf8');
+    expect(fieldMaps(packages).map((f) => f.get('Version')).sort()).toEqual(['1.10-0', '1.9-0']);
+    expect((await readdir(out)).filter((n) => n.endsWith('.deb')).sort()).toEqual(['kappa_1.10-0_amd64.deb', 'kappa_1.9-0_amd64.deb']);
+    const release = await readFile(path.join(out, 'Release'), 'utf8');
+    expect(release).toContain(` ${sha256(packages)} ${Buffer.byteLength(packages)} Packages\n`);
+  });
+
+  it('orders versions as dpkg does', async () => {
+    const versions = ['1.0', '1.0-1', '1.0~rc1', '1:0.1', '1.0a', '1.0+b1', '1.00', '2.0-1~bpo1', '2.0-1', '0.9', '1.0.1', '1.0-1.1', '1.0-10', '1.0-9'];
+    const pairs = versions.flatMap((a) => versions.map((b) => [a, b] as const));
+    // One shell for every pair: dpkg itself says lt, eq or gt.
+    const script = 'while read -r a b; do if dpkg --compare-versions "$a" lt "$b"; then echo -1; elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done';
+    const dpkg = (await execa('sh', ['-c', script], { input: pairs.map(([a, b]) => `${a} ${b}`).join('\n') + '\n' })).stdout.split('\n').map(Number);
+    expect(pairs.map(([a, b]) => `${a} ${b} ${Math.sign(compareDebianVersions(a, b)) || 0}`)).toEqual(pairs.map(([a, b], i) => `${a} ${b} ${dpkg[i]}`));
   });
 });

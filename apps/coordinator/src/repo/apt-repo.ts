@@ -1,144 +1,227 @@
-import { createHash } from 'node:crypto';
-import { link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
+import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import type { StorageLayout } from '../storage/storage-layout.ts';
-import { cachedDebFacts, type DebFacts } from './deb-facts.ts';
+import { readDebFacts, type DebFacts } from './deb-facts.ts';
+import { RepoIndex, stanzaOf, writeAtomic, type IndexEntry } from './repo-index.ts';
+import { publicKeyName, type RepoSigner } from './repo-signer.ts';
 
-const gzipAsync = promisify(gzip);
-
-/** File names the repository serves: debs and the index files. */
+/** File names the repository serves: debs, the index files and the public key. */
 export const repoFilePattern = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 
-async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
-
-function sha256(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-export function packagesText(debs: Array<{ name: string; facts: DebFacts }>): string {
-  const sorted = [...debs].sort((a, b) => a.facts.package.localeCompare(b.facts.package) || a.name.localeCompare(b.name));
-  return sorted.map(({ name, facts }) => `${facts.control}\nFilename: ${name}\nSize: ${facts.size}\nSHA256: ${facts.sha256}\n`).join('\n');
-}
-
-export function releaseText(branch: string, debs: DebFacts[], indexes: Array<{ name: string; data: string | Buffer }>): string {
-  const archs = [...new Set(debs.map((d) => d.architecture))].sort();
+export function releaseText(suite: string, archs: string[], indexes: Array<{ name: string; sha256: string; size: number }>): string {
   const lines = [
     'Origin: aoinb',
-    `Label: aoinb ${branch}`,
-    `Suite: ${branch}`,
-    `Codename: ${branch}`,
+    `Label: aoinb ${suite}`,
+    `Suite: ${suite}`,
+    `Codename: ${suite}`,
     `Date: ${new Date().toUTCString()}`,
     `Architectures: ${archs.length > 0 ? archs.join(' ') : 'all'}`,
-    `Description: packages built by the aoinb farm for ${branch}`,
+    `Description: packages built by the aoinb farm for ${suite}`,
     'SHA256:',
-    ...indexes.map((i) => ` ${sha256(i.data)} ${Buffer.byteLength(i.data)} ${i.name}`),
+    ...indexes.map((i) => ` ${i.sha256} ${i.size} ${i.name}`),
   ];
   return `${lines.join('\n')}\n`;
 }
 
+export interface AptRepoOptions {
+  /** Signs every Release (InRelease and Release.gpg). */
+  signer: RepoSigner;
+  /** Newest versions kept per package and arch, by dpkg's version order; 0 keeps every version. */
+  keepVersions?: number;
+  /** Pruned debs that wait for a compaction (one rewrite of the index) once they are this many. */
+  compactAfter?: number;
+  /** The Release file's Suite and Codename for a repository name (what an apt pin can match). */
+  suiteOf?: (name: string) => string;
+  /** Facts of debs read so far, by inode, size and mtime (shared by a group's and its branch's repositories). */
+  memo?: Map<string, DebFacts>;
+}
+
+export interface PublishOptions {
+  /** An admin's decision: a deb of the same name, version and arch but other contents replaces the listed one. */
+  replace?: boolean;
+}
+
+export interface PublishOutcome {
+  added: string[];
+  /** Already listed with the same contents (a repeated report): nothing done. */
+  unchanged: string[];
+  replaced: string[];
+}
+
+interface Planned {
+  name: string;
+  source: string;
+  entry: IndexEntry;
+  stanza: string;
+}
+
 /**
- * The per-branch apt repositories under `output/<branch>/`: a flat repository
- * (`deb [trusted=yes] <url>/repo/<branch> ./`) with Packages, Packages.gz and
- * Release, rewritten after every publish. Refreshes of one branch never overlap;
- * requests arriving during one are folded into a single follow-up.
+ * The flat apt repositories (`deb [signed-by=...] <url>/repo/<branch> ./`): one
+ * incremental index each (see repo-index.ts and docs/repository.md), a signed
+ * Release rewritten per publish. Publishes to one repository run one at a
+ * time; a compaction runs after the publish that calls for it, off its path.
  */
 export class AptRepo {
-  private readonly refreshing = new Map<string, { run: Promise<void>; again: boolean }>();
-  /**
-   * Facts of the debs indexed so far, by inode, size and mtime: a refresh reads
-   * no cache file for a deb it has seen, and repositories sharing the memo
-   * (a group's and its branch's hold hard links of the same debs) run
-   * `dpkg-deb` once per deb.
-   */
   readonly memo: Map<string, DebFacts>;
+  private readonly indexes = new Map<string, Promise<RepoIndex>>();
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly garbage = new Map<string, Set<IndexEntry>>();
+  private readonly keep: number;
+  private readonly compactAfter: number;
+  private readonly suiteOf: (name: string) => string;
+
+  constructor(
+    private readonly layout: Pick<StorageLayout, 'repoDir'>,
+    private readonly logger: Logger,
+    private readonly options: AptRepoOptions,
+  ) {
+    this.memo = options.memo ?? new Map();
+    this.keep = options.keepVersions ?? 0;
+    this.compactAfter = options.compactAfter ?? 256;
+    this.suiteOf = options.suiteOf ?? ((name) => name);
+  }
 
   /**
-   * `layout` maps a repository name to its folders (a branch by default; the
-   * group repositories use their own); `suiteOf` gives the Release file's
-   * Suite and Codename for a name (what an apt pin can match).
+   * Adds the debs to the repository and signs its new Release. A deb whose file
+   * name, or whose package, version and arch, is listed with other contents is
+   * refused (REPO_CONFLICT, nothing published) unless `replace`; the same
+   * contents again change nothing.
    */
-  constructor(
-    private readonly layout: Pick<StorageLayout, 'repoDir' | 'indexCacheDir'>,
-    private readonly logger: Logger,
-    private readonly suiteOf: (name: string) => string = (name) => name,
-    memo?: Map<string, DebFacts>,
-  ) {
-    this.memo = memo ?? new Map();
-  }
-
-  /** Hard-links (or copies) the files into the branch repo, replacing same-named ones, then refreshes its index. */
-  async publish(branch: string, files: Array<{ source: string; name: string }>): Promise<void> {
-    const dir = this.layout.repoDir(branch);
-    await mkdir(dir, { recursive: true });
-    for (const f of files) {
-      const tmp = path.join(dir, `.${f.name}.tmp-${process.pid}`);
-      await rm(tmp, { force: true });
-      await link(f.source, tmp);
-      await rename(tmp, path.join(dir, f.name));
-    }
-    await this.refresh(branch);
-  }
-
-  refresh(branch: string): Promise<void> {
-    const current = this.refreshing.get(branch);
-    if (current) {
-      current.again = true;
-      return current.run;
-    }
-    const state = { again: false, run: Promise.resolve() };
-    state.run = (async () => {
-      try {
-        do {
-          state.again = false;
-          await this.refreshNow(branch);
-        } while (state.again);
-      } finally {
-        this.refreshing.delete(branch);
+  async publish(repo: string, files: Array<{ source: string; name: string }>, options: PublishOptions = {}): Promise<PublishOutcome> {
+    const facts = await Promise.all(files.map(async (f) => ({ ...f, facts: await this.facts(f) })));
+    return this.serialized(repo, async () => {
+      const index = await this.index(repo);
+      const outcome: PublishOutcome = { added: [], unchanged: [], replaced: [] };
+      const adds: Planned[] = [];
+      const replacing: Array<{ old: IndexEntry; next: Planned }> = [];
+      const conflicts: string[] = [];
+      for (const f of facts) {
+        if (adds.some((a) => a.name === f.name)) continue;
+        const entry: IndexEntry = { name: f.name, package: f.facts.package, version: f.facts.version, architecture: f.facts.architecture, sha256: f.facts.sha256, size: f.facts.size };
+        const planned = { name: f.name, source: f.source, entry, stanza: stanzaOf(f.name, f.facts) };
+        const listed = index.entries.get(f.name) ?? index.byKey.get(RepoIndex.key(entry));
+        if (!listed) adds.push(planned);
+        else if (listed.sha256 === entry.sha256 && listed.name === entry.name) outcome.unchanged.push(f.name);
+        else if (options.replace) replacing.push({ old: listed, next: planned });
+        else conflicts.push(`${entry.package} ${entry.version} (${entry.architecture}) is already published as ${listed.name} with sha256 ${listed.sha256}; this build's ${f.name} has sha256 ${entry.sha256}`);
       }
-    })();
-    this.refreshing.set(branch, state);
-    return state.run;
+      if (conflicts.length > 0) {
+        throw new AoinbError('REPO_CONFLICT', `repository ${repo} refused the publish: ${conflicts.join('; ')}. Give the rebuild a new version (bump REL), or have an admin replace it`);
+      }
+      const dir = this.layout.repoDir(repo);
+      for (const p of [...adds, ...replacing.map((r) => r.next)]) await place(p.source, path.join(dir, p.name));
+      if (replacing.length > 0) {
+        await index.compact(replacing.map((r) => r.old), [...adds, ...replacing.map((r) => r.next)]);
+      } else {
+        await index.append(adds);
+      }
+      outcome.added = adds.map((a) => a.name);
+      outcome.replaced = replacing.map((r) => r.next.name);
+      await this.writeRelease(repo, index);
+      this.collectGarbage(repo, index, [...adds, ...replacing.map((r) => r.next)].map((p) => p.entry));
+      this.logger.debug({ repo, added: outcome.added.length, replaced: outcome.replaced.length, packages: index.entries.size }, 'apt repository published');
+      return outcome;
+    });
   }
 
-  private async refreshNow(branch: string): Promise<void> {
-    const dir = this.layout.repoDir(branch);
-    const cacheDir = this.layout.indexCacheDir(branch);
-    await mkdir(dir, { recursive: true });
-    await mkdir(cacheDir, { recursive: true });
-    const names = (await readdir(dir)).filter((n) => n.endsWith('.deb') && repoFilePattern.test(n));
-    const debs: Array<{ name: string; facts: DebFacts }> = [];
-    for (const name of names) {
-      const file = path.join(dir, name);
-      try {
-        const info = await stat(file);
-        const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-        const facts = this.memo.get(key) ?? (await cachedDebFacts(file, path.join(cacheDir, `${name}.json`), info.size, info.mtimeMs));
-        if (this.memo.size > 100_000) this.memo.clear();
-        this.memo.set(key, facts);
-        debs.push({ name, facts });
-      } catch (error) {
-        this.logger.warn({ branch, file, err: (error as Error).message }, 'deb left out of the index');
-      }
+  /** The armored public key that checks every Release (served beside each repository as aoinb-archive-key.asc). */
+  get publicKey(): string {
+    return this.options.signer.publicKey;
+  }
+
+  /** Makes sure the repository exists: an empty, signed index before its first publish. */
+  async ensure(repo: string): Promise<void> {
+    await this.serialized(repo, () => this.index(repo));
+  }
+
+  /** Resolves when the repository's queued work (a compaction too) is done. */
+  async idle(repo: string): Promise<void> {
+    await this.chains.get(repo)?.catch(() => undefined);
+  }
+
+  /** The index of a repository, loaded once (from its Packages file) and then kept. */
+  index(repo: string): Promise<RepoIndex> {
+    let loaded = this.indexes.get(repo);
+    if (!loaded) {
+      loaded = (async () => {
+        const dir = this.layout.repoDir(repo);
+        await mkdir(dir, { recursive: true });
+        const index = await RepoIndex.load(dir);
+        this.garbage.set(repo, new Set(index.pruneCandidates(this.keep)));
+        await this.writeKey(dir);
+        if (!(await stat(path.join(dir, 'InRelease')).catch(() => undefined))) await this.writeRelease(repo, index);
+        return index;
+      })();
+      loaded.catch(() => this.indexes.delete(repo));
+      this.indexes.set(repo, loaded);
     }
-    for (const cached of await readdir(cacheDir)) {
-      if (!names.includes(cached.replace(/\.json$/, ''))) await rm(path.join(cacheDir, cached), { force: true });
-    }
-    const packages = packagesText(debs);
-    const packagesGz = await gzipAsync(Buffer.from(packages));
-    await writeAtomic(path.join(dir, 'Packages'), packages);
-    await writeAtomic(path.join(dir, 'Packages.gz'), packagesGz);
-    const indexes = [
-      { name: 'Packages', data: packages },
-      { name: 'Packages.gz', data: packagesGz },
-    ];
-    await writeAtomic(path.join(dir, 'Release'), releaseText(this.suiteOf(branch), debs.map((d) => d.facts), indexes));
-    this.logger.debug({ branch, packages: debs.length }, 'apt index refreshed');
+    return loaded;
+  }
+
+  private async writeKey(dir: string): Promise<void> {
+    const file = path.join(dir, publicKeyName);
+    if ((await readFile(file, 'utf8').catch(() => '')) !== this.options.signer.publicKey) await writeAtomic(file, this.options.signer.publicKey);
+  }
+
+  private async writeRelease(repo: string, index: RepoIndex): Promise<void> {
+    const dir = this.layout.repoDir(repo);
+    const release = releaseText(this.suiteOf(repo), index.architectures, index.indexFiles());
+    const signed = await this.options.signer.sign(release);
+    // InRelease last: apt reads it first, and it names the index files already in place.
+    await writeAtomic(path.join(dir, 'Release'), release);
+    await writeAtomic(path.join(dir, 'Release.gpg'), signed.releaseGpg);
+    await writeAtomic(path.join(dir, 'InRelease'), signed.inRelease);
+  }
+
+  /** Marks the old versions retention drops; a compaction removes them once enough have gathered. */
+  private collectGarbage(repo: string, index: RepoIndex, touched: IndexEntry[]): void {
+    const garbage = this.garbage.get(repo) ?? new Set<IndexEntry>();
+    this.garbage.set(repo, garbage);
+    for (const e of index.pruneCandidates(this.keep, touched)) garbage.add(e);
+    if (garbage.size < this.compactAfter) return;
+    void this.serialized(repo, async () => {
+      const drop = [...garbage].filter((e) => index.entries.get(e.name) === e);
+      garbage.clear();
+      await index.compact(drop);
+      await this.writeRelease(repo, index);
+      this.logger.info({ repo, pruned: drop.length, packages: index.entries.size }, 'apt repository compacted');
+    }).catch((error: unknown) => this.logger.error({ repo, err: (error as Error).message }, 'apt repository compaction failed'));
+  }
+
+  private async facts(file: { source: string; name: string }): Promise<DebFacts> {
+    if (!repoFilePattern.test(file.name) || !file.name.endsWith('.deb')) throw new AoinbError('USAGE', `${JSON.stringify(file.name)} is not a valid .deb file name`);
+    const info = await stat(file.source);
+    const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+    const facts = this.memo.get(key) ?? (await readDebFacts(file.source, info.size, info.mtimeMs));
+    if (this.memo.size > 100_000) this.memo.clear();
+    this.memo.set(key, facts);
+    return facts;
+  }
+
+  private serialized<T>(repo: string, task: () => Promise<T>): Promise<T> {
+    const run = (this.chains.get(repo) ?? Promise.resolve()).catch(() => undefined).then(task);
+    this.chains.set(repo, run);
+    void run.catch(() => undefined).then(() => {
+      if (this.chains.get(repo) === run) this.chains.delete(repo);
+    });
+    return run;
   }
 }
+
+/** Hard-links (or copies, across file systems) `source` to `target`; nothing to do when they are one file already. */
+async function place(source: string, target: string): Promise<void> {
+  const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
+  if (to && to.dev === from.dev && to.ino === from.ino) return;
+  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
+  await rm(tmp, { force: true });
+  try {
+    await link(source, tmp);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    await copyFile(source, tmp);
+  }
+  await rename(tmp, target);
+}
+

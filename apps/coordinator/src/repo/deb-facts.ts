@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 
@@ -38,18 +37,5 @@ export async function readDebFacts(file: string, size: number, mtimeMs: number):
   if (!facts.package || !facts.version || !facts.architecture) {
     throw new AoinbError('USAGE', `${file}: control file lacks Package, Version or Architecture`);
   }
-  return facts;
-}
-
-/** Facts from the cache file when it still describes the deb (same size and mtime), else read afresh and cached. */
-export async function cachedDebFacts(file: string, cacheFile: string, size: number, mtimeMs: number): Promise<DebFacts> {
-  try {
-    const cached = JSON.parse(await readFile(cacheFile, 'utf8')) as DebFacts;
-    if (cached.size === size && cached.mtimeMs === mtimeMs) return cached;
-  } catch {
-    // No cache yet, or unreadable: read the deb.
-  }
-  const facts = await readDebFacts(file, size, mtimeMs);
-  await writeFile(cacheFile, JSON.stringify(facts));
   return facts;
 }

@@ -81,9 +81,20 @@ export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch
   }
   if (status === 'succeeded') {
     const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
-    const publishedTo = await publishBuildArtifacts(ctx, task, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })));
+    // A repository that refuses the debs (same version, other contents) makes the build a failure that says why.
+    const published = await publishBuildArtifacts(ctx, task, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name }))).then(
+      (publishedTo) => ({ publishedTo, refused: undefined }),
+      (error: unknown) => {
+        if (error instanceof AoinbError && error.code === 'REPO_CONFLICT') return { publishedTo: undefined, refused: error.message };
+        throw error;
+      },
+    );
     const now = new Date().toISOString();
-    for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, ...(publishedTo ? { publishedTo } : {}) });
+    for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}) });
+    if (published.refused) {
+      status = 'failed';
+      reason = published.refused;
+    }
   }
   const outcome = await ctx.store.transition({
     taskId: task.id,

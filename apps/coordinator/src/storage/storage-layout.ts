@@ -22,6 +22,8 @@ export interface StorageLayout {
   /** The apt repository of a group: its members' fresh debs. */
   groupRepoDir(groupId: string): string;
   groupIndexCacheDir(groupId: string): string;
+  /** The GnuPG home of the repositories' signing key (0700). */
+  signingHome: string;
 }
 
 const safeSegment = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
@@ -47,5 +49,6 @@ export function storageLayout(storageDir: string): StorageLayout {
     indexCacheDir: (branch) => path.join(root, 'index-cache', segment(branch, 'branch')),
     groupRepoDir: (groupId) => path.join(root, 'groups', segment(groupId, 'group id'), 'repo'),
     groupIndexCacheDir: (groupId) => path.join(root, 'groups', segment(groupId, 'group id'), 'index-cache'),
+    signingHome: path.join(root, 'signing'),
   };
 }

@@ -21,6 +21,10 @@ export async function stageBundle(merged: string, bundleDir: string, extraSource
   for (const source of extraSources) {
     const name = source.name.replace(/[^A-Za-z0-9_-]/g, '-');
     await mkdir(path.join(merged, 'etc/apt/sources.list.d'), { recursive: true });
+    if (source.key) {
+      await mkdir(path.join(merged, 'etc/apt/keyrings'), { recursive: true });
+      await writeFile(path.join(merged, 'etc/apt/keyrings', `${name}.asc`), source.key);
+    }
     await writeFile(path.join(merged, 'etc/apt/sources.list.d', `${name}.list`), `${source.line}\n`);
     if (source.pinPriority !== undefined) {
       const host = /https?:\/\/([^/:\s]+)/.exec(source.line)?.[1];

@@ -5,7 +5,8 @@ import { sendRepoFile } from '../repo-file.ts';
 
 /**
  * `GET /repo/<branch>/<file>`: the branch's flat apt repository, public (apt in
- * a build container has no token): `deb [trusted=yes] <public_url>/repo/<branch> ./`.
+ * a build container has no token), signed with the farm key served beside it:
+ * `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] <public_url>/repo/<branch> ./`.
  */
 export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   app.get<{ Params: { branch: string; '*': string } }>('/repo/:branch/*', {
