@@ -1,0 +1,88 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '@aoinb/logging';
+import { ensureStandinBaseos, mountOverlayFixture, mountsUnder, runInNspawn, type StandinBaseos } from '@aoinb/testkit';
+import type { CoordinatorContext } from '../context.ts';
+import { repoRoutes } from '../http/routes/repo.ts';
+import { storageLayout } from '../storage/storage-layout.ts';
+import { AptRepo } from './apt-repo.ts';
+import { publicKeyName, RepoSigner } from './repo-signer.ts';
+import { makeTestDeb } from './repo-test-debs.ts';
+
+/**
+ * Real apt (Debian 12's, in a container of the stand-in base OS) against the
+ * farm's repository route: signed, checked with `signed-by=`, no `[trusted=yes]`.
+ */
+describe('the signed repository through real apt in a container', () => {
+  let dir: string;
+  let signer: RepoSigner;
+  let other: RepoSigner;
+  let repo: AptRepo;
+  let app: FastifyInstance;
+  let url: string;
+  let standin: StandinBaseos;
+  const requested: string[] = [];
+
+  beforeAll(async () => {
+    standin = await ensureStandinBaseos();
+    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-apt-signed-'));
+    const layout = storageLayout(path.join(dir, 'storage'));
+    signer = await RepoSigner.open({ home: layout.signingHome, logger: silentLogger() });
+    other = await RepoSigner.open({ home: path.join(dir, 'other-key'), logger: silentLogger() });
+    repo = new AptRepo(layout, silentLogger(), { signer });
+    app = Fastify();
+    app.addHook('onRequest', async (request) => {
+      requested.push(request.url);
+    });
+    // The coordinator's own route; it reads nothing of the context but the storage layout.
+    repoRoutes(app, { layout } as unknown as CoordinatorContext);
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await signer?.close();
+    await other?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function apt(key: string, script: string): Promise<{ exitCode: number | undefined; all: string }> {
+    const overlay = await mountOverlayFixture({ lower: standin.rootfsDir, parentDir: dir });
+    try {
+      await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
+      await writeFile(path.join(overlay.merged, 'etc/apt/keyrings', publicKeyName), key);
+      await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [signed-by=/etc/apt/keyrings/${publicKeyName}] ${url}/repo/stable ./\n`);
+      await rm(path.join(overlay.merged, 'etc/apt/sources.list.d'), { recursive: true, force: true });
+      return await runInNspawn({ root: overlay.merged, command: ['/bin/sh', '-c', script], env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    } finally {
+      await overlay.unmount();
+    }
+  }
+
+  it('apt-get update verifies the InRelease with the served key, and installs what later publishes appended', async () => {
+    const first = await makeTestDeb(path.join(dir, 'first'), 'aoinb-first', '1.0-0', 'all');
+    await repo.publish('stable', [{ source: first, name: path.basename(first) }]);
+    const second = await makeTestDeb(path.join(dir, 'second'), 'aoinb-second', '2:0.5-1', standin.arch);
+    await repo.publish('stable', [{ source: second, name: path.basename(second) }]);
+    const key = await (await fetch(`${url}/repo/stable/${publicKeyName}`)).text();
+    expect(key).toBe(signer.publicKey);
+    const run = await apt(key, 'apt-get update --error-on=any 2>&1 && apt-get install -y -q aoinb-first aoinb-second && dpkg-query -W aoinb-first aoinb-second');
+    expect(run.exitCode, run.all).toBe(0);
+    expect(run.all).not.toMatch(/not signed|NO_PUBKEY|unauthenticated/i);
+    expect(run.all).toMatch(/aoinb-first\t1\.0-0/);
+    expect(run.all).toMatch(/aoinb-second\t2:0\.5-1/);
+    // apt took the signed InRelease and the gzip index (two appended members), not the plain one.
+    const files = requested.map((u) => u.replace(/^\/repo\/stable\/(\.\/)*/, ''));
+    expect(files, requested.join(' ')).toContain('InRelease');
+    expect(files, requested.join(' ')).toContain('Packages.gz');
+    expect(await mountsUnder(dir)).toEqual([]);
+  });
+
+  it('apt-get update refuses the repository when the key does not match', async () => {
+    const run = await apt(other.publicKey, 'apt-get update --error-on=any 2>&1');
+    expect(run.exitCode).not.toBe(0);
+    expect(run.all).toMatch(/NO_PUBKEY|not signed|The following signatures couldn't be verified/);
+  });
+});
