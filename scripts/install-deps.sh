@@ -24,6 +24,9 @@ declare -A providers=(
 	[flock]=util-linux
 	[setpriv]=util-linux
 	[promtool]=prometheus
+	[gpg]=gnupg
+	[gpg-agent]=gnupg
+	[dpkg-scanpackages]=dpkg-dev
 )
 
 missing=()

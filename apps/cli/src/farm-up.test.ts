@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -71,7 +71,10 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
     // apt-get install from the farm's repository, inside a container of the stand-in base OS.
     const overlay = await mountOverlayFixture({ lower: host.standin.rootfsDir, parentDir: host.dir });
     try {
-      await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [trusted=yes] ${url}/repo/stable ./\n`);
+      const key = await (await fetch(`${url}/repo/stable/aoinb-archive-key.asc`)).text();
+      await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
+      await writeFile(path.join(overlay.merged, 'etc/apt/keyrings/aoinb-archive-key.asc'), key);
+      await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${url}/repo/stable ./\n`);
       const lines: string[] = [];
       const exit = await runContainer({
         root: overlay.merged,
@@ -92,11 +95,13 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
     const run = (args: string[]) => execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true });
     const good = await host.exampleBundle('batch-good');
     const bad = await host.exampleBundle('batch-bad');
+    // A new release: the repository refuses hello-aoinb 1.0-0 rebuilt with other bytes.
+    await appendFile(path.join(good, 'spec'), 'REL=1\n');
     await writeFile(path.join(bad, 'autobuild/build'), 'aberr "broken on purpose"\nexit 7\n');
     const batch = await run(['submit', good, bad, '--branch', 'stable']);
     expect(batch.exitCode, batch.all).toBe(1);
     expect(batch.stdout).toMatch(/TASK +PACKAGE +ARCH +STATE/);
-    expect(batch.stdout).toMatch(/succeeded .*hello-aoinb_1\.0-0_\w+\.deb/);
+    expect(batch.stdout).toMatch(/succeeded .*hello-aoinb_1\.0-1_\w+\.deb/);
     expect(batch.stdout).toMatch(/failed .*build\.sh exited with status 7/);
     const badId = [...batch.stderr.matchAll(/as task (\d+)/g)][1]![1]!;
 

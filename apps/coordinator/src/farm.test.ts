@@ -70,6 +70,32 @@ describe('the farm', () => {
     expect(release).toContain(`${createHash('sha256').update(packages).digest('hex')} ${Buffer.byteLength(packages)} Packages`);
   });
 
+  it('refuses a rebuild of the same version with other contents, and says why in the build result', async () => {
+    const first = await farm.submit(await bundle({ name: 'rebuilt', defines: ['ALLOW_ARCH="amd64"'] }));
+    expect((await farm.waitForState(first, ['succeeded', 'failed'])).state).toBe('succeeded');
+    const before = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
+    const again = await farm.submit(await bundle({ name: 'rebuilt', defines: ['ALLOW_ARCH="amd64"'] }));
+    const status = await farm.waitForState(again, ['succeeded', 'failed']);
+    expect(status.state).toBe('failed');
+    expect(job(status, 'amd64').reason).toMatch(/repository stable refused the publish: rebuilt 1\.0-0 \(amd64\) is already published as rebuilt_1\.0-0_amd64\.deb with sha256 [0-9a-f]{64}; this build's rebuilt_1\.0-0_amd64\.deb has sha256 [0-9a-f]{64}/);
+    expect((await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text).toBe(before);
+    const rebuilt = job(status, 'amd64').artifacts[0]!;
+    expect(before).not.toContain(rebuilt.sha256);
+    // Only an admin gets past the refusal, and only by asking to replace.
+    expect((await farm.api('POST', `/task/${again}/publish/amd64`, { replace: true }, maintainer)).status).toBe(403);
+    const plain = await farm.api('POST', `/task/${again}/publish/amd64`, {}, { token: farmTokens.admin });
+    expect(plain.status).toBe(409);
+    expect(plain.body).toMatchObject({ error: { code: 'REPO_CONFLICT' } });
+    const replaced = await farm.api('POST', `/task/${again}/publish/amd64`, { replace: true }, { token: farmTokens.admin });
+    expect(replaced.body).toMatchObject({ branch: 'stable', replaced: [rebuilt.name] });
+    const after = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
+    expect(after).toContain(`SHA256: ${rebuilt.sha256}`);
+    expect(after.match(/^Package: rebuilt$/gm)).toHaveLength(1);
+    const inRelease = (await farm.api('GET', '/repo/stable/InRelease', undefined, { token: null })).text;
+    expect(inRelease).toContain('-----BEGIN PGP SIGNED MESSAGE-----');
+    expect(inRelease).toContain(`${createHash('sha256').update(after).digest('hex')} ${Buffer.byteLength(after)} Packages`);
+  });
+
   it('builds a noarch package once, on the noarch arch', async () => {
     const id = await farm.submit(await bundle({ name: 'docs-only', defines: ['ABHOST=noarch'] }));
     const status = await farm.waitForState(id, ['succeeded', 'failed']);

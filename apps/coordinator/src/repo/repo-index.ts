@@ -23,8 +23,10 @@ export function stanzaOf(name: string, facts: DebFacts): string {
   return `${facts.control}\nFilename: ${name}\nSize: ${facts.size}\nSHA256: ${facts.sha256}\n`;
 }
 
+const fieldPatterns = new Map(['Filename', 'Package', 'Version', 'Architecture', 'SHA256', 'Size'].map((f) => [f, new RegExp(`^${f}:[ \\t]*(.*)$`, 'm')]));
+
 function field(stanza: string, name: string): string {
-  return new RegExp(`^${name}:[ \\t]*(.*)$`, 'm').exec(stanza)?.[1]?.trim() ?? '';
+  return fieldPatterns.get(name)?.exec(stanza)?.[1]?.trim() ?? '';
 }
 
 function entryOf(stanza: string): IndexEntry | undefined {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { assertBranchName } from '@aoinb/config';
 import type { CoordinatorContext } from '../../context.ts';
+import { republishBuild } from '../../repo/admin-republish.ts';
 import { sendRepoFile } from '../repo-file.ts';
 
 /**
@@ -16,5 +17,17 @@ export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     const { branch } = request.params;
     assertBranchName(branch);
     return sendRepoFile(reply, ctx.layout.repoDir(branch), request.params['*'], `repository ${branch}`);
+  });
+
+  app.post<{ Params: { id: string; arch: string }; Body: { replace?: boolean } | undefined }>('/task/:id/publish/:arch', {
+    config: { access: ['admin'] },
+    schema: {
+      summary: 'Admin: publish a build\'s debs to its branch again; {"replace": true} replaces a listed same-version deb with other contents',
+      tags: ['repository'],
+      body: { type: 'object', properties: { replace: { type: 'boolean' } }, additionalProperties: false, nullable: true },
+    },
+  }, async (request) => {
+    const outcome = await republishBuild(ctx, request.params.id, request.params.arch, request.body?.replace === true);
+    return { branch: outcome.branch, added: outcome.added, unchanged: outcome.unchanged, replaced: outcome.replaced };
   });
 }
