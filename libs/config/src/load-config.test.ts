@@ -88,6 +88,15 @@ describe('loadConfig', () => {
     const config = await loadConfig(dir);
     expect(config.farm.tokens).toEqual([{ name: 'alice', role: 'maintainer', token: 'tok-alice' }]);
   });
+
+  it('reads the repository signing key file (a path, relative to the config folder) and the retention rule', async () => {
+    await writeConfig('arch = "amd64"\n');
+    expect((await loadConfig(dir)).farm.coordinator).toMatchObject({ signingKeyFile: undefined, repoKeepVersions: 0 });
+    await writeConfig('arch = "amd64"\n[coordinator]\nsigning_key_file = "secrets/repo.asc"\nrepo_keep_versions = 3\n');
+    expect((await loadConfig(dir)).farm.coordinator).toMatchObject({ signingKeyFile: path.join(dir, 'secrets/repo.asc'), repoKeepVersions: 3 });
+    await writeConfig('arch = "amd64"\n[coordinator]\nrepo_keep_versions = -1\n');
+    await expect(loadConfig(dir)).rejects.toThrow(/coordinator\.repo_keep_versions/);
+  });
 });
 
 describe('sourceListFor', () => {
