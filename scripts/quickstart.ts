@@ -7,7 +7,7 @@
  * downloaded it says so and uses the test kit's Debian stand-in base OS.
  */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -91,6 +91,10 @@ async function main(): Promise<number> {
     const bundleDir = path.join(root, 'bundles', 'hello-aoinb');
     await rm(bundleDir, { recursive: true, force: true });
     await copyBundleWithPort({ destDir: bundleDir, port: source.port });
+    // The repository refuses a same-version rebuild with other bytes: a rerun builds the next release.
+    const listed = await fetch('http://127.0.0.1:8460/repo/stable/Packages').then((r) => (r.ok ? r.text() : ''), () => '');
+    const earlier = listed.match(/^Package: hello-aoinb$/gm)?.length ?? 0;
+    if (earlier > 0) await appendFile(path.join(bundleDir, 'spec'), `REL=${earlier}\n`);
     const submit = await execa(aoinb, ['-c', configDir, 'submit', bundleDir, '--branch', 'stable'], { stdio: 'inherit', reject: false });
     console.log(`
 The example was built by the farm (exit status ${submit.exitCode}). Try:
