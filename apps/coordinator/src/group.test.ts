@@ -205,7 +205,8 @@ describe('group builds (fake executor)', () => {
     // One riscv64 host with one slot: the longer path starts first although listed second.
     expect(ms(member(done, 'cp-long-1').started_at)).toBeLessThan(ms(member(done, 'cp-short').started_at));
 
-    const again = await group([chain('cp-long-1'), chain('cp-new')]);
+    // A new version: the repository refuses cp-long-1 1.0-0 rebuilt with other bytes.
+    const again = await group([pack({ name: 'cp-long-1', version: '1.1', defines: ['ALLOW_ARCH="riscv64"'], fake: { durationMs: 200 } }), chain('cp-new')]);
     const known = await groupStatus(farm, again.id);
     expect(member(known, 'cp-long-1')).toMatchObject({ estimate_known: true });
     expect(member(known, 'cp-long-1').estimate_seconds).toBeLessThan(30);
