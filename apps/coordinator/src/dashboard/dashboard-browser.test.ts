@@ -177,6 +177,7 @@ describe('the dashboard in a real browser', () => {
     await farm.kill('arm64-builder-1', 'SIGKILL');
     await expect.poll(() => card('arm64-builder-1').getAttribute('data-availability'), { timeout: 20_000 }).toBe('offline');
     expect(await card('arm64-builder-1').locator('.state').textContent()).toMatch(/offline/);
+    expect(await card('arm64-builder-1').textContent()).toMatch(/last known facts.*Arch tags\s*arm64/);
     expect(await page.locator('.queue[data-arch="arm64"]').textContent()).toMatch(/arm64 0 waiting/);
     await shot(page, 'builders-offline');
     await page.context().close();
@@ -190,6 +191,7 @@ describe('the dashboard in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'task-phone');
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
     await page.context().close();
   });
 });

@@ -23,14 +23,14 @@ function builderCard(b: BuilderView): HTMLElement {
   const memUsed = b.memory_total_bytes !== null && b.memory_free_bytes !== null ? b.memory_total_bytes - b.memory_free_bytes : null;
   const state = availability(b);
   return h('article', { class: `card builder${state === 'offline' ? ' is-offline' : ''}`, 'data-builder': b.id, 'data-availability': state },
-    h('h2', null, b.id, ' ', stateBadge(state), state !== 'offline' ? h('span', { class: 'muted small' }, ` ${b.state}`) : null),
+    h('h2', null, b.id, ' ', stateBadge(state), h('span', { class: 'muted small' }, state !== 'offline' ? b.state : b.hostname ? 'last known facts' : '')),
     h('dl', { class: 'facts' },
       h('dt', null, 'Host'), h('dd', null, b.hostname ?? '–'),
       h('dt', null, 'Arch tags'), h('dd', null, b.arch_tags.length ? b.arch_tags.map((a) => h('span', { class: 'tag' }, a)) : '–'),
       h('dt', null, 'Slots'), h('dd', null, b.slots === null ? '–' : `${b.current_tasks.length} of ${b.slots} busy`),
       h('dt', null, 'Building'), h('dd', null, b.current_tasks.length ? b.current_tasks.map((t) => [link(`/task/${t.task_id}?arch=${t.arch}`, `task ${t.task_id} (${t.arch})`), ' ']) : 'nothing'),
-      h('dt', null, 'Load'), h('dd', null, b.load ? `${b.load.map((l) => l.toFixed(2)).join(' / ')}${b.cores ? ` on ${b.cores} cores` : ''}` : '–'),
-      h('dt', null, 'Memory'), h('dd', null, memUsed !== null && b.memory_total_bytes ? meter(memUsed, b.memory_total_bytes, `${bytes(memUsed)} of ${bytes(b.memory_total_bytes)} used`) : '–'),
+      h('dt', null, 'Load'), h('dd', null, b.load ? `${b.load.map((l) => l.toFixed(2)).join(' / ')}${b.cores ? ` on ${b.cores} cores` : ''}` : b.cores ? `– (${b.cores} cores)` : '–'),
+      h('dt', null, 'Memory'), h('dd', null, memUsed !== null && b.memory_total_bytes ? meter(memUsed, b.memory_total_bytes, `${bytes(memUsed)} of ${bytes(b.memory_total_bytes)} used`) : b.memory_total_bytes ? `– (${bytes(b.memory_total_bytes)})` : '–'),
       h('dt', null, 'Disk free'), h('dd', null, bytes(b.disk_free_bytes)),
       h('dt', null, 'Last heartbeat'), h('dd', null, h('time', { datetime: b.last_heartbeat, title: when(b.last_heartbeat) }, ago(b.last_heartbeat)))));
 }
@@ -46,12 +46,23 @@ export function builderListPage(ctx: PageContext): void {
       h('thead', null, h('tr', null, ['Arch', 'Waiting', 'Building', 'Failed jobs kept'].map((c) => h('th', { scope: 'col' }, c)))),
       queues)));
   let last = '';
+  // An offline builder's facts expire with its heartbeat; show what this page last saw of it.
+  const known = new Map<string, BuilderView>();
+  const withKnown = (b: BuilderView): BuilderView => {
+    if (b.state !== 'offline') {
+      known.set(b.id, b);
+      return b;
+    }
+    const seen = known.get(b.id);
+    return seen ? { ...b, hostname: seen.hostname, arch_tags: seen.arch_tags, slots: seen.slots, cores: seen.cores, memory_total_bytes: seen.memory_total_bytes } : b;
+  };
   poll(ctx.signal, 2000, async () => {
     try {
-      const [builders, queue] = await Promise.all([
+      const [answer, queue] = await Promise.all([
         api<{ builders: BuilderView[] }>('GET', '/builder/status', { signal: ctx.signal }),
         api<QueueView>('GET', '/queue', { signal: ctx.signal }),
       ]);
+      const builders = { builders: answer.builders.map(withKnown) };
       // Heartbeat ages change every second; redraw at most every 5 s for them.
       const text = JSON.stringify({ builders: builders.builders.map((b) => ({ ...b, last_heartbeat: Math.floor(Date.parse(b.last_heartbeat) / 5000) })), queue });
       if (text === last) return;
