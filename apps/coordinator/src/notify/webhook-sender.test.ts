@@ -41,6 +41,26 @@ describe('webhook delivery', () => {
     expect(JSON.parse(req.body)).toEqual({ chat_id: '-100', text: '❌ Group 7 (stable) failed: 1 failed\nhttp://farm/#/group/7', disable_web_page_preview: true });
   });
 
+  it('delivers a Telegram message to a Bot API on loopback', async () => {
+    const seen: Array<{ path: string; body: string }> = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({ path: req.url ?? '', body });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const result = await deliver(hook({ format: 'telegram', url, secret: '42:XYZ', chatId: '@aosc_builds' }), message, logger, new AbortController().signal);
+    expect(result).toEqual({ ok: true, status: 200, attempts: 1 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.path).toBe('/bot42:XYZ/sendMessage');
+    expect(JSON.parse(seen[0]!.body)).toMatchObject({ chat_id: '@aosc_builds', text: expect.stringContaining('Group 7 (stable) failed') });
+  });
+
   it('retries 5xx with backoff, gives up at once on other 4xx', async () => {
     expect([1, 2, 3, 12].map(retryDelayMs)).toEqual([1000, 2000, 4000, 300_000]);
     const flaky = await answering([503, 200]);
