@@ -27,6 +27,8 @@ declare -A providers=(
 	[gpg]=gnupg
 	[gpg-agent]=gnupg
 	[dpkg-scanpackages]=dpkg-dev
+	# The dashboard's browser tests drive Debian's chromium through playwright-core (no browser download).
+	[/usr/bin/chromium]=chromium
 )
 
 missing=()

@@ -48,6 +48,10 @@ export interface CoordinatorConfig {
   signingKeyFile?: string;
   /** Newest versions kept per package and arch in each repository; 0 keeps every version. */
   repoKeepVersions: number;
+  /** Linked from the dashboard when set. */
+  grafanaUrl?: string;
+  /** The built dashboard (index.html + assets) served at `/`; default: the repository's apps/dashboard/dist. */
+  dashboardDir?: string;
 }
 
 export interface RedisConfig {
@@ -89,7 +93,7 @@ export function parseListen(value: string): ListenAddress {
 }
 
 /** Reads a secret file, reporting a missing or empty one at its key path. */
-function readSecret(reader: TableReader, key: string, file: string, configDir: string): string {
+export function readSecret(reader: TableReader, key: string, file: string, configDir: string): string {
   const full = path.resolve(configDir, file);
   try {
     const secret = readFileSync(full, 'utf8').trim();
@@ -101,8 +105,8 @@ function readSecret(reader: TableReader, key: string, file: string, configDir: s
   }
 }
 
-function optionalPath(file: string | undefined, configDir: string): string | undefined {
-  return file ? path.resolve(configDir, file) : undefined;
+function optionalPath(value: string | undefined, configDir: string): string | undefined {
+  return value === undefined ? undefined : path.resolve(configDir, value);
 }
 
 function readCoordinator(root: TableReader, arch: string, workDir: string, configDir: string): CoordinatorConfig {
@@ -125,6 +129,8 @@ function readCoordinator(root: TableReader, arch: string, workDir: string, confi
     groupDefaultBuildSeconds: t.integer('group_default_build_seconds', { default: 600, min: 1, max: 30 * 24 * 3600 }),
     signingKeyFile: optionalPath(t.optionalString('signing_key_file'), configDir),
     repoKeepVersions: t.integer('repo_keep_versions', { default: 0, min: 0 }),
+    grafanaUrl: t.optionalString('grafana_url', { pattern: /^https?:\/\/[^\s]+$/, hint: 'an http(s) URL' }),
+    dashboardDir: optionalPath(t.optionalString('dashboard_dir'), configDir),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
