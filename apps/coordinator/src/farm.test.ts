@@ -74,7 +74,8 @@ describe('the farm', () => {
     const first = await farm.submit(await bundle({ name: 'rebuilt', defines: ['ALLOW_ARCH="amd64"'] }));
     expect((await farm.waitForState(first, ['succeeded', 'failed'])).state).toBe('succeeded');
     const before = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
-    const again = await farm.submit(await bundle({ name: 'rebuilt', defines: ['ALLOW_ARCH="amd64"'] }));
+    // Built 1.5 s later: the fake deb's mtimes differ, so its bytes do (the same bytes would be accepted).
+    const again = await farm.submit(await bundle({ name: 'rebuilt', defines: ['ALLOW_ARCH="amd64"'], fake: { durationMs: 1500 } }));
     const status = await farm.waitForState(again, ['succeeded', 'failed']);
     expect(status.state).toBe('failed');
     expect(job(status, 'amd64').reason).toMatch(/repository stable refused the publish: rebuilt 1\.0-0 \(amd64\) is already published as rebuilt_1\.0-0_amd64\.deb with sha256 [0-9a-f]{64}; this build's rebuilt_1\.0-0_amd64\.deb has sha256 [0-9a-f]{64}/);
