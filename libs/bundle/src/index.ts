@@ -10,7 +10,6 @@ export {
   allowedArchs,
   archPatternMatches,
   packageDenies,
-  DEFAULT_FAIL_ARCH,
   type ArchDecision,
   type ArchFilterInput,
   type ArchFilterOptions,
