@@ -1,7 +1,10 @@
 import { AoinbError } from '@aoinb/errors';
+import { ShellVariables } from './shell-variables.ts';
 import { ShellSyntaxError, TOP_WORD, type Assignment, type Word } from './shell-ast.ts';
 import { bounded, boundedFields, expandFields, expandScalar, MAX_FIELDS, MAX_VALUE, Unevaluable, type Binding, type Env } from './shell-expand.ts';
 import { ShellScanner } from './shell-words.ts';
+
+export { ShellVariables };
 import { isBuildTimeName } from './build-time-names.ts';
 import { scanBlock, skipSimpleCommand } from './shell-compound.ts';
 import { takenBranch } from './shell-if.ts';
@@ -22,54 +25,6 @@ const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)(\+?=)/;
 /** Compound statements stepped over; what they may assign is refused when read. */
 const SKIPPED_BLOCKS = new Set(['for', 'while', 'until', 'case', 'select', '{']);
 const CONTROL_WORDS = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select', 'function', 'time', 'coproc', '{', '}', '[[', '[', '!', '((', '(']);
-
-export class ShellVariables {
-  constructor(
-    readonly file: string,
-    private readonly env: Env,
-  ) {}
-
-  /** True when the file (or the seed) assigns the variable, even to a value that cannot be evaluated. */
-  has(name: string): boolean {
-    return this.env.has(name);
-  }
-
-  /** The line of the last assignment (0 for seeded values). */
-  line(name: string): number | undefined {
-    return this.env.get(name)?.line;
-  }
-
-  /** Names assigned by the file itself, in first-assignment order. */
-  names(): string[] {
-    return [...this.env.entries()].filter(([, b]) => b.line > 0).map(([n]) => n);
-  }
-
-  /** The value as bash would print `${NAME[*]}`; throws when it cannot be evaluated statically. */
-  get(name: string): string | undefined {
-    const b = this.binding(name);
-    if (!b) return undefined;
-    return b.kind === 'array' ? b.values.join(' ') : b.value;
-  }
-
-  /** The value as a list: array elements, or a scalar split on blanks. */
-  list(name: string): string[] | undefined {
-    const b = this.binding(name);
-    if (!b) return undefined;
-    return b.kind === 'array' ? [...b.values] : b.value.split(/\s+/).filter((s) => s !== '');
-  }
-
-  /** Where a message about this variable should point: `file:line: NAME`. */
-  where(name: string): string {
-    const line = this.line(name);
-    return line ? `${this.file}:${line}: ${name}` : `${this.file}: ${name}`;
-  }
-
-  private binding(name: string): Exclude<Binding, { kind: 'poison' }> | undefined {
-    const b = this.env.get(name);
-    if (b?.kind === 'poison') throw new AoinbError('BUNDLE_INVALID', `${this.where(name)}: ${b.reason}`);
-    return b;
-  }
-}
 
 export interface ParseShellOptions {
   /** The file name used in messages, relative to the bundle (`spec`, `autobuild/defines`). */
