@@ -232,6 +232,28 @@ describe('git sources through the checked proxy', () => {
     expect(await readdir(refused.dest)).toEqual([]);
   });
 
+  it('checks the hosts of submodules too, and removes only the checkout it made', async () => {
+    // A second repository with a submodule whose URL names another, forbidden, destination.
+    const forbidden = await serve((_req, res) => res.end('x'));
+    const repo = path.join(work, 'with-sub');
+    await mkdir(repo);
+    const g = (args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
+    await g(['init', '-q', '-b', 'main']);
+    await writeFile(path.join(repo, '.gitmodules'), `[submodule "sub"]\n\tpath = sub\n\turl = http://localhost:${forbidden.port}/repo.git\n`);
+    await g(['update-index', '--add', '--cacheinfo', `160000,${commit},sub`]);
+    await g(['add', '.gitmodules']);
+    await g(['commit', '-q', '-m', 'sub']);
+    await g(['clone', '-q', '--bare', repo, path.join(work, 'served/with-sub.git')]);
+    await execa('git', ['update-server-info'], { cwd: path.join(work, 'served/with-sub.git') });
+    const p = policy([{ host: '127.0.0.1', port: repoServer.port }]);
+    const { error, dest } = await fetchInto('git-sub', [src(`git::commit=main::${repoServer.url}/with-sub.git`, 'SKIP')], p);
+    expect(error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`localhost:${forbidden.port} resolves to`) });
+    expect(forbidden.hits).toBe(0);
+    expect(await readdir(dest)).toEqual([]);
+    const without = await fetchInto('git-nosub', [src(`git::commit=main;submodule=false::${repoServer.url}/with-sub.git`, 'SKIP')], p);
+    expect(without.error).toBeUndefined();
+  });
+
   it('checks where git is redirected to', async () => {
     const forbidden = await serve((_req, res) => res.end('x'));
     const redirector = await serve((req, res) => res.writeHead(301, { location: `http://127.0.0.1:${forbidden.port}${req.url}` }).end());
