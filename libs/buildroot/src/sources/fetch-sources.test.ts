@@ -254,6 +254,12 @@ describe('git sources through the checked proxy', () => {
     expect(without.error).toBeUndefined();
   });
 
+  it('stops a git fetch larger than the size limit', async () => {
+    const { error, dest } = await fetchInto('git-big', [src(`git::commit=${commit}::${repoServer.url}/repo.git`, 'SKIP')], policy([{ host: '127.0.0.1', port: repoServer.port }], { maxBytes: 40 }));
+    expect(error).toMatchObject({ code: 'SOURCE_FETCH_FAILED', message: expect.stringContaining('download is larger than [build] source_max_mib') });
+    expect(await readdir(dest)).toEqual([]);
+  });
+
   it('checks where git is redirected to', async () => {
     const forbidden = await serve((_req, res) => res.end('x'));
     const redirector = await serve((req, res) => res.writeHead(301, { location: `http://127.0.0.1:${forbidden.port}${req.url}` }).end());
