@@ -5,6 +5,8 @@ import type { ArtifactRules } from './collect-debs.ts';
 
 /** What the pipeline needs from a bundle, read statically on the host. */
 export interface BundleFacts {
+  /** What the build may leave in /buildroot/output (collect-debs.ts checks each .deb against it). */
+  artifacts: ArtifactRules;
   name: string;
   /** `[EPOCH:]VER-REL`, as in the package's Version field. */
   version: string;
@@ -15,8 +17,6 @@ export interface BundleFacts {
   packageArch: string;
   subdir: string;
   sources: SourceToFetch[];
-  /** What the build may leave in /buildroot/output (collect-debs.ts checks each .deb against it). */
-  artifacts: ArtifactRules;
 }
 
 export async function readBundleFacts(bundleDir: string, arch: string): Promise<BundleFacts> {
@@ -35,15 +35,16 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
   const version = `${epoch ? `${epoch}:` : ''}${spec.version}-${spec.release}`;
   // The build record's file name is made of these: one checked component.
   checkPathComponent(`${bundle.mainPackage.name}_${version}_${bundle.isNoarch ? 'noarch' : arch}.build.json`, 'package name and version');
+  checkRelativePath(spec.subdir ?? '', 'spec: SUBDIR');
   return {
+    artifacts: { arch, upstreamVersion: spec.version, release: spec.release, packages },
     name: bundle.mainPackage.name,
     version,
     pkgver: spec.version,
     pkgrel: spec.release,
     epoch,
     packageArch: bundle.isNoarch ? 'noarch' : arch,
-    subdir: checkRelativePath(spec.subdir ?? '', 'spec: SUBDIR'),
+    subdir: spec.subdir ?? '',
     sources: spec.dummySrc ? [] : bundle.sources,
-    artifacts: { arch, upstreamVersion: spec.version, release: spec.release, packages },
   };
 }
