@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
+import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';
@@ -10,8 +10,6 @@ export const defaultConfigDir = '/var/cache/aoinb/conf';
 export const defaultBaseosUrl = 'https://repo.aosc.io/aosc-os/os-{arch}/buildkit/aosc-os_buildkit_latest_{arch}.tar.xz';
 
 export interface BuildSettings {
-  /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
-  sources: SourceFetchSettings;
   /** Refresh a branch instance when its last apt refresh is older than this; 0 = before every build, as the seed does. */
   instanceRefreshMinutes: number;
   /** How often a running build's CPU, memory and disk are sampled. */
@@ -20,6 +18,8 @@ export interface BuildSettings {
   timeoutMinutes: number;
   /** Extra systemd-nspawn arguments, e.g. `--bind-ro=/srv/distfiles`. */
   nspawnArgs: string[];
+  /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
+  sources: SourceFetchSettings;
 }
 
 export interface AoinbConfig {
@@ -58,11 +58,11 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
 
   const buildTable = root.section('build');
   const build: BuildSettings = {
-    sources: readSourceSettings(buildTable),
     instanceRefreshMinutes: buildTable.integer('instance_refresh_minutes', { default: 0, min: 0 }),
     sampleIntervalSeconds: buildTable.number('sample_interval_seconds', { default: 3, min: 0.1 }),
     timeoutMinutes: buildTable.integer('timeout_minutes', { default: 0, min: 0 }),
     nspawnArgs: buildTable.stringArray('nspawn_args', []),
+    sources: readSourceSettings(buildTable),
   };
   buildTable.rejectUnknown();
 
