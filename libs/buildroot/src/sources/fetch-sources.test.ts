@@ -105,6 +105,9 @@ describe('source URLs and destinations', () => {
     // A name that resolves to loopback is the same destination.
     const byName = await fetchInto('loop-name', [src(`tbl::http://localhost:${server.port}/a.tar.gz`)], policy());
     expect(byName.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringMatching(/localhost:\d+ resolves to (127\.0\.0\.1|::1), a loopback address/) });
+    // Numeric spellings of loopback are normalised by the URL parser and refused the same way.
+    const numeric = await fetchInto('loop-num', [src(`tbl::http://2130706433:${server.port}/a.tar.gz`)], policy());
+    expect(numeric.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining('resolves to 127.0.0.1, a loopback address') });
     // Another port on the same host is not what the allowlist names.
     const otherPort = await fetchInto('loop-port', [src(`tbl::${server.url}/a.tar.gz`)], policy([{ host: '127.0.0.1', port: server.port + 1 }]));
     expect(otherPort.error).toMatchObject({ code: 'SOURCE_FORBIDDEN' });
