@@ -1,0 +1,45 @@
+import { cleanup, loadBaseos, updateBaseos } from '@aoinb/buildroot';
+import type { Registration } from '../command.ts';
+import { hostContext } from '../host-context.ts';
+import { progressPrinter } from '../progress-bar.ts';
+
+/** The seed's single-host commands besides `build`: base OS and instance housekeeping (root). */
+export const registerHostCommands: Registration = (program, runtime) => {
+  program
+    .command('load-baseos')
+    .summary('install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}')
+    .description('Install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}, downloading it from [baseos] url when absent. Needs root.')
+    .action(runtime.action(async (env) => {
+      const ctx = await hostContext(env);
+      const { tarball, downloaded } = await loadBaseos(ctx, {
+        signal: env.signal,
+        onProgress: progressPrinter(env.stderr),
+        onLine: (line) => env.stderr.write(`${line}\n`),
+      });
+      env.stdout.write(`base OS loaded from ${tarball}${downloaded ? ' (downloaded)' : ''}\n`);
+      return 0;
+    }));
+
+  program
+    .command('update-baseos')
+    .summary('apt update, full-upgrade and clean the base OS (instances are reset)')
+    .description('Run apt-get update, full-upgrade and clean in the base OS; branch instances are recreated on their next build. Needs root.')
+    .action(runtime.action(async (env) => {
+      const ctx = await hostContext(env);
+      await updateBaseos(ctx, { signal: env.signal, onLine: (line) => env.stdout.write(`${line}\n`) });
+      env.stdout.write('base OS updated; instances will be recreated on their next build\n');
+      return 0;
+    }));
+
+  program
+    .command('cleanup')
+    .summary('destroy every instance and the base OS, the base OS, or one instance')
+    .description('Destroy what TARGET names: "all" (every instance and the base OS), "baseos", or one branch instance by name. Needs root.')
+    .argument('<target>', 'all, baseos, or the name of an instance')
+    .action(runtime.action(async (env, target: string) => {
+      const ctx = await hostContext(env);
+      const destroyed = await cleanup(ctx, target, env.signal);
+      env.stdout.write(destroyed.length > 0 ? `destroyed: ${destroyed.join(', ')}\n` : 'nothing to destroy\n');
+      return 0;
+    }));
+};
