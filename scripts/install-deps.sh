@@ -24,6 +24,12 @@ declare -A providers=(
 	[flock]=util-linux
 	[setpriv]=util-linux
 	[promtool]=prometheus
+	# the CLI's tests: completion scripts parsed by their shells, the man page rendered, a pty
+	[zsh]=zsh
+	[fish]=fish
+	[groff]=groff-base
+	[man]=man-db
+	[script]=bsdutils
 )
 
 missing=()

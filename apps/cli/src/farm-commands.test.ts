@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliFarm } from './testing/cli-farm.ts';
@@ -74,6 +74,19 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/nosuch.*\[SOURCE_LIST_MISSING\]$/);
     expect(run.stderr.split('\n')).toHaveLength(1);
+    expect(await tasksIn('created')).toEqual(before);
+  });
+
+  it('a group whose submission fails part-way deletes the member tasks it created', async () => {
+    const tree = path.join(farm.root, 'tree');
+    await mkdir(path.join(tree, 'groups'), { recursive: true });
+    await cp(await farm.bundle('member-a'), path.join(tree, 'utils/member-a'), { recursive: true });
+    await cp(await farm.bundle('member-b'), path.join(tree, 'utils/member-b'), { recursive: true });
+    await writeFile(path.join(tree, 'groups/broken'), 'utils/member-a\nutils/member-b\nutils/not-there\n');
+    const before = await tasksIn('created');
+    const run = await farm.run(['group', 'groups/broken', '--tree', tree, '--branch', 'stable']);
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/utils\/not-there.*has no spec \[GROUP_INVALID\]$/);
     expect(await tasksIn('created')).toEqual(before);
   });
 

@@ -9,14 +9,16 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .command('load-baseos')
     .summary('install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}')
     .description('Install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}, downloading it from [baseos] url when absent. Needs root.')
-    .action(runtime.action(async (env) => {
+    .option('--json', 'print {tarball, downloaded} as JSON at the end')
+    .action(runtime.action(async (env, opts: { json?: boolean }) => {
       const ctx = await hostContext(env);
       const { tarball, downloaded } = await loadBaseos(ctx, {
         signal: env.signal,
         onProgress: progressPrinter(env.stderr),
         onLine: (line) => env.stderr.write(`${line}\n`),
       });
-      env.stdout.write(`base OS loaded from ${tarball}${downloaded ? ' (downloaded)' : ''}\n`);
+      if (opts.json) env.stdout.write(`${JSON.stringify({ tarball, downloaded })}\n`);
+      else env.stdout.write(`base OS loaded from ${tarball}${downloaded ? ' (downloaded)' : ''}\n`);
       return 0;
     }));
 
@@ -36,10 +38,12 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .summary('destroy every instance and the base OS, the base OS, or one instance')
     .description('Destroy what TARGET names: "all" (every instance and the base OS), "baseos", or one branch instance by name. Needs root.')
     .argument('<target>', 'all, baseos, or the name of an instance')
-    .action(runtime.action(async (env, target: string) => {
+    .option('--json', 'print {destroyed: [...]} as JSON')
+    .action(runtime.action(async (env, target: string, opts: { json?: boolean }) => {
       const ctx = await hostContext(env);
       const destroyed = await cleanup(ctx, target, env.signal);
-      env.stdout.write(destroyed.length > 0 ? `destroyed: ${destroyed.join(', ')}\n` : 'nothing to destroy\n');
+      if (opts.json) env.stdout.write(`${JSON.stringify({ destroyed })}\n`);
+      else env.stdout.write(destroyed.length > 0 ? `destroyed: ${destroyed.join(', ')}\n` : 'nothing to destroy\n');
       return 0;
     }));
 };
