@@ -1,10 +1,10 @@
 import { Option, type Command } from 'commander';
 import type { CliRuntime, Registration } from '../command.ts';
-import { startApp, stopChild } from '../farm/app-process.ts';
 
 /** `aoinb worker` / `aoinb coordinator`: the app as a child, stopped with us; options passed on. */
 function appAction(app: 'worker' | 'coordinator', runtime: CliRuntime, toArgs: (opts: Record<string, string | undefined>) => string[]) {
   return runtime.action(async (env, opts: Record<string, string | undefined>) => {
+    const { startApp, stopChild } = await import('../farm/app-process.ts');
     const child = startApp(app, ['-c', env.configDir, ...toArgs(opts)]);
     const stop = () => void stopChild(child, 120_000);
     env.signal.addEventListener('abort', stop, { once: true });

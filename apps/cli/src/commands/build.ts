@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { runBuild } from '@aoinb/buildroot';
 import type { Registration } from '../command.ts';
 import { buildSummary } from '../format.ts';
-import { hostContext } from '../host-context.ts';
 
 export function newBuildId(): string {
   return `b${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -20,6 +18,8 @@ export const registerBuild: Registration = (program, runtime) => {
     .option('--build-id <id>', 'id of the build record (default: a new one)')
     .option('--json', 'print the build result as JSON instead of the log and a summary')
     .action(runtime.action(async (env, bundle: string, branch: string, opts: { arch?: string; buildId?: string; json?: boolean }) => {
+      // Loaded when the command runs, so that help and completion start fast.
+      const [{ runBuild }, { hostContext }] = await Promise.all([import('@aoinb/buildroot'), import('../host-context.ts')]);
       const ctx = await hostContext(env);
       const result = await runBuild(ctx, {
         buildId: opts.buildId ?? newBuildId(),

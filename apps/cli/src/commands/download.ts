@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { Registration } from '../command.ts';
-import { downloadArtifact, artifactsOf, type Downloaded } from '../farm/download-artifacts.ts';
+import type { Downloaded } from '../farm/download-artifacts.ts';
 import { farmClient, farmOptions, printJson, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
 import { formatBytes } from '../format.ts';
 import { progressPrinter } from '../progress-bar.ts';
@@ -22,6 +22,7 @@ export const registerDownload: Registration = (program, runtime) => {
   ).action(runtime.action(async (env, task: string, opts: DownloadOpts) => {
     const client = await farmClient(env, opts.url);
     const status = await client.json<TaskStatus>('GET', `/task/${encodeURIComponent(task)}/status`, undefined, env.signal);
+    const { artifactsOf, downloadArtifact } = await import('../farm/download-artifacts.ts');
     const artifacts = artifactsOf(status, opts.arch);
     const dest = path.resolve(opts.dest);
     const done: Downloaded[] = [];

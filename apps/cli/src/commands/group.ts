@@ -5,7 +5,6 @@ import type { FarmClient } from '@aoinb/farm-client';
 import type { CliRuntime, CommandEnv, Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
 import { farmClient, farmOptions, printJson } from '../farm/farm-env.ts';
-import { submitGroup } from '../farm/group-submit.ts';
 import { finalGroupStates, groupHeadline, groupRows, type GroupStatusView } from '../farm/group-table.ts';
 import { renderTable, tablePrinter } from '../farm/status-table.ts';
 
@@ -61,6 +60,7 @@ function groupOpts(command: Command): GroupOpts {
 async function submitAndWatch(env: CommandEnv, group: string, opts: GroupOpts): Promise<number> {
   if (!opts.tree || !opts.branch) throw new AoinbError('USAGE', 'aoinb group groups/NAME needs --tree ABBS_DIR and --branch BRANCH (see aoinb group --help)');
   const client = await farmClient(env, opts.url);
+  const { submitGroup } = await import('../farm/group-submit.ts');
   const submitted = await submitGroup(client, {
     tree: path.resolve(opts.tree),
     group,

@@ -1,7 +1,11 @@
-import { cleanup, loadBaseos, updateBaseos } from '@aoinb/buildroot';
-import type { Registration } from '../command.ts';
-import { hostContext } from '../host-context.ts';
+import type { CommandEnv, Registration } from '../command.ts';
 import { progressPrinter } from '../progress-bar.ts';
+
+/** The buildroot and its context, loaded when a command runs (help and completion start fast without them). */
+async function host(env: CommandEnv) {
+  const [buildroot, { hostContext }] = await Promise.all([import('@aoinb/buildroot'), import('../host-context.ts')]);
+  return { buildroot, ctx: await hostContext(env) };
+}
 
 /** The seed's single-host commands besides `build`: base OS and instance housekeeping (root). */
 export const registerHostCommands: Registration = (program, runtime) => {
@@ -11,8 +15,8 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .description('Install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}, downloading it from [baseos] url when absent. Needs root.')
     .option('--json', 'print {tarball, downloaded} as JSON at the end')
     .action(runtime.action(async (env, opts: { json?: boolean }) => {
-      const ctx = await hostContext(env);
-      const { tarball, downloaded } = await loadBaseos(ctx, {
+      const { buildroot, ctx } = await host(env);
+      const { tarball, downloaded } = await buildroot.loadBaseos(ctx, {
         signal: env.signal,
         onProgress: progressPrinter(env.stderr),
         onLine: (line) => env.stderr.write(`${line}\n`),
@@ -27,8 +31,8 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .summary('apt update, full-upgrade and clean the base OS (instances are reset)')
     .description('Run apt-get update, full-upgrade and clean in the base OS; branch instances are recreated on their next build. Needs root.')
     .action(runtime.action(async (env) => {
-      const ctx = await hostContext(env);
-      await updateBaseos(ctx, { signal: env.signal, onLine: (line) => env.stdout.write(`${line}\n`) });
+      const { buildroot, ctx } = await host(env);
+      await buildroot.updateBaseos(ctx, { signal: env.signal, onLine: (line) => env.stdout.write(`${line}\n`) });
       env.stdout.write('base OS updated; instances will be recreated on their next build\n');
       return 0;
     }));
@@ -40,8 +44,8 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .argument('<target>', 'all, baseos, or the name of an instance')
     .option('--json', 'print {destroyed: [...]} as JSON')
     .action(runtime.action(async (env, target: string, opts: { json?: boolean }) => {
-      const ctx = await hostContext(env);
-      const destroyed = await cleanup(ctx, target, env.signal);
+      const { buildroot, ctx } = await host(env);
+      const destroyed = await buildroot.cleanup(ctx, target, env.signal);
       if (opts.json) env.stdout.write(`${JSON.stringify({ destroyed })}\n`);
       else env.stdout.write(destroyed.length > 0 ? `destroyed: ${destroyed.join(', ')}\n` : 'nothing to destroy\n');
       return 0;

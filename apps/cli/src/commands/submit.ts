@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { packBundle } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { CommandEnv, Registration } from '../command.ts';
@@ -60,6 +59,7 @@ async function submitBundles(env: CommandEnv, dirs: string[], opts: SubmitOpts):
   if (!branch) throw new AoinbError('USAGE', 'submit needs --branch BRANCH (see aoinb submit --help)');
   const client = await farmClient(env, opts.url);
   // Every bundle is packed (and so checked) before the first task is created.
+  const { packBundle } = await import('@aoinb/bundle');
   const tars = await Promise.all(dirs.map((dir) => packBundle(path.resolve(dir))));
   const ids: string[] = [];
   for (const [i, dir] of dirs.entries()) {
