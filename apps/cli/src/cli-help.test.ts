@@ -69,6 +69,10 @@ describe('aoinb help', () => {
     const viaHelp = await aoinb(['help', 'submit']);
     expect(viaHelp.exitCode).toBe(0);
     expect(viaHelp.stdout).toContain('--branch <branch>');
+    expect((await aoinb(['help', 'farm', 'up'])).stdout).toContain('--log-format <format>');
+    const unknown = await aoinb(['help', 'sumbit']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toBe('aoinb: no command "sumbit" (see aoinb --help) [USAGE]');
   }, 300_000);
 
   it('commands that change things do nothing else when asked for help', async () => {

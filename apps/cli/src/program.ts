@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { defaultConfigDir } from '@aoinb/config';
+import { AoinbError } from '@aoinb/errors';
 import { createLogger } from '@aoinb/logging';
 import { colourWanted, palette } from './colours.ts';
 import type { CliRuntime, CommandEnv } from './command.ts';
@@ -37,6 +38,27 @@ function styleHelp(program: Command, io: ProgramIo): void {
   });
 }
 
+/** `aoinb help [COMMAND...]`: the help of any command, nested ones too (`aoinb help farm up`). */
+function addHelpCommand(program: Command, io: ProgramIo): void {
+  // One help command, at the top: commands with sub-commands (farm, group) get no `help` of their own.
+  const walk = (c: Command): void => c.commands.forEach((sub) => (sub.helpCommand(false), walk(sub)));
+  walk(program);
+  program
+    .command('help')
+    .summary('show help for a command')
+    .argument('[command...]', 'the command, e.g. submit or farm up')
+    .action((words: string[]) => {
+      let at = program;
+      for (const word of words) {
+        const next = at.commands.find((c) => c.name() === word && c.name() !== 'help');
+        if (!next) throw new AoinbError('USAGE', `no command "${words.join(' ')}" (see aoinb --help)`);
+        at = next;
+      }
+      at.outputHelp();
+      io.onStatus(0);
+    });
+}
+
 /**
  * The whole `aoinb` command line, from the registrations in commands/index.ts.
  * Help, `--version`, suggestions, completion and the man page all come from it.
@@ -48,7 +70,7 @@ export function buildProgram(io: ProgramIo): Command {
     .version(cliVersion, '-V, --version', 'print the version of aoinb')
     .addOption(new Option('-c, --config <dir>', 'configuration folder (config.toml, source_lists/)').env('AOINB_CONFIG_DIR').default(defaultConfigDir))
     .helpOption('-h, --help', 'show help for a command')
-    .helpCommand('help [command]', 'show help for a command')
+    .helpCommand(false)
     .showSuggestionAfterError(true)
     .exitOverride();
   styleHelp(program, io);
@@ -68,5 +90,6 @@ export function buildProgram(io: ProgramIo): Command {
     },
   };
   for (const register of registrations) register(program, runtime);
+  addHelpCommand(program, io);
   return program;
 }

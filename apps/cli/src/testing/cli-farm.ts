@@ -56,7 +56,7 @@ export class CliFarm {
     farm.spawn(['coordinator']);
     await farm.waitFor(async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false, 'the coordinator');
     farm.spawn(['worker', '--executor', 'fake']);
-    await farm.waitFor(async () => (await farm.run(['builders', '--json'])).stdout.includes('"cli-worker"'), 'the worker');
+    await farm.waitFor(async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'), 'the worker', 90_000);
     return farm;
   }
 
