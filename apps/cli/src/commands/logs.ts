@@ -32,8 +32,9 @@ export const registerLogs: Registration = (program, runtime) => {
     if (opts.arch) query.set('arch', opts.arch);
     if (opts.run) query.set('run', String(opts.run));
     if (opts.follow) {
-      const write = opts.json ? (lines: string[]) => env.stdout.write(lines.map((line) => `${JSON.stringify({ line })}\n`).join('')) : (lines: string[]) => env.stdout.write(`${lines.join('\n')}\n`);
-      const end = await followLog(client, id, { arch: opts.arch, run: opts.run, signal: env.signal, onLines: write });
+      const asJson = (lines: string[]) => lines.map((line) => `${JSON.stringify({ line })}\n`).join('');
+      const onLines = (lines: string[]) => env.stdout.write(opts.json ? asJson(lines) : `${lines.join('\n')}\n`);
+      const end = await followLog(client, id, { arch: opts.arch, run: opts.run, signal: env.signal, onLines });
       if (opts.json) env.stdout.write(`${JSON.stringify({ end })}\n`);
       else env.stderr.write(`task ${task}: ${end.state}${end.reason ? ` (${end.reason})` : ''}\n`);
       return end.state === 'succeeded' ? 0 : 1;
