@@ -75,6 +75,16 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     expect(run.stderr).toMatch(/nosuch.*\[SOURCE_LIST_MISSING\]$/);
     expect(run.stderr.split('\n')).toHaveLength(1);
     expect(await tasksIn('created')).toEqual(before);
+    // --tree: names are resolved and packed before any task exists.
+    const tree = path.join(farm.root, 'tree-submit');
+    await cp(await farm.bundle('in-tree'), path.join(tree, 'utils/in-tree'), { recursive: true });
+    const unknown = await farm.run(['submit', '--tree', tree, 'in-tree', 'not-in-tree', '--branch', 'stable']);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toMatch(/not-in-tree.*\[BUNDLE_INVALID\]$|not-in-tree.*\[NOT_FOUND\]$|not-in-tree.*\[[A-Z_]+\]$/);
+    expect(await tasksIn('created')).toEqual(before);
+    const fromTree = await farm.run(['submit', '--tree', tree, 'in-tree', '--branch', 'stable', '--no-wait']);
+    expect(fromTree.exitCode, fromTree.stderr).toBe(0);
+    expect(fromTree.stderr).toMatch(/submitted in-tree \(utils\/in-tree\) as task \d+/);
   });
 
   it('a group whose submission fails part-way deletes the member tasks it created', async () => {

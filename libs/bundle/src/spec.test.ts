@@ -96,7 +96,7 @@ describe('parseSpec: errors name file, line and key', () => {
   it.each([
     ['REL=1\nDUMMYSRC=1\n', 'BUNDLE_INVALID', 'spec: VER is required'],
     ['VER="1 0"\n', 'BUNDLE_INVALID', 'spec:1: VER: "1 0" is not a valid VER (letters, digits and . + ~ _ -)'],
-    ['VER=1\nREL=x\n', 'BUNDLE_INVALID', 'spec:2: REL: "x" is not a valid REL (a whole number)'],
+    ['VER=1\nREL=1_2\n', 'BUNDLE_INVALID', 'spec:2: REL: "1_2" is not a valid REL (letters, digits and . + ~, as a dpkg revision)'],
     ['VER=1\nEPOCH=one\n', 'BUNDLE_INVALID', 'spec:2: EPOCH: "one" is not a valid EPOCH (a whole number)'],
     ['VER=1\nDUMMYSRC=maybe\n', 'BUNDLE_INVALID', 'spec:2: DUMMYSRC: expected a boolean (1/0, yes/no, true/false), got "maybe"'],
     ['VER=1\nSRCS="https://a/b.tar.gz"\n', 'BUNDLE_INVALID', 'spec:2: SRCS: CHKSUMS is missing; give one checksum (or SKIP for VCS sources) per source'],

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { CommandEnv, Registration } from '../command.ts';
@@ -47,25 +46,26 @@ export async function watchTasks(client: FarmClient, ids: string[], env: Command
 
 interface SubmitOpts extends FarmOpts {
   branch?: string;
+  tree?: string;
   arch?: string[];
   wait: boolean;
 }
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-async function submitBundles(env: CommandEnv, dirs: string[], opts: SubmitOpts): Promise<number> {
+async function submitBundles(env: CommandEnv, args: string[], opts: SubmitOpts): Promise<number> {
   // Checked here, not as a commander required option, so that a mistyped flag gets its suggestion first.
   const branch = opts.branch;
   if (!branch) throw new AoinbError('USAGE', 'submit needs --branch BRANCH (see aoinb submit --help)');
   const client = await farmClient(env, opts.url);
   // Every bundle is packed (and so checked) before the first task is created.
-  const { packBundle } = await import('@aoinb/bundle');
-  const tars = await Promise.all(dirs.map((dir) => packBundle(path.resolve(dir))));
+  const { packForSubmit } = await import('../farm/submit-bundles.ts');
+  const bundles = await packForSubmit(opts.tree, args);
   const ids: string[] = [];
-  for (const [i, dir] of dirs.entries()) {
-    const id = await submitOne(client, tars[i]!, branch, opts.arch, env.signal);
+  for (const bundle of bundles) {
+    const id = await submitOne(client, bundle.archive, branch, opts.arch, env.signal);
     ids.push(id);
-    if (!opts.json) env.stderr.write(`submitted ${dir} as task ${id}\n`);
+    if (!opts.json) env.stderr.write(`submitted ${bundle.label} as task ${id}\n`);
   }
   if (!opts.wait) {
     if (opts.json) printJson(env, ids.map((id) => ({ id })));
@@ -85,11 +85,12 @@ export const registerSubmit: Registration = (program, runtime) => {
   farmOptions(
     program
       .command('submit')
-      .summary('submit bundles to the farm; follows the log of one, or a live table of many')
-      .description('Submit each BUNDLE_DIR as a task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when every task succeeded. A submit that fails part-way deletes the task it created.')
-      .argument('<bundle_dir...>', 'bundle folders (spec and autobuild/)')
+      .summary('submit bundles (folders, or packages of an ABBS tree) to the farm; follows the log of one, or a live table of many')
+      .description('Submit each BUNDLE_DIR (or, with --tree, each package of an ABBS tree by name or category/name) as a task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when every task succeeded. Every bundle is packed before the first task is created, and a submit that fails part-way deletes the task it created.')
+      .argument('<bundle...>', 'bundle folders (spec and autobuild/), or with --tree package names or category/name')
+      .option('--tree <abbs_dir>', 'take the bundles from this ABBS tree: the arguments are package names or category/name')
       .option('--branch <branch>', 'branch to build for (a source list of the farm; required)')
       .option('--arch <arch>', 'build only for this arch (repeatable; default: every arch the bundle allows)', collect)
       .option('--no-wait', 'print the task ids and return at once'),
-  ).action(runtime.action(async (env, dirs: string[], opts: SubmitOpts) => submitBundles(env, dirs, opts)));
+  ).action(runtime.action(async (env, bundles: string[], opts: SubmitOpts) => submitBundles(env, bundles, opts)));
 };
