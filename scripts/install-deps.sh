@@ -30,6 +30,8 @@ declare -A providers=(
 	[groff]=groff-base
 	[man]=man-db
 	[script]=bsdutils
+	# The dashboard's browser tests drive Debian's chromium through playwright-core (no browser download).
+	[/usr/bin/chromium]=chromium
 )
 
 missing=()

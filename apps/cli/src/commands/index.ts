@@ -7,6 +7,7 @@ import { registerFarm } from './farm-up.ts';
 import { registerGroup } from './group.ts';
 import { registerHostCommands } from './host-commands.ts';
 import { registerLogs } from './logs.ts';
+import { registerNotify } from './notify.ts';
 import { registerShellDocs } from './shell-docs.ts';
 import { registerStatus } from './status.ts';
 import { registerSubmit } from './submit.ts';
@@ -27,6 +28,7 @@ export const registrations: Registration[] = [
   registerDownload,
   registerBuilders,
   registerTaskActions,
+  registerNotify,
   registerAppCommands,
   registerShellDocs,
 ];
