@@ -25,3 +25,4 @@ export { loadWholeTree, readAllGroups, type TreeLoadReport, type Refusal, type G
 export { extractBundleArchive, packBundle, type ExtractResult, type PackOptions } from './bundle-archive.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive-validate.ts';
 export { detectCompression, type Compression } from './decompress.ts';
+export { checkPathComponent, checkRelativePath, joinInside, isInside } from './safe-path.ts';

@@ -161,6 +161,8 @@ describe('parseShellAssignments: statements that are not assignments fail the fi
   it.each([
     ['VER=1\nfoo() echo hi\n', 'spec:2: function `foo()`: only a { ... } body can be skipped statically'],
     ['VER=1\nif [[ x == x ]]; then\n  A=1\n', 'spec:2: unterminated `if` block'],
+    ['F() {\n  cat > f << EOF\n}\nPKGDEP=evil\nEOF\n}\n', 'spec:2: here-documents (<<) in a block cannot be skipped statically'],
+    ['F() {\n  echo "}"; X=1\n', 'spec:1: unterminated `F()` block'],
     ['VER=1\necho hello\n', 'spec:2: command `echo` cannot be evaluated statically'],
     ['VER=1 make\n', 'spec:1: command `make` cannot be evaluated statically'],
     ['[[ -n $X ]] && Y=1\n', 'spec:1: `[[` statements cannot be evaluated statically'],

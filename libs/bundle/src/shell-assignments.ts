@@ -139,7 +139,7 @@ class StatementReader {
     const start = this.sc.pos;
     this.sc.pos += fn[0].length;
     if (this.sc.peek() !== '{') this.sc.fail(`function \`${fn[1] ?? fn[2]}()\`: only a { ... } body can be skipped statically`, start);
-    scanBlock(this.sc);
+    scanBlock(this.sc, `${fn[1] ?? fn[2]}()`);
     return true;
   }
 

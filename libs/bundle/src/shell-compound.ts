@@ -71,7 +71,7 @@ export interface BlockScan {
  * word that closes it, honouring nesting, quotes and comments. The cursor
  * ends just after the closing word.
  */
-export function scanBlock(sc: ShellScanner): BlockScan {
+export function scanBlock(sc: ShellScanner, label?: string): BlockScan {
   const start = sc.pos;
   const stack: string[] = [];
   const assigned = new Set<string>();
@@ -80,8 +80,10 @@ export function scanBlock(sc: ShellScanner): BlockScan {
   let afterFor = false;
   for (let n = 0; n < MAX_TOKENS; n++) {
     const t = nextToken(sc);
-    if (t.kind === 'end') return sc.fail(`unterminated \`${sc.text.slice(start, start + 8).split(/\s/)[0]}\` block`, start);
+    if (t.kind === 'end') return sc.fail(`unterminated \`${label ?? sc.text.slice(start, start + 8).split(/\s/)[0]}\` block`, start);
     if (t.kind === 'op') {
+      // A here-document's lines are not commands; without reading them as bash does, a `}` in one would end the block early.
+      if (t.text === '<<') sc.fail('here-documents (<<) in a block cannot be skipped statically', t.start);
       commandPosition = t.text !== '<' && t.text !== '>' && t.text !== '>>' && t.text !== '<<';
       continue;
     }
@@ -108,6 +110,7 @@ export function skipSimpleCommand(sc: ShellScanner): void {
     const save = sc.pos;
     const t = nextToken(sc);
     if (t.kind === 'end') return;
+    if (t.kind === 'op' && t.text === '<<') sc.fail('here-documents (<<) cannot be skipped statically', t.start);
     if (t.kind === 'op' && (t.text === '\n' || t.text === ';' || t.text === '&&' || t.text === '||' || t.text === '|' || t.text === '&')) {
       sc.pos = save;
       return;

@@ -119,8 +119,11 @@ function resolveType(raw: string, where: string): SourceType {
   return type as SourceType;
 }
 
-/** Parses one SRCS entry with its CHKSUMS entry. `where` prefixes messages (`spec:3: SRCS`). */
-export function parseSource(entry: string, checksum: string, where: string): Source {
+/**
+ * Parses one SRCS entry with its CHKSUMS entry. `where` prefixes messages
+ * (`spec:3: SRCS`), `checksumWhere` those about the checksum (`spec:4: CHKSUMS`).
+ */
+export function parseSource(entry: string, checksum: string, where: string, checksumWhere = where): Source {
   const parts = entry.split('::');
   let type: SourceType;
   let options: SourceOptions = {};
@@ -138,7 +141,7 @@ export function parseSource(entry: string, checksum: string, where: string): Sou
     throw invalid(where, `pypi source ${JSON.stringify(entry)} needs version= (pypi::version=$VER::name)`);
   }
   if (type !== 'pypi' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) throw invalid(where, `source URL ${JSON.stringify(url)} has no scheme`);
-  return { type, url, options, checksum: sourceChecksum(type, checksum, where), raw: entry };
+  return { type, url, options, checksum: sourceChecksum(type, checksum, checksumWhere), raw: entry };
 }
 
 const VCS_TYPES: readonly SourceType[] = ['git', 'hg', 'svn', 'bzr', 'fossil'];
@@ -165,5 +168,5 @@ export function parseSourceList(srcs: string, chksums: string, where: { srcs: st
   if (entries.length !== sums.length) {
     throw invalid(where.chksums, `CHKSUMS has ${sums.length} entr${sums.length === 1 ? 'y' : 'ies'} but SRCS (${where.srcs}) has ${entries.length}; give one checksum (or SKIP) per source`);
   }
-  return entries.map((entry, i) => parseSource(entry, sums[i] as string, `${where.srcs} (source ${i + 1})`));
+  return entries.map((entry, i) => parseSource(entry, sums[i] as string, `${where.srcs} (source ${i + 1})`, `${where.chksums} (checksum ${i + 1})`));
 }
