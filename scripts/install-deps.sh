@@ -27,6 +27,12 @@ declare -A providers=(
 	[gpg]=gnupg
 	[gpg-agent]=gnupg
 	[dpkg-scanpackages]=dpkg-dev
+	# the CLI's tests: completion scripts parsed by their shells, the man page rendered, a pty
+	[zsh]=zsh
+	[fish]=fish
+	[groff]=groff-base
+	[man]=man-db
+	[script]=bsdutils
 	# The dashboard's browser tests drive Debian's chromium through playwright-core (no browser download).
 	[/usr/bin/chromium]=chromium
 )

@@ -118,6 +118,7 @@ describe('aoinb (the CLI) on one host', () => {
     const all = await aoinb(['cleanup', 'all']);
     expect(all.stdout).toContain('destroyed: instance stable, baseos');
     expect((await aoinb(['cleanup', 'all'])).stdout).toContain('nothing to destroy');
+    expect(JSON.parse((await aoinb(['cleanup', 'all', '--json'])).stdout)).toEqual({ destroyed: [] });
     expect(await mountsUnder(host.workDir)).toEqual([]);
   });
 });

@@ -1,43 +1,7 @@
-import { defaultConfigDir } from '@aoinb/config';
-import { isAoinbError } from '@aoinb/errors';
-import { createLogger } from '@aoinb/logging';
-import type { CommandEnv } from './command.ts';
-import { commands } from './commands/index.ts';
-
-const exitUsage = 2;
-
-function helpText(): string {
-  const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `usage: aoinb <command> [-c CONFIG_DIR] [args]\n\ncommands:\n${lines.join('\n')}\n\nCONFIG_DIR defaults to ${defaultConfigDir}\n`;
-}
-
-/**
- * Takes `-c DIR` / `--config DIR` / `--config=DIR` out of the arguments, before or
- * after the command name (`aoinb -c DIR build ...` and `aoinb worker -c DIR` both work).
- */
-function splitGlobal(argv: string[]): { configDir: string; rest: string[] } {
-  let configDir = process.env.AOINB_CONFIG_DIR ?? defaultConfigDir;
-  const rest: string[] = [];
-  for (let i = 0; i < argv.length; i += 1) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    if (arg === '-c' || arg === '--config') {
-      const value = argv[i + 1];
-      if (!value) throw new Error(`${arg} needs a folder`);
-      configDir = value;
-      i += 1;
-    } else if (arg.startsWith('--config=')) {
-      configDir = arg.slice('--config='.length);
-    } else {
-      rest.push(arg);
-    }
-  }
-  return { configDir, rest };
-}
+import { CommanderError } from 'commander';
+import { colourWanted, palette } from './colours.ts';
+import { buildProgram } from './program.ts';
+import { errorLines, exitStatusFor } from './usage-error.ts';
 
 /** Ctrl-C and SIGTERM abort the command, which then releases mounts and exits. */
 function stopSignal(): { signal: AbortSignal; exitCode: () => number | undefined } {
@@ -55,33 +19,18 @@ function stopSignal(): { signal: AbortSignal; exitCode: () => number | undefined
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed: { configDir: string; rest: string[] };
-  try {
-    parsed = splitGlobal(argv);
-  } catch (error) {
-    process.stderr.write(`aoinb: ${(error as Error).message}\n`);
-    return exitUsage;
-  }
-  const [name, ...args] = parsed.rest;
-  if (!name || name === '-h' || name === '--help' || name === 'help') {
-    process.stdout.write(helpText());
-    return name ? 0 : exitUsage;
-  }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`aoinb: unknown command ${JSON.stringify(name)}\n\n${helpText()}`);
-    return exitUsage;
-  }
   const stop = stopSignal();
-  const env: CommandEnv = { configDir: parsed.configDir, logger: createLogger(), signal: stop.signal, stdout: process.stdout, stderr: process.stderr };
+  let status = 0;
+  const program = buildProgram({ stdout: process.stdout, stderr: process.stderr, signal: stop.signal, onStatus: (s) => (status = s) });
   try {
-    const status = await command.run(args, env);
+    await program.parseAsync(argv, { from: 'user' });
     return stop.exitCode() ?? status;
   } catch (error) {
     if (stop.exitCode()) return stop.exitCode()!;
-    const message = isAoinbError(error) ? `${error.message} [${error.code}]` : (error as Error).stack ?? String(error);
-    process.stderr.write(`aoinb: ${message}\n`);
-    return isAoinbError(error) && ['USAGE', 'CONFIG_INVALID', 'CONFIG_NOT_FOUND'].includes(error.code) ? exitUsage : 1;
+    // Help and --version end with exit code 0; commander has already printed its usage errors.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    process.stderr.write(errorLines(error, palette(colourWanted(process.stderr)), process.env.AOINB_DEBUG === '1'));
+    return exitStatusFor(error);
   }
 }
 

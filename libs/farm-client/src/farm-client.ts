@@ -7,13 +7,24 @@ export interface ClientSettings {
   token?: string;
 }
 
+async function readTokenFile(file: string): Promise<string> {
+  try {
+    const token = (await readFile(file, 'utf8')).trim();
+    if (token) return token;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AoinbError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID', `AOINB_TOKEN_FILE=${file}: cannot read the token file (${code ?? (error as Error).message})`);
+  }
+  throw new AoinbError('CONFIG_INVALID', `AOINB_TOKEN_FILE=${file}: the token file is empty`);
+}
+
 /**
  * Where the coordinator is and which token to use: `--url`/`AOINB_URL` and
  * `AOINB_TOKEN`/`AOINB_TOKEN_FILE` first, else the config folder's
  * `coordinator.public_url` and its first maintainer (or admin) token.
  */
 export async function clientSettings(configDir: string, urlFlag?: string): Promise<ClientSettings> {
-  const envToken = process.env.AOINB_TOKEN ?? (process.env.AOINB_TOKEN_FILE ? (await readFile(process.env.AOINB_TOKEN_FILE, 'utf8')).trim() : undefined);
+  const envToken = process.env.AOINB_TOKEN ?? (process.env.AOINB_TOKEN_FILE ? await readTokenFile(process.env.AOINB_TOKEN_FILE) : undefined);
   const envUrl = urlFlag ?? process.env.AOINB_URL;
   if (envUrl && envToken) return { url: envUrl.replace(/\/+$/, ''), token: envToken };
   const config = await loadConfig(configDir).catch((error: AoinbError) => {

@@ -15,11 +15,14 @@ export interface LogEnd {
 export async function followLog(
   client: FarmClient,
   taskId: string,
-  options: { arch?: string; onLines: (lines: string[]) => void; signal?: AbortSignal; maxReconnects?: number },
+  options: { arch?: string; run?: number; onLines: (lines: string[]) => void; signal?: AbortSignal; maxReconnects?: number },
 ): Promise<LogEnd> {
   let lastEventId: string | undefined;
   let reconnects = 0;
-  const query = options.arch ? `?arch=${encodeURIComponent(options.arch)}` : '';
+  const params = new URLSearchParams();
+  if (options.arch) params.set('arch', options.arch);
+  if (options.run) params.set('run', String(options.run));
+  const query = params.size ? `?${params}` : '';
   for (;;) {
     try {
       const response = await client.raw('GET', `/task/${taskId}/log${query}`, {

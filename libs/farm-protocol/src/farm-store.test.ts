@@ -91,4 +91,24 @@ describe('FarmStore (task and build records in a real Redis)', () => {
     expect(await store.listTaskIds(2)).toEqual(['5', '4']);
     expect(await store.listTaskIds(10, '4')).toEqual(['3', '2', '1']);
   });
+
+  it('deletes a task only while it is created and not in a group, and never after its builds were queued', async () => {
+    // Task 1 (beforeEach) is queued: refused, kept.
+    expect(await store.deleteCreatedTask('1')).toEqual({ deleted: false, state: 'queued', groupId: '' });
+    expect((await store.getTask('1'))?.state).toBe('queued');
+    const member = { ...task(await store.nextTaskId()), groupId: '9' };
+    await store.createTask(member);
+    expect(await store.deleteCreatedTask(member.id)).toEqual({ deleted: false, state: 'created', groupId: '9' });
+    // A delete racing PUT /task/:id/build: exactly one of them wins.
+    const racing = task(await store.nextTaskId());
+    await store.createTask(racing);
+    const [deleted, queued] = await Promise.all([store.deleteCreatedTask(racing.id), store.queueBuilds(racing, ['created'], [], { archs }, archs.map((a) => build(racing.id, a)))]);
+    expect(deleted.deleted !== queued).toBe(true);
+    const plain = task(await store.nextTaskId());
+    await store.createTask(plain);
+    expect(await store.deleteCreatedTask(plain.id)).toEqual({ deleted: true, state: 'created', groupId: '' });
+    expect(await store.getTask(plain.id)).toBeUndefined();
+    expect(await store.listTaskIds(100)).not.toContain(plain.id);
+    expect(await store.deleteCreatedTask(plain.id)).toEqual({ deleted: false, state: '', groupId: '' });
+  });
 });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
 import { activeBuildMember, farmKeys, parseActiveBuildMember } from './names.ts';
+import { deleteTaskScript } from './delete-task-script.ts';
 import { queueBuildsScript } from './queue-builds-script.ts';
 import type { BuildRecord, BuildState, TaskRecord, TaskState } from './records.ts';
 import { transitionScript } from './transition-script.ts';
@@ -181,6 +182,16 @@ export class FarmStore {
     const perBuild = builds.flatMap((b) => [JSON.stringify(encodeFields(buildSchema, b)), activeBuildMember(b.taskId, b.arch), b.arch]);
     const args = [taskStates.join(','), buildStates.join(','), new Date().toISOString(), String(eventCap), task.id, JSON.stringify(encodeFields(taskSchema, taskFields)), ...perBuild];
     return (await this.redis.eval(queueBuildsScript, keys.length, ...keys, ...args)) === 1;
+  }
+
+  /**
+   * Deletes a task that was never built (state `created`, not in a group), in one
+   * script. Returns whether it was deleted and the state it was found in ('' = none).
+   */
+  async deleteCreatedTask(id: string): Promise<{ deleted: boolean; state: TaskState | ''; groupId: string }> {
+    const keys = [farmKeys.task(id), farmKeys.tasks, farmKeys.events];
+    const reply = (await this.redis.eval(deleteTaskScript, keys.length, ...keys, id, new Date().toISOString(), String(eventCap))) as [number, string, string];
+    return { deleted: reply[0] === 1, state: reply[1] as TaskState | '', groupId: reply[2] };
   }
 
   /** Task ids, newest first, below `before` (a task id; omitted = from the newest). */

@@ -1,22 +1,40 @@
-import type { Command } from '../command.ts';
-import { startApp, stopChild } from '../farm/app-process.ts';
+import { Option, type Command } from 'commander';
+import type { CliRuntime, Registration } from '../command.ts';
 
-/** `aoinb worker` / `aoinb coordinator`: the app as a child, stopped with us. */
-function appCommand(app: 'worker' | 'coordinator', summary: string, extraUsage: string): Command {
-  return {
-    name: app,
-    usage: `aoinb ${app} [-c CONFIG_DIR]${extraUsage}`,
-    summary,
-    async run(args, env) {
-      const child = startApp(app, ['-c', env.configDir, ...args]);
-      const stop = () => void stopChild(child, 120_000);
-      env.signal.addEventListener('abort', stop, { once: true });
-      const result = await child;
-      env.signal.removeEventListener('abort', stop);
-      return result.exitCode ?? 1;
-    },
-  };
+/** `aoinb worker` / `aoinb coordinator`: the app as a child, stopped with us; options passed on. */
+function appAction(app: 'worker' | 'coordinator', runtime: CliRuntime, toArgs: (opts: Record<string, string | undefined>) => string[]) {
+  return runtime.action(async (env, opts: Record<string, string | undefined>) => {
+    const { startApp, stopChild } = await import('../farm/app-process.ts');
+    const child = startApp(app, ['-c', env.configDir, ...toArgs(opts)]);
+    const stop = () => void stopChild(child, 120_000);
+    env.signal.addEventListener('abort', stop, { once: true });
+    const result = await child;
+    env.signal.removeEventListener('abort', stop);
+    return result.exitCode ?? 1;
+  });
 }
 
-export const workerCommand = appCommand('worker', 'run a build-host worker agent for this host\'s arch tags', ' [--executor nspawn|fake] [--on-shutdown requeue|finish]');
-export const coordinatorCommand = appCommand('coordinator', 'run the coordinator API', '');
+function passOn(opts: Record<string, string | undefined>, names: Record<string, string>): string[] {
+  return Object.entries(names).flatMap(([key, flag]) => (opts[key] === undefined ? [] : [flag, opts[key]!]));
+}
+
+function addWorker(program: Command, runtime: CliRuntime): void {
+  program
+    .command('worker')
+    .summary("run a build-host worker agent for this host's arch tags")
+    .description('Run a worker agent: it pulls build jobs for [worker] archs from the farm and builds them here (root). SIGTERM or Ctrl-C stops it as --on-shutdown says.')
+    .addOption(new Option('--executor <kind>', 'how jobs are built').choices(['nspawn', 'fake']))
+    .addOption(new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices(['requeue', 'finish']))
+    .addOption(new Option('--fake-duration-ms <ms>', 'fake executor: build time').hideHelp())
+    .addOption(new Option('--fake-lines <n>', 'fake executor: log lines').hideHelp())
+    .action(appAction('worker', runtime, (opts) => passOn(opts, { executor: '--executor', onShutdown: '--on-shutdown', fakeDurationMs: '--fake-duration-ms', fakeLines: '--fake-lines' })));
+}
+
+export const registerAppCommands: Registration = (program, runtime) => {
+  addWorker(program, runtime);
+  program
+    .command('coordinator')
+    .summary('run the coordinator API')
+    .description('Run the coordinator: the REST API ([coordinator] listen), the job queues in Redis and the package repositories.')
+    .action(appAction('coordinator', runtime, () => []));
+};

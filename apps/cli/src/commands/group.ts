@@ -1,30 +1,12 @@
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { Option, type Command } from 'commander';
 import { AoinbError } from '@aoinb/errors';
 import type { FarmClient } from '@aoinb/farm-client';
-import type { Command, CommandEnv } from '../command.ts';
-import { farmClient } from '../farm/farm-env.ts';
-import { submitGroup } from '../farm/group-submit.ts';
+import type { CliRuntime, CommandEnv, Registration } from '../command.ts';
+import { paintState } from '../colours.ts';
+import { farmClient, farmOptions, printJson } from '../farm/farm-env.ts';
 import { finalGroupStates, groupHeadline, groupRows, type GroupStatusView } from '../farm/group-table.ts';
 import { renderTable, tablePrinter } from '../farm/status-table.ts';
-
-const usage = [
-  'aoinb group --tree ABBS_DIR groups/NAME --branch B [--mode dag|sequential] [--publish each|atomic] [--arch A]... [--no-wait] [--json] [--url URL]',
-  '       aoinb group status|cancel|retry ID [--json] [--url URL]',
-  '       aoinb group list [--state S] [--json] [--url URL]',
-].join('\n');
-
-const options = {
-  tree: { type: 'string' },
-  branch: { type: 'string' },
-  mode: { type: 'string', default: 'dag' },
-  publish: { type: 'string', default: 'each' },
-  arch: { type: 'string', multiple: true },
-  state: { type: 'string' },
-  'no-wait': { type: 'boolean', default: false },
-  json: { type: 'boolean', default: false },
-  url: { type: 'string' },
-} as const;
 
 async function fetchStatus(client: FarmClient, id: string, signal: AbortSignal): Promise<GroupStatusView> {
   return client.json<GroupStatusView>('GET', `/group/${encodeURIComponent(id)}/status`, undefined, signal);
@@ -35,7 +17,7 @@ async function watchGroup(client: FarmClient, id: string, env: CommandEnv, json:
   const print = tablePrinter(env.stdout);
   for (;;) {
     const status = await fetchStatus(client, id, env.signal);
-    if (!json) print(`${groupHeadline(status)}\n${renderTable(groupRows(status))}`);
+    if (!json) print(`${groupHeadline(status)}\n${renderTable(groupRows(status), (cell) => paintState(env.paint, cell))}`);
     if (finalGroupStates.has(status.state)) {
       if (json) env.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return status.state === 'succeeded' ? 0 : 1;
@@ -52,52 +34,109 @@ async function listGroups(client: FarmClient, env: CommandEnv, state: string | u
   }
   const rows = [['GROUP', 'STATE', 'BRANCH', 'MODE', 'PUBLISH', 'TASKS', 'CREATED']];
   for (const g of list.groups) rows.push([g.id, g.state, g.branch, g.mode, g.publish, String(g.tasks.length), g.created_at]);
-  env.stdout.write(`${renderTable(rows)}\n`);
+  env.stdout.write(`${renderTable(rows, (cell) => paintState(env.paint, cell))}\n`);
   return 0;
 }
 
-/** `status`, `cancel`, `retry` and `list` on an existing group. */
-async function groupAction(action: string, id: string | undefined, values: { json: boolean; 'no-wait': boolean; state?: string }, client: FarmClient, env: CommandEnv): Promise<number> {
-  if (action === 'list') return listGroups(client, env, values.state, values.json);
-  if (!id) throw new AoinbError('USAGE', `usage: ${usage}`);
-  if (action === 'status') {
-    const status = await fetchStatus(client, id, env.signal);
-    env.stdout.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : `${groupHeadline(status)}\n${renderTable(groupRows(status))}\n`);
+interface GroupOpts {
+  tree?: string;
+  branch?: string;
+  mode: 'dag' | 'sequential';
+  publish: 'each' | 'atomic';
+  arch?: string[];
+  state?: string;
+  wait: boolean;
+  json?: boolean;
+  url?: string;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+/** The group's own options: also read by its sub-commands (commander hands them to the parent). */
+function groupOpts(command: Command): GroupOpts {
+  return command.optsWithGlobals() as GroupOpts;
+}
+
+async function submitAndWatch(env: CommandEnv, group: string, opts: GroupOpts): Promise<number> {
+  if (!opts.tree || !opts.branch) throw new AoinbError('USAGE', 'aoinb group groups/NAME needs --tree ABBS_DIR and --branch BRANCH (see aoinb group --help)');
+  const client = await farmClient(env, opts.url);
+  const { submitGroup } = await import('../farm/group-submit.ts');
+  const submitted = await submitGroup(client, {
+    tree: path.resolve(opts.tree),
+    group,
+    branch: opts.branch,
+    archs: opts.arch ?? [],
+    mode: opts.mode,
+    publish: opts.publish,
+    signal: env.signal,
+    onProgress: (line) => opts.json || env.stderr.write(`${line}\n`),
+  });
+  if (!opts.json) env.stderr.write(`submitted ${group} as group ${submitted.id} (${submitted.tasks.length} tasks)\n`);
+  if (!opts.wait) {
+    if (opts.json) printJson(env, submitted);
+    else env.stdout.write(`${submitted.id}\n`);
     return 0;
   }
-  const answer = await client.json<{ id: string; state: string; round?: number }>('POST', `/group/${encodeURIComponent(id)}/${action}`, undefined, env.signal);
-  if (action === 'retry' && !values['no-wait']) return watchGroup(client, id, env, values.json);
-  env.stdout.write(values.json ? `${JSON.stringify(answer, null, 2)}\n` : `group ${answer.id}: ${answer.state}\n`);
-  return 0;
+  return watchGroup(client, submitted.id, env, opts.json === true);
 }
 
-export const groupCommand: Command = {
-  name: 'group',
-  usage,
-  summary: 'build an ABBS tree group (groups/NAME) as a dependency DAG over the farm, with a live member table; group status, list, cancel, retry',
-  async run(args, env) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
-    const client = await farmClient(env, values.url);
-    const [first, second] = positionals;
-    if (first && ['status', 'cancel', 'retry', 'list'].includes(first)) return groupAction(first, second, values, client, env);
-    if (!first || positionals.length !== 1 || !values.tree || !values.branch) throw new AoinbError('USAGE', `usage: ${usage}`);
-    if (values.mode !== 'dag' && values.mode !== 'sequential') throw new AoinbError('USAGE', `--mode is dag or sequential, got ${values.mode}`);
-    if (values.publish !== 'each' && values.publish !== 'atomic') throw new AoinbError('USAGE', `--publish is each or atomic, got ${values.publish}`);
-    const submitted = await submitGroup(client, {
-      tree: path.resolve(values.tree),
-      group: first,
-      branch: values.branch,
-      archs: values.arch ?? [],
-      mode: values.mode,
-      publish: values.publish,
-      signal: env.signal,
-      onProgress: (line) => values.json || env.stderr.write(`${line}\n`),
-    });
-    if (!values.json) env.stderr.write(`submitted ${first} as group ${submitted.id} (${submitted.tasks.length} tasks)\n`);
-    if (values['no-wait']) {
-      env.stdout.write(values.json ? `${JSON.stringify(submitted, null, 2)}\n` : `${submitted.id}\n`);
-      return 0;
+function addGroupActions(group: Command, runtime: CliRuntime): void {
+  group
+    .command('status')
+    .summary("a group's member table")
+    .argument('<id>', 'group id')
+    .action(runtime.action(async (env, id: string, _o: unknown, command: Command) => {
+      const opts = groupOpts(command);
+      const client = await farmClient(env, opts.url);
+      const status = await fetchStatus(client, id, env.signal);
+      if (opts.json) printJson(env, status);
+      else env.stdout.write(`${groupHeadline(status)}\n${renderTable(groupRows(status), (cell) => paintState(env.paint, cell))}\n`);
+      return finalGroupStates.has(status.state) && status.state !== 'succeeded' ? 1 : 0;
+    }));
+  for (const action of ['cancel', 'retry'] as const) {
+    group
+      .command(action)
+      .summary(action === 'cancel' ? 'cancel every member that has not ended' : 'build the failed, cancelled and skipped members again (a new round), then watch')
+      .argument('<id>', 'group id')
+      .action(runtime.action(async (env, id: string, _o: unknown, command: Command) => {
+        const opts = groupOpts(command);
+        const client = await farmClient(env, opts.url);
+        const answer = await client.json<{ id: string; state: string }>('POST', `/group/${encodeURIComponent(id)}/${action}`, undefined, env.signal);
+        if (action === 'retry' && opts.wait) return watchGroup(client, id, env, opts.json === true);
+        if (opts.json) printJson(env, answer);
+        else env.stdout.write(`group ${answer.id}: ${paintState(env.paint, answer.state)}\n`);
+        return 0;
+      }));
+  }
+  group
+    .command('list')
+    .summary('the groups, newest first')
+    .action(runtime.action(async (env, _o: unknown, command: Command) => {
+      const opts = groupOpts(command);
+      return listGroups(await farmClient(env, opts.url), env, opts.state, opts.json === true);
+    }));
+}
+
+export const registerGroup: Registration = (program, runtime) => {
+  const group = farmOptions(
+    program
+      .command('group')
+      .summary('build an ABBS tree group over the farm as a dependency DAG; group status, list, cancel, retry')
+      .description('aoinb group groups/NAME --tree ABBS_DIR --branch B: submit every member of an ABBS group file and build them in dependency order, with a live member table; exits 0 only when the group succeeded.\nThe sub-commands look at groups already submitted (their options are the ones listed here).')
+      .argument('[group]', 'the group file, groups/NAME')
+      .option('--tree <abbs_dir>', 'the ABBS tree holding groups/ and the packages')
+      .option('--branch <branch>', 'branch to build for')
+      .addOption(new Option('--mode <mode>', 'dag: by dependencies; sequential: one after another').choices(['dag', 'sequential']).default('dag'))
+      .addOption(new Option('--publish <when>', 'each: publish each member as it succeeds; atomic: all together at the end').choices(['each', 'atomic']).default('each'))
+      .option('--arch <arch>', 'build for this arch (repeatable; reads groups/NAME.<arch> too)', collect)
+      .option('--state <state>', 'group list: only groups in this state')
+      .option('--no-wait', 'print the group id and return at once'),
+  );
+  group.action(runtime.action(async (env, name: string | undefined, opts: GroupOpts, command: Command) => {
+    if (!name) {
+      command.help({ error: true });
     }
-    return watchGroup(client, submitted.id, env, values.json);
-  },
+    return submitAndWatch(env, name!, opts);
+  }));
+  addGroupActions(group, runtime);
 };

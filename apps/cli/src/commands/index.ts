@@ -1,33 +1,34 @@
-import type { Command } from '../command.ts';
-import { coordinatorCommand, workerCommand } from './app-commands.ts';
-import { buildCommand } from './build.ts';
-import { buildersCommand } from './builders.ts';
-import { cleanupCommand } from './cleanup.ts';
-import { farmUpCommand } from './farm-up.ts';
-import { groupCommand } from './group.ts';
-import { loadBaseosCommand } from './load-baseos.ts';
-import { logsCommand } from './logs.ts';
-import { notifyCommand } from './notify.ts';
-import { statusCommand } from './status.ts';
-import { submitCommand } from './submit.ts';
-import { cancelCommand, retryCommand } from './task-actions.ts';
-import { updateBaseosCommand } from './update-baseos.ts';
+import type { Registration } from '../command.ts';
+import { registerAppCommands } from './app-commands.ts';
+import { registerBuild } from './build.ts';
+import { registerBuilders } from './builders.ts';
+import { registerDownload } from './download.ts';
+import { registerFarm } from './farm-up.ts';
+import { registerGroup } from './group.ts';
+import { registerHostCommands } from './host-commands.ts';
+import { registerLogs } from './logs.ts';
+import { registerNotify } from './notify.ts';
+import { registerShellDocs } from './shell-docs.ts';
+import { registerStatus } from './status.ts';
+import { registerSubmit } from './submit.ts';
+import { registerTaskActions } from './task-actions.ts';
 
-/** Every `aoinb` sub-command, in the order `aoinb --help` lists them. */
-export const commands: Command[] = [
-  buildCommand,
-  loadBaseosCommand,
-  updateBaseosCommand,
-  cleanupCommand,
-  farmUpCommand,
-  submitCommand,
-  groupCommand,
-  statusCommand,
-  logsCommand,
-  buildersCommand,
-  cancelCommand,
-  retryCommand,
-  notifyCommand,
-  workerCommand,
-  coordinatorCommand,
+/**
+ * Every `aoinb` command, in the order `aoinb --help` lists them. A new command is a
+ * file exporting a Registration, added here: help, completion and the man page follow.
+ */
+export const registrations: Registration[] = [
+  registerBuild,
+  registerHostCommands,
+  registerFarm,
+  registerSubmit,
+  registerGroup,
+  registerStatus,
+  registerLogs,
+  registerDownload,
+  registerBuilders,
+  registerTaskActions,
+  registerNotify,
+  registerAppCommands,
+  registerShellDocs,
 ];

@@ -1,7 +1,5 @@
-import { parseArgs } from 'node:util';
-import { AoinbError } from '@aoinb/errors';
-import type { Command } from '../command.ts';
-import { farmClient } from '../farm/farm-env.ts';
+import type { Registration } from '../command.ts';
+import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
 
 interface TestAnswer {
   delivery: string;
@@ -9,21 +7,24 @@ interface TestAnswer {
 }
 
 /** `aoinb notify test`: the coordinator sends a test message to its [[notify.webhook]] receivers (it holds their secrets). */
-export const notifyCommand: Command = {
-  name: 'notify',
-  usage: 'aoinb notify test [--webhook NAME] [--json] [--url URL]',
-  summary: 'send a test message to the coordinator\'s webhooks and show what each answered',
-  async run(args, env) {
-    const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { webhook: { type: 'string' }, json: { type: 'boolean', default: false }, url: { type: 'string' } } });
-    if (positionals[0] !== 'test' || positionals.length > 1) throw new AoinbError('USAGE', `usage: ${notifyCommand.usage}`);
-    const client = await farmClient(env, values.url);
-    const body = await client.json<TestAnswer>('POST', '/notify/test', values.webhook ? { webhook: values.webhook } : {}, env.signal);
-    if (values.json) env.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+export const registerNotify: Registration = (program, runtime) => {
+  const notify = program.command('notify').summary("notifications: send a test message to the coordinator's webhooks (notify test)");
+  farmOptions(
+    notify
+      .command('test')
+      .summary("send a test message to the coordinator's webhooks and show what each answered")
+      .description('The coordinator sends a test message to each [[notify.webhook]] (or only --webhook NAME); exits 0 only when every one was delivered.')
+      .option('--webhook <name>', 'only this webhook'),
+  ).action(runtime.action(async (env, opts: FarmOpts & { webhook?: string }) => {
+    const client = await farmClient(env, opts.url);
+    const body = await client.json<TestAnswer>('POST', '/notify/test', opts.webhook ? { webhook: opts.webhook } : {}, env.signal);
+    if (opts.json) printJson(env, body);
     else {
       for (const r of body.results) {
-        env.stdout.write(`${r.webhook} (${r.format}): ${r.ok ? `delivered (HTTP ${r.status})` : `NOT delivered: ${r.error ?? `HTTP ${r.status}`}`}\n`);
+        const outcome = r.ok ? env.paint.green(`delivered (HTTP ${r.status})`) : env.paint.red(`NOT delivered: ${r.error ?? `HTTP ${r.status}`}`);
+        env.stdout.write(`${r.webhook} (${r.format}): ${outcome}\n`);
       }
     }
     return body.results.every((r) => r.ok) ? 0 : 1;
-  },
+  }));
 };

@@ -1,22 +1,31 @@
 import { createHash } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
-import type { Command, CommandEnv } from '../command.ts';
-import { farmClient, terminalStates, type TaskStatus } from '../farm/farm-env.ts';
+import type { CommandEnv, Registration } from '../command.ts';
+import { paintState } from '../colours.ts';
+import { farmClient, farmOptions, printJson, terminalStates, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
 import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
-import { packForSubmit } from '../farm/submit-bundles.ts';
 
-/** The seed's four calls: create, upload the bundle, set the branch, start. */
+/**
+ * The seed's four calls: create, upload the bundle, set the branch, start. When a
+ * step after the create fails (a bad branch, a refused bundle), the task is deleted
+ * again, so a failed submit leaves no task behind in `created`.
+ */
 async function submitOne(client: FarmClient, tar: Buffer, branch: string, archs: string[] | undefined, signal: AbortSignal): Promise<string> {
   const { id } = await client.json<{ id: string }>('POST', '/task', {}, signal);
-  await client.raw('PUT', `/task/${id}/build_bundle`, {
-    body: tar,
-    headers: { 'content-type': 'application/octet-stream', 'x-checksum-sha256': createHash('sha256').update(tar).digest('hex') },
-    signal,
-  });
-  await client.raw('PUT', `/task/${id}/branch`, { body: branch, headers: { 'content-type': 'text/plain' }, signal });
-  await client.json('PUT', `/task/${id}/build`, archs ? { archs } : {}, signal);
+  try {
+    await client.raw('PUT', `/task/${id}/build_bundle`, {
+      body: tar,
+      headers: { 'content-type': 'application/octet-stream', 'x-checksum-sha256': createHash('sha256').update(tar).digest('hex') },
+      signal,
+    });
+    await client.raw('PUT', `/task/${id}/branch`, { body: branch, headers: { 'content-type': 'text/plain' }, signal });
+    await client.json('PUT', `/task/${id}/build`, archs ? { archs } : {}, signal);
+  } catch (error) {
+    // Best effort: the error the user needs is the one that stopped the submit.
+    await client.raw('DELETE', `/task/${id}`).catch(() => undefined);
+    throw error;
+  }
   return id;
 }
 
@@ -29,48 +38,59 @@ export async function watchTasks(client: FarmClient, ids: string[], env: Command
   const print = tablePrinter(env.stdout);
   for (;;) {
     const current = await statuses(client, ids, env.signal);
-    if (show) print(renderTable(statusRows(current)));
+    if (show) print(renderTable(statusRows(current), (cell) => paintState(env.paint, cell)));
     if (current.every((t) => terminalStates.has(t.state))) return current;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
 
-export const submitCommand: Command = {
-  name: 'submit',
-  usage: 'aoinb submit BUNDLE_DIR... | --tree ABBS_DIR PKG... --branch B [--arch A]... [--no-wait] [--json] [--url URL]',
-  summary: 'submit bundles (folders, or packages of an ABBS tree by name or category/name) to the farm; follows the log of one, or a live table of many',
-  async run(args, env) {
-    const { values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        branch: { type: 'string' },
-        tree: { type: 'string' },
-        arch: { type: 'string', multiple: true },
-        'no-wait': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        url: { type: 'string' },
-      },
-    });
-    if (positionals.length === 0 || !values.branch) throw new AoinbError('USAGE', `usage: ${this.usage}`);
-    const bundles = await packForSubmit(values.tree, positionals);
-    const client = await farmClient(env, values.url);
-    const ids: string[] = [];
-    for (const bundle of bundles) {
-      const id = await submitOne(client, bundle.archive, values.branch, values.arch, env.signal);
-      ids.push(id);
-      if (!values.json) env.stderr.write(`submitted ${bundle.label} as task ${id}\n`);
-    }
-    if (values['no-wait']) {
-      env.stdout.write(values.json ? `${JSON.stringify(ids.map((id) => ({ id })))}\n` : `${ids.join('\n')}\n`);
-      return 0;
-    }
-    if (ids.length === 1 && !values.json) {
-      const end = await followLog(client, ids[0]!, { signal: env.signal, onLines: (lines) => env.stdout.write(`${lines.join('\n')}\n`) });
-      env.stderr.write(`task ${ids[0]}: ${end.state}${end.reason ? ` (${end.reason})` : ''}\n`);
-    }
-    const final = await watchTasks(client, ids, env, !values.json);
-    if (values.json) env.stdout.write(`${JSON.stringify(final, null, 2)}\n`);
-    return final.every((t) => t.state === 'succeeded') ? 0 : 1;
-  },
+interface SubmitOpts extends FarmOpts {
+  branch?: string;
+  tree?: string;
+  arch?: string[];
+  wait: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+async function submitBundles(env: CommandEnv, args: string[], opts: SubmitOpts): Promise<number> {
+  // Checked here, not as a commander required option, so that a mistyped flag gets its suggestion first.
+  const branch = opts.branch;
+  if (!branch) throw new AoinbError('USAGE', 'submit needs --branch BRANCH (see aoinb submit --help)');
+  const client = await farmClient(env, opts.url);
+  // Every bundle is packed (and so checked) before the first task is created.
+  const { packForSubmit } = await import('../farm/submit-bundles.ts');
+  const bundles = await packForSubmit(opts.tree, args);
+  const ids: string[] = [];
+  for (const bundle of bundles) {
+    const id = await submitOne(client, bundle.archive, branch, opts.arch, env.signal);
+    ids.push(id);
+    if (!opts.json) env.stderr.write(`submitted ${bundle.label} as task ${id}\n`);
+  }
+  if (!opts.wait) {
+    if (opts.json) printJson(env, ids.map((id) => ({ id })));
+    else env.stdout.write(`${ids.join('\n')}\n`);
+    return 0;
+  }
+  if (ids.length === 1 && !opts.json) {
+    const end = await followLog(client, ids[0]!, { signal: env.signal, onLines: (lines) => env.stdout.write(`${lines.join('\n')}\n`) });
+    env.stderr.write(`task ${ids[0]}: ${end.state}${end.reason ? ` (${end.reason})` : ''}\n`);
+  }
+  const final = await watchTasks(client, ids, env, !opts.json);
+  if (opts.json) printJson(env, final);
+  return final.every((t) => t.state === 'succeeded') ? 0 : 1;
+}
+
+export const registerSubmit: Registration = (program, runtime) => {
+  farmOptions(
+    program
+      .command('submit')
+      .summary('submit bundles (folders, or packages of an ABBS tree) to the farm; follows the log of one, or a live table of many')
+      .description('Submit each BUNDLE_DIR (or, with --tree, each package of an ABBS tree by name or category/name) as a task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when every task succeeded. Every bundle is packed before the first task is created, and a submit that fails part-way deletes the task it created.')
+      .argument('<bundle...>', 'bundle folders (spec and autobuild/), or with --tree package names or category/name')
+      .option('--tree <abbs_dir>', 'take the bundles from this ABBS tree: the arguments are package names or category/name')
+      .option('--branch <branch>', 'branch to build for (a source list of the farm; required)')
+      .option('--arch <arch>', 'build only for this arch (repeatable; default: every arch the bundle allows)', collect)
+      .option('--no-wait', 'print the task ids and return at once'),
+  ).action(runtime.action(async (env, bundles: string[], opts: SubmitOpts) => submitBundles(env, bundles, opts)));
 };

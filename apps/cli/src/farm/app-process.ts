@@ -12,13 +12,13 @@ export function appMain(app: 'coordinator' | 'worker'): string {
 export function startApp(
   app: 'coordinator' | 'worker',
   args: string[],
-  options: { env?: Record<string, string>; stdout?: 'inherit' | 'pipe' } = {},
-): ResultPromise<{ reject: false; stdin: 'ignore'; stdout: 'inherit' | 'pipe'; stderr: 'inherit'; buffer: false }> {
+  options: { env?: Record<string, string>; stdout?: 'inherit' | 'pipe'; stderr?: 'inherit' | 'pipe' } = {},
+): ResultPromise<{ reject: false; stdin: 'ignore'; stdout: 'inherit' | 'pipe'; stderr: 'inherit' | 'pipe'; buffer: false }> {
   return execa(process.execPath, ['--import', import.meta.resolve('tsx'), appMain(app), ...args], {
     reject: false,
     stdin: 'ignore',
     stdout: options.stdout ?? 'inherit',
-    stderr: 'inherit',
+    stderr: options.stderr ?? 'inherit',
     buffer: false,
     env: options.env ?? {},
     extendEnv: true,

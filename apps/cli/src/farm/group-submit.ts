@@ -34,13 +34,14 @@ export async function readGroupMembers(tree: string, group: string, archs: strin
 }
 
 /** Creates a task for one member and uploads its bundle (`<tree>/<category>/<pkgname>`), packed as `aoinb submit` does. */
-async function uploadMember(client: FarmClient, tree: string, group: string, entry: GroupMemberEntry, branch: string, signal: AbortSignal): Promise<string> {
+async function uploadMember(client: FarmClient, tree: string, group: string, entry: GroupMemberEntry, branch: string, signal: AbortSignal, created: string[]): Promise<string> {
   const dir = path.join(tree, entry.path);
   await access(path.join(dir, 'spec')).catch(() => {
     throw new AoinbError('GROUP_INVALID', `${group} lists ${entry.path}, but ${dir} has no spec`);
   });
   const tar = await packBundle(dir);
   const { id } = await client.json<{ id: string }>('POST', '/task', { branch }, signal);
+  created.push(id);
   await client.raw('PUT', `/task/${id}/build_bundle`, {
     body: tar,
     headers: { 'content-type': 'application/octet-stream', 'x-checksum-sha256': createHash('sha256').update(tar).digest('hex') },
@@ -65,18 +66,32 @@ export async function submitGroup(client: FarmClient, s: GroupSubmission): Promi
   const entries = await readGroupMembers(s.tree, s.group, s.archs);
   if (entries.length === 0) throw new AoinbError('GROUP_INVALID', `${s.group} lists no package`);
   const ids: string[] = new Array(entries.length);
+  const created: string[] = [];
   let next = 0;
+  let failed = false;
   const worker = async (): Promise<void> => {
-    while (next < entries.length) {
+    while (next < entries.length && !failed) {
       const i = next++;
       const entry = entries[i] as GroupMemberEntry;
-      ids[i] = await uploadMember(client, s.tree, s.group, entry, s.branch, s.signal);
+      ids[i] = await uploadMember(client, s.tree, s.group, entry, s.branch, s.signal, created).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
       s.onProgress(`uploaded ${entry.path} as task ${ids[i]}`);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(4, entries.length) }, worker));
-  const tasks = entries.map((e, i) => (e.archs ? { id: ids[i] as string, archs: e.archs } : (ids[i] as string)));
-  const body = { branch: s.branch, tasks, mode: s.mode, publish: s.publish, ...(s.archs.length > 0 ? { archs: s.archs } : {}) };
-  const created = await client.json<{ id: string }>('POST', '/group', body, s.signal);
-  return { id: created.id, tasks: entries.map((e, i) => ({ id: ids[i] as string, path: e.path })) };
+  try {
+    // Every uploader stops before the cleanup below, so none creates a task after it.
+    const uploads = await Promise.allSettled(Array.from({ length: Math.min(4, entries.length) }, worker));
+    const refused = uploads.find((u) => u.status === 'rejected');
+    if (refused) throw refused.reason;
+    const tasks = entries.map((e, i) => (e.archs ? { id: ids[i] as string, archs: e.archs } : (ids[i] as string)));
+    const body = { branch: s.branch, tasks, mode: s.mode, publish: s.publish, ...(s.archs.length > 0 ? { archs: s.archs } : {}) };
+    const group = await client.json<{ id: string }>('POST', '/group', body, s.signal);
+    return { id: group.id, tasks: entries.map((e, i) => ({ id: ids[i] as string, path: e.path })) };
+  } catch (error) {
+    // No orphans: the member tasks of a group that was not created are deleted again.
+    await Promise.all(created.map((id) => client.raw('DELETE', `/task/${id}`).catch(() => undefined)));
+    throw error;
+  }
 }

@@ -21,9 +21,15 @@ export function statusRows(statuses: TaskStatus[]): string[][] {
   return rows;
 }
 
-export function renderTable(rows: string[][]): string {
+/** Columns padded to their widest cell; `style` (e.g. colour) applies to body cells after the widths are known. */
+export function renderTable(rows: string[][], style: (cell: string) => string = (cell) => cell): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  const line = (r: string[], row: number) =>
+    r.map((cell, i) => {
+      const shown = row === 0 ? cell : style(cell);
+      return i === r.length - 1 ? shown : shown + ' '.repeat(widths[i]! - cell.length);
+    }).join('  ').trimEnd();
+  return rows.map(line).join('\n');
 }
 
 /** Redraws a table in place on a terminal; elsewhere prints it only when it changed. */

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { assertBranchName, sourceListFor } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import { buildJobId, isFinalBuildState, publishCancel, type BuildJobData, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
@@ -100,6 +101,19 @@ export async function startBuild(ctx: CoordinatorContext, taskId: string, option
   if (!ok) throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
   for (const arch of archs) await ctx.dispatcher.enqueue(jobDataFor(started, arch, 1));
   return started;
+}
+
+/**
+ * `DELETE /task/:id`: a task never built (still `created`) goes, with its uploaded
+ * bundle; anything later keeps its record (cancel it instead).
+ */
+export async function deleteTask(ctx: CoordinatorContext, taskId: string): Promise<void> {
+  if (!/^\d+$/.test(taskId)) throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
+  const outcome = await ctx.store.deleteCreatedTask(taskId);
+  if (outcome.state === '') throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
+  if (outcome.groupId) throw new AoinbError('CONFLICT', `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST /group/${outcome.groupId}/cancel)`);
+  if (!outcome.deleted) throw new AoinbError('CONFLICT', `task ${taskId} is ${outcome.state}: only a task that was never built (created) can be deleted; cancel it with POST /task/${taskId}/cancel`);
+  await rm(ctx.layout.taskDir(taskId), { recursive: true, force: true });
 }
 
 /** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */

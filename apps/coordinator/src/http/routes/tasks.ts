@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AoinbError } from '@aoinb/errors';
 import type { TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
-import { cancelTask, createTask, requireTask, retryTask, setBranch, startBuild } from '../../services/task-service.ts';
+import { cancelTask, createTask, deleteTask, requireTask, retryTask, setBranch, startBuild } from '../../services/task-service.ts';
 import { principalOf, type Access } from '../auth.ts';
 import { taskStatus, taskSummary } from '../views.ts';
 
@@ -116,6 +116,14 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     await cancelTask(ctx, request.params.id, principalOf(request));
     const task = await requireTask(ctx, request.params.id);
     return reply.status(202).send(taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs)));
+  });
+
+  app.delete<{ Params: { id: string } }>('/task/:id', {
+    config: { access: maintainer },
+    schema: { summary: 'Delete a task that was never built (state created) and its bundle; 409 once it was built', tags: ['tasks'], params: idParams },
+  }, async (request) => {
+    await deleteTask(ctx, request.params.id);
+    return { id: request.params.id, state: 'deleted' };
   });
 
   app.post<{ Params: { id: string } }>('/task/:id/retry', {

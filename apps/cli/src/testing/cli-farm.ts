@@ -1,0 +1,111 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+
+export const aoinbBin = fileURLToPath(new URL('../../bin/aoinb.js', import.meta.url));
+
+export const cliFarmTokens = { maintainer: 'cli-maintainer-token-0123456789', worker: 'cli-worker-token-0123456789' } as const;
+
+export interface CliRun {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A farm for the CLI's own tests: a real redis-server, and the coordinator and a
+ * worker on the fake executor started through `aoinb coordinator` / `aoinb worker`,
+ * all with one config folder (as `farm up` has), so the farm commands find the
+ * coordinator and their maintainer token in it.
+ */
+export class CliFarm {
+  private readonly children: ResultPromise[] = [];
+  private output = '';
+
+  private constructor(
+    readonly root: string,
+    readonly configDir: string,
+    readonly url: string,
+    private readonly redis: RedisHandle,
+  ) {}
+
+  static async start(): Promise<CliFarm> {
+    const root = await mkdtemp(path.join(tmpdir(), 'aoinb-cli-farm-'));
+    const redis = await startRedis({ dir: root });
+    const port = await freePort();
+    const configDir = path.join(root, 'conf');
+    await mkdir(path.join(configDir, 'secrets'), { recursive: true });
+    for (const [role, token] of Object.entries(cliFarmTokens)) await writeFile(path.join(configDir, 'secrets', `${role}.token`), `${token}\n`);
+    await writeTestConfig({
+      dir: configDir,
+      workDir: path.join(root, 'work'),
+      arch: 'amd64',
+      sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
+      extraToml: [
+        `[coordinator]\nlisten = "127.0.0.1:${port}"\narchs = ["amd64"]\nstorage_dir = ${JSON.stringify(path.join(root, 'storage'))}`,
+        `[redis]\nurl = "${redis.url}"`,
+        '[worker]\nid = "cli-worker"\narchs = ["amd64"]\ntoken_file = "secrets/worker.token"\nheartbeat_seconds = 1',
+        ...Object.keys(cliFarmTokens).map((role) => `[[tokens]]\nname = "${role}-user"\nrole = "${role}"\nfile = "secrets/${role}.token"`),
+      ].join('\n\n'),
+    });
+    const farm = new CliFarm(root, configDir, `http://127.0.0.1:${port}`, redis);
+    process.once('exit', () => farm.children.forEach((c) => c.kill('SIGKILL')));
+    farm.spawn(['coordinator']);
+    await farm.waitFor(async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false, 'the coordinator');
+    farm.spawn(['worker', '--executor', 'fake']);
+    await farm.waitFor(async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'), 'the worker', 90_000);
+    return farm;
+  }
+
+  private spawn(args: string[]): void {
+    const child = execa(process.execPath, [aoinbBin, '-c', this.configDir, ...args], { reject: false, buffer: false, all: true, env: { AOINB_LOG_LEVEL: 'warn' } });
+    child.all!.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)));
+    this.children.push(child);
+  }
+
+  /** Runs `aoinb -c CONFIG_DIR ...args` to its end. */
+  async run(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+    const r = await execa(process.execPath, [aoinbBin, '-c', this.configDir, ...args], { reject: false, env });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** A call to the API with a role's token. */
+  async api(method: string, route: string, role: keyof typeof cliFarmTokens = 'maintainer'): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.url}${route}`, { method, headers: { authorization: `Bearer ${cliFarmTokens[role]}` } });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** A bundle folder for the fake executor (`fake-build.json` says what the build does). */
+  async bundle(name: string, fake: Record<string, unknown> = {}): Promise<string> {
+    const dir = await mkdtemp(path.join(this.root, `${name}-`));
+    await mkdir(path.join(dir, 'autobuild'));
+    await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
+    await writeFile(path.join(dir, 'autobuild/defines'), `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for CLI tests"\n`);
+    await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify(fake));
+    return dir;
+  }
+
+  async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`timed out waiting for ${what}\n${this.output}`);
+  }
+
+  async stop(): Promise<void> {
+    for (const child of this.children.reverse()) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await child;
+      clearTimeout(timer);
+    }
+    await this.redis.stop();
+    await rm(this.root, { recursive: true, force: true });
+  }
+}
