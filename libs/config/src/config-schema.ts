@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
 import { readNotifyConfig, type NotifyConfig } from './notify-config.ts';
+import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';
@@ -22,6 +23,8 @@ export interface BuildSettings {
   maintainer: string;
   /** Publish the `-dbg` packages autobuild4 makes beside each package. */
   keepDbg: boolean;
+  /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
+  sources: SourceFetchSettings;
 }
 
 /** Where `[build] maintainer` is unset (ciel's default is a bot identity, too). */
@@ -79,6 +82,7 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
       default: defaultMaintainer, pattern: maintainerPattern, hint: 'want "Name <email>" without quotes, $, ` or \\',
     }),
     keepDbg: buildTable.boolean('keep_dbg', true),
+    sources: readSourceSettings(buildTable),
   };
   buildTable.rejectUnknown();
 
