@@ -4,7 +4,7 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
-import { ensureStandinBaseos, mountOverlayFixture, mountsUnder, runInNspawn, type StandinBaseos } from '@aoinb/testkit';
+import { ensureTestBaseos, mountOverlayFixture, mountsUnder, runInNspawn, type TestBaseos } from '@aoinb/testkit';
 import type { CoordinatorContext } from '../context.ts';
 import { repoRoutes } from '../http/routes/repo.ts';
 import { storageLayout } from '../storage/storage-layout.ts';
@@ -23,11 +23,11 @@ describe('the signed repository through real apt in a container', () => {
   let repo: AptRepo;
   let app: FastifyInstance;
   let url: string;
-  let standin: StandinBaseos;
+  let baseos: TestBaseos;
   const requested: string[] = [];
 
   beforeAll(async () => {
-    standin = await ensureStandinBaseos();
+    baseos = await ensureTestBaseos();
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-apt-signed-'));
     const layout = storageLayout(path.join(dir, 'storage'));
     signer = await RepoSigner.open({ home: layout.signingHome, logger: silentLogger() });
@@ -49,7 +49,7 @@ describe('the signed repository through real apt in a container', () => {
   });
 
   async function apt(key: string, script: string): Promise<{ exitCode: number | undefined; all: string }> {
-    const overlay = await mountOverlayFixture({ lower: standin.rootfsDir, parentDir: dir });
+    const overlay = await mountOverlayFixture({ lower: baseos.rootfsDir, parentDir: dir });
     try {
       await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
       await writeFile(path.join(overlay.merged, 'etc/apt/keyrings', publicKeyName), key);
@@ -64,7 +64,7 @@ describe('the signed repository through real apt in a container', () => {
   it('apt-get update verifies the InRelease with the served key, and installs what later publishes appended', async () => {
     const first = await makeTestDeb(path.join(dir, 'first'), 'aoinb-first', '1.0-0', 'all');
     await repo.publish('stable', [{ source: first, name: path.basename(first) }]);
-    const second = await makeTestDeb(path.join(dir, 'second'), 'aoinb-second', '2:0.5-1', standin.arch);
+    const second = await makeTestDeb(path.join(dir, 'second'), 'aoinb-second', '2:0.5-1', baseos.arch);
     await repo.publish('stable', [{ source: second, name: path.basename(second) }]);
     const key = await (await fetch(`${url}/repo/stable/${publicKeyName}`)).text();
     expect(key).toBe(signer.publicKey);
