@@ -14,6 +14,8 @@ export interface BundleFacts {
   packageArch: string;
   subdir: string;
   sources: SourceToFetch[];
+  /** BUILDDEP and PKGDEP names (this arch), minus what the bundle provides: installed before the build. */
+  dependencies: string[];
 }
 
 export async function readBundleFacts(bundleDir: string, arch: string): Promise<BundleFacts> {
@@ -34,5 +36,6 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
     packageArch: bundle.isNoarch ? 'noarch' : arch,
     subdir: spec.subdir ?? '',
     sources: spec.dummySrc ? [] : bundle.sources,
+    dependencies: bundle.dependencyNames,
   };
 }

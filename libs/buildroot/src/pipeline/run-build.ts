@@ -4,7 +4,7 @@ import { AoinbError, toAoinbError } from '@aoinb/errors';
 import type { BuildPhase, BuildRequest, BuildResult, BuildStatus, FetchedSource, ResourceSummary } from '../build-types.ts';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import { acquireLock } from '../host/file-lock.ts';
-import { runContainer } from '../host/nspawn.ts';
+import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
 import { assertBaseosLoaded, baseosLockName } from '../layers/baseos.ts';
 import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
@@ -14,6 +14,7 @@ import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
 import { writeBuildRecord, recordFileFor } from './build-record.ts';
 import { collectDebs } from './collect-debs.ts';
+import { installDependencies } from './install-deps.ts';
 import { stageBundle } from './stage-bundle.ts';
 
 const noResources: ResourceSummary = { cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] };
@@ -34,7 +35,8 @@ class PhaseClock {
 /** A failure that ends the build as a result (`failed`), not as an exception. */
 class BuildFailure extends Error {}
 
-function containerEnv(facts: BundleFacts, arch: string, aptUpdate: boolean): Record<string, string> {
+/** The build's whole environment: what build.sh needs, nothing of the host's. */
+function containerEnv(facts: BundleFacts, arch: string): Record<string, string> {
   return {
     AOINB_PKGNAME: facts.name,
     AOINB_PKGVER: facts.pkgver,
@@ -42,7 +44,6 @@ function containerEnv(facts: BundleFacts, arch: string, aptUpdate: boolean): Rec
     AOINB_PKGEPOCH: facts.epoch,
     AOINB_ARCH: arch,
     AOINB_SUBDIR: facts.subdir,
-    ...(aptUpdate ? { AOINB_APT_UPDATE: '1' } : {}),
     DEBIAN_FRONTEND: 'noninteractive',
   };
 }
@@ -96,6 +97,18 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
       }),
     );
     sources = fetched.map((s) => ({ name: s.name, cached: s.cached }));
+    const deps = await clock.time('dependencies', () =>
+      installDependencies({
+        merged: workspace!.merged,
+        buildId: request.buildId,
+        names: facts.dependencies,
+        aptUpdate: (request.extraAptSources ?? []).length > 0,
+        extraArgs: ctx.config.build.nspawnArgs,
+        onLine: log.line,
+        signal: request.signal,
+      }),
+    );
+    if (!deps.ok) throw new BuildFailure(deps.reason);
     const outcome = await clock.time('build', () => runInWorkspace(ctx, request, workspace!, facts, arch, log));
     resources = outcome.resources;
     if (outcome.status !== 'succeeded') {
@@ -143,7 +156,9 @@ async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, work
     machine: `aoinb-${request.buildId}`.slice(0, 64),
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
-    env: containerEnv(facts, arch, (request.extraAptSources ?? []).length > 0),
+    env: containerEnv(facts, arch),
+    network: 'private',
+    dropCapabilities: buildDropCapabilities,
     extraArgs: ctx.config.build.nspawnArgs,
     enterCgroups: sampler.meter.enterFiles,
     onSpawn: (pid) => sampler.meter.setRootPid(pid),
