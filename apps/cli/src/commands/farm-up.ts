@@ -6,7 +6,7 @@ import { AoinbError } from '@aoinb/errors';
 import type { ResultPromise } from 'execa';
 import type { Command, CommandEnv } from '../command.ts';
 import { startApp, stopChild } from '../farm/app-process.ts';
-import { startEmbeddedRedis } from '../farm/embedded-redis.ts';
+import { startEmbeddedRedis, writeSecretFile } from '../farm/embedded-redis.ts';
 
 /** Resolves with the coordinator's URL once it says it listens. */
 async function coordinatorUrl(child: ResultPromise): Promise<string> {
@@ -29,11 +29,13 @@ async function startFarm(env: CommandEnv, children: Array<{ name: string; child:
   if (!workerToken) {
     throw new AoinbError('CONFIG_INVALID', `${env.configDir}/config.toml: farm up needs a [[tokens]] entry with role = "worker" (or [worker] token_file) for its local worker`);
   }
-  const childEnv: Record<string, string> = { AOINB_WORKER_TOKEN: workerToken };
+  // Secrets reach the children as 0600 files they are told the paths of, never as values.
+  const childEnv: Record<string, string> = { AOINB_WORKER_TOKEN_FILE: await writeSecretFile(config.workDir, 'worker.token', workerToken) };
   if (!config.farm.redis.url) {
     const redis = await startEmbeddedRedis(config.workDir);
     children.push({ name: 'redis-server', child: redis.child });
     childEnv.AOINB_REDIS_URL = redis.url;
+    childEnv.AOINB_REDIS_PASSWORD_FILE = redis.passwordFile;
     env.stdout.write(`redis:       ${redis.url} (embedded, data in ${config.workDir}/farm/redis)\n`);
   }
   const coordinator = startApp('coordinator', ['-c', env.configDir], { env: childEnv, stdout: 'pipe' });
