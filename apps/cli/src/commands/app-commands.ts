@@ -18,5 +18,5 @@ function appCommand(app: 'worker' | 'coordinator', summary: string, extraUsage: 
   };
 }
 
-export const workerCommand = appCommand('worker', 'run a build-host worker agent for this host\'s arch tags', ' [--executor nspawn|fake] [--on-shutdown requeue|finish]');
+export const workerCommand = appCommand('worker', 'run a build-host worker agent for this host\'s arch tags', ' [--on-shutdown requeue|finish]');
 export const coordinatorCommand = appCommand('coordinator', 'run the coordinator API', '');
