@@ -17,7 +17,20 @@ export interface BuildSettings {
   timeoutMinutes: number;
   /** Extra systemd-nspawn arguments, e.g. `--bind-ro=/srv/distfiles`. */
   nspawnArgs: string[];
+  /** `Name <email>`: written as autobuild4's MTER, the `Maintainer:` of every package built. */
+  maintainer: string;
+  /** Publish the `-dbg` packages autobuild4 makes beside each package. */
+  keepDbg: boolean;
 }
+
+/** Where `[build] maintainer` is unset (ciel's default is a bot identity, too). */
+export const defaultMaintainer = 'aoinb build farm <aoinb@localhost>';
+
+/**
+ * `Name <email>` as ciel accepts it; it goes into a bash file inside the build
+ * container between double quotes, so quotes, `$`, backquotes and backslashes are refused.
+ */
+const maintainerPattern = /^[^"$`\\<>\x00-\x1f]*[^"$`\\<>\s] <[^"$`\\<>\s@]+@[^"$`\\<>\s@]+>$/;
 
 export interface AoinbConfig {
   configDir: string;
@@ -59,6 +72,10 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
     sampleIntervalSeconds: buildTable.number('sample_interval_seconds', { default: 3, min: 0.1 }),
     timeoutMinutes: buildTable.integer('timeout_minutes', { default: 0, min: 0 }),
     nspawnArgs: buildTable.stringArray('nspawn_args', []),
+    maintainer: buildTable.string('maintainer', {
+      default: defaultMaintainer, pattern: maintainerPattern, hint: 'want "Name <email>" without quotes, $, ` or \\',
+    }),
+    keepDbg: buildTable.boolean('keep_dbg', true),
   };
   buildTable.rejectUnknown();
 

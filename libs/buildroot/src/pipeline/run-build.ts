@@ -36,8 +36,9 @@ class PhaseClock {
 class BuildFailure extends Error {}
 
 /** The build's whole environment: what build.sh needs, nothing of the host's. */
-function containerEnv(facts: BundleFacts, arch: string): Record<string, string> {
+function containerEnv(facts: BundleFacts, arch: string, keepDbg: boolean): Record<string, string> {
   return {
+    AOINB_KEEP_DBG: keepDbg ? '1' : '0',
     AOINB_PKGNAME: facts.name,
     AOINB_PKGVER: facts.pkgver,
     AOINB_PKGREL: facts.pkgrel,
@@ -156,7 +157,7 @@ async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, work
     machine: `aoinb-${request.buildId}`.slice(0, 64),
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
-    env: containerEnv(facts, arch),
+    env: containerEnv(facts, arch, ctx.config.build.keepDbg),
     network: 'private',
     dropCapabilities: buildDropCapabilities,
     extraArgs: ctx.config.build.nspawnArgs,
