@@ -104,6 +104,7 @@ export async function runContainer(run: ContainerRun): Promise<ContainerExit> {
     // Nothing of the worker's environment (tokens, Redis URL) reaches nspawn or the container.
     env: { PATH: hostPath },
     extendEnv: false,
+    cwd: '/',
     stdin: 'ignore',
     all: true,
     buffer: false,

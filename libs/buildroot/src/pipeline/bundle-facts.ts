@@ -1,4 +1,4 @@
-import { loadBundle } from '@aoinb/bundle';
+import { loadBundle, type EnvReq } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import type { SourceToFetch } from '../sources/source-types.ts';
 
@@ -16,6 +16,7 @@ export interface BundleFacts {
   sources: SourceToFetch[];
   /** BUILDDEP and PKGDEP names (this arch), minus what the bundle provides: installed before the build. */
   dependencies: string[];
+  envreq: EnvReq;
 }
 
 export async function readBundleFacts(bundleDir: string, arch: string): Promise<BundleFacts> {
@@ -37,5 +38,6 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
     subdir: spec.subdir ?? '',
     sources: spec.dummySrc ? [] : bundle.sources,
     dependencies: bundle.dependencyNames,
+    envreq: bundle.envreq,
   };
 }

@@ -8,6 +8,7 @@ import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
 import { assertBaseosLoaded, baseosLockName } from '../layers/baseos.ts';
 import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
+import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
 import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
@@ -149,7 +150,15 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
 }
 
 async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, workspace: Workspace, facts: BundleFacts, arch: string, log: BuildLog) {
-  const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample);
+  const limits = buildLimitsFor(ctx.config.build, facts.envreq);
+  const limitStop = new AbortController();
+  const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample, {
+    limits,
+    onLimit: (limit) => {
+      log.line(`[aoinb] killing the build: it reached its ${limit}`);
+      limitStop.abort();
+    },
+  });
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);
   const exit = await runContainer({
@@ -164,10 +173,12 @@ async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, work
     enterCgroups: sampler.meter.enterFiles,
     onSpawn: (pid) => sampler.meter.setRootPid(pid),
     onLine: log.line,
-    signal: request.signal,
+    signal: AbortSignal.any([limitStop.signal, ...(request.signal ? [request.signal] : [])]),
     timeoutMs: timeoutMs || undefined,
   });
   const resources = await sampler.stop();
+  // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
+  if (sampler.limitHit && !request.signal?.aborted) return { status: 'failed' as const, reason: `killed: the build reached its ${sampler.limitHit}`, resources };
   if (exit.cancelled) return { status: 'cancelled' as const, reason: 'cancelled', resources };
   if (exit.timedOut) return { status: 'failed' as const, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, resources };
   if (exit.exitCode !== 0) return { status: 'failed' as const, reason: `build.sh exited with status ${exit.exitCode}`, resources };
