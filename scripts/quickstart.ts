@@ -49,7 +49,8 @@ builds is for trying aoinb out, not for AOSC repositories.
   return baseos.sourcesList;
 }
 
-async function writeConfig(arch: string, workDir: string, sourceList: string): Promise<string> {
+/** `sourcePort`: the example source's loopback server, which the host fetches from only when allowlisted. */
+async function writeConfig(arch: string, workDir: string, sourceList: string, sourcePort: number): Promise<string> {
   const configDir = path.join(root, 'conf');
   await mkdir(path.join(configDir, 'secrets'), { recursive: true, mode: 0o700 });
   for (const name of ['maintainer', 'worker']) {
@@ -62,6 +63,7 @@ async function writeConfig(arch: string, workDir: string, sourceList: string): P
     workDir,
     arch,
     sourceLists: { stable: sourceList },
+    sourceAllow: [`127.0.0.1:${sourcePort}`],
     extraToml: ['[build]\ninstance_refresh_minutes = 60', '[coordinator]\nlisten = "127.0.0.1:8460"', ...tokens].join('\n\n'),
   });
 }
@@ -84,10 +86,17 @@ async function main(): Promise<number> {
   const arch = (await execa('dpkg', ['--print-architecture'])).stdout.trim();
   const workDir = path.join(root, 'work');
   await mkdir(workDir, { recursive: true });
-  const configDir = await writeConfig(arch, workDir, await prepareBaseos(arch, workDir));
-  if (!(await exists(path.join(workDir, 'baseos/usr')))) await execa(aoinb, ['-c', configDir, 'load-baseos'], { stdio: 'inherit' });
   const source = await prepareExampleSource();
-  const { farm } = await farmUp(configDir);
+  let configDir: string;
+  let farm: ResultPromise;
+  try {
+    configDir = await writeConfig(arch, workDir, await prepareBaseos(arch, workDir), source.port);
+    if (!(await exists(path.join(workDir, 'baseos/usr')))) await execa(aoinb, ['-c', configDir, 'load-baseos'], { stdio: 'inherit' });
+    ({ farm } = await farmUp(configDir));
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
   const stop = () => farm.kill('SIGINT');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -101,6 +110,7 @@ The example was built by the farm (exit status ${submit.exitCode}). Try:
   npx aoinb -c ${configDir} builders
   npx aoinb -c ${configDir} status
   curl http://127.0.0.1:8460/repo/stable/Packages
+Dashboard: http://127.0.0.1:8460/ (sign in with the maintainer token)
 API docs: http://127.0.0.1:8460/docs  ·  maintainer token: ${configDir}/secrets/maintainer.token`);
     if (once) return submit.exitCode ?? 1;
     console.log('\nThe farm keeps running; Ctrl-C stops it.');

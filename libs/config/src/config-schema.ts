@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
+import { readNotifyConfig, type NotifyConfig } from './notify-config.ts';
+import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';
@@ -25,6 +27,8 @@ export interface BuildSettings {
   memoryLimitMib: number;
   pidsLimit: number;
   diskLimitMib: number;
+  /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
+  sources: SourceFetchSettings;
 }
 
 /** Where `[build] maintainer` is unset (ciel's default is a bot identity, too). */
@@ -48,6 +52,8 @@ export interface AoinbConfig {
   build: BuildSettings;
   /** [coordinator], [redis], [worker], [[tokens]]: only the farm commands use these. */
   farm: FarmConfig;
+  /** [[notify.webhook]]: who the coordinator tells when builds end. */
+  notify: NotifyConfig;
 }
 
 const archPattern = /^[a-z0-9][a-z0-9_]*$/;
@@ -83,10 +89,12 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
     memoryLimitMib: buildTable.integer('memory_limit_mib', { default: 8192, min: 0, max: 16 * 1024 * 1024 }),
     pidsLimit: buildTable.integer('pids_limit', { default: 4096, min: 0, max: 4_194_304 }),
     diskLimitMib: buildTable.integer('disk_limit_mib', { default: 32768, min: 0, max: 1024 * 1024 * 1024 }),
+    sources: readSourceSettings(buildTable),
   };
   buildTable.rejectUnknown();
 
   const farm = readFarmConfig(root, arch, workDir, configDir);
+  const notify = readNotifyConfig(root, configDir);
   root.rejectUnknown();
-  return { configDir, workDir, arch, baseos, build, farm };
+  return { configDir, workDir, arch, baseos, build, farm, notify };
 }
