@@ -83,6 +83,7 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
         machine: `aoinb-apt-${process.pid}`,
         command: ['/bin/sh', '-c', 'apt-get update -q --error-on=any && apt-get install -y -q hello-aoinb && hello-aoinb'],
         env: { DEBIAN_FRONTEND: 'noninteractive' },
+        network: 'host', // apt from the farm's repository on the host's loopback
         onLine: (line) => lines.push(line),
       });
       expect(exit.exitCode, lines.join('\n')).toBe(0);

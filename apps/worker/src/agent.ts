@@ -167,7 +167,7 @@ class Agent implements WorkerAgent {
 export async function startWorkerAgent(options: WorkerAgentOptions): Promise<WorkerAgent> {
   const { config } = options;
   const settings = config.farm.worker;
-  if (!settings.token) throw new AoinbError('CONFIG_INVALID', 'worker.token_file is not set (nor AOINB_WORKER_TOKEN): the worker cannot upload');
+  if (!settings.token) throw new AoinbError('CONFIG_INVALID', 'worker.token_file is not set (nor AOINB_WORKER_TOKEN_FILE): the worker cannot upload');
   const logger = options.logger.child({ workerId: settings.id });
   const jobsDir = path.join(config.workDir, 'farm-worker', settings.id);
   await rm(jobsDir, { recursive: true, force: true });

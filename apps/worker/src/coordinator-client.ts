@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AoinbError, type ErrorCode } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
-import { backoffDelay, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
+import { attemptKeyHeader, backoffDelay, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
 
 export interface CoordinatorClientOptions {
   baseUrl: string;
@@ -80,13 +80,13 @@ export class CoordinatorClient {
   }
 
   /** Uploads one artifact; the coordinator checks the sha256 and fences on the attempt. */
-  async uploadArtifact(taskId: string, arch: string, attempt: number, file: string, name: string, sha256: string, signal?: AbortSignal): Promise<void> {
+  async uploadArtifact(taskId: string, arch: string, attempt: number, attemptKey: string, file: string, name: string, sha256: string, signal?: AbortSignal): Promise<void> {
     const what = `uploading ${name}`;
     const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?attempt=${attempt}`;
     await this.retrying(what, signal, async () => {
       const response = await fetch(url, {
         method: 'PUT',
-        headers: this.headers({ 'content-type': 'application/octet-stream', 'x-checksum-sha256': sha256 }),
+        headers: this.headers({ 'content-type': 'application/octet-stream', 'x-checksum-sha256': sha256, [attemptKeyHeader]: attemptKey }),
         body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
         duplex: 'half',
         signal,
@@ -97,13 +97,13 @@ export class CoordinatorClient {
   }
 
   /** Reports the result; resolves false when the coordinator refuses it (a newer attempt owns the build). */
-  async reportResult(taskId: string, arch: string, result: BuildJobResult): Promise<boolean> {
+  async reportResult(taskId: string, arch: string, attemptKey: string, result: BuildJobResult): Promise<boolean> {
     const what = `reporting the result of task ${taskId} (${arch})`;
     try {
       await this.retrying(what, undefined, async () => {
         const response = await fetch(`${this.options.baseUrl}/task/${taskId}/result/${arch}`, {
           method: 'PUT',
-          headers: this.headers({ 'content-type': 'application/json' }),
+          headers: this.headers({ 'content-type': 'application/json', [attemptKeyHeader]: attemptKey }),
           body: JSON.stringify(result),
         });
         if (!response.ok) throw await errorFrom(response, what);

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { BuildResult } from '@aoinb/buildroot';
 import { toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
-import { appendLogEof, farmKeys, LogStreamWriter, type BuildJobData, type BuildJobResult, type FarmStore } from '@aoinb/farm-protocol';
+import { appendLogEof, farmKeys, LogStreamWriter, newAttemptKey, type BuildJobData, type BuildJobResult, type FarmStore } from '@aoinb/farm-protocol';
 import { extractBundle } from './bundle-files.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
@@ -86,17 +86,19 @@ export class JobRunner {
     const { data } = running;
     const now = new Date();
     const base = { taskId: data.taskId, arch: data.arch, archs: data.taskArchs };
+    const key = newAttemptKey();
     const outcome = await this.deps.store.transition({
       ...base,
       from: ['queued', 'running'],
       to: 'running',
       incrementAttempt: true,
       refuseIfCancelRequested: true,
-      set: { builder: this.deps.builderId, startedAt: now.toISOString(), startedAtMs: now.getTime() },
+      set: { builder: this.deps.builderId, attemptKeyHash: key.hash, startedAt: now.toISOString(), startedAtMs: now.getTime() },
       unset: ['reason', 'finishedAt'],
     });
     if (outcome.done) {
       running.attempt = outcome.attempt;
+      running.attemptKey = key.key;
       if (outcome.previousState === 'running' && outcome.previousBuilder) {
         log.write(`[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; the build starts again`);
       }
@@ -160,7 +162,7 @@ export class JobRunner {
     if (result.status !== 'succeeded') return outcome;
     const start = performance.now();
     for (const artifact of result.artifacts) {
-      await this.deps.client.uploadArtifact(running.data.taskId, running.data.arch, running.attempt, artifact.file, artifact.name, artifact.sha256, running.signal);
+      await this.deps.client.uploadArtifact(running.data.taskId, running.data.arch, running.attempt, running.attemptKey, artifact.file, artifact.name, artifact.sha256, running.signal);
       outcome.artifacts.push({ name: artifact.name, size: artifact.size, sha256: artifact.sha256 });
     }
     outcome.phases = { ...outcome.phases, upload: Math.round(performance.now() - start) };
@@ -171,7 +173,7 @@ export class JobRunner {
   private async report(running: RunningJob, outcome: Outcome, log: LogStreamWriter): Promise<BuildJobResult> {
     const result: BuildJobResult = { ...this.emptyResult(running, outcome.status), ...outcome };
     await log.flush();
-    const accepted = await this.deps.client.reportResult(running.data.taskId, running.data.arch, result);
+    const accepted = await this.deps.client.reportResult(running.data.taskId, running.data.arch, running.attemptKey, result);
     if (!accepted) this.deps.logger.warn({ jobId: running.jobId }, 'the coordinator kept a newer attempt; this result was dropped');
     return result;
   }

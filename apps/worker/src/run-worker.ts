@@ -1,9 +1,8 @@
 import { once } from 'node:events';
-import { loadConfig } from '@aoinb/config';
+import { loadConfig, type AoinbConfig } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import { startWorkerAgent, type ShutdownMode } from './agent.ts';
 import { realExecutor, type Executor } from './executor.ts';
-import { fakeExecutor, type FakeBuildPlan } from './fake-executor.ts';
 import { startWorkerMetrics } from './metrics/start-worker-metrics.ts';
 
 export interface RunWorkerOptions {
@@ -11,9 +10,8 @@ export interface RunWorkerOptions {
   logger: Logger;
   /** Aborting stops the agent: no new jobs; running ones handed back or finished (`worker.on_shutdown`). */
   signal: AbortSignal;
-  /** `nspawn` (default): the real pipeline; `fake`: sleeps and makes a tiny .deb (tests, benchmarks). */
-  executor?: 'nspawn' | 'fake';
-  fakePlan?: Partial<FakeBuildPlan>;
+  /** Default: the real pipeline. Only the test-only entry point passes another. */
+  makeExecutor?: (config: AoinbConfig, logger: Logger) => Executor;
   /** Overrides `worker.on_shutdown`. */
   onShutdown?: ShutdownMode;
 }
@@ -21,7 +19,7 @@ export interface RunWorkerOptions {
 /** Runs a worker agent from a config folder until the signal aborts. */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const config = await loadConfig(options.configDir);
-  const executor: Executor = options.executor === 'fake' ? fakeExecutor(options.fakePlan) : realExecutor(config, options.logger);
+  const executor: Executor = (options.makeExecutor ?? realExecutor)(config, options.logger);
   const metrics = await startWorkerMetrics(config, executor.name, options.logger);
   try {
     const agent = await startWorkerAgent({ config, logger: options.logger, executor, observer: metrics.observer });

@@ -11,6 +11,8 @@ export class RunningJob {
 
   /** Set when the build is claimed: the build record's attempt counter, which fences uploads and results. */
   attempt = 0;
+  /** Set with the attempt: the secret this attempt's uploads and result carry (its hash is in the build record). */
+  attemptKey = '';
 
   /** `step`: one member of a sequential group's job (the job's own data otherwise). */
   constructor(

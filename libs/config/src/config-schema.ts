@@ -23,6 +23,10 @@ export interface BuildSettings {
   maintainer: string;
   /** Publish the `-dbg` packages autobuild4 makes beside each package. */
   keepDbg: boolean;
+  /** Per-build limits (0 = none); a bundle's ENVREQ raises them to what it says it needs. */
+  memoryLimitMib: number;
+  pidsLimit: number;
+  diskLimitMib: number;
   /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
   sources: SourceFetchSettings;
 }
@@ -82,6 +86,9 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
       default: defaultMaintainer, pattern: maintainerPattern, hint: 'want "Name <email>" without quotes, $, ` or \\',
     }),
     keepDbg: buildTable.boolean('keep_dbg', true),
+    memoryLimitMib: buildTable.integer('memory_limit_mib', { default: 8192, min: 0, max: 16 * 1024 * 1024 }),
+    pidsLimit: buildTable.integer('pids_limit', { default: 4096, min: 0, max: 4_194_304 }),
+    diskLimitMib: buildTable.integer('disk_limit_mib', { default: 32768, min: 0, max: 1024 * 1024 * 1024 }),
     sources: readSourceSettings(buildTable),
   };
   buildTable.rejectUnknown();

@@ -68,7 +68,7 @@ export interface WorkerConfig {
   archs: string[];
   slots: number;
   coordinatorUrl?: string;
-  /** Worker token, from `token_file` or `AOINB_WORKER_TOKEN`. */
+  /** Worker token, from `token_file` or the file `AOINB_WORKER_TOKEN_FILE` names (never the secret itself in the environment). */
   token?: string;
   heartbeatSeconds: number;
   /** A running job's lock lasts this long and is renewed at half of it; a dead worker's job comes back after it. */
@@ -142,26 +142,27 @@ function readRedis(root: TableReader, configDir: string): RedisConfig {
   const t = root.section('redis');
   // AOINB_REDIS_URL lets `farm up` hand its embedded Redis to the processes it starts.
   const url = t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' }) ?? process.env.AOINB_REDIS_URL;
-  const passwordFile = t.optionalString('password_file');
+  // Secrets come from files only: `farm up` names its generated ones by path, never by value.
+  const passwordFile = t.optionalString('password_file') ?? process.env.AOINB_REDIS_PASSWORD_FILE;
   const caFile = t.optionalString('ca_file');
   t.rejectUnknown();
   return {
     url,
-    password: passwordFile ? readSecret(t, 'password_file', passwordFile, configDir) : process.env.AOINB_REDIS_PASSWORD,
+    password: passwordFile ? readSecret(t, 'password_file', passwordFile, configDir) : undefined,
     caFile: caFile ? path.resolve(configDir, caFile) : undefined,
   };
 }
 
 function readWorker(root: TableReader, arch: string, configDir: string): WorkerConfig {
   const t = root.section('worker');
-  const tokenFile = t.optionalString('token_file');
+  const tokenFile = t.optionalString('token_file') ?? process.env.AOINB_WORKER_TOKEN_FILE;
   const metrics = t.optionalString('metrics_listen', { pattern: listenPattern, hint: 'use "address:port"' });
   const worker: WorkerConfig = {
     id: t.string('id', { default: hostname(), pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }),
     archs: t.stringArray('archs', [arch]),
     slots: t.integer('slots', { default: 1, min: 1, max: 64 }),
     coordinatorUrl: t.optionalString('coordinator_url', { pattern: /^https?:\/\//, hint: 'an http(s) URL' })?.replace(/\/+$/, ''),
-    token: tokenFile ? readSecret(t, 'token_file', tokenFile, configDir) : process.env.AOINB_WORKER_TOKEN,
+    token: tokenFile ? readSecret(t, 'token_file', tokenFile, configDir) : undefined,
     heartbeatSeconds: t.integer('heartbeat_seconds', { default: 5, min: 1 }),
     lockSeconds: t.integer('lock_seconds', { default: 30, min: 1 }),
     metricsListen: metrics ? parseListen(metrics) : undefined,

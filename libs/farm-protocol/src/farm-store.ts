@@ -28,6 +28,7 @@ export const buildSchema: HashSchema<BuildRecord> = {
   jobId: 'string',
   attempt: 'number',
   builder: 'string',
+  attemptKeyHash: 'string',
   cancelRequested: 'boolean',
   queuedAt: 'string',
   startedAt: 'string',

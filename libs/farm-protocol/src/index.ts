@@ -15,6 +15,7 @@ export {
   type FarmEvent,
 } from './records.ts';
 export { buildJobName, type BuildJobData, type BuildJobResult, type SequenceStep } from './job-types.ts';
+export { attemptKeyHeader, attemptKeyHash, newAttemptKey, attemptKeyMatches } from './attempt-key.ts';
 export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
 export { FarmStore, taskSchema, buildSchema, type TransitionRequest, type TransitionOutcome } from './farm-store.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';

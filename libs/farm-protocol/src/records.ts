@@ -64,6 +64,8 @@ export interface BuildRecord {
   /** How many times this run's job has been started (a lost worker's job starts again). */
   attempt: number;
   builder?: string;
+  /** sha256 of the running attempt's key (attempt-key.ts): uploads and the result must present the key. */
+  attemptKeyHash?: string;
   /** Set by a cancel request while running; the worker aborts when it sees it. */
   cancelRequested: boolean;
   queuedAt: string;

@@ -23,11 +23,8 @@ function addWorker(program: Command, runtime: CliRuntime): void {
     .command('worker')
     .summary("run a build-host worker agent for this host's arch tags")
     .description('Run a worker agent: it pulls build jobs for [worker] archs from the farm and builds them here (root). SIGTERM or Ctrl-C stops it as --on-shutdown says.')
-    .addOption(new Option('--executor <kind>', 'how jobs are built').choices(['nspawn', 'fake']))
     .addOption(new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices(['requeue', 'finish']))
-    .addOption(new Option('--fake-duration-ms <ms>', 'fake executor: build time').hideHelp())
-    .addOption(new Option('--fake-lines <n>', 'fake executor: log lines').hideHelp())
-    .action(appAction('worker', runtime, (opts) => passOn(opts, { executor: '--executor', onShutdown: '--on-shutdown', fakeDurationMs: '--fake-duration-ms', fakeLines: '--fake-lines' })));
+    .action(appAction('worker', runtime, (opts) => passOn(opts, { onShutdown: '--on-shutdown' })));
 }
 
 export const registerAppCommands: Registration = (program, runtime) => {

@@ -6,7 +6,7 @@ import type { ResultPromise } from 'execa';
 import { colourWanted, palette } from '../colours.ts';
 import type { CommandEnv } from '../command.ts';
 import { startApp, stopChild } from './app-process.ts';
-import { startEmbeddedRedis } from './embedded-redis.ts';
+import { startEmbeddedRedis, writeSecretFile } from './embedded-redis.ts';
 import { forwardLines, logLineFormatter, type LogFormat } from './log-lines.ts';
 
 type Children = Array<{ name: string; child: ResultPromise }>;
@@ -44,12 +44,14 @@ async function startFarm(env: CommandEnv, children: Children, format: LogFormat)
   if (!workerToken) {
     throw new AoinbError('CONFIG_INVALID', `${env.configDir}/config.toml: farm up needs a [[tokens]] entry with role = "worker" (or [worker] token_file) for its local worker`);
   }
-  const childEnv: Record<string, string> = { AOINB_WORKER_TOKEN: workerToken };
+  // Secrets reach the children as 0600 files they are told the paths of, never as values.
+  const childEnv: Record<string, string> = { AOINB_WORKER_TOKEN_FILE: await writeSecretFile(config.workDir, 'worker.token', workerToken) };
   const p = env.paint;
   if (!config.farm.redis.url) {
     const redis = await startEmbeddedRedis(config.workDir);
     children.push({ name: 'redis-server', child: redis.child });
     childEnv.AOINB_REDIS_URL = redis.url;
+    childEnv.AOINB_REDIS_PASSWORD_FILE = redis.passwordFile;
     env.stdout.write(`${p.bold('redis:      ')} ${redis.url} (embedded, data in ${config.workDir}/farm/redis)\n`);
   }
   let urlLine: (line: string) => boolean = () => false;

@@ -6,6 +6,8 @@ import { execa, type ResultPromise } from 'execa';
 import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 export const aoinbBin = fileURLToPath(new URL('../../bin/aoinb.js', import.meta.url));
+// The production `aoinb worker` has no fake executor: the test-only worker entry point is started by path.
+const fakeWorkerMain = fileURLToPath(new URL('../../../worker/src/testing/fake-worker-main.ts', import.meta.url));
 
 export const cliFarmTokens = { maintainer: 'cli-maintainer-token-0123456789', worker: 'cli-worker-token-0123456789' } as const;
 
@@ -55,13 +57,14 @@ export class CliFarm {
     process.once('exit', () => farm.children.forEach((c) => c.kill('SIGKILL')));
     farm.spawn(['coordinator']);
     await farm.waitFor(async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false, 'the coordinator');
-    farm.spawn(['worker', '--executor', 'fake']);
+    farm.spawn(['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
     await farm.waitFor(async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'), 'the worker', 90_000);
     return farm;
   }
 
-  private spawn(args: string[]): void {
-    const child = execa(process.execPath, [aoinbBin, '-c', this.configDir, ...args], { reject: false, buffer: false, all: true, env: { AOINB_LOG_LEVEL: 'warn' } });
+  private spawn(args: string[], viaCli = true): void {
+    const argv = viaCli ? [aoinbBin, '-c', this.configDir, ...args] : args;
+    const child = execa(process.execPath, argv, { reject: false, buffer: false, all: true, env: { AOINB_LOG_LEVEL: 'warn' } });
     child.all!.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)));
     this.children.push(child);
   }

@@ -10,16 +10,25 @@ function codeForStatus(status: number): ErrorCode {
   return 'USAGE';
 }
 
+/**
+ * What a client may see of a server-side failure: never a host path (work dir,
+ * storage, temp files), which says where to aim. The full error is in the log.
+ */
+export function withoutHostPaths(message: string): string {
+  return message.replace(/(?<![\w.:-])\/(?:[\w.@+-]+\/)*[\w.@+-]+/g, (p) => (p.split('/').length > 2 ? '<path>' : p));
+}
+
 /** Every error leaves as `{ "error": { "code", "message" } }` with the catalogue's status. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AoinbError, request, reply) => {
     if (isAoinbError(error)) {
       if (error.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
-      return reply.status(error.httpStatus).send(error.toJSON());
+      if (error.httpStatus < 500) return reply.status(error.httpStatus).send(error.toJSON());
+      return reply.status(error.httpStatus).send({ error: { code: error.code, message: withoutHostPaths(error.message) } });
     }
     const status = (error as FastifyError).validation ? 400 : ((error as FastifyError).statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const message = status >= 500 ? `internal error: ${error.message}` : error.message;
+    const message = status >= 500 ? `internal error (request ${request.id}; see the coordinator log)` : withoutHostPaths(error.message);
     return reply.status(status).send({ error: { code: codeForStatus(status), message } });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -20,7 +20,12 @@ import { workerRoutes } from './routes/worker-api.ts';
 
 /** The coordinator's HTTP API (Fastify 5), OpenAPI description at /docs. */
 export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024,
+    forceCloseConnections: true,
+    // Scalars are coerced (query strings are text) but never wrapped into arrays, and unknown
+    // body keys are refused rather than silently dropped: `{"archs":"amd64"}` is a 400 naming the field.
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
+  });
   // Uploads (bundles, artifacts) arrive as raw streams whatever their content type; JSON and text keep Fastify's parsers.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   registerErrorHandling(app);

@@ -12,6 +12,8 @@ import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/
 const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 const coordinatorMain = path.join(repoRoot, 'apps/coordinator/src/main.ts');
 const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
+/** The test-only worker entry point: the production one has no fake executor. */
+const fakeWorkerMain = path.join(repoRoot, 'apps/worker/src/testing/fake-worker-main.ts');
 
 export const farmTokens = { maintainer: 'maintainer-token-0123456789', worker: 'worker-token-0123456789', admin: 'admin-token-0123456789' } as const;
 
@@ -157,8 +159,9 @@ export class FarmHarness {
   /** Starts a worker agent (fake executor unless told otherwise) and waits for its first heartbeat. */
   async startWorker(worker: WorkerOptions): Promise<FarmProcess> {
     const dir = await this.configDir(worker.id, worker);
-    const args = ['-c', dir, '--executor', worker.executor ?? 'fake', ...(worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : [])];
-    const proc = this.spawn(worker.id, workerMain, args);
+    const fake = (worker.executor ?? 'fake') === 'fake';
+    const args = ['-c', dir, ...(fake && worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : [])];
+    const proc = this.spawn(worker.id, fake ? fakeWorkerMain : workerMain, args);
     await this.waitFor(async () => {
       if (proc.child.exitCode !== null) throw new Error(`worker ${worker.id} exited: ${proc.output()}`);
       const res = await this.api('GET', '/builder/status');

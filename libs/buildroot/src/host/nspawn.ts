@@ -8,7 +8,16 @@ export interface ContainerRun {
   machine: string;
   command: string[];
   chdir?: string;
+  /** The container's whole environment besides what nspawn sets itself (PATH, HOME, container=...). */
   env?: Record<string, string>;
+  /**
+   * `private` (the default): a network namespace of its own with only a loopback,
+   * so nothing on the host, the farm or the LAN is reachable. `host`: the host's
+   * network, for steps that run no bundle code (apt downloads, base OS refresh).
+   */
+  network?: 'private' | 'host';
+  /** Capabilities removed from the payload's bounding set (`--drop-capability=`). */
+  dropCapabilities?: readonly string[];
   extraArgs?: string[];
   /** `cgroup.procs` files the container joins before nspawn starts (resource accounting). */
   enterCgroups?: string[];
@@ -33,8 +42,32 @@ export function hostNspawnArgs(): string[] {
   return ['--register=no', '--keep-unit'];
 }
 
+/**
+ * What a build never needs: raw and admin networking (sniffing, forging, changing
+ * routes), mounting and other CAP_SYS_ADMIN powers, device nodes, rebooting, the
+ * audit log, immutable flags and overriding rlimits.
+ */
+export const buildDropCapabilities = [
+  'CAP_NET_RAW',
+  'CAP_NET_ADMIN',
+  'CAP_SYS_ADMIN',
+  'CAP_SYS_BOOT',
+  'CAP_SYS_MODULE',
+  'CAP_SYS_RAWIO',
+  'CAP_SYS_RESOURCE',
+  'CAP_SYS_TTY_CONFIG',
+  'CAP_MKNOD',
+  'CAP_AUDIT_CONTROL',
+  'CAP_AUDIT_WRITE',
+  'CAP_LINUX_IMMUTABLE',
+] as const;
+
+/** The PATH nspawn itself runs with; nothing else from our environment reaches it. */
+const hostPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 export function nspawnArgs(run: ContainerRun): string[] {
   const env = Object.entries(run.env ?? {}).map(([key, value]) => `--setenv=${key}=${value}`);
+  const drop = run.dropCapabilities?.length ? [`--drop-capability=${run.dropCapabilities.join(',')}`] : [];
   return [
     '--quiet',
     ...hostNspawnArgs(),
@@ -43,6 +76,8 @@ export function nspawnArgs(run: ContainerRun): string[] {
     `--machine=${run.machine}`,
     `--directory=${run.root}`,
     ...(run.chdir ? [`--chdir=${run.chdir}`] : []),
+    ...((run.network ?? 'private') === 'private' ? ['--private-network'] : []),
+    ...drop,
     ...env,
     ...(run.extraArgs ?? []),
     '--',
@@ -50,9 +85,10 @@ export function nspawnArgs(run: ContainerRun): string[] {
   ];
 }
 
-// Joins the given cgroups, then becomes nspawn with a parent-death signal, so the
-// container dies with us even if we are SIGKILLed.
-const enterScript = 'for f in $AOINB_CGROUPS; do echo $$ > "$f" || exit 125; done; exec setpriv --pdeathsig TERM -- "$@"';
+// Joins the given cgroups (count, then files), then becomes nspawn with a parent-death
+// signal, so the container dies with us even if we are SIGKILLed. Arguments, not
+// environment: with --as-pid2 the container's PID 1 keeps nspawn's environment.
+const enterScript = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec setpriv --pdeathsig TERM -- "$@"';
 
 /**
  * Runs a command in a container and streams its output line by line (stdout and
@@ -63,9 +99,12 @@ export async function runContainer(run: ContainerRun): Promise<ContainerExit> {
   const timeout = new AbortController();
   const timer = run.timeoutMs ? setTimeout(() => timeout.abort(), run.timeoutMs) : undefined;
   const stop = AbortSignal.any([timeout.signal, ...(run.signal ? [run.signal] : [])]);
-  const child = execa('sh', ['-c', enterScript, 'aoinb-enter', 'systemd-nspawn', ...nspawnArgs(run)], {
-    env: { AOINB_CGROUPS: (run.enterCgroups ?? []).join(' ') },
-    extendEnv: true,
+  const cgroups = run.enterCgroups ?? [];
+  const child = execa('sh', ['-c', enterScript, 'aoinb-enter', String(cgroups.length), ...cgroups, 'systemd-nspawn', ...nspawnArgs(run)], {
+    // Nothing of the worker's environment (tokens, Redis URL) reaches nspawn or the container.
+    env: { PATH: hostPath },
+    extendEnv: false,
+    cwd: '/',
     stdin: 'ignore',
     all: true,
     buffer: false,

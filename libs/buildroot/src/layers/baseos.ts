@@ -104,6 +104,7 @@ export async function updateBaseos(ctx: BuildrootContext, options: { signal?: Ab
         machine: `aoinb-baseos-${process.pid}`,
         command: ['/bin/sh', '-c', 'apt-get update --error-on=any && apt-get -y -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
         env: { DEBIAN_FRONTEND: 'noninteractive' },
+        network: 'host', // apt, from the branch's sources; no bundle code runs here
         extraArgs: ctx.config.build.nspawnArgs,
         onLine: options.onLine,
         signal: options.signal,

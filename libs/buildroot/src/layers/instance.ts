@@ -79,6 +79,7 @@ async function refresh(ctx: BuildrootContext, branch: string, onLine?: (line: st
       machine: `aoinb-inst-${branch.replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`.slice(0, 64),
       command: ['/bin/sh', '-c', 'apt-get update -q --error-on=any && apt-get -y -q -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
       env: { DEBIAN_FRONTEND: 'noninteractive' },
+      network: 'host', // apt update and full-upgrade; no bundle code runs here
       extraArgs: ctx.config.build.nspawnArgs,
       onLine,
       signal,

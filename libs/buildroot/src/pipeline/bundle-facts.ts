@@ -1,4 +1,4 @@
-import { checkPathComponent, checkRelativePath, loadBundle } from '@aoinb/bundle';
+import { checkPathComponent, checkRelativePath, loadBundle, type EnvReq } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import type { SourceToFetch } from '../sources/source-types.ts';
 import type { ArtifactRules } from './collect-debs.ts';
@@ -17,6 +17,9 @@ export interface BundleFacts {
   packageArch: string;
   subdir: string;
   sources: SourceToFetch[];
+  /** BUILDDEP and PKGDEP names (this arch), minus what the bundle provides: installed before the build. */
+  dependencies: string[];
+  envreq: EnvReq;
 }
 
 export async function readBundleFacts(bundleDir: string, arch: string): Promise<BundleFacts> {
@@ -46,5 +49,7 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
     packageArch: bundle.isNoarch ? 'noarch' : arch,
     subdir: spec.subdir ?? '',
     sources: spec.dummySrc ? [] : bundle.sources,
+    dependencies: bundle.dependencyNames,
+    envreq: bundle.envreq,
   };
 }

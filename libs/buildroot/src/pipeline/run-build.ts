@@ -4,16 +4,18 @@ import { AoinbError, toAoinbError } from '@aoinb/errors';
 import type { BuildPhase, BuildRequest, BuildResult, BuildStatus, FetchedSource, ResourceSummary } from '../build-types.ts';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import { acquireLock } from '../host/file-lock.ts';
-import { runContainer } from '../host/nspawn.ts';
+import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
 import { assertBaseosLoaded, baseosLockName } from '../layers/baseos.ts';
 import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
+import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
 import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
 import { writeBuildRecord, recordFileFor } from './build-record.ts';
 import { collectDebs } from './collect-debs.ts';
+import { installDependencies } from './install-deps.ts';
 import { stageBundle } from './stage-bundle.ts';
 
 const noResources: ResourceSummary = { cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] };
@@ -34,7 +36,8 @@ class PhaseClock {
 /** A failure that ends the build as a result (`failed`), not as an exception. */
 class BuildFailure extends Error {}
 
-function containerEnv(facts: BundleFacts, arch: string, aptUpdate: boolean, keepDbg: boolean): Record<string, string> {
+/** The build's whole environment: what build.sh needs, nothing of the host's. */
+function containerEnv(facts: BundleFacts, arch: string, keepDbg: boolean): Record<string, string> {
   return {
     AOINB_KEEP_DBG: keepDbg ? '1' : '0',
     AOINB_PKGNAME: facts.name,
@@ -43,7 +46,6 @@ function containerEnv(facts: BundleFacts, arch: string, aptUpdate: boolean, keep
     AOINB_PKGEPOCH: facts.epoch,
     AOINB_ARCH: arch,
     AOINB_SUBDIR: facts.subdir,
-    ...(aptUpdate ? { AOINB_APT_UPDATE: '1' } : {}),
     DEBIAN_FRONTEND: 'noninteractive',
   };
 }
@@ -97,6 +99,18 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
       }),
     );
     sources = fetched.map((s) => ({ name: s.name, cached: s.cached }));
+    const deps = await clock.time('dependencies', () =>
+      installDependencies({
+        merged: workspace!.merged,
+        buildId: request.buildId,
+        names: facts.dependencies,
+        aptUpdate: (request.extraAptSources ?? []).length > 0,
+        extraArgs: ctx.config.build.nspawnArgs,
+        onLine: log.line,
+        signal: request.signal,
+      }),
+    );
+    if (!deps.ok) throw new BuildFailure(deps.reason);
     const outcome = await clock.time('build', () => runInWorkspace(ctx, request, workspace!, facts, arch, log));
     resources = outcome.resources;
     if (outcome.status !== 'succeeded') {
@@ -136,7 +150,15 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
 }
 
 async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, workspace: Workspace, facts: BundleFacts, arch: string, log: BuildLog) {
-  const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample);
+  const limits = buildLimitsFor(ctx.config.build, facts.envreq);
+  const limitStop = new AbortController();
+  const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample, {
+    limits,
+    onLimit: (limit) => {
+      log.line(`[aoinb] killing the build: it reached its ${limit}`);
+      limitStop.abort();
+    },
+  });
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);
   const exit = await runContainer({
@@ -144,15 +166,19 @@ async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, work
     machine: `aoinb-${request.buildId}`.slice(0, 64),
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
-    env: containerEnv(facts, arch, (request.extraAptSources ?? []).length > 0, ctx.config.build.keepDbg),
+    env: containerEnv(facts, arch, ctx.config.build.keepDbg),
+    network: 'private',
+    dropCapabilities: buildDropCapabilities,
     extraArgs: ctx.config.build.nspawnArgs,
     enterCgroups: sampler.meter.enterFiles,
     onSpawn: (pid) => sampler.meter.setRootPid(pid),
     onLine: log.line,
-    signal: request.signal,
+    signal: AbortSignal.any([limitStop.signal, ...(request.signal ? [request.signal] : [])]),
     timeoutMs: timeoutMs || undefined,
   });
   const resources = await sampler.stop();
+  // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
+  if (sampler.limitHit && !request.signal?.aborted) return { status: 'failed' as const, reason: `killed: the build reached its ${sampler.limitHit}`, resources };
   if (exit.cancelled) return { status: 'cancelled' as const, reason: 'cancelled', resources };
   if (exit.timedOut) return { status: 'failed' as const, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, resources };
   if (exit.exitCode !== 0) return { status: 'failed' as const, reason: `build.sh exited with status ${exit.exitCode}`, resources };

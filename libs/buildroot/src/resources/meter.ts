@@ -6,5 +6,7 @@ export interface Meter {
   /** Tells a procfs meter which process is the root of the tree. */
   setRootPid(pid: number): void;
   read(): Promise<{ cpuSeconds: number; memoryBytes: number; peakMemoryBytes: number }>;
+  /** The kernel limit the build ran into (`memory limit of 512 MiB`), if any; kernel-enforced meters only. */
+  limitHit?(): Promise<string | undefined>;
   dispose(): Promise<void>;
 }

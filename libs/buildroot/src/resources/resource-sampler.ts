@@ -1,5 +1,6 @@
 import { execa } from 'execa';
 import type { ResourceSample, ResourceSummary } from '../build-types.ts';
+import { describeBytes, type BuildLimits } from './build-limits.ts';
 import { createCgroupMeter } from './cgroup-meter.ts';
 import { createProcfsMeter } from './procfs-meter.ts';
 import type { Meter } from './meter.ts';
@@ -24,13 +25,23 @@ export function downsample(samples: ResourceSample[], max = maxSeriesPoints): Re
 
 export interface ResourceSampler {
   meter: Meter;
+  /** The first limit the build ran into (`process limit of 256`), once one has. */
+  readonly limitHit: string | undefined;
   start(intervalMs: number): void;
   /** Takes a last sample, stops, and summarises. */
   stop(): Promise<ResourceSummary>;
 }
 
-export async function createResourceSampler(name: string, diskDir: string, onSample?: (sample: ResourceSample) => void): Promise<ResourceSampler> {
-  const meter = (await createCgroupMeter(name)) ?? createProcfsMeter();
+export interface LimitWatch {
+  limits: BuildLimits;
+  /** Called once, at the first sample that finds a limit hit: the caller kills the build. */
+  onLimit: (limit: string) => void;
+}
+
+export async function createResourceSampler(name: string, diskDir: string, onSample?: (sample: ResourceSample) => void, watch?: LimitWatch): Promise<ResourceSampler> {
+  const limits = watch?.limits ?? { memoryBytes: 0, pids: 0, diskBytes: 0 };
+  const meter = (await createCgroupMeter(name, limits)) ?? createProcfsMeter();
+  let limitHit: string | undefined;
   const samples: ResourceSample[] = [];
   let timer: NodeJS.Timeout | undefined;
   let startedAt = Date.now();
@@ -46,10 +57,17 @@ export async function createResourceSampler(name: string, diskDir: string, onSam
     const point = { atMs: Date.now() - startedAt, cpuSeconds: usage.cpuSeconds, memoryBytes: usage.memoryBytes, diskBytes: disk };
     samples.push(point);
     onSample?.(point);
+    if (limitHit) return;
+    // The kernel enforces memory and processes (we only name them); disk is enforced here.
+    limitHit = limits.diskBytes > 0 && disk > limits.diskBytes ? `disk limit of ${describeBytes(limits.diskBytes)}` : await meter.limitHit?.();
+    if (limitHit) watch?.onLimit(limitHit);
   };
 
   return {
     meter,
+    get limitHit() {
+      return limitHit;
+    },
     start(intervalMs) {
       startedAt = Date.now();
       // Samples never overlap: a slow `du` delays the next one instead of piling up.

@@ -48,11 +48,6 @@ place_extra_source() { # kind, name
 	esac
 }
 
-if [ -n "${AOINB_APT_UPDATE:-}" ]; then
-	log "refreshing apt lists for the extra repositories"
-	apt-get update -q
-fi
-
 mkdir -p "$BR/build" "$BR/output"
 first=1
 if [ -f "$BR/sources/manifest" ]; then

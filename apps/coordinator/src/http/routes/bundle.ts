@@ -7,6 +7,7 @@ import { receiveBundle } from '../../services/bundle-service.ts';
 import { requireTask } from '../../services/task-service.ts';
 import { sha256Pattern } from '../../storage/receive-upload.ts';
 import type { Access } from '../auth.ts';
+import { withBundleUploadLock } from '../upload-lock.ts';
 
 const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] } as const;
 
@@ -35,7 +36,7 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     },
   }, async (request, reply) => {
     const expected = checksumHeader(request.headers['x-checksum-sha256']);
-    const result = await receiveBundle(ctx, request.params.id, bodyStream(request.body), expected);
+    const result = await withBundleUploadLock(ctx, request.params.id, () => receiveBundle(ctx, request.params.id, bodyStream(request.body), expected));
     const { info } = result;
     return reply.status(result.unchanged ? 200 : 201).send({
       id: request.params.id,

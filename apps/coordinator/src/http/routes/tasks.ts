@@ -102,7 +102,7 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
 
   app.put<{ Params: { id: string }; Body: { archs?: string[]; timeout_seconds?: number } | undefined }>('/task/:id/build', {
     config: { access: maintainer },
-    schema: { summary: 'Validate the task and queue one job per target arch', tags: ['tasks'], params: idParams },
+    schema: { summary: 'Validate the task and queue one job per target arch', tags: ['tasks'], params: idParams, body: buildBody },
   }, async (request, reply) => {
     const body = request.body && typeof request.body === 'object' ? request.body : {};
     const task = await startBuild(ctx, request.params.id, { archs: body.archs, timeoutSeconds: body.timeout_seconds });
@@ -134,6 +134,17 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     return reply.status(202).send({ id: task.id, state: task.state });
   });
 }
+
+/** Bounded: at most a week per job, the archs a farm could have. */
+export const maxTimeoutSeconds = 7 * 24 * 3600;
+const buildBody = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    archs: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9_]{0,31}$' } },
+    timeout_seconds: { type: 'integer', minimum: 1, maximum: maxTimeoutSeconds },
+  },
+} as const;
 
 export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   taskQueryRoutes(app, ctx);

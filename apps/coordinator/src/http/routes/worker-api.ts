@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AoinbError } from '@aoinb/errors';
-import type { BuildJobResult } from '@aoinb/farm-protocol';
+import { attemptKeyHeader, attemptKeyMatches, type BuildJobResult } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { acceptResult, debNamePattern, receiveArtifact } from '../../services/result-service.ts';
 import { requireTask } from '../../services/task-service.ts';
@@ -35,6 +35,19 @@ const resultBody = {
   },
 } as const;
 
+/**
+ * The worker token says "a worker"; the attempt key says "the worker running this
+ * attempt". Checked before any byte of an upload is stored. Calls for another
+ * attempt, or a build not running, are left to the fencing (409) as before.
+ */
+async function requireAttemptKey(ctx: CoordinatorContext, taskId: string, arch: string, attempt: number, header: string | string[] | undefined): Promise<void> {
+  const build = await ctx.store.getBuild(taskId, arch);
+  if (!build || build.state !== 'running' || build.attempt !== attempt) return;
+  if (!attemptKeyMatches(typeof header === 'string' ? header : undefined, build?.attemptKeyHash)) {
+    throw new AoinbError('FORBIDDEN', `task ${taskId} (${arch}): the ${attemptKeyHeader} header is missing or not the running attempt's key`);
+  }
+}
+
 export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const worker: Access = ['worker'];
   app.put<{ Params: { id: string; arch: string; name: string }; Querystring: { attempt: number } }>('/task/:id/artifact/:arch/:name', {
@@ -49,6 +62,7 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     const sha256 = checksumHeader(request.headers['x-checksum-sha256']);
     if (!sha256) throw new AoinbError('USAGE', 'an artifact upload needs the X-Checksum-Sha256 header');
     const { id, arch, name } = request.params;
+    await requireAttemptKey(ctx, id, arch, request.query.attempt, request.headers[attemptKeyHeader]);
     const stored = await receiveArtifact(ctx, id, arch, name, request.query.attempt, sha256, bodyStream(request.body));
     return reply.status(stored.created ? 201 : 200).send({ name, sha256, size: stored.size, created: stored.created });
   });
@@ -57,6 +71,7 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     config: { access: worker },
     schema: { summary: 'Worker: report the result of an attempt (fenced on the attempt)', tags: ['workers'], params: buildParams, body: resultBody },
   }, async (request) => {
+    await requireAttemptKey(ctx, request.params.id, request.params.arch, request.body.attempt, request.headers[attemptKeyHeader]);
     const state = await acceptResult(ctx, request.params.id, request.params.arch, request.body);
     return { id: request.params.id, arch: request.params.arch, state };
   });

@@ -1,0 +1,25 @@
+import { randomBytes } from 'node:crypto';
+import { AoinbError } from '@aoinb/errors';
+import { farmKeys } from '@aoinb/farm-protocol';
+import type { CoordinatorContext } from '../context.ts';
+
+/** Long enough for the largest bundle on a slow link; a crashed coordinator's lock expires. */
+const lockMs = 15 * 60_000;
+const releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/**
+ * One bundle upload per task at a time, across coordinators (a Redis key with
+ * NX and an expiry): the second upload gets a 409 instead of racing the first.
+ */
+export async function withBundleUploadLock<T>(ctx: CoordinatorContext, taskId: string, fn: () => Promise<T>): Promise<T> {
+  const key = `${farmKeys.task(taskId)}:bundle-upload`;
+  const owner = randomBytes(16).toString('hex');
+  if ((await ctx.redis.set(key, owner, 'PX', lockMs, 'NX')) !== 'OK') {
+    throw new AoinbError('CONFLICT', `task ${taskId}: another bundle upload is in progress; try again when it has finished`);
+  }
+  try {
+    return await fn();
+  } finally {
+    await ctx.redis.eval(releaseScript, 1, key, owner);
+  }
+}
