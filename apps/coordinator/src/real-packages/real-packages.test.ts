@@ -1,0 +1,87 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '@aoinb/buildroot';
+import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { mountOverlayFixture, runInNspawn } from '@aoinb/testkit';
+import { FarmHarness, farmTokens, type TaskStatus } from '../testing/farm-harness.ts';
+import { packageKinds } from './overlay.ts';
+import { prepareRealPackages, type PreparedPackage, type RealPackages } from './prepare.ts';
+
+/**
+ * Real packages of the ABBS snapshot, one per kind of build (ABTYPE=self,
+ * autotools, cmake and meson as autobuild4 detects them, a split package, a
+ * noarch one), built by AOSC's real autobuild4 through the farm: the
+ * coordinator and two nspawn worker agents as processes, `aoinb submit` of
+ * each bundle (overlaid by overlay.toml: sources from Debian's .orig files on
+ * loopback, Debian dependency names). Each resulting package is then installed
+ * with apt from the farm's repository in a fresh container and run.
+ */
+const cli = fileURLToPath(new URL('../../../cli/bin/aoinb.js', import.meta.url));
+const buildToml = '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 1';
+
+let host: BuildHost;
+let farm: FarmHarness;
+let real: RealPackages;
+
+beforeAll(async () => {
+  host = await createBuildHost({ extraToml: buildToml });
+  farm = await FarmHarness.create({ archs: [host.standin.arch], sourceLists: { stable: host.standin.sourcesList }, extraToml: buildToml });
+  real = await prepareRealPackages({ dir: path.join(farm.root, 'bundles'), arch: host.standin.arch });
+  await farm.startCoordinator();
+  const worker = (id: string) => farm.startWorker({ id, archs: [host.standin.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
+  await Promise.all([worker('real-1'), worker('real-2')]);
+}, 600_000);
+
+afterAll(async () => {
+  await farm?.stop();
+  await real?.close();
+  await host?.close();
+});
+
+/** apt-get install from the farm's repository (and the Debian mirror) in a fresh container, then the package's check. */
+async function installAndRun(p: PreparedPackage): Promise<{ exitCode: number | undefined; all: string }> {
+  const overlay = await mountOverlayFixture({ lower: host.standin.rootfsDir, parentDir: host.dir });
+  try {
+    const sources = `${host.standin.sourcesList}deb [trusted=yes] ${farm.coordinatorUrl}/repo/stable ./\n`;
+    await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), sources);
+    const script = ['set -e', 'apt-get update -q --error-on=any >/dev/null', `apt-get install -y -q --no-install-recommends ${p.pkg.install.join(' ')}`, `echo "== check ${p.pkg.path}"`, p.pkg.check].join('\n');
+    return await runInNspawn({ root: overlay.merged, command: ['/bin/sh', '-c', script], env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  } finally {
+    await overlay.unmount();
+  }
+}
+
+describe('real ABBS packages built by the real autobuild4 through the farm', () => {
+  it('the overlay covers every kind of build', () => {
+    expect(new Set(real.packages.map((p) => p.pkg.kind))).toEqual(new Set(packageKinds));
+  });
+
+  it('aoinb submit builds each one; every package installs and runs in a fresh container', async () => {
+    const env = { AOINB_URL: farm.coordinatorUrl, AOINB_TOKEN: farmTokens.maintainer };
+    const dirs = real.packages.map((p) => p.bundleDir);
+    const run = await execa(process.execPath, [cli, 'submit', ...dirs, '--branch', 'stable'], { env, reject: false, all: true, timeout: 1_500_000 });
+    const ids = [...run.stderr.matchAll(/as task (\d+)/g)].map((m) => m[1] as string);
+    const statuses = await Promise.all(ids.map(async (id) => (await farm.api('GET', `/task/${id}/status`)).body as TaskStatus));
+    const logs = await Promise.all(statuses.filter((s) => s.state !== 'succeeded').map(async (s) => `--- task ${s.id}\n${(await farm.api('GET', `/task/${s.id}/log`)).text.slice(-6000)}`));
+    expect(run.exitCode, `${run.all}\n${logs.join('\n')}`).toBe(0);
+    expect(ids).toHaveLength(real.packages.length);
+
+    const packages = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
+    for (const p of real.packages) {
+      for (const name of p.pkg.install.filter((n) => !['gcc', 'libc6-dev'].includes(n))) expect(packages).toMatch(new RegExp(`^Package: ${name}$`, 'm'));
+    }
+    // The real autobuild4 wrote the farm's maintainer and its -dbg packages; noarch became Architecture: all.
+    expect(packages).toMatch(/^Package: figlet-dbg$/m);
+    expect(packages).toMatch(/^Package: colordiff\n(?:.+\n)*?Architecture: all$/m);
+
+    for (const p of real.packages) {
+      const result = await installAndRun(p);
+      expect(result.exitCode, `${p.pkg.path}:\n${result.all.slice(-4000)}`).toBe(0);
+      expect(result.all).toContain(`== check ${p.pkg.path}`);
+    }
+    expect(await mountsUnder(host.workDir)).toEqual([]);
+  }, 1_800_000);
+});
