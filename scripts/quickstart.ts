@@ -45,7 +45,8 @@ for trying aoinb out, not for AOSC repositories.
   return standin.sourcesList;
 }
 
-async function writeConfig(arch: string, workDir: string, sourceList: string): Promise<string> {
+/** `sourcePort`: the example source's loopback server, which the host fetches from only when allowlisted. */
+async function writeConfig(arch: string, workDir: string, sourceList: string, sourcePort: number): Promise<string> {
   const configDir = path.join(root, 'conf');
   await mkdir(path.join(configDir, 'secrets'), { recursive: true, mode: 0o700 });
   for (const name of ['maintainer', 'worker']) {
@@ -58,6 +59,7 @@ async function writeConfig(arch: string, workDir: string, sourceList: string): P
     workDir,
     arch,
     sourceLists: { stable: sourceList },
+    sourceAllow: [`127.0.0.1:${sourcePort}`],
     extraToml: ['[build]\ninstance_refresh_minutes = 60', '[coordinator]\nlisten = "127.0.0.1:8460"', ...tokens].join('\n\n'),
   });
 }
@@ -80,10 +82,17 @@ async function main(): Promise<number> {
   const arch = (await execa('dpkg', ['--print-architecture'])).stdout.trim();
   const workDir = path.join(root, 'work');
   await mkdir(workDir, { recursive: true });
-  const configDir = await writeConfig(arch, workDir, await prepareBaseos(arch, workDir));
-  if (!(await exists(path.join(workDir, 'baseos/usr')))) await execa(aoinb, ['-c', configDir, 'load-baseos'], { stdio: 'inherit' });
   const source = await prepareExampleSource();
-  const { farm } = await farmUp(configDir);
+  let configDir: string;
+  let farm: ResultPromise;
+  try {
+    configDir = await writeConfig(arch, workDir, await prepareBaseos(arch, workDir), source.port);
+    if (!(await exists(path.join(workDir, 'baseos/usr')))) await execa(aoinb, ['-c', configDir, 'load-baseos'], { stdio: 'inherit' });
+    ({ farm } = await farmUp(configDir));
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
   const stop = () => farm.kill('SIGINT');
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -23,3 +23,4 @@ export { readGroup, type GroupEntry } from './group-file.ts';
 export { extractBundleArchive, packBundle, type ExtractResult, type PackOptions } from './bundle-archive.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive-validate.ts';
 export { detectCompression, type Compression } from './decompress.ts';
+export { checkPathComponent, checkRelativePath, joinInside, isInside } from './safe-path.ts';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { allowedArchs, packageDenies, type ArchFilterOptions } from './arch-filter.ts';
+import { checkBundleNames } from './bundle-names.ts';
 import { definesFileFor, findPackageDirs, readBundleFile, type BundleLayout } from './bundle-files.ts';
 import { parseDefines, type Defines } from './defines.ts';
 import { mergeEnvReq, type EnvReq } from './envreq.ts';
@@ -91,6 +92,7 @@ export async function loadBundle(dir: string, arch: string, options: LoadBundleO
   const decision = allowedArchs(packages.map((p) => p.defines), [arch], options);
   const archAllowed = decision.kind === 'noarch' || decision.allowed.length > 0;
   if (archAllowed && spec.sources.length === 0 && !spec.dummySrc) spec = parseSpec(specText, { arch });
+  checkBundleNames(spec, packages);
   const provides = unique(packages.flatMap((p) => p.provides));
   const dependencyNames = unique(packages.flatMap((p) => p.dependsOn)).filter((n) => !provides.includes(n));
   return {

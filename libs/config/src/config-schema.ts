@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
+import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';
@@ -17,6 +18,8 @@ export interface BuildSettings {
   timeoutMinutes: number;
   /** Extra systemd-nspawn arguments, e.g. `--bind-ro=/srv/distfiles`. */
   nspawnArgs: string[];
+  /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
+  sources: SourceFetchSettings;
 }
 
 export interface AoinbConfig {
@@ -59,6 +62,7 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
     sampleIntervalSeconds: buildTable.number('sample_interval_seconds', { default: 3, min: 0.1 }),
     timeoutMinutes: buildTable.integer('timeout_minutes', { default: 0, min: 0 }),
     nspawnArgs: buildTable.stringArray('nspawn_args', []),
+    sources: readSourceSettings(buildTable),
   };
   buildTable.rejectUnknown();
 

@@ -16,6 +16,7 @@ export const errorCatalogue = {
   BUNDLE_TOO_LARGE: { status: 413, summary: 'bundle archive exceeds the size limit' },
   ARCH_NOT_ALLOWED: { status: 400, summary: 'architecture filters allow no target' },
   SOURCE_UNSUPPORTED: { status: 400, summary: 'source type not supported' },
+  SOURCE_FORBIDDEN: { status: 400, summary: 'source URL or destination is not allowed' },
   GROUP_INVALID: { status: 400, summary: 'group file does not parse' },
 
   // Build host
@@ -24,6 +25,7 @@ export const errorCatalogue = {
   INSTANCE_NOT_FOUND: { status: 404, summary: 'no such instance' },
   SOURCE_FETCH_FAILED: { status: 502, summary: 'source could not be fetched' },
   CHECKSUM_MISMATCH: { status: 422, summary: 'source checksum does not match' },
+  ARTIFACT_INVALID: { status: 422, summary: 'a build output is not a valid package of the bundle' },
   MOUNT_FAILED: { status: 500, summary: 'overlay mount failed' },
   CONTAINER_FAILED: { status: 500, summary: 'container could not run' },
   NOT_ROOT: { status: 500, summary: 'root privileges required' },

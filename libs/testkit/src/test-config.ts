@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { parse, stringify } from 'smol-toml';
 import { AoinbError } from '@aoinb/errors';
 
 export interface TestConfigOptions {
@@ -11,11 +12,24 @@ export interface TestConfigOptions {
   sourceLists: Record<string, string>;
   /** TOML appended after `work_dir` and `arch` (tables such as `[build]`). */
   extraToml?: string;
+  /**
+   * `[build] source_allow` entries (`127.0.0.1:<port>`): the loopback servers the
+   * test serves sources from, which the host refuses to fetch from otherwise.
+   */
+  sourceAllow?: string[];
 }
 
 /** A TOML basic string: JSON's escaping is a subset TOML accepts for these values. */
 function tomlString(value: string): string {
   return JSON.stringify(value);
+}
+
+/** Adds entries to `[build] source_allow`, whether or not the TOML already has a `[build]` table. */
+function withSourceAllow(toml: string, allow: string[]): string {
+  if (allow.length === 0) return toml;
+  const table = parse(toml) as { build?: { source_allow?: string[] } };
+  table.build = { ...table.build, source_allow: [...new Set([...(table.build?.source_allow ?? []), ...allow])] };
+  return `${stringify(table)}\n`;
 }
 
 /**
@@ -28,7 +42,7 @@ export async function writeTestConfig(options: TestConfigOptions): Promise<strin
   await mkdir(path.join(dir, 'source_lists'), { recursive: true });
   const lines = [`work_dir = ${tomlString(options.workDir)}`, `arch = ${tomlString(options.arch)}`];
   if (options.extraToml) lines.push('', options.extraToml.trim());
-  await writeFile(path.join(dir, 'config.toml'), `${lines.join('\n')}\n`);
+  await writeFile(path.join(dir, 'config.toml'), withSourceAllow(`${lines.join('\n')}\n`, options.sourceAllow ?? []));
   for (const [branch, text] of Object.entries(options.sourceLists)) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(branch)) {
       throw new AoinbError('USAGE', `writeTestConfig: branch ${JSON.stringify(branch)} is not a valid branch name`);

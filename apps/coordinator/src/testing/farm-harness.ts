@@ -25,6 +25,8 @@ export interface FarmOptions {
   extraToml?: string;
   /** Branch -> sources.list text; default: `stable` with an unreachable mirror (enough for the fake executor). */
   sourceLists?: Record<string, string>;
+  /** `[build] source_allow` entries for workers that fetch sources from loopback servers. */
+  sourceAllow?: string[];
   logLevel?: string;
 }
 
@@ -118,7 +120,7 @@ export class FarmHarness {
       o.extraToml ?? '',
     ];
     const sourceLists = o.sourceLists ?? { stable: 'deb http://127.0.0.1:9/debian bookworm main' };
-    return writeTestConfig({ dir, workDir: worker?.workDir ?? path.join(this.root, 'work', name), arch: o.archs[0] ?? 'amd64', sourceLists, extraToml: lines.join('\n') });
+    return writeTestConfig({ dir, workDir: worker?.workDir ?? path.join(this.root, 'work', name), arch: o.archs[0] ?? 'amd64', sourceLists, sourceAllow: o.sourceAllow, extraToml: lines.join('\n') });
   }
 
   private spawn(name: string, main: string, args: string[]): FarmProcess {

@@ -5,7 +5,7 @@ import { AoinbError } from '@aoinb/errors';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import { withLock } from '../host/file-lock.ts';
 import { runContainer } from '../host/nspawn.ts';
-import { download, type DownloadProgress } from '../sources/download.ts';
+import { download, type DownloadProgress } from './baseos-download.ts';
 import type { WorkLayout } from '../work-layout.ts';
 import { discardDir } from './discard.ts';
 

@@ -91,7 +91,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     workspace = await clock.time('mount', () => createWorkspace(layout, request.buildId, lease.lowers));
     await clock.time('prepare', () => stageBundle(workspace!.merged, request.bundleDir, request.extraAptSources));
     const fetched = await clock.time('source_fetch', () =>
-      fetchSources(facts.sources, layout.sourceCache, path.join(workspace!.merged, 'buildroot/sources'), { signal: request.signal, onLine: log.line }).catch((error) => {
+      fetchSources(facts.sources, layout.sourceCache, path.join(workspace!.merged, 'buildroot/sources'), ctx.config.build.sources, { signal: request.signal, onLine: log.line }).catch((error) => {
         throw new BuildFailure(toAoinbError(error).message);
       }),
     );

@@ -25,6 +25,8 @@ export interface BuildHostOptions {
   /** Replaces the default `[build]` section; may add other tables. */
   extraToml?: string;
   loadBase?: boolean;
+  /** More `[build] source_allow` entries, for tests that serve other sources on loopback. */
+  sourceAllow?: string[];
   /** Runs after the config folder is written and before it is loaded (e.g. to write token files). */
   beforeConfigLoad?: (configDir: string) => Promise<void>;
 }
@@ -33,16 +35,18 @@ export async function createBuildHost(options: BuildHostOptions = {}): Promise<B
   const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-host-'));
   const workDir = path.join(dir, 'work');
   const standin = await ensureStandinBaseos();
+  const source = await prepareExampleSource();
   const configDir = await writeTestConfig({
     dir: path.join(dir, 'conf'),
     workDir,
     arch: standin.arch,
     sourceLists: { stable: standin.sourcesList },
     extraToml: options.extraToml ?? '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5',
+    // The example source is served on loopback, which the host refuses unless allowlisted.
+    sourceAllow: [`127.0.0.1:${source.port}`, ...(options.sourceAllow ?? [])],
   });
   await options.beforeConfigLoad?.(configDir);
   const ctx: BuildrootContext = { config: await loadConfig(configDir), logger: silentLogger() };
-  const source = await prepareExampleSource();
   await mkdir(workDir, { recursive: true });
   await symlink(standin.tarball, path.join(workDir, `buildkit_${standin.arch}.tar.zst`));
   if (options.loadBase !== false) await loadBaseos(ctx);

@@ -1,0 +1,139 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net, { type AddressInfo, type LookupFunction, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AoinbError } from '@aoinb/errors';
+import { checkDestination, type CheckedAddress, type SourcePolicy } from './destination-policy.ts';
+import { checkFetchUrl } from './source-url.ts';
+
+/**
+ * A forward proxy on loopback that git fetches through (`https_proxy`), so
+ * every connection git makes, to the first URL, after a redirect, or for a
+ * submodule on another host, is checked by the same destination policy as
+ * tarball downloads, connects to the checked address only, and counts against
+ * the size limit. https goes through CONNECT tunnels (TLS stays end to end);
+ * plain http requests are forwarded. It answers only to its own random
+ * credential, so nothing else on the host can use it.
+ */
+export interface CheckedProxy {
+  /** `http://aoinb:<secret>@127.0.0.1:<port>` for git's environment. */
+  url: string;
+  /** Why the proxy refused or cut a connection, for the error message (curl only sees a 403). */
+  refusals(): string[];
+  close(): Promise<void>;
+}
+
+const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+function pinned(checked: CheckedAddress): LookupFunction {
+  return ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
+    o?.all ? cb(null, [checked]) : cb(null, checked.address, checked.family)) as LookupFunction;
+}
+
+export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedProxy> {
+  const secret = randomBytes(18).toString('hex');
+  const expected = Buffer.from(`Basic ${Buffer.from(`aoinb:${secret}`).toString('base64')}`);
+  const refusals: string[] = [];
+  const sockets = new Set<Socket | Duplex>();
+  let bytes = 0;
+
+  const authorised = (req: IncomingMessage): boolean => {
+    const got = Buffer.from(req.headers['proxy-authorization'] ?? '');
+    return got.length === expected.length && timingSafeEqual(got, expected);
+  };
+  const refuse = (error: unknown): string => {
+    const message = error instanceof AoinbError ? error.message : (error as Error).message;
+    refusals.push(message);
+    return message;
+  };
+  const count = (n: number, stop: () => void): void => {
+    bytes += n;
+    if (bytes > policy.maxBytes) {
+      refuse(new Error(`download is larger than [build] source_max_mib (${policy.maxBytes / 1048576} MiB)`));
+      stop();
+    }
+  };
+
+  const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = checkFetchUrl(req.url ?? '', 'git request');
+    if (url.protocol !== 'http:') throw new AoinbError('SOURCE_UNSUPPORTED', `git request ${url.href}: only http is forwarded; https goes through CONNECT`);
+    const checked = await checkDestination(url.hostname, Number(url.port || 80), policy);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.has(k)));
+    const upstream = http.request(url, { method: req.method, headers, lookup: pinned(checked), timeout: policy.stallMs });
+    upstream.once('timeout', () => upstream.destroy(new Error(`no data for ${policy.stallMs / 1000} s`)));
+    upstream.once('error', (error) => {
+      refuse(error);
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    upstream.once('response', (up) => {
+      res.writeHead(up.statusCode ?? 502, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))));
+      up.on('data', (chunk: Buffer) => count(chunk.length, () => (up.destroy(), res.destroy())));
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  };
+
+  const server = http.createServer((req, res) => {
+    if (!authorised(req)) {
+      res.writeHead(407, { 'proxy-authenticate': 'Basic realm="aoinb"' }).end();
+      return;
+    }
+    forward(req, res).catch((error: unknown) => {
+      const message = refuse(error);
+      if (!res.headersSent) res.writeHead(403, { 'content-type': 'text/plain' }).end(`${message}\n`);
+    });
+  });
+
+  server.on('connect', (req: IncomingMessage, client: Duplex, head: Buffer) => {
+    sockets.add(client);
+    client.once('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    if (!authorised(req)) {
+      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="aoinb"\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? '');
+    const tunnel = async (): Promise<void> => {
+      if (!m) throw new AoinbError('BUNDLE_INVALID', `git asked for a tunnel to ${JSON.stringify(req.url)}`);
+      const port = Number(m[2]);
+      const checked = await checkDestination(m[1] as string, port, policy);
+      const upstream = net.connect({ host: checked.address, port, family: checked.family });
+      sockets.add(upstream);
+      upstream.setTimeout(policy.stallMs, () => {
+        refuse(new Error(`no data for ${policy.stallMs / 1000} s`));
+        upstream.destroy();
+      });
+      upstream.once('close', () => (sockets.delete(upstream), client.destroy()));
+      upstream.once('error', (error) => refuse(error));
+      upstream.once('connect', () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        if (head.length) upstream.write(head);
+        upstream.on('data', (chunk: Buffer) => count(chunk.length, () => (upstream.destroy(), client.destroy())));
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      client.once('close', () => upstream.destroy());
+    };
+    tunnel().catch((error: unknown) => {
+      refuse(error);
+      client.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://aoinb:${secret}@127.0.0.1:${port}`,
+    refusals: () => [...refusals],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
