@@ -28,8 +28,10 @@ let real: RealPackages;
 
 beforeAll(async () => {
   host = await createBuildHost({ extraToml: buildToml });
-  farm = await FarmHarness.create({ archs: [host.standin.arch], sourceLists: { stable: host.standin.sourcesList }, extraToml: buildToml });
-  real = await prepareRealPackages({ dir: path.join(farm.root, 'bundles'), arch: host.standin.arch });
+  real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.standin.arch });
+  // The .orig files are served on loopback, which workers refuse to fetch from unless allowlisted.
+  const sourceAllow = [`127.0.0.1:${real.server.port}`];
+  farm = await FarmHarness.create({ archs: [host.standin.arch], sourceLists: { stable: host.standin.sourcesList }, extraToml: buildToml, sourceAllow });
   await farm.startCoordinator();
   const worker = (id: string) => farm.startWorker({ id, archs: [host.standin.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
   await Promise.all([worker('real-1'), worker('real-2')]);
