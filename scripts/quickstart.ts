@@ -4,7 +4,8 @@
  * (embedded Redis, coordinator, one local worker), submits the example bundle
  * and shows its live log; the farm then keeps running until Ctrl-C
  * (`--once`: stop after the example). Where AOSC's BuildKit cannot be
- * downloaded it says so and uses the test kit's Debian stand-in base OS.
+ * downloaded it says so and uses the test kit's test base OS (Debian with AOSC's
+ * real autobuild4 built from source; a labelled stand-in only as a last resort).
  */
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { defaultBaseosUrl } from '@aoinb/config';
-import { copyBundleWithPort, ensureStandinBaseos, prepareExampleSource, writeTestConfig } from '@aoinb/testkit';
+import { copyBundleWithPort, ensureTestBaseos, prepareExampleSource, writeTestConfig } from '@aoinb/testkit';
 
 const root = process.env.AOINB_QUICKSTART_DIR ?? '/var/cache/aoinb/quickstart';
 const once = process.argv.includes('--once');
@@ -27,7 +28,7 @@ async function buildkitReachable(arch: string): Promise<boolean> {
   }
 }
 
-/** The branch's sources.list: AOSC's repository with BuildKit, the Debian mirror with the stand-in. */
+/** The branch's sources.list: AOSC's repository with BuildKit, the Debian mirror with the test base OS. */
 async function prepareBaseos(arch: string, workDir: string): Promise<string> {
   if (await buildkitReachable(arch)) {
     console.log('AOSC BuildKit is reachable: load-baseos downloads it.');
@@ -35,14 +36,17 @@ async function prepareBaseos(arch: string, workDir: string): Promise<string> {
   }
   console.log(`
 *** AOSC BuildKit cannot be downloaded from this machine. ***
-Using aoinb's STAND-IN base OS instead: a Debian rootfs made with debootstrap from this
-machine's Debian mirror, with a stand-in autobuild. It is NOT AOSC OS; what it builds is
-for trying aoinb out, not for AOSC repositories.
+Using aoinb's TEST BASE OS instead: Debian trixie made with debootstrap from this machine's
+Debian mirror, with AOSC's real autobuild4 built from source on top. It is NOT AOSC OS; what it
+builds is for trying aoinb out, not for AOSC repositories.
 `);
-  const standin = await ensureStandinBaseos({ onProgress: (m) => console.log(m) });
+  const baseos = await ensureTestBaseos({ quickstartFallbacks: true, onProgress: (m) => console.log(m) });
+  if (baseos.autobuild === 'standin') {
+    console.log("*** No autobuild4 source could be had: this base OS carries aoinb's STAND-IN autobuild, NOT AOSC's. ***");
+  }
   const link = path.join(workDir, `buildkit_${arch}.tar.zst`);
-  if (!(await exists(link))) await symlink(standin.tarball, link);
-  return standin.sourcesList;
+  if (!(await exists(link))) await symlink(baseos.tarball, link);
+  return baseos.sourcesList;
 }
 
 /** `sourcePort`: the example source's loopback server, which the host fetches from only when allowlisted. */

@@ -56,7 +56,7 @@ describe('aoinb (the CLI) on one host', () => {
     const result = await aoinb(['load-baseos']);
     expect(result.exitCode, result.all).toBe(0);
     expect(result.stdout).toContain(`base OS loaded from ${host.workDir}/buildkit_`);
-    await access(path.join(host.workDir, 'baseos/etc/aoinb-standin-baseos'));
+    await access(path.join(host.workDir, 'baseos/etc/aoinb-test-baseos'));
     expect((await readdir(host.workDir)).filter((e) => e.startsWith('baseos.new'))).toEqual([]);
   });
 

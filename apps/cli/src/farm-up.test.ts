@@ -60,7 +60,7 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
     const status = JSON.parse((await execa(process.execPath, [bin, '-c', host.configDir, 'status', id!, '--json'])).stdout);
     expect(status.state).toBe('succeeded');
     const artifact = status.jobs[0].artifacts[0];
-    expect(artifact.name).toBe(`hello-aoinb_1.0-0_${host.standin.arch}.deb`);
+    expect(artifact.name).toBe(`hello-aoinb_1.0-0_${host.baseos.arch}.deb`);
     const deb = Buffer.from(await (await fetch(artifact.url, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
     expect(createHash('sha256').update(deb).digest('hex')).toBe(artifact.sha256);
 
@@ -69,7 +69,7 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
     expect(packages).toContain(`SHA256: ${artifact.sha256}`);
 
     // apt-get install from the farm's repository, inside a container of the stand-in base OS.
-    const overlay = await mountOverlayFixture({ lower: host.standin.rootfsDir, parentDir: host.dir });
+    const overlay = await mountOverlayFixture({ lower: host.baseos.rootfsDir, parentDir: host.dir });
     try {
       await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [trusted=yes] ${url}/repo/stable ./\n`);
       const lines: string[] = [];

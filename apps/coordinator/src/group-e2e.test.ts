@@ -53,9 +53,9 @@ describe('a group through the real pipeline (two nspawn workers)', () => {
 
   beforeAll(async () => {
     host = await createBuildHost({ extraToml: buildToml });
-    farm = await FarmHarness.create({ archs: [host.standin.arch], sourceLists: { stable: host.standin.sourcesList }, extraToml: buildToml });
+    farm = await FarmHarness.create({ archs: [host.baseos.arch], sourceLists: { stable: host.baseos.sourcesList }, extraToml: buildToml });
     await farm.startCoordinator();
-    const worker = (id: string) => farm.startWorker({ id, archs: [host.standin.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 15 });
+    const worker = (id: string) => farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 15 });
     await Promise.all([worker('host-1'), worker('host-2')]);
   }, 300_000);
 

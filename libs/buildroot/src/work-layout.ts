@@ -19,7 +19,7 @@ export interface WorkLayout {
   sourceCache: string;
   logsDir: string;
   outputDir: string;
-  instance(branch: string): OverlayDirs & { stamp: string; sourcesList: string };
+  instance(branch: string): OverlayDirs & { stamp: string; sourcesList: string; ab4Config: string };
   workspace(buildId: string): OverlayDirs & { owner: string };
   lock(name: string): string;
   baseosTarballs(arch: string): string[];
@@ -47,7 +47,10 @@ export function workLayout(workDir: string): WorkLayout {
     outputDir: path.join(root, 'output'),
     instance(branch) {
       const dirs = overlayDirs(path.join(root, 'instances', branch));
-      return { ...dirs, stamp: path.join(dirs.dir, 'refreshed.json'), sourcesList: path.join(dirs.upper, 'etc/apt/sources.list') };
+      return {
+        ...dirs, stamp: path.join(dirs.dir, 'refreshed.json'), sourcesList: path.join(dirs.upper, 'etc/apt/sources.list'),
+        ab4Config: path.join(dirs.upper, 'etc/autobuild/ab4cfg.sh'),
+      };
     },
     workspace(buildId) {
       const dirs = overlayDirs(path.join(root, 'workspaces', buildId));

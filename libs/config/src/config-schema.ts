@@ -20,7 +20,20 @@ export interface BuildSettings {
   nspawnArgs: string[];
   /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
   sources: SourceFetchSettings;
+  /** `Name <email>`: written as autobuild4's MTER, the `Maintainer:` of every package built. */
+  maintainer: string;
+  /** Publish the `-dbg` packages autobuild4 makes beside each package. */
+  keepDbg: boolean;
 }
+
+/** Where `[build] maintainer` is unset (ciel's default is a bot identity, too). */
+export const defaultMaintainer = 'aoinb build farm <aoinb@localhost>';
+
+/**
+ * `Name <email>` as ciel accepts it; it goes into a bash file inside the build
+ * container between double quotes, so quotes, `$`, backquotes and backslashes are refused.
+ */
+const maintainerPattern = /^[^"$`\\<>\x00-\x1f]*[^"$`\\<>\s] <[^"$`\\<>\s@]+@[^"$`\\<>\s@]+>$/;
 
 export interface AoinbConfig {
   configDir: string;
@@ -63,6 +76,10 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
     timeoutMinutes: buildTable.integer('timeout_minutes', { default: 0, min: 0 }),
     nspawnArgs: buildTable.stringArray('nspawn_args', []),
     sources: readSourceSettings(buildTable),
+    maintainer: buildTable.string('maintainer', {
+      default: defaultMaintainer, pattern: maintainerPattern, hint: 'want "Name <email>" without quotes, $, ` or \\',
+    }),
+    keepDbg: buildTable.boolean('keep_dbg', true),
   };
   buildTable.rejectUnknown();
 

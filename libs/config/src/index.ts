@@ -1,4 +1,4 @@
-export { defaultConfigDir, defaultBaseosUrl, readConfigTable, type AoinbConfig, type BuildSettings } from './config-schema.ts';
+export { defaultConfigDir, defaultBaseosUrl, defaultMaintainer, readConfigTable, type AoinbConfig, type BuildSettings } from './config-schema.ts';
 export { loadConfig, readTomlFile, formatProblems } from './load-config.ts';
 export { sourceListFor, assertBranchName } from './source-lists.ts';
 export { TableReader, type Problem, type TomlTable, type TomlValue } from './table-reader.ts';

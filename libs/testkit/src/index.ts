@@ -1,10 +1,11 @@
 export { parseOneLineSources, parseDeb822Sources, type AptSourceEntry } from './apt-sources.ts';
 export { pickDebianMirror, readAptSources, readCodename, readDebianMirror, type DebianMirror } from './debian-mirror.ts';
 export {
-  ensureStandinBaseos, standinAutobuildPath, standinLabel, defaultTestkitCacheDir,
-  type StandinBaseos, type EnsureStandinOptions,
-} from './standin-baseos.ts';
-export { standinPackages, packRootfs } from './debootstrap-rootfs.ts';
+  ensureTestBaseos, installAutobuild4ScriptPath, standinAutobuildPath, testBaseosLabel, standinLabel, testBaseosSuite,
+  defaultTestkitCacheDir, type TestBaseos, type EnsureTestBaseosOptions,
+} from './test-baseos.ts';
+export { testBaseosPackages, packRootfs, type AutobuildRecipe } from './debootstrap-rootfs.ts';
+export { autobuild4Release, autobuild4Tarball } from './autobuild4-source.ts';
 export { startRedis, type RedisHandle } from './redis-server.ts';
 export { freePort } from './free-port.ts';
 export { serveFolder, type FileServer } from './http-file-server.ts';

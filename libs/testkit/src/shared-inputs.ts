@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import { withFileLock } from './file-lock.ts';
-import { defaultTestkitCacheDir } from './standin-baseos.ts';
+import { defaultTestkitCacheDir } from './cache-dir.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 

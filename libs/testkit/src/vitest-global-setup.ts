@@ -1,9 +1,9 @@
 import { assertHostReady } from './host-tools.ts';
-import { ensureStandinBaseos } from './standin-baseos.ts';
+import { ensureTestBaseos } from './test-baseos.ts';
 
 /**
  * vitest globalSetup (see vitest.config.ts): makes sure the host can run the
- * real-pipeline tests and that the stand-in base OS exists before any test's
+ * real-pipeline tests and that the test base OS (Debian + real autobuild4) exists before any test's
  * timeout starts. The first run on a machine debootstraps (a minute or two);
  * later runs find the cache and return at once.
  */
@@ -11,11 +11,11 @@ export default async function setup(): Promise<void> {
   try {
     await assertHostReady();
     const started = Date.now();
-    const baseos = await ensureStandinBaseos({
+    const baseos = await ensureTestBaseos({
       onProgress: (message) => process.stderr.write(`[aoinb testkit] ${message}\n`),
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`[aoinb testkit] stand-in base OS ${baseos.key} (${baseos.suite}, ${baseos.arch}) ready in ${seconds} s\n`);
+    process.stderr.write(`[aoinb testkit] test base OS ${baseos.key} (${baseos.suite}, ${baseos.arch}) ready in ${seconds} s\n`);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`aoinb test setup failed: ${message}\n(the test suite needs root, the host tools and the Debian mirror; bash scripts/test.sh installs what it needs)`, { cause: error });

@@ -28,12 +28,12 @@ let real: RealPackages;
 
 beforeAll(async () => {
   host = await createBuildHost({ extraToml: buildToml });
-  real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.standin.arch });
+  real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.baseos.arch });
   // The .orig files are served on loopback, which workers refuse to fetch from unless allowlisted.
   const sourceAllow = [`127.0.0.1:${real.server.port}`];
-  farm = await FarmHarness.create({ archs: [host.standin.arch], sourceLists: { stable: host.standin.sourcesList }, extraToml: buildToml, sourceAllow });
+  farm = await FarmHarness.create({ archs: [host.baseos.arch], sourceLists: { stable: host.baseos.sourcesList }, extraToml: buildToml, sourceAllow });
   await farm.startCoordinator();
-  const worker = (id: string) => farm.startWorker({ id, archs: [host.standin.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
+  const worker = (id: string) => farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
   await Promise.all([worker('real-1'), worker('real-2')]);
 }, 600_000);
 
@@ -45,9 +45,9 @@ afterAll(async () => {
 
 /** apt-get install from the farm's repository (and the Debian mirror) in a fresh container, then the package's check. */
 async function installAndRun(p: PreparedPackage): Promise<{ exitCode: number | undefined; all: string }> {
-  const overlay = await mountOverlayFixture({ lower: host.standin.rootfsDir, parentDir: host.dir });
+  const overlay = await mountOverlayFixture({ lower: host.baseos.rootfsDir, parentDir: host.dir });
   try {
-    const sources = `${host.standin.sourcesList}deb [trusted=yes] ${farm.coordinatorUrl}/repo/stable ./\n`;
+    const sources = `${host.baseos.sourcesList}deb [trusted=yes] ${farm.coordinatorUrl}/repo/stable ./\n`;
     await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), sources);
     const script = ['set -e', 'apt-get update -q --error-on=any >/dev/null', `apt-get install -y -q --no-install-recommends ${p.pkg.install.join(' ')}`, `echo "== check ${p.pkg.path}"`, p.pkg.check].join('\n');
     return await runInNspawn({ root: overlay.merged, command: ['/bin/sh', '-c', script], env: { DEBIAN_FRONTEND: 'noninteractive' } });

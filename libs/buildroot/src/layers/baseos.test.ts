@@ -12,7 +12,7 @@ let host: BuildHost;
 
 beforeAll(async () => {
   host = await createBuildHost({ loadBase: false });
-  await rm(path.join(host.workDir, `buildkit_${host.standin.arch}.tar.zst`));
+  await rm(path.join(host.workDir, `buildkit_${host.baseos.arch}.tar.zst`));
 });
 afterAll(async () => {
   await host?.close();
@@ -28,7 +28,7 @@ async function leftovers(): Promise<string[]> {
 
 describe('load-baseos downloads', () => {
   it('fails clearly on a download error and leaves nothing half-written', async () => {
-    const server = await serveFolder({ dir: path.dirname(host.standin.tarball) });
+    const server = await serveFolder({ dir: path.dirname(host.baseos.tarball) });
     try {
       const ctx = withBaseos({ url: `${server.url}/missing.tar.zst` });
       await expect(loadBaseos(ctx)).rejects.toMatchObject({ code: 'BASEOS_LOAD_FAILED', message: expect.stringMatching(/HTTP 404.*or place a tarball at/) });
@@ -40,14 +40,14 @@ describe('load-baseos downloads', () => {
   });
 
   it('downloads the tarball when no local one exists, with progress, then extracts it', async () => {
-    const server = await serveFolder({ dir: path.dirname(host.standin.tarball) });
+    const server = await serveFolder({ dir: path.dirname(host.baseos.tarball) });
     try {
-      const ctx = withBaseos({ url: `${server.url}/${path.basename(host.standin.tarball)}` });
+      const ctx = withBaseos({ url: `${server.url}/${path.basename(host.baseos.tarball)}` });
       const progress: number[] = [];
       const loaded = await loadBaseos(ctx, { onProgress: (p) => progress.push(p.received) });
-      expect(loaded).toEqual({ tarball: path.join(host.workDir, `buildkit_${host.standin.arch}.tar.zst`), downloaded: true });
+      expect(loaded).toEqual({ tarball: path.join(host.workDir, `buildkit_${host.baseos.arch}.tar.zst`), downloaded: true });
       expect(progress.length).toBeGreaterThan(1);
-      expect(await readFile(path.join(host.workDir, 'baseos/etc/aoinb-standin-baseos'), 'utf8')).toContain('STAND-IN');
+      expect(await readFile(path.join(host.workDir, 'baseos/etc/aoinb-test-baseos'), 'utf8')).toContain('TEST BASE OS');
       expect(await leftovers()).toEqual([]);
       // Special files and numeric owners survive extraction.
       expect((await readdir(path.join(host.workDir, 'baseos/dev'))).length).toBeGreaterThanOrEqual(0);
@@ -91,11 +91,11 @@ describe('update-baseos', () => {
     expect((await runBuild(host.ctx, { buildId: 'before-update', bundleDir: bundle, branch: 'stable' })).status).toBe('succeeded');
     await access(path.join(host.workDir, 'instances/stable'));
     const listFile = path.join(host.dir, 'baseos.list');
-    await writeFile(listFile, host.standin.sourcesList);
+    await writeFile(listFile, host.baseos.sourcesList);
     const lines: string[] = [];
     await updateBaseos(withBaseos({ sourcesList: listFile }), { onLine: (l) => lines.push(l) });
     expect(lines.join('\n')).toMatch(/Reading package lists/);
-    expect(await readFile(path.join(host.workDir, 'baseos/etc/apt/sources.list'), 'utf8')).toBe(host.standin.sourcesList);
+    expect(await readFile(path.join(host.workDir, 'baseos/etc/apt/sources.list'), 'utf8')).toBe(host.baseos.sourcesList);
     await expect(access(path.join(host.workDir, 'instances/stable'))).rejects.toThrow();
     expect(await leftovers()).toEqual([]);
     // Builds go on over the updated base, with a fresh instance.

@@ -50,6 +50,23 @@ async function syncSourcesList(target: string, sourceListFile: string, onLine?: 
   onLine?.(`[aoinb] instance sources list ${current === undefined ? 'set' : 'updated'} from ${sourceListFile}`);
 }
 
+/**
+ * autobuild4's per-instance config, as ciel writes it: dpkg as package manager
+ * and installer, and MTER (the `Maintainer:` of every package; without it
+ * autobuild4's QA stops with E311). The value was checked by the config schema.
+ */
+export function ab4ConfigText(maintainer: string): string {
+  return `#!/bin/bash\n# Written by aoinb for this instance from [build] maintainer in config.toml.\nABMPM=dpkg\nABAPMS=\nABINSTALL=dpkg\nMTER="${maintainer}"\n`;
+}
+
+async function syncAb4Config(target: string, maintainer: string, onLine?: (line: string) => void): Promise<void> {
+  const wanted = ab4ConfigText(maintainer);
+  if ((await readFile(target, 'utf8').catch(() => undefined)) === wanted) return;
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, wanted);
+  onLine?.(`[aoinb] instance autobuild4 config written (MTER="${maintainer}")`);
+}
+
 async function refresh(ctx: BuildrootContext, branch: string, onLine?: (line: string) => void, signal?: AbortSignal): Promise<void> {
   const layout = layoutOf(ctx);
   const dirs = layout.instance(branch);
@@ -94,6 +111,7 @@ export async function leaseInstance(
   try {
     await Promise.all([dirs.upper, dirs.work, dirs.merged].map((dir) => mkdir(dir, { recursive: true })));
     await syncSourcesList(dirs.sourcesList, sourceListFile, options.onLine);
+    await syncAb4Config(dirs.ab4Config, ctx.config.build.maintainer, options.onLine);
     const stamp = await readStamp(dirs.stamp);
     if (refreshDue(stamp, requestedAt, ctx.config.build.instanceRefreshMinutes)) {
       const startedAt = Date.now();

@@ -8,9 +8,10 @@ import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.t
 import { runBuild } from './run-build.ts';
 
 let host: BuildHost;
+const testMaintainer = 'aoinb Tests <tests@aoinb.invalid>';
 
 beforeAll(async () => {
-  host = await createBuildHost();
+  host = await createBuildHost({ extraToml: `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmaintainer = "${testMaintainer}"` });
 });
 afterAll(async () => {
   await host?.close();
@@ -29,15 +30,21 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     const result = await runBuild(host.ctx, { buildId: 'hello-1', bundleDir: bundle, branch: 'stable', onLogLine: (line) => lines.push(line) });
     expect(result.reason).toBeUndefined();
     expect(result.status).toBe('succeeded');
-    expect(result.artifacts.map((a) => a.name)).toEqual([`hello-aoinb_1.0-0_${host.standin.arch}.deb`]);
-    const deb = result.artifacts[0]!;
+    // autobuild4 leaves each package in the build folder and in /debs/h/: collected once each, -dbg kept.
+    const arch = host.baseos.arch;
+    expect(result.artifacts.map((a) => a.name)).toEqual([`hello-aoinb-dbg_1.0-0_${arch}.deb`, `hello-aoinb_1.0-0_${arch}.deb`]);
+    const deb = result.artifacts.find((a) => a.name.startsWith('hello-aoinb_'))!;
     expect(deb.file).toBe(path.join(host.workDir, 'output/stable', deb.name));
     expect(deb.sha256).toMatch(/^[0-9a-f]{64}$/);
 
     const field = async (name: string) => (await execa('dpkg-deb', ['-f', deb.file, name])).stdout;
     expect(await field('Package')).toBe('hello-aoinb');
-    expect(await field('Version')).toBe('1.0-0');
-    expect(await field('Architecture')).toBe(host.standin.arch);
+    // autobuild4 leaves a zero REL out of the version (the file name keeps it).
+    expect(await field('Version')).toBe('1.0');
+    expect(await field('Architecture')).toBe(host.baseos.arch);
+    // [build] maintainer, written as MTER into the instance's /etc/autobuild/ab4cfg.sh.
+    expect(await field('Maintainer')).toBe(testMaintainer);
+    expect(lines).toContain(`[aoinb] instance autobuild4 config written (MTER="${testMaintainer}")`);
     const files = (await execa('dpkg-deb', ['-c', deb.file])).stdout;
     expect(files).toMatch(/\.\/usr\/bin\/hello-aoinb\n/);
     const unpacked = await mkdtemp(path.join(tmpdir(), 'aoinb-deb-'));
@@ -75,6 +82,28 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     await expectNothingLeft();
   });
 
+  it('publishes no -dbg package with keep_dbg = false', async () => {
+    const ctx = { ...host.ctx, config: { ...host.ctx.config, build: { ...host.ctx.config.build, keepDbg: false } } };
+    const result = await runBuild(ctx, { buildId: 'nodbg-1', bundleDir: await host.exampleBundle('nodbg'), branch: 'stable', outputDir: path.join(host.dir, 'out-nodbg') });
+    expect(result.reason).toBeUndefined();
+    expect(result.artifacts.map((a) => a.name)).toEqual([`hello-aoinb_1.0-0_${host.baseos.arch}.deb`]);
+    expect(await readdir(path.join(host.dir, 'out-nodbg'))).not.toContain(`hello-aoinb-dbg_1.0-0_${host.baseos.arch}.deb`);
+    await expectNothingLeft();
+  });
+
+  it('fails the build naming both files when two different packages share one name', async () => {
+    const bundle = await host.exampleBundle('clash');
+    const name = `hello-aoinb_1.0-0_${host.baseos.arch}.deb`;
+    await appendFile(path.join(bundle, 'autobuild/build'), `\nmkdir -p /debs/z && echo not-a-package > /debs/z/${name}\n`);
+    const result = await runBuild(host.ctx, { buildId: 'clash-1', bundleDir: bundle, branch: 'stable', outputDir: path.join(host.dir, 'out-clash') });
+    expect(result.status).toBe('failed');
+    expect(result.artifacts).toEqual([]);
+    const log = await readFile(result.logFile, 'utf8');
+    expect(log).toMatch(new RegExp(`two different packages named ${name.replaceAll('.', '\\.')}: \\S+ and \\S+`));
+    expect(log).toContain(`/debs/z/${name}`);
+    await expectNothingLeft();
+  });
+
   it('fails a bad checksum on the host before any container starts', async () => {
     const bundle = await host.exampleBundle('badsum');
     const spec = await readFile(path.join(bundle, 'spec'), 'utf8');
@@ -90,18 +119,21 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
 
   it('builds the ABBS split layout (NN-name/ beside spec) one package after another', async () => {
     const bundle = path.join(host.dir, 'bundles', 'split-abbs');
-    const part = async (dir: string, name: string, file: string) => {
+    // Data-only parts: autobuild4 fails a package with no ELF symbols unless ABSPLITDBG is off or it is noarch.
+    const part = async (dir: string, name: string, file: string, extra: string) => {
       await mkdir(path.join(bundle, dir), { recursive: true });
-      await writeFile(path.join(bundle, dir, 'defines'), `PKGNAME=${name}\nPKGSEC=libs\nPKGDES="Split part ${name}"\nABTYPE=self\n`);
+      await writeFile(path.join(bundle, dir, 'defines'), `PKGNAME=${name}\nPKGSEC=libs\nPKGDES="Split part ${name}"\nABTYPE=self\n${extra}\n`);
       await writeFile(path.join(bundle, dir, 'build'), `mkdir -p "$PKGDIR"/usr/share/${name}\necho ${name} > "$PKGDIR"/usr/share/${name}/${file}\n`);
     };
     await mkdir(bundle, { recursive: true });
     await writeFile(path.join(bundle, 'spec'), 'VER=2.0\nDUMMYSRC=1\n');
-    await part('01-splitlib', 'splitlib', 'lib.txt');
-    await part('02-splitlib-dev', 'splitlib-dev', 'dev.txt');
+    await part('01-splitlib', 'splitlib', 'lib.txt', 'ABSPLITDBG=0');
+    await part('02-splitlib-dev', 'splitlib-dev', 'dev.txt', 'ABHOST=noarch');
     const result = await runBuild(host.ctx, { buildId: 'split-abbs', bundleDir: bundle, branch: 'stable' });
-    expect(result.reason).toBeUndefined();
-    expect(result.artifacts.map((a) => a.name)).toEqual([`splitlib-dev_2.0-0_${host.standin.arch}.deb`, `splitlib_2.0-0_${host.standin.arch}.deb`]);
+    expect(result.reason, await readFile(result.logFile, 'utf8')).toBeUndefined();
+    expect(result.artifacts.map((a) => a.name)).toEqual([`splitlib-dev_2.0-0_noarch.deb`, `splitlib_2.0-0_${host.baseos.arch}.deb`]);
+    const log = await readFile(result.logFile, 'utf8');
+    expect(log.indexOf('building split package 01-splitlib')).toBeLessThan(log.indexOf('building split package 02-splitlib-dev'));
     await expectNothingLeft();
   });
 

@@ -34,8 +34,9 @@ class PhaseClock {
 /** A failure that ends the build as a result (`failed`), not as an exception. */
 class BuildFailure extends Error {}
 
-function containerEnv(facts: BundleFacts, arch: string, aptUpdate: boolean): Record<string, string> {
+function containerEnv(facts: BundleFacts, arch: string, aptUpdate: boolean, keepDbg: boolean): Record<string, string> {
   return {
+    AOINB_KEEP_DBG: keepDbg ? '1' : '0',
     AOINB_PKGNAME: facts.name,
     AOINB_PKGVER: facts.pkgver,
     AOINB_PKGREL: facts.pkgrel,
@@ -143,7 +144,7 @@ async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, work
     machine: `aoinb-${request.buildId}`.slice(0, 64),
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
-    env: containerEnv(facts, arch, (request.extraAptSources ?? []).length > 0),
+    env: containerEnv(facts, arch, (request.extraAptSources ?? []).length > 0, ctx.config.build.keepDbg),
     extraArgs: ctx.config.build.nspawnArgs,
     enterCgroups: sampler.meter.enterFiles,
     onSpawn: (pid) => sampler.meter.setRootPid(pid),

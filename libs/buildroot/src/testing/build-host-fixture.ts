@@ -3,18 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
-import { copyBundleWithPort, ensureStandinBaseos, prepareExampleSource, writeTestConfig, type ExampleSource, type StandinBaseos } from '@aoinb/testkit';
+import { copyBundleWithPort, ensureTestBaseos, prepareExampleSource, writeTestConfig, type ExampleSource, type TestBaseos } from '@aoinb/testkit';
 import type { BuildrootContext } from '../context.ts';
 import { unmountAllUnder } from '../host/mount-table.ts';
 import { loadBaseos } from '../layers/baseos.ts';
 
-/** A throw-away build host for end-to-end tests: config, work dir, stand-in base OS loaded, example source served. */
+/** A throw-away build host for end-to-end tests: config, work dir, test base OS (Debian + real autobuild4) loaded, example source served. */
 export interface BuildHost {
   dir: string;
   configDir: string;
   workDir: string;
   ctx: BuildrootContext;
-  standin: StandinBaseos;
+  baseos: TestBaseos;
   source: ExampleSource;
   /** A copy of the example bundle whose SRCS points at this host's source server. */
   exampleBundle(name?: string): Promise<string>;
@@ -34,13 +34,13 @@ export interface BuildHostOptions {
 export async function createBuildHost(options: BuildHostOptions = {}): Promise<BuildHost> {
   const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-host-'));
   const workDir = path.join(dir, 'work');
-  const standin = await ensureStandinBaseos();
+  const baseos = await ensureTestBaseos();
   const source = await prepareExampleSource();
   const configDir = await writeTestConfig({
     dir: path.join(dir, 'conf'),
     workDir,
-    arch: standin.arch,
-    sourceLists: { stable: standin.sourcesList },
+    arch: baseos.arch,
+    sourceLists: { stable: baseos.sourcesList },
     extraToml: options.extraToml ?? '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5',
     // The example source is served on loopback, which the host refuses unless allowlisted.
     sourceAllow: [`127.0.0.1:${source.port}`, ...(options.sourceAllow ?? [])],
@@ -48,7 +48,7 @@ export async function createBuildHost(options: BuildHostOptions = {}): Promise<B
   await options.beforeConfigLoad?.(configDir);
   const ctx: BuildrootContext = { config: await loadConfig(configDir), logger: silentLogger() };
   await mkdir(workDir, { recursive: true });
-  await symlink(standin.tarball, path.join(workDir, `buildkit_${standin.arch}.tar.zst`));
+  await symlink(baseos.tarball, path.join(workDir, `buildkit_${baseos.arch}.tar.zst`));
   if (options.loadBase !== false) await loadBaseos(ctx);
   let copies = 0;
   return {
@@ -56,7 +56,7 @@ export async function createBuildHost(options: BuildHostOptions = {}): Promise<B
     configDir,
     workDir,
     ctx,
-    standin,
+    baseos,
     source,
     async exampleBundle(name) {
       copies += 1;
