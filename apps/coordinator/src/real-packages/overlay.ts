@@ -28,6 +28,8 @@ export interface RealPackage {
   identical: boolean;
   /** Debian build tools to add to BUILDDEP (AOSC's BuildKit has them, the test base OS does not). */
   builddep: string[];
+  /** The packages the build must publish (`-dbg` ones included). */
+  debs: string[];
   /** Package names to apt-get install in a fresh container. */
   install: string[];
   /** A shell script run there afterwards; exit 0 means the package works. */
@@ -68,7 +70,7 @@ function readPackage(raw: unknown, index: number): RealPackage {
   return {
     path: pkgPath, kind: kind as PackageKind,
     suite: text(t, 'suite', where), source: text(t, 'source', where), version: text(t, 'version', where), orig: text(t, 'orig', where),
-    identical: t.identical, builddep: words(t, 'builddep', where), install: words(t, 'install', where), check: text(t, 'check', where),
+    identical: t.identical, builddep: words(t, 'builddep', where), debs: words(t, 'debs', where), install: words(t, 'install', where), check: text(t, 'check', where),
   };
 }
 

@@ -7,20 +7,21 @@ import { mountsUnder } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { mountOverlayFixture, runInNspawn } from '@aoinb/testkit';
 import { FarmHarness, farmTokens, type TaskStatus } from '../testing/farm-harness.ts';
-import { packageKinds } from './overlay.ts';
+import { loadOverlay, packageKinds } from './overlay.ts';
 import { prepareRealPackages, type PreparedPackage, type RealPackages } from './prepare.ts';
 
 /**
  * Real packages of the ABBS snapshot, one per kind of build (ABTYPE=self,
- * autotools, cmake and meson as autobuild4 detects them, a split package, a
- * noarch one), built by AOSC's real autobuild4 through the farm: the
+ * autotools, cmake and meson as autobuild4 detects them, a noarch one; no
+ * split package, see docs/real-packages.md), built by AOSC's real autobuild4 through the farm: the
  * coordinator and two nspawn worker agents as processes, `aoinb submit` of
  * each bundle (overlaid by overlay.toml: sources from Debian's .orig files on
  * loopback, Debian dependency names). Each resulting package is then installed
  * with apt from the farm's repository in a fresh container and run.
  */
 const cli = fileURLToPath(new URL('../../../cli/bin/aoinb.js', import.meta.url));
-const buildToml = '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 1';
+const maintainer = 'aoinb real-package tests <real-packages@aoinb.invalid>';
+const buildToml = `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 1\nmaintainer = "${maintainer}"`;
 
 let host: BuildHost;
 let farm: FarmHarness;
@@ -28,7 +29,9 @@ let real: RealPackages;
 
 beforeAll(async () => {
   host = await createBuildHost({ extraToml: buildToml });
-  real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.baseos.arch });
+  // AOINB_REAL_PACKAGES=a/b,c/d narrows a local run to some packages; CI builds them all.
+  const only = process.env.AOINB_REAL_PACKAGES?.split(',').filter(Boolean);
+  real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.baseos.arch, only });
   // The .orig files are served on loopback, which workers refuse to fetch from unless allowlisted.
   const sourceAllow = [`127.0.0.1:${real.server.port}`];
   farm = await FarmHarness.create({ archs: [host.baseos.arch], sourceLists: { stable: host.baseos.sourcesList }, extraToml: buildToml, sourceAllow });
@@ -57,8 +60,11 @@ async function installAndRun(p: PreparedPackage): Promise<{ exitCode: number | u
 }
 
 describe('real ABBS packages built by the real autobuild4 through the farm', () => {
-  it('the overlay covers every kind of build', () => {
-    expect(new Set(real.packages.map((p) => p.pkg.kind))).toEqual(new Set(packageKinds));
+  it('the overlay covers every kind of build but split', async () => {
+    // No split package of the snapshot has all its sources on Debian's mirror and builds from the
+    // snapshot's files (its patches are left out): docs/real-packages.md names each candidate.
+    const kinds = new Set((await loadOverlay()).packages.map((p) => p.kind));
+    expect(kinds).toEqual(new Set(packageKinds.filter((k) => k !== 'split')));
   });
 
   it('aoinb submit builds each one; every package installs and runs in a fresh container', async () => {
@@ -70,14 +76,23 @@ describe('real ABBS packages built by the real autobuild4 through the farm', () 
     const logs = await Promise.all(statuses.filter((s) => s.state !== 'succeeded').map(async (s) => `--- task ${s.id}\n${(await farm.api('GET', `/task/${s.id}/log`)).text.slice(-6000)}`));
     expect(run.exitCode, `${run.all}\n${logs.join('\n')}`).toBe(0);
     expect(ids).toHaveLength(real.packages.length);
-
-    const packages = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
-    for (const p of real.packages) {
-      for (const name of p.pkg.install.filter((n) => !['gcc', 'libc6-dev'].includes(n))) expect(packages).toMatch(new RegExp(`^Package: ${name}$`, 'm'));
+    for (const [i, s] of statuses.entries()) {
+      const job = s.jobs[0];
+      const seconds = job?.started_at && job.finished_at ? ((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1) : '?';
+      process.stderr.write(`[real packages] ${real.packages[i]?.pkg.path}: built on ${job?.builder} in ${seconds} s\n`);
     }
-    // The real autobuild4 wrote the farm's maintainer and its -dbg packages; noarch became Architecture: all.
-    expect(packages).toMatch(/^Package: figlet-dbg$/m);
-    expect(packages).toMatch(/^Package: colordiff\n(?:.+\n)*?Architecture: all$/m);
+
+    const index = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
+    const stanzas = new Map(index.split(/\n\n+/).map((st) => [/^Package: (\S+)$/m.exec(st)?.[1], st] as const));
+    for (const p of real.packages) {
+      for (const name of p.pkg.debs) {
+        const stanza = stanzas.get(name) ?? '';
+        expect(stanza, `${p.pkg.path}: ${name} in the farm repository`).toMatch(/^Version: /m);
+        // Written by the real autobuild4: the farm's maintainer; noarch is Architecture: all.
+        expect(stanza).toContain(`Maintainer: ${maintainer}`);
+        expect(stanza).toContain(`Architecture: ${p.pkg.kind === 'noarch' ? 'all' : host.baseos.arch}`);
+      }
+    }
 
     for (const p of real.packages) {
       const result = await installAndRun(p);
