@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/node_modules/**'] },
+  { ignores: ['node_modules/**', '**/node_modules/**', 'apps/dashboard/dist/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

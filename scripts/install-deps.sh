@@ -24,6 +24,8 @@ declare -A providers=(
 	[flock]=util-linux
 	[setpriv]=util-linux
 	[promtool]=prometheus
+	# The dashboard's browser tests drive Debian's chromium through playwright-core (no browser download).
+	[/usr/bin/chromium]=chromium
 )
 
 missing=()

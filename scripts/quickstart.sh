@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
+npm run build --silent  # the dashboard the coordinator serves at /
 exec node --import tsx scripts/quickstart.ts "$@"

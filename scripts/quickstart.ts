@@ -110,6 +110,7 @@ The example was built by the farm (exit status ${submit.exitCode}). Try:
   npx aoinb -c ${configDir} builders
   npx aoinb -c ${configDir} status
   curl http://127.0.0.1:8460/repo/stable/Packages
+Dashboard: http://127.0.0.1:8460/ (sign in with the maintainer token)
 API docs: http://127.0.0.1:8460/docs  ·  maintainer token: ${configDir}/secrets/maintainer.token`);
     if (once) return submit.exitCode ?? 1;
     console.log('\nThe farm keeps running; Ctrl-C stops it.');

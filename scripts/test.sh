@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+echo "== build (the dashboard's static files)"
+npm run build --silent
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p apps/dashboard/tsconfig.json
 echo "== lint"
 npx eslint .
 echo "== tests"

@@ -74,7 +74,7 @@ describe('aoinb (the CLI) on one host', () => {
   it('builds the example and prints a summary naming the deb', async () => {
     const result = await aoinb(['build', await host.exampleBundle(), 'stable']);
     expect(result.exitCode, result.all).toBe(0);
-    expect(result.stdout).toMatch(/^succeeded: hello-aoinb 1\.0-0 \(\w+\) in [\d.]+ s: hello-aoinb_1\.0-0_\w+\.deb \[cpu [\d.]+ s, peak memory [\d.]+ \w+, disk [\d.]+ \w+\]$/m);
+    expect(result.stdout).toMatch(/^succeeded: hello-aoinb 1\.0-0 \(\w+\) in [\d.]+ s: hello-aoinb-dbg_1\.0-0_\w+\.deb, hello-aoinb_1\.0-0_\w+\.deb \[cpu [\d.]+ s, peak memory [\d.]+ \w+, disk [\d.]+ \w+\]$/m);
   });
 
   it('Ctrl-C stops the container and releases every mount', async () => {

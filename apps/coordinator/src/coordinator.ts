@@ -7,6 +7,7 @@ import type { CoordinatorContext } from './context.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
 import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
+import { startNotifier } from './notify/notify-service.ts';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { GroupStateSource } from './metrics/group-metrics.ts';
 import { AptRepo } from './repo/apt-repo.ts';
@@ -65,6 +66,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
   const groupScheduler = await startGroupScheduler(ctx);
+  const notifier = startNotifier(ctx);
   const app = await buildServer(ctx);
   const listen = options.listen ?? coordinator.listen;
   await app.listen({ host: listen.host, port: listen.port });
@@ -80,6 +82,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       (closing ??= (async () => {
         await app.close();
         await groupScheduler.close();
+        await notifier.close();
         await recovery.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();

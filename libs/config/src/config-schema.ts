@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
 import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
+import { readNotifyConfig, type NotifyConfig } from './notify-config.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';
@@ -47,6 +48,8 @@ export interface AoinbConfig {
   build: BuildSettings;
   /** [coordinator], [redis], [worker], [[tokens]]: only the farm commands use these. */
   farm: FarmConfig;
+  /** [[notify.webhook]]: who the coordinator tells when builds end. */
+  notify: NotifyConfig;
 }
 
 const archPattern = /^[a-z0-9][a-z0-9_]*$/;
@@ -84,6 +87,7 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
   buildTable.rejectUnknown();
 
   const farm = readFarmConfig(root, arch, workDir, configDir);
+  const notify = readNotifyConfig(root, configDir);
   root.rejectUnknown();
-  return { configDir, workDir, arch, baseos, build, farm };
+  return { configDir, workDir, arch, baseos, build, farm, notify };
 }

@@ -44,6 +44,10 @@ export interface CoordinatorConfig {
   metrics: MetricsAccess;
   /** A group member's expected build time when no earlier build of its package and arch is known (critical-path priorities). */
   groupDefaultBuildSeconds: number;
+  /** Linked from the dashboard when set. */
+  grafanaUrl?: string;
+  /** The built dashboard (index.html + assets) served at `/`; default: the repository's apps/dashboard/dist. */
+  dashboardDir?: string;
 }
 
 export interface RedisConfig {
@@ -85,7 +89,7 @@ export function parseListen(value: string): ListenAddress {
 }
 
 /** Reads a secret file, reporting a missing or empty one at its key path. */
-function readSecret(reader: TableReader, key: string, file: string, configDir: string): string {
+export function readSecret(reader: TableReader, key: string, file: string, configDir: string): string {
   const full = path.resolve(configDir, file);
   try {
     const secret = readFileSync(full, 'utf8').trim();
@@ -97,7 +101,11 @@ function readSecret(reader: TableReader, key: string, file: string, configDir: s
   }
 }
 
-function readCoordinator(root: TableReader, arch: string, workDir: string): CoordinatorConfig {
+function optionalPath(value: string | undefined, configDir: string): string | undefined {
+  return value === undefined ? undefined : path.resolve(configDir, value);
+}
+
+function readCoordinator(root: TableReader, arch: string, workDir: string, configDir: string): CoordinatorConfig {
   const t = root.section('coordinator');
   const listenText = t.string('listen', { default: '127.0.0.1:8460', pattern: listenPattern, hint: 'use "address:port"' });
   const listen = parseListen(listenText);
@@ -115,6 +123,8 @@ function readCoordinator(root: TableReader, arch: string, workDir: string): Coor
     storageDir: t.string('storage_dir', { default: path.join(workDir, 'farm') }),
     metrics: t.oneOf('metrics', ['token', 'public', 'off'] as const, 'token'),
     groupDefaultBuildSeconds: t.integer('group_default_build_seconds', { default: 600, min: 1, max: 30 * 24 * 3600 }),
+    grafanaUrl: t.optionalString('grafana_url', { pattern: /^https?:\/\/[^\s]+$/, hint: 'an http(s) URL' }),
+    dashboardDir: optionalPath(t.optionalString('dashboard_dir'), configDir),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
@@ -175,7 +185,7 @@ function readTokens(root: TableReader, configDir: string): TokenConfig[] {
 /** The farm's sections of config.toml: [coordinator], [redis], [worker], [[tokens]]. */
 export function readFarmConfig(root: TableReader, arch: string, workDir: string, configDir: string): FarmConfig {
   return {
-    coordinator: readCoordinator(root, arch, workDir),
+    coordinator: readCoordinator(root, arch, workDir, configDir),
     redis: readRedis(root, configDir),
     worker: readWorker(root, arch, configDir),
     tokens: readTokens(root, configDir),

@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultMaintainer } from './config-schema.ts';
 import { loadConfig } from './load-config.ts';
 import { sourceListFor } from './source-lists.ts';
 
@@ -29,6 +30,26 @@ describe('loadConfig', () => {
     expect(config.baseos.url).toBe('https://repo.aosc.io/aosc-os/os-amd64/buildkit/aosc-os_buildkit_latest_amd64.tar.xz');
     expect(config.baseos.sourcesList).toBe(path.join(dir, 'source_lists/baseos.list'));
     expect(config.farm.coordinator.listen).toEqual({ host: '127.0.0.1', port: 8460 });
+    expect(config.build.maintainer).toBe(defaultMaintainer);
+    expect(config.build.keepDbg).toBe(true);
+  });
+
+  it('reads [build] maintainer and keep_dbg', async () => {
+    await writeConfig('arch = "amd64"\n[build]\nmaintainer = "Jane Q. Packager <jane@aosc.io>"\nkeep_dbg = false\n');
+    const config = await loadConfig(dir);
+    expect(config.build.maintainer).toBe('Jane Q. Packager <jane@aosc.io>');
+    expect(config.build.keepDbg).toBe(false);
+  });
+
+  // The value goes between double quotes into a bash file in the build container.
+  it.each([
+    ['jane@aosc.io'], ['Jane <jane>'], ['<jane@aosc.io>'], ['Jane "J" Doe <jane@aosc.io>'], ['Jane $(id) <jane@aosc.io>'],
+    ['Jane `id` <jane@aosc.io>'], ['Jane \\ <jane@aosc.io>'], ['Jane\n<jane@aosc.io>'], ['Jane <jane@aosc.io> x'],
+  ])('refuses [build] maintainer = %j naming the key', async (value) => {
+    await writeConfig(`arch = "amd64"\n[build]\nmaintainer = ${JSON.stringify(value)}\n`);
+    const error = await loadConfig(dir).catch((e: Error) => e);
+    expect((error as Error).message).toContain('build.maintainer: ');
+    expect((error as Error).message).toContain('want "Name <email>"');
   });
 
   it('reports every problem with its key path at once', async () => {

@@ -82,7 +82,7 @@ async function installAndRun(deb: string, command: string[]): Promise<{ exitCode
     const script = `dpkg -i /root/${path.basename(deb)} >/dev/null && exec "$@"`;
     const run = await runInNspawn({ root: overlay.merged, command: ['/bin/sh', '-c', script, 'run', ...command] });
     // nspawn's own notes (e.g. "Attempted to remove disk file system ...") follow the program's output.
-    return { exitCode: run.exitCode, output: run.all.split('\n')[0] ?? '' };
+    return { exitCode: run.exitCode, output: (run.all.split('\n')[0] ?? '').trim() };
   } finally {
     await overlay.unmount();
   }

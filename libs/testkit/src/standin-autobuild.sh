@@ -2,9 +2,10 @@
 # =====================================================================
 #  aoinb STAND-IN autobuild  --  this is NOT AOSC's autobuild.
 #
-#  Installed as /usr/bin/autobuild in aoinb's Debian stand-in base OS
-#  (made by @aoinb/testkit with debootstrap), because AOSC's BuildKit and
-#  its real autobuild cannot be downloaded on the test machines. It honours
+#  The quick start's LAST RESORT only: installed as /usr/bin/autobuild in a
+#  Debian base OS (standin-baseos-q-*) when neither ../shared/vendor's
+#  autobuild4 source nor the pinned upstream release can be had. Tests never
+#  use it: they build with AOSC's real autobuild4 (test-baseos.ts). It honours
 #  the bundle contract in docs/aosc-bundle-contract.md and nothing more:
 #
 #    cwd = the build dir holding autobuild/; the caller exports PKGVER,
@@ -299,6 +300,8 @@ split_names() {
 
 main() {
 	abinfo "autobuild (aoinb stand-in, not AOSC autobuild) in $PWD"
+	# MTER and friends, as the farm writes them per instance (autobuild4 reads the same file).
+	if [[ -f /etc/autobuild/ab4cfg.sh ]]; then . /etc/autobuild/ab4cfg.sh; fi
 	[[ -d autobuild ]] || abdie "no autobuild/ folder in $PWD: run autobuild in the build directory"
 	[[ -n $PKGVER ]] || abdie "PKGVER is not set: the caller must export PKGVER, PKGREL and ARCH"
 	[[ -n $ARCH ]] || abdie "ARCH is not set: the caller must export PKGVER, PKGREL and ARCH"

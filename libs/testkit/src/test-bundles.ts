@@ -26,8 +26,8 @@ const greetingPatch = `--- a/hello-aoinb.c
 
 /**
  * A split bundle over the example source (same tarball and sha256 as the
- * example spec; EPOCH=2, REL=3): `01-hello-split` (patched, Makefile
- * fallback, prepare/beyond, overrides, conffiles, postinst, arch override of
+ * example spec; EPOCH=2, REL=3): `01-hello-split` (patched, its own
+ * build script, prepare/beyond, overrides, conffiles, postinst, arch override of
  * PKGDEP, versioned BUILDDEP) and `02-hello-split-doc` (noarch, ABTYPE=self,
  * depending on its sibling). Returns `dir`.
  */
@@ -36,11 +36,13 @@ export async function writeSplitTestBundle(dir: string, options: { sha256: strin
   return writeTree(dir, {
     spec: `VER=1.0\nREL=3\nEPOCH=2\nSRCS="tbl::http://127.0.0.1:${exampleSourcePort}/${exampleTarballName}"\nCHKSUMS="sha256::${options.sha256}"\n`,
     'autobuild/01-hello-split/defines': [
-      'PKGNAME=hello-split', 'PKGSEC=utils', 'PKGDES="Split example: the program"',
-      'BUILDDEP="make>=4.0 gcc|clang"', 'PKGDEP="libc6"', `PKGDEP__${archKey}="libc6>=2.30"`,
-      'PKGRECOM="hello-split-doc"', 'PKGCONFL="hello-old<<1.0"', 'PKGPROV="hello-greeter"', '',
+      'PKGNAME=hello-split', 'PKGSEC=utils', 'PKGDES="Split example: the program"', 'ABTYPE=self',
+      'BUILDDEP="make>=4.0 gcc"', 'PKGDEP="libc6"', `PKGDEP__${archKey}="libc6>=2.30"`,
+      'PKGRECOM="hello-split-doc"', 'PKGCONFL="hello-old<=0.9"', 'PKGPROV="hello-greeter"', '',
     ].join('\n'),
     'autobuild/01-hello-split/patches/0001-greeting.patch': greetingPatch,
+    // autobuild4 has no plain-Makefile template: a Makefile project builds with its own script.
+    'autobuild/01-hello-split/build': 'make CC="gcc $CPPFLAGS $CFLAGS $LDFLAGS"\nmake install PREFIX="$PKGDIR"/usr MANDIR="$PKGDIR"/usr/share/man\n',
     'autobuild/01-hello-split/prepare': 'abinfo "preparing in $SRCDIR"\necho "$PKGNAME $PKGVER" > prepared.txt\n',
     'autobuild/01-hello-split/beyond': 'install -Dm644 prepared.txt "$PKGDIR"/usr/share/hello-split/prepared.txt\n',
     'autobuild/01-hello-split/overrides/etc/hello-split.conf': 'greeting=howdy\n',
@@ -48,7 +50,7 @@ export async function writeSplitTestBundle(dir: string, options: { sha256: strin
     'autobuild/01-hello-split/postinst': 'echo "hello-split configured"\n',
     'autobuild/02-hello-split-doc/defines': [
       'PKGNAME=hello-split-doc', 'PKGSEC=doc', 'PKGDES="Split example: the manual"',
-      'ABHOST=noarch', 'ABTYPE=self', 'PKGDEP="hello-split==1.0-3"', '',
+      'ABHOST=noarch', 'ABTYPE=self', 'PKGDEP="hello-split==2:1.0-3"', '',
     ].join('\n'),
     'autobuild/02-hello-split-doc/build': [
       '[ -x hello-aoinb ] || { aberr "the shared build dir lost hello-aoinb"; exit 1; }',
@@ -57,7 +59,10 @@ export async function writeSplitTestBundle(dir: string, options: { sha256: strin
   });
 }
 
-/** Bundles that must fail, each for one reason the stand-in must report. */
+/**
+ * Bundles that must fail, each for one reason: `build-fails` and `no-build-method` in
+ * autobuild4; `arch-excluded` and `no-pkgdes` are refused on the host before any container.
+ */
 export const failingTestBundles = {
   /** autobuild/build exits non-zero. */
   'build-fails': { 'autobuild/defines': 'PKGNAME=broken\nPKGSEC=utils\nPKGDES="fails"\nABTYPE=self\n', 'autobuild/build': 'abinfo "about to fail"\nfalse\necho "must not get here"\n' },

@@ -7,6 +7,7 @@ import { farmUpCommand } from './farm-up.ts';
 import { groupCommand } from './group.ts';
 import { loadBaseosCommand } from './load-baseos.ts';
 import { logsCommand } from './logs.ts';
+import { notifyCommand } from './notify.ts';
 import { statusCommand } from './status.ts';
 import { submitCommand } from './submit.ts';
 import { cancelCommand, retryCommand } from './task-actions.ts';
@@ -26,6 +27,7 @@ export const commands: Command[] = [
   buildersCommand,
   cancelCommand,
   retryCommand,
+  notifyCommand,
   workerCommand,
   coordinatorCommand,
 ];

@@ -8,9 +8,12 @@ import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
 import { builderRoutes } from './routes/builders.ts';
 import { bundleRoutes } from './routes/bundle.ts';
+import { dashboardRoutes } from './routes/dashboard-files.ts';
+import { farmInfoRoutes } from './routes/farm-info.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { logRoutes } from './routes/log.ts';
+import { notifyRoutes } from './routes/notify.ts';
 import { repoRoutes } from './routes/repo.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { workerRoutes } from './routes/worker-api.ts';
@@ -35,6 +38,6 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes, groupRoutes, metricsRoutes]) routes(app, ctx);
+  for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes, groupRoutes, metricsRoutes, farmInfoRoutes, notifyRoutes, dashboardRoutes]) routes(app, ctx);
   return app;
 }

@@ -13,6 +13,7 @@ interface ListQuery {
   state?: string;
   branch?: string;
   arch?: string;
+  submitter?: string;
   limit?: number;
   before?: string;
 }
@@ -35,7 +36,7 @@ async function listTasks(ctx: CoordinatorContext, q: ListQuery): Promise<{ tasks
       scanned += 1;
       cursor = task?.id ?? cursor;
       if (!task) continue;
-      if ((q.state && task.state !== q.state) || (q.branch && task.branch !== q.branch) || (q.arch && !task.archs.includes(q.arch))) continue;
+      if ((q.state && task.state !== q.state) || (q.branch && task.branch !== q.branch) || (q.arch && !task.archs.includes(q.arch)) || (q.submitter && task.createdBy !== q.submitter)) continue;
       found.push(task);
       if (found.length === limit) break;
     }
@@ -59,7 +60,7 @@ function taskQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
       tags: ['tasks'],
       querystring: {
         type: 'object',
-        properties: { state: { type: 'string', enum: taskStates }, branch: { type: 'string' }, arch: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', pattern: '^[0-9]+$' } },
+        properties: { state: { type: 'string', enum: taskStates }, branch: { type: 'string' }, arch: { type: 'string' }, submitter: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', pattern: '^[0-9]+$' } },
         additionalProperties: false,
       },
     },

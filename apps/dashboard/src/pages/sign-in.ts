@@ -1,0 +1,42 @@
+import { api } from '../api.ts';
+import { h } from '../dom.ts';
+import { session, type Identity } from '../session.ts';
+
+/**
+ * The sign-in page: a token from `[[tokens]]` (any role may read). The form
+ * posts nowhere: the token is checked with GET /whoami and kept in
+ * sessionStorage, never in the address bar or history.
+ */
+export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>, problem?: string): void {
+  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false', 'aria-describedby': 'token-help' });
+  const error = h('p', { class: 'error', role: 'alert', id: 'signin-error' }, problem ?? '');
+  const button = h('button', { type: 'submit' }, 'Sign in');
+  const form = h('form', { method: 'post', action: '#', class: 'signin' },
+    h('label', { for: 'token' }, 'Token'),
+    input,
+    h('p', { id: 'token-help', class: 'muted' }, 'A token of this coordinator (any role can look; maintainers can also cancel and retry). It stays in this browser tab until you sign out or close it.'),
+    button,
+    error);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const token = input.value.trim();
+    if (!token) return;
+    button.disabled = true;
+    error.textContent = '';
+    api<Identity>('GET', '/whoami', { token })
+      .then(async () => {
+        session.signIn(token);
+        if (!location.hash || location.hash === '#' || location.hash === '#/signin') location.hash = '#/tasks';
+        await onSignedIn();
+      })
+      .catch((e: Error) => {
+        error.textContent = `Sign-in failed: ${e.message}`;
+        button.disabled = false;
+        input.focus();
+      });
+  });
+  root.replaceChildren(h('main', { id: 'main', class: 'signin-page' },
+    h('h1', null, h('span', { class: 'logo', 'aria-hidden': 'true' }, '⚙'), ' aoinb build farm'),
+    form));
+  input.focus();
+}
