@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
+import { assertTarArchive } from './archive-sniff.ts';
 import { DEFAULT_ARCHIVE_LIMITS, validateEntries, type ArchiveLimits } from './archive-validate.ts';
 import { isBundleFile, pathExists } from './bundle-files.ts';
 import { decompressTo, detectCompression, readHead, type Compression } from './decompress.ts';
@@ -63,6 +64,7 @@ export async function extractBundleArchive(
     const compression = detectCompression(await readHead(input, 8));
     const tarFile = path.join(tmp, 'archive.tar');
     await decompressTo(input, tarFile, compression, rawTarLimit(lim));
+    await assertTarArchive(tarFile);
     const checked = validateEntries(await readTarEntries(tarFile, lim.maxEntries), lim);
     const tree = path.join(tmp, 'tree');
     await mkdir(tree, { mode: 0o755 });

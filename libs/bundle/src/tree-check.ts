@@ -21,20 +21,56 @@ export interface TreeSummary {
   bytes: number;
 }
 
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Whether a link at `rel` (relative to `root`) resolves inside `root`, decided
+ * the way the kernel resolves it (each `..` applies to where the path really
+ * is, after any link on the way is followed), never above `root`, and the same
+ * whether or not its target exists: a component that does not exist may not be
+ * followed by `..`. So a link that dangles here cannot reach host files after
+ * the tree is moved elsewhere.
+ */
+async function staysInside(root: string, rel: string, target: string): Promise<boolean> {
+  const at = path.dirname(rel).split(path.sep).filter((p) => p !== '' && p !== '.');
+  let queue = target.split('/');
+  let hops = 0;
+  let missing = false;
+  if (path.isAbsolute(target)) return false;
+  while (queue.length > 0) {
+    const part = queue.shift() as string;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (missing || at.length === 0) return false;
+      at.pop();
+      continue;
+    }
+    if (missing) continue;
+    const here = path.join(root, ...at, part);
+    const st = await lstat(here).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return undefined;
+      throw err;
+    });
+    if (st?.isSymbolicLink()) {
+      const next = await readlink(here);
+      if (path.isAbsolute(next) || ++hops > MAX_LINK_HOPS) return false;
+      queue = [...next.split('/'), ...queue];
+      continue;
+    }
+    if (!st) missing = true;
+    at.push(part);
+  }
+  return true;
+}
+
 async function checkLink(root: string, realRoot: string, full: string, rel: string): Promise<void> {
   const target = await readlink(full);
-  const lexical = path.resolve(path.dirname(full), target);
   const inside = (p: string, base: string): boolean => p === base || p.startsWith(base + path.sep);
-  if (path.isAbsolute(target) || !inside(lexical, root)) {
+  if (!(await staysInside(root, rel, target))) {
     throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: symlink to ${JSON.stringify(target)} points outside the bundle`);
   }
-  try {
-    const real = await realpath(full);
-    if (!inside(real, realRoot)) throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: symlink resolves outside the bundle (${real})`);
-  } catch (err) {
-    if (err instanceof AoinbError) throw err;
-    // dangling link: the lexical check above is all there is to check
-  }
+  const real = await realpath(full).catch(() => undefined);
+  if (real !== undefined && !inside(real, realRoot)) throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: symlink resolves outside the bundle (${real})`);
 }
 
 export async function checkTree(root: string, options: TreeCheckOptions): Promise<TreeSummary> {

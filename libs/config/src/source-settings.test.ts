@@ -34,7 +34,7 @@ describe('[build] source_* settings', () => {
 
   it('names every bad entry by its key path', async () => {
     await writeFile(path.join(dir, 'config.toml'), 'arch = "amd64"\n[build]\nsource_allow = ["ok.lan", "http://x/", "host:99999", 3]\nsource_max_mib = 0\n');
-    const message = (await loadConfig(dir).catch((e: Error) => e)).message;
+    const message = ((await loadConfig(dir).catch((e: Error) => e)) as Error).message;
     expect(message).toContain('build.source_allow[1]: "http://x/" is not a host, host:port, IP or [IPv6]:port');
     expect(message).toContain('build.source_allow[2]: "host:99999" is not a host');
     expect(message).toContain('build.source_allow[3]: must be a string');

@@ -1,9 +1,12 @@
-import { loadBundle } from '@aoinb/bundle';
+import { checkPathComponent, checkRelativePath, loadBundle } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import type { SourceToFetch } from '../sources/source-types.ts';
+import type { ArtifactRules } from './collect-debs.ts';
 
 /** What the pipeline needs from a bundle, read statically on the host. */
 export interface BundleFacts {
+  /** What the build may leave in /buildroot/output (collect-debs.ts checks each .deb against it). */
+  artifacts: ArtifactRules;
   name: string;
   /** `[EPOCH:]VER-REL`, as in the package's Version field. */
   version: string;
@@ -25,9 +28,18 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
   // Epoch 0 is no epoch: dpkg omits it from the Version field.
   const rawEpoch = spec.epoch ?? bundle.mainPackage.defines.epoch ?? '';
   const epoch = rawEpoch === '0' ? '' : rawEpoch;
+  const packages = bundle.packages.map((p) => {
+    const e = spec.epoch ?? p.defines.epoch ?? '';
+    return { name: p.name, epoch: e === '0' ? '' : e, noarch: p.noarch };
+  });
+  const version = `${epoch ? `${epoch}:` : ''}${spec.version}-${spec.release}`;
+  // The build record's file name is made of these: one checked component.
+  checkPathComponent(`${bundle.mainPackage.name}_${version}_${bundle.isNoarch ? 'noarch' : arch}.build.json`, 'package name and version');
+  checkRelativePath(spec.subdir ?? '', 'spec: SUBDIR');
   return {
+    artifacts: { arch, upstreamVersion: spec.version, release: spec.release, packages },
     name: bundle.mainPackage.name,
-    version: `${epoch ? `${epoch}:` : ''}${spec.version}-${spec.release}`,
+    version,
     pkgver: spec.version,
     pkgrel: spec.release,
     epoch,

@@ -103,7 +103,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
       status = outcome.status;
       reason = outcome.reason;
     } else {
-      artifacts = await clock.time('collect', () => collectDebs(path.join(workspace!.merged, 'buildroot/output'), outputDir));
+      artifacts = await clock.time('collect', () => collectDebs(workspace!.merged, outputDir, facts.artifacts));
       status = 'succeeded';
     }
   } catch (error) {

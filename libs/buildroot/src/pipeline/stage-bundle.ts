@@ -2,6 +2,7 @@ import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { checkPathComponent } from '@aoinb/bundle';
 import type { ExtraAptSource } from '../build-types.ts';
 
 const toolboxScript = fileURLToPath(new URL('../toolbox/build.sh', import.meta.url));
@@ -19,7 +20,7 @@ export async function stageBundle(merged: string, bundleDir: string, extraSource
   await copyFile(toolboxScript, path.join(buildroot, 'toolbox/build.sh'));
   await chmod(path.join(buildroot, 'toolbox/build.sh'), 0o755);
   for (const source of extraSources) {
-    const name = source.name.replace(/[^A-Za-z0-9_-]/g, '-');
+    const name = checkPathComponent(source.name.replace(/[^A-Za-z0-9_-]/g, '-'), 'extra apt source name');
     await mkdir(path.join(merged, 'etc/apt/sources.list.d'), { recursive: true });
     await writeFile(path.join(merged, 'etc/apt/sources.list.d', `${name}.list`), `${source.line}\n`);
     if (source.pinPriority !== undefined) {

@@ -39,7 +39,7 @@ async function git(run: GitRun, args: string[], network = false): Promise<string
   const result = await execa('git', [...config, ...args], { reject: false, cancelSignal: run.signal, env: gitEnv(run, network), extendEnv: false, stdin: 'ignore' });
   if (result.exitCode !== 0) {
     const refusal = run.proxy.refusals()[0];
-    if (refusal) throw new AoinbError('SOURCE_FORBIDDEN', refusal);
+    if (refusal) throw refusal;
     if (run.signal.aborted) throw new Error('cancelled or took longer than [build] source_timeout_minutes');
     throw new Error(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed: ${result.stderr.trim().split('\n').pop()}`);
   }

@@ -105,6 +105,9 @@ describe('source URLs and destinations', () => {
     // A name that resolves to loopback is the same destination.
     const byName = await fetchInto('loop-name', [src(`tbl::http://localhost:${server.port}/a.tar.gz`)], policy());
     expect(byName.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringMatching(/localhost:\d+ resolves to (127\.0\.0\.1|::1), a loopback address/) });
+    // Numeric spellings of loopback are normalised by the URL parser and refused the same way.
+    const numeric = await fetchInto('loop-num', [src(`tbl::http://2130706433:${server.port}/a.tar.gz`)], policy());
+    expect(numeric.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining('resolves to 127.0.0.1, a loopback address') });
     // Another port on the same host is not what the allowlist names.
     const otherPort = await fetchInto('loop-port', [src(`tbl::${server.url}/a.tar.gz`)], policy([{ host: '127.0.0.1', port: server.port + 1 }]));
     expect(otherPort.error).toMatchObject({ code: 'SOURCE_FORBIDDEN' });
@@ -230,6 +233,34 @@ describe('git sources through the checked proxy', () => {
     const refused = await fetchInto('git-no', [src(`git::commit=${commit}::${url.replace('127.0.0.1', 'localhost')}`, 'SKIP')], policy());
     expect(refused.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringMatching(/git source .*: localhost:\d+ resolves to .*loopback address/) });
     expect(await readdir(refused.dest)).toEqual([]);
+  });
+
+  it('checks the hosts of submodules too, and removes only the checkout it made', async () => {
+    // A second repository with a submodule whose URL names another, forbidden, destination.
+    const forbidden = await serve((_req, res) => res.end('x'));
+    const repo = path.join(work, 'with-sub');
+    await mkdir(repo);
+    const g = (args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
+    await g(['init', '-q', '-b', 'main']);
+    await writeFile(path.join(repo, '.gitmodules'), `[submodule "sub"]\n\tpath = sub\n\turl = http://localhost:${forbidden.port}/repo.git\n`);
+    await g(['update-index', '--add', '--cacheinfo', `160000,${commit},sub`]);
+    await g(['add', '.gitmodules']);
+    await g(['commit', '-q', '-m', 'sub']);
+    await g(['clone', '-q', '--bare', repo, path.join(work, 'served/with-sub.git')]);
+    await execa('git', ['update-server-info'], { cwd: path.join(work, 'served/with-sub.git') });
+    const p = policy([{ host: '127.0.0.1', port: repoServer.port }]);
+    const { error, dest } = await fetchInto('git-sub', [src(`git::commit=main::${repoServer.url}/with-sub.git`, 'SKIP')], p);
+    expect(error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`localhost:${forbidden.port} resolves to`) });
+    expect(forbidden.hits).toBe(0);
+    expect(await readdir(dest)).toEqual([]);
+    const without = await fetchInto('git-nosub', [src(`git::commit=main;submodule=false::${repoServer.url}/with-sub.git`, 'SKIP')], p);
+    expect(without.error).toBeUndefined();
+  });
+
+  it('stops a git fetch larger than the size limit', async () => {
+    const { error, dest } = await fetchInto('git-big', [src(`git::commit=${commit}::${repoServer.url}/repo.git`, 'SKIP')], policy([{ host: '127.0.0.1', port: repoServer.port }], { maxBytes: 40 }));
+    expect(error).toMatchObject({ code: 'SOURCE_FETCH_FAILED', message: expect.stringContaining('download is larger than [build] source_max_mib') });
+    expect(await readdir(dest)).toEqual([]);
   });
 
   it('checks where git is redirected to', async () => {

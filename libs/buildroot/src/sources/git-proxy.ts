@@ -19,7 +19,7 @@ export interface CheckedProxy {
   /** `http://aoinb:<secret>@127.0.0.1:<port>` for git's environment. */
   url: string;
   /** Why the proxy refused or cut a connection, for the error message (curl only sees a 403). */
-  refusals(): string[];
+  refusals(): AoinbError[];
   close(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ function pinned(checked: CheckedAddress): LookupFunction {
 export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedProxy> {
   const secret = randomBytes(18).toString('hex');
   const expected = Buffer.from(`Basic ${Buffer.from(`aoinb:${secret}`).toString('base64')}`);
-  const refusals: string[] = [];
+  const refusals: AoinbError[] = [];
   const sockets = new Set<Socket | Duplex>();
   let bytes = 0;
 
@@ -42,9 +42,8 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
   const refuse = (error: unknown): string => {
-    const message = error instanceof AoinbError ? error.message : (error as Error).message;
-    refusals.push(message);
-    return message;
+    refusals.push(error instanceof AoinbError ? error : new AoinbError('SOURCE_FETCH_FAILED', (error as Error).message));
+    return (error as Error).message;
   };
   const count = (n: number, stop: () => void): void => {
     bytes += n;
