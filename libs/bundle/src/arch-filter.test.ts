@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allowedArchs, archPatternMatches, DEFAULT_FAIL_ARCH, type ArchFilterInput } from './arch-filter.ts';
+import { allowedArchs, archPatternMatches, type ArchFilterInput } from './arch-filter.ts';
 import { ARCH_GROUPS, archGroupsOf, KNOWN_ARCHS } from './arch-groups.ts';
 import { parseDefines } from './defines.ts';
 import { fixture } from './test-helpers.ts';
@@ -38,6 +38,13 @@ describe('archPatternMatches', () => {
     ['loongarch64*', 'loongarch64_nosimd', true],
     ['*64', 'i486', false],
     ['+(retro|32bit)', 'm68k', true],
+    // acbs's reading of an alternation without an extglob operator: a regex anchored at the start
+    ['(loongson3|mips64r6el|ppc64el)', 'mips64r6el', true],
+    ['(loongson3|mips64r6el|ppc64el)', 'amd64', false],
+    ['loongarch64|loongson3|riscv64', 'riscv64', true],
+    ['loongarch64|loongson3|riscv64', 'arm64', false],
+    ['((loongson3))', 'loongson3', true],
+    ['(ppc64|powerpc)', 'ppc64el', true],
   ])('%s vs %s -> %s', (pattern, arch, expected) => {
     expect(archPatternMatches(pattern, arch)).toBe(expected);
   });
@@ -68,16 +75,18 @@ describe('allowedArchs', () => {
     expect(allowedArchs(d, FARM)).toEqual({ kind: 'noarch' });
   });
 
-  it('without FAIL_ARCH/ALLOW_ARCH, autobuild4 default FAIL_ARCH="!(mainline)" applies', () => {
-    expect(DEFAULT_FAIL_ARCH).toBe('!(mainline)');
-    const decision = allowedArchs(pkg({}), FARM);
-    expect(decision.kind === 'archs' && decision.allowed).toEqual(['amd64', 'arm64', 'loongarch64', 'riscv64']);
-    expect(decision.kind === 'archs' && decision.denied[0]).toEqual({
+  it('without FAIL_ARCH/ALLOW_ARCH every arch is allowed (autobuild4 has no default FAIL_ARCH)', () => {
+    expect(allowedArchs(pkg({}), FARM)).toEqual({ kind: 'archs', allowed: FARM, denied: [] });
+    const assumed = allowedArchs(pkg({}), FARM, { defaultFailArch: '!(mainline)' });
+    expect(assumed.kind === 'archs' && assumed.denied[0]).toEqual({
       arch: 'i486',
-      reason: 'autobuild/defines: sets no FAIL_ARCH/ALLOW_ARCH, and autobuild\'s default FAIL_ARCH="!(mainline)" excludes i486',
+      reason: 'autobuild/defines: sets no FAIL_ARCH/ALLOW_ARCH, and the assumed FAIL_ARCH="!(mainline)" excludes i486',
     });
-    const open = allowedArchs(pkg({}), FARM, { defaultFailArch: null });
-    expect(open.kind === 'archs' && open.allowed).toEqual(FARM);
+  });
+
+  it('FAIL_ARCH="(a|b)" excludes a and b as acbs reads it (app-games/desmume)', () => {
+    const decision = allowedArchs(pkg({ failArch: '(loongson3|mips64r6el|arm64)' }), FARM);
+    expect(decision.kind === 'archs' && decision.denied.map((d) => d.arch)).toEqual(['arm64', 'mips64r6el']);
   });
 
   it('ALLOW_ARCH takes archs and groups', () => {

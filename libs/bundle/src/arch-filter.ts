@@ -11,11 +11,13 @@ import { compilePattern, matchPattern, PatternError, type CompiledPattern } from
  * a pattern "matches" an arch when it matches any of those names, except that
  * a pattern that is exactly one `!(a|b)` means "none of the arch's names is a
  * or b" (so `!(mainline|retro)` spares amd64 because amd64 is in mainline).
- * When a package sets neither, autobuild4's default `FAIL_ARCH="!(mainline)"`
- * (lib/default-defines.sh) applies: mainline architectures only.
- * Setting both is rejected when `defines` is parsed (proc/01-core-defines.sh).
+ * A pattern with `|` or `(` but no extglob operator (`(a|b)`, `a|b`) is read
+ * as acbs reads it (fail_arch_regex): a regular expression anchored at the
+ * start of the name, so `(a|b)` matches names that begin with a or b.
+ * A package that sets neither may be built everywhere (autobuild4 has no
+ * default FAIL_ARCH). Setting both is rejected when `defines` is parsed
+ * (proc/01-core-defines.sh).
  */
-export const DEFAULT_FAIL_ARCH = '!(mainline)';
 
 /** The parts of a parsed `defines` the filter needs. */
 export interface ArchFilterInput {
@@ -37,13 +39,25 @@ export type ArchDecision =
   | { kind: 'archs'; allowed: string[]; denied: DeniedArch[] };
 
 export interface ArchFilterOptions {
-  /** The FAIL_ARCH assumed when a package sets neither (null: no default). */
+  /** A FAIL_ARCH to assume when a package sets neither FAIL_ARCH nor ALLOW_ARCH (default: none). */
   defaultFailArch?: string | null;
+}
+
+/** `(a|b)` and `a|b` without an extglob operator: acbs's reading, a prefix regex. */
+function acbsAlternation(pattern: string): RegExp | undefined {
+  if (/[?*+@!]\(/.test(pattern) || !/[|(]/.test(pattern) || !/^[A-Za-z0-9_|()]+$/.test(pattern)) return undefined;
+  try {
+    return new RegExp(`^(?:${pattern})`);
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the arch (or one of its groups) matches the pattern, with acbs's `!(...)` reading. */
 export function archPatternMatches(pattern: string, arch: string): boolean {
   const names = [arch, ...archGroupsOf(arch)];
+  const alternation = acbsAlternation(pattern);
+  if (alternation) return names.some((n) => alternation.test(n));
   const compiled = compilePattern(pattern);
   const only = compiled.nodes.length === 1 ? compiled.nodes[0] : undefined;
   if (only?.kind === 'ext' && only.op === '!') {
@@ -68,10 +82,10 @@ export function packageDenies(d: ArchFilterInput, arch: string, options: ArchFil
     return matches(d, 'ALLOW_ARCH', d.allowArch, arch) ? undefined : `${d.file}: ALLOW_ARCH="${d.allowArch}" does not include ${arch}`;
   }
   if (d.allowArch !== undefined) return undefined;
-  const fail = d.failArch ?? (options.defaultFailArch === undefined ? DEFAULT_FAIL_ARCH : options.defaultFailArch);
+  const fail = d.failArch ?? options.defaultFailArch;
   if (!fail || !matches(d, 'FAIL_ARCH', fail, arch)) return undefined;
   return d.failArch === undefined
-    ? `${d.file}: sets no FAIL_ARCH/ALLOW_ARCH, and autobuild's default FAIL_ARCH="${fail}" excludes ${arch}`
+    ? `${d.file}: sets no FAIL_ARCH/ALLOW_ARCH, and the assumed FAIL_ARCH="${fail}" excludes ${arch}`
     : `${d.file}: FAIL_ARCH="${fail}" excludes ${arch}`;
 }
 

@@ -42,6 +42,8 @@ export interface ParseDefinesOptions {
   arch: string;
   /** Variables set before the file is sourced: ARCH, PKGVER, PKGREL, PKGEPOCH. */
   seed?: Record<string, string>;
+  /** Unset variables that must not expand to "" (see parseShellAssignments); default: build-time names. */
+  refuse?: (name: string) => string | undefined;
 }
 
 const PKGNAME = /^[a-z0-9][a-z0-9+.-]*$/;
@@ -75,7 +77,7 @@ function archPattern(vars: ShellVariables, key: string, arch: string): string | 
 
 export function parseDefines(text: string, options: ParseDefinesOptions): Defines {
   const { arch } = options;
-  const vars = parseShellAssignments(text, { file: options.file, seed: { ARCH: arch, ...options.seed } });
+  const vars = parseShellAssignments(text, { file: options.file, seed: { ARCH: arch, ...options.seed }, refuse: options.refuse });
   const name = requiredText(vars, 'PKGNAME', arch);
   if (!PKGNAME.test(name)) {
     throw new AoinbError('BUNDLE_INVALID', `${vars.where('PKGNAME')}: ${JSON.stringify(name)} is not a valid package name (lower-case letters, digits, + . -)`);

@@ -53,6 +53,14 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
       'groups/bad-line': 'app-utils/tree\njust-a-name\n',
       'groups/missing-nested': 'groups/nope\n',
       'groups/escape': 'groups/../../etc/passwd\n',
+      'groups/dotdot': '../core-libs/zlib\n',
+      'groups/bare': 'tree\ndotnet-host:+stage2\napp-utils/tree\n',
+      'groups/ambiguous': 'zlib\n',
+      'app-utils/tree/spec': 'VER=1\n',
+      'core-libs/zlib/spec': 'VER=1\n',
+      'app-utils/zlib/spec': 'VER=1\n',
+      'lang-dotnet/dotnet/spec': 'VER=1\n',
+      'lang-dotnet/dotnet/01-dotnet-host/defines': 'PKGNAME=dotnet-host\n',
     };
     for (const [rel, text] of Object.entries(files)) {
       await mkdir(path.dirname(path.join(tree, rel)), { recursive: true });
@@ -83,12 +91,21 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
     expect((await readGroup(tree, 'groups/stub', 'riscv64')).map((e) => e.path)).toEqual(['app-utils/tree']);
   });
 
+  it('resolves bare package names by searching the tree, as acbs does (folder name, then split PKGNAME)', async () => {
+    expect(await readGroup(tree, 'groups/bare')).toEqual([
+      { path: 'app-utils/tree', modifiers: '' },
+      { path: 'lang-dotnet/dotnet', modifiers: '+stage2' },
+    ]);
+  });
+
   it.each([
     ['groups/cycle-a', 'GROUP_INVALID', 'groups/cycle-b:1: group nesting forms a cycle: groups/cycle-a -> groups/cycle-b -> groups/cycle-a'],
     ['groups/self', 'GROUP_INVALID', 'groups/self:1: group nesting forms a cycle: groups/self -> groups/self'],
-    ['groups/bad-line', 'GROUP_INVALID', 'groups/bad-line:2: expected category/pkgname[:modifiers] or groups/NAME, got "just-a-name"'],
+    ['groups/bad-line', 'GROUP_INVALID', 'groups/bad-line:2: no package named just-a-name in the tree TREE'],
+    ['groups/ambiguous', 'GROUP_INVALID', 'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; write category/name'],
+    ['groups/dotdot', 'GROUP_INVALID', 'groups/dotdot:1: expected category/pkgname[:modifiers], pkgname or groups/NAME, got "../core-libs/zlib"'],
     ['groups/missing-nested', 'GROUP_INVALID', 'groups/missing-nested:1: groups/nope does not exist'],
-    ['groups/escape', 'GROUP_INVALID', 'groups/escape:1: expected category/pkgname[:modifiers] or groups/NAME, got "groups/../../etc/passwd"'],
+    ['groups/escape', 'GROUP_INVALID', 'groups/escape:1: expected category/pkgname[:modifiers], pkgname or groups/NAME, got "groups/../../etc/passwd"'],
     ['groups/outside', 'GROUP_INVALID', 'groups/outside: points outside the tree'],
     ['groups/none', 'NOT_FOUND', 'groups/none: no such group in TREE'],
     ['core', 'USAGE', 'group must be written groups/NAME, got "core"'],

@@ -1,12 +1,14 @@
 import { readFile, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { AoinbError } from '@aoinb/errors';
+import { AoinbError, isAoinbError } from '@aoinb/errors';
 import { pathExists } from './bundle-files.ts';
+import { indexTree, resolvePackage, type TreeIndex } from './tree-index.ts';
 
 /**
  * ABBS tree group files (`groups/NAME`): one `category/pkgname` per line,
  * optionally with a `:modifiers` suffix (`core-devel/llvm:+stage2`, as acbs
- * and BuildIt! strip it), `#` comments, blank lines, and `groups/OTHER`
+ * and BuildIt! strip it), or a bare package name that is looked up in the
+ * tree as acbs does (tree-index.ts; 8 of the tree's 95 groups), `#` comments, blank lines, and `groups/OTHER`
  * lines that expand in place. `groups/NAME.<arch>` is preferred when reading
  * for that arch (the tree keeps such variants, often as symlinks; a variant
  * checked out without symlink support holds the text `./NAME`, read as a
@@ -22,6 +24,8 @@ export interface GroupEntry {
 const GROUP_REF = /^groups\/([A-Za-z0-9][A-Za-z0-9+._-]*)$/;
 const SYMLINK_STUB = /^\.\/([A-Za-z0-9][A-Za-z0-9+._-]*)$/;
 const PACKAGE = /^([a-z0-9][a-z0-9+._-]*)\/([A-Za-z0-9][A-Za-z0-9+._-]*)(?::(\S+))?$/;
+/** A bare package name (`dotnet-host`), found by searching the tree as acbs does. */
+const BARE = /^([A-Za-z0-9][A-Za-z0-9+._-]*)(?::(\S+))?$/;
 const MAX_DEPTH = 32;
 const MAX_BYTES = 1024 * 1024;
 
@@ -29,9 +33,9 @@ function invalid(where: string, message: string): AoinbError {
   return new AoinbError('GROUP_INVALID', `${where}: ${message}`);
 }
 
-
 interface Reader {
   tree: string;
+  index?: TreeIndex;
   arch: string | undefined;
   out: GroupEntry[];
   seen: Set<string>;
@@ -56,6 +60,20 @@ async function locate(r: Reader, name: string, where: string, top: boolean): Pro
   throw invalid(where, `groups/${name} does not exist`);
 }
 
+async function parseEntry(r: Reader, line: string, at: string): Promise<GroupEntry> {
+  const m = PACKAGE.exec(line);
+  if (m) return { path: `${m[1]}/${m[2]}`, modifiers: m[3] ?? '' };
+  const bare = BARE.exec(line);
+  if (!bare) throw invalid(at, `expected category/pkgname[:modifiers], pkgname or groups/NAME, got ${JSON.stringify(line)}`);
+  r.index ??= await indexTree(r.tree);
+  try {
+    return { path: await resolvePackage(r.index, bare[1] as string, at), modifiers: bare[2] ?? '' };
+  } catch (err) {
+    if (isAoinbError(err)) throw new AoinbError('GROUP_INVALID', err.message);
+    throw err;
+  }
+}
+
 async function expand(r: Reader, name: string, stack: string[], where: string): Promise<void> {
   const ref = `groups/${name}`;
   if (stack.includes(ref)) throw invalid(where, `group nesting forms a cycle: ${[...stack, ref].join(' -> ')}`);
@@ -73,23 +91,22 @@ async function expand(r: Reader, name: string, stack: string[], where: string): 
       await expand(r, nested[1] as string, [...stack, ref], at);
       continue;
     }
-    const m = PACKAGE.exec(line);
-    if (!m) throw invalid(at, `expected category/pkgname[:modifiers] or groups/NAME, got ${JSON.stringify(line)}`);
-    const entryPath = `${m[1]}/${m[2]}`;
-    if (r.seen.has(entryPath)) continue;
-    r.seen.add(entryPath);
-    r.out.push({ path: entryPath, modifiers: m[3] ?? '' });
+    const entry = await parseEntry(r, line, at);
+    if (r.seen.has(entry.path)) continue;
+    r.seen.add(entry.path);
+    r.out.push(entry);
   }
 }
 
 /**
  * Reads `groups/NAME` from an ABBS tree and expands it into the list of
- * packages to build, in order. `arch` selects per-arch variant files.
+ * packages to build, in order. `arch` selects per-arch variant files;
+ * `index` (indexTree) saves indexing the tree again for bare names.
  */
-export async function readGroup(treeDir: string, group: string, arch?: string): Promise<GroupEntry[]> {
+export async function readGroup(treeDir: string, group: string, arch?: string, options: { index?: TreeIndex } = {}): Promise<GroupEntry[]> {
   const m = GROUP_REF.exec(group);
   if (!m) throw new AoinbError('USAGE', `group must be written groups/NAME, got ${JSON.stringify(group)}`);
-  const r: Reader = { tree: path.resolve(treeDir), arch, out: [], seen: new Set() };
+  const r: Reader = { tree: path.resolve(treeDir), index: options.index, arch, out: [], seen: new Set() };
   await expand(r, m[1] as string, [], group);
   return r.out;
 }

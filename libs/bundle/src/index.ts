@@ -10,7 +10,6 @@ export {
   allowedArchs,
   archPatternMatches,
   packageDenies,
-  DEFAULT_FAIL_ARCH,
   type ArchDecision,
   type ArchFilterInput,
   type ArchFilterOptions,
@@ -20,6 +19,9 @@ export { parseEnvReq, mergeEnvReq, envReqShortfalls, type EnvReq, type HostResou
 export { loadBundle, type Bundle, type BundlePackage, type LoadBundleOptions } from './load-bundle.ts';
 export { type BundleLayout, MAX_METADATA_BYTES } from './bundle-files.ts';
 export { readGroup, type GroupEntry } from './group-file.ts';
+export { indexTree, resolvePackage, badPackageRef, type TreeIndex } from './tree-index.ts';
+export { packTreeBundles, resolveTreePackages, type TreeBundle } from './tree-bundle.ts';
+export { loadWholeTree, readAllGroups, type TreeLoadReport, type Refusal, type GroupReport } from './tree-corpus.ts';
 export { extractBundleArchive, packBundle, type ExtractResult, type PackOptions } from './bundle-archive.ts';
 export { DEFAULT_ARCHIVE_LIMITS, type ArchiveLimits } from './archive-validate.ts';
 export { detectCompression, type Compression } from './decompress.ts';

@@ -3,6 +3,7 @@ import { allowedArchs, packageDenies, type ArchFilterOptions } from './arch-filt
 import { checkBundleNames } from './bundle-names.ts';
 import { definesFileFor, findPackageDirs, readBundleFile, type BundleLayout } from './bundle-files.ts';
 import { parseDefines, type Defines } from './defines.ts';
+import { definesContext } from './defines-context.ts';
 import { mergeEnvReq, type EnvReq } from './envreq.ts';
 import { parseSpec, type Spec } from './spec.ts';
 import type { Source } from './sources.ts';
@@ -59,8 +60,8 @@ function unique(names: string[]): string[] {
 
 async function loadPackage(root: string, dir: { order: number; scriptDir: string }, spec: Spec, arch: string, options: LoadBundleOptions): Promise<BundlePackage> {
   const definesFile = await definesFileFor(root, dir.scriptDir, arch);
-  const seed = { PKGVER: spec.version, PKGREL: spec.release, PKGEPOCH: spec.epoch ?? '0' };
-  const defines = parseDefines(await readBundleFile(root, definesFile), { file: definesFile, arch, seed });
+  const context = definesContext(spec);
+  const defines = parseDefines(await readBundleFile(root, definesFile), { file: definesFile, arch, ...context });
   const names = (key: 'PKGDEP' | 'BUILDDEP' | 'PKGPROV'): string[] => defines.deps[key].map((d) => d.name);
   return {
     order: dir.order,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isAoinbError } from '@aoinb/errors';
-import { parseShellAssignments, type ShellVariables } from './shell-assignments.ts';
+import { parseShellAssignments, refuseBuildTimeNames, type ShellVariables } from './shell-assignments.ts';
 
 function parse(text: string, file = 'spec', seed?: Record<string, string>): ShellVariables {
   return parseShellAssignments(text, { file, seed });
@@ -58,6 +58,54 @@ describe('parseShellAssignments: supported subset agrees with bash', () => {
   });
 });
 
+const TREE_FORMS = readFileSync(fileURLToPath(new URL('../fixtures/shell/tree-forms.sh', import.meta.url)), 'utf8');
+
+describe('parseShellAssignments: forms of the AOSC tree agree with bash', () => {
+  const vars = parse(TREE_FORMS);
+  const names = vars.names();
+  const bash = bashValues(TREE_FORMS, [...names, 'ARMONLY', 'NEVER', 'ELSE']);
+
+  it('reads the assignments outside functions, and those of the branches taken', () => {
+    expect(names).toContain('NESTED');
+    expect(names).toContain('ELIF');
+    expect(names).not.toContain('ARMONLY');
+    expect(names).not.toContain('MAKE_AFTER');
+    expect(vars.has('ELSE')).toBe(false);
+  });
+
+  it.each(names)('%s', (name) => {
+    expect(vars.get(name)).toBe(bash[name]);
+  });
+
+  it('keeps unset fields out of arrays as bash does', () => {
+    expect(vars.list('LIST')).toEqual(['a', '', 'b']);
+  });
+
+  it('refuses what an if block with an unknown condition may assign, and only that', () => {
+    const text = 'A=1\nB=2\nif [ -e /etc/x ]; then\n  A+=" more"\n  C=3\nfi\nD=$B\n';
+    const v = parse(text, 'autobuild/defines');
+    expect(v.get('D')).toBe('2');
+    const message = 'autobuild/defines:3: A: may be assigned by the `if` block at line 3, whose condition cannot be evaluated statically';
+    expect(errorOf(() => v.get('A'))).toEqual({ code: 'BUNDLE_INVALID', message });
+    expect(errorOf(() => v.get('C')).message).toContain('C: may be assigned by the `if` block at line 3');
+  });
+
+  it('refuses what a loop may assign', () => {
+    const v = parse('for x in a b; do\n  Y=$x\ndone\nZ=1\n');
+    expect(v.get('Z')).toBe('1');
+    expect(errorOf(() => v.get('Y')).message).toBe('spec:1: Y: may be assigned by the `for` block at line 1, which is not evaluated statically');
+    expect(errorOf(() => v.get('x')).message).toContain('x: may be assigned by the `for` block');
+  });
+
+  it('refuses build-time names and other refused names instead of expanding them to ""', () => {
+    const v = parseShellAssignments('A="$CFLAGS -O2"\nB=${PKGDIR}/x\nC=$MAJOR\nD=$OTHER/x\n', { file: 'autobuild/defines', refuse: (n) => (n === 'MAJOR' ? 'MAJOR is spec-only' : refuseBuildTimeNames(n)) });
+    expect(errorOf(() => v.get('A')).message).toBe('autobuild/defines:1: A: $CFLAGS: CFLAGS is only set by autobuild4 at build time; its value cannot be known statically');
+    expect(errorOf(() => v.get('B')).message).toBe('autobuild/defines:2: B: ${PKGDIR}: PKGDIR is only set by autobuild4 at build time; its value cannot be known statically');
+    expect(v.get('D')).toBe('/x');
+    expect(errorOf(() => v.get('C')).message).toBe('autobuild/defines:3: C: $MAJOR: MAJOR is spec-only');
+  });
+});
+
 describe('parseShellAssignments: values that need bash', () => {
   const text = [
     'VER=1.0', //                                 1
@@ -83,7 +131,7 @@ describe('parseShellAssignments: values that need bash', () => {
     ['A', 'autobuild/defines:3: A: command substitution `...` cannot be evaluated statically'],
     ['B', 'autobuild/defines:4: B: arithmetic expansion $((...)) cannot be evaluated statically'],
     ['C', 'autobuild/defines:5: C: uses PKGDEP, which cannot be evaluated statically (autobuild/defines:2: PKGDEP: command substitution $(...) cannot be evaluated statically)'],
-    ['D', 'autobuild/defines:6: D: $SRCDIR is not set here ($SRCDIR); its build-time value cannot be known statically'],
+    ['D', 'autobuild/defines:6: D: $SRCDIR: SRCDIR is only set by autobuild4 at build time; its value cannot be known statically'],
     ['E', "autobuild/defines:7: E: ANSI-C quoting $'...' cannot be evaluated statically"],
     ['F', 'autobuild/defines:8: F: tilde expansion ~ cannot be evaluated statically'],
     ['G', 'autobuild/defines:9: G: indirect expansion ${!VER} cannot be evaluated statically'],
@@ -111,9 +159,10 @@ describe('parseShellAssignments: values that need bash', () => {
 
 describe('parseShellAssignments: statements that are not assignments fail the file', () => {
   it.each([
-    ['VER=1\nif [ "$ARCH" = amd64 ]; then\n  PKGDEP=x\nfi\n', 'spec:2: `if` statements cannot be evaluated statically'],
-    ['VER=1\n\nfoo() {\n  echo hi\n}\n', 'spec:3: function definition `foo()` cannot be evaluated statically'],
-    ['function bar { :; }\n', 'spec:1: `function` statements cannot be evaluated statically'],
+    ['VER=1\nfoo() echo hi\n', 'spec:2: function `foo()`: only a { ... } body can be skipped statically'],
+    ['VER=1\nif [[ x == x ]]; then\n  A=1\n', 'spec:2: unterminated `if` block'],
+    ['F() {\n  cat > f << EOF\n}\nPKGDEP=evil\nEOF\n}\n', 'spec:2: here-documents (<<) in a block cannot be skipped statically'],
+    ['F() {\n  echo "}"; X=1\n', 'spec:1: unterminated `F()` block'],
     ['VER=1\necho hello\n', 'spec:2: command `echo` cannot be evaluated statically'],
     ['VER=1 make\n', 'spec:1: command `make` cannot be evaluated statically'],
     ['[[ -n $X ]] && Y=1\n', 'spec:1: `[[` statements cannot be evaluated statically'],

@@ -1,7 +1,13 @@
 import { AoinbError } from '@aoinb/errors';
+import { ShellVariables } from './shell-variables.ts';
 import { ShellSyntaxError, TOP_WORD, type Assignment, type Word } from './shell-ast.ts';
 import { bounded, boundedFields, expandFields, expandScalar, MAX_FIELDS, MAX_VALUE, Unevaluable, type Binding, type Env } from './shell-expand.ts';
 import { ShellScanner } from './shell-words.ts';
+
+export { ShellVariables };
+import { isBuildTimeName } from './build-time-names.ts';
+import { scanBlock, skipSimpleCommand } from './shell-compound.ts';
+import { takenBranch } from './shell-if.ts';
 
 /**
  * Static reader for the bash subset of `spec` and `autobuild/defines`: plain,
@@ -9,70 +15,36 @@ import { ShellScanner } from './shell-words.ts';
  * simple arrays and the parameter expansions listed in `shell-param.ts`.
  * Nothing is executed. A value that needs bash to compute (command
  * substitution, arithmetic, an unset variable, ...) is recorded with the
- * reason and raises an error only when that variable is read; statements
- * that are not assignments (`if`, functions, commands) fail the whole file.
+ * reason and raises an error only when that variable is read. Function
+ * definitions and `alias` are skipped, `if [[ W == P ]]` is evaluated, other
+ * blocks are skipped with what they assign refused; other commands fail the
+ * whole file.
  */
 
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)(\+?=)/;
+/** Compound statements stepped over; what they may assign is refused when read. */
+const SKIPPED_BLOCKS = new Set(['for', 'while', 'until', 'case', 'select', '{']);
 const CONTROL_WORDS = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select', 'function', 'time', 'coproc', '{', '}', '[[', '[', '!', '((', '(']);
-
-export class ShellVariables {
-  constructor(
-    readonly file: string,
-    private readonly env: Env,
-  ) {}
-
-  /** True when the file (or the seed) assigns the variable, even to a value that cannot be evaluated. */
-  has(name: string): boolean {
-    return this.env.has(name);
-  }
-
-  /** The line of the last assignment (0 for seeded values). */
-  line(name: string): number | undefined {
-    return this.env.get(name)?.line;
-  }
-
-  /** Names assigned by the file itself, in first-assignment order. */
-  names(): string[] {
-    return [...this.env.entries()].filter(([, b]) => b.line > 0).map(([n]) => n);
-  }
-
-  /** The value as bash would print `${NAME[*]}`; throws when it cannot be evaluated statically. */
-  get(name: string): string | undefined {
-    const b = this.binding(name);
-    if (!b) return undefined;
-    return b.kind === 'array' ? b.values.join(' ') : b.value;
-  }
-
-  /** The value as a list: array elements, or a scalar split on blanks. */
-  list(name: string): string[] | undefined {
-    const b = this.binding(name);
-    if (!b) return undefined;
-    return b.kind === 'array' ? [...b.values] : b.value.split(/\s+/).filter((s) => s !== '');
-  }
-
-  /** Where a message about this variable should point: `file:line: NAME`. */
-  where(name: string): string {
-    const line = this.line(name);
-    return line ? `${this.file}:${line}: ${name}` : `${this.file}: ${name}`;
-  }
-
-  private binding(name: string): Exclude<Binding, { kind: 'poison' }> | undefined {
-    const b = this.env.get(name);
-    if (b?.kind === 'poison') throw new AoinbError('BUNDLE_INVALID', `${this.where(name)}: ${b.reason}`);
-    return b;
-  }
-}
 
 export interface ParseShellOptions {
   /** The file name used in messages, relative to the bundle (`spec`, `autobuild/defines`). */
   file: string;
   /** Variables already set when the file is sourced (e.g. PKGVER for defines). */
   seed?: Record<string, string>;
+  /**
+   * Why an unset variable must not expand to "" (undefined: it expands to "",
+   * as in bash). Default: refuse the names only autobuild4 sets at build time.
+   */
+  refuse?: (name: string) => string | undefined;
+}
+
+/** The default refusal: names whose value only the build host knows (SRCDIR, PKGDIR, CFLAGS, ...). */
+export function refuseBuildTimeNames(name: string): string | undefined {
+  return isBuildTimeName(name) ? `${name} is only set by autobuild4 at build time; its value cannot be known statically` : undefined;
 }
 
 export function parseShellAssignments(text: string, options: ParseShellOptions): ShellVariables {
-  const env: Env = new Map();
+  const env: Env = Object.assign(new Map<string, Binding>(), { refuse: options.refuse ?? refuseBuildTimeNames });
   for (const [name, value] of Object.entries(options.seed ?? {})) env.set(name, { kind: 'scalar', value, line: 0 });
   try {
     new StatementReader(text, env, options.file).run();
@@ -144,7 +116,55 @@ class StatementReader {
       this.exportStatement(word);
       return;
     }
-    this.unsupportedStatement(word);
+    if (this.functionDefinition()) return;
+    if (word === 'alias') skipSimpleCommand(this.sc);
+    else if (word === 'if') this.ifStatement();
+    else if (SKIPPED_BLOCKS.has(word)) this.skippedBlock(word, 'is not evaluated statically');
+    else this.unsupportedStatement(word);
+  }
+
+  /** Runs the statements before `limit` (the body of a taken `if` branch). */
+  private runUntil(limit: number): void {
+    for (;;) {
+      this.skipSeparators();
+      if (this.sc.pos >= limit || this.sc.atEnd()) return;
+      this.statement();
+    }
+  }
+
+  /** `NAME() { ... }`: skipped; autobuild4 lets defines override its hook functions. */
+  private functionDefinition(): boolean {
+    const fn = /^(?:function\s+([A-Za-z_][A-Za-z0-9_-]*)\s*(?:\(\s*\))?|([A-Za-z_][A-Za-z0-9_-]*)\s*\(\s*\))[ \t\n]*/.exec(this.sc.text.slice(this.sc.pos));
+    if (!fn) return false;
+    const start = this.sc.pos;
+    this.sc.pos += fn[0].length;
+    if (this.sc.peek() !== '{') this.sc.fail(`function \`${fn[1] ?? fn[2]}()\`: only a { ... } body can be skipped statically`, start);
+    scanBlock(this.sc, `${fn[1] ?? fn[2]}()`);
+    return true;
+  }
+
+  private ifStatement(): void {
+    const start = this.sc.pos;
+    const scan = scanBlock(this.sc);
+    const branch = takenBranch(this.sc, this.env, start, scan);
+    if (branch === undefined) {
+      this.poison(scan.assigned, `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, whose condition cannot be evaluated statically`, start);
+    } else if (branch !== null) {
+      this.sc.pos = branch.start;
+      this.runUntil(branch.end);
+    }
+    this.sc.pos = scan.end;
+  }
+
+  private skippedBlock(word: string, why: string): void {
+    const start = this.sc.pos;
+    const scan = scanBlock(this.sc);
+    this.poison(scan.assigned, `may be assigned by the \`${word}\` block at line ${this.sc.lineAt(start)}, which ${why}`, start);
+  }
+
+  private poison(names: string[], reason: string, pos: number): void {
+    const line = this.sc.lineAt(pos);
+    for (const name of names) this.env.set(name, { kind: 'poison', reason, root: `${this.file}:${line}: ${name}: ${reason}`, line });
   }
 
   /** One or more `NAME=value` on a line; a following command word is an error. */
@@ -174,8 +194,6 @@ class StatementReader {
   }
 
   private unsupportedStatement(word: string): never {
-    const fn = /^(?:function\s+)?([A-Za-z_][A-Za-z0-9_-]*)\s*\(\s*\)/.exec(this.sc.text.slice(this.sc.pos));
-    if (fn) this.sc.fail(`function definition \`${fn[1]}()\` cannot be evaluated statically`);
     const head = /^(\(\(|\[\[|[^\s;(]+|\()/.exec(word)?.[1] ?? word;
     if (CONTROL_WORDS.has(head)) this.sc.fail(`\`${head}\` statements cannot be evaluated statically`);
     this.sc.fail(`command \`${word}\` cannot be evaluated statically`);

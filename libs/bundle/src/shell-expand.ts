@@ -8,7 +8,11 @@ export type Binding =
   /** A value that cannot be known without running bash; `root` names the first cause. */
   | { kind: 'poison'; reason: string; root: string; line: number };
 
-export type Env = Map<string, Binding>;
+/**
+ * The variables seen so far. `refuse` names the unset variables that must not
+ * expand to "" (their value exists only at build time) and says why.
+ */
+export type Env = Map<string, Binding> & { refuse?: (name: string) => string | undefined };
 
 /** Thrown while expanding a word whose value cannot be computed statically. */
 export class Unevaluable extends Error {
@@ -52,20 +56,33 @@ function baseValues(p: ParamExpansion, env: Env): string[] | undefined {
 }
 
 function notSet(p: ParamExpansion): Unevaluable {
-  return new Unevaluable(`$${p.name} is not set here (${p.text}); its build-time value cannot be known statically`);
+  return new Unevaluable(`$${p.name} is not set here (${p.text})`);
 }
 
-/** Expands one parameter to its values (several only for `[@]`/`[*]`). */
-export function expandParam(p: ParamExpansion, env: Env): string[] {
+/** The values of a parameter, or undefined when it is unset; refused names throw. */
+function valuesOf(p: ParamExpansion, env: Env): string[] | undefined {
   const values = baseValues(p, env);
+  if (values !== undefined || env.has(p.name)) return values;
+  const refusal = env.refuse?.(p.name);
+  if (refusal !== undefined) throw new Unevaluable(`${p.text}: ${refusal}`);
+  return undefined;
+}
+
+/**
+ * Expands one parameter to its values (several only for `[@]`/`[*]`). An
+ * unset variable expands as bash expands it (to "", or to no field for
+ * `[@]`), unless `env.refuse` names it.
+ */
+export function expandParam(p: ParamExpansion, env: Env): string[] {
+  const values = valuesOf(p, env);
   const op = p.op;
+  const unset = p.subscript?.kind === 'all' ? [] : [''];
   const empty = values === undefined || values.join(' ') === '';
   switch (op.kind) {
     case 'plain':
-      if (values === undefined) throw notSet(p);
-      return values;
+      return values ?? unset;
     case 'length':
-      if (values === undefined) throw notSet(p);
+      if (values === undefined) return ['0'];
       return [String(p.subscript?.kind === 'all' ? values.length : (values[0] ?? '').length)];
     case 'default':
       return values === undefined || (op.colon && empty) ? [expandScalar(op.word, env)] : values;
@@ -75,8 +92,7 @@ export function expandParam(p: ParamExpansion, env: Env): string[] {
       if (values === undefined || (op.colon && empty)) throw notSet(p);
       return values;
     default:
-      if (values === undefined) throw notSet(p);
-      return values.map((v) => transform(v, p, env));
+      return (values ?? unset).map((v) => transform(v, p, env));
   }
 }
 

@@ -119,8 +119,11 @@ function resolveType(raw: string, where: string): SourceType {
   return type as SourceType;
 }
 
-/** Parses one SRCS entry with its CHKSUMS entry. `where` prefixes messages (`spec:3: SRCS`). */
-export function parseSource(entry: string, checksum: string, where: string): Source {
+/**
+ * Parses one SRCS entry with its CHKSUMS entry. `where` prefixes messages
+ * (`spec:3: SRCS`), `checksumWhere` those about the checksum (`spec:4: CHKSUMS`).
+ */
+export function parseSource(entry: string, checksum: string, where: string, checksumWhere = where): Source {
   const parts = entry.split('::');
   let type: SourceType;
   let options: SourceOptions = {};
@@ -138,15 +141,32 @@ export function parseSource(entry: string, checksum: string, where: string): Sou
     throw invalid(where, `pypi source ${JSON.stringify(entry)} needs version= (pypi::version=$VER::name)`);
   }
   if (type !== 'pypi' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) throw invalid(where, `source URL ${JSON.stringify(url)} has no scheme`);
-  return { type, url, options, checksum: parseChecksum(checksum, where), raw: entry };
+  return { type, url, options, checksum: sourceChecksum(type, checksum, checksumWhere), raw: entry };
+}
+
+const VCS_TYPES: readonly SourceType[] = ['git', 'hg', 'svn', 'bzr', 'fossil'];
+
+/**
+ * acbs never checks a checksum of a VCS source, so `sha256::SKIP` (and an
+ * empty CHKSUMS, `''` here) means SKIP there; a tarball still needs a real one.
+ */
+function sourceChecksum(type: SourceType, checksum: string, where: string): Checksum | null {
+  const skip = checksum === '' || /^[A-Za-z0-9-]+::SKIP$/.test(checksum);
+  if (!skip || !VCS_TYPES.includes(type)) {
+    if (checksum === '') throw invalid(where, `CHKSUMS is empty, but a ${type} source needs a checksum (SKIP is only for VCS sources)`);
+    return parseChecksum(checksum, where);
+  }
+  return null;
 }
 
 /** Splits SRCS and CHKSUMS into entries and pairs them; the counts must agree. */
 export function parseSourceList(srcs: string, chksums: string, where: { srcs: string; chksums: string }): Source[] {
   const entries = srcs.split(/\s+/).filter((s) => s !== '');
-  const sums = chksums.split(/\s+/).filter((s) => s !== '');
+  // An empty CHKSUMS gives every source no checksum, as acbs does (accepted for VCS sources only).
+  const given = chksums.split(/\s+/).filter((s) => s !== '');
+  const sums = given.length === 0 ? entries.map(() => '') : given;
   if (entries.length !== sums.length) {
     throw invalid(where.chksums, `CHKSUMS has ${sums.length} entr${sums.length === 1 ? 'y' : 'ies'} but SRCS (${where.srcs}) has ${entries.length}; give one checksum (or SKIP) per source`);
   }
-  return entries.map((entry, i) => parseSource(entry, sums[i] as string, `${where.srcs} (source ${i + 1})`));
+  return entries.map((entry, i) => parseSource(entry, sums[i] as string, `${where.srcs} (source ${i + 1})`, `${where.chksums} (checksum ${i + 1})`));
 }

@@ -11,7 +11,7 @@ export interface Spec {
   arch: string;
   /** `VER`. */
   version: string;
-  /** `REL`, `'0'` when absent. */
+  /** `REL`, `'0'` when absent (a dpkg revision: `1`, `0retro1`). */
   release: string;
   /** `EPOCH`, when set. */
   epoch?: string;
@@ -64,7 +64,8 @@ export function parseSpec(text: string, options: ParseSpecOptions): Spec {
   const file = options.file ?? 'spec';
   const vars = parseShellAssignments(text, { file });
   const version = required(vars, 'VER', /^[0-9A-Za-z][0-9A-Za-z.+~_-]*$/, 'letters, digits and . + ~ _ -');
-  const release = optional(vars, 'REL', /^\d+$/, 'a whole number') ?? '0';
+  // acbs passes REL through as text and dpkg takes any revision of these characters (`0retro1`).
+  const release = optional(vars, 'REL', /^[0-9A-Za-z.+~]+$/, 'letters, digits and . + ~, as a dpkg revision') ?? '0';
   const epoch = optional(vars, 'EPOCH', /^\d+$/, 'a whole number');
   const subdir = vars.get('SUBDIR');
   if (subdir !== undefined && (subdir.startsWith('/') || subdir.split('/').includes('..'))) {

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
-import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 import { readNotifyConfig, type NotifyConfig } from './notify-config.ts';
+import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 
 /** Where the seed keeps its configuration folder. */
 export const defaultConfigDir = '/var/cache/aoinb/conf';

@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { packBundle } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { Command, CommandEnv } from '../command.ts';
 import { farmClient, terminalStates, type TaskStatus } from '../farm/farm-env.ts';
 import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
+import { packForSubmit } from '../farm/submit-bundles.ts';
 
 /** The seed's four calls: create, upload the bundle, set the branch, start. */
-async function submitOne(client: FarmClient, bundleDir: string, branch: string, archs: string[] | undefined, signal: AbortSignal): Promise<string> {
-  const tar = await packBundle(bundleDir);
+async function submitOne(client: FarmClient, tar: Buffer, branch: string, archs: string[] | undefined, signal: AbortSignal): Promise<string> {
   const { id } = await client.json<{ id: string }>('POST', '/task', {}, signal);
   await client.raw('PUT', `/task/${id}/build_bundle`, {
     body: tar,
@@ -39,14 +37,15 @@ export async function watchTasks(client: FarmClient, ids: string[], env: Command
 
 export const submitCommand: Command = {
   name: 'submit',
-  usage: 'aoinb submit BUNDLE_DIR... --branch B [--arch A]... [--no-wait] [--json] [--url URL]',
-  summary: 'submit bundles to the farm; follows the log of one, or a live table of many',
+  usage: 'aoinb submit BUNDLE_DIR... | --tree ABBS_DIR PKG... --branch B [--arch A]... [--no-wait] [--json] [--url URL]',
+  summary: 'submit bundles (folders, or packages of an ABBS tree by name or category/name) to the farm; follows the log of one, or a live table of many',
   async run(args, env) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
       options: {
         branch: { type: 'string' },
+        tree: { type: 'string' },
         arch: { type: 'string', multiple: true },
         'no-wait': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -54,12 +53,13 @@ export const submitCommand: Command = {
       },
     });
     if (positionals.length === 0 || !values.branch) throw new AoinbError('USAGE', `usage: ${this.usage}`);
+    const bundles = await packForSubmit(values.tree, positionals);
     const client = await farmClient(env, values.url);
     const ids: string[] = [];
-    for (const dir of positionals) {
-      const id = await submitOne(client, path.resolve(dir), values.branch, values.arch, env.signal);
+    for (const bundle of bundles) {
+      const id = await submitOne(client, bundle.archive, values.branch, values.arch, env.signal);
       ids.push(id);
-      if (!values.json) env.stderr.write(`submitted ${dir} as task ${id}\n`);
+      if (!values.json) env.stderr.write(`submitted ${bundle.label} as task ${id}\n`);
     }
     if (values['no-wait']) {
       env.stdout.write(values.json ? `${JSON.stringify(ids.map((id) => ({ id })))}\n` : `${ids.join('\n')}\n`);
