@@ -25,3 +25,4 @@ export { startPrometheus, promtool, type PrometheusHandle, type StartPrometheusO
 export { promqlMetricNames, grafanaQueryMetricNames } from './promql-names.ts';
 export { parsePromText, type PromText, type PromSample } from './prom-text.ts';
 export { sharedDir, sharedFile, ensureAbbsSnapshot, abbsSnapshotName } from './shared-inputs.ts';
+export { fetchDebianOrig, findOrigInSources, type DebianOrig, type DebianOrigRequest, type DebianOrigOptions } from './debian-orig-sources.ts';
