@@ -63,8 +63,12 @@ describe('docker-compose.yml', async () => {
     expect(build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
     const dockerfile = await readFile(path.join(repoRoot, build!.dockerfile), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:20/m);
-    const copies = [...dockerfile.matchAll(/^COPY\s+(.+)\s+\S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+    // Copies from the build context must exist in the tree; `COPY --from=STAGE` ones come from a stage it names.
+    const copies = [...dockerfile.matchAll(/^COPY\s+(?!--from=)(.+)\s+\S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
     for (const source of copies) expect(await exists(path.join(repoRoot, source)), `COPY ${source}`).toBe(true);
+    for (const [, stage] of dockerfile.matchAll(/^COPY\s+--from=(\S+)/gm)) expect(dockerfile, `stage ${stage}`).toMatch(new RegExp(`^FROM \\S+ AS ${stage}$`, 'm'));
+    // The image serves the dashboard: its built files come from the stage that built them.
+    expect(dockerfile).toMatch(/^COPY --from=dashboard \S+\/apps\/dashboard\/dist /m);
     for (const group of ['apps', 'libs']) {
       for (const pkg of await readdir(path.join(repoRoot, group))) {
         if (await exists(path.join(repoRoot, group, pkg, 'package.json'))) expect(copies, `deploy/Dockerfile copies ${group}/${pkg}/package.json`).toContain(`${group}/${pkg}/package.json`);
