@@ -1,39 +1,13 @@
+import { sseEvents } from '@aoinb/farm-client/sse-events';
 import { ApiError, authHeaders } from './api.ts';
 
-export interface SseEvent {
-  id?: string;
-  event: string;
-  data: string;
-}
-
-/** Splits a text/event-stream body into events as the chunks arrive. */
-export async function* sseEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+// The farm's one SSE parser (the CLI uses it too); the browser's stream is read chunk by chunk into it.
+async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, '\n');
-    let at: number;
-    while ((at = buffer.indexOf('\n\n')) !== -1) {
-      const block = buffer.slice(0, at);
-      buffer = buffer.slice(at + 2);
-      const event: SseEvent = { event: 'message', data: '' };
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line === '' || line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon === -1 ? line : line.slice(0, colon);
-        const value = colon === -1 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'id') event.id = value;
-        else if (field === 'event') event.event = value;
-        else if (field === 'data') data.push(value);
-      }
-      if (data.length === 0 && event.id === undefined) continue;
-      event.data = data.join('\n');
-      yield event;
-    }
+    yield value;
   }
 }
 
@@ -58,7 +32,7 @@ export async function followLog(path: string, follower: LogFollower, signal: Abo
       const res = await fetch(path, { headers, signal, cache: 'no-store' });
       if (!res.ok || !res.body) throw new ApiError(res.status, 'HTTP', `the log answered ${res.status}`);
       follower.onStatus('live');
-      for await (const event of sseEvents(res.body)) {
+      for await (const event of sseEvents(chunks(res.body))) {
         failures = 0;
         if (event.event === 'end') {
           follower.onEnd(JSON.parse(event.data) as { state: string; reason: string });
