@@ -106,6 +106,8 @@ describe('farm up: secrets by file only, a build with nothing to steal and nowhe
     );
     // A data-only package: autobuild4 finds no symbols to split.
     await appendFile(path.join(bundle, 'autobuild/defines'), 'ABSPLITDBG=0\n');
+    // Its own version: the repository refuses other contents under the legitimate build's name and version.
+    await appendFile(path.join(bundle, 'spec'), 'REL=1\n');
     const run = (args: string[]) => execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true });
     const submitted = await run(['submit', bundle, '--branch', 'stable']);
     expect(submitted.exitCode, submitted.all).toBe(0);
