@@ -8,7 +8,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@aoinb/coordinator', '@aoinb/worker', '@aoinb/cli', '**/apps/**'], message: 'apps never import each other, and libs never import apps' }] },
+        {
+          patterns: [
+            {
+              group: ['@aoinb/coordinator', '@aoinb/worker', '@aoinb/cli', '**/apps/**'],
+              message: 'apps never import each other, and libs never import apps',
+            },
+          ],
+        },
       ],
     },
   },

@@ -26,7 +26,9 @@ for (const [at, entry] of Object.entries(packages)) {
   }
 }
 if (problems.length > 0) {
-  console.error(`aoinb: package-lock.json is incomplete (run bash scripts/update-lock.sh):\n  ${problems.join('\n  ')}`);
+  console.error(
+    `aoinb: package-lock.json is incomplete (run bash scripts/update-lock.sh):\n  ${problems.join('\n  ')}`,
+  );
   process.exit(1);
 }
 console.error(`aoinb: package-lock.json lists all optional dependencies (${Object.keys(packages).length} entries)`);

@@ -18,11 +18,17 @@ import { copyBundleWithPort, ensureTestBaseos, prepareExampleSource, writeTestCo
 const root = process.env.AOINB_QUICKSTART_DIR ?? '/var/cache/aoinb/quickstart';
 const once = process.argv.includes('--once');
 const aoinb = path.resolve(import.meta.dirname, '../node_modules/.bin/aoinb');
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function buildkitReachable(arch: string): Promise<boolean> {
   try {
-    return (await fetch(defaultBaseosUrl.replaceAll('{arch}', arch), { method: 'HEAD', signal: AbortSignal.timeout(5000) })).ok;
+    return (
+      await fetch(defaultBaseosUrl.replaceAll('{arch}', arch), { method: 'HEAD', signal: AbortSignal.timeout(5000) })
+    ).ok;
   } catch {
     return false;
   }
@@ -42,7 +48,9 @@ builds is for trying aoinb out, not for AOSC repositories.
 `);
   const baseos = await ensureTestBaseos({ quickstartFallbacks: true, onProgress: (m) => console.log(m) });
   if (baseos.autobuild === 'standin') {
-    console.log("*** No autobuild4 source could be had: this base OS carries aoinb's STAND-IN autobuild, NOT AOSC's. ***");
+    console.log(
+      "*** No autobuild4 source could be had: this base OS carries aoinb's STAND-IN autobuild, NOT AOSC's. ***",
+    );
   }
   const link = path.join(workDir, `buildkit_${arch}.tar.zst`);
   if (!(await exists(link))) await symlink(baseos.tarball, link);
@@ -57,20 +65,30 @@ async function writeConfig(arch: string, workDir: string, sourceList: string, so
     const file = path.join(configDir, 'secrets', `${name}.token`);
     if (!(await exists(file))) await writeFile(file, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
-  const tokens = ['maintainer', 'worker'].map((role) => `[[tokens]]\nname = "quickstart-${role}"\nrole = "${role}"\nfile = "secrets/${role}.token"`);
+  const tokens = ['maintainer', 'worker'].map(
+    (role) => `[[tokens]]\nname = "quickstart-${role}"\nrole = "${role}"\nfile = "secrets/${role}.token"`,
+  );
   return writeTestConfig({
     dir: configDir,
     workDir,
     arch,
     sourceLists: { stable: sourceList },
     sourceAllow: [`127.0.0.1:${sourcePort}`],
-    extraToml: ['[build]\ninstance_refresh_minutes = 60', '[coordinator]\nlisten = "127.0.0.1:8460"', ...tokens].join('\n\n'),
+    extraToml: ['[build]\ninstance_refresh_minutes = 60', '[coordinator]\nlisten = "127.0.0.1:8460"', ...tokens].join(
+      '\n\n',
+    ),
   });
 }
 
 /** Starts `aoinb farm up` and resolves once it says it is up (wrapped: the child is a thenable). */
 async function farmUp(configDir: string): Promise<{ farm: ResultPromise }> {
-  const farm = execa(aoinb, ['-c', configDir, 'farm', 'up'], { stdin: 'ignore', stdout: 'pipe', stderr: 'inherit', reject: false, buffer: false });
+  const farm = execa(aoinb, ['-c', configDir, 'farm', 'up'], {
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'inherit',
+    reject: false,
+    buffer: false,
+  });
   const lines = createInterface({ input: farm.stdout! });
   await new Promise<void>((resolve, reject) => {
     lines.on('line', (line) => {
@@ -91,7 +109,8 @@ async function main(): Promise<number> {
   let farm: ResultPromise;
   try {
     configDir = await writeConfig(arch, workDir, await prepareBaseos(arch, workDir), source.port);
-    if (!(await exists(path.join(workDir, 'baseos/usr')))) await execa(aoinb, ['-c', configDir, 'load-baseos'], { stdio: 'inherit' });
+    if (!(await exists(path.join(workDir, 'baseos/usr'))))
+      await execa(aoinb, ['-c', configDir, 'load-baseos'], { stdio: 'inherit' });
     ({ farm } = await farmUp(configDir));
   } catch (error) {
     await source.close();
@@ -105,10 +124,16 @@ async function main(): Promise<number> {
     await rm(bundleDir, { recursive: true, force: true });
     await copyBundleWithPort({ destDir: bundleDir, port: source.port });
     // The repository refuses a same-version rebuild with other bytes: a rerun builds the next release.
-    const listed = await fetch('http://127.0.0.1:8460/repo/stable/Packages').then((r) => (r.ok ? r.text() : ''), () => '');
+    const listed = await fetch('http://127.0.0.1:8460/repo/stable/Packages').then(
+      (r) => (r.ok ? r.text() : ''),
+      () => '',
+    );
     const earlier = listed.match(/^Package: hello-aoinb$/gm)?.length ?? 0;
     if (earlier > 0) await appendFile(path.join(bundleDir, 'spec'), `REL=${earlier}\n`);
-    const submit = await execa(aoinb, ['-c', configDir, 'submit', bundleDir, '--branch', 'stable'], { stdio: 'inherit', reject: false });
+    const submit = await execa(aoinb, ['-c', configDir, 'submit', bundleDir, '--branch', 'stable'], {
+      stdio: 'inherit',
+      reject: false,
+    });
     console.log(`
 The example was built by the farm (exit status ${submit.exitCode}). Try:
   npx aoinb -c ${configDir} builders

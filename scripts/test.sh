@@ -13,5 +13,7 @@ npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p apps/dashboard/tsconfig.json
 echo "== lint"
 npx eslint .
+echo "== format (prettier --check; fix with: npm run format)"
+npx prettier --check --log-level warn "**/*.{ts,js,mjs,css,html}"
 echo "== tests"
 npx vitest run "$@"

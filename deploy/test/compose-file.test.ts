@@ -25,11 +25,30 @@ interface ComposeFile {
 }
 
 /** Service keys this file may use (a subset of the Compose specification's). */
-const serviceKeys = new Set(['build', 'image', 'command', 'volumes', 'depends_on', 'privileged', 'ports', 'environment', 'healthcheck', 'restart', 'stop_signal', 'stop_grace_period']);
-const exists = (file: string): Promise<boolean> => access(file).then(() => true, () => false);
+const serviceKeys = new Set([
+  'build',
+  'image',
+  'command',
+  'volumes',
+  'depends_on',
+  'privileged',
+  'ports',
+  'environment',
+  'healthcheck',
+  'restart',
+  'stop_signal',
+  'stop_grace_period',
+]);
+const exists = (file: string): Promise<boolean> =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 describe('docker-compose.yml', async () => {
-  const compose = parse(await readFile(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as ComposeFile;
+  const compose = parse(await readFile(path.join(repoRoot, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as ComposeFile;
   const dirs: string[] = [];
   afterAll(async () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
@@ -37,7 +56,9 @@ describe('docker-compose.yml', async () => {
 
   it('wires Redis, the coordinator, a privileged worker, Prometheus and Grafana', () => {
     expect(Object.keys(compose).sort()).toEqual(['name', 'services', 'volumes', 'x-aoinb-image']);
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['redis', 'coordinator', 'worker', 'prometheus', 'grafana']));
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['redis', 'coordinator', 'worker', 'prometheus', 'grafana']),
+    );
     expect(compose.services.worker?.privileged).toBe(true);
     for (const [name, service] of Object.entries(compose.services)) {
       for (const key of Object.keys(service)) expect(serviceKeys.has(key), `services.${name}.${key}`).toBe(true);
@@ -52,7 +73,8 @@ describe('docker-compose.yml', async () => {
       for (const volume of service.volumes ?? []) {
         const [source, target] = volume.split(':') as [string, string];
         expect(target, `services.${name}.volumes ${volume}`).toMatch(/^\//);
-        if (source.startsWith('./')) expect(await exists(path.join(repoRoot, source)), `services.${name}.volumes ${source}`).toBe(true);
+        if (source.startsWith('./'))
+          expect(await exists(path.join(repoRoot, source)), `services.${name}.volumes ${source}`).toBe(true);
         else expect(compose.volumes, `services.${name}.volumes ${source}`).toHaveProperty(source);
       }
     }
@@ -64,14 +86,20 @@ describe('docker-compose.yml', async () => {
     const dockerfile = await readFile(path.join(repoRoot, build!.dockerfile), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:20/m);
     // Copies from the build context must exist in the tree; `COPY --from=STAGE` ones come from a stage it names.
-    const copies = [...dockerfile.matchAll(/^COPY\s+(?!--from=)(.+)\s+\S+$/gm)].flatMap((m) => (m[1] as string).split(/\s+/));
+    const copies = [...dockerfile.matchAll(/^COPY\s+(?!--from=)(.+)\s+\S+$/gm)].flatMap((m) =>
+      (m[1] as string).split(/\s+/),
+    );
     for (const source of copies) expect(await exists(path.join(repoRoot, source)), `COPY ${source}`).toBe(true);
-    for (const [, stage] of dockerfile.matchAll(/^COPY\s+--from=(\S+)/gm)) expect(dockerfile, `stage ${stage}`).toMatch(new RegExp(`^FROM \\S+ AS ${stage}$`, 'm'));
+    for (const [, stage] of dockerfile.matchAll(/^COPY\s+--from=(\S+)/gm))
+      expect(dockerfile, `stage ${stage}`).toMatch(new RegExp(`^FROM \\S+ AS ${stage}$`, 'm'));
     // The image serves the dashboard: its built files come from the stage that built them.
     expect(dockerfile).toMatch(/^COPY --from=dashboard \S+\/apps\/dashboard\/dist /m);
     for (const group of ['apps', 'libs']) {
       for (const pkg of await readdir(path.join(repoRoot, group))) {
-        if (await exists(path.join(repoRoot, group, pkg, 'package.json'))) expect(copies, `deploy/Dockerfile copies ${group}/${pkg}/package.json`).toContain(`${group}/${pkg}/package.json`);
+        if (await exists(path.join(repoRoot, group, pkg, 'package.json')))
+          expect(copies, `deploy/Dockerfile copies ${group}/${pkg}/package.json`).toContain(
+            `${group}/${pkg}/package.json`,
+          );
       }
     }
     // Commands run from WORKDIR /opt/aoinb: their entry points exist in the tree.
@@ -79,7 +107,8 @@ describe('docker-compose.yml', async () => {
     for (const service of Object.values(compose.services).filter((s) => s.build)) {
       const command = service.command ?? [];
       const main = command.find((c) => c.endsWith('.ts') || c.endsWith('.sh'));
-      if (main) expect(await exists(inCheckout(main.startsWith('/') ? main : `${installRoot}/${main}`)!), main).toBe(true);
+      if (main)
+        expect(await exists(inCheckout(main.startsWith('/') ? main : `${installRoot}/${main}`)!), main).toBe(true);
     }
   });
 
@@ -90,7 +119,12 @@ describe('docker-compose.yml', async () => {
     const volumes = compose.services[service]?.volumes ?? [];
     expect(volumes).toContain(`./${file}:/etc/aoinb/config.toml:ro`);
     expect(volumes).toContain('aoinb-secrets:/etc/aoinb/secrets:ro');
-    const dir = await exampleConfigDir(path.join(repoRoot, file), ['maintainer.token', 'worker.token', 'reader.token', 'redis.password']);
+    const dir = await exampleConfigDir(path.join(repoRoot, file), [
+      'maintainer.token',
+      'worker.token',
+      'reader.token',
+      'redis.password',
+    ]);
     dirs.push(dir);
     const config = await loadConfig(dir);
     expect(config.farm.redis.url).toBe('redis://redis:6379/0');
@@ -113,38 +147,57 @@ describe('docker-compose.yml', async () => {
     await execa('sh', [script], { env: { SECRETS_ROOT: root } });
     expect(await readFile(path.join(root, 'aoinb/maintainer.token'), 'utf8')).toBe(token);
     expect((await stat(path.join(root, 'aoinb/worker.token'))).mode & 0o777).toBe(0o600);
-    expect(await readFile(path.join(root, 'prometheus/aoinb-reader.token'), 'utf8')).toBe(await readFile(path.join(root, 'aoinb/reader.token'), 'utf8'));
-    expect(await readFile(path.join(root, 'redis/redis-auth.conf'), 'utf8')).toBe(`requirepass ${await readFile(path.join(root, 'aoinb/redis.password'), 'utf8')}\n`);
+    expect(await readFile(path.join(root, 'prometheus/aoinb-reader.token'), 'utf8')).toBe(
+      await readFile(path.join(root, 'aoinb/reader.token'), 'utf8'),
+    );
+    expect(await readFile(path.join(root, 'redis/redis-auth.conf'), 'utf8')).toBe(
+      `requirepass ${await readFile(path.join(root, 'aoinb/redis.password'), 'utf8')}\n`,
+    );
     // Each secret file the services read is one the script makes.
     const prom = compose.services.prometheus?.volumes ?? [];
     expect(prom).toContain('prometheus-secrets:/etc/prometheus/secrets:ro');
-    expect(compose.services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe('/run/secrets/grafana/admin.password');
+    expect(compose.services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD__FILE).toBe(
+      '/run/secrets/grafana/admin.password',
+    );
     expect(await exists(path.join(root, 'grafana/admin.password'))).toBe(true);
   });
 
   it('provisions Grafana with the Prometheus datasource and the dashboards folder it mounts', async () => {
     const grafana = compose.services.grafana!;
-    const datasources = parse(await readFile(path.join(deployDir, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as { apiVersion: number; datasources: Array<{ type: string; url: string; uid: string }> };
+    const datasources = parse(
+      await readFile(path.join(deployDir, 'grafana/provisioning/datasources/prometheus.yml'), 'utf8'),
+    ) as { apiVersion: number; datasources: Array<{ type: string; url: string; uid: string }> };
     expect(datasources.apiVersion).toBe(1);
     expect(datasources.datasources[0]).toMatchObject({ type: 'prometheus', url: '$AOINB_PROMETHEUS_URL' });
     expect(grafana.environment?.AOINB_PROMETHEUS_URL).toBe('http://prometheus:9090');
-    const providers = parse(await readFile(path.join(deployDir, 'grafana/provisioning/dashboards/aoinb.yml'), 'utf8')) as { apiVersion: number; providers: Array<{ type: string; options: { path: string } }> };
+    const providers = parse(
+      await readFile(path.join(deployDir, 'grafana/provisioning/dashboards/aoinb.yml'), 'utf8'),
+    ) as { apiVersion: number; providers: Array<{ type: string; options: { path: string } }> };
     expect(providers.providers[0]?.type).toBe('file');
     expect(grafana.volumes).toContain(`./deploy/grafana/dashboards:${providers.providers[0]?.options.path}:ro`);
-    expect(grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(`${providers.providers[0]?.options.path}/aoinb-farm.json`);
+    expect(grafana.environment?.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH).toBe(
+      `${providers.providers[0]?.options.path}/aoinb-farm.json`,
+    );
   });
 });
 
 describe('deploy/config examples', () => {
   it.each(['coordinator.toml', 'worker.toml'])('%s loads with the real config loader', async (file) => {
-    const dir = await exampleConfigDir(path.join(deployDir, 'config', file), ['maintainer.token', 'worker.token', 'reader.token', 'admin.token', 'redis.password']);
+    const dir = await exampleConfigDir(path.join(deployDir, 'config', file), [
+      'maintainer.token',
+      'worker.token',
+      'reader.token',
+      'admin.token',
+      'redis.password',
+    ]);
     try {
       const config = await loadConfig(dir);
       const text = await readFile(path.join(deployDir, 'config', file), 'utf8');
       // No secret is ever written in the examples: every secret comes from a file.
       expect(text).not.toMatch(/^\s*(token|password)\s*=/m);
       expect(text).not.toMatch(/redis:\/\/[^@\s"]*:[^@\s"]*@/);
-      if (file === 'coordinator.toml') expect(config.farm.tokens.map((t) => t.role).sort()).toEqual(['admin', 'maintainer', 'reader', 'worker']);
+      if (file === 'coordinator.toml')
+        expect(config.farm.tokens.map((t) => t.role).sort()).toEqual(['admin', 'maintainer', 'reader', 'worker']);
       else expect(config.farm.worker.metricsListen).toEqual({ host: '0.0.0.0', port: 9464 });
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -59,6 +59,10 @@ describe('deploy/grafana/dashboards/aoinb-farm.json', async () => {
       }
     }
     // Every panel type used is one Grafana ships.
-    expect([...new Set(dashboard.panels.map((p) => p.type))].every((t) => ['row', 'timeseries', 'stat', 'table'].includes(t))).toBe(true);
+    expect(
+      [...new Set(dashboard.panels.map((p) => p.type))].every((t) =>
+        ['row', 'timeseries', 'stat', 'table'].includes(t),
+      ),
+    ).toBe(true);
   });
 });

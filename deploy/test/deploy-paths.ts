@@ -12,7 +12,9 @@ export const installRoot = '/opt/aoinb';
 /** A path inside the installed tree (`/opt/aoinb/apps/...`) as the file in this checkout. */
 export function inCheckout(installedPath: string): string | undefined {
   if (installedPath === installRoot) return repoRoot;
-  return installedPath.startsWith(`${installRoot}/`) ? path.join(repoRoot, installedPath.slice(installRoot.length + 1)) : undefined;
+  return installedPath.startsWith(`${installRoot}/`)
+    ? path.join(repoRoot, installedPath.slice(installRoot.length + 1))
+    : undefined;
 }
 
 /** A systemd unit file: section -> key -> values (a key may repeat). */

@@ -12,7 +12,13 @@ describe('package-lock.json', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-lock-'));
-    const manifests = (await execa('git', ['ls-files', 'package.json', 'package-lock.json', 'apps/*/package.json', 'libs/*/package.json'], { cwd: root })).stdout.split('\n');
+    const manifests = (
+      await execa(
+        'git',
+        ['ls-files', 'package.json', 'package-lock.json', 'apps/*/package.json', 'libs/*/package.json'],
+        { cwd: root },
+      )
+    ).stdout.split('\n');
     for (const f of manifests) {
       await mkdir(path.dirname(path.join(dir, f)), { recursive: true });
       await cp(path.join(root, f), path.join(dir, f));
@@ -23,20 +29,38 @@ describe('package-lock.json', () => {
   });
 
   it('lists every optional dependency, and the check fails on a lock that lacks one', async () => {
-    expect((await execa('node', [path.join(root, 'scripts/check-lock.mjs'), path.join(dir, 'package-lock.json')], { reject: false })).exitCode).toBe(0);
-    const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    expect(
+      (
+        await execa('node', [path.join(root, 'scripts/check-lock.mjs'), path.join(dir, 'package-lock.json')], {
+          reject: false,
+        })
+      ).exitCode,
+    ).toBe(0);
+    const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, unknown>;
+    };
     delete lock.packages['node_modules/@msgpackr-extract/msgpackr-extract-darwin-arm64'];
     await writeFile(path.join(dir, 'broken-lock.json'), JSON.stringify(lock));
-    const broken = await execa('node', [path.join(root, 'scripts/check-lock.mjs'), path.join(dir, 'broken-lock.json')], { reject: false });
+    const broken = await execa(
+      'node',
+      [path.join(root, 'scripts/check-lock.mjs'), path.join(dir, 'broken-lock.json')],
+      { reject: false },
+    );
     expect(broken.exitCode).toBe(1);
-    expect(broken.stderr).toContain('optional dependency @msgpackr-extract/msgpackr-extract-darwin-arm64 is not in the lock');
+    expect(broken.stderr).toContain(
+      'optional dependency @msgpackr-extract/msgpackr-extract-darwin-arm64 is not in the lock',
+    );
   });
 
   // --dry-run: npm ci validates the lock against every package.json and the engines of
   // every locked package (--engine-strict: this machine's Node), without installing.
   for (const npm of ['npm@10', 'npm@11']) {
     it(`is accepted by ${npm} ci, engines included`, async () => {
-      const run = await execa('npx', ['-y', npm, 'ci', '--dry-run', '--engine-strict', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, reject: false, all: true });
+      const run = await execa(
+        'npx',
+        ['-y', npm, 'ci', '--dry-run', '--engine-strict', '--ignore-scripts', '--no-audit', '--no-fund'],
+        { cwd: dir, reject: false, all: true },
+      );
       expect(run.exitCode, run.all).toBe(0);
     });
   }

@@ -10,7 +10,8 @@ import { deployDir } from './deploy-paths.ts';
 async function installedPrometheus(targets: 'multi-host' | 'compose'): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-prom-conf-'));
   await cp(path.join(deployDir, 'prometheus'), dir, { recursive: true });
-  if (targets === 'compose') await cp(path.join(deployDir, 'compose/targets'), path.join(dir, 'targets'), { recursive: true });
+  if (targets === 'compose')
+    await cp(path.join(deployDir, 'compose/targets'), path.join(dir, 'targets'), { recursive: true });
   await writeFile(path.join(dir, 'secrets/aoinb-reader.token'), 'dummy\n');
   return dir;
 }
@@ -27,8 +28,12 @@ describe('deploy/prometheus', () => {
     const check = await promtool(['check', 'config', path.join(dir, 'prometheus.yml')]);
     expect(check.output).toContain('SUCCESS');
     expect(check.exitCode, check.output).toBe(0);
-    const config = parse(await readFile(path.join(dir, 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string; file_sd_configs?: Array<{ files: string[] }> }> };
-    expect(config.scrape_configs.map((s) => s.job_name)).toEqual(expect.arrayContaining(['aoinb-coordinator', 'aoinb-worker']));
+    const config = parse(await readFile(path.join(dir, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ job_name: string; file_sd_configs?: Array<{ files: string[] }> }>;
+    };
+    expect(config.scrape_configs.map((s) => s.job_name)).toEqual(
+      expect.arrayContaining(['aoinb-coordinator', 'aoinb-worker']),
+    );
     // Every file_sd file exists and is a list of target groups with host:port targets.
     for (const job of config.scrape_configs) {
       for (const file of (job.file_sd_configs ?? []).flatMap((f) => f.files)) {
@@ -45,11 +50,21 @@ describe('deploy/prometheus', () => {
     expect(check.exitCode, check.output).toBe(0);
     const tested = await promtool(['test', 'rules', path.join(deployDir, 'prometheus/rules/aoinb.rules.test.yml')]);
     expect(tested.exitCode, tested.output).toBe(0);
-    const doc = parse(await readFile(rules, 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; labels: { severity: string } }> }> };
+    const doc = parse(await readFile(rules, 'utf8')) as {
+      groups: Array<{ rules: Array<{ alert: string; labels: { severity: string } }> }>;
+    };
     const alerts = doc.groups.flatMap((g) => g.rules);
     // The alerts the operations guide documents, each with a severity.
     expect(alerts.map((a) => a.alert)).toEqual(
-      expect.arrayContaining(['AoinbBacklogGrowingNoBusyBuilder', 'AoinbNoBuilderForArch', 'AoinbBuilderOffline', 'AoinbBuildFailureRatioHigh', 'AoinbWorkDirDiskLow', 'AoinbRedisDown', 'AoinbCoordinatorDown']),
+      expect.arrayContaining([
+        'AoinbBacklogGrowingNoBusyBuilder',
+        'AoinbNoBuilderForArch',
+        'AoinbBuilderOffline',
+        'AoinbBuildFailureRatioHigh',
+        'AoinbWorkDirDiskLow',
+        'AoinbRedisDown',
+        'AoinbCoordinatorDown',
+      ]),
     );
     for (const a of alerts) expect(['warning', 'critical'], a.alert).toContain(a.labels.severity);
     const guide = await readFile(path.join(deployDir, '../docs/operations.md'), 'utf8');

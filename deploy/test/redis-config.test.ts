@@ -25,13 +25,42 @@ describe('deploy/redis/redis.conf', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-redis-conf-'));
     await writeFile(path.join(dir, 'auth.conf'), 'requirepass test-password\n');
     const port = await freePort();
-    server = execa('redis-server', [path.join(deployDir, 'redis/redis.conf'), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--include', path.join(dir, 'auth.conf'), '--daemonize', 'no'], { reject: false, stdin: 'ignore' });
+    server = execa(
+      'redis-server',
+      [
+        path.join(deployDir, 'redis/redis.conf'),
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--include',
+        path.join(dir, 'auth.conf'),
+        '--daemonize',
+        'no',
+      ],
+      { reject: false, stdin: 'ignore' },
+    );
     const deadline = Date.now() + 10_000;
-    while ((await execa('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', 'test-password', 'ping'], { reject: false })).stdout !== 'PONG') {
-      if (Date.now() > deadline || server.exitCode !== null) throw new Error(`redis-server did not start: ${String((await server).stderr ?? '')}`);
+    while (
+      (
+        await execa('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', 'test-password', 'ping'], {
+          reject: false,
+        })
+      ).stdout !== 'PONG'
+    ) {
+      if (Date.now() > deadline || server.exitCode !== null)
+        throw new Error(`redis-server did not start: ${String((await server).stderr ?? '')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    const client = new Redis({ port, host: '127.0.0.1', password: 'test-password', lazyConnect: true, retryStrategy: () => null });
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      password: 'test-password',
+      lazyConnect: true,
+      retryStrategy: () => null,
+    });
     try {
       await client.connect();
       const config = Object.fromEntries(chunk((await client.config('GET', '*')) as string[]));
@@ -39,7 +68,13 @@ describe('deploy/redis/redis.conf', () => {
       expect(config.appendonly).toBe('yes');
       expect(config.appendfsync).toBe('everysec');
       expect(Number(config.maxmemory)).toBeGreaterThan(0);
-      const anonymous = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false, retryStrategy: () => null });
+      const anonymous = new Redis({
+        port,
+        host: '127.0.0.1',
+        lazyConnect: true,
+        enableReadyCheck: false,
+        retryStrategy: () => null,
+      });
       await anonymous.connect();
       await expect(anonymous.get('x')).rejects.toThrow(/NOAUTH/);
       anonymous.disconnect();

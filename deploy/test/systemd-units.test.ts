@@ -7,9 +7,32 @@ import { deployDir, inCheckout, installRoot, parseUnit, type UnitFile } from './
 const known: Record<string, string[]> = {
   Unit: ['Description', 'Documentation', 'Wants', 'Requires', 'After', 'Before'],
   Service: [
-    'Type', 'User', 'Group', 'WorkingDirectory', 'Environment', 'ExecStart', 'Restart', 'RestartSec', 'KillMode', 'KillSignal', 'TimeoutStopSec',
-    'LimitNOFILE', 'TasksMax', 'StateDirectory', 'StateDirectoryMode', 'ReadWritePaths', 'NoNewPrivileges', 'PrivateTmp', 'PrivateDevices',
-    'ProtectSystem', 'ProtectHome', 'ProtectKernelTunables', 'ProtectKernelModules', 'ProtectControlGroups', 'RestrictSUIDSGID', 'LockPersonality',
+    'Type',
+    'User',
+    'Group',
+    'WorkingDirectory',
+    'Environment',
+    'ExecStart',
+    'Restart',
+    'RestartSec',
+    'KillMode',
+    'KillSignal',
+    'TimeoutStopSec',
+    'LimitNOFILE',
+    'TasksMax',
+    'StateDirectory',
+    'StateDirectoryMode',
+    'ReadWritePaths',
+    'NoNewPrivileges',
+    'PrivateTmp',
+    'PrivateDevices',
+    'ProtectSystem',
+    'ProtectHome',
+    'ProtectKernelTunables',
+    'ProtectKernelModules',
+    'ProtectControlGroups',
+    'RestrictSUIDSGID',
+    'LockPersonality',
   ],
   Install: ['WantedBy'],
 };
@@ -17,7 +40,8 @@ const known: Record<string, string[]> = {
 /** systemd time spans: `120s`, `6h15min`, `30s`. */
 function seconds(span: string): number {
   let total = 0;
-  for (const [, n, unit] of span.matchAll(/(\d+)\s*(h|min|s|ms)?/g)) total += Number(n) * ({ h: 3600, min: 60, s: 1, ms: 0.001 }[unit ?? 's'] ?? 1);
+  for (const [, n, unit] of span.matchAll(/(\d+)\s*(h|min|s|ms)?/g))
+    total += Number(n) * ({ h: 3600, min: 60, s: 1, ms: 0.001 }[unit ?? 's'] ?? 1);
   return total;
 }
 
@@ -34,7 +58,8 @@ describe('deploy/systemd units', () => {
   ])('%s parses, uses known directives and starts %s from the installed tree', async (name, main) => {
     const unit = await loadUnit(name);
     expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install']);
-    for (const [section, keys] of unit) for (const key of keys.keys()) expect(known[section], `[${section}] ${key}`).toContain(key);
+    for (const [section, keys] of unit)
+      for (const key of keys.keys()) expect(known[section], `[${section}] ${key}`).toContain(key);
     const exec = one(unit, 'Service', 'ExecStart')!.split(/\s+/);
     // The binary is absolute and exists here (Debian's and NodeSource's node are /usr/bin/node).
     expect(exec[0]).toBe('/usr/bin/node');
@@ -59,7 +84,9 @@ describe('deploy/systemd units', () => {
     expect(one(worker, 'Service', 'User')).toBe('root');
     // on_shutdown = "requeue": the agent aborts builds and hands them back within seconds.
     expect(seconds(one(worker, 'Service', 'TimeoutStopSec')!)).toBeGreaterThanOrEqual(60);
-    const dropIn = parseUnit(await readFile(path.join(deployDir, 'systemd/aoinb-worker.service.d/on-shutdown-finish.conf'), 'utf8'));
+    const dropIn = parseUnit(
+      await readFile(path.join(deployDir, 'systemd/aoinb-worker.service.d/on-shutdown-finish.conf'), 'utf8'),
+    );
     expect([...dropIn.keys()]).toEqual(['Service']);
     // coordinator.job_timeout_minutes defaults to 360: a finishing build may run that long.
     expect(seconds(one(dropIn, 'Service', 'TimeoutStopSec')!)).toBeGreaterThan(360 * 60);

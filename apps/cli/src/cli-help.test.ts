@@ -11,12 +11,21 @@ import { aoinbBin } from './testing/cli-farm.ts';
 let dir: string;
 let configDir: string;
 let workDir: string;
-const tree: CommandNode = commandTree(buildProgram({ stdout: process.stdout, stderr: process.stderr, signal: new AbortController().signal, onStatus: () => undefined }));
+const tree: CommandNode = commandTree(
+  buildProgram({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: new AbortController().signal,
+    onStatus: () => undefined,
+  }),
+);
 const commands = allNodes(tree).filter((n) => n.path.length > 0);
 
 /** The environment without the colour settings the test runner has (vitest sets FORCE_COLOR). */
 function plainEnv(extra: Record<string, string>): Record<string, string> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== 'FORCE_COLOR' && k !== 'NO_COLOR')) as Record<string, string>;
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== 'FORCE_COLOR' && k !== 'NO_COLOR'),
+  ) as Record<string, string>;
   return { ...env, ...extra };
 }
 
@@ -39,7 +48,12 @@ beforeAll(async () => {
   workDir = path.join(dir, 'work');
   await mkdir(path.join(workDir, 'baseos/etc'), { recursive: true });
   await writeFile(path.join(workDir, 'baseos/etc/marker'), 'base');
-  configDir = await writeTestConfig({ dir: path.join(dir, 'conf'), workDir, arch: 'amd64', sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' } });
+  configDir = await writeTestConfig({
+    dir: path.join(dir, 'conf'),
+    workDir,
+    arch: 'amd64',
+    sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
+  });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
@@ -77,7 +91,18 @@ describe('aoinb help', () => {
 
   it('commands that change things do nothing else when asked for help', async () => {
     const before = await snapshot(dir);
-    for (const args of [['update-baseos', '--help'], ['cleanup', 'all', '--help'], ['cleanup', '--help'], ['load-baseos', '-h'], ['help', 'update-baseos'], ['build', 'x', 'stable', '--help'], ['farm', 'up', '--help'], ['worker', '--help'], ['coordinator', '--help'], ['delete', '1', '--help']]) {
+    for (const args of [
+      ['update-baseos', '--help'],
+      ['cleanup', 'all', '--help'],
+      ['cleanup', '--help'],
+      ['load-baseos', '-h'],
+      ['help', 'update-baseos'],
+      ['build', 'x', 'stable', '--help'],
+      ['farm', 'up', '--help'],
+      ['worker', '--help'],
+      ['coordinator', '--help'],
+      ['delete', '1', '--help'],
+    ]) {
       const started = Date.now();
       const r = await aoinb(['-c', configDir, ...args]);
       expect(r.exitCode, args.join(' ')).toBe(0);
@@ -96,7 +121,9 @@ describe('aoinb help', () => {
     expect(flag.exitCode).toBe(2);
     expect(flag.stderr).toBe("aoinb: unknown option '--brnach' (did you mean --branch?) [USAGE]");
     const choice = await aoinb(['farm', 'up', '--log-format', 'xml']);
-    expect(choice.stderr).toMatch(/^aoinb: option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json\. \[USAGE\]$/);
+    expect(choice.stderr).toMatch(
+      /^aoinb: option '--log-format <format>' argument 'xml' is invalid\. Allowed choices are auto, pretty, json\. \[USAGE\]$/,
+    );
     expect((await aoinb(['cleanup'])).stderr).toBe("aoinb: missing required argument 'target' [USAGE]");
     expect((await aoinb(['update-baseos', 'now'])).stderr).toMatch(/too many arguments.*\[USAGE\]$/);
   });
@@ -107,19 +134,28 @@ describe('aoinb errors', () => {
     const env = { AOINB_TOKEN_FILE: '/nonexistent', AOINB_URL: 'http://127.0.0.1:9' };
     const r = await aoinb(['status', '1'], env);
     expect(r.exitCode).toBe(2);
-    expect(r.stderr).toBe('aoinb: AOINB_TOKEN_FILE=/nonexistent: cannot read the token file (ENOENT) [CONFIG_NOT_FOUND]');
+    expect(r.stderr).toBe(
+      'aoinb: AOINB_TOKEN_FILE=/nonexistent: cannot read the token file (ENOENT) [CONFIG_NOT_FOUND]',
+    );
     const debug = await aoinb(['status', '1'], { ...env, AOINB_DEBUG: '1' });
     expect(debug.stderr).toMatch(/\[CONFIG_NOT_FOUND\]\n.*Error.*\n\s+at /);
     const down = await aoinb(['status'], { AOINB_URL: 'http://127.0.0.1:9', AOINB_TOKEN: 'x' });
     expect(down.exitCode).toBe(1);
     expect(down.stderr).toMatch(/^aoinb: cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\[UNAVAILABLE\]$/);
-    const noSpec = await aoinb(['submit', dir, '--branch', 'stable'], { AOINB_URL: 'http://127.0.0.1:9', AOINB_TOKEN: 'x' });
+    const noSpec = await aoinb(['submit', dir, '--branch', 'stable'], {
+      AOINB_URL: 'http://127.0.0.1:9',
+      AOINB_TOKEN: 'x',
+    });
     expect(noSpec.stderr).toMatch(/no spec file; not a bundle folder \[BUNDLE_INVALID\]$/);
   });
 
   it('-c CONFIG_DIR works before and after the command', async () => {
     const missing = path.join(dir, 'nope');
-    for (const args of [['-c', missing, 'status'], ['status', '-c', missing], ['status', `--config=${missing}`]]) {
+    for (const args of [
+      ['-c', missing, 'status'],
+      ['status', '-c', missing],
+      ['status', `--config=${missing}`],
+    ]) {
       const r = await aoinb(args, { AOINB_URL: '', AOINB_TOKEN: '' });
       expect(r.exitCode, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/configuration folder .*nope does not exist/);
@@ -130,7 +166,11 @@ describe('aoinb errors', () => {
 describe('aoinb colour', () => {
   /** Runs aoinb in a pseudo-terminal (util-linux script), as a user's shell would. */
   async function inTerminal(args: string, env: Record<string, string>): Promise<string> {
-    const r = await execa('script', ['-qec', `${process.execPath} ${aoinbBin} ${args}`, '/dev/null'], { reject: false, extendEnv: false, env: plainEnv({ TERM: 'xterm', ...env }) });
+    const r = await execa('script', ['-qec', `${process.execPath} ${aoinbBin} ${args}`, '/dev/null'], {
+      reject: false,
+      extendEnv: false,
+      env: plainEnv({ TERM: 'xterm', ...env }),
+    });
     return r.stdout;
   }
 
@@ -173,7 +213,8 @@ describe('aoinb completion and man page', () => {
     const script = (await aoinb(['completion', 'fish'])).stdout;
     const file = path.join(dir, 'aoinb.fish');
     await writeFile(file, script);
-    const complete = async (line: string) => (await execa('fish', ['-c', `source ${file}; complete -C '${line}'`])).stdout.split('\n');
+    const complete = async (line: string) =>
+      (await execa('fish', ['-c', `source ${file}; complete -C '${line}'`])).stdout.split('\n');
     expect(await complete('aoinb dow')).toEqual([expect.stringMatching(/^download\t.*SHA-256/)]);
     expect(await complete('aoinb farm ')).toEqual([expect.stringMatching(/^up\t/)]);
     expect(await complete('aoinb submit --no-')).toEqual([expect.stringMatching(/^--no-wait\t/)]);
@@ -184,7 +225,9 @@ describe('aoinb completion and man page', () => {
     const groff = await execa('groff', ['-man', '-Tutf8', '-ww', '-z'], { input: roff, reject: false });
     expect(groff.exitCode).toBe(0);
     expect(groff.stderr).toBe('');
-    const page = join((await execa('man', ['-l', '-'], { input: roff, env: { MANWIDTH: '200', MAN_KEEP_FORMATTING: '' } })).stdout);
+    const page = join(
+      (await execa('man', ['-l', '-'], { input: roff, env: { MANWIDTH: '200', MAN_KEEP_FORMATTING: '' } })).stdout,
+    );
     expect(page).toMatch(/^AOINB\(1\)/);
     for (const c of commands) {
       expect(page).toContain(`aoinb ${c.path.join(' ')}`);

@@ -16,8 +16,15 @@ afterAll(async () => {
   await host?.close();
 });
 
-function aoinb(args: string[], options: { buffer?: boolean } = {}): ResultPromise<{ reject: false; all: true; buffer: boolean }> {
-  return execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true, buffer: options.buffer ?? true });
+function aoinb(
+  args: string[],
+  options: { buffer?: boolean } = {},
+): ResultPromise<{ reject: false; all: true; buffer: boolean }> {
+  return execa(process.execPath, [bin, '-c', host.configDir, ...args], {
+    reject: false,
+    all: true,
+    buffer: options.buffer ?? true,
+  });
 }
 
 /** Resolves once the child has printed a line matching `pattern`. */
@@ -41,11 +48,15 @@ describe('aoinb (the CLI) on one host', () => {
     const help = await execa(process.execPath, [bin, '--help'], { reject: false });
     expect(help.exitCode).toBe(0);
     expect(help.stdout).toContain('load-baseos');
-    const missing = await execa(process.execPath, [bin, '-c', path.join(host.dir, 'nope'), 'build', 'x', 'stable'], { reject: false });
+    const missing = await execa(process.execPath, [bin, '-c', path.join(host.dir, 'nope'), 'build', 'x', 'stable'], {
+      reject: false,
+    });
     expect(missing.exitCode).toBe(2);
     expect(missing.stderr).toMatch(/configuration folder .*nope does not exist/);
     // -c works after the command name too (aoinb worker -c DIR).
-    const after = await execa(process.execPath, [bin, 'cleanup', 'no-such', '-c', path.join(host.dir, 'nope')], { reject: false });
+    const after = await execa(process.execPath, [bin, 'cleanup', 'no-such', '-c', path.join(host.dir, 'nope')], {
+      reject: false,
+    });
     expect(after.stderr).toMatch(/configuration folder .*nope does not exist/);
     const badBranch = await aoinb(['build', await host.exampleBundle(), 'unstable']);
     expect(badBranch.exitCode).toBe(1);
@@ -74,7 +85,9 @@ describe('aoinb (the CLI) on one host', () => {
   it('builds the example and prints a summary naming the deb', async () => {
     const result = await aoinb(['build', await host.exampleBundle(), 'stable']);
     expect(result.exitCode, result.all).toBe(0);
-    expect(result.stdout).toMatch(/^succeeded: hello-aoinb 1\.0-0 \(\w+\) in [\d.]+ s: hello-aoinb-dbg_1\.0-0_\w+\.deb, hello-aoinb_1\.0-0_\w+\.deb \[cpu [\d.]+ s, peak memory [\d.]+ \w+, disk [\d.]+ \w+\]$/m);
+    expect(result.stdout).toMatch(
+      /^succeeded: hello-aoinb 1\.0-0 \(\w+\) in [\d.]+ s: hello-aoinb-dbg_1\.0-0_\w+\.deb, hello-aoinb_1\.0-0_\w+\.deb \[cpu [\d.]+ s, peak memory [\d.]+ \w+, disk [\d.]+ \w+\]$/m,
+    );
   });
 
   it('Ctrl-C stops the container and releases every mount', async () => {

@@ -26,7 +26,13 @@ async function submitted(name: string, fake: Record<string, unknown> = {}): Prom
 }
 
 async function ended(id: string): Promise<void> {
-  await farm.waitFor(async () => ['succeeded', 'failed', 'cancelled'].includes(((await farm.api('GET', `/task/${id}/status`)).body as { state: string }).state), `task ${id} to end`);
+  await farm.waitFor(
+    async () =>
+      ['succeeded', 'failed', 'cancelled'].includes(
+        ((await farm.api('GET', `/task/${id}/status`)).body as { state: string }).state,
+      ),
+    `task ${id} to end`,
+  );
 }
 
 describe('aoinb farm commands against a real coordinator and redis-server', () => {
@@ -61,7 +67,9 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     await ended(built);
     const refused = await farm.api('DELETE', `/task/${built}`);
     expect(refused.status).toBe(409);
-    expect(refused.body).toEqual({ error: { code: 'CONFLICT', message: expect.stringContaining('only a task that was never built') } });
+    expect(refused.body).toEqual({
+      error: { code: 'CONFLICT', message: expect.stringContaining('only a task that was never built') },
+    });
     const cli = await farm.run(['delete', built]);
     expect(cli.exitCode).toBe(1);
     expect(cli.stderr).toMatch(/\(HTTP 409\) \[CONFLICT\]$/);
@@ -80,7 +88,9 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     await cp(await farm.bundle('in-tree'), path.join(tree, 'utils/in-tree'), { recursive: true });
     const unknown = await farm.run(['submit', '--tree', tree, 'in-tree', 'not-in-tree', '--branch', 'stable']);
     expect(unknown.exitCode).toBe(1);
-    expect(unknown.stderr).toMatch(/^aoinb: package "not-in-tree": no package named not-in-tree in the tree .*\[NOT_FOUND\]$/);
+    expect(unknown.stderr).toMatch(
+      /^aoinb: package "not-in-tree": no package named not-in-tree in the tree .*\[NOT_FOUND\]$/,
+    );
     expect(await tasksIn('created')).toEqual(before);
     const fromTree = await farm.run(['submit', '--tree', tree, 'in-tree', '--branch', 'stable', '--no-wait']);
     expect(fromTree.exitCode, fromTree.stderr).toBe(0);
@@ -110,7 +120,11 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     expect(report.files).toHaveLength(1);
     const file = report.files[0]!;
     expect(file.name).toMatch(/^fetch-me_1\.0-0_amd64\.deb$/);
-    expect(createHash('sha256').update(await readFile(file.path)).digest('hex')).toBe(file.sha256);
+    expect(
+      createHash('sha256')
+        .update(await readFile(file.path))
+        .digest('hex'),
+    ).toBe(file.sha256);
 
     // The stored artifact changes behind the farm's back: the download must not keep it.
     const stored = path.join(farm.root, 'storage/tasks', id, 'artifacts/amd64');
@@ -121,13 +135,20 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     expect(mismatch.exitCode).toBe(1);
     expect(mismatch.stderr).toMatch(/fetch-me_1\.0-0_amd64\.deb .*SHA-256.*not kept \[CHECKSUM_MISMATCH\]$/);
     expect(await readdir(bad)).toEqual([]);
-    expect((await farm.run(['download', id, '--arch', 'riscv64'])).stderr).toMatch(/no build for riscv64.*\[NOT_FOUND\]/);
+    expect((await farm.run(['download', id, '--arch', 'riscv64'])).stderr).toMatch(
+      /no build for riscv64.*\[NOT_FOUND\]/,
+    );
   });
 
   it('logs --json and --run N pick a run of the log', async () => {
     const id = await submitted('logs-runs', { fail: 'first run fails', lines: 3 });
     await ended(id);
-    const first = JSON.parse((await farm.run(['logs', id, '--json'])).stdout) as { task: string; arch: string; run: number; lines: string[] };
+    const first = JSON.parse((await farm.run(['logs', id, '--json'])).stdout) as {
+      task: string;
+      arch: string;
+      run: number;
+      lines: string[];
+    };
     expect(first).toMatchObject({ task: id, arch: 'amd64', run: 1 });
     expect(first.lines.length).toBeGreaterThan(0);
     expect((await farm.run(['retry', id])).exitCode).toBe(0);
@@ -137,9 +158,13 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     const old = await farm.run(['logs', id, '--run', '1']);
     expect(old.stdout).toBe(first.lines.join('\n'));
     const followed = await farm.run(['logs', id, '-f', '--json', '--run', '1']);
-    const events = followed.stdout.split('\n').map((line) => JSON.parse(line) as { line?: string; end?: { state: string } });
+    const events = followed.stdout
+      .split('\n')
+      .map((line) => JSON.parse(line) as { line?: string; end?: { state: string } });
     expect(events.at(-1)?.end?.state).toBe('failed');
-    expect((await farm.run(['logs', id, '--run', '0'])).stderr).toMatch(/option '--run <n>' argument '0' is invalid.*\[USAGE\]/);
+    expect((await farm.run(['logs', id, '--run', '0'])).stderr).toMatch(
+      /option '--run <n>' argument '0' is invalid.*\[USAGE\]/,
+    );
     expect((await farm.run(['logs', id, '--run', '9'])).stderr).toMatch(/no run 9.*\[NOT_FOUND\]/);
   });
 });

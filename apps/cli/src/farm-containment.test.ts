@@ -36,7 +36,11 @@ beforeAll(async () => {
       await writeFile(path.join(configDir, 'secrets/worker.token'), workerToken);
     },
   });
-  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], { reject: false, buffer: false, all: true });
+  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], {
+    reject: false,
+    buffer: false,
+    all: true,
+  });
   const banner = await new Promise<string>((resolve, reject) => {
     let seen = '';
     farm.all!.on('data', (chunk: Buffer) => {
@@ -61,7 +65,8 @@ async function environsHolding(secret: string): Promise<string[]> {
   const holders: string[] = [];
   for (const pid of (await readdir('/proc')).filter((p) => /^\d+$/.test(p))) {
     const environ = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
-    if (environ.includes(secret)) holders.push(`${pid}: ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
+    if (environ.includes(secret))
+      holders.push(`${pid}: ${(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).replace(/\0/g, ' ')}`);
   }
   return holders;
 }
@@ -97,8 +102,8 @@ describe('farm up: secrets by file only, a build with nothing to steal and nowhe
     await writeFile(
       path.join(bundle, 'autobuild/build'),
       [
-        'abinfo "probe pid1: $(tr \'\\0\' \' \' < /proc/1/environ)"',
-        'abinfo "probe env: $(env | tr \'\\n\' \' \')"',
+        "abinfo \"probe pid1: $(tr '\\0' ' ' < /proc/1/environ)\"",
+        "abinfo \"probe env: $(env | tr '\\n' ' ')\"",
         tcp('redis', redisPort),
         tcp('coordinator', apiPort),
         'mkdir -p "$PKGDIR"/usr/share/doc/hostile',
@@ -108,7 +113,8 @@ describe('farm up: secrets by file only, a build with nothing to steal and nowhe
     await appendFile(path.join(bundle, 'autobuild/defines'), 'ABSPLITDBG=0\n');
     // Its own version: the repository refuses other contents under the legitimate build's name and version.
     await appendFile(path.join(bundle, 'spec'), 'REL=1\n');
-    const run = (args: string[]) => execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true });
+    const run = (args: string[]) =>
+      execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true });
     const submitted = await run(['submit', bundle, '--branch', 'stable']);
     expect(submitted.exitCode, submitted.all).toBe(0);
     const log = submitted.stdout;

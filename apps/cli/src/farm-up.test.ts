@@ -30,7 +30,11 @@ beforeAll(async () => {
       await writeFile(path.join(configDir, 'secrets/worker.token'), 'farm-e2e-worker-token');
     },
   });
-  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], { reject: false, buffer: false, all: true });
+  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], {
+    reject: false,
+    buffer: false,
+    all: true,
+  });
   await new Promise<void>((resolve, reject) => {
     let seen = '';
     farm.all!.on('data', (chunk: Buffer) => {
@@ -51,19 +55,30 @@ afterAll(async () => {
 
 describe('aoinb farm up: the embedded farm through the real pipeline', () => {
   it('builds a submitted bundle, serves the .deb and installs it with apt from the farm repository', async () => {
-    const submit = await execa(process.execPath, [bin, '-c', host.configDir, 'submit', await host.exampleBundle(), '--branch', 'stable'], { reject: false, all: true });
+    const submit = await execa(
+      process.execPath,
+      [bin, '-c', host.configDir, 'submit', await host.exampleBundle(), '--branch', 'stable'],
+      { reject: false, all: true },
+    );
     expect(submit.exitCode, submit.all).toBe(0);
     expect(submit.stdout).toContain('Building hello-aoinb');
     const id = /submitted .* as task (\d+)/.exec(submit.stderr)?.[1];
     expect(id).toBeDefined();
 
-    const status = JSON.parse((await execa(process.execPath, [bin, '-c', host.configDir, 'status', id!, '--json'])).stdout);
+    const status = JSON.parse(
+      (await execa(process.execPath, [bin, '-c', host.configDir, 'status', id!, '--json'])).stdout,
+    );
     expect(status.state).toBe('succeeded');
     // autobuild4 makes the package and its -dbg; both are published.
     const names = status.jobs[0].artifacts.map((a: { name: string }) => a.name);
-    expect(names).toEqual([`hello-aoinb-dbg_1.0-0_${host.baseos.arch}.deb`, `hello-aoinb_1.0-0_${host.baseos.arch}.deb`]);
+    expect(names).toEqual([
+      `hello-aoinb-dbg_1.0-0_${host.baseos.arch}.deb`,
+      `hello-aoinb_1.0-0_${host.baseos.arch}.deb`,
+    ]);
     const artifact = status.jobs[0].artifacts[1];
-    const deb = Buffer.from(await (await fetch(artifact.url, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
+    const deb = Buffer.from(
+      await (await fetch(artifact.url, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer(),
+    );
     expect(createHash('sha256').update(deb).digest('hex')).toBe(artifact.sha256);
 
     const packages = await (await fetch(`${url}/repo/stable/Packages`)).text();
@@ -76,12 +91,19 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
       const key = await (await fetch(`${url}/repo/stable/aoinb-archive-key.asc`)).text();
       await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
       await writeFile(path.join(overlay.merged, 'etc/apt/keyrings/aoinb-archive-key.asc'), key);
-      await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${url}/repo/stable ./\n`);
+      await writeFile(
+        path.join(overlay.merged, 'etc/apt/sources.list'),
+        `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${url}/repo/stable ./\n`,
+      );
       const lines: string[] = [];
       const exit = await runContainer({
         root: overlay.merged,
         machine: `aoinb-apt-${process.pid}`,
-        command: ['/bin/sh', '-c', 'apt-get update -q --error-on=any && apt-get install -y -q hello-aoinb && hello-aoinb'],
+        command: [
+          '/bin/sh',
+          '-c',
+          'apt-get update -q --error-on=any && apt-get install -y -q hello-aoinb && hello-aoinb',
+        ],
         env: { DEBIAN_FRONTEND: 'noninteractive' },
         network: 'host', // apt from the farm's repository on the host's loopback
         onLine: (line) => lines.push(line),
@@ -95,7 +117,8 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
   });
 
   it('submits a batch with a live table; logs, cancel and retry work from the CLI', async () => {
-    const run = (args: string[]) => execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true });
+    const run = (args: string[]) =>
+      execa(process.execPath, [bin, '-c', host.configDir, ...args], { reject: false, all: true });
     const good = await host.exampleBundle('batch-good');
     const bad = await host.exampleBundle('batch-bad');
     // A new release: the repository refuses hello-aoinb 1.0-0 rebuilt with other bytes.
@@ -136,7 +159,11 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
   });
 
   it('lists the local worker as a builder', async () => {
-    const builders = JSON.parse((await execa(process.execPath, [bin, '-c', host.configDir, 'builders', '--json'])).stdout);
-    expect(builders.builders).toEqual([expect.objectContaining({ state: expect.stringMatching(/^(idle|building)$/), arch_tags: [host.ctx.config.arch] })]);
+    const builders = JSON.parse(
+      (await execa(process.execPath, [bin, '-c', host.configDir, 'builders', '--json'])).stdout,
+    );
+    expect(builders.builders).toEqual([
+      expect.objectContaining({ state: expect.stringMatching(/^(idle|building)$/), arch_tags: [host.ctx.config.arch] }),
+    ]);
   });
 });

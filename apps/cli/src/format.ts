@@ -22,6 +22,6 @@ export function buildSummary(result: BuildResult): string {
   const r = result.resources;
   const usage = `cpu ${r.cpuSeconds.toFixed(1)} s, peak memory ${formatBytes(r.peakMemoryBytes)}, disk ${formatBytes(r.peakDiskBytes)}`;
   const debs = result.artifacts.map((a) => a.name).join(', ');
-  const what = result.status === 'succeeded' ? debs : result.reason ?? result.status;
+  const what = result.status === 'succeeded' ? debs : (result.reason ?? result.status);
   return `${result.status}: ${result.package.name} ${result.package.version} (${result.package.arch}) in ${formatSeconds(elapsed)}: ${what} [${usage}]`;
 }

@@ -21,7 +21,12 @@ function stopSignal(): { signal: AbortSignal; exitCode: () => number | undefined
 async function main(argv: string[]): Promise<number> {
   const stop = stopSignal();
   let status = 0;
-  const program = buildProgram({ stdout: process.stdout, stderr: process.stderr, signal: stop.signal, onStatus: (s) => (status = s) });
+  const program = buildProgram({
+    stdout: process.stdout,
+    stderr: process.stderr,
+    signal: stop.signal,
+    onStatus: (s) => (status = s),
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return stop.exitCode() ?? status;

@@ -8,7 +8,6 @@ import { registrations } from './commands/index.ts';
 import { usageLine } from './usage-error.ts';
 import { cliVersion } from './version.ts';
 
-
 export interface ProgramIo {
   stdout: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean });
   stderr: NodeJS.WriteStream | (NodeJS.WritableStream & { isTTY?: boolean });
@@ -66,28 +65,39 @@ function addHelpCommand(program: Command, io: ProgramIo): void {
 export function buildProgram(io: ProgramIo): Command {
   const program = new Command('aoinb');
   program
-    .description('aoinb builds AOSC OS packages: on this host (build, load-baseos, update-baseos, cleanup) or over a build farm (submit, status, logs, ...)')
+    .description(
+      'aoinb builds AOSC OS packages: on this host (build, load-baseos, update-baseos, cleanup) or over a build farm (submit, status, logs, ...)',
+    )
     .version(cliVersion, '-V, --version', 'print the version of aoinb')
-    .addOption(new Option('-c, --config <dir>', 'configuration folder (config.toml, source_lists/)').env('AOINB_CONFIG_DIR').default(defaultConfigDir))
+    .addOption(
+      new Option('-c, --config <dir>', 'configuration folder (config.toml, source_lists/)')
+        .env('AOINB_CONFIG_DIR')
+        .default(defaultConfigDir),
+    )
     .helpOption('-h, --help', 'show help for a command')
     .helpCommand(false)
     .showSuggestionAfterError(true)
     .exitOverride();
   styleHelp(program, io);
-  program.addHelpText('after', `\nEnvironment: AOINB_URL, AOINB_TOKEN / AOINB_TOKEN_FILE (farm commands), NO_COLOR, AOINB_DEBUG=1 (stack traces).\nRun "aoinb help COMMAND" or "aoinb COMMAND --help" for a command's options; "aoinb completion bash|zsh|fish" for shell completion.\n`);
+  program.addHelpText(
+    'after',
+    `\nEnvironment: AOINB_URL, AOINB_TOKEN / AOINB_TOKEN_FILE (farm commands), NO_COLOR, AOINB_DEBUG=1 (stack traces).\nRun "aoinb help COMMAND" or "aoinb COMMAND --help" for a command's options; "aoinb completion bash|zsh|fish" for shell completion.\n`,
+  );
   const runtime: CliRuntime = {
-    action: (work) => async (...params) => {
-      const command = params[params.length - 1] as Command;
-      const env: CommandEnv = {
-        configDir: (command.optsWithGlobals() as { config: string }).config,
-        logger: createLogger(),
-        signal: io.signal,
-        stdout: io.stdout,
-        stderr: io.stderr,
-        paint: palette(colourWanted(io.stdout)),
-      };
-      io.onStatus(await (work as (env: CommandEnv, ...args: unknown[]) => Promise<number>)(env, ...params));
-    },
+    action:
+      (work) =>
+      async (...params) => {
+        const command = params[params.length - 1] as Command;
+        const env: CommandEnv = {
+          configDir: (command.optsWithGlobals() as { config: string }).config,
+          logger: createLogger(),
+          signal: io.signal,
+          stdout: io.stdout,
+          stderr: io.stderr,
+          paint: palette(colourWanted(io.stdout)),
+        };
+        io.onStatus(await (work as (env: CommandEnv, ...args: unknown[]) => Promise<number>)(env, ...params));
+      },
   };
   for (const register of registrations) register(program, runtime);
   addHelpCommand(program, io);

@@ -1,5 +1,7 @@
 /** A one-line download progress bar on a terminal; periodic lines elsewhere. */
-export function progressPrinter(out: NodeJS.WritableStream & { isTTY?: boolean }): (p: { received: number; total: number | undefined }) => void {
+export function progressPrinter(
+  out: NodeJS.WritableStream & { isTTY?: boolean },
+): (p: { received: number; total: number | undefined }) => void {
   const started = Date.now();
   let lastPrint = 0;
   const mib = (n: number) => (n / 1048576).toFixed(1);

@@ -3,7 +3,11 @@ import type { Palette } from './colours.ts';
 
 /** `error: unknown command 'sumbit'\n(Did you mean submit?)` -> `aoinb: unknown command 'sumbit' (did you mean submit?) [USAGE]` */
 export function usageLine(commanderText: string, p: Palette): string {
-  const text = commanderText.trim().replace(/^error: /, '').replace(/\n\(Did you mean/, ' (did you mean').replace(/\s*\n\s*/g, ' ');
+  const text = commanderText
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean/, ' (did you mean')
+    .replace(/\s*\n\s*/g, ' ');
   return `${p.red('aoinb:')} ${text} [USAGE]`;
 }
 
@@ -14,7 +18,7 @@ export function usageLine(commanderText: string, p: Palette): string {
 export function errorLines(error: unknown, p: Palette, debug: boolean): string {
   const known = isAoinbError(error) ? error : undefined;
   const message = known ? known.message : error instanceof Error ? error.message : String(error);
-  const code = known ? known.code : systemCode(error) ?? 'INTERNAL';
+  const code = known ? known.code : (systemCode(error) ?? 'INTERNAL');
   const trace = debug && error instanceof Error && error.stack ? `\n${error.stack}` : '';
   const hint = !known && !debug ? ' (set AOINB_DEBUG=1 for a stack trace)' : '';
   return `${p.red('aoinb:')} ${message} [${code}]${hint}${trace}\n`;

@@ -5,7 +5,14 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[rank]!;
 }
 
-export function summary(values: number[]): { n: number; p50: number; p90: number; p99: number; max: number; mean: number } {
+export function summary(values: number[]): {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  mean: number;
+} {
   const sorted = [...values].sort((a, b) => a - b);
   return {
     n: values.length,

@@ -20,7 +20,11 @@ const redis = new Redis(farm.redis.url);
 try {
   await farm.startCoordinator();
   await farm.startWorker({ id: 'bench-worker', archs: ['amd64'], slots: 1 });
-  const archive = await packTestBundle(`${farm.root}/bundles`, { name: 'dispatch', defines: ['ALLOW_ARCH="amd64"'], fake: { durationMs: 0, lines: 1 } });
+  const archive = await packTestBundle(`${farm.root}/bundles`, {
+    name: 'dispatch',
+    defines: ['ALLOW_ARCH="amd64"'],
+    fake: { durationMs: 0, lines: 1 },
+  });
   const maintainer = { token: farmTokens.maintainer };
   const latencies: number[] = [];
   const requestTimes: number[] = [];

@@ -63,9 +63,13 @@ const say = (line: string): void => {
   lines.push(line);
   process.stdout.write(`${line}\n`);
 };
-say(`group scheduling: ${packages} packages per group, ${perShape} random groups per shape, durations log-normal (median ${medianSeconds} s, log-sd ${sigma}); makespan / lower bound`);
+say(
+  `group scheduling: ${packages} packages per group, ${perShape} random groups per shape, durations log-normal (median ${medianSeconds} s, log-sd ${sigma}); makespan / lower bound`,
+);
 say('');
-say('| shape | workers | lower bound (mean) | critical path (history) | ±30 % noisy history | no history (default) | FIFO | one host, listed order |');
+say(
+  '| shape | workers | lower bound (mean) | critical path (history) | ±30 % noisy history | no history (default) | FIFO | one host, listed order |',
+);
 say('| --- | --- | --- | --- | --- | --- | --- | --- |');
 const worst: number[] = [];
 for (const [shapeIndex, shape] of shapes.entries()) {
@@ -77,9 +81,13 @@ for (const [shapeIndex, shape] of shapes.entries()) {
     };
     worst.push(...rows.map((row) => row.exact / row.bound));
     const cpBound = rows.filter((row) => row.cp >= row.work / workers).length;
-    say(`| ${shape.name} | ${workers} | ${hours(mean(rows.map((row) => row.bound)))} (${cpBound}/${perShape} set by the critical path) | ${r((x) => x.exact)} | ${r((x) => x.noisy)} | ${r((x) => x.none)} | ${r((x) => x.fifo)} | ${r((x) => x.sequential)} |`);
+    say(
+      `| ${shape.name} | ${workers} | ${hours(mean(rows.map((row) => row.bound)))} (${cpBound}/${perShape} set by the critical path) | ${r((x) => x.exact)} | ${r((x) => x.noisy)} | ${r((x) => x.none)} | ${r((x) => x.fifo)} | ${r((x) => x.sequential)} |`,
+    );
   }
 }
 say('');
 const max = Math.max(...worst);
-say(`critical path (history) vs lower bound: mean ${mean(worst).toFixed(3)}, worst ${max.toFixed(3)} over ${worst.length} runs; target <= 1.15: ${max <= 1.15 ? 'met' : 'NOT met'}`);
+say(
+  `critical path (history) vs lower bound: mean ${mean(worst).toFixed(3)}, worst ${max.toFixed(3)} over ${worst.length} runs; target <= 1.15: ${max <= 1.15 ? 'met' : 'NOT met'}`,
+);

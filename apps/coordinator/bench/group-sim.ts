@@ -21,7 +21,13 @@ export interface SimResult {
   starts: Map<string, number>;
 }
 
-export function simulate(nodes: DagNode[], durations: Map<string, number>, workers: number, estimates: Estimates, fifo: boolean): SimResult {
+export function simulate(
+  nodes: DagNode[],
+  durations: Map<string, number>,
+  workers: number,
+  estimates: Estimates,
+  fifo: boolean,
+): SimResult {
   const plan = buildPlan(nodes, estimates);
   const order = plan.map((m) => m.key);
   const deps = new Map(plan.map((m) => [m.key, m.deps]));

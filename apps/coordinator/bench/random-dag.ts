@@ -46,7 +46,13 @@ export interface RandomGroup {
  * Durations are log-normal (median `medianSeconds`, log-sd `sigma`): most
  * builds take minutes, a few take hours, as in a distribution rebuild.
  */
-export function randomGroup(seed: number, n: number, shape: DagShape, medianSeconds: number, sigma: number): RandomGroup {
+export function randomGroup(
+  seed: number,
+  n: number,
+  shape: DagShape,
+  medianSeconds: number,
+  sigma: number,
+): RandomGroup {
   const random = rng(seed);
   const hubs = Math.max(3, Math.round(n / 40));
   const nodes: DagNode[] = [];
@@ -55,16 +61,27 @@ export function randomGroup(seed: number, n: number, shape: DagShape, medianSeco
     const key = `${i + 1}/amd64`;
     const depends = new Set<string>();
     let k = 0;
-    for (let p = Math.exp(-shape.meanDeps), s = p, u = random(); u > s && k < 12; ) {
+    for (let p = Math.exp(-shape.meanDeps), s = p, u = random(); u > s && k < 12;) {
       k += 1;
       p *= shape.meanDeps / k;
       s += p;
     }
     for (let d = 0; d < k && i > 0; d += 1) {
-      const pick = random() < shape.hubShare ? Math.floor(random() * Math.min(hubs, i)) : Math.max(0, i - 1 - Math.floor(random() * Math.min(shape.window, i)));
+      const pick =
+        random() < shape.hubShare
+          ? Math.floor(random() * Math.min(hubs, i))
+          : Math.max(0, i - 1 - Math.floor(random() * Math.min(shape.window, i)));
       depends.add(`pkg${pick}`);
     }
-    nodes.push({ key, taskId: String(i + 1), arch: 'amd64', package: `pkg${i}`, noarch: false, provides: [`pkg${i}`], depends: [...depends] });
+    nodes.push({
+      key,
+      taskId: String(i + 1),
+      arch: 'amd64',
+      package: `pkg${i}`,
+      noarch: false,
+      provides: [`pkg${i}`],
+      depends: [...depends],
+    });
     durations.set(key, Math.max(20, medianSeconds * Math.exp(sigma * normal(random))));
   }
   return { nodes, durations };

@@ -23,7 +23,13 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { loadBundle } from '@aoinb/bundle';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
-import { defaultTestkitCacheDir, fetchDebianOrig, mountOverlayFixture, readDebianMirror, runInNspawn } from '@aoinb/testkit';
+import {
+  defaultTestkitCacheDir,
+  fetchDebianOrig,
+  mountOverlayFixture,
+  readDebianMirror,
+  runInNspawn,
+} from '@aoinb/testkit';
 import { prepareRealPackages, type PreparedPackage } from '../src/real-packages/prepare.ts';
 import { FarmHarness, farmTokens } from '../src/testing/farm-harness.ts';
 
@@ -36,7 +42,11 @@ const buildToml = `[build]\ninstance_refresh_minutes = 600\nsample_interval_seco
 async function farmBuild(farm: FarmHarness, p: PreparedPackage): Promise<number> {
   const env = { AOINB_URL: farm.coordinatorUrl, AOINB_TOKEN: farmTokens.maintainer };
   const started = performance.now();
-  const run = await execa(process.execPath, [cli, 'submit', p.bundleDir, '--branch', 'stable'], { env, reject: false, all: true });
+  const run = await execa(process.execPath, [cli, 'submit', p.bundleDir, '--branch', 'stable'], {
+    env,
+    reject: false,
+    all: true,
+  });
   const elapsed = performance.now() - started;
   if (run.exitCode !== 0) throw new Error(`aoinb submit failed:\n${run.all}`);
   return elapsed;
@@ -57,7 +67,12 @@ async function bareBuild(host: BuildHost, p: PreparedPackage, tarball: string): 
     const refreshed = await runInNspawn({ root, command: ['apt-get', 'update', '-q'] });
     if (refreshed.exitCode !== 0) throw new Error(`apt-get update failed:\n${refreshed.all}`);
     const spec = (await loadBundle(p.bundleDir, host.baseos.arch)).spec;
-    const env = { PKGVER: spec.version, PKGREL: spec.release, ARCH: host.baseos.arch, DEBIAN_FRONTEND: 'noninteractive' };
+    const env = {
+      PKGVER: spec.version,
+      PKGREL: spec.release,
+      ARCH: host.baseos.arch,
+      DEBIAN_FRONTEND: 'noninteractive',
+    };
     const started = performance.now();
     const run = await runInNspawn({ root, chdir: '/build', command: ['autobuild'], env });
     const elapsed = performance.now() - started;
@@ -73,9 +88,18 @@ const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
 async function measure(host: BuildHost, farm: FarmHarness, p: PreparedPackage): Promise<void> {
   const { mirror } = await readDebianMirror();
-  const orig = await fetchDebianOrig({ suite: p.pkg.suite, source: p.pkg.source, version: p.pkg.version, file: p.pkg.orig }, { mirror, cacheDir: defaultTestkitCacheDir });
+  const orig = await fetchDebianOrig(
+    { suite: p.pkg.suite, source: p.pkg.source, version: p.pkg.version, file: p.pkg.orig },
+    { mirror, cacheDir: defaultTestkitCacheDir },
+  );
   await farm.startCoordinator();
-  await farm.startWorker({ id: 'bench-1', archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
+  await farm.startWorker({
+    id: 'bench-1',
+    archs: [host.baseos.arch],
+    executor: 'nspawn',
+    workDir: host.workDir,
+    lockSeconds: 30,
+  });
   console.log(`${p.pkg.path} (${p.pkg.kind}): warm-up of each, then ${runs} pairs`);
   await farmBuild(farm, p);
   await bareBuild(host, p, orig.path);
@@ -84,19 +108,33 @@ async function measure(host: BuildHost, farm: FarmHarness, p: PreparedPackage): 
   for (let i = 0; i < runs; i += 1) {
     farmTimes.push(await farmBuild(farm, p));
     bareTimes.push(await bareBuild(host, p, orig.path));
-    console.log(`  pair ${i + 1}: farm ${s(farmTimes[i]!)}  bare ${s(bareTimes[i]!)}  ratio ${(farmTimes[i]! / bareTimes[i]!).toFixed(2)}`);
+    console.log(
+      `  pair ${i + 1}: farm ${s(farmTimes[i]!)}  bare ${s(bareTimes[i]!)}  ratio ${(farmTimes[i]! / bareTimes[i]!).toFixed(2)}`,
+    );
   }
   const ratios = farmTimes.map((f, i) => f / bareTimes[i]!);
-  const row = (name: string, v: number[]) => console.log(`${name} median ${s(median(v))}  min ${s(Math.min(...v))}  max ${s(Math.max(...v))}`);
+  const row = (name: string, v: number[]) =>
+    console.log(`${name} median ${s(median(v))}  min ${s(Math.min(...v))}  max ${s(Math.max(...v))}`);
   row('aoinb submit on the farm  ', farmTimes);
   row('bare autobuild4 (nspawn)  ', bareTimes);
-  console.log(`overhead                   median ${s(median(farmTimes) - median(bareTimes))}  ratio farm/bare: median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`);
+  console.log(
+    `overhead                   median ${s(median(farmTimes) - median(bareTimes))}  ratio farm/bare: median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`,
+  );
 }
 
 const host = await createBuildHost({ extraToml: buildToml });
-const real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.baseos.arch, only: [only] });
+const real = await prepareRealPackages({
+  dir: path.join(host.dir, 'real-bundles'),
+  arch: host.baseos.arch,
+  only: [only],
+});
 // The .orig is served on loopback, which the worker refuses to fetch from unless allowlisted.
-const farm = await FarmHarness.create({ archs: [host.baseos.arch], sourceLists: { stable: host.baseos.sourcesList }, extraToml: buildToml, sourceAllow: [`127.0.0.1:${real.server.port}`] });
+const farm = await FarmHarness.create({
+  archs: [host.baseos.arch],
+  sourceLists: { stable: host.baseos.sourcesList },
+  extraToml: buildToml,
+  sourceAllow: [`127.0.0.1:${real.server.port}`],
+});
 try {
   const p = real.packages[0];
   if (!p) throw new Error(`${only} is not in overlay.toml`);

@@ -29,9 +29,13 @@ const publishes = Number(process.argv[2] ?? 30);
 
 function debianStanzas(): string[] {
   const lists = '/var/lib/apt/lists';
-  const file = readdirSync(lists).find((f) => /_main_binary-[a-z0-9]+_Packages(\.\w+)?$/.test(f) && !f.includes('security') && !f.includes('updates'));
+  const file = readdirSync(lists).find(
+    (f) => /_main_binary-[a-z0-9]+_Packages(\.\w+)?$/.test(f) && !f.includes('security') && !f.includes('updates'),
+  );
   if (!file) throw new Error(`no Debian main Packages index in ${lists} (run apt-get update)`);
-  const text = execFileSync('/usr/lib/apt/apt-helper', ['cat-file', path.join(lists, file)], { maxBuffer: 1 << 30 }).toString();
+  const text = execFileSync('/usr/lib/apt/apt-helper', ['cat-file', path.join(lists, file)], {
+    maxBuffer: 1 << 30,
+  }).toString();
   return text.split(/\n\n+/).filter((s) => s.startsWith('Package: '));
 }
 
@@ -40,7 +44,10 @@ function seed(stanzas: string[], n: number): string {
   for (let i = 0; i < n; i++) {
     const round = Math.floor(i / stanzas.length);
     let s = (stanzas[i % stanzas.length] as string).replace(/\n+$/, '');
-    if (round > 0) s = s.replace(/^Package: (.*)$/m, `Package: $1-r${round}`).replace(/^Filename: (.*)\.deb$/m, `Filename: $1-r${round}.deb`);
+    if (round > 0)
+      s = s
+        .replace(/^Package: (.*)$/m, `Package: $1-r${round}`)
+        .replace(/^Filename: (.*)\.deb$/m, `Filename: $1-r${round}.deb`);
     out.push(`${s}\n`);
   }
   return out.join('\n');
@@ -68,7 +75,8 @@ signer.sign = async (release) => {
 try {
   const stanzas = debianStanzas();
   const debs: string[] = [];
-  for (let i = 0; i < publishes; i++) debs.push(await makeTestDeb(path.join(dir, 'debs', String(i)), `bench-pkg-${i}`, `1.${i}-0`, 'amd64'));
+  for (let i = 0; i < publishes; i++)
+    debs.push(await makeTestDeb(path.join(dir, 'debs', String(i)), `bench-pkg-${i}`, `1.${i}-0`, 'amd64'));
   const rows: string[][] = [];
   for (const n of sizes) {
     const branch = `b${n}`;
@@ -99,10 +107,32 @@ try {
       signing.push(signTimes.pop() ?? 0);
     }
     const index = times.map((t, i) => t - (signing[i] as number) - (reading[i] as number));
-    rows.push([n.toLocaleString('en'), `${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB`, ms(quantile(times, 0.5)), ms(quantile(times, 0.95)), ms(quantile(index, 0.5)), ms(quantile(reading, 0.5)), ms(quantile(signing, 0.5)), ms(rewrite), `${(rewrite / quantile(times, 0.5)).toFixed(1)}x`, `${(load / 1000).toFixed(2)} s`]);
+    rows.push([
+      n.toLocaleString('en'),
+      `${(Buffer.byteLength(text) / 1e6).toFixed(1)} MB`,
+      ms(quantile(times, 0.5)),
+      ms(quantile(times, 0.95)),
+      ms(quantile(index, 0.5)),
+      ms(quantile(reading, 0.5)),
+      ms(quantile(signing, 0.5)),
+      ms(rewrite),
+      `${(rewrite / quantile(times, 0.5)).toFixed(1)}x`,
+      `${(load / 1000).toFixed(2)} s`,
+    ]);
     await rm(repoDir, { recursive: true, force: true });
   }
-  const header = ['packages', 'Packages', 'publish p50', 'p95', 'index p50', 'dpkg-deb p50', 'gpg p50', 'full rewrite', 'rewrite/p50', 'index load at start'];
+  const header = [
+    'packages',
+    'Packages',
+    'publish p50',
+    'p95',
+    'index p50',
+    'dpkg-deb p50',
+    'gpg p50',
+    'full rewrite',
+    'rewrite/p50',
+    'index load at start',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ');
   console.log(`publish of one real .deb (${publishes} per size, signed Release each time)`);

@@ -49,8 +49,18 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const layout = storageLayout(coordinator.storageDir);
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
-  const dispatcher = new Dispatcher(connection, coordinator.archs, { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs });
-  const metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: coordinator.metrics, version: coordinatorVersion, groupCounts: options.groupCounts });
+  const dispatcher = new Dispatcher(connection, coordinator.archs, {
+    keepCompletedJobs: coordinator.keepCompletedJobs,
+    keepFailedJobs: coordinator.keepFailedJobs,
+  });
+  const metrics = createCoordinatorMetrics({
+    redis,
+    dispatcher,
+    logger,
+    access: coordinator.metrics,
+    version: coordinatorVersion,
+    groupCounts: options.groupCounts,
+  });
   await metrics.start();
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };

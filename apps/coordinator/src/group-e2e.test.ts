@@ -18,16 +18,43 @@ import { groupStatus, member, ms } from './testing/group-client.ts';
 const cli = fileURLToPath(new URL('../../cli/bin/aoinb.js', import.meta.url));
 
 const bundles: Record<string, { defines: string[]; build: string[] }> = {
-  'app-libs/e2e-liba': { defines: [], build: ['abinfo "liba: building"', 'sleep 6', 'install -d "$PKGDIR"/usr/share/e2e-liba', 'echo "liba 1.0" > "$PKGDIR"/usr/share/e2e-liba/marker'] },
+  'app-libs/e2e-liba': {
+    defines: [],
+    build: [
+      'abinfo "liba: building"',
+      'sleep 6',
+      'install -d "$PKGDIR"/usr/share/e2e-liba',
+      'echo "liba 1.0" > "$PKGDIR"/usr/share/e2e-liba/marker',
+    ],
+  },
   'app-libs/e2e-libb': {
     defines: ['BUILDDEP="e2e-liba"'],
-    build: ['[ -f /usr/share/e2e-liba/marker ] || { aberr "e2e-liba is not installed"; exit 1; }', 'abinfo "libb: found $(cat /usr/share/e2e-liba/marker)"', 'apt-cache policy e2e-liba', 'install -d "$PKGDIR"/usr/share/e2e-libb', 'echo "libb 1.0" > "$PKGDIR"/usr/share/e2e-libb/marker'],
+    build: [
+      '[ -f /usr/share/e2e-liba/marker ] || { aberr "e2e-liba is not installed"; exit 1; }',
+      'abinfo "libb: found $(cat /usr/share/e2e-liba/marker)"',
+      'apt-cache policy e2e-liba',
+      'install -d "$PKGDIR"/usr/share/e2e-libb',
+      'echo "libb 1.0" > "$PKGDIR"/usr/share/e2e-libb/marker',
+    ],
   },
   'app-utils/e2e-app': {
     defines: ['BUILDDEP="e2e-liba e2e-libb"'],
-    build: ['for m in liba libb; do [ -f /usr/share/e2e-$m/marker ] || { aberr "e2e-$m is not installed"; exit 1; }; done', 'install -d "$PKGDIR"/usr/bin', 'printf "#!/bin/sh\\necho app\\n" > "$PKGDIR"/usr/bin/e2e-app', 'chmod 755 "$PKGDIR"/usr/bin/e2e-app'],
+    build: [
+      'for m in liba libb; do [ -f /usr/share/e2e-$m/marker ] || { aberr "e2e-$m is not installed"; exit 1; }; done',
+      'install -d "$PKGDIR"/usr/bin',
+      'printf "#!/bin/sh\\necho app\\n" > "$PKGDIR"/usr/bin/e2e-app',
+      'chmod 755 "$PKGDIR"/usr/bin/e2e-app',
+    ],
   },
-  'app-utils/e2e-tool': { defines: [], build: ['abinfo "tool: building"', 'sleep 6', 'install -d "$PKGDIR"/usr/share/e2e-tool', 'echo tool > "$PKGDIR"/usr/share/e2e-tool/marker'] },
+  'app-utils/e2e-tool': {
+    defines: [],
+    build: [
+      'abinfo "tool: building"',
+      'sleep 6',
+      'install -d "$PKGDIR"/usr/share/e2e-tool',
+      'echo tool > "$PKGDIR"/usr/share/e2e-tool/marker',
+    ],
+  },
 };
 
 async function writeTree(root: string): Promise<string> {
@@ -37,12 +64,29 @@ async function writeTree(root: string): Promise<string> {
     await mkdir(path.join(tree, dir, 'autobuild'), { recursive: true });
     await writeFile(path.join(tree, dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
     // Scripts and data only: ABSPLITDBG=0, or autobuild4 fails for want of ELF symbols for a -dbg package.
-    const defines = [`PKGNAME=${name}`, 'PKGSEC=utils', `PKGDES="${name} for the group e2e test"`, 'ABTYPE=self', 'ABSPLITDBG=0', ...b.defines];
+    const defines = [
+      `PKGNAME=${name}`,
+      'PKGSEC=utils',
+      `PKGDES="${name} for the group e2e test"`,
+      'ABTYPE=self',
+      'ABSPLITDBG=0',
+      ...b.defines,
+    ];
     await writeFile(path.join(tree, dir, 'autobuild/defines'), [...defines, ''].join('\n'));
     await writeFile(path.join(tree, dir, 'autobuild/build'), `${b.build.join('\n')}\n`);
   }
   await mkdir(path.join(tree, 'groups'), { recursive: true });
-  await writeFile(path.join(tree, 'groups/e2e-stack'), ['# a stack and a tool', 'app-utils/e2e-app', 'app-libs/e2e-libb:+stage2', '', 'groups/e2e-base', 'groups/e2e-tools  # nested'].join('\n'));
+  await writeFile(
+    path.join(tree, 'groups/e2e-stack'),
+    [
+      '# a stack and a tool',
+      'app-utils/e2e-app',
+      'app-libs/e2e-libb:+stage2',
+      '',
+      'groups/e2e-base',
+      'groups/e2e-tools  # nested',
+    ].join('\n'),
+  );
   await writeFile(path.join(tree, 'groups/e2e-base'), 'app-libs/e2e-liba\n');
   await writeFile(path.join(tree, 'groups/e2e-tools'), 'app-utils/e2e-tool\napp-libs/e2e-liba\n');
   return tree;
@@ -55,9 +99,14 @@ describe('a group through the real pipeline (two nspawn workers)', () => {
 
   beforeAll(async () => {
     host = await createBuildHost({ extraToml: buildToml });
-    farm = await FarmHarness.create({ archs: [host.baseos.arch], sourceLists: { stable: host.baseos.sourcesList }, extraToml: buildToml });
+    farm = await FarmHarness.create({
+      archs: [host.baseos.arch],
+      sourceLists: { stable: host.baseos.sourcesList },
+      extraToml: buildToml,
+    });
     await farm.startCoordinator();
-    const worker = (id: string) => farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 15 });
+    const worker = (id: string) =>
+      farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 15 });
     await Promise.all([worker('host-1'), worker('host-2')]);
   }, 300_000);
 
@@ -69,7 +118,11 @@ describe('a group through the real pipeline (two nspawn workers)', () => {
   it('aoinb group builds liba, libb, app in order against the group repo, with tool alongside liba', async () => {
     const tree = await writeTree(farm.root);
     const env = { AOINB_URL: farm.coordinatorUrl, AOINB_TOKEN: farmTokens.maintainer };
-    const run = await execa(process.execPath, [cli, 'group', '--tree', tree, 'groups/e2e-stack', '--branch', 'stable'], { env, reject: false, all: true, timeout: 150_000 });
+    const run = await execa(
+      process.execPath,
+      [cli, 'group', '--tree', tree, 'groups/e2e-stack', '--branch', 'stable'],
+      { env, reject: false, all: true, timeout: 150_000 },
+    );
     expect(run.exitCode, run.all).toBe(0);
     const id = /as group (\d+)/.exec(run.stderr)?.[1] as string;
     expect(run.stdout).toMatch(/TASK +PACKAGE +ARCH +STATE +BUILDER/);
@@ -94,7 +147,8 @@ describe('a group through the real pipeline (two nspawn workers)', () => {
     // The group repository is pinned above the branch (apt_preferences by its Release codename).
     expect(libbLog).toMatch(new RegExp(`^ +990 ${farm.coordinatorUrl}/group/${id}/repo \\./ Packages$`, 'm'));
     const packages = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
-    for (const name of ['e2e-liba', 'e2e-libb', 'e2e-app', 'e2e-tool']) expect(packages).toMatch(new RegExp(`^Package: ${name}$`, 'm'));
+    for (const name of ['e2e-liba', 'e2e-libb', 'e2e-app', 'e2e-tool'])
+      expect(packages).toMatch(new RegExp(`^Package: ${name}$`, 'm'));
 
     const shown = await execa(process.execPath, [cli, 'group', 'status', id], { env, reject: false, all: true });
     expect(shown.exitCode, shown.all).toBe(0);

@@ -2,7 +2,15 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
-import { groupStatus, member, ms, postGroup, uploadTasks, waitForGroup, type GroupStatus } from './testing/group-client.ts';
+import {
+  groupStatus,
+  member,
+  ms,
+  postGroup,
+  uploadTasks,
+  waitForGroup,
+  type GroupStatus,
+} from './testing/group-client.ts';
 import { packTestBundle, type TestBundle } from './testing/test-bundles.ts';
 
 /**
@@ -15,15 +23,21 @@ describe('group builds (fake executor)', () => {
   let farm: FarmHarness;
   const maintainer = { token: farmTokens.maintainer };
   const pack = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);
-  const amd64 = (name: string, defines: string[] = [], fake: Record<string, unknown> = {}): Promise<Buffer> => pack({ name, defines: ['ALLOW_ARCH="amd64"', ...defines], fake: { durationMs: 400, ...fake } });
-  const group = async (bundles: Array<Promise<Buffer>>, options: Record<string, unknown> = {}): Promise<{ id: string; tasks: string[] }> => {
+  const amd64 = (name: string, defines: string[] = [], fake: Record<string, unknown> = {}): Promise<Buffer> =>
+    pack({ name, defines: ['ALLOW_ARCH="amd64"', ...defines], fake: { durationMs: 400, ...fake } });
+  const group = async (
+    bundles: Array<Promise<Buffer>>,
+    options: Record<string, unknown> = {},
+  ): Promise<{ id: string; tasks: string[] }> => {
     const tasks = await uploadTasks(farm, await Promise.all(bundles));
     const created = await postGroup(farm, { branch: 'stable', tasks, ...options });
     if (created.status !== 201) throw new Error(`POST /group: ${created.status} ${created.text}`);
     return { id: (created.body as { id: string }).id, tasks };
   };
-  const branchPackages = async (): Promise<string> => (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
-  const startsAfterEnd = (s: GroupStatus, later: string, earlier: string): boolean => ms(member(s, later).started_at) >= ms(member(s, earlier).finished_at);
+  const branchPackages = async (): Promise<string> =>
+    (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
+  const startsAfterEnd = (s: GroupStatus, later: string, earlier: string): boolean =>
+    ms(member(s, later).started_at) >= ms(member(s, earlier).finished_at);
 
   beforeAll(async () => {
     farm = await FarmHarness.create({ archs: ['amd64', 'arm64', 'riscv64'], noarchArch: 'amd64' });
@@ -41,21 +55,35 @@ describe('group builds (fake executor)', () => {
   });
 
   it('rejects a dependency cycle with a 422 that names it, and leaves the tasks free', async () => {
-    const tasks = await uploadTasks(farm, await Promise.all([amd64('cyc-a', ['BUILDDEP="cyc-b"']), amd64('cyc-b', ['PKGDEP="cyc-c"']), amd64('cyc-c', ['BUILDDEP="cyc-a"']), amd64('cyc-free')]));
+    const tasks = await uploadTasks(
+      farm,
+      await Promise.all([
+        amd64('cyc-a', ['BUILDDEP="cyc-b"']),
+        amd64('cyc-b', ['PKGDEP="cyc-c"']),
+        amd64('cyc-c', ['BUILDDEP="cyc-a"']),
+        amd64('cyc-free'),
+      ]),
+    );
     const refused = await postGroup(farm, { branch: 'stable', tasks });
     expect(refused.status).toBe(422);
     expect(refused.body).toMatchObject({ error: { code: 'DEPENDENCY_CYCLE' } });
     const message = (refused.body as { error: { message: string } }).error.message;
-    expect(message).toMatch(/cyc-a \(task \d+, amd64\) needs cyc-b -> cyc-b \(task \d+, amd64\) needs cyc-c -> cyc-c \(task \d+, amd64\) needs cyc-a -> cyc-a/);
+    expect(message).toMatch(
+      /cyc-a \(task \d+, amd64\) needs cyc-b -> cyc-b \(task \d+, amd64\) needs cyc-c -> cyc-c \(task \d+, amd64\) needs cyc-a -> cyc-a/,
+    );
     expect(message).not.toContain('cyc-free');
     const task = (await farm.api('GET', `/task/${tasks[0]}/status`)).body as { state: string; group_id: string | null };
     expect(task).toMatchObject({ state: 'created', group_id: null });
 
     expect((await postGroup(farm, { branch: 'stable', tasks: [tasks[3], tasks[3]] })).status).toBe(400);
     expect((await postGroup(farm, { branch: 'stable', tasks: ['999999'] })).status).toBe(404);
-    expect((await postGroup(farm, { branch: 'nosuchbranch', tasks: [tasks[3]] })).body).toMatchObject({ error: { code: 'SOURCE_LIST_MISSING' } });
+    expect((await postGroup(farm, { branch: 'nosuchbranch', tasks: [tasks[3]] })).body).toMatchObject({
+      error: { code: 'SOURCE_LIST_MISSING' },
+    });
     expect((await postGroup(farm, { branch: 'stable', tasks: [tasks[3]], mode: 'parallel' })).status).toBe(400);
-    expect((await farm.api('POST', '/group', { branch: 'stable', tasks: [tasks[3]] }, { token: farmTokens.worker })).status).toBe(403);
+    expect(
+      (await farm.api('POST', '/group', { branch: 'stable', tasks: [tasks[3]] }, { token: farmTokens.worker })).status,
+    ).toBe(403);
     const started = await farm.submit(await amd64('cyc-started'));
     expect((await postGroup(farm, { branch: 'stable', tasks: [tasks[3], started] })).status).toBe(409);
   });
@@ -68,15 +96,25 @@ describe('group builds (fake executor)', () => {
       amd64('dag-tool', [], { durationMs: 1500 }),
     ]);
     const early = await groupStatus(farm, id);
-    expect(member(early, 'dag-app').waiting_for.map((d) => d.package).sort()).toEqual(['dag-liba', 'dag-libb']);
+    expect(
+      member(early, 'dag-app')
+        .waiting_for.map((d) => d.package)
+        .sort(),
+    ).toEqual(['dag-liba', 'dag-libb']);
     expect(member(early, 'dag-libb').depends_on.map((d) => d.package)).toEqual(['dag-liba']);
     // The round is a BullMQ flow: the parent waits for its children; a waiting member's job is parked (delayed).
     const redis = new Redis(farm.redis.url);
     try {
       expect(await redis.zscore('{aoinb}:group-flow:waiting-children', `g${id}-r1`)).not.toBeNull();
       expect(await redis.zscore('{aoinb}:build-amd64:delayed', `t${tasks[0]}-amd64-r1`)).not.toBeNull();
-      expect(await redis.hget(`{aoinb}:build-amd64:t${tasks[0]}-amd64-r1`, 'parentKey')).toBe(`{aoinb}:group-flow:g${id}-r1`);
-      await farm.waitFor(async () => (await redis.zscore('{aoinb}:group-flow:completed', `g${id}-r1`)) !== null, 30_000, 'the parent job to complete');
+      expect(await redis.hget(`{aoinb}:build-amd64:t${tasks[0]}-amd64-r1`, 'parentKey')).toBe(
+        `{aoinb}:group-flow:g${id}-r1`,
+      );
+      await farm.waitFor(
+        async () => (await redis.zscore('{aoinb}:group-flow:completed', `g${id}-r1`)) !== null,
+        30_000,
+        'the parent job to complete',
+      );
     } finally {
       redis.disconnect();
     }
@@ -101,7 +139,9 @@ describe('group builds (fake executor)', () => {
     const release = (await farm.api('GET', `/group/${id}/repo/Release`, undefined, { token: null })).text;
     expect(release).toContain(`Codename: aoinb-group-${id}`);
     const log = (await farm.api('GET', `/task/${tasks[0]}/log`)).text;
-    expect(log).toContain(`extra apt source aoinb-group-${id}: deb [signed-by=/etc/apt/keyrings/aoinb-group-${id}.asc] ${farm.coordinatorUrl}/group/${id}/repo ./ (pin release n=aoinb-group-${id} 990)`);
+    expect(log).toContain(
+      `extra apt source aoinb-group-${id}: deb [signed-by=/etc/apt/keyrings/aoinb-group-${id}.asc] ${farm.coordinatorUrl}/group/${id}/repo ./ (pin release n=aoinb-group-${id} 990)`,
+    );
     const task = (await farm.api('GET', `/task/${tasks[0]}/status`)).body as { group_id: string };
     expect(task.group_id).toBe(id);
     expect((await farm.api('PUT', `/task/${tasks[0]}/build`, {}, maintainer)).status).toBe(409);
@@ -117,15 +157,27 @@ describe('group builds (fake executor)', () => {
       pack({ name: 'pa-docs', defines: ['ABHOST=noarch'], fake: { durationMs: 800 } }),
     ]);
     const s = await groupStatus(farm, id);
-    expect(s.members.map((m) => `${m.package}/${m.arch}`).sort()).toEqual(['pa-core/amd64', 'pa-core/arm64', 'pa-docs/amd64', 'pa-plugin/amd64', 'pa-plugin/arm64']);
+    expect(s.members.map((m) => `${m.package}/${m.arch}`).sort()).toEqual([
+      'pa-core/amd64',
+      'pa-core/arm64',
+      'pa-docs/amd64',
+      'pa-plugin/amd64',
+      'pa-plugin/arm64',
+    ]);
     expect(member(s, 'pa-plugin', 'amd64').depends_on).toEqual([]);
-    expect(member(s, 'pa-plugin', 'arm64').depends_on.map((d) => `${d.package}/${d.arch}`).sort()).toEqual(['pa-core/arm64', 'pa-docs/amd64']);
+    expect(
+      member(s, 'pa-plugin', 'arm64')
+        .depends_on.map((d) => `${d.package}/${d.arch}`)
+        .sort(),
+    ).toEqual(['pa-core/arm64', 'pa-docs/amd64']);
     const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(done.state).toBe('succeeded');
     const plugin = member(done, 'pa-plugin', 'arm64');
     expect(ms(plugin.started_at)).toBeGreaterThanOrEqual(ms(member(done, 'pa-core', 'arm64').finished_at));
     expect(ms(plugin.started_at)).toBeGreaterThanOrEqual(ms(member(done, 'pa-docs', 'amd64').finished_at));
-    expect(ms(member(done, 'pa-plugin', 'amd64').started_at)).toBeLessThan(ms(member(done, 'pa-core', 'amd64').finished_at));
+    expect(ms(member(done, 'pa-plugin', 'amd64').started_at)).toBeLessThan(
+      ms(member(done, 'pa-core', 'amd64').finished_at),
+    );
   });
 
   it('skips the dependents of a failed member, naming the failure, lets the rest go on, and retries only failed and skipped members', async () => {
@@ -138,8 +190,14 @@ describe('group builds (fake executor)', () => {
     const first = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(first.state).toBe('partial');
     expect(member(first, 'fp-x')).toMatchObject({ state: 'failed', reason: 'x broke on purpose' });
-    expect(member(first, 'fp-y')).toMatchObject({ state: 'skipped', skipped_because: { package: 'fp-x', state: 'failed', root: { package: 'fp-x', state: 'failed' } } });
-    expect(member(first, 'fp-z')).toMatchObject({ state: 'skipped', skipped_because: { package: 'fp-y', state: 'skipped', root: { package: 'fp-x', state: 'failed' } } });
+    expect(member(first, 'fp-y')).toMatchObject({
+      state: 'skipped',
+      skipped_because: { package: 'fp-x', state: 'failed', root: { package: 'fp-x', state: 'failed' } },
+    });
+    expect(member(first, 'fp-z')).toMatchObject({
+      state: 'skipped',
+      skipped_because: { package: 'fp-y', state: 'skipped', root: { package: 'fp-x', state: 'failed' } },
+    });
     expect(member(first, 'fp-y').started_at).toBeNull();
     expect(member(first, 'fp-free').state).toBe('succeeded');
     const free = member(first, 'fp-free');
@@ -151,14 +209,27 @@ describe('group builds (fake executor)', () => {
     const second = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(second.state).toBe('succeeded');
     expect(second.round).toBe(2);
-    expect(member(second, 'fp-free')).toMatchObject({ round: 1, run: 1, started_at: free.started_at, finished_at: free.finished_at });
-    for (const name of ['fp-x', 'fp-y', 'fp-z']) expect(member(second, name)).toMatchObject({ round: 2, run: 2, state: 'succeeded' });
+    expect(member(second, 'fp-free')).toMatchObject({
+      round: 1,
+      run: 1,
+      started_at: free.started_at,
+      finished_at: free.finished_at,
+    });
+    for (const name of ['fp-x', 'fp-y', 'fp-z'])
+      expect(member(second, name)).toMatchObject({ round: 2, run: 2, state: 'succeeded' });
     expect(startsAfterEnd(second, 'fp-z', 'fp-y')).toBe(true);
     expect((await farm.api('POST', `/group/${id}/retry`, undefined, maintainer)).status).toBe(409);
   });
 
   it('publishes an atomic group to the branch only when every member succeeded', async () => {
-    const { id } = await group([amd64('at-base', [], { fail: 'not yet', failRuns: [1] }), amd64('at-top', ['BUILDDEP="at-base"']), amd64('at-side')], { publish: 'atomic' });
+    const { id } = await group(
+      [
+        amd64('at-base', [], { fail: 'not yet', failRuns: [1] }),
+        amd64('at-top', ['BUILDDEP="at-base"']),
+        amd64('at-side'),
+      ],
+      { publish: 'atomic' },
+    );
     const first = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(first.state).toBe('partial');
     expect(member(first, 'at-side').state).toBe('succeeded');
@@ -166,7 +237,9 @@ describe('group builds (fake executor)', () => {
     expect(first.published_at).toBeNull();
     const before = await branchPackages();
     for (const name of ['at-base', 'at-top', 'at-side']) expect(before).not.toContain(`Package: ${name}\n`);
-    expect((await farm.api('GET', `/group/${id}/repo/Packages`, undefined, { token: null })).text).toContain('Package: at-side\n');
+    expect((await farm.api('GET', `/group/${id}/repo/Packages`, undefined, { token: null })).text).toContain(
+      'Package: at-side\n',
+    );
 
     await farm.api('POST', `/group/${id}/retry`, undefined, maintainer);
     const second = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
@@ -178,25 +251,57 @@ describe('group builds (fake executor)', () => {
   });
 
   it('builds a sequential group in dependency order on one host, in one job, and skips after a failure', async () => {
-    const { id } = await group([amd64('sq-app', ['BUILDDEP="sq-lib"']), amd64('sq-lib', ['BUILDDEP="sq-base"']), amd64('sq-base'), amd64('sq-other')], { mode: 'sequential' });
+    const { id } = await group(
+      [
+        amd64('sq-app', ['BUILDDEP="sq-lib"']),
+        amd64('sq-lib', ['BUILDDEP="sq-base"']),
+        amd64('sq-base'),
+        amd64('sq-other'),
+      ],
+      { mode: 'sequential' },
+    );
     const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(done.state).toBe('succeeded');
     expect(new Set(done.members.map((m) => m.builder)).size).toBe(1);
     expect(done.members.map((m) => m.package)).toEqual(['sq-base', 'sq-lib', 'sq-app', 'sq-other']);
-    for (let i = 1; i < done.members.length; i += 1) expect(ms(done.members[i]!.started_at)).toBeGreaterThanOrEqual(ms(done.members[i - 1]!.finished_at));
-    const tasks = await Promise.all(done.members.map(async (m) => ((await farm.api('GET', `/task/${m.task_id}/status`)).body as { jobs: Array<{ job_id: string }> }).jobs[0]!.job_id));
+    for (let i = 1; i < done.members.length; i += 1)
+      expect(ms(done.members[i]!.started_at)).toBeGreaterThanOrEqual(ms(done.members[i - 1]!.finished_at));
+    const tasks = await Promise.all(
+      done.members.map(
+        async (m) =>
+          ((await farm.api('GET', `/task/${m.task_id}/status`)).body as { jobs: Array<{ job_id: string }> }).jobs[0]!
+            .job_id,
+      ),
+    );
     expect(new Set(tasks)).toEqual(new Set([`s${id}-amd64-r1`]));
 
-    const failing = await group([amd64('sf-top', ['BUILDDEP="sf-bottom"']), amd64('sf-bottom', [], { fail: 'bottom broke' }), amd64('sf-side')], { mode: 'sequential' });
+    const failing = await group(
+      [amd64('sf-top', ['BUILDDEP="sf-bottom"']), amd64('sf-bottom', [], { fail: 'bottom broke' }), amd64('sf-side')],
+      { mode: 'sequential' },
+    );
     const end = await waitForGroup(farm, failing.id, ['succeeded', 'failed', 'partial']);
     expect(end.state).toBe('partial');
-    expect(member(end, 'sf-top')).toMatchObject({ state: 'skipped', reason: 'skipped: dependency sf-bottom (amd64) failed', started_at: null });
+    expect(member(end, 'sf-top')).toMatchObject({
+      state: 'skipped',
+      reason: 'skipped: dependency sf-bottom (amd64) failed',
+      started_at: null,
+    });
     expect(member(end, 'sf-side').state).toBe('succeeded');
   });
 
   it('orders released members by critical path, from earlier build durations when known', async () => {
-    const chain = (name: string, dep?: string): Promise<Buffer> => pack({ name, defines: ['ALLOW_ARCH="riscv64"', ...(dep ? [`BUILDDEP="${dep}"`] : [])], fake: { durationMs: 200 } });
-    const { id } = await group([chain('cp-short'), chain('cp-long-1'), chain('cp-long-2', 'cp-long-1'), chain('cp-long-3', 'cp-long-2')]);
+    const chain = (name: string, dep?: string): Promise<Buffer> =>
+      pack({
+        name,
+        defines: ['ALLOW_ARCH="riscv64"', ...(dep ? [`BUILDDEP="${dep}"`] : [])],
+        fake: { durationMs: 200 },
+      });
+    const { id } = await group([
+      chain('cp-short'),
+      chain('cp-long-1'),
+      chain('cp-long-2', 'cp-long-1'),
+      chain('cp-long-3', 'cp-long-2'),
+    ]);
     const s = await groupStatus(farm, id);
     expect(member(s, 'cp-long-1').critical_path_seconds).toBe(3 * 600);
     expect(member(s, 'cp-short').critical_path_seconds).toBe(600);
@@ -206,7 +311,10 @@ describe('group builds (fake executor)', () => {
     expect(ms(member(done, 'cp-long-1').started_at)).toBeLessThan(ms(member(done, 'cp-short').started_at));
 
     // A new version: the repository refuses cp-long-1 1.0-0 rebuilt with other bytes.
-    const again = await group([pack({ name: 'cp-long-1', version: '1.1', defines: ['ALLOW_ARCH="riscv64"'], fake: { durationMs: 200 } }), chain('cp-new')]);
+    const again = await group([
+      pack({ name: 'cp-long-1', version: '1.1', defines: ['ALLOW_ARCH="riscv64"'], fake: { durationMs: 200 } }),
+      chain('cp-new'),
+    ]);
     const known = await groupStatus(farm, again.id);
     expect(member(known, 'cp-long-1')).toMatchObject({ estimate_known: true });
     expect(member(known, 'cp-long-1').estimate_seconds).toBeLessThan(30);
@@ -215,8 +323,15 @@ describe('group builds (fake executor)', () => {
   });
 
   it('cancels a group: waiting members at once, running builds within seconds', async () => {
-    const { id } = await group([amd64('cx-long', [], { durationMs: 60_000 }), amd64('cx-after', ['BUILDDEP="cx-long"'])]);
-    await farm.waitFor(async () => member(await groupStatus(farm, id), 'cx-long').state === 'running', 20_000, 'cx-long to run');
+    const { id } = await group([
+      amd64('cx-long', [], { durationMs: 60_000 }),
+      amd64('cx-after', ['BUILDDEP="cx-long"']),
+    ]);
+    await farm.waitFor(
+      async () => member(await groupStatus(farm, id), 'cx-long').state === 'running',
+      20_000,
+      'cx-long to run',
+    );
     const t0 = Date.now();
     const cancelled = await farm.api('POST', `/group/${id}/cancel`, undefined, maintainer);
     expect(cancelled.status).toBe(202);
@@ -228,8 +343,17 @@ describe('group builds (fake executor)', () => {
   });
 
   it('survives a coordinator restart mid-group: no member built twice, none forgotten', async () => {
-    const { id } = await group([amd64('cr-a', [], { durationMs: 2500 }), amd64('cr-b', ['BUILDDEP="cr-a"'], { durationMs: 1500 }), amd64('cr-c', ['BUILDDEP="cr-b"']), amd64('cr-side', [], { durationMs: 2500 })]);
-    await farm.waitFor(async () => member(await groupStatus(farm, id), 'cr-a').state === 'running', 20_000, 'cr-a to run');
+    const { id } = await group([
+      amd64('cr-a', [], { durationMs: 2500 }),
+      amd64('cr-b', ['BUILDDEP="cr-a"'], { durationMs: 1500 }),
+      amd64('cr-c', ['BUILDDEP="cr-b"']),
+      amd64('cr-side', [], { durationMs: 2500 }),
+    ]);
+    await farm.waitFor(
+      async () => member(await groupStatus(farm, id), 'cr-a').state === 'running',
+      20_000,
+      'cr-a to run',
+    );
     await farm.kill('coordinator', 'SIGKILL');
     await new Promise((resolve) => setTimeout(resolve, 3500));
     await farm.startCoordinator();
@@ -241,13 +365,21 @@ describe('group builds (fake executor)', () => {
   });
 
   it('survives a worker SIGKILLed mid-group: its member is built again elsewhere, the rest once', async () => {
-    const { id } = await group([amd64('wk-a', [], { durationMs: 5000 }), amd64('wk-b', ['BUILDDEP="wk-a"']), amd64('wk-side', [], { durationMs: 300 })]);
+    const { id } = await group([
+      amd64('wk-a', [], { durationMs: 5000 }),
+      amd64('wk-b', ['BUILDDEP="wk-a"']),
+      amd64('wk-side', [], { durationMs: 300 }),
+    ]);
     let victim = '';
-    await farm.waitFor(async () => {
-      const a = member(await groupStatus(farm, id), 'wk-a');
-      victim = a.builder ?? '';
-      return a.state === 'running';
-    }, 20_000, 'wk-a to run');
+    await farm.waitFor(
+      async () => {
+        const a = member(await groupStatus(farm, id), 'wk-a');
+        victim = a.builder ?? '';
+        return a.state === 'running';
+      },
+      20_000,
+      'wk-a to run',
+    );
     await farm.kill(victim, 'SIGKILL');
     const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial'], 60_000);
     expect(done.state).toBe('succeeded');
@@ -255,6 +387,8 @@ describe('group builds (fake executor)', () => {
     expect(member(done, 'wk-a').builder).not.toBe(victim);
     expect(member(done, 'wk-b')).toMatchObject({ run: 1, attempt: 1 });
     expect(startsAfterEnd(done, 'wk-b', 'wk-a')).toBe(true);
-    expect((await farm.api('GET', `/task/${member(done, 'wk-a').task_id}/log`)).text).toContain(`builder ${victim} stopped answering during attempt 1`);
+    expect((await farm.api('GET', `/task/${member(done, 'wk-a').task_id}/log`)).text).toContain(
+      `builder ${victim} stopped answering during attempt 1`,
+    );
   });
 });

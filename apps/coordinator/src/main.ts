@@ -9,7 +9,9 @@ import { toAoinbError } from '@aoinb/errors';
 import { createLogger } from '@aoinb/logging';
 import { startCoordinator } from './coordinator.ts';
 
-const { values } = parseArgs({ options: { config: { type: 'string', short: 'c', default: process.env.AOINB_CONFIG_DIR ?? '/var/cache/aoinb/conf' } } });
+const { values } = parseArgs({
+  options: { config: { type: 'string', short: 'c', default: process.env.AOINB_CONFIG_DIR ?? '/var/cache/aoinb/conf' } },
+});
 const logger = createLogger();
 const controller = new AbortController();
 for (const name of ['SIGTERM', 'SIGINT'] as const) {

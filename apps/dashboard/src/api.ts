@@ -33,7 +33,11 @@ async function errorOf(res: Response): Promise<ApiError> {
 }
 
 /** The same HTTP API the CLI uses, with the signed-in token. */
-export async function api<T>(method: string, path: string, options: { body?: unknown; signal?: AbortSignal; token?: string } = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  options: { body?: unknown; signal?: AbortSignal; token?: string } = {},
+): Promise<T> {
   const headers = options.token ? { authorization: `Bearer ${options.token}` } : authHeaders();
   const init: RequestInit = { method, headers, signal: options.signal, cache: 'no-store' };
   if (options.body !== undefined) {

@@ -8,7 +8,11 @@ export interface Sample {
 }
 
 function line(points: Array<[number, number]>, cls: string): SVGElement {
-  return svg('polyline', { class: cls, points: points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' '), fill: 'none' });
+  return svg('polyline', {
+    class: cls,
+    points: points.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' '),
+    fill: 'none',
+  });
 }
 
 /**
@@ -27,12 +31,23 @@ export function resourceChart(samples: Sample[]): HTMLElement {
   const cpu = samples.map((s): [number, number] => [x(s), height - (s.cpu_cores / maxCpu) * (height - 4) - 2]);
   const mem = samples.map((s): [number, number] => [x(s), height - (s.memory_bytes / maxMem) * (height - 4) - 2]);
   const label = `CPU up to ${maxCpu.toFixed(2)} cores and memory up to ${bytes(maxMem)} over ${(span / 1000).toFixed(1)} s`;
-  return h('figure', { class: 'chart' },
-    svg('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label, preserveAspectRatio: 'none' },
+  return h(
+    'figure',
+    { class: 'chart' },
+    svg(
+      'svg',
+      { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': label, preserveAspectRatio: 'none' },
       svg('line', { class: 'axis', x1: 0, y1: height - 1, x2: width, y2: height - 1 }),
       line(cpu, 'series-cpu'),
-      line(mem, 'series-mem')),
-    h('figcaption', null,
-      h('span', { class: 'key key-cpu' }, '— CPU'), ` peak ${maxCpu.toFixed(2)} cores · `,
-      h('span', { class: 'key key-mem' }, '- - memory'), ` peak ${bytes(maxMem)} · ${samples.length} samples`));
+      line(mem, 'series-mem'),
+    ),
+    h(
+      'figcaption',
+      null,
+      h('span', { class: 'key key-cpu' }, '— CPU'),
+      ` peak ${maxCpu.toFixed(2)} cores · `,
+      h('span', { class: 'key key-mem' }, '- - memory'),
+      ` peak ${bytes(maxMem)} · ${samples.length} samples`,
+    ),
+  );
 }

@@ -49,7 +49,10 @@ function show(): void {
   const main = frame.main;
   main.replaceChildren();
   if (!route) {
-    main.append(h('h1', null, 'Not found'), h('p', null, 'There is no page at this address. ', h('a', { href: '#/tasks' }, 'Go to the tasks.')));
+    main.append(
+      h('h1', null, 'Not found'),
+      h('p', null, 'There is no page at this address. ', h('a', { href: '#/tasks' }, 'Go to the tasks.')),
+    );
     return;
   }
   const id = route.pattern.exec(path)?.[1];

@@ -39,8 +39,13 @@ const tones: Record<string, string> = {
 };
 
 export function stateBadge(state: string, label = state): HTMLElement {
-  return h('span', { class: `state tone-${tones[state] ?? 'neutral'}`, 'data-state': state },
-    h('span', { class: 'glyph', 'aria-hidden': 'true' }, glyphs[state] ?? '•'), ' ', label);
+  return h(
+    'span',
+    { class: `state tone-${tones[state] ?? 'neutral'}`, 'data-state': state },
+    h('span', { class: 'glyph', 'aria-hidden': 'true' }, glyphs[state] ?? '•'),
+    ' ',
+    label,
+  );
 }
 
 export const finalTaskStates = ['succeeded', 'failed', 'cancelled'];

@@ -72,13 +72,23 @@ class Agent implements WorkerAgent {
     const { config } = options;
     this.settings = config.farm.worker;
     this.id = this.settings.id;
-    this.heartbeat = { redis, logger, intervalSeconds: this.settings.heartbeatSeconds, running: () => [...this.running.values()], facts: () => this.facts() };
+    this.heartbeat = {
+      redis,
+      logger,
+      intervalSeconds: this.settings.heartbeatSeconds,
+      running: () => [...this.running.values()],
+      facts: () => this.facts(),
+    };
     this.gate = new SlotGate(this.settings.slots, (full) => this.onSlotsFull(full));
     this.runner = new JobRunner({
       logger,
       redis,
       store: new FarmStore(redis),
-      client: new CoordinatorClient({ baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl, token: this.settings.token ?? '', logger }),
+      client: new CoordinatorClient({
+        baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
+        token: this.settings.token ?? '',
+        logger,
+      }),
       executor: options.executor,
       builderId: this.id,
       jobsDir,
@@ -97,8 +107,22 @@ class Agent implements WorkerAgent {
 
   private facts(): ReturnType<HeartbeatDeps['facts']> {
     const s = this.settings;
-    const currentTasks = [...this.running.values()].map((r) => ({ taskId: r.data.taskId, arch: r.data.arch, jobId: r.jobId, startedAt: r.startedAt }));
-    return { id: s.id, archs: s.archs, slots: s.slots, workDir: this.options.config.workDir, startedAt: this.startedAt, version: agentVersion, mode: this.mode, currentTasks };
+    const currentTasks = [...this.running.values()].map((r) => ({
+      taskId: r.data.taskId,
+      arch: r.data.arch,
+      jobId: r.jobId,
+      startedAt: r.startedAt,
+    }));
+    return {
+      id: s.id,
+      archs: s.archs,
+      slots: s.slots,
+      workDir: this.options.config.workDir,
+      startedAt: this.startedAt,
+      version: agentVersion,
+      mode: this.mode,
+      currentTasks,
+    };
   }
 
   private beatNow(): void {
@@ -111,7 +135,11 @@ class Agent implements WorkerAgent {
     for (const w of this.workers) void (full ? w.pause(true) : w.resume());
   }
 
-  private readonly process = async (job: Job<BuildJobData>, token?: string, signal?: AbortSignal): Promise<BuildJobResult> => {
+  private readonly process = async (
+    job: Job<BuildJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<BuildJobResult> => {
     // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
     if (this.mode === 'draining' || !this.gate.tryTake()) {
       await job.moveToWait(token);
@@ -132,15 +160,26 @@ class Agent implements WorkerAgent {
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
     const coordinator = this.options.config.farm.coordinator;
-    const stalled = { stalledIntervalMs: coordinator.stalledIntervalSeconds * 1000, maxStalledCount: coordinator.maxStalledCount };
+    const stalled = {
+      stalledIntervalMs: coordinator.stalledIntervalSeconds * 1000,
+      maxStalledCount: coordinator.maxStalledCount,
+    };
     for (const arch of this.settings.archs) {
-      const options = buildWorkerOptions(this.connection, { name: this.id, concurrency: this.settings.slots, lockDurationMs: this.settings.lockSeconds * 1000, ...stalled });
+      const options = buildWorkerOptions(this.connection, {
+        name: this.id,
+        concurrency: this.settings.slots,
+        lockDurationMs: this.settings.lockSeconds * 1000,
+        ...stalled,
+      });
       const w = new Worker<BuildJobData, BuildJobResult>(buildQueueName(arch), this.process, options);
       w.on('error', (error) => this.logger.warn({ err: error.message, arch }, 'queue worker error'));
       this.workers.push(w);
     }
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
-    this.logger.info({ archs: this.settings.archs, slots: this.settings.slots, executor: this.options.executor.name }, 'worker agent started');
+    this.logger.info(
+      { archs: this.settings.archs, slots: this.settings.slots, executor: this.options.executor.name },
+      'worker agent started',
+    );
   }
 
   stop(how: ShutdownMode = this.settings.onShutdown): Promise<void> {
@@ -167,7 +206,11 @@ class Agent implements WorkerAgent {
 export async function startWorkerAgent(options: WorkerAgentOptions): Promise<WorkerAgent> {
   const { config } = options;
   const settings = config.farm.worker;
-  if (!settings.token) throw new AoinbError('CONFIG_INVALID', 'worker.token_file is not set (nor AOINB_WORKER_TOKEN_FILE): the worker cannot upload');
+  if (!settings.token)
+    throw new AoinbError(
+      'CONFIG_INVALID',
+      'worker.token_file is not set (nor AOINB_WORKER_TOKEN_FILE): the worker cannot upload',
+    );
   const logger = options.logger.child({ workerId: settings.id });
   const jobsDir = path.join(config.workDir, 'farm-worker', settings.id);
   await rm(jobsDir, { recursive: true, force: true });

@@ -65,7 +65,10 @@ export class CoordinatorClient {
   async downloadBundle(taskId: string, dest: string, sha256: string, signal?: AbortSignal): Promise<void> {
     const what = `downloading the bundle of task ${taskId}`;
     await this.retrying(what, signal, async () => {
-      const response = await fetch(`${this.options.baseUrl}/task/${taskId}/build_bundle`, { headers: this.headers(), signal });
+      const response = await fetch(`${this.options.baseUrl}/task/${taskId}/build_bundle`, {
+        headers: this.headers(),
+        signal,
+      });
       if (!response.ok || !response.body) throw await errorFrom(response, what);
       const hash = createHash('sha256');
       const source = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
@@ -80,13 +83,26 @@ export class CoordinatorClient {
   }
 
   /** Uploads one artifact; the coordinator checks the sha256 and fences on the attempt. */
-  async uploadArtifact(taskId: string, arch: string, attempt: number, attemptKey: string, file: string, name: string, sha256: string, signal?: AbortSignal): Promise<void> {
+  async uploadArtifact(
+    taskId: string,
+    arch: string,
+    attempt: number,
+    attemptKey: string,
+    file: string,
+    name: string,
+    sha256: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const what = `uploading ${name}`;
     const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?attempt=${attempt}`;
     await this.retrying(what, signal, async () => {
       const response = await fetch(url, {
         method: 'PUT',
-        headers: this.headers({ 'content-type': 'application/octet-stream', 'x-checksum-sha256': sha256, [attemptKeyHeader]: attemptKey }),
+        headers: this.headers({
+          'content-type': 'application/octet-stream',
+          'x-checksum-sha256': sha256,
+          [attemptKeyHeader]: attemptKey,
+        }),
         body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
         duplex: 'half',
         signal,

@@ -29,7 +29,8 @@ export function realExecutor(config: AoinbConfig, logger: Logger): Executor {
     name: 'nspawn',
     prepare: async () => {
       const { workspaces, mounts } = await recoverStaleState(workLayout(config.workDir), logger);
-      if (workspaces.length > 0 || mounts.length > 0) logger.warn({ workspaces, mounts }, 'cleaned up after a previous agent');
+      if (workspaces.length > 0 || mounts.length > 0)
+        logger.warn({ workspaces, mounts }, 'cleaned up after a previous agent');
     },
     run: (request) => runBuild({ config, logger }, request),
   };

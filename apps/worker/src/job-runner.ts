@@ -6,7 +6,15 @@ import type { Redis } from 'ioredis';
 import type { BuildResult } from '@aoinb/buildroot';
 import { toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
-import { appendLogEof, farmKeys, LogStreamWriter, newAttemptKey, type BuildJobData, type BuildJobResult, type FarmStore } from '@aoinb/farm-protocol';
+import {
+  appendLogEof,
+  farmKeys,
+  LogStreamWriter,
+  newAttemptKey,
+  type BuildJobData,
+  type BuildJobResult,
+  type FarmStore,
+} from '@aoinb/farm-protocol';
 import { extractBundle } from './bundle-files.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
@@ -39,7 +47,13 @@ function buildIdOf(jobId: string, attempt: number): string {
 
 function abortedOutcome(cause: AbortCause | undefined, timeoutMs: number): Outcome | undefined {
   if (cause === 'cancel') return { status: 'cancelled', reason: 'cancelled by request', artifacts: [], phases: {} };
-  if (cause === 'timeout') return { status: 'failed', reason: `timed out: the job timeout is ${Math.round(timeoutMs / 1000)} s`, artifacts: [], phases: {} };
+  if (cause === 'timeout')
+    return {
+      status: 'failed',
+      reason: `timed out: the job timeout is ${Math.round(timeoutMs / 1000)} s`,
+      artifacts: [],
+      phases: {},
+    };
   return undefined;
 }
 
@@ -48,12 +62,18 @@ export class JobRunner {
   constructor(private readonly deps: JobRunnerDeps) {}
 
   async process(job: Job<BuildJobData>, token: string, bullSignal?: AbortSignal): Promise<BuildJobResult> {
-    if (job.data.sequence) return runSequence(this.deps, job, token, bullSignal, (step) => this.processStep(job, token, step, bullSignal));
+    if (job.data.sequence)
+      return runSequence(this.deps, job, token, bullSignal, (step) => this.processStep(job, token, step, bullSignal));
     return this.processStep(job, token, undefined, bullSignal);
   }
 
   /** One build: the job's own, or one `step` of a sequential group's job. */
-  async processStep(job: Job<BuildJobData>, token: string, step: BuildJobData | undefined, bullSignal?: AbortSignal): Promise<BuildJobResult> {
+  async processStep(
+    job: Job<BuildJobData>,
+    token: string,
+    step: BuildJobData | undefined,
+    bullSignal?: AbortSignal,
+  ): Promise<BuildJobResult> {
     const running = new RunningJob(job, token, step);
     const { data } = running;
     const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), this.deps.logger);
@@ -66,7 +86,9 @@ export class JobRunner {
     this.deps.observer?.started(running.jobId, data.arch);
     const dir = path.join(this.deps.jobsDir, buildIdOf(running.buildKey, running.attempt));
     try {
-      log.write(`[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})`);
+      log.write(
+        `[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})`,
+      );
       const outcome = await this.build(running, dir, log, logger);
       if (running.cause === 'shutdown') return await this.handBack(running, log);
       return await this.report(running, outcome, log);
@@ -93,33 +115,59 @@ export class JobRunner {
       to: 'running',
       incrementAttempt: true,
       refuseIfCancelRequested: true,
-      set: { builder: this.deps.builderId, attemptKeyHash: key.hash, startedAt: now.toISOString(), startedAtMs: now.getTime() },
+      set: {
+        builder: this.deps.builderId,
+        attemptKeyHash: key.hash,
+        startedAt: now.toISOString(),
+        startedAtMs: now.getTime(),
+      },
       unset: ['reason', 'finishedAt'],
     });
     if (outcome.done) {
       running.attempt = outcome.attempt;
       running.attemptKey = key.key;
       if (outcome.previousState === 'running' && outcome.previousBuilder) {
-        log.write(`[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; the build starts again`);
+        log.write(
+          `[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; the build starts again`,
+        );
       }
       return undefined;
     }
-    const result = this.emptyResult(running, outcome.cancelRequested ? 'cancelled' : outcome.state === 'succeeded' ? 'succeeded' : 'failed');
+    const result = this.emptyResult(
+      running,
+      outcome.cancelRequested ? 'cancelled' : outcome.state === 'succeeded' ? 'succeeded' : 'failed',
+    );
     if (outcome.cancelRequested) {
       result.reason = 'cancelled before it started';
-      await this.deps.store.transition({ ...base, from: ['queued', 'running'], to: 'cancelled', set: { reason: result.reason, finishedAt: result.finishedAt } });
+      await this.deps.store.transition({
+        ...base,
+        from: ['queued', 'running'],
+        to: 'cancelled',
+        set: { reason: result.reason, finishedAt: result.finishedAt },
+      });
       await log.flush();
       await appendLogEof(this.deps.redis, log.key, 'cancelled', result.reason);
     } else {
       result.reason = `build is already ${outcome.state || 'gone'}; nothing to do`;
-      this.deps.logger.info({ jobId: running.jobId, state: outcome.state }, 'job skipped: its build is already settled');
+      this.deps.logger.info(
+        { jobId: running.jobId, state: outcome.state },
+        'job skipped: its build is already settled',
+      );
     }
     return result;
   }
 
   private emptyResult(running: RunningJob, status: BuildJobResult['status']): BuildJobResult {
     const now = new Date().toISOString();
-    return { status, builder: this.deps.builderId, attempt: running.attempt, startedAt: running.startedAt, finishedAt: now, artifacts: [], phases: {} };
+    return {
+      status,
+      builder: this.deps.builderId,
+      attempt: running.attempt,
+      startedAt: running.startedAt,
+      finishedAt: now,
+      artifacts: [],
+      phases: {},
+    };
   }
 
   /** Bundle, executor, uploads. Never throws: a failure is an outcome. */
@@ -150,7 +198,12 @@ export class JobRunner {
       return abortedOutcome(running.cause, data.timeoutMs) ?? (await this.upload(running, result));
     } catch (error) {
       if (running.cause === 'shutdown') return { status: 'cancelled', artifacts: [], phases: {} };
-      const outcome = abortedOutcome(running.cause, data.timeoutMs) ?? { status: 'failed', reason: toAoinbError(error).message, artifacts: [], phases: {} };
+      const outcome = abortedOutcome(running.cause, data.timeoutMs) ?? {
+        status: 'failed',
+        reason: toAoinbError(error).message,
+        artifacts: [],
+        phases: {},
+      };
       if (!running.cause) logger.warn({ err: outcome.reason }, 'build ended by an error');
       log.write(`[aoinb] ${outcome.status}: ${outcome.reason}`);
       return outcome;
@@ -158,11 +211,26 @@ export class JobRunner {
   }
 
   private async upload(running: RunningJob, result: BuildResult): Promise<Outcome> {
-    const outcome: Outcome = { status: result.status, reason: result.reason, artifacts: [], phases: result.phases, resources: result.resources };
+    const outcome: Outcome = {
+      status: result.status,
+      reason: result.reason,
+      artifacts: [],
+      phases: result.phases,
+      resources: result.resources,
+    };
     if (result.status !== 'succeeded') return outcome;
     const start = performance.now();
     for (const artifact of result.artifacts) {
-      await this.deps.client.uploadArtifact(running.data.taskId, running.data.arch, running.attempt, running.attemptKey, artifact.file, artifact.name, artifact.sha256, running.signal);
+      await this.deps.client.uploadArtifact(
+        running.data.taskId,
+        running.data.arch,
+        running.attempt,
+        running.attemptKey,
+        artifact.file,
+        artifact.name,
+        artifact.sha256,
+        running.signal,
+      );
       outcome.artifacts.push({ name: artifact.name, size: artifact.size, sha256: artifact.sha256 });
     }
     outcome.phases = { ...outcome.phases, upload: Math.round(performance.now() - start) };
@@ -173,8 +241,14 @@ export class JobRunner {
   private async report(running: RunningJob, outcome: Outcome, log: LogStreamWriter): Promise<BuildJobResult> {
     const result: BuildJobResult = { ...this.emptyResult(running, outcome.status), ...outcome };
     await log.flush();
-    const accepted = await this.deps.client.reportResult(running.data.taskId, running.data.arch, running.attemptKey, result);
-    if (!accepted) this.deps.logger.warn({ jobId: running.jobId }, 'the coordinator kept a newer attempt; this result was dropped');
+    const accepted = await this.deps.client.reportResult(
+      running.data.taskId,
+      running.data.arch,
+      running.attemptKey,
+      result,
+    );
+    if (!accepted)
+      this.deps.logger.warn({ jobId: running.jobId }, 'the coordinator kept a newer attempt; this result was dropped');
     return result;
   }
 

@@ -14,7 +14,8 @@ async function productionSources(): Promise<Map<string, string>> {
     if (seen.has(file)) continue;
     const text = await readFile(file, 'utf8');
     seen.set(file, text);
-    for (const m of text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g)) queue.push(fileURLToPath(new URL(m[1]!, `file://${file}`)));
+    for (const m of text.matchAll(/from '(\.{1,2}\/[^']+\.ts)'/g))
+      queue.push(fileURLToPath(new URL(m[1]!, `file://${file}`)));
   }
   return seen;
 }
@@ -27,7 +28,9 @@ describe('the production worker entry point', () => {
   });
 
   it('refuses --executor fake as an unknown option', async () => {
-    const run = await execa(process.execPath, ['--import', 'tsx', main, '-c', '/nonexistent', '--executor', 'fake'], { reject: false });
+    const run = await execa(process.execPath, ['--import', 'tsx', main, '-c', '/nonexistent', '--executor', 'fake'], {
+      reject: false,
+    });
     expect(run.exitCode).toBe(2);
     expect(run.stderr).toMatch(/Unknown option '--executor'/);
   });

@@ -1,5 +1,12 @@
 import { WaitingError, type Job } from 'bullmq';
-import { parseMemberKey, sleep, type BuildJobData, type BuildJobResult, type FarmStore, type SequenceStep } from '@aoinb/farm-protocol';
+import {
+  parseMemberKey,
+  sleep,
+  type BuildJobData,
+  type BuildJobResult,
+  type FarmStore,
+  type SequenceStep,
+} from '@aoinb/farm-protocol';
 import type { JobRunnerDeps } from './job-runner.ts';
 import { RunningJob } from './running-job.ts';
 
@@ -7,10 +14,12 @@ type Readiness = 'ready' | 'skip' | 'stop';
 
 /** Whether every dependency of a step succeeded ('ready'), one did not ('skip'), or some are still to come (undefined). */
 async function dependencyVerdict(store: FarmStore, step: SequenceStep): Promise<Readiness | undefined> {
-  const states = await Promise.all(step.after.map(async (key) => {
-    const { taskId, arch } = parseMemberKey(key);
-    return (await store.getBuild(taskId, arch))?.state ?? '';
-  }));
+  const states = await Promise.all(
+    step.after.map(async (key) => {
+      const { taskId, arch } = parseMemberKey(key);
+      return (await store.getBuild(taskId, arch))?.state ?? '';
+    }),
+  );
   if (states.some((s) => s === 'failed' || s === 'cancelled')) return 'skip';
   return states.every((s) => s === 'succeeded') ? 'ready' : undefined;
 }
@@ -22,7 +31,12 @@ async function dependencyVerdict(store: FarmStore, step: SequenceStep): Promise<
  * on this builder, so a shutdown hands the whole job back and a cancel stops
  * the wait.
  */
-async function awaitDependencies(deps: JobRunnerDeps, job: Job<BuildJobData>, token: string, step: SequenceStep): Promise<Readiness> {
+async function awaitDependencies(
+  deps: JobRunnerDeps,
+  job: Job<BuildJobData>,
+  token: string,
+  step: SequenceStep,
+): Promise<Readiness> {
   const first = await dependencyVerdict(deps.store, step);
   if (first) return first;
   const waiter = new RunningJob(job, token, step);

@@ -8,7 +8,10 @@ import { runWorker, type RunWorkerOptions } from './run-worker.ts';
  * SIGTERM/SIGINT stop it as `worker.on_shutdown` says; a second signal exits at once.
  * Unknown options are an error (strict), so no test-only switch exists here.
  */
-export async function workerProcess(extra: Pick<RunWorkerOptions, 'makeExecutor'> = {}, extraOptions: Record<string, { type: 'string' }> = {}): Promise<Record<string, string | undefined>> {
+export async function workerProcess(
+  extra: Pick<RunWorkerOptions, 'makeExecutor'> = {},
+  extraOptions: Record<string, { type: 'string' }> = {},
+): Promise<Record<string, string | undefined>> {
   let values: Record<string, string | undefined>;
   try {
     ({ values } = parseArgs({

@@ -39,19 +39,38 @@ try {
     const dir = path.join(host.dir, `iso-${i}-${isolated ? 'on' : 'off'}`);
     const merged = path.join(dir, 'merged');
     await Promise.all(['upper', 'work', 'merged'].map((d) => mkdir(path.join(dir, d), { recursive: true })));
-    await mountOverlay({ lowers: [layout.instance('stable').upper, layout.baseos], upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: merged });
+    await mountOverlay({
+      lowers: [layout.instance('stable').upper, layout.baseos],
+      upper: path.join(dir, 'upper'),
+      work: path.join(dir, 'work'),
+      target: merged,
+    });
     try {
       await stageBundle(merged, bundle);
       await mkdir(path.join(merged, 'buildroot/sources'), { recursive: true });
-      await cp(path.join(source, path.basename(host.source.tarball)), path.join(merged, 'buildroot/sources', path.basename(host.source.tarball)));
-      await writeFile(path.join(merged, 'buildroot/sources/manifest'), `archive\t${path.basename(host.source.tarball)}\n`);
+      await cp(
+        path.join(source, path.basename(host.source.tarball)),
+        path.join(merged, 'buildroot/sources', path.basename(host.source.tarball)),
+      );
+      await writeFile(
+        path.join(merged, 'buildroot/sources/manifest'),
+        `archive\t${path.basename(host.source.tarball)}\n`,
+      );
       const run: ContainerRun = {
         root: merged,
         machine: `aoinb-iso-${i}`,
         command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
         chdir: '/buildroot',
-        env: { AOINB_PKGNAME: 'hello-aoinb', AOINB_PKGVER: '1.0', AOINB_PKGREL: '0', AOINB_ARCH: host.ctx.config.arch, AOINB_KEEP_DBG: '1' },
-        ...(isolated ? { network: 'private' as const, dropCapabilities: buildDropCapabilities } : { network: 'host' as const }),
+        env: {
+          AOINB_PKGNAME: 'hello-aoinb',
+          AOINB_PKGVER: '1.0',
+          AOINB_PKGREL: '0',
+          AOINB_ARCH: host.ctx.config.arch,
+          AOINB_KEEP_DBG: '1',
+        },
+        ...(isolated
+          ? { network: 'private' as const, dropCapabilities: buildDropCapabilities }
+          : { network: 'host' as const }),
       };
       const started = performance.now();
       const exit = await runContainer(run);
@@ -72,9 +91,21 @@ try {
     const dir = path.join(host.dir, `deps-${i}`);
     const merged = path.join(dir, 'merged');
     await Promise.all(['upper', 'work', 'merged'].map((d) => mkdir(path.join(dir, d), { recursive: true })));
-    await mountOverlay({ lowers: [layout.instance('stable').upper, layout.baseos], upper: path.join(dir, 'upper'), work: path.join(dir, 'work'), target: merged });
+    await mountOverlay({
+      lowers: [layout.instance('stable').upper, layout.baseos],
+      upper: path.join(dir, 'upper'),
+      work: path.join(dir, 'work'),
+      target: merged,
+    });
     const started = performance.now();
-    const outcome = await installDependencies({ merged, buildId: `deps-${i}`, names: ['make'], aptUpdate: false, extraArgs: [], onLine: () => undefined });
+    const outcome = await installDependencies({
+      merged,
+      buildId: `deps-${i}`,
+      names: ['make'],
+      aptUpdate: false,
+      extraArgs: [],
+      onLine: () => undefined,
+    });
     deps.push(performance.now() - started);
     await unmountAllUnder(dir);
     if (!outcome.ok) throw new Error(outcome.reason);
@@ -82,7 +113,9 @@ try {
   const [o, s, d] = [median(open), median(isolated), median(deps)];
   console.log(`isolation cost (${runs} runs each, alternately; example C program with the real autobuild4)`);
   console.log(`  host network, default capabilities   median ${fmt(o)}`);
-  console.log(`  private network, dropped capabilities median ${fmt(s)}   difference ${fmt(s - o)}  ratio ${(s / o).toFixed(3)}x`);
+  console.log(
+    `  private network, dropped capabilities median ${fmt(s)}   difference ${fmt(s - o)}  ratio ${(s / o).toFixed(3)}x`,
+  );
   console.log(`  dependency step (already installed)   median ${fmt(d)}   (two extra nspawn starts + apt no-ops)`);
 } finally {
   await host.close();

@@ -34,8 +34,14 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 async function trivialBundle(dir: string): Promise<string> {
   await mkdir(path.join(dir, 'autobuild'), { recursive: true });
   await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-  await writeFile(path.join(dir, 'autobuild/defines'), 'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n');
-  await writeFile(path.join(dir, 'autobuild/build'), 'mkdir -p "$PKGDIR"/usr/share/trivial && echo hi > "$PKGDIR"/usr/share/trivial/hi\n');
+  await writeFile(
+    path.join(dir, 'autobuild/defines'),
+    'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n',
+  );
+  await writeFile(
+    path.join(dir, 'autobuild/build'),
+    'mkdir -p "$PKGDIR"/usr/share/trivial && echo hi > "$PKGDIR"/usr/share/trivial/hi\n',
+  );
   return dir;
 }
 
@@ -45,7 +51,12 @@ async function bareRun(host: Awaited<ReturnType<typeof createBuildHost>>, bundle
   const upper = path.join(dir, 'upper');
   const merged = path.join(dir, 'merged');
   await Promise.all([upper, path.join(dir, 'work'), merged].map((d) => mkdir(d, { recursive: true })));
-  await mountOverlay({ lowers: [layout.instance('stable').upper, layout.baseos], upper, work: path.join(dir, 'work'), target: merged });
+  await mountOverlay({
+    lowers: [layout.instance('stable').upper, layout.baseos],
+    upper,
+    work: path.join(dir, 'work'),
+    target: merged,
+  });
   await stageBundle(merged, bundle);
   const started = performance.now();
   const exit = await runContainer({
@@ -77,9 +88,15 @@ async function overhead(host: Awaited<ReturnType<typeof createBuildHost>>): Prom
   const p = stats(pipeline);
   const b = stats(bare);
   console.log(`pipeline overhead (${runs} runs each, trivial bundle, apt refresh not due)`);
-  console.log(`  runBuild()         median ${fmt(p.median)}  mean ${fmt(p.mean)}  min ${fmt(p.min)}  max ${fmt(p.max)}`);
-  console.log(`  bare nspawn        median ${fmt(b.median)}  mean ${fmt(b.mean)}  min ${fmt(b.min)}  max ${fmt(b.max)}`);
-  console.log(`  overhead           median ${fmt(p.median - b.median)}  mean ${fmt(p.mean - b.mean)}  (target < 0.500 s)  ratio ${(p.median / b.median).toFixed(2)}x`);
+  console.log(
+    `  runBuild()         median ${fmt(p.median)}  mean ${fmt(p.mean)}  min ${fmt(p.min)}  max ${fmt(p.max)}`,
+  );
+  console.log(
+    `  bare nspawn        median ${fmt(b.median)}  mean ${fmt(b.mean)}  min ${fmt(b.min)}  max ${fmt(b.max)}`,
+  );
+  console.log(
+    `  overhead           median ${fmt(p.median - b.median)}  mean ${fmt(p.mean - b.mean)}  (target < 0.500 s)  ratio ${(p.median / b.median).toFixed(2)}x`,
+  );
 }
 
 async function discard(host: Awaited<ReturnType<typeof createBuildHost>>): Promise<void> {
@@ -96,7 +113,9 @@ async function discard(host: Awaited<ReturnType<typeof createBuildHost>>): Promi
   const started = performance.now();
   await workspace.discard();
   const elapsed = performance.now() - started;
-  console.log(`discard of a workspace holding ${((files * chunk.length) / 2 ** 30).toFixed(2)} GiB in ${files} files: ${fmt(elapsed)} (target < 0.100 s)`);
+  console.log(
+    `discard of a workspace holding ${((files * chunk.length) / 2 ** 30).toFixed(2)} GiB in ${files} files: ${fmt(elapsed)} (target < 0.100 s)`,
+  );
 }
 
 const host = await createBuildHost();

@@ -39,7 +39,11 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-async function compare(label: string, checked: (i: number) => Promise<unknown>, bare: (i: number) => Promise<unknown>): Promise<void> {
+async function compare(
+  label: string,
+  checked: (i: number) => Promise<unknown>,
+  bare: (i: number) => Promise<unknown>,
+): Promise<void> {
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -56,16 +60,23 @@ try {
   await execa('sh', ['-c', 'head -c "$1" /dev/urandom > "$2"', 'sh', `${mib}M`, path.join(served, 'big.tar')]);
   const repo = path.join(work, 'repo');
   await mkdir(repo);
-  const g = (args: string[], cwd = repo) => execa('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], { cwd });
+  const g = (args: string[], cwd = repo) =>
+    execa('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], { cwd });
   await g(['init', '-q', '-b', 'main']);
-  for (let i = 0; i < 200; i++) await writeFile(path.join(repo, `f${i}.c`), `int f${i}(void) { return ${i}; }\n`.repeat(50));
+  for (let i = 0; i < 200; i++)
+    await writeFile(path.join(repo, `f${i}.c`), `int f${i}(void) { return ${i}; }\n`.repeat(50));
   await g(['add', '.']);
   await g(['commit', '-q', '-m', 'bench']);
   await g(['clone', '-q', '--bare', repo, path.join(served, 'repo.git')], work);
   await g(['repack', '-a', '-d', '-q'], path.join(served, 'repo.git'));
   await g(['update-server-info'], path.join(served, 'repo.git'));
   const server = await serveFolder({ dir: served });
-  const policy = { allow: [{ host: '127.0.0.1', port: server.port }], maxBytes: 64 * 1024 ** 3, timeoutMs: 600_000, stallMs: 60_000 };
+  const policy = {
+    allow: [{ host: '127.0.0.1', port: server.port }],
+    maxBytes: 64 * 1024 ** 3,
+    timeoutMs: 600_000,
+    stallMs: 60_000,
+  };
   try {
     await compare(
       `download of ${mib} MiB`,
@@ -100,10 +111,24 @@ try {
     const root = path.join(work, `pkg${i}`);
     await mkdir(path.join(root, 'DEBIAN'), { recursive: true });
     await execa('sh', ['-c', 'head -c 4M /dev/urandom > "$1"', 'sh', path.join(root, 'blob')]);
-    await writeFile(path.join(root, 'DEBIAN/control'), `Package: p${i}\nVersion: 1.0-0\nArchitecture: amd64\nMaintainer: b <b@b>\nDescription: b\n`);
-    await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, path.join(debs, `p${i}_1.0-0_amd64.deb`)]);
+    await writeFile(
+      path.join(root, 'DEBIAN/control'),
+      `Package: p${i}\nVersion: 1.0-0\nArchitecture: amd64\nMaintainer: b <b@b>\nDescription: b\n`,
+    );
+    await execa('dpkg-deb', [
+      '--root-owner-group',
+      '-Zgzip',
+      '--build',
+      root,
+      path.join(debs, `p${i}_1.0-0_amd64.deb`),
+    ]);
   }
-  const rules = { arch: 'amd64', upstreamVersion: '1.0', release: '0', packages: [0, 1, 2, 3, 4].map((i) => ({ name: `p${i}`, epoch: '', noarch: false })) };
+  const rules = {
+    arch: 'amd64',
+    upstreamVersion: '1.0',
+    release: '0',
+    packages: [0, 1, 2, 3, 4].map((i) => ({ name: `p${i}`, epoch: '', noarch: false })),
+  };
   const names = [0, 1, 2, 3, 4].map((i) => `p${i}_1.0-0_amd64.deb`);
   await compare(
     'collection of 5 debs (4 MiB each)',

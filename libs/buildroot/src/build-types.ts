@@ -6,7 +6,8 @@
  */
 export type BuildStatus = 'succeeded' | 'failed' | 'cancelled';
 
-export type BuildPhase = 'prepare' | 'instance_refresh' | 'mount' | 'source_fetch' | 'dependencies' | 'build' | 'collect' | 'discard';
+export type BuildPhase =
+  'prepare' | 'instance_refresh' | 'mount' | 'source_fetch' | 'dependencies' | 'build' | 'collect' | 'discard';
 
 /** An extra apt repository enabled inside the build container (a group's fresh debs). */
 export interface ExtraAptSource {

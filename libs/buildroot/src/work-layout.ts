@@ -32,7 +32,10 @@ function overlayDirs(dir: string): OverlayDirs {
 export function workLayout(workDir: string): WorkLayout {
   // overlayfs mount options are comma and colon separated; such paths cannot be passed.
   if (/[,:\s]/.test(workDir)) {
-    throw new AoinbError('CONFIG_INVALID', `work_dir ${JSON.stringify(workDir)} must not contain commas, colons or spaces (overlayfs cannot mount it)`);
+    throw new AoinbError(
+      'CONFIG_INVALID',
+      `work_dir ${JSON.stringify(workDir)} must not contain commas, colons or spaces (overlayfs cannot mount it)`,
+    );
   }
   const root = path.resolve(workDir);
   return {
@@ -48,7 +51,9 @@ export function workLayout(workDir: string): WorkLayout {
     instance(branch) {
       const dirs = overlayDirs(path.join(root, 'instances', branch));
       return {
-        ...dirs, stamp: path.join(dirs.dir, 'refreshed.json'), sourcesList: path.join(dirs.upper, 'etc/apt/sources.list'),
+        ...dirs,
+        stamp: path.join(dirs.dir, 'refreshed.json'),
+        sourcesList: path.join(dirs.upper, 'etc/apt/sources.list'),
         ab4Config: path.join(dirs.upper, 'etc/autobuild/ab4cfg.sh'),
       };
     },

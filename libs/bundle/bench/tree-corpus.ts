@@ -28,9 +28,13 @@ for (const arch of ARCHS) {
 }
 console.log('\nRefusals (archs in brackets):\n');
 const byMessage = new Map<string, string[]>();
-for (const r of reports) for (const f of r.refusals) byMessage.set(`${f.package}: ${f.message}`, [...(byMessage.get(`${f.package}: ${f.message}`) ?? []), r.arch]);
+for (const r of reports)
+  for (const f of r.refusals)
+    byMessage.set(`${f.package}: ${f.message}`, [...(byMessage.get(`${f.package}: ${f.message}`) ?? []), r.arch]);
 for (const [line, archs] of [...byMessage].sort()) console.log(`- \`${line}\` [${archs.join(', ')}]`);
 const groups = await readAllGroups(index, ARCHS);
-console.log(`\nGroup files: ${groups.groups.length} read generically and for ${ARCHS.join(', ')}; ${groups.refusals.length} refused`);
+console.log(
+  `\nGroup files: ${groups.groups.length} read generically and for ${ARCHS.join(', ')}; ${groups.refusals.length} refused`,
+);
 for (const g of groups.refusals) console.log(`- ${g.group} [${g.arch ?? 'any'}]: ${g.message}`);
 console.log(`\nTime: ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -65,13 +65,19 @@ describe('allowedArchs', () => {
   });
 
   it('app-editors/vscode: FAIL_ARCH="!(amd64|arm64)"', () => {
-    const d = parseDefines(fixture('app-editors/vscode/autobuild/defines'), { file: 'autobuild/defines', arch: 'amd64' });
+    const d = parseDefines(fixture('app-editors/vscode/autobuild/defines'), {
+      file: 'autobuild/defines',
+      arch: 'amd64',
+    });
     const decision = allowedArchs(d, FARM);
     expect(decision.kind === 'archs' && decision.allowed).toEqual(['amd64', 'arm64']);
   });
 
   it('lang-python/certifi: noarch', () => {
-    const d = parseDefines(fixture('lang-python/certifi/autobuild/defines'), { file: 'autobuild/defines', arch: 'amd64' });
+    const d = parseDefines(fixture('lang-python/certifi/autobuild/defines'), {
+      file: 'autobuild/defines',
+      arch: 'amd64',
+    });
     expect(allowedArchs(d, FARM)).toEqual({ kind: 'noarch' });
   });
 
@@ -92,7 +98,9 @@ describe('allowedArchs', () => {
   it('ALLOW_ARCH takes archs and groups', () => {
     const d = allowedArchs(pkg({ allowArch: '@(amd64|retro)' }), FARM);
     expect(d).toMatchObject({ kind: 'archs', allowed: ['amd64', 'i486'] });
-    expect(d.kind === 'archs' && d.denied[0]?.reason).toBe('autobuild/defines: ALLOW_ARCH="@(amd64|retro)" does not include arm64');
+    expect(d.kind === 'archs' && d.denied[0]?.reason).toBe(
+      'autobuild/defines: ALLOW_ARCH="@(amd64|retro)" does not include arm64',
+    );
   });
 
   it('an empty FAIL_ARCH excludes nothing', () => {
@@ -106,7 +114,13 @@ describe('allowedArchs', () => {
     expect(allowedArchs([a, b, c], ['amd64', 'arm64', 'riscv64'])).toEqual({
       kind: 'archs',
       allowed: ['amd64', 'arm64'],
-      denied: [{ arch: 'riscv64', reason: '01-a/defines: FAIL_ARCH="!(amd64)" excludes riscv64; 02-b/defines: FAIL_ARCH="!(arm64)" excludes riscv64' }],
+      denied: [
+        {
+          arch: 'riscv64',
+          reason:
+            '01-a/defines: FAIL_ARCH="!(amd64)" excludes riscv64; 02-b/defines: FAIL_ARCH="!(arm64)" excludes riscv64',
+        },
+      ],
     });
     expect(allowedArchs([c, c], FARM)).toEqual({ kind: 'noarch' });
   });

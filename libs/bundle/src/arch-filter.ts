@@ -35,8 +35,7 @@ export interface DeniedArch {
 
 export type ArchDecision =
   /** Architecture independent: build once, on whichever arch the farm uses for noarch. */
-  | { kind: 'noarch' }
-  | { kind: 'archs'; allowed: string[]; denied: DeniedArch[] };
+  { kind: 'noarch' } | { kind: 'archs'; allowed: string[]; denied: DeniedArch[] };
 
 export interface ArchFilterOptions {
   /** A FAIL_ARCH to assume when a package sets neither FAIL_ARCH nor ALLOW_ARCH (default: none). */
@@ -79,7 +78,9 @@ function matches(d: ArchFilterInput, key: string, pattern: string, arch: string)
 /** Why one package may not be built on `arch`, or undefined when it may. */
 export function packageDenies(d: ArchFilterInput, arch: string, options: ArchFilterOptions = {}): string | undefined {
   if (d.allowArch) {
-    return matches(d, 'ALLOW_ARCH', d.allowArch, arch) ? undefined : `${d.file}: ALLOW_ARCH="${d.allowArch}" does not include ${arch}`;
+    return matches(d, 'ALLOW_ARCH', d.allowArch, arch)
+      ? undefined
+      : `${d.file}: ALLOW_ARCH="${d.allowArch}" does not include ${arch}`;
   }
   if (d.allowArch !== undefined) return undefined;
   const fail = d.failArch ?? options.defaultFailArch;

@@ -43,12 +43,23 @@ describe('uploads that are not tar archives', () => {
     ['an empty body', Buffer.alloc(0), 'not a tar archive: the body is empty'],
     ['an empty gzip stream', gzipSync(Buffer.alloc(0)), 'not a tar archive: the body is empty'],
     ['a zip', zipWithSpec(), 'not a tar archive: this is a zip archive; upload a tar, tar.gz, tar.xz or tar.zst'],
-    ['an empty zip', Buffer.concat([Buffer.from('PK\x05\x06'), Buffer.alloc(18)]), 'not a tar archive: this is a zip archive'],
+    [
+      'an empty zip',
+      Buffer.concat([Buffer.from('PK\x05\x06'), Buffer.alloc(18)]),
+      'not a tar archive: this is a zip archive',
+    ],
     ['a gzipped zip', gzipSync(zipWithSpec()), 'not a tar archive: this is a zip archive'],
     ['a short text', Buffer.from('spec\n'), 'not a tar archive: only 5 bytes, less than one tar header'],
-    ['an HTML page', Buffer.from(`<html>${'x'.repeat(600)}</html>`), 'not a tar archive: this is text (JSON, HTML or XML)'],
+    [
+      'an HTML page',
+      Buffer.from(`<html>${'x'.repeat(600)}</html>`),
+      'not a tar archive: this is text (JSON, HTML or XML)',
+    ],
   ])('%s is reported as such, not as "no spec file"', async (_label, body, message) => {
-    expect(await asyncErrorOf(() => extractBundleArchive(body, path.join(out, 'b')))).toEqual({ code: 'BUNDLE_INVALID', message: expect.stringContaining(message) });
+    expect(await asyncErrorOf(() => extractBundleArchive(body, path.join(out, 'b')))).toEqual({
+      code: 'BUNDLE_INVALID',
+      message: expect.stringContaining(message),
+    });
     expect(await readdir(out)).toEqual([]);
   });
 });

@@ -19,7 +19,11 @@ function tarHeader(head: Buffer): boolean {
   if (head.length < 512) return false;
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : (head[i] as number);
-  const field = head.subarray(148, 156).toString('latin1').replace(/[\0 ]+$/, '').trim();
+  const field = head
+    .subarray(148, 156)
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
   return /^[0-7]+$/.test(field) && parseInt(field, 8) === sum;
 }
 
@@ -35,6 +39,11 @@ export async function assertTarArchive(tarFile: string): Promise<void> {
   const head = await readHead(tarFile, 512);
   if (tarHeader(head) || head.every((b) => b === 0)) return;
   const seen = describe(head);
-  if (seen) throw new AoinbError('BUNDLE_INVALID', `not a tar archive: this is ${seen}; upload a tar, tar.gz, tar.xz or tar.zst`);
-  if (size < 512) throw new AoinbError('BUNDLE_INVALID', `not a tar archive: only ${size} bytes, less than one tar header`);
+  if (seen)
+    throw new AoinbError(
+      'BUNDLE_INVALID',
+      `not a tar archive: this is ${seen}; upload a tar, tar.gz, tar.xz or tar.zst`,
+    );
+  if (size < 512)
+    throw new AoinbError('BUNDLE_INVALID', `not a tar archive: only ${size} bytes, less than one tar header`);
 }

@@ -60,12 +60,15 @@ function findBundleRoot(types: Map<string, TarEntry['type']>): string {
   if (tops.size === 1 && top !== undefined && types.get(`${top}/spec`) === 'file') return top;
   throw new AoinbError(
     'BUNDLE_INVALID',
-    tops.size === 1 ? `no spec file at the archive root or in ${top}/` : `no spec file at the archive root, and the archive has ${tops.size} top-level entries instead of one folder`,
+    tops.size === 1
+      ? `no spec file at the archive root or in ${top}/`
+      : `no spec file at the archive root, and the archive has ${tops.size} top-level entries instead of one folder`,
   );
 }
 
 function checkEntry(e: TarEntry, name: string, types: Map<string, TarEntry['type']>): void {
-  if (e.type === 'chardev' || e.type === 'blockdev' || e.type === 'fifo') throw unsafe(e.name, `${e.type} entries are not allowed`);
+  if (e.type === 'chardev' || e.type === 'blockdev' || e.type === 'fifo')
+    throw unsafe(e.name, `${e.type} entries are not allowed`);
   if (name === '' && e.type !== 'dir') throw unsafe(e.name, 'empty member name');
   const parts = name.split('/');
   for (let i = 1; i < parts.length; i++) {
@@ -74,9 +77,11 @@ function checkEntry(e: TarEntry, name: string, types: Map<string, TarEntry['type
     if (t !== undefined && t !== 'dir') throw unsafe(e.name, `is inside ${parent}, which is a ${t}, not a folder`);
   }
   const prev = types.get(name);
-  if (prev !== undefined && !(prev === 'dir' && e.type === 'dir')) throw unsafe(e.name, 'appears more than once in the archive');
+  if (prev !== undefined && !(prev === 'dir' && e.type === 'dir'))
+    throw unsafe(e.name, 'appears more than once in the archive');
   if (e.type === 'hardlink') {
-    if (linkLanding('', e.linkname, '') === null) throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)} points outside the bundle`);
+    if (linkLanding('', e.linkname, '') === null)
+      throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)} points outside the bundle`);
     if (types.get(normalizeEntryName(e.linkname)) !== 'file') {
       throw unsafe(e.name, `hard link to ${JSON.stringify(e.linkname)}, which is not an earlier file of the archive`);
     }
@@ -88,7 +93,8 @@ function checkEntry(e: TarEntry, name: string, types: Map<string, TarEntry['type
 
 /** Checks every member; throws BUNDLE_UNSAFE / BUNDLE_TOO_LARGE / BUNDLE_INVALID naming the entry. */
 export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): ValidatedArchive {
-  if (entries.length > limits.maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds ${entries.length} entries (limit ${limits.maxEntries})`);
+  if (entries.length > limits.maxEntries)
+    throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds ${entries.length} entries (limit ${limits.maxEntries})`);
   const types = new Map<string, TarEntry['type']>();
   const names: string[] = [];
   let bytes = 0;
@@ -96,9 +102,14 @@ export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): Val
     const name = normalizeEntryName(e.name);
     checkEntry(e, name, types);
     bytes += e.type === 'file' ? e.size : 0;
-    if (bytes > limits.maxBytes) throw new AoinbError('BUNDLE_TOO_LARGE', `${JSON.stringify(e.name)}: archive contents exceed ${limits.maxBytes} bytes`);
+    if (bytes > limits.maxBytes)
+      throw new AoinbError(
+        'BUNDLE_TOO_LARGE',
+        `${JSON.stringify(e.name)}: archive contents exceed ${limits.maxBytes} bytes`,
+      );
     const parts = name.split('/');
-    for (let i = 1; i < parts.length; i++) if (!types.has(parts.slice(0, i).join('/'))) types.set(parts.slice(0, i).join('/'), 'dir');
+    for (let i = 1; i < parts.length; i++)
+      if (!types.has(parts.slice(0, i).join('/'))) types.set(parts.slice(0, i).join('/'), 'dir');
     types.set(name, e.type);
     names.push(name);
   }

@@ -66,7 +66,11 @@ describe('extractBundleArchive', () => {
     ])('%s', async (_label, args, file, compression) => {
       tar(...(args as string[]));
       const result = await extractBundleArchive(path.join(work, file as string), dest('bundle'));
-      expect(result).toMatchObject({ dir: dest('bundle'), compression, bytes: SPEC.length + DEFINES.length + 'abinfo hi\n'.length });
+      expect(result).toMatchObject({
+        dir: dest('bundle'),
+        compression,
+        bytes: SPEC.length + DEFINES.length + 'abinfo hi\n'.length,
+      });
       expect(await readdir(out)).toEqual(['bundle']);
       expect(await readFile(path.join(dest('bundle'), 'spec'), 'utf8')).toBe(SPEC);
       expect((await loadBundle(dest('bundle'), 'amd64')).mainPackage.name).toBe('demo');
@@ -128,7 +132,10 @@ describe('extractBundleArchive', () => {
     it('a ../x entry', async () => {
       await makeBundleDir('dotdot/inner');
       await writeFile(path.join(work, 'dotdot/escaped'), 'x');
-      execFileSync('tar', ['-cPf', '../../dotdot.tar', 'spec', 'autobuild', '../escaped'], { cwd: path.join(work, 'dotdot/inner'), stdio: 'pipe' });
+      execFileSync('tar', ['-cPf', '../../dotdot.tar', 'spec', 'autobuild', '../escaped'], {
+        cwd: path.join(work, 'dotdot/inner'),
+        stdio: 'pipe',
+      });
       expect(await asyncErrorOf(() => extractBundleArchive(path.join(work, 'dotdot.tar'), dest('b')))).toEqual({
         code: 'BUNDLE_UNSAFE',
         message: '"../escaped": `..` path components are not allowed',
@@ -139,7 +146,11 @@ describe('extractBundleArchive', () => {
     it('an absolute path', async () => {
       await writeFile('/tmp/aoinb-escaped', 'x');
       try {
-        execFileSync('tar', ['-cPf', path.join(work, 'abs.tar'), '-C', path.join(work, 'good/pkg'), 'spec', '/tmp/aoinb-escaped'], { stdio: 'pipe' });
+        execFileSync(
+          'tar',
+          ['-cPf', path.join(work, 'abs.tar'), '-C', path.join(work, 'good/pkg'), 'spec', '/tmp/aoinb-escaped'],
+          { stdio: 'pipe' },
+        );
       } finally {
         await rm('/tmp/aoinb-escaped');
       }
@@ -161,7 +172,9 @@ describe('extractBundleArchive', () => {
       const fifoDir = await makeBundleDir('fifo/pkg');
       execFileSync('mkfifo', [path.join(fifoDir, 'autobuild/pipe')]);
       tar('-cf', 'fifo.tar', '-C', 'fifo', 'pkg');
-      expect((await asyncErrorOf(() => extractBundleArchive(path.join(work, 'fifo.tar'), dest('b')))).message).toBe('"pkg/autobuild/pipe": fifo entries are not allowed');
+      expect((await asyncErrorOf(() => extractBundleArchive(path.join(work, 'fifo.tar'), dest('b')))).message).toBe(
+        '"pkg/autobuild/pipe": fifo entries are not allowed',
+      );
       await expectNothingWritten();
     });
 
@@ -169,7 +182,11 @@ describe('extractBundleArchive', () => {
       const dir = await makeBundleDir('big/pkg');
       await writeFile(path.join(dir, 'autobuild/blob'), Buffer.alloc(2 * 1024 * 1024, 7));
       tar('-czf', 'big.tgz', '-C', 'big', 'pkg');
-      expect(await asyncErrorOf(() => extractBundleArchive(path.join(work, 'big.tgz'), dest('b'), { maxBytes: 1024 * 1024 }))).toEqual({
+      expect(
+        await asyncErrorOf(() =>
+          extractBundleArchive(path.join(work, 'big.tgz'), dest('b'), { maxBytes: 1024 * 1024 }),
+        ),
+      ).toEqual({
         code: 'BUNDLE_TOO_LARGE',
         message: '"pkg/autobuild/blob": archive contents exceed 1048576 bytes',
       });
@@ -179,7 +196,11 @@ describe('extractBundleArchive', () => {
     it('an upload over the archive size limit', async () => {
       tar('-cf', 'plain.tar', '-C', 'good/pkg', '.');
       const size = (await stat(path.join(work, 'plain.tar'))).size;
-      expect(await asyncErrorOf(() => extractBundleArchive(path.join(work, 'plain.tar'), dest('b'), { maxArchiveBytes: 1000 }))).toEqual({
+      expect(
+        await asyncErrorOf(() =>
+          extractBundleArchive(path.join(work, 'plain.tar'), dest('b'), { maxArchiveBytes: 1000 }),
+        ),
+      ).toEqual({
         code: 'BUNDLE_TOO_LARGE',
         message: `archive is ${size} bytes (limit 1000)`,
       });
@@ -189,7 +210,9 @@ describe('extractBundleArchive', () => {
     it('a decompression bomb', async () => {
       const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
       expect(bomb.length).toBeLessThan(200 * 1024);
-      expect(await asyncErrorOf(() => extractBundleArchive(bomb, dest('b'), { maxBytes: 1024 * 1024, maxEntries: 100 }))).toEqual({
+      expect(
+        await asyncErrorOf(() => extractBundleArchive(bomb, dest('b'), { maxBytes: 1024 * 1024, maxEntries: 100 })),
+      ).toEqual({
         code: 'BUNDLE_TOO_LARGE',
         message: `archive decompresses to more than ${1024 * 1024 + 104 * 3 * 512 + 1024 * 1024} bytes`,
       });
@@ -200,7 +223,9 @@ describe('extractBundleArchive', () => {
       const dir = await makeBundleDir('many/pkg');
       for (let i = 0; i < 30; i++) await writeFile(path.join(dir, `autobuild/f${i}`), '');
       tar('-cf', 'many.tar', '-C', 'many', 'pkg');
-      expect(await asyncErrorOf(() => extractBundleArchive(path.join(work, 'many.tar'), dest('b'), { maxEntries: 10 }))).toEqual({
+      expect(
+        await asyncErrorOf(() => extractBundleArchive(path.join(work, 'many.tar'), dest('b'), { maxEntries: 10 })),
+      ).toEqual({
         code: 'BUNDLE_TOO_LARGE',
         message: expect.stringMatching(/^archive holds more than 10 entries \(at pkg\//),
       });
@@ -208,22 +233,157 @@ describe('extractBundleArchive', () => {
     });
 
     it.each<[string, Member[], string, string]>([
-      ['a hard link to a file outside', [{ name: 'spec', data: SPEC }, { name: 'passwd', type: '1', linkname: '/etc/passwd' }], 'BUNDLE_UNSAFE', '"passwd": hard link to "/etc/passwd" points outside the bundle'],
-      ['a hard link that climbs', [{ name: 'spec', data: SPEC }, { name: 'h', type: '1', linkname: '../escaped' }], 'BUNDLE_UNSAFE', '"h": hard link to "../escaped" points outside the bundle'],
-      ['a hard link to a later or missing member', [{ name: 'spec', data: SPEC }, { name: 'h', type: '1', linkname: 'autobuild/defines' }], 'BUNDLE_UNSAFE', '"h": hard link to "autobuild/defines", which is not an earlier file of the archive'],
-      ['a file written through an earlier symlink', [{ name: 'spec', data: SPEC }, { name: 'd', type: '2', linkname: 'autobuild' }, { name: 'd/x', data: 'x' }], 'BUNDLE_UNSAFE', '"d/x": is inside d, which is a symlink, not a folder'],
-      ['a symlink replacing a folder already written', [{ name: 'spec', data: SPEC }, { name: 'a/x', data: 'x' }, { name: 'a', type: '2', linkname: '.' }], 'BUNDLE_UNSAFE', '"a": appears more than once in the archive'],
-      ['a file given twice', [{ name: 'spec', data: SPEC }, { name: 'spec', data: 'VER=2\n' }], 'BUNDLE_UNSAFE', '"spec": appears more than once in the archive'],
-      ['a pax header renaming a member to ../x', [{ name: 'spec', data: SPEC }, { name: 'PaxHeader', type: 'x', data: pax({ path: '../escaped' }) }, { name: 'innocent', data: 'x' }], 'BUNDLE_UNSAFE', '"../escaped": `..` path components are not allowed'],
-      ['a GNU long name with ..', [{ name: 'spec', data: SPEC }, { name: '././@LongLink', type: 'L', data: `${'a/'.repeat(60)}../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../escaped\0` }, { name: 'short', data: 'x' }], 'BUNDLE_UNSAFE', '`..` path components are not allowed'],
-      ['a GNU sparse member', [{ name: 'spec', data: SPEC }, { name: 'sparse', type: 'S' }], 'BUNDLE_UNSAFE', '"sparse": tar entry type "S" is not supported'],
-      ['a pax header key that changes meaning', [{ name: 'spec', data: SPEC }, { name: 'PaxHeader', type: 'x', data: pax({ 'GNU.sparse.name': 'x' }) }, { name: 'f', data: 'x' }], 'BUNDLE_UNSAFE', 'pax header key "GNU.sparse.name" is not supported'],
-      ['a star-format header', [{ name: 'spec', data: SPEC, star: true }], 'BUNDLE_UNSAFE', 'star-format archives are not supported (header at byte 0)'],
-      ['a GNU long name and a pax path on one member', [{ name: 'x', type: 'x', data: pax({ path: 'a' }) }, { name: 'l', type: 'L', data: 'b\0' }, { name: 'spec', data: SPEC }], 'BUNDLE_UNSAFE', 'has both a GNU long name and a pax path'],
-      ['a symlink entry that carries data', [{ name: 'spec', data: SPEC }, { name: 'l', type: '2', linkname: 'spec', data: 'payload' }], 'BUNDLE_UNSAFE', '"l": a symlink entry that carries 7 bytes of data is not supported'],
-      ['a block device', [{ name: 'spec', data: SPEC }, { name: 'sda', type: '4' }], 'BUNDLE_UNSAFE', '"sda": blockdev entries are not allowed'],
-      ['no spec at the root or in a single folder', [{ name: 'a/spec', data: SPEC }, { name: 'b/spec', data: SPEC }], 'BUNDLE_INVALID', 'no spec file at the archive root, and the archive has 2 top-level entries instead of one folder'],
-      ['a single folder without spec', [{ name: 'pkg/', type: '5' }, { name: 'pkg/README', data: 'x' }], 'BUNDLE_INVALID', 'no spec file at the archive root or in pkg/'],
+      [
+        'a hard link to a file outside',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'passwd', type: '1', linkname: '/etc/passwd' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"passwd": hard link to "/etc/passwd" points outside the bundle',
+      ],
+      [
+        'a hard link that climbs',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'h', type: '1', linkname: '../escaped' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"h": hard link to "../escaped" points outside the bundle',
+      ],
+      [
+        'a hard link to a later or missing member',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'h', type: '1', linkname: 'autobuild/defines' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"h": hard link to "autobuild/defines", which is not an earlier file of the archive',
+      ],
+      [
+        'a file written through an earlier symlink',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'd', type: '2', linkname: 'autobuild' },
+          { name: 'd/x', data: 'x' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"d/x": is inside d, which is a symlink, not a folder',
+      ],
+      [
+        'a symlink replacing a folder already written',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'a/x', data: 'x' },
+          { name: 'a', type: '2', linkname: '.' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"a": appears more than once in the archive',
+      ],
+      [
+        'a file given twice',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'spec', data: 'VER=2\n' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"spec": appears more than once in the archive',
+      ],
+      [
+        'a pax header renaming a member to ../x',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'PaxHeader', type: 'x', data: pax({ path: '../escaped' }) },
+          { name: 'innocent', data: 'x' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"../escaped": `..` path components are not allowed',
+      ],
+      [
+        'a GNU long name with ..',
+        [
+          { name: 'spec', data: SPEC },
+          {
+            name: '././@LongLink',
+            type: 'L',
+            data: `${'a/'.repeat(60)}../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../../escaped\0`,
+          },
+          { name: 'short', data: 'x' },
+        ],
+        'BUNDLE_UNSAFE',
+        '`..` path components are not allowed',
+      ],
+      [
+        'a GNU sparse member',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'sparse', type: 'S' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"sparse": tar entry type "S" is not supported',
+      ],
+      [
+        'a pax header key that changes meaning',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'PaxHeader', type: 'x', data: pax({ 'GNU.sparse.name': 'x' }) },
+          { name: 'f', data: 'x' },
+        ],
+        'BUNDLE_UNSAFE',
+        'pax header key "GNU.sparse.name" is not supported',
+      ],
+      [
+        'a star-format header',
+        [{ name: 'spec', data: SPEC, star: true }],
+        'BUNDLE_UNSAFE',
+        'star-format archives are not supported (header at byte 0)',
+      ],
+      [
+        'a GNU long name and a pax path on one member',
+        [
+          { name: 'x', type: 'x', data: pax({ path: 'a' }) },
+          { name: 'l', type: 'L', data: 'b\0' },
+          { name: 'spec', data: SPEC },
+        ],
+        'BUNDLE_UNSAFE',
+        'has both a GNU long name and a pax path',
+      ],
+      [
+        'a symlink entry that carries data',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'l', type: '2', linkname: 'spec', data: 'payload' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"l": a symlink entry that carries 7 bytes of data is not supported',
+      ],
+      [
+        'a block device',
+        [
+          { name: 'spec', data: SPEC },
+          { name: 'sda', type: '4' },
+        ],
+        'BUNDLE_UNSAFE',
+        '"sda": blockdev entries are not allowed',
+      ],
+      [
+        'no spec at the root or in a single folder',
+        [
+          { name: 'a/spec', data: SPEC },
+          { name: 'b/spec', data: SPEC },
+        ],
+        'BUNDLE_INVALID',
+        'no spec file at the archive root, and the archive has 2 top-level entries instead of one folder',
+      ],
+      [
+        'a single folder without spec',
+        [
+          { name: 'pkg/', type: '5' },
+          { name: 'pkg/README', data: 'x' },
+        ],
+        'BUNDLE_INVALID',
+        'no spec file at the archive root or in pkg/',
+      ],
     ])('%s', async (_label, members, code, message) => {
       const result = await asyncErrorOf(() => extractBundleArchive(craftTar(members), dest('b')));
       expect(result.code).toBe(code);
@@ -232,22 +392,36 @@ describe('extractBundleArchive', () => {
     });
 
     it('something that is not a tar at all, and bzip2', async () => {
-      expect(await asyncErrorOf(() => extractBundleArchive(Buffer.from('hello world, not an archive'.repeat(40)), dest('b')))).toEqual({
+      expect(
+        await asyncErrorOf(() =>
+          extractBundleArchive(Buffer.from('hello world, not an archive'.repeat(40)), dest('b')),
+        ),
+      ).toEqual({
         code: 'BUNDLE_INVALID',
         message: expect.stringMatching(/^not a tar archive/),
       });
       const corrupt = craftTar([{ name: 'spec', data: SPEC }]);
       corrupt[0] = 'x'.charCodeAt(0);
-      expect(await asyncErrorOf(() => extractBundleArchive(corrupt, dest('b')))).toEqual({ code: 'BUNDLE_INVALID', message: 'not a tar archive (bad header checksum at byte 0)' });
-      expect((await asyncErrorOf(() => extractBundleArchive(Buffer.from('BZh91AY&SY'), dest('b')))).message).toBe('bzip2 archives are not accepted; use a plain, gzip, xz or zstd tar');
-      expect((await asyncErrorOf(() => extractBundleArchive(Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), dest('b')))).code).toBe('BUNDLE_INVALID');
+      expect(await asyncErrorOf(() => extractBundleArchive(corrupt, dest('b')))).toEqual({
+        code: 'BUNDLE_INVALID',
+        message: 'not a tar archive (bad header checksum at byte 0)',
+      });
+      expect((await asyncErrorOf(() => extractBundleArchive(Buffer.from('BZh91AY&SY'), dest('b')))).message).toBe(
+        'bzip2 archives are not accepted; use a plain, gzip, xz or zstd tar',
+      );
+      expect(
+        (await asyncErrorOf(() => extractBundleArchive(Buffer.from([0x1f, 0x8b, 8, 0, 1, 2, 3]), dest('b')))).code,
+      ).toBe('BUNDLE_INVALID');
       await expectNothingWritten();
     });
 
     it('a destination that already exists', async () => {
       tar('-cf', 'ok.tar', '-C', 'good/pkg', '.');
       await mkdir(dest('b'));
-      expect(await asyncErrorOf(() => extractBundleArchive(path.join(work, 'ok.tar'), dest('b')))).toEqual({ code: 'CONFLICT', message: `${dest('b')} already exists` });
+      expect(await asyncErrorOf(() => extractBundleArchive(path.join(work, 'ok.tar'), dest('b')))).toEqual({
+        code: 'CONFLICT',
+        message: `${dest('b')} already exists`,
+      });
       expect(await readdir(out)).toEqual(['b']);
       expect(await readdir(dest('b'))).toEqual([]);
     });
@@ -271,7 +445,9 @@ describe('packBundle', () => {
     await extractBundleArchive(data, dest);
     const b = await loadBundle(dest, 'amd64');
     expect(b.packages.map((p) => p.name)).toEqual(['appstream', 'appstream-qt']);
-    expect(await readFile(path.join(dest, '02-appstream-qt/build'), 'utf8')).toBe(await readFile(path.join(fixtureTree, 'app-admin/appstream/02-appstream-qt/build'), 'utf8'));
+    expect(await readFile(path.join(dest, '02-appstream-qt/build'), 'utf8')).toBe(
+      await readFile(path.join(fixtureTree, 'app-admin/appstream/02-appstream-qt/build'), 'utf8'),
+    );
   });
 
   it('is deterministic', async () => {
@@ -287,6 +463,9 @@ describe('packBundle', () => {
     await mkdir(dir);
     await writeFile(path.join(dir, 'spec'), SPEC);
     await symlink('/etc/shadow', path.join(dir, 'shadow'));
-    expect(await asyncErrorOf(() => packBundle(dir))).toEqual({ code: 'BUNDLE_UNSAFE', message: '"shadow": symlink to "/etc/shadow" points outside the bundle' });
+    expect(await asyncErrorOf(() => packBundle(dir))).toEqual({
+      code: 'BUNDLE_UNSAFE',
+      message: '"shadow": symlink to "/etc/shadow" points outside the bundle',
+    });
   });
 });

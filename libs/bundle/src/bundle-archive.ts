@@ -17,7 +17,6 @@ export interface ExtractResult {
   bytes: number;
 }
 
-
 /** Room for headers, padding and long names on top of the file bytes. */
 function rawTarLimit(limits: ArchiveLimits): number {
   return limits.maxBytes + (limits.maxEntries + 4) * 3 * 512 + 1024 * 1024;
@@ -25,21 +24,36 @@ function rawTarLimit(limits: ArchiveLimits): number {
 
 async function stageInput(input: string | Uint8Array, tmp: string, limits: ArchiveLimits): Promise<string> {
   if (typeof input !== 'string') {
-    if (input.length > limits.maxArchiveBytes) throw new AoinbError('BUNDLE_TOO_LARGE', `archive is ${input.length} bytes (limit ${limits.maxArchiveBytes})`);
+    if (input.length > limits.maxArchiveBytes)
+      throw new AoinbError('BUNDLE_TOO_LARGE', `archive is ${input.length} bytes (limit ${limits.maxArchiveBytes})`);
     const file = path.join(tmp, 'upload');
     await writeFile(file, input);
     return file;
   }
   const st = await stat(input);
   if (!st.isFile()) throw new AoinbError('BUNDLE_INVALID', `${input}: not a file`);
-  if (st.size > limits.maxArchiveBytes) throw new AoinbError('BUNDLE_TOO_LARGE', `archive is ${st.size} bytes (limit ${limits.maxArchiveBytes})`);
+  if (st.size > limits.maxArchiveBytes)
+    throw new AoinbError('BUNDLE_TOO_LARGE', `archive is ${st.size} bytes (limit ${limits.maxArchiveBytes})`);
   return input;
 }
 
 async function runTar(tarFile: string, into: string): Promise<void> {
-  const args = ['-x', '-f', tarFile, '-C', into, '--no-same-owner', '--no-same-permissions', '--no-acls', '--no-xattrs', '--no-selinux', '--delay-directory-restore'];
+  const args = [
+    '-x',
+    '-f',
+    tarFile,
+    '-C',
+    into,
+    '--no-same-owner',
+    '--no-same-permissions',
+    '--no-acls',
+    '--no-xattrs',
+    '--no-selinux',
+    '--delay-directory-restore',
+  ];
   const result = await execa('tar', args, { reject: false, stdin: 'ignore' });
-  if (result.exitCode !== 0) throw new AoinbError('BUNDLE_INVALID', `tar could not extract the archive: ${String(result.stderr).trim()}`);
+  if (result.exitCode !== 0)
+    throw new AoinbError('BUNDLE_INVALID', `tar could not extract the archive: ${String(result.stderr).trim()}`);
 }
 
 /**
@@ -71,7 +85,8 @@ export async function extractBundleArchive(
     await runTar(tarFile, tree);
     const bundle = checked.bundleRoot === '' ? tree : path.join(tree, checked.bundleRoot);
     const summary = await checkTree(bundle, { maxBytes: lim.maxBytes, maxEntries: lim.maxEntries, fixModes: true });
-    if (!(await isBundleFile(bundle, 'spec'))) throw new AoinbError('BUNDLE_INVALID', 'the extracted bundle has no spec file');
+    if (!(await isBundleFile(bundle, 'spec')))
+      throw new AoinbError('BUNDLE_INVALID', 'the extracted bundle has no spec file');
     await rename(bundle, target);
     return { dir: target, compression, entries: summary.entries, bytes: summary.bytes };
   } finally {
@@ -91,12 +106,31 @@ export interface PackOptions {
  */
 export async function packBundle(dir: string, options: PackOptions = {}): Promise<Buffer> {
   const root = path.resolve(dir);
-  if (!(await isBundleFile(root, 'spec'))) throw new AoinbError('BUNDLE_INVALID', `${root}: no spec file; not a bundle folder`);
+  if (!(await isBundleFile(root, 'spec')))
+    throw new AoinbError('BUNDLE_INVALID', `${root}: no spec file; not a bundle folder`);
   const maxBytes = options.maxBytes ?? DEFAULT_ARCHIVE_LIMITS.maxBytes;
   const maxEntries = options.maxEntries ?? DEFAULT_ARCHIVE_LIMITS.maxEntries;
   await checkTree(root, { maxBytes, maxEntries, skip: ['.git', '.svn', '.hg', '.bzr'] });
-  const args = ['-C', root, '-cz', '-f', '-', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--exclude-vcs', '.'];
-  const result = await execa('tar', args, { encoding: 'buffer', reject: false, maxBuffer: maxBytes * 2 + 16 * 1024 * 1024, stdin: 'ignore' });
-  if (result.exitCode !== 0) throw new AoinbError('INTERNAL', `tar could not pack ${root}: ${Buffer.from(result.stderr).toString().trim()}`);
+  const args = [
+    '-C',
+    root,
+    '-cz',
+    '-f',
+    '-',
+    '--sort=name',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--exclude-vcs',
+    '.',
+  ];
+  const result = await execa('tar', args, {
+    encoding: 'buffer',
+    reject: false,
+    maxBuffer: maxBytes * 2 + 16 * 1024 * 1024,
+    stdin: 'ignore',
+  });
+  if (result.exitCode !== 0)
+    throw new AoinbError('INTERNAL', `tar could not pack ${root}: ${Buffer.from(result.stderr).toString().trim()}`);
   return Buffer.from(result.stdout);
 }

@@ -48,7 +48,8 @@ async function kind(p: string): Promise<'file' | 'dir' | 'link' | 'other' | 'mis
     if (st.isSymbolicLink()) return 'link';
     return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return 'missing';
     throw err;
   }
 }
@@ -72,9 +73,11 @@ export async function readBundleFile(root: string, rel: string): Promise<string>
   const full = path.join(root, rel);
   const k = await kind(full);
   if (k === 'missing') throw invalid(`${rel}: file is missing`);
-  if (!(await isBundleFile(root, rel))) throw new AoinbError('BUNDLE_UNSAFE', `${rel}: not a regular file inside the bundle`);
+  if (!(await isBundleFile(root, rel)))
+    throw new AoinbError('BUNDLE_UNSAFE', `${rel}: not a regular file inside the bundle`);
   const data = readFileSync(full);
-  if (data.length > MAX_METADATA_BYTES) throw invalid(`${rel}: ${data.length} bytes is too large for a metadata file (limit ${MAX_METADATA_BYTES})`);
+  if (data.length > MAX_METADATA_BYTES)
+    throw invalid(`${rel}: ${data.length} bytes is too large for a metadata file (limit ${MAX_METADATA_BYTES})`);
   if (data.includes(0)) throw invalid(`${rel}: contains NUL bytes; not a text file`);
   return data.toString('utf8');
 }
@@ -88,7 +91,8 @@ async function splitDirs(root: string, base: string, exclude: string[]): Promise
     const rel = base ? `${base}/${entry.name}` : entry.name;
     const m = /^(\d+)-[A-Za-z0-9+._-]+$/.exec(entry.name);
     if (!m) {
-      if (base === '' && (await isBundleFile(root, `${rel}/defines`))) throw invalid(`${rel}: split package folders are named NN-name (e.g. 01-${entry.name})`);
+      if (base === '' && (await isBundleFile(root, `${rel}/defines`)))
+        throw invalid(`${rel}: split package folders are named NN-name (e.g. 01-${entry.name})`);
       continue;
     }
     if (await isBundleFile(root, `${rel}/defines`)) found.push({ order: Number(m[1]), scriptDir: rel });
@@ -109,7 +113,9 @@ export async function findPackageDirs(root: string): Promise<{ layout: BundleLay
   }
   const nested = await splitDirs(root, 'autobuild', []);
   if (single && nested.length > 0) {
-    throw invalid(`autobuild/defines and ${nested[0]?.scriptDir}/defines both exist: a bundle is either one package or split packages`);
+    throw invalid(
+      `autobuild/defines and ${nested[0]?.scriptDir}/defines both exist: a bundle is either one package or split packages`,
+    );
   }
   if (single) return { layout: 'single', packages: [{ order: 0, scriptDir: 'autobuild' }] };
   if (nested.length > 0) return { layout: 'split-in-autobuild', packages: nested };

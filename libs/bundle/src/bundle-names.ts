@@ -16,7 +16,8 @@ interface NamedPackage {
 export function checkBundleNames(spec: Spec, packages: readonly NamedPackage[]): void {
   if (spec.subdir !== undefined) checkRelativePath(spec.subdir, `${spec.vars.where('SUBDIR')}: SUBDIR`);
   spec.sources.forEach((source, i) => {
-    if (source.options.rename !== undefined) checkPathComponent(source.options.rename, `${spec.file}: SRCS (source ${i + 1}) rename=`);
+    if (source.options.rename !== undefined)
+      checkPathComponent(source.options.rename, `${spec.file}: SRCS (source ${i + 1}) rename=`);
   });
   for (const p of packages) {
     checkRelativePath(p.scriptDir, 'package folder');

@@ -14,7 +14,8 @@ export function detectCompression(head: Uint8Array): Compression {
   if (starts(0x1f, 0x8b)) return 'gzip';
   if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
   if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
-  if (starts(0x42, 0x5a, 0x68)) throw new AoinbError('BUNDLE_INVALID', 'bzip2 archives are not accepted; use a plain, gzip, xz or zstd tar');
+  if (starts(0x42, 0x5a, 0x68))
+    throw new AoinbError('BUNDLE_INVALID', 'bzip2 archives are not accepted; use a plain, gzip, xz or zstd tar');
   return 'none';
 }
 
@@ -45,7 +46,12 @@ function byteLimit(limit: number): Transform {
  * Writes the plain tar behind `input` to `output`, never more than `limit`
  * bytes. gzip is handled in-process; xz and zstd by their command-line tools.
  */
-export async function decompressTo(input: string, output: string, compression: Compression, limit: number): Promise<void> {
+export async function decompressTo(
+  input: string,
+  output: string,
+  compression: Compression,
+  limit: number,
+): Promise<void> {
   if (compression === 'none' || compression === 'gzip') {
     const stages: Array<Readable | Transform> = [createReadStream(input)];
     if (compression === 'gzip') stages.push(createGunzip());
@@ -60,7 +66,12 @@ export async function decompressTo(input: string, output: string, compression: C
   const tool = compression === 'xz' ? 'xz' : 'zstd';
   // Cap the decoder's memory: a crafted header may ask for a huge dictionary/window.
   const memory = compression === 'xz' ? ['--memlimit-decompress=256MiB'] : ['--memory=256MB'];
-  const child = execa(tool, ['-dc', ...memory, '--', input], { buffer: false, stdout: 'pipe', stderr: 'pipe', reject: false });
+  const child = execa(tool, ['-dc', ...memory, '--', input], {
+    buffer: false,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
@@ -72,5 +83,6 @@ export async function decompressTo(input: string, output: string, compression: C
     throw new AoinbError('BUNDLE_INVALID', `archive could not be decompressed: ${(err as Error).message}`);
   }
   const result = await child;
-  if (result.exitCode !== 0) throw new AoinbError('BUNDLE_INVALID', `archive could not be decompressed (${tool}): ${stderr.trim()}`);
+  if (result.exitCode !== 0)
+    throw new AoinbError('BUNDLE_INVALID', `archive could not be decompressed (${tool}): ${stderr.trim()}`);
 }

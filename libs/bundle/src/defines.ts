@@ -5,7 +5,16 @@ import { compilePattern, PatternError } from './extglob.ts';
 import { parseEnvReq, type EnvReq } from './envreq.ts';
 import { parseShellAssignments, type ShellVariables } from './shell-assignments.ts';
 
-export const DEPENDENCY_KEYS = ['PKGDEP', 'BUILDDEP', 'PKGRECOM', 'PKGBREAK', 'PKGCONFL', 'PKGREP', 'PKGPROV', 'PKGSUG'] as const;
+export const DEPENDENCY_KEYS = [
+  'PKGDEP',
+  'BUILDDEP',
+  'PKGRECOM',
+  'PKGBREAK',
+  'PKGCONFL',
+  'PKGREP',
+  'PKGPROV',
+  'PKGSUG',
+] as const;
 export type DependencyKey = (typeof DEPENDENCY_KEYS)[number];
 
 /** What one `defines` file says, with `__ARCH` overrides resolved for one architecture. */
@@ -65,7 +74,8 @@ function archPattern(vars: ShellVariables, key: string, arch: string): string | 
   const resolved = resolveArchName(vars, key, arch).name;
   const value = vars.get(resolved);
   if (value === undefined) return undefined;
-  if (value.length > 1024) throw new AoinbError('BUNDLE_INVALID', `${vars.where(resolved)}: pattern is longer than 1024 characters`);
+  if (value.length > 1024)
+    throw new AoinbError('BUNDLE_INVALID', `${vars.where(resolved)}: pattern is longer than 1024 characters`);
   try {
     compilePattern(value);
   } catch (err) {
@@ -77,15 +87,25 @@ function archPattern(vars: ShellVariables, key: string, arch: string): string | 
 
 export function parseDefines(text: string, options: ParseDefinesOptions): Defines {
   const { arch } = options;
-  const vars = parseShellAssignments(text, { file: options.file, seed: { ARCH: arch, ...options.seed }, refuse: options.refuse });
+  const vars = parseShellAssignments(text, {
+    file: options.file,
+    seed: { ARCH: arch, ...options.seed },
+    refuse: options.refuse,
+  });
   const name = requiredText(vars, 'PKGNAME', arch);
   if (!PKGNAME.test(name)) {
-    throw new AoinbError('BUNDLE_INVALID', `${vars.where('PKGNAME')}: ${JSON.stringify(name)} is not a valid package name (lower-case letters, digits, + . -)`);
+    throw new AoinbError(
+      'BUNDLE_INVALID',
+      `${vars.where('PKGNAME')}: ${JSON.stringify(name)} is not a valid package name (lower-case letters, digits, + . -)`,
+    );
   }
   const section = requiredText(vars, 'PKGSEC', arch);
   const description = requiredText(vars, 'PKGDES', arch);
   if (vars.has('FAIL_ARCH') && vars.has('ALLOW_ARCH')) {
-    throw new AoinbError('BUNDLE_INVALID', `${vars.where('ALLOW_ARCH')}: FAIL_ARCH (line ${vars.line('FAIL_ARCH')}) and ALLOW_ARCH cannot both be set`);
+    throw new AoinbError(
+      'BUNDLE_INVALID',
+      `${vars.where('ALLOW_ARCH')}: FAIL_ARCH (line ${vars.line('FAIL_ARCH')}) and ALLOW_ARCH cannot both be set`,
+    );
   }
   const deps = Object.fromEntries(
     DEPENDENCY_KEYS.map((key) => {

@@ -39,6 +39,10 @@ export function parseDependency(raw: string, where: string): Dependency {
   }
   if (!m) return { name, raw };
   const version = m[3] as string;
-  if (!VERSION.test(version)) throw new AoinbError('BUNDLE_INVALID', `${where}: ${JSON.stringify(raw)} has an invalid version ${JSON.stringify(version)}`);
+  if (!VERSION.test(version))
+    throw new AoinbError(
+      'BUNDLE_INVALID',
+      `${where}: ${JSON.stringify(raw)} has an invalid version ${JSON.stringify(version)}`,
+    );
   return { name, constraint: { op: m[2] as VersionOp, version }, raw };
 }

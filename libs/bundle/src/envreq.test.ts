@@ -15,19 +15,27 @@ describe('parseEnvReq', () => {
   });
 
   it('names every problem at once, with where it is', () => {
-    expect(errorOf(() => parseEnvReq('core=8 mem_per_core=2 gpu=1 disk=-5 core=2 total_mem', 'autobuild/defines:9: ENVREQ'))).toEqual({
+    expect(
+      errorOf(() => parseEnvReq('core=8 mem_per_core=2 gpu=1 disk=-5 core=2 total_mem', 'autobuild/defines:9: ENVREQ')),
+    ).toEqual({
       code: 'BUNDLE_INVALID',
       message:
         'autobuild/defines:9: ENVREQ: unknown key "mem_per_core" (did you mean total_mem_per_core?); known keys: core, total_mem, total_mem_per_core, disk; ' +
         'unknown key "gpu"; known keys: core, total_mem, total_mem_per_core, disk; disk must be a positive number, got "-5"; core is given twice; total_mem must be a positive number, got ""',
     });
-    expect(errorOf(() => parseEnvReq('core=2.5', 'spec:1: ENVREQ')).message).toBe('spec:1: ENVREQ: core must be a whole number of logical cores, got "2.5"');
+    expect(errorOf(() => parseEnvReq('core=2.5', 'spec:1: ENVREQ')).message).toBe(
+      'spec:1: ENVREQ: core must be a whole number of logical cores, got "2.5"',
+    );
   });
 });
 
 describe('mergeEnvReq and envReqShortfalls', () => {
   it('keeps the largest of each requirement', () => {
-    expect(mergeEnvReq({ core: 4, diskGB: 10 }, {}, { core: 8, totalMemGiB: 2 })).toEqual({ core: 8, diskGB: 10, totalMemGiB: 2 });
+    expect(mergeEnvReq({ core: 4, diskGB: 10 }, {}, { core: 8, totalMemGiB: 2 })).toEqual({
+      core: 8,
+      diskGB: 10,
+      totalMemGiB: 2,
+    });
   });
 
   it('lists what a host lacks', () => {

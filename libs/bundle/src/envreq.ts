@@ -24,7 +24,12 @@ const KEYS = {
 
 type EnvReqKey = keyof typeof KEYS;
 
-const HINTS: Record<string, string> = { mem_per_core: 'total_mem_per_core', mem: 'total_mem', cores: 'core', memory: 'total_mem' };
+const HINTS: Record<string, string> = {
+  mem_per_core: 'total_mem_per_core',
+  mem: 'total_mem',
+  cores: 'core',
+  memory: 'total_mem',
+};
 
 /**
  * Parses `core=8 total_mem=16 ...`. `where` prefixes messages, e.g.
@@ -83,12 +88,15 @@ export interface HostResources {
 export function envReqShortfalls(req: EnvReq, host: HostResources): string[] {
   const GiB = 1024 ** 3;
   const out: string[] = [];
-  if (req.core !== undefined && host.logicalCores < req.core) out.push(`needs ${req.core} cores, host has ${host.logicalCores}`);
+  if (req.core !== undefined && host.logicalCores < req.core)
+    out.push(`needs ${req.core} cores, host has ${host.logicalCores}`);
   if (req.totalMemGiB !== undefined && host.memoryBytes < req.totalMemGiB * GiB) {
     out.push(`needs ${req.totalMemGiB} GiB memory, host has ${(host.memoryBytes / GiB).toFixed(1)}`);
   }
   if (req.totalMemPerCoreGiB !== undefined && host.memoryBytes / host.logicalCores < req.totalMemPerCoreGiB * GiB) {
-    out.push(`needs ${req.totalMemPerCoreGiB} GiB memory per core, host has ${(host.memoryBytes / host.logicalCores / GiB).toFixed(1)}`);
+    out.push(
+      `needs ${req.totalMemPerCoreGiB} GiB memory per core, host has ${(host.memoryBytes / host.logicalCores / GiB).toFixed(1)}`,
+    );
   }
   if (req.diskGB !== undefined && host.diskFreeBytes < req.diskGB * 1e9) {
     out.push(`needs ${req.diskGB} GB free disk, host has ${(host.diskFreeBytes / 1e9).toFixed(1)}`);

@@ -68,7 +68,9 @@ describe('matchPattern', () => {
 
   it('refuses patterns nested too deeply and matches that cost too much', () => {
     expect(() => compilePattern(`${'@('.repeat(40)}a${')'.repeat(40)}`)).toThrow(PatternError);
-    expect(() => new PatternMatcher('x'.repeat(3000)).ends(compilePattern('*(*(*(x)))').nodes, 0)).toThrow(PatternError);
+    expect(() => new PatternMatcher('x'.repeat(3000)).ends(compilePattern('*(*(*(x)))').nodes, 0)).toThrow(
+      PatternError,
+    );
   });
 
   it('stays fast on many stars', () => {

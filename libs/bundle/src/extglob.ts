@@ -160,7 +160,8 @@ export class PatternMatcher {
 
   private spend(n: number): void {
     this.budget -= n;
-    if (this.budget < 0) throw new PatternError(`pattern is too costly to match against a ${this.subject.length}-character value`);
+    if (this.budget < 0)
+      throw new PatternError(`pattern is too costly to match against a ${this.subject.length}-character value`);
   }
 
   /** Every position where `nodes` can stop when started at `start`. */

@@ -30,7 +30,9 @@ describe('readGroup on the tree fixtures', () => {
   });
 
   it('follows the per-arch variant symlink (groups/go-rebuilds.amd64 -> ./go-rebuilds)', async () => {
-    expect(await readGroup(fixtureTree, 'groups/go-rebuilds', 'amd64')).toEqual(await readGroup(fixtureTree, 'groups/go-rebuilds'));
+    expect(await readGroup(fixtureTree, 'groups/go-rebuilds', 'amd64')).toEqual(
+      await readGroup(fixtureTree, 'groups/go-rebuilds'),
+    );
   });
 });
 
@@ -40,7 +42,8 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
   beforeAll(async () => {
     tree = await mkdtemp(path.join(tmpdir(), 'aoinb-groups-'));
     const files: Record<string, string> = {
-      'groups/base': 'core-libs/glibc\n\n# a comment\ncore-devel/llvm:+stage2\ngroups/inner\ncore-libs/zlib # trailing comment\n',
+      'groups/base':
+        'core-libs/glibc\n\n# a comment\ncore-devel/llvm:+stage2\ngroups/inner\ncore-libs/zlib # trailing comment\n',
       'groups/inner': 'app-utils/tree\ncore-libs/glibc\ngroups/leaf\n',
       'groups/leaf': 'core-libs/zlib\napp-admin/appstream\n',
       'groups/rebuilds': 'app-utils/tree\n',
@@ -83,7 +86,10 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
   });
 
   it('prefers groups/NAME.<arch>', async () => {
-    expect((await readGroup(tree, 'groups/rebuilds', 'arm64')).map((e) => e.path)).toEqual(['app-utils/tree', 'app-editors/vscode']);
+    expect((await readGroup(tree, 'groups/rebuilds', 'arm64')).map((e) => e.path)).toEqual([
+      'app-utils/tree',
+      'app-editors/vscode',
+    ]);
     expect((await readGroup(tree, 'groups/rebuilds', 'amd64')).map((e) => e.path)).toEqual(['app-utils/tree']);
   });
 
@@ -99,13 +105,29 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
   });
 
   it.each([
-    ['groups/cycle-a', 'GROUP_INVALID', 'groups/cycle-b:1: group nesting forms a cycle: groups/cycle-a -> groups/cycle-b -> groups/cycle-a'],
+    [
+      'groups/cycle-a',
+      'GROUP_INVALID',
+      'groups/cycle-b:1: group nesting forms a cycle: groups/cycle-a -> groups/cycle-b -> groups/cycle-a',
+    ],
     ['groups/self', 'GROUP_INVALID', 'groups/self:1: group nesting forms a cycle: groups/self -> groups/self'],
     ['groups/bad-line', 'GROUP_INVALID', 'groups/bad-line:2: no package named just-a-name in the tree TREE'],
-    ['groups/ambiguous', 'GROUP_INVALID', 'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; write category/name'],
-    ['groups/dotdot', 'GROUP_INVALID', 'groups/dotdot:1: expected category/pkgname[:modifiers], pkgname or groups/NAME, got "../core-libs/zlib"'],
+    [
+      'groups/ambiguous',
+      'GROUP_INVALID',
+      'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; write category/name',
+    ],
+    [
+      'groups/dotdot',
+      'GROUP_INVALID',
+      'groups/dotdot:1: expected category/pkgname[:modifiers], pkgname or groups/NAME, got "../core-libs/zlib"',
+    ],
     ['groups/missing-nested', 'GROUP_INVALID', 'groups/missing-nested:1: groups/nope does not exist'],
-    ['groups/escape', 'GROUP_INVALID', 'groups/escape:1: expected category/pkgname[:modifiers], pkgname or groups/NAME, got "groups/../../etc/passwd"'],
+    [
+      'groups/escape',
+      'GROUP_INVALID',
+      'groups/escape:1: expected category/pkgname[:modifiers], pkgname or groups/NAME, got "groups/../../etc/passwd"',
+    ],
     ['groups/outside', 'GROUP_INVALID', 'groups/outside: points outside the tree'],
     ['groups/none', 'NOT_FOUND', 'groups/none: no such group in TREE'],
     ['core', 'USAGE', 'group must be written groups/NAME, got "core"'],

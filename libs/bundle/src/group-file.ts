@@ -64,7 +64,8 @@ async function parseEntry(r: Reader, line: string, at: string): Promise<GroupEnt
   const m = PACKAGE.exec(line);
   if (m) return { path: `${m[1]}/${m[2]}`, modifiers: m[3] ?? '' };
   const bare = BARE.exec(line);
-  if (!bare) throw invalid(at, `expected category/pkgname[:modifiers], pkgname or groups/NAME, got ${JSON.stringify(line)}`);
+  if (!bare)
+    throw invalid(at, `expected category/pkgname[:modifiers], pkgname or groups/NAME, got ${JSON.stringify(line)}`);
   r.index ??= await indexTree(r.tree);
   try {
     return { path: await resolvePackage(r.index, bare[1] as string, at), modifiers: bare[2] ?? '' };
@@ -103,7 +104,12 @@ async function expand(r: Reader, name: string, stack: string[], where: string): 
  * packages to build, in order. `arch` selects per-arch variant files;
  * `index` (indexTree) saves indexing the tree again for bare names.
  */
-export async function readGroup(treeDir: string, group: string, arch?: string, options: { index?: TreeIndex } = {}): Promise<GroupEntry[]> {
+export async function readGroup(
+  treeDir: string,
+  group: string,
+  arch?: string,
+  options: { index?: TreeIndex } = {},
+): Promise<GroupEntry[]> {
   const m = GROUP_REF.exec(group);
   if (!m) throw new AoinbError('USAGE', `group must be written groups/NAME, got ${JSON.stringify(group)}`);
   const r: Reader = { tree: path.resolve(treeDir), index: options.index, arch, out: [], seen: new Set() };

@@ -1,8 +1,23 @@
 export { parseShellAssignments, ShellVariables, type ParseShellOptions } from './shell-assignments.ts';
 export { compilePattern, matchPattern, escapePattern, type CompiledPattern } from './extglob.ts';
 export { parseSpec, parseBoolean, type Spec, type ParseSpecOptions } from './spec.ts';
-export { parseSource, parseSourceList, parseChecksum, SOURCE_TYPES, type Source, type SourceType, type SourceOptions, type Checksum } from './sources.ts';
-export { parseDefines, DEPENDENCY_KEYS, type Defines, type DependencyKey, type ParseDefinesOptions } from './defines.ts';
+export {
+  parseSource,
+  parseSourceList,
+  parseChecksum,
+  SOURCE_TYPES,
+  type Source,
+  type SourceType,
+  type SourceOptions,
+  type Checksum,
+} from './sources.ts';
+export {
+  parseDefines,
+  DEPENDENCY_KEYS,
+  type Defines,
+  type DependencyKey,
+  type ParseDefinesOptions,
+} from './defines.ts';
 export { parseDependencyList, parseDependency, type Dependency, type VersionOp } from './dependency.ts';
 export { resolveArchName, resolveSpecName, getForArch, type ResolvedName } from './arch-override.ts';
 export { ARCH_GROUPS, KNOWN_ARCHS, archGroupsOf } from './arch-groups.ts';

@@ -10,10 +10,24 @@ const bundle = (rel: string): string => path.join(fixtureTree, rel);
 describe('loadBundle on tree bundles', () => {
   it('app-utils/tree (single package, git source)', async () => {
     const b = await loadBundle(bundle('app-utils/tree'), 'amd64');
-    expect(b).toMatchObject({ arch: 'amd64', layout: 'single', isNoarch: false, archAllowed: true, dependencyNames: ['glibc'], provides: ['tree'] });
+    expect(b).toMatchObject({
+      arch: 'amd64',
+      layout: 'single',
+      isNoarch: false,
+      archAllowed: true,
+      dependencyNames: ['glibc'],
+      provides: ['tree'],
+    });
     expect(b.dir).toBe(path.resolve(bundle('app-utils/tree')));
     expect(b.packages).toHaveLength(1);
-    expect(b.mainPackage).toMatchObject({ order: 0, scriptDir: 'autobuild', definesFile: 'autobuild/defines', name: 'tree', buildable: true, dependsOn: ['glibc'] });
+    expect(b.mainPackage).toMatchObject({
+      order: 0,
+      scriptDir: 'autobuild',
+      definesFile: 'autobuild/defines',
+      name: 'tree',
+      buildable: true,
+      dependsOn: ['glibc'],
+    });
     expect(b.sources).toMatchObject([{ type: 'git', options: { commit: 'tags/2.1.1' } }]);
     expect(b.spec.version).toBe('2.1.1');
     const mips = await loadBundle(bundle('app-utils/tree'), 'mips64r6el');
@@ -44,7 +58,21 @@ describe('loadBundle on tree bundles', () => {
     expect(amd64.provides).toEqual(['mesa', 'libglx-mesa0']);
     const i486 = await loadBundle(bundle('runtime-display/mesa'), 'i486');
     expect(i486.archAllowed).toBe(true);
-    expect(i486.mainPackage.dependsOn).toEqual(['x11-proto', 'llvm', 'mako', 'mesa', 'imake', 'x11-lib', 'elfutils', 'libdrm', 'libglvnd', 'libva', 'llvm-runtime', 'expat', 'systemd']);
+    expect(i486.mainPackage.dependsOn).toEqual([
+      'x11-proto',
+      'llvm',
+      'mako',
+      'mesa',
+      'imake',
+      'x11-lib',
+      'elfutils',
+      'libdrm',
+      'libglvnd',
+      'libva',
+      'llvm-runtime',
+      'expat',
+      'systemd',
+    ]);
     expect(i486.dependencyNames).not.toContain('mesa');
   });
 
@@ -82,7 +110,8 @@ describe('loadBundle: layouts and errors', () => {
   }
 
   const SPEC = 'VER=1.0\nDUMMYSRC=1\nENVREQ="core=4"\n';
-  const defines = (name: string, extra = ''): string => `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="The ${name} package"\n${extra}`;
+  const defines = (name: string, extra = ''): string =>
+    `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="The ${name} package"\n${extra}`;
 
   it('reads autobuild/NN-name split packages (the layout in the contract)', async () => {
     const src = path.join(work, 'appstream-copy');
@@ -92,23 +121,42 @@ describe('loadBundle: layouts and errors', () => {
     await rename(path.join(src, '02-appstream-qt'), path.join(src, 'autobuild/02-appstream-qt'));
     const b = await loadBundle(src, 'amd64');
     expect(b.layout).toBe('split-in-autobuild');
-    expect(b.packages.map((p) => p.definesFile)).toEqual(['autobuild/01-appstream/defines', 'autobuild/02-appstream-qt/defines']);
+    expect(b.packages.map((p) => p.definesFile)).toEqual([
+      'autobuild/01-appstream/defines',
+      'autobuild/02-appstream-qt/defines',
+    ]);
   });
 
   it('orders split packages by number, not by name', async () => {
-    const dir = await make({ spec: SPEC, 'autobuild/10-b/defines': defines('b'), 'autobuild/9-a/defines': defines('a'), 'autobuild/patches/x.patch': '' });
+    const dir = await make({
+      spec: SPEC,
+      'autobuild/10-b/defines': defines('b'),
+      'autobuild/9-a/defines': defines('a'),
+      'autobuild/patches/x.patch': '',
+    });
     expect((await loadBundle(dir, 'amd64')).packages.map((p) => p.name)).toEqual(['a', 'b']);
   });
 
   it('reads an arch-specific defines (autobuild/<arch>/ or autobuild/<group>/) as autobuild4 does', async () => {
-    const dir = await make({ spec: SPEC, 'autobuild/defines': defines('x'), 'autobuild/retro/defines': defines('x', 'PKGDEP=old\nALLOW_ARCH=retro\n') });
+    const dir = await make({
+      spec: SPEC,
+      'autobuild/defines': defines('x'),
+      'autobuild/retro/defines': defines('x', 'PKGDEP=old\nALLOW_ARCH=retro\n'),
+    });
     const i486 = await loadBundle(dir, 'i486');
-    expect(i486.mainPackage).toMatchObject({ definesFile: 'autobuild/retro/defines', dependsOn: ['old'], buildable: true });
+    expect(i486.mainPackage).toMatchObject({
+      definesFile: 'autobuild/retro/defines',
+      dependsOn: ['old'],
+      buildable: true,
+    });
     expect((await loadBundle(dir, 'amd64')).mainPackage.definesFile).toBe('autobuild/defines');
   });
 
   it('seeds PKGVER/PKGREL for defines and merges ENVREQ from spec and defines', async () => {
-    const dir = await make({ spec: SPEC, 'autobuild/defines': defines('x', 'PKGDEP="lib>=$PKGVER-$PKGREL"\nENVREQ="core=2 disk=40"\n') });
+    const dir = await make({
+      spec: SPEC,
+      'autobuild/defines': defines('x', 'PKGDEP="lib>=$PKGVER-$PKGREL"\nENVREQ="core=2 disk=40"\n'),
+    });
     const b = await loadBundle(dir, 'amd64');
     expect(b.mainPackage.defines.deps.PKGDEP[0]?.constraint).toEqual({ op: '>=', version: '1.0-0' });
     expect(b.envreq).toEqual({ core: 4, diskGB: 40 });
@@ -117,37 +165,77 @@ describe('loadBundle: layouts and errors', () => {
   it.each([
     [{ 'autobuild/defines': 'x' }, 'BUNDLE_INVALID', 'spec: file is missing'],
     [{ spec: SPEC, 'autobuild/build': '' }, 'BUNDLE_INVALID', 'autobuild/defines: file is missing'],
-    [{ spec: SPEC, 'README': '' }, 'BUNDLE_INVALID', 'autobuild/defines: file is missing (and there are no NN-name/defines split packages)'],
+    [
+      { spec: SPEC, README: '' },
+      'BUNDLE_INVALID',
+      'autobuild/defines: file is missing (and there are no NN-name/defines split packages)',
+    ],
     [
       { spec: SPEC, 'autobuild/defines': defines('a'), 'autobuild/01-b/defines': defines('b') },
       'BUNDLE_INVALID',
       'autobuild/defines and autobuild/01-b/defines both exist: a bundle is either one package or split packages',
     ],
-    [{ spec: SPEC, 'autobuild/01-a/defines': defines('a'), 'autobuild/1-b/defines': defines('b') }, 'BUNDLE_INVALID', 'autobuild/1-b: build order 1 is also used by autobuild/01-a'],
-    [{ spec: SPEC, 'host/defines': defines('a') }, 'BUNDLE_INVALID', 'host: split package folders are named NN-name (e.g. 01-host)'],
-    [{ spec: SPEC, 'autobuild/01-a/defines': defines('a'), 'autobuild/02-b/defines': 'PKGNAME=b\nPKGSEC=x\nPKGDES=y\nPKGDEP="$(ls)"\n' }, 'BUNDLE_INVALID', 'autobuild/02-b/defines:4: PKGDEP: command substitution $(...) cannot be evaluated statically'],
-    [{ spec: 'VER=1.0\nSRCS="https://a/b.tar.gz"\nCHKSUMS="SKIP SKIP"\n', 'autobuild/defines': defines('a') }, 'BUNDLE_INVALID', 'spec:3: CHKSUMS: CHKSUMS has 2 entries but SRCS (spec:2: SRCS) has 1; give one checksum (or SKIP) per source'],
-    [{ spec: 'VER=1.0\n', 'autobuild/defines': defines('a') }, 'BUNDLE_INVALID', 'spec: SRCS is missing (no SRCS or SRCS__AMD64); set DUMMYSRC=1 if the package has no source'],
+    [
+      { spec: SPEC, 'autobuild/01-a/defines': defines('a'), 'autobuild/1-b/defines': defines('b') },
+      'BUNDLE_INVALID',
+      'autobuild/1-b: build order 1 is also used by autobuild/01-a',
+    ],
+    [
+      { spec: SPEC, 'host/defines': defines('a') },
+      'BUNDLE_INVALID',
+      'host: split package folders are named NN-name (e.g. 01-host)',
+    ],
+    [
+      {
+        spec: SPEC,
+        'autobuild/01-a/defines': defines('a'),
+        'autobuild/02-b/defines': 'PKGNAME=b\nPKGSEC=x\nPKGDES=y\nPKGDEP="$(ls)"\n',
+      },
+      'BUNDLE_INVALID',
+      'autobuild/02-b/defines:4: PKGDEP: command substitution $(...) cannot be evaluated statically',
+    ],
+    [
+      { spec: 'VER=1.0\nSRCS="https://a/b.tar.gz"\nCHKSUMS="SKIP SKIP"\n', 'autobuild/defines': defines('a') },
+      'BUNDLE_INVALID',
+      'spec:3: CHKSUMS: CHKSUMS has 2 entries but SRCS (spec:2: SRCS) has 1; give one checksum (or SKIP) per source',
+    ],
+    [
+      { spec: 'VER=1.0\n', 'autobuild/defines': defines('a') },
+      'BUNDLE_INVALID',
+      'spec: SRCS is missing (no SRCS or SRCS__AMD64); set DUMMYSRC=1 if the package has no source',
+    ],
   ])('%j', async (files, code, message) => {
     const dir = await make(files as Record<string, string>);
     expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code, message });
   });
 
   it('refuses oversized metadata files', async () => {
-    const dir = await make({ spec: `VER=1.0\nDUMMYSRC=1\n${'#'.repeat(1024 * 1024 + 1)}\n`, 'autobuild/defines': defines('a') });
-    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code: 'BUNDLE_INVALID', message: 'spec: 1048597 bytes is too large for a metadata file (limit 1048576)' });
+    const dir = await make({
+      spec: `VER=1.0\nDUMMYSRC=1\n${'#'.repeat(1024 * 1024 + 1)}\n`,
+      'autobuild/defines': defines('a'),
+    });
+    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({
+      code: 'BUNDLE_INVALID',
+      message: 'spec: 1048597 bytes is too large for a metadata file (limit 1048576)',
+    });
   });
 
   it('refuses a defines reached through a folder link out of the bundle', async () => {
-    const outside = await make({ 'defines': defines('evil') });
+    const outside = await make({ defines: defines('evil') });
     const dir = await make({ spec: SPEC });
     await symlink(outside, path.join(dir, 'autobuild'));
-    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code: 'BUNDLE_UNSAFE', message: 'autobuild/defines: not a regular file inside the bundle' });
+    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({
+      code: 'BUNDLE_UNSAFE',
+      message: 'autobuild/defines: not a regular file inside the bundle',
+    });
   });
 
   it('refuses a spec that links out of the bundle', async () => {
     const dir = await make({ 'autobuild/defines': defines('a') });
     await symlink('/etc/passwd', path.join(dir, 'spec'));
-    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code: 'BUNDLE_UNSAFE', message: 'spec: not a regular file inside the bundle' });
+    expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({
+      code: 'BUNDLE_UNSAFE',
+      message: 'spec: not a regular file inside the bundle',
+    });
   });
 });

@@ -58,7 +58,13 @@ function unique(names: string[]): string[] {
   return [...new Set(names)];
 }
 
-async function loadPackage(root: string, dir: { order: number; scriptDir: string }, spec: Spec, arch: string, options: LoadBundleOptions): Promise<BundlePackage> {
+async function loadPackage(
+  root: string,
+  dir: { order: number; scriptDir: string },
+  spec: Spec,
+  arch: string,
+  options: LoadBundleOptions,
+): Promise<BundlePackage> {
   const definesFile = await definesFileFor(root, dir.scriptDir, arch);
   const context = definesContext(spec);
   const defines = parseDefines(await readBundleFile(root, definesFile), { file: definesFile, arch, ...context });
@@ -90,7 +96,11 @@ export async function loadBundle(dir: string, arch: string, options: LoadBundleO
   const packages: BundlePackage[] = [];
   for (const d of dirs) packages.push(await loadPackage(root, d, spec, arch, options));
   const isNoarch = packages.every((p) => p.noarch);
-  const decision = allowedArchs(packages.map((p) => p.defines), [arch], options);
+  const decision = allowedArchs(
+    packages.map((p) => p.defines),
+    [arch],
+    options,
+  );
   const archAllowed = decision.kind === 'noarch' || decision.allowed.length > 0;
   if (archAllowed && spec.sources.length === 0 && !spec.dummySrc) spec = parseSpec(specText, { arch });
   checkBundleNames(spec, packages);

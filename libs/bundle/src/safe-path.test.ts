@@ -19,7 +19,10 @@ describe('the one path rule', () => {
       ['a\0b', 'contains control characters'],
       ['x'.repeat(256), 'is longer than 255 bytes'],
     ]) {
-      expect(errorOf(() => checkPathComponent(value as string, 'spec: SRCS rename='))).toEqual({ code: 'BUNDLE_UNSAFE', message: `spec: SRCS rename= ${JSON.stringify(value)}: ${why}` });
+      expect(errorOf(() => checkPathComponent(value as string, 'spec: SRCS rename='))).toEqual({
+        code: 'BUNDLE_UNSAFE',
+        message: `spec: SRCS rename= ${JSON.stringify(value)}: ${why}`,
+      });
     }
   });
 
@@ -27,9 +30,15 @@ describe('the one path rule', () => {
     expect(checkRelativePath('llvm-project-1.src/llvm', 'SUBDIR')).toBe('llvm-project-1.src/llvm');
     expect(checkRelativePath('.', 'SUBDIR')).toBe('');
     expect(checkRelativePath('./a//b/', 'SUBDIR')).toBe('a/b');
-    expect(errorOf(() => checkRelativePath('/etc', 'SUBDIR')).message).toBe('SUBDIR "/etc": must be a relative path, not an absolute one');
-    expect(errorOf(() => checkRelativePath('a/../../b', 'SUBDIR')).message).toBe('SUBDIR "a/../../b": must stay inside its folder (`..` is refused)');
-    expect(errorOf(() => checkRelativePath('a/b\tc', 'SUBDIR')).message).toContain('component "b\\tc" contains control characters');
+    expect(errorOf(() => checkRelativePath('/etc', 'SUBDIR')).message).toBe(
+      'SUBDIR "/etc": must be a relative path, not an absolute one',
+    );
+    expect(errorOf(() => checkRelativePath('a/../../b', 'SUBDIR')).message).toBe(
+      'SUBDIR "a/../../b": must stay inside its folder (`..` is refused)',
+    );
+    expect(errorOf(() => checkRelativePath('a/b\tc', 'SUBDIR')).message).toContain(
+      'component "b\\tc" contains control characters',
+    );
     expect(joinInside('/w/src', './x/y', 'SUBDIR')).toBe('/w/src/x/y');
     expect(isInside('/w/src', '/w/src/..x')).toBe(true);
     expect(isInside('/w/src', '/w/srcx')).toBe(false);
@@ -54,13 +63,21 @@ describe('loadBundle applies it to PKGNAME, SUBDIR, rename= and package folders'
   };
 
   it('refuses a rename= with a path, naming the file and key', async () => {
-    const root = await bundle('rename', 'VER=1\nSRCS="tbl::rename=../../x::https://example.org/a.tar.gz"\nCHKSUMS="SKIP"\n');
-    expect(await asyncErrorOf(() => loadBundle(root, 'amd64'))).toEqual({ code: 'BUNDLE_UNSAFE', message: 'spec: SRCS (source 1) rename= "../../x": must be a single name, without `/`' });
+    const root = await bundle(
+      'rename',
+      'VER=1\nSRCS="tbl::rename=../../x::https://example.org/a.tar.gz"\nCHKSUMS="SKIP"\n',
+    );
+    expect(await asyncErrorOf(() => loadBundle(root, 'amd64'))).toEqual({
+      code: 'BUNDLE_UNSAFE',
+      message: 'spec: SRCS (source 1) rename= "../../x": must be a single name, without `/`',
+    });
   });
 
   it('refuses a SUBDIR with control characters and accepts SUBDIR=.', async () => {
     const bad = await bundle('subdir', 'VER=1\nSUBDIR="a\nb"\nDUMMYSRC=1\n');
-    expect((await asyncErrorOf(() => loadBundle(bad, 'amd64'))).message).toMatch(/SUBDIR "a\\nb": component "a\\nb" contains control characters/);
+    expect((await asyncErrorOf(() => loadBundle(bad, 'amd64'))).message).toMatch(
+      /SUBDIR "a\\nb": component "a\\nb" contains control characters/,
+    );
     const dot = await bundle('dot', 'VER=1\nSUBDIR=.\nDUMMYSRC=1\n');
     expect((await loadBundle(dot, 'amd64')).spec.subdir).toBe('.');
   });

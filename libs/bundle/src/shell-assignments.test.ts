@@ -85,7 +85,8 @@ describe('parseShellAssignments: forms of the AOSC tree agree with bash', () => 
     const text = 'A=1\nB=2\nif [ -e /etc/x ]; then\n  A+=" more"\n  C=3\nfi\nD=$B\n';
     const v = parse(text, 'autobuild/defines');
     expect(v.get('D')).toBe('2');
-    const message = 'autobuild/defines:3: A: may be assigned by the `if` block at line 3, whose condition cannot be evaluated statically';
+    const message =
+      'autobuild/defines:3: A: may be assigned by the `if` block at line 3, whose condition cannot be evaluated statically';
     expect(errorOf(() => v.get('A'))).toEqual({ code: 'BUNDLE_INVALID', message });
     expect(errorOf(() => v.get('C')).message).toContain('C: may be assigned by the `if` block at line 3');
   });
@@ -93,14 +94,23 @@ describe('parseShellAssignments: forms of the AOSC tree agree with bash', () => 
   it('refuses what a loop may assign', () => {
     const v = parse('for x in a b; do\n  Y=$x\ndone\nZ=1\n');
     expect(v.get('Z')).toBe('1');
-    expect(errorOf(() => v.get('Y')).message).toBe('spec:1: Y: may be assigned by the `for` block at line 1, which is not evaluated statically');
+    expect(errorOf(() => v.get('Y')).message).toBe(
+      'spec:1: Y: may be assigned by the `for` block at line 1, which is not evaluated statically',
+    );
     expect(errorOf(() => v.get('x')).message).toContain('x: may be assigned by the `for` block');
   });
 
   it('refuses build-time names and other refused names instead of expanding them to ""', () => {
-    const v = parseShellAssignments('A="$CFLAGS -O2"\nB=${PKGDIR}/x\nC=$MAJOR\nD=$OTHER/x\n', { file: 'autobuild/defines', refuse: (n) => (n === 'MAJOR' ? 'MAJOR is spec-only' : refuseBuildTimeNames(n)) });
-    expect(errorOf(() => v.get('A')).message).toBe('autobuild/defines:1: A: $CFLAGS: CFLAGS is only set by autobuild4 at build time; its value cannot be known statically');
-    expect(errorOf(() => v.get('B')).message).toBe('autobuild/defines:2: B: ${PKGDIR}: PKGDIR is only set by autobuild4 at build time; its value cannot be known statically');
+    const v = parseShellAssignments('A="$CFLAGS -O2"\nB=${PKGDIR}/x\nC=$MAJOR\nD=$OTHER/x\n', {
+      file: 'autobuild/defines',
+      refuse: (n) => (n === 'MAJOR' ? 'MAJOR is spec-only' : refuseBuildTimeNames(n)),
+    });
+    expect(errorOf(() => v.get('A')).message).toBe(
+      'autobuild/defines:1: A: $CFLAGS: CFLAGS is only set by autobuild4 at build time; its value cannot be known statically',
+    );
+    expect(errorOf(() => v.get('B')).message).toBe(
+      'autobuild/defines:2: B: ${PKGDIR}: PKGDIR is only set by autobuild4 at build time; its value cannot be known statically',
+    );
     expect(v.get('D')).toBe('/x');
     expect(errorOf(() => v.get('C')).message).toBe('autobuild/defines:3: C: $MAJOR: MAJOR is spec-only');
   });
@@ -130,14 +140,23 @@ describe('parseShellAssignments: values that need bash', () => {
     ['PKGDEP', 'autobuild/defines:2: PKGDEP: command substitution $(...) cannot be evaluated statically'],
     ['A', 'autobuild/defines:3: A: command substitution `...` cannot be evaluated statically'],
     ['B', 'autobuild/defines:4: B: arithmetic expansion $((...)) cannot be evaluated statically'],
-    ['C', 'autobuild/defines:5: C: uses PKGDEP, which cannot be evaluated statically (autobuild/defines:2: PKGDEP: command substitution $(...) cannot be evaluated statically)'],
-    ['D', 'autobuild/defines:6: D: $SRCDIR: SRCDIR is only set by autobuild4 at build time; its value cannot be known statically'],
+    [
+      'C',
+      'autobuild/defines:5: C: uses PKGDEP, which cannot be evaluated statically (autobuild/defines:2: PKGDEP: command substitution $(...) cannot be evaluated statically)',
+    ],
+    [
+      'D',
+      'autobuild/defines:6: D: $SRCDIR: SRCDIR is only set by autobuild4 at build time; its value cannot be known statically',
+    ],
     ['E', "autobuild/defines:7: E: ANSI-C quoting $'...' cannot be evaluated statically"],
     ['F', 'autobuild/defines:8: F: tilde expansion ~ cannot be evaluated statically'],
     ['G', 'autobuild/defines:9: G: indirect expansion ${!VER} cannot be evaluated statically'],
     ['H', 'autobuild/defines:10: H: expansion ${VER:=x} cannot be evaluated statically'],
     ['I', 'autobuild/defines:11: I: special parameter $1 cannot be evaluated statically'],
-    ['J', 'autobuild/defines:12: J: pathname expansion of unquoted "*.patch" in an array cannot be evaluated statically'],
+    [
+      'J',
+      'autobuild/defines:12: J: pathname expansion of unquoted "*.patch" in an array cannot be evaluated statically',
+    ],
     ['K', 'autobuild/defines:13: K: expansion ${VER:$((1)):2} cannot be evaluated statically'],
     ['M', 'autobuild/defines:15: M: brace expansion of unquoted "{a,b}" in an array cannot be evaluated statically'],
   ])('%s fails only when read', (name, message) => {
@@ -161,13 +180,16 @@ describe('parseShellAssignments: statements that are not assignments fail the fi
   it.each([
     ['VER=1\nfoo() echo hi\n', 'spec:2: function `foo()`: only a { ... } body can be skipped statically'],
     ['VER=1\nif [[ x == x ]]; then\n  A=1\n', 'spec:2: unterminated `if` block'],
-    ['F() {\n  cat > f << EOF\n}\nPKGDEP=evil\nEOF\n}\n', 'spec:2: here-documents (<<) in a block cannot be skipped statically'],
+    [
+      'F() {\n  cat > f << EOF\n}\nPKGDEP=evil\nEOF\n}\n',
+      'spec:2: here-documents (<<) in a block cannot be skipped statically',
+    ],
     ['F() {\n  echo "}"; X=1\n', 'spec:1: unterminated `F()` block'],
     ['VER=1\necho hello\n', 'spec:2: command `echo` cannot be evaluated statically'],
     ['VER=1 make\n', 'spec:1: command `make` cannot be evaluated statically'],
     ['[[ -n $X ]] && Y=1\n', 'spec:1: `[[` statements cannot be evaluated statically'],
     ['VER=1\nPKGDEP="foo\n', 'spec:2: PKGDEP: unterminated double quote'],
-    ["VER=1\nX='abc\n", "spec:2: X: unterminated single quote"],
+    ["VER=1\nX='abc\n", 'spec:2: X: unterminated single quote'],
     ['A=1\nB=(a b\n', 'spec:2: B: unterminated array (...)'],
     ['A=foo|bar\n', 'spec:1: A: unexpected `|` cannot be evaluated statically'],
     ['A=${VER\n', 'spec:1: A: bad substitution "${VER\\n"'],
@@ -189,16 +211,22 @@ describe('parseShellAssignments: hostile files stay cheap', () => {
     const text = `A=xxxxxxxxxxxxxxxx\n${'A=$A$A\n'.repeat(40)}B=ok\n`;
     const vars = parse(text);
     expect(vars.get('B')).toBe('ok');
-    expect(errorOf(() => vars.get('A')).message).toBe('spec:41: A: uses A, which cannot be evaluated statically (spec:18: A: value is longer than 1048576 characters)');
+    expect(errorOf(() => vars.get('A')).message).toBe(
+      'spec:41: A: uses A, which cannot be evaluated statically (spec:18: A: value is longer than 1048576 characters)',
+    );
   });
 
   it('refuses patterns too costly to match', () => {
     const vars = parse(`E=${'x'.repeat(3000)}\nF=\${E//*(*(*(x)))/y}\n`);
-    expect(errorOf(() => vars.get('F')).message).toBe('spec:2: F: ${E//*(*(*(x)))/y}: pattern is too costly to match against a 3000-character value');
+    expect(errorOf(() => vars.get('F')).message).toBe(
+      'spec:2: F: ${E//*(*(*(x)))/y}: pattern is too costly to match against a 3000-character value',
+    );
   });
 
   it('refuses expansions nested too deeply (no stack overflow)', () => {
-    expect(errorOf(() => parse(`A=${'${X:-'.repeat(5000)}${'}'.repeat(5000)}\n`))).toEqual({ code: 'BUNDLE_INVALID', message: 'spec:1: A: expansions nest more than 64 deep' });
+    expect(errorOf(() => parse(`A=${'${X:-'.repeat(5000)}${'}'.repeat(5000)}\n`))).toEqual({
+      code: 'BUNDLE_INVALID',
+      message: 'spec:1: A: expansions nest more than 64 deep',
+    });
   });
 });
-

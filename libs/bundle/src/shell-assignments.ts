@@ -1,7 +1,17 @@
 import { AoinbError } from '@aoinb/errors';
 import { ShellVariables } from './shell-variables.ts';
 import { ShellSyntaxError, TOP_WORD, type Assignment, type Word } from './shell-ast.ts';
-import { bounded, boundedFields, expandFields, expandScalar, MAX_FIELDS, MAX_VALUE, Unevaluable, type Binding, type Env } from './shell-expand.ts';
+import {
+  bounded,
+  boundedFields,
+  expandFields,
+  expandScalar,
+  MAX_FIELDS,
+  MAX_VALUE,
+  Unevaluable,
+  type Binding,
+  type Env,
+} from './shell-expand.ts';
 import { ShellScanner } from './shell-words.ts';
 
 export { ShellVariables };
@@ -24,7 +34,31 @@ import { takenBranch } from './shell-if.ts';
 const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)(\+?=)/;
 /** Compound statements stepped over; what they may assign is refused when read. */
 const SKIPPED_BLOCKS = new Set(['for', 'while', 'until', 'case', 'select', '{']);
-const CONTROL_WORDS = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'while', 'until', 'do', 'done', 'case', 'esac', 'select', 'function', 'time', 'coproc', '{', '}', '[[', '[', '!', '((', '(']);
+const CONTROL_WORDS = new Set([
+  'if',
+  'then',
+  'elif',
+  'else',
+  'fi',
+  'for',
+  'while',
+  'until',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'select',
+  'function',
+  'time',
+  'coproc',
+  '{',
+  '}',
+  '[[',
+  '[',
+  '!',
+  '((',
+  '(',
+]);
 
 export interface ParseShellOptions {
   /** The file name used in messages, relative to the bundle (`spec`, `autobuild/defines`). */
@@ -40,7 +74,9 @@ export interface ParseShellOptions {
 
 /** The default refusal: names whose value only the build host knows (SRCDIR, PKGDIR, CFLAGS, ...). */
 export function refuseBuildTimeNames(name: string): string | undefined {
-  return isBuildTimeName(name) ? `${name} is only set by autobuild4 at build time; its value cannot be known statically` : undefined;
+  return isBuildTimeName(name)
+    ? `${name} is only set by autobuild4 at build time; its value cannot be known statically`
+    : undefined;
 }
 
 export function parseShellAssignments(text: string, options: ParseShellOptions): ShellVariables {
@@ -50,7 +86,10 @@ export function parseShellAssignments(text: string, options: ParseShellOptions):
     new StatementReader(text, env, options.file).run();
   } catch (err) {
     if (err instanceof ShellSyntaxError) {
-      throw new AoinbError('BUNDLE_INVALID', `${options.file}:${err.line}: ${err.key ? `${err.key}: ` : ''}${err.message}`);
+      throw new AoinbError(
+        'BUNDLE_INVALID',
+        `${options.file}:${err.line}: ${err.key ? `${err.key}: ` : ''}${err.message}`,
+      );
     }
     throw err;
   }
@@ -134,11 +173,15 @@ class StatementReader {
 
   /** `NAME() { ... }`: skipped; autobuild4 lets defines override its hook functions. */
   private functionDefinition(): boolean {
-    const fn = /^(?:function\s+([A-Za-z_][A-Za-z0-9_-]*)\s*(?:\(\s*\))?|([A-Za-z_][A-Za-z0-9_-]*)\s*\(\s*\))[ \t\n]*/.exec(this.sc.text.slice(this.sc.pos));
+    const fn =
+      /^(?:function\s+([A-Za-z_][A-Za-z0-9_-]*)\s*(?:\(\s*\))?|([A-Za-z_][A-Za-z0-9_-]*)\s*\(\s*\))[ \t\n]*/.exec(
+        this.sc.text.slice(this.sc.pos),
+      );
     if (!fn) return false;
     const start = this.sc.pos;
     this.sc.pos += fn[0].length;
-    if (this.sc.peek() !== '{') this.sc.fail(`function \`${fn[1] ?? fn[2]}()\`: only a { ... } body can be skipped statically`, start);
+    if (this.sc.peek() !== '{')
+      this.sc.fail(`function \`${fn[1] ?? fn[2]}()\`: only a { ... } body can be skipped statically`, start);
     scanBlock(this.sc, `${fn[1] ?? fn[2]}()`);
     return true;
   }
@@ -148,7 +191,11 @@ class StatementReader {
     const scan = scanBlock(this.sc);
     const branch = takenBranch(this.sc, this.env, start, scan);
     if (branch === undefined) {
-      this.poison(scan.assigned, `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, whose condition cannot be evaluated statically`, start);
+      this.poison(
+        scan.assigned,
+        `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, whose condition cannot be evaluated statically`,
+        start,
+      );
     } else if (branch !== null) {
       this.sc.pos = branch.start;
       this.runUntil(branch.end);
@@ -159,12 +206,17 @@ class StatementReader {
   private skippedBlock(word: string, why: string): void {
     const start = this.sc.pos;
     const scan = scanBlock(this.sc);
-    this.poison(scan.assigned, `may be assigned by the \`${word}\` block at line ${this.sc.lineAt(start)}, which ${why}`, start);
+    this.poison(
+      scan.assigned,
+      `may be assigned by the \`${word}\` block at line ${this.sc.lineAt(start)}, which ${why}`,
+      start,
+    );
   }
 
   private poison(names: string[], reason: string, pos: number): void {
     const line = this.sc.lineAt(pos);
-    for (const name of names) this.env.set(name, { kind: 'poison', reason, root: `${this.file}:${line}: ${name}: ${reason}`, line });
+    for (const name of names)
+      this.env.set(name, { kind: 'poison', reason, root: `${this.file}:${line}: ${name}: ${reason}`, line });
   }
 
   /** One or more `NAME=value` on a line; a following command word is an error. */
@@ -205,13 +257,16 @@ class StatementReader {
     const line = this.sc.lineAt();
     this.sc.pos += m[0].length;
     try {
-      if (this.sc.peek() === '(') return { name, append: m[2] === '+=', line, value: { kind: 'array', words: this.readArray() } };
+      if (this.sc.peek() === '(')
+        return { name, append: m[2] === '+=', line, value: { kind: 'array', words: this.readArray() } };
       const word = this.sc.parseWord(TOP_WORD);
       const next = this.sc.peek();
-      if (next !== undefined && '|&<>()'.includes(next)) this.sc.fail(`unexpected \`${next}\` cannot be evaluated statically`);
+      if (next !== undefined && '|&<>()'.includes(next))
+        this.sc.fail(`unexpected \`${next}\` cannot be evaluated statically`);
       return { name, append: m[2] === '+=', line, value: { kind: 'scalar', word } };
     } catch (err) {
-      if (err instanceof ShellSyntaxError && err.key === undefined) throw new ShellSyntaxError(err.line, err.message, name);
+      if (err instanceof ShellSyntaxError && err.key === undefined)
+        throw new ShellSyntaxError(err.line, err.message, name);
       throw err;
     }
   }
@@ -242,7 +297,8 @@ class StatementReader {
     const prev = this.env.get(a.name);
     let next: Binding;
     try {
-      if (prev?.kind === 'poison' && a.append) throw new Unevaluable(`appends to ${a.name}, which cannot be evaluated statically (${prev.root})`, prev.root);
+      if (prev?.kind === 'poison' && a.append)
+        throw new Unevaluable(`appends to ${a.name}, which cannot be evaluated statically (${prev.root})`, prev.root);
       next = a.value.kind === 'scalar' ? this.scalar(a, prev) : this.array(a, prev);
     } catch (err) {
       if (!(err instanceof Unevaluable)) throw err;

@@ -9,9 +9,20 @@ import type { ShellScanner } from './shell-words.ts';
  * learns which variables they may assign.
  */
 
-type Token = { kind: 'word'; text: string; start: number; end: number } | { kind: 'op'; text: string; start: number } | { kind: 'end' };
+type Token =
+  | { kind: 'word'; text: string; start: number; end: number }
+  | { kind: 'op'; text: string; start: number }
+  | { kind: 'end' };
 
-const OPENERS: Record<string, string> = { if: 'fi', case: 'esac', for: 'done', while: 'done', until: 'done', select: 'done', '{': '}' };
+const OPENERS: Record<string, string> = {
+  if: 'fi',
+  case: 'esac',
+  for: 'done',
+  while: 'done',
+  until: 'done',
+  select: 'done',
+  '{': '}',
+};
 const CLOSERS = new Set(['fi', 'esac', 'done', '}']);
 /** Reserved words after which the next word is again a command word. */
 const KEEP_COMMAND_POSITION = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', 'time']);
@@ -80,7 +91,8 @@ export function scanBlock(sc: ShellScanner, label?: string): BlockScan {
   let afterFor = false;
   for (let n = 0; n < MAX_TOKENS; n++) {
     const t = nextToken(sc);
-    if (t.kind === 'end') return sc.fail(`unterminated \`${label ?? sc.text.slice(start, start + 8).split(/\s/)[0]}\` block`, start);
+    if (t.kind === 'end')
+      return sc.fail(`unterminated \`${label ?? sc.text.slice(start, start + 8).split(/\s/)[0]}\` block`, start);
     if (t.kind === 'op') {
       // A here-document's lines are not commands; without reading them as bash does, a `}` in one would end the block early.
       if (t.text === '<<') sc.fail('here-documents (<<) in a block cannot be skipped statically', t.start);
@@ -111,7 +123,10 @@ export function skipSimpleCommand(sc: ShellScanner): void {
     const t = nextToken(sc);
     if (t.kind === 'end') return;
     if (t.kind === 'op' && t.text === '<<') sc.fail('here-documents (<<) cannot be skipped statically', t.start);
-    if (t.kind === 'op' && (t.text === '\n' || t.text === ';' || t.text === '&&' || t.text === '||' || t.text === '|' || t.text === '&')) {
+    if (
+      t.kind === 'op' &&
+      (t.text === '\n' || t.text === ';' || t.text === '&&' || t.text === '||' || t.text === '|' || t.text === '&')
+    ) {
       sc.pos = save;
       return;
     }

@@ -39,7 +39,8 @@ const BRACE_EXPANSION = /\{[^{}]*(?:,|\.\.)[^{}]*\}/;
 
 function lookup(env: Env, name: string): Binding | undefined {
   const b = env.get(name);
-  if (b?.kind === 'poison') throw new Unevaluable(`uses ${name}, which cannot be evaluated statically (${b.root})`, b.root);
+  if (b?.kind === 'poison')
+    throw new Unevaluable(`uses ${name}, which cannot be evaluated statically (${b.root})`, b.root);
   return b;
 }
 
@@ -105,7 +106,8 @@ function transform(value: string, p: ParamExpansion, env: Env): string {
     if (op.kind === 'strip') return strip(value, expandPattern(op.pattern, env), op.from, op.longest);
     if (op.kind === 'replace') return replace(value, op.mode, expandPattern(op.pattern, env), op.replacement, env);
     if (op.kind === 'substring') return substring(value, op.offset, op.length, p);
-    if (op.kind === 'case') return changeCase(value, op.upper, op.all, op.pattern ? expandPattern(op.pattern, env) : '?');
+    if (op.kind === 'case')
+      return changeCase(value, op.upper, op.all, op.pattern ? expandPattern(op.pattern, env) : '?');
     return value;
   } catch (err) {
     if (err instanceof PatternError) throw new Unevaluable(`${p.text}: ${err.message}`);
@@ -114,7 +116,8 @@ function transform(value: string, p: ParamExpansion, env: Env): string {
 }
 
 function compileBounded(pattern: string): ReturnType<typeof compilePattern>['nodes'] {
-  if (pattern.length > MAX_PATTERN) throw new Unevaluable(`patterns longer than ${MAX_PATTERN} characters are not evaluated`);
+  if (pattern.length > MAX_PATTERN)
+    throw new Unevaluable(`patterns longer than ${MAX_PATTERN} characters are not evaluated`);
   return compilePattern(pattern).nodes;
 }
 
@@ -237,7 +240,8 @@ export function expandFields(word: Word, env: Env): string[] {
         cur = '';
         has = false;
       }
-      if (GLOB_CHARS.test(piece)) throw new Unevaluable(`pathname expansion of unquoted "${piece}" in an array cannot be evaluated statically`);
+      if (GLOB_CHARS.test(piece))
+        throw new Unevaluable(`pathname expansion of unquoted "${piece}" in an array cannot be evaluated statically`);
       if (piece !== '') {
         cur += piece;
         has = true;
@@ -248,7 +252,9 @@ export function expandFields(word: Word, env: Env): string[] {
     if (part.kind === 'unsupported') throw new Unevaluable(part.reason);
     if (part.kind === 'text') {
       if (!part.quoted && GLOB_CHARS.test(part.text)) {
-        throw new Unevaluable(`pathname expansion of unquoted "${part.text}" in an array cannot be evaluated statically`);
+        throw new Unevaluable(
+          `pathname expansion of unquoted "${part.text}" in an array cannot be evaluated statically`,
+        );
       }
       if (!part.quoted && BRACE_EXPANSION.test(part.text)) {
         throw new Unevaluable(`brace expansion of unquoted "${part.text}" in an array cannot be evaluated statically`);

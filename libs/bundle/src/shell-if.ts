@@ -32,7 +32,8 @@ function readTest(sc: ShellScanner, from: number, to: number): { left: Word; op:
       texts.push(sc.text.slice(start, sc.pos));
     }
     if (sc.pos < to && !/^[;\s]*$/.test(sc.text.slice(sc.pos, to))) return undefined;
-    if (texts.length !== 5 || texts[0] !== '[[' || texts[4] !== ']]' || !['==', '=', '!='].includes(texts[2] as string)) return undefined;
+    if (texts.length !== 5 || texts[0] !== '[[' || texts[4] !== ']]' || !['==', '=', '!='].includes(texts[2] as string))
+      return undefined;
     return { left: words[1] as Word, op: texts[2] as string, right: words[3] as Word };
   } finally {
     sc.pos = save;
@@ -55,7 +56,12 @@ function evaluate(sc: ShellScanner, env: Env, from: number, to: number): boolean
  * The body the `if` block would run: a range, null when no branch runs, or
  * undefined when a condition cannot be evaluated statically.
  */
-export function takenBranch(sc: ShellScanner, env: Env, ifStart: number, scan: BlockScan): BodyRange | null | undefined {
+export function takenBranch(
+  sc: ShellScanner,
+  env: Env,
+  ifStart: number,
+  scan: BlockScan,
+): BodyRange | null | undefined {
   const marks = scan.marks.filter((m) => ['then', 'elif', 'else', 'fi'].includes(m.word));
   let condFrom = ifStart + 2;
   for (let i = 0; i < marks.length; i++) {

@@ -34,12 +34,20 @@ export function parseBracedExpansion(sc: ShellScanner, quoted: boolean): Part {
   }
   const op = readOperator(sc, start);
   if (op === null) return unsupported('expansion');
-  if (sc.peek() !== '}') sc.fail(`bad substitution: missing } in ${JSON.stringify(sc.text.slice(start, sc.pos + 1))}`, start);
+  if (sc.peek() !== '}')
+    sc.fail(`bad substitution: missing } in ${JSON.stringify(sc.text.slice(start, sc.pos + 1))}`, start);
   sc.pos++;
   return param(sc, start, name, subscript, op, quoted);
 }
 
-function param(sc: ShellScanner, start: number, name: string, subscript: Subscript | undefined, op: ParamOp, quoted: boolean): Part {
+function param(
+  sc: ShellScanner,
+  start: number,
+  name: string,
+  subscript: Subscript | undefined,
+  op: ParamOp,
+  quoted: boolean,
+): Part {
   return { kind: 'param', param: { name, subscript, op, text: sc.text.slice(start, sc.pos) }, quoted };
 }
 

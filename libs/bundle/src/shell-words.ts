@@ -88,7 +88,12 @@ export class ShellScanner {
       push(parts, this.readDollar(false));
     } else if (c === '`') {
       parts.push(this.readBackticks());
-    } else if (c === '~' && atStart && !ctx.blanksLiteral && /^(?:[/:\s;]|$|[A-Za-z_])/.test(this.text.slice(this.pos + 1, this.pos + 2))) {
+    } else if (
+      c === '~' &&
+      atStart &&
+      !ctx.blanksLiteral &&
+      /^(?:[/:\s;]|$|[A-Za-z_])/.test(this.text.slice(this.pos + 1, this.pos + 2))
+    ) {
       this.pos++;
       parts.push({ kind: 'unsupported', reason: 'tilde expansion ~ cannot be evaluated statically' });
     } else {

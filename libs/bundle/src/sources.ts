@@ -72,7 +72,11 @@ export function parseChecksum(entry: string, where: string): Checksum | null {
   const algo = entry.slice(0, sep).toLowerCase();
   const hex = entry.slice(sep + 2).toLowerCase();
   const size = DIGEST_HEX[algo];
-  if (size === undefined) throw invalid(where, `unknown checksum algorithm ${JSON.stringify(algo)} (known: ${Object.keys(DIGEST_HEX).join(', ')})`);
+  if (size === undefined)
+    throw invalid(
+      where,
+      `unknown checksum algorithm ${JSON.stringify(algo)} (known: ${Object.keys(DIGEST_HEX).join(', ')})`,
+    );
   if (!/^[0-9a-f]+$/.test(hex) || hex.length !== size) {
     throw invalid(where, `${algo} checksum must be ${size} hex digits, got ${JSON.stringify(entry.slice(sep + 2))}`);
   }
@@ -98,15 +102,20 @@ function parseOptions(text: string, where: string): SourceOptions {
       }
       options.submodule = value;
     } else {
-      throw invalid(where, `unknown source option ${JSON.stringify(key)} (known: commit, branch, rename, submodule, copy-repo, use-url-name, version)`);
+      throw invalid(
+        where,
+        `unknown source option ${JSON.stringify(key)} (known: commit, branch, rename, submodule, copy-repo, use-url-name, version)`,
+      );
     }
   }
-  if (options.rename !== undefined && options.useUrlName) throw invalid(where, 'use-url-name cannot be combined with rename');
+  if (options.rename !== undefined && options.useUrlName)
+    throw invalid(where, 'use-url-name cannot be combined with rename');
   return options;
 }
 
 function parseBool(value: string, key: string, where: string): boolean {
-  if (value !== 'true' && value !== 'false') throw invalid(where, `${key} must be true or false, got ${JSON.stringify(value)}`);
+  if (value !== 'true' && value !== 'false')
+    throw invalid(where, `${key} must be true or false, got ${JSON.stringify(value)}`);
   return value === 'true';
 }
 
@@ -114,7 +123,10 @@ function resolveType(raw: string, where: string): SourceType {
   const lower = raw.toLowerCase();
   const type = TYPE_ALIASES[lower] ?? lower;
   if (!(SOURCE_TYPES as readonly string[]).includes(type)) {
-    throw new AoinbError('SOURCE_UNSUPPORTED', `${where}: unsupported source type ${JSON.stringify(raw)} (supported: ${SOURCE_TYPES.join(', ')})`);
+    throw new AoinbError(
+      'SOURCE_UNSUPPORTED',
+      `${where}: unsupported source type ${JSON.stringify(raw)} (supported: ${SOURCE_TYPES.join(', ')})`,
+    );
   }
   return type as SourceType;
 }
@@ -140,7 +152,8 @@ export function parseSource(entry: string, checksum: string, where: string, chec
   if (type === 'pypi' && options.version === undefined && options.commit === undefined) {
     throw invalid(where, `pypi source ${JSON.stringify(entry)} needs version= (pypi::version=$VER::name)`);
   }
-  if (type !== 'pypi' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url)) throw invalid(where, `source URL ${JSON.stringify(url)} has no scheme`);
+  if (type !== 'pypi' && !/^[A-Za-z][A-Za-z0-9+.-]*:/.test(url))
+    throw invalid(where, `source URL ${JSON.stringify(url)} has no scheme`);
   return { type, url, options, checksum: sourceChecksum(type, checksum, checksumWhere), raw: entry };
 }
 
@@ -153,7 +166,8 @@ const VCS_TYPES: readonly SourceType[] = ['git', 'hg', 'svn', 'bzr', 'fossil'];
 function sourceChecksum(type: SourceType, checksum: string, where: string): Checksum | null {
   const skip = checksum === '' || /^[A-Za-z0-9-]+::SKIP$/.test(checksum);
   if (!skip || !VCS_TYPES.includes(type)) {
-    if (checksum === '') throw invalid(where, `CHKSUMS is empty, but a ${type} source needs a checksum (SKIP is only for VCS sources)`);
+    if (checksum === '')
+      throw invalid(where, `CHKSUMS is empty, but a ${type} source needs a checksum (SKIP is only for VCS sources)`);
     return parseChecksum(checksum, where);
   }
   return null;
@@ -166,7 +180,12 @@ export function parseSourceList(srcs: string, chksums: string, where: { srcs: st
   const given = chksums.split(/\s+/).filter((s) => s !== '');
   const sums = given.length === 0 ? entries.map(() => '') : given;
   if (entries.length !== sums.length) {
-    throw invalid(where.chksums, `CHKSUMS has ${sums.length} entr${sums.length === 1 ? 'y' : 'ies'} but SRCS (${where.srcs}) has ${entries.length}; give one checksum (or SKIP) per source`);
+    throw invalid(
+      where.chksums,
+      `CHKSUMS has ${sums.length} entr${sums.length === 1 ? 'y' : 'ies'} but SRCS (${where.srcs}) has ${entries.length}; give one checksum (or SKIP) per source`,
+    );
   }
-  return entries.map((entry, i) => parseSource(entry, sums[i] as string, `${where.srcs} (source ${i + 1})`, `${where.chksums} (checksum ${i + 1})`));
+  return entries.map((entry, i) =>
+    parseSource(entry, sums[i] as string, `${where.srcs} (source ${i + 1})`, `${where.chksums} (checksum ${i + 1})`),
+  );
 }

@@ -44,13 +44,20 @@ export function parseBoolean(vars: ShellVariables, name: string): boolean {
   const v = raw.toLowerCase();
   if (TRUE_WORDS.includes(v)) return true;
   if (FALSE_WORDS.includes(v)) return false;
-  throw new AoinbError('BUNDLE_INVALID', `${vars.where(name)}: expected a boolean (1/0, yes/no, true/false), got ${JSON.stringify(raw)}`);
+  throw new AoinbError(
+    'BUNDLE_INVALID',
+    `${vars.where(name)}: expected a boolean (1/0, yes/no, true/false), got ${JSON.stringify(raw)}`,
+  );
 }
 
 function required(vars: ShellVariables, name: string, pattern: RegExp, hint: string): string {
   const v = vars.get(name);
   if (v === undefined) throw new AoinbError('BUNDLE_INVALID', `${vars.file}: ${name} is required`);
-  if (!pattern.test(v)) throw new AoinbError('BUNDLE_INVALID', `${vars.where(name)}: ${JSON.stringify(v)} is not a valid ${name} (${hint})`);
+  if (!pattern.test(v))
+    throw new AoinbError(
+      'BUNDLE_INVALID',
+      `${vars.where(name)}: ${JSON.stringify(v)} is not a valid ${name} (${hint})`,
+    );
   return v;
 }
 
@@ -69,14 +76,30 @@ export function parseSpec(text: string, options: ParseSpecOptions): Spec {
   const epoch = optional(vars, 'EPOCH', /^\d+$/, 'a whole number');
   const subdir = vars.get('SUBDIR');
   if (subdir !== undefined && (subdir.startsWith('/') || subdir.split('/').includes('..'))) {
-    throw new AoinbError('BUNDLE_INVALID', `${vars.where('SUBDIR')}: must be a relative path inside the sources, got ${JSON.stringify(subdir)}`);
+    throw new AoinbError(
+      'BUNDLE_INVALID',
+      `${vars.where('SUBDIR')}: must be a relative path inside the sources, got ${JSON.stringify(subdir)}`,
+    );
   }
   const dummySrc = parseBoolean(vars, 'DUMMYSRC');
   const sources = dummySrc ? [] : specSources(vars, options);
-  const envName = vars.has(`ENVREQ__${options.arch.toUpperCase()}`) ? `ENVREQ__${options.arch.toUpperCase()}` : 'ENVREQ';
+  const envName = vars.has(`ENVREQ__${options.arch.toUpperCase()}`)
+    ? `ENVREQ__${options.arch.toUpperCase()}`
+    : 'ENVREQ';
   const envValue = vars.get(envName);
   const envreq = envValue === undefined ? {} : parseEnvReq(envValue, vars.where(envName));
-  return { file, arch: options.arch, version, release, epoch, subdir: subdir || undefined, dummySrc, sources, envreq, vars };
+  return {
+    file,
+    arch: options.arch,
+    version,
+    release,
+    epoch,
+    subdir: subdir || undefined,
+    dummySrc,
+    sources,
+    envreq,
+    vars,
+  };
 }
 
 function specSources(vars: ShellVariables, options: ParseSpecOptions): Source[] {
@@ -86,14 +109,20 @@ function specSources(vars: ShellVariables, options: ParseSpecOptions): Source[] 
     const sumsName = resolveSpecName(vars, 'CHKSUMS', options.arch);
     const sums = vars.get(sumsName);
     if (sums === undefined) {
-      throw new AoinbError('BUNDLE_INVALID', `${vars.where(srcsName)}: CHKSUMS is missing; give one checksum (or SKIP for VCS sources) per source`);
+      throw new AoinbError(
+        'BUNDLE_INVALID',
+        `${vars.where(srcsName)}: CHKSUMS is missing; give one checksum (or SKIP for VCS sources) per source`,
+      );
     }
     return parseSourceList(srcs, sums, { srcs: vars.where(srcsName), chksums: vars.where(sumsName) });
   }
   const legacy = legacySources(vars);
   if (legacy.length > 0) return legacy;
   if (options.allowMissingSources) return [];
-  throw new AoinbError('BUNDLE_INVALID', `${vars.file}: SRCS is missing (no SRCS or SRCS__${options.arch.toUpperCase()}); set DUMMYSRC=1 if the package has no source`);
+  throw new AoinbError(
+    'BUNDLE_INVALID',
+    `${vars.file}: SRCS is missing (no SRCS or SRCS__${options.arch.toUpperCase()}); set DUMMYSRC=1 if the package has no source`,
+  );
 }
 
 const LEGACY_VCS: Array<[string, SourceType]> = [

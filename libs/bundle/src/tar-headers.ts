@@ -32,7 +32,8 @@ const TYPES: Record<string, EntryType> = {
 };
 
 /** pax keys with no effect on what is written where (metadata tar may apply or ignore). */
-const HARMLESS_PAX = /^(?:mtime|atime|ctime|uid|gid|uname|gname|comment|charset|hdrcharset|SCHILY\.(?:dev|ino|nlink|fflags)|LIBARCHIVE\.creationtime)$/;
+const HARMLESS_PAX =
+  /^(?:mtime|atime|ctime|uid|gid|uname|gname|comment|charset|hdrcharset|SCHILY\.(?:dev|ino|nlink|fflags)|LIBARCHIVE\.creationtime)$/;
 const MAX_META = 1024 * 1024;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -58,9 +59,13 @@ function number(buf: Buffer, start: number, length: number): number {
     for (let i = 1; i < field.length; i++) n = n * 256 + (field[i] as number);
     return n;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').trim();
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .trim();
   if (text === '') return 0;
-  if (!/^[0-7]+$/.test(text)) throw new AoinbError('BUNDLE_INVALID', `not a tar archive: bad numeric field ${JSON.stringify(text)}`);
+  if (!/^[0-7]+$/.test(text))
+    throw new AoinbError('BUNDLE_INVALID', `not a tar archive: bad numeric field ${JSON.stringify(text)}`);
   return parseInt(text, 8);
 }
 
@@ -77,7 +82,8 @@ export function parsePax(data: Buffer): Record<string, string> {
   while (pos < data.length) {
     const space = data.indexOf(0x20, pos);
     const len = Number(data.subarray(pos, space).toString('latin1'));
-    if (space < 0 || !Number.isInteger(len) || len <= 0 || pos + len > data.length) throw unsafe('malformed pax header record');
+    if (space < 0 || !Number.isInteger(len) || len <= 0 || pos + len > data.length)
+      throw unsafe('malformed pax header record');
     const record = data.subarray(space + 1, pos + len - 1);
     const eq = record.indexOf(0x3d);
     if (eq < 0) throw unsafe('malformed pax header record');
@@ -97,7 +103,8 @@ export function parsePax(data: Buffer): Record<string, string> {
 async function readAt(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
   const buf = Buffer.alloc(length);
   const { bytesRead } = await fh.read(buf, 0, length, offset);
-  if (bytesRead < length) throw new AoinbError('BUNDLE_INVALID', `not a tar archive: truncated at byte ${offset + bytesRead}`);
+  if (bytesRead < length)
+    throw new AoinbError('BUNDLE_INVALID', `not a tar archive: truncated at byte ${offset + bytesRead}`);
   return buf;
 }
 
@@ -118,8 +125,12 @@ function checkPax(pax: Record<string, string>, global: boolean): void {
 /** Builds the entry a (non-meta) header describes, applying pending pax / GNU long names. */
 function member(header: Buffer, pending: Pending, size: number, at: number): TarEntry {
   checkPax(pending.pax, false);
-  if (header.subarray(508, 512).toString('latin1') === 'tar\0') throw unsafe(`star-format archives are not supported (header at byte ${at})`);
-  if ((pending.pax.path !== undefined && pending.longName !== undefined) || (pending.pax.linkpath !== undefined && pending.longLink !== undefined)) {
+  if (header.subarray(508, 512).toString('latin1') === 'tar\0')
+    throw unsafe(`star-format archives are not supported (header at byte ${at})`);
+  if (
+    (pending.pax.path !== undefined && pending.longName !== undefined) ||
+    (pending.pax.linkpath !== undefined && pending.longLink !== undefined)
+  ) {
     throw unsafe(`member at byte ${at} has both a GNU long name and a pax path; refusing the ambiguity`);
   }
   const flag = String.fromCharCode(header[156] as number);
@@ -128,8 +139,10 @@ function member(header: Buffer, pending: Pending, size: number, at: number): Tar
   const shortName = cstring(header, 0, 100, 'name');
   const name = pending.pax.path ?? pending.longName ?? (prefix ? `${prefix}/${shortName}` : shortName);
   const type = TYPES[flag];
-  if (type === undefined) throw unsafe(`${JSON.stringify(name)}: tar entry type ${JSON.stringify(flag)} is not supported`);
-  if (type !== 'file' && size > 0) throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
+  if (type === undefined)
+    throw unsafe(`${JSON.stringify(name)}: tar entry type ${JSON.stringify(flag)} is not supported`);
+  if (type !== 'file' && size > 0)
+    throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
   const linkname = pending.pax.linkpath ?? pending.longLink ?? cstring(header, 157, 100, 'link name');
   return { name, type, size: type === 'file' ? size : 0, linkname, mode: number(header, 100, 8) };
 }
@@ -153,13 +166,18 @@ export async function readTarEntries(file: string, maxEntries: number): Promise<
       const at = offset;
       const header = await readAt(fh, at, 512);
       if (header.every((b) => b === 0)) return entries;
-      if (!checksumOk(header)) throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${at})`);
+      if (!checksumOk(header))
+        throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${at})`);
       const flag = String.fromCharCode(header[156] as number);
       const size = dataSize(header, flag, pending);
       offset = at + 512 + Math.ceil(size / 512) * 512;
       if (!'xgLK'.includes(flag)) {
         entries.push(member(header, pending, size, at));
-        if (entries.length > maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds more than ${maxEntries} entries (at ${entries.at(-1)?.name})`);
+        if (entries.length > maxEntries)
+          throw new AoinbError(
+            'BUNDLE_TOO_LARGE',
+            `archive holds more than ${maxEntries} entries (at ${entries.at(-1)?.name})`,
+          );
         pending = { pax: {} };
         continue;
       }

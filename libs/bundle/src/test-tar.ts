@@ -50,4 +50,3 @@ export function pax(records: Record<string, string>): string {
     })
     .join('');
 }
-

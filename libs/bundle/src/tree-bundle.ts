@@ -16,7 +16,10 @@ export interface TreeBundle {
 }
 
 /** Resolves every reference first, so a bad name fails before anything is packed or sent. */
-export async function resolveTreePackages(index: TreeIndex, refs: readonly string[]): Promise<Array<{ ref: string; path: string }>> {
+export async function resolveTreePackages(
+  index: TreeIndex,
+  refs: readonly string[],
+): Promise<Array<{ ref: string; path: string }>> {
   if (refs.length === 0) throw new AoinbError('USAGE', 'name at least one package (name or category/name) of the tree');
   const out: Array<{ ref: string; path: string }> = [];
   for (const ref of refs) {
@@ -30,7 +33,11 @@ export async function resolveTreePackages(index: TreeIndex, refs: readonly strin
  * Packs the packages named by `refs` (names or `category/name`, as acbs
  * takes them) from the tree at `treeDir`, in the order given, each once.
  */
-export async function packTreeBundles(treeDir: string, refs: readonly string[], options: PackOptions & { index?: TreeIndex } = {}): Promise<TreeBundle[]> {
+export async function packTreeBundles(
+  treeDir: string,
+  refs: readonly string[],
+  options: PackOptions & { index?: TreeIndex } = {},
+): Promise<TreeBundle[]> {
   const index = options.index ?? (await indexTree(treeDir));
   const bundles: TreeBundle[] = [];
   for (const { ref, path: rel } of await resolveTreePackages(index, refs)) {

@@ -33,7 +33,8 @@ describe('real tree packages acbs and autobuild4 accept', () => {
   });
 
   it('if [[ ... ]] on the arch is evaluated (app-utils/pinentry)', async () => {
-    const names = async (arch: string) => (await load('app-utils/pinentry', arch)).mainPackage.defines.deps.BUILDDEP.map((d) => d.name);
+    const names = async (arch: string) =>
+      (await load('app-utils/pinentry', arch)).mainPackage.defines.deps.BUILDDEP.map((d) => d.name);
     expect(await names('amd64')).toContain('qt-5');
     expect(await names('riscv64')).not.toContain('qt-5');
   });

@@ -33,11 +33,20 @@ describe('checkTree symlinks', () => {
     // and dangling here, so realpath alone cannot see it.
     await symlink('.', path.join(root, 's'));
     await symlink('s/../../../../etc/shadow-of-another-place', path.join(root, 'evil'));
-    expect(await asyncErrorOf(() => checkTree(root, limits))).toEqual({ code: 'BUNDLE_UNSAFE', message: expect.stringContaining('"evil": symlink to "s/../../../../etc/shadow-of-another-place" points outside the bundle') });
+    expect(await asyncErrorOf(() => checkTree(root, limits))).toEqual({
+      code: 'BUNDLE_UNSAFE',
+      message: expect.stringContaining(
+        '"evil": symlink to "s/../../../../etc/shadow-of-another-place" points outside the bundle',
+      ),
+    });
   });
 
   it('refuses `..` after a missing component, absolute targets and link loops', async () => {
-    for (const [target, name] of [['missing/../../x', 'm'], ['/etc/passwd', 'abs'], ['loop2', 'loop1']] as const) {
+    for (const [target, name] of [
+      ['missing/../../x', 'm'],
+      ['/etc/passwd', 'abs'],
+      ['loop2', 'loop1'],
+    ] as const) {
       await rm(path.join(root, 'autobuild', name), { force: true });
       if (name === 'loop1') await symlink('loop1', path.join(root, 'autobuild/loop2'));
       await symlink(target, path.join(root, 'autobuild', name));

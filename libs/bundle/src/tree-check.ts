@@ -32,7 +32,10 @@ const MAX_LINK_HOPS = 40;
  * the tree is moved elsewhere.
  */
 async function staysInside(root: string, rel: string, target: string): Promise<boolean> {
-  const at = path.dirname(rel).split(path.sep).filter((p) => p !== '' && p !== '.');
+  const at = path
+    .dirname(rel)
+    .split(path.sep)
+    .filter((p) => p !== '' && p !== '.');
   let queue = target.split('/');
   let hops = 0;
   let missing = false;
@@ -67,10 +70,14 @@ async function checkLink(root: string, realRoot: string, full: string, rel: stri
   const target = await readlink(full);
   const inside = (p: string, base: string): boolean => p === base || p.startsWith(base + path.sep);
   if (!(await staysInside(root, rel, target))) {
-    throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: symlink to ${JSON.stringify(target)} points outside the bundle`);
+    throw new AoinbError(
+      'BUNDLE_UNSAFE',
+      `${JSON.stringify(rel)}: symlink to ${JSON.stringify(target)} points outside the bundle`,
+    );
   }
   const real = await realpath(full).catch(() => undefined);
-  if (real !== undefined && !inside(real, realRoot)) throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: symlink resolves outside the bundle (${real})`);
+  if (real !== undefined && !inside(real, realRoot))
+    throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: symlink resolves outside the bundle (${real})`);
 }
 
 export async function checkTree(root: string, options: TreeCheckOptions): Promise<TreeSummary> {
@@ -82,12 +89,14 @@ export async function checkTree(root: string, options: TreeCheckOptions): Promis
       const rel = path.relative(root, full);
       const st = await lstat(full);
       if (st.isDirectory() && options.skip?.includes(name)) continue;
-      if (++summary.entries > options.maxEntries) throw new AoinbError('BUNDLE_TOO_LARGE', `more than ${options.maxEntries} entries (at ${JSON.stringify(rel)})`);
+      if (++summary.entries > options.maxEntries)
+        throw new AoinbError('BUNDLE_TOO_LARGE', `more than ${options.maxEntries} entries (at ${JSON.stringify(rel)})`);
       if (st.isSymbolicLink()) await checkLink(root, realRoot, full, rel);
       else if (st.isDirectory()) await walk(full);
       else if (st.isFile()) {
         summary.bytes += st.size;
-        if (summary.bytes > options.maxBytes) throw new AoinbError('BUNDLE_TOO_LARGE', `${JSON.stringify(rel)}: contents exceed ${options.maxBytes} bytes`);
+        if (summary.bytes > options.maxBytes)
+          throw new AoinbError('BUNDLE_TOO_LARGE', `${JSON.stringify(rel)}: contents exceed ${options.maxBytes} bytes`);
       } else {
         throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(rel)}: only files, folders and symlinks are allowed`);
       }

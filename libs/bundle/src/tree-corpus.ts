@@ -55,7 +55,13 @@ export interface GroupReport {
 /** Reads every group file of the tree, generically and for each arch. */
 export async function readAllGroups(index: TreeIndex, archs: readonly string[]): Promise<GroupReport> {
   const files = (await readdir(path.join(index.root, 'groups'))).sort();
-  const names = [...new Set(files.map((f) => f.replace(/\.[a-z0-9_]+$/, (suffix) => (files.includes(f.slice(0, -suffix.length)) ? '' : suffix))))];
+  const names = [
+    ...new Set(
+      files.map((f) =>
+        f.replace(/\.[a-z0-9_]+$/, (suffix) => (files.includes(f.slice(0, -suffix.length)) ? '' : suffix)),
+      ),
+    ),
+  ];
   const refusals: GroupReport['refusals'] = [];
   for (const name of names) {
     for (const arch of [undefined, ...archs]) {

@@ -48,7 +48,8 @@ export async function indexTree(treeDir: string): Promise<TreeIndex> {
     if (!cat.isDirectory() || !SEGMENT.test(cat.name) || cat.name === 'groups') continue;
     for (const entry of readdirSync(path.join(root, cat.name), { withFileTypes: true })) {
       const rel = `${cat.name}/${entry.name}`;
-      if (entry.isDirectory() && SEGMENT.test(entry.name) && isSpecFile(path.join(root, rel, 'spec'))) packages.push(rel);
+      if (entry.isDirectory() && SEGMENT.test(entry.name) && isSpecFile(path.join(root, rel, 'spec')))
+        packages.push(rel);
     }
   }
   packages.sort();
@@ -65,8 +66,10 @@ export function badPackageRef(ref: string): string | undefined {
   if (ref === '') return 'is empty';
   if (path.isAbsolute(ref)) return 'is an absolute path; give a package name or category/name inside the tree';
   const parts = ref.split('/');
-  if (parts.some((p) => p === '..' || p === '.')) return 'leaves the tree (. and .. are not allowed); give a package name or category/name';
-  if (parts.length > 2 || !parts.every((p) => SEGMENT.test(p))) return 'is not a package name or category/name (letters, digits, + . _ -)';
+  if (parts.some((p) => p === '..' || p === '.'))
+    return 'leaves the tree (. and .. are not allowed); give a package name or category/name';
+  if (parts.length > 2 || !parts.every((p) => SEGMENT.test(p)))
+    return 'is not a package name or category/name (letters, digits, + . _ -)';
   return undefined;
 }
 
@@ -107,7 +110,10 @@ export async function resolvePackage(index: TreeIndex, ref: string, where = ref)
   if (found.length === 0) found = (await splitNames(index)).get(ref) ?? [];
   if (found.length === 1) return found[0] as string;
   if (found.length > 1) {
-    throw new AoinbError('USAGE', `${where}: package name ${ref} is ambiguous, it is in ${found.join(' and ')}; write category/name`);
+    throw new AoinbError(
+      'USAGE',
+      `${where}: package name ${ref} is ambiguous, it is in ${found.join(' and ')}; write category/name`,
+    );
   }
   throw new AoinbError('NOT_FOUND', `${where}: no package named ${ref} in the tree ${index.root}`);
 }

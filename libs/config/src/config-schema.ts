@@ -83,7 +83,9 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
     timeoutMinutes: buildTable.integer('timeout_minutes', { default: 0, min: 0 }),
     nspawnArgs: buildTable.stringArray('nspawn_args', []),
     maintainer: buildTable.string('maintainer', {
-      default: defaultMaintainer, pattern: maintainerPattern, hint: 'want "Name <email>" without quotes, $, ` or \\',
+      default: defaultMaintainer,
+      pattern: maintainerPattern,
+      hint: 'want "Name <email>" without quotes, $, ` or \\',
     }),
     keepDbg: buildTable.boolean('keep_dbg', true),
     memoryLimitMib: buildTable.integer('memory_limit_mib', { default: 8192, min: 0, max: 16 * 1024 * 1024 }),

@@ -111,11 +111,17 @@ function optionalPath(value: string | undefined, configDir: string): string | un
 
 function readCoordinator(root: TableReader, arch: string, workDir: string, configDir: string): CoordinatorConfig {
   const t = root.section('coordinator');
-  const listenText = t.string('listen', { default: '127.0.0.1:8460', pattern: listenPattern, hint: 'use "address:port"' });
+  const listenText = t.string('listen', {
+    default: '127.0.0.1:8460',
+    pattern: listenPattern,
+    hint: 'use "address:port"',
+  });
   const listen = parseListen(listenText);
   const config: CoordinatorConfig = {
     listen,
-    publicUrl: t.string('public_url', { default: `http://${listenText}`, pattern: /^https?:\/\//, hint: 'an http(s) URL' }).replace(/\/+$/, ''),
+    publicUrl: t
+      .string('public_url', { default: `http://${listenText}`, pattern: /^https?:\/\//, hint: 'an http(s) URL' })
+      .replace(/\/+$/, ''),
     archs: t.stringArray('archs', [arch]),
     noarchArch: t.string('noarch_arch', { default: 'amd64' }),
     jobTimeoutMinutes: t.integer('job_timeout_minutes', { default: 360, min: 1 }),
@@ -141,7 +147,9 @@ function readCoordinator(root: TableReader, arch: string, workDir: string, confi
 function readRedis(root: TableReader, configDir: string): RedisConfig {
   const t = root.section('redis');
   // AOINB_REDIS_URL lets `farm up` hand its embedded Redis to the processes it starts.
-  const url = t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' }) ?? process.env.AOINB_REDIS_URL;
+  const url =
+    t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' }) ??
+    process.env.AOINB_REDIS_URL;
   // Secrets come from files only: `farm up` names its generated ones by path, never by value.
   const passwordFile = t.optionalString('password_file') ?? process.env.AOINB_REDIS_PASSWORD_FILE;
   const caFile = t.optionalString('ca_file');
@@ -161,7 +169,9 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     id: t.string('id', { default: hostname(), pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }),
     archs: t.stringArray('archs', [arch]),
     slots: t.integer('slots', { default: 1, min: 1, max: 64 }),
-    coordinatorUrl: t.optionalString('coordinator_url', { pattern: /^https?:\/\//, hint: 'an http(s) URL' })?.replace(/\/+$/, ''),
+    coordinatorUrl: t
+      .optionalString('coordinator_url', { pattern: /^https?:\/\//, hint: 'an http(s) URL' })
+      ?.replace(/\/+$/, ''),
     token: tokenFile ? readSecret(t, 'token_file', tokenFile, configDir) : undefined,
     heartbeatSeconds: t.integer('heartbeat_seconds', { default: 5, min: 1 }),
     lockSeconds: t.integer('lock_seconds', { default: 30, min: 1 }),

@@ -27,7 +27,9 @@ describe('loadConfig', () => {
     expect(config.arch).toBe('amd64');
     expect(config.build.instanceRefreshMinutes).toBe(0);
     expect(config.build.sampleIntervalSeconds).toBe(3);
-    expect(config.baseos.url).toBe('https://repo.aosc.io/aosc-os/os-amd64/buildkit/aosc-os_buildkit_latest_amd64.tar.xz');
+    expect(config.baseos.url).toBe(
+      'https://repo.aosc.io/aosc-os/os-amd64/buildkit/aosc-os_buildkit_latest_amd64.tar.xz',
+    );
     expect(config.baseos.sourcesList).toBe(path.join(dir, 'source_lists/baseos.list'));
     expect(config.farm.coordinator.listen).toEqual({ host: '127.0.0.1', port: 8460 });
     expect(config.build.maintainer).toBe(defaultMaintainer);
@@ -43,8 +45,15 @@ describe('loadConfig', () => {
 
   // The value goes between double quotes into a bash file in the build container.
   it.each([
-    ['jane@aosc.io'], ['Jane <jane>'], ['<jane@aosc.io>'], ['Jane "J" Doe <jane@aosc.io>'], ['Jane $(id) <jane@aosc.io>'],
-    ['Jane `id` <jane@aosc.io>'], ['Jane \\ <jane@aosc.io>'], ['Jane\n<jane@aosc.io>'], ['Jane <jane@aosc.io> x'],
+    ['jane@aosc.io'],
+    ['Jane <jane>'],
+    ['<jane@aosc.io>'],
+    ['Jane "J" Doe <jane@aosc.io>'],
+    ['Jane $(id) <jane@aosc.io>'],
+    ['Jane `id` <jane@aosc.io>'],
+    ['Jane \\ <jane@aosc.io>'],
+    ['Jane\n<jane@aosc.io>'],
+    ['Jane <jane@aosc.io> x'],
   ])('refuses [build] maintainer = %j naming the key', async (value) => {
     await writeConfig(`arch = "amd64"\n[build]\nmaintainer = ${JSON.stringify(value)}\n`);
     const error = await loadConfig(dir).catch((e: Error) => e);
@@ -96,16 +105,26 @@ describe('loadConfig', () => {
   });
 
   it('says which folder is missing', async () => {
-    await expect(loadConfig(path.join(dir, 'nope'))).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringContaining('nope') });
-    await expect(loadConfig(dir)).rejects.toMatchObject({ code: 'CONFIG_NOT_FOUND', message: expect.stringContaining('config.toml does not exist') });
+    await expect(loadConfig(path.join(dir, 'nope'))).rejects.toMatchObject({
+      code: 'CONFIG_NOT_FOUND',
+      message: expect.stringContaining('nope'),
+    });
+    await expect(loadConfig(dir)).rejects.toMatchObject({
+      code: 'CONFIG_NOT_FOUND',
+      message: expect.stringContaining('config.toml does not exist'),
+    });
   });
 
   it('reads tokens from files relative to the config folder and reports unreadable ones', async () => {
     await mkdir(path.join(dir, 'secrets'));
     await writeFile(path.join(dir, 'secrets/alice.token'), 'tok-alice\n');
-    await writeConfig('arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/missing.token"\n');
+    await writeConfig(
+      'arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/missing.token"\n',
+    );
     await expect(loadConfig(dir)).rejects.toThrow(/tokens\[1\]\.file: cannot read .*missing\.token/);
-    await writeConfig('arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n');
+    await writeConfig(
+      'arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n',
+    );
     const config = await loadConfig(dir);
     expect(config.farm.tokens).toEqual([{ name: 'alice', role: 'maintainer', token: 'tok-alice' }]);
   });
@@ -114,7 +133,10 @@ describe('loadConfig', () => {
     await writeConfig('arch = "amd64"\n');
     expect((await loadConfig(dir)).farm.coordinator).toMatchObject({ signingKeyFile: undefined, repoKeepVersions: 0 });
     await writeConfig('arch = "amd64"\n[coordinator]\nsigning_key_file = "secrets/repo.asc"\nrepo_keep_versions = 3\n');
-    expect((await loadConfig(dir)).farm.coordinator).toMatchObject({ signingKeyFile: path.join(dir, 'secrets/repo.asc'), repoKeepVersions: 3 });
+    expect((await loadConfig(dir)).farm.coordinator).toMatchObject({
+      signingKeyFile: path.join(dir, 'secrets/repo.asc'),
+      repoKeepVersions: 3,
+    });
     await writeConfig('arch = "amd64"\n[coordinator]\nrepo_keep_versions = -1\n');
     await expect(loadConfig(dir)).rejects.toThrow(/coordinator\.repo_keep_versions/);
   });

@@ -28,19 +28,33 @@ export interface NotifyConfig {
 
 function readWebhook(t: TableReader, index: number, configDir: string): WebhookConfig {
   const format = t.oneOf('format', ['json', 'telegram'] as const, 'json');
-  const url = t.string('url', { ...(format === 'telegram' ? { default: 'https://api.telegram.org' } : {}), pattern: /^https?:\/\/[^\s]+$/, hint: 'an http(s) URL' });
+  const url = t.string('url', {
+    ...(format === 'telegram' ? { default: 'https://api.telegram.org' } : {}),
+    pattern: /^https?:\/\/[^\s]+$/,
+    hint: 'an http(s) URL',
+  });
   const events = t.stringArray('events', [...notifyEvents]);
   events.forEach((e, i) => {
-    if (!(notifyEvents as readonly string[]).includes(e)) t.problem(`events[${i}]`, `${JSON.stringify(e)} is not an event; use ${notifyEvents.join(', ')}`);
+    if (!(notifyEvents as readonly string[]).includes(e))
+      t.problem(`events[${i}]`, `${JSON.stringify(e)} is not an event; use ${notifyEvents.join(', ')}`);
   });
-  if (t.optionalString('secret') !== undefined) t.problem('secret', 'secrets are never written in config.toml; use secret_file');
+  if (t.optionalString('secret') !== undefined)
+    t.problem('secret', 'secrets are never written in config.toml; use secret_file');
   const secretFile = t.optionalString('secret_file');
   const secret = secretFile ? readSecret(t, 'secret_file', secretFile, configDir) : undefined;
-  const chatId = t.optionalString('chat_id', { pattern: /^(-?\d+|@[A-Za-z0-9_]{4,})$/, hint: 'a numeric chat id or @channelname' });
-  if (format === 'telegram' && !secretFile) t.problem('secret_file', 'is required for format = "telegram" (the bot token)');
+  const chatId = t.optionalString('chat_id', {
+    pattern: /^(-?\d+|@[A-Za-z0-9_]{4,})$/,
+    hint: 'a numeric chat id or @channelname',
+  });
+  if (format === 'telegram' && !secretFile)
+    t.problem('secret_file', 'is required for format = "telegram" (the bot token)');
   if (format === 'telegram' && !chatId) t.problem('chat_id', 'is required for format = "telegram"');
   const hook: WebhookConfig = {
-    name: t.string('name', { default: `webhook-${index + 1}`, pattern: /^[A-Za-z0-9._-]+$/, hint: 'letters, digits, . _ -' }),
+    name: t.string('name', {
+      default: `webhook-${index + 1}`,
+      pattern: /^[A-Za-z0-9._-]+$/,
+      hint: 'letters, digits, . _ -',
+    }),
     format,
     url: url.replace(/\/+$/, ''),
     events: events.filter((e): e is NotifyEvent => (notifyEvents as readonly string[]).includes(e)),

@@ -8,7 +8,10 @@ const branchPattern = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 /** Checks a branch name is safe to use as a file and folder name. */
 export function assertBranchName(branch: string): void {
   if (!branchPattern.test(branch) || branch.includes('..')) {
-    throw new AoinbError('USAGE', `branch ${JSON.stringify(branch)} is not a valid branch name (letters, digits, . _ + -)`);
+    throw new AoinbError(
+      'USAGE',
+      `branch ${JSON.stringify(branch)} is not a valid branch name (letters, digits, . _ + -)`,
+    );
   }
 }
 

@@ -16,7 +16,12 @@ afterEach(async () => {
 describe('[build] source_* settings', () => {
   it('defaults to no allowlist and generous limits', async () => {
     await writeFile(path.join(dir, 'config.toml'), 'arch = "amd64"\n');
-    expect((await loadConfig(dir)).build.sources).toEqual({ allow: [], maxBytes: 8192 * 1048576, timeoutMs: 3_600_000, stallMs: 120_000 });
+    expect((await loadConfig(dir)).build.sources).toEqual({
+      allow: [],
+      maxBytes: 8192 * 1048576,
+      timeoutMs: 3_600_000,
+      stallMs: 120_000,
+    });
   });
 
   it('reads allowlist entries and limits', async () => {
@@ -25,7 +30,12 @@ describe('[build] source_* settings', () => {
       'arch = "amd64"\n[build]\nsource_allow = ["127.0.0.1:8469", "Mirror.LAN", "[::1]:80", "fd00::5"]\nsource_max_mib = 10\nsource_timeout_minutes = 2\nsource_stall_seconds = 5\n',
     );
     expect((await loadConfig(dir)).build.sources).toEqual({
-      allow: [{ host: '127.0.0.1', port: 8469 }, { host: 'mirror.lan' }, { host: '::1', port: 80 }, { host: 'fd00::5' }],
+      allow: [
+        { host: '127.0.0.1', port: 8469 },
+        { host: 'mirror.lan' },
+        { host: '::1', port: 80 },
+        { host: 'fd00::5' },
+      ],
       maxBytes: 10 * 1048576,
       timeoutMs: 120_000,
       stallMs: 5000,
@@ -33,7 +43,10 @@ describe('[build] source_* settings', () => {
   });
 
   it('names every bad entry by its key path', async () => {
-    await writeFile(path.join(dir, 'config.toml'), 'arch = "amd64"\n[build]\nsource_allow = ["ok.lan", "http://x/", "host:99999", 3]\nsource_max_mib = 0\n');
+    await writeFile(
+      path.join(dir, 'config.toml'),
+      'arch = "amd64"\n[build]\nsource_allow = ["ok.lan", "http://x/", "host:99999", 3]\nsource_max_mib = 0\n',
+    );
     const message = ((await loadConfig(dir).catch((e: Error) => e)) as Error).message;
     expect(message).toContain('build.source_allow[1]: "http://x/" is not a host, host:port, IP or [IPv6]:port');
     expect(message).toContain('build.source_allow[2]: "host:99999" is not a host');
@@ -45,6 +58,7 @@ describe('[build] source_* settings', () => {
     expect(parseAllowedDestination('a.b:1')).toEqual({ host: 'a.b', port: 1 });
     expect(parseAllowedDestination('::1')).toEqual({ host: '::1' });
     expect(parseAllowedDestination('[fe80::1]')).toEqual({ host: 'fe80::1' });
-    for (const bad of ['', 'a b', '[nothost]:1', 'a:', 'a:0', '-a.lan']) expect(parseAllowedDestination(bad), bad).toBeUndefined();
+    for (const bad of ['', 'a b', '[nothost]:1', 'a:', 'a:0', '-a.lan'])
+      expect(parseAllowedDestination(bad), bad).toBeUndefined();
   });
 });

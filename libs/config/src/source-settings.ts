@@ -20,7 +20,8 @@ export interface SourceFetchSettings {
   stallMs: number;
 }
 
-const hostName = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+const hostName =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
 /** Parses `host`, `host:port`, `1.2.3.4[:port]`, `::1` or `[::1]:port`; undefined when malformed. */
 export function parseAllowedDestination(entry: string): AllowedDestination | undefined {
@@ -49,7 +50,8 @@ export function parseAllowedDestination(entry: string): AllowedDestination | und
 export function readSourceSettings(build: TableReader): SourceFetchSettings {
   const allow = build.stringArray('source_allow', []).flatMap((entry, i) => {
     const parsed = parseAllowedDestination(entry);
-    if (!parsed) build.problem(`source_allow[${i}]`, `${JSON.stringify(entry)} is not a host, host:port, IP or [IPv6]:port`);
+    if (!parsed)
+      build.problem(`source_allow[${i}]`, `${JSON.stringify(entry)} is not a host, host:port, IP or [IPv6]:port`);
     return parsed ? [parsed] : [];
   });
   return {

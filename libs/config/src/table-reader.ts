@@ -117,7 +117,8 @@ export class TableReader {
       return fallback;
     }
     value.forEach((item, i) => {
-      if (typeof item !== 'string') this.problems.push({ path: `${this.path(key)}[${i}]`, message: `must be a string, got ${describe(item)}` });
+      if (typeof item !== 'string')
+        this.problems.push({ path: `${this.path(key)}[${i}]`, message: `must be a string, got ${describe(item)}` });
     });
     return value.filter((item): item is string => typeof item === 'string');
   }

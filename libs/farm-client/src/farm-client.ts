@@ -13,7 +13,10 @@ async function readTokenFile(file: string): Promise<string> {
     if (token) return token;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new AoinbError(code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID', `AOINB_TOKEN_FILE=${file}: cannot read the token file (${code ?? (error as Error).message})`);
+    throw new AoinbError(
+      code === 'ENOENT' ? 'CONFIG_NOT_FOUND' : 'CONFIG_INVALID',
+      `AOINB_TOKEN_FILE=${file}: cannot read the token file (${code ?? (error as Error).message})`,
+    );
   }
   throw new AoinbError('CONFIG_INVALID', `AOINB_TOKEN_FILE=${file}: the token file is empty`);
 }
@@ -24,12 +27,17 @@ async function readTokenFile(file: string): Promise<string> {
  * `coordinator.public_url` and its first maintainer (or admin) token.
  */
 export async function clientSettings(configDir: string, urlFlag?: string): Promise<ClientSettings> {
-  const envToken = process.env.AOINB_TOKEN ?? (process.env.AOINB_TOKEN_FILE ? await readTokenFile(process.env.AOINB_TOKEN_FILE) : undefined);
+  const envToken =
+    process.env.AOINB_TOKEN ??
+    (process.env.AOINB_TOKEN_FILE ? await readTokenFile(process.env.AOINB_TOKEN_FILE) : undefined);
   const envUrl = urlFlag ?? process.env.AOINB_URL;
   if (envUrl && envToken) return { url: envUrl.replace(/\/+$/, ''), token: envToken };
   const config = await loadConfig(configDir).catch((error: AoinbError) => {
     if (envUrl) return undefined;
-    throw new AoinbError(error.code, `${error.message}\n(or set AOINB_URL and AOINB_TOKEN to talk to a farm without a config folder)`);
+    throw new AoinbError(
+      error.code,
+      `${error.message}\n(or set AOINB_URL and AOINB_TOKEN to talk to a farm without a config folder)`,
+    );
   });
   const token = envToken ?? config?.farm.tokens.find((t) => t.role === 'maintainer' || t.role === 'admin')?.token;
   return { url: (envUrl ?? config!.farm.coordinator.publicUrl).replace(/\/+$/, ''), ...(token ? { token } : {}) };
@@ -47,13 +55,25 @@ export class FarmClient {
     return { ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}), ...extra };
   }
 
-  async raw(method: string, path: string, init: { body?: RequestInit['body']; headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+  async raw(
+    method: string,
+    path: string,
+    init: { body?: RequestInit['body']; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(`${this.settings.url}${path}`, { method, body: init.body, headers: this.headers(init.headers), signal: init.signal });
+      response = await fetch(`${this.settings.url}${path}`, {
+        method,
+        body: init.body,
+        headers: this.headers(init.headers),
+        signal: init.signal,
+      });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw error;
-      throw new AoinbError('UNAVAILABLE', `cannot reach the coordinator at ${this.settings.url}: ${(error as Error).cause ?? (error as Error).message}`);
+      throw new AoinbError(
+        'UNAVAILABLE',
+        `cannot reach the coordinator at ${this.settings.url}: ${(error as Error).cause ?? (error as Error).message}`,
+      );
     }
     if (!response.ok) {
       const text = await response.text();
@@ -69,8 +89,16 @@ export class FarmClient {
     return response;
   }
 
-  async json<T = Record<string, unknown>>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const init = body === undefined ? { signal } : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal };
+  async json<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const init =
+      body === undefined
+        ? { signal }
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' }, signal };
     const response = await this.raw(method, path, init);
     return (await response.json()) as T;
   }

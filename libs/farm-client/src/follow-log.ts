@@ -15,7 +15,13 @@ export interface LogEnd {
 export async function followLog(
   client: FarmClient,
   taskId: string,
-  options: { arch?: string; run?: number; onLines: (lines: string[]) => void; signal?: AbortSignal; maxReconnects?: number },
+  options: {
+    arch?: string;
+    run?: number;
+    onLines: (lines: string[]) => void;
+    signal?: AbortSignal;
+    maxReconnects?: number;
+  },
 ): Promise<LogEnd> {
   let lastEventId: string | undefined;
   let reconnects = 0;
@@ -40,7 +46,8 @@ export async function followLog(
       if (error instanceof AoinbError && error.code !== 'UNAVAILABLE') throw error;
     }
     reconnects += 1;
-    if (reconnects > (options.maxReconnects ?? 30)) throw new AoinbError('UNAVAILABLE', `lost the log stream of task ${taskId} ${reconnects} times; giving up`);
+    if (reconnects > (options.maxReconnects ?? 30))
+      throw new AoinbError('UNAVAILABLE', `lost the log stream of task ${taskId} ${reconnects} times; giving up`);
     await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 250 * 2 ** Math.min(reconnects, 5))));
   }
 }

@@ -13,7 +13,10 @@ async function parse(chunks: string[]): Promise<SseEvent[]> {
 
 describe('sseEvents', () => {
   it('parses ids, event names and multi-line data, across chunk boundaries', async () => {
-    const events = await parse(['retry: 2000\n\n: keep-alive\n\nid: 1-0\nda', 'ta: line one\ndata: line two\n\nevent: end\ndata: {"state":"succeeded"}\n\n']);
+    const events = await parse([
+      'retry: 2000\n\n: keep-alive\n\nid: 1-0\nda',
+      'ta: line one\ndata: line two\n\nevent: end\ndata: {"state":"succeeded"}\n\n',
+    ]);
     expect(events).toEqual([
       { id: '1-0', event: 'message', data: 'line one\nline two' },
       { event: 'end', data: '{"state":"succeeded"}' },
@@ -21,6 +24,8 @@ describe('sseEvents', () => {
   });
 
   it('accepts CRLF line ends and keeps a space after the first one', async () => {
-    expect(await parse(['id: a3\r\ndata:  indented\r\n\r\n'])).toEqual([{ id: 'a3', event: 'message', data: ' indented' }]);
+    expect(await parse(['id: a3\r\ndata:  indented\r\n\r\n'])).toEqual([
+      { id: 'a3', event: 'message', data: ' indented' },
+    ]);
   });
 });

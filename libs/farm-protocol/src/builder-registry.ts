@@ -39,7 +39,12 @@ export async function readBuilders(redis: Redis, now = Date.now()): Promise<Buil
       const lastHeartbeat = new Date(seen[i] as number).toISOString();
       if (!raw) return { id, state: 'offline', lastHeartbeat };
       const parsed = JSON.parse(raw) as BuilderFacts;
-      return { id, state: parsed.currentTasks.length > 0 ? 'building' : 'idle', lastHeartbeat: parsed.lastHeartbeat, facts: parsed };
+      return {
+        id,
+        state: parsed.currentTasks.length > 0 ? 'building' : 'idle',
+        lastHeartbeat: parsed.lastHeartbeat,
+        facts: parsed,
+      };
     })
     .sort((a, b) => a.id.localeCompare(b.id));
 }

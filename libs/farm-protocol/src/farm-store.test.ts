@@ -7,11 +7,30 @@ import type { BuildRecord, TaskRecord } from './records.ts';
 
 function task(id: string): TaskRecord {
   const now = new Date().toISOString();
-  return { id, state: 'created', createdAt: now, updatedAt: now, createdBy: 'alice', archs: [], timeoutMs: 0, branch: 'stable' };
+  return {
+    id,
+    state: 'created',
+    createdAt: now,
+    updatedAt: now,
+    createdBy: 'alice',
+    archs: [],
+    timeoutMs: 0,
+    branch: 'stable',
+  };
 }
 
 function build(taskId: string, arch: string, run = 1): BuildRecord {
-  return { taskId, arch, state: 'queued', run, jobId: buildJobId(taskId, arch, run), attempt: 0, cancelRequested: false, queuedAt: new Date().toISOString(), artifacts: [] };
+  return {
+    taskId,
+    arch,
+    state: 'queued',
+    run,
+    jobId: buildJobId(taskId, arch, run),
+    attempt: 0,
+    cancelRequested: false,
+    queuedAt: new Date().toISOString(),
+    artifacts: [],
+  };
 }
 
 describe('FarmStore (task and build records in a real Redis)', () => {
@@ -33,7 +52,15 @@ describe('FarmStore (task and build records in a real Redis)', () => {
   beforeEach(async () => {
     await redis.flushall();
     await store.createTask(task(await store.nextTaskId()));
-    expect(await store.queueBuilds({ id: '1' }, ['created'], [], { archs }, archs.map((a) => build('1', a)))).toBe(true);
+    expect(
+      await store.queueBuilds(
+        { id: '1' },
+        ['created'],
+        [],
+        { archs },
+        archs.map((a) => build('1', a)),
+      ),
+    ).toBe(true);
   });
 
   it('queues builds once: the task must still be created', async () => {
@@ -44,13 +71,42 @@ describe('FarmStore (task and build records in a real Redis)', () => {
   });
 
   it('counts claims as attempts, and an attempt fences every earlier one', async () => {
-    const first = await store.transition({ ...base('amd64'), from: ['queued', 'running'], to: 'running', incrementAttempt: true, set: { builder: 'w1' } });
-    expect(first).toMatchObject({ done: true, attempt: 1, state: 'running', taskState: 'running', previousState: 'queued' });
-    const second = await store.transition({ ...base('amd64'), from: ['queued', 'running'], to: 'running', incrementAttempt: true, set: { builder: 'w2' } });
+    const first = await store.transition({
+      ...base('amd64'),
+      from: ['queued', 'running'],
+      to: 'running',
+      incrementAttempt: true,
+      set: { builder: 'w1' },
+    });
+    expect(first).toMatchObject({
+      done: true,
+      attempt: 1,
+      state: 'running',
+      taskState: 'running',
+      previousState: 'queued',
+    });
+    const second = await store.transition({
+      ...base('amd64'),
+      from: ['queued', 'running'],
+      to: 'running',
+      incrementAttempt: true,
+      set: { builder: 'w2' },
+    });
     expect(second).toMatchObject({ done: true, attempt: 2, previousState: 'running', previousBuilder: 'w1' });
-    const stale = await store.transition({ ...base('amd64'), from: ['running'], to: 'succeeded', attempt: { equals: 1 } });
+    const stale = await store.transition({
+      ...base('amd64'),
+      from: ['running'],
+      to: 'succeeded',
+      attempt: { equals: 1 },
+    });
     expect(stale).toMatchObject({ done: false, state: 'running', attempt: 2 });
-    const fresh = await store.transition({ ...base('amd64'), from: ['running'], to: 'succeeded', attempt: { equals: 2 }, set: { reason: 'x' } });
+    const fresh = await store.transition({
+      ...base('amd64'),
+      from: ['running'],
+      to: 'succeeded',
+      attempt: { equals: 2 },
+      set: { reason: 'x' },
+    });
     expect(fresh).toMatchObject({ done: true, state: 'succeeded', taskState: 'queued' });
     expect(await store.activeBuilds()).toEqual([{ taskId: '1', arch: 'arm64' }]);
   });
@@ -60,7 +116,12 @@ describe('FarmStore (task and build records in a real Redis)', () => {
     expect((await store.getTask('1'))?.state).toBe('running');
     await store.transition({ ...base('amd64'), from: ['queued'], to: 'failed', set: { reason: 'boom' } });
     expect((await store.getTask('1'))?.state).toBe('running');
-    const last = await store.transition({ ...base('arm64'), from: ['running'], to: 'succeeded', attempt: { equals: 1 } });
+    const last = await store.transition({
+      ...base('arm64'),
+      from: ['running'],
+      to: 'succeeded',
+      attempt: { equals: 1 },
+    });
     expect(last.taskState).toBe('failed');
     const t = await store.getTask('1');
     expect(t?.finishedAt).toBeDefined();
@@ -70,16 +131,30 @@ describe('FarmStore (task and build records in a real Redis)', () => {
 
   it('refuses a claim once a cancel was requested', async () => {
     await store.transition({ ...base('amd64'), from: ['queued'], set: { cancelRequested: true } });
-    const claim = await store.transition({ ...base('amd64'), from: ['queued', 'running'], to: 'running', incrementAttempt: true, refuseIfCancelRequested: true });
+    const claim = await store.transition({
+      ...base('amd64'),
+      from: ['queued', 'running'],
+      to: 'running',
+      incrementAttempt: true,
+      refuseIfCancelRequested: true,
+    });
     expect(claim).toMatchObject({ done: false, cancelRequested: true, attempt: 0 });
     expect((await store.getBuild('1', 'amd64'))?.cancelRequested).toBe(true);
   });
 
   it('requeues only failed or cancelled builds of a finished task (retry)', async () => {
     await store.transition({ ...base('amd64'), from: ['queued'], to: 'failed' });
-    expect(await store.queueBuilds({ id: '1' }, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, [build('1', 'amd64', 2)])).toBe(false);
+    expect(
+      await store.queueBuilds({ id: '1' }, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, [
+        build('1', 'amd64', 2),
+      ]),
+    ).toBe(false);
     await store.transition({ ...base('arm64'), from: ['queued'], to: 'succeeded' });
-    expect(await store.queueBuilds({ id: '1' }, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, [build('1', 'amd64', 2)])).toBe(true);
+    expect(
+      await store.queueBuilds({ id: '1' }, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, [
+        build('1', 'amd64', 2),
+      ]),
+    ).toBe(true);
     const b = await store.getBuild('1', 'amd64');
     expect(b).toMatchObject({ state: 'queued', run: 2, attempt: 0, jobId: 't1-amd64-r2' });
     expect(b?.reason).toBeUndefined();
@@ -102,7 +177,16 @@ describe('FarmStore (task and build records in a real Redis)', () => {
     // A delete racing PUT /task/:id/build: exactly one of them wins.
     const racing = task(await store.nextTaskId());
     await store.createTask(racing);
-    const [deleted, queued] = await Promise.all([store.deleteCreatedTask(racing.id), store.queueBuilds(racing, ['created'], [], { archs }, archs.map((a) => build(racing.id, a)))]);
+    const [deleted, queued] = await Promise.all([
+      store.deleteCreatedTask(racing.id),
+      store.queueBuilds(
+        racing,
+        ['created'],
+        [],
+        { archs },
+        archs.map((a) => build(racing.id, a)),
+      ),
+    ]);
     expect(deleted.deleted !== queued).toBe(true);
     const plain = task(await store.nextTaskId());
     await store.createTask(plain);

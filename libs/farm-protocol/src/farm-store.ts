@@ -101,7 +101,23 @@ export class FarmStore {
       .multi()
       .hset(farmKeys.task(task.id), encodeFields(taskSchema, task))
       .zadd(farmKeys.tasks, Number(task.id), task.id)
-      .xadd(farmKeys.events, 'MAXLEN', '~', eventCap, '*', 'type', 'task', 'taskId', task.id, 'state', task.state, 'from', '', 'at', task.createdAt)
+      .xadd(
+        farmKeys.events,
+        'MAXLEN',
+        '~',
+        eventCap,
+        '*',
+        'type',
+        'task',
+        'taskId',
+        task.id,
+        'state',
+        task.state,
+        'from',
+        '',
+        'at',
+        task.createdAt,
+      )
       .exec();
   }
 
@@ -118,7 +134,11 @@ export class FarmStore {
   }
 
   /** Sets task fields; only for fields no script derives (not `state`). */
-  async updateTask(id: string, fields: Partial<TaskRecord>, unset: Array<keyof TaskRecord & string> = []): Promise<void> {
+  async updateTask(
+    id: string,
+    fields: Partial<TaskRecord>,
+    unset: Array<keyof TaskRecord & string> = [],
+  ): Promise<void> {
     const multi = this.redis.multi().hset(farmKeys.task(id), encodeFields(taskSchema, fields));
     if (unset.length > 0) multi.hdel(farmKeys.task(id), ...unset);
     await multi.exec();
@@ -140,7 +160,13 @@ export class FarmStore {
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
     const set = encodeFields(buildSchema, req.set ?? {});
     const pairs = Object.entries(set).flat();
-    const keys = [farmKeys.build(req.taskId, req.arch), farmKeys.task(req.taskId), farmKeys.activeBuilds, farmKeys.events, ...req.archs.map((a) => farmKeys.build(req.taskId, a))];
+    const keys = [
+      farmKeys.build(req.taskId, req.arch),
+      farmKeys.task(req.taskId),
+      farmKeys.activeBuilds,
+      farmKeys.events,
+      ...req.archs.map((a) => farmKeys.build(req.taskId, a)),
+    ];
     const args = [
       (req.from ?? []).join(','),
       req.to ?? '',
@@ -156,7 +182,14 @@ export class FarmStore {
       ...pairs,
       ...(req.unset ?? []),
     ];
-    const reply = (await this.redis.eval(transitionScript, keys.length, ...keys, ...args)) as [number, string, number, string, string, string];
+    const reply = (await this.redis.eval(transitionScript, keys.length, ...keys, ...args)) as [
+      number,
+      string,
+      number,
+      string,
+      string,
+      string,
+    ];
     return {
       done: reply[0] === 1,
       cancelRequested: reply[0] === -1,
@@ -179,9 +212,26 @@ export class FarmStore {
     taskFields: Partial<TaskRecord>,
     builds: BuildRecord[],
   ): Promise<boolean> {
-    const keys = [farmKeys.task(task.id), farmKeys.activeBuilds, farmKeys.events, ...builds.map((b) => farmKeys.build(b.taskId, b.arch))];
-    const perBuild = builds.flatMap((b) => [JSON.stringify(encodeFields(buildSchema, b)), activeBuildMember(b.taskId, b.arch), b.arch]);
-    const args = [taskStates.join(','), buildStates.join(','), new Date().toISOString(), String(eventCap), task.id, JSON.stringify(encodeFields(taskSchema, taskFields)), ...perBuild];
+    const keys = [
+      farmKeys.task(task.id),
+      farmKeys.activeBuilds,
+      farmKeys.events,
+      ...builds.map((b) => farmKeys.build(b.taskId, b.arch)),
+    ];
+    const perBuild = builds.flatMap((b) => [
+      JSON.stringify(encodeFields(buildSchema, b)),
+      activeBuildMember(b.taskId, b.arch),
+      b.arch,
+    ]);
+    const args = [
+      taskStates.join(','),
+      buildStates.join(','),
+      new Date().toISOString(),
+      String(eventCap),
+      task.id,
+      JSON.stringify(encodeFields(taskSchema, taskFields)),
+      ...perBuild,
+    ];
     return (await this.redis.eval(queueBuildsScript, keys.length, ...keys, ...args)) === 1;
   }
 
@@ -191,7 +241,14 @@ export class FarmStore {
    */
   async deleteCreatedTask(id: string): Promise<{ deleted: boolean; state: TaskState | ''; groupId: string }> {
     const keys = [farmKeys.task(id), farmKeys.tasks, farmKeys.events];
-    const reply = (await this.redis.eval(deleteTaskScript, keys.length, ...keys, id, new Date().toISOString(), String(eventCap))) as [number, string, string];
+    const reply = (await this.redis.eval(
+      deleteTaskScript,
+      keys.length,
+      ...keys,
+      id,
+      new Date().toISOString(),
+      String(eventCap),
+    )) as [number, string, string];
     return { deleted: reply[0] === 1, state: reply[1] as TaskState | '', groupId: reply[2] };
   }
 

@@ -3,7 +3,13 @@ import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
 import { buildSchema } from './farm-store.ts';
 import { groupKeys, memberKey } from './group-names.ts';
 import type { GroupMemberPlan, GroupRecord, GroupState, MemberPhase, MemberRecord } from './group-records.ts';
-import { createGroupScript, groupTransitionScript, recordDurationScript, releaseMemberScript, setMemberScript } from './group-scripts.ts';
+import {
+  createGroupScript,
+  groupTransitionScript,
+  recordDurationScript,
+  releaseMemberScript,
+  setMemberScript,
+} from './group-scripts.ts';
 import { activeBuildMember, farmKeys } from './names.ts';
 import type { BuildRecord } from './records.ts';
 
@@ -62,9 +68,29 @@ export class GroupStore {
     const id = g.record.id;
     const fields = { ...encodeFields(groupSchema, g.record), plan: JSON.stringify(g.plan) };
     const members = Object.fromEntries(Object.entries(g.members).map(([k, m]) => [k, JSON.stringify(m)]));
-    const keys = [groupKeys.group(id), groupKeys.members(id), groupKeys.groups, groupKeys.active, farmKeys.events, ...g.tasks.map((t) => farmKeys.task(t.id))];
-    const args = [id, JSON.stringify(fields), JSON.stringify(members), new Date().toISOString(), String(eventCap), g.record.branch, String(g.timeoutMs), ...g.tasks.map((t) => JSON.stringify(t.archs))];
-    const reply = (await this.redis.eval(createGroupScript, keys.length, ...keys, ...args)) as [number, string?, string?];
+    const keys = [
+      groupKeys.group(id),
+      groupKeys.members(id),
+      groupKeys.groups,
+      groupKeys.active,
+      farmKeys.events,
+      ...g.tasks.map((t) => farmKeys.task(t.id)),
+    ];
+    const args = [
+      id,
+      JSON.stringify(fields),
+      JSON.stringify(members),
+      new Date().toISOString(),
+      String(eventCap),
+      g.record.branch,
+      String(g.timeoutMs),
+      ...g.tasks.map((t) => JSON.stringify(t.archs)),
+    ];
+    const reply = (await this.redis.eval(createGroupScript, keys.length, ...keys, ...args)) as [
+      number,
+      string?,
+      string?,
+    ];
     return reply[0] === 1 ? { ok: true } : { ok: false, taskId: reply[1] ?? '', problem: reply[2] ?? 'refused' };
   }
 
@@ -99,8 +125,14 @@ export class GroupStore {
   }
 
   /** Sets group fields no script derives (not `state`). */
-  async updateGroup(id: string, fields: Partial<GroupRecord>, unset: Array<keyof GroupRecord & string> = []): Promise<void> {
-    const multi = this.redis.multi().hset(groupKeys.group(id), { ...encodeFields(groupSchema, fields), updatedAt: new Date().toISOString() });
+  async updateGroup(
+    id: string,
+    fields: Partial<GroupRecord>,
+    unset: Array<keyof GroupRecord & string> = [],
+  ): Promise<void> {
+    const multi = this.redis
+      .multi()
+      .hset(groupKeys.group(id), { ...encodeFields(groupSchema, fields), updatedAt: new Date().toISOString() });
     if (unset.length > 0) multi.hdel(groupKeys.group(id), ...unset);
     await multi.exec();
   }
@@ -110,16 +142,45 @@ export class GroupStore {
    * and deleting fields; `active` says whether the scheduler keeps looking at it.
    * Returns the previous state, or undefined when refused.
    */
-  async transitionGroup(id: string, from: GroupState[], to: GroupState, active: boolean, set: Partial<GroupRecord> = {}, unset: Array<keyof GroupRecord & string> = []): Promise<GroupState | undefined> {
+  async transitionGroup(
+    id: string,
+    from: GroupState[],
+    to: GroupState,
+    active: boolean,
+    set: Partial<GroupRecord> = {},
+    unset: Array<keyof GroupRecord & string> = [],
+  ): Promise<GroupState | undefined> {
     const keys = [groupKeys.group(id), groupKeys.active, farmKeys.events];
-    const args = [from.join(','), to, new Date().toISOString(), String(eventCap), active ? '1' : '0', JSON.stringify(encodeFields(groupSchema, set)), ...unset];
+    const args = [
+      from.join(','),
+      to,
+      new Date().toISOString(),
+      String(eventCap),
+      active ? '1' : '0',
+      JSON.stringify(encodeFields(groupSchema, set)),
+      ...unset,
+    ];
     const reply = (await this.redis.eval(groupTransitionScript, keys.length, ...keys, ...args)) as string | null;
     return reply ? (reply as GroupState) : undefined;
   }
 
   /** Compare-and-set of one member: only from one of the `from` phases (and in `round`, when given). */
-  async setMember(groupId: string, key: string, from: MemberPhase[], round: number | undefined, next: MemberRecord): Promise<boolean> {
-    const reply = await this.redis.eval(setMemberScript, 1, groupKeys.members(groupId), key, from.join(','), round === undefined ? '' : String(round), JSON.stringify(next));
+  async setMember(
+    groupId: string,
+    key: string,
+    from: MemberPhase[],
+    round: number | undefined,
+    next: MemberRecord,
+  ): Promise<boolean> {
+    const reply = await this.redis.eval(
+      setMemberScript,
+      1,
+      groupKeys.members(groupId),
+      key,
+      from.join(','),
+      round === undefined ? '' : String(round),
+      JSON.stringify(next),
+    );
     return reply === 1;
   }
 
@@ -127,15 +188,35 @@ export class GroupStore {
   async putMembers(groupId: string, members: Record<string, MemberRecord>): Promise<void> {
     const entries = Object.entries(members);
     if (entries.length === 0) return;
-    await this.redis.hset(groupKeys.members(groupId), Object.fromEntries(entries.map(([k, m]) => [k, JSON.stringify(m)])));
+    await this.redis.hset(
+      groupKeys.members(groupId),
+      Object.fromEntries(entries.map(([k, m]) => [k, JSON.stringify(m)])),
+    );
   }
 
   /** Waiting -> released, with the member's build written `queued` (see releaseMemberScript). */
   async releaseMember(req: ReleaseRequest): Promise<boolean> {
     const { build } = req;
     const key = memberKey(build.taskId, build.arch);
-    const keys = [groupKeys.members(req.groupId), farmKeys.task(build.taskId), farmKeys.build(build.taskId, build.arch), farmKeys.activeBuilds, farmKeys.events, ...req.taskArchs.map((a) => farmKeys.build(build.taskId, a))];
-    const args = [key, String(req.round), JSON.stringify(req.member), JSON.stringify(encodeFields(buildSchema, build)), activeBuildMember(build.taskId, build.arch), build.taskId, build.arch, new Date().toISOString(), String(eventCap)];
+    const keys = [
+      groupKeys.members(req.groupId),
+      farmKeys.task(build.taskId),
+      farmKeys.build(build.taskId, build.arch),
+      farmKeys.activeBuilds,
+      farmKeys.events,
+      ...req.taskArchs.map((a) => farmKeys.build(build.taskId, a)),
+    ];
+    const args = [
+      key,
+      String(req.round),
+      JSON.stringify(req.member),
+      JSON.stringify(encodeFields(buildSchema, build)),
+      activeBuildMember(build.taskId, build.arch),
+      build.taskId,
+      build.arch,
+      new Date().toISOString(),
+      String(eventCap),
+    ];
     return (await this.redis.eval(releaseMemberScript, keys.length, ...keys, ...args)) === 1;
   }
 
@@ -156,7 +237,14 @@ export class GroupStore {
 
   /** Records the duration of a successful build of `pkg` on `arch` (the last few are kept). */
   async recordDuration(pkg: string, arch: string, seconds: number): Promise<void> {
-    await this.redis.eval(recordDurationScript, 1, groupKeys.durations, `${pkg}/${arch}`, String(Math.max(0, Math.round(seconds * 10) / 10)), String(durationsKept));
+    await this.redis.eval(
+      recordDurationScript,
+      1,
+      groupKeys.durations,
+      `${pkg}/${arch}`,
+      String(Math.max(0, Math.round(seconds * 10) / 10)),
+      String(durationsKept),
+    );
   }
 
   /** Earlier durations per `<package>/<arch>` (only those known). */
@@ -171,4 +259,3 @@ export class GroupStore {
     return out;
   }
 }
-

@@ -1,4 +1,13 @@
-export { farmPrefix, farmKeys, buildQueueName, archOfQueue, buildJobId, parseBuildJobId, activeBuildMember, parseActiveBuildMember } from './names.ts';
+export {
+  farmPrefix,
+  farmKeys,
+  buildQueueName,
+  archOfQueue,
+  buildJobId,
+  parseBuildJobId,
+  activeBuildMember,
+  parseActiveBuildMember,
+} from './names.ts';
 export {
   finalBuildStates,
   isFinalBuildState,
@@ -19,13 +28,35 @@ export { attemptKeyHeader, attemptKeyHash, newAttemptKey, attemptKeyMatches } fr
 export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
 export { FarmStore, taskSchema, buildSchema, type TransitionRequest, type TransitionOutcome } from './farm-store.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
-export { LogStreamWriter, appendLogEof, appendLogLines, logLinesField, logEofField, type LogWriterOptions } from './log-writer.ts';
+export {
+  LogStreamWriter,
+  appendLogEof,
+  appendLogLines,
+  logLinesField,
+  logEofField,
+  type LogWriterOptions,
+} from './log-writer.ts';
 export { readLogEntries, waitLogEntries, isStreamId, type LogEntry } from './log-reader.ts';
 export { writeHeartbeat, retireBuilder, readBuilders } from './builder-registry.ts';
 export { publishCancel, subscribeCancel } from './cancel-channel.ts';
-export { buildQueueOptions, stalledCheckerOptions, buildWorkerOptions, type RetentionSettings, type StalledSettings } from './queue-settings.ts';
+export {
+  buildQueueOptions,
+  stalledCheckerOptions,
+  buildWorkerOptions,
+  type RetentionSettings,
+  type StalledSettings,
+} from './queue-settings.ts';
 export { backoffDelay, sleep, runWithRestart } from './loops.ts';
-export { groupFlowQueueName, groupJobName, groupKeys, groupParentJobId, sequenceJobId, parseSequenceJobId, memberKey, parseMemberKey } from './group-names.ts';
+export {
+  groupFlowQueueName,
+  groupJobName,
+  groupKeys,
+  groupParentJobId,
+  sequenceJobId,
+  parseSequenceJobId,
+  memberKey,
+  parseMemberKey,
+} from './group-names.ts';
 export {
   finalGroupStates,
   isFinalGroupState,

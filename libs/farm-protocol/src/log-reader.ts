@@ -38,8 +38,16 @@ export async function readLogEntries(redis: Redis, key: string, afterId: string,
  * Waits up to `blockMs` for entries after `afterId`. Needs a connection of its
  * own: XREAD BLOCK holds it.
  */
-export async function waitLogEntries(blocking: Redis, key: string, afterId: string, blockMs: number, count = 500): Promise<LogEntry[]> {
-  const reply = (await blocking.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as Array<[string, RawEntry[]]> | null;
+export async function waitLogEntries(
+  blocking: Redis,
+  key: string,
+  afterId: string,
+  blockMs: number,
+  count = 500,
+): Promise<LogEntry[]> {
+  const reply = (await blocking.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as Array<
+    [string, RawEntry[]]
+  > | null;
   if (!reply || reply.length === 0) return [];
   return (reply[0]?.[1] ?? []).map(toEntry);
 }

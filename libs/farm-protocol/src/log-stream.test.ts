@@ -55,16 +55,38 @@ describe('log streams and heartbeats in a real Redis', () => {
 
   it('shows a builder offline once its heartbeat expires or it retires, and still lists it', async () => {
     const facts: BuilderFacts = {
-      id: 'w1', hostname: 'h', archs: ['amd64'], slots: 1, cores: 2, memoryTotalBytes: 1, memoryFreeBytes: 1, diskFreeBytes: 1,
-      load: [0, 0, 0], currentTasks: [], mode: 'active', startedAt: new Date().toISOString(), lastHeartbeat: new Date().toISOString(), version: 't',
+      id: 'w1',
+      hostname: 'h',
+      archs: ['amd64'],
+      slots: 1,
+      cores: 2,
+      memoryTotalBytes: 1,
+      memoryFreeBytes: 1,
+      diskFreeBytes: 1,
+      load: [0, 0, 0],
+      currentTasks: [],
+      mode: 'active',
+      startedAt: new Date().toISOString(),
+      lastHeartbeat: new Date().toISOString(),
+      version: 't',
     };
     await writeHeartbeat(redis, facts, 1);
-    await writeHeartbeat(redis, { ...facts, id: 'w2', currentTasks: [{ taskId: '1', arch: 'amd64', jobId: 'j', startedAt: '' }] }, 60);
-    expect((await readBuilders(redis)).map((b) => [b.id, b.state])).toEqual([['w1', 'idle'], ['w2', 'building']]);
+    await writeHeartbeat(
+      redis,
+      { ...facts, id: 'w2', currentTasks: [{ taskId: '1', arch: 'amd64', jobId: 'j', startedAt: '' }] },
+      60,
+    );
+    expect((await readBuilders(redis)).map((b) => [b.id, b.state])).toEqual([
+      ['w1', 'idle'],
+      ['w2', 'building'],
+    ]);
     await new Promise((r) => setTimeout(r, 1100));
     await retireBuilder(redis, 'w2');
     const builders = await readBuilders(redis);
-    expect(builders.map((b) => [b.id, b.state])).toEqual([['w1', 'offline'], ['w2', 'offline']]);
+    expect(builders.map((b) => [b.id, b.state])).toEqual([
+      ['w1', 'offline'],
+      ['w2', 'offline'],
+    ]);
     expect(builders[0]?.lastHeartbeat).toBe(facts.lastHeartbeat);
   });
 });

@@ -11,8 +11,18 @@ import { redisOptions } from './redis-options.ts';
 
 describe('redisOptions', () => {
   it('reads user, password, db and TLS from the URL; password_file wins', () => {
-    expect(redisOptions({ url: 'redis://bob:s%40cret@example.org:7000/3' })).toMatchObject({ host: 'example.org', port: 7000, db: 3, username: 'bob', password: 's@cret' });
-    expect(redisOptions({ url: 'redis://:inurl@h', password: 'fromfile' })).toMatchObject({ host: 'h', port: 6379, password: 'fromfile' });
+    expect(redisOptions({ url: 'redis://bob:s%40cret@example.org:7000/3' })).toMatchObject({
+      host: 'example.org',
+      port: 7000,
+      db: 3,
+      username: 'bob',
+      password: 's@cret',
+    });
+    expect(redisOptions({ url: 'redis://:inurl@h', password: 'fromfile' })).toMatchObject({
+      host: 'h',
+      port: 6379,
+      password: 'fromfile',
+    });
     expect(redisOptions({ url: 'rediss://redis.example.org' }).tls).toEqual({ servername: 'redis.example.org' });
     expect(redisOptions({ url: 'rediss://10.0.0.5:6380' }).tls).toEqual({});
   });
@@ -38,11 +48,79 @@ describe('a TLS Redis with a password', () => {
     const f = (name: string) => path.join(dir, name);
     await writeFile(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
     const run = (args: string[]) => execa('openssl', args, { cwd: dir, stdin: 'ignore' });
-    await run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=aoinb test CA', '-days', '2']);
-    await run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost']);
-    await run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '2', '-extfile', 'san.ext']);
+    await run([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-subj',
+      '/CN=aoinb test CA',
+      '-days',
+      '2',
+    ]);
+    await run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=localhost',
+    ]);
+    await run([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '2',
+      '-extfile',
+      'san.ext',
+    ]);
     port = await freePort();
-    server = execa('redis-server', ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', f('server.crt'), '--tls-key-file', f('server.key'), '--tls-ca-cert-file', f('ca.crt'), '--tls-auth-clients', 'no', '--requirepass', 'farm-secret', '--save', '', '--appendonly', 'no', '--dir', dir], { reject: false, stdin: 'ignore' });
+    server = execa(
+      'redis-server',
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--tls-cert-file',
+        f('server.crt'),
+        '--tls-key-file',
+        f('server.key'),
+        '--tls-ca-cert-file',
+        f('ca.crt'),
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        'farm-secret',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ],
+      { reject: false, stdin: 'ignore' },
+    );
     await new Promise((r) => setTimeout(r, 300));
   });
 
@@ -67,7 +145,11 @@ describe('a TLS Redis with a password', () => {
   }
 
   it('connects with rediss://, ca_file and the password', async () => {
-    const options = redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'farm-secret', caFile: path.join(dir, 'ca.crt') });
+    const options = redisOptions({
+      url: `rediss://127.0.0.1:${port}`,
+      password: 'farm-secret',
+      caFile: path.join(dir, 'ca.crt'),
+    });
     let pong = '';
     for (let i = 0; i < 20 && pong !== 'PONG'; i++) {
       pong = await ping(options).catch(() => '');
@@ -82,7 +164,11 @@ describe('a TLS Redis with a password', () => {
   });
 
   it('fails with a wrong password or without the CA', async () => {
-    await expect(ping(redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'wrong', caFile: path.join(dir, 'ca.crt') }))).rejects.toThrow(/WRONGPASS|invalid/i);
-    await expect(ping(redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'farm-secret' }))).rejects.toThrow(/certificate/i);
+    await expect(
+      ping(redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'wrong', caFile: path.join(dir, 'ca.crt') })),
+    ).rejects.toThrow(/WRONGPASS|invalid/i);
+    await expect(ping(redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'farm-secret' }))).rejects.toThrow(
+      /certificate/i,
+    );
   });
 });

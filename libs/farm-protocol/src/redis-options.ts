@@ -36,7 +36,10 @@ export function redisOptions(config: RedisConfig): RedisOptions {
   if (config.password) options.password = config.password;
   if (tls) {
     // SNI takes host names only; an IP address is checked against the certificate's IP SANs.
-    options.tls = { ...(isIP(options.host ?? '') ? {} : { servername: options.host }), ...(config.caFile ? { ca: readCa(config.caFile) } : {}) };
+    options.tls = {
+      ...(isIP(options.host ?? '') ? {} : { servername: options.host }),
+      ...(config.caFile ? { ca: readCa(config.caFile) } : {}),
+    };
   }
   return options;
 }

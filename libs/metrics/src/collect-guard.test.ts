@@ -14,7 +14,12 @@ describe('metrics helpers', () => {
 
   it('a collect guard counts failures and timeouts instead of failing the scrape', async () => {
     const registry = createMetricsRegistry({ processMetrics: false });
-    const guard = createCollectGuard({ registry, prefix: 'test', logger: createLogger({ level: 'silent' }), timeoutMs: 20 });
+    const guard = createCollectGuard({
+      registry,
+      prefix: 'test',
+      logger: createLogger({ level: 'silent' }),
+      timeoutMs: 20,
+    });
     await guard.run('broken', async () => {
       throw new Error('down');
     });

@@ -7,7 +7,11 @@ export interface MetricsRegistryOptions {
   processMetrics?: boolean;
 }
 
-const lintFailingDefaults = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+const lintFailingDefaults = [
+  'nodejs_active_handles_total',
+  'nodejs_active_requests_total',
+  'nodejs_active_resources_total',
+];
 
 /**
  * A Prometheus registry of one process part (a coordinator, a worker agent).

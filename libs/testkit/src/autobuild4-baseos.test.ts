@@ -44,11 +44,17 @@ interface BuildRun {
 
 async function writeAb4Config(root: string): Promise<void> {
   await mkdir(path.join(root, 'etc/autobuild'), { recursive: true });
-  await writeFile(path.join(root, 'etc/autobuild/ab4cfg.sh'), `#!/bin/bash\nABMPM=dpkg\nABAPMS=\nABINSTALL=dpkg\nMTER="${maintainer}"\n`);
+  await writeFile(
+    path.join(root, 'etc/autobuild/ab4cfg.sh'),
+    `#!/bin/bash\nABMPM=dpkg\nABAPMS=\nABINSTALL=dpkg\nMTER="${maintainer}"\n`,
+  );
 }
 
 /** Unpacks the example source into /buildroot/build of a fresh overlay, copies autobuild/ there, runs autobuild4, always unmounts. */
-async function buildInContainer(bundleDir: string, options: { withSource?: boolean; mter?: boolean } = {}): Promise<BuildRun> {
+async function buildInContainer(
+  bundleDir: string,
+  options: { withSource?: boolean; mter?: boolean } = {},
+): Promise<BuildRun> {
   const outDir = await mkdtemp(path.join(work, 'out-'));
   const overlay = await mountOverlayFixture({ lower: baseos.rootfsDir, parentDir: work });
   try {
@@ -63,7 +69,8 @@ async function buildInContainer(bundleDir: string, options: { withSource?: boole
     const debs = (await readdir(build)).filter((name) => name.endsWith('.deb')).sort();
     for (const deb of debs) await cp(path.join(build, deb), path.join(outDir, deb));
     const archived = (await readdir(path.join(overlay.merged, 'debs'), { recursive: true }).catch(() => [] as string[]))
-      .filter((name) => name.endsWith('.deb')).sort();
+      .filter((name) => name.endsWith('.deb'))
+      .sort();
     return { exitCode: result.exitCode, output: result.all, debs, archived, outDir };
   } finally {
     await overlay.unmount();
@@ -75,7 +82,10 @@ async function debField(deb: string, field: string): Promise<string> {
 }
 
 /** Installs the .deb with dpkg in a fresh container of the base OS and runs the installed program there. */
-async function installAndRun(deb: string, command: string[]): Promise<{ exitCode: number | undefined; output: string }> {
+async function installAndRun(
+  deb: string,
+  command: string[],
+): Promise<{ exitCode: number | undefined; output: string }> {
   const overlay = await mountOverlayFixture({ lower: baseos.rootfsDir, parentDir: work });
   try {
     await cp(deb, path.join(overlay.merged, 'root', path.basename(deb)));
@@ -93,12 +103,24 @@ describe('the test base OS', () => {
     expect(baseos.autobuild).toBe('autobuild4');
     expect(baseos.suite).toBe('trixie');
     expect(await readFile(path.join(baseos.rootfsDir, 'etc/debian_version'), 'utf8')).toMatch(/^(13\.|trixie)/);
-    expect(await readFile(path.join(baseos.rootfsDir, 'usr/bin/autobuild'), 'utf8')).toMatch(/enable -f .*libautobuild\.so" autobuild/);
+    expect(await readFile(path.join(baseos.rootfsDir, 'usr/bin/autobuild'), 'utf8')).toMatch(
+      /enable -f .*libautobuild\.so" autobuild/,
+    );
     // Read dpkg's database from outside: the cached rootfs is only ever used read-only.
     const status = await readFile(path.join(baseos.rootfsDir, 'var/lib/dpkg/status'), 'utf8');
-    const installed = status.split('\n\n').filter((p) => /^Status: install ok installed$/m.test(p)).map((p) => /^Package: (\S+)$/m.exec(p)?.[1]);
+    const installed = status
+      .split('\n\n')
+      .filter((p) => /^Status: install ok installed$/m.test(p))
+      .map((p) => /^Package: (\S+)$/m.exec(p)?.[1]);
     expect(installed).toEqual(expect.arrayContaining(['build-essential', 'dpkg-dev', 'libelf1t64']));
-    for (const buildDep of ['cmake', 'ninja-build', 'nlohmann-json3-dev', 'libfmt-dev', 'libelf-dev', 'bash-builtins']) {
+    for (const buildDep of [
+      'cmake',
+      'ninja-build',
+      'nlohmann-json3-dev',
+      'libfmt-dev',
+      'libelf-dev',
+      'bash-builtins',
+    ]) {
       expect(installed, `${buildDep} should be gone`).not.toContain(buildDep);
     }
   });
@@ -123,7 +145,7 @@ describe('real autobuild4 under systemd-nspawn over OverlayFS', () => {
     expect(version.output).toBe('hello-aoinb 1.0');
   });
 
-  it('stops in pre-build QA when no maintainer is configured (MTER left at autobuild4\'s default)', async () => {
+  it("stops in pre-build QA when no maintainer is configured (MTER left at autobuild4's default)", async () => {
     const run = await buildInContainer(exampleBundleDir, { mter: false });
     expect(run.exitCode, run.output).not.toBe(0);
     expect(run.output).toMatch(/QA \(E311\): Maintainer information not set/);

@@ -11,7 +11,10 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'aoinb-ab4-src-'));
 });
 afterEach(async () => {
-  for (const [key, value] of [['AOINB_SHARED_DIR', saved.shared], ['CI', saved.ci]] as const) {
+  for (const [key, value] of [
+    ['AOINB_SHARED_DIR', saved.shared],
+    ['CI', saved.ci],
+  ] as const) {
     if (value === undefined) delete process.env[key];
     else process.env[key] = value;
   }
@@ -28,7 +31,9 @@ describe('autobuild4Tarball', () => {
 
   it('never fetches for tests: without ../shared it fails naming the missing file', async () => {
     process.env.AOINB_SHARED_DIR = path.join(dir, 'no-shared');
-    await expect(autobuild4Tarball({ cacheDir: dir })).rejects.toThrow(/no-shared\/vendor\/autobuild4-4\.17\.10\.tar\.gz is missing/);
+    await expect(autobuild4Tarball({ cacheDir: dir })).rejects.toThrow(
+      /no-shared\/vendor\/autobuild4-4\.17\.10\.tar\.gz is missing/,
+    );
     expect(await readdir(dir)).toEqual([]);
   });
 

@@ -33,14 +33,18 @@ async function fetchRelease(cacheDir: string): Promise<string> {
   const response = await fetch(autobuild4Release.url, { signal: AbortSignal.timeout(60_000) }).catch((error: Error) => {
     throw new AoinbError('NOT_FOUND', `fetching ${autobuild4Release.url} failed: ${error.message}`);
   });
-  if (!response.ok) throw new AoinbError('NOT_FOUND', `fetching ${autobuild4Release.url} failed: HTTP ${response.status}`);
+  if (!response.ok)
+    throw new AoinbError('NOT_FOUND', `fetching ${autobuild4Release.url} failed: HTTP ${response.status}`);
   await mkdir(cacheDir, { recursive: true });
   const temp = `${target}.${process.pid}.part`;
   try {
     await writeFile(temp, Buffer.from(await response.arrayBuffer()));
     const sha256 = await sha256Of(temp);
     if (sha256 !== autobuild4Release.sha256) {
-      throw new AoinbError('CHECKSUM_MISMATCH', `${autobuild4Release.url} has sha256 ${sha256}, not the pinned ${autobuild4Release.sha256}`);
+      throw new AoinbError(
+        'CHECKSUM_MISMATCH',
+        `${autobuild4Release.url} has sha256 ${sha256}, not the pinned ${autobuild4Release.sha256}`,
+      );
     }
     await rename(temp, target);
     return target;
@@ -54,7 +58,10 @@ async function fetchRelease(cacheDir: string): Promise<string> {
  * where `allowFetch` is set (the quick start) and not in CI, the same pinned
  * release downloaded and checked against its sha256. Tests never fetch.
  */
-export async function autobuild4Tarball(options: { allowFetch?: boolean; cacheDir: string }): Promise<{ tarball: string; sha256: string }> {
+export async function autobuild4Tarball(options: {
+  allowFetch?: boolean;
+  cacheDir: string;
+}): Promise<{ tarball: string; sha256: string }> {
   const shared = await sharedFile('vendor', autobuild4Release.fileName).catch((error: Error) => error);
   if (typeof shared === 'string') return { tarball: shared, sha256: await sha256Of(shared) };
   if (!options.allowFetch || process.env.CI) throw shared;

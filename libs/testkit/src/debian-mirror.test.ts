@@ -49,7 +49,13 @@ describe('apt source parsers', () => {
   it('reads deb822 paragraphs', () => {
     const entries = parseDeb822Sources(deb822, 'debian.sources');
     expect(entries).toHaveLength(2);
-    expect(entries[0]).toMatchObject({ types: ['deb'], uris: ['http://deb.debian.org/debian'], suites: ['bookworm', 'bookworm-updates'], components: ['main'], origin: 'debian.sources:1' });
+    expect(entries[0]).toMatchObject({
+      types: ['deb'],
+      uris: ['http://deb.debian.org/debian'],
+      suites: ['bookworm', 'bookworm-updates'],
+      components: ['main'],
+      origin: 'debian.sources:1',
+    });
   });
 
   it('drops deb822 paragraphs with Enabled: no', () => {
@@ -59,7 +65,12 @@ describe('apt source parsers', () => {
   it('reads one-line entries with options and comments', () => {
     const entries = parseOneLineSources(oneLine, 'sources.list');
     expect(entries).toHaveLength(4);
-    expect(entries[1]).toMatchObject({ types: ['deb'], uris: ['http://ftp.de.debian.org/debian/'], suites: ['bookworm'], components: ['main', 'contrib', 'non-free-firmware'] });
+    expect(entries[1]).toMatchObject({
+      types: ['deb'],
+      uris: ['http://ftp.de.debian.org/debian/'],
+      suites: ['bookworm'],
+      components: ['main', 'contrib', 'non-free-firmware'],
+    });
     expect(entries[2]?.types).toEqual(['deb-src']);
   });
 });
@@ -68,7 +79,10 @@ describe('pickDebianMirror', () => {
   it('picks the release suite of a deb822 file and notices -updates', () => {
     const mirror = pickDebianMirror(parseDeb822Sources(deb822, 'debian.sources'));
     expect(mirror).toMatchObject({ mirror: 'http://deb.debian.org/debian', suite: 'bookworm', updates: true });
-    expect(mirror.sourcesListLines).toEqual(['deb http://deb.debian.org/debian bookworm main', 'deb http://deb.debian.org/debian bookworm-updates main']);
+    expect(mirror.sourcesListLines).toEqual([
+      'deb http://deb.debian.org/debian bookworm main',
+      'deb http://deb.debian.org/debian bookworm-updates main',
+    ]);
   });
 
   it('picks from one-line files, skipping security and deb-src, trimming the slash', () => {
@@ -86,7 +100,11 @@ describe('pickDebianMirror', () => {
   it('accepts the host codename and reports no updates when absent', () => {
     const entries = parseOneLineSources('deb http://mirror.example/debian futurix main\n', 's.list');
     const mirror = pickDebianMirror(entries, { codename: 'futurix' });
-    expect(mirror).toMatchObject({ suite: 'futurix', updates: false, sourcesListLines: ['deb http://mirror.example/debian futurix main'] });
+    expect(mirror).toMatchObject({
+      suite: 'futurix',
+      updates: false,
+      sourcesListLines: ['deb http://mirror.example/debian futurix main'],
+    });
   });
 });
 

@@ -19,8 +19,20 @@ export interface DebianMirror {
 
 /** Debian's release names and aliases; the host's own codename is accepted as well. */
 const debianSuites = new Set([
-  'stable', 'testing', 'unstable', 'oldstable', 'oldoldstable', 'sid', 'experimental',
-  'stretch', 'buster', 'bullseye', 'bookworm', 'trixie', 'forky', 'duke',
+  'stable',
+  'testing',
+  'unstable',
+  'oldstable',
+  'oldoldstable',
+  'sid',
+  'experimental',
+  'stretch',
+  'buster',
+  'bullseye',
+  'bookworm',
+  'trixie',
+  'forky',
+  'duke',
 ]);
 
 function isWebUri(uri: string): boolean {
@@ -51,7 +63,11 @@ function candidates(entries: AptSourceEntry[], knownSuites: Set<string>): Candid
 
 function hasUpdates(entries: AptSourceEntry[], uri: string, suite: string): boolean {
   return entries.some(
-    (e) => e.types.includes('deb') && e.components.includes('main') && e.uris.includes(uri) && e.suites.includes(`${suite}-updates`),
+    (e) =>
+      e.types.includes('deb') &&
+      e.components.includes('main') &&
+      e.uris.includes(uri) &&
+      e.suites.includes(`${suite}-updates`),
   );
 }
 
@@ -60,13 +76,19 @@ function hasUpdates(entries: AptSourceEntry[], uri: string, suite: string): bool
  * a plain release suite (`bookworm`, `stable`, or the host's `codename`) and the
  * `main` component. Security, backports and third-party repositories never qualify.
  */
-export function pickDebianMirror(entries: AptSourceEntry[], options: { codename?: string; where?: string } = {}): DebianMirror {
+export function pickDebianMirror(
+  entries: AptSourceEntry[],
+  options: { codename?: string; where?: string } = {},
+): DebianMirror {
   const known = new Set(debianSuites);
   if (options.codename) known.add(options.codename);
   const [best] = candidates(entries, known);
   if (!best) {
     const where = options.where ?? 'the apt sources';
-    throw new AoinbError('CONFIG_NOT_FOUND', `no Debian mirror found in ${where}: need a "deb" entry with an http(s) URI, a release suite such as bookworm and the main component`);
+    throw new AoinbError(
+      'CONFIG_NOT_FOUND',
+      `no Debian mirror found in ${where}: need a "deb" entry with an http(s) URI, a release suite such as bookworm and the main component`,
+    );
   }
   const mirror = best.uri.replace(/\/+$/, '');
   const updates = hasUpdates(entries, best.uri, best.suite);

@@ -22,13 +22,23 @@ describe('findOrigInSources', () => {
   const request = { suite: 'bookworm', source: 'figlet', version: '2.2.5-3', file: 'figlet_2.2.5.orig.tar.gz' };
 
   it('finds the directory, sha256 and size of the .orig file', () => {
-    expect(findOrigInSources(index, request)).toEqual({ directory: 'pool/main/f/figlet', sha256: 'bf88c40fd0f077dab2712f54f8d39ac952e4e9f2e1882f1195be9e5e4257417d', size: 233201 });
+    expect(findOrigInSources(index, request)).toEqual({
+      directory: 'pool/main/f/figlet',
+      sha256: 'bf88c40fd0f077dab2712f54f8d39ac952e4e9f2e1882f1195be9e5e4257417d',
+      size: 233201,
+    });
   });
 
   it('names the versions the index has when the pinned one is gone', () => {
-    expect(() => findOrigInSources(index, { ...request, version: '2.2.5-4' })).toThrow(/bookworm's Sources index: no figlet 2\.2\.5-4 \(it has 2\.2\.5-3\)/);
-    expect(() => findOrigInSources(index, { ...request, source: 'nope' })).toThrow(/no nope 2\.2\.5-3 \(it has no such source package\)/);
-    expect(() => findOrigInSources(index, { ...request, file: 'figlet_2.2.6.orig.tar.gz' })).toThrow(/has no file figlet_2\.2\.6\.orig\.tar\.gz/);
+    expect(() => findOrigInSources(index, { ...request, version: '2.2.5-4' })).toThrow(
+      /bookworm's Sources index: no figlet 2\.2\.5-4 \(it has 2\.2\.5-3\)/,
+    );
+    expect(() => findOrigInSources(index, { ...request, source: 'nope' })).toThrow(
+      /no nope 2\.2\.5-3 \(it has no such source package\)/,
+    );
+    expect(() => findOrigInSources(index, { ...request, file: 'figlet_2.2.6.orig.tar.gz' })).toThrow(
+      /has no file figlet_2\.2\.6\.orig\.tar\.gz/,
+    );
   });
 });
 
@@ -47,15 +57,24 @@ describe('fetchDebianOrig from the Debian mirror', () => {
     expect(first.url).toBe(`${mirror}/pool/main/f/figlet/figlet_2.2.5.orig.tar.gz`);
     const again = await fetchDebianOrig(request, { mirror, cacheDir });
     expect(again.path).toBe(first.path);
-    expect((await readdir(path.join(cacheDir, 'debian-orig'))).filter((n) => !n.startsWith('.'))).toEqual([path.basename(first.path)]);
+    expect((await readdir(path.join(cacheDir, 'debian-orig'))).filter((n) => !n.startsWith('.'))).toEqual([
+      path.basename(first.path),
+    ]);
 
     await writeFile(first.path, Buffer.alloc(first.size));
-    await expect(fetchDebianOrig(request, { mirror, cacheDir })).rejects.toThrow(/sha256 .* is not bf88c40f.*removed, run again/);
+    await expect(fetchDebianOrig(request, { mirror, cacheDir })).rejects.toThrow(
+      /sha256 .* is not bf88c40f.*removed, run again/,
+    );
     expect((await fetchDebianOrig(request, { mirror, cacheDir })).sha256).toBe(first.sha256);
   });
 
   it('refuses a file name that is not plain', async () => {
     const { mirror } = await readDebianMirror();
-    await expect(fetchDebianOrig({ suite: 'bookworm', source: 'x', version: '1', file: '../etc/passwd' }, { mirror, cacheDir: '/nonexistent' })).rejects.toThrow(/not a plain file name/);
+    await expect(
+      fetchDebianOrig(
+        { suite: 'bookworm', source: 'x', version: '1', file: '../etc/passwd' },
+        { mirror, cacheDir: '/nonexistent' },
+      ),
+    ).rejects.toThrow(/not a plain file name/);
   });
 });

@@ -54,12 +54,18 @@ function sha256(data: Buffer | string): string {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function download(url: string): Promise<Response> {
   const res = await fetch(url).catch((error: unknown) => {
-    throw new AoinbError('SOURCE_FETCH_FAILED', `GET ${url} failed: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AoinbError(
+      'SOURCE_FETCH_FAILED',
+      `GET ${url} failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   });
   if (!res.ok || !res.body) throw new AoinbError('SOURCE_FETCH_FAILED', `GET ${url}: HTTP ${res.status}`);
   return res;
@@ -70,8 +76,16 @@ async function verifiedRelease(options: DebianOrigOptions, suite: string): Promi
   const url = `${options.mirror}/dists/${suite}/InRelease`;
   const signed = Buffer.from(await (await download(url)).arrayBuffer());
   const keyring = options.keyring ?? debianKeyring;
-  const result = await execa('gpgv', ['--keyring', keyring, '--output', '-', '-'], { input: signed, encoding: 'utf8', reject: false });
-  if (result.failed) throw new AoinbError('CHECKSUM_MISMATCH', `${url}: the signature does not verify against ${keyring}: ${result.stderr.trim()}`);
+  const result = await execa('gpgv', ['--keyring', keyring, '--output', '-', '-'], {
+    input: signed,
+    encoding: 'utf8',
+    reject: false,
+  });
+  if (result.failed)
+    throw new AoinbError(
+      'CHECKSUM_MISMATCH',
+      `${url}: the signature does not verify against ${keyring}: ${result.stderr.trim()}`,
+    );
   return result.stdout;
 }
 
@@ -99,7 +113,10 @@ async function fetchVerified(url: string, dest: string, expected: { sha256: stri
     await pipeline(body, createWriteStream(temp));
     const got = hash.digest('hex');
     if (got !== expected.sha256 || size !== expected.size) {
-      throw new AoinbError('CHECKSUM_MISMATCH', `${url}: got sha256 ${got} (${size} bytes), the index says ${expected.sha256} (${expected.size} bytes)`);
+      throw new AoinbError(
+        'CHECKSUM_MISMATCH',
+        `${url}: got sha256 ${got} (${size} bytes), the index says ${expected.sha256} (${expected.size} bytes)`,
+      );
     }
     await rename(temp, dest);
   } finally {
@@ -164,7 +181,8 @@ export function findOrigInSources(index: string, request: DebianOrigRequest): Or
  * silently different one).
  */
 export async function fetchDebianOrig(request: DebianOrigRequest, options: DebianOrigOptions): Promise<DebianOrig> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9+._~-]*$/.test(request.file)) throw new AoinbError('USAGE', `fetchDebianOrig: ${JSON.stringify(request.file)} is not a plain file name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9+._~-]*$/.test(request.file))
+    throw new AoinbError('USAGE', `fetchDebianOrig: ${JSON.stringify(request.file)} is not a plain file name`);
   const entry = findOrigInSources(await sourcesIndex(options, request.suite), request);
   const url = `${options.mirror}/${entry.directory}/${request.file}`;
   const dir = path.join(options.cacheDir, 'debian-orig');
@@ -180,7 +198,10 @@ export async function fetchDebianOrig(request: DebianOrigRequest, options: Debia
   const got = sha256(await readFile(cached));
   if (got !== entry.sha256) {
     await rm(cached, { force: true });
-    throw new AoinbError('CHECKSUM_MISMATCH', `${cached}: sha256 ${got} is not ${entry.sha256} (${url}); removed, run again`);
+    throw new AoinbError(
+      'CHECKSUM_MISMATCH',
+      `${cached}: sha256 ${got} is not ${entry.sha256} (${url}); removed, run again`,
+    );
   }
   return { path: cached, name: request.file, sha256: entry.sha256, size: entry.size, url };
 }

@@ -36,7 +36,14 @@ function tail(text: string, lines = 30): string {
 }
 
 async function debootstrap(recipe: RootfsRecipe, rootfs: string): Promise<void> {
-  const args = ['--variant=minbase', `--arch=${recipe.arch}`, `--include=${testBaseosPackages.join(',')}`, recipe.suite, rootfs, recipe.mirror];
+  const args = [
+    '--variant=minbase',
+    `--arch=${recipe.arch}`,
+    `--include=${testBaseosPackages.join(',')}`,
+    recipe.suite,
+    rootfs,
+    recipe.mirror,
+  ];
   const result = await execa('debootstrap', args, { reject: false, all: true, stdin: 'ignore' });
   if (result.failed) {
     throw new AoinbError(
@@ -47,13 +54,19 @@ async function debootstrap(recipe: RootfsRecipe, rootfs: string): Promise<void> 
 }
 
 /** Builds and installs autobuild4 inside the rootfs (debootstrap's apt lists are still there). */
-async function installAutobuild4(recipe: Extract<AutobuildRecipe, { kind: 'autobuild4' }>, rootfs: string): Promise<void> {
+async function installAutobuild4(
+  recipe: Extract<AutobuildRecipe, { kind: 'autobuild4' }>,
+  rootfs: string,
+): Promise<void> {
   await copyFile(recipe.tarball, path.join(rootfs, 'root/autobuild4.tar.gz'));
   await writeFile(path.join(rootfs, 'root/install-autobuild4.sh'), recipe.installScript);
   const run = await runInNspawn({ root: rootfs, command: ['/bin/bash', '/root/install-autobuild4.sh'] });
   await rm(path.join(rootfs, 'root/install-autobuild4.sh'), { force: true });
   if (run.exitCode !== 0) {
-    throw new AoinbError('BASEOS_LOAD_FAILED', `building autobuild4 from ${recipe.tarball} in the test base OS failed (exit ${run.exitCode}); last output:\n${tail(run.all)}`);
+    throw new AoinbError(
+      'BASEOS_LOAD_FAILED',
+      `building autobuild4 from ${recipe.tarball} in the test base OS failed (exit ${run.exitCode}); last output:\n${tail(run.all)}`,
+    );
   }
 }
 
@@ -84,8 +97,9 @@ async function customise(recipe: RootfsRecipe, rootfs: string): Promise<void> {
 /** `tar --numeric-owner --xattrs --acls -C rootfs -c . | zstd` into `tarball`. */
 export async function packRootfs(rootfs: string, tarball: string): Promise<void> {
   try {
-    await execa('tar', ['--numeric-owner', '--xattrs', '--acls', '-C', rootfs, '-c', '.'], { buffer: { stdout: false } })
-      .pipe('zstd', ['-q', '-T0', '-o', tarball]);
+    await execa('tar', ['--numeric-owner', '--xattrs', '--acls', '-C', rootfs, '-c', '.'], {
+      buffer: { stdout: false },
+    }).pipe('zstd', ['-q', '-T0', '-o', tarball]);
   } catch (error) {
     const detail = error instanceof Error ? error.message.slice(0, 2000) : String(error);
     throw new AoinbError('BASEOS_LOAD_FAILED', `packing ${rootfs} into ${tarball} failed: ${detail}`);

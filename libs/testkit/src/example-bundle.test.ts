@@ -30,7 +30,9 @@ describe('example bundle helpers', () => {
     const spec = await readFile(path.join(dest, 'spec'), 'utf8');
     expect(spec).toContain('SRCS="tbl::http://127.0.0.1:40123/hello-aoinb-$VER.tar.gz"');
     expect(spec).not.toContain(':8469');
-    expect(await readFile(path.join(dest, 'autobuild', 'build'), 'utf8')).toContain('make install PREFIX="$PKGDIR"/usr');
+    expect(await readFile(path.join(dest, 'autobuild', 'build'), 'utf8')).toContain(
+      'make install PREFIX="$PKGDIR"/usr',
+    );
     expect(await readFile(path.join(exampleBundleDir, 'spec'), 'utf8')).toContain('127.0.0.1:8469');
   });
 });

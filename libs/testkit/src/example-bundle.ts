@@ -43,7 +43,10 @@ export async function specSha256(bundleDir: string): Promise<string> {
 export async function prepareExampleSource(options: { port?: number } = {}): Promise<ExampleSource> {
   const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-example-src-'));
   try {
-    const { file, sha256 } = await makeSourceTarball({ dir: exampleSourceDir, file: path.join(dir, exampleTarballName) });
+    const { file, sha256 } = await makeSourceTarball({
+      dir: exampleSourceDir,
+      file: path.join(dir, exampleTarballName),
+    });
     const expected = await specSha256(exampleBundleDir);
     if (sha256 !== expected) {
       throw new AoinbError(
@@ -67,7 +70,11 @@ export async function prepareExampleSource(options: { port?: number } = {}): Pro
  * Copies a bundle (default: the example) to `destDir` with every
  * `127.0.0.1:8469` in its spec rewritten to `127.0.0.1:<port>`. Returns `destDir`.
  */
-export async function copyBundleWithPort(options: { destDir: string; port: number; bundleDir?: string }): Promise<string> {
+export async function copyBundleWithPort(options: {
+  destDir: string;
+  port: number;
+  bundleDir?: string;
+}): Promise<string> {
   const source = options.bundleDir ?? exampleBundleDir;
   await cp(source, options.destDir, { recursive: true });
   const specFile = path.join(options.destDir, 'spec');

@@ -19,11 +19,12 @@ describe('withFileLock', () => {
   it('serialises callers in one process', async () => {
     const lock = path.join(work, 'a.lock');
     const events: string[] = [];
-    const job = (name: string) => withFileLock(lock, async () => {
-      events.push(`${name}+`);
-      await sleep(150);
-      events.push(`${name}-`);
-    });
+    const job = (name: string) =>
+      withFileLock(lock, async () => {
+        events.push(`${name}+`);
+        await sleep(150);
+        events.push(`${name}-`);
+      });
     await Promise.all([job('a'), job('b')]);
     expect([events.join(' ')]).toEqual([expect.stringMatching(/^(a\+ a- b\+ b-|b\+ b- a\+ a-)$/)]);
   });

@@ -10,7 +10,11 @@ import { AoinbError } from '@aoinb/errors';
  * belongs to the open file description, stays after flock(1) exits, and is
  * released when this process closes the descriptor (or dies).
  */
-export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, options: { timeoutSeconds?: number } = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockFile: string,
+  fn: () => Promise<T>,
+  options: { timeoutSeconds?: number } = {},
+): Promise<T> {
   await mkdir(path.dirname(lockFile), { recursive: true });
   const handle = await open(lockFile, 'a');
   try {
@@ -19,7 +23,10 @@ export async function withFileLock<T>(lockFile: string, fn: () => Promise<T>, op
     const stdio = ['ignore', 'pipe', 'pipe', handle.fd] as unknown as Options['stdio'];
     const result = await execa('flock', ['--exclusive', '--wait', timeout, '3'], { stdio, reject: false });
     if (result.failed) {
-      throw new AoinbError('UNAVAILABLE', `could not lock ${lockFile} within ${timeout} s: ${result.stderr || result.shortMessage}`);
+      throw new AoinbError(
+        'UNAVAILABLE',
+        `could not lock ${lockFile} within ${timeout} s: ${result.stderr || result.shortMessage}`,
+      );
     }
     return await fn();
   } finally {

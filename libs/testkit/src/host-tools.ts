@@ -46,11 +46,17 @@ export async function missingHostTools(names: string[] = Object.keys(hostTools))
 /** Throws a clear error unless running as root with every named tool installed. */
 export async function assertHostReady(names?: string[]): Promise<void> {
   if (process.getuid?.() !== 0) {
-    throw new AoinbError('NOT_ROOT', 'the aoinb test kit must run as root: it runs debootstrap, mounts OverlayFS and starts systemd-nspawn containers');
+    throw new AoinbError(
+      'NOT_ROOT',
+      'the aoinb test kit must run as root: it runs debootstrap, mounts OverlayFS and starts systemd-nspawn containers',
+    );
   }
   const missing = await missingHostTools(names);
   if (missing.length) {
     const packages = [...new Set(missing.map((m) => m.replace(/^.*apt package (.*)\)$/, '$1')))].join(' ');
-    throw new AoinbError('BASEOS_LOAD_FAILED', `missing host tools: ${missing.join(', ')}; install them with: apt-get install -y ${packages}`);
+    throw new AoinbError(
+      'BASEOS_LOAD_FAILED',
+      `missing host tools: ${missing.join(', ')}; install them with: apt-get install -y ${packages}`,
+    );
   }
 }

@@ -54,7 +54,14 @@ describe('serveFolder', () => {
   });
 
   it('never serves anything outside the folder', async () => {
-    for (const p of ['/../secret.txt', '/sub/../../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/link-out', '/a.txt%00']) {
+    for (const p of [
+      '/../secret.txt',
+      '/sub/../../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/..%2fsecret.txt',
+      '/link-out',
+      '/a.txt%00',
+    ]) {
       const res = await raw('GET', p);
       expect(res.status, p).toBe(404);
       expect(res.body).not.toContain('secret');

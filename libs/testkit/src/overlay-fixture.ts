@@ -21,14 +21,26 @@ export interface OverlayFixture {
  * @aoinb/buildroot.
  */
 export async function mountOverlayFixture(options: { lower: string; parentDir?: string }): Promise<OverlayFixture> {
-  if (/[,:\\]/.test(options.lower)) throw new AoinbError('MOUNT_FAILED', `cannot use ${options.lower} as an overlay lower dir: it holds , : or \\`);
+  if (/[,:\\]/.test(options.lower))
+    throw new AoinbError('MOUNT_FAILED', `cannot use ${options.lower} as an overlay lower dir: it holds , : or \\`);
   const dir = await mkdtemp(path.join(options.parentDir ?? tmpdir(), 'aoinb-overlay-'));
-  const [upper, work, merged] = ['upper', 'work', 'merged'].map((name) => path.join(dir, name)) as [string, string, string];
+  const [upper, work, merged] = ['upper', 'work', 'merged'].map((name) => path.join(dir, name)) as [
+    string,
+    string,
+    string,
+  ];
   await Promise.all([upper, work, merged].map((d) => mkdir(d)));
-  const mounted = await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${options.lower},upperdir=${upper},workdir=${work}`, merged], { reject: false, all: true });
+  const mounted = await execa(
+    'mount',
+    ['-t', 'overlay', 'overlay', '-o', `lowerdir=${options.lower},upperdir=${upper},workdir=${work}`, merged],
+    { reject: false, all: true },
+  );
   if (mounted.failed) {
     await removeTree(dir);
-    throw new AoinbError('MOUNT_FAILED', `mounting an overlay on ${merged} failed: ${mounted.all || mounted.shortMessage}`);
+    throw new AoinbError(
+      'MOUNT_FAILED',
+      `mounting an overlay on ${merged} failed: ${mounted.all || mounted.shortMessage}`,
+    );
   }
   let done: Promise<void> | undefined;
   const unmount = (): Promise<void> =>
@@ -36,7 +48,8 @@ export async function mountOverlayFixture(options: { lower: string; parentDir?: 
       const result = await execa('umount', [merged], { reject: false, all: true });
       if (result.failed) await execa('umount', ['--lazy', merged], { reject: false });
       await removeTree(dir);
-      if ((await mountsUnder(dir)).length) throw new AoinbError('MOUNT_FAILED', `${merged} is still mounted after umount`);
+      if ((await mountsUnder(dir)).length)
+        throw new AoinbError('MOUNT_FAILED', `${merged} is still mounted after umount`);
     })());
   return { dir, upper, merged, unmount };
 }
@@ -57,10 +70,19 @@ export interface NspawnRun {
   all: string;
 }
 
-export async function runInNspawn(options: { root: string; command: string[]; chdir?: string; env?: Record<string, string> }): Promise<NspawnRun> {
+export async function runInNspawn(options: {
+  root: string;
+  command: string[];
+  chdir?: string;
+  env?: Record<string, string>;
+}): Promise<NspawnRun> {
   const args = ['--quiet', '--register=no', '--keep-unit', '--as-pid2', '-M', uniqueMachineName(), '-D', options.root];
   if (options.chdir) args.push(`--chdir=${options.chdir}`);
   for (const [key, value] of Object.entries(options.env ?? {})) args.push(`--setenv=${key}=${value}`);
-  const result = await execa('systemd-nspawn', [...args, ...options.command], { reject: false, all: true, stdin: 'ignore' });
+  const result = await execa('systemd-nspawn', [...args, ...options.command], {
+    reject: false,
+    all: true,
+    stdin: 'ignore',
+  });
   return { exitCode: result.exitCode, all: String(result.all ?? '') };
 }

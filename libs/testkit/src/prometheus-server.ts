@@ -13,7 +13,11 @@ export interface PrometheusHandle {
   /** Every metric name Prometheus has series for (`/api/v1/label/__name__/values`). */
   metricNames(): Promise<string[]>;
   /** Polls `query(expr)` until `accept` says yes, or throws after `timeoutMs`. */
-  waitFor(expr: string, accept: (result: Awaited<ReturnType<PrometheusHandle['query']>>) => boolean, timeoutMs?: number): Promise<Awaited<ReturnType<PrometheusHandle['query']>>>;
+  waitFor(
+    expr: string,
+    accept: (result: Awaited<ReturnType<PrometheusHandle['query']>>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Awaited<ReturnType<PrometheusHandle['query']>>>;
   /** Stops the server (SIGTERM, then SIGKILL) and removes its folder; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -29,12 +33,21 @@ export interface StartPrometheusOptions {
 type QueryResult = Awaited<ReturnType<PrometheusHandle['query']>>;
 
 function spawnPrometheus(dir: string, configFile: string, port: number) {
-  return execa('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], {
-    reject: false,
-    all: true,
-    stdin: 'ignore',
-    cwd: dir,
-  });
+  return execa(
+    'prometheus',
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    {
+      reject: false,
+      all: true,
+      stdin: 'ignore',
+      cwd: dir,
+    },
+  );
 }
 
 /** The parts of the HTTP API the tests use. */
@@ -44,7 +57,8 @@ function apiClient(url: string): Pick<PrometheusHandle, 'query' | 'metricNames' 
     if (body.status !== 'success') throw new Error(`prometheus ${route}: ${body.error ?? body.status}`);
     return body.data;
   };
-  const query = async (expr: string): Promise<QueryResult> => (await api<{ result: QueryResult }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result;
+  const query = async (expr: string): Promise<QueryResult> =>
+    (await api<{ result: QueryResult }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result;
   return {
     query,
     metricNames: () => api<string[]>('/api/v1/label/__name__/values'),
@@ -53,7 +67,8 @@ function apiClient(url: string): Pick<PrometheusHandle, 'query' | 'metricNames' 
       for (;;) {
         const result = await query(expr);
         if (accept(result)) return result;
-        if (Date.now() > until) throw new Error(`prometheus: ${expr} never gave the expected answer; last: ${JSON.stringify(result)}`);
+        if (Date.now() > until)
+          throw new Error(`prometheus: ${expr} never gave the expected answer; last: ${JSON.stringify(result)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     },
@@ -86,11 +101,19 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
       await rm(dir, { recursive: true, force: true });
     })());
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  while (!(await fetch(`${url}/-/ready`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
       const output = String((await child).all ?? '').slice(-2000);
-      throw new AoinbError('UNAVAILABLE', `prometheus did not become ready on ${url} (is the prometheus package installed?): ${output}`);
+      throw new AoinbError(
+        'UNAVAILABLE',
+        `prometheus did not become ready on ${url} (is the prometheus package installed?): ${output}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -99,6 +122,10 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
 
 /** Runs `promtool` with the arguments (and stdin); resolves with its exit code and output. */
 export async function promtool(args: string[], input?: string): Promise<{ exitCode: number; output: string }> {
-  const result = await execa('promtool', args, { reject: false, all: true, ...(input !== undefined ? { input } : { stdin: 'ignore' as const }) });
+  const result = await execa('promtool', args, {
+    reject: false,
+    all: true,
+    ...(input !== undefined ? { input } : { stdin: 'ignore' as const }),
+  });
   return { exitCode: result.exitCode ?? 1, output: String(result.all ?? '') };
 }

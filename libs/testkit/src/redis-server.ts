@@ -47,7 +47,22 @@ async function waitForPing(child: RedisProcess, port: number, timeoutMs: number)
 }
 
 function spawnRedis(port: number, dir: string) {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'warning'];
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
+  ];
   return execa('redis-server', args, { reject: false, all: true, stdin: 'ignore' });
 }
 
@@ -84,5 +99,8 @@ export async function startRedis(options: { dir?: string; timeoutMs?: number } =
     if (!/Address already in use/i.test(lastOutput)) break;
   }
   await rm(dataDir, { recursive: true, force: true });
-  throw new AoinbError('UNAVAILABLE', `redis-server did not answer PING (is the redis-server package installed?): ${lastOutput}`);
+  throw new AoinbError(
+    'UNAVAILABLE',
+    `redis-server did not answer PING (is the redis-server package installed?): ${lastOutput}`,
+  );
 }

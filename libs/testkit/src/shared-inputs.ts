@@ -22,7 +22,10 @@ export async function sharedFile(...parts: string[]): Promise<string> {
   try {
     await access(file);
   } catch {
-    throw new AoinbError('NOT_FOUND', `${file} is missing: the tests need ../shared beside the repository (or AOINB_SHARED_DIR)`);
+    throw new AoinbError(
+      'NOT_FOUND',
+      `${file} is missing: the tests need ../shared beside the repository (or AOINB_SHARED_DIR)`,
+    );
   }
   return file;
 }
@@ -38,7 +41,11 @@ export async function ensureAbbsSnapshot(options: { cacheDir?: string } = {}): P
   const facts = await stat(tarball);
   const cacheDir = options.cacheDir ?? defaultTestkitCacheDir;
   const dir = path.join(cacheDir, `abbs-${abbsSnapshotName}-${facts.size}-${Math.round(facts.mtimeMs)}`);
-  const ready = async () => access(path.join(dir, '.ready')).then(() => true, () => false);
+  const ready = async () =>
+    access(path.join(dir, '.ready')).then(
+      () => true,
+      () => false,
+    );
   if (await ready()) return dir;
   return withFileLock(path.join(cacheDir, 'abbs-snapshot.lock'), async () => {
     if (await ready()) return dir;

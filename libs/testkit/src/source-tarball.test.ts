@@ -26,10 +26,16 @@ describe('makeSourceTarball', () => {
     const lines = stdout.split('\n');
     expect(lines.every((l) => / 0\/0 /.test(l))).toBe(true);
     expect(lines.map((l) => l.split(/\s+/).at(-1))).toEqual([
-      'hello-aoinb-1.0/', 'hello-aoinb-1.0/Makefile', 'hello-aoinb-1.0/README', 'hello-aoinb-1.0/hello-aoinb.1', 'hello-aoinb-1.0/hello-aoinb.c',
+      'hello-aoinb-1.0/',
+      'hello-aoinb-1.0/Makefile',
+      'hello-aoinb-1.0/README',
+      'hello-aoinb-1.0/hello-aoinb.1',
+      'hello-aoinb-1.0/hello-aoinb.c',
     ]);
     await writeFile(path.join(copy, 'README'), 'changed\n');
-    expect((await makeSourceTarball({ dir: copy, file: path.join(work, 'three.tar.gz') })).sha256).not.toBe(first.sha256);
+    expect((await makeSourceTarball({ dir: copy, file: path.join(work, 'three.tar.gz') })).sha256).not.toBe(
+      first.sha256,
+    );
   });
 
   it("matches the example spec's CHKSUMS (update the spec when the example source changes)", async () => {
@@ -38,6 +44,8 @@ describe('makeSourceTarball', () => {
   });
 
   it('refuses a missing folder', async () => {
-    await expect(makeSourceTarball({ dir: path.join(work, 'nope'), file: path.join(work, 'x.tar.gz') })).rejects.toThrow(/not a folder/);
+    await expect(
+      makeSourceTarball({ dir: path.join(work, 'nope'), file: path.join(work, 'x.tar.gz') }),
+    ).rejects.toThrow(/not a folder/);
   });
 });

@@ -24,9 +24,21 @@ export async function sha256File(file: string): Promise<string> {
  */
 function deterministicTarArgs(parent: string, top: string): string[] {
   return [
-    '--sort=name', '--mtime=@1704067200', '--owner=0', '--group=0', '--numeric-owner',
-    '--mode=u=rwX,go=rX', '--format=ustar', '--no-acls', '--no-xattrs', '--no-selinux',
-    '-C', parent, '-c', '--', top,
+    '--sort=name',
+    '--mtime=@1704067200',
+    '--owner=0',
+    '--group=0',
+    '--numeric-owner',
+    '--mode=u=rwX,go=rX',
+    '--format=ustar',
+    '--no-acls',
+    '--no-xattrs',
+    '--no-selinux',
+    '-C',
+    parent,
+    '-c',
+    '--',
+    top,
   ];
 }
 

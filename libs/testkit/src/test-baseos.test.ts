@@ -24,19 +24,37 @@ describe('ensureTestBaseos', () => {
     expect(path.basename(baseos.tarball)).toBe(`test-baseos-${baseos.arch}.tar.zst`);
     expect(path.basename(path.dirname(baseos.tarball))).toBe(`test-baseos-${baseos.arch}-${baseos.key}`);
     expect((await stat(baseos.tarball)).size).toBeGreaterThan(10_000_000);
-    expect(Date.now() - (await stat(path.join(path.dirname(baseos.tarball), 'last-used'))).mtimeMs).toBeLessThan(60_000);
-    expect(await readFile(path.join(baseos.rootfsDir, 'etc/aoinb-test-baseos'), 'utf8')).toMatch(/real autobuild4 4\.17\.10[\s\S]*NOT AOSC OS/);
+    expect(Date.now() - (await stat(path.join(path.dirname(baseos.tarball), 'last-used'))).mtimeMs).toBeLessThan(
+      60_000,
+    );
+    expect(await readFile(path.join(baseos.rootfsDir, 'etc/aoinb-test-baseos'), 'utf8')).toMatch(
+      /real autobuild4 4\.17\.10[\s\S]*NOT AOSC OS/,
+    );
     expect(await readFile(path.join(baseos.rootfsDir, 'etc/apt/sources.list'), 'utf8')).toBe(baseos.sourcesList);
     const recipe = JSON.parse(await readFile(path.join(path.dirname(baseos.tarball), 'recipe.json'), 'utf8'));
     expect(recipe.autobuild).toMatchObject({ kind: 'autobuild4', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    for (const tool of ['usr/bin/gcc', 'usr/bin/make', 'usr/bin/dpkg-deb', 'usr/bin/patch', 'usr/bin/xz', 'usr/bin/zstd', 'usr/bin/bzip2', 'usr/bin/autobuild']) {
+    for (const tool of [
+      'usr/bin/gcc',
+      'usr/bin/make',
+      'usr/bin/dpkg-deb',
+      'usr/bin/patch',
+      'usr/bin/xz',
+      'usr/bin/zstd',
+      'usr/bin/bzip2',
+      'usr/bin/autobuild',
+    ]) {
       await expect(stat(path.join(baseos.rootfsDir, tool)), tool).resolves.toBeTruthy();
     }
   });
 
   it('packs the same tree into the tarball', async () => {
     const baseos = await ensureTestBaseos();
-    const { stdout } = await execa('bash', ['-c', 'zstd -dc -- "$1" | tar -t | grep -xE "\\./(usr/bin/autobuild|etc/aoinb-test-baseos)"', 'list', baseos.tarball]);
+    const { stdout } = await execa('bash', [
+      '-c',
+      'zstd -dc -- "$1" | tar -t | grep -xE "\\./(usr/bin/autobuild|etc/aoinb-test-baseos)"',
+      'list',
+      baseos.tarball,
+    ]);
     expect(stdout.split('\n').sort()).toEqual(['./etc/aoinb-test-baseos', './usr/bin/autobuild']);
   });
 
@@ -67,8 +85,11 @@ describe('cache pruning', () => {
     await entry('abbs-aosc-os-abbs-x', 90);
     await pruneCache(cacheDir, 'amd64', 'test-baseos-amd64-0000000000000003');
     expect((await readdir(cacheDir)).sort()).toEqual([
-      'abbs-aosc-os-abbs-x', 'standin-baseos-amd64-0000000000000004',
-      'test-baseos-amd64-0000000000000001', 'test-baseos-amd64-0000000000000003', 'test-baseos-arm64-0000000000000005',
+      'abbs-aosc-os-abbs-x',
+      'standin-baseos-amd64-0000000000000004',
+      'test-baseos-amd64-0000000000000001',
+      'test-baseos-amd64-0000000000000003',
+      'test-baseos-arm64-0000000000000005',
     ]);
   });
 });

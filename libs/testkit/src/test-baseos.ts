@@ -6,7 +6,13 @@ import { execa } from 'execa';
 import { defaultTestkitCacheDir } from './cache-dir.ts';
 import { autobuild4Release, autobuild4Tarball } from './autobuild4-source.ts';
 import { readDebianMirror, type DebianMirror } from './debian-mirror.ts';
-import { buildRootfs, packRootfs, testBaseosPackages, type AutobuildRecipe, type RootfsRecipe } from './debootstrap-rootfs.ts';
+import {
+  buildRootfs,
+  packRootfs,
+  testBaseosPackages,
+  type AutobuildRecipe,
+  type RootfsRecipe,
+} from './debootstrap-rootfs.ts';
 import { withFileLock } from './file-lock.ts';
 import { assertHostReady } from './host-tools.ts';
 import { removeTree } from './remove-tree.ts';
@@ -81,7 +87,8 @@ async function exists(file: string): Promise<boolean> {
 
 /** The key covers every input but the tarball's path (its sha256 stands for it). */
 function recipeKey(recipe: RootfsRecipe): string {
-  const autobuild = recipe.autobuild.kind === 'autobuild4' ? { ...recipe.autobuild, tarball: undefined } : recipe.autobuild;
+  const autobuild =
+    recipe.autobuild.kind === 'autobuild4' ? { ...recipe.autobuild, tarball: undefined } : recipe.autobuild;
   const inputs = { recipeFormat, ...recipe, autobuild, packages: testBaseosPackages, variant: 'minbase' };
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 }
@@ -99,7 +106,9 @@ async function autobuildRecipe(options: EnsureTestBaseosOptions, cacheDir: strin
     return { kind: 'autobuild4', ...source, installScript };
   } catch (error) {
     if (!options.quickstartFallbacks || process.env.CI) throw error;
-    options.onProgress?.(`no autobuild4 source (${(error as Error).message}); falling back to aoinb's labelled STAND-IN autobuild`);
+    options.onProgress?.(
+      `no autobuild4 source (${(error as Error).message}); falling back to aoinb's labelled STAND-IN autobuild`,
+    );
     return { kind: 'standin', script: await readFile(standinAutobuildPath(), 'utf8') };
   }
 }
@@ -110,8 +119,12 @@ async function buildInto(recipe: RootfsRecipe, cacheDir: string, finalDir: strin
   try {
     await buildRootfs(recipe, path.join(temp, 'rootfs'));
     await packRootfs(path.join(temp, 'rootfs'), path.join(temp, tarballName));
-    const autobuild = recipe.autobuild.kind === 'autobuild4' ? { ...recipe.autobuild, installScript: undefined } : { kind: 'standin' };
-    await writeFile(path.join(temp, 'recipe.json'), `${JSON.stringify({ ...recipe, autobuild, packages: testBaseosPackages }, null, 2)}\n`);
+    const autobuild =
+      recipe.autobuild.kind === 'autobuild4' ? { ...recipe.autobuild, installScript: undefined } : { kind: 'standin' };
+    await writeFile(
+      path.join(temp, 'recipe.json'),
+      `${JSON.stringify({ ...recipe, autobuild, packages: testBaseosPackages }, null, 2)}\n`,
+    );
     await writeFile(path.join(temp, 'last-used'), '');
     await rename(temp, finalDir);
   } catch (error) {
@@ -135,8 +148,10 @@ export async function pruneCache(cacheDir: string, arch: string, keep: string): 
   const entry = new RegExp(`^(test-baseos|standin-baseos|standin-baseos-q)-${arch}-[0-9a-f]{16}$`);
   for (const name of await readdir(cacheDir)) {
     const dir = path.join(cacheDir, name);
-    if (name.startsWith('.building-test-baseos-') || name.startsWith('.building-standin-baseos-q-')) await removeTree(dir);
-    else if (entry.test(name) && name !== keep && Date.now() - (await lastUsed(dir)) > pruneAfterMs) await removeTree(dir);
+    if (name.startsWith('.building-test-baseos-') || name.startsWith('.building-standin-baseos-q-'))
+      await removeTree(dir);
+    else if (entry.test(name) && name !== keep && Date.now() - (await lastUsed(dir)) > pruneAfterMs)
+      await removeTree(dir);
   }
 }
 
@@ -169,7 +184,9 @@ export async function ensureTestBaseos(options: EnsureTestBaseosOptions = {}): P
     await withFileLock(path.join(cacheDir, 'test-baseos.lock'), async () => {
       if (await exists(finalDir)) return;
       await assertHostReady(['debootstrap', 'tar', 'zstd']);
-      progress(`building the test base OS (debootstrap ${testBaseosSuite} from ${debian.mirror}, ${autobuild.kind}) into ${finalDir}; this takes a minute or two`);
+      progress(
+        `building the test base OS (debootstrap ${testBaseosSuite} from ${debian.mirror}, ${autobuild.kind}) into ${finalDir}; this takes a minute or two`,
+      );
       const started = Date.now();
       await buildInto(recipe, cacheDir, finalDir, tarballName);
       await pruneCache(cacheDir, arch, dirName);
@@ -181,8 +198,12 @@ export async function ensureTestBaseos(options: EnsureTestBaseosOptions = {}): P
   return {
     tarball: path.join(finalDir, tarballName),
     rootfsDir: path.join(finalDir, 'rootfs'),
-    mirror: debian.mirror, suite: testBaseosSuite, arch, autobuild: autobuild.kind,
+    mirror: debian.mirror,
+    suite: testBaseosSuite,
+    arch,
+    autobuild: autobuild.kind,
     sourcesListLine: lines[0] ?? '',
-    sourcesList, key,
+    sourcesList,
+    key,
   };
 }

@@ -30,15 +30,35 @@ describe('writeTestConfig', () => {
 
   it('adds loopback source servers to [build] source_allow, with or without a [build] table', async () => {
     const withTable = await writeTestConfig({
-      dir: path.join(work, 'allow1'), workDir: '/w', arch: 'amd64', sourceLists: {},
-      extraToml: '[build]\ntimeout_minutes = 5\nsource_allow = ["mirror.lan"]', sourceAllow: ['127.0.0.1:8469'],
+      dir: path.join(work, 'allow1'),
+      workDir: '/w',
+      arch: 'amd64',
+      sourceLists: {},
+      extraToml: '[build]\ntimeout_minutes = 5\nsource_allow = ["mirror.lan"]',
+      sourceAllow: ['127.0.0.1:8469'],
     });
-    expect((await loadConfig(withTable)).build).toMatchObject({ timeoutMinutes: 5, sources: { allow: [{ host: 'mirror.lan' }, { host: '127.0.0.1', port: 8469 }] } });
-    const without = await writeTestConfig({ dir: path.join(work, 'allow2'), workDir: '/w', arch: 'amd64', sourceLists: {}, sourceAllow: ['127.0.0.1:1'] });
+    expect((await loadConfig(withTable)).build).toMatchObject({
+      timeoutMinutes: 5,
+      sources: { allow: [{ host: 'mirror.lan' }, { host: '127.0.0.1', port: 8469 }] },
+    });
+    const without = await writeTestConfig({
+      dir: path.join(work, 'allow2'),
+      workDir: '/w',
+      arch: 'amd64',
+      sourceLists: {},
+      sourceAllow: ['127.0.0.1:1'],
+    });
     expect((await loadConfig(without)).build.sources.allow).toEqual([{ host: '127.0.0.1', port: 1 }]);
   });
 
   it('rejects a branch name that is not a file name', async () => {
-    await expect(writeTestConfig({ dir: path.join(work, 'bad'), workDir: '/w', arch: 'amd64', sourceLists: { '../x': 'deb x y main' } })).rejects.toThrow(/not a valid branch name/);
+    await expect(
+      writeTestConfig({
+        dir: path.join(work, 'bad'),
+        workDir: '/w',
+        arch: 'amd64',
+        sourceLists: { '../x': 'deb x y main' },
+      }),
+    ).rejects.toThrow(/not a valid branch name/);
   });
 });

@@ -15,9 +15,14 @@ export default async function setup(): Promise<void> {
       onProgress: (message) => process.stderr.write(`[aoinb testkit] ${message}\n`),
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    process.stderr.write(`[aoinb testkit] test base OS ${baseos.key} (${baseos.suite}, ${baseos.arch}) ready in ${seconds} s\n`);
+    process.stderr.write(
+      `[aoinb testkit] test base OS ${baseos.key} (${baseos.suite}, ${baseos.arch}) ready in ${seconds} s\n`,
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`aoinb test setup failed: ${message}\n(the test suite needs root, the host tools and the Debian mirror; bash scripts/test.sh installs what it needs)`, { cause: error });
+    throw new Error(
+      `aoinb test setup failed: ${message}\n(the test suite needs root, the host tools and the Debian mirror; bash scripts/test.sh installs what it needs)`,
+      { cause: error },
+    );
   }
 }

@@ -2,7 +2,11 @@ import { Option, type Command } from 'commander';
 import type { CliRuntime, Registration } from '../command.ts';
 
 /** `aoinb worker` / `aoinb coordinator`: the app as a child, stopped with us; options passed on. */
-function appAction(app: 'worker' | 'coordinator', runtime: CliRuntime, toArgs: (opts: Record<string, string | undefined>) => string[]) {
+function appAction(
+  app: 'worker' | 'coordinator',
+  runtime: CliRuntime,
+  toArgs: (opts: Record<string, string | undefined>) => string[],
+) {
   return runtime.action(async (env, opts: Record<string, string | undefined>) => {
     const { startApp, stopChild } = await import('../farm/app-process.ts');
     const child = startApp(app, ['-c', env.configDir, ...toArgs(opts)]);
@@ -22,8 +26,15 @@ function addWorker(program: Command, runtime: CliRuntime): void {
   program
     .command('worker')
     .summary("run a build-host worker agent for this host's arch tags")
-    .description('Run a worker agent: it pulls build jobs for [worker] archs from the farm and builds them here (root). SIGTERM or Ctrl-C stops it as --on-shutdown says.')
-    .addOption(new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices(['requeue', 'finish']))
+    .description(
+      'Run a worker agent: it pulls build jobs for [worker] archs from the farm and builds them here (root). SIGTERM or Ctrl-C stops it as --on-shutdown says.',
+    )
+    .addOption(
+      new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices([
+        'requeue',
+        'finish',
+      ]),
+    )
     .action(appAction('worker', runtime, (opts) => passOn(opts, { onShutdown: '--on-shutdown' })));
 }
 
@@ -32,6 +43,8 @@ export const registerAppCommands: Registration = (program, runtime) => {
   program
     .command('coordinator')
     .summary('run the coordinator API')
-    .description('Run the coordinator: the REST API ([coordinator] listen), the job queues in Redis and the package repositories.')
+    .description(
+      'Run the coordinator: the REST API ([coordinator] listen), the job queues in Redis and the package repositories.',
+    )
     .action(appAction('coordinator', runtime, () => []));
 };

@@ -34,16 +34,22 @@ function builderRow(b: BuilderView): string[] {
 }
 
 export const registerBuilders: Registration = (program, runtime) => {
-  farmOptions(program.command('builders').summary('the build hosts: arch tags, state, current tasks, resources'))
-    .action(runtime.action(async (env, opts: FarmOpts) => {
+  farmOptions(
+    program.command('builders').summary('the build hosts: arch tags, state, current tasks, resources'),
+  ).action(
+    runtime.action(async (env, opts: FarmOpts) => {
       const client = await farmClient(env, opts.url);
       const body = await client.json<{ builders: BuilderView[] }>('GET', '/builder/status', undefined, env.signal);
       if (opts.json) {
         printJson(env, body);
         return 0;
       }
-      const rows = [['BUILDER', 'STATE', 'ARCHS', 'SLOTS', 'TASKS', 'CORES', 'MEMORY', 'DISK FREE', 'LOAD', 'LAST HEARTBEAT'], ...body.builders.map(builderRow)];
+      const rows = [
+        ['BUILDER', 'STATE', 'ARCHS', 'SLOTS', 'TASKS', 'CORES', 'MEMORY', 'DISK FREE', 'LOAD', 'LAST HEARTBEAT'],
+        ...body.builders.map(builderRow),
+      ];
       env.stdout.write(`${renderTable(rows, (cell) => paintState(env.paint, cell))}\n`);
       return 0;
-    }));
+    }),
+  );
 };

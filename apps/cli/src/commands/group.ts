@@ -17,7 +17,8 @@ async function watchGroup(client: FarmClient, id: string, env: CommandEnv, json:
   const print = tablePrinter(env.stdout);
   for (;;) {
     const status = await fetchStatus(client, id, env.signal);
-    if (!json) print(`${groupHeadline(status)}\n${renderTable(groupRows(status), (cell) => paintState(env.paint, cell))}`);
+    if (!json)
+      print(`${groupHeadline(status)}\n${renderTable(groupRows(status), (cell) => paintState(env.paint, cell))}`);
     if (finalGroupStates.has(status.state)) {
       if (json) env.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
       return status.state === 'succeeded' ? 0 : 1;
@@ -26,14 +27,30 @@ async function watchGroup(client: FarmClient, id: string, env: CommandEnv, json:
   }
 }
 
-async function listGroups(client: FarmClient, env: CommandEnv, state: string | undefined, json: boolean): Promise<number> {
-  const list = await client.json<{ groups: Array<{ id: string; state: string; branch: string; mode: string; publish: string; tasks: string[]; created_at: string }> }>('GET', `/group${state ? `?state=${encodeURIComponent(state)}` : ''}`, undefined, env.signal);
+async function listGroups(
+  client: FarmClient,
+  env: CommandEnv,
+  state: string | undefined,
+  json: boolean,
+): Promise<number> {
+  const list = await client.json<{
+    groups: Array<{
+      id: string;
+      state: string;
+      branch: string;
+      mode: string;
+      publish: string;
+      tasks: string[];
+      created_at: string;
+    }>;
+  }>('GET', `/group${state ? `?state=${encodeURIComponent(state)}` : ''}`, undefined, env.signal);
   if (json) {
     env.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     return 0;
   }
   const rows = [['GROUP', 'STATE', 'BRANCH', 'MODE', 'PUBLISH', 'TASKS', 'CREATED']];
-  for (const g of list.groups) rows.push([g.id, g.state, g.branch, g.mode, g.publish, String(g.tasks.length), g.created_at]);
+  for (const g of list.groups)
+    rows.push([g.id, g.state, g.branch, g.mode, g.publish, String(g.tasks.length), g.created_at]);
   env.stdout.write(`${renderTable(rows, (cell) => paintState(env.paint, cell))}\n`);
   return 0;
 }
@@ -58,7 +75,11 @@ function groupOpts(command: Command): GroupOpts {
 }
 
 async function submitAndWatch(env: CommandEnv, group: string, opts: GroupOpts): Promise<number> {
-  if (!opts.tree || !opts.branch) throw new AoinbError('USAGE', 'aoinb group groups/NAME needs --tree ABBS_DIR and --branch BRANCH (see aoinb group --help)');
+  if (!opts.tree || !opts.branch)
+    throw new AoinbError(
+      'USAGE',
+      'aoinb group groups/NAME needs --tree ABBS_DIR and --branch BRANCH (see aoinb group --help)',
+    );
   const client = await farmClient(env, opts.url);
   const { submitGroup } = await import('../farm/group-submit.ts');
   const submitted = await submitGroup(client, {
@@ -85,36 +106,54 @@ function addGroupActions(group: Command, runtime: CliRuntime): void {
     .command('status')
     .summary("a group's member table")
     .argument('<id>', 'group id')
-    .action(runtime.action(async (env, id: string, _o: unknown, command: Command) => {
-      const opts = groupOpts(command);
-      const client = await farmClient(env, opts.url);
-      const status = await fetchStatus(client, id, env.signal);
-      if (opts.json) printJson(env, status);
-      else env.stdout.write(`${groupHeadline(status)}\n${renderTable(groupRows(status), (cell) => paintState(env.paint, cell))}\n`);
-      return finalGroupStates.has(status.state) && status.state !== 'succeeded' ? 1 : 0;
-    }));
+    .action(
+      runtime.action(async (env, id: string, _o: unknown, command: Command) => {
+        const opts = groupOpts(command);
+        const client = await farmClient(env, opts.url);
+        const status = await fetchStatus(client, id, env.signal);
+        if (opts.json) printJson(env, status);
+        else
+          env.stdout.write(
+            `${groupHeadline(status)}\n${renderTable(groupRows(status), (cell) => paintState(env.paint, cell))}\n`,
+          );
+        return finalGroupStates.has(status.state) && status.state !== 'succeeded' ? 1 : 0;
+      }),
+    );
   for (const action of ['cancel', 'retry'] as const) {
     group
       .command(action)
-      .summary(action === 'cancel' ? 'cancel every member that has not ended' : 'build the failed, cancelled and skipped members again (a new round), then watch')
+      .summary(
+        action === 'cancel'
+          ? 'cancel every member that has not ended'
+          : 'build the failed, cancelled and skipped members again (a new round), then watch',
+      )
       .argument('<id>', 'group id')
-      .action(runtime.action(async (env, id: string, _o: unknown, command: Command) => {
-        const opts = groupOpts(command);
-        const client = await farmClient(env, opts.url);
-        const answer = await client.json<{ id: string; state: string }>('POST', `/group/${encodeURIComponent(id)}/${action}`, undefined, env.signal);
-        if (action === 'retry' && opts.wait) return watchGroup(client, id, env, opts.json === true);
-        if (opts.json) printJson(env, answer);
-        else env.stdout.write(`group ${answer.id}: ${paintState(env.paint, answer.state)}\n`);
-        return 0;
-      }));
+      .action(
+        runtime.action(async (env, id: string, _o: unknown, command: Command) => {
+          const opts = groupOpts(command);
+          const client = await farmClient(env, opts.url);
+          const answer = await client.json<{ id: string; state: string }>(
+            'POST',
+            `/group/${encodeURIComponent(id)}/${action}`,
+            undefined,
+            env.signal,
+          );
+          if (action === 'retry' && opts.wait) return watchGroup(client, id, env, opts.json === true);
+          if (opts.json) printJson(env, answer);
+          else env.stdout.write(`group ${answer.id}: ${paintState(env.paint, answer.state)}\n`);
+          return 0;
+        }),
+      );
   }
   group
     .command('list')
     .summary('the groups, newest first')
-    .action(runtime.action(async (env, _o: unknown, command: Command) => {
-      const opts = groupOpts(command);
-      return listGroups(await farmClient(env, opts.url), env, opts.state, opts.json === true);
-    }));
+    .action(
+      runtime.action(async (env, _o: unknown, command: Command) => {
+        const opts = groupOpts(command);
+        return listGroups(await farmClient(env, opts.url), env, opts.state, opts.json === true);
+      }),
+    );
 }
 
 export const registerGroup: Registration = (program, runtime) => {
@@ -122,21 +161,33 @@ export const registerGroup: Registration = (program, runtime) => {
     program
       .command('group')
       .summary('build an ABBS tree group over the farm as a dependency DAG; group status, list, cancel, retry')
-      .description('aoinb group groups/NAME --tree ABBS_DIR --branch B: submit every member of an ABBS group file and build them in dependency order, with a live member table; exits 0 only when the group succeeded.\nThe sub-commands look at groups already submitted (their options are the ones listed here).')
+      .description(
+        'aoinb group groups/NAME --tree ABBS_DIR --branch B: submit every member of an ABBS group file and build them in dependency order, with a live member table; exits 0 only when the group succeeded.\nThe sub-commands look at groups already submitted (their options are the ones listed here).',
+      )
       .argument('[group]', 'the group file, groups/NAME')
       .option('--tree <abbs_dir>', 'the ABBS tree holding groups/ and the packages')
       .option('--branch <branch>', 'branch to build for')
-      .addOption(new Option('--mode <mode>', 'dag: by dependencies; sequential: one after another').choices(['dag', 'sequential']).default('dag'))
-      .addOption(new Option('--publish <when>', 'each: publish each member as it succeeds; atomic: all together at the end').choices(['each', 'atomic']).default('each'))
+      .addOption(
+        new Option('--mode <mode>', 'dag: by dependencies; sequential: one after another')
+          .choices(['dag', 'sequential'])
+          .default('dag'),
+      )
+      .addOption(
+        new Option('--publish <when>', 'each: publish each member as it succeeds; atomic: all together at the end')
+          .choices(['each', 'atomic'])
+          .default('each'),
+      )
       .option('--arch <arch>', 'build for this arch (repeatable; reads groups/NAME.<arch> too)', collect)
       .option('--state <state>', 'group list: only groups in this state')
       .option('--no-wait', 'print the group id and return at once'),
   );
-  group.action(runtime.action(async (env, name: string | undefined, opts: GroupOpts, command: Command) => {
-    if (!name) {
-      command.help({ error: true });
-    }
-    return submitAndWatch(env, name!, opts);
-  }));
+  group.action(
+    runtime.action(async (env, name: string | undefined, opts: GroupOpts, command: Command) => {
+      if (!name) {
+        command.help({ error: true });
+      }
+      return submitAndWatch(env, name!, opts);
+    }),
+  );
   addGroupActions(group, runtime);
 };

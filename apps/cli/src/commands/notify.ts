@@ -8,23 +8,36 @@ interface TestAnswer {
 
 /** `aoinb notify test`: the coordinator sends a test message to its [[notify.webhook]] receivers (it holds their secrets). */
 export const registerNotify: Registration = (program, runtime) => {
-  const notify = program.command('notify').summary("notifications: send a test message to the coordinator's webhooks (notify test)");
+  const notify = program
+    .command('notify')
+    .summary("notifications: send a test message to the coordinator's webhooks (notify test)");
   farmOptions(
     notify
       .command('test')
       .summary("send a test message to the coordinator's webhooks and show what each answered")
-      .description('The coordinator sends a test message to each [[notify.webhook]] (or only --webhook NAME); exits 0 only when every one was delivered.')
+      .description(
+        'The coordinator sends a test message to each [[notify.webhook]] (or only --webhook NAME); exits 0 only when every one was delivered.',
+      )
       .option('--webhook <name>', 'only this webhook'),
-  ).action(runtime.action(async (env, opts: FarmOpts & { webhook?: string }) => {
-    const client = await farmClient(env, opts.url);
-    const body = await client.json<TestAnswer>('POST', '/notify/test', opts.webhook ? { webhook: opts.webhook } : {}, env.signal);
-    if (opts.json) printJson(env, body);
-    else {
-      for (const r of body.results) {
-        const outcome = r.ok ? env.paint.green(`delivered (HTTP ${r.status})`) : env.paint.red(`NOT delivered: ${r.error ?? `HTTP ${r.status}`}`);
-        env.stdout.write(`${r.webhook} (${r.format}): ${outcome}\n`);
+  ).action(
+    runtime.action(async (env, opts: FarmOpts & { webhook?: string }) => {
+      const client = await farmClient(env, opts.url);
+      const body = await client.json<TestAnswer>(
+        'POST',
+        '/notify/test',
+        opts.webhook ? { webhook: opts.webhook } : {},
+        env.signal,
+      );
+      if (opts.json) printJson(env, body);
+      else {
+        for (const r of body.results) {
+          const outcome = r.ok
+            ? env.paint.green(`delivered (HTTP ${r.status})`)
+            : env.paint.red(`NOT delivered: ${r.error ?? `HTTP ${r.status}`}`);
+          env.stdout.write(`${r.webhook} (${r.format}): ${outcome}\n`);
+        }
       }
-    }
-    return body.results.every((r) => r.ok) ? 0 : 1;
-  }));
+      return body.results.every((r) => r.ok) ? 0 : 1;
+    }),
+  );
 };

@@ -18,18 +18,26 @@ export const registerShellDocs: Registration = (program, runtime) => {
   program
     .command('completion')
     .summary('print the shell completion script for bash, zsh or fish')
-    .description('Print a completion script: source <(aoinb completion bash) in ~/.bashrc; source <(aoinb completion zsh) after compinit in ~/.zshrc; aoinb completion fish > ~/.config/fish/completions/aoinb.fish.')
+    .description(
+      'Print a completion script: source <(aoinb completion bash) in ~/.bashrc; source <(aoinb completion zsh) after compinit in ~/.zshrc; aoinb completion fish > ~/.config/fish/completions/aoinb.fish.',
+    )
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
-    .action(runtime.action(async (env, shell: keyof typeof generators, _opts: unknown, command: Command) => {
-      env.stdout.write(generators[shell](commandTree(rootOf(command))));
-      return 0;
-    }));
+    .action(
+      runtime.action(async (env, shell: keyof typeof generators, _opts: unknown, command: Command) => {
+        env.stdout.write(generators[shell](commandTree(rootOf(command))));
+        return 0;
+      }),
+    );
   program
     .command('man')
     .summary('print the aoinb(1) man page (roff); view it with: aoinb man | man -l -')
-    .action(runtime.action(async (env, _opts: unknown, command: Command) => {
-      const date = process.env.SOURCE_DATE_EPOCH ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date();
-      env.stdout.write(manPage(commandTree(rootOf(command)), cliVersion, date.toISOString().slice(0, 10)));
-      return 0;
-    }));
+    .action(
+      runtime.action(async (env, _opts: unknown, command: Command) => {
+        const date = process.env.SOURCE_DATE_EPOCH
+          ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000)
+          : new Date();
+        env.stdout.write(manPage(commandTree(rootOf(command)), cliVersion, date.toISOString().slice(0, 10)));
+        return 0;
+      }),
+    );
 };

@@ -5,7 +5,14 @@ import { farmClient, farmOptions, printJson, type FarmOpts, type TaskStatus } fr
 import { renderTable, statusRows } from '../farm/status-table.ts';
 
 interface TaskList {
-  tasks: Array<{ id: string; state: string; branch: string | null; package: { name: string; version: string } | null; archs: string[]; created_at: string }>;
+  tasks: Array<{
+    id: string;
+    state: string;
+    branch: string | null;
+    package: { name: string; version: string } | null;
+    archs: string[];
+    created_at: string;
+  }>;
   next: string | null;
 }
 
@@ -25,29 +32,55 @@ export const registerStatus: Registration = (program, runtime) => {
     program
       .command('status')
       .summary("a task's status (jobs, builders, artifacts), or the list of tasks")
-      .description("With TASK: the task's jobs, builders and artifacts; exits 1 when the task failed or was cancelled, else 0. Without: the newest tasks, filtered by --state, --branch, --arch.")
+      .description(
+        "With TASK: the task's jobs, builders and artifacts; exits 1 when the task failed or was cancelled, else 0. Without: the newest tasks, filtered by --state, --branch, --arch.",
+      )
       .argument('[task]', 'task id')
-      .addOption(new Option('--state <state>', 'list only tasks in this state').choices(['created', 'queued', 'running', 'succeeded', 'failed', 'cancelled']))
+      .addOption(
+        new Option('--state <state>', 'list only tasks in this state').choices([
+          'created',
+          'queued',
+          'running',
+          'succeeded',
+          'failed',
+          'cancelled',
+        ]),
+      )
       .option('--branch <branch>', 'list only tasks of this branch')
       .option('--arch <arch>', 'list only tasks building for this arch'),
-  ).action(runtime.action(async (env, task: string | undefined, opts: StatusOpts) => {
-    const client = await farmClient(env, opts.url);
-    if (task) {
-      const status = await client.json<TaskStatus>('GET', `/task/${encodeURIComponent(task)}/status`, undefined, env.signal);
-      if (opts.json) printJson(env, status);
-      else env.stdout.write(`${renderTable(statusRows([status]), (cell) => paintState(env.paint, cell))}\n`);
-      return statusExit(status.state);
-    }
-    const query = new URLSearchParams();
-    for (const key of ['state', 'branch', 'arch'] as const) if (opts[key]) query.set(key, opts[key]!);
-    const list = await client.json<TaskList>('GET', `/task${query.size ? `?${query}` : ''}`, undefined, env.signal);
-    if (opts.json) {
-      printJson(env, list);
+  ).action(
+    runtime.action(async (env, task: string | undefined, opts: StatusOpts) => {
+      const client = await farmClient(env, opts.url);
+      if (task) {
+        const status = await client.json<TaskStatus>(
+          'GET',
+          `/task/${encodeURIComponent(task)}/status`,
+          undefined,
+          env.signal,
+        );
+        if (opts.json) printJson(env, status);
+        else env.stdout.write(`${renderTable(statusRows([status]), (cell) => paintState(env.paint, cell))}\n`);
+        return statusExit(status.state);
+      }
+      const query = new URLSearchParams();
+      for (const key of ['state', 'branch', 'arch'] as const) if (opts[key]) query.set(key, opts[key]!);
+      const list = await client.json<TaskList>('GET', `/task${query.size ? `?${query}` : ''}`, undefined, env.signal);
+      if (opts.json) {
+        printJson(env, list);
+        return 0;
+      }
+      const rows = [['TASK', 'STATE', 'BRANCH', 'PACKAGE', 'ARCHS', 'CREATED']];
+      for (const t of list.tasks)
+        rows.push([
+          t.id,
+          t.state,
+          t.branch ?? '',
+          t.package ? `${t.package.name} ${t.package.version}` : '',
+          t.archs.join(','),
+          t.created_at,
+        ]);
+      env.stdout.write(`${renderTable(rows, (cell) => paintState(env.paint, cell))}\n`);
       return 0;
-    }
-    const rows = [['TASK', 'STATE', 'BRANCH', 'PACKAGE', 'ARCHS', 'CREATED']];
-    for (const t of list.tasks) rows.push([t.id, t.state, t.branch ?? '', t.package ? `${t.package.name} ${t.package.version}` : '', t.archs.join(','), t.created_at]);
-    env.stdout.write(`${renderTable(rows, (cell) => paintState(env.paint, cell))}\n`);
-    return 0;
-  }));
+    }),
+  );
 };

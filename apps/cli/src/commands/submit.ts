@@ -3,7 +3,14 @@ import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { CommandEnv, Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
-import { farmClient, farmOptions, printJson, terminalStates, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
+import {
+  farmClient,
+  farmOptions,
+  printJson,
+  terminalStates,
+  type FarmOpts,
+  type TaskStatus,
+} from '../farm/farm-env.ts';
 import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
 
 /**
@@ -11,12 +18,21 @@ import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
  * step after the create fails (a bad branch, a refused bundle), the task is deleted
  * again, so a failed submit leaves no task behind in `created`.
  */
-async function submitOne(client: FarmClient, tar: Buffer, branch: string, archs: string[] | undefined, signal: AbortSignal): Promise<string> {
+async function submitOne(
+  client: FarmClient,
+  tar: Buffer,
+  branch: string,
+  archs: string[] | undefined,
+  signal: AbortSignal,
+): Promise<string> {
   const { id } = await client.json<{ id: string }>('POST', '/task', {}, signal);
   try {
     await client.raw('PUT', `/task/${id}/build_bundle`, {
       body: tar,
-      headers: { 'content-type': 'application/octet-stream', 'x-checksum-sha256': createHash('sha256').update(tar).digest('hex') },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'x-checksum-sha256': createHash('sha256').update(tar).digest('hex'),
+      },
       signal,
     });
     await client.raw('PUT', `/task/${id}/branch`, { body: branch, headers: { 'content-type': 'text/plain' }, signal });
@@ -34,7 +50,12 @@ async function statuses(client: FarmClient, ids: string[], signal: AbortSignal):
 }
 
 /** Polls until every task has ended, showing the table as it goes. */
-export async function watchTasks(client: FarmClient, ids: string[], env: CommandEnv, show: boolean): Promise<TaskStatus[]> {
+export async function watchTasks(
+  client: FarmClient,
+  ids: string[],
+  env: CommandEnv,
+  show: boolean,
+): Promise<TaskStatus[]> {
   const print = tablePrinter(env.stdout);
   for (;;) {
     const current = await statuses(client, ids, env.signal);
@@ -68,12 +89,19 @@ async function submitBundles(env: CommandEnv, args: string[], opts: SubmitOpts):
     if (!opts.json) env.stderr.write(`submitted ${bundle.label} as task ${id}\n`);
   }
   if (!opts.wait) {
-    if (opts.json) printJson(env, ids.map((id) => ({ id })));
+    if (opts.json)
+      printJson(
+        env,
+        ids.map((id) => ({ id })),
+      );
     else env.stdout.write(`${ids.join('\n')}\n`);
     return 0;
   }
   if (ids.length === 1 && !opts.json) {
-    const end = await followLog(client, ids[0]!, { signal: env.signal, onLines: (lines) => env.stdout.write(`${lines.join('\n')}\n`) });
+    const end = await followLog(client, ids[0]!, {
+      signal: env.signal,
+      onLines: (lines) => env.stdout.write(`${lines.join('\n')}\n`),
+    });
     env.stderr.write(`task ${ids[0]}: ${end.state}${end.reason ? ` (${end.reason})` : ''}\n`);
   }
   const final = await watchTasks(client, ids, env, !opts.json);
@@ -85,10 +113,17 @@ export const registerSubmit: Registration = (program, runtime) => {
   farmOptions(
     program
       .command('submit')
-      .summary('submit bundles (folders, or packages of an ABBS tree) to the farm; follows the log of one, or a live table of many')
-      .description('Submit each BUNDLE_DIR (or, with --tree, each package of an ABBS tree by name or category/name) as a task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when every task succeeded. Every bundle is packed before the first task is created, and a submit that fails part-way deletes the task it created.')
+      .summary(
+        'submit bundles (folders, or packages of an ABBS tree) to the farm; follows the log of one, or a live table of many',
+      )
+      .description(
+        'Submit each BUNDLE_DIR (or, with --tree, each package of an ABBS tree by name or category/name) as a task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when every task succeeded. Every bundle is packed before the first task is created, and a submit that fails part-way deletes the task it created.',
+      )
       .argument('<bundle...>', 'bundle folders (spec and autobuild/), or with --tree package names or category/name')
-      .option('--tree <abbs_dir>', 'take the bundles from this ABBS tree: the arguments are package names or category/name')
+      .option(
+        '--tree <abbs_dir>',
+        'take the bundles from this ABBS tree: the arguments are package names or category/name',
+      )
       .option('--branch <branch>', 'branch to build for (a source list of the farm; required)')
       .option('--arch <arch>', 'build only for this arch (repeatable; default: every arch the bundle allows)', collect)
       .option('--no-wait', 'print the task ids and return at once'),

@@ -22,7 +22,8 @@ export interface OptionNode {
 }
 
 function optionNode(o: Option): OptionNode {
-  const defaultValue = o.defaultValue === undefined || typeof o.defaultValue === 'boolean' ? undefined : String(o.defaultValue);
+  const defaultValue =
+    o.defaultValue === undefined || typeof o.defaultValue === 'boolean' ? undefined : String(o.defaultValue);
   return {
     flags: o.flags,
     ...(o.long ? { long: o.long } : {}),
@@ -42,7 +43,7 @@ export function commandTree(command: Command, path: string[] = []): CommandNode 
     path,
     summary: command.summary() || command.description().split('\n')[0] || '',
     description: command.description(),
-    usage: [...path.length ? ['aoinb', ...path] : ['aoinb'], command.usage()].join(' '),
+    usage: [...(path.length ? ['aoinb', ...path] : ['aoinb']), command.usage()].join(' '),
     options,
     subcommands: command.commands.filter((c) => c.name() !== 'help').map((c) => commandTree(c, [...path, c.name()])),
   };
@@ -55,6 +56,8 @@ export function allNodes(root: CommandNode): CommandNode[] {
 
 /** The option words (`--arch`, `-f`) a node accepts, its ancestors' included (commander parses those anywhere). */
 export function optionWords(root: CommandNode, node: CommandNode): OptionNode[] {
-  const chain = allNodes(root).filter((n) => n.path.length <= node.path.length && n.path.every((w, i) => node.path[i] === w));
+  const chain = allNodes(root).filter(
+    (n) => n.path.length <= node.path.length && n.path.every((w, i) => node.path[i] === w),
+  );
   return chain.flatMap((n) => n.options);
 }

@@ -2,12 +2,20 @@ import { allNodes, type CommandNode } from './command-tree.ts';
 
 /** Escapes text for roff: backslashes, and a leading dot or quote that would read as a request. */
 function roff(text: string): string {
-  return text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
+  return text
+    .replace(/\\/g, '\\e')
+    .replace(/-/g, '\\-')
+    .replace(/^([.'])/gm, '\\&$1');
 }
 
 function optionItems(node: CommandNode): string[] {
   return node.options.flatMap((o) => {
-    const extra = [o.choices ? `one of: ${o.choices.join(', ')}` : '', o.defaultValue !== undefined ? `default: ${o.defaultValue}` : ''].filter(Boolean).join('; ');
+    const extra = [
+      o.choices ? `one of: ${o.choices.join(', ')}` : '',
+      o.defaultValue !== undefined ? `default: ${o.defaultValue}` : '',
+    ]
+      .filter(Boolean)
+      .join('; ');
     return ['.TP', `.B ${roff(o.flags)}`, roff(extra ? `${o.description} (${extra})` : o.description)];
   });
 }
@@ -18,7 +26,9 @@ function commandSection(node: CommandNode): string[] {
     '.PP',
     `.B ${roff(node.usage)}`,
     '.PP',
-    ...roff(node.description || node.summary).split('\n').flatMap((para, i) => (i === 0 ? [para] : ['.PP', para])),
+    ...roff(node.description || node.summary)
+      .split('\n')
+      .flatMap((para, i) => (i === 0 ? [para] : ['.PP', para])),
     ...(node.options.length > 0 ? ['.RS', ...optionItems(node), '.RE'] : []),
   ];
 }
@@ -45,11 +55,21 @@ export function manPage(root: CommandNode, version: string, date: string): strin
     '.SH COMMANDS',
     ...commands.flatMap(commandSection),
     '.SH ENVIRONMENT',
-    '.TP', '.B AOINB_CONFIG_DIR', 'configuration folder when \\fB\\-c\\fR is not given',
-    '.TP', '.B AOINB_URL', 'coordinator URL of the farm commands (else the config\'s [coordinator] public_url)',
-    '.TP', '.B AOINB_TOKEN, AOINB_TOKEN_FILE', 'API token of the farm commands, or a file holding it',
-    '.TP', '.B NO_COLOR', 'when set (not empty), no colour on a terminal either',
-    '.TP', '.B AOINB_DEBUG', 'set to 1 for a stack trace with an error',
+    '.TP',
+    '.B AOINB_CONFIG_DIR',
+    'configuration folder when \\fB\\-c\\fR is not given',
+    '.TP',
+    '.B AOINB_URL',
+    "coordinator URL of the farm commands (else the config's [coordinator] public_url)",
+    '.TP',
+    '.B AOINB_TOKEN, AOINB_TOKEN_FILE',
+    'API token of the farm commands, or a file holding it',
+    '.TP',
+    '.B NO_COLOR',
+    'when set (not empty), no colour on a terminal either',
+    '.TP',
+    '.B AOINB_DEBUG',
+    'set to 1 for a stack trace with an error',
     '.SH EXIT STATUS',
     '0 on success; 1 when a build or task failed or was cancelled, or on an error; 2 for a usage or configuration error; 130 after Ctrl-C.',
     '.SH SEE ALSO',

@@ -13,7 +13,13 @@ export function startApp(
   app: 'coordinator' | 'worker',
   args: string[],
   options: { env?: Record<string, string>; stdout?: 'inherit' | 'pipe'; stderr?: 'inherit' | 'pipe' } = {},
-): ResultPromise<{ reject: false; stdin: 'ignore'; stdout: 'inherit' | 'pipe'; stderr: 'inherit' | 'pipe'; buffer: false }> {
+): ResultPromise<{
+  reject: false;
+  stdin: 'ignore';
+  stdout: 'inherit' | 'pipe';
+  stderr: 'inherit' | 'pipe';
+  buffer: false;
+}> {
   return execa(process.execPath, ['--import', import.meta.resolve('tsx'), appMain(app), ...args], {
     reject: false,
     stdin: 'ignore',

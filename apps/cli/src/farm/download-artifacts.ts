@@ -24,10 +24,20 @@ const safeName = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
 
 export function artifactsOf(status: TaskStatus, arch?: string): Artifact[] {
   const jobs = arch ? status.jobs.filter((j) => j.arch === arch) : status.jobs;
-  if (arch && jobs.length === 0) throw new AoinbError('NOT_FOUND', `task ${status.id} has no build for ${arch} (archs: ${status.jobs.map((j) => j.arch).join(', ') || 'none'})`);
-  const artifacts = jobs.flatMap((j) => j.artifacts.map((a) => ({ arch: j.arch, name: a.name, size: a.size, sha256: a.sha256 })));
+  if (arch && jobs.length === 0)
+    throw new AoinbError(
+      'NOT_FOUND',
+      `task ${status.id} has no build for ${arch} (archs: ${status.jobs.map((j) => j.arch).join(', ') || 'none'})`,
+    );
+  const artifacts = jobs.flatMap((j) =>
+    j.artifacts.map((a) => ({ arch: j.arch, name: a.name, size: a.size, sha256: a.sha256 })),
+  );
   for (const a of artifacts) {
-    if (!safeName.test(a.name)) throw new AoinbError('BUNDLE_UNSAFE', `task ${status.id}: the coordinator names an artifact ${JSON.stringify(a.name)}, which is not a .deb file name; nothing downloaded`);
+    if (!safeName.test(a.name))
+      throw new AoinbError(
+        'BUNDLE_UNSAFE',
+        `task ${status.id}: the coordinator names an artifact ${JSON.stringify(a.name)}, which is not a .deb file name; nothing downloaded`,
+      );
   }
   return artifacts;
 }
@@ -47,7 +57,11 @@ export async function downloadArtifact(
   await mkdir(dest, { recursive: true });
   const target = path.join(dest, artifact.name);
   const part = `${target}.part`;
-  const response = await client.raw('GET', `/task/${encodeURIComponent(taskId)}/artifact/${encodeURIComponent(artifact.arch)}/${encodeURIComponent(artifact.name)}`, { signal: options.signal });
+  const response = await client.raw(
+    'GET',
+    `/task/${encodeURIComponent(taskId)}/artifact/${encodeURIComponent(artifact.arch)}/${encodeURIComponent(artifact.name)}`,
+    { signal: options.signal },
+  );
   const hash = createHash('sha256');
   let received = 0;
   const meter = new Transform({
@@ -59,10 +73,15 @@ export async function downloadArtifact(
     },
   });
   try {
-    await pipeline(response.body as unknown as NodeJS.ReadableStream, meter, createWriteStream(part, { mode: 0o644 }), { signal: options.signal });
+    await pipeline(response.body as unknown as NodeJS.ReadableStream, meter, createWriteStream(part, { mode: 0o644 }), {
+      signal: options.signal,
+    });
     const sha256 = hash.digest('hex');
     if (received !== artifact.size || sha256 !== artifact.sha256) {
-      throw new AoinbError('CHECKSUM_MISMATCH', `${artifact.name} (${artifact.arch}) of task ${taskId}: got ${received} bytes with SHA-256 ${sha256}, the farm recorded ${artifact.size} bytes with ${artifact.sha256}; not kept`);
+      throw new AoinbError(
+        'CHECKSUM_MISMATCH',
+        `${artifact.name} (${artifact.arch}) of task ${taskId}: got ${received} bytes with SHA-256 ${sha256}, the farm recorded ${artifact.size} bytes with ${artifact.sha256}; not kept`,
+      );
     }
     await rename(part, target);
   } finally {

@@ -44,7 +44,10 @@ async function ping(port: number, password: string): Promise<boolean> {
  * processes read, and the config redis-server reads (never its command line,
  * which every local user can see in /proc).
  */
-async function writeSecrets(dir: string, port: number): Promise<{ password: string; passwordFile: string; configFile: string }> {
+async function writeSecrets(
+  dir: string,
+  port: number,
+): Promise<{ password: string; passwordFile: string; configFile: string }> {
   const password = randomBytes(32).toString('hex');
   const passwordFile = path.join(dir, 'password');
   const configFile = path.join(dir, 'redis.conf');
@@ -92,7 +95,10 @@ export async function startEmbeddedRedis(workDir: string): Promise<EmbeddedRedis
   }
   child.kill('SIGKILL');
   const result = await child;
-  throw new AoinbError('UNAVAILABLE', `redis-server did not start (exit ${result.exitCode ?? result.signal}); see ${path.join(dir, 'redis.log')}, or install it: apt-get install redis-server`);
+  throw new AoinbError(
+    'UNAVAILABLE',
+    `redis-server did not start (exit ${result.exitCode ?? result.signal}); see ${path.join(dir, 'redis.log')}, or install it: apt-get install redis-server`,
+  );
 }
 
 /** Writes a secret the farm's processes read by path: `<work dir>/farm/secrets/<name>`, 0600, replaced whole. */

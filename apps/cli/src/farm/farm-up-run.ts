@@ -12,7 +12,13 @@ import { forwardLines, logLineFormatter, type LogFormat } from './log-lines.ts';
 type Children = Array<{ name: string; child: ResultPromise }>;
 
 /** Starts an app with its log (stderr) shown as `format` says; resolves its stdout lines to `onStdout`. */
-function startLogged(app: 'coordinator' | 'worker', env: CommandEnv, format: LogFormat, childEnv: Record<string, string>, onStdout?: (line: string) => boolean): ResultPromise {
+function startLogged(
+  app: 'coordinator' | 'worker',
+  env: CommandEnv,
+  format: LogFormat,
+  childEnv: Record<string, string>,
+  onStdout?: (line: string) => boolean,
+): ResultPromise {
   const p = palette(colourWanted(env.stderr));
   const child = startApp(app, ['-c', env.configDir], { env: childEnv, stdout: 'pipe', stderr: 'pipe' });
   const show = logLineFormatter(format, app, p);
@@ -33,7 +39,9 @@ function coordinatorUrl(child: ResultPromise, claim: (handler: (line: string) =>
         return false;
       }
     });
-    void child.then(() => reject(new AoinbError('UNAVAILABLE', 'the coordinator exited before it was listening (see its messages above)')));
+    void child.then(() =>
+      reject(new AoinbError('UNAVAILABLE', 'the coordinator exited before it was listening (see its messages above)')),
+    );
   });
 }
 
@@ -42,10 +50,15 @@ async function startFarm(env: CommandEnv, children: Children, format: LogFormat)
   await assertBaseosLoaded(workLayout(config.workDir));
   const workerToken = config.farm.worker.token ?? config.farm.tokens.find((t) => t.role === 'worker')?.token;
   if (!workerToken) {
-    throw new AoinbError('CONFIG_INVALID', `${env.configDir}/config.toml: farm up needs a [[tokens]] entry with role = "worker" (or [worker] token_file) for its local worker`);
+    throw new AoinbError(
+      'CONFIG_INVALID',
+      `${env.configDir}/config.toml: farm up needs a [[tokens]] entry with role = "worker" (or [worker] token_file) for its local worker`,
+    );
   }
   // Secrets reach the children as 0600 files they are told the paths of, never as values.
-  const childEnv: Record<string, string> = { AOINB_WORKER_TOKEN_FILE: await writeSecretFile(config.workDir, 'worker.token', workerToken) };
+  const childEnv: Record<string, string> = {
+    AOINB_WORKER_TOKEN_FILE: await writeSecretFile(config.workDir, 'worker.token', workerToken),
+  };
   const p = env.paint;
   if (!config.farm.redis.url) {
     const redis = await startEmbeddedRedis(config.workDir);
@@ -60,13 +73,18 @@ async function startFarm(env: CommandEnv, children: Children, format: LogFormat)
   const url = await coordinatorUrl(coordinator, (handler) => (urlLine = handler));
   env.stdout.write(`${p.bold('coordinator:')} ${p.cyan(url)} (API docs at ${url}/docs)\n`);
   children.push({ name: 'worker', child: startLogged('worker', env, format, childEnv) });
-  env.stdout.write(`${p.bold('worker:     ')} ${config.farm.worker.id} for ${config.farm.worker.archs.join(', ')} (${config.farm.worker.slots} slot(s))\n`);
-  env.stdout.write(`${p.green('aoinb farm is up')}; submit with: aoinb -c ${env.configDir} submit BUNDLE_DIR --branch BRANCH. Ctrl-C stops it.\n`);
+  env.stdout.write(
+    `${p.bold('worker:     ')} ${config.farm.worker.id} for ${config.farm.worker.archs.join(', ')} (${config.farm.worker.slots} slot(s))\n`,
+  );
+  env.stdout.write(
+    `${p.green('aoinb farm is up')}; submit with: aoinb -c ${env.configDir} submit BUNDLE_DIR --branch BRANCH. Ctrl-C stops it.\n`,
+  );
 }
 
 /** `aoinb farm up`: runs until Ctrl-C or until one part stops. */
 export async function farmUp(env: CommandEnv, format: LogFormat): Promise<number> {
-  if (process.getuid?.() !== 0) throw new AoinbError('NOT_ROOT', 'farm up runs a build worker (OverlayFS, systemd-nspawn): run it as root');
+  if (process.getuid?.() !== 0)
+    throw new AoinbError('NOT_ROOT', 'farm up runs a build worker (OverlayFS, systemd-nspawn): run it as root');
   const children: Children = [];
   let status = 0;
   try {
@@ -85,4 +103,3 @@ export async function farmUp(env: CommandEnv, format: LogFormat): Promise<number
   }
   return status;
 }
-

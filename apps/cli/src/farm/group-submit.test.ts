@@ -10,7 +10,10 @@ describe('aoinb group: reading the group file', () => {
   beforeAll(async () => {
     tree = await mkdtemp(path.join(tmpdir(), 'aoinb-group-cli-'));
     await mkdir(path.join(tree, 'groups'));
-    await writeFile(path.join(tree, 'groups/rebuild'), '# rebuilds\ncore-libs/icu\napp-utils/tool:+stage2\ngroups/extra\n');
+    await writeFile(
+      path.join(tree, 'groups/rebuild'),
+      '# rebuilds\ncore-libs/icu\napp-utils/tool:+stage2\ngroups/extra\n',
+    );
     await writeFile(path.join(tree, 'groups/rebuild.arm64'), 'core-libs/icu\napp-utils/arm-only\n');
     await writeFile(path.join(tree, 'groups/extra'), 'core-libs/icu\ndesktop/gui\n');
   });
@@ -19,7 +22,11 @@ describe('aoinb group: reading the group file', () => {
   });
 
   it('expands nested groups and drops modifiers and duplicates', async () => {
-    expect(await readGroupMembers(tree, 'groups/rebuild', [])).toEqual([{ path: 'core-libs/icu' }, { path: 'app-utils/tool' }, { path: 'desktop/gui' }]);
+    expect(await readGroupMembers(tree, 'groups/rebuild', [])).toEqual([
+      { path: 'core-libs/icu' },
+      { path: 'app-utils/tool' },
+      { path: 'desktop/gui' },
+    ]);
   });
 
   it('reads per-arch variants and limits members listed for some archs to those', async () => {
@@ -35,14 +42,41 @@ describe('aoinb group: reading the group file', () => {
 describe('aoinb group: the member table', () => {
   const ref = (pkg: string, state: string) => ({ task_id: '1', package: pkg, arch: 'amd64', state });
   const m = (pkg: string, state: string, extra: Partial<GroupStatusView['members'][number]> = {}) => ({
-    task_id: '2', package: pkg, arch: 'amd64', state, waiting_for: [], skipped_because: null, builder: null, run: 1, started_at: null, finished_at: null, reason: null, artifacts: [], ...extra,
+    task_id: '2',
+    package: pkg,
+    arch: 'amd64',
+    state,
+    waiting_for: [],
+    skipped_because: null,
+    builder: null,
+    run: 1,
+    started_at: null,
+    finished_at: null,
+    reason: null,
+    artifacts: [],
+    ...extra,
   });
   const status: GroupStatusView = {
-    id: '7', state: 'running', branch: 'stable', mode: 'dag', publish: 'atomic', round: 1, counts: { running: 1, waiting: 1, skipped: 1, failed: 1 }, published_at: null, repo_url: '',
+    id: '7',
+    state: 'running',
+    branch: 'stable',
+    mode: 'dag',
+    publish: 'atomic',
+    round: 1,
+    counts: { running: 1, waiting: 1, skipped: 1, failed: 1 },
+    published_at: null,
+    repo_url: '',
     members: [
-      m('liba', 'failed', { reason: 'build.sh exited with status 1', builder: 'h1', started_at: '2030-01-01T00:00:00Z', finished_at: '2030-01-01T00:01:05Z' }),
+      m('liba', 'failed', {
+        reason: 'build.sh exited with status 1',
+        builder: 'h1',
+        started_at: '2030-01-01T00:00:00Z',
+        finished_at: '2030-01-01T00:01:05Z',
+      }),
       m('libb', 'skipped', { skipped_because: { ...ref('liba', 'failed'), root: ref('liba', 'failed') } }),
-      m('app', 'skipped', { skipped_because: { ...ref('libb', 'skipped'), task_id: '3', root: ref('liba', 'failed') } }),
+      m('app', 'skipped', {
+        skipped_because: { ...ref('libb', 'skipped'), task_id: '3', root: ref('liba', 'failed') },
+      }),
       m('tool', 'waiting', { waiting_for: [ref('liba', 'running'), ref('libc', 'queued')] }),
     ],
   };
@@ -54,6 +88,8 @@ describe('aoinb group: the member table', () => {
     expect(rows[2]![6]).toBe('skipped: liba failed');
     expect(rows[3]![6]).toBe('skipped: libb skipped (liba failed)');
     expect(rows[4]![6]).toBe('waiting for liba, libc');
-    expect(groupHeadline(status)).toBe('group 7 (dag, publish atomic, branch stable): running - 1 running, 1 waiting, 1 skipped, 1 failed');
+    expect(groupHeadline(status)).toBe(
+      'group 7 (dag, publish atomic, branch stable): running - 1 running, 1 waiting, 1 skipped, 1 failed',
+    );
   });
 });

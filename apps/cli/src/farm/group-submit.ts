@@ -34,7 +34,15 @@ export async function readGroupMembers(tree: string, group: string, archs: strin
 }
 
 /** Creates a task for one member and uploads its bundle (`<tree>/<category>/<pkgname>`), packed as `aoinb submit` does. */
-async function uploadMember(client: FarmClient, tree: string, group: string, entry: GroupMemberEntry, branch: string, signal: AbortSignal, created: string[]): Promise<string> {
+async function uploadMember(
+  client: FarmClient,
+  tree: string,
+  group: string,
+  entry: GroupMemberEntry,
+  branch: string,
+  signal: AbortSignal,
+  created: string[],
+): Promise<string> {
   const dir = path.join(tree, entry.path);
   await access(path.join(dir, 'spec')).catch(() => {
     throw new AoinbError('GROUP_INVALID', `${group} lists ${entry.path}, but ${dir} has no spec`);
@@ -44,7 +52,10 @@ async function uploadMember(client: FarmClient, tree: string, group: string, ent
   created.push(id);
   await client.raw('PUT', `/task/${id}/build_bundle`, {
     body: tar,
-    headers: { 'content-type': 'application/octet-stream', 'x-checksum-sha256': createHash('sha256').update(tar).digest('hex') },
+    headers: {
+      'content-type': 'application/octet-stream',
+      'x-checksum-sha256': createHash('sha256').update(tar).digest('hex'),
+    },
     signal,
   });
   return id;
@@ -62,7 +73,10 @@ export interface GroupSubmission {
 }
 
 /** Packs and uploads every member's bundle (four at a time), then creates the group. */
-export async function submitGroup(client: FarmClient, s: GroupSubmission): Promise<{ id: string; tasks: Array<{ id: string; path: string }> }> {
+export async function submitGroup(
+  client: FarmClient,
+  s: GroupSubmission,
+): Promise<{ id: string; tasks: Array<{ id: string; path: string }> }> {
   const entries = await readGroupMembers(s.tree, s.group, s.archs);
   if (entries.length === 0) throw new AoinbError('GROUP_INVALID', `${s.group} lists no package`);
   const ids: string[] = new Array(entries.length);
@@ -73,10 +87,12 @@ export async function submitGroup(client: FarmClient, s: GroupSubmission): Promi
     while (next < entries.length && !failed) {
       const i = next++;
       const entry = entries[i] as GroupMemberEntry;
-      ids[i] = await uploadMember(client, s.tree, s.group, entry, s.branch, s.signal, created).catch((error: unknown) => {
-        failed = true;
-        throw error;
-      });
+      ids[i] = await uploadMember(client, s.tree, s.group, entry, s.branch, s.signal, created).catch(
+        (error: unknown) => {
+          failed = true;
+          throw error;
+        },
+      );
       s.onProgress(`uploaded ${entry.path} as task ${ids[i]}`);
     }
   };
@@ -86,7 +102,13 @@ export async function submitGroup(client: FarmClient, s: GroupSubmission): Promi
     const refused = uploads.find((u) => u.status === 'rejected');
     if (refused) throw refused.reason;
     const tasks = entries.map((e, i) => (e.archs ? { id: ids[i] as string, archs: e.archs } : (ids[i] as string)));
-    const body = { branch: s.branch, tasks, mode: s.mode, publish: s.publish, ...(s.archs.length > 0 ? { archs: s.archs } : {}) };
+    const body = {
+      branch: s.branch,
+      tasks,
+      mode: s.mode,
+      publish: s.publish,
+      ...(s.archs.length > 0 ? { archs: s.archs } : {}),
+    };
     const group = await client.json<{ id: string }>('POST', '/group', body, s.signal);
     return { id: group.id, tasks: entries.map((e, i) => ({ id: ids[i] as string, path: e.path })) };
   } catch (error) {

@@ -41,7 +41,8 @@ function ref(r: GroupMemberRef): string {
 }
 
 function detail(m: GroupStatusView['members'][number]): string {
-  if (m.state === 'waiting') return m.waiting_for.length > 0 ? `waiting for ${m.waiting_for.map(ref).join(', ')}` : 'about to be released';
+  if (m.state === 'waiting')
+    return m.waiting_for.length > 0 ? `waiting for ${m.waiting_for.map(ref).join(', ')}` : 'about to be released';
   if (m.state === 'skipped' && m.skipped_because) {
     const s = m.skipped_because;
     const root = s.root.task_id === s.task_id && s.root.arch === s.arch ? '' : ` (${ref(s.root)} ${s.root.state})`;
@@ -53,12 +54,24 @@ function detail(m: GroupStatusView['members'][number]): string {
 /** Rows of the member table: one per member (task and arch), in the group's build order. */
 export function groupRows(status: GroupStatusView): string[][] {
   const rows = [['TASK', 'PACKAGE', 'ARCH', 'STATE', 'BUILDER', 'TIME', 'DETAIL']];
-  for (const m of status.members) rows.push([m.task_id, m.package, m.arch, m.state, m.builder ?? '', elapsed(m.started_at, m.finished_at), detail(m)]);
+  for (const m of status.members)
+    rows.push([
+      m.task_id,
+      m.package,
+      m.arch,
+      m.state,
+      m.builder ?? '',
+      elapsed(m.started_at, m.finished_at),
+      detail(m),
+    ]);
   return rows;
 }
 
 /** One line above the table: the group, its state and how many members are where. */
 export function groupHeadline(status: GroupStatusView): string {
-  const counts = Object.entries(status.counts).filter(([, n]) => n > 0).map(([state, n]) => `${n} ${state}`).join(', ');
+  const counts = Object.entries(status.counts)
+    .filter(([, n]) => n > 0)
+    .map(([state, n]) => `${n} ${state}`)
+    .join(', ');
   return `group ${status.id} (${status.mode}, publish ${status.publish}, branch ${status.branch}${status.round > 1 ? `, round ${status.round}` : ''}): ${status.state} - ${counts}`;
 }

@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { palette } from '../colours.ts';
 import { forwardLines, logLineFormatter, resolveLogFormat } from './log-lines.ts';
 
-const line = JSON.stringify({ level: 30, time: Date.UTC(2030, 0, 1, 12, 0, 1), pid: 42, hostname: 'h', taskId: '3', msg: 'job claimed' });
+const line = JSON.stringify({
+  level: 30,
+  time: Date.UTC(2030, 0, 1, 12, 0, 1),
+  pid: 42,
+  hostname: 'h',
+  taskId: '3',
+  msg: 'job claimed',
+});
 
 describe('farm up log lines', () => {
   it('is pretty on a terminal and JSON elsewhere, unless asked', () => {
@@ -31,7 +38,12 @@ describe('farm up log lines', () => {
     const out = new PassThrough();
     let seen = '';
     out.on('data', (chunk: Buffer) => (seen += chunk.toString()));
-    const done = forwardLines(input, out, (l) => `> ${l}`, (l) => l === 'claimed');
+    const done = forwardLines(
+      input,
+      out,
+      (l) => `> ${l}`,
+      (l) => l === 'claimed',
+    );
     input.end('one\nclaimed\ntwo');
     await done;
     expect(seen).toBe('> one\n> two\n');

@@ -17,7 +17,12 @@ export function resolveLogFormat(asked: 'auto' | LogFormat, out: { isTTY?: boole
  */
 export function logLineFormatter(format: LogFormat, name: string, p: Palette): (line: string) => string {
   if (format === 'json') return (line) => line;
-  const pretty = prettyFactory({ colorize: p.enabled, singleLine: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
+  const pretty = prettyFactory({
+    colorize: p.enabled,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname',
+  });
   const tag = p.cyan(name.padEnd(11));
   return (line) => {
     if (!line.startsWith('{')) return `${tag} ${line}`;
@@ -31,7 +36,12 @@ export function logLineFormatter(format: LogFormat, name: string, p: Palette): (
 }
 
 /** Reads a child's stream line by line; `onLine` may claim a line (return true) before it is printed. */
-export function forwardLines(input: Readable, out: NodeJS.WritableStream, format: (line: string) => string, onLine?: (line: string) => boolean): Promise<void> {
+export function forwardLines(
+  input: Readable,
+  out: NodeJS.WritableStream,
+  format: (line: string) => string,
+  onLine?: (line: string) => boolean,
+): Promise<void> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (onLine?.(line)) return;

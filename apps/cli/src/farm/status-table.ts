@@ -15,7 +15,15 @@ export function statusRows(statuses: TaskStatus[]): string[][] {
     if (task.jobs.length === 0) rows.push([task.id, name, '', task.state, '', '', task.reason ?? '']);
     for (const job of task.jobs) {
       const detail = job.reason ?? job.artifacts.map((a) => a.name).join(' ');
-      rows.push([task.id, name, job.arch, job.state, job.builder ?? '', elapsed(job.started_at, job.finished_at), detail]);
+      rows.push([
+        task.id,
+        name,
+        job.arch,
+        job.state,
+        job.builder ?? '',
+        elapsed(job.started_at, job.finished_at),
+        detail,
+      ]);
     }
   }
   return rows;
@@ -25,10 +33,13 @@ export function statusRows(statuses: TaskStatus[]): string[][] {
 export function renderTable(rows: string[][], style: (cell: string) => string = (cell) => cell): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[], row: number) =>
-    r.map((cell, i) => {
-      const shown = row === 0 ? cell : style(cell);
-      return i === r.length - 1 ? shown : shown + ' '.repeat(widths[i]! - cell.length);
-    }).join('  ').trimEnd();
+    r
+      .map((cell, i) => {
+        const shown = row === 0 ? cell : style(cell);
+        return i === r.length - 1 ? shown : shown + ' '.repeat(widths[i]! - cell.length);
+      })
+      .join('  ')
+      .trimEnd();
   return rows.map(line).join('\n');
 }
 

@@ -24,7 +24,11 @@ describe('aoinb submit --tree', () => {
     ['/etc/passwd', 2, 'aoinb: package "/etc/passwd": "/etc/passwd" is an absolute path'],
   ])('refuses %j before contacting the farm', async (ref, exitCode, message) => {
     // The URL points at a closed port: a name error must come first, and no task is created.
-    const r = await execa(process.execPath, [bin, 'submit', '--tree', tree, 'tree', ref, '--branch', 'stable', '--url', 'http://127.0.0.1:9'], { reject: false });
+    const r = await execa(
+      process.execPath,
+      [bin, 'submit', '--tree', tree, 'tree', ref, '--branch', 'stable', '--url', 'http://127.0.0.1:9'],
+      { reject: false },
+    );
     expect(r.exitCode).toBe(exitCode);
     expect(r.stderr).toContain(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace

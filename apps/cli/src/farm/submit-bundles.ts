@@ -15,7 +15,10 @@ export interface PackedBundle {
  */
 export async function packForSubmit(tree: string | undefined, args: readonly string[]): Promise<PackedBundle[]> {
   if (tree !== undefined) {
-    return (await packTreeBundles(tree, args)).map((b) => ({ label: b.ref === b.path ? b.path : `${b.ref} (${b.path})`, archive: b.archive }));
+    return (await packTreeBundles(tree, args)).map((b) => ({
+      label: b.ref === b.path ? b.path : `${b.ref} (${b.path})`,
+      archive: b.archive,
+    }));
   }
   const out: PackedBundle[] = [];
   for (const dir of args) out.push({ label: dir, archive: await packBundle(path.resolve(dir)) });

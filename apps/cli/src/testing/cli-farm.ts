@@ -9,7 +9,10 @@ export const aoinbBin = fileURLToPath(new URL('../../bin/aoinb.js', import.meta.
 // The production `aoinb worker` has no fake executor: the test-only worker entry point is started by path.
 const fakeWorkerMain = fileURLToPath(new URL('../../../worker/src/testing/fake-worker-main.ts', import.meta.url));
 
-export const cliFarmTokens = { maintainer: 'cli-maintainer-token-0123456789', worker: 'cli-worker-token-0123456789' } as const;
+export const cliFarmTokens = {
+  maintainer: 'cli-maintainer-token-0123456789',
+  worker: 'cli-worker-token-0123456789',
+} as const;
 
 export interface CliRun {
   exitCode: number | undefined;
@@ -40,7 +43,8 @@ export class CliFarm {
     const port = await freePort();
     const configDir = path.join(root, 'conf');
     await mkdir(path.join(configDir, 'secrets'), { recursive: true });
-    for (const [role, token] of Object.entries(cliFarmTokens)) await writeFile(path.join(configDir, 'secrets', `${role}.token`), `${token}\n`);
+    for (const [role, token] of Object.entries(cliFarmTokens))
+      await writeFile(path.join(configDir, 'secrets', `${role}.token`), `${token}\n`);
     await writeTestConfig({
       dir: configDir,
       workDir: path.join(root, 'work'),
@@ -50,21 +54,35 @@ export class CliFarm {
         `[coordinator]\nlisten = "127.0.0.1:${port}"\narchs = ["amd64"]\nstorage_dir = ${JSON.stringify(path.join(root, 'storage'))}`,
         `[redis]\nurl = "${redis.url}"`,
         '[worker]\nid = "cli-worker"\narchs = ["amd64"]\ntoken_file = "secrets/worker.token"\nheartbeat_seconds = 1',
-        ...Object.keys(cliFarmTokens).map((role) => `[[tokens]]\nname = "${role}-user"\nrole = "${role}"\nfile = "secrets/${role}.token"`),
+        ...Object.keys(cliFarmTokens).map(
+          (role) => `[[tokens]]\nname = "${role}-user"\nrole = "${role}"\nfile = "secrets/${role}.token"`,
+        ),
       ].join('\n\n'),
     });
     const farm = new CliFarm(root, configDir, `http://127.0.0.1:${port}`, redis);
     process.once('exit', () => farm.children.forEach((c) => c.kill('SIGKILL')));
     farm.spawn(['coordinator']);
-    await farm.waitFor(async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false, 'the coordinator');
+    await farm.waitFor(
+      async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false,
+      'the coordinator',
+    );
     farm.spawn(['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
-    await farm.waitFor(async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'), 'the worker', 90_000);
+    await farm.waitFor(
+      async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'),
+      'the worker',
+      90_000,
+    );
     return farm;
   }
 
   private spawn(args: string[], viaCli = true): void {
     const argv = viaCli ? [aoinbBin, '-c', this.configDir, ...args] : args;
-    const child = execa(process.execPath, argv, { reject: false, buffer: false, all: true, env: { AOINB_LOG_LEVEL: 'warn' } });
+    const child = execa(process.execPath, argv, {
+      reject: false,
+      buffer: false,
+      all: true,
+      env: { AOINB_LOG_LEVEL: 'warn' },
+    });
     child.all!.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)));
     this.children.push(child);
   }
@@ -76,8 +94,15 @@ export class CliFarm {
   }
 
   /** A call to the API with a role's token. */
-  async api(method: string, route: string, role: keyof typeof cliFarmTokens = 'maintainer'): Promise<{ status: number; body: unknown }> {
-    const res = await fetch(`${this.url}${route}`, { method, headers: { authorization: `Bearer ${cliFarmTokens[role]}` } });
+  async api(
+    method: string,
+    route: string,
+    role: keyof typeof cliFarmTokens = 'maintainer',
+  ): Promise<{ status: number; body: unknown }> {
+    const res = await fetch(`${this.url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${cliFarmTokens[role]}` },
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
   }
@@ -87,7 +112,10 @@ export class CliFarm {
     const dir = await mkdtemp(path.join(this.root, `${name}-`));
     await mkdir(path.join(dir, 'autobuild'));
     await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-    await writeFile(path.join(dir, 'autobuild/defines'), `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for CLI tests"\n`);
+    await writeFile(
+      path.join(dir, 'autobuild/defines'),
+      `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for CLI tests"\n`,
+    );
     await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify(fake));
     return dir;
   }

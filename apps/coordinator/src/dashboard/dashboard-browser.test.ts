@@ -21,10 +21,16 @@ describe('the dashboard in a real browser', () => {
   let browser: Browser;
   let shots: string;
   const pack = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);
-  const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  const shot = (page: Page, name: string): Promise<Buffer> =>
+    page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
 
-  async function signedIn(options: { token?: string; viewport?: { width: number; height: number }; dark?: boolean } = {}): Promise<Page> {
-    const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 800 }, colorScheme: options.dark ? 'dark' : 'light' });
+  async function signedIn(
+    options: { token?: string; viewport?: { width: number; height: number }; dark?: boolean } = {},
+  ): Promise<Page> {
+    const context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1280, height: 800 },
+      colorScheme: options.dark ? 'dark' : 'light',
+    });
     const page = await context.newPage();
     page.on('dialog', (d) => void d.accept());
     await page.goto(farm.coordinatorUrl);
@@ -37,10 +43,15 @@ describe('the dashboard in a real browser', () => {
   beforeAll(async () => {
     await execa('npm', ['run', 'build', '--silent'], { cwd: repoRoot });
     farm = await FarmHarness.create({ archs: ['amd64', 'arm64'], noarchArch: 'amd64', extraToml: '' });
-    shots = process.env.AOINB_SCREENSHOTS ? path.resolve(repoRoot, process.env.AOINB_SCREENSHOTS) : path.join(farm.root, 'screenshots');
+    shots = process.env.AOINB_SCREENSHOTS
+      ? path.resolve(repoRoot, process.env.AOINB_SCREENSHOTS)
+      : path.join(farm.root, 'screenshots');
     await mkdir(shots, { recursive: true });
     await farm.startCoordinator();
-    await Promise.all([farm.startWorker({ id: 'amd64-builder-1', archs: ['amd64'], slots: 2 }), farm.startWorker({ id: 'arm64-builder-1', archs: ['arm64'] })]);
+    await Promise.all([
+      farm.startWorker({ id: 'amd64-builder-1', archs: ['amd64'], slots: 2 }),
+      farm.startWorker({ id: 'arm64-builder-1', archs: ['arm64'] }),
+    ]);
     browser = await launchChromium();
   }, 180_000);
 
@@ -71,7 +82,14 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('shows a task being built with its live log lines arriving, then its packages', async () => {
-    const id = await farm.submit(await pack({ name: 'hello-live', version: '2.12', defines: ['ALLOW_ARCH="@(amd64|arm64)"'], fake: { durationMs: 7000, lines: 80, linesPerSecond: 12 } }));
+    const id = await farm.submit(
+      await pack({
+        name: 'hello-live',
+        version: '2.12',
+        defines: ['ALLOW_ARCH="@(amd64|arm64)"'],
+        fake: { durationMs: 7000, lines: 80, linesPerSecond: 12 },
+      }),
+    );
     const page = await signedIn();
     await page.locator(`tr[data-task="${id}"] a`).click();
     await page.getByRole('heading', { name: new RegExp(`Task ${id}: hello-live 2\\.12`) }).waitFor();
@@ -84,13 +102,19 @@ describe('the dashboard in a real browser', () => {
     await page.waitForTimeout(1500);
     await shot(page, 'task-running');
     await expect.poll(() => page.locator('h1 .state').textContent(), { timeout: 30_000 }).toMatch(/succeeded/);
-    await expect.poll(() => page.locator('.log-status').textContent(), { timeout: 10_000 }).toMatch(/log complete: the build succeeded/);
-    expect(await lines.count()).toBe(80 + (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text.split('\n').length - 1 - 80);
+    await expect
+      .poll(() => page.locator('.log-status').textContent(), { timeout: 10_000 })
+      .toMatch(/log complete: the build succeeded/);
+    expect(await lines.count()).toBe(
+      80 + (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text.split('\n').length - 1 - 80,
+    );
     await page.getByLabel('Search the log').fill('line 42');
     await expect.poll(() => page.locator('.log mark').count()).toBeGreaterThan(0);
     await page.getByLabel('Search the log').fill('');
     await expect(page.locator('.job[data-arch="amd64"] .artifacts')).toBeDefined();
-    await expect.poll(() => page.locator('.job[data-arch="amd64"] .artifacts td').first().textContent()).toMatch(/hello-live.*\.deb/);
+    await expect
+      .poll(() => page.locator('.job[data-arch="amd64"] .artifacts td').first().textContent())
+      .toMatch(/hello-live.*\.deb/);
     const download = page.waitForEvent('download');
     await page.locator('.job[data-arch="amd64"] .artifacts button', { hasText: 'Download' }).first().click();
     expect((await download).suggestedFilename()).toMatch(/^hello-live_2\.12.*\.deb$/);
@@ -101,14 +125,18 @@ describe('the dashboard in a real browser', () => {
   });
 
   it('shows a group as layers with the failed member and its skipped dependents named', async () => {
-    const amd64 = (name: string, defines: string[] = [], fake: Record<string, unknown> = {}): Promise<Buffer> => pack({ name, defines: ['ALLOW_ARCH="amd64"', ...defines], fake: { durationMs: 1500, ...fake } });
-    const tasks = await uploadTasks(farm, await Promise.all([
-      amd64('libfoo', [], { fail: 'configure: error: libbar not found' }),
-      amd64('libfoo-extras', ['BUILDDEP="libfoo"']),
-      amd64('foo-tools', ['BUILDDEP="libfoo-extras"']),
-      amd64('docs-common', [], { durationMs: 800 }),
-      amd64('foo-docs', ['BUILDDEP="docs-common"'], { durationMs: 800 }),
-    ]));
+    const amd64 = (name: string, defines: string[] = [], fake: Record<string, unknown> = {}): Promise<Buffer> =>
+      pack({ name, defines: ['ALLOW_ARCH="amd64"', ...defines], fake: { durationMs: 1500, ...fake } });
+    const tasks = await uploadTasks(
+      farm,
+      await Promise.all([
+        amd64('libfoo', [], { fail: 'configure: error: libbar not found' }),
+        amd64('libfoo-extras', ['BUILDDEP="libfoo"']),
+        amd64('foo-tools', ['BUILDDEP="libfoo-extras"']),
+        amd64('docs-common', [], { durationMs: 800 }),
+        amd64('foo-docs', ['BUILDDEP="docs-common"'], { durationMs: 800 }),
+      ]),
+    );
     const created = await postGroup(farm, { branch: 'stable', tasks });
     expect(created.status).toBe(201);
     const id = (created.body as { id: string }).id;
@@ -121,7 +149,9 @@ describe('the dashboard in a real browser', () => {
     await expect.poll(() => card('foo-tools').textContent(), { timeout: 10_000 }).toMatch(/skipped/);
     expect(await card('libfoo').textContent()).toMatch(/failed.*Failed: configure: error: libbar not found/);
     expect(await card('libfoo-extras').textContent()).toContain('Skipped because libfoo (amd64) failed.');
-    expect(await card('foo-tools').textContent()).toContain('Skipped because libfoo-extras (amd64) was skipped, because libfoo (amd64) failed.');
+    expect(await card('foo-tools').textContent()).toContain(
+      'Skipped because libfoo-extras (amd64) was skipped, because libfoo (amd64) failed.',
+    );
     await expect.poll(() => card('foo-docs').textContent(), { timeout: 10_000 }).toMatch(/succeeded/);
     expect(await page.locator('.layer').count()).toBe(3);
     expect(await page.locator('.member.critical').count()).toBeGreaterThan(0);
@@ -130,7 +160,9 @@ describe('the dashboard in a real browser', () => {
     await shot(page, 'group');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'group-phone');
-    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await page.context().close();
   });
@@ -139,7 +171,8 @@ describe('the dashboard in a real browser', () => {
     const page = await signedIn({ dark: true });
     await page.getByLabel('State').selectOption('failed');
     await expect.poll(() => page.locator('tbody tr[data-task]').count()).toBeGreaterThan(0);
-    for (const state of await page.locator('tbody tr[data-task] .state').allTextContents()) expect(state).toMatch(/failed/);
+    for (const state of await page.locator('tbody tr[data-task] .state').allTextContents())
+      expect(state).toMatch(/failed/);
     expect(page.url()).toContain('state=failed');
     await page.getByLabel('State').selectOption('');
     await page.getByLabel('Submitted by').fill('nobody');
@@ -175,7 +208,9 @@ describe('the dashboard in a real browser', () => {
     expect(await card('amd64-builder-1').textContent()).toMatch(/Arch tags\s*amd64.*Slots\s*0 of 2 busy/);
     await shot(page, 'builders');
     await farm.kill('arm64-builder-1', 'SIGKILL');
-    await expect.poll(() => card('arm64-builder-1').getAttribute('data-availability'), { timeout: 20_000 }).toBe('offline');
+    await expect
+      .poll(() => card('arm64-builder-1').getAttribute('data-availability'), { timeout: 20_000 })
+      .toBe('offline');
     expect(await card('arm64-builder-1').locator('.state').textContent()).toMatch(/offline/);
     expect(await card('arm64-builder-1').textContent()).toMatch(/last known facts.*Arch tags\s*arm64/);
     expect(await page.locator('.queue[data-arch="arm64"]').textContent()).toMatch(/arm64 0 waiting/);
@@ -191,7 +226,9 @@ describe('the dashboard in a real browser', () => {
     expect(await page.getByRole('button', { name: 'Retry' }).count()).toBe(0);
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'task-phone');
-    expect(await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth')).toBeLessThanOrEqual(0);
+    expect(
+      await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
+    ).toBeLessThanOrEqual(0);
     await page.context().close();
   });
 });

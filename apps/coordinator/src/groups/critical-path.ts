@@ -16,11 +16,15 @@ export function priorityFor(pathSeconds: number): number {
 }
 
 /** The expected duration: the median of earlier builds of the same package and arch, or the default. */
-export function estimateFrom(history: number[] | undefined, defaultSeconds: number): { seconds: number; known: boolean } {
+export function estimateFrom(
+  history: number[] | undefined,
+  defaultSeconds: number,
+): { seconds: number; known: boolean } {
   const known = (history ?? []).filter((s) => Number.isFinite(s) && s >= 0).sort((a, b) => a - b);
   if (known.length === 0) return { seconds: defaultSeconds, known: false };
   const mid = Math.floor(known.length / 2);
-  const median = known.length % 2 === 1 ? (known[mid] as number) : ((known[mid - 1] as number) + (known[mid] as number)) / 2;
+  const median =
+    known.length % 2 === 1 ? (known[mid] as number) : ((known[mid - 1] as number) + (known[mid] as number)) / 2;
   return { seconds: Math.max(1, median), known: true };
 }
 
@@ -28,7 +32,11 @@ export function estimateFrom(history: number[] | undefined, defaultSeconds: numb
  * Path length of every member, given a topological order (dependencies
  * first), each member's in-group dependencies and expected durations.
  */
-export function pathLengths(order: string[], deps: Map<string, string[]>, estimate: Map<string, number>): Map<string, number> {
+export function pathLengths(
+  order: string[],
+  deps: Map<string, string[]>,
+  estimate: Map<string, number>,
+): Map<string, number> {
   const dependents = new Map<string, string[]>();
   for (const key of order) for (const d of deps.get(key) ?? []) dependents.set(d, [...(dependents.get(d) ?? []), key]);
   const path = new Map<string, number>();

@@ -17,7 +17,8 @@ async function ensureRound(ctx: CoordinatorContext, snap: GroupSnapshot): Promis
   let changed = false;
   const round = snap.plan.filter((p) => snap.members.get(p.key)?.round === group.round);
   if (group.mode === 'sequential') {
-    for (const p of round) if (snap.members.get(p.key)?.phase === 'waiting' && (await releaseMember(ctx, snap, p.key))) changed = true;
+    for (const p of round)
+      if (snap.members.get(p.key)?.phase === 'waiting' && (await releaseMember(ctx, snap, p.key))) changed = true;
   }
   if (group.flowRound < group.round) {
     const members: RoundMember[] = round.flatMap((plan) => {

@@ -17,7 +17,11 @@ function buildChanges(entries: RawEntry[]): BuildChange[] {
     if (f.type !== 'build' || !f.taskId) continue;
     const ended = f.state === 'succeeded' || f.state === 'failed' || f.state === 'cancelled';
     const previous = changes.get(f.taskId);
-    changes.set(f.taskId, { taskId: f.taskId, ended: ended || (previous?.ended ?? false), started: f.state === 'running' || (previous?.started ?? false) });
+    changes.set(f.taskId, {
+      taskId: f.taskId,
+      ended: ended || (previous?.ended ?? false),
+      started: f.state === 'running' || (previous?.started ?? false),
+    });
   }
   return [...changes.values()];
 }
@@ -38,8 +42,14 @@ export async function eventStreamEnd(redis: Redis): Promise<string> {
  * Waits up to `blockMs` for farm events after `afterId` (a connection of its
  * own: XREAD BLOCK holds it); returns the new cursor and the build changes.
  */
-export async function waitBuildEvents(blocking: Redis, afterId: string, blockMs: number): Promise<{ cursor: string; changes: BuildChange[] }> {
-  const reply = (await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', farmKeys.events, afterId)) as Array<[string, RawEntry[]]> | null;
+export async function waitBuildEvents(
+  blocking: Redis,
+  afterId: string,
+  blockMs: number,
+): Promise<{ cursor: string; changes: BuildChange[] }> {
+  const reply = (await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', farmKeys.events, afterId)) as Array<
+    [string, RawEntry[]]
+  > | null;
   const entries = reply?.[0]?.[1] ?? [];
   if (entries.length === 0) return { cursor: afterId, changes: [] };
   return { cursor: (entries[entries.length - 1] as RawEntry)[0], changes: buildChanges(entries) };

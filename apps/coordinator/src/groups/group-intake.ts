@@ -1,6 +1,12 @@
 import { assertBranchName, sourceListFor } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
-import { type GroupMode, type GroupRecord, type MemberRecord, type PublishMode, type TaskRecord } from '@aoinb/farm-protocol';
+import {
+  type GroupMode,
+  type GroupRecord,
+  type MemberRecord,
+  type PublishMode,
+  type TaskRecord,
+} from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
 import { requireTask } from '../services/task-service.ts';
 import { advanceGroup } from './group-advance.ts';
@@ -30,14 +36,19 @@ function memberArchs(ctx: CoordinatorContext, task: TaskRecord, wanted: string[]
   const targets = bundle.targets.filter((a) => ctx.dispatcher.archs.includes(a));
   const archs = wanted ? targets.filter((a) => wanted.includes(a) || (bundle.noarch && wanted.length > 0)) : targets;
   if (archs.length === 0) {
-    throw new AoinbError('ARCH_NOT_ALLOWED', `task ${task.id} (${bundle.packageName}): its FAIL_ARCH/ALLOW_ARCH filters allow ${targets.join(', ') || 'none of this farm\'s archs'}${wanted ? `, none of ${wanted.join(', ')}` : ''}`);
+    throw new AoinbError(
+      'ARCH_NOT_ALLOWED',
+      `task ${task.id} (${bundle.packageName}): its FAIL_ARCH/ALLOW_ARCH filters allow ${targets.join(', ') || "none of this farm's archs"}${wanted ? `, none of ${wanted.join(', ')}` : ''}`,
+    );
   }
   return archs;
 }
 
 async function readEntries(ctx: CoordinatorContext, req: GroupRequest): Promise<Entry[]> {
-  if (!Array.isArray(req.tasks) || req.tasks.length === 0) throw new AoinbError('USAGE', 'a group needs "tasks": a list of task ids');
-  if (req.tasks.length > maxMembers) throw new AoinbError('USAGE', `a group has at most ${maxMembers} tasks, got ${req.tasks.length}`);
+  if (!Array.isArray(req.tasks) || req.tasks.length === 0)
+    throw new AoinbError('USAGE', 'a group needs "tasks": a list of task ids');
+  if (req.tasks.length > maxMembers)
+    throw new AoinbError('USAGE', `a group has at most ${maxMembers} tasks, got ${req.tasks.length}`);
   const seen = new Set<string>();
   const entries: Entry[] = [];
   for (const item of req.tasks) {
@@ -46,9 +57,15 @@ async function readEntries(ctx: CoordinatorContext, req: GroupRequest): Promise<
     seen.add(id);
     const task = await requireTask(ctx, id);
     if (task.groupId) throw new AoinbError('CONFLICT', `task ${id} already belongs to group ${task.groupId}`);
-    if (task.state !== 'created') throw new AoinbError('CONFLICT', `task ${id} is ${task.state}: a group takes tasks that have a bundle and no build yet`);
-    if (!task.bundle) throw new AoinbError('CONFLICT', `task ${id} has no bundle yet: PUT /task/${id}/build_bundle first`);
-    if (task.branch && task.branch !== req.branch) throw new AoinbError('CONFLICT', `task ${id} is for branch ${task.branch}, the group for ${req.branch}`);
+    if (task.state !== 'created')
+      throw new AoinbError(
+        'CONFLICT',
+        `task ${id} is ${task.state}: a group takes tasks that have a bundle and no build yet`,
+      );
+    if (!task.bundle)
+      throw new AoinbError('CONFLICT', `task ${id} has no bundle yet: PUT /task/${id}/build_bundle first`);
+    if (task.branch && task.branch !== req.branch)
+      throw new AoinbError('CONFLICT', `task ${id} is for branch ${task.branch}, the group for ${req.branch}`);
     const wanted = typeof item === 'string' ? req.archs : (item.archs ?? req.archs);
     entries.push({ task, archs: memberArchs(ctx, task, wanted) });
   }
@@ -66,7 +83,13 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   await sourceListFor(ctx.config, req.branch);
   const entries = await readEntries(ctx, req);
   const sources: MemberSource[] = entries.flatMap(({ task, archs }) =>
-    archs.map((arch) => ({ taskId: task.id, arch, package: task.bundle!.packageName, noarch: task.bundle!.noarch, bundleDir: ctx.layout.bundleDir(task.id) })),
+    archs.map((arch) => ({
+      taskId: task.id,
+      arch,
+      package: task.bundle!.packageName,
+      noarch: task.bundle!.noarch,
+      bundleDir: ctx.layout.bundleDir(task.id),
+    })),
   );
   const nodes = await loadDagNodes(sources);
   const coordinator = ctx.config.farm.coordinator;
@@ -75,11 +98,33 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   const now = new Date().toISOString();
   const id = await ctx.groups.store.nextGroupId();
   const archs = [...new Set(plan.map((m) => m.arch))].sort();
-  const record: GroupRecord = { id, state: 'queued', branch: req.branch, mode: req.mode ?? 'dag', publish: req.publish ?? 'each', taskIds: entries.map((e) => e.task.id), archs, round: 1, flowRound: 0, createdBy: by.name, createdAt: now, updatedAt: now, cancelRequested: false };
-  const members: Record<string, MemberRecord> = Object.fromEntries(plan.map((m) => [m.key, { phase: 'waiting', round: 1, run: 1, at: now } satisfies MemberRecord]));
+  const record: GroupRecord = {
+    id,
+    state: 'queued',
+    branch: req.branch,
+    mode: req.mode ?? 'dag',
+    publish: req.publish ?? 'each',
+    taskIds: entries.map((e) => e.task.id),
+    archs,
+    round: 1,
+    flowRound: 0,
+    createdBy: by.name,
+    createdAt: now,
+    updatedAt: now,
+    cancelRequested: false,
+  };
+  const members: Record<string, MemberRecord> = Object.fromEntries(
+    plan.map((m) => [m.key, { phase: 'waiting', round: 1, run: 1, at: now } satisfies MemberRecord]),
+  );
   const limitMs = coordinator.jobTimeoutMinutes * 60_000;
   const timeoutMs = req.timeoutSeconds ? Math.min(req.timeoutSeconds * 1000, limitMs) : limitMs;
-  const created = await ctx.groups.store.createGroup({ record, plan, members, tasks: entries.map((e) => ({ id: e.task.id, archs: e.archs })), timeoutMs });
+  const created = await ctx.groups.store.createGroup({
+    record,
+    plan,
+    members,
+    tasks: entries.map((e) => ({ id: e.task.id, archs: e.archs })),
+    timeoutMs,
+  });
   if (!created.ok) throw new AoinbError('CONFLICT', `task ${created.taskId} ${created.problem}`);
   ctx.logger.info({ groupId: id, members: plan.length, mode: record.mode, publish: record.publish }, 'group created');
   await advanceGroup(ctx, id);
@@ -91,9 +136,18 @@ export function groupRequestFrom(body: unknown): GroupRequest {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
   if (typeof b.branch !== 'string' || !b.branch) throw new AoinbError('USAGE', 'a group needs "branch"');
   const mode = b.mode ?? 'dag';
-  if (mode !== 'dag' && mode !== 'sequential') throw new AoinbError('USAGE', `"mode" is "dag" or "sequential", got ${JSON.stringify(mode)}`);
+  if (mode !== 'dag' && mode !== 'sequential')
+    throw new AoinbError('USAGE', `"mode" is "dag" or "sequential", got ${JSON.stringify(mode)}`);
   const publish = b.publish ?? 'each';
-  if (publish !== 'each' && publish !== 'atomic') throw new AoinbError('USAGE', `"publish" is "each" or "atomic", got ${JSON.stringify(publish)}`);
+  if (publish !== 'each' && publish !== 'atomic')
+    throw new AoinbError('USAGE', `"publish" is "each" or "atomic", got ${JSON.stringify(publish)}`);
   const tasks = Array.isArray(b.tasks) ? b.tasks.map((t) => (typeof t === 'number' ? String(t) : t)) : [];
-  return { branch: b.branch, tasks: tasks as GroupRequest['tasks'], mode, publish, ...(Array.isArray(b.archs) ? { archs: b.archs as string[] } : {}), ...(typeof b.timeout_seconds === 'number' ? { timeoutSeconds: b.timeout_seconds } : {}) };
+  return {
+    branch: b.branch,
+    tasks: tasks as GroupRequest['tasks'],
+    mode,
+    publish,
+    ...(Array.isArray(b.archs) ? { archs: b.archs as string[] } : {}),
+    ...(typeof b.timeout_seconds === 'number' ? { timeoutSeconds: b.timeout_seconds } : {}),
+  };
 }

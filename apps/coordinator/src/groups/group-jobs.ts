@@ -49,7 +49,11 @@ export function groupAptSource(publicUrl: string, groupId: string, key: string):
 /** The job payload of one member: the task's, plus the group and its repository. */
 export function memberJobData(ctx: CoordinatorContext, task: TaskRecord, arch: string, run: number): BuildJobData {
   const groupId = task.groupId as string;
-  return { ...jobDataFor(task, arch, run), groupId, extraAptSources: [groupAptSource(ctx.config.farm.coordinator.publicUrl, groupId, ctx.repo.publicKey)] };
+  return {
+    ...jobDataFor(task, arch, run),
+    groupId,
+    extraAptSources: [groupAptSource(ctx.config.farm.coordinator.publicUrl, groupId, ctx.repo.publicKey)],
+  };
 }
 
 function childOptions(ctx: CoordinatorContext, jobId: string, priority: number, parked: boolean): JobsOptions {
@@ -67,8 +71,14 @@ function childOptions(ctx: CoordinatorContext, jobId: string, priority: number, 
 }
 
 /** The sequence job of one arch: every member of the round on that arch, in plan (topological) order. */
-export function sequenceJob(ctx: CoordinatorContext, steps: Array<{ plan: GroupMemberPlan; task: TaskRecord; run: number }>): { data: BuildJobData; priority: number } {
-  const sequence: SequenceStep[] = steps.map((s) => ({ ...memberJobData(ctx, s.task, s.plan.arch, s.run), after: s.plan.deps }));
+export function sequenceJob(
+  ctx: CoordinatorContext,
+  steps: Array<{ plan: GroupMemberPlan; task: TaskRecord; run: number }>,
+): { data: BuildJobData; priority: number } {
+  const sequence: SequenceStep[] = steps.map((s) => ({
+    ...memberJobData(ctx, s.task, s.plan.arch, s.run),
+    after: s.plan.deps,
+  }));
   const { after: _after, ...first } = sequence[0] as SequenceStep;
   return { data: { ...first, sequence }, priority: Math.min(...steps.map((s) => s.plan.priority)) };
 }
@@ -93,7 +103,14 @@ function roundChildren(ctx: CoordinatorContext, group: GroupRecord, members: Rou
     const steps = members.filter((m) => m.plan.arch === arch);
     if (steps.length === 0) return [];
     const job = sequenceJob(ctx, steps);
-    return [{ name: buildJobName, queueName: buildQueueName(arch), data: job.data, opts: childOptions(ctx, sequenceJobId(group.id, arch, group.round), job.priority, false) }];
+    return [
+      {
+        name: buildJobName,
+        queueName: buildQueueName(arch),
+        data: job.data,
+        opts: childOptions(ctx, sequenceJobId(group.id, arch, group.round), job.priority, false),
+      },
+    ];
   });
 }
 
@@ -104,7 +121,13 @@ export async function addRoundFlow(ctx: CoordinatorContext, group: GroupRecord, 
     name: groupJobName,
     queueName: groupFlowQueueName,
     data: { groupId: group.id, round: group.round },
-    opts: { jobId: groupParentJobId(group.id, group.round), attempts: 5, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { count: c.keepCompletedJobs }, removeOnFail: { count: c.keepFailedJobs } },
+    opts: {
+      jobId: groupParentJobId(group.id, group.round),
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { count: c.keepCompletedJobs },
+      removeOnFail: { count: c.keepFailedJobs },
+    },
     children: roundChildren(ctx, group, members),
   });
 }
@@ -113,11 +136,21 @@ export async function addRoundFlow(ctx: CoordinatorContext, group: GroupRecord, 
  * Adds one member's job again (it went missing): as a child of the round's
  * parent while that still waits for its children, otherwise on its own.
  */
-export async function readdMemberJob(ctx: CoordinatorContext, group: GroupRecord, data: BuildJobData, jobId: string, priority: number, parked: boolean): Promise<void> {
+export async function readdMemberJob(
+  ctx: CoordinatorContext,
+  group: GroupRecord,
+  data: BuildJobData,
+  jobId: string,
+  priority: number,
+  parked: boolean,
+): Promise<void> {
   const parentId = groupParentJobId(group.id, group.round);
   const parent = await ctx.groups.parents.getJob(parentId);
   const attach = parent && (await parent.getState()) === 'waiting-children';
-  const opts = { ...childOptions(ctx, jobId, priority, parked), ...(attach ? { parent: { id: parentId, queue: `${farmPrefix}:${groupFlowQueueName}` } } : {}) };
+  const opts = {
+    ...childOptions(ctx, jobId, priority, parked),
+    ...(attach ? { parent: { id: parentId, queue: `${farmPrefix}:${groupFlowQueueName}` } } : {}),
+  };
   await ctx.dispatcher.queue(data.arch).add(buildJobName, data, opts);
 }
 

@@ -25,7 +25,12 @@ export class GroupKicker {
       try {
         do {
           state.again = false;
-          await this.step(groupId).catch((error: Error) => this.logger.warn({ groupId, err: error.message }, 'advancing a group failed; the reconcile loop tries again'));
+          await this.step(groupId).catch((error: Error) =>
+            this.logger.warn(
+              { groupId, err: error.message },
+              'advancing a group failed; the reconcile loop tries again',
+            ),
+          );
         } while (state.again);
       } finally {
         this.pending.delete(groupId);

@@ -24,9 +24,15 @@ export function memberLabel(snap: GroupSnapshot, key: string): string {
 }
 
 /** Why a member was skipped, in words. */
-export function skipReason(snap: GroupSnapshot, because: { key: string; state: string }, root: { key: string; state: string }): string {
+export function skipReason(
+  snap: GroupSnapshot,
+  because: { key: string; state: string },
+  root: { key: string; state: string },
+): string {
   const direct = `dependency ${memberLabel(snap, because.key)} ${because.state === 'skipped' ? 'was skipped' : because.state}`;
-  return root.key === because.key ? `skipped: ${direct}` : `skipped: ${direct} (${memberLabel(snap, root.key)} ${root.state})`;
+  return root.key === because.key
+    ? `skipped: ${direct}`
+    : `skipped: ${direct} (${memberLabel(snap, root.key)} ${root.state})`;
 }
 
 /** Waiting -> released: the build is written `queued`, then its parked job (dag) is promoted, or re-added if it went missing. */
@@ -35,13 +41,24 @@ export async function releaseMember(ctx: CoordinatorContext, snap: GroupSnapshot
   const task = snap.tasks.get(plan.taskId);
   if (!task) return false;
   const sequential = snap.group.mode === 'sequential';
-  const jobId = sequential ? sequenceJobId(snap.group.id, plan.arch, record.round) : buildJobId(task.id, plan.arch, record.run);
+  const jobId = sequential
+    ? sequenceJobId(snap.group.id, plan.arch, record.round)
+    : buildJobId(task.id, plan.arch, record.run);
   const build = freshBuild(task.id, plan.arch, record.run, jobId);
-  const released = await ctx.groups.store.releaseMember({ groupId: snap.group.id, round: record.round, member: { ...record, phase: 'released', at: build.queuedAt }, build, taskArchs: task.archs });
+  const released = await ctx.groups.store.releaseMember({
+    groupId: snap.group.id,
+    round: record.round,
+    member: { ...record, phase: 'released', at: build.queuedAt },
+    build,
+    taskArchs: task.archs,
+  });
   if (!released || sequential) return released;
   if (!(await promoteMemberJob(ctx, plan.arch, jobId))) {
     await readdMemberJob(ctx, snap.group, memberJobData(ctx, task, plan.arch, record.run), jobId, plan.priority, false);
-    ctx.logger.warn({ groupId: snap.group.id, member: key, jobId }, 'the parked job of a released member was missing; added it again');
+    ctx.logger.warn(
+      { groupId: snap.group.id, member: key, jobId },
+      'the parked job of a released member was missing; added it again',
+    );
   }
   return true;
 }
@@ -49,10 +66,16 @@ export async function releaseMember(ctx: CoordinatorContext, snap: GroupSnapshot
 /** A member whose dependency did not succeed: skipped, its parked job removed (dag) or its queued build cancelled (sequential). */
 export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d: SkipDecision): Promise<void> {
   const { plan, record } = parts(snap, d.key);
-  const next: MemberRecord = { ...record, phase: 'skipped', at: new Date().toISOString(), skippedBecause: { key: d.because.key, state: d.because.state, rootKey: d.root.key, rootState: d.root.state } };
+  const next: MemberRecord = {
+    ...record,
+    phase: 'skipped',
+    at: new Date().toISOString(),
+    skippedBecause: { key: d.because.key, state: d.because.state, rootKey: d.root.key, rootState: d.root.state },
+  };
   if (record.phase === 'waiting') {
     if (await ctx.groups.store.setMember(snap.group.id, d.key, ['waiting'], record.round, next)) {
-      if (snap.group.mode === 'dag') await ctx.dispatcher.removeIfIdle(plan.arch, buildJobId(plan.taskId, plan.arch, record.run));
+      if (snap.group.mode === 'dag')
+        await ctx.dispatcher.removeIfIdle(plan.arch, buildJobId(plan.taskId, plan.arch, record.run));
     }
     return;
   }
@@ -60,7 +83,14 @@ export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d
   const build = snap.builds.get(d.key);
   if (!task || !build || build.state !== 'queued') return;
   const reason = skipReason(snap, d.because, d.root);
-  const done = await ctx.store.transition({ taskId: task.id, arch: plan.arch, archs: task.archs, from: ['queued'], to: 'cancelled', set: { reason, finishedAt: next.at } });
+  const done = await ctx.store.transition({
+    taskId: task.id,
+    arch: plan.arch,
+    archs: task.archs,
+    from: ['queued'],
+    to: 'cancelled',
+    set: { reason, finishedAt: next.at },
+  });
   if (!done.done) return;
   await ctx.groups.store.setMember(snap.group.id, d.key, ['released'], record.round, next);
   await endLog(ctx, task.id, plan.arch, build.run, 'cancelled', reason);
@@ -74,8 +104,13 @@ export async function cancelMembers(ctx: CoordinatorContext, snap: GroupSnapshot
     const status = snap.views.get(plan.key)?.status;
     if (!record || record.round !== snap.group.round) continue;
     if (status === 'waiting') {
-      const cancelled = await ctx.groups.store.setMember(snap.group.id, plan.key, ['waiting'], record.round, { ...record, phase: 'cancelled', at: new Date().toISOString() });
-      if (cancelled && snap.group.mode === 'dag') await ctx.dispatcher.removeIfIdle(plan.arch, buildJobId(plan.taskId, plan.arch, record.run));
+      const cancelled = await ctx.groups.store.setMember(snap.group.id, plan.key, ['waiting'], record.round, {
+        ...record,
+        phase: 'cancelled',
+        at: new Date().toISOString(),
+      });
+      if (cancelled && snap.group.mode === 'dag')
+        await ctx.dispatcher.removeIfIdle(plan.arch, buildJobId(plan.taskId, plan.arch, record.run));
     } else if (status === 'queued' || status === 'running') {
       const task = snap.tasks.get(plan.taskId);
       const build = snap.builds.get(plan.key);

@@ -22,15 +22,26 @@ describe('the group DAG', () => {
       node('3/amd64', ['docs'], [], { noarch: true }),
     ];
     const edges = groupEdges(nodes);
-    expect(edges.get('1/amd64')).toEqual([{ from: '1/amd64', to: '2/amd64', name: 'libfoo-compat' }, { from: '1/amd64', to: '3/amd64', name: 'docs' }]);
+    expect(edges.get('1/amd64')).toEqual([
+      { from: '1/amd64', to: '2/amd64', name: 'libfoo-compat' },
+      { from: '1/amd64', to: '3/amd64', name: 'docs' },
+    ]);
     expect(edges.get('1/arm64')).toEqual([{ from: '1/arm64', to: '2/arm64', name: 'libfoo' }]);
     // Dependencies first; among members free at once, the order they were given in.
     expect(topologicalOrder(nodes, edges)).toEqual(['2/amd64', '2/arm64', '1/arm64', '3/amd64', '1/amd64']);
   });
 
   it('names a cycle, and only the cycle', () => {
-    const nodes = [node('9/amd64', ['entry'], ['a']), node('1/amd64', ['a'], ['b']), node('2/amd64', ['b'], ['c:native']), node('3/amd64', ['c'], ['a']), node('4/amd64', ['free'], [])];
-    expect(() => topologicalOrder(nodes, groupEdges(nodes))).toThrow(/a \(task 1, amd64\) needs b -> b \(task 2, amd64\) needs c:native -> c \(task 3, amd64\) needs a -> a \(task 1, amd64\)$/);
+    const nodes = [
+      node('9/amd64', ['entry'], ['a']),
+      node('1/amd64', ['a'], ['b']),
+      node('2/amd64', ['b'], ['c:native']),
+      node('3/amd64', ['c'], ['a']),
+      node('4/amd64', ['free'], []),
+    ];
+    expect(() => topologicalOrder(nodes, groupEdges(nodes))).toThrow(
+      /a \(task 1, amd64\) needs b -> b \(task 2, amd64\) needs c:native -> c \(task 3, amd64\) needs a -> a \(task 1, amd64\)$/,
+    );
     try {
       topologicalOrder(nodes, groupEdges(nodes));
     } catch (error) {
@@ -42,8 +53,20 @@ describe('the group DAG', () => {
 
 describe('critical-path priorities', () => {
   it('adds each member to the longest path after it, and maps longer paths to smaller BullMQ priorities', () => {
-    const deps = new Map([['a', []], ['b', ['a']], ['c', ['a']], ['d', ['b', 'c']], ['e', []]]);
-    const estimate = new Map([['a', 10], ['b', 100], ['c', 5], ['d', 1], ['e', 50]]);
+    const deps = new Map([
+      ['a', []],
+      ['b', ['a']],
+      ['c', ['a']],
+      ['d', ['b', 'c']],
+      ['e', []],
+    ]);
+    const estimate = new Map([
+      ['a', 10],
+      ['b', 100],
+      ['c', 5],
+      ['d', 1],
+      ['e', 50],
+    ]);
     const paths = pathLengths(['a', 'b', 'c', 'd', 'e'], deps, estimate);
     expect(Object.fromEntries(paths)).toEqual({ a: 111, b: 101, c: 6, d: 1, e: 50 });
     expect(priorityFor(111)).toBeLessThan(priorityFor(50));
@@ -58,8 +81,18 @@ describe('critical-path priorities', () => {
   });
 
   it('plans in topological order and reprioritises a retry over the rerun members only', () => {
-    const nodes = [node('1/amd64', ['top'], ['mid']), node('2/amd64', ['mid'], ['base']), node('3/amd64', ['base'], []), node('4/amd64', ['side'], [])];
-    const estimates: Estimates = new Map([['1/amd64', { seconds: 10, known: true }], ['2/amd64', { seconds: 20, known: true }], ['3/amd64', { seconds: 30, known: false }], ['4/amd64', { seconds: 100, known: true }]]);
+    const nodes = [
+      node('1/amd64', ['top'], ['mid']),
+      node('2/amd64', ['mid'], ['base']),
+      node('3/amd64', ['base'], []),
+      node('4/amd64', ['side'], []),
+    ];
+    const estimates: Estimates = new Map([
+      ['1/amd64', { seconds: 10, known: true }],
+      ['2/amd64', { seconds: 20, known: true }],
+      ['3/amd64', { seconds: 30, known: false }],
+      ['4/amd64', { seconds: 100, known: true }],
+    ]);
     const plan = buildPlan(nodes, estimates);
     expect(plan.map((m) => [m.key, m.deps, m.pathSeconds])).toEqual([
       ['3/amd64', [], 60],
@@ -67,7 +100,9 @@ describe('critical-path priorities', () => {
       ['1/amd64', ['2/amd64'], 10],
       ['4/amd64', [], 100],
     ]);
-    expect(plan.find((m) => m.key === '4/amd64')!.priority).toBeLessThan(plan.find((m) => m.key === '3/amd64')!.priority);
+    expect(plan.find((m) => m.key === '4/amd64')!.priority).toBeLessThan(
+      plan.find((m) => m.key === '3/amd64')!.priority,
+    );
     const retry = reprioritize(plan, new Set(['1/amd64', '2/amd64']));
     expect(retry.find((m) => m.key === '2/amd64')!.pathSeconds).toBe(30);
     expect(retry.find((m) => m.key === '3/amd64')).toEqual(plan.find((m) => m.key === '3/amd64'));
@@ -75,17 +110,33 @@ describe('critical-path priorities', () => {
 });
 
 describe('the release rule', () => {
-  const deps = new Map([['x', []], ['y', ['x']], ['z', ['y']], ['w', ['x', 'v']], ['v', []], ['free', []]]);
+  const deps = new Map([
+    ['x', []],
+    ['y', ['x']],
+    ['z', ['y']],
+    ['w', ['x', 'v']],
+    ['v', []],
+    ['free', []],
+  ]);
   const order = ['x', 'v', 'y', 'z', 'w', 'free'];
-  const views = (s: Record<string, MemberView['status']>): Map<string, MemberView> => new Map(Object.entries(s).map(([k, status]) => [k, { status }]));
+  const views = (s: Record<string, MemberView['status']>): Map<string, MemberView> =>
+    new Map(Object.entries(s).map(([k, status]) => [k, { status }]));
 
   it('releases members whose dependencies all succeeded', () => {
-    const d = decide(order, deps, views({ x: 'succeeded', v: 'running', y: 'waiting', z: 'waiting', w: 'waiting', free: 'waiting' }));
+    const d = decide(
+      order,
+      deps,
+      views({ x: 'succeeded', v: 'running', y: 'waiting', z: 'waiting', w: 'waiting', free: 'waiting' }),
+    );
     expect(d).toEqual({ release: ['y', 'free'], skip: [] });
   });
 
   it('skips everything downstream of a failure in one pass, naming the direct and the root cause', () => {
-    const d = decide(order, deps, views({ x: 'failed', v: 'succeeded', y: 'waiting', z: 'waiting', w: 'waiting', free: 'waiting' }));
+    const d = decide(
+      order,
+      deps,
+      views({ x: 'failed', v: 'succeeded', y: 'waiting', z: 'waiting', w: 'waiting', free: 'waiting' }),
+    );
     expect(d.release).toEqual(['free']);
     expect(d.skip).toEqual([
       { key: 'y', because: { key: 'x', state: 'failed' }, root: { key: 'x', state: 'failed' } },
@@ -95,7 +146,12 @@ describe('the release rule', () => {
   });
 
   it('in a sequential group, also skips released members that did not start', () => {
-    const d = decide(order, deps, views({ x: 'cancelled', v: 'succeeded', y: 'queued', z: 'queued', w: 'running', free: 'queued' }), { skipQueued: true });
+    const d = decide(
+      order,
+      deps,
+      views({ x: 'cancelled', v: 'succeeded', y: 'queued', z: 'queued', w: 'running', free: 'queued' }),
+      { skipQueued: true },
+    );
     expect(d.skip.map((s) => s.key)).toEqual(['y', 'z']);
     expect(d.release).toEqual([]);
   });
@@ -114,20 +170,40 @@ describe('reading members from their bundles', () => {
     const root = path.join(dir, name);
     await mkdir(path.join(root, 'autobuild'), { recursive: true });
     await writeFile(path.join(root, 'spec'), 'VER=1\nDUMMYSRC=1\n');
-    await writeFile(path.join(root, 'autobuild/defines'), [`PKGNAME=${name}`, 'PKGSEC=libs', 'PKGDES="x"', ...defines, ''].join('\n'));
+    await writeFile(
+      path.join(root, 'autobuild/defines'),
+      [`PKGNAME=${name}`, 'PKGSEC=libs', 'PKGDES="x"', ...defines, ''].join('\n'),
+    );
     return root;
   }
 
   it('takes BUILDDEP, PKGDEP (with __ARCH overrides) and PKGPROV from the bundles', async () => {
     const members = [
-      { taskId: '1', arch: 'amd64', package: 'app', noarch: false, bundleDir: await bundle('app', ['BUILDDEP="cmake"', 'PKGDEP="libx>=2"', 'PKGDEP__ARM64="libx-legacy"']) },
+      {
+        taskId: '1',
+        arch: 'amd64',
+        package: 'app',
+        noarch: false,
+        bundleDir: await bundle('app', ['BUILDDEP="cmake"', 'PKGDEP="libx>=2"', 'PKGDEP__ARM64="libx-legacy"']),
+      },
       { taskId: '1', arch: 'arm64', package: 'app', noarch: false, bundleDir: path.join(dir, 'app') },
-      { taskId: '2', arch: 'amd64', package: 'libx', noarch: false, bundleDir: await bundle('libx', ['PKGPROV="libx-legacy"']) },
+      {
+        taskId: '2',
+        arch: 'amd64',
+        package: 'libx',
+        noarch: false,
+        bundleDir: await bundle('libx', ['PKGPROV="libx-legacy"']),
+      },
       { taskId: '2', arch: 'arm64', package: 'libx', noarch: false, bundleDir: path.join(dir, 'libx') },
     ];
     const nodes = await loadDagNodes(members);
     expect(nodes.map((n) => n.depends)).toEqual([['cmake', 'libx'], ['cmake', 'libx-legacy'], [], []]);
     const plan = buildPlan(nodes, new Map());
-    expect(Object.fromEntries(plan.map((m) => [m.key, m.deps]))).toEqual({ '2/amd64': [], '2/arm64': [], '1/amd64': ['2/amd64'], '1/arm64': ['2/arm64'] });
+    expect(Object.fromEntries(plan.map((m) => [m.key, m.deps]))).toEqual({
+      '2/amd64': [],
+      '2/arm64': [],
+      '1/amd64': ['2/amd64'],
+      '1/arm64': ['2/arm64'],
+    });
   });
 });

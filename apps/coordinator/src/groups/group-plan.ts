@@ -17,7 +17,15 @@ export async function loadDagNodes(members: MemberSource[]): Promise<DagNode[]> 
   const nodes: DagNode[] = [];
   for (const m of members) {
     const bundle = await loadBundle(m.bundleDir, m.arch);
-    nodes.push({ key: `${m.taskId}/${m.arch}`, taskId: m.taskId, arch: m.arch, package: m.package, noarch: m.noarch, provides: bundle.provides, depends: bundle.dependencyNames });
+    nodes.push({
+      key: `${m.taskId}/${m.arch}`,
+      taskId: m.taskId,
+      arch: m.arch,
+      package: m.package,
+      noarch: m.noarch,
+      provides: bundle.provides,
+      depends: bundle.dependencyNames,
+    });
   }
   return nodes;
 }
@@ -25,7 +33,11 @@ export async function loadDagNodes(members: MemberSource[]): Promise<DagNode[]> 
 export type Estimates = Map<string, { seconds: number; known: boolean }>;
 
 /** Expected durations: earlier builds of the same package and arch, else the default. */
-export async function memberEstimates(store: GroupStore, defaultSeconds: number, members: Array<{ key: string; package: string; arch: string }>): Promise<Estimates> {
+export async function memberEstimates(
+  store: GroupStore,
+  defaultSeconds: number,
+  members: Array<{ key: string; package: string; arch: string }>,
+): Promise<Estimates> {
   const history = await store.durations([...new Set(members.map((m) => `${m.package}/${m.arch}`))]);
   return new Map(members.map((m) => [m.key, estimateFrom(history.get(`${m.package}/${m.arch}`), defaultSeconds)]));
 }
@@ -42,7 +54,17 @@ export function buildPlan(nodes: DagNode[], estimates: Estimates): GroupMemberPl
   const plan = order.map((key): GroupMemberPlan => {
     const n = byKey.get(key) as DagNode;
     const estimate = estimates.get(key) ?? { seconds: 1, known: false };
-    return { key, taskId: n.taskId, arch: n.arch, package: n.package, deps: (edges.get(key) ?? []).map((e) => e.to), estimateSeconds: estimate.seconds, estimateKnown: estimate.known, pathSeconds: 0, priority: 0 };
+    return {
+      key,
+      taskId: n.taskId,
+      arch: n.arch,
+      package: n.package,
+      deps: (edges.get(key) ?? []).map((e) => e.to),
+      estimateSeconds: estimate.seconds,
+      estimateKnown: estimate.known,
+      pathSeconds: 0,
+      priority: 0,
+    };
   });
   return reprioritize(plan, new Set(order), estimates);
 }
@@ -60,7 +82,13 @@ export function reprioritize(plan: GroupMemberPlan[], keys: Set<string>, estimat
     if (!keys.has(m.key)) return m;
     const known = estimates?.get(m.key)?.known ?? m.estimateKnown;
     const pathSeconds = paths.get(m.key) ?? 0;
-    return { ...m, estimateSeconds: estimate.get(m.key) ?? m.estimateSeconds, estimateKnown: known, pathSeconds, priority: priorityFor(pathSeconds) };
+    return {
+      ...m,
+      estimateSeconds: estimate.get(m.key) ?? m.estimateSeconds,
+      estimateKnown: known,
+      pathSeconds,
+      priority: priorityFor(pathSeconds),
+    };
   });
 }
 

@@ -38,7 +38,12 @@ export interface PolicyDecision {
  * `skipQueued`: a released member that has not started may still be skipped
  * (sequential groups release every member at once, to one job).
  */
-export function decide(order: string[], deps: Map<string, string[]>, views: Map<string, MemberView>, options: { skipQueued?: boolean } = {}): PolicyDecision {
+export function decide(
+  order: string[],
+  deps: Map<string, string[]>,
+  views: Map<string, MemberView>,
+  options: { skipQueued?: boolean } = {},
+): PolicyDecision {
   const current = new Map(views);
   const release: string[] = [];
   const skip: SkipDecision[] = [];

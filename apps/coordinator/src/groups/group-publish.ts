@@ -9,7 +9,11 @@ import type { GroupSnapshot } from './group-snapshot.ts';
  * members waiting for it install them; then to the branch repository unless
  * the group publishes atomically. Returns the branch they reached, if any.
  */
-export async function publishBuildArtifacts(ctx: CoordinatorContext, task: TaskRecord, files: Array<{ source: string; name: string }>): Promise<string | undefined> {
+export async function publishBuildArtifacts(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  files: Array<{ source: string; name: string }>,
+): Promise<string | undefined> {
   const branch = task.branch as string;
   if (!task.groupId) {
     await ctx.repo.publish(branch, files);

@@ -12,7 +12,14 @@ async function readdGroupJob(ctx: CoordinatorContext, task: TaskRecord, build: B
   if (!snap || !plan) return;
   const sequence = parseSequenceJobId(build.jobId);
   if (!sequence) {
-    await readdMemberJob(ctx, snap.group, memberJobData(ctx, task, build.arch, build.run), build.jobId, plan.priority, false);
+    await readdMemberJob(
+      ctx,
+      snap.group,
+      memberJobData(ctx, task, build.arch, build.run),
+      build.jobId,
+      plan.priority,
+      false,
+    );
   } else {
     const steps = snap.plan.flatMap((p) => {
       const t = snap.tasks.get(p.taskId);
@@ -22,7 +29,10 @@ async function readdGroupJob(ctx: CoordinatorContext, task: TaskRecord, build: B
     const job = sequenceJob(ctx, steps);
     await readdMemberJob(ctx, snap.group, job.data, build.jobId, job.priority, false);
   }
-  ctx.logger.warn({ groupId: snap.group.id, taskId: task.id, arch: build.arch, jobId: build.jobId }, 'job of a live group member was missing; added it again');
+  ctx.logger.warn(
+    { groupId: snap.group.id, taskId: task.id, arch: build.arch, jobId: build.jobId },
+    'job of a live group member was missing; added it again',
+  );
 }
 
 /**
@@ -34,7 +44,11 @@ async function readdGroupJob(ctx: CoordinatorContext, task: TaskRecord, build: B
  * first offered to the group (its dependency may have failed: then it is
  * skipped, not failed).
  */
-export async function reconcileGroupBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
+export async function reconcileGroupBuild(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  build: BuildRecord,
+): Promise<void> {
   if (!ctx.dispatcher.archs.includes(build.arch)) return;
   const job = await ctx.dispatcher.getJob(build.arch, build.jobId);
   if (!job) return readdGroupJob(ctx, task, build);
@@ -43,7 +57,8 @@ export async function reconcileGroupBuild(ctx: CoordinatorContext, task: TaskRec
     await job.promote().catch(() => undefined);
     return;
   }
-  if (build.state === 'running' && (state === 'waiting' || state === 'prioritized')) return requeueLostBuild(ctx, task, build);
+  if (build.state === 'running' && (state === 'waiting' || state === 'prioritized'))
+    return requeueLostBuild(ctx, task, build);
   if (state !== 'failed' && state !== 'completed') return;
   if (parseSequenceJobId(build.jobId)) {
     await advanceGroup(ctx, task.groupId as string);

@@ -26,12 +26,21 @@ export interface GroupRuntime {
 }
 
 /** `repoOptions`: the branch repositories' signer, retention and memo of deb facts (group repositories hold hard links of the same debs). */
-export function createGroupRuntime(redis: Redis, connection: RedisOptions, layout: StorageLayout, logger: Logger, repoOptions: AptRepoOptions): GroupRuntime {
+export function createGroupRuntime(
+  redis: Redis,
+  connection: RedisOptions,
+  layout: StorageLayout,
+  logger: Logger,
+  repoOptions: AptRepoOptions,
+): GroupRuntime {
   const mutex = new KeyedMutex();
   const bullConnection = connection as ConnectionOptions;
   const flows = new FlowProducer({ connection: bullConnection, prefix: farmPrefix });
   const parents = new Queue(groupFlowQueueName, { connection: bullConnection, prefix: farmPrefix });
-  const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, { ...repoOptions, suiteOf: groupRepoSuite });
+  const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, {
+    ...repoOptions,
+    suiteOf: groupRepoSuite,
+  });
   return {
     store: new GroupStore(redis),
     repo,

@@ -23,7 +23,8 @@ function changeRouter(ctx: CoordinatorContext, kicker: GroupKicker): (changes: B
     if (groupOfTask.size > 50_000) groupOfTask.clear();
     if (startedGroups.size > 10_000) startedGroups.clear();
     for (const change of changes) {
-      if (!groupOfTask.has(change.taskId)) groupOfTask.set(change.taskId, (await ctx.groups.store.groupOfTask(change.taskId)) ?? null);
+      if (!groupOfTask.has(change.taskId))
+        groupOfTask.set(change.taskId, (await ctx.groups.store.groupOfTask(change.taskId)) ?? null);
       const groupId = groupOfTask.get(change.taskId);
       if (!groupId) continue;
       if (change.ended || (change.started && !startedGroups.has(groupId))) kicker.kick(groupId);
@@ -47,12 +48,18 @@ export async function startGroupScheduler(ctx: CoordinatorContext, intervalMs = 
   };
   const onChanges = changeRouter(ctx, kicker);
   const loops = new AbortController();
-  const follow = runWithRestart('group event follower', ctx.logger, loops.signal, (signal) => followBuildEvents(ctx.redis, ctx.connection, ctx.logger, signal, reconcileAll, onChanges));
+  const follow = runWithRestart('group event follower', ctx.logger, loops.signal, (signal) =>
+    followBuildEvents(ctx.redis, ctx.connection, ctx.logger, signal, reconcileAll, onChanges),
+  );
   const reconcile = runWithRestart('group reconcile', ctx.logger, loops.signal, reconcileAll, intervalMs);
-  const parents = new Worker(groupFlowQueueName, async (job: Job<{ groupId: string; round: number }>) => {
-    await advanceGroup(ctx, job.data.groupId);
-    return { groupId: job.data.groupId, round: job.data.round };
-  }, { connection: ctx.connection as ConnectionOptions, prefix: farmPrefix, concurrency: 4, lockDuration: 60_000 });
+  const parents = new Worker(
+    groupFlowQueueName,
+    async (job: Job<{ groupId: string; round: number }>) => {
+      await advanceGroup(ctx, job.data.groupId);
+      return { groupId: job.data.groupId, round: job.data.round };
+    },
+    { connection: ctx.connection as ConnectionOptions, prefix: farmPrefix, concurrency: 4, lockDuration: 60_000 },
+  );
   parents.on('error', (error) => ctx.logger.warn({ err: error.message }, 'group-flow worker error'));
   return {
     kick: (groupId) => kicker.kick(groupId),

@@ -1,4 +1,14 @@
-import { buildSchema, decodeFields, farmKeys, type BuildRecord, type GroupMemberPlan, type GroupRecord, type GroupState, type MemberRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import {
+  buildSchema,
+  decodeFields,
+  farmKeys,
+  type BuildRecord,
+  type GroupMemberPlan,
+  type GroupRecord,
+  type GroupState,
+  type MemberRecord,
+  type TaskRecord,
+} from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { isEnded, type MemberStatus, type MemberView } from './group-policy.ts';
 
@@ -16,7 +26,13 @@ export interface GroupSnapshot {
 /** A member's status: its phase in the group, or (once released) its build's state. */
 export function memberView(record: MemberRecord | undefined, build: BuildRecord | undefined): MemberView {
   if (!record || record.phase === 'waiting') return { status: 'waiting' };
-  if (record.phase === 'skipped') return { status: 'skipped', ...(record.skippedBecause ? { root: { key: record.skippedBecause.rootKey, state: record.skippedBecause.rootState } } : {}) };
+  if (record.phase === 'skipped')
+    return {
+      status: 'skipped',
+      ...(record.skippedBecause
+        ? { root: { key: record.skippedBecause.rootKey, state: record.skippedBecause.rootState } }
+        : {}),
+    };
   if (record.phase === 'cancelled') return { status: 'cancelled' };
   return { status: (build?.state ?? 'queued') as MemberStatus };
 }
@@ -29,7 +45,13 @@ async function memberBuilds(ctx: CoordinatorContext, plan: GroupMemberPlan[]): P
   const builds = new Map<string, BuildRecord>();
   plan.forEach((m, i) => {
     const hash = (replies[i]?.[1] ?? {}) as Record<string, string>;
-    if (hash.state) builds.set(m.key, { attempt: 0, cancelRequested: false, artifacts: [], ...decodeFields(buildSchema, hash) } as BuildRecord);
+    if (hash.state)
+      builds.set(m.key, {
+        attempt: 0,
+        cancelRequested: false,
+        artifacts: [],
+        ...decodeFields(buildSchema, hash),
+      } as BuildRecord);
   });
   return builds;
 }
@@ -68,7 +90,15 @@ export function allEnded(snapshot: GroupSnapshot): boolean {
 
 /** Counts of members per status. */
 export function statusCounts(views: Iterable<MemberView>): Record<MemberStatus, number> {
-  const counts: Record<MemberStatus, number> = { waiting: 0, queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0, skipped: 0 };
+  const counts: Record<MemberStatus, number> = {
+    waiting: 0,
+    queued: 0,
+    running: 0,
+    succeeded: 0,
+    failed: 0,
+    cancelled: 0,
+    skipped: 0,
+  };
   for (const v of views) counts[v.status] += 1;
   return counts;
 }

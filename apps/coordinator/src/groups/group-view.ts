@@ -30,10 +30,20 @@ export function groupSummary(baseUrl: string, group: GroupRecord, memberCount?: 
 
 function ref(snap: GroupSnapshot, key: string): Record<string, unknown> {
   const p = snap.plan.find((m) => m.key === key);
-  return { task_id: p?.taskId ?? key, package: p?.package ?? null, arch: p?.arch ?? null, state: snap.views.get(key)?.status ?? null };
+  return {
+    task_id: p?.taskId ?? key,
+    package: p?.package ?? null,
+    arch: p?.arch ?? null,
+    state: snap.views.get(key)?.status ?? null,
+  };
 }
 
-function memberView(baseUrl: string, snap: GroupSnapshot, deps: Map<string, string[]>, p: GroupMemberPlan): Record<string, unknown> {
+function memberView(
+  baseUrl: string,
+  snap: GroupSnapshot,
+  deps: Map<string, string[]>,
+  p: GroupMemberPlan,
+): Record<string, unknown> {
   const view = snap.views.get(p.key)!;
   const record = snap.members.get(p.key);
   const build = record?.phase === 'released' || record?.phase === 'skipped' ? snap.builds.get(p.key) : undefined;
@@ -45,7 +55,13 @@ function memberView(baseUrl: string, snap: GroupSnapshot, deps: Map<string, stri
     state: view.status,
     depends_on: p.deps.map((d) => ref(snap, d)),
     waiting_for: view.status === 'waiting' ? waitingFor(p.key, deps, snap.views).map((d) => ref(snap, d)) : [],
-    skipped_because: skipped ? { ...ref(snap, skipped.key), state: skipped.state, root: { ...ref(snap, skipped.rootKey), state: skipped.rootState } } : null,
+    skipped_because: skipped
+      ? {
+          ...ref(snap, skipped.key),
+          state: skipped.state,
+          root: { ...ref(snap, skipped.rootKey), state: skipped.rootState },
+        }
+      : null,
     round: record?.round ?? 1,
     run: build?.run ?? record?.run ?? 1,
     job_id: build?.jobId ?? null,
@@ -60,7 +76,13 @@ function memberView(baseUrl: string, snap: GroupSnapshot, deps: Map<string, stri
     estimate_known: p.estimateKnown,
     critical_path_seconds: p.pathSeconds,
     log_url: build ? `${baseUrl}/task/${p.taskId}/log?arch=${p.arch}` : null,
-    artifacts: (build?.artifacts ?? []).map((a) => ({ name: a.name, size: a.size, sha256: a.sha256, group_repo_url: `${baseUrl}/group/${snap.group.id}/repo/${encodeURIComponent(a.name)}`, repo_url: a.publishedTo ? `${baseUrl}/repo/${a.publishedTo}/${encodeURIComponent(a.name)}` : null })),
+    artifacts: (build?.artifacts ?? []).map((a) => ({
+      name: a.name,
+      size: a.size,
+      sha256: a.sha256,
+      group_repo_url: `${baseUrl}/group/${snap.group.id}/repo/${encodeURIComponent(a.name)}`,
+      repo_url: a.publishedTo ? `${baseUrl}/repo/${a.publishedTo}/${encodeURIComponent(a.name)}` : null,
+    })),
   };
 }
 

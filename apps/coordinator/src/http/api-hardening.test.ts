@@ -23,27 +23,49 @@ describe('per-attempt credentials on uploads and results', () => {
   });
 
   it('refuses a forged upload and result made with the worker token alone; the real attempt still succeeds', async () => {
-    const archive = await packTestBundle(path.join(farm.root, 'bundles'), { name: 'victim', fake: { durationMs: 4000 } });
+    const archive = await packTestBundle(path.join(farm.root, 'bundles'), {
+      name: 'victim',
+      fake: { durationMs: 4000 },
+    });
     const id = await farm.submit(archive);
     const running = await farm.waitForState(id, ['running']);
     const attempt = running.jobs[0]!.attempt;
     expect(attempt).toBeGreaterThan(0);
 
     const forgedUpload = (headers: Record<string, string>) =>
-      farm.api('PUT', `/task/${id}/artifact/amd64/victim_1.0-0_amd64.deb?attempt=${attempt}`, new Uint8Array([1, 2, 3]), {
-        ...worker,
-        headers: { 'x-checksum-sha256': '0'.repeat(64), ...headers },
-      });
-    const attempts: Array<Record<string, string>> = [{}, { 'x-aoinb-attempt-key': 'guessed' }, { 'x-aoinb-attempt-key': '' }];
+      farm.api(
+        'PUT',
+        `/task/${id}/artifact/amd64/victim_1.0-0_amd64.deb?attempt=${attempt}`,
+        new Uint8Array([1, 2, 3]),
+        {
+          ...worker,
+          headers: { 'x-checksum-sha256': '0'.repeat(64), ...headers },
+        },
+      );
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { 'x-aoinb-attempt-key': 'guessed' },
+      { 'x-aoinb-attempt-key': '' },
+    ];
     for (const headers of attempts) {
       const refused = await forgedUpload(headers);
       expect(refused.status).toBe(403);
-      expect(refused.body).toMatchObject({ error: { code: 'FORBIDDEN', message: expect.stringContaining('x-aoinb-attempt-key') } });
+      expect(refused.body).toMatchObject({
+        error: { code: 'FORBIDDEN', message: expect.stringContaining('x-aoinb-attempt-key') },
+      });
     }
     const forgedResult = await farm.api(
       'PUT',
       `/task/${id}/result/amd64`,
-      { status: 'succeeded', builder: 'worker-a', attempt, startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), artifacts: [], phases: {} },
+      {
+        status: 'succeeded',
+        builder: 'worker-a',
+        attempt,
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        artifacts: [],
+        phases: {},
+      },
       { ...worker, headers: { 'x-aoinb-attempt-key': 'guessed' } },
     );
     expect(forgedResult.status).toBe(403);
@@ -69,14 +91,19 @@ describe('per-attempt credentials on uploads and results', () => {
     ];
     for (const [body, message] of cases) {
       const res = await farm.api('PUT', `/task/${id}/build`, body, maintainer);
-      expect({ body, status: res.status, code: (res.body as { error: { code: string } }).error.code }).toEqual({ body, status: 400, code: 'USAGE' });
+      expect({ body, status: res.status, code: (res.body as { error: { code: string } }).error.code }).toEqual({
+        body,
+        status: 400,
+        code: 'USAGE',
+      });
       expect((res.body as { error: { message: string } }).error.message).toMatch(message);
     }
   });
 
   it('takes one bundle upload per task at a time: a second one while the first streams is a 409, without host paths', async () => {
     const maintainer = { authorization: `Bearer ${farmTokens.maintainer}` };
-    const id = ((await farm.api('POST', '/task', undefined, { token: farmTokens.maintainer })).body as { id: string }).id;
+    const id = ((await farm.api('POST', '/task', undefined, { token: farmTokens.maintainer })).body as { id: string })
+      .id;
     const archive = await packTestBundle(path.join(farm.root, 'bundles'), { name: 'upload-once' });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -89,15 +116,24 @@ describe('per-attempt credentials on uploads and results', () => {
       },
     });
     const url = `${farm.coordinatorUrl}/task/${id}/build_bundle`;
-    const first = fetch(url, { method: 'PUT', headers: { ...maintainer, 'content-type': 'application/octet-stream' }, body: slow, duplex: 'half' } as RequestInit);
+    const first = fetch(url, {
+      method: 'PUT',
+      headers: { ...maintainer, 'content-type': 'application/octet-stream' },
+      body: slow,
+      duplex: 'half',
+    } as RequestInit);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const second = await farm.api('PUT', `/task/${id}/build_bundle`, archive, { token: farmTokens.maintainer });
     expect(second.status).toBe(409);
-    expect(second.body).toMatchObject({ error: { code: 'CONFLICT', message: expect.stringContaining('another bundle upload is in progress') } });
+    expect(second.body).toMatchObject({
+      error: { code: 'CONFLICT', message: expect.stringContaining('another bundle upload is in progress') },
+    });
     expect(second.text).not.toContain(farm.root);
     release();
     expect((await first).status).toBe(201);
     // The lock is released: the same bytes again are accepted (unchanged).
-    expect((await farm.api('PUT', `/task/${id}/build_bundle`, archive, { token: farmTokens.maintainer })).status).toBe(200);
+    expect((await farm.api('PUT', `/task/${id}/build_bundle`, archive, { token: farmTokens.maintainer })).status).toBe(
+      200,
+    );
   });
 });

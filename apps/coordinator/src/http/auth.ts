@@ -35,11 +35,20 @@ export function registerAuth(app: FastifyInstance, tokens: TokenConfig[]): void 
     if (access === 'public') return;
     const header = request.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) throw new AoinbError('UNAUTHORIZED', header ? 'the Authorization header is not "Bearer <token>"' : 'this request needs an Authorization: Bearer <token> header');
+    if (!match)
+      throw new AoinbError(
+        'UNAUTHORIZED',
+        header
+          ? 'the Authorization header is not "Bearer <token>"'
+          : 'this request needs an Authorization: Bearer <token> header',
+      );
     const principal = byDigest.get(digest(match[1] as string));
     if (!principal) throw new AoinbError('UNAUTHORIZED', 'the token is not known to this coordinator');
     if (access !== 'any' && principal.role !== 'admin' && !access.includes(principal.role)) {
-      throw new AoinbError('FORBIDDEN', `token ${principal.name} (${principal.role}) may not ${request.method} ${request.routeOptions.url}; it needs the ${access.join(' or ')} role`);
+      throw new AoinbError(
+        'FORBIDDEN',
+        `token ${principal.name} (${principal.role}) may not ${request.method} ${request.routeOptions.url}; it needs the ${access.join(' or ')} role`,
+      );
     }
     request.principal = principal;
   });

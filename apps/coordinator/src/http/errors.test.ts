@@ -5,7 +5,9 @@ import { registerErrorHandling, withoutHostPaths } from './errors.ts';
 
 describe('error responses', () => {
   it('hide host paths and keep URLs, field names and single words', () => {
-    expect(withoutHostPaths("ENOENT: no such file or directory, open '/var/cache/aoinb/farm/tmp/upload-1'")).toBe("ENOENT: no such file or directory, open '<path>'");
+    expect(withoutHostPaths("ENOENT: no such file or directory, open '/var/cache/aoinb/farm/tmp/upload-1'")).toBe(
+      "ENOENT: no such file or directory, open '<path>'",
+    );
     expect(withoutHostPaths('body/archs must be array')).toBe('body/archs must be array');
     expect(withoutHostPaths('see http://127.0.0.1:8460/task/1/status')).toBe('see http://127.0.0.1:8460/task/1/status');
     expect(withoutHostPaths('rename /tmp/a.tar /srv/x/y failed')).toBe('rename <path> <path> failed');

@@ -24,11 +24,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     if (isAoinbError(error)) {
       if (error.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
       if (error.httpStatus < 500) return reply.status(error.httpStatus).send(error.toJSON());
-      return reply.status(error.httpStatus).send({ error: { code: error.code, message: withoutHostPaths(error.message) } });
+      return reply
+        .status(error.httpStatus)
+        .send({ error: { code: error.code, message: withoutHostPaths(error.message) } });
     }
     const status = (error as FastifyError).validation ? 400 : ((error as FastifyError).statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
-    const message = status >= 500 ? `internal error (request ${request.id}; see the coordinator log)` : withoutHostPaths(error.message);
+    const message =
+      status >= 500
+        ? `internal error (request ${request.id}; see the coordinator log)`
+        : withoutHostPaths(error.message);
     return reply.status(status).send({ error: { code: codeForStatus(status), message } });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -15,12 +15,23 @@ const contentTypes: Record<string, string> = {
 };
 
 /** Sends one file of a flat apt repository folder (index files and debs only); `what` names the repository in errors. */
-export async function sendRepoFile(reply: FastifyReply, dir: string, requested: string, what: string): Promise<FastifyReply> {
+export async function sendRepoFile(
+  reply: FastifyReply,
+  dir: string,
+  requested: string,
+  what: string,
+): Promise<FastifyReply> {
   const name = requested.replace(/^(\.\/)+/, '');
   if (!repoFilePattern.test(name)) throw new AoinbError('NOT_FOUND', `${what} has no file ${JSON.stringify(name)}`);
   const file = path.join(dir, name);
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) throw new AoinbError('NOT_FOUND', `${what} has no file ${name}`);
-  const type = contentTypes[name] ?? (name.endsWith('.deb') ? 'application/vnd.debian.binary-package' : 'application/octet-stream');
-  return reply.header('content-type', type).header('content-length', info.size).header('last-modified', info.mtime.toUTCString()).send(createReadStream(file));
+  const type =
+    contentTypes[name] ??
+    (name.endsWith('.deb') ? 'application/vnd.debian.binary-package' : 'application/octet-stream');
+  return reply
+    .header('content-type', type)
+    .header('content-length', info.size)
+    .header('last-modified', info.mtime.toUTCString())
+    .send(createReadStream(file));
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resourceView } from './resource-view.ts';
 
 describe('resourceView', () => {
-  it('turns a build record\'s resources into snake_case peaks, cores and a chartable series', () => {
+  it("turns a build record's resources into snake_case peaks, cores and a chartable series", () => {
     const view = resourceView({
       cpuSeconds: 12,
       peakMemoryBytes: 900,
@@ -31,6 +31,8 @@ describe('resourceView', () => {
 
   it('answers null without resources and no cores without samples', () => {
     expect(resourceView(undefined)).toBeNull();
-    expect(resourceView({ cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] })).toMatchObject({ avg_cpu_cores: null, peak_cpu_cores: null, samples: [] });
+    expect(
+      resourceView({ cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] }),
+    ).toMatchObject({ avg_cpu_cores: null, peak_cpu_cores: null, samples: [] });
   });
 });

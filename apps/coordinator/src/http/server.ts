@@ -20,7 +20,10 @@ import { workerRoutes } from './routes/worker-api.ts';
 
 /** The coordinator's HTTP API (Fastify 5), OpenAPI description at /docs. */
 export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: ctx.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 1024 * 1024,
+  const app = Fastify({
+    loggerInstance: ctx.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
     // Scalars are coerced (query strings are text) but never wrapped into arrays, and unknown
     // body keys are refused rather than silently dropped: `{"archs":"amd64"}` is a 400 naming the field.
@@ -34,7 +37,11 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   registerAuth(app, ctx.config.farm.tokens);
   await app.register(swagger, {
     openapi: {
-      info: { title: 'aoinb coordinator', description: 'Distributed build farm for AOSC OS packages', version: '0.1.0' },
+      info: {
+        title: 'aoinb coordinator',
+        description: 'Distributed build farm for AOSC OS packages',
+        version: '0.1.0',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -43,6 +50,20 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
-  for (const routes of [healthRoutes, taskRoutes, bundleRoutes, workerRoutes, logRoutes, builderRoutes, repoRoutes, groupRoutes, metricsRoutes, farmInfoRoutes, notifyRoutes, dashboardRoutes]) routes(app, ctx);
+  for (const routes of [
+    healthRoutes,
+    taskRoutes,
+    bundleRoutes,
+    workerRoutes,
+    logRoutes,
+    builderRoutes,
+    repoRoutes,
+    groupRoutes,
+    metricsRoutes,
+    farmInfoRoutes,
+    notifyRoutes,
+    dashboardRoutes,
+  ])
+    routes(app, ctx);
   return app;
 }

@@ -3,7 +3,16 @@ import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createInterface } from 'node:readline';
-import { closeRedis, connectRedis, farmKeys, isFinalBuildState, isStreamId, waitLogEntries, type LogEntry, type TaskRecord } from '@aoinb/farm-protocol';
+import {
+  closeRedis,
+  connectRedis,
+  farmKeys,
+  isFinalBuildState,
+  isStreamId,
+  waitLogEntries,
+  type LogEntry,
+  type TaskRecord,
+} from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 export interface FollowTarget {
@@ -21,7 +30,10 @@ const archiveBatch = 500;
 
 /** One SSE event carrying a batch of lines; a `\r` inside a line would end the field, so it splits it. */
 function eventText(id: string, lines: string[]): string {
-  const data = lines.flatMap((l) => l.split('\r')).map((l) => `data: ${l}\n`).join('');
+  const data = lines
+    .flatMap((l) => l.split('\r'))
+    .map((l) => `data: ${l}\n`)
+    .join('');
   return `id: ${id}\n${data}\n`;
 }
 
@@ -36,7 +48,12 @@ async function write(res: ServerResponse, text: string): Promise<void> {
 }
 
 /** Replays the archived log file (its stream expired), resuming after line `a<n>`. */
-async function replayArchive(ctx: CoordinatorContext, res: ServerResponse, target: FollowTarget, file: string): Promise<void> {
+async function replayArchive(
+  ctx: CoordinatorContext,
+  res: ServerResponse,
+  target: FollowTarget,
+  file: string,
+): Promise<void> {
   const skip = target.lastEventId?.startsWith('a') ? Number(target.lastEventId.slice(1)) || 0 : 0;
   let n = 0;
   let batch: string[] = [];
@@ -74,12 +91,23 @@ async function sendEntries(res: ServerResponse, entries: LogEntry[]): Promise<bo
  * state at the end. Each follower holds its own Redis connection for XREAD
  * BLOCK, closed when the client goes away.
  */
-export async function followLog(ctx: CoordinatorContext, req: IncomingMessage, res: ServerResponse, target: FollowTarget): Promise<void> {
-  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+export async function followLog(
+  ctx: CoordinatorContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: FollowTarget,
+): Promise<void> {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   res.write('retry: 2000\n\n');
   const key = farmKeys.log(target.task.id, target.arch, target.run);
   const archive = ctx.layout.logFile(target.task.id, target.arch, target.run);
-  const streamGone = async (): Promise<boolean> => (await ctx.redis.exists(key)) === 0 && (await stat(archive).catch(() => undefined)) !== undefined;
+  const streamGone = async (): Promise<boolean> =>
+    (await ctx.redis.exists(key)) === 0 && (await stat(archive).catch(() => undefined)) !== undefined;
   if (target.lastEventId?.startsWith('a') || (await streamGone())) {
     await replayArchive(ctx, res, target, archive);
     res.end();
@@ -103,7 +131,10 @@ export async function followLog(ctx: CoordinatorContext, req: IncomingMessage, r
       }
       await write(res, ': keep-alive\n\n');
       const build = await ctx.store.getBuild(target.task.id, target.arch);
-      if (!build || (isFinalBuildState(build.state) && (build.run !== target.run || (await ctx.redis.exists(key)) === 0))) {
+      if (
+        !build ||
+        (isFinalBuildState(build.state) && (build.run !== target.run || (await ctx.redis.exists(key)) === 0))
+      ) {
         await write(res, endText(build?.state ?? 'unknown', build?.reason ?? ''));
         break;
       }

@@ -11,11 +11,18 @@ const releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
  * One bundle upload per task at a time, across coordinators (a Redis key with
  * NX and an expiry): the second upload gets a 409 instead of racing the first.
  */
-export async function withBundleUploadLock<T>(ctx: CoordinatorContext, taskId: string, fn: () => Promise<T>): Promise<T> {
+export async function withBundleUploadLock<T>(
+  ctx: CoordinatorContext,
+  taskId: string,
+  fn: () => Promise<T>,
+): Promise<T> {
   const key = `${farmKeys.task(taskId)}:bundle-upload`;
   const owner = randomBytes(16).toString('hex');
   if ((await ctx.redis.set(key, owner, 'PX', lockMs, 'NX')) !== 'OK') {
-    throw new AoinbError('CONFLICT', `task ${taskId}: another bundle upload is in progress; try again when it has finished`);
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${taskId}: another bundle upload is in progress; try again when it has finished`,
+    );
   }
   try {
     return await fn();

@@ -10,7 +10,9 @@ export function taskSummary(task: TaskRecord): Record<string, unknown> {
     id: task.id,
     state: task.state,
     branch: task.branch ?? null,
-    package: task.bundle ? { name: task.bundle.packageName, version: task.bundle.version, noarch: task.bundle.noarch } : null,
+    package: task.bundle
+      ? { name: task.bundle.packageName, version: task.bundle.version, noarch: task.bundle.noarch }
+      : null,
     archs: task.archs,
     created_by: task.createdBy,
     created_at: task.createdAt,
@@ -50,7 +52,14 @@ export function taskStatus(baseUrl: string, task: TaskRecord, builds: BuildRecor
   const failed = builds.filter((b) => b.state === 'failed' && b.reason);
   return {
     ...taskSummary(task),
-    bundle: task.bundle ? { sha256: task.bundle.sha256, size: task.bundle.size, uploaded_at: task.bundle.uploadedAt, targets: task.bundle.targets } : null,
+    bundle: task.bundle
+      ? {
+          sha256: task.bundle.sha256,
+          size: task.bundle.size,
+          uploaded_at: task.bundle.uploadedAt,
+          targets: task.bundle.targets,
+        }
+      : null,
     timeout_seconds: task.timeoutMs ? Math.round(task.timeoutMs / 1000) : null,
     reason: failed.map((b) => `${b.arch}: ${b.reason}`).join('; ') || null,
     log_url: `${baseUrl}/task/${task.id}/log`,
@@ -69,7 +78,12 @@ export function builderView(b: BuilderStatus): Record<string, unknown> {
     arch_tags: f?.archs ?? [],
     slots: f?.slots ?? null,
     mode: f?.mode ?? null,
-    current_tasks: (f?.currentTasks ?? []).map((t) => ({ task_id: t.taskId, arch: t.arch, job_id: t.jobId, started_at: t.startedAt })),
+    current_tasks: (f?.currentTasks ?? []).map((t) => ({
+      task_id: t.taskId,
+      arch: t.arch,
+      job_id: t.jobId,
+      started_at: t.startedAt,
+    })),
     cores: f?.cores ?? null,
     memory_total_bytes: f?.memoryTotalBytes ?? null,
     memory_free_bytes: f?.memoryFreeBytes ?? null,

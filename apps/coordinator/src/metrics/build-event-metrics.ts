@@ -68,7 +68,12 @@ export class BuildEventMetrics {
 }
 
 /** Registers the event-driven build series; the event stream is read at scrape time. */
-export function registerBuildEventMetrics(registry: Registry, redis: Redis, archs: string[], guard: CollectGuard): { start(): Promise<void> } {
+export function registerBuildEventMetrics(
+  registry: Registry,
+  redis: Redis,
+  archs: string[],
+  guard: CollectGuard,
+): { start(): Promise<void> } {
   const reader = new BuildEventReader(redis);
   // Every series of the group waits for the same read of the stream (`metrics` is set below, before any scrape).
   const collect = sharedRefresh(() =>
@@ -78,11 +83,38 @@ export function registerBuildEventMetrics(registry: Registry, redis: Redis, arch
   );
   const common = { registers: [registry], collect };
   const series: BuildEventSeries = {
-    finished: new Counter({ name: 'aoinb_builds_finished_total', help: 'Builds that reached a final state, per arch and result (succeeded, failed, cancelled)', labelNames: ['arch', 'result'], ...common }),
-    started: new Counter({ name: 'aoinb_builds_started_total', help: "Build attempts claimed by a worker, per arch (a lost worker's build starts again)", labelNames: ['arch'], ...common }),
-    requeued: new Counter({ name: 'aoinb_builds_requeued_total', help: 'Running builds put back in the queue (worker lost, or shut down with on_shutdown = "requeue"), per arch', labelNames: ['arch'], ...common }),
-    duration: new Histogram({ name: 'aoinb_build_duration_seconds', help: 'Time from a worker claiming a build to its final state, per arch and result', labelNames: ['arch', 'result'], buckets: [...durationBuckets], ...common }),
-    queueWait: new Histogram({ name: 'aoinb_build_queue_wait_seconds', help: 'Time a build waited in its arch queue before a worker claimed it', labelNames: ['arch'], buckets: [...queueWaitBuckets], ...common }),
+    finished: new Counter({
+      name: 'aoinb_builds_finished_total',
+      help: 'Builds that reached a final state, per arch and result (succeeded, failed, cancelled)',
+      labelNames: ['arch', 'result'],
+      ...common,
+    }),
+    started: new Counter({
+      name: 'aoinb_builds_started_total',
+      help: "Build attempts claimed by a worker, per arch (a lost worker's build starts again)",
+      labelNames: ['arch'],
+      ...common,
+    }),
+    requeued: new Counter({
+      name: 'aoinb_builds_requeued_total',
+      help: 'Running builds put back in the queue (worker lost, or shut down with on_shutdown = "requeue"), per arch',
+      labelNames: ['arch'],
+      ...common,
+    }),
+    duration: new Histogram({
+      name: 'aoinb_build_duration_seconds',
+      help: 'Time from a worker claiming a build to its final state, per arch and result',
+      labelNames: ['arch', 'result'],
+      buckets: [...durationBuckets],
+      ...common,
+    }),
+    queueWait: new Histogram({
+      name: 'aoinb_build_queue_wait_seconds',
+      help: 'Time a build waited in its arch queue before a worker claimed it',
+      labelNames: ['arch'],
+      buckets: [...queueWaitBuckets],
+      ...common,
+    }),
   };
   // Zero series for every arch and result, so rate() and ratios work before the first build.
   for (const arch of archs) {

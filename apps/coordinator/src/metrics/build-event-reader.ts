@@ -45,12 +45,21 @@ export class BuildEventReader {
     await this.start();
     let seen = 0;
     while (seen < limit) {
-      const entries = (await this.redis.xrange(farmKeys.events, `(${this.cursor}`, '+', 'COUNT', this.batch)) as Array<[string, string[]]>;
+      const entries = (await this.redis.xrange(farmKeys.events, `(${this.cursor}`, '+', 'COUNT', this.batch)) as Array<
+        [string, string[]]
+      >;
       for (const [id, flat] of entries) {
         seen += 1;
         const f = fieldsOf(flat);
         if (f.type === 'build' && f.taskId && f.arch && f.state) {
-          yield { id, taskId: f.taskId, arch: f.arch, state: f.state, from: f.from ?? '', atMs: Date.parse(f.at ?? '') || Number(id.split('-')[0]) };
+          yield {
+            id,
+            taskId: f.taskId,
+            arch: f.arch,
+            state: f.state,
+            from: f.from ?? '',
+            atMs: Date.parse(f.at ?? '') || Number(id.split('-')[0]),
+          };
         }
         this.cursor = id;
       }

@@ -37,7 +37,12 @@ export function registerBuilderMetrics(registry: Registry, redis: Redis, archs: 
     for (const b of builders) if (b.facts) knownArchs.set(b.id, b.facts.archs);
     return { builders, archsOf: (id) => knownArchs.get(id) ?? [unknownArch] };
   });
-  const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: BuilderSnapshot) => void): void => {
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (g: Gauge, s: BuilderSnapshot) => void,
+  ): void => {
     new Gauge({
       name,
       help,
@@ -54,30 +59,60 @@ export function registerBuilderMetrics(registry: Registry, redis: Redis, archs: 
   defineBuilderGauges(gauge, archs);
 }
 
-type DefineGauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, s: BuilderSnapshot) => void) => void;
+type DefineGauge = (
+  name: string,
+  help: string,
+  labelNames: string[],
+  fill: (g: Gauge, s: BuilderSnapshot) => void,
+) => void;
 
 function defineBuilderGauges(gauge: DefineGauge, archs: string[]): void {
-  gauge('aoinb_builders', 'Builders per arch tag and state (idle, building, draining, offline); a builder with several arch tags counts in each', ['arch', 'state'], (g, s) => {
-    for (const arch of archs) for (const state of builderStates) g.set({ arch, state }, 0);
-    for (const b of s.builders) for (const arch of s.archsOf(b.id)) g.inc({ arch, state: metricStateOf(b) });
-  });
-  gauge('aoinb_arch_slots', 'Build slots of the online, non-draining builders carrying each arch tag (shared slots count in each of their archs)', ['arch'], (g, s) => {
-    for (const arch of archs) g.set({ arch }, 0);
-    for (const b of s.builders) {
-      if (metricStateOf(b) === 'offline' || metricStateOf(b) === 'draining') continue;
-      for (const arch of s.archsOf(b.id)) g.inc({ arch }, b.facts?.slots ?? 0);
-    }
-  });
-  gauge('aoinb_builder_up', '1 while the builder heartbeats, 0 once its heartbeat expired (listed for 7 days after its last one)', ['builder'], (g, s) => {
-    for (const b of s.builders) g.set({ builder: b.id }, b.state === 'offline' ? 0 : 1);
-  });
-  gauge('aoinb_builder_last_heartbeat_timestamp_seconds', 'Unix time of the builder\'s last heartbeat', ['builder'], (g, s) => {
-    for (const b of s.builders) g.set({ builder: b.id }, Date.parse(b.lastHeartbeat) / 1000);
-  });
+  gauge(
+    'aoinb_builders',
+    'Builders per arch tag and state (idle, building, draining, offline); a builder with several arch tags counts in each',
+    ['arch', 'state'],
+    (g, s) => {
+      for (const arch of archs) for (const state of builderStates) g.set({ arch, state }, 0);
+      for (const b of s.builders) for (const arch of s.archsOf(b.id)) g.inc({ arch, state: metricStateOf(b) });
+    },
+  );
+  gauge(
+    'aoinb_arch_slots',
+    'Build slots of the online, non-draining builders carrying each arch tag (shared slots count in each of their archs)',
+    ['arch'],
+    (g, s) => {
+      for (const arch of archs) g.set({ arch }, 0);
+      for (const b of s.builders) {
+        if (metricStateOf(b) === 'offline' || metricStateOf(b) === 'draining') continue;
+        for (const arch of s.archsOf(b.id)) g.inc({ arch }, b.facts?.slots ?? 0);
+      }
+    },
+  );
+  gauge(
+    'aoinb_builder_up',
+    '1 while the builder heartbeats, 0 once its heartbeat expired (listed for 7 days after its last one)',
+    ['builder'],
+    (g, s) => {
+      for (const b of s.builders) g.set({ builder: b.id }, b.state === 'offline' ? 0 : 1);
+    },
+  );
+  gauge(
+    'aoinb_builder_last_heartbeat_timestamp_seconds',
+    "Unix time of the builder's last heartbeat",
+    ['builder'],
+    (g, s) => {
+      for (const b of s.builders) g.set({ builder: b.id }, Date.parse(b.lastHeartbeat) / 1000);
+    },
+  );
   gauge('aoinb_builder_slots', 'Build slots of each online builder', ['builder'], (g, s) => {
     for (const b of s.builders) if (b.facts) g.set({ builder: b.id }, b.facts.slots);
   });
-  gauge('aoinb_builder_running_builds', 'Builds running on each online builder (from its last heartbeat)', ['builder'], (g, s) => {
-    for (const b of s.builders) if (b.facts) g.set({ builder: b.id }, b.facts.currentTasks.length);
-  });
+  gauge(
+    'aoinb_builder_running_builds',
+    'Builds running on each online builder (from its last heartbeat)',
+    ['builder'],
+    (g, s) => {
+      for (const b of s.builders) if (b.facts) g.set({ builder: b.id }, b.facts.currentTasks.length);
+    },
+  );
 }

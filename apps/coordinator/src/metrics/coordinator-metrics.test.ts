@@ -11,7 +11,17 @@ const logger = createLogger({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function build(taskId: string, arch: string): BuildRecord {
-  return { taskId, arch, state: 'queued', run: 1, jobId: buildJobId(taskId, arch, 1), attempt: 0, cancelRequested: false, queuedAt: new Date().toISOString(), artifacts: [] };
+  return {
+    taskId,
+    arch,
+    state: 'queued',
+    run: 1,
+    jobId: buildJobId(taskId, arch, 1),
+    attempt: 0,
+    cancelRequested: false,
+    queuedAt: new Date().toISOString(),
+    artifacts: [],
+  };
 }
 
 /** The coordinator's metrics over a real Redis, fed by the same Lua transitions the farm uses. */
@@ -25,11 +35,42 @@ describe('coordinator metrics', () => {
 
   async function queue(taskId: string, taskArchs: string[]): Promise<void> {
     const now = new Date().toISOString();
-    await store.createTask({ id: taskId, state: 'created', createdAt: now, updatedAt: now, createdBy: 't', archs: [], timeoutMs: 0, branch: 'stable' });
-    expect(await store.queueBuilds({ id: taskId }, ['created'], [], { archs: taskArchs }, taskArchs.map((a) => build(taskId, a)))).toBe(true);
+    await store.createTask({
+      id: taskId,
+      state: 'created',
+      createdAt: now,
+      updatedAt: now,
+      createdBy: 't',
+      archs: [],
+      timeoutMs: 0,
+      branch: 'stable',
+    });
+    expect(
+      await store.queueBuilds(
+        { id: taskId },
+        ['created'],
+        [],
+        { archs: taskArchs },
+        taskArchs.map((a) => build(taskId, a)),
+      ),
+    ).toBe(true);
   }
-  async function move(taskId: string, arch: string, taskArchs: string[], from: BuildState, to: BuildState): Promise<void> {
-    const outcome = await store.transition({ taskId, arch, archs: taskArchs, from: [from], to, incrementAttempt: to === 'running', set: to === 'running' ? { startedAtMs: Date.now(), startedAt: new Date().toISOString() } : {} });
+  async function move(
+    taskId: string,
+    arch: string,
+    taskArchs: string[],
+    from: BuildState,
+    to: BuildState,
+  ): Promise<void> {
+    const outcome = await store.transition({
+      taskId,
+      arch,
+      archs: taskArchs,
+      from: [from],
+      to,
+      incrementAttempt: to === 'running',
+      set: to === 'running' ? { startedAtMs: Date.now(), startedAt: new Date().toISOString() } : {},
+    });
     expect(outcome.done).toBe(true);
   }
 
@@ -39,14 +80,24 @@ describe('coordinator metrics', () => {
     // The last test stops Redis: reconnect errors are expected there.
     redis.on('error', () => undefined);
     store = new FarmStore(redis);
-    dispatcher = new Dispatcher({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null }, archs, { keepCompletedJobs: 10, keepFailedJobs: 10 });
+    dispatcher = new Dispatcher({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null }, archs, {
+      keepCompletedJobs: 10,
+      keepFailedJobs: 10,
+    });
     for (const arch of archs) dispatcher.queue(arch).on('error', () => undefined);
     // Before the metrics start: a finished build (never counted) and a queued one (its wait comes from its record).
     await queue('1', ['amd64']);
     await move('1', 'amd64', ['amd64'], 'queued', 'running');
     await move('1', 'amd64', ['amd64'], 'running', 'succeeded');
     await queue('2', ['amd64']);
-    metrics = createCoordinatorMetrics({ redis, dispatcher, logger, access: 'token', version: 'test', collectTimeoutMs: 400 });
+    metrics = createCoordinatorMetrics({
+      redis,
+      dispatcher,
+      logger,
+      access: 'token',
+      version: 'test',
+      collectTimeoutMs: 400,
+    });
     await metrics.start();
   });
   afterAll(async () => {
@@ -78,7 +129,9 @@ describe('coordinator metrics', () => {
     expect(m.value('aoinb_builds_started_total', { arch: 'arm64' })).toBe(2);
     expect(m.value('aoinb_builds_requeued_total', { arch: 'arm64' })).toBe(1);
     expect(m.value('aoinb_build_duration_seconds_count', { arch: 'amd64', result: 'succeeded' })).toBe(1);
-    expect(m.value('aoinb_build_duration_seconds_sum', { arch: 'amd64', result: 'succeeded' })).toBeGreaterThanOrEqual(0.05);
+    expect(m.value('aoinb_build_duration_seconds_sum', { arch: 'amd64', result: 'succeeded' })).toBeGreaterThanOrEqual(
+      0.05,
+    );
     expect(m.find('aoinb_build_duration_seconds_count', { arch: 'amd64', result: 'cancelled' })).toEqual([]);
     expect(m.value('aoinb_build_queue_wait_seconds_count', { arch: 'amd64' })).toBe(1);
     expect(m.value('aoinb_build_queue_wait_seconds_sum', { arch: 'amd64' })).toBeGreaterThanOrEqual(0.025);
@@ -89,10 +142,46 @@ describe('coordinator metrics', () => {
 
   it('reads the queues, live builds, builders and group records at scrape time', async () => {
     await queue('4', ['arm64']);
-    await dispatcher.enqueue({ taskId: '4', arch: 'arm64', run: 1, taskArchs: ['arm64'], branch: 'stable', package: { name: 'x', version: '1', noarch: false }, bundleSha256: '0', bundleSize: 1, timeoutMs: 0 });
-    const facts = { id: 'b1', hostname: 'h', archs: ['amd64', 'arm64'], slots: 3, cores: 4, memoryTotalBytes: 1, memoryFreeBytes: 1, diskFreeBytes: 1, load: [0, 0, 0], currentTasks: [{ taskId: '9', arch: 'amd64', jobId: 'j', startedAt: '' }], mode: 'active', startedAt: '', lastHeartbeat: new Date().toISOString(), version: '1' };
-    await redis.multi().set(farmKeys.builder('b1'), JSON.stringify(facts), 'EX', 30).zadd(farmKeys.builders, Date.now(), 'b1').zadd(farmKeys.builders, Date.now() - 60_000, 'gone').exec();
-    await redis.multi().zadd(groupKeys.groups, 1, 'g1', 2, 'g2', 3, 'g3').hset(groupKeys.group('g1'), 'state', 'running').hset(groupKeys.group('g2'), 'state', 'partial').hset(groupKeys.group('g3'), 'state', 'running').exec();
+    await dispatcher.enqueue({
+      taskId: '4',
+      arch: 'arm64',
+      run: 1,
+      taskArchs: ['arm64'],
+      branch: 'stable',
+      package: { name: 'x', version: '1', noarch: false },
+      bundleSha256: '0',
+      bundleSize: 1,
+      timeoutMs: 0,
+    });
+    const facts = {
+      id: 'b1',
+      hostname: 'h',
+      archs: ['amd64', 'arm64'],
+      slots: 3,
+      cores: 4,
+      memoryTotalBytes: 1,
+      memoryFreeBytes: 1,
+      diskFreeBytes: 1,
+      load: [0, 0, 0],
+      currentTasks: [{ taskId: '9', arch: 'amd64', jobId: 'j', startedAt: '' }],
+      mode: 'active',
+      startedAt: '',
+      lastHeartbeat: new Date().toISOString(),
+      version: '1',
+    };
+    await redis
+      .multi()
+      .set(farmKeys.builder('b1'), JSON.stringify(facts), 'EX', 30)
+      .zadd(farmKeys.builders, Date.now(), 'b1')
+      .zadd(farmKeys.builders, Date.now() - 60_000, 'gone')
+      .exec();
+    await redis
+      .multi()
+      .zadd(groupKeys.groups, 1, 'g1', 2, 'g2', 3, 'g3')
+      .hset(groupKeys.group('g1'), 'state', 'running')
+      .hset(groupKeys.group('g2'), 'state', 'partial')
+      .hset(groupKeys.group('g3'), 'state', 'running')
+      .exec();
     const m = await scrape();
     expect(m.value('aoinb_queue_jobs', { arch: 'arm64', state: 'waiting' })).toBe(1);
     expect(m.value('aoinb_queue_jobs', { arch: 'amd64', state: 'waiting' })).toBe(0);
@@ -114,7 +203,14 @@ describe('coordinator metrics', () => {
   });
 
   it('takes group counts from a source the group scheduler passes in', async () => {
-    const own = createCoordinatorMetrics({ redis, dispatcher, logger, access: 'off', version: 'test', groupCounts: { countByState: async () => ({ running: 7, skipped_all: 1 }) } });
+    const own = createCoordinatorMetrics({
+      redis,
+      dispatcher,
+      logger,
+      access: 'off',
+      version: 'test',
+      groupCounts: { countByState: async () => ({ running: 7, skipped_all: 1 }) },
+    });
     const m = parsePromText(await own.registry.metrics());
     expect(m.value('aoinb_groups', { state: 'running' })).toBe(7);
     expect(m.value('aoinb_groups', { state: 'skipped_all' })).toBe(1);

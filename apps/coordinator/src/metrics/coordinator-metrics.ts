@@ -41,9 +41,19 @@ export interface CoordinatorMetrics {
  */
 export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): CoordinatorMetrics {
   const registry = createMetricsRegistry();
-  const guard = createCollectGuard({ registry, prefix: 'aoinb', logger: deps.logger, timeoutMs: deps.collectTimeoutMs });
+  const guard = createCollectGuard({
+    registry,
+    prefix: 'aoinb',
+    logger: deps.logger,
+    timeoutMs: deps.collectTimeoutMs,
+  });
   const archs = deps.dispatcher.archs;
-  new Gauge({ name: 'aoinb_coordinator_info', help: 'Always 1; labels: the coordinator version', labelNames: ['version'], registers: [registry] }).set({ version: deps.version }, 1);
+  new Gauge({
+    name: 'aoinb_coordinator_info',
+    help: 'Always 1; labels: the coordinator version',
+    labelNames: ['version'],
+    registers: [registry],
+  }).set({ version: deps.version }, 1);
   registerQueueMetrics(registry, deps.dispatcher, guard);
   registerActiveBuildMetrics(registry, deps.redis, archs, guard);
   const events = registerBuildEventMetrics(registry, deps.redis, archs, guard);
@@ -57,7 +67,9 @@ export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): Coordina
     http,
     async start() {
       // Redis may be down at start: the reader then starts at its first scrape.
-      await withDeadline(events.start(), 2000, 'reading the event stream').catch((error: Error) => deps.logger.warn({ err: error.message }, 'metrics: event stream not reachable yet'));
+      await withDeadline(events.start(), 2000, 'reading the event stream').catch((error: Error) =>
+        deps.logger.warn({ err: error.message }, 'metrics: event stream not reachable yet'),
+      );
     },
   };
 }

@@ -17,7 +17,12 @@ const tokens = [
 /** The route as the server wires it: error handling, metrics hooks, then auth, then the API's routes. */
 async function serverWith(access: MetricsAccess): Promise<{ app: FastifyInstance; metrics: CoordinatorMetrics }> {
   const registry = createMetricsRegistry({ processMetrics: false });
-  const metrics: CoordinatorMetrics = { registry, access, http: createHttpMetrics(registry), start: async () => undefined };
+  const metrics: CoordinatorMetrics = {
+    registry,
+    access,
+    http: createHttpMetrics(registry),
+    start: async () => undefined,
+  };
   const app = Fastify();
   registerErrorHandling(app);
   registerHttpMetrics(app, metrics.http);
@@ -41,8 +46,13 @@ describe('GET /metrics and the HTTP metrics', () => {
     const ok = await app.inject({ url: '/metrics', headers: { authorization: 'Bearer reader-secret' } });
     expect(ok.statusCode).toBe(200);
     expect(ok.headers['content-type']).toContain('text/plain; version=0.0.4');
-    expect((await app.inject({ method: 'POST', url: '/task', headers: { authorization: 'Bearer reader-secret' } })).statusCode).toBe(403);
-    expect((await app.inject({ url: '/task/42/status', headers: { authorization: 'Bearer reader-secret' } })).statusCode).toBe(200);
+    expect(
+      (await app.inject({ method: 'POST', url: '/task', headers: { authorization: 'Bearer reader-secret' } }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await app.inject({ url: '/task/42/status', headers: { authorization: 'Bearer reader-secret' } })).statusCode,
+    ).toBe(200);
   });
 
   it('is open with metrics = "public" and absent with metrics = "off"', async () => {
@@ -50,13 +60,16 @@ describe('GET /metrics and the HTTP metrics', () => {
     expect((await app.inject({ url: '/metrics' })).statusCode).toBe(200);
     await app.close();
     ({ app } = await serverWith('off'));
-    expect((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer reader-secret' } })).statusCode).toBe(404);
+    expect((await app.inject({ url: '/metrics', headers: { authorization: 'Bearer reader-secret' } })).statusCode).toBe(
+      404,
+    );
   });
 
   it('counts requests by route pattern, refused and unknown ones included, never by raw URL', async () => {
     let metrics: CoordinatorMetrics;
     ({ app, metrics } = await serverWith('public'));
-    for (const id of ['1', '2', '3']) await app.inject({ url: `/task/${id}/status`, headers: { authorization: 'Bearer maintainer-secret' } });
+    for (const id of ['1', '2', '3'])
+      await app.inject({ url: `/task/${id}/status`, headers: { authorization: 'Bearer maintainer-secret' } });
     await app.inject({ url: '/task/4/status' });
     await app.inject({ url: '/no/such/7' });
     const m = parsePromText(await metrics.registry.metrics());

@@ -9,11 +9,18 @@ import type { CoordinatorMetrics } from './coordinator-metrics.ts';
 export function metricsRoutes(app: FastifyInstance, ctx: { metrics: CoordinatorMetrics }): void {
   const { metrics } = ctx;
   if (metrics.access === 'off') return;
-  app.get('/metrics', {
-    config: { access: metrics.access === 'public' ? 'public' : 'any' },
-    schema: { summary: 'Prometheus metrics (queues, builds, builders, groups, HTTP, Redis); see docs/metrics.md', tags: ['meta'] },
-  }, async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.header('content-type', metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    {
+      config: { access: metrics.access === 'public' ? 'public' : 'any' },
+      schema: {
+        summary: 'Prometheus metrics (queues, builds, builders, groups, HTTP, Redis); see docs/metrics.md',
+        tags: ['meta'],
+      },
+    },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.header('content-type', metrics.registry.contentType).send(text);
+    },
+  );
 }

@@ -2,7 +2,16 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, grafanaQueryMetricNames, parsePromText, promqlMetricNames, promtool, startPrometheus, type PrometheusHandle, type PromText } from '@aoinb/testkit';
+import {
+  freePort,
+  grafanaQueryMetricNames,
+  parsePromText,
+  promqlMetricNames,
+  promtool,
+  startPrometheus,
+  type PrometheusHandle,
+  type PromText,
+} from '@aoinb/testkit';
 import { FarmHarness, type TaskStatus } from '../testing/farm-harness.ts';
 import { alertRuleQueries, alertRulesFile, asGrafanaSends, dashboardQueries } from '../testing/deploy-queries.ts';
 import { packTestBundle } from '../testing/test-bundles.ts';
@@ -32,7 +41,11 @@ describe('metrics of a live farm', () => {
     secrets = await mkdtemp(path.join(tmpdir(), 'aoinb-metrics-secrets-'));
     const tokenFile = path.join(secrets, 'reader.token');
     await writeFile(tokenFile, `${readerToken}\n`);
-    farm = await FarmHarness.create({ archs: ['amd64', 'arm64'], noarchArch: 'amd64', extraToml: `[[tokens]]\nname = "prometheus"\nrole = "reader"\nfile = ${JSON.stringify(tokenFile)}\n` });
+    farm = await FarmHarness.create({
+      archs: ['amd64', 'arm64'],
+      noarchArch: 'amd64',
+      extraToml: `[[tokens]]\nname = "prometheus"\nrole = "reader"\nfile = ${JSON.stringify(tokenFile)}\n`,
+    });
     const metricsPort = await freePort();
     workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     await farm.startCoordinator();
@@ -40,7 +53,13 @@ describe('metrics of a live farm', () => {
     const bundles = path.join(farm.root, 'bundles');
     const [ok, bad, stuck] = await Promise.all([
       farm.submit(await packTestBundle(bundles, { name: 'metrics-ok', defines: ['ALLOW_ARCH="amd64"'] })),
-      farm.submit(await packTestBundle(bundles, { name: 'metrics-bad', defines: ['ALLOW_ARCH="amd64"'], fake: { fail: 'deliberate failure' } })),
+      farm.submit(
+        await packTestBundle(bundles, {
+          name: 'metrics-bad',
+          defines: ['ALLOW_ARCH="amd64"'],
+          fake: { fail: 'deliberate failure' },
+        }),
+      ),
       farm.submit(await packTestBundle(bundles, { name: 'metrics-stuck', defines: ['ALLOW_ARCH="arm64"'] })),
     ]);
     statuses.ok = await farm.waitForState(ok, ['succeeded', 'failed']);
@@ -93,13 +112,18 @@ describe('metrics of a live farm', () => {
     expect(m.value('aoinb_builder_up', { builder: 'worker-a' })).toBe(1);
     expect(m.value('aoinb_groups', { state: 'running' })).toBe(0);
     expect(m.value('aoinb_redis_up')).toBe(1);
-    expect(m.value('aoinb_http_requests_total', { method: 'PUT', route: '/task/:id/result/:arch', status: '200' })).toBe(2);
+    expect(
+      m.value('aoinb_http_requests_total', { method: 'PUT', route: '/task/:id/result/:arch', status: '200' }),
+    ).toBe(2);
     expect(m.find('aoinb_http_requests_total', { status: '401' }).length).toBeGreaterThan(0);
     // Labels name archs, states, builders and route patterns: never a task or a job.
     const jobIds = new Set(Object.values(statuses).flatMap((s) => s.jobs.map((j) => j.job_id)));
     for (const s of m.samples.filter((x) => x.name.startsWith('aoinb_'))) {
       for (const [label, v] of Object.entries(s.labels)) {
-        expect(['arch', 'state', 'result', 'builder', 'method', 'route', 'status', 'version', 'collector', 'le'], `${s.name} label ${label}`).toContain(label);
+        expect(
+          ['arch', 'state', 'result', 'builder', 'method', 'route', 'status', 'version', 'collector', 'le'],
+          `${s.name} label ${label}`,
+        ).toContain(label);
         expect(jobIds.has(v) || /\/\d/.test(v), `${s.name} ${label}=${v}`).toBe(false);
       }
     }
@@ -115,7 +139,9 @@ describe('metrics of a live farm', () => {
     expect(m.value('aoinb_worker_phase_duration_seconds_count', { arch: 'amd64', phase: 'build' })).toBe(2);
     expect(m.value('aoinb_worker_phase_duration_seconds_count', { arch: 'amd64', phase: 'upload' })).toBe(1);
     expect(m.value('aoinb_worker_workdir_free_bytes')).toBeGreaterThan(0);
-    expect(m.value('aoinb_worker_workdir_size_bytes')).toBeGreaterThanOrEqual(m.value('aoinb_worker_workdir_free_bytes')!);
+    expect(m.value('aoinb_worker_workdir_size_bytes')).toBeGreaterThanOrEqual(
+      m.value('aoinb_worker_workdir_free_bytes')!,
+    );
     expect(m.value('aoinb_worker_memory_available_bytes')).toBeGreaterThan(0);
     expect(m.value('aoinb_worker_slots')).toBe(2);
     expect(m.value('aoinb_worker_builds_running', { arch: 'amd64' })).toBe(0);
@@ -125,24 +151,51 @@ describe('metrics of a live farm', () => {
   });
 
   it('puts peaks and a downsampled series of each build into its task status', () => {
-    const resources = statuses.ok?.jobs[0] && (statuses.ok.jobs[0] as unknown as { resources: Record<string, unknown> & { samples: Array<Record<string, number>> } }).resources;
+    const resources =
+      statuses.ok?.jobs[0] &&
+      (
+        statuses.ok.jobs[0] as unknown as {
+          resources: Record<string, unknown> & { samples: Array<Record<string, number>> };
+        }
+      ).resources;
     expect(resources).toMatchObject({ method: 'procfs', peak_disk_bytes: 0 });
     expect(resources!.peak_memory_bytes).toBeGreaterThan(0);
     expect(resources!.samples.length).toBeGreaterThanOrEqual(2);
-    expect(Object.keys(resources!.samples[0]!).sort()).toEqual(['at_ms', 'cpu_cores', 'cpu_seconds', 'disk_bytes', 'memory_bytes']);
+    expect(Object.keys(resources!.samples[0]!).sort()).toEqual([
+      'at_ms',
+      'cpu_cores',
+      'cpu_seconds',
+      'disk_bytes',
+      'memory_bytes',
+    ]);
     expect(typeof resources!.peak_cpu_cores).toBe('number');
   });
 
   it('shows a running build live on the worker and the coordinator, and forgets it when done', async () => {
-    const id = await farm.submit(await packTestBundle(path.join(farm.root, 'bundles'), { name: 'metrics-live', defines: ['ALLOW_ARCH="amd64"'], fake: { durationMs: 2500, sampleIntervalMs: 100 } }));
-    await farm.waitFor(async () => ((await scrapeWorker()).value('aoinb_worker_build_memory_bytes', { slot: '0', arch: 'amd64' }) ?? 0) > 0, 10_000, 'live build memory on the worker');
+    const id = await farm.submit(
+      await packTestBundle(path.join(farm.root, 'bundles'), {
+        name: 'metrics-live',
+        defines: ['ALLOW_ARCH="amd64"'],
+        fake: { durationMs: 2500, sampleIntervalMs: 100 },
+      }),
+    );
+    await farm.waitFor(
+      async () =>
+        ((await scrapeWorker()).value('aoinb_worker_build_memory_bytes', { slot: '0', arch: 'amd64' }) ?? 0) > 0,
+      10_000,
+      'live build memory on the worker',
+    );
     const text = await (await fetch(workerMetricsUrl)).text();
     const check = await promtool(['check', 'metrics'], text);
     expect(check.exitCode, check.output).toBe(0);
     const worker = parsePromText(text);
     expect(worker.value('aoinb_worker_builds_running', { arch: 'amd64' })).toBe(1);
     expect(worker.value('aoinb_worker_build_elapsed_seconds', { slot: '0', arch: 'amd64' })).toBeGreaterThan(0);
-    await farm.waitFor(async () => (await scrapeCoordinator()).value('aoinb_builders', { arch: 'amd64', state: 'building' }) === 1, 5000, 'the builder building');
+    await farm.waitFor(
+      async () => (await scrapeCoordinator()).value('aoinb_builders', { arch: 'amd64', state: 'building' }) === 1,
+      5000,
+      'the builder building',
+    );
     expect((await scrapeCoordinator()).value('aoinb_active_builds', { arch: 'amd64', state: 'running' })).toBe(1);
     await farm.waitForState(id, ['succeeded', 'failed']);
     expect((await scrapeWorker()).find('aoinb_worker_build_memory_bytes')).toEqual([]);
@@ -153,7 +206,10 @@ describe('metrics of a live farm', () => {
     const backlog = await prometheus.waitFor('aoinb_queue_jobs{arch="arm64",state="waiting"}', (r) => r.length === 1);
     expect(backlog[0]!.value[1]).toBe('1');
     expect(backlog[0]!.metric.job).toBe('aoinb-coordinator');
-    const builders = await prometheus.waitFor('sum by (arch) (aoinb_builders{state=~"idle|building"})', (r) => r.length === 2);
+    const builders = await prometheus.waitFor(
+      'sum by (arch) (aoinb_builders{state=~"idle|building"})',
+      (r) => r.length === 2,
+    );
     expect(Object.fromEntries(builders.map((s) => [s.metric.arch, s.value[1]]))).toEqual({ amd64: '1', arm64: '0' });
     const up = await prometheus.query('aoinb_builder_up{builder="worker-a"}');
     expect(up.map((s) => s.value[1])).toEqual(['1']);
@@ -162,16 +218,22 @@ describe('metrics of a live farm', () => {
   });
 
   it('uses only metrics that exist, in alert rules and dashboard queries Prometheus accepts', async () => {
-    const live = new Set([...(await scrapeCoordinator()).names, ...(await scrapeWorker()).names, ...(await prometheus.metricNames())]);
+    const live = new Set([
+      ...(await scrapeCoordinator()).names,
+      ...(await scrapeWorker()).names,
+      ...(await prometheus.metricNames()),
+    ]);
     const rules = await alertRuleQueries();
     const { panels, variables } = await dashboardQueries();
     expect(rules.length).toBeGreaterThan(5);
     expect(panels.length).toBeGreaterThan(20);
     for (const q of [...rules, ...panels]) {
-      for (const name of promqlMetricNames(q.expr)) expect(live.has(name), `${q.where} uses ${name}, which no live scrape has`).toBe(true);
+      for (const name of promqlMetricNames(q.expr))
+        expect(live.has(name), `${q.where} uses ${name}, which no live scrape has`).toBe(true);
       // Valid PromQL over live series: Prometheus evaluates it without an error.
       await expect(prometheus.query(asGrafanaSends(q.expr)), q.where).resolves.toBeDefined();
     }
-    for (const v of variables) for (const name of grafanaQueryMetricNames(v.expr)) expect(live.has(name), `${v.where} uses ${name}`).toBe(true);
+    for (const v of variables)
+      for (const name of grafanaQueryMetricNames(v.expr)) expect(live.has(name), `${v.where} uses ${name}`).toBe(true);
   });
 });

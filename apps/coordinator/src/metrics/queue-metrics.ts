@@ -8,7 +8,15 @@ import type { Dispatcher } from '../services/dispatcher.ts';
  * BullMQ job states reported per arch queue. `completed` and `failed` are the
  * jobs BullMQ still keeps (`keep_completed_jobs`, `keep_failed_jobs`), not totals.
  */
-export const jobStates = ['waiting', 'prioritized', 'delayed', 'active', 'waiting-children', 'completed', 'failed'] as const;
+export const jobStates = [
+  'waiting',
+  'prioritized',
+  'delayed',
+  'active',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const;
 
 /** Build states that are live (in `{aoinb}:builds:active`). */
 export const activeBuildStates = ['queued', 'running'] as const;
@@ -22,7 +30,11 @@ export function registerQueueMetrics(registry: Registry, dispatcher: Dispatcher,
     registers: [registry],
     async collect() {
       await guard.run('queues', async () => {
-        const counts = await Promise.all(dispatcher.archs.map(async (arch) => [arch, await dispatcher.queue(arch).getJobCounts(...jobStates)] as const));
+        const counts = await Promise.all(
+          dispatcher.archs.map(
+            async (arch) => [arch, await dispatcher.queue(arch).getJobCounts(...jobStates)] as const,
+          ),
+        );
         for (const [arch, byState] of counts) {
           for (const state of jobStates) this.set({ arch, state }, byState[state] ?? 0);
         }
@@ -51,7 +63,12 @@ export async function countActiveBuilds(redis: Redis, archs: string[]): Promise<
 }
 
 /** `aoinb_active_builds{arch,state}`: queued and running builds as the farm's records say (what `aoinb status` shows). */
-export function registerActiveBuildMetrics(registry: Registry, redis: Redis, archs: string[], guard: CollectGuard): void {
+export function registerActiveBuildMetrics(
+  registry: Registry,
+  redis: Redis,
+  archs: string[],
+  guard: CollectGuard,
+): void {
   new Gauge({
     name: 'aoinb_active_builds',
     help: 'Builds that are queued or running, per arch, from the build records',
@@ -61,7 +78,8 @@ export function registerActiveBuildMetrics(registry: Registry, redis: Redis, arc
       await guard.run('active_builds', async () => {
         const counts = await countActiveBuilds(redis, archs);
         this.reset();
-        for (const [arch, byState] of counts) for (const [state, n] of Object.entries(byState)) this.set({ arch, state }, n);
+        for (const [arch, byState] of counts)
+          for (const [state, n] of Object.entries(byState)) this.set({ arch, state }, n);
       });
     },
   });

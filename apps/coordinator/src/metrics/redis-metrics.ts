@@ -29,7 +29,12 @@ export function registerRedisMetrics(registry: Registry, redis: Redis, guard: Co
       const started = performance.now();
       const [pong, info] = await Promise.all([redis.ping(), redis.info('memory')]);
       const memory = parseRedisMemory(info);
-      Object.assign(result, { up: pong === 'PONG' ? 1 : 0, pingSeconds: (performance.now() - started) / 1000, used: memory.used, max: memory.max });
+      Object.assign(result, {
+        up: pong === 'PONG' ? 1 : 0,
+        pingSeconds: (performance.now() - started) / 1000,
+        used: memory.used,
+        max: memory.max,
+      });
     });
     return result;
   });
@@ -44,8 +49,16 @@ export function registerRedisMetrics(registry: Registry, redis: Redis, guard: Co
       },
     });
   };
-  gauge('aoinb_redis_up', "1 when the coordinator's Redis connection answered PING during this scrape, else 0", (s) => s.up);
-  gauge('aoinb_redis_ping_seconds', 'Round trip of the last successful PING (with INFO memory) from the coordinator to Redis', (s) => s.pingSeconds);
+  gauge(
+    'aoinb_redis_up',
+    "1 when the coordinator's Redis connection answered PING during this scrape, else 0",
+    (s) => s.up,
+  );
+  gauge(
+    'aoinb_redis_ping_seconds',
+    'Round trip of the last successful PING (with INFO memory) from the coordinator to Redis',
+    (s) => s.pingSeconds,
+  );
   gauge('aoinb_redis_used_memory_bytes', 'Redis used_memory at the last successful scrape', (s) => s.used);
   gauge('aoinb_redis_maxmemory_bytes', 'Redis maxmemory (0 = no limit) at the last successful scrape', (s) => s.max);
 }

@@ -28,37 +28,98 @@ export interface NotifyMessage {
 const finalTask = new Set(['succeeded', 'failed', 'cancelled']);
 const finalGroup = new Set(['succeeded', 'failed', 'partial', 'cancelled']);
 
-function base(ctx: CoordinatorContext, event: NotifyMessage['event'], at: string, route: string, summary: string): NotifyMessage {
+function base(
+  ctx: CoordinatorContext,
+  event: NotifyMessage['event'],
+  at: string,
+  route: string,
+  summary: string,
+): NotifyMessage {
   const farm = ctx.config.farm.coordinator.publicUrl;
   return { event, delivery: randomUUID(), occurred_at: at, farm, url: `${farm}/#${route}`, summary };
 }
 
 /** A task reached a final state: its status without the resource samples (they can be large). */
-export async function taskFinishedMessage(ctx: CoordinatorContext, taskId: string, at: string): Promise<NotifyMessage | undefined> {
+export async function taskFinishedMessage(
+  ctx: CoordinatorContext,
+  taskId: string,
+  at: string,
+): Promise<NotifyMessage | undefined> {
   const task = await ctx.store.getTask(taskId);
   if (!task || !finalTask.has(task.state)) return undefined;
-  const status = taskStatus(ctx.config.farm.coordinator.publicUrl, task, await ctx.store.getBuilds(task.id, task.archs));
+  const status = taskStatus(
+    ctx.config.farm.coordinator.publicUrl,
+    task,
+    await ctx.store.getBuilds(task.id, task.archs),
+  );
   const jobs = (status.jobs as Array<Record<string, unknown>>).map(({ resources: _resources, ...job }) => job);
   const name = task.bundle ? `${task.bundle.packageName} ${task.bundle.version}` : `task ${task.id}`;
   const reason = status.reason ? `: ${String(status.reason)}` : '';
-  return { ...base(ctx, 'task_finished', at, `/task/${task.id}`, `Task ${task.id} (${name}, ${task.branch ?? 'no branch'}) ${task.state}${reason}`), task: { ...status, jobs } };
+  return {
+    ...base(
+      ctx,
+      'task_finished',
+      at,
+      `/task/${task.id}`,
+      `Task ${task.id} (${name}, ${task.branch ?? 'no branch'}) ${task.state}${reason}`,
+    ),
+    task: { ...status, jobs },
+  };
 }
 
 /** A group ended: its fields, counts and every member's state and reason. */
-export async function groupFinishedMessage(ctx: CoordinatorContext, groupId: string, at: string): Promise<NotifyMessage | undefined> {
+export async function groupFinishedMessage(
+  ctx: CoordinatorContext,
+  groupId: string,
+  at: string,
+): Promise<NotifyMessage | undefined> {
   const snap = await loadSnapshot(ctx, groupId);
   if (!snap || !finalGroup.has(snap.group.state)) return undefined;
   const status = groupStatus(ctx.config.farm.coordinator.publicUrl, snap);
-  const members = (status.members as Array<Record<string, unknown>>).map((m) => ({ task_id: m.task_id, package: m.package, arch: m.arch, state: m.state, reason: m.reason, skipped_because: m.skipped_because }));
-  const counts = Object.entries(status.counts as Record<string, number>).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`).join(', ');
-  return { ...base(ctx, 'group_finished', at, `/group/${groupId}`, `Group ${groupId} (${snap.group.branch}) ${snap.group.state}: ${counts}`), group: { ...status, members } };
+  const members = (status.members as Array<Record<string, unknown>>).map((m) => ({
+    task_id: m.task_id,
+    package: m.package,
+    arch: m.arch,
+    state: m.state,
+    reason: m.reason,
+    skipped_because: m.skipped_because,
+  }));
+  const counts = Object.entries(status.counts as Record<string, number>)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s}`)
+    .join(', ');
+  return {
+    ...base(
+      ctx,
+      'group_finished',
+      at,
+      `/group/${groupId}`,
+      `Group ${groupId} (${snap.group.branch}) ${snap.group.state}: ${counts}`,
+    ),
+    group: { ...status, members },
+  };
 }
 
-export function builderOfflineMessage(ctx: CoordinatorContext, builder: BuilderStatus, lastFacts: Record<string, unknown> | undefined): NotifyMessage {
+export function builderOfflineMessage(
+  ctx: CoordinatorContext,
+  builder: BuilderStatus,
+  lastFacts: Record<string, unknown> | undefined,
+): NotifyMessage {
   const view = { ...(lastFacts ?? {}), ...builderView(builder), arch_tags: lastFacts?.arch_tags ?? [] };
-  return { ...base(ctx, 'builder_offline', new Date().toISOString(), '/builders', `Builder ${builder.id} went offline (last heartbeat ${builder.lastHeartbeat})`), builder: view };
+  return {
+    ...base(
+      ctx,
+      'builder_offline',
+      new Date().toISOString(),
+      '/builders',
+      `Builder ${builder.id} went offline (last heartbeat ${builder.lastHeartbeat})`,
+    ),
+    builder: view,
+  };
 }
 
 export function testMessage(ctx: CoordinatorContext, by: string): NotifyMessage {
-  return { ...base(ctx, 'test', new Date().toISOString(), '/tasks', `Test message from the aoinb coordinator, sent by ${by}`) };
+  return {
+    ...base(ctx, 'test', new Date().toISOString(), '/tasks', `Test message from the aoinb coordinator, sent by ${by}`),
+  };
 }

@@ -4,7 +4,12 @@ import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, farmKeys, readBuilders, runWithRestart, sleep } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { builderView } from '../http/views.ts';
-import { builderOfflineMessage, groupFinishedMessage, taskFinishedMessage, type NotifyMessage } from './notify-message.ts';
+import {
+  builderOfflineMessage,
+  groupFinishedMessage,
+  taskFinishedMessage,
+  type NotifyMessage,
+} from './notify-message.ts';
 import { deliver } from './webhook-sender.ts';
 
 /** Where the notifier left off in `{aoinb}:events`, so a restarted coordinator neither repeats nor loses. */
@@ -29,7 +34,11 @@ class Outbox {
 
   push(message: NotifyMessage): void {
     if (!this.hook.events.includes(message.event as NotifyEvent)) return;
-    if (this.queue.length >= queueLimit) this.logger.warn({ webhook: this.hook.name, dropped: this.queue.shift()?.delivery }, 'notification outbox full; dropped the oldest');
+    if (this.queue.length >= queueLimit)
+      this.logger.warn(
+        { webhook: this.hook.name, dropped: this.queue.shift()?.delivery },
+        'notification outbox full; dropped the oldest',
+      );
     this.queue.push(message);
     this.wake?.();
   }
@@ -52,20 +61,29 @@ function fieldsOf(flat: string[]): Record<string, string> {
 /** The message an event-stream entry calls for, if any: a task or group reaching a final state. */
 async function messageFor(ctx: CoordinatorContext, f: Record<string, string>): Promise<NotifyMessage | undefined> {
   const at = f.at ?? new Date().toISOString();
-  if (f.type === 'task' && f.taskId && ['succeeded', 'failed', 'cancelled'].includes(f.state ?? '')) return taskFinishedMessage(ctx, f.taskId, at);
-  if (f.type === 'group' && f.groupId && ['succeeded', 'failed', 'partial', 'cancelled'].includes(f.state ?? '')) return groupFinishedMessage(ctx, f.groupId, at);
+  if (f.type === 'task' && f.taskId && ['succeeded', 'failed', 'cancelled'].includes(f.state ?? ''))
+    return taskFinishedMessage(ctx, f.taskId, at);
+  if (f.type === 'group' && f.groupId && ['succeeded', 'failed', 'partial', 'cancelled'].includes(f.state ?? ''))
+    return groupFinishedMessage(ctx, f.groupId, at);
   return undefined;
 }
 
 /** Reads `{aoinb}:events` with a blocking XREAD on its own connection, from the saved cursor. */
-async function readEvents(ctx: CoordinatorContext, reader: Redis, outboxes: Outbox[], signal: AbortSignal): Promise<void> {
+async function readEvents(
+  ctx: CoordinatorContext,
+  reader: Redis,
+  outboxes: Outbox[],
+  signal: AbortSignal,
+): Promise<void> {
   let cursor = (await ctx.redis.get(cursorKey)) ?? '$';
   if (cursor === '$') {
     const last = (await ctx.redis.xrevrange(farmKeys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     cursor = last[0]?.[0] ?? '0-0';
   }
   while (!signal.aborted) {
-    const answer = (await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', farmKeys.events, cursor)) as Array<[string, Array<[string, string[]]>]> | null;
+    const answer = (await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', farmKeys.events, cursor)) as Array<
+      [string, Array<[string, string[]]>]
+    > | null;
     for (const [id, flat] of answer?.[0]?.[1] ?? []) {
       const message = await messageFor(ctx, fieldsOf(flat));
       if (message) for (const box of outboxes) box.push(message);
@@ -76,7 +94,12 @@ async function readEvents(ctx: CoordinatorContext, reader: Redis, outboxes: Outb
 }
 
 /** Builders have no offline event (their heartbeat just expires): compare each poll with the last. */
-async function watchBuilders(ctx: CoordinatorContext, outboxes: Outbox[], signal: AbortSignal, intervalMs: number): Promise<void> {
+async function watchBuilders(
+  ctx: CoordinatorContext,
+  outboxes: Outbox[],
+  signal: AbortSignal,
+  intervalMs: number,
+): Promise<void> {
   const last = new Map<string, { state: string; view: Record<string, unknown> }>();
   let first = true;
   while (!signal.aborted) {
@@ -85,7 +108,10 @@ async function watchBuilders(ctx: CoordinatorContext, outboxes: Outbox[], signal
       if (!first && b.state === 'offline' && before && before.state !== 'offline') {
         for (const box of outboxes) box.push(builderOfflineMessage(ctx, b, before.view));
       }
-      last.set(b.id, { state: b.state, view: b.state === 'offline' ? (before?.view ?? builderView(b)) : builderView(b) });
+      last.set(b.id, {
+        state: b.state,
+        view: b.state === 'offline' ? (before?.view ?? builderView(b)) : builderView(b),
+      });
     }
     first = false;
     await sleep(intervalMs, signal);
@@ -111,7 +137,11 @@ export function startNotifier(ctx: CoordinatorContext, options: { builderPollMs?
   const reader = connectRedis(ctx.connection, logger, 'notify');
   const loops = [
     runWithRestart('notify events', logger, signal, (s) => readEvents(ctx, reader, outboxes, s)),
-    hooks.some((h) => h.events.includes('builder_offline')) ? runWithRestart('notify builders', logger, signal, (s) => watchBuilders(ctx, outboxes, s, options.builderPollMs ?? 2000)) : Promise.resolve(),
+    hooks.some((h) => h.events.includes('builder_offline'))
+      ? runWithRestart('notify builders', logger, signal, (s) =>
+          watchBuilders(ctx, outboxes, s, options.builderPollMs ?? 2000),
+        )
+      : Promise.resolve(),
   ];
   logger.info({ webhooks: hooks.map((h) => h.name) }, 'notifications on');
   return {

@@ -8,8 +8,25 @@ import type { NotifyMessage } from './notify-message.ts';
 import { deliver, requestFor, retryDelayMs, signBody } from './webhook-sender.ts';
 
 const logger = pino({ level: 'silent' });
-const message: NotifyMessage = { event: 'group_finished', delivery: 'd-1', occurred_at: '2026-12-01T00:00:00.000Z', farm: 'http://farm', url: 'http://farm/#/group/7', summary: 'Group 7 (stable) failed: 1 failed', group: { id: '7', state: 'failed' } };
-const hook = (over: Partial<WebhookConfig>): WebhookConfig => ({ name: 'h', format: 'json', url: 'http://127.0.0.1:1', events: ['group_finished'], secret: 'k', attempts: 3, timeoutSeconds: 5, ...over });
+const message: NotifyMessage = {
+  event: 'group_finished',
+  delivery: 'd-1',
+  occurred_at: '2026-12-01T00:00:00.000Z',
+  farm: 'http://farm',
+  url: 'http://farm/#/group/7',
+  summary: 'Group 7 (stable) failed: 1 failed',
+  group: { id: '7', state: 'failed' },
+};
+const hook = (over: Partial<WebhookConfig>): WebhookConfig => ({
+  name: 'h',
+  format: 'json',
+  url: 'http://127.0.0.1:1',
+  events: ['group_finished'],
+  secret: 'k',
+  attempts: 3,
+  timeoutSeconds: 5,
+  ...over,
+});
 
 let server: Server | undefined;
 afterEach(() => void server?.close());
@@ -36,9 +53,16 @@ describe('webhook delivery', () => {
   });
 
   it('builds a plain-text Telegram sendMessage for the chat', () => {
-    const req = requestFor(hook({ format: 'telegram', url: 'https://api.telegram.org', secret: '123:abc', chatId: '-100' }), message);
+    const req = requestFor(
+      hook({ format: 'telegram', url: 'https://api.telegram.org', secret: '123:abc', chatId: '-100' }),
+      message,
+    );
     expect(req.url).toBe('https://api.telegram.org/bot123:abc/sendMessage');
-    expect(JSON.parse(req.body)).toEqual({ chat_id: '-100', text: '❌ Group 7 (stable) failed: 1 failed\nhttp://farm/#/group/7', disable_web_page_preview: true });
+    expect(JSON.parse(req.body)).toEqual({
+      chat_id: '-100',
+      text: '❌ Group 7 (stable) failed: 1 failed\nhttp://farm/#/group/7',
+      disable_web_page_preview: true,
+    });
   });
 
   it('delivers a Telegram message to a Bot API on loopback', async () => {
@@ -54,11 +78,19 @@ describe('webhook delivery', () => {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const result = await deliver(hook({ format: 'telegram', url, secret: '42:XYZ', chatId: '@aosc_builds' }), message, logger, new AbortController().signal);
+    const result = await deliver(
+      hook({ format: 'telegram', url, secret: '42:XYZ', chatId: '@aosc_builds' }),
+      message,
+      logger,
+      new AbortController().signal,
+    );
     expect(result).toEqual({ ok: true, status: 200, attempts: 1 });
     expect(seen).toHaveLength(1);
     expect(seen[0]!.path).toBe('/bot42:XYZ/sendMessage');
-    expect(JSON.parse(seen[0]!.body)).toMatchObject({ chat_id: '@aosc_builds', text: expect.stringContaining('Group 7 (stable) failed') });
+    expect(JSON.parse(seen[0]!.body)).toMatchObject({
+      chat_id: '@aosc_builds',
+      text: expect.stringContaining('Group 7 (stable) failed'),
+    });
   });
 
   it('retries 5xx with backoff, gives up at once on other 4xx', async () => {

@@ -52,18 +52,43 @@ export function retryDelayMs(attempt: number): number {
  * POSTs a message, retrying with backoff up to the hook's `attempts`. Never
  * throws; the signal stops it between attempts (coordinator shutdown).
  */
-export async function deliver(hook: WebhookConfig, message: NotifyMessage, logger: Logger, signal: AbortSignal, maxAttempts = hook.attempts): Promise<DeliveryResult> {
+export async function deliver(
+  hook: WebhookConfig,
+  message: NotifyMessage,
+  logger: Logger,
+  signal: AbortSignal,
+  maxAttempts = hook.attempts,
+): Promise<DeliveryResult> {
   const request = requestFor(hook, message);
   const log = logger.child({ webhook: hook.name, event: message.event, delivery: message.delivery });
   let result: DeliveryResult = { ok: false, status: 0, attempts: 0 };
   for (let attempt = 1; attempt <= maxAttempts && !signal.aborted; attempt += 1) {
     try {
-      const res = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body, redirect: 'error', signal: AbortSignal.any([signal, AbortSignal.timeout(hook.timeoutSeconds * 1000)]) });
+      const res = await fetch(request.url, {
+        method: 'POST',
+        headers: request.headers,
+        body: request.body,
+        redirect: 'error',
+        signal: AbortSignal.any([signal, AbortSignal.timeout(hook.timeoutSeconds * 1000)]),
+      });
       await res.arrayBuffer().catch(() => undefined);
-      result = { ok: res.ok, status: res.status, attempts: attempt, ...(res.ok ? {} : { error: `answered ${res.status}` }) };
+      result = {
+        ok: res.ok,
+        status: res.status,
+        attempts: attempt,
+        ...(res.ok ? {} : { error: `answered ${res.status}` }),
+      };
     } catch (error) {
       // The URL may hold a secret (Telegram's bot token): log the cause, never the URL.
-      result = { ok: false, status: 0, attempts: attempt, error: (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message };
+      result = {
+        ok: false,
+        status: 0,
+        attempts: attempt,
+        error:
+          (error as Error).cause instanceof Error
+            ? ((error as Error).cause as Error).message
+            : (error as Error).message,
+      };
     }
     if (result.ok) {
       log.debug({ attempts: attempt }, 'notification delivered');
@@ -71,7 +96,10 @@ export async function deliver(hook: WebhookConfig, message: NotifyMessage, logge
     }
     if (!retryable(result.status) || attempt === maxAttempts) break;
     const delay = retryDelayMs(attempt);
-    log.info({ attempt, status: result.status, err: result.error, retryInMs: delay }, 'notification not delivered; trying again');
+    log.info(
+      { attempt, status: result.status, err: result.error, retryInMs: delay },
+      'notification not delivered; trying again',
+    );
     await sleep(delay, signal);
   }
   log.warn({ attempts: result.attempts, status: result.status, err: result.error }, 'notification dropped');

@@ -60,9 +60,16 @@ describe('webhooks ([[notify.webhook]])', () => {
     const secretFile = path.join(farm.root, 'webhook.secret');
     await writeFile(secretFile, `${secret}\n`);
     farm.options.extraToml = [
-      '[[notify.webhook]]', 'name = "ci"', `url = "http://127.0.0.1:${port}/hook"`, `secret_file = ${JSON.stringify(secretFile)}`,
+      '[[notify.webhook]]',
+      'name = "ci"',
+      `url = "http://127.0.0.1:${port}/hook"`,
+      `secret_file = ${JSON.stringify(secretFile)}`,
       'events = ["task_finished", "group_finished", "builder_offline"]',
-      '[[notify.webhook]]', 'name = "nobody-home"', `url = "http://127.0.0.1:${await freePort()}/hook"`, 'events = ["group_finished"]', 'attempts = 2',
+      '[[notify.webhook]]',
+      'name = "nobody-home"',
+      `url = "http://127.0.0.1:${await freePort()}/hook"`,
+      'events = ["group_finished"]',
+      'attempts = 2',
     ].join('\n');
     await farm.startCoordinator();
     await farm.startWorker({ id: 'hook-worker', archs: ['amd64'] });
@@ -75,12 +82,18 @@ describe('webhooks ([[notify.webhook]])', () => {
 
   const waitFor = async (what: string, match: (r: Received) => boolean, timeoutMs = 20_000): Promise<Received> => {
     let found: Received | undefined;
-    await farm.waitFor(async () => (found = received.find(match)) !== undefined, timeoutMs, what, () => JSON.stringify(received.map((r) => r.json.summary)));
+    await farm.waitFor(
+      async () => (found = received.find(match)) !== undefined,
+      timeoutMs,
+      what,
+      () => JSON.stringify(received.map((r) => r.json.summary)),
+    );
     return found!;
   };
 
   it('POSTs a signed group_finished message (after a refused first attempt) and task_finished for each member', async () => {
-    const pack = (name: string, defines: string[] = []): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), { name, defines, fake: { durationMs: 200 } });
+    const pack = (name: string, defines: string[] = []): Promise<Buffer> =>
+      packTestBundle(path.join(farm.root, 'bundles'), { name, defines, fake: { durationMs: 200 } });
     const tasks = await uploadTasks(farm, [await pack('hook-lib'), await pack('hook-app', ['BUILDDEP="hook-lib"'])]);
     const created = await postGroup(farm, { branch: 'stable', tasks });
     const groupId = (created.body as { id: string }).id;
@@ -90,16 +103,29 @@ describe('webhooks ([[notify.webhook]])', () => {
     expect(message.headers['x-aoinb-event']).toBe('group_finished');
     expect(message.headers['x-aoinb-delivery']).toBe(message.json.delivery);
     expect(message.headers['content-type']).toBe('application/json');
-    const group = message.json.group as { id: string; state: string; counts: Record<string, number>; members: Array<{ package: string; state: string }> };
+    const group = message.json.group as {
+      id: string;
+      state: string;
+      counts: Record<string, number>;
+      members: Array<{ package: string; state: string }>;
+    };
     expect(group).toMatchObject({ id: groupId, state: 'succeeded' });
     expect(group.counts.succeeded).toBe(2);
-    expect(group.members.map((m) => [m.package, m.state])).toEqual([['hook-lib', 'succeeded'], ['hook-app', 'succeeded']]);
+    expect(group.members.map((m) => [m.package, m.state])).toEqual([
+      ['hook-lib', 'succeeded'],
+      ['hook-app', 'succeeded'],
+    ]);
     expect(message.json.url).toBe(`${farm.coordinatorUrl}/#/group/${groupId}`);
     expect(message.json.summary).toBe(`Group ${groupId} (stable) succeeded: 2 succeeded`);
     for (const id of tasks) {
-      const t = await waitFor(`task_finished ${id}`, (r) => r.json.event === 'task_finished' && (r.json.task as { id: string }).id === id);
+      const t = await waitFor(
+        `task_finished ${id}`,
+        (r) => r.json.event === 'task_finished' && (r.json.task as { id: string }).id === id,
+      );
       expect(verified(t)).toBe(true);
-      expect((t.json.task as { state: string; jobs: Array<Record<string, unknown>> }).jobs[0]).not.toHaveProperty('resources');
+      expect((t.json.task as { state: string; jobs: Array<Record<string, unknown>> }).jobs[0]).not.toHaveProperty(
+        'resources',
+      );
     }
     expect(refuseNext).toBe(0);
     // A body changed in transit no longer matches its signature.
@@ -122,7 +148,9 @@ describe('webhooks ([[notify.webhook]])', () => {
     expect(verified(test)).toBe(true);
     expect(test.json.summary).toBe('Test message from the aoinb coordinator, sent by maintainer-user');
     const all = await execa(process.execPath, [cli, 'notify', 'test'], { env, reject: false });
-    expect(all.stdout).toMatch(/^ci \(json\): delivered \(HTTP 204\)\nnobody-home \(json\): NOT delivered: .*ECONNREFUSED/);
+    expect(all.stdout).toMatch(
+      /^ci \(json\): delivered \(HTTP 204\)\nnobody-home \(json\): NOT delivered: .*ECONNREFUSED/,
+    );
     expect(all.exitCode).toBe(1);
     const unknown = await farm.api('POST', '/notify/test', { webhook: 'nope' }, { token: farmTokens.maintainer });
     expect(unknown.status).toBe(404);

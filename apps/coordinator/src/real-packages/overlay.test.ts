@@ -20,10 +20,26 @@ async function tree(files: Record<string, string>): Promise<string> {
 }
 
 const pkg = (over: Partial<RealPackage> = {}): RealPackage => ({
-  path: 'app-utils/demo', kind: 'self', suite: 'trixie', source: 'demo', version: '1.0-1', orig: 'demo_1.0.orig.tar.gz',
-  identical: true, builddep: ['cmake'], debs: ['demo'], install: ['demo'], check: 'demo', ...over,
+  path: 'app-utils/demo',
+  kind: 'self',
+  suite: 'trixie',
+  source: 'demo',
+  version: '1.0-1',
+  orig: 'demo_1.0.orig.tar.gz',
+  identical: true,
+  builddep: ['cmake'],
+  debs: ['demo'],
+  install: ['demo'],
+  check: 'demo',
+  ...over,
 });
-const overlay: Overlay = { dependencies: new Map([['glibc', ['libc6']], ['ncurses', ['libncurses-dev']]]), packages: [] };
+const overlay: Overlay = {
+  dependencies: new Map([
+    ['glibc', ['libc6']],
+    ['ncurses', ['libncurses-dev']],
+  ]),
+  packages: [],
+};
 const spec = `VER=1.0\nSRCS="tbl::https://example.org/demo-$VER.tar.gz"\nCHKSUMS="sha256::${sha}"\n`;
 const source = { url: 'http://127.0.0.1:4000/demo_1.0.orig.tar.gz', sha256: sha };
 
@@ -41,7 +57,11 @@ describe('the real-package test overlay', () => {
   });
 
   it('writes an overlaid copy: loopback SRCS, Debian names, build tools; the tree is untouched', async () => {
-    const root = await tree({ 'app-utils/demo/spec': spec, 'app-utils/demo/autobuild/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\nPKGDEP="glibc ncurses"\nBUILDDEP="perl"\n' });
+    const root = await tree({
+      'app-utils/demo/spec': spec,
+      'app-utils/demo/autobuild/defines':
+        'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\nPKGDEP="glibc ncurses"\nBUILDDEP="perl"\n',
+    });
     const dest = path.join(root, 'out');
     await writeOverlaidBundle({ treeDir: root, pkg: pkg(), overlay, source, arch: 'amd64', destDir: dest });
     const bundle = await loadBundle(dest, 'amd64');
@@ -54,7 +74,11 @@ describe('the real-package test overlay', () => {
 
   it('overlays every NN-name/ package of a split bundle', async () => {
     const part = (n: string) => `PKGNAME=${n}\nPKGSEC=utils\nPKGDES="x"\nPKGDEP="glibc"\n`;
-    const root = await tree({ 'app-utils/demo/spec': spec, 'app-utils/demo/01-demo/defines': part('demo'), 'app-utils/demo/02-demo-doc/defines': part('demo-doc') });
+    const root = await tree({
+      'app-utils/demo/spec': spec,
+      'app-utils/demo/01-demo/defines': part('demo'),
+      'app-utils/demo/02-demo-doc/defines': part('demo-doc'),
+    });
     const dest = path.join(root, 'out');
     await writeOverlaidBundle({ treeDir: root, pkg: pkg(), overlay, source, arch: 'amd64', destDir: dest });
     const bundle = await loadBundle(dest, 'amd64');
@@ -62,16 +86,49 @@ describe('the real-package test overlay', () => {
   });
 
   it('refuses a claim of identical sources that the spec checksum contradicts, and sets the checksum when not identical', async () => {
-    const root = await tree({ 'app-utils/demo/spec': spec, 'app-utils/demo/autobuild/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\n' });
+    const root = await tree({
+      'app-utils/demo/spec': spec,
+      'app-utils/demo/autobuild/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\n',
+    });
     const other = { ...source, sha256: 'a'.repeat(64) };
-    await expect(writeOverlaidBundle({ treeDir: root, pkg: pkg(), overlay, source: other, arch: 'amd64', destDir: path.join(root, 'a') }))
-      .rejects.toThrow(/says Debian's demo_1\.0\.orig\.tar\.gz is identical to upstream, but its sha256 a{64} is not the spec's bf88c40f/);
-    await writeOverlaidBundle({ treeDir: root, pkg: pkg({ identical: false }), overlay, source: other, arch: 'amd64', destDir: path.join(root, 'b') });
+    await expect(
+      writeOverlaidBundle({
+        treeDir: root,
+        pkg: pkg(),
+        overlay,
+        source: other,
+        arch: 'amd64',
+        destDir: path.join(root, 'a'),
+      }),
+    ).rejects.toThrow(
+      /says Debian's demo_1\.0\.orig\.tar\.gz is identical to upstream, but its sha256 a{64} is not the spec's bf88c40f/,
+    );
+    await writeOverlaidBundle({
+      treeDir: root,
+      pkg: pkg({ identical: false }),
+      overlay,
+      source: other,
+      arch: 'amd64',
+      destDir: path.join(root, 'b'),
+    });
     expect((await loadBundle(path.join(root, 'b'), 'amd64')).sources[0]?.checksum?.hex).toBe('a'.repeat(64));
   });
 
   it('refuses arch overrides of dependency lists rather than leaving AOSC names behind', async () => {
-    const root = await tree({ 'app-utils/demo/spec': spec, 'app-utils/demo/autobuild/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\nPKGDEP="glibc"\nPKGDEP__AMD64="glibc ncurses"\n' });
-    await expect(writeOverlaidBundle({ treeDir: root, pkg: pkg(), overlay, source, arch: 'amd64', destDir: path.join(root, 'out') })).rejects.toThrow(/does not rewrite arch overrides such as PKGDEP__AMD64/);
+    const root = await tree({
+      'app-utils/demo/spec': spec,
+      'app-utils/demo/autobuild/defines':
+        'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\nPKGDEP="glibc"\nPKGDEP__AMD64="glibc ncurses"\n',
+    });
+    await expect(
+      writeOverlaidBundle({
+        treeDir: root,
+        pkg: pkg(),
+        overlay,
+        source,
+        arch: 'amd64',
+        destDir: path.join(root, 'out'),
+      }),
+    ).rejects.toThrow(/does not rewrite arch overrides such as PKGDEP__AMD64/);
   });
 });

@@ -54,7 +54,8 @@ function text(table: Record<string, unknown>, key: string, where: string): strin
 
 function words(table: Record<string, unknown>, key: string, where: string): string[] {
   const value = table[key] ?? [];
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && /^[a-z0-9][a-z0-9+.-]*$/.test(v))) fail(`${where}.${key}`, 'must be a list of package names');
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && /^[a-z0-9][a-z0-9+.-]*$/.test(v)))
+    fail(`${where}.${key}`, 'must be a list of package names');
   return value as string[];
 }
 
@@ -63,14 +64,23 @@ function readPackage(raw: unknown, index: number): RealPackage {
   if (typeof raw !== 'object' || raw === null) fail(where, 'must be a table');
   const t = raw as Record<string, unknown>;
   const kind = text(t, 'kind', where);
-  if (!(packageKinds as readonly string[]).includes(kind)) fail(`${where}.kind`, `must be one of ${packageKinds.join(', ')}`);
+  if (!(packageKinds as readonly string[]).includes(kind))
+    fail(`${where}.kind`, `must be one of ${packageKinds.join(', ')}`);
   if (typeof t.identical !== 'boolean') fail(`${where}.identical`, 'must be true or false');
   const pkgPath = text(t, 'path', where);
   if (!/^[a-z0-9-]+\/[A-Za-z0-9+._-]+$/.test(pkgPath)) fail(`${where}.path`, 'must be category/name');
   return {
-    path: pkgPath, kind: kind as PackageKind,
-    suite: text(t, 'suite', where), source: text(t, 'source', where), version: text(t, 'version', where), orig: text(t, 'orig', where),
-    identical: t.identical, builddep: words(t, 'builddep', where), debs: words(t, 'debs', where), install: words(t, 'install', where), check: text(t, 'check', where),
+    path: pkgPath,
+    kind: kind as PackageKind,
+    suite: text(t, 'suite', where),
+    source: text(t, 'source', where),
+    version: text(t, 'version', where),
+    orig: text(t, 'orig', where),
+    identical: t.identical,
+    builddep: words(t, 'builddep', where),
+    debs: words(t, 'debs', where),
+    install: words(t, 'install', where),
+    check: text(t, 'check', where),
   };
 }
 
@@ -105,7 +115,8 @@ const marker = '# --- aoinb TEST OVERLAY (apps/coordinator/src/real-packages/ove
 
 /** `KEY="value"`, with the value's characters safe inside bash double quotes. */
 function assignment(key: string, value: string): string {
-  if (/["$`\\\n]/.test(value)) throw new AoinbError('INTERNAL', `overlay value for ${key} holds shell metacharacters: ${value}`);
+  if (/["$`\\\n]/.test(value))
+    throw new AoinbError('INTERNAL', `overlay value for ${key} holds shell metacharacters: ${value}`);
   return `${key}="${value}"`;
 }
 
@@ -120,26 +131,53 @@ async function definesFiles(dir: string): Promise<string[]> {
  * SRCS (and CHKSUMS unless identical) appended to spec, BUILDDEP and PKGDEP of
  * every defines rewritten with Debian names. Returns `destDir`.
  */
-export async function writeOverlaidBundle(options: { treeDir: string; pkg: RealPackage; overlay: Overlay; source: OverlaySource; arch: string; destDir: string }): Promise<string> {
+export async function writeOverlaidBundle(options: {
+  treeDir: string;
+  pkg: RealPackage;
+  overlay: Overlay;
+  source: OverlaySource;
+  arch: string;
+  destDir: string;
+}): Promise<string> {
   const { pkg, destDir } = options;
   await cp(path.join(options.treeDir, pkg.path), destDir, { recursive: true });
   const original = await loadBundle(destDir, options.arch);
   const specSums = original.sources.map((s) => s.checksum?.hex);
-  if (original.sources.length !== 1) throw new AoinbError('CONFIG_INVALID', `${pkg.path}: the overlay handles one source, the spec has ${original.sources.length}`);
+  if (original.sources.length !== 1)
+    throw new AoinbError(
+      'CONFIG_INVALID',
+      `${pkg.path}: the overlay handles one source, the spec has ${original.sources.length}`,
+    );
   if (pkg.identical && specSums[0] !== options.source.sha256) {
-    throw new AoinbError('CHECKSUM_MISMATCH', `${pkg.path}: overlay.toml says Debian's ${pkg.orig} is identical to upstream, but its sha256 ${options.source.sha256} is not the spec's ${specSums[0] ?? 'SKIP'}`);
+    throw new AoinbError(
+      'CHECKSUM_MISMATCH',
+      `${pkg.path}: overlay.toml says Debian's ${pkg.orig} is identical to upstream, but its sha256 ${options.source.sha256} is not the spec's ${specSums[0] ?? 'SKIP'}`,
+    );
   }
   const specLines = [marker, assignment('SRCS', `tbl::${options.source.url}`)];
-  if (!pkg.identical) specLines.push(`# Debian's .orig is not byte-identical to upstream: its own checksum.`, assignment('CHKSUMS', `sha256::${options.source.sha256}`));
+  if (!pkg.identical)
+    specLines.push(
+      `# Debian's .orig is not byte-identical to upstream: its own checksum.`,
+      assignment('CHKSUMS', `sha256::${options.source.sha256}`),
+    );
   await appendFile(path.join(destDir, 'spec'), `\n${specLines.join('\n')}\n`);
   const files = await definesFiles(destDir);
   for (const [i, bundlePkg] of original.packages.entries()) {
     const vars = [...bundlePkg.defines.vars.names()];
     const archOverride = vars.find((v) => /^(PKGDEP|BUILDDEP)__/.test(v));
-    if (archOverride) throw new AoinbError('CONFIG_INVALID', `${pkg.path}/${files[i]}: the overlay does not rewrite arch overrides such as ${archOverride}`);
+    if (archOverride)
+      throw new AoinbError(
+        'CONFIG_INVALID',
+        `${pkg.path}/${files[i]}: the overlay does not rewrite arch overrides such as ${archOverride}`,
+      );
     const deps = bundlePkg.defines.deps;
     const lines = [marker, assignment('PKGDEP', mapDependencies(deps.PKGDEP, options.overlay.dependencies).join(' '))];
-    lines.push(assignment('BUILDDEP', [...mapDependencies(deps.BUILDDEP, options.overlay.dependencies), ...pkg.builddep].join(' ')));
+    lines.push(
+      assignment(
+        'BUILDDEP',
+        [...mapDependencies(deps.BUILDDEP, options.overlay.dependencies), ...pkg.builddep].join(' '),
+      ),
+    );
     await appendFile(path.join(destDir, files[i] as string), `\n${lines.join('\n')}\n`);
   }
   return destDir;

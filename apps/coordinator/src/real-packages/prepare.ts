@@ -1,7 +1,14 @@
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { defaultTestkitCacheDir, ensureAbbsSnapshot, fetchDebianOrig, readDebianMirror, serveFolder, type FileServer } from '@aoinb/testkit';
+import {
+  defaultTestkitCacheDir,
+  ensureAbbsSnapshot,
+  fetchDebianOrig,
+  readDebianMirror,
+  serveFolder,
+  type FileServer,
+} from '@aoinb/testkit';
 import { loadOverlay, writeOverlaidBundle, type Overlay, type RealPackage } from './overlay.ts';
 
 export interface PreparedPackage {
@@ -43,7 +50,10 @@ export async function prepareRealPackages(options: PrepareOptions): Promise<Real
   const serveDir = await mkdtemp(path.join(tmpdir(), 'aoinb-orig-serve-'));
   const origs = [];
   for (const pkg of chosen) {
-    const orig = await fetchDebianOrig({ suite: pkg.suite, source: pkg.source, version: pkg.version, file: pkg.orig }, { mirror: debian.mirror, cacheDir });
+    const orig = await fetchDebianOrig(
+      { suite: pkg.suite, source: pkg.source, version: pkg.version, file: pkg.orig },
+      { mirror: debian.mirror, cacheDir },
+    );
     // A copy, not a link: the file server refuses anything whose real path leaves its folder.
     await copyFile(orig.path, path.join(serveDir, orig.name));
     origs.push(orig);
@@ -59,7 +69,14 @@ export async function prepareRealPackages(options: PrepareOptions): Promise<Real
     for (const [i, pkg] of chosen.entries()) {
       const orig = origs[i]!;
       const source = { url: `${server.url}/${orig.name}`, sha256: orig.sha256 };
-      const bundleDir = await writeOverlaidBundle({ treeDir, pkg, overlay, source, arch: options.arch, destDir: path.join(options.dir, path.basename(pkg.path)) });
+      const bundleDir = await writeOverlaidBundle({
+        treeDir,
+        pkg,
+        overlay,
+        source,
+        arch: options.arch,
+        destDir: path.join(options.dir, path.basename(pkg.path)),
+      });
       packages.push({ pkg, bundleDir, ...source });
     }
     return { overlay, packages, server, close };

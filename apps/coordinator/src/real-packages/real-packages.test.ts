@@ -34,9 +34,15 @@ beforeAll(async () => {
   real = await prepareRealPackages({ dir: path.join(host.dir, 'real-bundles'), arch: host.baseos.arch, only });
   // The .orig files are served on loopback, which workers refuse to fetch from unless allowlisted.
   const sourceAllow = [`127.0.0.1:${real.server.port}`];
-  farm = await FarmHarness.create({ archs: [host.baseos.arch], sourceLists: { stable: host.baseos.sourcesList }, extraToml: buildToml, sourceAllow });
+  farm = await FarmHarness.create({
+    archs: [host.baseos.arch],
+    sourceLists: { stable: host.baseos.sourcesList },
+    extraToml: buildToml,
+    sourceAllow,
+  });
   await farm.startCoordinator();
-  const worker = (id: string) => farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
+  const worker = (id: string) =>
+    farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 30 });
   await Promise.all([worker('real-1'), worker('real-2')]);
 }, 600_000);
 
@@ -52,8 +58,18 @@ async function installAndRun(p: PreparedPackage): Promise<{ exitCode: number | u
   try {
     const sources = `${host.baseos.sourcesList}deb [trusted=yes] ${farm.coordinatorUrl}/repo/stable ./\n`;
     await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), sources);
-    const script = ['set -e', 'apt-get update -q --error-on=any >/dev/null', `apt-get install -y -q --no-install-recommends ${p.pkg.install.join(' ')}`, `echo "== check ${p.pkg.path}"`, p.pkg.check].join('\n');
-    return await runInNspawn({ root: overlay.merged, command: ['/bin/sh', '-c', script], env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    const script = [
+      'set -e',
+      'apt-get update -q --error-on=any >/dev/null',
+      `apt-get install -y -q --no-install-recommends ${p.pkg.install.join(' ')}`,
+      `echo "== check ${p.pkg.path}"`,
+      p.pkg.check,
+    ].join('\n');
+    return await runInNspawn({
+      root: overlay.merged,
+      command: ['/bin/sh', '-c', script],
+      env: { DEBIAN_FRONTEND: 'noninteractive' },
+    });
   } finally {
     await overlay.unmount();
   }
@@ -70,15 +86,29 @@ describe('real ABBS packages built by the real autobuild4 through the farm', () 
   it('aoinb submit builds each one; every package installs and runs in a fresh container', async () => {
     const env = { AOINB_URL: farm.coordinatorUrl, AOINB_TOKEN: farmTokens.maintainer };
     const dirs = real.packages.map((p) => p.bundleDir);
-    const run = await execa(process.execPath, [cli, 'submit', ...dirs, '--branch', 'stable'], { env, reject: false, all: true, timeout: 1_500_000 });
+    const run = await execa(process.execPath, [cli, 'submit', ...dirs, '--branch', 'stable'], {
+      env,
+      reject: false,
+      all: true,
+      timeout: 1_500_000,
+    });
     const ids = [...run.stderr.matchAll(/as task (\d+)/g)].map((m) => m[1] as string);
-    const statuses = await Promise.all(ids.map(async (id) => (await farm.api('GET', `/task/${id}/status`)).body as TaskStatus));
-    const logs = await Promise.all(statuses.filter((s) => s.state !== 'succeeded').map(async (s) => `--- task ${s.id}\n${(await farm.api('GET', `/task/${s.id}/log`)).text.slice(-6000)}`));
+    const statuses = await Promise.all(
+      ids.map(async (id) => (await farm.api('GET', `/task/${id}/status`)).body as TaskStatus),
+    );
+    const logs = await Promise.all(
+      statuses
+        .filter((s) => s.state !== 'succeeded')
+        .map(async (s) => `--- task ${s.id}\n${(await farm.api('GET', `/task/${s.id}/log`)).text.slice(-6000)}`),
+    );
     expect(run.exitCode, `${run.all}\n${logs.join('\n')}`).toBe(0);
     expect(ids).toHaveLength(real.packages.length);
     for (const [i, s] of statuses.entries()) {
       const job = s.jobs[0];
-      const seconds = job?.started_at && job.finished_at ? ((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1) : '?';
+      const seconds =
+        job?.started_at && job.finished_at
+          ? ((Date.parse(job.finished_at) - Date.parse(job.started_at)) / 1000).toFixed(1)
+          : '?';
       process.stderr.write(`[real packages] ${real.packages[i]?.pkg.path}: built on ${job?.builder} in ${seconds} s\n`);
     }
 

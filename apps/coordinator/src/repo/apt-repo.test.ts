@@ -16,18 +16,21 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
 
 /** Stanzas as field maps (continuation lines kept with their field). */
 function fieldMaps(text: string): Array<Map<string, string>> {
-  return text.trim().split(/\n\n+/).map((stanza) => {
-    const fields = new Map<string, string>();
-    let last = '';
-    for (const line of stanza.split('\n')) {
-      if (/^\s/.test(line)) fields.set(last, `${fields.get(last)}\n${line}`);
-      else {
-        last = line.slice(0, line.indexOf(':'));
-        fields.set(last, line.slice(line.indexOf(':') + 1).trim());
+  return text
+    .trim()
+    .split(/\n\n+/)
+    .map((stanza) => {
+      const fields = new Map<string, string>();
+      let last = '';
+      for (const line of stanza.split('\n')) {
+        if (/^\s/.test(line)) fields.set(last, `${fields.get(last)}\n${line}`);
+        else {
+          last = line.slice(0, line.indexOf(':'));
+          fields.set(last, line.slice(line.indexOf(':') + 1).trim());
+        }
       }
-    }
-    return fields;
-  });
+      return fields;
+    });
 }
 
 describe('AptRepo (signed, incremental flat repository)', () => {
@@ -50,7 +53,9 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     for (const f of await readdir(keys)) expect((await stat(path.join(keys, f))).mode & 0o077).toBe(0);
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     await repo.ensure('empty');
-    expect(await readFile(path.join(layout().repoDir('empty'), publicKeyName), 'utf8')).toContain('BEGIN PGP PUBLIC KEY BLOCK');
+    expect(await readFile(path.join(layout().repoDir('empty'), publicKeyName), 'utf8')).toContain(
+      'BEGIN PGP PUBLIC KEY BLOCK',
+    );
     expect(await readFile(path.join(layout().repoDir('empty'), 'Packages'), 'utf8')).toBe('');
   });
 
@@ -58,7 +63,10 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     const a = await makeTestDeb(path.join(dir, 'a'), 'zeta', '1.0-0', 'amd64');
     const b = await makeTestDeb(path.join(dir, 'b'), 'alpha', '2:3.1-2', 'all');
-    await Promise.all([repo.publish('stable', [{ source: a, name: path.basename(a) }]), repo.publish('stable', [{ source: b, name: path.basename(b) }])]);
+    await Promise.all([
+      repo.publish('stable', [{ source: a, name: path.basename(a) }]),
+      repo.publish('stable', [{ source: b, name: path.basename(b) }]),
+    ]);
     const out = layout().repoDir('stable');
     const packages = await readFile(path.join(out, 'Packages'), 'utf8');
     const scanned = await execa('dpkg-scanpackages', ['-m', '.', '/dev/null'], { cwd: out });
@@ -76,34 +84,58 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     const release = await readFile(path.join(out, 'Release'), 'utf8');
     expect(release).toContain('Architectures: all amd64');
     expect(release).toContain(` ${sha256(packages)} ${Buffer.byteLength(packages)} Packages\n`);
-    expect(release).toContain(` ${sha256(await readFile(path.join(out, 'Packages.gz')))} ${(await stat(path.join(out, 'Packages.gz'))).size} Packages.gz\n`);
+    expect(release).toContain(
+      ` ${sha256(await readFile(path.join(out, 'Packages.gz')))} ${(await stat(path.join(out, 'Packages.gz'))).size} Packages.gz\n`,
+    );
     const keyring = path.join(dir, 'farm.gpg');
     await execa('gpg', ['--dearmor', '--yes', '-o', keyring, path.join(out, publicKeyName)]);
-    const inRelease = await execa('gpgv', ['--keyring', keyring, '--output', '-', path.join(out, 'InRelease')], { reject: false });
+    const inRelease = await execa('gpgv', ['--keyring', keyring, '--output', '-', path.join(out, 'InRelease')], {
+      reject: false,
+    });
     expect(inRelease.exitCode, String(inRelease.stderr)).toBe(0);
     expect(inRelease.stdout).toBe(release.trimEnd());
-    const detached = await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(out, 'Release')], { reject: false });
+    const detached = await execa(
+      'gpgv',
+      ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(out, 'Release')],
+      { reject: false },
+    );
     expect(detached.exitCode, String(detached.stderr)).toBe(0);
     await writeFile(path.join(dir, 'tampered'), release.replace('Suite: stable', 'Suite: evil'));
-    expect((await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(dir, 'tampered')], { reject: false })).exitCode).not.toBe(0);
+    expect(
+      (
+        await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(dir, 'tampered')], {
+          reject: false,
+        })
+      ).exitCode,
+    ).not.toBe(0);
   });
 
   it('refuses the same version with other contents, accepts the same bytes again, and replaces only for an admin', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     const out = layout().repoDir('stable');
     const first = path.join(dir, 'a/out/zeta_1.0-0_amd64.deb');
-    expect(await repo.publish('stable', [{ source: first, name: 'zeta_1.0-0_amd64.deb' }])).toEqual({ added: [], unchanged: ['zeta_1.0-0_amd64.deb'], replaced: [] });
+    expect(await repo.publish('stable', [{ source: first, name: 'zeta_1.0-0_amd64.deb' }])).toEqual({
+      added: [],
+      unchanged: ['zeta_1.0-0_amd64.deb'],
+      replaced: [],
+    });
     const rebuilt = await makeTestDeb(path.join(dir, 'rebuilt'), 'zeta', '1.0-0', 'amd64', 'again');
     const before = await readFile(path.join(out, 'Packages'), 'utf8');
     await expect(repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64.deb' }])).rejects.toMatchObject({
       code: 'REPO_CONFLICT',
-      message: expect.stringMatching(/zeta 1\.0-0 \(amd64\) is already published as zeta_1\.0-0_amd64\.deb with sha256 [0-9a-f]{64}; .*bump REL/),
+      message: expect.stringMatching(
+        /zeta 1\.0-0 \(amd64\) is already published as zeta_1\.0-0_amd64\.deb with sha256 [0-9a-f]{64}; .*bump REL/,
+      ),
     });
     expect(await readFile(path.join(out, 'Packages'), 'utf8')).toBe(before);
     expect(sha256(await readFile(path.join(out, 'zeta_1.0-0_amd64.deb')))).toBe(sha256(await readFile(first)));
     // Same package and version under another file name is the same conflict.
-    await expect(repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64+x.deb' }])).rejects.toMatchObject({ code: 'REPO_CONFLICT' });
-    expect(await repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64.deb' }], { replace: true })).toMatchObject({ replaced: ['zeta_1.0-0_amd64.deb'] });
+    await expect(repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64+x.deb' }])).rejects.toMatchObject({
+      code: 'REPO_CONFLICT',
+    });
+    expect(
+      await repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64.deb' }], { replace: true }),
+    ).toMatchObject({ replaced: ['zeta_1.0-0_amd64.deb'] });
     const packages = await readFile(path.join(out, 'Packages'), 'utf8');
     expect(packages).toContain(`SHA256: ${sha256(await readFile(rebuilt))}`);
     expect(packages).not.toContain(`SHA256: ${sha256(await readFile(first))}`);
@@ -136,18 +168,47 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     }
     await repo.idle('kept');
     const packages = await readFile(path.join(out, 'Packages'), 'utf8');
-    expect(fieldMaps(packages).map((f) => f.get('Version')).sort()).toEqual(['1.10-0', '1.9-0']);
-    expect((await readdir(out)).filter((n) => n.endsWith('.deb')).sort()).toEqual(['kappa_1.10-0_amd64.deb', 'kappa_1.9-0_amd64.deb']);
+    expect(
+      fieldMaps(packages)
+        .map((f) => f.get('Version'))
+        .sort(),
+    ).toEqual(['1.10-0', '1.9-0']);
+    expect((await readdir(out)).filter((n) => n.endsWith('.deb')).sort()).toEqual([
+      'kappa_1.10-0_amd64.deb',
+      'kappa_1.9-0_amd64.deb',
+    ]);
     const release = await readFile(path.join(out, 'Release'), 'utf8');
     expect(release).toContain(` ${sha256(packages)} ${Buffer.byteLength(packages)} Packages\n`);
   });
 
   it('orders versions as dpkg does', async () => {
-    const versions = ['1.0', '1.0-1', '1.0~rc1', '1:0.1', '1.0a', '1.0+b1', '1.00', '2.0-1~bpo1', '2.0-1', '0.9', '1.0.1', '1.0-1.1', '1.0-10', '1.0-9'];
+    const versions = [
+      '1.0',
+      '1.0-1',
+      '1.0~rc1',
+      '1:0.1',
+      '1.0a',
+      '1.0+b1',
+      '1.00',
+      '2.0-1~bpo1',
+      '2.0-1',
+      '0.9',
+      '1.0.1',
+      '1.0-1.1',
+      '1.0-10',
+      '1.0-9',
+    ];
     const pairs = versions.flatMap((a) => versions.map((b) => [a, b] as const));
     // One shell for every pair: dpkg itself says lt, eq or gt.
-    const script = 'while read -r a b; do if dpkg --compare-versions "$a" lt "$b"; then echo -1; elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done';
-    const dpkg = (await execa('sh', ['-c', script], { input: pairs.map(([a, b]) => `${a} ${b}`).join('\n') + '\n' })).stdout.split('\n').map(Number);
-    expect(pairs.map(([a, b]) => `${a} ${b} ${Math.sign(compareDebianVersions(a, b)) || 0}`)).toEqual(pairs.map(([a, b], i) => `${a} ${b} ${dpkg[i]}`));
+    const script =
+      'while read -r a b; do if dpkg --compare-versions "$a" lt "$b"; then echo -1; elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done';
+    const dpkg = (
+      await execa('sh', ['-c', script], { input: pairs.map(([a, b]) => `${a} ${b}`).join('\n') + '\n' })
+    ).stdout
+      .split('\n')
+      .map(Number);
+    expect(pairs.map(([a, b]) => `${a} ${b} ${Math.sign(compareDebianVersions(a, b)) || 0}`)).toEqual(
+      pairs.map(([a, b], i) => `${a} ${b} ${dpkg[i]}`),
+    );
   });
 });

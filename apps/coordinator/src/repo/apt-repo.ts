@@ -10,7 +10,11 @@ import { publicKeyName, type RepoSigner } from './repo-signer.ts';
 /** File names the repository serves: debs, the index files and the public key. */
 export const repoFilePattern = /^[A-Za-z0-9][A-Za-z0-9._+~-]*$/;
 
-export function releaseText(suite: string, archs: string[], indexes: Array<{ name: string; sha256: string; size: number }>): string {
+export function releaseText(
+  suite: string,
+  archs: string[],
+  indexes: Array<{ name: string; sha256: string; size: number }>,
+): string {
   const lines = [
     'Origin: aoinb',
     `Label: aoinb ${suite}`,
@@ -89,7 +93,11 @@ export class AptRepo {
    * refused (REPO_CONFLICT, nothing published) unless `replace`; the same
    * contents again change nothing.
    */
-  async publish(repo: string, files: Array<{ source: string; name: string }>, options: PublishOptions = {}): Promise<PublishOutcome> {
+  async publish(
+    repo: string,
+    files: Array<{ source: string; name: string }>,
+    options: PublishOptions = {},
+  ): Promise<PublishOutcome> {
     const facts = await Promise.all(files.map(async (f) => ({ ...f, facts: await this.facts(f) })));
     return this.serialized(repo, async () => {
       const index = await this.index(repo);
@@ -99,29 +107,52 @@ export class AptRepo {
       const conflicts: string[] = [];
       for (const f of facts) {
         if (adds.some((a) => a.name === f.name)) continue;
-        const entry: IndexEntry = { name: f.name, package: f.facts.package, version: f.facts.version, architecture: f.facts.architecture, sha256: f.facts.sha256, size: f.facts.size };
+        const entry: IndexEntry = {
+          name: f.name,
+          package: f.facts.package,
+          version: f.facts.version,
+          architecture: f.facts.architecture,
+          sha256: f.facts.sha256,
+          size: f.facts.size,
+        };
         const planned = { name: f.name, source: f.source, entry, stanza: stanzaOf(f.name, f.facts) };
         const listed = index.entries.get(f.name) ?? index.byKey.get(RepoIndex.key(entry));
         if (!listed) adds.push(planned);
         else if (listed.sha256 === entry.sha256 && listed.name === entry.name) outcome.unchanged.push(f.name);
         else if (options.replace) replacing.push({ old: listed, next: planned });
-        else conflicts.push(`${entry.package} ${entry.version} (${entry.architecture}) is already published as ${listed.name} with sha256 ${listed.sha256}; this build's ${f.name} has sha256 ${entry.sha256}`);
+        else
+          conflicts.push(
+            `${entry.package} ${entry.version} (${entry.architecture}) is already published as ${listed.name} with sha256 ${listed.sha256}; this build's ${f.name} has sha256 ${entry.sha256}`,
+          );
       }
       if (conflicts.length > 0) {
-        throw new AoinbError('REPO_CONFLICT', `repository ${repo} refused the publish: ${conflicts.join('; ')}. Give the rebuild a new version (bump REL), or have an admin replace it`);
+        throw new AoinbError(
+          'REPO_CONFLICT',
+          `repository ${repo} refused the publish: ${conflicts.join('; ')}. Give the rebuild a new version (bump REL), or have an admin replace it`,
+        );
       }
       const dir = this.layout.repoDir(repo);
       for (const p of [...adds, ...replacing.map((r) => r.next)]) await place(p.source, path.join(dir, p.name));
       if (replacing.length > 0) {
-        await index.compact(replacing.map((r) => r.old), [...adds, ...replacing.map((r) => r.next)]);
+        await index.compact(
+          replacing.map((r) => r.old),
+          [...adds, ...replacing.map((r) => r.next)],
+        );
       } else {
         await index.append(adds);
       }
       outcome.added = adds.map((a) => a.name);
       outcome.replaced = replacing.map((r) => r.next.name);
       await this.writeRelease(repo, index);
-      this.collectGarbage(repo, index, [...adds, ...replacing.map((r) => r.next)].map((p) => p.entry));
-      this.logger.debug({ repo, added: outcome.added.length, replaced: outcome.replaced.length, packages: index.entries.size }, 'apt repository published');
+      this.collectGarbage(
+        repo,
+        index,
+        [...adds, ...replacing.map((r) => r.next)].map((p) => p.entry),
+      );
+      this.logger.debug(
+        { repo, added: outcome.added.length, replaced: outcome.replaced.length, packages: index.entries.size },
+        'apt repository published',
+      );
       return outcome;
     });
   }
@@ -162,7 +193,8 @@ export class AptRepo {
 
   private async writeKey(dir: string): Promise<void> {
     const file = path.join(dir, publicKeyName);
-    if ((await readFile(file, 'utf8').catch(() => '')) !== this.options.signer.publicKey) await writeAtomic(file, this.options.signer.publicKey);
+    if ((await readFile(file, 'utf8').catch(() => '')) !== this.options.signer.publicKey)
+      await writeAtomic(file, this.options.signer.publicKey);
   }
 
   private async writeRelease(repo: string, index: RepoIndex): Promise<void> {
@@ -187,11 +219,14 @@ export class AptRepo {
       await index.compact(drop);
       await this.writeRelease(repo, index);
       this.logger.info({ repo, pruned: drop.length, packages: index.entries.size }, 'apt repository compacted');
-    }).catch((error: unknown) => this.logger.error({ repo, err: (error as Error).message }, 'apt repository compaction failed'));
+    }).catch((error: unknown) =>
+      this.logger.error({ repo, err: (error as Error).message }, 'apt repository compaction failed'),
+    );
   }
 
   private async facts(file: { source: string; name: string }): Promise<DebFacts> {
-    if (!repoFilePattern.test(file.name) || !file.name.endsWith('.deb')) throw new AoinbError('USAGE', `${JSON.stringify(file.name)} is not a valid .deb file name`);
+    if (!repoFilePattern.test(file.name) || !file.name.endsWith('.deb'))
+      throw new AoinbError('USAGE', `${JSON.stringify(file.name)} is not a valid .deb file name`);
     const info = await stat(file.source);
     const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
     const facts = this.memo.get(key) ?? (await readDebFacts(file.source, info.size, info.mtimeMs));
@@ -203,9 +238,11 @@ export class AptRepo {
   private serialized<T>(repo: string, task: () => Promise<T>): Promise<T> {
     const run = (this.chains.get(repo) ?? Promise.resolve()).catch(() => undefined).then(task);
     this.chains.set(repo, run);
-    void run.catch(() => undefined).then(() => {
-      if (this.chains.get(repo) === run) this.chains.delete(repo);
-    });
+    void run
+      .catch(() => undefined)
+      .then(() => {
+        if (this.chains.get(repo) === run) this.chains.delete(repo);
+      });
     return run;
   }
 }
@@ -224,4 +261,3 @@ async function place(source: string, target: string): Promise<void> {
   }
   await rename(tmp, target);
 }
-

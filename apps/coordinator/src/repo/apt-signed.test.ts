@@ -53,9 +53,16 @@ describe('the signed repository through real apt in a container', () => {
     try {
       await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
       await writeFile(path.join(overlay.merged, 'etc/apt/keyrings', publicKeyName), key);
-      await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `deb [signed-by=/etc/apt/keyrings/${publicKeyName}] ${url}/repo/stable ./\n`);
+      await writeFile(
+        path.join(overlay.merged, 'etc/apt/sources.list'),
+        `deb [signed-by=/etc/apt/keyrings/${publicKeyName}] ${url}/repo/stable ./\n`,
+      );
       await rm(path.join(overlay.merged, 'etc/apt/sources.list.d'), { recursive: true, force: true });
-      return await runInNspawn({ root: overlay.merged, command: ['/bin/sh', '-c', script], env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      return await runInNspawn({
+        root: overlay.merged,
+        command: ['/bin/sh', '-c', script],
+        env: { DEBIAN_FRONTEND: 'noninteractive' },
+      });
     } finally {
       await overlay.unmount();
     }
@@ -68,7 +75,10 @@ describe('the signed repository through real apt in a container', () => {
     await repo.publish('stable', [{ source: second, name: path.basename(second) }]);
     const key = await (await fetch(`${url}/repo/stable/${publicKeyName}`)).text();
     expect(key).toBe(signer.publicKey);
-    const run = await apt(key, 'apt-get update --error-on=any 2>&1 && apt-get install -y -q aoinb-first aoinb-second && dpkg-query -W aoinb-first aoinb-second');
+    const run = await apt(
+      key,
+      'apt-get update --error-on=any 2>&1 && apt-get install -y -q aoinb-first aoinb-second && dpkg-query -W aoinb-first aoinb-second',
+    );
     expect(run.exitCode, run.all).toBe(0);
     expect(run.all).not.toMatch(/not signed|NO_PUBKEY|unauthenticated/i);
     expect(run.all).toMatch(/aoinb-first\t1\.0-0/);

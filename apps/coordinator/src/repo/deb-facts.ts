@@ -33,7 +33,15 @@ export async function readDebFacts(file: string, size: number, mtimeMs: number):
     throw new AoinbError('USAGE', `${file} is not a readable .deb: ${String(result.stderr).trim()}`);
   }
   const control = String(result.stdout).replace(/\s+$/, '');
-  const facts = { size, mtimeMs, sha256: await sha256OfFile(file), control, package: field(control, 'Package'), version: field(control, 'Version'), architecture: field(control, 'Architecture') };
+  const facts = {
+    size,
+    mtimeMs,
+    sha256: await sha256OfFile(file),
+    control,
+    package: field(control, 'Package'),
+    version: field(control, 'Version'),
+    architecture: field(control, 'Architecture'),
+  };
   if (!facts.package || !facts.version || !facts.architecture) {
     throw new AoinbError('USAGE', `${file}: control file lacks Package, Version or Architecture`);
   }

@@ -23,14 +23,26 @@ export function stanzaOf(name: string, facts: DebFacts): string {
   return `${facts.control}\nFilename: ${name}\nSize: ${facts.size}\nSHA256: ${facts.sha256}\n`;
 }
 
-const fieldPatterns = new Map(['Filename', 'Package', 'Version', 'Architecture', 'SHA256', 'Size'].map((f) => [f, new RegExp(`^${f}:[ \\t]*(.*)$`, 'm')]));
+const fieldPatterns = new Map(
+  ['Filename', 'Package', 'Version', 'Architecture', 'SHA256', 'Size'].map((f) => [
+    f,
+    new RegExp(`^${f}:[ \\t]*(.*)$`, 'm'),
+  ]),
+);
 
 function field(stanza: string, name: string): string {
   return fieldPatterns.get(name)?.exec(stanza)?.[1]?.trim() ?? '';
 }
 
 function entryOf(stanza: string): IndexEntry | undefined {
-  const e = { name: field(stanza, 'Filename'), package: field(stanza, 'Package'), version: field(stanza, 'Version'), architecture: field(stanza, 'Architecture'), sha256: field(stanza, 'SHA256'), size: Number(field(stanza, 'Size')) };
+  const e = {
+    name: field(stanza, 'Filename'),
+    package: field(stanza, 'Package'),
+    version: field(stanza, 'Version'),
+    architecture: field(stanza, 'Architecture'),
+    sha256: field(stanza, 'SHA256'),
+    size: Number(field(stanza, 'Size')),
+  };
   return e.name && e.package && e.version && e.architecture && e.sha256 ? e : undefined;
 }
 
@@ -52,7 +64,9 @@ async function hashFile(file: string, gunzip = false): Promise<{ hash: Hash; siz
       done();
     },
   });
-  await (gunzip ? pipeline(createReadStream(file), meter, createGunzip(), count) : pipeline(createReadStream(file), meter, count));
+  await (gunzip
+    ? pipeline(createReadStream(file), meter, createGunzip(), count)
+    : pipeline(createReadStream(file), meter, count));
   return { hash, size, plainSize };
 }
 
@@ -116,7 +130,12 @@ export class RepoIndex {
       index.packages = new AppendFile(path.join(dir, 'Packages'), plain.hash, plain.size);
       index.packagesGz = new AppendFile(path.join(dir, 'Packages.gz'), gz.hash, gz.size);
     } else {
-      await index.rewrite(text.split(/\n\n+/).filter((s) => s.trim()).map((s) => `${s.replace(/\n+$/, '')}\n`));
+      await index.rewrite(
+        text
+          .split(/\n\n+/)
+          .filter((s) => s.trim())
+          .map((s) => `${s.replace(/\n+$/, '')}\n`),
+      );
     }
     return index;
   }

@@ -43,13 +43,26 @@ export class RepoSigner {
     let fingerprint = await secretFingerprint(home);
     if (!fingerprint && options.keyFile) {
       const imported = await gpg(home, ['--import', options.keyFile], undefined, false);
-      if (imported.exitCode !== 0) throw new AoinbError('CONFIG_INVALID', `signing key file ${options.keyFile} cannot be imported: ${lastLine(imported.stderr)}`);
+      if (imported.exitCode !== 0)
+        throw new AoinbError(
+          'CONFIG_INVALID',
+          `signing key file ${options.keyFile} cannot be imported: ${lastLine(imported.stderr)}`,
+        );
       fingerprint = await secretFingerprint(home);
-      if (!fingerprint) throw new AoinbError('CONFIG_INVALID', `signing key file ${options.keyFile} holds no secret key`);
+      if (!fingerprint)
+        throw new AoinbError('CONFIG_INVALID', `signing key file ${options.keyFile} holds no secret key`);
       logger.info({ fingerprint }, 'repository signing key imported');
     }
     if (!fingerprint) {
-      await gpg(home, ['--quick-generate-key', '--passphrase', '', 'aoinb farm repository key <aoinb@localhost>', 'ed25519', 'sign', 'never']);
+      await gpg(home, [
+        '--quick-generate-key',
+        '--passphrase',
+        '',
+        'aoinb farm repository key <aoinb@localhost>',
+        'ed25519',
+        'sign',
+        'never',
+      ]);
       fingerprint = await secretFingerprint(home);
       if (!fingerprint) throw new AoinbError('INTERNAL', 'gpg generated no repository signing key');
       logger.info({ fingerprint }, 'repository signing key generated');
@@ -64,7 +77,10 @@ export class RepoSigner {
   /** The clear-signed InRelease and the detached Release.gpg (two gpg runs, side by side). */
   async sign(release: string): Promise<ReleaseSignatures> {
     const common = ['--armor', '--digest-algo', 'SHA512', '--local-user', this.fingerprint];
-    const [clear, detached] = await Promise.all([gpg(this.home, [...common, '--clearsign'], release), gpg(this.home, [...common, '--detach-sign'], release)]);
+    const [clear, detached] = await Promise.all([
+      gpg(this.home, [...common, '--clearsign'], release),
+      gpg(this.home, [...common, '--detach-sign'], release),
+    ]);
     return { inRelease: String(clear.stdout), releaseGpg: String(detached.stdout) };
   }
 
@@ -79,14 +95,22 @@ async function secretFingerprint(home: string): Promise<string | undefined> {
   const lines = String(listed.stdout).split('\n');
   const sec = lines.findIndex((l) => l.startsWith('sec:'));
   if (sec < 0) return undefined;
-  return lines.slice(sec + 1).find((l) => l.startsWith('fpr:'))?.split(':')[9];
+  return lines
+    .slice(sec + 1)
+    .find((l) => l.startsWith('fpr:'))
+    ?.split(':')[9];
 }
 
 function lastLine(text: unknown): string {
   return String(text).trim().split('\n').pop() ?? '';
 }
 
-async function gpg(home: string, args: string[], input?: string, reject = true): Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }> {
+async function gpg(
+  home: string,
+  args: string[],
+  input?: string,
+  reject = true,
+): Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }> {
   const result = await execa('gpg', ['--batch', '--quiet', '--no-tty', '--pinentry-mode', 'loopback', ...args], {
     env: { GNUPGHOME: home, LC_ALL: 'C' },
     extendEnv: false,
@@ -94,7 +118,8 @@ async function gpg(home: string, args: string[], input?: string, reject = true):
     stripFinalNewline: false,
     reject: false,
   });
-  if (reject && result.exitCode !== 0) throw new AoinbError('INTERNAL', `gpg ${args[args.length - 1] ?? ''} failed: ${lastLine(result.stderr)}`);
+  if (reject && result.exitCode !== 0)
+    throw new AoinbError('INTERNAL', `gpg ${args[args.length - 1] ?? ''} failed: ${lastLine(result.stderr)}`);
   return result;
 }
 

@@ -3,7 +3,13 @@ import path from 'node:path';
 import { execa } from 'execa';
 
 /** Builds a real .deb with dpkg-deb (test support); `extra` lands in the payload so two builds can differ. */
-export async function makeTestDeb(dir: string, name: string, version: string, arch: string, extra = ''): Promise<string> {
+export async function makeTestDeb(
+  dir: string,
+  name: string,
+  version: string,
+  arch: string,
+  extra = '',
+): Promise<string> {
   const root = path.join(dir, `${name}-${version}-${arch}-root`.replace(/:/g, '_'));
   await mkdir(path.join(root, 'DEBIAN'), { recursive: true });
   await mkdir(path.join(root, 'usr/share/doc', name), { recursive: true });

@@ -31,12 +31,27 @@ export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: 
 }
 
 /** Marks the end of a build's log (SSE followers stop there) and archives it in the background. */
-export async function endLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number, state: string, reason?: string): Promise<void> {
+export async function endLog(
+  ctx: CoordinatorContext,
+  taskId: string,
+  arch: string,
+  run: number,
+  state: string,
+  reason?: string,
+): Promise<void> {
   await appendLogEof(ctx.redis, farmKeys.log(taskId, arch, run), state, reason);
-  void archiveLog(ctx, taskId, arch, run).catch((error: Error) => ctx.logger.warn({ taskId, arch, run, err: error.message }, 'log archive failed; the log stays in Redis'));
+  void archiveLog(ctx, taskId, arch, run).catch((error: Error) =>
+    ctx.logger.warn({ taskId, arch, run, err: error.message }, 'log archive failed; the log stays in Redis'),
+  );
 }
 
 /** A line from the farm itself (not build output) in a build's log. */
-export async function noteInLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number, line: string): Promise<void> {
+export async function noteInLog(
+  ctx: CoordinatorContext,
+  taskId: string,
+  arch: string,
+  run: number,
+  line: string,
+): Promise<void> {
   await appendLogLines(ctx.redis, farmKeys.log(taskId, arch, run), [`[aoinb] ${line}`]);
 }

@@ -31,7 +31,10 @@ export async function inspectBundle(dir: string, archs: string[], noarchArch: st
   const denied: BundleInspection['denied'] = [];
   for (const arch of archs) {
     const bundle = arch === first.arch ? first : await loadBundle(dir, arch);
-    const decision = allowedArchs(bundle.packages.map((p) => p.defines), [arch]);
+    const decision = allowedArchs(
+      bundle.packages.map((p) => p.defines),
+      [arch],
+    );
     if (decision.kind === 'noarch' || decision.allowed.includes(arch)) targets.push(arch);
     else denied.push(...decision.denied);
   }
@@ -44,11 +47,26 @@ export async function inspectBundle(dir: string, archs: string[], noarchArch: st
  * it safely, parses it, and only then replaces the task's bundle. The same
  * archive again is a no-op. Nothing is written outside the storage folder.
  */
-export async function receiveBundle(ctx: CoordinatorContext, taskId: string, body: Readable, expectedSha256?: string): Promise<{ info: BundleInfo; unchanged: boolean; denied: BundleInspection['denied'] }> {
+export async function receiveBundle(
+  ctx: CoordinatorContext,
+  taskId: string,
+  body: Readable,
+  expectedSha256?: string,
+): Promise<{ info: BundleInfo; unchanged: boolean; denied: BundleInspection['denied'] }> {
   const task = await requireTask(ctx, taskId);
-  if (task.state !== 'created' || task.groupId) throw new AoinbError('CONFLICT', `task ${task.id} is ${task.groupId ? `in group ${task.groupId}` : task.state}: its bundle can no longer change`);
+  if (task.state !== 'created' || task.groupId)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} is ${task.groupId ? `in group ${task.groupId}` : task.state}: its bundle can no longer change`,
+    );
   const maxBytes = ctx.config.farm.coordinator.maxBundleBytes;
-  const upload = await receiveUpload(body, { tmpDir: ctx.layout.tmpDir, maxBytes, tooLargeCode: 'BUNDLE_TOO_LARGE', what: 'the bundle archive', expectedSha256 });
+  const upload = await receiveUpload(body, {
+    tmpDir: ctx.layout.tmpDir,
+    maxBytes,
+    tooLargeCode: 'BUNDLE_TOO_LARGE',
+    what: 'the bundle archive',
+    expectedSha256,
+  });
   if (task.bundle?.sha256 === upload.sha256) {
     await rm(upload.file, { force: true });
     return { info: task.bundle, unchanged: true, denied: [] };
@@ -59,7 +77,15 @@ export async function receiveBundle(ctx: CoordinatorContext, taskId: string, bod
     await extractBundleArchive(upload.file, extracted, { maxArchiveBytes: maxBytes, maxBytes: 4 * maxBytes });
     const coordinator = ctx.config.farm.coordinator;
     const inspection = await inspectBundle(extracted, ctx.dispatcher.archs, coordinator.noarchArch);
-    const info: BundleInfo = { sha256: upload.sha256, size: upload.size, packageName: inspection.packageName, version: inspection.version, noarch: inspection.noarch, targets: inspection.targets, uploadedAt: new Date().toISOString() };
+    const info: BundleInfo = {
+      sha256: upload.sha256,
+      size: upload.size,
+      packageName: inspection.packageName,
+      version: inspection.version,
+      noarch: inspection.noarch,
+      targets: inspection.targets,
+      uploadedAt: new Date().toISOString(),
+    };
     await mkdir(ctx.layout.taskDir(task.id), { recursive: true });
     await rm(ctx.layout.bundleDir(task.id), { recursive: true, force: true });
     await rename(extracted, ctx.layout.bundleDir(task.id));

@@ -1,14 +1,22 @@
 import { Queue, type Job } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
-import { buildJobId, buildJobName, buildQueueName, buildQueueOptions, type BuildJobData, type RetentionSettings } from '@aoinb/farm-protocol';
+import {
+  buildJobId,
+  buildJobName,
+  buildQueueName,
+  buildQueueOptions,
+  type BuildJobData,
+  type RetentionSettings,
+} from '@aoinb/farm-protocol';
 
 /** The coordinator's handle on the build queues: one BullMQ queue per configured arch. */
 export class Dispatcher {
   private readonly queues = new Map<string, Queue<BuildJobData>>();
 
   constructor(connection: RedisOptions, archs: string[], retention: RetentionSettings) {
-    for (const arch of archs) this.queues.set(arch, new Queue<BuildJobData>(buildQueueName(arch), buildQueueOptions(connection, retention)));
+    for (const arch of archs)
+      this.queues.set(arch, new Queue<BuildJobData>(buildQueueName(arch), buildQueueOptions(connection, retention)));
   }
 
   get archs(): string[] {
@@ -17,7 +25,11 @@ export class Dispatcher {
 
   queue(arch: string): Queue<BuildJobData> {
     const queue = this.queues.get(arch);
-    if (!queue) throw new AoinbError('ARCH_NOT_ALLOWED', `arch ${arch} has no build queue (coordinator.archs is ${this.archs.join(', ')})`);
+    if (!queue)
+      throw new AoinbError(
+        'ARCH_NOT_ALLOWED',
+        `arch ${arch} has no build queue (coordinator.archs is ${this.archs.join(', ')})`,
+      );
     return queue;
   }
 
@@ -43,7 +55,8 @@ export class Dispatcher {
 
   async counts(): Promise<Record<string, Record<string, number>>> {
     const out: Record<string, Record<string, number>> = {};
-    for (const [arch, queue] of this.queues) out[arch] = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
+    for (const [arch, queue] of this.queues)
+      out[arch] = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
     return out;
   }
 

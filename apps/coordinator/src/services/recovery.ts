@@ -38,17 +38,31 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
     return;
   }
   const state = await job.getState();
-  if (build.state === 'running' && (state === 'waiting' || state === 'prioritized')) return requeueLostBuild(ctx, task, build);
+  if (build.state === 'running' && (state === 'waiting' || state === 'prioritized'))
+    return requeueLostBuild(ctx, task, build);
   if (state !== 'failed' && state !== 'completed') return;
   await failLostJob(ctx, task, build, job);
 }
 
 /** The build's job failed, or completed without a report: the build fails (fenced on the attempt). */
-export async function failLostJob(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord, job: Job): Promise<void> {
+export async function failLostJob(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  build: BuildRecord,
+  job: Job,
+): Promise<void> {
   const { taskId, arch } = build;
   const failed = (await job.getState()) === 'failed';
   const reason = failed ? `the job failed: ${job.failedReason}` : 'the worker finished without reporting a result';
-  const outcome = await ctx.store.transition({ taskId, arch, archs: task.archs, from: [build.state], to: 'failed', attempt: { equals: build.attempt }, set: { reason, finishedAt: new Date().toISOString() } });
+  const outcome = await ctx.store.transition({
+    taskId,
+    arch,
+    archs: task.archs,
+    from: [build.state],
+    to: 'failed',
+    attempt: { equals: build.attempt },
+    set: { reason, finishedAt: new Date().toISOString() },
+  });
   if (outcome.done) {
     ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
     await noteInLog(ctx, taskId, arch, build.run, reason);
@@ -58,7 +72,9 @@ export async function failLostJob(ctx: CoordinatorContext, task: TaskRecord, bui
 
 export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
   for (const { taskId, arch } of await ctx.store.activeBuilds()) {
-    await reconcileBuild(ctx, taskId, arch).catch((error: Error) => ctx.logger.warn({ taskId, arch, err: error.message }, 'reconcile failed'));
+    await reconcileBuild(ctx, taskId, arch).catch((error: Error) =>
+      ctx.logger.warn({ taskId, arch, err: error.message }, 'reconcile failed'),
+    );
   }
 }
 
@@ -71,14 +87,33 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
 export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
   const base = { taskId: task.id, arch: build.arch, archs: task.archs, attempt: { equals: build.attempt } };
   if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(build.arch, build.jobId))) {
-    const done = await ctx.store.transition({ ...base, from: ['running'], to: 'cancelled', set: { finishedAt: new Date().toISOString() } });
+    const done = await ctx.store.transition({
+      ...base,
+      from: ['running'],
+      to: 'cancelled',
+      set: { finishedAt: new Date().toISOString() },
+    });
     if (done.done) await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
     return;
   }
-  const moved = await ctx.store.transition({ ...base, from: ['running'], to: 'queued', unset: ['builder', 'startedAt', 'startedAtMs'] });
+  const moved = await ctx.store.transition({
+    ...base,
+    from: ['running'],
+    to: 'queued',
+    unset: ['builder', 'startedAt', 'startedAtMs'],
+  });
   if (moved.done) {
-    ctx.logger.warn({ taskId: task.id, arch: build.arch, builder: build.builder, attempt: build.attempt }, 'builder lost; job back in the queue');
-    await noteInLog(ctx, task.id, build.arch, build.run, `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`);
+    ctx.logger.warn(
+      { taskId: task.id, arch: build.arch, builder: build.builder, attempt: build.attempt },
+      'builder lost; job back in the queue',
+    );
+    await noteInLog(
+      ctx,
+      task.id,
+      build.arch,
+      build.run,
+      `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`,
+    );
   }
 }
 
@@ -103,19 +138,34 @@ export interface Recovery {
  * start and every `intervalMs`.
  */
 export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000): Promise<Recovery> {
-  const settings = { stalledIntervalMs: ctx.config.farm.coordinator.stalledIntervalSeconds * 1000, maxStalledCount: ctx.config.farm.coordinator.maxStalledCount };
+  const settings = {
+    stalledIntervalMs: ctx.config.farm.coordinator.stalledIntervalSeconds * 1000,
+    maxStalledCount: ctx.config.farm.coordinator.maxStalledCount,
+  };
   const checkers: Worker[] = [];
   const events: QueueEvents[] = [];
   for (const arch of ctx.dispatcher.archs) {
     const checker = new Worker(buildQueueName(arch), null, stalledCheckerOptions(ctx.connection, settings));
-    checker.on('stalled', (jobId) => void onStalled(ctx, arch, jobId).catch((error: Error) => ctx.logger.warn({ jobId, err: error.message }, 'stalled job handling failed')));
+    checker.on(
+      'stalled',
+      (jobId) =>
+        void onStalled(ctx, arch, jobId).catch((error: Error) =>
+          ctx.logger.warn({ jobId, err: error.message }, 'stalled job handling failed'),
+        ),
+    );
     checker.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'stalled checker error'));
     void checker.startStalledCheckTimer();
     checkers.push(checker);
-    const listener = new QueueEvents(buildQueueName(arch), { connection: ctx.connection as ConnectionOptions, prefix: farmPrefix });
+    const listener = new QueueEvents(buildQueueName(arch), {
+      connection: ctx.connection as ConnectionOptions,
+      prefix: farmPrefix,
+    });
     listener.on('failed', ({ jobId }) => {
       const ids = parseBuildJobId(jobId);
-      if (ids) void reconcileBuild(ctx, ids.taskId, ids.arch).catch((error: Error) => ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'));
+      if (ids)
+        void reconcileBuild(ctx, ids.taskId, ids.arch).catch((error: Error) =>
+          ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'),
+        );
     });
     listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
     events.push(listener);

@@ -14,23 +14,46 @@ export const debNamePattern = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
 
 const maxArtifactBytes = 8 * 1024 * 1024 * 1024;
 
-async function requireRunning(ctx: CoordinatorContext, taskId: string, arch: string, attempt: number): Promise<{ task: TaskRecord; build: BuildRecord }> {
+async function requireRunning(
+  ctx: CoordinatorContext,
+  taskId: string,
+  arch: string,
+  attempt: number,
+): Promise<{ task: TaskRecord; build: BuildRecord }> {
   const task = await requireTask(ctx, taskId);
   const build = task.archs.includes(arch) ? await ctx.store.getBuild(task.id, arch) : undefined;
   if (!build) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${arch}`);
   if (build.state !== 'running' || build.attempt !== attempt) {
-    throw new AoinbError('CONFLICT', `task ${task.id} (${arch}) is ${build.state} at attempt ${build.attempt}; attempt ${attempt} may not change it`);
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} (${arch}) is ${build.state} at attempt ${build.attempt}; attempt ${attempt} may not change it`,
+    );
   }
   return { task, build };
 }
 
 /** `PUT /task/:id/artifact/:arch/:name?attempt=N`: stores one .deb of a running attempt, sha256 checked; same bytes again is a no-op. */
-export async function receiveArtifact(ctx: CoordinatorContext, taskId: string, arch: string, name: string, attempt: number, sha256: string, body: Readable): Promise<{ created: boolean; size: number }> {
-  if (!debNamePattern.test(name)) throw new AoinbError('USAGE', `artifact name ${JSON.stringify(name)} is not a .deb file name`);
+export async function receiveArtifact(
+  ctx: CoordinatorContext,
+  taskId: string,
+  arch: string,
+  name: string,
+  attempt: number,
+  sha256: string,
+  body: Readable,
+): Promise<{ created: boolean; size: number }> {
+  if (!debNamePattern.test(name))
+    throw new AoinbError('USAGE', `artifact name ${JSON.stringify(name)} is not a .deb file name`);
   const { build } = await requireRunning(ctx, taskId, arch, attempt);
   const dir = ctx.layout.artifactDir(taskId, arch, build.run, attempt);
   const target = path.join(dir, name);
-  const received = await receiveUpload(body, { tmpDir: ctx.layout.tmpDir, maxBytes: maxArtifactBytes, tooLargeCode: 'USAGE', what: `artifact ${name}`, expectedSha256: sha256 });
+  const received = await receiveUpload(body, {
+    tmpDir: ctx.layout.tmpDir,
+    maxBytes: maxArtifactBytes,
+    tooLargeCode: 'USAGE',
+    what: `artifact ${name}`,
+    expectedSha256: sha256,
+  });
   const existing = await readFile(`${target}.sha256`, 'utf8').catch(() => undefined);
   if (existing?.trim() === received.sha256) {
     await rm(received.file, { force: true });
@@ -43,13 +66,18 @@ export async function receiveArtifact(ctx: CoordinatorContext, taskId: string, a
 }
 
 /** Checks each reported artifact arrived with the reported sha256; returns why not, or undefined. */
-async function verifyArtifacts(ctx: CoordinatorContext, build: BuildRecord, result: BuildJobResult): Promise<string | undefined> {
+async function verifyArtifacts(
+  ctx: CoordinatorContext,
+  build: BuildRecord,
+  result: BuildJobResult,
+): Promise<string | undefined> {
   if (result.artifacts.length === 0) return 'the build produced no .deb';
   const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
   for (const a of result.artifacts) {
     if (!debNamePattern.test(a.name)) return `artifact name ${JSON.stringify(a.name)} is not a .deb file name`;
     const got = (await readFile(path.join(dir, `${a.name}.sha256`), 'utf8').catch(() => '')).trim();
-    if (got !== a.sha256) return `artifact ${a.name} was not received intact (sha256 ${got || 'missing'}, reported ${a.sha256})`;
+    if (got !== a.sha256)
+      return `artifact ${a.name} was not received intact (sha256 ${got || 'missing'}, reported ${a.sha256})`;
   }
   return undefined;
 }
@@ -70,7 +98,12 @@ async function dropOtherAttempts(ctx: CoordinatorContext, build: BuildRecord): P
  * changes, so a coordinator that dies in between publishes again when the
  * worker repeats the report.
  */
-export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch: string, result: BuildJobResult): Promise<BuildRecord['state']> {
+export async function acceptResult(
+  ctx: CoordinatorContext,
+  taskId: string,
+  arch: string,
+  result: BuildJobResult,
+): Promise<BuildRecord['state']> {
   const { task, build } = await requireRunning(ctx, taskId, arch, result.attempt);
   let { status, reason } = result;
   if (status === 'cancelled' && build.reason) reason = build.reason;
@@ -82,15 +115,25 @@ export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch
   if (status === 'succeeded') {
     const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
     // A repository that refuses the debs (same version, other contents) makes the build a failure that says why.
-    const published = await publishBuildArtifacts(ctx, task, result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name }))).then(
+    const published = await publishBuildArtifacts(
+      ctx,
+      task,
+      result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })),
+    ).then(
       (publishedTo) => ({ publishedTo, refused: undefined }),
       (error: unknown) => {
-        if (error instanceof AoinbError && error.code === 'REPO_CONFLICT') return { publishedTo: undefined, refused: error.message };
+        if (error instanceof AoinbError && error.code === 'REPO_CONFLICT')
+          return { publishedTo: undefined, refused: error.message };
         throw error;
       },
     );
     const now = new Date().toISOString();
-    for (const a of result.artifacts) artifacts.push({ ...a, uploadedAt: now, ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}) });
+    for (const a of result.artifacts)
+      artifacts.push({
+        ...a,
+        uploadedAt: now,
+        ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}),
+      });
     if (published.refused) {
       status = 'failed';
       reason = published.refused;
@@ -103,13 +146,25 @@ export async function acceptResult(ctx: CoordinatorContext, taskId: string, arch
     from: ['running'],
     to: status,
     attempt: { equals: result.attempt },
-    set: { finishedAt: result.finishedAt, artifacts, phases: result.phases, resources: result.resources, builder: result.builder, ...(reason ? { reason } : {}) },
+    set: {
+      finishedAt: result.finishedAt,
+      artifacts,
+      phases: result.phases,
+      resources: result.resources,
+      builder: result.builder,
+      ...(reason ? { reason } : {}),
+    },
     unset: reason ? [] : ['reason'],
   });
-  if (!outcome.done) throw new AoinbError('CONFLICT', `task ${task.id} (${arch}) is ${outcome.state} at attempt ${outcome.attempt}; the report of attempt ${result.attempt} was not applied`);
+  if (!outcome.done)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} (${arch}) is ${outcome.state} at attempt ${outcome.attempt}; the report of attempt ${result.attempt} was not applied`,
+    );
   // Earlier builds' durations feed the critical-path priorities of group members.
   const seconds = (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000;
-  if (status === 'succeeded' && task.bundle && Number.isFinite(seconds)) await ctx.groups.store.recordDuration(task.bundle.packageName, arch, seconds);
+  if (status === 'succeeded' && task.bundle && Number.isFinite(seconds))
+    await ctx.groups.store.recordDuration(task.bundle.packageName, arch, seconds);
   await endLog(ctx, task.id, arch, build.run, status, reason);
   await dropOtherAttempts(ctx, build).catch(() => undefined);
   return status;

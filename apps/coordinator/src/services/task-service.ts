@@ -1,7 +1,14 @@
 import { rm } from 'node:fs/promises';
 import { assertBranchName, sourceListFor } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
-import { buildJobId, isFinalBuildState, publishCancel, type BuildJobData, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import {
+  buildJobId,
+  isFinalBuildState,
+  publishCancel,
+  type BuildJobData,
+  type BuildRecord,
+  type TaskRecord,
+} from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
 import { endLog } from './build-log.ts';
 
@@ -28,14 +35,38 @@ export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJo
   };
 }
 
-export function freshBuild(taskId: string, arch: string, run: number, jobId = buildJobId(taskId, arch, run)): BuildRecord {
-  return { taskId, arch, state: 'queued', run, jobId, attempt: 0, cancelRequested: false, queuedAt: new Date().toISOString(), artifacts: [] };
+export function freshBuild(
+  taskId: string,
+  arch: string,
+  run: number,
+  jobId = buildJobId(taskId, arch, run),
+): BuildRecord {
+  return {
+    taskId,
+    arch,
+    state: 'queued',
+    run,
+    jobId,
+    attempt: 0,
+    cancelRequested: false,
+    queuedAt: new Date().toISOString(),
+    artifacts: [],
+  };
 }
 
 export async function createTask(ctx: CoordinatorContext, by: Principal, branch?: string): Promise<TaskRecord> {
   if (branch !== undefined) await checkBranch(ctx, branch);
   const now = new Date().toISOString();
-  const task: TaskRecord = { id: await ctx.store.nextTaskId(), state: 'created', createdAt: now, updatedAt: now, createdBy: by.name, archs: [], timeoutMs: 0, ...(branch ? { branch } : {}) };
+  const task: TaskRecord = {
+    id: await ctx.store.nextTaskId(),
+    state: 'created',
+    createdAt: now,
+    updatedAt: now,
+    createdBy: by.name,
+    archs: [],
+    timeoutMs: 0,
+    ...(branch ? { branch } : {}),
+  };
   await ctx.store.createTask(task);
   return task;
 }
@@ -47,13 +78,20 @@ async function checkBranch(ctx: CoordinatorContext, branch: string): Promise<voi
 
 /** A group's member tasks are built, cancelled and retried through their group. */
 export function refuseGroupMember(task: TaskRecord, what: string): void {
-  if (task.groupId) throw new AoinbError('CONFLICT', `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`);
+  if (task.groupId)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`,
+    );
 }
 
 function requireCreated(task: TaskRecord, what: string): void {
   refuseGroupMember(task, `${what} only`);
   if (task.state !== 'created') {
-    throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST /task/${task.id}/retry, or create a new task)`);
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST /task/${task.id}/retry, or create a new task)`,
+    );
   }
 }
 
@@ -77,28 +115,48 @@ function targetsOf(ctx: CoordinatorContext, task: TaskRecord, options: StartOpti
   let targets = bundle.targets.filter((a) => configured.includes(a));
   if (options.archs) {
     const unknown = options.archs.filter((a) => !targets.includes(a));
-    if (unknown.length > 0) throw new AoinbError('ARCH_NOT_ALLOWED', `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here (${targets.join(', ') || 'none'})`);
+    if (unknown.length > 0)
+      throw new AoinbError(
+        'ARCH_NOT_ALLOWED',
+        `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here (${targets.join(', ') || 'none'})`,
+      );
     targets = targets.filter((a) => options.archs!.includes(a));
   }
   if (targets.length === 0) {
-    throw new AoinbError('ARCH_NOT_ALLOWED', `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's archs (${configured.join(', ')})`);
+    throw new AoinbError(
+      'ARCH_NOT_ALLOWED',
+      `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's archs (${configured.join(', ')})`,
+    );
   }
   return targets;
 }
 
 /** `PUT /task/:id/build`: checks the task is complete, then queues one job per target arch. */
-export async function startBuild(ctx: CoordinatorContext, taskId: string, options: StartOptions = {}): Promise<TaskRecord> {
+export async function startBuild(
+  ctx: CoordinatorContext,
+  taskId: string,
+  options: StartOptions = {},
+): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
   requireCreated(task, 'a build can be started');
-  if (!task.bundle) throw new AoinbError('CONFLICT', `task ${task.id} has no bundle yet: PUT /task/${task.id}/build_bundle first`);
-  if (!task.branch) throw new AoinbError('CONFLICT', `task ${task.id} has no branch yet: PUT /task/${task.id}/branch first`);
+  if (!task.bundle)
+    throw new AoinbError('CONFLICT', `task ${task.id} has no bundle yet: PUT /task/${task.id}/build_bundle first`);
+  if (!task.branch)
+    throw new AoinbError('CONFLICT', `task ${task.id} has no branch yet: PUT /task/${task.id}/branch first`);
   await checkBranch(ctx, task.branch);
   const archs = targetsOf(ctx, task, options);
   const limitMs = ctx.config.farm.coordinator.jobTimeoutMinutes * 60_000;
   const timeoutMs = options.timeoutSeconds ? Math.min(options.timeoutSeconds * 1000, limitMs) : limitMs;
   const started: TaskRecord = { ...task, archs, timeoutMs, state: 'queued' };
-  const ok = await ctx.store.queueBuilds(task, ['created'], [], { archs, timeoutMs }, archs.map((a) => freshBuild(task.id, a, 1)));
-  if (!ok) throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
+  const ok = await ctx.store.queueBuilds(
+    task,
+    ['created'],
+    [],
+    { archs, timeoutMs },
+    archs.map((a) => freshBuild(task.id, a, 1)),
+  );
+  if (!ok)
+    throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
   for (const arch of archs) await ctx.dispatcher.enqueue(jobDataFor(started, arch, 1));
   return started;
 }
@@ -111,8 +169,16 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string): Promi
   if (!/^\d+$/.test(taskId)) throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
   const outcome = await ctx.store.deleteCreatedTask(taskId);
   if (outcome.state === '') throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
-  if (outcome.groupId) throw new AoinbError('CONFLICT', `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST /group/${outcome.groupId}/cancel)`);
-  if (!outcome.deleted) throw new AoinbError('CONFLICT', `task ${taskId} is ${outcome.state}: only a task that was never built (created) can be deleted; cancel it with POST /task/${taskId}/cancel`);
+  if (outcome.groupId)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST /group/${outcome.groupId}/cancel)`,
+    );
+  if (!outcome.deleted)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${taskId} is ${outcome.state}: only a task that was never built (created) can be deleted; cancel it with POST /task/${taskId}/cancel`,
+    );
   await rm(ctx.layout.taskDir(taskId), { recursive: true, force: true });
 }
 
@@ -120,20 +186,35 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string): Promi
 export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   const task = await requireTask(ctx, taskId);
   refuseGroupMember(task, 'a cancel goes');
-  if (['succeeded', 'failed', 'cancelled'].includes(task.state)) throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
+  if (['succeeded', 'failed', 'cancelled'].includes(task.state))
+    throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
   const reason = `cancelled by ${by.name}`;
   if (task.archs.length === 0) {
-    await ctx.store.updateTask(task.id, { state: 'cancelled', updatedAt: new Date().toISOString(), finishedAt: new Date().toISOString() });
+    await ctx.store.updateTask(task.id, {
+      state: 'cancelled',
+      updatedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+    });
     return;
   }
   for (const build of await ctx.store.getBuilds(task.id, task.archs)) await cancelBuild(ctx, task, build, reason);
 }
 
 /** A queued build is cancelled at once (its job removed unless a worker holds it); a running one is told to stop. */
-export async function cancelBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord, reason: string): Promise<void> {
+export async function cancelBuild(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  build: BuildRecord,
+  reason: string,
+): Promise<void> {
   if (isFinalBuildState(build.state)) return;
   const base = { taskId: task.id, arch: build.arch, archs: task.archs };
-  const queued = await ctx.store.transition({ ...base, from: ['queued'], to: 'cancelled', set: { reason, finishedAt: new Date().toISOString() } });
+  const queued = await ctx.store.transition({
+    ...base,
+    from: ['queued'],
+    to: 'cancelled',
+    set: { reason, finishedAt: new Date().toISOString() },
+  });
   if (queued.done) {
     await ctx.dispatcher.removeIfIdle(build.arch, build.jobId);
     await endLog(ctx, task.id, build.arch, build.run, 'cancelled', reason);
@@ -147,12 +228,23 @@ export async function cancelBuild(ctx: CoordinatorContext, task: TaskRecord, bui
 export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
   refuseGroupMember(task, 'a retry goes');
-  if (task.state !== 'failed' && task.state !== 'cancelled') throw new AoinbError('CONFLICT', `task ${task.id} is ${task.state}: only a failed or cancelled task can be retried`);
-  if (task.archs.length === 0) throw new AoinbError('CONFLICT', `task ${task.id} was cancelled before it was built: nothing to retry; PUT /task/${task.id}/build is not possible either, create a new task`);
-  const again = (await ctx.store.getBuilds(task.id, task.archs)).filter((b) => b.state === 'failed' || b.state === 'cancelled');
+  if (task.state !== 'failed' && task.state !== 'cancelled')
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} is ${task.state}: only a failed or cancelled task can be retried`,
+    );
+  if (task.archs.length === 0)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id} was cancelled before it was built: nothing to retry; PUT /task/${task.id}/build is not possible either, create a new task`,
+    );
+  const again = (await ctx.store.getBuilds(task.id, task.archs)).filter(
+    (b) => b.state === 'failed' || b.state === 'cancelled',
+  );
   const builds = again.map((b) => freshBuild(task.id, b.arch, b.run + 1));
   const ok = await ctx.store.queueBuilds(task, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, builds);
-  if (!ok) throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
+  if (!ok)
+    throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
   for (const b of builds) await ctx.dispatcher.enqueue(jobDataFor(task, b.arch, b.run));
   return { ...task, state: 'queued' };
 }

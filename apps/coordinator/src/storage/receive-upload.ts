@@ -36,7 +36,8 @@ export async function receiveUpload(body: Readable, options: ReceiveOptions): Pr
   const file = path.join(options.tmpDir, `upload-${randomUUID()}`);
   const hash = createHash('sha256');
   let size = 0;
-  const tooLarge = (): AoinbError => new AoinbError(options.tooLargeCode, `${options.what} is larger than the limit of ${options.maxBytes} bytes`);
+  const tooLarge = (): AoinbError =>
+    new AoinbError(options.tooLargeCode, `${options.what} is larger than the limit of ${options.maxBytes} bytes`);
   // Past the limit the rest of the body is read and dropped (so the client gets the 413 rather
   // than a reset connection), up to a bound beyond which the connection is cut.
   const meter = new Transform({
@@ -63,7 +64,10 @@ export async function receiveUpload(body: Readable, options: ReceiveOptions): Pr
   const sha256 = hash.digest('hex');
   if (options.expectedSha256 && options.expectedSha256 !== sha256) {
     await rm(file, { force: true });
-    throw new AoinbError('CHECKSUM_MISMATCH', `${options.what}: received sha256 ${sha256} but the request said ${options.expectedSha256}`);
+    throw new AoinbError(
+      'CHECKSUM_MISMATCH',
+      `${options.what}: received sha256 ${sha256} but the request said ${options.expectedSha256}`,
+    );
   }
   return { file, size, sha256 };
 }

@@ -29,7 +29,8 @@ export interface StorageLayout {
 const safeSegment = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 function segment(value: string, what: string): string {
-  if (!safeSegment.test(value) || value.includes('..')) throw new AoinbError('USAGE', `${what} ${JSON.stringify(value)} is not a valid name`);
+  if (!safeSegment.test(value) || value.includes('..'))
+    throw new AoinbError('USAGE', `${what} ${JSON.stringify(value)} is not a valid name`);
   return value;
 }
 
@@ -43,8 +44,10 @@ export function storageLayout(storageDir: string): StorageLayout {
     bundleArchive: (taskId) => path.join(taskDir(taskId), 'bundle.archive'),
     bundleDir: (taskId) => path.join(taskDir(taskId), 'bundle'),
     artifactsRoot: (taskId, arch) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch')),
-    artifactDir: (taskId, arch, run, attempt) => path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch'), `r${run}a${attempt}`),
-    logFile: (taskId, arch, run) => path.join(root, 'logs', segment(taskId, 'task id'), `${segment(arch, 'arch')}-r${run}.log`),
+    artifactDir: (taskId, arch, run, attempt) =>
+      path.join(taskDir(taskId), 'artifacts', segment(arch, 'arch'), `r${run}a${attempt}`),
+    logFile: (taskId, arch, run) =>
+      path.join(root, 'logs', segment(taskId, 'task id'), `${segment(arch, 'arch')}-r${run}.log`),
     repoDir: (branch) => path.join(root, 'output', segment(branch, 'branch')),
     indexCacheDir: (branch) => path.join(root, 'index-cache', segment(branch, 'branch')),
     groupRepoDir: (groupId) => path.join(root, 'groups', segment(groupId, 'group id'), 'repo'),

@@ -14,7 +14,9 @@ export interface DeployQuery {
 
 /** The PromQL of every alert rule in deploy/prometheus/rules. */
 export async function alertRuleQueries(): Promise<DeployQuery[]> {
-  const doc = parse(await readFile(alertRulesFile, 'utf8')) as { groups: Array<{ rules: Array<{ alert?: string; record?: string; expr: string }> }> };
+  const doc = parse(await readFile(alertRulesFile, 'utf8')) as {
+    groups: Array<{ rules: Array<{ alert?: string; record?: string; expr: string }> }>;
+  };
   return doc.groups.flatMap((g) => g.rules.map((r) => ({ where: `rule ${r.alert ?? r.record}`, expr: r.expr })));
 }
 
@@ -29,10 +31,15 @@ export async function dashboardQueries(): Promise<{ panels: DeployQuery[]; varia
     panels: DashboardPanel[];
     templating: { list: Array<{ name: string; type: string; query?: { query: string } | string }> };
   };
-  const panels = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: `panel ${p.title} / ${t.refId}`, expr: t.expr })));
+  const panels = dashboard.panels.flatMap((p) =>
+    (p.targets ?? []).map((t) => ({ where: `panel ${p.title} / ${t.refId}`, expr: t.expr })),
+  );
   const variables = dashboard.templating.list
     .filter((v) => v.type === 'query')
-    .map((v) => ({ where: `variable ${v.name}`, expr: typeof v.query === 'string' ? v.query : (v.query?.query ?? '') }));
+    .map((v) => ({
+      where: `variable ${v.name}`,
+      expr: typeof v.query === 'string' ? v.query : (v.query?.query ?? ''),
+    }));
   return { panels, variables };
 }
 

@@ -15,7 +15,11 @@ const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
 /** The test-only worker entry point: the production one has no fake executor. */
 const fakeWorkerMain = path.join(repoRoot, 'apps/worker/src/testing/fake-worker-main.ts');
 
-export const farmTokens = { maintainer: 'maintainer-token-0123456789', worker: 'worker-token-0123456789', admin: 'admin-token-0123456789' } as const;
+export const farmTokens = {
+  maintainer: 'maintainer-token-0123456789',
+  worker: 'worker-token-0123456789',
+  admin: 'admin-token-0123456789',
+} as const;
 
 export interface FarmOptions {
   /** Archs with build queues. */
@@ -48,7 +52,14 @@ export interface WorkerOptions {
   metricsListen?: string;
 }
 
-type Child = ResultPromise<{ reject: false; stdin: 'ignore'; stdout: 'pipe'; stderr: 'pipe'; all: true; env: Record<string, string> }>;
+type Child = ResultPromise<{
+  reject: false;
+  stdin: 'ignore';
+  stdout: 'pipe';
+  stderr: 'pipe';
+  all: true;
+  env: Record<string, string>;
+}>;
 
 export interface FarmProcess {
   name: string;
@@ -93,7 +104,8 @@ export class FarmHarness {
   private async configDir(name: string, worker?: WorkerOptions): Promise<string> {
     const dir = path.join(this.root, 'conf', name);
     await mkdir(path.join(dir, 'secrets'), { recursive: true });
-    for (const [role, token] of Object.entries(farmTokens)) await writeFile(path.join(dir, 'secrets', `${role}.token`), `${token}\n`);
+    for (const [role, token] of Object.entries(farmTokens))
+      await writeFile(path.join(dir, 'secrets', `${role}.token`), `${token}\n`);
     const o = this.options;
     const lines = [
       '[coordinator]',
@@ -118,11 +130,23 @@ export class FarmHarness {
             ...(worker.metricsListen ? [`metrics_listen = "${worker.metricsListen}"`] : []),
           ]
         : []),
-      ...Object.keys(farmTokens).flatMap((role) => ['[[tokens]]', `name = "${role}-user"`, `role = "${role}"`, `file = "secrets/${role}.token"`]),
+      ...Object.keys(farmTokens).flatMap((role) => [
+        '[[tokens]]',
+        `name = "${role}-user"`,
+        `role = "${role}"`,
+        `file = "secrets/${role}.token"`,
+      ]),
       o.extraToml ?? '',
     ];
     const sourceLists = o.sourceLists ?? { stable: 'deb http://127.0.0.1:9/debian bookworm main' };
-    return writeTestConfig({ dir, workDir: worker?.workDir ?? path.join(this.root, 'work', name), arch: o.archs[0] ?? 'amd64', sourceLists, sourceAllow: o.sourceAllow, extraToml: lines.join('\n') });
+    return writeTestConfig({
+      dir,
+      workDir: worker?.workDir ?? path.join(this.root, 'work', name),
+      arch: o.archs[0] ?? 'amd64',
+      sourceLists,
+      sourceAllow: o.sourceAllow,
+      extraToml: lines.join('\n'),
+    });
   }
 
   private spawn(name: string, main: string, args: string[]): FarmProcess {
@@ -148,11 +172,15 @@ export class FarmHarness {
   async startCoordinator(): Promise<FarmProcess> {
     const dir = await this.configDir('coordinator');
     const proc = this.spawn('coordinator', coordinatorMain, ['-c', dir]);
-    await this.waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`coordinator exited: ${proc.output()}`);
-      const res = await fetch(`${this.coordinatorUrl}/healthz`).catch(() => undefined);
-      return res?.ok ?? false;
-    }, 30_000, 'coordinator to answer /healthz');
+    await this.waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`coordinator exited: ${proc.output()}`);
+        const res = await fetch(`${this.coordinatorUrl}/healthz`).catch(() => undefined);
+        return res?.ok ?? false;
+      },
+      30_000,
+      'coordinator to answer /healthz',
+    );
     return proc;
   }
 
@@ -160,14 +188,22 @@ export class FarmHarness {
   async startWorker(worker: WorkerOptions): Promise<FarmProcess> {
     const dir = await this.configDir(worker.id, worker);
     const fake = (worker.executor ?? 'fake') === 'fake';
-    const args = ['-c', dir, ...(fake && worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : [])];
+    const args = [
+      '-c',
+      dir,
+      ...(fake && worker.fakeDurationMs !== undefined ? ['--fake-duration-ms', String(worker.fakeDurationMs)] : []),
+    ];
     const proc = this.spawn(worker.id, fake ? fakeWorkerMain : workerMain, args);
-    await this.waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`worker ${worker.id} exited: ${proc.output()}`);
-      const res = await this.api('GET', '/builder/status');
-      const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
-      return builders.some((b) => b.id === worker.id && b.state !== 'offline');
-    }, 30_000, `worker ${worker.id} to heartbeat`);
+    await this.waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`worker ${worker.id} exited: ${proc.output()}`);
+        const res = await this.api('GET', '/builder/status');
+        const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
+        return builders.some((b) => b.id === worker.id && b.state !== 'offline');
+      },
+      30_000,
+      `worker ${worker.id} to heartbeat`,
+    );
     return proc;
   }
 
@@ -183,9 +219,17 @@ export class FarmHarness {
     clearTimeout(timer);
   }
 
-  async api(method: string, route: string, body?: unknown, options: { token?: string | null; headers?: Record<string, string> } = {}): Promise<{ status: number; body: unknown; text: string }> {
+  async api(
+    method: string,
+    route: string,
+    body?: unknown,
+    options: { token?: string | null; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: unknown; text: string }> {
     const token = options.token === undefined ? farmTokens.admin : options.token;
-    const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers };
+    const headers: Record<string, string> = {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...options.headers,
+    };
     let payload: string | Uint8Array | undefined;
     if (body instanceof Uint8Array) {
       payload = body;
@@ -209,7 +253,10 @@ export class FarmHarness {
   }
 
   /** POST /task, PUT bundle, PUT branch, PUT build; returns the task id. */
-  async submit(archive: Uint8Array, options: { branch?: string; build?: Record<string, unknown> } = {}): Promise<string> {
+  async submit(
+    archive: Uint8Array,
+    options: { branch?: string; build?: Record<string, unknown> } = {},
+  ): Promise<string> {
     const created = await this.api('POST', '/task', undefined, { token: farmTokens.maintainer });
     const id = (created.body as { id: string }).id;
     const steps = [
@@ -228,14 +275,25 @@ export class FarmHarness {
 
   async waitForState(taskId: string, states: string[], timeoutMs = 30_000): Promise<TaskStatus> {
     let last: TaskStatus | undefined;
-    await this.waitFor(async () => {
-      last = await this.status(taskId);
-      return states.includes(last.state);
-    }, timeoutMs, `task ${taskId} to be ${states.join('|')}`, () => JSON.stringify(last));
+    await this.waitFor(
+      async () => {
+        last = await this.status(taskId);
+        return states.includes(last.state);
+      },
+      timeoutMs,
+      `task ${taskId} to be ${states.join('|')}`,
+      () => JSON.stringify(last),
+    );
     return last!;
   }
 
-  async waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string, detail?: () => string, intervalMs = 50): Promise<void> {
+  async waitFor(
+    check: () => Promise<boolean>,
+    timeoutMs: number,
+    what: string,
+    detail?: () => string,
+    intervalMs = 50,
+  ): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await check()) return;

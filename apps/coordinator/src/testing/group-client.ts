@@ -9,7 +9,13 @@ export interface GroupMemberStatus {
   state: string;
   depends_on: Array<{ task_id: string; package: string; arch: string; state: string }>;
   waiting_for: Array<{ task_id: string; package: string; arch: string; state: string }>;
-  skipped_because: null | { task_id: string; package: string; arch: string; state: string; root: { task_id: string; package: string; arch: string; state: string } };
+  skipped_because: null | {
+    task_id: string;
+    package: string;
+    arch: string;
+    state: string;
+    root: { task_id: string; package: string; arch: string; state: string };
+  };
   round: number;
   run: number;
   builder: string | null;
@@ -54,7 +60,10 @@ export async function uploadTasks(farm: FarmHarness, archives: Uint8Array[]): Pr
   return ids;
 }
 
-export async function postGroup(farm: FarmHarness, body: Record<string, unknown>): Promise<{ status: number; body: unknown; text: string }> {
+export async function postGroup(
+  farm: FarmHarness,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: unknown; text: string }> {
   return farm.api('POST', '/group', body, maintainer);
 }
 
@@ -62,12 +71,24 @@ export async function groupStatus(farm: FarmHarness, id: string): Promise<GroupS
   return (await farm.api('GET', `/group/${id}/status`)).body as GroupStatus;
 }
 
-export async function waitForGroup(farm: FarmHarness, id: string, states: string[], timeoutMs = 60_000, intervalMs = 100): Promise<GroupStatus> {
+export async function waitForGroup(
+  farm: FarmHarness,
+  id: string,
+  states: string[],
+  timeoutMs = 60_000,
+  intervalMs = 100,
+): Promise<GroupStatus> {
   let last: GroupStatus | undefined;
-  await farm.waitFor(async () => {
-    last = await groupStatus(farm, id);
-    return states.includes(last.state);
-  }, timeoutMs, `group ${id} to be ${states.join('|')}`, () => JSON.stringify(last?.members.map((m) => [m.package, m.arch, m.state, m.reason])), intervalMs);
+  await farm.waitFor(
+    async () => {
+      last = await groupStatus(farm, id);
+      return states.includes(last.state);
+    },
+    timeoutMs,
+    `group ${id} to be ${states.join('|')}`,
+    () => JSON.stringify(last?.members.map((m) => [m.package, m.arch, m.state, m.reason])),
+    intervalMs,
+  );
   return last!;
 }
 

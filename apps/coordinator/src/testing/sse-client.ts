@@ -8,7 +8,13 @@ export type { SseEvent };
  */
 export async function readSse(
   url: string,
-  options: { token: string; lastEventId?: string; stop?: (event: SseEvent, all: SseEvent[]) => boolean; onEvent?: (event: SseEvent) => void; signal?: AbortSignal },
+  options: {
+    token: string;
+    lastEventId?: string;
+    stop?: (event: SseEvent, all: SseEvent[]) => boolean;
+    onEvent?: (event: SseEvent) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<SseEvent[]> {
   const controller = new AbortController();
   options.signal?.addEventListener('abort', () => controller.abort(), { once: true });

@@ -18,7 +18,12 @@ export async function packTestBundle(root: string, bundle: TestBundle): Promise<
   const dir = await mkdtemp(path.join(root, `${bundle.name}-`));
   await mkdir(path.join(dir, 'autobuild'));
   await writeFile(path.join(dir, 'spec'), `VER=${bundle.version ?? '1.0'}\nDUMMYSRC=1\n`);
-  const defines = [`PKGNAME=${bundle.name}`, 'PKGSEC=utils', `PKGDES="${bundle.name} for farm tests"`, ...(bundle.defines ?? [])];
+  const defines = [
+    `PKGNAME=${bundle.name}`,
+    'PKGSEC=utils',
+    `PKGDES="${bundle.name} for farm tests"`,
+    ...(bundle.defines ?? []),
+  ];
   await writeFile(path.join(dir, 'autobuild/defines'), `${defines.join('\n')}\n`);
   if (bundle.fake) await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify(bundle.fake));
   return packBundle(dir);

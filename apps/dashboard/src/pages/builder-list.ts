@@ -16,23 +16,79 @@ function availability(b: BuilderView): string {
 }
 
 function meter(used: number, total: number, label: string): HTMLElement {
-  return h('span', { class: 'meter-wrap' }, label, h('meter', { min: 0, max: total, value: used, 'aria-hidden': 'true' }));
+  return h(
+    'span',
+    { class: 'meter-wrap' },
+    label,
+    h('meter', { min: 0, max: total, value: used, 'aria-hidden': 'true' }),
+  );
 }
 
 function builderCard(b: BuilderView): HTMLElement {
-  const memUsed = b.memory_total_bytes !== null && b.memory_free_bytes !== null ? b.memory_total_bytes - b.memory_free_bytes : null;
+  const memUsed =
+    b.memory_total_bytes !== null && b.memory_free_bytes !== null ? b.memory_total_bytes - b.memory_free_bytes : null;
   const state = availability(b);
-  return h('article', { class: `card builder${state === 'offline' ? ' is-offline' : ''}`, 'data-builder': b.id, 'data-availability': state },
-    h('h2', null, b.id, ' ', stateBadge(state), h('span', { class: 'muted small' }, state !== 'offline' ? b.state : b.hostname ? 'last known facts' : '')),
-    h('dl', { class: 'facts' },
-      h('dt', null, 'Host'), h('dd', null, b.hostname ?? '–'),
-      h('dt', null, 'Arch tags'), h('dd', null, b.arch_tags.length ? b.arch_tags.map((a) => h('span', { class: 'tag' }, a)) : '–'),
-      h('dt', null, 'Slots'), h('dd', null, b.slots === null ? '–' : `${b.current_tasks.length} of ${b.slots} busy`),
-      h('dt', null, 'Building'), h('dd', null, b.current_tasks.length ? b.current_tasks.map((t) => [link(`/task/${t.task_id}?arch=${t.arch}`, `task ${t.task_id} (${t.arch})`), ' ']) : 'nothing'),
-      h('dt', null, 'Load'), h('dd', null, b.load ? `${b.load.map((l) => l.toFixed(2)).join(' / ')}${b.cores ? ` on ${b.cores} cores` : ''}` : b.cores ? `– (${b.cores} cores)` : '–'),
-      h('dt', null, 'Memory'), h('dd', null, memUsed !== null && b.memory_total_bytes ? meter(memUsed, b.memory_total_bytes, `${bytes(memUsed)} of ${bytes(b.memory_total_bytes)} used`) : b.memory_total_bytes ? `– (${bytes(b.memory_total_bytes)})` : '–'),
-      h('dt', null, 'Disk free'), h('dd', null, bytes(b.disk_free_bytes)),
-      h('dt', null, 'Last heartbeat'), h('dd', null, h('time', { datetime: b.last_heartbeat, title: when(b.last_heartbeat) }, ago(b.last_heartbeat)))));
+  return h(
+    'article',
+    {
+      class: `card builder${state === 'offline' ? ' is-offline' : ''}`,
+      'data-builder': b.id,
+      'data-availability': state,
+    },
+    h(
+      'h2',
+      null,
+      b.id,
+      ' ',
+      stateBadge(state),
+      h('span', { class: 'muted small' }, state !== 'offline' ? b.state : b.hostname ? 'last known facts' : ''),
+    ),
+    h(
+      'dl',
+      { class: 'facts' },
+      h('dt', null, 'Host'),
+      h('dd', null, b.hostname ?? '–'),
+      h('dt', null, 'Arch tags'),
+      h('dd', null, b.arch_tags.length ? b.arch_tags.map((a) => h('span', { class: 'tag' }, a)) : '–'),
+      h('dt', null, 'Slots'),
+      h('dd', null, b.slots === null ? '–' : `${b.current_tasks.length} of ${b.slots} busy`),
+      h('dt', null, 'Building'),
+      h(
+        'dd',
+        null,
+        b.current_tasks.length
+          ? b.current_tasks.map((t) => [
+              link(`/task/${t.task_id}?arch=${t.arch}`, `task ${t.task_id} (${t.arch})`),
+              ' ',
+            ])
+          : 'nothing',
+      ),
+      h('dt', null, 'Load'),
+      h(
+        'dd',
+        null,
+        b.load
+          ? `${b.load.map((l) => l.toFixed(2)).join(' / ')}${b.cores ? ` on ${b.cores} cores` : ''}`
+          : b.cores
+            ? `– (${b.cores} cores)`
+            : '–',
+      ),
+      h('dt', null, 'Memory'),
+      h(
+        'dd',
+        null,
+        memUsed !== null && b.memory_total_bytes
+          ? meter(memUsed, b.memory_total_bytes, `${bytes(memUsed)} of ${bytes(b.memory_total_bytes)} used`)
+          : b.memory_total_bytes
+            ? `– (${bytes(b.memory_total_bytes)})`
+            : '–',
+      ),
+      h('dt', null, 'Disk free'),
+      h('dd', null, bytes(b.disk_free_bytes)),
+      h('dt', null, 'Last heartbeat'),
+      h('dd', null, h('time', { datetime: b.last_heartbeat, title: when(b.last_heartbeat) }, ago(b.last_heartbeat))),
+    ),
+  );
 }
 
 /** Build hosts and the queue depth of each arch, refreshed every 2 s. */
@@ -40,11 +96,30 @@ export function builderListPage(ctx: PageContext): void {
   const list = h('div', { class: 'builders' });
   const queues = h('tbody');
   const status = h('p', { class: 'muted', 'aria-live': 'polite' });
-  ctx.main.append(h('h1', null, 'Builders'), status, list,
+  ctx.main.append(
+    h('h1', null, 'Builders'),
+    status,
+    list,
     h('h2', null, 'Queues'),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'list narrow' },
-      h('thead', null, h('tr', null, ['Arch', 'Waiting', 'Building', 'Failed jobs kept'].map((c) => h('th', { scope: 'col' }, c)))),
-      queues)));
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'list narrow' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Arch', 'Waiting', 'Building', 'Failed jobs kept'].map((c) => h('th', { scope: 'col' }, c)),
+          ),
+        ),
+        queues,
+      ),
+    ),
+  );
   let last = '';
   // An offline builder's facts expire with its heartbeat; show what this page last saw of it.
   const known = new Map<string, BuilderView>();
@@ -54,7 +129,16 @@ export function builderListPage(ctx: PageContext): void {
       return b;
     }
     const seen = known.get(b.id);
-    return seen ? { ...b, hostname: seen.hostname, arch_tags: seen.arch_tags, slots: seen.slots, cores: seen.cores, memory_total_bytes: seen.memory_total_bytes } : b;
+    return seen
+      ? {
+          ...b,
+          hostname: seen.hostname,
+          arch_tags: seen.arch_tags,
+          slots: seen.slots,
+          cores: seen.cores,
+          memory_total_bytes: seen.memory_total_bytes,
+        }
+      : b;
   };
   poll(ctx.signal, 2000, async () => {
     try {
@@ -64,13 +148,36 @@ export function builderListPage(ctx: PageContext): void {
       ]);
       const builders = { builders: answer.builders.map(withKnown) };
       // Heartbeat ages change every second; redraw at most every 5 s for them.
-      const text = JSON.stringify({ builders: builders.builders.map((b) => ({ ...b, last_heartbeat: Math.floor(Date.parse(b.last_heartbeat) / 5000) })), queue });
+      const text = JSON.stringify({
+        builders: builders.builders.map((b) => ({
+          ...b,
+          last_heartbeat: Math.floor(Date.parse(b.last_heartbeat) / 5000),
+        })),
+        queue,
+      });
       if (text === last) return;
       last = text;
       const online = builders.builders.filter((b) => b.state !== 'offline').length;
       status.textContent = `${online} of ${builders.builders.length} builders online; updated live.`;
-      replaceKeepingFocus(list, builders.builders.length ? builders.builders.map(builderCard) : h('p', { class: 'muted' }, 'No builder has ever sent a heartbeat.'));
-      replaceKeepingFocus(queues, queue.queues.map((q) => h('tr', null, h('th', { scope: 'row' }, q.arch), h('td', null, String(q.waiting)), h('td', null, String(q.active)), h('td', null, String(q.failed)))));
+      replaceKeepingFocus(
+        list,
+        builders.builders.length
+          ? builders.builders.map(builderCard)
+          : h('p', { class: 'muted' }, 'No builder has ever sent a heartbeat.'),
+      );
+      replaceKeepingFocus(
+        queues,
+        queue.queues.map((q) =>
+          h(
+            'tr',
+            null,
+            h('th', { scope: 'row' }, q.arch),
+            h('td', null, String(q.waiting)),
+            h('td', null, String(q.active)),
+            h('td', null, String(q.failed)),
+          ),
+        ),
+      );
     } catch (error) {
       status.textContent = `Could not load builders: ${(error as Error).message}`;
     }

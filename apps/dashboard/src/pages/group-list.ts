@@ -10,11 +10,31 @@ export function groupListPage(ctx: PageContext): void {
   const body = h('tbody');
   const status = h('p', { class: 'muted', 'aria-live': 'polite' });
   let last = '';
-  ctx.main.append(h('h1', null, 'Groups'), status,
-    h('div', { class: 'table-wrap' }, h('table', { class: 'list' },
-      h('caption', { class: 'visually-hidden' }, 'Group builds, newest first'),
-      h('thead', null, h('tr', null, ['Group', 'State', 'Branch', 'Mode', 'Members', 'Round', 'Submitted by', 'Created'].map((c) => h('th', { scope: 'col' }, c)))),
-      body)));
+  ctx.main.append(
+    h('h1', null, 'Groups'),
+    status,
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'list' },
+        h('caption', { class: 'visually-hidden' }, 'Group builds, newest first'),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Group', 'State', 'Branch', 'Mode', 'Members', 'Round', 'Submitted by', 'Created'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
   poll(ctx.signal, 2000, async () => {
     try {
       const page = await api<{ groups: GroupSummary[] }>('GET', '/group?limit=100', { signal: ctx.signal });
@@ -22,15 +42,25 @@ export function groupListPage(ctx: PageContext): void {
       if (text === last) return;
       last = text;
       status.textContent = `${page.groups.length} group${page.groups.length === 1 ? '' : 's'}, newest first; updated live.`;
-      replaceKeepingFocus(body, page.groups.length ? page.groups.map((g) => h('tr', { 'data-group': g.id },
-        h('td', null, link(`/group/${g.id}`, `#${g.id}`)),
-        h('td', null, stateBadge(g.state)),
-        h('td', null, g.branch),
-        h('td', null, `${g.mode}, publish ${g.publish}`),
-        h('td', null, String(g.tasks.length)),
-        h('td', null, String(g.round)),
-        h('td', null, g.created_by),
-        h('td', null, h('time', { datetime: g.created_at, title: when(g.created_at) }, ago(g.created_at))))) : h('tr', null, h('td', { colspan: '8', class: 'empty' }, 'No groups yet.')));
+      replaceKeepingFocus(
+        body,
+        page.groups.length
+          ? page.groups.map((g) =>
+              h(
+                'tr',
+                { 'data-group': g.id },
+                h('td', null, link(`/group/${g.id}`, `#${g.id}`)),
+                h('td', null, stateBadge(g.state)),
+                h('td', null, g.branch),
+                h('td', null, `${g.mode}, publish ${g.publish}`),
+                h('td', null, String(g.tasks.length)),
+                h('td', null, String(g.round)),
+                h('td', null, g.created_by),
+                h('td', null, h('time', { datetime: g.created_at, title: when(g.created_at) }, ago(g.created_at))),
+              ),
+            )
+          : h('tr', null, h('td', { colspan: '8', class: 'empty' }, 'No groups yet.')),
+      );
     } catch (error) {
       status.textContent = `Could not load groups: ${(error as Error).message}`;
     }

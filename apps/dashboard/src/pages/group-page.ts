@@ -16,14 +16,36 @@ function actions(group: GroupStatus, refresh: () => void): HTMLElement | null {
     api('POST', `/group/${group.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
   };
   const final = finalGroupStates.includes(group.state);
-  return h('div', { class: 'actions' },
-    h('button', { type: 'button', 'data-key': 'cancel', disabled: final, onclick: () => act('cancel') }, 'Cancel group'),
-    h('button', { type: 'button', 'data-key': 'retry', disabled: !['failed', 'partial', 'cancelled'].includes(group.state), onclick: () => act('retry') }, 'Retry failed and skipped'));
+  return h(
+    'div',
+    { class: 'actions' },
+    h(
+      'button',
+      { type: 'button', 'data-key': 'cancel', disabled: final, onclick: () => act('cancel') },
+      'Cancel group',
+    ),
+    h(
+      'button',
+      {
+        type: 'button',
+        'data-key': 'retry',
+        disabled: !['failed', 'partial', 'cancelled'].includes(group.state),
+        onclick: () => act('retry'),
+      },
+      'Retry failed and skipped',
+    ),
+  );
 }
 
 function counts(group: GroupStatus): HTMLElement {
-  const entries = Object.entries(group.counts).filter(([, n]) => n > 0).sort(([a], [b]) => countOrder.indexOf(a) - countOrder.indexOf(b));
-  return h('ul', { class: 'counts', 'aria-label': 'Members per state' }, entries.map(([state, n]) => h('li', null, stateBadge(state, `${n} ${state}`))));
+  const entries = Object.entries(group.counts)
+    .filter(([, n]) => n > 0)
+    .sort(([a], [b]) => countOrder.indexOf(a) - countOrder.indexOf(b));
+  return h(
+    'ul',
+    { class: 'counts', 'aria-label': 'Members per state' },
+    entries.map(([state, n]) => h('li', null, stateBadge(state, `${n} ${state}`))),
+  );
 }
 
 /** A group build: its members by layer with state, what each waits for or why it was skipped, the critical path. */
@@ -32,7 +54,13 @@ export function groupPage(ctx: PageContext): void {
   const heading = h('h1', null, `Group ${id}`);
   const summary = h('div', { class: 'summary' });
   const graph = h('div', { class: 'graph' });
-  ctx.main.append(h('p', { class: 'crumbs' }, link('/groups', '← Groups')), heading, summary, h('h2', null, 'Members'), graph);
+  ctx.main.append(
+    h('p', { class: 'crumbs' }, link('/groups', '← Groups')),
+    heading,
+    summary,
+    h('h2', null, 'Members'),
+    graph,
+  );
   let last = '';
   const refresh = async (): Promise<void> => {
     let group: GroupStatus;
@@ -46,17 +74,31 @@ export function groupPage(ctx: PageContext): void {
     if (text === last) return;
     last = text;
     heading.replaceChildren(`Group ${group.id} `, stateBadge(group.state));
-    replaceKeepingFocus(summary,
+    replaceKeepingFocus(
+      summary,
       counts(group),
-      h('dl', { class: 'facts' },
-        h('dt', null, 'Branch'), h('dd', null, group.branch),
-        h('dt', null, 'Mode'), h('dd', null, `${group.mode}, publish ${group.publish}${group.round > 1 ? `, round ${group.round}` : ''}`),
-        h('dt', null, 'Critical path'), h('dd', null, `${duration(group.critical_path_seconds)} (estimated)`),
-        h('dt', null, 'Submitted'), h('dd', null, `${when(group.created_at)} by ${group.created_by}`),
-        h('dt', null, 'Finished'), h('dd', null, when(group.finished_at)),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', null, 'Branch'),
+        h('dd', null, group.branch),
+        h('dt', null, 'Mode'),
+        h('dd', null, `${group.mode}, publish ${group.publish}${group.round > 1 ? `, round ${group.round}` : ''}`),
+        h('dt', null, 'Critical path'),
+        h('dd', null, `${duration(group.critical_path_seconds)} (estimated)`),
+        h('dt', null, 'Submitted'),
+        h('dd', null, `${when(group.created_at)} by ${group.created_by}`),
+        h('dt', null, 'Finished'),
+        h('dd', null, when(group.finished_at)),
         group.reason ? [h('dt', null, 'Reason'), h('dd', null, group.reason)] : null,
-        h('dt', null, 'Apt source'), h('dd', null, h('code', null, group.apt_source))),
-      actions(group, () => { last = ''; void refresh(); }));
+        h('dt', null, 'Apt source'),
+        h('dd', null, h('code', null, group.apt_source)),
+      ),
+      actions(group, () => {
+        last = '';
+        void refresh();
+      }),
+    );
     replaceKeepingFocus(graph, layeredView(group.members));
   };
   poll(ctx.signal, 2000, refresh);

@@ -12,13 +12,29 @@ const shownLines = 5000;
 export function logView(taskId: string, arch: string, run: number, signal: AbortSignal): HTMLElement {
   const lines: string[] = [];
   const path = `/task/${taskId}/log?arch=${encodeURIComponent(arch)}&run=${run}`;
-  const output = h('div', { class: 'log', role: 'log', 'aria-label': `Build log of ${arch}, run ${run}`, tabindex: '0' });
+  const output = h('div', {
+    class: 'log',
+    role: 'log',
+    'aria-label': `Build log of ${arch}, run ${run}`,
+    tabindex: '0',
+  });
   const status = h('span', { class: 'log-status', 'aria-live': 'polite' }, 'connecting…');
   const follow = h('input', { type: 'checkbox', id: `follow-${arch}`, checked: true });
-  const search = h('input', { type: 'search', id: `search-${arch}`, placeholder: 'Search the log', 'aria-controls': output.id || undefined });
+  const search = h('input', {
+    type: 'search',
+    id: `search-${arch}`,
+    placeholder: 'Search the log',
+    'aria-controls': output.id || undefined,
+  });
   const count = h('span', { class: 'muted', 'aria-live': 'polite' });
   const raw = h('button', { type: 'button', class: 'quiet' }, 'Raw log');
-  raw.addEventListener('click', () => void openProtected(path, `task-${taskId}-${arch}-run${run}.log`, 'view').catch((e: Error) => (status.textContent = e.message)));
+  raw.addEventListener(
+    'click',
+    () =>
+      void openProtected(path, `task-${taskId}-${arch}-run${run}.log`, 'view').catch(
+        (e: Error) => (status.textContent = e.message),
+      ),
+  );
 
   const lineNode = (text: string, n: number, needle: string): HTMLElement => {
     const el = h('div', { class: 'line', 'data-n': n });
@@ -36,41 +52,64 @@ export function logView(taskId: string, arch: string, run: number, signal: Abort
   };
   const redraw = (): void => {
     const needle = search.value.trim().toLowerCase();
-    const picked = lines.map((text, i) => ({ text, n: i + 1 })).filter((l) => !needle || l.text.toLowerCase().includes(needle));
+    const picked = lines
+      .map((text, i) => ({ text, n: i + 1 }))
+      .filter((l) => !needle || l.text.toLowerCase().includes(needle));
     const tail = picked.slice(-shownLines);
-    output.replaceChildren(...(picked.length > tail.length ? [h('div', { class: 'line muted' }, `${picked.length - tail.length} earlier lines not drawn: search, or open the raw log.`)] : []), ...tail.map((l) => lineNode(l.text, l.n, needle)));
+    output.replaceChildren(
+      ...(picked.length > tail.length
+        ? [
+            h(
+              'div',
+              { class: 'line muted' },
+              `${picked.length - tail.length} earlier lines not drawn: search, or open the raw log.`,
+            ),
+          ]
+        : []),
+      ...tail.map((l) => lineNode(l.text, l.n, needle)),
+    );
     count.textContent = needle ? `${picked.length} of ${lines.length} lines match` : `${lines.length} lines`;
     if (follow.checked) output.scrollTop = output.scrollHeight;
   };
   search.addEventListener('input', redraw);
   follow.addEventListener('change', () => follow.checked && (output.scrollTop = output.scrollHeight));
 
-  void followLog(path, {
-    onLines(batch) {
-      const start = lines.length;
-      lines.push(...batch);
-      if (search.value.trim() || lines.length > shownLines) return redraw();
-      output.append(...batch.map((text, i) => lineNode(text, start + i + 1, '')));
-      count.textContent = `${lines.length} lines`;
-      if (follow.checked) output.scrollTop = output.scrollHeight;
+  void followLog(
+    path,
+    {
+      onLines(batch) {
+        const start = lines.length;
+        lines.push(...batch);
+        if (search.value.trim() || lines.length > shownLines) return redraw();
+        output.append(...batch.map((text, i) => lineNode(text, start + i + 1, '')));
+        count.textContent = `${lines.length} lines`;
+        if (follow.checked) output.scrollTop = output.scrollHeight;
+      },
+      onEnd(end) {
+        status.textContent = `log complete: the build ${end.state}${end.reason ? ` (${end.reason})` : ''}`;
+        status.dataset.live = 'ended';
+      },
+      onStatus(state, detail) {
+        status.textContent = state === 'live' ? 'live' : (detail ?? `${state}…`);
+        status.dataset.live = state;
+      },
     },
-    onEnd(end) {
-      status.textContent = `log complete: the build ${end.state}${end.reason ? ` (${end.reason})` : ''}`;
-      status.dataset.live = 'ended';
-    },
-    onStatus(state, detail) {
-      status.textContent = state === 'live' ? 'live' : detail ?? `${state}…`;
-      status.dataset.live = state;
-    },
-  }, signal);
+    signal,
+  );
 
-  return h('section', { class: 'log-panel', 'aria-label': `Log of ${arch}` },
-    h('div', { class: 'log-tools' },
+  return h(
+    'section',
+    { class: 'log-panel', 'aria-label': `Log of ${arch}` },
+    h(
+      'div',
+      { class: 'log-tools' },
       h('label', { class: 'check' }, follow, ' Follow'),
       h('label', { class: 'visually-hidden', for: `search-${arch}` }, 'Search the log'),
       search,
       count,
       raw,
-      status),
-    output);
+      status,
+    ),
+    output,
+  );
 }

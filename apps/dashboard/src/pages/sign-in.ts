@@ -8,15 +8,30 @@ import { session, type Identity } from '../session.ts';
  * sessionStorage, never in the address bar or history.
  */
 export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>, problem?: string): void {
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'current-password', required: true, spellcheck: 'false', 'aria-describedby': 'token-help' });
+  const input = h('input', {
+    id: 'token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'current-password',
+    required: true,
+    spellcheck: 'false',
+    'aria-describedby': 'token-help',
+  });
   const error = h('p', { class: 'error', role: 'alert', id: 'signin-error' }, problem ?? '');
   const button = h('button', { type: 'submit' }, 'Sign in');
-  const form = h('form', { method: 'post', action: '#', class: 'signin' },
+  const form = h(
+    'form',
+    { method: 'post', action: '#', class: 'signin' },
     h('label', { for: 'token' }, 'Token'),
     input,
-    h('p', { id: 'token-help', class: 'muted' }, 'A token of this coordinator (any role can look; maintainers can also cancel and retry). It stays in this browser tab until you sign out or close it.'),
+    h(
+      'p',
+      { id: 'token-help', class: 'muted' },
+      'A token of this coordinator (any role can look; maintainers can also cancel and retry). It stays in this browser tab until you sign out or close it.',
+    ),
     button,
-    error);
+    error,
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const token = input.value.trim();
@@ -35,8 +50,13 @@ export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>,
         input.focus();
       });
   });
-  root.replaceChildren(h('main', { id: 'main', class: 'signin-page' },
-    h('h1', null, h('span', { class: 'logo', 'aria-hidden': 'true' }, '⚙'), ' aoinb build farm'),
-    form));
+  root.replaceChildren(
+    h(
+      'main',
+      { id: 'main', class: 'signin-page' },
+      h('h1', null, h('span', { class: 'logo', 'aria-hidden': 'true' }, '⚙'), ' aoinb build farm'),
+      form,
+    ),
+  );
   input.focus();
 }

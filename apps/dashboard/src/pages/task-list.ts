@@ -9,15 +9,30 @@ const states = ['', 'created', 'queued', 'running', 'succeeded', 'failed', 'canc
 const filterNames = ['state', 'branch', 'arch', 'submitter'] as const;
 
 function filterForm(ctx: PageContext, onChange: () => void): HTMLFormElement {
-  const field = (name: string, label: string, control: HTMLElement): HTMLElement => h('div', { class: 'field' }, h('label', { for: `f-${name}` }, label), control);
+  const field = (name: string, label: string, control: HTMLElement): HTMLElement =>
+    h('div', { class: 'field' }, h('label', { for: `f-${name}` }, label), control);
   const select = (name: string, options: string[]): HTMLSelectElement =>
-    h('select', { id: `f-${name}`, name }, options.map((o) => h('option', { value: o, selected: ctx.query.get(name) === o || (!ctx.query.get(name) && o === '') }, o || 'any')));
-  const text = (name: string, placeholder: string): HTMLInputElement => h('input', { id: `f-${name}`, name, type: 'search', placeholder, value: ctx.query.get(name) ?? '' });
-  const form = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter tasks' },
+    h(
+      'select',
+      { id: `f-${name}`, name },
+      options.map((o) =>
+        h(
+          'option',
+          { value: o, selected: ctx.query.get(name) === o || (!ctx.query.get(name) && o === '') },
+          o || 'any',
+        ),
+      ),
+    );
+  const text = (name: string, placeholder: string): HTMLInputElement =>
+    h('input', { id: `f-${name}`, name, type: 'search', placeholder, value: ctx.query.get(name) ?? '' });
+  const form = h(
+    'form',
+    { class: 'filters', role: 'search', 'aria-label': 'Filter tasks' },
     field('state', 'State', select('state', states)),
     field('branch', 'Branch', text('branch', 'stable')),
     field('arch', 'Arch', select('arch', ['', ...ctx.farm.archs])),
-    field('submitter', 'Submitted by', text('submitter', 'token name')));
+    field('submitter', 'Submitted by', text('submitter', 'token name')),
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   const changed = (): void => {
     const query = new URLSearchParams();
@@ -42,16 +57,25 @@ function filterForm(ctx: PageContext, onChange: () => void): HTMLFormElement {
 }
 
 function row(t: TaskSummary): HTMLTableRowElement {
-  return h('tr', { 'data-task': t.id },
+  return h(
+    'tr',
+    { 'data-task': t.id },
     h('td', null, link(`/task/${t.id}`, `#${t.id}`)),
-    h('td', null, t.package ? h('span', null, h('strong', null, t.package.name), ` ${t.package.version}`) : h('span', { class: 'muted' }, 'no bundle yet')),
+    h(
+      'td',
+      null,
+      t.package
+        ? h('span', null, h('strong', null, t.package.name), ` ${t.package.version}`)
+        : h('span', { class: 'muted' }, 'no bundle yet'),
+    ),
     h('td', null, stateBadge(t.state)),
     h('td', null, t.branch ?? '–'),
     h('td', null, t.archs.join(', ') || '–'),
     h('td', null, t.created_by),
     h('td', null, t.group_id ? link(`/group/${t.group_id}`, `group ${t.group_id}`) : '–'),
     h('td', null, h('time', { datetime: t.created_at, title: when(t.created_at) }, ago(t.created_at))),
-    h('td', null, t.finished_at ? duration(between(t.created_at, t.finished_at)) : '–'));
+    h('td', null, t.finished_at ? duration(between(t.created_at, t.finished_at)) : '–'),
+  );
 }
 
 /** Every task, newest first, filtered by state, branch, arch and submitter; refreshed every 2 s. */
@@ -64,15 +88,26 @@ export function taskListPage(ctx: PageContext): void {
     const query = new URLSearchParams(ctx.query);
     query.set('limit', '50');
     try {
-      const page = await api<{ tasks: TaskSummary[]; next: string | null }>('GET', `/task?${query}`, { signal: ctx.signal });
+      const page = await api<{ tasks: TaskSummary[]; next: string | null }>('GET', `/task?${query}`, {
+        signal: ctx.signal,
+      });
       const text = JSON.stringify(page);
       if (text === last) return;
       last = text;
-      replaceKeepingFocus(body, page.tasks.length ? page.tasks.map(row) : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')));
+      replaceKeepingFocus(
+        body,
+        page.tasks.length
+          ? page.tasks.map(row)
+          : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')),
+      );
       status.textContent = `${page.tasks.length} task${page.tasks.length === 1 ? '' : 's'} shown, newest first; updated live.`;
       const older = new URLSearchParams(ctx.query);
       if (page.next) older.set('before', page.next);
-      replaceKeepingFocus(more, page.next ? link(`/tasks?${older}`, 'Older tasks →') : null, ctx.query.get('before') ? [' ', link('/tasks', 'Newest')] : null);
+      replaceKeepingFocus(
+        more,
+        page.next ? link(`/tasks?${older}`, 'Older tasks →') : null,
+        ctx.query.get('before') ? [' ', link('/tasks', 'Newest')] : null,
+      );
     } catch (error) {
       status.textContent = `Could not load tasks: ${(error as Error).message}`;
     }
@@ -84,11 +119,28 @@ export function taskListPage(ctx: PageContext): void {
       void refresh();
     }),
     status,
-    h('div', { class: 'table-wrap' },
-      h('table', { class: 'list' },
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'list' },
         h('caption', { class: 'visually-hidden' }, 'Tasks, newest first'),
-        h('thead', null, h('tr', null, ['Task', 'Package', 'State', 'Branch', 'Archs', 'Submitted by', 'Group', 'Created', 'Took'].map((c) => h('th', { scope: 'col' }, c)))),
-        body)),
-    more);
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ['Task', 'Package', 'State', 'Branch', 'Archs', 'Submitted by', 'Group', 'Created', 'Took'].map((c) =>
+              h('th', { scope: 'col' }, c),
+            ),
+          ),
+        ),
+        body,
+      ),
+    ),
+    more,
+  );
   poll(ctx.signal, 2000, refresh);
 }

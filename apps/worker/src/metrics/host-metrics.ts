@@ -35,7 +35,11 @@ export function registerHostMetrics(registry: Registry, workDir: string, guard: 
       },
     });
   };
-  gauge('aoinb_worker_workdir_free_bytes', 'Free space on the file system holding work_dir (statfs f_bavail)', (s) => s.workDirFree);
+  gauge(
+    'aoinb_worker_workdir_free_bytes',
+    'Free space on the file system holding work_dir (statfs f_bavail)',
+    (s) => s.workDirFree,
+  );
   gauge('aoinb_worker_workdir_size_bytes', 'Size of the file system holding work_dir', (s) => s.workDirSize);
   gauge('aoinb_worker_memory_available_bytes', 'MemAvailable of the host (/proc/meminfo)', (s) => s.memoryAvailable);
   const plain = (name: string, help: string, read: () => number): void => {

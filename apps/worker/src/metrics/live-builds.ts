@@ -14,15 +14,43 @@ interface LiveBuild {
 /** The worker's build series; the per-slot gauges are removed when their build leaves. */
 function buildSeries(registry: Registry, archs: string[], live: Map<string, LiveBuild>) {
   const slotGauge = (name: string, help: string, collect?: (g: Gauge) => void) =>
-    new Gauge({ name, help, labelNames: ['slot', 'arch'], registers: [registry], ...(collect ? { collect() { collect(this); } } : {}) });
+    new Gauge({
+      name,
+      help,
+      labelNames: ['slot', 'arch'],
+      registers: [registry],
+      ...(collect
+        ? {
+            collect() {
+              collect(this);
+            },
+          }
+        : {}),
+    });
   const series = {
-    cpu: slotGauge('aoinb_worker_build_cpu_seconds', 'CPU time used so far by the build running in this slot (container process tree)'),
-    cores: slotGauge('aoinb_worker_build_cpu_cores', 'CPU cores the build in this slot used between its last two samples'),
-    memory: slotGauge('aoinb_worker_build_memory_bytes', 'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)'),
-    disk: slotGauge('aoinb_worker_build_disk_bytes', "Disk written by the build in this slot (its workspace's upper layer) at its last sample"),
-    elapsed: slotGauge('aoinb_worker_build_elapsed_seconds', 'Seconds since the build in this slot started on this host', (g) => {
-      for (const b of live.values()) g.set({ slot: b.slot, arch: b.arch }, (Date.now() - b.startedAt) / 1000);
-    }),
+    cpu: slotGauge(
+      'aoinb_worker_build_cpu_seconds',
+      'CPU time used so far by the build running in this slot (container process tree)',
+    ),
+    cores: slotGauge(
+      'aoinb_worker_build_cpu_cores',
+      'CPU cores the build in this slot used between its last two samples',
+    ),
+    memory: slotGauge(
+      'aoinb_worker_build_memory_bytes',
+      'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)',
+    ),
+    disk: slotGauge(
+      'aoinb_worker_build_disk_bytes',
+      "Disk written by the build in this slot (its workspace's upper layer) at its last sample",
+    ),
+    elapsed: slotGauge(
+      'aoinb_worker_build_elapsed_seconds',
+      'Seconds since the build in this slot started on this host',
+      (g) => {
+        for (const b of live.values()) g.set({ slot: b.slot, arch: b.arch }, (Date.now() - b.startedAt) / 1000);
+      },
+    ),
     running: new Gauge({
       name: 'aoinb_worker_builds_running',
       help: 'Builds running on this host, per arch',
@@ -34,8 +62,18 @@ function buildSeries(registry: Registry, archs: string[], live: Map<string, Live
         for (const b of live.values()) this.inc({ arch: b.arch });
       },
     }),
-    cpuTotal: new Counter({ name: 'aoinb_worker_build_cpu_seconds_total', help: 'CPU time used by builds on this host, per arch (rate() = cores busy with builds)', labelNames: ['arch'], registers: [registry] }),
-    builds: new Counter({ name: 'aoinb_worker_builds_total', help: 'Builds the executor finished on this host, per arch and result', labelNames: ['arch', 'result'], registers: [registry] }),
+    cpuTotal: new Counter({
+      name: 'aoinb_worker_build_cpu_seconds_total',
+      help: 'CPU time used by builds on this host, per arch (rate() = cores busy with builds)',
+      labelNames: ['arch'],
+      registers: [registry],
+    }),
+    builds: new Counter({
+      name: 'aoinb_worker_builds_total',
+      help: 'Builds the executor finished on this host, per arch and result',
+      labelNames: ['arch', 'result'],
+      registers: [registry],
+    }),
     phases: new Histogram({
       name: 'aoinb_worker_phase_duration_seconds',
       help: 'Time spent in each pipeline phase (instance_refresh, mount, prepare, source_fetch, build, collect, discard, upload), per arch',
@@ -43,8 +81,16 @@ function buildSeries(registry: Registry, archs: string[], live: Map<string, Live
       buckets: [...durationBuckets],
       registers: [registry],
     }),
-    hits: new Counter({ name: 'aoinb_worker_source_cache_hits_total', help: 'Sources served from the host source cache without a download', registers: [registry] }),
-    misses: new Counter({ name: 'aoinb_worker_source_cache_misses_total', help: 'Sources downloaded (or cloned) because the host cache did not have them', registers: [registry] }),
+    hits: new Counter({
+      name: 'aoinb_worker_source_cache_hits_total',
+      help: 'Sources served from the host source cache without a download',
+      registers: [registry],
+    }),
+    misses: new Counter({
+      name: 'aoinb_worker_source_cache_misses_total',
+      help: 'Sources downloaded (or cloned) because the host cache did not have them',
+      registers: [registry],
+    }),
   };
   for (const arch of archs) {
     series.cpuTotal.inc({ arch }, 0);
@@ -80,7 +126,11 @@ export function createBuildMetrics(registry: Registry, archs: string[]): BuildOb
       if (!b) return;
       const labels = { slot: b.slot, arch: b.arch };
       addCpu(b, sample.cpuSeconds);
-      if (b.last && sample.atMs > b.last.atMs) s.cores.set(labels, Math.max(0, (sample.cpuSeconds - b.last.cpuSeconds) / ((sample.atMs - b.last.atMs) / 1000)));
+      if (b.last && sample.atMs > b.last.atMs)
+        s.cores.set(
+          labels,
+          Math.max(0, (sample.cpuSeconds - b.last.cpuSeconds) / ((sample.atMs - b.last.atMs) / 1000)),
+        );
       s.cpu.set(labels, sample.cpuSeconds);
       s.memory.set(labels, sample.memoryBytes);
       s.disk.set(labels, sample.diskBytes);
@@ -91,10 +141,16 @@ export function createBuildMetrics(registry: Registry, archs: string[]): BuildOb
       const arch = b?.arch ?? result.package.arch;
       if (b) {
         addCpu(b, result.resources.cpuSeconds);
-        b.last = { atMs: b.last?.atMs ?? 0, cpuSeconds: Math.max(result.resources.cpuSeconds, b.last?.cpuSeconds ?? 0), memoryBytes: 0, diskBytes: 0 };
+        b.last = {
+          atMs: b.last?.atMs ?? 0,
+          cpuSeconds: Math.max(result.resources.cpuSeconds, b.last?.cpuSeconds ?? 0),
+          memoryBytes: 0,
+          diskBytes: 0,
+        };
       }
       s.builds.inc({ arch, result: result.status });
-      for (const [phase, ms] of Object.entries(result.phases)) if (typeof ms === 'number') s.phases.observe({ arch, phase }, ms / 1000);
+      for (const [phase, ms] of Object.entries(result.phases))
+        if (typeof ms === 'number') s.phases.observe({ arch, phase }, ms / 1000);
       for (const source of result.sources ?? []) (source.cached ? s.hits : s.misses).inc();
     },
     uploaded(jobId, ms) {

@@ -15,7 +15,11 @@ export interface MetricsServer {
  * The worker's `/metrics` on its own address (`[worker] metrics_listen`), plain
  * HTTP with no token: bind it to an address only the Prometheus server reaches.
  */
-export async function startMetricsServer(registry: Registry, listen: ListenAddress, logger: Logger): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: Registry,
+  listen: ListenAddress,
+  logger: Logger,
+): Promise<MetricsServer> {
   const server: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (request.method !== 'GET' && request.method !== 'HEAD')) {
@@ -23,7 +27,10 @@ export async function startMetricsServer(registry: Registry, listen: ListenAddre
       return;
     }
     registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': registry.contentType }).end(request.method === 'HEAD' ? undefined : text),
+      (text) =>
+        response
+          .writeHead(200, { 'content-type': registry.contentType })
+          .end(request.method === 'HEAD' ? undefined : text),
       (error: Error) => {
         logger.warn({ err: error.message }, 'metrics scrape failed');
         response.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`);
@@ -32,9 +39,15 @@ export async function startMetricsServer(registry: Registry, listen: ListenAddre
   });
   server.listen({ host: listen.host, port: listen.port });
   try {
-    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+    await Promise.race([
+      once(server, 'listening'),
+      once(server, 'error').then(([error]) => Promise.reject(error as Error)),
+    ]);
   } catch (error) {
-    throw new AoinbError('CONFIG_INVALID', `worker.metrics_listen ${listen.host}:${listen.port} cannot be used: ${(error as Error).message}`);
+    throw new AoinbError(
+      'CONFIG_INVALID',
+      `worker.metrics_listen ${listen.host}:${listen.port} cannot be used: ${(error as Error).message}`,
+    );
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : listen.port;

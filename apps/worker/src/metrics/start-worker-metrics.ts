@@ -13,10 +13,22 @@ export interface RunningWorkerMetrics {
 }
 
 /** The worker's registry and its `/metrics` server, when `[worker] metrics_listen` is set. */
-export async function startWorkerMetrics(config: AoinbConfig, executor: string, logger: Logger): Promise<RunningWorkerMetrics> {
+export async function startWorkerMetrics(
+  config: AoinbConfig,
+  executor: string,
+  logger: Logger,
+): Promise<RunningWorkerMetrics> {
   const settings = config.farm.worker;
   if (!settings.metricsListen) return { close: async () => undefined };
-  const metrics = createWorkerMetrics({ builderId: settings.id, archs: settings.archs, slots: settings.slots, workDir: config.workDir, executor, version: agentVersion, logger });
+  const metrics = createWorkerMetrics({
+    builderId: settings.id,
+    archs: settings.archs,
+    slots: settings.slots,
+    workDir: config.workDir,
+    executor,
+    version: agentVersion,
+    logger,
+  });
   const server = await startMetricsServer(metrics.registry, settings.metricsListen, logger);
   return { observer: metrics.observer, url: server.url, close: () => server.close() };
 }

@@ -10,7 +10,11 @@ import { createWorkerMetrics, type WorkerMetrics } from './worker-metrics.ts';
 
 const logger = createLogger({ level: 'silent' });
 
-function result(status: BuildResult['status'], cpuSeconds: number, sources: Array<{ name: string; cached: boolean }>): BuildResult {
+function result(
+  status: BuildResult['status'],
+  cpuSeconds: number,
+  sources: Array<{ name: string; cached: boolean }>,
+): BuildResult {
   return {
     buildId: 'b',
     status,
@@ -35,7 +39,15 @@ describe('worker metrics', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-worker-metrics-'));
-    metrics = createWorkerMetrics({ builderId: 'b1', archs: ['amd64', 'arm64'], slots: 2, workDir: dir, executor: 'nspawn', version: '0.1.0', logger });
+    metrics = createWorkerMetrics({
+      builderId: 'b1',
+      archs: ['amd64', 'arm64'],
+      slots: 2,
+      workDir: dir,
+      executor: 'nspawn',
+      version: '0.1.0',
+      logger,
+    });
     server = await startMetricsServer(metrics.registry, { host: '127.0.0.1', port: 0 }, logger);
   });
   afterAll(async () => {
@@ -58,7 +70,14 @@ describe('worker metrics', () => {
     expect(m.value('aoinb_worker_build_memory_bytes', { slot: '1', arch: 'arm64' })).toBe(100);
     expect(m.value('aoinb_worker_build_cpu_seconds_total', { arch: 'amd64' })).toBe(9);
     // The executor's final figure adds only what the samples did not see.
-    o.executed('job-1', result('succeeded', 10, [{ name: 'a.tar', cached: true }, { name: 'b.tar', cached: false }, { name: 'c.git', cached: false }]));
+    o.executed(
+      'job-1',
+      result('succeeded', 10, [
+        { name: 'a.tar', cached: true },
+        { name: 'b.tar', cached: false },
+        { name: 'c.git', cached: false },
+      ]),
+    );
     o.uploaded('job-1', 1200);
     o.finished('job-1');
     m = await scrape();
@@ -86,7 +105,9 @@ describe('worker metrics', () => {
     expect(check.exitCode, check.output).toBe(0);
     const m = parsePromText(text);
     expect(m.value('aoinb_worker_workdir_free_bytes')).toBeGreaterThan(0);
-    expect(m.value('aoinb_worker_workdir_size_bytes')).toBeGreaterThanOrEqual(m.value('aoinb_worker_workdir_free_bytes')!);
+    expect(m.value('aoinb_worker_workdir_size_bytes')).toBeGreaterThanOrEqual(
+      m.value('aoinb_worker_workdir_free_bytes')!,
+    );
     expect(m.value('aoinb_worker_memory_available_bytes')).toBeGreaterThan(0);
     expect(m.value('aoinb_worker_cpu_cores')).toBeGreaterThan(0);
     expect(m.value('aoinb_worker_load1')).toBeGreaterThanOrEqual(0);
@@ -97,6 +118,8 @@ describe('worker metrics', () => {
     expect((await fetch(server.url.replace('/metrics', '/'))).status).toBe(404);
     expect((await fetch(server.url, { method: 'POST' })).status).toBe(404);
     const port = Number(new URL(server.url).port);
-    await expect(startMetricsServer(metrics.registry, { host: '127.0.0.1', port }, logger)).rejects.toThrow(/worker\.metrics_listen 127\.0\.0\.1:\d+ cannot be used: .*EADDRINUSE/);
+    await expect(startMetricsServer(metrics.registry, { host: '127.0.0.1', port }, logger)).rejects.toThrow(
+      /worker\.metrics_listen 127\.0\.0\.1:\d+ cannot be used: .*EADDRINUSE/,
+    );
   });
 });

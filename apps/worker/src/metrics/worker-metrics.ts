@@ -29,8 +29,20 @@ export function createWorkerMetrics(options: WorkerMetricsOptions): WorkerMetric
     help: 'Always 1; labels: builder id, arch tags, executor and agent version',
     labelNames: ['builder', 'archs', 'executor', 'version'],
     registers: [registry],
-  }).set({ builder: options.builderId, archs: options.archs.join(','), executor: options.executor, version: options.version }, 1);
-  new Gauge({ name: 'aoinb_worker_slots', help: 'Builds this host runs at once (worker.slots)', registers: [registry] }).set(options.slots);
+  }).set(
+    {
+      builder: options.builderId,
+      archs: options.archs.join(','),
+      executor: options.executor,
+      version: options.version,
+    },
+    1,
+  );
+  new Gauge({
+    name: 'aoinb_worker_slots',
+    help: 'Builds this host runs at once (worker.slots)',
+    registers: [registry],
+  }).set(options.slots);
   registerHostMetrics(registry, options.workDir, guard);
   const observer = createBuildMetrics(registry, options.archs);
   return { registry, observer };

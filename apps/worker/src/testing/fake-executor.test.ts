@@ -18,7 +18,14 @@ describe('the fake executor', () => {
   it('writes its lines and a real .deb that dpkg-deb reads', async () => {
     const lines: string[] = [];
     const result = await fakeExecutor({ durationMs: 50, lines: 3 }).run(
-      { buildId: 'b1', bundleDir: dir, branch: 'stable', arch: 'arm64', outputDir: path.join(dir, 'out1'), onLogLine: (l) => lines.push(l) },
+      {
+        buildId: 'b1',
+        bundleDir: dir,
+        branch: 'stable',
+        arch: 'arm64',
+        outputDir: path.join(dir, 'out1'),
+        onLogLine: (l) => lines.push(l),
+      },
       { name: 'demo', version: '2:1.5-3', noarch: false },
     );
     expect(result.status).toBe('succeeded');
@@ -34,11 +41,19 @@ describe('the fake executor', () => {
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
-    const result = await fakeExecutor().run({ buildId: 'b2', bundleDir: dir, branch: 'stable', signal: controller.signal, outputDir: path.join(dir, 'out2') }, { name: 'demo', version: '1-0', noarch: true });
+    const result = await fakeExecutor().run(
+      { buildId: 'b2', bundleDir: dir, branch: 'stable', signal: controller.signal, outputDir: path.join(dir, 'out2') },
+      { name: 'demo', version: '1-0', noarch: true },
+    );
     expect(result.status).toBe('cancelled');
     expect(Date.now() - started).toBeLessThan(2000);
     await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify({ durationMs: 0, fail: 'nope' }));
-    expect(await fakeExecutor().run({ buildId: 'b3', bundleDir: dir, branch: 'stable', outputDir: path.join(dir, 'out3') }, { name: 'demo', version: '1-0', noarch: true })).toMatchObject({ status: 'failed', reason: 'nope', artifacts: [] });
+    expect(
+      await fakeExecutor().run(
+        { buildId: 'b3', bundleDir: dir, branch: 'stable', outputDir: path.join(dir, 'out3') },
+        { name: 'demo', version: '1-0', noarch: true },
+      ),
+    ).toMatchObject({ status: 'failed', reason: 'nope', artifacts: [] });
   });
 });
 

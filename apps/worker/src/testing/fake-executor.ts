@@ -24,7 +24,13 @@ export interface FakeBuildPlan {
   sampleIntervalMs: number;
 }
 
-const defaults: FakeBuildPlan = { durationMs: 300, lines: 5, linesPerSecond: 0, timestamps: false, sampleIntervalMs: 100 };
+const defaults: FakeBuildPlan = {
+  durationMs: 300,
+  lines: 5,
+  linesPerSecond: 0,
+  timestamps: false,
+  sampleIntervalMs: 100,
+};
 
 async function planFor(bundleDir: string, base: FakeBuildPlan): Promise<FakeBuildPlan> {
   try {
@@ -44,19 +50,29 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-async function emitLines(plan: FakeBuildPlan, onLine: (line: string) => void, signal: AbortSignal | undefined): Promise<void> {
+async function emitLines(
+  plan: FakeBuildPlan,
+  onLine: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const start = now();
   let written = 0;
-  const line = (i: number): string => (plan.timestamps ? `fake build line ${i} t=${now().toFixed(3)}` : `fake build line ${i}`);
+  const line = (i: number): string =>
+    plan.timestamps ? `fake build line ${i} t=${now().toFixed(3)}` : `fake build line ${i}`;
   while (written < plan.lines && !signal?.aborted) {
-    const due = plan.linesPerSecond > 0 ? Math.min(plan.lines, Math.floor(((now() - start) / 1000) * plan.linesPerSecond) + 1) : plan.lines;
+    const due =
+      plan.linesPerSecond > 0
+        ? Math.min(plan.lines, Math.floor(((now() - start) / 1000) * plan.linesPerSecond) + 1)
+        : plan.lines;
     while (written < due) onLine(line(written++));
     if (written < plan.lines) await sleep(2, signal);
   }
 }
 
 async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256').update(await readFile(file)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(file))
+    .digest('hex');
 }
 
 /** A tiny but real .deb, made with dpkg-deb, named as autobuild names them. */
@@ -67,8 +83,19 @@ async function makeDeb(pkg: PackageHints, arch: string, outputDir: string): Prom
   try {
     await mkdir(path.join(staging, 'DEBIAN'));
     await mkdir(path.join(staging, 'usr/share/doc', pkg.name), { recursive: true });
-    await writeFile(path.join(staging, 'usr/share/doc', pkg.name, 'built-by-aoinb-fake'), `${pkg.name} ${pkg.version}\n`);
-    const control = [`Package: ${pkg.name}`, `Version: ${pkg.version}`, `Architecture: ${debArch}`, 'Maintainer: aoinb fake executor <aoinb@localhost>', 'Section: misc', `Description: ${pkg.name} built by the aoinb fake executor`, ''];
+    await writeFile(
+      path.join(staging, 'usr/share/doc', pkg.name, 'built-by-aoinb-fake'),
+      `${pkg.name} ${pkg.version}\n`,
+    );
+    const control = [
+      `Package: ${pkg.name}`,
+      `Version: ${pkg.version}`,
+      `Architecture: ${debArch}`,
+      'Maintainer: aoinb fake executor <aoinb@localhost>',
+      'Section: misc',
+      `Description: ${pkg.name} built by the aoinb fake executor`,
+      '',
+    ];
     await writeFile(path.join(staging, 'DEBIAN/control'), control.join('\n'));
     const name = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${fileArch}.deb`;
     const file = path.join(outputDir, name);
@@ -93,15 +120,22 @@ export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
       const arch = request.arch ?? 'amd64';
       const onLine = request.onLogLine ?? (() => undefined);
       const sampler = startFakeSampler(request.onSample, plan.sampleIntervalMs);
-      for (const source of request.extraAptSources ?? []) onLine(`[aoinb] extra apt source ${source.name}: ${source.line} (pin ${source.pin ?? 'origin'} ${source.pinPriority ?? ''})`);
+      for (const source of request.extraAptSources ?? [])
+        onLine(
+          `[aoinb] extra apt source ${source.name}: ${source.line} (pin ${source.pin ?? 'origin'} ${source.pinPriority ?? ''})`,
+        );
       await emitLines(plan, onLine, request.signal);
       await sleep(Math.max(0, plan.durationMs - (Date.now() - t0)), request.signal);
       let status: BuildResult['status'] = 'succeeded';
       let reason: string | undefined;
       const artifacts: BuildArtifact[] = [];
       if (request.signal?.aborted) [status, reason] = ['cancelled', 'cancelled'];
-      else if (plan.fail && (!plan.failRuns || plan.failRuns.includes(runOf(request.buildId)))) [status, reason] = ['failed', plan.fail];
-      else artifacts.push(await makeDeb(pkg, arch, outputDir).catch((error: unknown) => (sampler.stop(), Promise.reject(error))));
+      else if (plan.fail && (!plan.failRuns || plan.failRuns.includes(runOf(request.buildId))))
+        [status, reason] = ['failed', plan.fail];
+      else
+        artifacts.push(
+          await makeDeb(pkg, arch, outputDir).catch((error: unknown) => (sampler.stop(), Promise.reject(error))),
+        );
       onLine(`[aoinb] ${status}${reason ? `: ${reason}` : ''}`);
       return {
         buildId: request.buildId,

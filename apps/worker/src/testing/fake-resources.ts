@@ -20,7 +20,12 @@ export function startFakeSampler(onSample: BuildRequest['onSample'], intervalMs:
   let peakMemory = 0;
   const sample = (): ResourceSample => {
     const cpu = process.cpuUsage(cpuStart);
-    const point = { atMs: Date.now() - startedAt, cpuSeconds: (cpu.user + cpu.system) / 1e6, memoryBytes: process.memoryUsage.rss(), diskBytes: 0 };
+    const point = {
+      atMs: Date.now() - startedAt,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      memoryBytes: process.memoryUsage.rss(),
+      diskBytes: 0,
+    };
     peakMemory = Math.max(peakMemory, point.memoryBytes);
     if (samples.length < maxPoints) samples.push(point);
     onSample?.(point);

@@ -14,6 +14,9 @@ const durationMs = number('--fake-duration-ms');
 const lines = number('--fake-lines');
 
 await workerProcess(
-  { makeExecutor: () => fakeExecutor({ ...(durationMs !== undefined ? { durationMs } : {}), ...(lines !== undefined ? { lines } : {}) }) },
+  {
+    makeExecutor: () =>
+      fakeExecutor({ ...(durationMs !== undefined ? { durationMs } : {}), ...(lines !== undefined ? { lines } : {}) }),
+  },
   { 'fake-duration-ms': { type: 'string' }, 'fake-lines': { type: 'string' } },
 );

@@ -15,7 +15,9 @@ afterEach(async () => {
 
 /** Whether another process could take the lock right now. */
 async function freeFor(file: string, mode: 'shared' | 'exclusive'): Promise<boolean> {
-  const result = await execa('flock', ['--nonblock', mode === 'shared' ? '--shared' : '--exclusive', file, 'true'], { reject: false });
+  const result = await execa('flock', ['--nonblock', mode === 'shared' ? '--shared' : '--exclusive', file, 'true'], {
+    reject: false,
+  });
   return result.exitCode === 0;
 }
 
@@ -52,7 +54,9 @@ describe('acquireLock', () => {
     await writeFile(scriptFile, script);
     // node itself (not a wrapper) must be the process we kill.
     const holder = execa(process.execPath, ['--import', 'tsx', scriptFile], { reject: false, buffer: false });
-    await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve()));
+    await new Promise<void>((resolve) =>
+      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve()),
+    );
     expect(await freeFor(file, 'exclusive')).toBe(false);
     holder.kill('SIGKILL');
     await holder;

@@ -27,7 +27,9 @@ export async function acquireLock(file: string, mode: 'shared' | 'exclusive', si
   lines.close();
   if (!locked) {
     const result = await holder;
-    throw new Error(`could not lock ${file}: ${String(result.stderr).trim() || (signal?.aborted ? 'aborted' : `flock exited ${result.exitCode}`)}`);
+    throw new Error(
+      `could not lock ${file}: ${String(result.stderr).trim() || (signal?.aborted ? 'aborted' : `flock exited ${result.exitCode}`)}`,
+    );
   }
   let released = false;
   return {
@@ -41,7 +43,12 @@ export async function acquireLock(file: string, mode: 'shared' | 'exclusive', si
 }
 
 /** Runs `fn` while holding the lock. */
-export async function withLock<T>(file: string, mode: 'shared' | 'exclusive', fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function withLock<T>(
+  file: string,
+  mode: 'shared' | 'exclusive',
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
   const lock = await acquireLock(file, mode, signal);
   try {
     return await fn();

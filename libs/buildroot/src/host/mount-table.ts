@@ -34,11 +34,19 @@ export async function mountsUnder(dir: string): Promise<MountEntry[]> {
     .sort((a, b) => b.target.length - a.target.length);
 }
 
-export async function mountOverlay(options: { lowers: string[]; upper: string; work: string; target: string }): Promise<void> {
+export async function mountOverlay(options: {
+  lowers: string[];
+  upper: string;
+  work: string;
+  target: string;
+}): Promise<void> {
   const data = `lowerdir=${options.lowers.join(':')},upperdir=${options.upper},workdir=${options.work}`;
   const result = await execa('mount', ['-t', 'overlay', 'overlay', '-o', data, options.target], { reject: false });
   if (result.exitCode !== 0) {
-    throw new AoinbError('MOUNT_FAILED', `cannot mount overlay at ${options.target}: ${result.stderr.trim() || `mount exited ${result.exitCode}`}`);
+    throw new AoinbError(
+      'MOUNT_FAILED',
+      `cannot mount overlay at ${options.target}: ${result.stderr.trim() || `mount exited ${result.exitCode}`}`,
+    );
   }
 }
 

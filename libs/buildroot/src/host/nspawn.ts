@@ -88,7 +88,8 @@ export function nspawnArgs(run: ContainerRun): string[] {
 // Joins the given cgroups (count, then files), then becomes nspawn with a parent-death
 // signal, so the container dies with us even if we are SIGKILLed. Arguments, not
 // environment: with --as-pid2 the container's PID 1 keeps nspawn's environment.
-const enterScript = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec setpriv --pdeathsig TERM -- "$@"';
+const enterScript =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec setpriv --pdeathsig TERM -- "$@"';
 
 /**
  * Runs a command in a container and streams its output line by line (stdout and
@@ -100,19 +101,23 @@ export async function runContainer(run: ContainerRun): Promise<ContainerExit> {
   const timer = run.timeoutMs ? setTimeout(() => timeout.abort(), run.timeoutMs) : undefined;
   const stop = AbortSignal.any([timeout.signal, ...(run.signal ? [run.signal] : [])]);
   const cgroups = run.enterCgroups ?? [];
-  const child = execa('sh', ['-c', enterScript, 'aoinb-enter', String(cgroups.length), ...cgroups, 'systemd-nspawn', ...nspawnArgs(run)], {
-    // Nothing of the worker's environment (tokens, Redis URL) reaches nspawn or the container.
-    env: { PATH: hostPath },
-    extendEnv: false,
-    cwd: '/',
-    stdin: 'ignore',
-    all: true,
-    buffer: false,
-    reject: false,
-    cancelSignal: stop,
-    killSignal: 'SIGTERM',
-    forceKillAfterDelay: 5000,
-  });
+  const child = execa(
+    'sh',
+    ['-c', enterScript, 'aoinb-enter', String(cgroups.length), ...cgroups, 'systemd-nspawn', ...nspawnArgs(run)],
+    {
+      // Nothing of the worker's environment (tokens, Redis URL) reaches nspawn or the container.
+      env: { PATH: hostPath },
+      extendEnv: false,
+      cwd: '/',
+      stdin: 'ignore',
+      all: true,
+      buffer: false,
+      reject: false,
+      cancelSignal: stop,
+      killSignal: 'SIGTERM',
+      forceKillAfterDelay: 5000,
+    },
+  );
   if (child.pid) run.onSpawn?.(child.pid);
   const lines = createInterface({ input: child.all! });
   lines.on('line', (line) => run.onLine?.(line));

@@ -49,6 +49,8 @@ export async function download(
   } catch (error) {
     await rm(part, { force: true });
     if (error instanceof AoinbError) throw error;
-    throw new AoinbError('SOURCE_FETCH_FAILED', `cannot download ${url}: ${(error as Error).message}`, { cause: error });
+    throw new AoinbError('SOURCE_FETCH_FAILED', `cannot download ${url}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

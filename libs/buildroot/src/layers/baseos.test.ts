@@ -31,7 +31,10 @@ describe('load-baseos downloads', () => {
     const server = await serveFolder({ dir: path.dirname(host.baseos.tarball) });
     try {
       const ctx = withBaseos({ url: `${server.url}/missing.tar.zst` });
-      await expect(loadBaseos(ctx)).rejects.toMatchObject({ code: 'BASEOS_LOAD_FAILED', message: expect.stringMatching(/HTTP 404.*or place a tarball at/) });
+      await expect(loadBaseos(ctx)).rejects.toMatchObject({
+        code: 'BASEOS_LOAD_FAILED',
+        message: expect.stringMatching(/HTTP 404.*or place a tarball at/),
+      });
       expect(await leftovers()).toEqual([]);
       await expect(access(path.join(host.workDir, 'baseos'))).rejects.toThrow();
     } finally {
@@ -45,7 +48,10 @@ describe('load-baseos downloads', () => {
       const ctx = withBaseos({ url: `${server.url}/${path.basename(host.baseos.tarball)}` });
       const progress: number[] = [];
       const loaded = await loadBaseos(ctx, { onProgress: (p) => progress.push(p.received) });
-      expect(loaded).toEqual({ tarball: path.join(host.workDir, `buildkit_${host.baseos.arch}.tar.zst`), downloaded: true });
+      expect(loaded).toEqual({
+        tarball: path.join(host.workDir, `buildkit_${host.baseos.arch}.tar.zst`),
+        downloaded: true,
+      });
       expect(progress.length).toBeGreaterThan(1);
       expect(await readFile(path.join(host.workDir, 'baseos/etc/aoinb-test-baseos'), 'utf8')).toContain('TEST BASE OS');
       expect(await leftovers()).toEqual([]);
@@ -63,7 +69,14 @@ describe('load-baseos downloads', () => {
     const { execa } = await import('execa');
     await execa('tar', ['-czf', path.join(host.dir, 'bogus.tar.gz'), '-C', bogus, '.']);
     const server = await serveFolder({ dir: host.dir });
-    const other = { ...host.ctx, config: { ...host.ctx.config, workDir: path.join(host.dir, 'work2'), baseos: { ...host.ctx.config.baseos, url: `${server.url}/bogus.tar.gz` } } };
+    const other = {
+      ...host.ctx,
+      config: {
+        ...host.ctx.config,
+        workDir: path.join(host.dir, 'work2'),
+        baseos: { ...host.ctx.config.baseos, url: `${server.url}/bogus.tar.gz` },
+      },
+    };
     try {
       await expect(loadBaseos(other)).rejects.toThrow(/holds no root filesystem/);
       expect((await readdir(path.join(host.dir, 'work2'))).filter((n) => n.startsWith('baseos'))).toEqual([]);
@@ -79,7 +92,9 @@ describe('update-baseos', () => {
     const listFile = path.join(host.dir, 'broken.list');
     await writeFile(listFile, 'deb http://127.0.0.1:9/debian bookworm main\n');
     const lines: string[] = [];
-    await expect(updateBaseos(withBaseos({ sourcesList: listFile }), { onLine: (l) => lines.push(l) })).rejects.toThrow(/the base OS is unchanged/);
+    await expect(updateBaseos(withBaseos({ sourcesList: listFile }), { onLine: (l) => lines.push(l) })).rejects.toThrow(
+      /the base OS is unchanged/,
+    );
     expect(await readFile(path.join(host.workDir, 'baseos/etc/marker'), 'utf8')).toBe('before');
     expect(await readFile(path.join(host.workDir, 'baseos/etc/apt/sources.list'), 'utf8')).not.toContain('127.0.0.1:9');
     expect(await leftovers()).toEqual([]);
@@ -88,17 +103,23 @@ describe('update-baseos', () => {
 
   it('refreshes the base OS from the configured sources list and resets instances', async () => {
     const bundle = await host.exampleBundle();
-    expect((await runBuild(host.ctx, { buildId: 'before-update', bundleDir: bundle, branch: 'stable' })).status).toBe('succeeded');
+    expect((await runBuild(host.ctx, { buildId: 'before-update', bundleDir: bundle, branch: 'stable' })).status).toBe(
+      'succeeded',
+    );
     await access(path.join(host.workDir, 'instances/stable'));
     const listFile = path.join(host.dir, 'baseos.list');
     await writeFile(listFile, host.baseos.sourcesList);
     const lines: string[] = [];
     await updateBaseos(withBaseos({ sourcesList: listFile }), { onLine: (l) => lines.push(l) });
     expect(lines.join('\n')).toMatch(/Reading package lists/);
-    expect(await readFile(path.join(host.workDir, 'baseos/etc/apt/sources.list'), 'utf8')).toBe(host.baseos.sourcesList);
+    expect(await readFile(path.join(host.workDir, 'baseos/etc/apt/sources.list'), 'utf8')).toBe(
+      host.baseos.sourcesList,
+    );
     await expect(access(path.join(host.workDir, 'instances/stable'))).rejects.toThrow();
     expect(await leftovers()).toEqual([]);
     // Builds go on over the updated base, with a fresh instance.
-    expect((await runBuild(host.ctx, { buildId: 'after-update', bundleDir: bundle, branch: 'stable' })).status).toBe('succeeded');
+    expect((await runBuild(host.ctx, { buildId: 'after-update', bundleDir: bundle, branch: 'stable' })).status).toBe(
+      'succeeded',
+    );
   });
 });

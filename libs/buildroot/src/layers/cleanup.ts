@@ -21,18 +21,28 @@ export async function cleanup(ctx: BuildrootContext, target: CleanupTarget, sign
   const layout = layoutOf(ctx);
   const destroyed: string[] = [];
   if (target === 'all' || target === 'baseos') {
-    await withLock(layout.lock(baseosLockName), 'exclusive', async () => {
-      if (target === 'all') {
-        for (const branch of await listInstances(ctx)) {
-          await discardDir(layout, layout.instance(branch).dir);
-          destroyed.push(`instance ${branch}`);
+    await withLock(
+      layout.lock(baseosLockName),
+      'exclusive',
+      async () => {
+        if (target === 'all') {
+          for (const branch of await listInstances(ctx)) {
+            await discardDir(layout, layout.instance(branch).dir);
+            destroyed.push(`instance ${branch}`);
+          }
         }
-      }
-      if (await access(layout.baseos).then(() => true, () => false)) {
-        await discardDir(layout, layout.baseos);
-        destroyed.push('baseos');
-      }
-    }, signal);
+        if (
+          await access(layout.baseos).then(
+            () => true,
+            () => false,
+          )
+        ) {
+          await discardDir(layout, layout.baseos);
+          destroyed.push('baseos');
+        }
+      },
+      signal,
+    );
     return destroyed;
   }
   assertBranchName(target);
@@ -41,6 +51,11 @@ export async function cleanup(ctx: BuildrootContext, target: CleanupTarget, sign
     const known = instances.length > 0 ? `existing instances: ${instances.join(', ')}` : 'there are no instances';
     throw new AoinbError('INSTANCE_NOT_FOUND', `no instance named ${target} (${known})`);
   }
-  await withLock(layout.lock(`instance-${target}`), 'exclusive', () => discardDir(layout, layout.instance(target).dir), signal);
+  await withLock(
+    layout.lock(`instance-${target}`),
+    'exclusive',
+    () => discardDir(layout, layout.instance(target).dir),
+    signal,
+  );
   return [`instance ${target}`];
 }

@@ -12,7 +12,10 @@ import type { WorkLayout } from '../work-layout.ts';
 export async function discardDir(layout: WorkLayout, dir: string): Promise<void> {
   await unmountAllUnder(dir);
   await mkdir(layout.trashDir, { recursive: true });
-  const trashed = path.join(layout.trashDir, `${path.basename(dir)}-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  const trashed = path.join(
+    layout.trashDir,
+    `${path.basename(dir)}-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+  );
   try {
     await rename(dir, trashed);
   } catch (error) {

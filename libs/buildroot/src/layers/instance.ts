@@ -67,7 +67,12 @@ async function syncAb4Config(target: string, maintainer: string, onLine?: (line:
   onLine?.(`[aoinb] instance autobuild4 config written (MTER="${maintainer}")`);
 }
 
-async function refresh(ctx: BuildrootContext, branch: string, onLine?: (line: string) => void, signal?: AbortSignal): Promise<void> {
+async function refresh(
+  ctx: BuildrootContext,
+  branch: string,
+  onLine?: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<void> {
   const layout = layoutOf(ctx);
   const dirs = layout.instance(branch);
   await writeFile(path.join(dirs.dir, 'refresh-owner.json'), JSON.stringify(await currentProcess()));
@@ -77,7 +82,11 @@ async function refresh(ctx: BuildrootContext, branch: string, onLine?: (line: st
     const exit = await runContainer({
       root: dirs.merged,
       machine: `aoinb-inst-${branch.replace(/[^A-Za-z0-9-]/g, '-')}-${process.pid}`.slice(0, 64),
-      command: ['/bin/sh', '-c', 'apt-get update -q --error-on=any && apt-get -y -q -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean'],
+      command: [
+        '/bin/sh',
+        '-c',
+        'apt-get update -q --error-on=any && apt-get -y -q -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean',
+      ],
       env: { DEBIAN_FRONTEND: 'noninteractive' },
       network: 'host', // apt update and full-upgrade; no bundle code runs here
       extraArgs: ctx.config.build.nspawnArgs,

@@ -31,7 +31,10 @@ async function releaseDeadTree(dir: string): Promise<string[]> {
  * instance mounted by a dead refresh, staging folders of a dead base OS load,
  * and the trash. Folders owned by live processes are left alone.
  */
-export async function recoverStaleState(layout: WorkLayout, logger: Logger): Promise<{ workspaces: string[]; mounts: string[] }> {
+export async function recoverStaleState(
+  layout: WorkLayout,
+  logger: Logger,
+): Promise<{ workspaces: string[]; mounts: string[] }> {
   const cleaned: string[] = [];
   const released: string[] = [];
   for (const id of await readdir(layout.workspacesDir).catch(() => [] as string[])) {
@@ -44,18 +47,28 @@ export async function recoverStaleState(layout: WorkLayout, logger: Logger): Pro
   for (const branch of await readdir(layout.instancesDir).catch(() => [] as string[])) {
     const dirs = layout.instance(branch);
     if ((await mountsUnder(dirs.merged)).length === 0) continue;
-    if (await ownerIsDead(path.join(dirs.dir, 'refresh-owner.json'))) released.push(...(await releaseDeadTree(dirs.merged)));
+    if (await ownerIsDead(path.join(dirs.dir, 'refresh-owner.json')))
+      released.push(...(await releaseDeadTree(dirs.merged)));
   }
   for (const entry of await readdir(layout.root).catch(() => [] as string[])) {
     const pid = /^baseos\.new-(\d+)$/.exec(entry)?.[1];
-    if (pid && !(await readFile(`/proc/${pid}/stat`).then(() => true, () => false))) {
+    if (
+      pid &&
+      !(await readFile(`/proc/${pid}/stat`).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       released.push(...(await releaseDeadTree(path.join(layout.root, entry))));
       await discardDir(layout, path.join(layout.root, entry));
     }
   }
   await sweepTrash(layout);
   if (cleaned.length > 0 || released.length > 0) {
-    logger.warn({ workspaces: cleaned, mounts: released }, 'cleaned up after builds that died without releasing their layers');
+    logger.warn(
+      { workspaces: cleaned, mounts: released },
+      'cleaned up after builds that died without releasing their layers',
+    );
   }
   return { workspaces: cleaned, mounts: released };
 }

@@ -15,7 +15,8 @@ export interface Workspace {
 const buildIdPattern = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export function assertBuildId(buildId: string): void {
-  if (!buildIdPattern.test(buildId)) throw new Error(`build id ${JSON.stringify(buildId)} must match ${buildIdPattern}`);
+  if (!buildIdPattern.test(buildId))
+    throw new Error(`build id ${JSON.stringify(buildId)} must match ${buildIdPattern}`);
 }
 
 /**
@@ -30,7 +31,13 @@ export async function createWorkspace(layout: WorkLayout, buildId: string, lower
   await mkdir(dirs.dir).catch((error: NodeJS.ErrnoException) => {
     throw new Error(error.code === 'EEXIST' ? `a workspace for build ${buildId} already exists` : error.message);
   });
-  const workspace: Workspace = { buildId, dir: dirs.dir, upper: dirs.upper, merged: dirs.merged, discard: () => discardDir(layout, dirs.dir) };
+  const workspace: Workspace = {
+    buildId,
+    dir: dirs.dir,
+    upper: dirs.upper,
+    merged: dirs.merged,
+    discard: () => discardDir(layout, dirs.dir),
+  };
   try {
     await writeFile(dirs.owner, JSON.stringify(await currentProcess()));
     await Promise.all([mkdir(dirs.upper), mkdir(dirs.work), mkdir(dirs.merged)]);

@@ -26,7 +26,10 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
   const bundle = await loadBundle(bundleDir, arch);
   const { spec } = bundle;
   if (!bundle.archAllowed) {
-    throw new AoinbError('ARCH_NOT_ALLOWED', `${bundle.mainPackage.definesFile}: FAIL_ARCH/ALLOW_ARCH do not allow building ${bundle.mainPackage.name} on ${arch}`);
+    throw new AoinbError(
+      'ARCH_NOT_ALLOWED',
+      `${bundle.mainPackage.definesFile}: FAIL_ARCH/ALLOW_ARCH do not allow building ${bundle.mainPackage.name} on ${arch}`,
+    );
   }
   // Epoch 0 is no epoch: dpkg omits it from the Version field.
   const rawEpoch = spec.epoch ?? bundle.mainPackage.defines.epoch ?? '';
@@ -37,7 +40,10 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
   });
   const version = `${epoch ? `${epoch}:` : ''}${spec.version}-${spec.release}`;
   // The build record's file name is made of these: one checked component.
-  checkPathComponent(`${bundle.mainPackage.name}_${version}_${bundle.isNoarch ? 'noarch' : arch}.build.json`, 'package name and version');
+  checkPathComponent(
+    `${bundle.mainPackage.name}_${version}_${bundle.isNoarch ? 'noarch' : arch}.build.json`,
+    'package name and version',
+  );
   checkRelativePath(spec.subdir ?? '', 'spec: SUBDIR');
   return {
     artifacts: { arch, upstreamVersion: spec.version, release: spec.release, packages },

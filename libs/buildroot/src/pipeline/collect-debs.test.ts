@@ -20,12 +20,18 @@ const rules: ArtifactRules = {
 };
 
 /** A real .deb made by dpkg-deb, named `file` in `dir`. */
-async function deb(dir: string, file: string, control: { Package: string; Version: string; Architecture: string }): Promise<string> {
+async function deb(
+  dir: string,
+  file: string,
+  control: { Package: string; Version: string; Architecture: string },
+): Promise<string> {
   const root = await mkdtemp(path.join(work, 'pkg-'));
   await mkdir(path.join(root, 'DEBIAN'));
   await mkdir(path.join(root, 'usr/share/doc'), { recursive: true });
   await writeFile(path.join(root, 'usr/share/doc/x'), 'x\n');
-  const text = Object.entries({ ...control, Maintainer: 'T <t@t>', Description: 'test' }).map(([k, v]) => `${k}: ${v}`).join('\n');
+  const text = Object.entries({ ...control, Maintainer: 'T <t@t>', Description: 'test' })
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('\n');
   await writeFile(path.join(root, 'DEBIAN/control'), `${text}\n`);
   await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, path.join(dir, file)]);
   await rm(root, { recursive: true });
@@ -55,12 +61,16 @@ beforeEach(async () => {
 });
 
 describe('collectDebs', () => {
-  it('collects the bundle\'s packages, -dbg and noarch ones, as autobuild4 and the stand-in name them', async () => {
+  it("collects the bundle's packages, -dbg and noarch ones, as autobuild4 and the stand-in name them", async () => {
     await deb(output, 'hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
     await deb(output, 'hello-dbg_1.0-0_amd64.deb', { Package: 'hello-dbg', Version: '1.0', Architecture: 'amd64' });
     await deb(output, 'hello-data_1.0-0_noarch.deb', { Package: 'hello-data', Version: '1.0', Architecture: 'all' });
     const artifacts = await collectDebs(merged, out, rules);
-    expect(artifacts.map((a) => a.name)).toEqual(['hello-data_1.0-0_noarch.deb', 'hello-dbg_1.0-0_amd64.deb', 'hello_1.0-0_amd64.deb']);
+    expect(artifacts.map((a) => a.name)).toEqual([
+      'hello-data_1.0-0_noarch.deb',
+      'hello-dbg_1.0-0_amd64.deb',
+      'hello_1.0-0_amd64.deb',
+    ]);
     expect(await readdir(out)).toEqual(artifacts.map((a) => a.name));
     const { stdout } = await execa('sha256sum', [path.join(out, 'hello_1.0-0_amd64.deb')]);
     expect(artifacts[2]?.sha256).toBe(stdout.split(' ')[0]);
@@ -69,7 +79,12 @@ describe('collectDebs', () => {
   it('refuses a symlinked .deb and collects nothing, leaving the host file alone', async () => {
     await deb(output, 'hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
     await symlink(path.join(work, 'canary/secret'), path.join(output, 'hello-dbg_1.0-0_amd64.deb'));
-    expect(await collect()).toEqual({ error: { code: 'ARTIFACT_INVALID', message: 'build output "hello-dbg_1.0-0_amd64.deb": is a symlink; only regular files are collected' } });
+    expect(await collect()).toEqual({
+      error: {
+        code: 'ARTIFACT_INVALID',
+        message: 'build output "hello-dbg_1.0-0_amd64.deb": is a symlink; only regular files are collected',
+      },
+    });
     expect(await readdir(out).catch(() => [])).toEqual([]);
     expect(await readFile(path.join(work, 'canary/secret'), 'utf8')).toBe('host secret\n');
   });
@@ -80,7 +95,10 @@ describe('collectDebs', () => {
     await deb(elsewhere, 'hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
     await rm(output, { recursive: true });
     await symlink(elsewhere, output);
-    expect((await collect()).error).toEqual({ code: 'ARTIFACT_INVALID', message: expect.stringContaining('/buildroot/output is not a plain folder (ENOTDIR)') });
+    expect((await collect()).error).toEqual({
+      code: 'ARTIFACT_INVALID',
+      message: expect.stringContaining('/buildroot/output is not a plain folder (ENOTDIR)'),
+    });
     await rm(path.join(merged, 'buildroot'), { recursive: true });
     await symlink(work, path.join(merged, 'buildroot'));
     expect((await collect()).error?.message).toContain('/buildroot is not a plain folder');
@@ -90,10 +108,14 @@ describe('collectDebs', () => {
   it('refuses what is not a .deb: other files, a fake .deb, a FIFO, nothing at all', async () => {
     expect((await collect()).error?.message).toBe('the build produced no .deb in /buildroot/output');
     await writeFile(path.join(output, 'notes.txt'), 'hi');
-    expect((await collect()).error?.message).toBe('build output "notes.txt": only .deb files may be left in /buildroot/output');
+    expect((await collect()).error?.message).toBe(
+      'build output "notes.txt": only .deb files may be left in /buildroot/output',
+    );
     await rm(path.join(output, 'notes.txt'));
     await copyFile(path.join(work, 'canary/secret'), path.join(output, 'hello_1.0-0_amd64.deb'));
-    expect((await collect()).error?.message).toMatch(/^build output "hello_1.0-0_amd64.deb": not a valid \.deb \(.+\)$/);
+    expect((await collect()).error?.message).toMatch(
+      /^build output "hello_1.0-0_amd64.deb": not a valid \.deb \(.+\)$/,
+    );
     await rm(path.join(output, 'hello_1.0-0_amd64.deb'));
     await execa('mkfifo', [path.join(output, 'hello_1.0-0_amd64.deb')]);
     expect((await collect()).error?.message).toBe('build output "hello_1.0-0_amd64.deb": is not a regular file');
@@ -102,17 +124,40 @@ describe('collectDebs', () => {
 
   it('refuses a .deb whose control does not match its name or the bundle', async () => {
     const cases: Array<[string, { Package: string; Version: string; Architecture: string }, string]> = [
-      ['hello_1.0-0_amd64.deb', { Package: 'openssh-server', Version: '1.0-0', Architecture: 'amd64' }, 'Package openssh-server is not a package of this bundle (hello, hello-data)'],
-      ['hello_1.0-0_amd64.deb', { Package: 'hello', Version: '9.9-0', Architecture: 'amd64' }, "Version 9.9-0 is not the bundle's (1.0-0 or 1.0)"],
-      ['hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'arm64' }, 'Architecture arm64 is not amd64'],
-      ['hello-data_1.0-0_amd64.deb', { Package: 'hello-data', Version: '1.0-0', Architecture: 'amd64' }, 'Architecture amd64 is not all'],
-      ['other_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' }, 'its control says hello 1.0-0 amd64, so it should be named hello_1.0-0_amd64.deb'],
+      [
+        'hello_1.0-0_amd64.deb',
+        { Package: 'openssh-server', Version: '1.0-0', Architecture: 'amd64' },
+        'Package openssh-server is not a package of this bundle (hello, hello-data)',
+      ],
+      [
+        'hello_1.0-0_amd64.deb',
+        { Package: 'hello', Version: '9.9-0', Architecture: 'amd64' },
+        "Version 9.9-0 is not the bundle's (1.0-0 or 1.0)",
+      ],
+      [
+        'hello_1.0-0_amd64.deb',
+        { Package: 'hello', Version: '1.0-0', Architecture: 'arm64' },
+        'Architecture arm64 is not amd64',
+      ],
+      [
+        'hello-data_1.0-0_amd64.deb',
+        { Package: 'hello-data', Version: '1.0-0', Architecture: 'amd64' },
+        'Architecture amd64 is not all',
+      ],
+      [
+        'other_1.0-0_amd64.deb',
+        { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' },
+        'its control says hello 1.0-0 amd64, so it should be named hello_1.0-0_amd64.deb',
+      ],
     ];
     for (const [file, control, why] of cases) {
       await rm(output, { recursive: true, force: true });
       await mkdir(output);
       await deb(output, file, control);
-      expect((await collect()).error, why).toEqual({ code: 'ARTIFACT_INVALID', message: `build output ${JSON.stringify(file)}: ${why}` });
+      expect((await collect()).error, why).toEqual({
+        code: 'ARTIFACT_INVALID',
+        message: `build output ${JSON.stringify(file)}: ${why}`,
+      });
     }
     expect(await readdir(out).catch(() => [])).toEqual([]);
   });

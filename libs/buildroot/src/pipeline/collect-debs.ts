@@ -48,7 +48,10 @@ async function openOutputDir(merged: string): Promise<FileHandle> {
     const next = await openBeneath(dir, part, dirFlags).catch((error: NodeJS.ErrnoException) => {
       throw error.code === 'ENOENT'
         ? new AoinbError('ARTIFACT_INVALID', 'the build left no /buildroot/output folder')
-        : new AoinbError('ARTIFACT_INVALID', `${part === 'buildroot' ? '/buildroot' : '/buildroot/output'} is not a plain folder (${error.code}): a link or something else was put there`);
+        : new AoinbError(
+            'ARTIFACT_INVALID',
+            `${part === 'buildroot' ? '/buildroot' : '/buildroot/output'} is not a plain folder (${error.code}): a link or something else was put there`,
+          );
     });
     await dir.close();
     dir = next;
@@ -58,12 +61,23 @@ async function openOutputDir(merged: string): Promise<FileHandle> {
 
 /** Package, Version and Architecture from a .deb's control file, read by dpkg-deb. */
 async function controlFields(file: string, name: string): Promise<Record<string, string>> {
-  const result = await execa('dpkg-deb', ['-f', '--', file, 'Package', 'Version', 'Architecture'], { reject: false, timeout: 60_000, maxBuffer: 64 * 1024, stdin: 'ignore' });
-  if (result.exitCode !== 0) throw invalid(name, `not a valid .deb (${result.stderr.trim().split('\n').pop() ?? `dpkg-deb exited ${result.exitCode}`})`);
-  return Object.fromEntries(result.stdout.split('\n').flatMap((line) => {
-    const m = /^([A-Za-z-]+): (.*)$/.exec(line);
-    return m ? [[m[1] as string, (m[2] as string).trim()]] : [];
-  }));
+  const result = await execa('dpkg-deb', ['-f', '--', file, 'Package', 'Version', 'Architecture'], {
+    reject: false,
+    timeout: 60_000,
+    maxBuffer: 64 * 1024,
+    stdin: 'ignore',
+  });
+  if (result.exitCode !== 0)
+    throw invalid(
+      name,
+      `not a valid .deb (${result.stderr.trim().split('\n').pop() ?? `dpkg-deb exited ${result.exitCode}`})`,
+    );
+  return Object.fromEntries(
+    result.stdout.split('\n').flatMap((line) => {
+      const m = /^([A-Za-z-]+): (.*)$/.exec(line);
+      return m ? [[m[1] as string, (m[2] as string).trim()]] : [];
+    }),
+  );
 }
 
 /**
@@ -72,7 +86,11 @@ async function controlFields(file: string, name: string): Promise<Record<string,
  * `all` for noarch, and the file is named `<Package>_<VER>-<REL>_<arch>.deb`
  * (or with the Version as it is, epoch left out) as autobuild4 names it.
  */
-export function artifactProblem(name: string, fields: Record<string, string>, rules: ArtifactRules): string | undefined {
+export function artifactProblem(
+  name: string,
+  fields: Record<string, string>,
+  rules: ArtifactRules,
+): string | undefined {
   const { Package: pkg, Version: version, Architecture: arch } = fields;
   if (!pkg || !version || !arch) return 'its control file lacks Package, Version or Architecture';
   const owner = rules.packages.find((p) => p.name === pkg || `${p.name}-dbg` === pkg);
@@ -84,7 +102,10 @@ export function artifactProblem(name: string, fields: Record<string, string>, ru
   const wantArch = owner.noarch ? 'all' : rules.arch;
   if (arch !== wantArch) return `Architecture ${arch} is not ${wantArch}`;
   const fileArchs = owner.noarch ? ['noarch', 'all'] : [rules.arch];
-  const names = fileArchs.flatMap((a) => [`${pkg}_${base}_${a}.deb`, `${pkg}_${version.replace(/^\d+:/, '')}_${a}.deb`]);
+  const names = fileArchs.flatMap((a) => [
+    `${pkg}_${base}_${a}.deb`,
+    `${pkg}_${version.replace(/^\d+:/, '')}_${a}.deb`,
+  ]);
   if (!names.includes(name)) return `its control says ${pkg} ${version} ${arch}, so it should be named ${names[0]}`;
   return undefined;
 }
@@ -93,7 +114,11 @@ export function artifactProblem(name: string, fields: Record<string, string>, ru
 async function copyOut(fh: FileHandle, temp: string): Promise<string> {
   const hash = createHash('sha256');
   const tap = new Transform({ transform: (chunk: Buffer, _e, done) => (hash.update(chunk), done(null, chunk)) });
-  await pipeline(fh.createReadStream({ start: 0, autoClose: false }), tap, createWriteStream(temp, { flags: 'wx', mode: 0o644 }));
+  await pipeline(
+    fh.createReadStream({ start: 0, autoClose: false }),
+    tap,
+    createWriteStream(temp, { flags: 'wx', mode: 0o644 }),
+  );
   return hash.digest('hex');
 }
 
@@ -104,9 +129,14 @@ interface Staged extends BuildArtifact {
 async function stageOne(dir: FileHandle, name: string, outputDir: string, rules: ArtifactRules): Promise<Staged> {
   checkPathComponent(name, 'build output');
   if (!name.endsWith('.deb')) throw invalid(name, 'only .deb files may be left in /buildroot/output');
-  const fh = await openBeneath(dir, name, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {
-    throw invalid(name, error.code === 'ELOOP' ? 'is a symlink; only regular files are collected' : `cannot be opened (${error.code})`);
-  });
+  const fh = await openBeneath(dir, name, constants.O_RDONLY | constants.O_NONBLOCK).catch(
+    (error: NodeJS.ErrnoException) => {
+      throw invalid(
+        name,
+        error.code === 'ELOOP' ? 'is a symlink; only regular files are collected' : `cannot be opened (${error.code})`,
+      );
+    },
+  );
   const temp = path.join(outputDir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   try {
     const info = await fh.stat();

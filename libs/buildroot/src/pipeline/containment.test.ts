@@ -28,7 +28,11 @@ function lanAddress(): string | undefined {
 
 beforeAll(async () => {
   // What the worker's environment holds in the farm: none of it may reach a build.
-  Object.assign(process.env, { AOINB_WORKER_TOKEN: canary, AOINB_REDIS_URL: `redis://:${canary}@127.0.0.1:6379`, AOINB_CANARY: canary });
+  Object.assign(process.env, {
+    AOINB_WORKER_TOKEN: canary,
+    AOINB_REDIS_URL: `redis://:${canary}@127.0.0.1:6379`,
+    AOINB_CANARY: canary,
+  });
   host = await createBuildHost();
   redis = await startRedis();
   lan = createServer((socket) => {
@@ -48,10 +52,10 @@ function probeScript(redisPort: number, lanPort: number, lanIp: string): string 
   const tcp = (label: string, ip: string, port: number) =>
     `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
   return [
-    'abinfo "probe pid1-environ: $(tr \'\\0\' \' \' < /proc/1/environ)"',
-    'abinfo "probe own-environ: $(env | tr \'\\n\' \' \')"',
+    "abinfo \"probe pid1-environ: $(tr '\\0' ' ' < /proc/1/environ)\"",
+    "abinfo \"probe own-environ: $(env | tr '\\n' ' ')\"",
     'abinfo "probe capbnd: $(awk \'/^CapBnd/ {print $2}\' /proc/self/status)"',
-    'abinfo "probe interfaces: $(ls /sys/class/net | tr \'\\n\' \' \')"',
+    "abinfo \"probe interfaces: $(ls /sys/class/net | tr '\\n' ' ')\"",
     tcp('redis', '127.0.0.1', redisPort),
     tcp('lan', lanIp, lanPort),
     'install -d "$PKGDIR"/usr/share/probe && echo ok > "$PKGDIR"/usr/share/probe/ok',
@@ -62,11 +66,19 @@ describe('a hostile build script in the real container', () => {
   it('sees no secret, has no route to the host, Redis or the LAN, and lacks raw-network and admin capabilities', async () => {
     const ip = lanAddress() ?? '127.0.0.2';
     const bundle = await host.exampleBundle('probe');
-    await writeFile(path.join(bundle, 'autobuild/build'), probeScript(redis.port, (lan.address() as { port: number }).port, ip));
+    await writeFile(
+      path.join(bundle, 'autobuild/build'),
+      probeScript(redis.port, (lan.address() as { port: number }).port, ip),
+    );
     // A data-only package: autobuild4 finds no symbols to split.
     await appendFile(path.join(bundle, 'autobuild/defines'), 'ABSPLITDBG=0\n');
     const lines: string[] = [];
-    const result = await runBuild(host.ctx, { buildId: 'probe-1', bundleDir: bundle, branch: 'stable', onLogLine: (l) => lines.push(l) });
+    const result = await runBuild(host.ctx, {
+      buildId: 'probe-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      onLogLine: (l) => lines.push(l),
+    });
     expect(result.reason, lines.slice(-60).join('\n')).toBeUndefined();
     // autobuild4 colours its messages: compare the plain text.
     const plain = lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
@@ -83,7 +95,12 @@ describe('a hostile build script in the real container', () => {
     expect((await readFile(result.logFile, 'utf8')).includes(canary)).toBe(false);
 
     const capbnd = BigInt(`0x${/capbnd: ([0-9a-f]+)/.exec(probe('capbnd'))?.[1] ?? 'ffffffffff'}`);
-    for (const [name, bit] of Object.entries({ CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_SYS_ADMIN: 21, CAP_MKNOD: 27 })) {
+    for (const [name, bit] of Object.entries({
+      CAP_NET_ADMIN: 12,
+      CAP_NET_RAW: 13,
+      CAP_SYS_ADMIN: 21,
+      CAP_MKNOD: 27,
+    })) {
       expect({ name, held: (capbnd >> BigInt(bit)) & 1n }).toEqual({ name, held: 0n });
     }
     expect(await mountsUnder(host.workDir)).toEqual([]);
@@ -91,11 +108,19 @@ describe('a hostile build script in the real container', () => {
 
   it('still builds a package whose BUILDDEP comes from apt: installed before the build, the build offline', async () => {
     const bundle = await host.exampleBundle('with-dep');
-    await writeFile(path.join(bundle, 'autobuild/defines'), 'PKGNAME=hello-aoinb\nPKGSEC=utils\nPKGDES="Example with a build dependency"\nBUILDDEP="bc"\nABTYPE=self\n');
+    await writeFile(
+      path.join(bundle, 'autobuild/defines'),
+      'PKGNAME=hello-aoinb\nPKGSEC=utils\nPKGDES="Example with a build dependency"\nBUILDDEP="bc"\nABTYPE=self\n',
+    );
     const build = await readFile(path.join(bundle, 'autobuild/build'), 'utf8');
     await writeFile(path.join(bundle, 'autobuild/build'), `abinfo "bc says $(echo '6 * 7' | bc)"\n${build}`);
     const lines: string[] = [];
-    const result = await runBuild(host.ctx, { buildId: 'with-dep-1', bundleDir: bundle, branch: 'stable', onLogLine: (l) => lines.push(l) });
+    const result = await runBuild(host.ctx, {
+      buildId: 'with-dep-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      onLogLine: (l) => lines.push(l),
+    });
     expect(result.reason, lines.slice(-60).join('\n')).toBeUndefined();
     expect(result.status).toBe('succeeded');
     expect(lines).toContain('[aoinb] downloading build dependencies: bc');
@@ -106,11 +131,21 @@ describe('a hostile build script in the real container', () => {
 
   it('fails a build whose dependency apt cannot find, naming it, before any bundle code runs', async () => {
     const bundle = await host.exampleBundle('missing-dep');
-    await writeFile(path.join(bundle, 'autobuild/defines'), 'PKGNAME=hello-aoinb\nPKGSEC=utils\nPKGDES="Example"\nBUILDDEP="no-such-package-aoinb"\nABTYPE=self\n');
+    await writeFile(
+      path.join(bundle, 'autobuild/defines'),
+      'PKGNAME=hello-aoinb\nPKGSEC=utils\nPKGDES="Example"\nBUILDDEP="no-such-package-aoinb"\nABTYPE=self\n',
+    );
     const lines: string[] = [];
-    const result = await runBuild(host.ctx, { buildId: 'missing-dep-1', bundleDir: bundle, branch: 'stable', onLogLine: (l) => lines.push(l) });
+    const result = await runBuild(host.ctx, {
+      buildId: 'missing-dep-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      onLogLine: (l) => lines.push(l),
+    });
     expect(result.status).toBe('failed');
-    expect(result.reason).toMatch(/build dependencies could not be installed \(download exited with status \d+\): no-such-package-aoinb/);
+    expect(result.reason).toMatch(
+      /build dependencies could not be installed \(download exited with status \d+\): no-such-package-aoinb/,
+    );
     expect(result.phases.build).toBeUndefined();
     expect(lines.some((l) => l.includes('running autobuild'))).toBe(false);
   });

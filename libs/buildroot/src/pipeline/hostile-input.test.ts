@@ -44,18 +44,28 @@ async function outputNames(dir: string): Promise<string[]> {
 describe('hostile names and sources through the real pipeline', () => {
   it('refuses rename= and SUBDIR that leave their folder before touching the host', async () => {
     const victim = path.relative('/', path.join(canary, 'victim'));
-    const rename = await withSpec('rename', () => `VER=1.0\nSRCS="git::commit=HEAD;rename=../../../../../../../../${victim}::https://example.org/x.git"\nCHKSUMS="SKIP"\n`);
-    await expect(runBuild(host.ctx, { buildId: 'rename-1', bundleDir: rename, branch: 'stable' })).rejects.toMatchObject({
+    const rename = await withSpec(
+      'rename',
+      () =>
+        `VER=1.0\nSRCS="git::commit=HEAD;rename=../../../../../../../../${victim}::https://example.org/x.git"\nCHKSUMS="SKIP"\n`,
+    );
+    await expect(
+      runBuild(host.ctx, { buildId: 'rename-1', bundleDir: rename, branch: 'stable' }),
+    ).rejects.toMatchObject({
       code: 'BUNDLE_UNSAFE',
       message: expect.stringMatching(/spec: SRCS \(source 1\) rename= ".*victim": must be a single name/),
     });
     const subdir = await withSpec('subdir', (spec) => `${spec}SUBDIR="../../../../${victim}"\n`);
-    await expect(runBuild(host.ctx, { buildId: 'subdir-1', bundleDir: subdir, branch: 'stable' })).rejects.toMatchObject({ message: expect.stringMatching(/SUBDIR/) });
+    await expect(
+      runBuild(host.ctx, { buildId: 'subdir-1', bundleDir: subdir, branch: 'stable' }),
+    ).rejects.toMatchObject({ message: expect.stringMatching(/SUBDIR/) });
     await expectCanaryIntact();
   });
 
   it('never copies a file:// source into the build, and does not fetch from a loopback port it was not allowed', async () => {
-    const file = await withSpec('file-src', (spec) => spec.replace(/SRCS=.*/, `SRCS="file::file://${canary}/maintainer.token"`).replace(/CHKSUMS=.*/, 'CHKSUMS="SKIP"'));
+    const file = await withSpec('file-src', (spec) =>
+      spec.replace(/SRCS=.*/, `SRCS="file::file://${canary}/maintainer.token"`).replace(/CHKSUMS=.*/, 'CHKSUMS="SKIP"'),
+    );
     const result = await runBuild(host.ctx, { buildId: 'file-1', bundleDir: file, branch: 'stable' });
     expect(result.status).toBe('failed');
     expect(result.reason).toContain('file:// URLs are never fetched');
@@ -72,11 +82,17 @@ describe('hostile build outputs', () => {
     const bundle = await host.exampleBundle(id);
     await appendFile(path.join(bundle, 'autobuild/build'), `\n${script}\n`);
     const outputDir = path.join(host.dir, `out-${id}`);
-    return { result: await runBuild(host.ctx, { buildId: id, bundleDir: bundle, branch: 'stable', outputDir }), outputDir };
+    return {
+      result: await runBuild(host.ctx, { buildId: id, bundleDir: bundle, branch: 'stable', outputDir }),
+      outputDir,
+    };
   };
 
   it('fails a build that links an output .deb to a host file, and collects nothing', async () => {
-    const { result, outputDir } = await build('link-deb', `mkdir -p /buildroot/output && ln -s ${canary}/maintainer.token /buildroot/output/evil_1.0-0_amd64.deb`);
+    const { result, outputDir } = await build(
+      'link-deb',
+      `mkdir -p /buildroot/output && ln -s ${canary}/maintainer.token /buildroot/output/evil_1.0-0_amd64.deb`,
+    );
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('build output "evil_1.0-0_amd64.deb": is a symlink; only regular files are collected');
     expect(result.artifacts).toEqual([]);
@@ -86,20 +102,30 @@ describe('hostile build outputs', () => {
 
   it('fails a build that replaces /buildroot/output with a link to a host folder', async () => {
     // /tmp exists in the container too, so the toolbox's copy succeeds; on the host the link would name the host's /tmp.
-    const { result, outputDir } = await build('link-dir', "trap 'rm -rf /buildroot/output; ln -s /tmp /buildroot/output' EXIT");
+    const { result, outputDir } = await build(
+      'link-dir',
+      "trap 'rm -rf /buildroot/output; ln -s /tmp /buildroot/output' EXIT",
+    );
     expect(result.status).toBe('failed');
-    expect(result.reason).toBe('/buildroot/output is not a plain folder (ENOTDIR): a link or something else was put there');
+    expect(result.reason).toBe(
+      '/buildroot/output is not a plain folder (ENOTDIR): a link or something else was put there',
+    );
     expect(await outputNames(outputDir)).toEqual([]);
     await expectCanaryIntact();
   });
 
   it('fails a build that leaves a package of another name, or a file that is not a .deb', async () => {
-    const foreign = await build('foreign', [
-      'mkdir -p /tmp/f/DEBIAN && printf "Package: openssh-server\\nVersion: 1.0-0\\nArchitecture: $ARCH\\nMaintainer: x <x@x>\\nDescription: x\\n" > /tmp/f/DEBIAN/control',
-      'mkdir -p /buildroot/output && dpkg-deb --build /tmp/f /buildroot/output/openssh-server_1.0-0_$ARCH.deb >/dev/null',
-    ].join('\n'));
+    const foreign = await build(
+      'foreign',
+      [
+        'mkdir -p /tmp/f/DEBIAN && printf "Package: openssh-server\\nVersion: 1.0-0\\nArchitecture: $ARCH\\nMaintainer: x <x@x>\\nDescription: x\\n" > /tmp/f/DEBIAN/control',
+        'mkdir -p /buildroot/output && dpkg-deb --build /tmp/f /buildroot/output/openssh-server_1.0-0_$ARCH.deb >/dev/null',
+      ].join('\n'),
+    );
     expect(foreign.result.status).toBe('failed');
-    expect(foreign.result.reason).toMatch(/^build output "openssh-server_1\.0-0_\w+\.deb": Package openssh-server is not a package of this bundle \(hello-aoinb\)$/);
+    expect(foreign.result.reason).toMatch(
+      /^build output "openssh-server_1\.0-0_\w+\.deb": Package openssh-server is not a package of this bundle \(hello-aoinb\)$/,
+    );
     expect(await outputNames(foreign.outputDir)).toEqual([]);
     const notes = await build('notes', 'mkdir -p /buildroot/output && echo hi > /buildroot/output/notes.txt');
     expect(notes.result.reason).toBe('build output "notes.txt": only .deb files may be left in /buildroot/output');

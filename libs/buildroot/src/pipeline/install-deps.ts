@@ -49,7 +49,11 @@ export async function installDependencies(step: DepsStep): Promise<DepsOutcome> 
     const exit = await runContainer(run);
     if (exit.cancelled) return { ok: false, reason: 'cancelled', cancelled: true };
     if (exit.exitCode !== 0) {
-      return { ok: false, reason: `build dependencies could not be installed (${mode} exited with status ${exit.exitCode}): ${step.names.join(' ')}`, cancelled: false };
+      return {
+        ok: false,
+        reason: `build dependencies could not be installed (${mode} exited with status ${exit.exitCode}): ${step.names.join(' ')}`,
+        cancelled: false,
+      };
     }
   }
   return { ok: true };

@@ -15,7 +15,8 @@ let host: BuildHost;
 
 beforeAll(async () => {
   host = await createBuildHost({
-    extraToml: '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmemory_limit_mib = 256\npids_limit = 200\ndisk_limit_mib = 512',
+    extraToml:
+      '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmemory_limit_mib = 256\npids_limit = 200\ndisk_limit_mib = 512',
   });
 });
 afterAll(async () => {
@@ -54,7 +55,10 @@ describe('per-build limits', () => {
   });
 
   it('kills a build that writes past the workspace disk limit and names it', async () => {
-    const { result, seconds } = await hostile('filler', 'dd if=/dev/zero of=/buildroot/filler bs=1M count=700 status=none; sleep 100');
+    const { result, seconds } = await hostile(
+      'filler',
+      'dd if=/dev/zero of=/buildroot/filler bs=1M count=700 status=none; sleep 100',
+    );
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('killed: the build reached its disk limit of 512 MiB');
     expect(seconds).toBeLessThan(100);
@@ -62,7 +66,11 @@ describe('per-build limits', () => {
   });
 
   it('still builds a legitimate package within the same limits afterwards', async () => {
-    const result = await runBuild(host.ctx, { buildId: 'after-limits', bundleDir: await host.exampleBundle('after-limits'), branch: 'stable' });
+    const result = await runBuild(host.ctx, {
+      buildId: 'after-limits',
+      bundleDir: await host.exampleBundle('after-limits'),
+      branch: 'stable',
+    });
     expect(result.reason).toBeUndefined();
     expect(result.status).toBe('succeeded');
     await expectContained();

@@ -11,7 +11,9 @@ let host: BuildHost;
 const testMaintainer = 'aoinb Tests <tests@aoinb.invalid>';
 
 beforeAll(async () => {
-  host = await createBuildHost({ extraToml: `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmaintainer = "${testMaintainer}"` });
+  host = await createBuildHost({
+    extraToml: `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmaintainer = "${testMaintainer}"`,
+  });
 });
 afterAll(async () => {
   await host?.close();
@@ -27,12 +29,20 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
   it('builds the example C program from a checksum-verified tarball into a working .deb', async () => {
     const lines: string[] = [];
     const bundle = await host.exampleBundle();
-    const result = await runBuild(host.ctx, { buildId: 'hello-1', bundleDir: bundle, branch: 'stable', onLogLine: (line) => lines.push(line) });
+    const result = await runBuild(host.ctx, {
+      buildId: 'hello-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      onLogLine: (line) => lines.push(line),
+    });
     expect(result.reason).toBeUndefined();
     expect(result.status).toBe('succeeded');
     // autobuild4 leaves each package in the build folder and in /debs/h/: collected once each, -dbg kept.
     const arch = host.baseos.arch;
-    expect(result.artifacts.map((a) => a.name)).toEqual([`hello-aoinb-dbg_1.0-0_${arch}.deb`, `hello-aoinb_1.0-0_${arch}.deb`]);
+    expect(result.artifacts.map((a) => a.name)).toEqual([
+      `hello-aoinb-dbg_1.0-0_${arch}.deb`,
+      `hello-aoinb_1.0-0_${arch}.deb`,
+    ]);
     const deb = result.artifacts.find((a) => a.name.startsWith('hello-aoinb_'))!;
     expect(deb.file).toBe(path.join(host.workDir, 'output/stable', deb.name));
     expect(deb.sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -56,8 +66,14 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     expect(lines).toContain('[aoinb] refreshing instance stable (apt update, full-upgrade)');
     expect(await readFile(result.logFile, 'utf8')).toContain('Building hello-aoinb');
     const record = JSON.parse(await readFile(result.recordFile, 'utf8'));
-    expect(record).toMatchObject({ status: 'succeeded', package: { name: 'hello-aoinb', version: '1.0-0' }, branch: 'stable' });
-    expect(Object.keys(record.phases)).toEqual(expect.arrayContaining(['instance_refresh', 'mount', 'source_fetch', 'build', 'collect', 'discard']));
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      package: { name: 'hello-aoinb', version: '1.0-0' },
+      branch: 'stable',
+    });
+    expect(Object.keys(record.phases)).toEqual(
+      expect.arrayContaining(['instance_refresh', 'mount', 'source_fetch', 'build', 'collect', 'discard']),
+    );
     expect(result.resources.cpuSeconds).toBeGreaterThan(0);
     expect(result.resources.peakMemoryBytes).toBeGreaterThan(0);
     expect(result.resources.peakDiskBytes).toBeGreaterThan(0);
@@ -84,18 +100,33 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
 
   it('publishes no -dbg package with keep_dbg = false', async () => {
     const ctx = { ...host.ctx, config: { ...host.ctx.config, build: { ...host.ctx.config.build, keepDbg: false } } };
-    const result = await runBuild(ctx, { buildId: 'nodbg-1', bundleDir: await host.exampleBundle('nodbg'), branch: 'stable', outputDir: path.join(host.dir, 'out-nodbg') });
+    const result = await runBuild(ctx, {
+      buildId: 'nodbg-1',
+      bundleDir: await host.exampleBundle('nodbg'),
+      branch: 'stable',
+      outputDir: path.join(host.dir, 'out-nodbg'),
+    });
     expect(result.reason).toBeUndefined();
     expect(result.artifacts.map((a) => a.name)).toEqual([`hello-aoinb_1.0-0_${host.baseos.arch}.deb`]);
-    expect(await readdir(path.join(host.dir, 'out-nodbg'))).not.toContain(`hello-aoinb-dbg_1.0-0_${host.baseos.arch}.deb`);
+    expect(await readdir(path.join(host.dir, 'out-nodbg'))).not.toContain(
+      `hello-aoinb-dbg_1.0-0_${host.baseos.arch}.deb`,
+    );
     await expectNothingLeft();
   });
 
   it('fails the build naming both files when two different packages share one name', async () => {
     const bundle = await host.exampleBundle('clash');
     const name = `hello-aoinb_1.0-0_${host.baseos.arch}.deb`;
-    await appendFile(path.join(bundle, 'autobuild/build'), `\nmkdir -p /debs/z && echo not-a-package > /debs/z/${name}\n`);
-    const result = await runBuild(host.ctx, { buildId: 'clash-1', bundleDir: bundle, branch: 'stable', outputDir: path.join(host.dir, 'out-clash') });
+    await appendFile(
+      path.join(bundle, 'autobuild/build'),
+      `\nmkdir -p /debs/z && echo not-a-package > /debs/z/${name}\n`,
+    );
+    const result = await runBuild(host.ctx, {
+      buildId: 'clash-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      outputDir: path.join(host.dir, 'out-clash'),
+    });
     expect(result.status).toBe('failed');
     expect(result.artifacts).toEqual([]);
     const log = await readFile(result.logFile, 'utf8');
@@ -109,7 +140,12 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     const spec = await readFile(path.join(bundle, 'spec'), 'utf8');
     await writeFile(path.join(bundle, 'spec'), spec.replace(/sha256::[0-9a-f]{64}/, `sha256::${'0'.repeat(64)}`));
     const lines: string[] = [];
-    const result = await runBuild(host.ctx, { buildId: 'badsum-1', bundleDir: bundle, branch: 'stable', onLogLine: (l) => lines.push(l) });
+    const result = await runBuild(host.ctx, {
+      buildId: 'badsum-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      onLogLine: (l) => lines.push(l),
+    });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/sha256 is [0-9a-f]{64}, spec CHKSUMS says 0{64}/);
     expect(result.phases.build).toBeUndefined();
@@ -122,8 +158,14 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     // Data-only parts: autobuild4 fails a package with no ELF symbols unless ABSPLITDBG is off or it is noarch.
     const part = async (dir: string, name: string, file: string, extra: string) => {
       await mkdir(path.join(bundle, dir), { recursive: true });
-      await writeFile(path.join(bundle, dir, 'defines'), `PKGNAME=${name}\nPKGSEC=libs\nPKGDES="Split part ${name}"\nABTYPE=self\n${extra}\n`);
-      await writeFile(path.join(bundle, dir, 'build'), `mkdir -p "$PKGDIR"/usr/share/${name}\necho ${name} > "$PKGDIR"/usr/share/${name}/${file}\n`);
+      await writeFile(
+        path.join(bundle, dir, 'defines'),
+        `PKGNAME=${name}\nPKGSEC=libs\nPKGDES="Split part ${name}"\nABTYPE=self\n${extra}\n`,
+      );
+      await writeFile(
+        path.join(bundle, dir, 'build'),
+        `mkdir -p "$PKGDIR"/usr/share/${name}\necho ${name} > "$PKGDIR"/usr/share/${name}/${file}\n`,
+      );
     };
     await mkdir(bundle, { recursive: true });
     await writeFile(path.join(bundle, 'spec'), 'VER=2.0\nDUMMYSRC=1\n');
@@ -131,17 +173,32 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     await part('02-splitlib-dev', 'splitlib-dev', 'dev.txt', 'ABHOST=noarch');
     const result = await runBuild(host.ctx, { buildId: 'split-abbs', bundleDir: bundle, branch: 'stable' });
     expect(result.reason, await readFile(result.logFile, 'utf8')).toBeUndefined();
-    expect(result.artifacts.map((a) => a.name)).toEqual([`splitlib-dev_2.0-0_noarch.deb`, `splitlib_2.0-0_${host.baseos.arch}.deb`]);
+    expect(result.artifacts.map((a) => a.name)).toEqual([
+      `splitlib-dev_2.0-0_noarch.deb`,
+      `splitlib_2.0-0_${host.baseos.arch}.deb`,
+    ]);
     const log = await readFile(result.logFile, 'utf8');
-    expect(log.indexOf('building split package 01-splitlib')).toBeLessThan(log.indexOf('building split package 02-splitlib-dev'));
+    expect(log.indexOf('building split package 01-splitlib')).toBeLessThan(
+      log.indexOf('building split package 02-splitlib-dev'),
+    );
     await expectNothingLeft();
   });
 
   it('runs two builds of one branch at once', async () => {
     const [a, b] = await Promise.all([host.exampleBundle('twin-a'), host.exampleBundle('twin-b')]);
     const results = await Promise.all([
-      runBuild(host.ctx, { buildId: 'twin-a', bundleDir: a, branch: 'stable', outputDir: path.join(host.dir, 'out-a') }),
-      runBuild(host.ctx, { buildId: 'twin-b', bundleDir: b, branch: 'stable', outputDir: path.join(host.dir, 'out-b') }),
+      runBuild(host.ctx, {
+        buildId: 'twin-a',
+        bundleDir: a,
+        branch: 'stable',
+        outputDir: path.join(host.dir, 'out-a'),
+      }),
+      runBuild(host.ctx, {
+        buildId: 'twin-b',
+        bundleDir: b,
+        branch: 'stable',
+        outputDir: path.join(host.dir, 'out-b'),
+      }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     await access(path.join(host.dir, 'out-a', results[0]!.artifacts[0]!.name));
@@ -169,7 +226,12 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
   it('fails a build that runs past its timeout', async () => {
     const bundle = await host.exampleBundle('timeout');
     await writeFile(path.join(bundle, 'autobuild/build'), 'sleep 300\n');
-    const result = await runBuild(host.ctx, { buildId: 'timeout-1', bundleDir: bundle, branch: 'stable', timeoutMs: 3000 });
+    const result = await runBuild(host.ctx, {
+      buildId: 'timeout-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      timeoutMs: 3000,
+    });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/timed out after 3 s/);
     await expectNothingLeft();

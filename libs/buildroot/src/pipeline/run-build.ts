@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { sourceListFor } from '@aoinb/config';
 import { AoinbError, toAoinbError } from '@aoinb/errors';
-import type { BuildPhase, BuildRequest, BuildResult, BuildStatus, FetchedSource, ResourceSummary } from '../build-types.ts';
+import type {
+  BuildPhase,
+  BuildRequest,
+  BuildResult,
+  BuildStatus,
+  FetchedSource,
+  ResourceSummary,
+} from '../build-types.ts';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import { acquireLock } from '../host/file-lock.ts';
 import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
@@ -18,7 +25,13 @@ import { collectDebs } from './collect-debs.ts';
 import { installDependencies } from './install-deps.ts';
 import { stageBundle } from './stage-bundle.ts';
 
-const noResources: ResourceSummary = { cpuSeconds: 0, peakMemoryBytes: 0, peakDiskBytes: 0, method: 'procfs', samples: [] };
+const noResources: ResourceSummary = {
+  cpuSeconds: 0,
+  peakMemoryBytes: 0,
+  peakDiskBytes: 0,
+  method: 'procfs',
+  samples: [],
+};
 
 /** Times each phase; the figures go into the build record. */
 class PhaseClock {
@@ -72,7 +85,10 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
 
   const outputDir = request.outputDir ?? path.join(layout.outputDir, request.branch);
   const pkg = { name: facts.name, version: facts.version, arch: facts.packageArch };
-  const log = await openBuildLog(path.join(layout.logsDir, request.branch, `${request.buildId}.log`), request.onLogLine);
+  const log = await openBuildLog(
+    path.join(layout.logsDir, request.branch, `${request.buildId}.log`),
+    request.onLogLine,
+  );
   const clock = new PhaseClock();
   const startedAt = new Date().toISOString();
   const held: Held[] = [];
@@ -86,15 +102,23 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
   try {
     held.push(await acquireLock(layout.lock(baseosLockName), 'shared', request.signal));
     const lease: InstanceLease = await clock.time('instance_refresh', () =>
-      leaseInstance(ctx, request.branch, sourceList, requestedAt, { onLine: log.line, signal: request.signal }).catch((error: Error) => {
-        throw new BuildFailure(`instance ${request.branch} could not be refreshed: ${error.message}`);
-      }),
+      leaseInstance(ctx, request.branch, sourceList, requestedAt, { onLine: log.line, signal: request.signal }).catch(
+        (error: Error) => {
+          throw new BuildFailure(`instance ${request.branch} could not be refreshed: ${error.message}`);
+        },
+      ),
     );
     held.push(lease);
     workspace = await clock.time('mount', () => createWorkspace(layout, request.buildId, lease.lowers));
     await clock.time('prepare', () => stageBundle(workspace!.merged, request.bundleDir, request.extraAptSources));
     const fetched = await clock.time('source_fetch', () =>
-      fetchSources(facts.sources, layout.sourceCache, path.join(workspace!.merged, 'buildroot/sources'), ctx.config.build.sources, { signal: request.signal, onLine: log.line }).catch((error) => {
+      fetchSources(
+        facts.sources,
+        layout.sourceCache,
+        path.join(workspace!.merged, 'buildroot/sources'),
+        ctx.config.build.sources,
+        { signal: request.signal, onLine: log.line },
+      ).catch((error) => {
         throw new BuildFailure(toAoinbError(error).message);
       }),
     );
@@ -122,8 +146,13 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     }
   } catch (error) {
     status = request.signal?.aborted ? 'cancelled' : 'failed';
-    reason = request.signal?.aborted ? 'cancelled' : error instanceof BuildFailure || error instanceof AoinbError ? error.message : `host error: ${(error as Error).message}`;
-    if (!(error instanceof BuildFailure) && !(error instanceof AoinbError) && !request.signal?.aborted) logger.error({ err: error }, 'build aborted by a host error');
+    reason = request.signal?.aborted
+      ? 'cancelled'
+      : error instanceof BuildFailure || error instanceof AoinbError
+        ? error.message
+        : `host error: ${(error as Error).message}`;
+    if (!(error instanceof BuildFailure) && !(error instanceof AoinbError) && !request.signal?.aborted)
+      logger.error({ err: error }, 'build aborted by a host error');
   } finally {
     if (workspace) await clock.time('discard', () => workspace!.discard());
     for (const lock of held.reverse()) await lock.release();
@@ -149,7 +178,14 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
   return result;
 }
 
-async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, workspace: Workspace, facts: BundleFacts, arch: string, log: BuildLog) {
+async function runInWorkspace(
+  ctx: BuildrootContext,
+  request: BuildRequest,
+  workspace: Workspace,
+  facts: BundleFacts,
+  arch: string,
+  log: BuildLog,
+) {
   const limits = buildLimitsFor(ctx.config.build, facts.envreq);
   const limitStop = new AbortController();
   const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample, {
@@ -178,9 +214,12 @@ async function runInWorkspace(ctx: BuildrootContext, request: BuildRequest, work
   });
   const resources = await sampler.stop();
   // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
-  if (sampler.limitHit && !request.signal?.aborted) return { status: 'failed' as const, reason: `killed: the build reached its ${sampler.limitHit}`, resources };
+  if (sampler.limitHit && !request.signal?.aborted)
+    return { status: 'failed' as const, reason: `killed: the build reached its ${sampler.limitHit}`, resources };
   if (exit.cancelled) return { status: 'cancelled' as const, reason: 'cancelled', resources };
-  if (exit.timedOut) return { status: 'failed' as const, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, resources };
-  if (exit.exitCode !== 0) return { status: 'failed' as const, reason: `build.sh exited with status ${exit.exitCode}`, resources };
+  if (exit.timedOut)
+    return { status: 'failed' as const, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, resources };
+  if (exit.exitCode !== 0)
+    return { status: 'failed' as const, reason: `build.sh exited with status ${exit.exitCode}`, resources };
   return { status: 'succeeded' as const, resources };
 }

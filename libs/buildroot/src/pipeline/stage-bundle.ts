@@ -12,10 +12,16 @@ const toolboxScript = fileURLToPath(new URL('../toolbox/build.sh', import.meta.u
  * repositories (a group's fresh debs) into the container's apt configuration.
  * Symlinks in the bundle are copied as links: they resolve inside the container.
  */
-export async function stageBundle(merged: string, bundleDir: string, extraSources: ExtraAptSource[] = []): Promise<void> {
+export async function stageBundle(
+  merged: string,
+  bundleDir: string,
+  extraSources: ExtraAptSource[] = [],
+): Promise<void> {
   const buildroot = path.join(merged, 'buildroot');
   await mkdir(path.join(buildroot, 'toolbox'), { recursive: true });
-  const copy = await execa('cp', ['-a', '--no-preserve=ownership', `${bundleDir}/.`, path.join(buildroot, 'bundle')], { reject: false });
+  const copy = await execa('cp', ['-a', '--no-preserve=ownership', `${bundleDir}/.`, path.join(buildroot, 'bundle')], {
+    reject: false,
+  });
   if (copy.exitCode !== 0) throw new Error(`cannot copy bundle ${bundleDir}: ${copy.stderr.trim()}`);
   await copyFile(toolboxScript, path.join(buildroot, 'toolbox/build.sh'));
   await chmod(path.join(buildroot, 'toolbox/build.sh'), 0o755);
@@ -32,7 +38,10 @@ export async function stageBundle(merged: string, bundleDir: string, extraSource
       const pin = source.pin?.replace(/[\r\n]/g, ' ') ?? (host ? `origin "${host}"` : undefined);
       if (pin) {
         await mkdir(path.join(merged, 'etc/apt/preferences.d'), { recursive: true });
-        await writeFile(path.join(merged, 'etc/apt/preferences.d', name), `Package: *\nPin: ${pin}\nPin-Priority: ${source.pinPriority}\n`);
+        await writeFile(
+          path.join(merged, 'etc/apt/preferences.d', name),
+          `Package: *\nPin: ${pin}\nPin-Priority: ${source.pinPriority}\n`,
+        );
       }
     }
   }

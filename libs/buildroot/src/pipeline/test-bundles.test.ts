@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyBundleWithPort, writeFailingTestBundle, writeSplitTestBundle, type FailingTestBundle } from '@aoinb/testkit';
+import {
+  copyBundleWithPort,
+  writeFailingTestBundle,
+  writeSplitTestBundle,
+  type FailingTestBundle,
+} from '@aoinb/testkit';
 import { mountsUnder } from '../host/mount-table.ts';
 import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
 import { runBuild } from './run-build.ts';
@@ -24,20 +29,31 @@ async function debField(deb: string, field: string): Promise<string> {
 
 async function debFiles(deb: string): Promise<string[]> {
   const { stdout } = await execa('dpkg-deb', ['-c', deb]);
-  return stdout.split('\n').map((line) => line.split(/\s+/).slice(5).join(' ')).filter(Boolean);
+  return stdout
+    .split('\n')
+    .map((line) => line.split(/\s+/).slice(5).join(' '))
+    .filter(Boolean);
 }
 
 describe('the testkit bundles built by the real autobuild4', () => {
   it('builds the autobuild/NN-name/ split bundle in NN order in one build folder, with epoch, noarch, patches and package files', async () => {
     const arch = host.baseos.arch;
     const written = await writeSplitTestBundle(path.join(host.dir, 'split-src'), { sha256: host.source.sha256, arch });
-    const bundle = await copyBundleWithPort({ bundleDir: written, destDir: path.join(host.dir, 'split'), port: host.source.port });
+    const bundle = await copyBundleWithPort({
+      bundleDir: written,
+      destDir: path.join(host.dir, 'split'),
+      port: host.source.port,
+    });
     const result = await runBuild(host.ctx, { buildId: 'split-1', bundleDir: bundle, branch: 'stable' });
     const log = await readFile(result.logFile, 'utf8');
     expect(result.reason, log).toBeUndefined();
-    expect(log.indexOf('building split package 01-hello-split')).toBeLessThan(log.indexOf('building split package 02-hello-split-doc'));
+    expect(log.indexOf('building split package 01-hello-split')).toBeLessThan(
+      log.indexOf('building split package 02-hello-split-doc'),
+    );
     expect(result.artifacts.map((a) => a.name)).toEqual([
-      `hello-split-dbg_1.0-3_${arch}.deb`, `hello-split-doc_1.0-3_noarch.deb`, `hello-split_1.0-3_${arch}.deb`,
+      `hello-split-dbg_1.0-3_${arch}.deb`,
+      `hello-split-doc_1.0-3_noarch.deb`,
+      `hello-split_1.0-3_${arch}.deb`,
     ]);
     const [, doc, bin] = result.artifacts.map((a) => a.file) as [string, string, string];
 
@@ -46,7 +62,13 @@ describe('the testkit bundles built by the real autobuild4', () => {
     expect(await debField(bin, 'Recommends')).toBe('hello-split-doc');
     expect(await debField(bin, 'Conflicts')).toBe('hello-old (<= 0.9)');
     expect(await debField(bin, 'Provides')).toMatch(/hello-greeter/);
-    expect(await debFiles(bin)).toEqual(expect.arrayContaining(['./usr/bin/hello-aoinb', './etc/hello-split.conf', './usr/share/hello-split/prepared.txt']));
+    expect(await debFiles(bin)).toEqual(
+      expect.arrayContaining([
+        './usr/bin/hello-aoinb',
+        './etc/hello-split.conf',
+        './usr/share/hello-split/prepared.txt',
+      ]),
+    );
     expect((await execa('dpkg-deb', ['-I', bin, 'conffiles'])).stdout).toContain('/etc/hello-split.conf');
     expect((await execa('dpkg-deb', ['-I', bin, 'postinst'])).stdout).toContain('echo "hello-split configured"');
     const unpacked = await mkdtemp(path.join(tmpdir(), 'aoinb-split-'));
@@ -66,7 +88,12 @@ describe('the testkit bundles built by the real autobuild4', () => {
   ];
   it.each(failures)('fails %s in autobuild4 and publishes nothing', async (kind, message) => {
     const bundle = await writeFailingTestBundle(path.join(host.dir, 'fail', kind), kind);
-    const result = await runBuild(host.ctx, { buildId: `fail-${kind}`, bundleDir: bundle, branch: 'stable', outputDir: path.join(host.dir, 'out', kind) });
+    const result = await runBuild(host.ctx, {
+      buildId: `fail-${kind}`,
+      bundleDir: bundle,
+      branch: 'stable',
+      outputDir: path.join(host.dir, 'out', kind),
+    });
     const log = await readFile(result.logFile, 'utf8');
     expect(result.status, log).toBe('failed');
     expect(log).toMatch(message);
@@ -81,7 +108,9 @@ describe('the testkit bundles built by the real autobuild4', () => {
   ];
   it.each(refused)('refuses %s on the host before any container starts', async (kind, message) => {
     const bundle = await writeFailingTestBundle(path.join(host.dir, 'refused', kind), kind);
-    await expect(runBuild(host.ctx, { buildId: `refused-${kind}`, bundleDir: bundle, branch: 'stable' })).rejects.toThrow(message);
+    await expect(
+      runBuild(host.ctx, { buildId: `refused-${kind}`, bundleDir: bundle, branch: 'stable' }),
+    ).rejects.toThrow(message);
     expect(await mountsUnder(host.workDir)).toEqual([]);
   });
 });

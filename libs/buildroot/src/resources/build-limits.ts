@@ -21,7 +21,10 @@ export interface LimitSettings {
  * declares a big build is not killed for it. A limit of 0 stays off.
  */
 export function buildLimitsFor(settings: LimitSettings, envreq: EnvReq = {}): BuildLimits {
-  const wantedMemory = Math.max((envreq.totalMemGiB ?? 0) * 1024 * mib, (envreq.totalMemPerCoreGiB ?? 0) * (envreq.core ?? 1) * 1024 * mib);
+  const wantedMemory = Math.max(
+    (envreq.totalMemGiB ?? 0) * 1024 * mib,
+    (envreq.totalMemPerCoreGiB ?? 0) * (envreq.core ?? 1) * 1024 * mib,
+  );
   const wantedDisk = (envreq.diskGB ?? 0) * 1e9;
   const raise = (limit: number, wanted: number) => (limit === 0 ? 0 : Math.max(limit, Math.ceil(wanted)));
   return {

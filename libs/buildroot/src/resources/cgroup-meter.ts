@@ -6,7 +6,10 @@ import type { Meter } from './meter.ts';
 const cgroupRoot = '/sys/fs/cgroup';
 
 async function exists(file: string): Promise<boolean> {
-  return access(file).then(() => true, () => false);
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function readNumber(file: string): Promise<number> {
@@ -20,10 +23,16 @@ async function counter(file: string, key: string): Promise<number> {
 }
 
 /** Names the limit whose counter moved: an OOM kill in the build, or a refused fork. */
-function limitChecker(limits: BuildLimits, oomFile: string, pidsEvents: string | undefined): () => Promise<string | undefined> {
+function limitChecker(
+  limits: BuildLimits,
+  oomFile: string,
+  pidsEvents: string | undefined,
+): () => Promise<string | undefined> {
   return async () => {
-    if (limits.memoryBytes > 0 && (await counter(oomFile, 'oom_kill')) > 0) return `memory limit of ${describeBytes(limits.memoryBytes)}`;
-    if (pidsEvents && limits.pids > 0 && (await counter(pidsEvents, 'max')) > 0) return `process limit of ${limits.pids}`;
+    if (limits.memoryBytes > 0 && (await counter(oomFile, 'oom_kill')) > 0)
+      return `memory limit of ${describeBytes(limits.memoryBytes)}`;
+    if (pidsEvents && limits.pids > 0 && (await counter(pidsEvents, 'max')) > 0)
+      return `process limit of ${limits.pids}`;
     return undefined;
   };
 }
@@ -82,9 +91,15 @@ async function cgroupV2Meter(name: string, limits: BuildLimits): Promise<Meter |
 async function cgroupV1Meter(name: string, limits: BuildLimits): Promise<Meter | undefined> {
   const cpuDir = path.join(cgroupRoot, 'cpuacct', 'aoinb', name);
   const memDir = path.join(cgroupRoot, 'memory', 'aoinb', name);
-  const pidsDir = limits.pids > 0 && (await exists(path.join(cgroupRoot, 'pids'))) ? path.join(cgroupRoot, 'pids', 'aoinb', name) : undefined;
+  const pidsDir =
+    limits.pids > 0 && (await exists(path.join(cgroupRoot, 'pids')))
+      ? path.join(cgroupRoot, 'pids', 'aoinb', name)
+      : undefined;
   const dirs = [cpuDir, memDir, ...(pidsDir ? [pidsDir] : [])];
-  if (!(await exists(path.join(cgroupRoot, 'cpuacct', 'cpuacct.usage'))) || !(await exists(path.join(cgroupRoot, 'memory', 'memory.usage_in_bytes')))) {
+  if (
+    !(await exists(path.join(cgroupRoot, 'cpuacct', 'cpuacct.usage'))) ||
+    !(await exists(path.join(cgroupRoot, 'memory', 'memory.usage_in_bytes')))
+  ) {
     return undefined;
   }
   try {
@@ -92,7 +107,9 @@ async function cgroupV1Meter(name: string, limits: BuildLimits): Promise<Meter |
     if (limits.memoryBytes > 0) {
       await writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // memory+swap at the same figure: no escaping the limit into swap (absent without swap accounting).
-      await writeFile(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
+      await writeFile(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(
+        () => undefined,
+      );
     }
     if (pidsDir) await writeFile(path.join(pidsDir, 'pids.max'), String(limits.pids));
   } catch {
@@ -109,7 +126,11 @@ async function cgroupV1Meter(name: string, limits: BuildLimits): Promise<Meter |
       const peakMemoryBytes = await readNumber(path.join(memDir, 'memory.max_usage_in_bytes'));
       return { cpuSeconds: cpuNs / 1e9, memoryBytes, peakMemoryBytes };
     },
-    limitHit: limitChecker(limits, path.join(memDir, 'memory.oom_control'), pidsDir && path.join(pidsDir, 'pids.events')),
+    limitHit: limitChecker(
+      limits,
+      path.join(memDir, 'memory.oom_control'),
+      pidsDir && path.join(pidsDir, 'pids.events'),
+    ),
     dispose: async () => {
       await Promise.all(dirs.map(removeWhenEmpty));
     },
@@ -117,7 +138,10 @@ async function cgroupV1Meter(name: string, limits: BuildLimits): Promise<Meter |
 }
 
 /** A cgroup of the build's own, with its memory and process limits set (0 = none). */
-export async function createCgroupMeter(name: string, limits: BuildLimits = { memoryBytes: 0, pids: 0, diskBytes: 0 }): Promise<Meter | undefined> {
+export async function createCgroupMeter(
+  name: string,
+  limits: BuildLimits = { memoryBytes: 0, pids: 0, diskBytes: 0 },
+): Promise<Meter | undefined> {
   if (await exists(path.join(cgroupRoot, 'cgroup.controllers'))) return cgroupV2Meter(name, limits);
   return cgroupV1Meter(name, limits);
 }

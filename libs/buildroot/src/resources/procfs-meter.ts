@@ -17,7 +17,12 @@ async function readProcStat(pid: string): Promise<ProcStat | undefined> {
     // The command name may hold spaces and parentheses; fields resume after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const num = (i: number) => Number(fields[i - 3] ?? 0);
-    return { pid: Number(pid), ppid: num(4), cpuTicks: num(14) + num(15) + num(16) + num(17), rssBytes: num(24) * pageSize };
+    return {
+      pid: Number(pid),
+      ppid: num(4),
+      cpuTicks: num(14) + num(15) + num(16) + num(17),
+      rssBytes: num(24) * pageSize,
+    };
   } catch {
     return undefined;
   }

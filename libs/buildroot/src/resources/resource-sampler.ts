@@ -38,7 +38,12 @@ export interface LimitWatch {
   onLimit: (limit: string) => void;
 }
 
-export async function createResourceSampler(name: string, diskDir: string, onSample?: (sample: ResourceSample) => void, watch?: LimitWatch): Promise<ResourceSampler> {
+export async function createResourceSampler(
+  name: string,
+  diskDir: string,
+  onSample?: (sample: ResourceSample) => void,
+  watch?: LimitWatch,
+): Promise<ResourceSampler> {
   const limits = watch?.limits ?? { memoryBytes: 0, pids: 0, diskBytes: 0 };
   const meter = (await createCgroupMeter(name, limits)) ?? createProcfsMeter();
   let limitHit: string | undefined;
@@ -54,12 +59,20 @@ export async function createResourceSampler(name: string, diskDir: string, onSam
     if (!usage) return;
     peakDisk = Math.max(peakDisk, disk);
     peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
-    const point = { atMs: Date.now() - startedAt, cpuSeconds: usage.cpuSeconds, memoryBytes: usage.memoryBytes, diskBytes: disk };
+    const point = {
+      atMs: Date.now() - startedAt,
+      cpuSeconds: usage.cpuSeconds,
+      memoryBytes: usage.memoryBytes,
+      diskBytes: disk,
+    };
     samples.push(point);
     onSample?.(point);
     if (limitHit) return;
     // The kernel enforces memory and processes (we only name them); disk is enforced here.
-    limitHit = limits.diskBytes > 0 && disk > limits.diskBytes ? `disk limit of ${describeBytes(limits.diskBytes)}` : await meter.limitHit?.();
+    limitHit =
+      limits.diskBytes > 0 && disk > limits.diskBytes
+        ? `disk limit of ${describeBytes(limits.diskBytes)}`
+        : await meter.limitHit?.();
     if (limitHit) watch?.onLimit(limitHit);
   };
 

@@ -74,14 +74,20 @@ export interface CheckedAddress {
  * `[build] source_allow`. Returns the address to connect to.
  */
 export async function checkDestination(hostname: string, port: number, policy: SourcePolicy): Promise<CheckedAddress> {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   let addresses: Array<{ address: string; family: number }>;
   if (isIP(host)) addresses = [{ address: host, family: isIP(host) }];
   else {
     try {
       addresses = await lookup(host, { all: true, verbatim: true });
     } catch (error) {
-      throw new AoinbError('SOURCE_FETCH_FAILED', `cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new AoinbError(
+        'SOURCE_FETCH_FAILED',
+        `cannot resolve ${host}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
   if (addresses.length === 0) throw new AoinbError('SOURCE_FETCH_FAILED', `cannot resolve ${host}: no address`);

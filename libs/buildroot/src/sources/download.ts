@@ -65,7 +65,8 @@ async function open(start: string, policy: SourcePolicy, signal: AbortSignal): P
     if (status >= 200 && status < 300) return response;
     response.resume();
     const location = response.headers.location;
-    if (status < 300 || status >= 400 || !location) throw new Error(`HTTP ${status} ${response.statusMessage ?? ''}`.trim());
+    if (status < 300 || status >= 400 || !location)
+      throw new Error(`HTTP ${status} ${response.statusMessage ?? ''}`.trim());
     if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
     url = checkFetchUrl(new URL(location, url).href, `redirect from ${url.href}`);
   }
@@ -79,7 +80,13 @@ function hashWithLimit(hash: Hash, maxBytes: number, counted: (n: number) => voi
       seen += chunk.length;
       counted(seen);
       hash.update(chunk);
-      if (seen > maxBytes) done(new AoinbError('SOURCE_FETCH_FAILED', `download is larger than [build] source_max_mib (${maxBytes / 1048576} MiB)`));
+      if (seen > maxBytes)
+        done(
+          new AoinbError(
+            'SOURCE_FETCH_FAILED',
+            `download is larger than [build] source_max_mib (${maxBytes / 1048576} MiB)`,
+          ),
+        );
       else done(null, chunk);
     },
   });
@@ -90,7 +97,12 @@ function hashWithLimit(hash: Hash, maxBytes: number, counted: (n: number) => voi
  * moves into place), within the policy's destinations, size and time limits.
  * Returns the digest of what was written. Errors name the URL.
  */
-export async function download(url: string, file: string, policy: SourcePolicy, options: DownloadOptions = {}): Promise<DownloadResult> {
+export async function download(
+  url: string,
+  file: string,
+  policy: SourcePolicy,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
   const timeout = AbortSignal.timeout(policy.timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const hash = createHash(options.algorithm ?? 'sha256');
@@ -100,13 +112,19 @@ export async function download(url: string, file: string, policy: SourcePolicy, 
     const length = Number(response.headers['content-length']);
     if (Number.isFinite(length) && length > policy.maxBytes) {
       response.destroy();
-      throw new AoinbError('SOURCE_FETCH_FAILED', `download of ${length} bytes is larger than [build] source_max_mib (${policy.maxBytes / 1048576} MiB)`);
+      throw new AoinbError(
+        'SOURCE_FETCH_FAILED',
+        `download of ${length} bytes is larger than [build] source_max_mib (${policy.maxBytes / 1048576} MiB)`,
+      );
     }
     const count = hashWithLimit(hash, policy.maxBytes, (n) => (bytes = n));
     await pipeline(response, count, createWriteStream(file, { flags: 'wx', mode: 0o644 }), { signal });
     return { digest: hash.digest('hex'), bytes };
   } catch (error) {
-    const err = timeout.aborted && !options.signal?.aborted ? new Error(`took longer than [build] source_timeout_minutes (${policy.timeoutMs / 60000} min)`) : (error as Error);
+    const err =
+      timeout.aborted && !options.signal?.aborted
+        ? new Error(`took longer than [build] source_timeout_minutes (${policy.timeoutMs / 60000} min)`)
+        : (error as Error);
     const message = `cannot download ${url}: ${err.message}`;
     if (error instanceof AoinbError) throw new AoinbError(error.code, message, { cause: error });
     throw new AoinbError('SOURCE_FETCH_FAILED', message, { cause: error });

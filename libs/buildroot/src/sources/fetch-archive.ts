@@ -11,7 +11,8 @@ const archivePattern = /\.(tar(\.(gz|xz|bz2|zst|lz|lzma|Z))?|tgz|tbz2?|txz|tzst|
 
 /** The file name a source gets inside the container: `rename=`, else the URL's last path segment, both checked. */
 export function sourceFileName(source: SourceToFetch): string {
-  if (source.options.rename !== undefined) return checkPathComponent(source.options.rename, `source ${source.url} rename=`);
+  if (source.options.rename !== undefined)
+    return checkPathComponent(source.options.rename, `source ${source.url} rename=`);
   const name = path.posix.basename(new URL(sourceUrl(source)).pathname);
   if (!name) throw new AoinbError('BUNDLE_INVALID', `source ${source.url} has no file name; add rename=`);
   return checkPathComponent(name, `file name from URL ${source.url}`);
@@ -19,8 +20,16 @@ export function sourceFileName(source: SourceToFetch): string {
 
 /** CHKSUMS algorithm names (acbs's, from Python's hashlib) to node:crypto's. */
 const nodeAlgorithms: Record<string, string> = {
-  md5: 'md5', sha1: 'sha1', sha224: 'sha224', sha256: 'sha256', sha384: 'sha384', sha512: 'sha512',
-  blake2b: 'blake2b512', blake2s: 'blake2s256', 'sha3-256': 'sha3-256', 'sha3-512': 'sha3-512',
+  md5: 'md5',
+  sha1: 'sha1',
+  sha224: 'sha224',
+  sha256: 'sha256',
+  sha384: 'sha384',
+  sha512: 'sha512',
+  blake2b: 'blake2b512',
+  blake2s: 'blake2s256',
+  'sha3-256': 'sha3-256',
+  'sha3-512': 'sha3-512',
 };
 
 /** pypi sources name a project; its sdist lives at a predictable path. */
@@ -33,7 +42,10 @@ export function sourceUrl(source: SourceToFetch): string {
 }
 
 async function isRegularFile(file: string): Promise<boolean> {
-  return lstat(file).then((st) => st.isFile(), () => false);
+  return lstat(file).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }
 
 /** A fresh name beside `dir`'s entries that no other build or earlier crash can be using. */
@@ -50,12 +62,19 @@ function tempIn(dir: string): string {
  * fails here, on the host, before any container starts. `SKIP` sources are
  * never cached: their content may change upstream.
  */
-export async function fetchArchive(source: SourceToFetch, cacheDir: string, destDir: string, policy: SourcePolicy, signal?: AbortSignal): Promise<PreparedSource> {
+export async function fetchArchive(
+  source: SourceToFetch,
+  cacheDir: string,
+  destDir: string,
+  policy: SourcePolicy,
+  signal?: AbortSignal,
+): Promise<PreparedSource> {
   const name = sourceFileName(source);
   const url = sourceUrl(source);
   const algorithm = source.checksum?.algo ?? 'sha256';
   const nodeAlgorithm = nodeAlgorithms[algorithm];
-  if (!nodeAlgorithm) throw new AoinbError('BUNDLE_INVALID', `checksum algorithm ${algorithm} of ${source.url} is not supported`);
+  if (!nodeAlgorithm)
+    throw new AoinbError('BUNDLE_INVALID', `checksum algorithm ${algorithm} of ${source.url} is not supported`);
   const dest = path.join(destDir, name);
   const kind = source.type === 'file' || !archivePattern.test(name) ? 'file' : 'archive';
   const expected = source.checksum?.hex.toLowerCase();
@@ -77,7 +96,11 @@ export async function fetchArchive(source: SourceToFetch, cacheDir: string, dest
     const temp = tempIn(filesDir);
     try {
       const { digest } = await download(url, temp, policy, { algorithm: nodeAlgorithm, signal });
-      if (digest !== expected) throw new AoinbError('CHECKSUM_MISMATCH', `${name} from ${url}: ${algorithm} is ${digest}, spec CHKSUMS says ${expected}`);
+      if (digest !== expected)
+        throw new AoinbError(
+          'CHECKSUM_MISMATCH',
+          `${name} from ${url}: ${algorithm} is ${digest}, spec CHKSUMS says ${expected}`,
+        );
       await rename(temp, cached);
     } finally {
       await rm(temp, { force: true });
@@ -86,4 +109,3 @@ export async function fetchArchive(source: SourceToFetch, cacheDir: string, dest
   await copyFile(cached, dest, constants.COPYFILE_FICLONE | constants.COPYFILE_EXCL);
   return { kind, name, cached: hit };
 }
-

@@ -36,30 +36,44 @@ function gitEnv(run: GitRun, network: boolean): Record<string, string> {
 
 async function git(run: GitRun, args: string[], network = false): Promise<string> {
   const config = ['-c', 'http.proxyAuthMethod=basic', '-c', 'credential.helper=', '-c', 'core.hooksPath=/dev/null'];
-  const result = await execa('git', [...config, ...args], { reject: false, cancelSignal: run.signal, env: gitEnv(run, network), extendEnv: false, stdin: 'ignore' });
+  const result = await execa('git', [...config, ...args], {
+    reject: false,
+    cancelSignal: run.signal,
+    env: gitEnv(run, network),
+    extendEnv: false,
+    stdin: 'ignore',
+  });
   if (result.exitCode !== 0) {
     const refusal = run.proxy.refusals()[0];
     if (refusal) throw refusal;
     if (run.signal.aborted) throw new Error('cancelled or took longer than [build] source_timeout_minutes');
-    throw new Error(`git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed: ${result.stderr.trim().split('\n').pop()}`);
+    throw new Error(
+      `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed: ${result.stderr.trim().split('\n').pop()}`,
+    );
   }
   return result.stdout.trim();
 }
 
 /** The folder a git source gets: `rename=`, else the repository's name from its URL, both checked. */
 export function gitSourceName(source: SourceToFetch): string {
-  if (source.options.rename !== undefined) return checkPathComponent(source.options.rename, `git source ${source.url} rename=`);
+  if (source.options.rename !== undefined)
+    return checkPathComponent(source.options.rename, `git source ${source.url} rename=`);
   const name = path.posix.basename(checkFetchUrl(source.url, 'git source').pathname).replace(/\.git$/, '') || 'source';
   return checkPathComponent(name, `folder name from URL ${source.url}`);
 }
 
 async function updateMirror(run: GitRun, source: SourceToFetch, mirror: string): Promise<boolean> {
-  const exists = await lstat(mirror).then((st) => st.isDirectory(), () => false);
+  const exists = await lstat(mirror).then(
+    (st) => st.isDirectory(),
+    () => false,
+  );
   if (exists) {
-    await git(run, ['-C', mirror, 'fetch', '--quiet', '--prune', '--tags', 'origin', '+refs/*:refs/*'], true).catch((error: Error) => {
-      // An unreachable upstream is fine when the mirror already has what we need; a refused one is not.
-      if (!source.options.commit || error instanceof AoinbError) throw error;
-    });
+    await git(run, ['-C', mirror, 'fetch', '--quiet', '--prune', '--tags', 'origin', '+refs/*:refs/*'], true).catch(
+      (error: Error) => {
+        // An unreachable upstream is fine when the mirror already has what we need; a refused one is not.
+        if (!source.options.commit || error instanceof AoinbError) throw error;
+      },
+    );
     return true;
   }
   // Cloned beside its place and renamed in: a crash never leaves a half mirror that looks complete.
@@ -80,18 +94,37 @@ async function updateMirror(run: GitRun, source: SourceToFetch, mirror: string):
  * `copy-repo=true`; submodules are fetched unless `submodule=false`. Only what
  * this call created is removed when it fails.
  */
-export async function fetchGit(source: SourceToFetch, cacheDir: string, destDir: string, policy: SourcePolicy, signal?: AbortSignal): Promise<PreparedSource> {
+export async function fetchGit(
+  source: SourceToFetch,
+  cacheDir: string,
+  destDir: string,
+  policy: SourcePolicy,
+  signal?: AbortSignal,
+): Promise<PreparedSource> {
   const name = gitSourceName(source);
-  const mirror = path.join(cacheDir, 'git', `${createHash('sha256').update(source.url).digest('hex').slice(0, 32)}.git`);
+  const mirror = path.join(
+    cacheDir,
+    'git',
+    `${createHash('sha256').update(source.url).digest('hex').slice(0, 32)}.git`,
+  );
   const target = path.join(destDir, name);
   const timeout = AbortSignal.timeout(policy.timeoutMs);
-  const run: GitRun = { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, proxy: await startCheckedProxy(policy) };
+  const run: GitRun = {
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    proxy: await startCheckedProxy(policy),
+  };
   let created = false;
   try {
     const cached = await withLock(`${mirror}.lock`, 'exclusive', () => updateMirror(run, source, mirror));
     const ref = source.options.commit ?? source.options.branch ?? 'HEAD';
     const commit = await git(run, ['-C', mirror, 'rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`]);
-    if (await lstat(target).then(() => true, () => false)) throw new AoinbError('BUNDLE_INVALID', `${name} is already used by another source`);
+    if (
+      await lstat(target).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new AoinbError('BUNDLE_INVALID', `${name} is already used by another source`);
     created = true;
     await git(run, ['clone', '--quiet', '--no-checkout', '--', mirror, target]);
     await git(run, ['-C', target, 'checkout', '--quiet', '--detach', commit]);

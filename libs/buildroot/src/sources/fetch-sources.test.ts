@@ -51,10 +51,18 @@ function src(entry: string, checksum = `sha256::${payloadSha}`) {
 }
 
 /** Fetches into a fresh workspace; `cache` is per test unless shared on purpose. */
-async function fetchInto(name: string, entries: ReturnType<typeof src>[], p: SourcePolicy, cache = path.join(work, 'ws', name, 'cache')) {
+async function fetchInto(
+  name: string,
+  entries: ReturnType<typeof src>[],
+  p: SourcePolicy,
+  cache = path.join(work, 'ws', name, 'cache'),
+) {
   const dest = path.join(work, 'ws', name, 'sources');
   await mkdir(path.dirname(dest), { recursive: true });
-  const error = await fetchSources(entries, cache, dest, p).then(() => undefined, (e: Error & { code?: string }) => e);
+  const error = await fetchSources(entries, cache, dest, p).then(
+    () => undefined,
+    (e: Error & { code?: string }) => e,
+  );
   return { dest, cache, error };
 }
 
@@ -85,7 +93,10 @@ afterAll(async () => {
 describe('source URLs and destinations', () => {
   it('never reads file:// and names hg, svn, git:// and ftp as not supported', async () => {
     const file = await fetchInto('file', [src(`file::file://${canary}/secret.token`, 'SKIP')], policy());
-    expect(file.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining('file:// URLs are never fetched') });
+    expect(file.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining('file:// URLs are never fetched'),
+    });
     expect(await readdir(file.dest).catch(() => [])).toEqual([]);
     for (const [entry, pattern] of [
       ['hg::https://hg.example.org/repo', /source type hg .* is not supported/],
@@ -101,19 +112,36 @@ describe('source URLs and destinations', () => {
   it('does not contact a loopback server unless [build] source_allow lists it', async () => {
     const server = await serve((_req, res) => res.end(payload));
     const refused = await fetchInto('loop', [src(`tbl::${server.url}/a.tar.gz`)], policy());
-    expect(refused.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`127.0.0.1:${server.port} resolves to 127.0.0.1, a loopback address`) });
+    expect(refused.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining(`127.0.0.1:${server.port} resolves to 127.0.0.1, a loopback address`),
+    });
     // A name that resolves to loopback is the same destination.
     const byName = await fetchInto('loop-name', [src(`tbl::http://localhost:${server.port}/a.tar.gz`)], policy());
-    expect(byName.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringMatching(/localhost:\d+ resolves to (127\.0\.0\.1|::1), a loopback address/) });
+    expect(byName.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringMatching(/localhost:\d+ resolves to (127\.0\.0\.1|::1), a loopback address/),
+    });
     // Numeric spellings of loopback are normalised by the URL parser and refused the same way.
     const numeric = await fetchInto('loop-num', [src(`tbl::http://2130706433:${server.port}/a.tar.gz`)], policy());
-    expect(numeric.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining('resolves to 127.0.0.1, a loopback address') });
+    expect(numeric.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining('resolves to 127.0.0.1, a loopback address'),
+    });
     // Another port on the same host is not what the allowlist names.
-    const otherPort = await fetchInto('loop-port', [src(`tbl::${server.url}/a.tar.gz`)], policy([{ host: '127.0.0.1', port: server.port + 1 }]));
+    const otherPort = await fetchInto(
+      'loop-port',
+      [src(`tbl::${server.url}/a.tar.gz`)],
+      policy([{ host: '127.0.0.1', port: server.port + 1 }]),
+    );
     expect(otherPort.error).toMatchObject({ code: 'SOURCE_FORBIDDEN' });
     expect(server.hits).toBe(0);
 
-    const allowed = await fetchInto('loop-ok', [src(`tbl::${server.url}/a.tar.gz`)], policy([{ host: '127.0.0.1', port: server.port }]));
+    const allowed = await fetchInto(
+      'loop-ok',
+      [src(`tbl::${server.url}/a.tar.gz`)],
+      policy([{ host: '127.0.0.1', port: server.port }]),
+    );
     expect(allowed.error).toBeUndefined();
     expect(await readFile(path.join(allowed.dest, 'a.tar.gz'))).toEqual(payload);
     expect(server.hits).toBe(1);
@@ -122,16 +150,30 @@ describe('source URLs and destinations', () => {
   it('checks every redirect: an allowed server cannot send the host to a forbidden one', async () => {
     const forbidden = await serve((_req, res) => res.end(payload));
     const redirector = await serve((req, res) => {
-      const to = req.url === '/to-file' ? `file://${canary}/secret.token` : req.url === '/to-v6' ? `http://[::1]:${forbidden.port}/a` : `http://127.0.0.1:${forbidden.port}/a.tar.gz`;
+      const to =
+        req.url === '/to-file'
+          ? `file://${canary}/secret.token`
+          : req.url === '/to-v6'
+            ? `http://[::1]:${forbidden.port}/a`
+            : `http://127.0.0.1:${forbidden.port}/a.tar.gz`;
       res.writeHead(302, { location: to }).end();
     });
     const p = policy([{ host: '127.0.0.1', port: redirector.port }]);
     const toLoopback = await fetchInto('redir', [src(`tbl::${redirector.url}/a.tar.gz`)], p);
-    expect(toLoopback.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`127.0.0.1:${forbidden.port} resolves to 127.0.0.1, a loopback address`) });
+    expect(toLoopback.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining(`127.0.0.1:${forbidden.port} resolves to 127.0.0.1, a loopback address`),
+    });
     const toV6 = await fetchInto('redir-v6', [src(`tbl::${redirector.url}/to-v6`, 'SKIP')], p);
-    expect(toV6.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining('::1, a loopback address') });
+    expect(toV6.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining('::1, a loopback address'),
+    });
     const toFile = await fetchInto('redir-file', [src(`tbl::${redirector.url}/to-file`, 'SKIP')], p);
-    expect(toFile.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`redirect from ${redirector.url}/to-file`) });
+    expect(toFile.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining(`redirect from ${redirector.url}/to-file`),
+    });
     expect(forbidden.hits).toBe(0);
     expect(await readdir(toFile.dest)).toEqual([]);
   });
@@ -142,18 +184,27 @@ describe('source URLs and destinations', () => {
       if (req.url === '/declared.tar.gz') res.writeHead(200, { 'content-length': String(big.length) }).end(big);
       else if (req.url === '/chunked.tar.gz') {
         res.writeHead(200);
-        const write = (n: number): void => void (n > 0 ? res.write(Buffer.alloc(256 * 1024, 2), () => write(n - 1)) : res.end());
+        const write = (n: number): void =>
+          void (n > 0 ? res.write(Buffer.alloc(256 * 1024, 2), () => write(n - 1)) : res.end());
         write(12);
       } else res.writeHead(200, { 'content-length': '100' }).write('x'); // then nothing, ever
     });
     const p = policy([{ host: '127.0.0.1', port: server.port }], { stallMs: 1000 });
     const declared = await fetchInto('big1', [src(`tbl::${server.url}/declared.tar.gz`)], p);
-    expect(declared.error).toMatchObject({ code: 'SOURCE_FETCH_FAILED', message: expect.stringContaining(`download of ${big.length} bytes is larger than [build] source_max_mib (1 MiB)`) });
+    expect(declared.error).toMatchObject({
+      code: 'SOURCE_FETCH_FAILED',
+      message: expect.stringContaining(`download of ${big.length} bytes is larger than [build] source_max_mib (1 MiB)`),
+    });
     const chunked = await fetchInto('big2', [src(`tbl::${server.url}/chunked.tar.gz`, 'SKIP')], p);
-    expect(chunked.error).toMatchObject({ message: expect.stringContaining('download is larger than [build] source_max_mib (1 MiB)') });
+    expect(chunked.error).toMatchObject({
+      message: expect.stringContaining('download is larger than [build] source_max_mib (1 MiB)'),
+    });
     const started = Date.now();
     const stalled = await fetchInto('stall', [src(`tbl::${server.url}/stall.tar.gz`)], p);
-    expect(stalled.error).toMatchObject({ code: 'SOURCE_FETCH_FAILED', message: expect.stringContaining('no data for 1 s') });
+    expect(stalled.error).toMatchObject({
+      code: 'SOURCE_FETCH_FAILED',
+      message: expect.stringContaining('no data for 1 s'),
+    });
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const d of [declared, chunked, stalled]) {
       expect(await readdir(d.dest)).toEqual([]);
@@ -211,7 +262,8 @@ describe('git sources through the checked proxy', () => {
   beforeAll(async () => {
     const repo = path.join(work, 'upstream');
     await mkdir(repo);
-    const g = (args: string[], cwd = repo) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd });
+    const g = (args: string[], cwd = repo) =>
+      execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd });
     await g(['init', '-q', '-b', 'main']);
     await writeFile(path.join(repo, 'README'), 'hello\n');
     await g(['add', 'README']);
@@ -227,11 +279,22 @@ describe('git sources through the checked proxy', () => {
 
   it('clones an allowlisted mirror and refuses a forbidden one, naming the address', async () => {
     const url = `${repoServer.url}/repo.git`;
-    const ok = await fetchInto('git-ok', [src(`git::commit=${commit}::${url}`, 'SKIP')], policy([{ host: '127.0.0.1', port: repoServer.port }]));
+    const ok = await fetchInto(
+      'git-ok',
+      [src(`git::commit=${commit}::${url}`, 'SKIP')],
+      policy([{ host: '127.0.0.1', port: repoServer.port }]),
+    );
     expect(ok.error).toBeUndefined();
     expect(await readFile(path.join(ok.dest, 'repo/README'), 'utf8')).toBe('hello\n');
-    const refused = await fetchInto('git-no', [src(`git::commit=${commit}::${url.replace('127.0.0.1', 'localhost')}`, 'SKIP')], policy());
-    expect(refused.error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringMatching(/git source .*: localhost:\d+ resolves to .*loopback address/) });
+    const refused = await fetchInto(
+      'git-no',
+      [src(`git::commit=${commit}::${url.replace('127.0.0.1', 'localhost')}`, 'SKIP')],
+      policy(),
+    );
+    expect(refused.error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringMatching(/git source .*: localhost:\d+ resolves to .*loopback address/),
+    });
     expect(await readdir(refused.dest)).toEqual([]);
   });
 
@@ -242,32 +305,62 @@ describe('git sources through the checked proxy', () => {
     await mkdir(repo);
     const g = (args: string[]) => execa('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
     await g(['init', '-q', '-b', 'main']);
-    await writeFile(path.join(repo, '.gitmodules'), `[submodule "sub"]\n\tpath = sub\n\turl = http://localhost:${forbidden.port}/repo.git\n`);
+    await writeFile(
+      path.join(repo, '.gitmodules'),
+      `[submodule "sub"]\n\tpath = sub\n\turl = http://localhost:${forbidden.port}/repo.git\n`,
+    );
     await g(['update-index', '--add', '--cacheinfo', `160000,${commit},sub`]);
     await g(['add', '.gitmodules']);
     await g(['commit', '-q', '-m', 'sub']);
     await g(['clone', '-q', '--bare', repo, path.join(work, 'served/with-sub.git')]);
     await execa('git', ['update-server-info'], { cwd: path.join(work, 'served/with-sub.git') });
     const p = policy([{ host: '127.0.0.1', port: repoServer.port }]);
-    const { error, dest } = await fetchInto('git-sub', [src(`git::commit=main::${repoServer.url}/with-sub.git`, 'SKIP')], p);
-    expect(error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`localhost:${forbidden.port} resolves to`) });
+    const { error, dest } = await fetchInto(
+      'git-sub',
+      [src(`git::commit=main::${repoServer.url}/with-sub.git`, 'SKIP')],
+      p,
+    );
+    expect(error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining(`localhost:${forbidden.port} resolves to`),
+    });
     expect(forbidden.hits).toBe(0);
     expect(await readdir(dest)).toEqual([]);
-    const without = await fetchInto('git-nosub', [src(`git::commit=main;submodule=false::${repoServer.url}/with-sub.git`, 'SKIP')], p);
+    const without = await fetchInto(
+      'git-nosub',
+      [src(`git::commit=main;submodule=false::${repoServer.url}/with-sub.git`, 'SKIP')],
+      p,
+    );
     expect(without.error).toBeUndefined();
   });
 
   it('stops a git fetch larger than the size limit', async () => {
-    const { error, dest } = await fetchInto('git-big', [src(`git::commit=${commit}::${repoServer.url}/repo.git`, 'SKIP')], policy([{ host: '127.0.0.1', port: repoServer.port }], { maxBytes: 40 }));
-    expect(error).toMatchObject({ code: 'SOURCE_FETCH_FAILED', message: expect.stringContaining('download is larger than [build] source_max_mib') });
+    const { error, dest } = await fetchInto(
+      'git-big',
+      [src(`git::commit=${commit}::${repoServer.url}/repo.git`, 'SKIP')],
+      policy([{ host: '127.0.0.1', port: repoServer.port }], { maxBytes: 40 }),
+    );
+    expect(error).toMatchObject({
+      code: 'SOURCE_FETCH_FAILED',
+      message: expect.stringContaining('download is larger than [build] source_max_mib'),
+    });
     expect(await readdir(dest)).toEqual([]);
   });
 
   it('checks where git is redirected to', async () => {
     const forbidden = await serve((_req, res) => res.end('x'));
-    const redirector = await serve((req, res) => res.writeHead(301, { location: `http://127.0.0.1:${forbidden.port}${req.url}` }).end());
-    const { error } = await fetchInto('git-redir', [src(`git::commit=${commit}::${redirector.url}/repo.git`, 'SKIP')], policy([{ host: '127.0.0.1', port: redirector.port }]));
-    expect(error).toMatchObject({ code: 'SOURCE_FORBIDDEN', message: expect.stringContaining(`127.0.0.1:${forbidden.port} resolves to 127.0.0.1, a loopback address`) });
+    const redirector = await serve((req, res) =>
+      res.writeHead(301, { location: `http://127.0.0.1:${forbidden.port}${req.url}` }).end(),
+    );
+    const { error } = await fetchInto(
+      'git-redir',
+      [src(`git::commit=${commit}::${redirector.url}/repo.git`, 'SKIP')],
+      policy([{ host: '127.0.0.1', port: redirector.port }]),
+    );
+    expect(error).toMatchObject({
+      code: 'SOURCE_FORBIDDEN',
+      message: expect.stringContaining(`127.0.0.1:${forbidden.port} resolves to 127.0.0.1, a loopback address`),
+    });
     expect(redirector.hits).toBeGreaterThan(0);
     expect(forbidden.hits).toBe(0);
   });

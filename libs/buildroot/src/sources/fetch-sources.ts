@@ -13,9 +13,17 @@ function planNames(sources: SourceToFetch[]): string[] {
   sources.forEach((source, i) => {
     checkSource(source);
     const name = source.type === 'git' ? gitSourceName(source) : sourceFileName(source);
-    if (name === 'manifest') throw new AoinbError('BUNDLE_UNSAFE', `source ${i + 1} (${source.url}): the name "manifest" is reserved; add rename=`);
+    if (name === 'manifest')
+      throw new AoinbError(
+        'BUNDLE_UNSAFE',
+        `source ${i + 1} (${source.url}): the name "manifest" is reserved; add rename=`,
+      );
     const earlier = names.indexOf(name);
-    if (earlier >= 0) throw new AoinbError('BUNDLE_INVALID', `source ${i + 1} (${source.url}) and source ${earlier + 1} would both be named ${JSON.stringify(name)}; add rename=`);
+    if (earlier >= 0)
+      throw new AoinbError(
+        'BUNDLE_INVALID',
+        `source ${i + 1} (${source.url}) and source ${earlier + 1} would both be named ${JSON.stringify(name)}; add rename=`,
+      );
     names.push(name);
   });
   return names;
@@ -37,9 +45,10 @@ export async function fetchSources(
   await mkdir(destDir, { recursive: true });
   const prepared: PreparedSource[] = [];
   for (const source of sources) {
-    const result = source.type === 'git'
-      ? await fetchGit(source, cacheDir, destDir, policy, options.signal)
-      : await fetchArchive(source, cacheDir, destDir, policy, options.signal);
+    const result =
+      source.type === 'git'
+        ? await fetchGit(source, cacheDir, destDir, policy, options.signal)
+        : await fetchArchive(source, cacheDir, destDir, policy, options.signal);
     options.onLine?.(`[aoinb] source ${result.name}: ${result.cached ? 'from cache' : 'fetched'} (${source.url})`);
     prepared.push(result);
   }

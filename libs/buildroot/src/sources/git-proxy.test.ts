@@ -10,7 +10,11 @@ async function pongServer(): Promise<{ port: number; connections: () => number; 
     socket.on('data', () => socket.end('pong'));
   });
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  return { port: (server.address() as AddressInfo).port, connections: () => connections, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => connections,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 /** Sends a CONNECT (with the proxy's credential unless `auth` is false), then "ping"; returns everything received. */
@@ -26,7 +30,9 @@ function tunnel(proxy: CheckedProxy, target: string, auth = true): Promise<strin
     });
     socket.on('close', () => resolve(got));
     socket.on('error', reject);
-    socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth ? `Proxy-Authorization: Basic ${credential}\r\n` : ''}\r\n`);
+    socket.write(
+      `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth ? `Proxy-Authorization: Basic ${credential}\r\n` : ''}\r\n`,
+    );
   });
 }
 

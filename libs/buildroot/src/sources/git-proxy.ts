@@ -23,7 +23,17 @@ export interface CheckedProxy {
   close(): Promise<void>;
 }
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'proxy-authenticate', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 function pinned(checked: CheckedAddress): LookupFunction {
   return ((_h: string, o: { all?: boolean }, cb: (...a: unknown[]) => void) =>
@@ -42,7 +52,9 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
     return got.length === expected.length && timingSafeEqual(got, expected);
   };
   const refuse = (error: unknown): string => {
-    refusals.push(error instanceof AoinbError ? error : new AoinbError('SOURCE_FETCH_FAILED', (error as Error).message));
+    refusals.push(
+      error instanceof AoinbError ? error : new AoinbError('SOURCE_FETCH_FAILED', (error as Error).message),
+    );
     return (error as Error).message;
   };
   const count = (n: number, stop: () => void): void => {
@@ -55,10 +67,19 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
 
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = checkFetchUrl(req.url ?? '', 'git request');
-    if (url.protocol !== 'http:') throw new AoinbError('SOURCE_UNSUPPORTED', `git request ${url.href}: only http is forwarded; https goes through CONNECT`);
+    if (url.protocol !== 'http:')
+      throw new AoinbError(
+        'SOURCE_UNSUPPORTED',
+        `git request ${url.href}: only http is forwarded; https goes through CONNECT`,
+      );
     const checked = await checkDestination(url.hostname, Number(url.port || 80), policy);
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.has(k)));
-    const upstream = http.request(url, { method: req.method, headers, lookup: pinned(checked), timeout: policy.stallMs });
+    const upstream = http.request(url, {
+      method: req.method,
+      headers,
+      lookup: pinned(checked),
+      timeout: policy.stallMs,
+    });
     upstream.once('timeout', () => upstream.destroy(new Error(`no data for ${policy.stallMs / 1000} s`)));
     upstream.once('error', (error) => {
       refuse(error);
@@ -66,7 +87,10 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
       else res.destroy();
     });
     upstream.once('response', (up) => {
-      res.writeHead(up.statusCode ?? 502, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))));
+      res.writeHead(
+        up.statusCode ?? 502,
+        Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))),
+      );
       up.on('data', (chunk: Buffer) => count(chunk.length, () => (up.destroy(), res.destroy())));
       up.pipe(res);
     });
@@ -89,7 +113,9 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
     client.once('close', () => sockets.delete(client));
     client.on('error', () => client.destroy());
     if (!authorised(req)) {
-      client.end('HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="aoinb"\r\nContent-Length: 0\r\n\r\n');
+      client.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="aoinb"\r\nContent-Length: 0\r\n\r\n',
+      );
       return;
     }
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? '');

@@ -18,9 +18,16 @@ export function checkFetchUrl(raw: string, where = 'source'): URL {
   } catch {
     throw new AoinbError('BUNDLE_INVALID', `${where} URL ${JSON.stringify(raw)} is not a valid URL`);
   }
-  if (url.protocol === 'file:') throw new AoinbError('SOURCE_FORBIDDEN', `${where} URL ${JSON.stringify(raw)}: file:// URLs are never fetched (they would read the build host's own files)`);
+  if (url.protocol === 'file:')
+    throw new AoinbError(
+      'SOURCE_FORBIDDEN',
+      `${where} URL ${JSON.stringify(raw)}: file:// URLs are never fetched (they would read the build host's own files)`,
+    );
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new AoinbError('SOURCE_UNSUPPORTED', `${where} URL ${JSON.stringify(raw)}: the ${url.protocol.slice(0, -1)} scheme is not supported; use https or http`);
+    throw new AoinbError(
+      'SOURCE_UNSUPPORTED',
+      `${where} URL ${JSON.stringify(raw)}: the ${url.protocol.slice(0, -1)} scheme is not supported; use https or http`,
+    );
   }
   if (url.hostname === '') throw new AoinbError('BUNDLE_INVALID', `${where} URL ${JSON.stringify(raw)} has no host`);
   return url;
@@ -29,7 +36,10 @@ export function checkFetchUrl(raw: string, where = 'source'): URL {
 /** Refuses, before anything is fetched, a source whose type or URL the host will not fetch. */
 export function checkSource(source: SourceToFetch): void {
   if (unsupportedTypes.has(source.type)) {
-    throw new AoinbError('SOURCE_UNSUPPORTED', `source type ${source.type} (${source.url}) is not supported; supported: tbl, file, pypi and git, over https or http`);
+    throw new AoinbError(
+      'SOURCE_UNSUPPORTED',
+      `source type ${source.type} (${source.url}) is not supported; supported: tbl, file, pypi and git, over https or http`,
+    );
   }
   if (source.type === 'pypi') return;
   checkFetchUrl(source.url, `${source.type} source`);

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
-import { copyBundleWithPort, ensureTestBaseos, prepareExampleSource, writeTestConfig, type ExampleSource, type TestBaseos } from '@aoinb/testkit';
+import {
+  copyBundleWithPort,
+  ensureTestBaseos,
+  prepareExampleSource,
+  writeTestConfig,
+  type ExampleSource,
+  type TestBaseos,
+} from '@aoinb/testkit';
 import type { BuildrootContext } from '../context.ts';
 import { unmountAllUnder } from '../host/mount-table.ts';
 import { loadBaseos } from '../layers/baseos.ts';

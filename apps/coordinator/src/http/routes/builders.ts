@@ -4,7 +4,14 @@ import type { CoordinatorContext } from '../../context.ts';
 import { builderView } from '../views.ts';
 
 export function builderRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  app.get('/builder/status', {
-    schema: { summary: 'Every builder: state idle|building|offline, arch tags, current tasks, host facts', tags: ['builders'] },
-  }, async () => ({ builders: (await readBuilders(ctx.redis)).map(builderView) }));
+  app.get(
+    '/builder/status',
+    {
+      schema: {
+        summary: 'Every builder: state idle|building|offline, arch tags, current tasks, host facts',
+        tags: ['builders'],
+      },
+    },
+    async () => ({ builders: (await readBuilders(ctx.redis)).map(builderView) }),
+  );
 }

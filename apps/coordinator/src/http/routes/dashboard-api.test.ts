@@ -15,7 +15,9 @@ describe('dashboard routes', () => {
   it('GET /task?submitter= keeps the tasks of that token name only', async () => {
     await farm.api('POST', '/task', undefined, { token: farmTokens.maintainer });
     await farm.api('POST', '/task', undefined, { token: farmTokens.admin });
-    const mine = (await farm.api('GET', '/task?submitter=maintainer-user')).body as { tasks: Array<{ created_by: string }> };
+    const mine = (await farm.api('GET', '/task?submitter=maintainer-user')).body as {
+      tasks: Array<{ created_by: string }>;
+    };
     expect(mine.tasks.map((t) => t.created_by)).toEqual(['maintainer-user']);
     const none = (await farm.api('GET', '/task?submitter=nobody')).body as { tasks: unknown[] };
     expect(none.tasks).toEqual([]);
@@ -23,11 +25,21 @@ describe('dashboard routes', () => {
   });
 
   it('GET /whoami, /farm and /queue answer any token, and nobody without one', async () => {
-    expect((await farm.api('GET', '/whoami', undefined, { token: farmTokens.worker })).body).toEqual({ name: 'worker-user', role: 'worker' });
+    expect((await farm.api('GET', '/whoami', undefined, { token: farmTokens.worker })).body).toEqual({
+      name: 'worker-user',
+      role: 'worker',
+    });
     expect((await farm.api('GET', '/whoami', undefined, { token: null })).status).toBe(401);
-    expect((await farm.api('GET', '/farm')).body).toMatchObject({ archs: ['amd64', 'arm64'], noarch_arch: 'amd64', grafana_url: null });
+    expect((await farm.api('GET', '/farm')).body).toMatchObject({
+      archs: ['amd64', 'arm64'],
+      noarch_arch: 'amd64',
+      grafana_url: null,
+    });
     expect((await farm.api('GET', '/queue')).body).toEqual({
-      queues: [{ arch: 'amd64', waiting: 0, active: 0, failed: 0, completed: 0 }, { arch: 'arm64', waiting: 0, active: 0, failed: 0, completed: 0 }],
+      queues: [
+        { arch: 'amd64', waiting: 0, active: 0, failed: 0, completed: 0 },
+        { arch: 'arm64', waiting: 0, active: 0, failed: 0, completed: 0 },
+      ],
     });
   });
 
@@ -42,7 +54,12 @@ describe('dashboard routes', () => {
     const js = await fetch(`${farm.coordinatorUrl}${script}`);
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toContain('immutable');
-    for (const bad of ['/assets/..%2Findex.html', '/assets/..%2F..%2Fpackage.json', '/assets/.hidden.js', '/assets/missing.js']) {
+    for (const bad of [
+      '/assets/..%2Findex.html',
+      '/assets/..%2F..%2Fpackage.json',
+      '/assets/.hidden.js',
+      '/assets/missing.js',
+    ]) {
       const res = await fetch(`${farm.coordinatorUrl}${bad}`);
       expect(res.status, bad).toBe(404);
       expect(await res.text()).not.toContain('/work');

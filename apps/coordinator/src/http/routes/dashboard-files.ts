@@ -23,12 +23,17 @@ const types: Record<string, string> = {
   woff2: 'font/woff2',
 };
 // Scripts, styles and fetches only from this origin; no frames, no inline script.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+const contentSecurityPolicy =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<FastifyReply> {
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) {
-    if (file.endsWith('index.html')) throw new AoinbError('UNAVAILABLE', 'the dashboard is not built: run `npm run build` in the repository (scripts/quickstart.sh does)');
+    if (file.endsWith('index.html'))
+      throw new AoinbError(
+        'UNAVAILABLE',
+        'the dashboard is not built: run `npm run build` in the repository (scripts/quickstart.sh does)',
+      );
     throw new AoinbError('NOT_FOUND', `the dashboard has no file ${path.basename(file)}`);
   }
   const ext = path.extname(file).slice(1);
@@ -45,16 +50,26 @@ async function sendFile(reply: FastifyReply, file: string, cache: string): Promi
 export function dashboardRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const dir = ctx.config.farm.coordinator.dashboardDir ?? defaultDir;
   const page = { access: 'public' as const };
-  app.get('/', { config: page, schema: { summary: 'The web dashboard (sign in with a token)', tags: ['dashboard'] } }, async (_request, reply) =>
-    sendFile(reply, path.join(dir, 'index.html'), 'no-cache'),
+  app.get(
+    '/',
+    { config: page, schema: { summary: 'The web dashboard (sign in with a token)', tags: ['dashboard'] } },
+    async (_request, reply) => sendFile(reply, path.join(dir, 'index.html'), 'no-cache'),
   );
-  app.get<{ Params: { name: string } }>('/assets/:name', {
-    config: page,
-    schema: { summary: "The dashboard's scripts and styles", tags: ['dashboard'], params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] } },
-  }, async (request, reply) => {
-    const name = request.params.name;
-    if (!assetName.test(name)) throw new AoinbError('NOT_FOUND', `the dashboard has no file ${JSON.stringify(name)}`);
-    // Names carry a content hash (esbuild's [hash]), so they never change.
-    return sendFile(reply, path.join(dir, 'assets', name), 'public, max-age=31536000, immutable');
-  });
+  app.get<{ Params: { name: string } }>(
+    '/assets/:name',
+    {
+      config: page,
+      schema: {
+        summary: "The dashboard's scripts and styles",
+        tags: ['dashboard'],
+        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+      },
+    },
+    async (request, reply) => {
+      const name = request.params.name;
+      if (!assetName.test(name)) throw new AoinbError('NOT_FOUND', `the dashboard has no file ${JSON.stringify(name)}`);
+      // Names carry a content hash (esbuild's [hash]), so they never change.
+      return sendFile(reply, path.join(dir, 'assets', name), 'public, max-age=31536000, immutable');
+    },
+  );
 }

@@ -9,7 +9,11 @@ import { groupStatus, groupSummary } from '../../groups/group-view.ts';
 import { principalOf, type Access } from '../auth.ts';
 import { sendRepoFile } from '../repo-file.ts';
 
-const idParams = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] } as const;
+const idParams = {
+  type: 'object',
+  properties: { id: { type: 'string', pattern: '^[0-9]+$' } },
+  required: ['id'],
+} as const;
 const groupStates = ['queued', 'running', 'succeeded', 'failed', 'partial', 'cancelled'];
 
 const createBody = {
@@ -24,7 +28,15 @@ const createBody = {
         anyOf: [
           { type: 'string', pattern: '^[0-9]+$' },
           { type: 'integer', minimum: 1 },
-          { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]+$' }, archs: { type: 'array', items: { type: 'string' } } }, additionalProperties: false },
+          {
+            type: 'object',
+            required: ['id'],
+            properties: {
+              id: { type: 'string', pattern: '^[0-9]+$' },
+              archs: { type: 'array', items: { type: 'string' } },
+            },
+            additionalProperties: false,
+          },
         ],
       },
     },
@@ -43,7 +55,10 @@ interface ListQuery {
   before?: string;
 }
 
-async function listGroups(ctx: CoordinatorContext, q: ListQuery): Promise<{ groups: GroupRecord[]; next: string | null }> {
+async function listGroups(
+  ctx: CoordinatorContext,
+  q: ListQuery,
+): Promise<{ groups: GroupRecord[]; next: string | null }> {
   const limit = q.limit ?? 50;
   const found: GroupRecord[] = [];
   let cursor = q.before;
@@ -75,55 +90,127 @@ function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
   const maintainer: Access = ['maintainer'];
 
-  app.post('/group', {
-    config: { access: maintainer },
-    schema: { summary: 'Create and start a group build of tasks that have a bundle and no build yet', tags: ['groups'], body: createBody },
-  }, async (request, reply) => {
-    const group = await createGroup(ctx, principalOf(request), groupRequestFrom(request.body));
-    return reply.status(201).send({ id: group.id, state: group.state, mode: group.mode, publish: group.publish, archs: group.archs, status_url: `${baseUrl}/group/${group.id}/status` });
-  });
+  app.post(
+    '/group',
+    {
+      config: { access: maintainer },
+      schema: {
+        summary: 'Create and start a group build of tasks that have a bundle and no build yet',
+        tags: ['groups'],
+        body: createBody,
+      },
+    },
+    async (request, reply) => {
+      const group = await createGroup(ctx, principalOf(request), groupRequestFrom(request.body));
+      return reply
+        .status(201)
+        .send({
+          id: group.id,
+          state: group.state,
+          mode: group.mode,
+          publish: group.publish,
+          archs: group.archs,
+          status_url: `${baseUrl}/group/${group.id}/status`,
+        });
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/group/:id/cancel', {
-    config: { access: maintainer },
-    schema: { summary: 'Cancel a group: members not started at once, running builds within seconds', tags: ['groups'], params: idParams },
-  }, async (request, reply) => {
-    await cancelGroup(ctx, request.params.id, principalOf(request));
-    return reply.status(202).send(await statusOf(ctx, request.params.id));
-  });
+  app.post<{ Params: { id: string } }>(
+    '/group/:id/cancel',
+    {
+      config: { access: maintainer },
+      schema: {
+        summary: 'Cancel a group: members not started at once, running builds within seconds',
+        tags: ['groups'],
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      await cancelGroup(ctx, request.params.id, principalOf(request));
+      return reply.status(202).send(await statusOf(ctx, request.params.id));
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/group/:id/retry', {
-    config: { access: maintainer },
-    schema: { summary: 'Run the failed, skipped and cancelled members again (a new round)', tags: ['groups'], params: idParams },
-  }, async (request, reply) => {
-    const again = await retryGroup(ctx, request.params.id);
-    const group = await requireGroup(ctx, request.params.id);
-    return reply.status(202).send({ id: group.id, state: group.state, round: again.round, members: again.members });
-  });
+  app.post<{ Params: { id: string } }>(
+    '/group/:id/retry',
+    {
+      config: { access: maintainer },
+      schema: {
+        summary: 'Run the failed, skipped and cancelled members again (a new round)',
+        tags: ['groups'],
+        params: idParams,
+      },
+    },
+    async (request, reply) => {
+      const again = await retryGroup(ctx, request.params.id);
+      const group = await requireGroup(ctx, request.params.id);
+      return reply.status(202).send({ id: group.id, state: group.state, round: again.round, members: again.members });
+    },
+  );
 }
 
 /** Reading: the list, a group's status (any token) and its apt repository (public). */
 function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
 
-  app.get<{ Querystring: ListQuery }>('/group', {
-    schema: {
-      summary: 'List groups, newest first',
-      tags: ['groups'],
-      querystring: { type: 'object', properties: { state: { type: 'string', enum: groupStates }, branch: { type: 'string' }, limit: { type: 'integer', minimum: 1, maximum: 500 }, before: { type: 'string', pattern: '^[0-9]+$' } }, additionalProperties: false },
+  app.get<{ Querystring: ListQuery }>(
+    '/group',
+    {
+      schema: {
+        summary: 'List groups, newest first',
+        tags: ['groups'],
+        querystring: {
+          type: 'object',
+          properties: {
+            state: { type: 'string', enum: groupStates },
+            branch: { type: 'string' },
+            limit: { type: 'integer', minimum: 1, maximum: 500 },
+            before: { type: 'string', pattern: '^[0-9]+$' },
+          },
+          additionalProperties: false,
+        },
+      },
     },
-  }, async (request) => {
-    const page = await listGroups(ctx, request.query);
-    return { groups: page.groups.map((g) => groupSummary(baseUrl, g)), next: page.next };
-  });
+    async (request) => {
+      const page = await listGroups(ctx, request.query);
+      return { groups: page.groups.map((g) => groupSummary(baseUrl, g)), next: page.next };
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/group/:id/status', {
-    schema: { summary: 'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)', tags: ['groups'], params: idParams },
-  }, async (request) => statusOf(ctx, request.params.id));
+  app.get<{ Params: { id: string } }>(
+    '/group/:id/status',
+    {
+      schema: {
+        summary:
+          'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)',
+        tags: ['groups'],
+        params: idParams,
+      },
+    },
+    async (request) => statusOf(ctx, request.params.id),
+  );
 
-  app.get<{ Params: { id: string; '*': string } }>('/group/:id/repo/*', {
-    config: { access: 'public' },
-    schema: { summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs", tags: ['groups', 'repository'], params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' }, '*': { type: 'string' } } } },
-  }, async (request, reply) => sendRepoFile(reply, ctx.layout.groupRepoDir(request.params.id), request.params['*'], `group ${request.params.id}'s repository`));
+  app.get<{ Params: { id: string; '*': string } }>(
+    '/group/:id/repo/*',
+    {
+      config: { access: 'public' },
+      schema: {
+        summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs",
+        tags: ['groups', 'repository'],
+        params: {
+          type: 'object',
+          properties: { id: { type: 'string', pattern: '^[0-9]+$' }, '*': { type: 'string' } },
+        },
+      },
+    },
+    async (request, reply) =>
+      sendRepoFile(
+        reply,
+        ctx.layout.groupRepoDir(request.params.id),
+        request.params['*'],
+        `group ${request.params.id}'s repository`,
+      ),
+  );
 }
 
 /** Group builds: create, list, status, cancel, retry, and each group's apt repository. */

@@ -19,7 +19,8 @@ async function pickBuild(ctx: CoordinatorContext, task: TaskRecord, arch?: strin
   const chosen = arch ?? task.archs[0];
   if (!chosen) throw new AoinbError('NOT_FOUND', `task ${task.id} has not been built yet: no log`);
   const build = task.archs.includes(chosen) ? await ctx.store.getBuild(task.id, chosen) : undefined;
-  if (!build) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${chosen} (archs: ${task.archs.join(', ')})`);
+  if (!build)
+    throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${chosen} (archs: ${task.archs.join(', ')})`);
   return build;
 }
 
@@ -31,7 +32,10 @@ function fullText(ctx: CoordinatorContext, key: string): Readable {
       for (;;) {
         const entries = await readLogEntries(ctx.redis, key, after, 1000);
         if (entries.length === 0) return;
-        const text = entries.filter((e) => e.lines.length > 0).map((e) => `${e.lines.join('\n')}\n`).join('');
+        const text = entries
+          .filter((e) => e.lines.length > 0)
+          .map((e) => `${e.lines.join('\n')}\n`)
+          .join('');
         if (text) yield text;
         after = entries[entries.length - 1]!.id;
       }
@@ -39,7 +43,13 @@ function fullText(ctx: CoordinatorContext, key: string): Readable {
   );
 }
 
-async function sendText(ctx: CoordinatorContext, reply: FastifyReply, task: TaskRecord, build: BuildRecord, run: number): Promise<FastifyReply> {
+async function sendText(
+  ctx: CoordinatorContext,
+  reply: FastifyReply,
+  task: TaskRecord,
+  build: BuildRecord,
+  run: number,
+): Promise<FastifyReply> {
   reply.header('content-type', 'text/plain; charset=utf-8');
   const archive = ctx.layout.logFile(task.id, build.arch, run);
   if (await stat(archive).catch(() => undefined)) return reply.send(createReadStream(archive));
@@ -47,28 +57,38 @@ async function sendText(ctx: CoordinatorContext, reply: FastifyReply, task: Task
 }
 
 export function logRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  app.get<{ Params: { id: string }; Querystring: LogQuery }>('/task/:id/log', {
-    schema: {
-      summary: 'The build log: full text, or live as Server-Sent Events (Accept: text/event-stream or ?follow=true), resumable with Last-Event-ID',
-      tags: ['tasks'],
-      params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] },
-      querystring: {
-        type: 'object',
-        properties: { arch: { type: 'string' }, run: { type: 'integer', minimum: 1 }, follow: { type: 'boolean' }, last_event_id: { type: 'string' } },
-        additionalProperties: false,
+  app.get<{ Params: { id: string }; Querystring: LogQuery }>(
+    '/task/:id/log',
+    {
+      schema: {
+        summary:
+          'The build log: full text, or live as Server-Sent Events (Accept: text/event-stream or ?follow=true), resumable with Last-Event-ID',
+        tags: ['tasks'],
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] },
+        querystring: {
+          type: 'object',
+          properties: {
+            arch: { type: 'string' },
+            run: { type: 'integer', minimum: 1 },
+            follow: { type: 'boolean' },
+            last_event_id: { type: 'string' },
+          },
+          additionalProperties: false,
+        },
       },
     },
-  }, async (request, reply) => {
-    const task = await requireTask(ctx, request.params.id);
-    const build = await pickBuild(ctx, task, request.query.arch);
-    const run = request.query.run ?? build.run;
-    if (run > build.run) throw new AoinbError('NOT_FOUND', `task ${task.id} (${build.arch}) has no run ${run} yet`);
-    const sse = request.query.follow === true || (request.headers.accept ?? '').includes('text/event-stream');
-    if (!sse) return sendText(ctx, reply, task, build, run);
-    const header = request.headers['last-event-id'];
-    const lastEventId = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
-    reply.hijack();
-    await followLog(ctx, request.raw, reply.raw, { task, arch: build.arch, run, lastEventId });
-    return reply;
-  });
+    async (request, reply) => {
+      const task = await requireTask(ctx, request.params.id);
+      const build = await pickBuild(ctx, task, request.query.arch);
+      const run = request.query.run ?? build.run;
+      if (run > build.run) throw new AoinbError('NOT_FOUND', `task ${task.id} (${build.arch}) has no run ${run} yet`);
+      const sse = request.query.follow === true || (request.headers.accept ?? '').includes('text/event-stream');
+      if (!sse) return sendText(ctx, reply, task, build, run);
+      const header = request.headers['last-event-id'];
+      const lastEventId = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
+      reply.hijack();
+      await followLog(ctx, request.raw, reply.raw, { task, arch: build.arch, run, lastEventId });
+      return reply;
+    },
+  );
 }

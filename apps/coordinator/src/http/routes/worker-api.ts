@@ -12,7 +12,11 @@ import { bodyStream, checksumHeader } from './bundle.ts';
 
 const buildParams = {
   type: 'object',
-  properties: { id: { type: 'string', pattern: '^[0-9]+$' }, arch: { type: 'string', pattern: '^[a-z0-9][a-z0-9_]*$' }, name: { type: 'string' } },
+  properties: {
+    id: { type: 'string', pattern: '^[0-9]+$' },
+    arch: { type: 'string', pattern: '^[a-z0-9][a-z0-9_]*$' },
+    name: { type: 'string' },
+  },
   required: ['id', 'arch'],
 } as const;
 
@@ -28,7 +32,15 @@ const resultBody = {
     finishedAt: { type: 'string' },
     artifacts: {
       type: 'array',
-      items: { type: 'object', required: ['name', 'size', 'sha256'], properties: { name: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } } },
+      items: {
+        type: 'object',
+        required: ['name', 'size', 'sha256'],
+        properties: {
+          name: { type: 'string' },
+          size: { type: 'integer' },
+          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+        },
+      },
     },
     phases: { type: 'object', additionalProperties: { type: 'number' } },
     resources: { type: 'object' },
@@ -40,52 +52,103 @@ const resultBody = {
  * attempt". Checked before any byte of an upload is stored. Calls for another
  * attempt, or a build not running, are left to the fencing (409) as before.
  */
-async function requireAttemptKey(ctx: CoordinatorContext, taskId: string, arch: string, attempt: number, header: string | string[] | undefined): Promise<void> {
+async function requireAttemptKey(
+  ctx: CoordinatorContext,
+  taskId: string,
+  arch: string,
+  attempt: number,
+  header: string | string[] | undefined,
+): Promise<void> {
   const build = await ctx.store.getBuild(taskId, arch);
   if (!build || build.state !== 'running' || build.attempt !== attempt) return;
   if (!attemptKeyMatches(typeof header === 'string' ? header : undefined, build?.attemptKeyHash)) {
-    throw new AoinbError('FORBIDDEN', `task ${taskId} (${arch}): the ${attemptKeyHeader} header is missing or not the running attempt's key`);
+    throw new AoinbError(
+      'FORBIDDEN',
+      `task ${taskId} (${arch}): the ${attemptKeyHeader} header is missing or not the running attempt's key`,
+    );
   }
 }
 
 export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const worker: Access = ['worker'];
-  app.put<{ Params: { id: string; arch: string; name: string }; Querystring: { attempt: number } }>('/task/:id/artifact/:arch/:name', {
-    config: { access: worker },
-    schema: {
-      summary: 'Worker: upload one .deb of a running attempt (X-Checksum-Sha256 required; the same bytes again is a no-op)',
-      tags: ['workers'],
-      params: buildParams,
-      querystring: { type: 'object', properties: { attempt: { type: 'integer', minimum: 1 } }, required: ['attempt'] },
+  app.put<{ Params: { id: string; arch: string; name: string }; Querystring: { attempt: number } }>(
+    '/task/:id/artifact/:arch/:name',
+    {
+      config: { access: worker },
+      schema: {
+        summary:
+          'Worker: upload one .deb of a running attempt (X-Checksum-Sha256 required; the same bytes again is a no-op)',
+        tags: ['workers'],
+        params: buildParams,
+        querystring: {
+          type: 'object',
+          properties: { attempt: { type: 'integer', minimum: 1 } },
+          required: ['attempt'],
+        },
+      },
     },
-  }, async (request, reply) => {
-    const sha256 = checksumHeader(request.headers['x-checksum-sha256']);
-    if (!sha256) throw new AoinbError('USAGE', 'an artifact upload needs the X-Checksum-Sha256 header');
-    const { id, arch, name } = request.params;
-    await requireAttemptKey(ctx, id, arch, request.query.attempt, request.headers[attemptKeyHeader]);
-    const stored = await receiveArtifact(ctx, id, arch, name, request.query.attempt, sha256, bodyStream(request.body));
-    return reply.status(stored.created ? 201 : 200).send({ name, sha256, size: stored.size, created: stored.created });
-  });
+    async (request, reply) => {
+      const sha256 = checksumHeader(request.headers['x-checksum-sha256']);
+      if (!sha256) throw new AoinbError('USAGE', 'an artifact upload needs the X-Checksum-Sha256 header');
+      const { id, arch, name } = request.params;
+      await requireAttemptKey(ctx, id, arch, request.query.attempt, request.headers[attemptKeyHeader]);
+      const stored = await receiveArtifact(
+        ctx,
+        id,
+        arch,
+        name,
+        request.query.attempt,
+        sha256,
+        bodyStream(request.body),
+      );
+      return reply
+        .status(stored.created ? 201 : 200)
+        .send({ name, sha256, size: stored.size, created: stored.created });
+    },
+  );
 
-  app.put<{ Params: { id: string; arch: string }; Body: BuildJobResult }>('/task/:id/result/:arch', {
-    config: { access: worker },
-    schema: { summary: 'Worker: report the result of an attempt (fenced on the attempt)', tags: ['workers'], params: buildParams, body: resultBody },
-  }, async (request) => {
-    await requireAttemptKey(ctx, request.params.id, request.params.arch, request.body.attempt, request.headers[attemptKeyHeader]);
-    const state = await acceptResult(ctx, request.params.id, request.params.arch, request.body);
-    return { id: request.params.id, arch: request.params.arch, state };
-  });
+  app.put<{ Params: { id: string; arch: string }; Body: BuildJobResult }>(
+    '/task/:id/result/:arch',
+    {
+      config: { access: worker },
+      schema: {
+        summary: 'Worker: report the result of an attempt (fenced on the attempt)',
+        tags: ['workers'],
+        params: buildParams,
+        body: resultBody,
+      },
+    },
+    async (request) => {
+      await requireAttemptKey(
+        ctx,
+        request.params.id,
+        request.params.arch,
+        request.body.attempt,
+        request.headers[attemptKeyHeader],
+      );
+      const state = await acceptResult(ctx, request.params.id, request.params.arch, request.body);
+      return { id: request.params.id, arch: request.params.arch, state };
+    },
+  );
 
-  app.get<{ Params: { id: string; arch: string; name: string } }>('/task/:id/artifact/:arch/:name', {
-    schema: { summary: 'Download an artifact of a finished build', tags: ['tasks'], params: buildParams },
-  }, async (request, reply) => {
-    const { id, arch, name } = request.params;
-    const task = await requireTask(ctx, id);
-    const build = task.archs.includes(arch) ? await ctx.store.getBuild(task.id, arch) : undefined;
-    if (!build || !debNamePattern.test(name) || !build.artifacts.some((a) => a.name === name)) throw new AoinbError('NOT_FOUND', `task ${id} has no artifact ${name} for ${arch}`);
-    const file = path.join(ctx.layout.artifactDir(task.id, arch, build.run, build.attempt), name);
-    const info = await stat(file).catch(() => undefined);
-    if (!info) throw new AoinbError('NOT_FOUND', `artifact ${name} of task ${id} is no longer stored`);
-    return reply.header('content-type', 'application/vnd.debian.binary-package').header('content-length', info.size).send(createReadStream(file));
-  });
+  app.get<{ Params: { id: string; arch: string; name: string } }>(
+    '/task/:id/artifact/:arch/:name',
+    {
+      schema: { summary: 'Download an artifact of a finished build', tags: ['tasks'], params: buildParams },
+    },
+    async (request, reply) => {
+      const { id, arch, name } = request.params;
+      const task = await requireTask(ctx, id);
+      const build = task.archs.includes(arch) ? await ctx.store.getBuild(task.id, arch) : undefined;
+      if (!build || !debNamePattern.test(name) || !build.artifacts.some((a) => a.name === name))
+        throw new AoinbError('NOT_FOUND', `task ${id} has no artifact ${name} for ${arch}`);
+      const file = path.join(ctx.layout.artifactDir(task.id, arch, build.run, build.attempt), name);
+      const info = await stat(file).catch(() => undefined);
+      if (!info) throw new AoinbError('NOT_FOUND', `artifact ${name} of task ${id} is no longer stored`);
+      return reply
+        .header('content-type', 'application/vnd.debian.binary-package')
+        .header('content-length', info.size)
+        .send(createReadStream(file));
+    },
+  );
 }
