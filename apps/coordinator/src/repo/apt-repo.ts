@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -172,6 +172,13 @@ export class AptRepo {
     await this.chains.get(repo)?.catch(() => undefined);
   }
 
+  /** Drops what is kept in memory of a repository whose folder was removed (a deleted group's). */
+  async forget(repo: string): Promise<void> {
+    await this.idle(repo);
+    this.indexes.delete(repo);
+    this.garbage.delete(repo);
+  }
+
   /** The index of a repository, loaded once (from its Packages file) and then kept. */
   index(repo: string): Promise<RepoIndex> {
     let loaded = this.indexes.get(repo);
@@ -179,6 +186,7 @@ export class AptRepo {
       loaded = (async () => {
         const dir = this.layout.repoDir(repo);
         await mkdir(dir, { recursive: true });
+        await removeLeftovers(dir, this.logger);
         const index = await RepoIndex.load(dir);
         this.garbage.set(repo, new Set(index.pruneCandidates(this.keep)));
         await this.writeKey(dir);
@@ -247,6 +255,32 @@ export class AptRepo {
   }
 }
 
+/** A temporary file's writer: `.x.deb.tmp-PID` (place) and `Packages.tmp-PID` (writeAtomic). */
+const leftoverPattern = /\.tmp-(\d+)$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of a coordinator that died between writing and
+ * renaming one (a hard link of a deb, a half-written index): no publish of
+ * this process has started in the folder yet, and the writer is gone.
+ */
+async function removeLeftovers(dir: string, logger: Logger): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid = Number(leftoverPattern.exec(name)?.[1] ?? 0);
+    if (pid === 0 || pid === process.pid || alive(pid)) continue;
+    await rm(path.join(dir, name), { force: true });
+    logger.info({ dir, file: name }, 'apt repository: removed a leftover of an interrupted publish');
+  }
+}
+
 /** Hard-links (or copies, across file systems) `source` to `target`; nothing to do when they are one file already. */
 async function place(source: string, target: string): Promise<void> {
   const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
@@ -254,10 +288,13 @@ async function place(source: string, target: string): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
   await rm(tmp, { force: true });
   try {
-    await link(source, tmp);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await copyFile(source, tmp);
+    await link(source, tmp).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EXDEV') throw error;
+      await copyFile(source, tmp);
+    });
+    await rename(tmp, target);
+  } finally {
+    // rename() of two links of one file succeeds and does nothing, leaving tmp; a failed one leaves it too.
+    await rm(tmp, { force: true });
   }
-  await rename(tmp, target);
 }
