@@ -72,6 +72,8 @@ export class AptRepo {
   private readonly indexes = new Map<string, Promise<RepoIndex>>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly garbage = new Map<string, Set<IndexEntry>>();
+  /** Per repository: a Release write queued and not started yet (publishes join it). */
+  private readonly releases = new Map<string, Promise<void>>();
   private readonly keep: number;
   private readonly compactAfter: number;
   private readonly suiteOf: (name: string) => string;
@@ -88,7 +90,8 @@ export class AptRepo {
   }
 
   /**
-   * Adds the debs to the repository and signs its new Release. A deb whose file
+   * Adds the debs to the repository and signs its new Release (resolving once
+   * a signed Release lists them). A deb whose file
    * name, or whose package, version and arch, is listed with other contents is
    * refused (REPO_CONFLICT, nothing published) unless `replace`; the same
    * contents again change nothing.
@@ -99,7 +102,7 @@ export class AptRepo {
     options: PublishOptions = {},
   ): Promise<PublishOutcome> {
     const facts = await Promise.all(files.map(async (f) => ({ ...f, facts: await this.facts(f) })));
-    return this.serialized(repo, async () => {
+    const { outcome, signed } = await this.serialized(repo, async () => {
       const index = await this.index(repo);
       const outcome: PublishOutcome = { added: [], unchanged: [], replaced: [] };
       const adds: Planned[] = [];
@@ -143,7 +146,7 @@ export class AptRepo {
       }
       outcome.added = adds.map((a) => a.name);
       outcome.replaced = replacing.map((r) => r.next.name);
-      await this.writeRelease(repo, index);
+      const signed = this.releaseAfter(repo, index);
       this.collectGarbage(
         repo,
         index,
@@ -153,8 +156,25 @@ export class AptRepo {
         { repo, added: outcome.added.length, replaced: outcome.replaced.length, packages: index.entries.size },
         'apt repository published',
       );
-      return outcome;
+      return { outcome, signed };
     });
+    await signed;
+    return outcome;
+  }
+
+  /**
+   * A signed Release after the work queued so far. Publishes that queue up
+   * meanwhile share it: under load, one pair of signatures for many debs.
+   */
+  private releaseAfter(repo: string, index: RepoIndex): Promise<void> {
+    const queued = this.releases.get(repo);
+    if (queued) return queued;
+    const run = this.serialized(repo, async () => {
+      this.releases.delete(repo);
+      await this.writeRelease(repo, index);
+    });
+    this.releases.set(repo, run);
+    return run;
   }
 
   /** The armored public key that checks every Release (served beside each repository as aoinb-archive-key.asc). */
