@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
 import { farmTokens, type FarmHarness } from '../src/testing/farm-harness.ts';
-import { packTestBundle } from '../src/testing/test-bundles.ts';
+import { craftTar } from '../src/testing/test-bundles.ts';
 import { fmt, summary } from './bench-stats.ts';
 
 /** Response times by request kind, ms. */
@@ -32,18 +32,20 @@ export class Timings {
 
 const maintainer = { token: farmTokens.maintainer };
 
-/** N bundles of distinct packages (each task publishes its own deb), packed before the clock starts. */
-export async function packBundles(farm: FarmHarness, n: number, durationMs: number): Promise<Buffer[]> {
-  const archives: Buffer[] = [];
-  for (let i = 0; i < n; i++)
-    archives.push(
-      await packTestBundle(`${farm.root}/bundles`, {
-        name: `scale-${i}`,
-        defines: ['ALLOW_ARCH="amd64"'],
-        fake: { durationMs, lines: 3, sampleIntervalMs: 0 },
-      }),
-    );
-  return archives;
+/** N bundles of distinct packages (each task publishes its own deb), made in-process before the clock starts. */
+export function packBundles(n: number, durationMs: number): Buffer[] {
+  const fake = JSON.stringify({ durationMs, lines: 3, sampleIntervalMs: 0 });
+  return Array.from({ length: n }, (_, i) =>
+    craftTar([
+      { name: 'spec', content: 'VER=1.0\nDUMMYSRC=1\n' },
+      { name: 'autobuild/', type: 'dir' },
+      {
+        name: 'autobuild/defines',
+        content: `PKGNAME=scale-${i}\nPKGSEC=utils\nPKGDES="scale benchmark"\nALLOW_ARCH="amd64"\n`,
+      },
+      { name: 'fake-build.json', content: fake },
+    ]),
+  );
 }
 
 /** `clients` clients in parallel: POST /task (with its branch), PUT build_bundle, PUT build, per task. */

@@ -107,7 +107,7 @@ try {
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   say(`scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; load average ${load}`);
   await farm.startCoordinator();
-  const archives = await packBundles(farm, tasks, buildMs);
+  const archives = packBundles(tasks, buildMs);
   const baseline = await usedMemory(redis);
 
   const api = new Timings();
