@@ -12,7 +12,11 @@ export class Timings {
 
   async time<T extends { status: number }>(kind: string, call: () => Promise<T>): Promise<T> {
     const t0 = performance.now();
-    const res = await call();
+    const res = await call().catch((error: unknown) => {
+      // A refused or reset connection counts as an error (and is reported), not as a response time.
+      this.errors += 1;
+      throw error;
+    });
     const list = this.byKind.get(kind) ?? [];
     list.push(performance.now() - t0);
     this.byKind.set(kind, list);
@@ -84,11 +88,16 @@ export function startReader(farm: FarmHarness, ids: () => string[], timings: Tim
   const loop = (async () => {
     while (running) {
       const known = ids().filter(Boolean);
+      const ignore = (): undefined => undefined;
       if (known.length > 0) {
         const id = known[Math.floor(Math.random() * known.length)]!;
-        await timings.time('GET /task/:id/status', () => farm.api('GET', `/task/${id}/status`, undefined, maintainer));
+        await timings
+          .time('GET /task/:id/status', () => farm.api('GET', `/task/${id}/status`, undefined, maintainer))
+          .catch(ignore);
       }
-      await timings.time('GET /task?limit=50', () => farm.api('GET', '/task?limit=50', undefined, maintainer));
+      await timings
+        .time('GET /task?limit=50', () => farm.api('GET', '/task?limit=50', undefined, maintainer))
+        .catch(ignore);
       await new Promise((r) => setTimeout(r, 20));
     }
   })();

@@ -1,7 +1,7 @@
 /**
- * Benchmark: the farm at scale. N builds queued by parallel clients, then
- * drained by S simulated worker slots (the fake executor: a short sleep and a
- * real tiny .deb, published to the branch repository), while a reader polls
+ * Benchmark: the farm at scale. N builds submitted by parallel clients while
+ * S simulated worker slots build them (the fake executor: a short sleep and a
+ * real tiny .deb, published to the branch repository), and a reader polls
  * task status and the task list. Then dispatch latency on idle slots, Redis
  * memory per task, and a retention pass that removes every finished task.
  * Targets: API p99 < 50 ms, bundle upload p99 < 100 ms, Redis < 5 KB per
@@ -107,41 +107,36 @@ try {
   const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
   say(`scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; load average ${load}`);
   await farm.startCoordinator();
+  // One at a time: four agents starting at once on a loaded host miss the harness's 30 s heartbeat wait.
+  for (let w = 0; w * perWorker < slots; w++)
+    await farm.startWorker({
+      id: `scale-w${w}`,
+      archs: ['amd64'],
+      slots: Math.min(perWorker, slots - w * perWorker),
+      lockSeconds: 30,
+      heartbeatSeconds: 2,
+    });
   const archives = packBundles(tasks, buildMs);
   const baseline = await usedMemory(redis);
 
   const api = new Timings();
   const ids: string[] = [];
+  let peak = 0;
+  const sampler = setInterval(() => void usedMemory(redis).then((m) => (peak = Math.max(peak, m - baseline))), 500);
   const reader = startReader(farm, () => ids, api);
   const t0 = performance.now();
   await submitAll(farm, archives, clients, api, ids);
   const submitSeconds = (performance.now() - t0) / 1000;
-  const queuedBytes = (await usedMemory(redis)) - baseline;
   say(`submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s`);
-  say(`Redis while queued: ${kib(queuedBytes / tasks)} per task (used_memory delta)`);
-
   const drainApi = new Timings();
   const drainReader = startReader(farm, () => ids, drainApi);
   await reader.stop();
-  const workers = Math.ceil(slots / perWorker);
-  await Promise.all(
-    Array.from({ length: workers }, (_, w) =>
-      farm.startWorker({
-        id: `scale-w${w}`,
-        archs: ['amd64'],
-        slots: Math.min(perWorker, slots - w * perWorker),
-        lockSeconds: 30,
-        heartbeatSeconds: 5,
-      }),
-    ),
-  );
-  let peak = 0;
-  const sampler = setInterval(() => void usedMemory(redis).then((m) => (peak = Math.max(peak, m - baseline))), 500);
-  const drainSeconds = await waitAllFinished(redis, ids, drainApi);
+  await waitAllFinished(redis, ids, drainApi);
+  const drainSeconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   await drainReader.stop();
   process.stderr.write('\n');
-  say(`drained in ${drainSeconds.toFixed(1)} s: ${(tasks / drainSeconds).toFixed(1)} builds/s`);
+  say(`all built in ${drainSeconds.toFixed(1)} s from the first submit: ${(tasks / drainSeconds).toFixed(1)} builds/s`);
   say(await exactlyOnce(farm, redis, ids));
   say(`Redis peak while building: ${kib(peak / tasks)} per task`);
 
@@ -183,7 +178,7 @@ try {
   say(`Redis after retention: ${kib(afterBytes / tasks)} per task removed (used_memory delta against the empty farm)`);
   say(`  largest key patterns left: ${(await memoryByPattern(redis)).join('; ')}`);
 
-  say('API under load (submit phase: 8 submitting clients + 1 reader; drain phase: 1 reader):');
+  say(`API under load (submit: ${clients} submitting clients + 1 reader while ${slots} slots build; drain: 1 reader):`);
   for (const kind of [
     'POST /task',
     'PUT /task/:id/build_bundle',
