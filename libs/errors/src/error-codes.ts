@@ -38,6 +38,13 @@ export const errorCatalogue = {
   REPO_CONFLICT: { status: 409, summary: 'repository already holds that package version with other contents' },
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
   UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
+  FARM_IDENTITY_LOST: {
+    status: 503,
+    summary: "Redis does not hold this farm's identity (lost its data, or another Redis)",
+  },
+  FARM_MISMATCH: { status: 409, summary: 'the request comes from a worker of another farm identity' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, summary: 'the Idempotency-Key was used with another request' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, summary: 'a request with this Idempotency-Key is still running' },
   INTERNAL: { status: 500, summary: 'internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -69,3 +69,14 @@ export {
   type MemberRecord,
 } from './group-records.ts';
 export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';
+export {
+  adoptFarmIdentity,
+  claimFarmIdentity,
+  farmIdentityKey,
+  farmIdHeader,
+  newFarmIdentity,
+  nextIdOfFarm,
+  readFarmIdentity,
+  readFarmIdentityRaw,
+  type FarmIdentity,
+} from './farm-identity.ts';
