@@ -31,8 +31,10 @@ describe('fault: the work dir is full', () => {
     [guarded, unguarded] = await Promise.all([mountSmallDisk(64), mountSmallDisk(16)]);
     farm = await FarmHarness.create({ archs: ['amd64', 'arm64'] });
     await farm.startCoordinator();
-    await farm.startWorker({ id: 'w-guard', archs: ['amd64'], workDir: guarded.dir, minFreeDiskMib: 24 });
-    await farm.startWorker({ id: 'w-full', archs: ['arm64'], workDir: unguarded.dir, minFreeDiskMib: 0 });
+    await Promise.all([
+      farm.startWorker({ id: 'w-guard', archs: ['amd64'], workDir: guarded.dir, minFreeDiskMib: 24 }),
+      farm.startWorker({ id: 'w-full', archs: ['arm64'], workDir: unguarded.dir, minFreeDiskMib: 0 }),
+    ]);
   }, 90_000);
   afterAll(async () => {
     await farm?.stop();
