@@ -17,15 +17,22 @@ export function registerRequestAbort(app: FastifyInstance): void {
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const controller = new AbortController();
     request.clientGone = controller.signal;
-    reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) controller.abort();
-    });
+    // The socket may be gone already (an earlier hook was slow): then no 'close' comes any more.
+    if (clientLeft(request, reply)) controller.abort();
+    else
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) controller.abort();
+      });
   });
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!request.clientGone?.aborted) return;
+    if (!request.clientGone?.aborted && !clientLeft(request, reply)) return;
     request.log.info({ url: request.url, method: request.method }, 'client went away before the handler ran; skipped');
     // Nobody is listening; hijacking ends the request without running the handler.
     reply.hijack();
     reply.raw.destroy();
   });
+}
+
+function clientLeft(request: FastifyRequest, reply: FastifyReply): boolean {
+  return reply.raw.destroyed || request.raw.socket?.destroyed === true;
 }
