@@ -39,6 +39,7 @@ export const errorCatalogue = {
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
   TOO_MANY_FOLLOWERS: { status: 429, summary: 'the token follows too many live logs at once' },
   UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
+  STORAGE_FULL: { status: 507, summary: "the coordinator's storage disk is full" },
   FARM_IDENTITY_LOST: {
     status: 503,
     summary: "Redis does not hold this farm's identity (lost its data, or another Redis)",

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -14,11 +14,13 @@ export interface SmallDisk {
 }
 
 /**
- * A real, small file system (tmpfs of `sizeMib`) for disk-full tests: writes
- * there fail with a real ENOSPC from the kernel. Needs root (tests run as root).
+ * A real, small file system (tmpfs of `sizeMib`, at `at` or a new temporary
+ * folder) for disk-full tests: writes there fail with a real ENOSPC from the
+ * kernel. Needs root (tests run as root).
  */
-export async function mountSmallDisk(sizeMib: number): Promise<SmallDisk> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-small-disk-'));
+export async function mountSmallDisk(sizeMib: number, at?: string): Promise<SmallDisk> {
+  const dir = at ?? (await mkdtemp(path.join(tmpdir(), 'aoinb-small-disk-')));
+  await mkdir(dir, { recursive: true });
   await execa('mount', ['-t', 'tmpfs', '-o', `size=${sizeMib}m,mode=0755`, 'tmpfs', dir]);
   const filler = path.join(dir, '.filler');
   let mounted = true;
@@ -34,7 +36,7 @@ export async function mountSmallDisk(sizeMib: number): Promise<SmallDisk> {
       if (!mounted) return;
       mounted = false;
       await execa('umount', ['-l', dir], { reject: false });
-      await rm(dir, { recursive: true, force: true });
+      if (!at) await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -9,7 +9,12 @@ import { readSse } from '../testing/sse-client.ts';
  * exactly once (one run, one attempt, its one .deb), none is lost, its log
  * ends (a follower stops), and no mount is left under the farm's folder.
  */
-export async function expectSucceededOnce(farm: FarmHarness, ids: string[], timeoutMs = 60_000): Promise<void> {
+export async function expectSucceededOnce(
+  farm: FarmHarness,
+  ids: string[],
+  options: { timeoutMs?: number; testMounts?: string[] } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   expect(new Set(ids).size, 'task ids are unique').toBe(ids.length);
   for (const id of ids) {
     const status: TaskStatus = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], timeoutMs);
@@ -23,11 +28,14 @@ export async function expectSucceededOnce(farm: FarmHarness, ids: string[], time
       expect(events[events.length - 1], `the log of task ${id} ${job.arch} ends`).toMatchObject({ event: 'end' });
     }
   }
-  await expectNoMountsUnder(farm.root);
+  await expectNoMountsUnder(farm.root, options.testMounts);
 }
 
-export async function expectNoMountsUnder(root: string): Promise<void> {
-  const mounts = (await readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => l.split(' ')[1]?.startsWith(root));
+/** No mount under `root` but the test's own (`testMounts`, e.g. a small disk). */
+export async function expectNoMountsUnder(root: string, testMounts: string[] = []): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8'))
+    .split('\n')
+    .filter((l) => l.split(' ')[1]?.startsWith(root) && !testMounts.includes(l.split(' ')[1] ?? ''));
   expect(mounts, `mounts left under ${root}`).toEqual([]);
 }
 
