@@ -39,7 +39,12 @@ describe('fault: Redis loses its data', () => {
 
   /** What Redis holding no identity looks like from outside, then the operator's adoption. */
   async function expectRefusedThenAdopt(runningId: string): Promise<void> {
-    await farm.waitFor(async () => (await farm.api('GET', '/healthz')).status === 503, 20_000, 'healthz to fail');
+    // While the client reconnects healthz says UNAVAILABLE; then it must name the lost identity.
+    const lost = async (): Promise<boolean> => {
+      const h = await farm.api('GET', '/healthz');
+      return h.status === 503 && (h.body as { error?: { code?: string } }).error?.code === 'FARM_IDENTITY_LOST';
+    };
+    await farm.waitFor(lost, 20_000, 'healthz to say FARM_IDENTITY_LOST');
     const health = await timedRequest(url('/healthz'));
     expect(health.body).toMatchObject({ error: { code: 'FARM_IDENTITY_LOST', message: expect.any(String) } });
     const create = await timedRequest(url('/task'), { method: 'POST', token: farmTokens.maintainer });
