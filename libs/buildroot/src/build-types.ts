@@ -4,6 +4,8 @@
  * get back. A failed build is a result (`status: 'failed'`), never an exception;
  * exceptions are reserved for a host that cannot build at all.
  */
+import type { FailureClass } from '@aoinb/errors';
+
 export type BuildStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export type BuildPhase =
@@ -87,6 +89,8 @@ export interface BuildResult {
   status: BuildStatus;
   /** Why it failed or was cancelled, for people. */
   reason?: string;
+  /** Why it failed, for dashboards and scripts (absent when it succeeded). */
+  failureClass?: FailureClass;
   package: { name: string; version: string; arch: string };
   branch: string;
   artifacts: BuildArtifact[];

@@ -76,3 +76,14 @@ export {
   type DeletionOutcome,
   type PendingDeletion,
 } from './retention-store.ts';
+export {
+  adoptFarmIdentity,
+  claimFarmIdentity,
+  farmIdentityKey,
+  farmIdHeader,
+  newFarmIdentity,
+  nextIdOfFarm,
+  readFarmIdentity,
+  readFarmIdentityRaw,
+  type FarmIdentity,
+} from './farm-identity.ts';
