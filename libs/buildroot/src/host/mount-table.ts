@@ -39,8 +39,12 @@ export async function mountOverlay(options: {
   upper: string;
   work: string;
   target: string;
+  /** No syncs of the upper layer (a throw-away workspace's); see layers/volatile-support.ts. */
+  volatile?: boolean;
 }): Promise<void> {
-  const data = `lowerdir=${options.lowers.join(':')},upperdir=${options.upper},workdir=${options.work}`;
+  const data =
+    `lowerdir=${options.lowers.join(':')},upperdir=${options.upper},workdir=${options.work}` +
+    (options.volatile ? ',volatile' : '');
   const result = await execa('mount', ['-t', 'overlay', 'overlay', '-o', data, options.target], { reject: false });
   if (result.exitCode !== 0) {
     throw new AoinbError(
