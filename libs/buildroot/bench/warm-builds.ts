@@ -139,6 +139,7 @@ async function discard(host: BuildHost): Promise<void> {
 
 async function timedRefresh(host: BuildHost): Promise<{ ms: number; lines: string[] }> {
   const layout = layoutOf(host.ctx);
+  await mkdir(layout.instance('stable').dir, { recursive: true });
   await writeFile(layout.instance('stable').stamp, JSON.stringify({ startedAt: 0 }));
   const lines: string[] = [];
   const sourceList = path.join(host.configDir, 'source_lists/stable.list');

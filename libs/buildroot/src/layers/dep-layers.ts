@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { acquireLock, tryAcquireLock, type HeldLock } from '../host/file-lock.ts';
 import { currentProcess } from '../host/process-identity.ts';
 import type { WorkLayout } from '../work-layout.ts';
+import { forgetResolutions } from './dep-resolutions.ts';
 import { discardDir } from './discard.ts';
 
 /** One package as apt resolved it in the instance before installing. */
@@ -185,9 +186,10 @@ export async function evictDepLayers(layout: WorkLayout, budgetBytes: number, ke
  */
 export async function discardDepLayers(
   layout: WorkLayout,
-  select: (meta: DepLayerMeta) => boolean,
+  select: (meta: Pick<DepLayerMeta, 'branch' | 'generation'>) => boolean,
   options: { wait?: boolean; signal?: AbortSignal } = {},
 ): Promise<string[]> {
+  await forgetResolutions(layout, select);
   const dropped: string[] = [];
   for (const layer of await listDepLayers(layout)) {
     if (select(layer) && (await dropLayer(layout, layer.key, options.wait ?? false, options.signal)))

@@ -5,7 +5,14 @@ import { archiveFileName, holdAptCache, pruneAptCache } from '../layers/apt-cach
 import { depLayerKey, evictDepLayers, leaseDepLayer, type DepLayerLease } from '../layers/dep-layers.ts';
 import type { InstanceLease } from '../layers/instance.ts';
 import type { Workspace } from '../layers/workspace.ts';
-import { installDependencies, resolveDependencies, type DepsOutcome, type SharedArchives } from './install-deps.ts';
+import { recalledResolution, rememberResolution } from '../layers/dep-resolutions.ts';
+import {
+  installDependencies,
+  resolveDependencies,
+  type DepsOutcome,
+  type DepsStep,
+  type SharedArchives,
+} from './install-deps.ts';
 
 export interface DependencyStep {
   ctx: BuildrootContext;
@@ -34,9 +41,25 @@ function sharedArchives(ctx: BuildrootContext, used: () => string[]): SharedArch
   };
 }
 
+/** apt's resolution of the names in this generation: recalled, or asked for once and remembered. */
+async function resolveOnce(step: DependencyStep, deps: DepsStep) {
+  const layout = layoutOf(step.ctx);
+  const { generation } = step.instance;
+  const recalled = await recalledResolution(layout, generation, step.arch, step.names);
+  if (recalled) return { ok: true as const, packages: recalled };
+  const resolved = await resolveDependencies(deps);
+  if (resolved.ok) {
+    step.onLine(`[aoinb] apt resolved the build dependencies to ${resolved.packages.length} package(s)`);
+    const { branch, arch, names } = step;
+    await rememberResolution(layout, { branch, generation, arch, names, packages: resolved.packages });
+  }
+  return resolved;
+}
+
 /**
  * The dependency step, before any bundle code runs. apt resolves the exact package
- * set in the workspace (no network, no change); a dependency layer for (instance
+ * set in the workspace (no network, no change; once per instance generation and set of
+ * names, then recalled); a dependency layer for (instance
  * generation, arch, that set) is mounted under the workspace's upper layer if it
  * exists, and otherwise built once from the instance and kept. Downloads go through
  * the host's shared archive cache. Builds with extra apt repositories install into
@@ -60,7 +83,7 @@ export async function runDependencyStep(step: DependencyStep): Promise<Dependenc
   const archives = sharedArchives(ctx, () => used);
   if (ctx.config.build.depLayersMib === 0 || !step.instance.generation) return installDependencies(deps, archives);
 
-  const resolved = await resolveDependencies(deps);
+  const resolved = await resolveOnce(step, deps);
   if (!resolved.ok) return resolved;
   if (resolved.packages.length === 0) {
     step.onLine('[aoinb] build dependencies: all already in the instance');

@@ -99,6 +99,8 @@ describe('warm builds: shared apt cache and dependency layers', () => {
     // It may fail (it broke dpkg's status in its own workspace); what matters is the next build.
     const evil = await build('warm-evil', await bcBundle('warm-evil', hostile), false);
     expect(evil.log).toContain('[aoinb] reusing dependency layer');
+    // Same instance generation, same names: apt's answer is recalled, apt is not started.
+    expect(evil.log).not.toContain('[aoinb] apt resolved the build dependencies');
     // The cache is not in the build container at all: what it wrote went to its own workspace.
     expect(evil.log).not.toMatch(/overwrote \/var\/cache\/apt\/archives\/bc_/);
     expect(evil.log).toContain('replaced bc');
