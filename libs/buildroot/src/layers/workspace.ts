@@ -58,7 +58,7 @@ export async function createWorkspace(
       await mkdir(dirs.work);
       await mount(over);
     },
-    discard: () => discardDir(layout, dirs.dir),
+    discard: () => discardDir(layout, dirs.dir, { detach: dirs.merged }),
   };
   try {
     await writeFile(dirs.owner, JSON.stringify(await currentProcess()));
