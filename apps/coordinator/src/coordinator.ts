@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { RedisOptions } from 'ioredis';
 import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import { closeRedis, connectRedis, farmNames, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from './context.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
 import { startGroupScheduler } from './groups/group-scheduler.ts';
@@ -46,15 +46,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const connection = options.redis ?? redisOptions(config.farm.redis);
   const redis = connectRedis(connection, logger, 'coordinator');
   const coordinator = config.farm.coordinator;
+  const keys = farmNames(config.farm.redis.prefix);
   const layout = storageLayout(coordinator.storageDir);
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
-  const dispatcher = new Dispatcher(connection, coordinator.archs, {
-    keepCompletedJobs: coordinator.keepCompletedJobs,
-    keepFailedJobs: coordinator.keepFailedJobs,
-  });
+  const dispatcher = new Dispatcher(
+    connection,
+    coordinator.archs,
+    { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs },
+    keys.prefix,
+  );
   const metrics = createCoordinatorMetrics({
     redis,
+    keys,
     dispatcher,
     logger,
     access: coordinator.metrics,
@@ -70,7 +74,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     logger,
     redis,
     connection,
-    store: new FarmStore(redis),
+    keys,
+    store: new FarmStore(redis, keys),
     dispatcher,
     layout,
     repo,

@@ -6,7 +6,6 @@ import { createInterface } from 'node:readline';
 import {
   closeRedis,
   connectRedis,
-  farmKeys,
   isFinalBuildState,
   isStreamId,
   waitLogEntries,
@@ -104,7 +103,7 @@ export async function followLog(
     'x-accel-buffering': 'no',
   });
   res.write('retry: 2000\n\n');
-  const key = farmKeys.log(target.task.id, target.arch, target.run);
+  const key = ctx.keys.log(target.task.id, target.arch, target.run);
   const archive = ctx.layout.logFile(target.task.id, target.arch, target.run);
   const streamGone = async (): Promise<boolean> =>
     (await ctx.redis.exists(key)) === 0 && (await stat(archive).catch(() => undefined)) !== undefined;
