@@ -4,6 +4,7 @@ import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, farmNames, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from './context.ts';
+import { LogFanout } from './http/log-fanout.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
 import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
@@ -69,13 +70,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
+  const store = new FarmStore(redis, keys);
+  const logs = new LogFanout({
+    redis,
+    connection,
+    logger,
+    getBuild: async (taskId, arch) => store.getBuild(taskId, arch),
+    perToken: coordinator.logFollowersPerToken,
+  });
   const ctx: CoordinatorContext = {
     config,
     logger,
     redis,
     connection,
     keys,
-    store: new FarmStore(redis, keys),
+    store,
+    logs,
     dispatcher,
     layout,
     repo,
@@ -98,6 +108,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     context: ctx,
     close: () =>
       (closing ??= (async () => {
+        await logs.close();
         await app.close();
         await groupScheduler.close();
         await notifier.close();
