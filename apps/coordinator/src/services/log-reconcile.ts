@@ -1,4 +1,4 @@
-import { isFinalBuildState } from '@aoinb/farm-protocol';
+import { isFinalBuildState, logMember } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from './build-log.ts';
 
@@ -11,7 +11,7 @@ export interface RunLog {
 /**
  * The net under "every log ends": a log whose build reached a final state (or
  * moved on to a later run, or is gone) gets its end if it has none, and is
- * archived. The state script ends a log together with the final state; this
+ * archived (a build that is gone is skipped). The state script ends a log together with the final state; this
  * repairs what it cannot have done: logs of an older coordinator, a crash
  * before an archive, a stream written by hand.
  */
@@ -25,9 +25,14 @@ export async function reconcileLogs(ctx: CoordinatorContext, logs: RunLog[]): Pr
 
 async function reconcileLog(ctx: CoordinatorContext, { taskId, arch, run }: RunLog): Promise<void> {
   const build = await ctx.store.getBuild(taskId, arch);
-  if (build && build.run === run && !isFinalBuildState(build.state)) return;
-  const state = build?.run === run ? build.state : 'cancelled';
-  const reason = build?.run === run ? (build.reason ?? '') : 'the run was superseded or removed';
+  // A deleted task (retention, DELETE) takes its logs with it: nothing to end, nothing to recreate.
+  if (!build) {
+    await ctx.redis.srem(ctx.keys.unarchivedLogs, logMember(taskId, arch, run));
+    return;
+  }
+  if (build.run === run && !isFinalBuildState(build.state)) return;
+  const state = build.run === run ? build.state : 'cancelled';
+  const reason = build.run === run ? (build.reason ?? '') : `run ${build.run} superseded it`;
   await endLog(ctx, taskId, arch, run, state, reason);
 }
 
