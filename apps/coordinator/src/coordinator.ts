@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { RedisOptions } from 'ioredis';
 import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import { closeRedis, connectRedis, farmNames, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from './context.ts';
 import { LogFanout } from './http/log-fanout.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
@@ -54,6 +54,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const redis = connectRedis(failFastRedisOptions(connection), logger, 'coordinator');
   await waitForRedisReady(redis, 60_000);
   const coordinator = config.farm.coordinator;
+  const keys = farmNames(config.farm.redis.prefix);
   const layout = storageLayout(coordinator.storageDir);
   await mkdir(coordinator.storageDir, { recursive: true });
   const identity = await FarmIdentityGuard.open(redis, coordinator.storageDir, logger);
@@ -61,12 +62,15 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const identityLoop = identity.watch(identityWatch.signal, options.identityCheckIntervalMs ?? 2000);
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
-  const dispatcher = new Dispatcher(connection, coordinator.archs, {
-    keepCompletedJobs: coordinator.keepCompletedJobs,
-    keepFailedJobs: coordinator.keepFailedJobs,
-  });
+  const dispatcher = new Dispatcher(
+    connection,
+    coordinator.archs,
+    { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs },
+    keys.prefix,
+  );
   const metrics = createCoordinatorMetrics({
     redis,
+    keys,
     dispatcher,
     logger,
     access: coordinator.metrics,
@@ -78,7 +82,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
-  const store = new FarmStore(redis, identity.allocateTaskId);
+  const store = new FarmStore(redis, keys, identity.allocateTaskId);
   const logs = new LogFanout({
     redis,
     connection,
@@ -91,6 +95,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     logger,
     redis,
     connection,
+    keys,
     store,
     identity,
     logs,
