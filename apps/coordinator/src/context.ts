@@ -2,6 +2,7 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type { AoinbConfig, TokenRole } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import type { FarmStore } from '@aoinb/farm-protocol';
+import type { BuildHooks } from './build-lifecycle.ts';
 import type { GroupRuntime } from './groups/group-runtime.ts';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
@@ -20,6 +21,8 @@ export interface CoordinatorContext {
   dispatcher: Dispatcher;
   layout: StorageLayout;
   repo: AptRepo;
+  /** The build services call these at each step of a build's life; layers over builds (groups) register there. */
+  lifecycle: BuildHooks;
   /** Group builds: records, per-group repositories, flows, per-group lock. */
   groups: GroupRuntime;
   /** The Prometheus registry of this coordinator and what feeds it (`GET /metrics`). */

@@ -3,9 +3,10 @@ import type { RedisOptions } from 'ioredis';
 import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import { BuildHooks } from './build-lifecycle.ts';
 import type { CoordinatorContext } from './context.ts';
+import { startGroupFlow } from './groups/group-flow.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
-import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
 import { startNotifier } from './notify/notify-service.ts';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
@@ -74,11 +75,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     dispatcher,
     layout,
     repo,
+    lifecycle: new BuildHooks(logger),
     groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }),
     metrics,
   };
+  // Group builds hook into the build services before recovery looks at any build.
+  const groupFlow = startGroupFlow(ctx);
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
-  const groupScheduler = await startGroupScheduler(ctx);
   const notifier = startNotifier(ctx);
   const app = await buildServer(ctx);
   const listen = options.listen ?? coordinator.listen;
@@ -94,9 +97,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     close: () =>
       (closing ??= (async () => {
         await app.close();
-        await groupScheduler.close();
         await notifier.close();
         await recovery.close();
+        await groupFlow.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();
         await closeRedis(redis);

@@ -31,7 +31,6 @@ export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJo
     bundleSha256: task.bundle.sha256,
     bundleSize: task.bundle.size,
     timeoutMs: task.timeoutMs,
-    ...(task.groupId ? { groupId: task.groupId } : {}),
   };
 }
 
@@ -76,17 +75,8 @@ async function checkBranch(ctx: CoordinatorContext, branch: string): Promise<voi
   await sourceListFor(ctx.config, branch);
 }
 
-/** A group's member tasks are built, cancelled and retried through their group. */
-export function refuseGroupMember(task: TaskRecord, what: string): void {
-  if (task.groupId)
-    throw new AoinbError(
-      'CONFLICT',
-      `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`,
-    );
-}
-
-function requireCreated(task: TaskRecord, what: string): void {
-  refuseGroupMember(task, `${what} only`);
+function requireCreated(ctx: CoordinatorContext, task: TaskRecord, what: string): void {
+  ctx.lifecycle.checkDirectChange(task, `${what} only`);
   if (task.state !== 'created') {
     throw new AoinbError(
       'CONFLICT',
@@ -97,7 +87,7 @@ function requireCreated(task: TaskRecord, what: string): void {
 
 export async function setBranch(ctx: CoordinatorContext, taskId: string, branch: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  requireCreated(task, 'the branch can be set');
+  requireCreated(ctx, task, 'the branch can be set');
   await checkBranch(ctx, branch);
   await ctx.store.updateTask(task.id, { branch, updatedAt: new Date().toISOString() });
   return { ...task, branch };
@@ -138,7 +128,7 @@ export async function startBuild(
   options: StartOptions = {},
 ): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  requireCreated(task, 'a build can be started');
+  requireCreated(ctx, task, 'a build can be started');
   if (!task.bundle)
     throw new AoinbError('CONFLICT', `task ${task.id} has no bundle yet: PUT /task/${task.id}/build_bundle first`);
   if (!task.branch)
@@ -185,7 +175,7 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string): Promi
 /** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */
 export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   const task = await requireTask(ctx, taskId);
-  refuseGroupMember(task, 'a cancel goes');
+  ctx.lifecycle.checkDirectChange(task, 'a cancel goes');
   if (['succeeded', 'failed', 'cancelled'].includes(task.state))
     throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
   const reason = `cancelled by ${by.name}`;
@@ -197,17 +187,22 @@ export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Pr
     });
     return;
   }
-  for (const build of await ctx.store.getBuilds(task.id, task.archs)) await cancelBuild(ctx, task, build, reason);
+  for (const build of await ctx.store.getBuilds(task.id, task.archs))
+    if (await cancelBuild(ctx, task, build, reason))
+      await ctx.lifecycle.ended(task, { ...build, state: 'cancelled', reason });
 }
 
-/** A queued build is cancelled at once (its job removed unless a worker holds it); a running one is told to stop. */
+/**
+ * A queued build is cancelled at once (its job removed unless a worker holds it; true); a
+ * running one is told to stop (its worker reports it cancelled).
+ */
 export async function cancelBuild(
   ctx: CoordinatorContext,
   task: TaskRecord,
   build: BuildRecord,
   reason: string,
-): Promise<void> {
-  if (isFinalBuildState(build.state)) return;
+): Promise<boolean> {
+  if (isFinalBuildState(build.state)) return false;
   const base = { taskId: task.id, arch: build.arch, archs: task.archs };
   const queued = await ctx.store.transition({
     ...base,
@@ -218,16 +213,17 @@ export async function cancelBuild(
   if (queued.done) {
     await ctx.dispatcher.removeIfIdle(build.arch, build.jobId);
     await endLog(ctx, task.id, build.arch, build.run, 'cancelled', reason);
-    return;
+    return true;
   }
   const running = await ctx.store.transition({ ...base, from: ['running'], set: { cancelRequested: true, reason } });
   if (running.done) await publishCancel(ctx.redis, { taskId: task.id, arch: build.arch, jobId: build.jobId, reason });
+  return false;
 }
 
 /** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
 export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  refuseGroupMember(task, 'a retry goes');
+  ctx.lifecycle.checkDirectChange(task, 'a retry goes');
   if (task.state !== 'failed' && task.state !== 'cancelled')
     throw new AoinbError(
       'CONFLICT',
