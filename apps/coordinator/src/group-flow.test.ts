@@ -61,7 +61,7 @@ describe('group round flow (step-jobs parent)', () => {
     } finally {
       await queue.close();
     }
-    expect(await redis.hget(`{aoinb}:build:${base}:riscv64`, 'state')).toBe('queued');
+    expect(await redis.hget(`{aoinb}:task:${base}:build:riscv64`, 'state')).toBe('queued');
 
     await farm.startCoordinator();
     await farm.startWorker({ id: 'wr', archs: ['riscv64'] });
