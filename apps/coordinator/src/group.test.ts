@@ -42,12 +42,14 @@ describe('group builds (fake executor)', () => {
   beforeAll(async () => {
     farm = await FarmHarness.create({ archs: ['amd64', 'arm64', 'riscv64'], noarchArch: 'amd64' });
     await farm.startCoordinator();
-    await Promise.all([
-      farm.startWorker({ id: 'wa1', archs: ['amd64'] }),
-      farm.startWorker({ id: 'wa2', archs: ['amd64'] }),
-      farm.startWorker({ id: 'wb', archs: ['arm64'] }),
-      farm.startWorker({ id: 'wr', archs: ['riscv64'] }),
-    ]);
+    // One at a time: four agents starting at once on a loaded 2-core host can miss the heartbeat deadline.
+    for (const [id, arch] of [
+      ['wa1', 'amd64'],
+      ['wa2', 'amd64'],
+      ['wb', 'arm64'],
+      ['wr', 'riscv64'],
+    ] as const)
+      await farm.startWorker({ id, archs: [arch] });
   }, 120_000);
 
   afterAll(async () => {
