@@ -16,6 +16,7 @@ import {
   subscribeCancel,
   type BuildJobData,
   type BuildJobResult,
+  type CancelMessage,
 } from '@aoinb/farm-protocol';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
@@ -155,8 +156,29 @@ class Agent implements WorkerAgent {
     }
   };
 
+  /**
+   * A cancel stops only the build of the named run and attempt (a sequence's
+   * step still waiting for its dependencies has no attempt yet: its job id
+   * names it). A cancel of another run or attempt of a job held here is stale:
+   * logged, not applied.
+   */
+  private onCancel(message: CancelMessage): void {
+    let matched = false;
+    for (const job of this.running.values()) {
+      const { data } = job;
+      const same = data.taskId === message.taskId && data.arch === message.arch && data.run === message.run;
+      if ((same && job.attempt === message.attempt) || (job.attempt === 0 && job.jobId === message.jobId)) {
+        job.abort('cancel');
+        matched = true;
+      } else if (same) {
+        this.logger.warn({ ...message, attempt: job.attempt, asked: message.attempt }, 'stale cancel ignored');
+      }
+    }
+    if (!matched) this.logger.debug({ ...message }, 'cancel for a build not running here');
+  }
+
   async start(): Promise<void> {
-    await subscribeCancel(this.subscriber, (message) => this.running.get(message.jobId)?.abort('cancel'));
+    await subscribeCancel(this.subscriber, (message) => this.onCancel(message));
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
     const coordinator = this.options.config.farm.coordinator;

@@ -86,7 +86,7 @@ export class CoordinatorClient {
   async uploadArtifact(
     taskId: string,
     arch: string,
-    attempt: number,
+    at: { run: number; attempt: number },
     attemptKey: string,
     file: string,
     name: string,
@@ -94,7 +94,7 @@ export class CoordinatorClient {
     signal?: AbortSignal,
   ): Promise<void> {
     const what = `uploading ${name}`;
-    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?attempt=${attempt}`;
+    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?run=${at.run}&attempt=${at.attempt}`;
     await this.retrying(what, signal, async () => {
       const response = await fetch(url, {
         method: 'PUT',
@@ -112,7 +112,7 @@ export class CoordinatorClient {
     });
   }
 
-  /** Reports the result; resolves false when the coordinator refuses it (a newer attempt owns the build). */
+  /** Reports the result; resolves false when the coordinator refuses it (a newer run or attempt owns the build). */
   async reportResult(taskId: string, arch: string, attemptKey: string, result: BuildJobResult): Promise<boolean> {
     const what = `reporting the result of task ${taskId} (${arch})`;
     try {
@@ -127,7 +127,7 @@ export class CoordinatorClient {
       });
       return true;
     } catch (error) {
-      if (error instanceof FinalHttpError && error.code === 'CONFLICT') {
+      if (error instanceof FinalHttpError && (error.code === 'CONFLICT' || error.code === 'STALE_ATTEMPT')) {
         this.options.logger.warn({ taskId, arch, err: error.message }, 'result refused');
         return false;
       }

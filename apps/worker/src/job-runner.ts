@@ -7,8 +7,8 @@ import type { BuildResult } from '@aoinb/buildroot';
 import { toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
-  appendLogEof,
   farmKeys,
+  isStale,
   LogStreamWriter,
   newAttemptKey,
   type BuildJobData,
@@ -102,13 +102,15 @@ export class JobRunner {
 
   /**
    * Marks the build running under a new attempt number (which fences any earlier
-   * attempt's uploads and report); returns a result when there is nothing to build.
+   * attempt's uploads and report), fenced on the job's run: a job of a run that
+   * was cancelled and retried meanwhile cannot take the new run's build. Returns
+   * a result when there is nothing to build.
    */
   private async claim(running: RunningJob, log: LogStreamWriter): Promise<BuildJobResult | undefined> {
     const { data } = running;
     const now = new Date();
-    const base = { taskId: data.taskId, arch: data.arch, archs: data.taskArchs };
-    const key = newAttemptKey();
+    const base = { taskId: data.taskId, arch: data.arch, run: data.run, archs: data.taskArchs };
+    const key = newAttemptKey(base);
     const outcome = await this.deps.store.transition({
       ...base,
       from: ['queued', 'running'],
@@ -139,14 +141,17 @@ export class JobRunner {
     );
     if (outcome.cancelRequested) {
       result.reason = 'cancelled before it started';
+      // The same guarded script ends the log with the final state.
+      await log.flush();
       await this.deps.store.transition({
         ...base,
         from: ['queued', 'running'],
         to: 'cancelled',
         set: { reason: result.reason, finishedAt: result.finishedAt },
       });
-      await log.flush();
-      await appendLogEof(this.deps.redis, log.key, 'cancelled', result.reason);
+    } else if (isStale(outcome.refusal)) {
+      result.reason = `run ${data.run} is no longer current (the build is at run ${outcome.run}); nothing to do`;
+      this.deps.logger.warn({ jobId: running.jobId, run: data.run, current: outcome.run }, 'stale job refused');
     } else {
       result.reason = `build is already ${outcome.state || 'gone'}; nothing to do`;
       this.deps.logger.info(
@@ -162,6 +167,7 @@ export class JobRunner {
     return {
       status,
       builder: this.deps.builderId,
+      run: running.data.run,
       attempt: running.attempt,
       startedAt: running.startedAt,
       finishedAt: now,
@@ -224,7 +230,7 @@ export class JobRunner {
       await this.deps.client.uploadArtifact(
         running.data.taskId,
         running.data.arch,
-        running.attempt,
+        { run: running.data.run, attempt: running.attempt },
         running.attemptKey,
         artifact.file,
         artifact.name,
@@ -248,7 +254,10 @@ export class JobRunner {
       result,
     );
     if (!accepted)
-      this.deps.logger.warn({ jobId: running.jobId }, 'the coordinator kept a newer attempt; this result was dropped');
+      this.deps.logger.warn(
+        { jobId: running.jobId, run: running.data.run, attempt: running.attempt },
+        'the coordinator kept a newer run or attempt; this result was dropped',
+      );
     return result;
   }
 
@@ -260,6 +269,7 @@ export class JobRunner {
     await this.deps.store.transition({
       taskId: data.taskId,
       arch: data.arch,
+      run: data.run,
       archs: data.taskArchs,
       from: ['running'],
       to: 'queued',

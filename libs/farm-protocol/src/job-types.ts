@@ -35,6 +35,8 @@ export interface BuildJobResult {
   status: BuildStatus;
   reason?: string;
   builder: string;
+  /** The run and attempt reporting (fencing: another run or attempt is refused). */
+  run: number;
   attempt: number;
   startedAt: string;
   finishedAt: string;

@@ -44,6 +44,10 @@ export const farmKeys = {
   activeBuilds: `${farmPrefix}:builds:active`,
   /** STREAM: the build log of one run of one arch (field `l`: lines joined by \n; `eof`: final state). */
   log: (taskId: string, arch: string, run: number) => `${farmPrefix}:log:${taskId}:${arch}:${run}`,
+  /** SET of `<taskId>/<arch>/<run>` whose log ended (final state) but is not archived yet: what reconcile archives. */
+  unarchivedLogs: `${farmPrefix}:logs:unarchived`,
+  /** STRING (with expiry): held while a bundle upload of the task runs; no build queues meanwhile. */
+  bundleUploadLock: (taskId: string) => `${farmPrefix}:task:${taskId}:bundle-upload`,
   /** STRING (JSON, with TTL): a builder's last heartbeat; gone = offline. */
   builder: (builderId: string) => `${farmPrefix}:builder:${builderId}`,
   /** ZSET of builder ids scored by their last heartbeat (ms), kept after the TTL so offline builders stay listed. */
@@ -62,4 +66,15 @@ export function parseActiveBuildMember(member: string): { taskId: string; arch: 
   const at = member.indexOf('/');
   if (at <= 0) return undefined;
   return { taskId: member.slice(0, at), arch: member.slice(at + 1) };
+}
+
+/** A log in `farmKeys.unarchivedLogs`: `<taskId>/<arch>/<run>`. */
+export function logMember(taskId: string, arch: string, run: number): string {
+  return `${taskId}/${arch}/${run}`;
+}
+
+export function parseLogMember(member: string): { taskId: string; arch: string; run: number } | undefined {
+  const match = /^(\d+)\/([a-z0-9_]+)\/(\d+)$/.exec(member);
+  if (!match) return undefined;
+  return { taskId: match[1] as string, arch: match[2] as string, run: Number(match[3]) };
 }

@@ -82,6 +82,7 @@ export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d
   const done = await ctx.store.transition({
     taskId: task.id,
     arch: plan.arch,
+    run: build.run,
     archs: task.archs,
     from: ['queued'],
     to: 'cancelled',

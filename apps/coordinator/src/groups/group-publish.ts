@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { farmKeys, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import type { BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
 import type { BuiltDeb } from '../build-lifecycle.ts';
 import type { CoordinatorContext } from '../context.ts';
 import type { GroupSnapshot } from './group-snapshot.ts';
@@ -35,9 +35,6 @@ export async function publishGroupAtomically(ctx: CoordinatorContext, snap: Grou
   const builds = [...snap.builds.values()].filter((b) => b.state === 'succeeded');
   const files = builds.flatMap((b) => builtFiles(ctx, b));
   await ctx.repo.publish(snap.group.branch, files);
-  for (const b of builds) {
-    const artifacts = b.artifacts.map((a) => ({ ...a, publishedTo: snap.group.branch }));
-    await ctx.redis.hset(farmKeys.build(b.taskId, b.arch), 'artifacts', JSON.stringify(artifacts));
-  }
+  for (const b of builds) await ctx.store.markPublished(b, snap.group.branch);
   return files.length;
 }

@@ -35,7 +35,7 @@ describe('per-attempt credentials on uploads and results', () => {
     const forgedUpload = (headers: Record<string, string>) =>
       farm.api(
         'PUT',
-        `/task/${id}/artifact/amd64/victim_1.0-0_amd64.deb?attempt=${attempt}`,
+        `/task/${id}/artifact/amd64/victim_1.0-0_amd64.deb?run=1&attempt=${attempt}`,
         new Uint8Array([1, 2, 3]),
         {
           ...worker,
@@ -60,6 +60,7 @@ describe('per-attempt credentials on uploads and results', () => {
       {
         status: 'succeeded',
         builder: 'worker-a',
+        run: 1,
         attempt,
         startedAt: new Date().toISOString(),
         finishedAt: new Date().toISOString(),

@@ -130,12 +130,11 @@ export async function followLog(
         continue;
       }
       await write(res, ': keep-alive\n\n');
+      // Whatever happened to the log's end, a follower stops once its run is final (or superseded, or gone).
       const build = await ctx.store.getBuild(target.task.id, target.arch);
-      if (
-        !build ||
-        (isFinalBuildState(build.state) && (build.run !== target.run || (await ctx.redis.exists(key)) === 0))
-      ) {
-        await write(res, endText(build?.state ?? 'unknown', build?.reason ?? ''));
+      if (!build || build.run !== target.run || isFinalBuildState(build.state)) {
+        const same = build?.run === target.run;
+        await write(res, endText(same ? build.state : 'unknown', same ? (build.reason ?? '') : ''));
         break;
       }
     }

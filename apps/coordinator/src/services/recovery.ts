@@ -12,7 +12,8 @@ import {
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
-import { endLog, noteInLog } from './build-log.ts';
+import { endLog } from './build-log.ts';
+import { reconcileLogs, scanOpenLogs } from './log-reconcile.ts';
 import { jobDataFor } from './task-service.ts';
 
 /**
@@ -24,7 +25,8 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
   const build = await ctx.store.getBuild(taskId, arch);
   const task = await ctx.store.getTask(taskId);
   if (!build || !task || isFinalBuildState(build.state)) {
-    if (!build || !task) await ctx.redis.srem(farmKeys.activeBuilds, activeBuildMember(taskId, arch));
+    await ctx.redis.srem(farmKeys.activeBuilds, activeBuildMember(taskId, arch));
+    if (build && isFinalBuildState(build.state)) await endLog(ctx, taskId, arch, build.run, build.state, build.reason);
     return;
   }
   const job = ctx.dispatcher.archs.includes(arch) ? await ctx.dispatcher.getJob(arch, build.jobId) : undefined;
@@ -55,15 +57,16 @@ export async function failLostJob(
   const outcome = await ctx.store.transition({
     taskId,
     arch,
+    run: build.run,
     archs: task.archs,
     from: [build.state],
     to: 'failed',
     attempt: { equals: build.attempt },
     set: { reason, finishedAt: new Date().toISOString() },
+    note: reason,
   });
   if (outcome.done) {
     ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
-    await noteInLog(ctx, taskId, arch, build.run, reason);
     await endLog(ctx, taskId, arch, build.run, 'failed', reason);
     await ctx.lifecycle.ended(task, { ...build, state: 'failed', reason });
   }
@@ -75,6 +78,7 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
       ctx.logger.warn({ taskId, arch, err: error.message }, 'reconcile failed'),
     );
   }
+  await reconcileLogs(ctx, await ctx.store.unarchivedLogs());
 }
 
 /**
@@ -84,7 +88,13 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
  * that claimed the job meanwhile wins.
  */
 export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
-  const base = { taskId: task.id, arch: build.arch, archs: task.archs, attempt: { equals: build.attempt } };
+  const base = {
+    taskId: task.id,
+    arch: build.arch,
+    run: build.run,
+    archs: task.archs,
+    attempt: { equals: build.attempt },
+  };
   if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(build.arch, build.jobId))) {
     const done = await ctx.store.transition({
       ...base,
@@ -103,18 +113,12 @@ export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord
     from: ['running'],
     to: 'queued',
     unset: ['builder', 'startedAt', 'startedAtMs'],
+    note: `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`,
   });
   if (moved.done) {
     ctx.logger.warn(
       { taskId: task.id, arch: build.arch, builder: build.builder, attempt: build.attempt },
       'builder lost; job back in the queue',
-    );
-    await noteInLog(
-      ctx,
-      task.id,
-      build.arch,
-      build.run,
-      `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`,
     );
   }
 }
@@ -173,6 +177,9 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
     events.push(listener);
   }
+  await reconcileLogs(ctx, await scanOpenLogs(ctx)).catch((error: Error) =>
+    ctx.logger.warn({ err: error.message }, 'scan for logs without an end failed'),
+  );
   const loops = new AbortController();
   const loop = runWithRestart('reconcile', ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs);
   return {
