@@ -84,7 +84,7 @@ describe('group round flow (step-jobs parent)', () => {
       20_000,
       'cw-long to run',
     );
-    expect(await parentIn(id, 'waiting-children')).toBe(true);
+    await farm.waitFor(() => parentIn(id, 'waiting-children'), 10_000, 'the parent to wait for cw-long');
     expect((await farm.api('POST', `/group/${id}/cancel`, undefined, maintainer)).status).toBe(202);
     const end = await waitForGroup(farm, id, ['cancelled'], 20_000);
     expect(member(end, 'cw-long')).toMatchObject({ state: 'cancelled', reason: 'cancelled by maintainer-user' });
