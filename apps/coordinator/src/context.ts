@@ -4,6 +4,7 @@ import type { Logger } from '@aoinb/logging';
 import type { FarmStore } from '@aoinb/farm-protocol';
 import type { BuildHooks } from './build-lifecycle.ts';
 import type { GroupRuntime } from './groups/group-runtime.ts';
+import type { LogFanout } from './http/log-fanout.ts';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
@@ -25,6 +26,8 @@ export interface CoordinatorContext {
   lifecycle: BuildHooks;
   /** Group builds: records, per-group repositories, flows, per-group lock. */
   groups: GroupRuntime;
+  /** Live log streams: one shared Redis reader per followed log, a cap per token. */
+  logs: LogFanout;
   /** The Prometheus registry of this coordinator and what feeds it (`GET /metrics`). */
   metrics: CoordinatorMetrics;
 }

@@ -6,6 +6,7 @@ import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-p
 import { BuildHooks } from './build-lifecycle.ts';
 import type { CoordinatorContext } from './context.ts';
 import { startGroupFlow } from './groups/group-flow.ts';
+import { LogFanout } from './http/log-fanout.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
 import { buildServer } from './http/server.ts';
 import { startNotifier } from './notify/notify-service.ts';
@@ -66,12 +67,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
+  const store = new FarmStore(redis);
+  const logs = new LogFanout({
+    redis,
+    connection,
+    logger,
+    getBuild: async (taskId, arch) => store.getBuild(taskId, arch),
+    perToken: coordinator.logFollowersPerToken,
+  });
   const ctx: CoordinatorContext = {
     config,
     logger,
     redis,
     connection,
-    store: new FarmStore(redis),
+    store,
+    logs,
     dispatcher,
     layout,
     repo,
@@ -96,6 +106,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     context: ctx,
     close: () =>
       (closing ??= (async () => {
+        await logs.close();
         await app.close();
         await notifier.close();
         await recovery.close();
