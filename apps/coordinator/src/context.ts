@@ -1,7 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AoinbConfig, TokenRole } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import type { FarmStore } from '@aoinb/farm-protocol';
+import type { FarmKeys, FarmStore } from '@aoinb/farm-protocol';
 import type { BuildHooks } from './build-lifecycle.ts';
 import type { GroupRuntime } from './groups/group-runtime.ts';
 import type { LogFanout } from './http/log-fanout.ts';
@@ -18,6 +18,8 @@ export interface CoordinatorContext {
   redis: Redis;
   /** Options for dedicated connections (blocking reads for live logs). */
   connection: RedisOptions;
+  /** The farm's Redis key names, under its `[redis] prefix`. */
+  keys: FarmKeys;
   store: FarmStore;
   dispatcher: Dispatcher;
   layout: StorageLayout;

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import type { RedisOptions } from 'ioredis';
 import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import { closeRedis, connectRedis, farmNames, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import { BuildHooks } from './build-lifecycle.ts';
 import type { CoordinatorContext } from './context.ts';
 import { startGroupFlow } from './groups/group-flow.ts';
@@ -48,15 +48,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const connection = options.redis ?? redisOptions(config.farm.redis);
   const redis = connectRedis(connection, logger, 'coordinator');
   const coordinator = config.farm.coordinator;
+  const keys = farmNames(config.farm.redis.prefix);
   const layout = storageLayout(coordinator.storageDir);
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
-  const dispatcher = new Dispatcher(connection, coordinator.archs, {
-    keepCompletedJobs: coordinator.keepCompletedJobs,
-    keepFailedJobs: coordinator.keepFailedJobs,
-  });
+  const dispatcher = new Dispatcher(
+    connection,
+    coordinator.archs,
+    { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs },
+    keys.prefix,
+  );
   const metrics = createCoordinatorMetrics({
     redis,
+    keys,
     dispatcher,
     logger,
     access: coordinator.metrics,
@@ -67,7 +71,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
-  const store = new FarmStore(redis);
+  const store = new FarmStore(redis, keys);
   const logs = new LogFanout({
     redis,
     connection,
@@ -80,13 +84,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     logger,
     redis,
     connection,
+    keys,
     store,
     logs,
     dispatcher,
     layout,
     repo,
     lifecycle: new BuildHooks(logger),
-    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }),
+    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }, keys.prefix),
     metrics,
   };
   // Group builds hook into the build services before recovery looks at any build.

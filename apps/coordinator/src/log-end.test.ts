@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeBuildMember, farmKeys, readLogEntries } from '@aoinb/farm-protocol';
+import { activeBuildMember, farmNames, readLogEntries } from '@aoinb/farm-protocol';
 import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
 import { readSse } from './testing/sse-client.ts';
 import { packTestBundle } from './testing/test-bundles.ts';
@@ -16,9 +16,10 @@ import { packTestBundle } from './testing/test-bundles.ts';
 describe('logs always end', () => {
   let farm: FarmHarness;
   let redis: Redis;
+  const farmKeys = farmNames('{aoinb-logs}');
 
   beforeAll(async () => {
-    farm = await FarmHarness.create({ archs: ['amd64'] });
+    farm = await FarmHarness.create({ archs: ['amd64'], redisPrefix: '{aoinb-logs}' });
     await farm.startCoordinator();
     redis = new Redis(farm.redis.url);
   }, 90_000);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens, type TaskStatus } from './testing/farm-harness.ts';
 import { packTestBundle } from './testing/test-bundles.ts';
@@ -20,7 +21,8 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
   };
 
   beforeAll(async () => {
-    farm = await FarmHarness.create({ archs: ['amd64'], logLevel: 'info' });
+    // Under a prefix of its own: the worker's claims, queues, cancels and heartbeats follow `[redis] prefix`.
+    farm = await FarmHarness.create({ archs: ['amd64'], logLevel: 'info', redisPrefix: '{aoinb-stale}' });
     await farm.startCoordinator();
     await farm.startWorker({ id: 'worker-a', archs: ['amd64'] });
   }, 90_000);
@@ -78,5 +80,12 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
     expect(log2).not.toContain('told to fail');
     // worker-a acted on the cancel addressed to its own run and attempt, and its report was dropped.
     expect(farm.processes.get('worker-a')!.output()).toContain('result was dropped');
+    const redis = new Redis(farm.redis.url);
+    const keys = await redis.keys('*');
+    redis.disconnect();
+    // Group builds' keys (groupKeys, the group-flow queue) do not follow the prefix yet (docs/farm.md).
+    const groupKey = /^\{aoinb\}:(build-durations|group-flow:|groups?[:-])/;
+    expect(keys.filter((k) => !k.startsWith('{aoinb-stale}:') && !groupKey.test(k))).toEqual([]);
+    expect(keys.filter((k) => k.startsWith('{aoinb-stale}:task:1:build:amd64'))).toHaveLength(1);
   }, 150_000);
 });

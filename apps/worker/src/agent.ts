@@ -10,6 +10,7 @@ import {
   buildWorkerOptions,
   closeRedis,
   connectRedis,
+  farmNames,
   FarmStore,
   redisOptions,
   retireBuilder,
@@ -17,6 +18,7 @@ import {
   type BuildJobData,
   type BuildJobResult,
   type CancelMessage,
+  type FarmKeys,
 } from '@aoinb/farm-protocol';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
@@ -58,6 +60,7 @@ class Agent implements WorkerAgent {
   private readonly gate: SlotGate;
   private readonly runner: JobRunner;
   private readonly startedAt = new Date().toISOString();
+  private readonly keys: FarmKeys;
   private mode: 'active' | 'draining' = 'active';
   private heartbeatLoop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
@@ -73,8 +76,11 @@ class Agent implements WorkerAgent {
     const { config } = options;
     this.settings = config.farm.worker;
     this.id = this.settings.id;
+    const keys = farmNames(config.farm.redis.prefix);
+    this.keys = keys;
     this.heartbeat = {
       redis,
+      keys,
       logger,
       intervalSeconds: this.settings.heartbeatSeconds,
       running: () => [...this.running.values()],
@@ -84,7 +90,7 @@ class Agent implements WorkerAgent {
     this.runner = new JobRunner({
       logger,
       redis,
-      store: new FarmStore(redis),
+      store: new FarmStore(redis, keys),
       client: new CoordinatorClient({
         baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
         token: this.settings.token ?? '',
@@ -178,7 +184,7 @@ class Agent implements WorkerAgent {
   }
 
   async start(): Promise<void> {
-    await subscribeCancel(this.subscriber, (message) => this.onCancel(message));
+    await subscribeCancel(this.subscriber, (message) => this.onCancel(message), this.keys);
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
     const coordinator = this.options.config.farm.coordinator;
@@ -187,12 +193,16 @@ class Agent implements WorkerAgent {
       maxStalledCount: coordinator.maxStalledCount,
     };
     for (const arch of this.settings.archs) {
-      const options = buildWorkerOptions(this.connection, {
-        name: this.id,
-        concurrency: this.settings.slots,
-        lockDurationMs: this.settings.lockSeconds * 1000,
-        ...stalled,
-      });
+      const options = buildWorkerOptions(
+        this.connection,
+        {
+          name: this.id,
+          concurrency: this.settings.slots,
+          lockDurationMs: this.settings.lockSeconds * 1000,
+          ...stalled,
+        },
+        this.keys.prefix,
+      );
       const w = new Worker<BuildJobData, BuildJobResult>(buildQueueName(arch), this.process, options);
       w.on('error', (error) => this.logger.warn({ err: error.message, arch }, 'queue worker error'));
       this.workers.push(w);
@@ -218,7 +228,7 @@ class Agent implements WorkerAgent {
     await Promise.all(this.workers.map((w) => w.close()));
     this.loops.abort();
     await this.heartbeatLoop;
-    await retireBuilder(this.redis, this.id).catch(() => undefined);
+    await retireBuilder(this.redis, this.id, this.keys).catch(() => undefined);
     await Promise.all([closeRedis(this.redis), closeRedis(this.subscriber)]);
     this.logger.info('worker agent stopped');
   }

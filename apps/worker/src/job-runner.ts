@@ -7,7 +7,6 @@ import type { BuildResult } from '@aoinb/buildroot';
 import { toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
-  farmKeys,
   isStale,
   LogStreamWriter,
   newAttemptKey,
@@ -76,7 +75,11 @@ export class JobRunner {
   ): Promise<BuildJobResult> {
     const running = new RunningJob(job, token, step);
     const { data } = running;
-    const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), this.deps.logger);
+    const log = new LogStreamWriter(
+      this.deps.redis,
+      this.deps.store.keys.log(data.taskId, data.arch, data.run),
+      this.deps.logger,
+    );
     const claimed = await this.claim(running, log);
     if (claimed) return claimed;
     const logger = this.deps.logger.child({ jobId: running.jobId, attempt: running.attempt });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { encodeFields, type HashSchema } from './hash-codec.ts';
-import { activeBuildMember, farmKeys, logMember } from './names.ts';
+import { activeBuildMember, logMember, type FarmKeys } from './names.ts';
 import type { BuildRecord, BuildState, TaskState } from './records.ts';
 import { transitionScript } from './transition-script.ts';
 
@@ -63,18 +63,19 @@ type Reply = [number, string, number, string, string, string, number, string];
 /** Runs transition-script.ts for one request. */
 export async function runTransition(
   redis: Redis,
+  keys: FarmKeys,
   schema: HashSchema<BuildRecord>,
   req: TransitionRequest,
 ): Promise<TransitionOutcome> {
   const pairs = Object.entries(encodeFields(schema, req.set ?? {})).flat();
-  const keys = [
-    farmKeys.build(req.taskId, req.arch),
-    farmKeys.task(req.taskId),
-    farmKeys.activeBuilds,
-    farmKeys.events,
-    farmKeys.log(req.taskId, req.arch, req.run),
-    farmKeys.unarchivedLogs,
-    ...req.archs.map((a) => farmKeys.build(req.taskId, a)),
+  const names = [
+    keys.build(req.taskId, req.arch),
+    keys.task(req.taskId),
+    keys.activeBuilds,
+    keys.events,
+    keys.log(req.taskId, req.arch, req.run),
+    keys.unarchivedLogs,
+    ...req.archs.map((a) => keys.build(req.taskId, a)),
   ];
   const args = [
     (req.from ?? []).join(','),
@@ -95,7 +96,7 @@ export async function runTransition(
     ...pairs,
     ...(req.unset ?? []),
   ];
-  const reply = (await redis.eval(transitionScript, keys.length, ...keys, ...args)) as Reply;
+  const reply = (await redis.eval(transitionScript, names.length, ...names, ...args)) as Reply;
   const refusal = reply[7] as Refusal;
   return {
     done: reply[0] === 1,

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
-import { activeBuildMember, farmKeys, parseActiveBuildMember, parseLogMember } from './names.ts';
+import { activeBuildMember, farmKeys, parseActiveBuildMember, parseLogMember, type FarmKeys } from './names.ts';
 import { endLogScript, fenceScript, markPublishedScript } from './build-fence-scripts.ts';
 import {
   eventCap,
@@ -72,19 +72,23 @@ function decodeBuild(hash: Record<string, string>): BuildRecord | undefined {
 
 /** Task and build records in Redis. The Redis client is the caller's. */
 export class FarmStore {
-  constructor(readonly redis: Redis) {}
+  constructor(
+    readonly redis: Redis,
+    /** The farm's key names (its `[redis] prefix`). */
+    readonly keys: FarmKeys = farmKeys,
+  ) {}
 
   async nextTaskId(): Promise<string> {
-    return String(await this.redis.incr(farmKeys.taskSeq));
+    return String(await this.redis.incr(this.keys.taskSeq));
   }
 
   async createTask(task: TaskRecord): Promise<void> {
     await this.redis
       .multi()
-      .hset(farmKeys.task(task.id), encodeFields(taskSchema, task))
-      .zadd(farmKeys.tasks, Number(task.id), task.id)
+      .hset(this.keys.task(task.id), encodeFields(taskSchema, task))
+      .zadd(this.keys.tasks, Number(task.id), task.id)
       .xadd(
-        farmKeys.events,
+        this.keys.events,
         'MAXLEN',
         '~',
         eventCap,
@@ -104,13 +108,13 @@ export class FarmStore {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    return decodeTask(await this.redis.hgetall(farmKeys.task(id)));
+    return decodeTask(await this.redis.hgetall(this.keys.task(id)));
   }
 
   async getTasks(ids: string[]): Promise<Array<TaskRecord | undefined>> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(farmKeys.task(id));
+    for (const id of ids) pipeline.hgetall(this.keys.task(id));
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([, hash]) => decodeTask((hash ?? {}) as Record<string, string>));
   }
@@ -121,7 +125,7 @@ export class FarmStore {
    * task itself (`created` -> `cancelled` for a task cancelled before it was built).
    */
   async updateTask(id: string, states: TaskState[], fields: TaskFields, to?: TaskState): Promise<TaskUpdateOutcome> {
-    const keys = [farmKeys.task(id), farmKeys.events];
+    const keys = [this.keys.task(id), this.keys.events];
     const args = [states.join(','), to ?? '', new Date().toISOString(), id, String(eventCap)];
     const json = JSON.stringify(encodeFields(taskSchema, fields));
     const reply = (await this.redis.eval(taskUpdateScript, keys.length, ...keys, ...args, json)) as [
@@ -133,20 +137,20 @@ export class FarmStore {
   }
 
   async getBuild(taskId: string, arch: string): Promise<BuildRecord | undefined> {
-    return decodeBuild(await this.redis.hgetall(farmKeys.build(taskId, arch)));
+    return decodeBuild(await this.redis.hgetall(this.keys.build(taskId, arch)));
   }
 
   async getBuilds(taskId: string, archs: string[]): Promise<BuildRecord[]> {
     if (archs.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const arch of archs) pipeline.hgetall(farmKeys.build(taskId, arch));
+    for (const arch of archs) pipeline.hgetall(this.keys.build(taskId, arch));
     const replies = (await pipeline.exec()) ?? [];
     return replies.flatMap(([, hash]) => decodeBuild((hash ?? {}) as Record<string, string>) ?? []);
   }
 
   /** Changes one build's state, fenced by run and attempt (see transition-script.ts). */
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
-    return runTransition(this.redis, buildSchema, req);
+    return runTransition(this.redis, this.keys, buildSchema, req);
   }
 
   /** Whether a running build is at this run and attempt and holds this key hash ('' = yes; see fenceScript). */
@@ -158,7 +162,7 @@ export class FarmStore {
     const reply = (await this.redis.eval(
       fenceScript,
       1,
-      farmKeys.build(taskId, arch),
+      this.keys.build(taskId, arch),
       String(at.run),
       String(at.attempt),
       at.attemptKeyHash,
@@ -171,7 +175,7 @@ export class FarmStore {
     build: Pick<BuildRecord, 'taskId' | 'arch' | 'run' | 'attempt'>,
     branch: string,
   ): Promise<boolean> {
-    const key = farmKeys.build(build.taskId, build.arch);
+    const key = this.keys.build(build.taskId, build.arch);
     const args = [String(build.run), String(build.attempt), branch];
     return (await this.redis.eval(markPublishedScript, 1, key, ...args)) === 1;
   }
@@ -185,13 +189,13 @@ export class FarmStore {
     reason = '',
     note = '',
   ): Promise<boolean> {
-    const key = farmKeys.log(taskId, arch, run);
+    const key = this.keys.log(taskId, arch, run);
     return (await this.redis.eval(endLogScript, 1, key, state, reason, note)) === 1;
   }
 
   /** Logs that ended but are not archived yet. */
   async unarchivedLogs(): Promise<Array<{ taskId: string; arch: string; run: number }>> {
-    const members = await this.redis.smembers(farmKeys.unarchivedLogs);
+    const members = await this.redis.smembers(this.keys.unarchivedLogs);
     return members.flatMap((m) => parseLogMember(m) ?? []);
   }
 
@@ -208,11 +212,11 @@ export class FarmStore {
     builds: BuildRecord[],
   ): Promise<'done' | 'refused' | 'uploading'> {
     const keys = [
-      farmKeys.task(task.id),
-      farmKeys.activeBuilds,
-      farmKeys.events,
-      farmKeys.bundleUploadLock(task.id),
-      ...builds.map((b) => farmKeys.build(b.taskId, b.arch)),
+      this.keys.task(task.id),
+      this.keys.activeBuilds,
+      this.keys.events,
+      this.keys.bundleUploadLock(task.id),
+      ...builds.map((b) => this.keys.build(b.taskId, b.arch)),
     ];
     const perBuild = builds.flatMap((b) => [
       JSON.stringify(encodeFields(buildSchema, b)),
@@ -237,7 +241,7 @@ export class FarmStore {
    * script. Returns whether it was deleted and the state it was found in ('' = none).
    */
   async deleteCreatedTask(id: string): Promise<{ deleted: boolean; state: TaskState | ''; groupId: string }> {
-    const keys = [farmKeys.task(id), farmKeys.tasks, farmKeys.events];
+    const keys = [this.keys.task(id), this.keys.tasks, this.keys.events];
     const reply = (await this.redis.eval(
       deleteTaskScript,
       keys.length,
@@ -252,12 +256,12 @@ export class FarmStore {
   /** Task ids, newest first, below `before` (a task id; omitted = from the newest). */
   async listTaskIds(limit: number, before?: string): Promise<string[]> {
     const max = before ? `(${Number(before)}` : '+inf';
-    return this.redis.zrevrangebyscore(farmKeys.tasks, max, '-inf', 'LIMIT', 0, limit);
+    return this.redis.zrevrangebyscore(this.keys.tasks, max, '-inf', 'LIMIT', 0, limit);
   }
 
   /** Every build that is queued or running, as `{ taskId, arch }`. */
   async activeBuilds(): Promise<Array<{ taskId: string; arch: string }>> {
-    const members = await this.redis.smembers(farmKeys.activeBuilds);
+    const members = await this.redis.smembers(this.keys.activeBuilds);
     return members.flatMap((m) => parseActiveBuildMember(m) ?? []);
   }
 }

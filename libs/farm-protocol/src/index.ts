@@ -1,6 +1,10 @@
 export {
   farmPrefix,
+  defaultFarmPrefix,
+  farmPrefixProblem,
+  farmNames,
   farmKeys,
+  type FarmKeys,
   buildQueueName,
   archOfQueue,
   buildJobId,

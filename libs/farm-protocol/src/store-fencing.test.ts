@@ -4,7 +4,7 @@ import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { attemptKeyHash, newAttemptKey } from './attempt-key.ts';
 import { FarmStore } from './farm-store.ts';
 import { readLogEntries } from './log-reader.ts';
-import { buildJobId, farmKeys } from './names.ts';
+import { buildJobId, farmKeys, farmNames, farmPrefixProblem } from './names.ts';
 import type { BuildRecord, TaskRecord } from './records.ts';
 
 function build(taskId: string, arch: string, run: number): BuildRecord {
@@ -201,5 +201,31 @@ describe('FarmStore fencing and one writer of state', () => {
     expect(await store.markPublished({ taskId: '1', arch: 'amd64', run: 1, attempt: 2 }, 'stable')).toBe(false);
     expect(await store.markPublished({ taskId: '1', arch: 'amd64', run: 1, attempt: 1 }, 'stable')).toBe(true);
     expect((await store.getBuild('1', 'amd64'))?.artifacts).toEqual([{ ...artifacts[0], publishedTo: 'stable' }]);
+  });
+
+  it('keeps two farms on one Redis apart by their key prefix (hash tags kept)', async () => {
+    const a = new FarmStore(redis, farmNames('{aoinb-a}'));
+    const b = new FarmStore(redis, farmNames('{aoinb-b}'));
+    expect([await a.nextTaskId(), await b.nextTaskId(), await a.nextTaskId()]).toEqual(['1', '1', '2']);
+    const now = new Date().toISOString();
+    const t = {
+      id: '1',
+      state: 'created' as const,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: 'a',
+      archs,
+      timeoutMs: 0,
+    };
+    await a.createTask(t);
+    expect(await a.queueBuilds(t, ['created'], [], { archs }, [build('1', 'amd64', 1)])).toBe('done');
+    expect(await b.getTask('1')).toBeUndefined();
+    expect(await b.getBuild('1', 'amd64')).toBeUndefined();
+    const keys = await redis.keys('{aoinb-a}*');
+    expect(keys.length).toBeGreaterThan(3);
+    expect(keys.every((k) => k.startsWith('{aoinb-a}:'))).toBe(true);
+    expect(farmPrefixProblem('{aoinb-a}')).toBeUndefined();
+    expect(farmPrefixProblem('aoinb')).toContain('hash tag');
+    expect(farmPrefixProblem('{a}{b}')).toContain('hash tag');
   });
 });

@@ -3,7 +3,6 @@ import type { ExtraAptSource } from '@aoinb/buildroot';
 import {
   buildJobId,
   buildJobName,
-  farmPrefix,
   groupFlowQueueName,
   groupJobName,
   groupParentJobId,
@@ -54,7 +53,7 @@ function childOptions(ctx: CoordinatorContext, group: GroupRecord, jobId: string
     removeOnFail: { count: c.keepFailedJobs },
     // A job failed outside a report (a worker lost too often) must not hold the round's parent forever.
     ignoreDependencyOnFailure: true,
-    parent: { id: groupParentJobId(group.id, group.round), queue: `${farmPrefix}:${groupFlowQueueName}` },
+    parent: { id: groupParentJobId(group.id, group.round), queue: `${ctx.keys.prefix}:${groupFlowQueueName}` },
   };
 }
 

@@ -20,15 +20,20 @@ export interface GroupRuntime {
   close(): Promise<void>;
 }
 
-/** `repoOptions`: the branch repositories' signer, retention and memo of deb facts (group repositories hold hard links of the same debs). */
+/**
+ * `repoOptions`: the branch repositories' signer, retention and memo of deb facts (group repositories hold hard
+ * links of the same debs); `prefix`: the farm's key prefix, which the round parents' queue shares with the build
+ * queues (a child and its parent in one hash tag).
+ */
 export function createGroupRuntime(
   redis: Redis,
   connection: RedisOptions,
   layout: StorageLayout,
   logger: Logger,
   repoOptions: AptRepoOptions,
+  prefix = farmPrefix,
 ): GroupRuntime {
-  const parents = new Queue(groupFlowQueueName, { connection: connection as ConnectionOptions, prefix: farmPrefix });
+  const parents = new Queue(groupFlowQueueName, { connection: connection as ConnectionOptions, prefix });
   const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, {
     ...repoOptions,
     suiteOf: groupRepoSuite,

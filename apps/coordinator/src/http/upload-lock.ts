@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { AoinbError } from '@aoinb/errors';
-import { farmKeys } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** Long enough for the largest bundle on a slow link; a crashed coordinator's lock expires. */
@@ -17,7 +16,7 @@ export async function withBundleUploadLock<T>(
   taskId: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const key = farmKeys.bundleUploadLock(taskId);
+  const key = ctx.keys.bundleUploadLock(taskId);
   const owner = randomBytes(16).toString('hex');
   if ((await ctx.redis.set(key, owner, 'PX', lockMs, 'NX')) !== 'OK') {
     throw new AoinbError(

@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { once } from 'node:events';
-import { appendLogLines, farmKeys, logMember, readLogEntries } from '@aoinb/farm-protocol';
+import { appendLogLines, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** A finished log stays readable (and followable) from Redis this long after it is archived. */
@@ -13,7 +13,7 @@ export const archivedStreamTtlSeconds = 3600;
  * stream expire and takes it off the list of logs to archive.
  */
 export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
-  const key = farmKeys.log(taskId, arch, run);
+  const key = ctx.keys.log(taskId, arch, run);
   const file = ctx.layout.logFile(taskId, arch, run);
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
@@ -33,7 +33,7 @@ export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: 
   await ctx.redis
     .multi()
     .expire(key, archivedStreamTtlSeconds)
-    .srem(farmKeys.unarchivedLogs, logMember(taskId, arch, run))
+    .srem(ctx.keys.unarchivedLogs, logMember(taskId, arch, run))
     .exec();
 }
 
@@ -65,5 +65,5 @@ export async function noteInLog(
   run: number,
   line: string,
 ): Promise<void> {
-  await appendLogLines(ctx.redis, farmKeys.log(taskId, arch, run), [`[aoinb] ${line}`]);
+  await appendLogLines(ctx.redis, ctx.keys.log(taskId, arch, run), [`[aoinb] ${line}`]);
 }

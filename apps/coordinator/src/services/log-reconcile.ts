@@ -1,4 +1,4 @@
-import { farmKeys, isFinalBuildState } from '@aoinb/farm-protocol';
+import { isFinalBuildState } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from './build-log.ts';
 
@@ -36,7 +36,7 @@ async function reconcileLog(ctx: CoordinatorContext, { taskId, arch, run }: RunL
  * at start, for logs a crash or an older version left without an end.
  */
 export async function scanOpenLogs(ctx: CoordinatorContext): Promise<RunLog[]> {
-  const prefix = farmKeys.log('', '', 0).replace(/::0$/, '');
+  const prefix = ctx.keys.log('', '', 0).replace(/::0$/, '');
   const found: RunLog[] = [];
   let cursor = '0';
   do {

@@ -2,8 +2,6 @@ import { QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
   activeBuildMember,
   buildQueueName,
-  farmKeys,
-  farmPrefix,
   isFinalBuildState,
   parseBuildJobId,
   runWithRestart,
@@ -25,7 +23,7 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
   const build = await ctx.store.getBuild(taskId, arch);
   const task = await ctx.store.getTask(taskId);
   if (!build || !task || isFinalBuildState(build.state)) {
-    await ctx.redis.srem(farmKeys.activeBuilds, activeBuildMember(taskId, arch));
+    await ctx.redis.srem(ctx.keys.activeBuilds, activeBuildMember(taskId, arch));
     if (build && isFinalBuildState(build.state)) await endLog(ctx, taskId, arch, build.run, build.state, build.reason);
     return;
   }
@@ -151,7 +149,11 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
   const checkers: Worker[] = [];
   const events: QueueEvents[] = [];
   for (const arch of ctx.dispatcher.archs) {
-    const checker = new Worker(buildQueueName(arch), null, stalledCheckerOptions(ctx.connection, settings));
+    const checker = new Worker(
+      buildQueueName(arch),
+      null,
+      stalledCheckerOptions(ctx.connection, settings, ctx.keys.prefix),
+    );
     checker.on(
       'stalled',
       (jobId) =>
@@ -164,7 +166,7 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     checkers.push(checker);
     const listener = new QueueEvents(buildQueueName(arch), {
       connection: ctx.connection as ConnectionOptions,
-      prefix: farmPrefix,
+      prefix: ctx.keys.prefix,
     });
     listener.on('failed', ({ jobId }) => {
       const ids = parseBuildJobId(jobId);

@@ -235,7 +235,7 @@ export async function cancelBuild(
     });
     if (running.done) {
       const { arch, jobId, run, attempt } = current;
-      await publishCancel(ctx.redis, { taskId: task.id, arch, jobId, run, attempt, reason });
+      await publishCancel(ctx.redis, { taskId: task.id, arch, jobId, run, attempt, reason }, ctx.keys);
       return false;
     }
     if (running.refusal === 'run' || running.refusal === 'gone') return false;

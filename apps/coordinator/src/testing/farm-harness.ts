@@ -34,6 +34,8 @@ export interface FarmOptions {
   /** `[build] source_allow` entries for workers that fetch sources from loopback servers. */
   sourceAllow?: string[];
   logLevel?: string;
+  /** `[redis] prefix` of every process (default `{aoinb}`): farms apart by prefix. */
+  redisPrefix?: string;
 }
 
 export interface WorkerOptions {
@@ -117,6 +119,7 @@ export class FarmHarness {
       `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
       '[redis]',
       `url = "${this.redis.url}"`,
+      ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
       ...(worker
         ? [
             '[worker]',
