@@ -3,10 +3,11 @@ import type { RedisOptions } from 'ioredis';
 import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, farmNames, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import { BuildHooks } from './build-lifecycle.ts';
 import type { CoordinatorContext } from './context.ts';
+import { startGroupFlow } from './groups/group-flow.ts';
 import { LogFanout } from './http/log-fanout.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
-import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
 import { startNotifier } from './notify/notify-service.ts';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
@@ -102,11 +103,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     dispatcher,
     layout,
     repo,
-    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }),
+    lifecycle: new BuildHooks(logger),
+    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }, keys.prefix),
     metrics,
   };
+  // Group builds hook into the build services before recovery looks at any build.
+  const groupFlow = startGroupFlow(ctx);
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
-  const groupScheduler = await startGroupScheduler(ctx);
   const notifier = startNotifier(ctx);
   const pruner = startPruner(ctx, config.retention);
   const app = await buildServer(ctx);
@@ -124,10 +127,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       (closing ??= (async () => {
         await logs.close();
         await app.close();
-        await groupScheduler.close();
         await notifier.close();
         await pruner.close();
         await recovery.close();
+        await groupFlow.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();
         identityWatch.abort();

@@ -82,6 +82,7 @@ describe('LogFanout: one Redis reader per live log, shared by its followers', ()
     const lateDone = fanout.follow({ ...target, afterId: first }, late, abort.signal);
     await until(() => late.lines.length === 2, 'the late catch-up');
     await appendLogLines(redis, key, ['four']);
+    // The end marker as the final transition script writes it (nothing else writes one).
     await redis.xadd(key, '*', logEofField, 'succeeded', 'reason', '');
     await Promise.all([...following, lateDone]);
     for (const r of early) expect(r).toMatchObject({ lines: ['one', 'two', 'three', 'four'], end: 'succeeded' });

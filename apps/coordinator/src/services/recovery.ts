@@ -10,7 +10,6 @@ import {
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
-import { reconcileGroupBuild } from '../groups/group-reconcile.ts';
 import { endLog } from './build-log.ts';
 import { reconcileLogs, scanOpenLogs } from './log-reconcile.ts';
 import { jobDataFor } from './task-service.ts';
@@ -28,12 +27,11 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
     if (build && isFinalBuildState(build.state)) await endLog(ctx, taskId, arch, build.run, build.state, build.reason);
     return;
   }
-  // A group's member builds have their own jobs (parked children of the group's flow, or a sequence).
-  if (task.groupId) return reconcileGroupBuild(ctx, task, build);
   const job = ctx.dispatcher.archs.includes(arch) ? await ctx.dispatcher.getJob(arch, build.jobId) : undefined;
   if (!job) {
     if (!ctx.dispatcher.archs.includes(arch)) return;
-    await ctx.dispatcher.enqueue(jobDataFor(task, arch, build.run));
+    // A layer over builds owns the shape of its builds' jobs; any other build gets its plain job.
+    if (!(await ctx.lifecycle.restoreJob(task, build))) await ctx.dispatcher.enqueue(jobDataFor(task, arch, build.run));
     ctx.logger.warn({ taskId, arch, jobId: build.jobId }, 'job of a live build was missing; added it again');
     return;
   }
@@ -69,6 +67,7 @@ export async function failLostJob(
   if (outcome.done) {
     ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
     await endLog(ctx, taskId, arch, build.run, 'failed', reason);
+    await ctx.lifecycle.ended(task, { ...build, state: 'failed', reason });
   }
 }
 
@@ -102,7 +101,10 @@ export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord
       to: 'cancelled',
       set: { failureClass: 'cancelled', finishedAt: new Date().toISOString() },
     });
-    if (done.done) await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
+    if (done.done) {
+      await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
+      await ctx.lifecycle.ended(task, { ...build, state: 'cancelled' });
+    }
     return;
   }
   const moved = await ctx.store.transition({
@@ -174,6 +176,7 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
           ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'),
         );
     });
+    listener.on('active', ({ jobId }) => void ctx.lifecycle.jobStarted(arch, jobId));
     listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
     events.push(listener);
   }

@@ -4,11 +4,23 @@ import type { Readable } from 'node:stream';
 import { AoinbError } from '@aoinb/errors';
 import type { ArtifactRecord, BuildJobResult, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
-import { publishBuildArtifacts } from '../groups/group-publish.ts';
+import type { BuiltDeb } from '../build-lifecycle.ts';
 import { receiveUpload } from '../storage/receive-upload.ts';
 import { endLog } from './build-log.ts';
 import { refusalError } from './fencing.ts';
 import { requireTask } from './task-service.ts';
+
+/**
+ * Publishes a successful build's debs before its state changes: a layer over
+ * builds first (a group's repository), then the task's branch repository
+ * unless that layer holds them back. Returns the branch they reached, if any.
+ */
+async function publishDebs(ctx: CoordinatorContext, task: TaskRecord, debs: BuiltDeb[]): Promise<string | undefined> {
+  const { toBranch } = await ctx.lifecycle.publishing(task, debs);
+  if (!toBranch) return undefined;
+  await ctx.repo.publish(task.branch as string, debs);
+  return task.branch;
+}
 
 /** What a .deb may be called: autobuild's `name_version_arch.deb`, nothing that leaves the folder. */
 export const debNamePattern = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
@@ -130,7 +142,7 @@ export async function acceptResult(
   if (status === 'succeeded') {
     const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
     // A repository that refuses the debs (same version, other contents) makes the build a failure that says why.
-    const published = await publishBuildArtifacts(
+    const published = await publishDebs(
       ctx,
       task,
       result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })),
@@ -178,11 +190,15 @@ export async function acceptResult(
   });
   if (!outcome.done)
     throw refusalError(ctx, 'result', { taskId, arch, run: result.run, attempt: result.attempt }, outcome);
-  // Earlier builds' durations feed the critical-path priorities of group members.
-  const seconds = (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000;
-  if (status === 'succeeded' && task.bundle && Number.isFinite(seconds))
-    await ctx.groups.store.recordDuration(task.bundle.packageName, arch, seconds);
   await endLog(ctx, task.id, arch, build.run, status, reason);
+  await ctx.lifecycle.ended(task, {
+    ...build,
+    state: status,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    artifacts,
+    ...(reason ? { reason } : {}),
+  });
   await dropOtherAttempts(ctx, build).catch(() => undefined);
   return status;
 }

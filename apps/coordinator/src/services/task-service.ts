@@ -36,7 +36,6 @@ export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJo
     bundleSha256: task.bundle.sha256,
     bundleSize: task.bundle.size,
     timeoutMs: task.timeoutMs,
-    ...(task.groupId ? { groupId: task.groupId } : {}),
   };
 }
 
@@ -81,17 +80,8 @@ async function checkBranch(ctx: CoordinatorContext, branch: string): Promise<voi
   await sourceListFor(ctx.config, branch);
 }
 
-/** A group's member tasks are built, cancelled and retried through their group. */
-export function refuseGroupMember(task: TaskRecord, what: string): void {
-  if (task.groupId)
-    throw new AoinbError(
-      'CONFLICT',
-      `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`,
-    );
-}
-
-function requireCreated(task: TaskRecord, what: string): void {
-  refuseGroupMember(task, `${what} only`);
+function requireCreated(ctx: CoordinatorContext, task: TaskRecord, what: string): void {
+  ctx.lifecycle.checkDirectChange(task, `${what} only`);
   if (task.state !== 'created') {
     throw new AoinbError(
       'CONFLICT',
@@ -102,11 +92,15 @@ function requireCreated(task: TaskRecord, what: string): void {
 
 export async function setBranch(ctx: CoordinatorContext, taskId: string, branch: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  requireCreated(task, 'the branch can be set');
+  requireCreated(ctx, task, 'the branch can be set');
   await checkBranch(ctx, branch);
   const outcome = await ctx.store.updateTask(task.id, ['created'], { branch });
   if (!outcome.done)
-    requireCreated({ ...task, state: outcome.state || task.state, groupId: outcome.groupId }, 'the branch can be set');
+    requireCreated(
+      ctx,
+      { ...task, state: outcome.state || task.state, groupId: outcome.groupId },
+      'the branch can be set',
+    );
   return { ...task, branch };
 }
 
@@ -145,7 +139,7 @@ export async function startBuild(
   options: StartOptions = {},
 ): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  requireCreated(task, 'a build can be started');
+  requireCreated(ctx, task, 'a build can be started');
   if (!task.bundle)
     throw new AoinbError('CONFLICT', `task ${task.id} has no bundle yet: PUT /task/${task.id}/build_bundle first`);
   if (!task.branch)
@@ -199,7 +193,7 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string, by: Pr
 /** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */
 export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   const task = await requireTask(ctx, taskId);
-  refuseGroupMember(task, 'a cancel goes');
+  ctx.lifecycle.checkDirectChange(task, 'a cancel goes');
   if (['succeeded', 'failed', 'cancelled'].includes(task.state))
     throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
   const reason = `cancelled by ${by.name}`;
@@ -209,21 +203,23 @@ export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Pr
     if (outcome.state === 'cancelled') throw new AoinbError('CONFLICT', `task ${task.id} is already cancelled`);
     return cancelTask(ctx, taskId, by);
   }
-  for (const build of await ctx.store.getBuilds(task.id, task.archs)) await cancelBuild(ctx, task, build, reason);
+  for (const build of await ctx.store.getBuilds(task.id, task.archs))
+    if (await cancelBuild(ctx, task, build, reason))
+      await ctx.lifecycle.ended(task, { ...build, state: 'cancelled', reason });
 }
 
 /**
  * A queued build is cancelled at once (its job removed unless a worker holds
- * it); a running one is told to stop: the flag and the message name the run and
- * attempt read, so a worker that claimed meanwhile is asked again, never a
- * worker of another run.
+ * it; true); a running one is told to stop: the flag and the message name the
+ * run and attempt read, so a worker that claimed meanwhile is asked again,
+ * never a worker of another run (its worker reports it cancelled).
  */
 export async function cancelBuild(
   ctx: CoordinatorContext,
   task: TaskRecord,
   build: BuildRecord,
   reason: string,
-): Promise<void> {
+): Promise<boolean> {
   let current: BuildRecord | undefined = build;
   for (let tries = 0; current && tries < 5 && !isFinalBuildState(current.state); tries += 1) {
     const base = { taskId: task.id, arch: current.arch, run: current.run, archs: task.archs };
@@ -236,7 +232,7 @@ export async function cancelBuild(
     if (queued.done) {
       await ctx.dispatcher.removeIfIdle(current.arch, current.jobId);
       await endLog(ctx, task.id, current.arch, current.run, 'cancelled', reason);
-      return;
+      return true;
     }
     const running = await ctx.store.transition({
       ...base,
@@ -247,17 +243,18 @@ export async function cancelBuild(
     if (running.done) {
       const { arch, jobId, run, attempt } = current;
       await publishCancel(ctx.redis, { taskId: task.id, arch, jobId, run, attempt, reason }, ctx.keys);
-      return;
+      return false;
     }
-    if (running.refusal === 'run' || running.refusal === 'gone') return;
+    if (running.refusal === 'run' || running.refusal === 'gone') return false;
     current = await ctx.store.getBuild(task.id, current.arch);
   }
+  return false;
 }
 
 /** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
 export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  refuseGroupMember(task, 'a retry goes');
+  ctx.lifecycle.checkDirectChange(task, 'a retry goes');
   if (task.state !== 'failed' && task.state !== 'cancelled')
     throw new AoinbError(
       'CONFLICT',
