@@ -47,9 +47,7 @@ export async function waitBuildEvents(
   afterId: string,
   blockMs: number,
 ): Promise<{ cursor: string; changes: BuildChange[] }> {
-  const reply = (await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', farmKeys.events, afterId)) as Array<
-    [string, RawEntry[]]
-  > | null;
+  const reply = await blocking.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', farmKeys.events, afterId);
   const entries = reply?.[0]?.[1] ?? [];
   if (entries.length === 0) return { cursor: afterId, changes: [] };
   return { cursor: (entries[entries.length - 1] as RawEntry)[0], changes: buildChanges(entries) };
