@@ -24,6 +24,8 @@ const testOnly = [
   'libs/bundle/src/test-*.ts',
   // The real-package tests' support (AOSC's tree, Debian sources), not part of the coordinator.
   'apps/coordinator/src/real-packages/**',
+  // The fault tests' shared checks (vitest's expect), beside the tests.
+  'apps/coordinator/src/faults/fault-checks.ts',
 ];
 const testFiles = ['**/*.test.ts', ...testOnly];
 
