@@ -25,7 +25,7 @@ const testOnly = [
   // The real-package tests' support (AOSC's tree, Debian sources), not part of the coordinator.
   'apps/coordinator/src/real-packages/**',
   // The fault tests' shared checks (vitest's expect), beside the tests.
-  'apps/coordinator/src/faults/fault-checks.ts',
+  'apps/coordinator/src/faults/fault-checks.*',
 ];
 const testFiles = ['**/*.test.ts', ...testOnly];
 
