@@ -160,7 +160,8 @@ class Agent implements WorkerAgent {
       await Promise.all(this.workers.map((w) => w.pause(true)));
     } else if (!reason && this.pausedReason) {
       this.logger.warn({ was: this.pausedReason }, 'taking jobs again');
-      if (this.workers.length < 2 || this.gate.used < this.gate.slots) for (const w of this.workers) w.resume();
+      if (this.workers.length < 2 || this.gate.used < this.gate.slots)
+        await Promise.all(this.workers.map((w) => w.resume()));
     }
     // Builds of a farm Redis no longer knows: their results would be refused, their slots are wasted.
     if (this.guard.identityLost) for (const job of this.running.values()) job.abort('cancel');

@@ -120,7 +120,7 @@ export class CoordinatorClient {
         body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
         duplex: 'half',
         signal,
-      } as RequestInit);
+      });
       if (!response.ok) throw await errorFrom(response, what);
       await response.arrayBuffer();
     });

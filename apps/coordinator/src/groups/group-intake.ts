@@ -145,10 +145,13 @@ export function groupRequestFrom(body: unknown): GroupRequest {
   const publish = b.publish ?? 'each';
   if (publish !== 'each' && publish !== 'atomic')
     throw new AoinbError('USAGE', `"publish" is "each" or "atomic", got ${JSON.stringify(publish)}`);
-  const tasks = Array.isArray(b.tasks) ? b.tasks.map((t) => (typeof t === 'number' ? String(t) : t)) : [];
+  const tasks = (Array.isArray(b.tasks) ? (b.tasks as unknown[]) : []).map((t) => {
+    if (typeof t === 'number' || typeof t === 'string') return String(t);
+    throw new AoinbError('USAGE', `"tasks" lists task ids, got ${JSON.stringify(t)}`);
+  });
   return {
     branch: b.branch,
-    tasks: tasks as GroupRequest['tasks'],
+    tasks,
     mode,
     publish,
     ...(Array.isArray(b.archs) ? { archs: b.archs as string[] } : {}),

@@ -33,7 +33,7 @@ export function memberView(record: MemberRecord | undefined, build: BuildRecord 
         : {}),
     };
   if (record.phase === 'cancelled') return { status: 'cancelled' };
-  return { status: (build?.state ?? 'queued') as MemberStatus };
+  return { status: build?.state ?? 'queued' };
 }
 
 /** The build records of every member, in one pipeline. */

@@ -122,7 +122,7 @@ describe('per-attempt credentials on uploads and results', () => {
       headers: { ...maintainer, 'content-type': 'application/octet-stream' },
       body: slow,
       duplex: 'half',
-    } as RequestInit);
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const second = await farm.api('PUT', `/task/${id}/build_bundle`, archive, { token: farmTokens.maintainer });
     expect(second.status).toBe(409);

@@ -81,9 +81,7 @@ async function readEvents(
     cursor = last[0]?.[0] ?? '0-0';
   }
   while (!signal.aborted) {
-    const answer = (await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', ctx.keys.events, cursor)) as Array<
-      [string, Array<[string, string[]]>]
-    > | null;
+    const answer = await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', ctx.keys.events, cursor);
     for (const [id, flat] of answer?.[0]?.[1] ?? []) {
       const message = await messageFor(ctx, fieldsOf(flat));
       if (message) for (const box of outboxes) box.push(message);

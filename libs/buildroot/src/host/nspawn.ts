@@ -130,7 +130,7 @@ export async function runContainer(run: ContainerRun): Promise<ContainerExit> {
     },
   );
   if (child.pid) run.onSpawn?.(child.pid);
-  const lines = createInterface({ input: child.all! });
+  const lines = createInterface({ input: child.all });
   lines.on('line', (line) => run.onLine?.(line));
   const done = new Promise<void>((resolve) => lines.once('close', resolve));
   try {

@@ -201,7 +201,7 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
       }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-    await access(path.join(host.dir, 'out-a', results[0]!.artifacts[0]!.name));
+    await access(path.join(host.dir, 'out-a', results[0].artifacts[0]!.name));
     await expectNothingLeft();
   });
 
