@@ -99,6 +99,7 @@ class Agent implements WorkerAgent {
       redis,
       logger,
       farmId,
+      keys,
       workDir: config.workDir,
       jobsDir,
       minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
@@ -290,7 +291,7 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
   const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
   let farmId: string;
   try {
-    farmId = await joinFarm(redis, logger, options.signal);
+    farmId = await joinFarm(redis, logger, farmNames(config.farm.redis.prefix), options.signal);
   } catch (error) {
     await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
     throw error;

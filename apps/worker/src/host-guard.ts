@@ -10,6 +10,8 @@ export interface HostGuardOptions {
   logger: Logger;
   /** The farm identity this worker joined at start. */
   farmId: string;
+  /** The farm's key names (`[redis] prefix`): its identity lives under them. */
+  keys: { prefix: string };
   workDir: string;
   /** The agent's per-build scratch folders; those of builds no longer running are leftovers. */
   jobsDir: string;
@@ -37,7 +39,7 @@ export class HostGuard {
 
   async check(facts: BuilderFacts): Promise<string | undefined> {
     const reasons: string[] = [];
-    const identity = await readFarmIdentity(this.options.redis);
+    const identity = await readFarmIdentity(this.options.redis, this.options.keys);
     const { farmId } = this.options;
     this.identityReason = !identity
       ? `Redis holds no farm identity (this worker joined farm ${farmId}): it lost its data; waiting for an operator`
@@ -83,9 +85,14 @@ export class HostGuard {
  * coordinator not started yet, or Redis lost its data) is waited for, since
  * joining a Redis the coordinator refuses would only build for nobody.
  */
-export async function joinFarm(redis: Redis, logger: Logger, signal?: AbortSignal): Promise<string> {
+export async function joinFarm(
+  redis: Redis,
+  logger: Logger,
+  keys: { prefix: string },
+  signal?: AbortSignal,
+): Promise<string> {
   for (let waited = 0; ; waited++) {
-    const identity = await readFarmIdentity(redis);
+    const identity = await readFarmIdentity(redis, keys);
     if (identity) return identity.id;
     if (signal?.aborted) throw new Error('stopped while waiting for the farm identity');
     if (waited % 30 === 0) logger.warn('Redis holds no farm identity yet: waiting for the coordinator to start');

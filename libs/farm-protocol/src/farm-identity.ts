@@ -17,6 +17,11 @@ export interface FarmIdentity {
 
 export const farmIdentityKey = `${farmPrefix}:farm-identity`;
 
+/** Where a farm under `prefix` keeps its identity (each `[redis] prefix` is a farm of its own). */
+export function farmIdentityKeyOf(keys: { prefix: string } = { prefix: farmPrefix }): string {
+  return `${keys.prefix}:farm-identity`;
+}
+
 /** Sent by workers on every upload and report: the coordinator refuses work from another farm. */
 export const farmIdHeader = 'x-aoinb-farm-id';
 
@@ -35,14 +40,18 @@ function parseIdentity(raw: string | null): FarmIdentity | undefined {
   return { id: `unreadable:${raw.slice(0, 40)}`, createdAt: '' };
 }
 
-export async function readFarmIdentity(redis: Redis): Promise<FarmIdentity | undefined> {
-  return parseIdentity(await redis.get(farmIdentityKey));
+export async function readFarmIdentity(redis: Redis, keys?: { prefix: string }): Promise<FarmIdentity | undefined> {
+  return parseIdentity(await redis.get(farmIdentityKeyOf(keys)));
 }
 
 /** Writes `candidate` unless an identity exists; returns the one Redis holds afterwards. */
-export async function claimFarmIdentity(redis: Redis, candidate: FarmIdentity): Promise<FarmIdentity> {
-  await redis.set(farmIdentityKey, JSON.stringify(candidate), 'NX');
-  return (await readFarmIdentity(redis)) ?? candidate;
+export async function claimFarmIdentity(
+  redis: Redis,
+  candidate: FarmIdentity,
+  keys?: { prefix: string },
+): Promise<FarmIdentity> {
+  await redis.set(farmIdentityKeyOf(keys), JSON.stringify(candidate), 'NX');
+  return (await readFarmIdentity(redis, keys)) ?? candidate;
 }
 
 const adoptScript = `
@@ -71,15 +80,16 @@ export async function adoptFarmIdentity(
   identity: FarmIdentity,
   expectedRaw: string | undefined,
   counterFloors: Record<string, number>,
+  farm?: { prefix: string },
 ): Promise<boolean> {
   const counters = Object.entries(counterFloors);
-  const keys = [farmIdentityKey, ...counters.map(([key]) => key)];
+  const keys = [farmIdentityKeyOf(farm), ...counters.map(([key]) => key)];
   const args = [JSON.stringify(identity), expectedRaw ?? '', ...counters.map(([, floor]) => String(floor))];
   return (await redis.eval(adoptScript, keys.length, ...keys, ...args)) === 1;
 }
 
-export async function readFarmIdentityRaw(redis: Redis): Promise<string | undefined> {
-  return (await redis.get(farmIdentityKey)) ?? undefined;
+export async function readFarmIdentityRaw(redis: Redis, keys?: { prefix: string }): Promise<string | undefined> {
+  return (await redis.get(farmIdentityKeyOf(keys))) ?? undefined;
 }
 
 const checkedIncrScript = `
@@ -97,9 +107,14 @@ return redis.call('INCR', KEYS[2])
  * Redis that lost its data the counter would start again at 1 and hand out
  * ids that old workers, logs and artifacts still use.
  */
-export async function nextIdOfFarm(redis: Redis, counterKey: string, farmId: string): Promise<number> {
+export async function nextIdOfFarm(
+  redis: Redis,
+  counterKey: string,
+  farmId: string,
+  keys?: { prefix: string },
+): Promise<number> {
   try {
-    return Number(await redis.eval(checkedIncrScript, 2, farmIdentityKey, counterKey, farmId));
+    return Number(await redis.eval(checkedIncrScript, 2, farmIdentityKeyOf(keys), counterKey, farmId));
   } catch (error) {
     if (/FARM_IDENTITY_LOST/.test((error as Error).message))
       throw new AoinbError(

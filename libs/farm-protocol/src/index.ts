@@ -80,6 +80,7 @@ export {
   adoptFarmIdentity,
   claimFarmIdentity,
   farmIdentityKey,
+  farmIdentityKeyOf,
   farmIdHeader,
   newFarmIdentity,
   nextIdOfFarm,
