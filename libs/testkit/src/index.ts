@@ -62,3 +62,4 @@ export {
   type DebianOrigRequest,
   type DebianOrigOptions,
 } from './debian-orig-sources.ts';
+export { makeTestDeb } from './test-deb.ts';

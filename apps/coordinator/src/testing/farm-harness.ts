@@ -1,7 +1,9 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
+import { buildQueueName, farmPrefix } from '@aoinb/farm-protocol';
 import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 /**
@@ -15,7 +17,9 @@ const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
 /** The test-only worker entry point: the production one has no fake executor. */
 const fakeWorkerMain = path.join(repoRoot, 'apps/worker/src/testing/fake-worker-main.ts');
 
+/** One token per role; each process's config lists them all as `[[tokens]]` named `<role>-user`. */
 export const farmTokens = {
+  reader: 'reader-token-0123456789',
   maintainer: 'maintainer-token-0123456789',
   worker: 'worker-token-0123456789',
   admin: 'admin-token-0123456789',
@@ -101,7 +105,7 @@ export class FarmHarness {
   }
 
   /** A config folder (one per process): shared [coordinator], [redis], [[tokens]]; its own [worker]. */
-  private async configDir(name: string, worker?: WorkerOptions): Promise<string> {
+  async configDir(name: string, worker?: WorkerOptions): Promise<string> {
     const dir = path.join(this.root, 'conf', name);
     await mkdir(path.join(dir, 'secrets'), { recursive: true });
     for (const [role, token] of Object.entries(farmTokens))
@@ -285,6 +289,19 @@ export class FarmHarness {
       () => JSON.stringify(last),
     );
     return last!;
+  }
+
+  /** The BullMQ state of a build job ('completed' and 'failed' are final; a retry is 'waiting' or 'delayed'). */
+  async buildJobState(arch: string, jobId: string): Promise<string> {
+    const queue = new Queue(buildQueueName(arch), {
+      connection: { host: '127.0.0.1', port: this.redis.port },
+      prefix: farmPrefix,
+    });
+    try {
+      return await queue.getJobState(jobId);
+    } finally {
+      await queue.close();
+    }
   }
 
   async waitFor(
