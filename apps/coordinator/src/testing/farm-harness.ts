@@ -31,6 +31,8 @@ export interface FarmOptions {
   noarchArch?: string;
   maxBundleMib?: number;
   stalledIntervalSeconds?: number;
+  /** `[coordinator] max_stalled_count`: times a job may come back from a lost worker before it fails. */
+  maxStalledCount?: number;
   /** TOML appended to every config (e.g. [build] settings). */
   extraToml?: string;
   /** Branch -> sources.list text; default: `stable` with an unreachable mirror (enough for the fake executor). */
@@ -119,6 +121,7 @@ export class FarmHarness {
       `max_bundle_mib = ${o.maxBundleMib ?? 1}`,
       `storage_dir = ${JSON.stringify(this.storageDir)}`,
       `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
+      ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
       '[redis]',
       `url = "${this.redis.url}"`,
       ...(worker
@@ -291,17 +294,22 @@ export class FarmHarness {
     return last!;
   }
 
-  /** The BullMQ state of a build job ('completed' and 'failed' are final; a retry is 'waiting' or 'delayed'). */
-  async buildJobState(arch: string, jobId: string): Promise<string> {
+  /** Runs `use` on the BullMQ queue of `arch` (a connection of its own, closed after). */
+  async withQueue<T>(arch: string, use: (queue: Queue) => Promise<T>): Promise<T> {
     const queue = new Queue(buildQueueName(arch), {
       connection: { host: '127.0.0.1', port: this.redis.port },
       prefix: farmPrefix,
     });
     try {
-      return await queue.getJobState(jobId);
+      return await use(queue);
     } finally {
       await queue.close();
     }
+  }
+
+  /** The BullMQ state of a build job ('completed' and 'failed' are final; a retry is 'waiting' or 'delayed'). */
+  buildJobState(arch: string, jobId: string): Promise<string> {
+    return this.withQueue(arch, (queue) => queue.getJobState(jobId));
   }
 
   async waitFor(
