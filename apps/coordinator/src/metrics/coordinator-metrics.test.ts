@@ -114,8 +114,11 @@ describe('coordinator metrics', () => {
     await metrics.start();
   });
   afterAll(async () => {
-    await Promise.race([dispatcher?.close(), sleep(500)]);
+    // The last test stopped Redis, and a queue's close waits for its server: bring one back on the same port.
+    const again = server ? await startRedis({ port: server.port }) : undefined;
+    await withinDeadline(dispatcher?.close() ?? Promise.resolve(), 20_000, 'closing the queues');
     redis?.disconnect();
+    await again?.stop();
     await server?.stop();
   });
 
