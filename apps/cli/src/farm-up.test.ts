@@ -166,7 +166,7 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
     const end = await run(['logs', '-f', slowId]);
     expect(end.stderr).toContain(`task ${slowId}: cancelled`);
     expect(await mountsUnder(host.workDir)).toEqual([]);
-  });
+  }, 600_000);
 
   it('lists the local worker as a builder', async () => {
     const builders = JSON.parse(

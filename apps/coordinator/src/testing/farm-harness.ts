@@ -185,7 +185,7 @@ export class FarmHarness {
         const res = await fetch(`${this.coordinatorUrl}/healthz`).catch(() => undefined);
         return res?.ok ?? false;
       },
-      30_000,
+      90_000,
       'coordinator to answer /healthz',
     );
     return proc;
@@ -208,7 +208,7 @@ export class FarmHarness {
         const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
         return builders.some((b) => b.id === worker.id && b.state !== 'offline');
       },
-      30_000,
+      90_000,
       `worker ${worker.id} to heartbeat`,
     );
     return proc;
