@@ -2,9 +2,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens, type TaskStatus } from './testing/farm-harness.ts';
-import { linesOf, readSse } from './testing/sse-client.ts';
-import { craftTar, packTestBundle, validMembers, type TestBundle } from './testing/test-bundles.ts';
+import {
+  FarmHarness,
+  farmTokens,
+  type TaskStatus,
+  linesOf,
+  readSse,
+  craftTar,
+  packTestBundle,
+  validMembers,
+  type TestBundle,
+} from '@aoinb/farm-harness';
 
 /**
  * The farm as it runs: a real redis-server, the coordinator and two worker

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
 import {
+  FarmHarness,
+  farmTokens,
   groupStatus,
   member,
   ms,
@@ -10,8 +11,9 @@ import {
   uploadTasks,
   waitForGroup,
   type GroupStatus,
-} from './testing/group-client.ts';
-import { packTestBundle, type TestBundle } from './testing/test-bundles.ts';
+  packTestBundle,
+  type TestBundle,
+} from '@aoinb/farm-harness';
 
 /**
  * Group builds on the farm as it runs: a real redis-server, the coordinator

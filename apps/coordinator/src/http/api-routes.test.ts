@@ -7,8 +7,7 @@ import { silentLogger } from '@aoinb/logging';
 import { makeTestDeb } from '@aoinb/testkit';
 import { attemptKeyHeader, newAttemptKey, type BuildJobResult } from '@aoinb/farm-protocol';
 import { startCoordinator, type Coordinator } from '../coordinator.ts';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { packTestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import { buildServer } from './server.ts';
 
 type Role = keyof typeof farmTokens;

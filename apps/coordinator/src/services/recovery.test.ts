@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens, type TaskStatus } from '../testing/farm-harness.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 
 /**
  * The coordinator's own recovery, with no other worker to lean on: each arch

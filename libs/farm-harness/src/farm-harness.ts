@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
 import { buildQueueName, farmPrefix } from '@aoinb/farm-protocol';
@@ -8,14 +9,16 @@ import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
- * and worker agents as separate processes (`node --import tsx .../main.ts`),
- * each with its own config folder, the workers on the fake executor.
+ * and worker agents as separate processes (`node --import tsx <entry point>`),
+ * each with its own config folder, the workers on the fake executor. The apps
+ * are started through their packages' entry points, never imported.
  */
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-const coordinatorMain = path.join(repoRoot, 'apps/coordinator/src/main.ts');
-const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const entryPoint = (specifier: string): string => fileURLToPath(import.meta.resolve(specifier));
+const coordinatorMain = entryPoint('@aoinb/coordinator/main');
+const workerMain = entryPoint('@aoinb/worker/main');
 /** The test-only worker entry point: the production one has no fake executor. */
-const fakeWorkerMain = path.join(repoRoot, 'apps/worker/src/testing/fake-worker-main.ts');
+const fakeWorkerMain = entryPoint('@aoinb/worker/fake-main');
 
 /** One token per role; each process's config lists them all as `[[tokens]]` named `<role>-user`. */
 export const farmTokens = {
