@@ -102,16 +102,14 @@ function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
     },
     async (request, reply) => {
       const group = await createGroup(ctx, principalOf(request), groupRequestFrom(request.body));
-      return reply
-        .status(201)
-        .send({
-          id: group.id,
-          state: group.state,
-          mode: group.mode,
-          publish: group.publish,
-          archs: group.archs,
-          status_url: `${baseUrl}/group/${group.id}/status`,
-        });
+      return reply.status(201).send({
+        id: group.id,
+        state: group.state,
+        mode: group.mode,
+        publish: group.publish,
+        archs: group.archs,
+        status_url: `${baseUrl}/group/${group.id}/status`,
+      });
     },
   );
 
