@@ -5,6 +5,7 @@ import type { FarmStore } from '@aoinb/farm-protocol';
 import type { GroupRuntime } from './groups/group-runtime.ts';
 import type { LogFanout } from './http/log-fanout.ts';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
+import type { FarmIdentityGuard } from './resilience/farm-identity-guard.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
 import type { StorageLayout } from './storage/storage-layout.ts';
@@ -18,6 +19,8 @@ export interface CoordinatorContext {
   /** Options for dedicated connections (blocking reads for live logs). */
   connection: RedisOptions;
   store: FarmStore;
+  /** The farm identity this coordinator holds Redis to (changing requests are refused while it is wrong). */
+  identity: FarmIdentityGuard;
   dispatcher: Dispatcher;
   layout: StorageLayout;
   repo: AptRepo;

@@ -10,9 +10,13 @@ import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
 import { startNotifier } from './notify/notify-service.ts';
 import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
+import { FarmIdentityGuard } from './resilience/farm-identity-guard.ts';
+import { registerIdentityMetric } from './resilience/identity-http.ts';
+import { failFastRedisOptions, waitForRedisReady } from './resilience/redis-fail-fast.ts';
 import type { GroupStateSource } from './metrics/group-metrics.ts';
 import { AptRepo } from './repo/apt-repo.ts';
 import { RepoSigner } from './repo/repo-signer.ts';
+import { startPruner } from './retention/pruner.ts';
 import { Dispatcher } from './services/dispatcher.ts';
 import { startRecovery } from './services/recovery.ts';
 import { storageLayout } from './storage/storage-layout.ts';
@@ -29,6 +33,8 @@ export interface CoordinatorOptions {
   listen?: ListenAddress;
   /** How often every live build is reconciled with its job (ms). */
   reconcileIntervalMs?: number;
+  /** How often the farm identity in Redis is checked against the disk's (ms; changing requests check it too). */
+  identityCheckIntervalMs?: number;
   /** What `aoinb_groups{state}` counts; default: the group records in Redis. */
   groupCounts?: GroupStateSource;
 }
@@ -45,9 +51,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const { config } = options;
   const logger = options.logger.child({ component: 'coordinator' });
   const connection = options.redis ?? redisOptions(config.farm.redis);
-  const redis = connectRedis(connection, logger, 'coordinator');
+  const redis = connectRedis(failFastRedisOptions(connection), logger, 'coordinator');
+  await waitForRedisReady(redis, 60_000);
   const coordinator = config.farm.coordinator;
   const layout = storageLayout(coordinator.storageDir);
+  await mkdir(coordinator.storageDir, { recursive: true });
+  const identity = await FarmIdentityGuard.open(redis, coordinator.storageDir, logger);
+  const identityWatch = new AbortController();
+  const identityLoop = identity.watch(identityWatch.signal, options.identityCheckIntervalMs ?? 2000);
   await rm(layout.tmpDir, { recursive: true, force: true });
   await mkdir(layout.tmpDir, { recursive: true });
   const dispatcher = new Dispatcher(connection, coordinator.archs, {
@@ -62,11 +73,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     version: coordinatorVersion,
     groupCounts: options.groupCounts,
   });
+  registerIdentityMetric(metrics.registry, identity);
   await metrics.start();
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
-  const store = new FarmStore(redis);
+  const store = new FarmStore(redis, identity.allocateTaskId);
   const logs = new LogFanout({
     redis,
     connection,
@@ -80,6 +92,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     redis,
     connection,
     store,
+    identity,
     logs,
     dispatcher,
     layout,
@@ -90,6 +103,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
   const groupScheduler = await startGroupScheduler(ctx);
   const notifier = startNotifier(ctx);
+  const pruner = startPruner(ctx, config.retention);
   const app = await buildServer(ctx);
   const listen = options.listen ?? coordinator.listen;
   await app.listen({ host: listen.host, port: listen.port });
@@ -107,9 +121,13 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await app.close();
         await groupScheduler.close();
         await notifier.close();
+        await pruner.close();
         await recovery.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();
+        identityWatch.abort();
+        await identityLoop;
+        await identity.close();
         await closeRedis(redis);
         await signer.close();
       })()),

@@ -14,13 +14,15 @@ import {
   redisOptions,
   retireBuilder,
   subscribeCancel,
+  type BuilderFacts,
   type BuildJobData,
   type BuildJobResult,
 } from '@aoinb/farm-protocol';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import { agentVersion, beat, runHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
-import { JobRunner } from './job-runner.ts';
+import { HostGuard, joinFarm } from './host-guard.ts';
+import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import type { RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
@@ -35,6 +37,8 @@ export interface WorkerAgentOptions {
   coordinatorUrl?: string;
   /** Told about every build (metrics). */
   observer?: BuildObserver;
+  /** Aborts the wait for the farm identity at start (Redis without one). */
+  signal?: AbortSignal;
 }
 
 export type ShutdownMode = 'requeue' | 'finish';
@@ -58,6 +62,9 @@ class Agent implements WorkerAgent {
   private readonly runner: JobRunner;
   private readonly startedAt = new Date().toISOString();
   private mode: 'active' | 'draining' = 'active';
+  /** Set while the host guard says to take no jobs (work dir full, farm identity lost). */
+  private pausedReason: string | undefined;
+  private readonly guard: HostGuard;
   private heartbeatLoop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
 
@@ -68,6 +75,7 @@ class Agent implements WorkerAgent {
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     jobsDir: string,
+    farmId: string,
   ) {
     const { config } = options;
     this.settings = config.farm.worker;
@@ -78,7 +86,17 @@ class Agent implements WorkerAgent {
       intervalSeconds: this.settings.heartbeatSeconds,
       running: () => [...this.running.values()],
       facts: () => this.facts(),
+      check: (facts) => this.checkHost(facts),
     };
+    this.guard = new HostGuard({
+      redis,
+      logger,
+      farmId,
+      workDir: config.workDir,
+      jobsDir,
+      minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
+      runningDirs: () => new Set([...this.running.values()].map((r) => buildIdOf(r.buildKey, r.attempt))),
+    });
     this.gate = new SlotGate(this.settings.slots, (full) => this.onSlotsFull(full));
     this.runner = new JobRunner({
       logger,
@@ -88,6 +106,7 @@ class Agent implements WorkerAgent {
         baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
         token: this.settings.token ?? '',
         logger,
+        farmId,
       }),
       executor: options.executor,
       builderId: this.id,
@@ -125,13 +144,30 @@ class Agent implements WorkerAgent {
     };
   }
 
+  /** Pauses the queues while the guard has a reason, resumes when it has none; a lost farm aborts running builds. */
+  private async checkHost(facts: BuilderFacts): Promise<string | undefined> {
+    const reason = await this.guard.check(facts);
+    if (this.mode === 'draining') return reason;
+    if (reason && !this.pausedReason) {
+      this.logger.error({ reason }, 'taking no jobs');
+      await Promise.all(this.workers.map((w) => w.pause(true)));
+    } else if (!reason && this.pausedReason) {
+      this.logger.warn({ was: this.pausedReason }, 'taking jobs again');
+      if (this.workers.length < 2 || this.gate.used < this.gate.slots) for (const w of this.workers) w.resume();
+    }
+    // Builds of a farm Redis no longer knows: their results would be refused, their slots are wasted.
+    if (this.guard.identityLost) for (const job of this.running.values()) job.abort('cancel');
+    this.pausedReason = reason;
+    return reason;
+  }
+
   private beatNow(): void {
     void beat(this.heartbeat).catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat failed'));
   }
 
   /** With several arch queues, every queue pauses while the shared slots are full. */
   private onSlotsFull(full: boolean): void {
-    if (this.workers.length < 2 || this.mode === 'draining') return;
+    if (this.workers.length < 2 || this.mode === 'draining' || this.pausedReason) return;
     for (const w of this.workers) void (full ? w.pause(true) : w.resume());
   }
 
@@ -141,7 +177,7 @@ class Agent implements WorkerAgent {
     signal?: AbortSignal,
   ): Promise<BuildJobResult> => {
     // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
-    if (this.mode === 'draining' || !this.gate.tryTake()) {
+    if (this.mode === 'draining' || this.pausedReason || !this.gate.tryTake()) {
       await job.moveToWait(token);
       throw new WaitingError();
     }
@@ -219,7 +255,15 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
   const connection = options.redis ?? redisOptions(config.farm.redis);
   const redis = connectRedis(connection, logger, 'worker');
   const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
-  const agent = new Agent(options, logger, connection, redis, subscriber, jobsDir);
+  let farmId: string;
+  try {
+    farmId = await joinFarm(redis, logger, options.signal);
+  } catch (error) {
+    await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+    throw error;
+  }
+  logger.info({ farmId }, 'joined the farm');
+  const agent = new Agent(options, logger, connection, redis, subscriber, jobsDir, farmId);
   try {
     await agent.start();
   } catch (error) {

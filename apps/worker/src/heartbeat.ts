@@ -12,6 +12,8 @@ export interface HeartbeatDeps {
   intervalSeconds: number;
   facts: () => HostFactsInput;
   running: () => RunningJob[];
+  /** Why the host should take no jobs now (host-guard.ts); the agent pauses on it and the heartbeat says it. */
+  check?: (facts: BuilderFacts) => Promise<string | undefined>;
 }
 
 /** The record outlives a few missed beats, then expires: the builder shows offline. */
@@ -22,6 +24,9 @@ export function heartbeatTtlSeconds(intervalSeconds: number): number {
 /** One beat: host facts with a TTL, and a look at the cancel flags of running builds (a missed pub/sub message is caught here). */
 export async function beat(deps: HeartbeatDeps): Promise<BuilderFacts> {
   const facts = await collectHostFacts(deps.facts());
+  const pausedReason = await deps.check?.(facts);
+  if (pausedReason && facts.mode === 'active') facts.mode = 'paused';
+  if (pausedReason) facts.pausedReason = pausedReason;
   await writeHeartbeat(deps.redis, facts, heartbeatTtlSeconds(deps.intervalSeconds));
   const running = deps.running();
   if (running.length > 0) {

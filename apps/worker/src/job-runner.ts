@@ -4,7 +4,7 @@ import path from 'node:path';
 import { WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BuildResult } from '@aoinb/buildroot';
-import { toAoinbError } from '@aoinb/errors';
+import { failureClassOfError, toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
   appendLogEof,
@@ -38,19 +38,27 @@ export interface JobRunnerDeps {
   onFinished(job: RunningJob): void;
 }
 
-type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'artifacts' | 'phases' | 'resources'>;
+type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'failureClass' | 'artifacts' | 'phases' | 'resources'>;
 
 /** `[a-z0-9-]` only, unique per attempt: what runBuild accepts as a build id. */
-function buildIdOf(jobId: string, attempt: number): string {
+export function buildIdOf(jobId: string, attempt: number): string {
   return `${jobId}-a${attempt}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
 function abortedOutcome(cause: AbortCause | undefined, timeoutMs: number): Outcome | undefined {
-  if (cause === 'cancel') return { status: 'cancelled', reason: 'cancelled by request', artifacts: [], phases: {} };
+  if (cause === 'cancel')
+    return {
+      status: 'cancelled',
+      reason: 'cancelled by request',
+      failureClass: 'cancelled',
+      artifacts: [],
+      phases: {},
+    };
   if (cause === 'timeout')
     return {
       status: 'failed',
       reason: `timed out: the job timeout is ${Math.round(timeoutMs / 1000)} s`,
+      failureClass: 'timeout',
       artifacts: [],
       phases: {},
     };
@@ -201,6 +209,10 @@ export class JobRunner {
       const outcome = abortedOutcome(running.cause, data.timeoutMs) ?? {
         status: 'failed',
         reason: toAoinbError(error).message,
+        failureClass: failureClassOfError(
+          error,
+          /^(BUNDLE_|CHECKSUM_)/.test(toAoinbError(error).code) ? 'build' : 'infrastructure',
+        ),
         artifacts: [],
         phases: {},
       };
@@ -214,6 +226,7 @@ export class JobRunner {
     const outcome: Outcome = {
       status: result.status,
       reason: result.reason,
+      ...(result.failureClass ? { failureClass: result.failureClass } : {}),
       artifacts: [],
       phases: result.phases,
       resources: result.resources,

@@ -4,6 +4,8 @@
  * get back. A failed build is a result (`status: 'failed'`), never an exception;
  * exceptions are reserved for a host that cannot build at all.
  */
+import type { FailureClass } from '@aoinb/errors';
+
 export type BuildStatus = 'succeeded' | 'failed' | 'cancelled';
 
 export type BuildPhase =
@@ -48,6 +50,11 @@ export interface BuildRequest {
   onSample?: (sample: ResourceSample) => void;
   /** Overrides `build.timeout_minutes`; 0 = no limit. */
   timeoutMs?: number;
+  /**
+   * An explicit opt-in (never from the bundle): the build gets HTTP(S) through the host's checked
+   * proxy, still without the host, the farm or the LAN (network/build-network.ts).
+   */
+  network?: boolean;
 }
 
 export interface ResourceSample {
@@ -82,6 +89,8 @@ export interface BuildResult {
   status: BuildStatus;
   /** Why it failed or was cancelled, for people. */
   reason?: string;
+  /** Why it failed, for dashboards and scripts (absent when it succeeded). */
+  failureClass?: FailureClass;
   package: { name: string; version: string; arch: string };
   branch: string;
   artifacts: BuildArtifact[];

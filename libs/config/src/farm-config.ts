@@ -78,6 +78,8 @@ export interface WorkerConfig {
   metricsListen?: ListenAddress;
   /** What SIGTERM does to running builds: hand them back to the queue, or finish them. */
   onShutdown: 'requeue' | 'finish';
+  /** Below this much free space in the work dir (MiB) the worker takes no new jobs (0: never stops). */
+  minFreeDiskMib: number;
 }
 
 export interface FarmConfig {
@@ -180,6 +182,7 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     lockSeconds: t.integer('lock_seconds', { default: 30, min: 1 }),
     metricsListen: metrics ? parseListen(metrics) : undefined,
     onShutdown: t.oneOf('on_shutdown', ['requeue', 'finish'] as const, 'requeue'),
+    minFreeDiskMib: t.integer('min_free_disk_mib', { default: 1024, min: 0 }),
   };
   t.rejectUnknown();
   return worker;

@@ -39,6 +39,14 @@ export const errorCatalogue = {
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
   TOO_MANY_FOLLOWERS: { status: 429, summary: 'the token follows too many live logs at once' },
   UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
+  STORAGE_FULL: { status: 507, summary: "the coordinator's storage disk is full" },
+  FARM_IDENTITY_LOST: {
+    status: 503,
+    summary: "Redis does not hold this farm's identity (lost its data, or another Redis)",
+  },
+  FARM_MISMATCH: { status: 409, summary: 'the request comes from a worker of another farm identity' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, summary: 'the Idempotency-Key was used with another request' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, summary: 'a request with this Idempotency-Key is still running' },
   INTERNAL: { status: 500, summary: 'internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

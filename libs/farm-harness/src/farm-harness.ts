@@ -59,6 +59,8 @@ export interface WorkerOptions {
   fakeDurationMs?: number;
   /** `[worker] metrics_listen`, e.g. `127.0.0.1:9464`: the worker serves /metrics there. */
   metricsListen?: string;
+  /** `[worker] min_free_disk_mib` (default: the config's). */
+  minFreeDiskMib?: number;
 }
 
 type Child = ResultPromise<{
@@ -138,6 +140,7 @@ export class FarmHarness {
             `lock_seconds = ${worker.lockSeconds ?? 2}`,
             `on_shutdown = "${worker.onShutdown ?? 'requeue'}"`,
             ...(worker.metricsListen ? [`metrics_listen = "${worker.metricsListen}"`] : []),
+            ...(worker.minFreeDiskMib !== undefined ? [`min_free_disk_mib = ${worker.minFreeDiskMib}`] : []),
           ]
         : []),
       ...Object.keys(farmTokens).flatMap((role) => [

@@ -35,6 +35,7 @@ export const buildSchema: HashSchema<BuildRecord> = {
   startedAtMs: 'number',
   finishedAt: 'string',
   reason: 'string',
+  failureClass: 'string',
   artifacts: 'json',
   phases: 'json',
   resources: 'json',
@@ -90,10 +91,14 @@ function decodeBuild(hash: Record<string, string>): BuildRecord | undefined {
 
 /** Task and build records in Redis. The Redis client is the caller's. */
 export class FarmStore {
-  constructor(readonly redis: Redis) {}
+  /** `allocateTaskId`: how ids are handed out (the coordinator checks the farm identity first); default INCR. */
+  constructor(
+    readonly redis: Redis,
+    private readonly allocateTaskId?: () => Promise<number>,
+  ) {}
 
   async nextTaskId(): Promise<string> {
-    return String(await this.redis.incr(farmKeys.taskSeq));
+    return String(this.allocateTaskId ? await this.allocateTaskId() : await this.redis.incr(farmKeys.taskSeq));
   }
 
   async createTask(task: TaskRecord): Promise<void> {

@@ -69,3 +69,21 @@ export {
   type MemberRecord,
 } from './group-records.ts';
 export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';
+export {
+  RetentionStore,
+  retentionKeys,
+  type TaskDeletion,
+  type DeletionOutcome,
+  type PendingDeletion,
+} from './retention-store.ts';
+export {
+  adoptFarmIdentity,
+  claimFarmIdentity,
+  farmIdentityKey,
+  farmIdHeader,
+  newFarmIdentity,
+  nextIdOfFarm,
+  readFarmIdentity,
+  readFarmIdentityRaw,
+  type FarmIdentity,
+} from './farm-identity.ts';

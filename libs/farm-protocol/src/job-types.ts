@@ -1,4 +1,5 @@
 import type { BuildPhase, BuildStatus, ExtraAptSource, ResourceSummary } from '@aoinb/buildroot';
+import type { FailureClass } from '@aoinb/errors';
 
 /** The BullMQ job name of a build job. */
 export const buildJobName = 'build';
@@ -34,6 +35,8 @@ export type SequenceStep = Omit<BuildJobData, 'sequence'> & { after: string[] };
 export interface BuildJobResult {
   status: BuildStatus;
   reason?: string;
+  /** Why it did not succeed, as a class (`disk-full`, `timeout`, ...); absent on success. */
+  failureClass?: FailureClass;
   builder: string;
   attempt: number;
   startedAt: string;

@@ -1,3 +1,4 @@
+import type { FailureClass } from '@aoinb/errors';
 import type { BuildPhase, ResourceSummary } from '@aoinb/buildroot';
 
 /** The state of a task as the API reports it. */
@@ -74,6 +75,8 @@ export interface BuildRecord {
   startedAtMs?: number;
   finishedAt?: string;
   reason?: string;
+  /** Why it did not succeed, as a class (see @aoinb/errors failure-class.ts). */
+  failureClass?: FailureClass;
   artifacts: ArtifactRecord[];
   phases?: Partial<Record<BuildPhase, number>>;
   resources?: ResourceSummary;
@@ -92,8 +95,10 @@ export interface BuilderFacts {
   /** 1, 5 and 15 minute load averages. */
   load: [number, number, number];
   currentTasks: Array<{ taskId: string; arch: string; jobId: string; startedAt: string }>;
-  /** `draining`: SIGTERM received, taking no new jobs. */
-  mode: 'active' | 'draining';
+  /** `draining`: SIGTERM received, taking no new jobs; `paused`: taking no jobs for `pausedReason` (disk, farm identity). */
+  mode: 'active' | 'draining' | 'paused';
+  /** Why a paused builder takes no jobs, for people (`GET /builder/status`). */
+  pausedReason?: string;
   startedAt: string;
   lastHeartbeat: string;
   version: string;

@@ -40,6 +40,8 @@ export type TaskStatus = {
     started_at: string | null;
     finished_at: string | null;
     reason: string | null;
+    /** Why it did not succeed, as a class (disk-full, timeout, lost-host, ...); absent from older coordinators. */
+    failure_class?: string | null;
     artifacts: Array<{ name: string; size: number; sha256: string; url: string }>;
   }>;
 };

@@ -6,6 +6,9 @@ import { registerHttpMetrics } from '../metrics/http-metrics.ts';
 import { metricsRoutes } from '../metrics/metrics-route.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
+import { identityRoutes, registerIdentityChecks } from '../resilience/identity-http.ts';
+import { registerIdempotency } from '../resilience/idempotency.ts';
+import { registerRequestAbort } from '../resilience/request-abort.ts';
 import { builderRoutes } from './routes/builders.ts';
 import { bundleRoutes } from './routes/bundle.ts';
 import { dashboardRoutes } from './routes/dashboard-files.ts';
@@ -35,6 +38,10 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   // Before auth: the request timer must run first, so refused requests are counted too.
   registerHttpMetrics(app, ctx.metrics.http);
   registerAuth(app, ctx.config.farm.tokens);
+  // After auth (they need the route and the principal): identity, abandoned requests, Idempotency-Key.
+  registerIdentityChecks(app, ctx.identity);
+  registerRequestAbort(app);
+  registerIdempotency(app, ctx.redis);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -65,5 +72,6 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
     dashboardRoutes,
   ])
     routes(app, ctx);
+  identityRoutes(app, ctx.identity);
   return app;
 }

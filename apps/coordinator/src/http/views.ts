@@ -35,6 +35,7 @@ function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): Record<
     started_at: build.startedAt ?? null,
     finished_at: build.finishedAt ?? null,
     reason: build.reason ?? null,
+    failure_class: build.failureClass ?? null,
     log_url: `${baseUrl}/task/${task.id}/log?arch=${build.arch}`,
     artifacts: build.artifacts.map((a) => ({
       name: a.name,
@@ -78,6 +79,7 @@ export function builderView(b: BuilderStatus): Record<string, unknown> {
     arch_tags: f?.archs ?? [],
     slots: f?.slots ?? null,
     mode: f?.mode ?? null,
+    paused_reason: f?.pausedReason ?? null,
     current_tasks: (f?.currentTasks ?? []).map((t) => ({
       task_id: t.taskId,
       arch: t.arch,

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { farmKeys, finalBuildStates } from '@aoinb/farm-protocol';
+import { failureClasses } from '@aoinb/errors';
 import { durationBuckets, queueWaitBuckets, sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 import { BuildEventReader, type BuildTransition } from './build-event-reader.ts';
 
@@ -9,6 +10,7 @@ const maxTracked = 100_000;
 
 interface BuildEventSeries {
   finished: Counter;
+  failures: Counter;
   started: Counter;
   requeued: Counter;
   duration: Histogram;
@@ -57,6 +59,10 @@ export class BuildEventMetrics {
       this.remember(this.startedAt, key, e.atMs);
     } else if ((finalBuildStates as readonly string[]).includes(e.state)) {
       this.series.finished.inc({ arch, result: e.state });
+      if (e.state !== 'succeeded') {
+        const failureClass = await this.redis.hget(farmKeys.build(e.taskId, e.arch), 'failureClass');
+        this.series.failures.inc({ arch, class: failureClass ?? (e.state === 'cancelled' ? 'cancelled' : 'build') });
+      }
       if (e.from === 'running') {
         const started = this.startedAt.get(key) ?? (await this.fromRecord(e, 'startedAtMs'));
         if (started !== undefined) this.series.duration.observe({ arch, result: e.state }, (e.atMs - started) / 1000);
@@ -89,6 +95,12 @@ export function registerBuildEventMetrics(
       labelNames: ['arch', 'result'],
       ...common,
     }),
+    failures: new Counter({
+      name: 'aoinb_build_failures_total',
+      help: 'Builds that ended failed or cancelled, per arch and failure class (build, disk-full, out-of-memory, timeout, cancelled, lost-host, infrastructure)',
+      labelNames: ['arch', 'class'],
+      ...common,
+    }),
     started: new Counter({
       name: 'aoinb_builds_started_total',
       help: "Build attempts claimed by a worker, per arch (a lost worker's build starts again)",
@@ -119,6 +131,7 @@ export function registerBuildEventMetrics(
   // Zero series for every arch and result, so rate() and ratios work before the first build.
   for (const arch of archs) {
     for (const result of finalBuildStates) series.finished.inc({ arch, result }, 0);
+    for (const failureClass of failureClasses) series.failures.inc({ arch, class: failureClass }, 0);
     series.started.inc({ arch }, 0);
     series.requeued.inc({ arch }, 0);
   }

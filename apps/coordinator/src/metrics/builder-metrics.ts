@@ -12,7 +12,8 @@ export const unknownArch = 'unknown';
 
 export function metricStateOf(builder: BuilderStatus): BuilderMetricState {
   if (builder.state === 'offline') return 'offline';
-  return builder.facts?.mode === 'draining' ? 'draining' : builder.state;
+  // A paused builder (work dir full, farm identity lost) takes no jobs either: it counts as draining.
+  return builder.facts?.mode === 'draining' || builder.facts?.mode === 'paused' ? 'draining' : builder.state;
 }
 
 export interface BuilderSnapshot {

@@ -1,7 +1,8 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { appendLogEof, appendLogLines, farmKeys, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
@@ -14,18 +15,24 @@ export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: 
   const file = ctx.layout.logFile(taskId, arch, run);
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  const out = createWriteStream(tmp);
-  let after = '0';
-  for (;;) {
-    const entries = await readLogEntries(ctx.redis, key, after, 2000);
-    if (entries.length === 0) break;
-    for (const entry of entries) {
-      if (entry.lines.length > 0 && !out.write(`${entry.lines.join('\n')}\n`)) await once(out, 'drain');
-      after = entry.id;
+  async function* text(): AsyncGenerator<string> {
+    let after = '0';
+    for (;;) {
+      const entries = await readLogEntries(ctx.redis, key, after, 2000);
+      if (entries.length === 0) return;
+      for (const entry of entries) {
+        if (entry.lines.length > 0) yield `${entry.lines.join('\n')}\n`;
+        after = entry.id;
+      }
     }
   }
-  out.end();
-  await once(out, 'finish');
+  // A pipeline, so a write error (a full storage disk) rejects here instead of crashing the process.
+  try {
+    await pipeline(Readable.from(text()), createWriteStream(tmp));
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw error;
+  }
   await rename(tmp, file);
   await ctx.redis.expire(key, archivedStreamTtlSeconds);
 }

@@ -61,7 +61,8 @@ export async function failLostJob(
     from: [build.state],
     to: 'failed',
     attempt: { equals: build.attempt },
-    set: { reason, finishedAt: new Date().toISOString() },
+    // A job BullMQ failed after its stalled checks is a host that stopped answering.
+    set: { reason, failureClass: failed ? 'lost-host' : 'infrastructure', finishedAt: new Date().toISOString() },
   });
   if (outcome.done) {
     ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
@@ -91,7 +92,7 @@ export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord
       ...base,
       from: ['running'],
       to: 'cancelled',
-      set: { finishedAt: new Date().toISOString() },
+      set: { failureClass: 'cancelled', finishedAt: new Date().toISOString() },
     });
     if (done.done) await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
     return;

@@ -105,12 +105,12 @@ export async function acceptResult(
   result: BuildJobResult,
 ): Promise<BuildRecord['state']> {
   const { task, build } = await requireRunning(ctx, taskId, arch, result.attempt);
-  let { status, reason } = result;
+  let { status, reason, failureClass } = result;
   if (status === 'cancelled' && build.reason) reason = build.reason;
   const artifacts: ArtifactRecord[] = [];
   if (status === 'succeeded') {
     reason = await verifyArtifacts(ctx, build, result);
-    if (reason) status = 'failed';
+    if (reason) [status, failureClass] = ['failed', 'infrastructure'];
   }
   if (status === 'succeeded') {
     const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
@@ -135,7 +135,7 @@ export async function acceptResult(
         ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}),
       });
     if (published.refused) {
-      status = 'failed';
+      [status, failureClass] = ['failed', 'build'];
       reason = published.refused;
     }
   }
@@ -153,8 +153,11 @@ export async function acceptResult(
       resources: result.resources,
       builder: result.builder,
       ...(reason ? { reason } : {}),
+      ...(status !== 'succeeded'
+        ? { failureClass: failureClass ?? (status === 'cancelled' ? 'cancelled' : 'build') }
+        : {}),
     },
-    unset: reason ? [] : ['reason'],
+    unset: [...(reason ? [] : ['reason' as const]), ...(status === 'succeeded' ? ['failureClass' as const] : [])],
   });
   if (!outcome.done)
     throw new AoinbError(

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { sourceListFor } from '@aoinb/config';
-import { AoinbError, toAoinbError } from '@aoinb/errors';
+import { AoinbError, failureClassOfError, toAoinbError, type FailureClass } from '@aoinb/errors';
 import type {
   BuildPhase,
   BuildRequest,
@@ -17,6 +17,7 @@ import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
 import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
+import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
 import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
@@ -47,7 +48,23 @@ class PhaseClock {
 }
 
 /** A failure that ends the build as a result (`failed`), not as an exception. */
-class BuildFailure extends Error {}
+class BuildFailure extends Error {
+  constructor(
+    message: string,
+    readonly failureClass: FailureClass = 'build',
+  ) {
+    super(message);
+  }
+}
+
+/** The class of an error that ended the pipeline: a full disk or no memory whatever the step. */
+function classOfPipelineError(error: unknown): FailureClass {
+  const byErrno = failureClassOfError(error, 'infrastructure');
+  if (byErrno !== 'infrastructure') return byErrno;
+  if (error instanceof BuildFailure) return error.failureClass;
+  if (error instanceof AoinbError && error.code.startsWith('BUNDLE_')) return 'build';
+  return 'infrastructure';
+}
 
 /** The build's whole environment: what build.sh needs, nothing of the host's. */
 function containerEnv(facts: BundleFacts, arch: string, keepDbg: boolean): Record<string, string> {
@@ -85,16 +102,19 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
 
   const outputDir = request.outputDir ?? path.join(layout.outputDir, request.branch);
   const pkg = { name: facts.name, version: facts.version, arch: facts.packageArch };
-  const log = await openBuildLog(
-    path.join(layout.logsDir, request.branch, `${request.buildId}.log`),
-    request.onLogLine,
-  );
+  // build.sh failing because the work dir filled up is the host's fault, not the package's.
+  let sawNoSpace = false;
+  const log = await openBuildLog(path.join(layout.logsDir, request.branch, `${request.buildId}.log`), (line) => {
+    if (!sawNoSpace && /No space left on device/i.test(line)) sawNoSpace = true;
+    request.onLogLine?.(line);
+  });
   const clock = new PhaseClock();
   const startedAt = new Date().toISOString();
   const held: Held[] = [];
   let workspace: Workspace | undefined;
   let status: BuildStatus = 'failed';
   let reason: string | undefined;
+  let failureClass: FailureClass | undefined;
   let artifacts: BuildResult['artifacts'] = [];
   let resources = noResources;
   let sources: FetchedSource[] | undefined;
@@ -104,7 +124,10 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     const lease: InstanceLease = await clock.time('instance_refresh', () =>
       leaseInstance(ctx, request.branch, sourceList, requestedAt, { onLine: log.line, signal: request.signal }).catch(
         (error: Error) => {
-          throw new BuildFailure(`instance ${request.branch} could not be refreshed: ${error.message}`);
+          throw new BuildFailure(
+            `instance ${request.branch} could not be refreshed: ${error.message}`,
+            failureClassOfError(error),
+          );
         },
       ),
     );
@@ -119,7 +142,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
         ctx.config.build.sources,
         { signal: request.signal, onLine: log.line },
       ).catch((error) => {
-        throw new BuildFailure(toAoinbError(error).message);
+        throw new BuildFailure(toAoinbError(error).message, failureClassOfError(error));
       }),
     );
     sources = fetched.map((s) => ({ name: s.name, cached: s.cached }));
@@ -140,6 +163,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     if (outcome.status !== 'succeeded') {
       status = outcome.status;
       reason = outcome.reason;
+      failureClass = outcome.failureClass === 'build' && sawNoSpace ? 'disk-full' : outcome.failureClass;
     } else {
       artifacts = await clock.time('collect', () => collectDebs(workspace!.merged, outputDir, facts.artifacts));
       status = 'succeeded';
@@ -151,16 +175,25 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
       : error instanceof BuildFailure || error instanceof AoinbError
         ? error.message
         : `host error: ${(error as Error).message}`;
+    failureClass = request.signal?.aborted ? 'cancelled' : classOfPipelineError(error);
     if (!(error instanceof BuildFailure) && !(error instanceof AoinbError) && !request.signal?.aborted)
       logger.error({ err: error }, 'build aborted by a host error');
   } finally {
     if (workspace) await clock.time('discard', () => workspace!.discard());
     for (const lock of held.reverse()) await lock.release();
   }
+  if (log.error && status === 'succeeded') {
+    // A build whose log could not be kept is not a build anyone can trust or debug.
+    status = 'failed';
+    reason = `the build log could not be written: ${log.error.message}`;
+    failureClass = failureClassOfError(log.error);
+    artifacts = [];
+  }
   const result: BuildResult = {
     buildId: request.buildId,
     status,
     ...(reason ? { reason } : {}),
+    ...(status !== 'succeeded' ? { failureClass: failureClass ?? 'build' } : {}),
     package: pkg,
     branch: request.branch,
     artifacts,
@@ -196,14 +229,18 @@ async function runInWorkspace(
     },
   });
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
+  const network = request.network
+    ? await openBuildNetwork({ buildId: request.buildId, runDir: buildNetworkRunDir, policy: ctx.config.build.sources })
+    : undefined;
+  if (network) log.line(`[aoinb] this build has a network: HTTP(S) through the host's checked proxy only`);
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);
   const exit = await runContainer({
     root: workspace.merged,
     machine: `aoinb-${request.buildId}`.slice(0, 64),
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
-    env: containerEnv(facts, arch, ctx.config.build.keepDbg),
-    network: 'private',
+    env: { ...containerEnv(facts, arch, ctx.config.build.keepDbg), ...network?.env },
+    network: network ? { namespacePath: network.namespacePath } : 'private',
     dropCapabilities: buildDropCapabilities,
     extraArgs: ctx.config.build.nspawnArgs,
     enterCgroups: sampler.meter.enterFiles,
@@ -211,15 +248,41 @@ async function runInWorkspace(
     onLine: log.line,
     signal: AbortSignal.any([limitStop.signal, ...(request.signal ? [request.signal] : [])]),
     timeoutMs: timeoutMs || undefined,
+  }).finally(async () => {
+    for (const refusal of network?.refusals() ?? []) log.line(`[aoinb] network: refused ${refusal}`);
+    await network?.close();
   });
   const resources = await sampler.stop();
   // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
   if (sampler.limitHit && !request.signal?.aborted)
-    return { status: 'failed' as const, reason: `killed: the build reached its ${sampler.limitHit}`, resources };
-  if (exit.cancelled) return { status: 'cancelled' as const, reason: 'cancelled', resources };
+    return {
+      status: 'failed' as const,
+      reason: `killed: the build reached its ${sampler.limitHit}`,
+      failureClass: limitClass(sampler.limitHit),
+      resources,
+    };
+  if (exit.cancelled)
+    return { status: 'cancelled' as const, reason: 'cancelled', failureClass: 'cancelled' as const, resources };
   if (exit.timedOut)
-    return { status: 'failed' as const, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, resources };
+    return {
+      status: 'failed' as const,
+      reason: `timed out after ${Math.round(timeoutMs / 1000)} s`,
+      failureClass: 'timeout' as const,
+      resources,
+    };
   if (exit.exitCode !== 0)
-    return { status: 'failed' as const, reason: `build.sh exited with status ${exit.exitCode}`, resources };
+    return {
+      status: 'failed' as const,
+      reason: `build.sh exited with status ${exit.exitCode}`,
+      failureClass: 'build' as const,
+      resources,
+    };
   return { status: 'succeeded' as const, resources };
+}
+
+/** A memory limit is `out-of-memory`, a disk limit `disk-full`; the process limit is the package's own doing. */
+function limitClass(limit: string): FailureClass {
+  if (limit.startsWith('memory')) return 'out-of-memory';
+  if (limit.startsWith('disk')) return 'disk-full';
+  return 'build';
 }

@@ -193,13 +193,14 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     {
       config: { access: maintainer },
       schema: {
-        summary: 'Delete a task that was never built (state created) and its bundle; 409 once it was built',
+        summary:
+          'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; 409 while queued or running',
         tags: ['tasks'],
         params: idParams,
       },
     },
     async (request) => {
-      await deleteTask(ctx, request.params.id);
+      await deleteTask(ctx, request.params.id, principalOf(request));
       return { id: request.params.id, state: 'deleted' };
     },
   );

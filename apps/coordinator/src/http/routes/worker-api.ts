@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { AoinbError } from '@aoinb/errors';
+import { AoinbError, failureClasses } from '@aoinb/errors';
 import { attemptKeyHeader, attemptKeyMatches, type BuildJobResult } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { acceptResult, debNamePattern, receiveArtifact } from '../../services/result-service.ts';
@@ -26,6 +26,7 @@ const resultBody = {
   properties: {
     status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] },
     reason: { type: 'string' },
+    failureClass: { type: 'string', enum: [...failureClasses] },
     builder: { type: 'string' },
     attempt: { type: 'integer', minimum: 1 },
     startedAt: { type: 'string' },
