@@ -73,6 +73,9 @@ const routes: RouteCase[] = [
   { method: 'GET', route: '/group/:id/status', access: 'any' },
   { method: 'POST', route: '/group/:id/cancel', access: maintainer },
   { method: 'POST', route: '/group/:id/retry', access: maintainer },
+  { method: 'DELETE', route: '/group/:id', access: ['admin'] },
+  { method: 'GET', route: '/farm/identity', access: 'any' },
+  { method: 'POST', route: '/farm/identity/adopt', access: ['admin'], body: {} },
 ];
 
 /** A concrete URL for a pattern: an unknown task/group id, so an allowed role reaches the handler and gets a 404. */
