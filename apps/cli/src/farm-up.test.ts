@@ -17,7 +17,7 @@ async function waitUntil(check: () => Promise<boolean>, ms: number, what: string
   }
 }
 
-const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 let host: BuildHost;
 let farm: ResultPromise;
 let url: string;
@@ -55,7 +55,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (farm) {
+  if (farm !== undefined) {
     farm.kill('SIGINT');
     await farm;
   }

@@ -6,8 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
 import {
+  claimFarmIdentity,
   farmKeys,
   FarmStore,
+  newFarmIdentity,
   publishCancel,
   readBuilders,
   readLogEntries,
@@ -35,6 +37,8 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
   beforeAll(async () => {
     server = await startRedis();
     redis = new Redis(server.url);
+    // The coordinator writes the farm's identity at its first start; agents wait for one before they take work.
+    await claimFarmIdentity(redis, newFarmIdentity());
     coordinator = await startStandinCoordinator();
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-agent-'));
     fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
@@ -111,7 +115,14 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
       async () => (await fixture.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
       'the build to run',
     );
-    await publishCancel(redis, { taskId: data.taskId, arch: 'amd64', jobId: job!.id!, reason: 'cancelled by test' });
+    await publishCancel(redis, {
+      taskId: data.taskId,
+      arch: 'amd64',
+      run: 1,
+      attempt: 1,
+      jobId: job!.id!,
+      reason: 'cancelled by test',
+    });
     await waitFor(async () => reported(data.taskId).length === 1, 'the cancelled result');
     expect(reported(data.taskId)[0]).toMatchObject({ status: 'cancelled', reason: 'cancelled by request' });
   });

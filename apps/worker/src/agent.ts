@@ -10,6 +10,7 @@ import {
   buildWorkerOptions,
   closeRedis,
   connectRedis,
+  farmNames,
   FarmStore,
   redisOptions,
   retireBuilder,
@@ -17,6 +18,8 @@ import {
   type BuilderFacts,
   type BuildJobData,
   type BuildJobResult,
+  type CancelMessage,
+  type FarmKeys,
 } from '@aoinb/farm-protocol';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
@@ -61,6 +64,7 @@ class Agent implements WorkerAgent {
   private readonly gate: SlotGate;
   private readonly runner: JobRunner;
   private readonly startedAt = new Date().toISOString();
+  private readonly keys: FarmKeys;
   private mode: 'active' | 'draining' = 'active';
   /** Set while the host guard says to take no jobs (work dir full, farm identity lost). */
   private pausedReason: string | undefined;
@@ -80,8 +84,11 @@ class Agent implements WorkerAgent {
     const { config } = options;
     this.settings = config.farm.worker;
     this.id = this.settings.id;
+    const keys = farmNames(config.farm.redis.prefix);
+    this.keys = keys;
     this.heartbeat = {
       redis,
+      keys,
       logger,
       intervalSeconds: this.settings.heartbeatSeconds,
       running: () => [...this.running.values()],
@@ -101,7 +108,7 @@ class Agent implements WorkerAgent {
     this.runner = new JobRunner({
       logger,
       redis,
-      store: new FarmStore(redis),
+      store: new FarmStore(redis, keys),
       client: new CoordinatorClient({
         baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
         token: this.settings.token ?? '',
@@ -153,7 +160,8 @@ class Agent implements WorkerAgent {
       await Promise.all(this.workers.map((w) => w.pause(true)));
     } else if (!reason && this.pausedReason) {
       this.logger.warn({ was: this.pausedReason }, 'taking jobs again');
-      if (this.workers.length < 2 || this.gate.used < this.gate.slots) for (const w of this.workers) w.resume();
+      if (this.workers.length < 2 || this.gate.used < this.gate.slots)
+        await Promise.all(this.workers.map((w) => w.resume()));
     }
     // Builds of a farm Redis no longer knows: their results would be refused, their slots are wasted.
     if (this.guard.identityLost) for (const job of this.running.values()) job.abort('cancel');
@@ -191,8 +199,29 @@ class Agent implements WorkerAgent {
     }
   };
 
+  /**
+   * A cancel stops only the build of the named run and attempt (a sequence's
+   * step still waiting for its dependencies has no attempt yet: its job id
+   * names it). A cancel of another run or attempt of a job held here is stale:
+   * logged, not applied.
+   */
+  private onCancel(message: CancelMessage): void {
+    let matched = false;
+    for (const job of this.running.values()) {
+      const { data } = job;
+      const same = data.taskId === message.taskId && data.arch === message.arch && data.run === message.run;
+      if ((same && job.attempt === message.attempt) || (job.attempt === 0 && job.jobId === message.jobId)) {
+        job.abort('cancel');
+        matched = true;
+      } else if (same) {
+        this.logger.warn({ ...message, attempt: job.attempt, asked: message.attempt }, 'stale cancel ignored');
+      }
+    }
+    if (!matched) this.logger.debug({ ...message }, 'cancel for a build not running here');
+  }
+
   async start(): Promise<void> {
-    await subscribeCancel(this.subscriber, (message) => this.running.get(message.jobId)?.abort('cancel'));
+    await subscribeCancel(this.subscriber, (message) => this.onCancel(message), this.keys);
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
     const coordinator = this.options.config.farm.coordinator;
@@ -201,12 +230,16 @@ class Agent implements WorkerAgent {
       maxStalledCount: coordinator.maxStalledCount,
     };
     for (const arch of this.settings.archs) {
-      const options = buildWorkerOptions(this.connection, {
-        name: this.id,
-        concurrency: this.settings.slots,
-        lockDurationMs: this.settings.lockSeconds * 1000,
-        ...stalled,
-      });
+      const options = buildWorkerOptions(
+        this.connection,
+        {
+          name: this.id,
+          concurrency: this.settings.slots,
+          lockDurationMs: this.settings.lockSeconds * 1000,
+          ...stalled,
+        },
+        this.keys.prefix,
+      );
       const w = new Worker<BuildJobData, BuildJobResult>(buildQueueName(arch), this.process, options);
       w.on('error', (error) => this.logger.warn({ err: error.message, arch }, 'queue worker error'));
       this.workers.push(w);
@@ -232,7 +265,7 @@ class Agent implements WorkerAgent {
     await Promise.all(this.workers.map((w) => w.close()));
     this.loops.abort();
     await this.heartbeatLoop;
-    await retireBuilder(this.redis, this.id).catch(() => undefined);
+    await retireBuilder(this.redis, this.id, this.keys).catch(() => undefined);
     await Promise.all([closeRedis(this.redis), closeRedis(this.subscriber)]);
     this.logger.info('worker agent stopped');
   }

@@ -13,6 +13,7 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const result: BuildJobResult = {
   status: 'succeeded',
   builder: 'w',
+  run: 1,
   attempt: 3,
   startedAt: '2026-01-01T00:00:00.000Z',
   finishedAt: '2026-01-01T00:01:00.000Z',
@@ -100,11 +101,19 @@ describe('CoordinatorClient against a stand-in coordinator', () => {
     const file = path.join(dir, 'a+b_1.0~rc1-0_amd64.deb');
     const bytes = Buffer.from('deb bytes');
     await writeFile(file, bytes);
-    await client().uploadArtifact('11', 'amd64', 2, 'key-11', file, path.basename(file), sha256(bytes));
+    await client().uploadArtifact(
+      '11',
+      'amd64',
+      { run: 1, attempt: 2 },
+      'key-11',
+      file,
+      path.basename(file),
+      sha256(bytes),
+    );
     const [upload] = coordinator.requests;
     expect(upload).toMatchObject({
       method: 'PUT',
-      url: `/task/11/artifact/amd64/${encodeURIComponent(path.basename(file))}?attempt=2`,
+      url: `/task/11/artifact/amd64/${encodeURIComponent(path.basename(file))}?run=1&attempt=2`,
       body: bytes,
     });
     expect(upload!.headers['x-checksum-sha256']).toBe(sha256(bytes));

@@ -100,7 +100,7 @@ export class CoordinatorClient {
   async uploadArtifact(
     taskId: string,
     arch: string,
-    attempt: number,
+    at: { run: number; attempt: number },
     attemptKey: string,
     file: string,
     name: string,
@@ -108,7 +108,7 @@ export class CoordinatorClient {
     signal?: AbortSignal,
   ): Promise<void> {
     const what = `uploading ${name}`;
-    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?attempt=${attempt}`;
+    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?run=${at.run}&attempt=${at.attempt}`;
     await this.retrying(what, signal, async () => {
       const response = await fetch(url, {
         method: 'PUT',
@@ -120,13 +120,13 @@ export class CoordinatorClient {
         body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
         duplex: 'half',
         signal,
-      } as RequestInit);
+      });
       if (!response.ok) throw await errorFrom(response, what);
       await response.arrayBuffer();
     });
   }
 
-  /** Reports the result; resolves false when the coordinator refuses it (a newer attempt owns the build). */
+  /** Reports the result; resolves false when the coordinator refuses it (a newer run or attempt owns the build). */
   async reportResult(taskId: string, arch: string, attemptKey: string, result: BuildJobResult): Promise<boolean> {
     const what = `reporting the result of task ${taskId} (${arch})`;
     try {
@@ -141,7 +141,10 @@ export class CoordinatorClient {
       });
       return true;
     } catch (error) {
-      if (error instanceof FinalHttpError && (error.code === 'CONFLICT' || lostFarmCodes.has(error.code))) {
+      if (
+        error instanceof FinalHttpError &&
+        (error.code === 'CONFLICT' || error.code === 'STALE_ATTEMPT' || lostFarmCodes.has(error.code))
+      ) {
         this.options.logger.warn({ taskId, arch, err: error.message }, 'result refused');
         return false;
       }

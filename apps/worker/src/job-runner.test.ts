@@ -93,11 +93,11 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
     const uploads = coordinator.seen('PUT', new RegExp(`^/task/${data.taskId}/artifact/amd64/`));
     expect(uploads).toHaveLength(1);
     const upload = uploads[0]!;
-    expect(upload.url).toBe(`/task/${data.taskId}/artifact/amd64/seam-ok_1.0-0_amd64.deb?attempt=1`);
+    expect(upload.url).toBe(`/task/${data.taskId}/artifact/amd64/seam-ok_1.0-0_amd64.deb?run=1&attempt=1`);
     expect(upload.headers['x-checksum-sha256']).toBe(sha256(upload.body));
     // The key is the attempt's secret: the record holds only its hash.
     const key = upload.headers[attemptKeyHeader] as string;
-    expect(attemptKeyHash(key)).toBe(build?.attemptKeyHash);
+    expect(attemptKeyHash(key, { taskId: data.taskId, arch: 'amd64', run: 1 })).toBe(build?.attemptKeyHash);
 
     const [report] = coordinator.seen('PUT', new RegExp(`^/task/${data.taskId}/result/amd64$`));
     expect(report?.headers[attemptKeyHeader]).toBe(key);
@@ -138,6 +138,7 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
       taskId: data.taskId,
       arch: 'amd64',
       archs: ['amd64'],
+      run: 1,
       from: ['queued'],
       set: { cancelRequested: true, reason: 'cancelled by seam-test' },
     });
@@ -153,7 +154,7 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
 
   it('skips a job whose build is already settled, and asks the coordinator nothing', async () => {
     const { job, data } = await fixture.queued({ name: 'seam-settled' });
-    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'] };
+    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
     await fixture.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true });
     await fixture.store.transition({ ...base, from: ['running'], to: 'succeeded' });
     const result = await runner().process(job!, 'bull-token');

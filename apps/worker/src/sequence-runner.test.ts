@@ -124,7 +124,7 @@ describe('sequence jobs against a real Redis and a stand-in coordinator', () => 
 
   it('waits for a dependency another sequence is still building, then builds', async () => {
     const outside = (await fixture.queued({ name: 'seq-noarch', noJob: true })).data;
-    const base = { taskId: outside.taskId, arch: 'amd64', archs: ['amd64'] };
+    const base = { taskId: outside.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
     await fixture.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true });
     const d = (await fixture.queued({ name: 'seq-after-noarch', noJob: true })).data;
     const job = await sequenceJob([step(d, [outside])]);
@@ -144,6 +144,6 @@ describe('sequence jobs against a real Redis and a stand-in coordinator', () => 
 
   /** What the coordinator does on a result: the build's final state, fenced on the running attempt. */
   async function settle(taskId: string, status: BuildJobResult['status']): Promise<void> {
-    await fixture.store.transition({ taskId, arch: 'amd64', archs: ['amd64'], from: ['running'], to: status });
+    await fixture.store.transition({ taskId, arch: 'amd64', archs: ['amd64'], run: 1, from: ['running'], to: status });
   }
 });

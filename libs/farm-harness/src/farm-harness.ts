@@ -43,6 +43,8 @@ export interface FarmOptions {
   /** `[build] source_allow` entries for workers that fetch sources from loopback servers. */
   sourceAllow?: string[];
   logLevel?: string;
+  /** `[redis] prefix` of every process (default `{aoinb}`): farms apart by prefix. */
+  redisPrefix?: string;
 }
 
 export interface WorkerOptions {
@@ -129,6 +131,7 @@ export class FarmHarness {
       ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
       '[redis]',
       `url = "${this.redis.url}"`,
+      ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
       ...(worker
         ? [
             '[worker]',

@@ -38,6 +38,8 @@ export interface BuildJobResult {
   /** Why it did not succeed, as a class (`disk-full`, `timeout`, ...); absent on success. */
   failureClass?: FailureClass;
   builder: string;
+  /** The run and attempt reporting (fencing: another run or attempt is refused). */
+  run: number;
   attempt: number;
   startedAt: string;
   finishedAt: string;

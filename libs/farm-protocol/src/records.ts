@@ -119,6 +119,9 @@ export interface CancelMessage {
   taskId: string;
   arch: string;
   jobId: string;
+  /** The run and attempt to stop: a worker on another run or attempt ignores the message. */
+  run: number;
+  attempt: number;
   reason: string;
 }
 

@@ -27,6 +27,7 @@ const worker: Role[] = ['worker'];
 const result: BuildJobResult = {
   status: 'succeeded',
   builder: 'stand-in',
+  run: 1,
   attempt: 1,
   startedAt: new Date().toISOString(),
   finishedAt: new Date().toISOString(),
@@ -56,7 +57,7 @@ const routes: RouteCase[] = [
     method: 'PUT',
     route: '/task/:id/artifact/:arch/:name',
     access: worker,
-    query: '?attempt=1',
+    query: '?run=1&attempt=1',
     body: Buffer.from('x'),
   },
   { method: 'PUT', route: '/task/:id/result/:arch', access: worker, body: result },
@@ -255,12 +256,13 @@ describe('the HTTP API by inject()', () => {
       expect((await call('PUT', `/task/${id}/build_bundle`, { body: archive })).statusCode).toBe(201);
       await call('PUT', `/task/${id}/branch`, { body: 'stable' });
       expect((await call('PUT', `/task/${id}/build`, { body: { archs: ['riscv64'] } })).statusCode).toBe(202);
-      const key = newAttemptKey();
+      const key = newAttemptKey({ taskId: id, arch: 'riscv64', run: 1 });
       const now = new Date();
       const outcome = await coordinator.context.store.transition({
         taskId: id,
         arch: 'riscv64',
         archs: ['riscv64'],
+        run: 1,
         from: ['queued'],
         to: 'running',
         incrementAttempt: true,
@@ -275,7 +277,7 @@ describe('the HTTP API by inject()', () => {
       return { id, key: key.key };
     }
     const upload = (id: string, key: string, name: string, bytes: Buffer, sha256: string) =>
-      call('PUT', `/task/${id}/artifact/riscv64/${name}?attempt=1`, {
+      call('PUT', `/task/${id}/artifact/riscv64/${name}?run=1&attempt=1`, {
         token: farmTokens.worker,
         body: bytes,
         headers: { 'x-checksum-sha256': sha256, [attemptKeyHeader]: key },

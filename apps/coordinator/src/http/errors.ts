@@ -45,7 +45,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
         .status(error.httpStatus)
         .send({ error: { code: error.code, message: withoutHostPaths(error.message) } });
     }
-    const status = (error as FastifyError).validation ? 400 : ((error as FastifyError).statusCode ?? 500);
+    const status = error.validation ? 400 : (error.statusCode ?? 500);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     const message =
       status >= 500

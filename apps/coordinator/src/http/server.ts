@@ -23,8 +23,10 @@ import { workerRoutes } from './routes/worker-api.ts';
 
 /** The coordinator's HTTP API (Fastify 5), OpenAPI description at /docs. */
 export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInstance> {
+  // Typed as Fastify's logger, so the instance is a plain FastifyInstance (not one of pino's Logger).
+  const loggerInstance: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
+    loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,

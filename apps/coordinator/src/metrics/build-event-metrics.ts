@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { farmKeys, finalBuildStates } from '@aoinb/farm-protocol';
+import { farmKeys, finalBuildStates, type FarmKeys } from '@aoinb/farm-protocol';
 import { failureClasses } from '@aoinb/errors';
 import { durationBuckets, queueWaitBuckets, sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 import { BuildEventReader, type BuildTransition } from './build-event-reader.ts';
@@ -30,6 +30,7 @@ export class BuildEventMetrics {
   constructor(
     private readonly redis: Redis,
     private readonly series: BuildEventSeries,
+    private readonly keys: FarmKeys = farmKeys,
   ) {}
 
   private remember(map: Map<string, number>, key: string, atMs: number): void {
@@ -39,7 +40,7 @@ export class BuildEventMetrics {
 
   /** Epoch ms from the record, for builds that predate the reader; undefined when not known. */
   private async fromRecord(e: BuildTransition, field: 'queuedAt' | 'startedAtMs'): Promise<number | undefined> {
-    const value = await this.redis.hget(farmKeys.build(e.taskId, e.arch), field);
+    const value = await this.redis.hget(this.keys.build(e.taskId, e.arch), field);
     const ms = field === 'queuedAt' ? Date.parse(value ?? '') : Number(value);
     return Number.isFinite(ms) && ms > 0 && ms <= e.atMs ? ms : undefined;
   }
@@ -79,8 +80,9 @@ export function registerBuildEventMetrics(
   redis: Redis,
   archs: string[],
   guard: CollectGuard,
+  keys: FarmKeys = farmKeys,
 ): { start(): Promise<void> } {
-  const reader = new BuildEventReader(redis);
+  const reader = new BuildEventReader(redis, 1000, keys);
   // Every series of the group waits for the same read of the stream (`metrics` is set below, before any scrape).
   const collect = sharedRefresh(() =>
     guard.run('build_events', async () => {
@@ -135,6 +137,6 @@ export function registerBuildEventMetrics(
     series.started.inc({ arch }, 0);
     series.requeued.inc({ arch }, 0);
   }
-  const metrics = new BuildEventMetrics(redis, series);
+  const metrics = new BuildEventMetrics(redis, series, keys);
   return { start: () => reader.start() };
 }

@@ -3,15 +3,18 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendLogEof, appendLogLines, farmKeys, readLogEntries } from '@aoinb/farm-protocol';
+import { appendLogLines, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** A finished log stays readable (and followable) from Redis this long after it is archived. */
 export const archivedStreamTtlSeconds = 3600;
 
-/** Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the stream expire. */
+/**
+ * Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the
+ * stream expire and takes it off the list of logs to archive.
+ */
 export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
-  const key = farmKeys.log(taskId, arch, run);
+  const key = ctx.keys.log(taskId, arch, run);
   const file = ctx.layout.logFile(taskId, arch, run);
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
@@ -34,10 +37,18 @@ export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: 
     throw error;
   }
   await rename(tmp, file);
-  await ctx.redis.expire(key, archivedStreamTtlSeconds);
+  await ctx.redis
+    .multi()
+    .expire(key, archivedStreamTtlSeconds)
+    .srem(ctx.keys.unarchivedLogs, logMember(taskId, arch, run))
+    .exec();
 }
 
-/** Marks the end of a build's log (SSE followers stop there) and archives it in the background. */
+/**
+ * After a build's final state: the state script wrote the log's end with it;
+ * this makes sure of it (a log without an end gets one, never a second) and
+ * archives the log in the background. Reconcile archives what a crash left.
+ */
 export async function endLog(
   ctx: CoordinatorContext,
   taskId: string,
@@ -46,7 +57,8 @@ export async function endLog(
   state: string,
   reason?: string,
 ): Promise<void> {
-  await appendLogEof(ctx.redis, farmKeys.log(taskId, arch, run), state, reason);
+  if (await ctx.store.endLogIfOpen(taskId, arch, run, state, reason))
+    ctx.logger.warn({ taskId, arch, run, state }, 'a final build had a log without an end; ended it');
   void archiveLog(ctx, taskId, arch, run).catch((error: Error) =>
     ctx.logger.warn({ taskId, arch, run, err: error.message }, 'log archive failed; the log stays in Redis'),
   );
@@ -60,5 +72,5 @@ export async function noteInLog(
   run: number,
   line: string,
 ): Promise<void> {
-  await appendLogLines(ctx.redis, farmKeys.log(taskId, arch, run), [`[aoinb] ${line}`]);
+  await appendLogLines(ctx.redis, ctx.keys.log(taskId, arch, run), [`[aoinb] ${line}`]);
 }

@@ -15,6 +15,7 @@ import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
 import { assertBaseosLoaded, baseosLockName } from '../layers/baseos.ts';
 import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
+import { overlayVolatileSupport } from '../layers/volatile-support.ts';
 import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
 import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
@@ -23,7 +24,7 @@ import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
 import { writeBuildRecord, recordFileFor } from './build-record.ts';
 import { collectDebs } from './collect-debs.ts';
-import { installDependencies } from './install-deps.ts';
+import { runDependencyStep } from './dependency-step.ts';
 import { stageBundle } from './stage-bundle.ts';
 
 const noResources: ResourceSummary = {
@@ -132,7 +133,11 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
       ),
     );
     held.push(lease);
-    workspace = await clock.time('mount', () => createWorkspace(layout, request.buildId, lease.lowers));
+    workspace = await clock.time('mount', async () => {
+      const support = await overlayVolatileSupport(layout);
+      if (!support.volatile) log.line(`[aoinb] workspace mounted without overlay volatile: ${support.reason}`);
+      return createWorkspace(layout, request.buildId, lease.lowers, { volatile: support.volatile });
+    });
     await clock.time('prepare', () => stageBundle(workspace!.merged, request.bundleDir, request.extraAptSources));
     const fetched = await clock.time('source_fetch', () =>
       fetchSources(
@@ -147,17 +152,22 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     );
     sources = fetched.map((s) => ({ name: s.name, cached: s.cached }));
     const deps = await clock.time('dependencies', () =>
-      installDependencies({
-        merged: workspace!.merged,
+      runDependencyStep({
+        ctx,
+        branch: request.branch,
+        arch,
+        instance: lease,
+        workspace: workspace!,
         buildId: request.buildId,
         names: facts.dependencies,
-        aptUpdate: (request.extraAptSources ?? []).length > 0,
-        extraArgs: ctx.config.build.nspawnArgs,
+        extraAptSources: (request.extraAptSources ?? []).length > 0,
         onLine: log.line,
         signal: request.signal,
       }),
     );
     if (!deps.ok) throw new BuildFailure(deps.reason);
+    // Released after the discard (finally below): the layer stays mounted until then.
+    if (deps.layer) held.push(deps.layer);
     const outcome = await clock.time('build', () => runInWorkspace(ctx, request, workspace!, facts, arch, log));
     resources = outcome.resources;
     if (outcome.status !== 'succeeded') {

@@ -12,6 +12,6 @@ export function builderRoutes(app: FastifyInstance, ctx: CoordinatorContext): vo
         tags: ['builders'],
       },
     },
-    async () => ({ builders: (await readBuilders(ctx.redis)).map(builderView) }),
+    async () => ({ builders: (await readBuilders(ctx.redis, Date.now(), ctx.keys)).map(builderView) }),
   );
 }

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AoinbError, failureClasses } from '@aoinb/errors';
-import { attemptKeyHeader, attemptKeyMatches, type BuildJobResult } from '@aoinb/farm-protocol';
+import { attemptKeyHash, attemptKeyHeader, type BuildJobResult } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { acceptResult, debNamePattern, receiveArtifact } from '../../services/result-service.ts';
 import { requireTask } from '../../services/task-service.ts';
@@ -22,12 +22,13 @@ const buildParams = {
 
 const resultBody = {
   type: 'object',
-  required: ['status', 'builder', 'attempt', 'startedAt', 'finishedAt', 'artifacts', 'phases'],
+  required: ['status', 'builder', 'run', 'attempt', 'startedAt', 'finishedAt', 'artifacts', 'phases'],
   properties: {
     status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] },
     reason: { type: 'string' },
     failureClass: { type: 'string', enum: [...failureClasses] },
     builder: { type: 'string' },
+    run: { type: 'integer', minimum: 1 },
     attempt: { type: 'integer', minimum: 1 },
     startedAt: { type: 'string' },
     finishedAt: { type: 'string' },
@@ -50,29 +51,17 @@ const resultBody = {
 
 /**
  * The worker token says "a worker"; the attempt key says "the worker running this
- * attempt". Checked before any byte of an upload is stored. Calls for another
- * attempt, or a build not running, are left to the fencing (409) as before.
+ * run and attempt". Its hash binds the task, arch and run; the store's scripts
+ * compare it with the claim's (an unknown key is a 403, another run or attempt a
+ * 409 STALE_ATTEMPT), before any byte of an upload is stored.
  */
-async function requireAttemptKey(
-  ctx: CoordinatorContext,
-  taskId: string,
-  arch: string,
-  attempt: number,
-  header: string | string[] | undefined,
-): Promise<void> {
-  const build = await ctx.store.getBuild(taskId, arch);
-  if (!build || build.state !== 'running' || build.attempt !== attempt) return;
-  if (!attemptKeyMatches(typeof header === 'string' ? header : undefined, build?.attemptKeyHash)) {
-    throw new AoinbError(
-      'FORBIDDEN',
-      `task ${taskId} (${arch}): the ${attemptKeyHeader} header is missing or not the running attempt's key`,
-    );
-  }
+function presentedKeyHash(taskId: string, arch: string, run: number, header: string | string[] | undefined): string {
+  return typeof header === 'string' && header ? attemptKeyHash(header, { taskId, arch, run }) : '';
 }
 
 export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const worker: Access = ['worker'];
-  app.put<{ Params: { id: string; arch: string; name: string }; Querystring: { attempt: number } }>(
+  app.put<{ Params: { id: string; arch: string; name: string }; Querystring: { run: number; attempt: number } }>(
     '/task/:id/artifact/:arch/:name',
     {
       config: { access: worker },
@@ -83,8 +72,8 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
         params: buildParams,
         querystring: {
           type: 'object',
-          properties: { attempt: { type: 'integer', minimum: 1 } },
-          required: ['attempt'],
+          properties: { run: { type: 'integer', minimum: 1 }, attempt: { type: 'integer', minimum: 1 } },
+          required: ['run', 'attempt'],
         },
       },
     },
@@ -92,16 +81,10 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
       const sha256 = checksumHeader(request.headers['x-checksum-sha256']);
       if (!sha256) throw new AoinbError('USAGE', 'an artifact upload needs the X-Checksum-Sha256 header');
       const { id, arch, name } = request.params;
-      await requireAttemptKey(ctx, id, arch, request.query.attempt, request.headers[attemptKeyHeader]);
-      const stored = await receiveArtifact(
-        ctx,
-        id,
-        arch,
-        name,
-        request.query.attempt,
-        sha256,
-        bodyStream(request.body),
-      );
+      const { run, attempt } = request.query;
+      const keyHash = presentedKeyHash(id, arch, run, request.headers[attemptKeyHeader]);
+      const call = { run, attempt, attemptKeyHash: keyHash };
+      const stored = await receiveArtifact(ctx, id, arch, name, call, sha256, bodyStream(request.body));
       return reply
         .status(stored.created ? 201 : 200)
         .send({ name, sha256, size: stored.size, created: stored.created });
@@ -113,21 +96,16 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     {
       config: { access: worker },
       schema: {
-        summary: 'Worker: report the result of an attempt (fenced on the attempt)',
+        summary: 'Worker: report the result of an attempt (fenced on the run, the attempt and its key)',
         tags: ['workers'],
         params: buildParams,
         body: resultBody,
       },
     },
     async (request) => {
-      await requireAttemptKey(
-        ctx,
-        request.params.id,
-        request.params.arch,
-        request.body.attempt,
-        request.headers[attemptKeyHeader],
-      );
-      const state = await acceptResult(ctx, request.params.id, request.params.arch, request.body);
+      const { id, arch } = request.params;
+      const keyHash = presentedKeyHash(id, arch, request.body.run, request.headers[attemptKeyHeader]);
+      const state = await acceptResult(ctx, id, arch, request.body, keyHash);
       return { id: request.params.id, arch: request.params.arch, state };
     },
   );
