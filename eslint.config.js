@@ -19,6 +19,7 @@ const zones = [
 // Test-only code: the test packages and helpers, which production code never imports.
 const testOnly = [
   'libs/testkit/**',
+  'libs/farm-harness/**',
   'apps/*/src/testing/**',
   'libs/*/src/testing/**',
   'libs/bundle/src/test-*.ts',

@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 300_000,
     pool: 'forks',
     globalSetup: ['libs/testkit/src/vitest-global-setup.ts'],
+    // After each test file: no socket, child process or timer it opened is left open.
+    setupFiles: ['libs/testkit/src/leak-check.ts'],
   },
 });

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -7,6 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder, runContainer } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { freePort, mountOverlayFixture } from '@aoinb/testkit';
+
+/** Polls `check` until it holds; throws naming `what` once `ms` have passed. */
+async function waitUntil(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
 
 const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 let host: BuildHost;
@@ -138,25 +147,26 @@ describe('aoinb farm up: the embedded farm through the real pipeline', () => {
     expect(followed.stdout).toContain('broken on purpose');
     expect(followed.stderr).toContain(`task ${badId}: failed`);
 
-    await writeFile(path.join(bad, 'autobuild/build'), await readFile(path.join(good, 'autobuild/build'), 'utf8'));
+    // A retry is a new run of the stored bundle (still broken): it must run again and fail again.
     const retry = await run(['retry', badId]);
     expect(retry.exitCode, retry.all).toBe(0);
     expect(retry.stdout).toMatch(new RegExp(`task ${badId}: (queued|running)`));
+    const retried = await run(['logs', '-f', badId]);
+    expect(retried.stderr, retried.all).toContain(`task ${badId}: failed`);
+    const afterRetry = JSON.parse((await run(['status', badId, '--json'])).stdout);
+    expect(afterRetry.jobs[0]).toMatchObject({ state: 'failed', run: 2 });
 
     const slow = await host.exampleBundle('batch-slow');
     await writeFile(path.join(slow, 'autobuild/build'), 'abinfo "sleeping"\nsleep 300\n');
     const submitted = await run(['submit', slow, '--branch', 'stable', '--no-wait']);
     const slowId = submitted.stdout.trim();
-    for (let i = 0; i < 100; i += 1) {
-      if ((await run(['logs', slowId])).stdout.includes('sleeping')) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    await waitUntil(async () => (await run(['logs', slowId])).stdout.includes('sleeping'), 120_000, 'the slow build');
     const cancel = await run(['cancel', slowId]);
     expect(cancel.exitCode, cancel.all).toBe(0);
     const end = await run(['logs', '-f', slowId]);
     expect(end.stderr).toContain(`task ${slowId}: cancelled`);
     expect(await mountsUnder(host.workDir)).toEqual([]);
-  });
+  }, 600_000);
 
   it('lists the local worker as a builder', async () => {
     const builders = JSON.parse(

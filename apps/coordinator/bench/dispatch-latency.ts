@@ -10,8 +10,7 @@
  */
 import { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens } from '../src/testing/farm-harness.ts';
-import { packTestBundle } from '../src/testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
 
 const jobs = Number(process.argv[2] ?? 200);

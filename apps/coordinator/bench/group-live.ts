@@ -14,9 +14,7 @@
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { groupKeys } from '@aoinb/farm-protocol';
-import { FarmHarness } from '../src/testing/farm-harness.ts';
-import { postGroup, uploadTasks, waitForGroup } from '../src/testing/group-client.ts';
-import { packTestBundle } from '../src/testing/test-bundles.ts';
+import { FarmHarness, postGroup, uploadTasks, waitForGroup, packTestBundle } from '@aoinb/farm-harness';
 import { criticalPath, estimatesOf, simulate } from './group-sim.ts';
 import { randomGroup, shapes } from './random-dag.ts';
 

@@ -5,9 +5,7 @@
  *
  *   node --import tsx apps/coordinator/bench/log-latency.ts [lines=50000] [rate=10000]
  */
-import { FarmHarness, farmTokens } from '../src/testing/farm-harness.ts';
-import { readSse } from '../src/testing/sse-client.ts';
-import { packTestBundle } from '../src/testing/test-bundles.ts';
+import { FarmHarness, farmTokens, readSse, packTestBundle } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
 
 const lines = Number(process.argv[2] ?? 50_000);

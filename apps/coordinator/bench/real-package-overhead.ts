@@ -31,7 +31,7 @@ import {
   runInNspawn,
 } from '@aoinb/testkit';
 import { prepareRealPackages, type PreparedPackage } from '../src/real-packages/prepare.ts';
-import { FarmHarness, farmTokens } from '../src/testing/farm-harness.ts';
+import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
 
 const runs = Number(process.argv[2] ?? 3);
 const only = process.argv[3] ?? 'app-multimedia/mpd-mpc';

@@ -1,8 +1,7 @@
 /** Load generators of the scale benchmark (scale.ts): submitting clients, a reading client, Redis memory. */
 import type { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { farmTokens, type FarmHarness } from '../src/testing/farm-harness.ts';
-import { craftTar } from '../src/testing/test-bundles.ts';
+import { farmTokens, type FarmHarness, craftTar } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
 
 /** Response times by request kind, ms. */

@@ -15,8 +15,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens } from '../src/testing/farm-harness.ts';
-import { packTestBundle } from '../src/testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
 import {
   kib,

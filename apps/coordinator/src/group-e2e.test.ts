@@ -5,8 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
-import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
-import { groupStatus, member, ms } from './testing/group-client.ts';
+import { FarmHarness, farmTokens, groupStatus, member, ms } from '@aoinb/farm-harness';
 
 /**
  * A group through the real pipeline: the coordinator and two worker agents

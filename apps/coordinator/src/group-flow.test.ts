@@ -2,9 +2,9 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
-import { groupStatus, member, postGroup, uploadTasks, waitForGroup } from './testing/group-client.ts';
-import { packTestBundle, type TestBundle } from './testing/test-bundles.ts';
+import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
+import { groupStatus, member, postGroup, uploadTasks, waitForGroup } from '@aoinb/farm-harness';
+import { packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 
 /**
  * How a group's round moves as a BullMQ flow (docs/groups.md): the round's

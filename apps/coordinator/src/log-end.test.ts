@@ -3,9 +3,9 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeBuildMember, farmNames, readLogEntries } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens } from './testing/farm-harness.ts';
-import { readSse } from './testing/sse-client.ts';
-import { packTestBundle } from './testing/test-bundles.ts';
+import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
+import { readSse } from '@aoinb/farm-harness';
+import { packTestBundle } from '@aoinb/farm-harness';
 
 /**
  * Issue 10's log that never ends: a build whose final state was written but

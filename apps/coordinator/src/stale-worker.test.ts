@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens, type TaskStatus } from './testing/farm-harness.ts';
-import { packTestBundle } from './testing/test-bundles.ts';
+import { FarmHarness, farmTokens, type TaskStatus } from '@aoinb/farm-harness';
+import { packTestBundle } from '@aoinb/farm-harness';
 
 /**
  * Issue 10's stale worker, for real: worker-a (a separate process, fake

@@ -63,3 +63,4 @@ export {
   type DebianOrigRequest,
   type DebianOrigOptions,
 } from './debian-orig-sources.ts';
+export { makeTestDeb } from './test-deb.ts';

@@ -79,13 +79,15 @@ async function stopProcess(child: RedisProcess): Promise<void> {
 /**
  * Starts a real `redis-server` on a free loopback port with no persistence,
  * its data in a fresh folder under `dir` (default: the system temp folder),
- * and waits until it answers PING.
+ * and waits until it answers PING. `port`: that port (e.g. to bring a stopped server back for its clients).
  */
-export async function startRedis(options: { dir?: string; timeoutMs?: number } = {}): Promise<RedisHandle> {
+export async function startRedis(
+  options: { dir?: string; timeoutMs?: number; port?: number } = {},
+): Promise<RedisHandle> {
   const dataDir = await mkdtemp(path.join(options.dir ?? tmpdir(), 'aoinb-redis-'));
   let lastOutput = '';
   for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const child = spawnRedis(port, dataDir);
     if (await waitForPing(child, port, options.timeoutMs ?? 10_000)) {
       let stopped: Promise<void> | undefined;

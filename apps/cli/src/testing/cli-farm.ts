@@ -62,17 +62,24 @@ export class CliFarm {
     });
     const farm = new CliFarm(root, configDir, `http://127.0.0.1:${port}`, redis);
     process.once('exit', () => farm.children.forEach((c) => c.kill('SIGKILL')));
-    farm.spawn(['coordinator']);
-    await farm.waitFor(
-      async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false,
-      'the coordinator',
-    );
-    farm.spawn(['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
-    await farm.waitFor(
-      async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'),
-      'the worker',
-      90_000,
-    );
+    try {
+      farm.spawn(['coordinator']);
+      await farm.waitFor(
+        async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false,
+        'the coordinator',
+        90_000,
+      );
+      farm.spawn(['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
+      await farm.waitFor(
+        async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'),
+        'the worker',
+        90_000,
+      );
+    } catch (error) {
+      // A farm that did not come up leaves no process, server or folder behind.
+      await farm.stop();
+      throw error;
+    }
     return farm;
   }
 

@@ -3,9 +3,15 @@ import path from 'node:path';
 import { execa } from 'execa';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { postGroup, uploadTasks, waitForGroup } from '../testing/group-client.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import {
+  FarmHarness,
+  farmTokens,
+  postGroup,
+  uploadTasks,
+  waitForGroup,
+  packTestBundle,
+  type TestBundle,
+} from '@aoinb/farm-harness';
 import { launchChromium } from './browser.ts';
 
 /**

@@ -2,8 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '@aoinb/testkit';
-import { FarmHarness, type TaskStatus } from '../testing/farm-harness.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectNoMountsUnder, expectSucceededOnce } from './fault-checks.ts';
 
 interface Builder {

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { farmTokens, type FarmHarness, type TaskStatus } from '../testing/farm-harness.ts';
-import { readSse } from '../testing/sse-client.ts';
+import { farmTokens, type FarmHarness, type TaskStatus, readSse } from '@aoinb/farm-harness';
 
 /**
  * What every fault test checks at its end: each build submitted succeeded

@@ -2,8 +2,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectSucceededOnce, timedRequest, withRedis } from './fault-checks.ts';
 
 interface Builder {

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectSucceededOnce, redisPid, timedRequest } from './fault-checks.ts';
 
 /**

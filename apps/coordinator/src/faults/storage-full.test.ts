@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '@aoinb/testkit';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectSucceededOnce } from './fault-checks.ts';
 
 /**

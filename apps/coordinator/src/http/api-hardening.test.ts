@@ -1,7 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { packTestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import { maxTimeoutSeconds } from './routes/tasks.ts';
 
 /**

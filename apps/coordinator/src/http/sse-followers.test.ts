@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { packTestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
 
 /** The coordinator's default `[coordinator] log_followers_per_token`. */
 const perToken = 32;

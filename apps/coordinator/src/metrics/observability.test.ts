@@ -12,9 +12,15 @@ import {
   type PrometheusHandle,
   type PromText,
 } from '@aoinb/testkit';
-import { FarmHarness, type TaskStatus } from '../testing/farm-harness.ts';
-import { alertRuleQueries, alertRulesFile, asGrafanaSends, dashboardQueries } from '../testing/deploy-queries.ts';
-import { packTestBundle } from '../testing/test-bundles.ts';
+import {
+  FarmHarness,
+  type TaskStatus,
+  alertRuleQueries,
+  alertRulesFile,
+  asGrafanaSends,
+  dashboardQueries,
+  packTestBundle,
+} from '@aoinb/farm-harness';
 
 /**
  * The farm's metrics as Prometheus sees them: a real redis-server, the

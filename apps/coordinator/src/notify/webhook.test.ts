@@ -8,9 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@aoinb/testkit';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { postGroup, uploadTasks, waitForGroup } from '../testing/group-client.ts';
-import { packTestBundle } from '../testing/test-bundles.ts';
+import { FarmHarness, farmTokens, postGroup, uploadTasks, waitForGroup, packTestBundle } from '@aoinb/farm-harness';
 
 /**
  * Webhooks on a live farm: a real HTTP receiver on loopback gets the signed

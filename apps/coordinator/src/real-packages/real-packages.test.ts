@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { mountOverlayFixture, runInNspawn } from '@aoinb/testkit';
-import { FarmHarness, farmTokens, type TaskStatus } from '../testing/farm-harness.ts';
+import { FarmHarness, farmTokens, type TaskStatus } from '@aoinb/farm-harness';
 import { loadOverlay, packageKinds } from './overlay.ts';
 import { prepareRealPackages, type PreparedPackage, type RealPackages } from './prepare.ts';
 

@@ -3,9 +3,15 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { farmKeys, groupKeys, RetentionStore, retentionKeys } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens } from '../testing/farm-harness.ts';
-import { postGroup, uploadTasks, waitForGroup } from '../testing/group-client.ts';
-import { packTestBundle, type TestBundle } from '../testing/test-bundles.ts';
+import {
+  FarmHarness,
+  farmTokens,
+  postGroup,
+  uploadTasks,
+  waitForGroup,
+  packTestBundle,
+  type TestBundle,
+} from '@aoinb/farm-harness';
 
 const dayMs = 24 * 3600 * 1000;
 const daysAgo = (days: number): string => new Date(Date.now() - days * dayMs).toISOString();

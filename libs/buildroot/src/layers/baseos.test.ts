@@ -1,4 +1,4 @@
-import { access, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { serveFolder } from '@aoinb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,8 +55,12 @@ describe('load-baseos downloads', () => {
       expect(progress.length).toBeGreaterThan(1);
       expect(await readFile(path.join(host.workDir, 'baseos/etc/aoinb-test-baseos'), 'utf8')).toContain('TEST BASE OS');
       expect(await leftovers()).toEqual([]);
-      // Special files and numeric owners survive extraction.
-      expect((await readdir(path.join(host.workDir, 'baseos/dev'))).length).toBeGreaterThanOrEqual(0);
+      // Special files and numeric owners survive extraction: /dev/null stays a device, /etc/shadow keeps group shadow.
+      expect((await lstat(path.join(host.workDir, 'baseos/dev/null'))).isCharacterDevice()).toBe(true);
+      const groups = await readFile(path.join(host.workDir, 'baseos/etc/group'), 'utf8');
+      const shadowGid = Number(/^shadow:[^:]*:(\d+):/m.exec(groups)?.[1]);
+      expect(shadowGid).toBeGreaterThan(0);
+      expect((await lstat(path.join(host.workDir, 'baseos/etc/shadow'))).gid).toBe(shadowGid);
     } finally {
       await server.close();
     }

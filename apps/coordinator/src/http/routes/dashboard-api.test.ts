@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from '../../testing/farm-harness.ts';
+import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
 
 /** What the dashboard needs from the API beyond the CLI's routes, and how its files are served. */
 describe('dashboard routes', () => {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
 
-const deployDir = path.resolve(import.meta.dirname, '../../../../deploy');
+const deployDir = path.resolve(import.meta.dirname, '../../../deploy');
 
 export const alertRulesFile = path.join(deployDir, 'prometheus/rules/aoinb.rules.yml');
 

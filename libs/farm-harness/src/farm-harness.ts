@@ -1,21 +1,28 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
+import { buildQueueName, farmPrefix } from '@aoinb/farm-protocol';
 import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
- * and worker agents as separate processes (`node --import tsx .../main.ts`),
- * each with its own config folder, the workers on the fake executor.
+ * and worker agents as separate processes (`node --import tsx <entry point>`),
+ * each with its own config folder, the workers on the fake executor. The apps
+ * are started through their packages' entry points, never imported.
  */
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
-const coordinatorMain = path.join(repoRoot, 'apps/coordinator/src/main.ts');
-const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
+const repoRoot = path.resolve(import.meta.dirname, '../../..');
+const entryPoint = (specifier: string): string => fileURLToPath(import.meta.resolve(specifier));
+const coordinatorMain = entryPoint('@aoinb/coordinator/main');
+const workerMain = entryPoint('@aoinb/worker/main');
 /** The test-only worker entry point: the production one has no fake executor. */
-const fakeWorkerMain = path.join(repoRoot, 'apps/worker/src/testing/fake-worker-main.ts');
+const fakeWorkerMain = entryPoint('@aoinb/worker/fake-main');
 
+/** One token per role; each process's config lists them all as `[[tokens]]` named `<role>-user`. */
 export const farmTokens = {
+  reader: 'reader-token-0123456789',
   maintainer: 'maintainer-token-0123456789',
   worker: 'worker-token-0123456789',
   admin: 'admin-token-0123456789',
@@ -27,6 +34,8 @@ export interface FarmOptions {
   noarchArch?: string;
   maxBundleMib?: number;
   stalledIntervalSeconds?: number;
+  /** `[coordinator] max_stalled_count`: times a job may come back from a lost worker before it fails. */
+  maxStalledCount?: number;
   /** TOML appended to every config (e.g. [build] settings). */
   extraToml?: string;
   /** Branch -> sources.list text; default: `stable` with an unreachable mirror (enough for the fake executor). */
@@ -105,7 +114,7 @@ export class FarmHarness {
   }
 
   /** A config folder (one per process): shared [coordinator], [redis], [[tokens]]; its own [worker]. */
-  private async configDir(name: string, worker?: WorkerOptions): Promise<string> {
+  async configDir(name: string, worker?: WorkerOptions): Promise<string> {
     const dir = path.join(this.root, 'conf', name);
     await mkdir(path.join(dir, 'secrets'), { recursive: true });
     for (const [role, token] of Object.entries(farmTokens))
@@ -119,6 +128,7 @@ export class FarmHarness {
       `max_bundle_mib = ${o.maxBundleMib ?? 1}`,
       `storage_dir = ${JSON.stringify(this.storageDir)}`,
       `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
+      ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
       '[redis]',
       `url = "${this.redis.url}"`,
       ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
@@ -184,7 +194,7 @@ export class FarmHarness {
         const res = await fetch(`${this.coordinatorUrl}/healthz`).catch(() => undefined);
         return res?.ok ?? false;
       },
-      30_000,
+      90_000,
       'coordinator to answer /healthz',
     );
     return proc;
@@ -207,7 +217,7 @@ export class FarmHarness {
         const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
         return builders.some((b) => b.id === worker.id && b.state !== 'offline');
       },
-      30_000,
+      90_000,
       `worker ${worker.id} to heartbeat`,
     );
     return proc;
@@ -291,6 +301,24 @@ export class FarmHarness {
       () => JSON.stringify(last),
     );
     return last!;
+  }
+
+  /** Runs `use` on the BullMQ queue of `arch` (a connection of its own, closed after). */
+  async withQueue<T>(arch: string, use: (queue: Queue) => Promise<T>): Promise<T> {
+    const queue = new Queue(buildQueueName(arch), {
+      connection: { host: '127.0.0.1', port: this.redis.port },
+      prefix: farmPrefix,
+    });
+    try {
+      return await use(queue);
+    } finally {
+      await queue.close();
+    }
+  }
+
+  /** The BullMQ state of a build job ('completed' and 'failed' are final; a retry is 'waiting' or 'delayed'). */
+  buildJobState(arch: string, jobId: string): Promise<string> {
+    return this.withQueue(arch, (queue) => queue.getJobState(jobId));
   }
 
   async waitFor(

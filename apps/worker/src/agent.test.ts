@@ -1,0 +1,160 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '@aoinb/config';
+import { silentLogger } from '@aoinb/logging';
+import {
+  claimFarmIdentity,
+  farmKeys,
+  FarmStore,
+  newFarmIdentity,
+  publishCancel,
+  readBuilders,
+  readLogEntries,
+  type BuildJobResult,
+} from '@aoinb/farm-protocol';
+import { startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+import { startWorkerAgent, type WorkerAgent } from './agent.ts';
+import { fakeExecutor } from './testing/fake-executor.ts';
+import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
+import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+
+/**
+ * The worker agent in process: its BullMQ workers, heartbeat and cancel
+ * listener on a real redis-server, the fake executor, and a stand-in
+ * coordinator (a real HTTP server) for bundles, uploads and results.
+ */
+describe('the worker agent against a real Redis and a stand-in coordinator', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  let coordinator: StandinCoordinator;
+  let fixture: SeamFixture;
+  let dir: string;
+  let agent: WorkerAgent | undefined;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+    // The coordinator writes the farm's identity at its first start; agents wait for one before they take work.
+    await claimFarmIdentity(redis, newFarmIdentity());
+    coordinator = await startStandinCoordinator();
+    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-agent-'));
+    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
+  });
+  afterEach(async () => {
+    await agent?.stop('requeue');
+    agent = undefined;
+    coordinator.requests.length = 0;
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await coordinator?.close();
+    await redis?.quit();
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function startAgent(id: string, durationMs = 20): Promise<WorkerAgent> {
+    const configDir = path.join(dir, 'conf', id);
+    await mkdir(path.join(configDir, 'secrets'), { recursive: true });
+    await writeFile(path.join(configDir, 'secrets/worker.token'), 'seam-worker-token\n');
+    await writeTestConfig({
+      dir: configDir,
+      workDir: path.join(dir, 'work', id),
+      arch: 'amd64',
+      sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
+      extraToml: [
+        '[coordinator]',
+        'archs = ["amd64", "riscv64"]',
+        'stalled_interval_seconds = 1',
+        '[redis]',
+        `url = "${server.url}"`,
+        '[worker]',
+        `id = "${id}"`,
+        'archs = ["amd64"]',
+        'token_file = "secrets/worker.token"',
+        'heartbeat_seconds = 1',
+        'lock_seconds = 2',
+      ].join('\n'),
+    });
+    const config = await loadConfig(configDir);
+    agent = await startWorkerAgent({
+      config,
+      logger: silentLogger(),
+      executor: fakeExecutor({ durationMs, sampleIntervalMs: 0 }),
+      coordinatorUrl: coordinator.url,
+    });
+    return agent;
+  }
+
+  const reported = (taskId: string): BuildJobResult[] =>
+    coordinator.seen('PUT', new RegExp(`^/task/${taskId}/result/`)).map((r) => JSON.parse(r.body.toString()));
+  const builderOf = async (id: string) => (await readBuilders(redis)).find((b) => b.id === id);
+
+  it('builds the jobs of its arch tags and reports them; heartbeats while up, retires on stop', async () => {
+    const other = await fixture.queued({ name: 'agent-riscv', arch: 'riscv64' });
+    const mine = await fixture.queued({ name: 'agent-amd64' });
+    const a = await startAgent('agent-1');
+    expect(await builderOf('agent-1')).toMatchObject({ state: expect.stringMatching(/^(idle|building)$/) });
+    await waitFor(async () => reported(mine.data.taskId).length === 1, 'the amd64 result');
+    expect(reported(mine.data.taskId)[0]).toMatchObject({ status: 'succeeded', builder: 'agent-1', attempt: 1 });
+    await waitFor(async () => (await mine.job!.getState()) === 'completed', 'the job to complete');
+    // Not its arch: untouched.
+    expect(await other.job!.getState()).toBe('waiting');
+    expect(coordinator.seen('GET', new RegExp(`^/task/${other.data.taskId}/`))).toEqual([]);
+    await a.stop('finish');
+    expect(await builderOf('agent-1')).toMatchObject({ state: 'offline' });
+  });
+
+  it('aborts a running build on a cancel message and reports it cancelled', async () => {
+    const { data, job } = await fixture.queued({ name: 'agent-cancel' });
+    await startAgent('agent-2', 60_000);
+    await waitFor(
+      async () => (await fixture.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
+      'the build to run',
+    );
+    await publishCancel(redis, {
+      taskId: data.taskId,
+      arch: 'amd64',
+      run: 1,
+      attempt: 1,
+      jobId: job!.id!,
+      reason: 'cancelled by test',
+    });
+    await waitFor(async () => reported(data.taskId).length === 1, 'the cancelled result');
+    expect(reported(data.taskId)[0]).toMatchObject({ status: 'cancelled', reason: 'cancelled by request' });
+  });
+
+  it('hands a running build back to the queue on stop("requeue"), fenced on its attempt', async () => {
+    const { data, job } = await fixture.queued({ name: 'agent-handback' });
+    const a = await startAgent('agent-3', 60_000);
+    await waitFor(
+      async () => (await fixture.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
+      'the build to run',
+    );
+    await a.stop('requeue');
+    agent = undefined;
+    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(await job!.getState()).toBe('waiting');
+    expect(reported(data.taskId)).toEqual([]);
+    const lines = (await readLogEntries(redis, farmKeys.log(data.taskId, 'amd64', 1), '0', 100)).flatMap(
+      (e) => e.lines,
+    );
+    expect(lines).toContain('[aoinb] builder agent-3 is shutting down: build handed back to the queue');
+    // The next agent takes it up as attempt 2.
+    await startAgent('agent-4');
+    await waitFor(async () => reported(data.taskId).length === 1, 'the second attempt');
+    expect(reported(data.taskId)[0]).toMatchObject({ status: 'succeeded', builder: 'agent-4', attempt: 2 });
+  });
+});
+
+/** Polls until `check` holds; throws naming `what` after 30 s (a deadline for hangs, not a speed limit). */
+async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Queue, type Job } from 'bullmq';
+import { packBundle } from '@aoinb/bundle';
+import {
+  buildJobId,
+  buildJobName,
+  buildQueueName,
+  buildQueueOptions,
+  FarmStore,
+  type BuildJobData,
+} from '@aoinb/farm-protocol';
+import type { StandinCoordinator } from './standin-coordinator.ts';
+
+/**
+ * A queued build as the coordinator leaves it: task and build records in Redis
+ * (through the store's scripts), the BullMQ job on `build-<arch>`, and the
+ * bundle served by the stand-in coordinator.
+ */
+export interface SeamFixture {
+  store: FarmStore;
+  queue(arch: string): Queue<BuildJobData>;
+  queued(options: {
+    name: string;
+    arch?: string;
+    /** `fake-build.json` of the bundle (durationMs, fail...). */
+    fake?: Record<string, unknown>;
+    patch?: Partial<BuildJobData>;
+    /** Records and bundle only, no job of its own (a step of a sequence job). */
+    noJob?: boolean;
+  }): Promise<{ job?: Job<BuildJobData>; data: BuildJobData }>;
+  close(): Promise<void>;
+}
+
+export function seamFixture(options: {
+  store: FarmStore;
+  redisPort: number;
+  coordinator: StandinCoordinator;
+  dir: string;
+}): SeamFixture {
+  const queues = new Map<string, Queue<BuildJobData>>();
+  const queue = (arch: string): Queue<BuildJobData> => {
+    let q = queues.get(arch);
+    if (!q) {
+      q = new Queue<BuildJobData>(
+        buildQueueName(arch),
+        buildQueueOptions(
+          { host: '127.0.0.1', port: options.redisPort },
+          { keepCompletedJobs: 50, keepFailedJobs: 50 },
+        ),
+      );
+      queues.set(arch, q);
+    }
+    return q;
+  };
+  return {
+    store: options.store,
+    queue,
+    async queued({ name, arch = 'amd64', fake, patch, noJob }) {
+      const taskId = await options.store.nextTaskId();
+      const bundleDir = await mkdtemp(path.join(options.dir, `${name}-`));
+      await mkdir(path.join(bundleDir, 'autobuild'));
+      await writeFile(path.join(bundleDir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
+      await writeFile(
+        path.join(bundleDir, 'autobuild/defines'),
+        `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for seam tests"\n`,
+      );
+      if (fake) await writeFile(path.join(bundleDir, 'fake-build.json'), JSON.stringify(fake));
+      const archive = await packBundle(bundleDir);
+      options.coordinator.bundles.set(taskId, archive);
+      const now = new Date().toISOString();
+      await options.store.createTask({
+        id: taskId,
+        state: 'created',
+        createdAt: now,
+        updatedAt: now,
+        createdBy: 'seam-test',
+        archs: [],
+        timeoutMs: 0,
+        branch: 'stable',
+      });
+      const jobId = buildJobId(taskId, arch, 1);
+      const build = { taskId, arch, state: 'queued' as const, run: 1, jobId, attempt: 0, cancelRequested: false };
+      const queuedOk = await options.store.queueBuilds({ id: taskId }, ['created'], [], { archs: [arch] }, [
+        { ...build, queuedAt: now, artifacts: [] },
+      ]);
+      if (!queuedOk) throw new Error(`seam fixture: could not queue task ${taskId}`);
+      const data: BuildJobData = {
+        taskId,
+        arch,
+        run: 1,
+        taskArchs: [arch],
+        branch: 'stable',
+        package: { name, version: '1.0-0', noarch: false },
+        bundleSha256: createHash('sha256').update(archive).digest('hex'),
+        bundleSize: archive.length,
+        timeoutMs: 0,
+        ...patch,
+      };
+      if (noJob) return { data };
+      return { job: await queue(arch).add(buildJobName, data, { jobId }), data };
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Mutation testing (Stryker with its vitest runner) over the farm's core modules,
+# listed in scripts/stryker.config.json. Not part of CI: it re-runs the related
+# tests once per mutant (minutes on 2 cores). Prints the score per file; the
+# report is reports/mutation/mutation.json. Record the figures in docs/testing.md.
+#   bash scripts/mutation.sh                          # the configured modules
+#   bash scripts/mutation.sh --mutate libs/x/src/y.ts  # other files (Stryker's own options)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# Stryker runs the tests in a copy of the repository (.stryker-tmp/): ../shared is not beside that copy.
+export AOINB_SHARED_DIR="${AOINB_SHARED_DIR:-$(cd .. && pwd)/shared}"
+npx stryker run scripts/stryker.config.json "$@"
