@@ -26,8 +26,11 @@ describe('error responses', () => {
     expect(crash.statusCode).toBe(500);
     expect(crash.json().error.message).toMatch(/^internal error \(request [\w-]+; see the coordinator log\)$/);
     const down = await app.inject({ url: '/down' });
+    // Redis being away is one answer, whatever the client said (and never its socket path).
     expect(down.statusCode).toBe(503);
-    expect(down.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'redis at <path> is down' } });
+    expect(down.headers['retry-after']).toBeDefined();
+    expect(down.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'Redis is unreachable; retry later' } });
+    expect(down.body).not.toContain('/run/');
     await app.close();
   });
 });
