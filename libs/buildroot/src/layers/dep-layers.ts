@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm, utimes, writeFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { acquireLock, tryAcquireLock, type HeldLock } from '../host/file-lock.ts';
+import { acquireLock, tryAcquireLock, withLock, type HeldLock } from '../host/file-lock.ts';
 import { currentProcess } from '../host/process-identity.ts';
 import type { WorkLayout } from '../work-layout.ts';
 import { forgetResolutions } from './dep-resolutions.ts';
@@ -61,13 +61,17 @@ const exists = (file: string) =>
     () => false,
   );
 
+/** Held shared while a build uses the layer, exclusive to delete it or move a new one into place. */
 const lockOf = (layout: WorkLayout, key: string) => layout.lock(`dep-layer-${key}`);
+/** Held by the one build making the layer, so builds of the same key wait for it, not for its users. */
+const buildLockOf = (layout: WorkLayout, key: string) => layout.lock(`dep-layer-${key}.build`);
 
 /**
  * The layer for `key`, held shared for the build (eviction takes it exclusive,
  * so a layer in use is never deleted). Missing, it is built by one build while
- * the others with the same key wait on its exclusive lock; built in a temporary
- * folder and renamed into place, so a layer folder is always complete.
+ * the others with the same key wait on its build lock (never on the use lock:
+ * that would wait for every build already using the layer to finish); built in a
+ * temporary folder and renamed into place, so a layer folder is always complete.
  */
 export async function leaseDepLayer(
   layout: WorkLayout,
@@ -85,7 +89,7 @@ export async function leaseDepLayer(
       return { lease: { layer: path.join(dir, 'layer'), built, release: () => shared.release() } };
     }
     await shared.release();
-    const exclusive = await acquireLock(lockOf(layout, meta.key), 'exclusive', signal);
+    const building = await acquireLock(buildLockOf(layout, meta.key), 'exclusive', signal);
     try {
       if (!(await exists(path.join(dir, 'meta.json')))) {
         const outcome = await buildLayer(layout, meta, builder);
@@ -93,9 +97,9 @@ export async function leaseDepLayer(
         built = true;
       }
     } finally {
-      await exclusive.release();
+      await building.release();
     }
-    // Evicted between our exclusive and shared hold (a tight budget): try again.
+    // Evicted between the build and our shared hold (a tight budget): try again.
   }
   return {};
 }
@@ -126,7 +130,8 @@ async function buildLayer(
     const bytes = Number((await execa('du', ['-sb', dirs.upper])).stdout.split('\t')[0]);
     const full: DepLayerMeta = { ...meta, bytes, createdAt: new Date().toISOString() };
     await writeFile(path.join(tmp, 'meta.json'), `${JSON.stringify(full, null, 2)}\n`);
-    await rename(tmp, path.join(layout.depLayersDir, meta.key));
+    // Exclusive: an eviction of an older folder of this key may still be deleting it.
+    await withLock(lockOf(layout, meta.key), 'exclusive', () => rename(tmp, path.join(layout.depLayersDir, meta.key)));
     // Only now: without an owner, stale-state recovery would take the folder for a dead one's.
     await rm(path.join(layout.depLayersDir, meta.key, 'owner.json'));
     return outcome;
