@@ -22,6 +22,7 @@ import type { Executor } from './executor.ts';
 import { agentVersion, beat, runHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
 import { JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
+import { refuseOtherProtocol } from './protocol-guard.ts';
 import type { RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
 
@@ -140,6 +141,7 @@ class Agent implements WorkerAgent {
     token?: string,
     signal?: AbortSignal,
   ): Promise<BuildJobResult> => {
+    await refuseOtherProtocol(job, token, this.logger);
     // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
     if (this.mode === 'draining' || !this.gate.tryTake()) {
       await job.moveToWait(token);

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AoinbError, type ErrorCode } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 import { attemptKeyHeader, backoffDelay, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
 
 export interface CoordinatorClientOptions {
@@ -44,7 +45,7 @@ export class CoordinatorClient {
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { authorization: `Bearer ${this.options.token}`, ...extra };
+    return { authorization: `Bearer ${this.options.token}`, [protocolHeader]: String(PROTOCOL_VERSION), ...extra };
   }
 
   private async retrying<T>(what: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {

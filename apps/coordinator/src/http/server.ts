@@ -6,6 +6,9 @@ import { registerHttpMetrics } from '../metrics/http-metrics.ts';
 import { metricsRoutes } from '../metrics/metrics-route.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
+import { openapiTags, openapiTransform } from './openapi-transform.ts';
+import { registerProtocolCheck } from './protocol-check.ts';
+import { registerResponseValidation } from './response-validation.ts';
 import { builderRoutes } from './routes/builders.ts';
 import { bundleRoutes } from './routes/bundle.ts';
 import { dashboardRoutes } from './routes/dashboard-files.ts';
@@ -35,6 +38,8 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   // Before auth: the request timer must run first, so refused requests are counted too.
   registerHttpMetrics(app, ctx.metrics.http);
   registerAuth(app, ctx.config.farm.tokens);
+  registerProtocolCheck(app);
+  registerResponseValidation(app);
   await app.register(swagger, {
     openapi: {
       info: {
@@ -42,9 +47,11 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
         description: 'Distributed build farm for AOSC OS packages',
         version: '0.1.0',
       },
+      tags: openapiTags,
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: openapiTransform,
   });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };

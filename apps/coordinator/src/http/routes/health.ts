@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
+import { Health, routes } from '@aoinb/farm-contract';
 import type { CoordinatorContext } from '../../context.ts';
+import { routeOptions } from '../route-schema.ts';
 
 export function healthRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   app.get(
-    '/healthz',
-    {
-      config: { access: 'public' },
-      schema: { summary: 'Liveness and Redis reachability', tags: ['meta'] },
-    },
+    routes.health,
+    routeOptions({
+      summary: 'Liveness and Redis reachability',
+      description: '503 with the same body when Redis does not answer within 2 s.',
+      tags: ['meta'],
+      access: 'public',
+      ok: { 200: Health, 503: Health },
+    }),
     async (_request, reply) => {
       const started = performance.now();
       const pong = await Promise.race([
