@@ -42,6 +42,7 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   registerResponseValidation(app);
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'aoinb coordinator',
         description: 'Distributed build farm for AOSC OS packages',
