@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AoinbError, type ErrorCode } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
-import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract/protocol';
 import { attemptKeyHeader, backoffDelay, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
 
 export interface CoordinatorClientOptions {

@@ -1,5 +1,6 @@
 import { DelayedError, type Job } from 'bullmq';
-import { PROTOCOL_VERSION, type BuildJobData } from '@aoinb/farm-contract';
+import type { BuildJobData } from '@aoinb/farm-contract';
+import { PROTOCOL_VERSION } from '@aoinb/farm-contract/protocol';
 import type { Logger } from '@aoinb/logging';
 
 /** How long a job of another protocol version waits before a worker looks at it again. */

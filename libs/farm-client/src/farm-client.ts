@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '@aoinb/config';
 import { AoinbError, errorCatalogue, type ErrorCode } from '@aoinb/errors';
-import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract/protocol';
 
 export interface ClientSettings {
   url: string;

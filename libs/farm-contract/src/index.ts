@@ -51,7 +51,7 @@
  * `routes`, then the route in apps/coordinator/src/http/routes with `schema:`
  * from `routeSchema()`; see docs/protocol.md.
  */
-export { PROTOCOL_VERSION, protocolHeader, protocolOf } from './protocol.ts';
+export { PROTOCOL_VERSION, buildJobName, protocolHeader, protocolOf } from './protocol.ts';
 export { routes, pathTo, type RoutePath } from './routes.ts';
 export * from './states.ts';
 export * from './common.ts';

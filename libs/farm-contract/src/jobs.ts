@@ -2,9 +2,6 @@ import { Type, type Static } from 'typebox';
 import { Arch, IsoTime, Sha256, TaskId } from './common.ts';
 import { buildPhases, BuildStatus, ExtraAptSource, ResourceSummary } from './shared-types.ts';
 
-/** The BullMQ job name of a build job. */
-export const buildJobName = 'build';
-
 const jobFields = {
   /** The coordinator's PROTOCOL_VERSION when it queued the job: a worker of another version hands the job back. */
   protocol: Type.Integer({ minimum: 1 }),

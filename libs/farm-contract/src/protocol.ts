@@ -7,6 +7,9 @@
  */
 export const PROTOCOL_VERSION = 1;
 
+/** The BullMQ job name of a build job (its payload: BuildJobData). */
+export const buildJobName = 'build';
+
 /** Request header in which workers (and the farm client) send their `PROTOCOL_VERSION`. */
 export const protocolHeader = 'x-aoinb-protocol';
 

@@ -14,6 +14,10 @@ export type FinalBuildState = (typeof finalBuildStates)[number];
 /** A task ends in the same three states as its builds. */
 export const finalTaskStates = finalBuildStates;
 
+export function isFinalTaskState(state: string): state is FinalBuildState {
+  return (finalTaskStates as readonly string[]).includes(state);
+}
+
 export function isFinalBuildState(state: string): state is FinalBuildState {
   return (finalBuildStates as readonly string[]).includes(state);
 }

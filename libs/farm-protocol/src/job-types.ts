@@ -1,2 +1,3 @@
 /** The job payload and result are part of the contract (libs/farm-contract/src/jobs.ts). */
-export { buildJobName, type BuildJobData, type BuildJobResult, type SequenceStep } from '@aoinb/farm-contract';
+export { buildJobName } from '@aoinb/farm-contract/protocol';
+export type { BuildJobData, BuildJobResult, SequenceStep } from '@aoinb/farm-contract';

@@ -1,16 +1,8 @@
 import type { BuildPhase, BuildState, ResourceSummary, TaskState } from '@aoinb/farm-contract';
 
 // States, builder facts and the messages on Redis channels are part of the contract.
-export {
-  finalBuildStates,
-  isFinalBuildState,
-  type TaskState,
-  type BuildState,
-  type BuilderFacts,
-  type BuilderState,
-  type CancelMessage,
-  type FarmEvent,
-} from '@aoinb/farm-contract';
+export { finalBuildStates, isFinalBuildState } from '@aoinb/farm-contract/states';
+export type { TaskState, BuildState, BuilderFacts, BuilderState, CancelMessage, FarmEvent } from '@aoinb/farm-contract';
 import type { BuilderFacts, BuilderState } from '@aoinb/farm-contract';
 
 /** What the coordinator learnt from the uploaded bundle (parsed statically). */
