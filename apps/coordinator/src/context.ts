@@ -3,6 +3,7 @@ import type { AoinbConfig, TokenRole } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import type { FarmStore } from '@aoinb/farm-protocol';
 import type { GroupRuntime } from './groups/group-runtime.ts';
+import type { LogFanout } from './http/log-fanout.ts';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
@@ -22,6 +23,8 @@ export interface CoordinatorContext {
   repo: AptRepo;
   /** Group builds: records, per-group repositories, flows, per-group lock. */
   groups: GroupRuntime;
+  /** Live log streams: one shared Redis reader per followed log, a cap per token. */
+  logs: LogFanout;
   /** The Prometheus registry of this coordinator and what feeds it (`GET /metrics`). */
   metrics: CoordinatorMetrics;
 }

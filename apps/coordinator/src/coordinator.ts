@@ -4,6 +4,7 @@ import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
 import { closeRedis, connectRedis, FarmStore, redisOptions } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from './context.ts';
+import { LogFanout } from './http/log-fanout.ts';
 import { createGroupRuntime } from './groups/group-runtime.ts';
 import { startGroupScheduler } from './groups/group-scheduler.ts';
 import { buildServer } from './http/server.ts';
@@ -65,12 +66,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
+  const store = new FarmStore(redis);
+  const logs = new LogFanout({
+    redis,
+    connection,
+    logger,
+    getBuild: async (taskId, arch) => store.getBuild(taskId, arch),
+    perToken: coordinator.logFollowersPerToken,
+  });
   const ctx: CoordinatorContext = {
     config,
     logger,
     redis,
     connection,
-    store: new FarmStore(redis),
+    store,
+    logs,
     dispatcher,
     layout,
     repo,
@@ -93,6 +103,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     context: ctx,
     close: () =>
       (closing ??= (async () => {
+        await logs.close();
         await app.close();
         await groupScheduler.close();
         await notifier.close();

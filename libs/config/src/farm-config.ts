@@ -52,6 +52,8 @@ export interface CoordinatorConfig {
   grafanaUrl?: string;
   /** The built dashboard (index.html + assets) served at `/`; default: the repository's apps/dashboard/dist. */
   dashboardDir?: string;
+  /** Live log followers (SSE) one token may hold at once; more answer 429. */
+  logFollowersPerToken: number;
 }
 
 export interface RedisConfig {
@@ -137,6 +139,7 @@ function readCoordinator(root: TableReader, arch: string, workDir: string, confi
     repoKeepVersions: t.integer('repo_keep_versions', { default: 0, min: 0 }),
     grafanaUrl: t.optionalString('grafana_url', { pattern: /^https?:\/\/[^\s]+$/, hint: 'an http(s) URL' }),
     dashboardDir: optionalPath(t.optionalString('dashboard_dir'), configDir),
+    logFollowersPerToken: t.integer('log_followers_per_token', { default: 32, min: 1, max: 10_000 }),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);

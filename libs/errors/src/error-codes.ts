@@ -38,6 +38,7 @@ export const errorCatalogue = {
   PROTOCOL_MISMATCH: { status: 426, summary: 'the caller speaks another farm protocol version' },
   REPO_CONFLICT: { status: 409, summary: 'repository already holds that package version with other contents' },
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
+  TOO_MANY_FOLLOWERS: { status: 429, summary: 'the token follows too many live logs at once' },
   UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
   INTERNAL: { status: 500, summary: 'internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;

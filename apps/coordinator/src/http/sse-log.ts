@@ -3,16 +3,7 @@ import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createInterface } from 'node:readline';
-import {
-  closeRedis,
-  connectRedis,
-  farmKeys,
-  isFinalBuildState,
-  isStreamId,
-  waitLogEntries,
-  type LogEntry,
-  type TaskRecord,
-} from '@aoinb/farm-protocol';
+import { farmKeys, isStreamId, type LogEntry, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 export interface FollowTarget {
@@ -23,8 +14,6 @@ export interface FollowTarget {
   lastEventId?: string;
 }
 
-/** How long one blocking read waits before a keep-alive comment. */
-const blockMs = 10_000;
 /** Archived lines per SSE event when replaying a log whose stream expired. */
 const archiveBatch = 500;
 
@@ -71,25 +60,11 @@ async function replayArchive(
   await write(res, endText(build?.state ?? 'unknown', build?.reason ?? ''));
 }
 
-/** Writes entries; resolves true once the end-of-log entry was sent. */
-async function sendEntries(res: ServerResponse, entries: LogEntry[]): Promise<boolean> {
-  let text = '';
-  for (const entry of entries) {
-    if (entry.lines.length > 0) text += eventText(entry.id, entry.lines);
-    if (entry.eof) {
-      await write(res, text + endText(entry.eof.state, entry.eof.reason));
-      return true;
-    }
-  }
-  if (text) await write(res, text);
-  return false;
-}
-
 /**
  * Streams a build log as Server-Sent Events: one event per stream entry (a
  * batch of lines, `id` = the Redis stream id), `event: end` with the final
- * state at the end. Each follower holds its own Redis connection for XREAD
- * BLOCK, closed when the client goes away.
+ * state at the end. Live entries come from the coordinator's log fanout (one
+ * Redis reader per log, whatever the number of followers).
  */
 export async function followLog(
   ctx: CoordinatorContext,
@@ -97,52 +72,46 @@ export async function followLog(
   res: ServerResponse,
   target: FollowTarget,
 ): Promise<void> {
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    'x-accel-buffering': 'no',
-  });
-  res.write('retry: 2000\n\n');
   const key = farmKeys.log(target.task.id, target.arch, target.run);
   const archive = ctx.layout.logFile(target.task.id, target.arch, target.run);
   const streamGone = async (): Promise<boolean> =>
     (await ctx.redis.exists(key)) === 0 && (await stat(archive).catch(() => undefined)) !== undefined;
-  if (target.lastEventId?.startsWith('a') || (await streamGone())) {
+  const fromArchive = target.lastEventId?.startsWith('a') || (await streamGone());
+  const aborted = new AbortController();
+  req.on('close', () => aborted.abort());
+  const start = (): void => {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+  };
+  if (fromArchive) {
+    start();
     await replayArchive(ctx, res, target, archive);
     res.end();
     return;
   }
-  const blocking = connectRedis(ctx.connection, ctx.logger, 'sse');
-  let closed = false;
-  req.on('close', () => {
-    closed = true;
-    blocking.disconnect();
-  });
-  let last = target.lastEventId && isStreamId(target.lastEventId) ? target.lastEventId : '0';
+  const afterId = target.lastEventId && isStreamId(target.lastEventId) ? target.lastEventId : '0';
+  const sink = {
+    entries: async (entries: LogEntry[]) => {
+      let text = '';
+      for (const entry of entries) {
+        if (entry.lines.length > 0) text += eventText(entry.id, entry.lines);
+        if (entry.eof) text += endText(entry.eof.state, entry.eof.reason);
+      }
+      if (text) await write(res, text);
+    },
+    idle: async () => write(res, ': keep-alive\n\n'),
+    ended: async (state: string, reason: string) => write(res, endText(state, reason)),
+  };
+  const follow = { key, taskId: target.task.id, arch: target.arch, run: target.run, afterId };
+  start();
   try {
-    while (!closed) {
-      const entries = await waitLogEntries(blocking, key, last, blockMs);
-      if (closed) break;
-      if (entries.length > 0) {
-        last = entries[entries.length - 1]!.id;
-        if (await sendEntries(res, entries)) break;
-        continue;
-      }
-      await write(res, ': keep-alive\n\n');
-      const build = await ctx.store.getBuild(target.task.id, target.arch);
-      if (
-        !build ||
-        (isFinalBuildState(build.state) && (build.run !== target.run || (await ctx.redis.exists(key)) === 0))
-      ) {
-        await write(res, endText(build?.state ?? 'unknown', build?.reason ?? ''));
-        break;
-      }
-    }
-  } catch (error) {
-    if (!closed) ctx.logger.warn({ taskId: target.task.id, err: (error as Error).message }, 'log follower stopped');
+    await ctx.logs.follow(follow, sink, aborted.signal);
   } finally {
-    await closeRedis(blocking);
     res.end();
   }
 }

@@ -27,6 +27,8 @@ const pkg = (over: Partial<RealPackage> = {}): RealPackage => ({
   version: '1.0-1',
   orig: 'demo_1.0.orig.tar.gz',
   identical: true,
+  archAll: [],
+  set: new Map(),
   builddep: ['cmake'],
   debs: ['demo'],
   install: ['demo'],
@@ -112,6 +114,61 @@ describe('the real-package test overlay', () => {
       destDir: path.join(root, 'b'),
     });
     expect((await loadBundle(path.join(root, 'b'), 'amd64')).sources[0]?.checksum?.hex).toBe('a'.repeat(64));
+  });
+
+  it('bumps VER when asked: the bundle reads the new version, its checksum is the .orig one', async () => {
+    const root = await tree({
+      'app-utils/demo/spec': spec,
+      'app-utils/demo/autobuild/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\n',
+    });
+    const bumped = { ...source, sha256: 'b'.repeat(64) };
+    const dest = path.join(root, 'bumped');
+    await writeOverlaidBundle({
+      treeDir: root,
+      pkg: pkg({ identical: false, ver: '1.2' }),
+      overlay,
+      source: bumped,
+      arch: 'amd64',
+      destDir: dest,
+    });
+    const bundle = await loadBundle(dest, 'amd64');
+    expect(bundle.spec.version).toBe('1.2');
+    expect(bundle.sources[0]?.checksum?.hex).toBe('b'.repeat(64));
+  });
+
+  it('sets variables in the defines the overlay names, and refuses a folder the bundle lacks', async () => {
+    const root = await tree({
+      'app-utils/demo/spec': spec,
+      'app-utils/demo/01-demo/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\n',
+      'app-utils/demo/02-demo-extra/defines': 'PKGNAME=demo-extra\nPKGSEC=utils\nPKGDES="extra"\nMESON_AFTER="-Da=1"\n',
+    });
+    const set = new Map([['02-demo-extra', new Map([['MESON_AFTER', '-Da=1 -Db=0']])]]);
+    const dest = path.join(root, 'set');
+    await writeOverlaidBundle({ treeDir: root, pkg: pkg({ set }), overlay, source, arch: 'amd64', destDir: dest });
+    const bundle = await loadBundle(dest, 'amd64');
+    expect(bundle.packages.map((p) => p.defines.vars.get('MESON_AFTER'))).toEqual([undefined, '-Da=1 -Db=0']);
+    const wrong = new Map([['03-nope', new Map([['X', '1']])]]);
+    await expect(
+      writeOverlaidBundle({
+        treeDir: root,
+        pkg: pkg({ set: wrong }),
+        overlay,
+        source,
+        arch: 'amd64',
+        destDir: path.join(root, 'w'),
+      }),
+    ).rejects.toThrow(/sets variables in 03-nope\/defines, which the bundle lacks/);
+  });
+
+  it('refuses a bumped version claimed identical, and arch_all names outside debs', async () => {
+    const file = path.join(await tree({}), 'overlay.toml');
+    const entry = `[[package]]\npath = "a/b"\nkind = "split"\nsuite = "trixie"\nsource = "b"\nversion = "1-1"\norig = "b.tar.gz"\ncheck = "true"\n`;
+    await writeFile(file, `${entry}identical = true\nver = "2"\n`);
+    await expect(loadOverlay(file)).rejects.toThrow(
+      /package\[0\]\.ver: a bumped version cannot have identical sources/,
+    );
+    await writeFile(file, `${entry}identical = false\ndebs = ["b"]\narch_all = ["c"]\n`);
+    await expect(loadOverlay(file)).rejects.toThrow(/package\[0\]\.arch_all: c is not in debs/);
   });
 
   it('refuses arch overrides of dependency lists rather than leaving AOSC names behind', async () => {

@@ -26,6 +26,15 @@ export interface RealPackage {
   orig: string;
   /** The .orig is byte-identical to upstream: the spec's CHKSUMS must verify it as they are. */
   identical: boolean;
+  /**
+   * A newer upstream release than the snapshot's, set as the spec's VER (a maintainer's version bump), for a
+   * package whose own release is on no Debian mirror. Its .orig then cannot be identical to the spec's.
+   */
+  ver?: string;
+  /** Of `debs`, those built as `Architecture: all` (every one when the kind is noarch). */
+  archAll: string[];
+  /** Variables to set in one defines (keyed by its folder: `autobuild`, `02-fuse-3`), each with a reason in the toml. */
+  set: Map<string, Map<string, string>>;
   /** Debian build tools to add to BUILDDEP (AOSC's BuildKit has them, the test base OS does not). */
   builddep: string[];
   /** The packages the build must publish (`-dbg` ones included). */
@@ -59,6 +68,25 @@ function words(table: Record<string, unknown>, key: string, where: string): stri
   return value as string[];
 }
 
+function readSettings(table: Record<string, unknown>, where: string): Map<string, Map<string, string>> {
+  const out = new Map<string, Map<string, string>>();
+  const raw = table.set ?? {};
+  if (typeof raw !== 'object' || raw === null) fail(`${where}.set`, 'must be a table of defines folders');
+  for (const [folder, vars] of Object.entries(raw)) {
+    if (!/^(autobuild|\d+-[A-Za-z0-9+._-]+)$/.test(folder))
+      fail(`${where}.set.${folder}`, 'must name a defines folder');
+    if (typeof vars !== 'object' || vars === null) fail(`${where}.set.${folder}`, 'must be a table of variables');
+    const map = new Map<string, string>();
+    for (const [key, value] of Object.entries(vars)) {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(key) || typeof value !== 'string')
+        fail(`${where}.set.${folder}.${key}`, 'must be VARIABLE = "value"');
+      map.set(key, value);
+    }
+    out.set(folder, map);
+  }
+  return out;
+}
+
 function readPackage(raw: unknown, index: number): RealPackage {
   const where = `package[${index}]`;
   if (typeof raw !== 'object' || raw === null) fail(where, 'must be a table');
@@ -69,6 +97,12 @@ function readPackage(raw: unknown, index: number): RealPackage {
   if (typeof t.identical !== 'boolean') fail(`${where}.identical`, 'must be true or false');
   const pkgPath = text(t, 'path', where);
   if (!/^[a-z0-9-]+\/[A-Za-z0-9+._-]+$/.test(pkgPath)) fail(`${where}.path`, 'must be category/name');
+  const ver = t.ver === undefined ? undefined : text(t, 'ver', where);
+  if (ver !== undefined && t.identical) fail(`${where}.ver`, 'a bumped version cannot have identical sources');
+  const debs = words(t, 'debs', where);
+  const archAll = kind === 'noarch' ? debs : words(t, 'arch_all', where);
+  const stray = archAll.find((name) => !debs.includes(name));
+  if (stray) fail(`${where}.arch_all`, `${stray} is not in debs`);
   return {
     path: pkgPath,
     kind: kind as PackageKind,
@@ -77,8 +111,11 @@ function readPackage(raw: unknown, index: number): RealPackage {
     version: text(t, 'version', where),
     orig: text(t, 'orig', where),
     identical: t.identical,
+    ...(ver === undefined ? {} : { ver }),
+    archAll,
+    set: readSettings(t, where),
     builddep: words(t, 'builddep', where),
-    debs: words(t, 'debs', where),
+    debs,
     install: words(t, 'install', where),
     check: text(t, 'check', where),
   };
@@ -128,7 +165,7 @@ async function definesFiles(dir: string): Promise<string[]> {
 
 /**
  * Copies `category/name` from the tree to `destDir` and applies the overlay:
- * SRCS (and CHKSUMS unless identical) appended to spec, BUILDDEP and PKGDEP of
+ * VER (when bumped), SRCS (and CHKSUMS unless identical) appended to spec, BUILDDEP and PKGDEP of
  * every defines rewritten with Debian names. Returns `destDir`.
  */
 export async function writeOverlaidBundle(options: {
@@ -154,7 +191,10 @@ export async function writeOverlaidBundle(options: {
       `${pkg.path}: overlay.toml says Debian's ${pkg.orig} is identical to upstream, but its sha256 ${options.source.sha256} is not the spec's ${specSums[0] ?? 'SKIP'}`,
     );
   }
-  const specLines = [marker, assignment('SRCS', `tbl::${options.source.url}`)];
+  const specLines = [marker];
+  if (pkg.ver)
+    specLines.push(`# A version bump: the snapshot's release is on no Debian mirror.`, assignment('VER', pkg.ver));
+  specLines.push(assignment('SRCS', `tbl::${options.source.url}`));
   if (!pkg.identical)
     specLines.push(
       `# Debian's .orig is not byte-identical to upstream: its own checksum.`,
@@ -162,6 +202,12 @@ export async function writeOverlaidBundle(options: {
     );
   await appendFile(path.join(destDir, 'spec'), `\n${specLines.join('\n')}\n`);
   const files = await definesFiles(destDir);
+  const unknown = [...pkg.set.keys()].find((folder) => !files.includes(path.join(folder, 'defines')));
+  if (unknown)
+    throw new AoinbError(
+      'CONFIG_INVALID',
+      `${pkg.path}: overlay.toml sets variables in ${unknown}/defines, which the bundle lacks`,
+    );
   for (const [i, bundlePkg] of original.packages.entries()) {
     const vars = [...bundlePkg.defines.vars.names()];
     const archOverride = vars.find((v) => /^(PKGDEP|BUILDDEP)__/.test(v));
@@ -178,6 +224,8 @@ export async function writeOverlaidBundle(options: {
         [...mapDependencies(deps.BUILDDEP, options.overlay.dependencies), ...pkg.builddep].join(' '),
       ),
     );
+    const folder = path.dirname(files[i] as string);
+    for (const [key, value] of pkg.set.get(folder) ?? []) lines.push(assignment(key, value));
     await appendFile(path.join(destDir, files[i] as string), `\n${lines.join('\n')}\n`);
   }
   return destDir;

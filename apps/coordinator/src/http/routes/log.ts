@@ -10,6 +10,7 @@ import type { CoordinatorContext } from '../../context.ts';
 import { requireTask } from '../../services/task-service.ts';
 import { routeOptions } from '../route-schema.ts';
 import { followLog } from '../sse-log.ts';
+import { principalOf } from '../auth.ts';
 
 async function pickBuild(ctx: CoordinatorContext, task: TaskRecord, arch?: string): Promise<BuildRecord> {
   const chosen = arch ?? task.archs[0];
@@ -76,8 +77,14 @@ export function logRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
       if (!sse) return sendText(ctx, reply, task, build, run);
       const header = request.headers['last-event-id'];
       const lastEventId = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
+      // Over the token's cap this throws before the hijack, so the client gets a 429 body.
+      const leave = ctx.logs.admit(principalOf(request).name);
       reply.hijack();
-      await followLog(ctx, request.raw, reply.raw, { task, arch: build.arch, run, lastEventId });
+      try {
+        await followLog(ctx, request.raw, reply.raw, { task, arch: build.arch, run, lastEventId });
+      } finally {
+        leave();
+      }
       return reply;
     },
   );
