@@ -12,6 +12,7 @@ const errorMeaning: Record<number, string> = {
   409: 'The resource is in the wrong state for this (CONFLICT)',
   413: 'The upload exceeds the size limit',
   422: 'The upload does not verify (checksum, package contents)',
+  429: 'The token follows too many live logs at once (TOO_MANY_FOLLOWERS)',
   426: 'The x-aoinb-protocol header names another protocol version (PROTOCOL_MISMATCH)',
   500: 'Internal error (INTERNAL); the coordinator log has the details',
   503: 'Redis or another backing service is unreachable (UNAVAILABLE)',

@@ -66,7 +66,7 @@ export function logRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
       params: IdParams,
       querystring: LogQuery,
       ok: { 200: { mediaType: 'text/plain', description: 'the log text, or text/event-stream when followed' } },
-      errors: [404],
+      errors: [404, 429],
     }),
     async (request, reply) => {
       const task = await requireTask(ctx, request.params.id);
