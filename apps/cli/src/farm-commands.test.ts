@@ -51,7 +51,7 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     expect((await farm.run(['status', slow])).exitCode).toBe(1);
   });
 
-  it('delete removes a task never built; 409 once it was built, 403 for a worker token, 404 after', async () => {
+  it('delete removes a task never built; a built one only for an admin, 403 for a worker token, 404 after', async () => {
     const created = (await farm.api('POST', '/task')).body as { id: string };
     expect((await farm.api('DELETE', `/task/${created.id}`, 'worker')).status).toBe(403);
     const deleted = await farm.run(['delete', created.id]);
@@ -66,14 +66,20 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     const built = await submitted('delete-built');
     await ended(built);
     const refused = await farm.api('DELETE', `/task/${built}`);
-    expect(refused.status).toBe(409);
+    expect(refused.status).toBe(403);
     expect(refused.body).toEqual({
-      error: { code: 'CONFLICT', message: expect.stringContaining('only a task that was never built') },
+      error: { code: 'FORBIDDEN', message: expect.stringContaining('needs the admin role') },
     });
     const cli = await farm.run(['delete', built]);
     expect(cli.exitCode).toBe(1);
-    expect(cli.stderr).toMatch(/\(HTTP 409\) \[CONFLICT\]$/);
+    expect(cli.stderr).toMatch(/\(HTTP 403\) \[FORBIDDEN\]$/);
     expect(cli.stderr).not.toMatch(/\n\s+at /);
+    expect((await farm.api('DELETE', `/task/${built}`, 'admin')).status).toBe(200);
+    expect((await farm.api('GET', `/task/${built}/status`)).status).toBe(404);
+    // `aoinb group delete` reaches DELETE /group/:id (admin only).
+    const group = await farm.run(['group', 'delete', '999']);
+    expect(group.exitCode).toBe(1);
+    expect(group.stderr).toMatch(/may not DELETE \/group\/:id; it needs the admin role.*\[FORBIDDEN\]$/);
   });
 
   it('a submit that fails after creating its task deletes it again: no orphan in created', async () => {

@@ -13,6 +13,7 @@ import { createCoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { GroupStateSource } from './metrics/group-metrics.ts';
 import { AptRepo } from './repo/apt-repo.ts';
 import { RepoSigner } from './repo/repo-signer.ts';
+import { startPruner } from './retention/pruner.ts';
 import { Dispatcher } from './services/dispatcher.ts';
 import { startRecovery } from './services/recovery.ts';
 import { storageLayout } from './storage/storage-layout.ts';
@@ -90,6 +91,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
   const groupScheduler = await startGroupScheduler(ctx);
   const notifier = startNotifier(ctx);
+  const pruner = startPruner(ctx, config.retention);
   const app = await buildServer(ctx);
   const listen = options.listen ?? coordinator.listen;
   await app.listen({ host: listen.host, port: listen.port });
@@ -107,6 +109,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await app.close();
         await groupScheduler.close();
         await notifier.close();
+        await pruner.close();
         await recovery.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();

@@ -28,6 +28,11 @@ export interface BuildRequest {
   onSample?: (sample: ResourceSample) => void;
   /** Overrides `build.timeout_minutes`; 0 = no limit. */
   timeoutMs?: number;
+  /**
+   * An explicit opt-in (never from the bundle): the build gets HTTP(S) through the host's checked
+   * proxy, still without the host, the farm or the LAN (network/build-network.ts).
+   */
+  network?: boolean;
 }
 
 export interface BuildArtifact {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { TableReader, type Problem, type TomlTable } from './table-reader.ts';
 import { readFarmConfig, type FarmConfig } from './farm-config.ts';
 import { readNotifyConfig, type NotifyConfig } from './notify-config.ts';
+import { readRetentionConfig, type RetentionConfig } from './retention-config.ts';
 import { readSourceSettings, type SourceFetchSettings } from './source-settings.ts';
 
 /** Where the seed keeps its configuration folder. */
@@ -54,6 +55,8 @@ export interface AoinbConfig {
   farm: FarmConfig;
   /** [[notify.webhook]]: who the coordinator tells when builds end. */
   notify: NotifyConfig;
+  /** [retention]: what the coordinator's pruner removes, and when. */
+  retention: RetentionConfig;
 }
 
 const archPattern = /^[a-z0-9][a-z0-9_]*$/;
@@ -97,6 +100,7 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
 
   const farm = readFarmConfig(root, arch, workDir, configDir);
   const notify = readNotifyConfig(root, configDir);
+  const retention = readRetentionConfig(root);
   root.rejectUnknown();
-  return { configDir, workDir, arch, baseos, build, farm, notify };
+  return { configDir, workDir, arch, baseos, build, farm, notify, retention };
 }

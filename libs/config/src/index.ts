@@ -28,4 +28,5 @@ export {
   type NotifyEvent,
   type WebhookConfig,
 } from './notify-config.ts';
+export { readRetentionConfig, type RetentionConfig } from './retention-config.ts';
 export { parseAllowedDestination, type AllowedDestination, type SourceFetchSettings } from './source-settings.ts';

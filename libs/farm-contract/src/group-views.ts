@@ -148,6 +148,12 @@ export const CreateGroupReply = Type.Object(
 );
 export type CreateGroupReply = Static<typeof CreateGroupReply>;
 
+export const DeleteGroupReply = Type.Object(
+  { id: GroupId, state: Type.Literal('deleted') },
+  { additionalProperties: false },
+);
+export type DeleteGroupReply = Static<typeof DeleteGroupReply>;
+
 export const RetryGroupReply = Type.Object(
   {
     id: GroupId,

@@ -22,6 +22,7 @@ export const routes = {
   taskResult: '/task/:id/result/:arch',
   taskPublish: '/task/:id/publish/:arch',
   groups: '/group',
+  group: '/group/:id',
   groupStatus: '/group/:id/status',
   groupCancel: '/group/:id/cancel',
   groupRetry: '/group/:id/retry',

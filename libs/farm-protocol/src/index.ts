@@ -69,3 +69,10 @@ export {
   type MemberRecord,
 } from './group-records.ts';
 export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';
+export {
+  RetentionStore,
+  retentionKeys,
+  type TaskDeletion,
+  type DeletionOutcome,
+  type PendingDeletion,
+} from './retention-store.ts';

@@ -19,9 +19,18 @@ export const registerBuild: Registration = (program, runtime) => {
     .option('--arch <arch>', "target architecture (default: the host's)")
     .option('--build-id <id>', 'id of the build record (default: a new one)')
     .option('--json', 'print the build result as JSON instead of the log and a summary')
+    .option(
+      '--network',
+      "give the build HTTP(S) through the host's checked proxy (never the host or the LAN); default: no network",
+    )
     .action(
       runtime.action(
-        async (env, bundle: string, branch: string, opts: { arch?: string; buildId?: string; json?: boolean }) => {
+        async (
+          env,
+          bundle: string,
+          branch: string,
+          opts: { arch?: string; buildId?: string; json?: boolean; network?: boolean },
+        ) => {
           // Loaded when the command runs, so that help and completion start fast.
           const [{ runBuild }, { hostContext }] = await Promise.all([
             import('@aoinb/buildroot'),
@@ -33,6 +42,7 @@ export const registerBuild: Registration = (program, runtime) => {
             bundleDir: path.resolve(bundle),
             branch,
             arch: opts.arch,
+            network: opts.network === true,
             signal: env.signal,
             onLogLine: opts.json ? undefined : (line) => env.stdout.write(`${line}\n`),
           });

@@ -115,22 +115,23 @@ function addGroupActions(group: Command, runtime: CliRuntime): void {
         return finalGroupStates.has(status.state) && status.state !== 'succeeded' ? 1 : 0;
       }),
     );
-  for (const action of ['cancel', 'retry'] as const) {
+  const summaries = {
+    cancel: 'cancel every member that has not ended',
+    retry: 'build the failed, cancelled and skipped members again (a new round), then watch',
+    delete: 'delete a finished group with its member tasks, logs and repository (admin)',
+  };
+  for (const action of ['cancel', 'retry', 'delete'] as const) {
     group
       .command(action)
-      .summary(
-        action === 'cancel'
-          ? 'cancel every member that has not ended'
-          : 'build the failed, cancelled and skipped members again (a new round), then watch',
-      )
+      .summary(summaries[action])
       .argument('<id>', 'group id')
       .action(
         runtime.action(async (env, id: string, _o: unknown, command: Command) => {
           const opts = groupOpts(command);
           const client = await farmClient(env, opts.url);
-          const answer = await client.json<{ id: string; state: GroupState }>(
-            'POST',
-            `/group/${encodeURIComponent(id)}/${action}`,
+          const answer = await client.json<{ id: string; state: string }>(
+            action === 'delete' ? 'DELETE' : 'POST',
+            `/group/${encodeURIComponent(id)}${action === 'delete' ? '' : `/${action}`}`,
             undefined,
             env.signal,
           );
@@ -156,7 +157,7 @@ export const registerGroup: Registration = (program, runtime) => {
   const group = farmOptions(
     program
       .command('group')
-      .summary('build an ABBS tree group over the farm as a dependency DAG; group status, list, cancel, retry')
+      .summary('build an ABBS tree group over the farm as a dependency DAG; group status, list, cancel, retry, delete')
       .description(
         'aoinb group groups/NAME --tree ABBS_DIR --branch B: submit every member of an ABBS group file and build them in dependency order, with a live member table; exits 0 only when the group succeeded.\nThe sub-commands look at groups already submitted (their options are the ones listed here).',
       )

@@ -14,7 +14,7 @@ export const registerTaskActions: Registration = (program, runtime) => {
     { name: 'retry', summary: 'run the failed or cancelled archs of a task again', method: 'POST', suffix: '/retry' },
     {
       name: 'delete',
-      summary: 'delete a task that was never built (state created), with its bundle',
+      summary: 'delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs',
       method: 'DELETE',
       suffix: '',
     },

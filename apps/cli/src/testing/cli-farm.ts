@@ -12,6 +12,7 @@ const fakeWorkerMain = fileURLToPath(new URL('../../../worker/src/testing/fake-w
 export const cliFarmTokens = {
   maintainer: 'cli-maintainer-token-0123456789',
   worker: 'cli-worker-token-0123456789',
+  admin: 'cli-admin-token-0123456789',
 } as const;
 
 export interface CliRun {

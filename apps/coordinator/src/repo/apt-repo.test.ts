@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { link, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
 import { storageLayout } from '../storage/storage-layout.ts';
 import { AptRepo } from './apt-repo.ts';
@@ -142,6 +142,52 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect(packages.match(/^Package: zeta$/gm)).toHaveLength(1);
     expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(packages);
     expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('signs one Release for the publishes that queued up meanwhile', async () => {
+    const repo = new AptRepo(layout(), silentLogger(), { signer });
+    await repo.ensure('busy');
+    const debs = await Promise.all(
+      [1, 2, 3, 4, 5, 6].map((i) => makeTestDeb(path.join(dir, `busy${i}`), `busy${i}`, '1.0-0', 'amd64')),
+    );
+    const sign = vi.spyOn(signer, 'sign');
+    try {
+      const out = layout().repoDir('busy');
+      await Promise.all(
+        debs.map(async (deb) => {
+          await repo.publish('busy', [{ source: deb, name: path.basename(deb) }]);
+          expect(await readFile(path.join(out, 'Packages'), 'utf8')).toContain(`Filename: ${path.basename(deb)}\n`);
+        }),
+      );
+      const packages = await readFile(path.join(out, 'Packages'));
+      expect(await readFile(path.join(out, 'Release'), 'utf8')).toContain(
+        ` ${sha256(packages)} ${packages.length} Packages\n`,
+      );
+      expect(sign.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(sign.mock.calls.length).toBeLessThan(debs.length);
+    } finally {
+      sign.mockRestore();
+    }
+  });
+
+  it('removes at its next start what a coordinator killed mid-publish left (a deb link, an index half written)', async () => {
+    const out = layout().repoDir('interrupted');
+    const deb = await makeTestDeb(path.join(dir, 'interrupted'), 'iota', '1.0-0', 'amd64');
+    const first = new AptRepo(layout(), silentLogger(), { signer });
+    await first.publish('interrupted', [{ source: deb, name: path.basename(deb) }]);
+    const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim();
+    const leftovers = [`.${path.basename(deb)}.tmp-${dead}`, `Packages.tmp-${dead}`];
+    await link(deb, path.join(out, leftovers[0]!));
+    await writeFile(path.join(out, leftovers[1]!), 'Package: half');
+    // A live process's file is its publish in flight: left alone.
+    const inFlight = `Release.tmp-${process.ppid}`;
+    await writeFile(path.join(out, inFlight), '');
+    const restarted = new AptRepo(layout(), silentLogger(), { signer });
+    await restarted.publish('interrupted', [{ source: deb, name: path.basename(deb) }]);
+    const names = await readdir(out);
+    for (const name of leftovers) expect(names).not.toContain(name);
+    expect(names).toContain(inFlight);
+    expect((await stat(deb)).nlink).toBe(2);
   });
 
   it('loads the index from Packages after a restart, without reading the debs', async () => {

@@ -1,4 +1,4 @@
-import { copyFile, link, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -72,6 +72,8 @@ export class AptRepo {
   private readonly indexes = new Map<string, Promise<RepoIndex>>();
   private readonly chains = new Map<string, Promise<unknown>>();
   private readonly garbage = new Map<string, Set<IndexEntry>>();
+  /** Per repository: a Release write queued and not started yet (publishes join it). */
+  private readonly releases = new Map<string, Promise<void>>();
   private readonly keep: number;
   private readonly compactAfter: number;
   private readonly suiteOf: (name: string) => string;
@@ -88,7 +90,8 @@ export class AptRepo {
   }
 
   /**
-   * Adds the debs to the repository and signs its new Release. A deb whose file
+   * Adds the debs to the repository and signs its new Release (resolving once
+   * a signed Release lists them). A deb whose file
    * name, or whose package, version and arch, is listed with other contents is
    * refused (REPO_CONFLICT, nothing published) unless `replace`; the same
    * contents again change nothing.
@@ -99,7 +102,7 @@ export class AptRepo {
     options: PublishOptions = {},
   ): Promise<PublishOutcome> {
     const facts = await Promise.all(files.map(async (f) => ({ ...f, facts: await this.facts(f) })));
-    return this.serialized(repo, async () => {
+    const { outcome, signed } = await this.serialized(repo, async () => {
       const index = await this.index(repo);
       const outcome: PublishOutcome = { added: [], unchanged: [], replaced: [] };
       const adds: Planned[] = [];
@@ -143,7 +146,7 @@ export class AptRepo {
       }
       outcome.added = adds.map((a) => a.name);
       outcome.replaced = replacing.map((r) => r.next.name);
-      await this.writeRelease(repo, index);
+      const signed = this.releaseAfter(repo, index);
       this.collectGarbage(
         repo,
         index,
@@ -153,8 +156,25 @@ export class AptRepo {
         { repo, added: outcome.added.length, replaced: outcome.replaced.length, packages: index.entries.size },
         'apt repository published',
       );
-      return outcome;
+      return { outcome, signed };
     });
+    await signed;
+    return outcome;
+  }
+
+  /**
+   * A signed Release after the work queued so far. Publishes that queue up
+   * meanwhile share it: under load, one pair of signatures for many debs.
+   */
+  private releaseAfter(repo: string, index: RepoIndex): Promise<void> {
+    const queued = this.releases.get(repo);
+    if (queued) return queued;
+    const run = this.serialized(repo, async () => {
+      this.releases.delete(repo);
+      await this.writeRelease(repo, index);
+    });
+    this.releases.set(repo, run);
+    return run;
   }
 
   /** The armored public key that checks every Release (served beside each repository as aoinb-archive-key.asc). */
@@ -172,6 +192,13 @@ export class AptRepo {
     await this.chains.get(repo)?.catch(() => undefined);
   }
 
+  /** Drops what is kept in memory of a repository whose folder was removed (a deleted group's). */
+  async forget(repo: string): Promise<void> {
+    await this.idle(repo);
+    this.indexes.delete(repo);
+    this.garbage.delete(repo);
+  }
+
   /** The index of a repository, loaded once (from its Packages file) and then kept. */
   index(repo: string): Promise<RepoIndex> {
     let loaded = this.indexes.get(repo);
@@ -179,6 +206,7 @@ export class AptRepo {
       loaded = (async () => {
         const dir = this.layout.repoDir(repo);
         await mkdir(dir, { recursive: true });
+        await removeLeftovers(dir, this.logger);
         const index = await RepoIndex.load(dir);
         this.garbage.set(repo, new Set(index.pruneCandidates(this.keep)));
         await this.writeKey(dir);
@@ -247,6 +275,32 @@ export class AptRepo {
   }
 }
 
+/** A temporary file's writer: `.x.deb.tmp-PID` (place) and `Packages.tmp-PID` (writeAtomic). */
+const leftoverPattern = /\.tmp-(\d+)$/;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of a coordinator that died between writing and
+ * renaming one (a hard link of a deb, a half-written index): no publish of
+ * this process has started in the folder yet, and the writer is gone.
+ */
+async function removeLeftovers(dir: string, logger: Logger): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid = Number(leftoverPattern.exec(name)?.[1] ?? 0);
+    if (pid === 0 || pid === process.pid || alive(pid)) continue;
+    await rm(path.join(dir, name), { force: true });
+    logger.info({ dir, file: name }, 'apt repository: removed a leftover of an interrupted publish');
+  }
+}
+
 /** Hard-links (or copies, across file systems) `source` to `target`; nothing to do when they are one file already. */
 async function place(source: string, target: string): Promise<void> {
   const [from, to] = await Promise.all([stat(source), stat(target).catch(() => undefined)]);
@@ -254,10 +308,13 @@ async function place(source: string, target: string): Promise<void> {
   const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}`);
   await rm(tmp, { force: true });
   try {
-    await link(source, tmp);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
-    await copyFile(source, tmp);
+    await link(source, tmp).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EXDEV') throw error;
+      await copyFile(source, tmp);
+    });
+    await rename(tmp, target);
+  } finally {
+    // rename() of two links of one file succeeds and does nothing, leaving tmp; a failed one leaves it too.
+    await rm(tmp, { force: true });
   }
-  await rename(tmp, target);
 }

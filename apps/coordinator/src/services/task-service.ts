@@ -11,7 +11,12 @@ import {
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
+import { deleteFinishedTask } from '../retention/delete-task.ts';
 import { endLog } from './build-log.ts';
+
+function isFinalTaskState(state: string): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
 
 export async function requireTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
   const task = /^\d+$/.test(taskId) ? await ctx.store.getTask(taskId) : undefined;
@@ -165,11 +170,13 @@ export async function startBuild(
 
 /**
  * `DELETE /task/:id`: a task never built (still `created`) goes, with its uploaded
- * bundle; anything later keeps its record (cancel it instead).
+ * bundle; a finished one goes for an admin (retention/delete-task.ts); a queued
+ * or running one is refused (cancel it first).
  */
-export async function deleteTask(ctx: CoordinatorContext, taskId: string): Promise<void> {
+export async function deleteTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   if (!/^\d+$/.test(taskId)) throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
   const outcome = await ctx.store.deleteCreatedTask(taskId);
+  if (isFinalTaskState(outcome.state)) return deleteFinishedTask(ctx, taskId, by);
   if (outcome.state === '') throw new AoinbError('NOT_FOUND', `task ${taskId} does not exist`);
   if (outcome.groupId)
     throw new AoinbError(
@@ -179,7 +186,7 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string): Promi
   if (!outcome.deleted)
     throw new AoinbError(
       'CONFLICT',
-      `task ${taskId} is ${outcome.state}: only a task that was never built (created) can be deleted; cancel it with POST /task/${taskId}/cancel`,
+      `task ${taskId} is ${outcome.state}: a task can be deleted before its build or once it finished; cancel it first with POST /task/${taskId}/cancel`,
     );
   await rm(ctx.layout.taskDir(taskId), { recursive: true, force: true });
 }

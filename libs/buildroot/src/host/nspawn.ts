@@ -14,8 +14,10 @@ export interface ContainerRun {
    * `private` (the default): a network namespace of its own with only a loopback,
    * so nothing on the host, the farm or the LAN is reachable. `host`: the host's
    * network, for steps that run no bundle code (apt downloads, base OS refresh).
+   * `{ namespacePath }`: a namespace prepared on the host (build-network.ts: loopback
+   * and a relay to the checked proxy, for builds allowed a network).
    */
-  network?: 'private' | 'host';
+  network?: 'private' | 'host' | { namespacePath: string };
   /** Capabilities removed from the payload's bounding set (`--drop-capability=`). */
   dropCapabilities?: readonly string[];
   extraArgs?: string[];
@@ -65,6 +67,12 @@ export const buildDropCapabilities = [
 /** The PATH nspawn itself runs with; nothing else from our environment reaches it. */
 const hostPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+function networkArgs(network: NonNullable<ContainerRun['network']>): string[] {
+  if (network === 'private') return ['--private-network'];
+  if (network === 'host') return [];
+  return [`--network-namespace-path=${network.namespacePath}`];
+}
+
 export function nspawnArgs(run: ContainerRun): string[] {
   const env = Object.entries(run.env ?? {}).map(([key, value]) => `--setenv=${key}=${value}`);
   const drop = run.dropCapabilities?.length ? [`--drop-capability=${run.dropCapabilities.join(',')}`] : [];
@@ -76,7 +84,7 @@ export function nspawnArgs(run: ContainerRun): string[] {
     `--machine=${run.machine}`,
     `--directory=${run.root}`,
     ...(run.chdir ? [`--chdir=${run.chdir}`] : []),
-    ...((run.network ?? 'private') === 'private' ? ['--private-network'] : []),
+    ...networkArgs(run.network ?? 'private'),
     ...drop,
     ...env,
     ...(run.extraArgs ?? []),

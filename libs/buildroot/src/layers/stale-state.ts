@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Logger } from '@aoinb/logging';
 import { mountsUnder, unmountAllUnder } from '../host/mount-table.ts';
 import { isAlive, killAll, processesRootedUnder, type ProcessIdentity } from '../host/process-identity.ts';
+import { removeDeadBuildNetwork } from '../network/build-network.ts';
 import type { WorkLayout } from '../work-layout.ts';
 import { discardDir, sweepTrash } from './discard.ts';
 
@@ -41,6 +42,7 @@ export async function recoverStaleState(
     const dirs = layout.workspace(id);
     if (!(await ownerIsDead(dirs.owner))) continue;
     released.push(...(await releaseDeadTree(dirs.dir)));
+    await removeDeadBuildNetwork(id);
     await discardDir(layout, dirs.dir);
     cleaned.push(id);
   }

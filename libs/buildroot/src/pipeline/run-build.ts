@@ -17,6 +17,7 @@ import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
 import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
+import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
 import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
@@ -196,14 +197,18 @@ async function runInWorkspace(
     },
   });
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
+  const network = request.network
+    ? await openBuildNetwork({ buildId: request.buildId, runDir: buildNetworkRunDir, policy: ctx.config.build.sources })
+    : undefined;
+  if (network) log.line(`[aoinb] this build has a network: HTTP(S) through the host's checked proxy only`);
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);
   const exit = await runContainer({
     root: workspace.merged,
     machine: `aoinb-${request.buildId}`.slice(0, 64),
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
-    env: containerEnv(facts, arch, ctx.config.build.keepDbg),
-    network: 'private',
+    env: { ...containerEnv(facts, arch, ctx.config.build.keepDbg), ...network?.env },
+    network: network ? { namespacePath: network.namespacePath } : 'private',
     dropCapabilities: buildDropCapabilities,
     extraArgs: ctx.config.build.nspawnArgs,
     enterCgroups: sampler.meter.enterFiles,
@@ -211,6 +216,9 @@ async function runInWorkspace(
     onLine: log.line,
     signal: AbortSignal.any([limitStop.signal, ...(request.signal ? [request.signal] : [])]),
     timeoutMs: timeoutMs || undefined,
+  }).finally(async () => {
+    for (const refusal of network?.refusals() ?? []) log.line(`[aoinb] network: refused ${refusal}`);
+    await network?.close();
   });
   const resources = await sampler.stop();
   // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.

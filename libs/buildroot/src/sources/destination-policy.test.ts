@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkDestination, forbiddenRange } from './destination-policy.ts';
+import { networkInterfaces } from 'node:os';
+import { checkDestination, forbiddenRange, hostNetworkRange } from './destination-policy.ts';
 
 const policy = { allow: [], maxBytes: 1, timeoutMs: 1, stallMs: 1 };
 
@@ -47,5 +48,24 @@ describe('destination policy', () => {
       code: 'SOURCE_FETCH_FAILED',
       message: expect.stringContaining('cannot resolve no-such-host.invalid'),
     });
+  });
+
+  it("refuses the host's own addresses and its directly connected networks, public ones too", async () => {
+    const external = Object.entries(networkInterfaces()).flatMap(([name, infos]) =>
+      (infos ?? []).filter((i) => !i.internal && i.family === 'IPv4').map((i) => ({ name, ...i })),
+    );
+    // A build host always has a non-loopback interface; without one there is nothing to check.
+    expect(external.length).toBeGreaterThan(0);
+    const own = external[0]!;
+    expect(hostNetworkRange(own.address)).toBe('an address of this host');
+    const last = own.address.split('.').map(Number);
+    last[3] = last[3] === 1 ? 2 : 1;
+    const neighbour = last.join('.');
+    if (Number(own.cidr?.split('/')[1]) <= 30)
+      expect(hostNetworkRange(neighbour)).toBe(`an address on the host's LAN (${own.name})`);
+    await expect(checkDestination(own.address, 80, policy)).rejects.toThrow(
+      /resolves to [\d.]+, an address of this host; sources are not fetched/,
+    );
+    expect(hostNetworkRange('151.101.1.1')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { AllowedDestination, SourceFetchSettings } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 
@@ -59,6 +60,25 @@ export function forbiddenRange(address: string): string | undefined {
   return blocks.find((b) => b.family === 'ipv6' && b.list.check(address, 'ipv6'))?.name;
 }
 
+/**
+ * Names one of the host's own addresses, or an address on a network the host is directly on
+ * (public addresses too: the coordinator and the LAN's services may listen on them).
+ */
+export function hostNetworkRange(address: string): string | undefined {
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  for (const [name, infos] of Object.entries(networkInterfaces())) {
+    for (const info of infos ?? []) {
+      if (info.address === address) return 'an address of this host';
+      if (info.internal || !info.cidr || info.family.toLowerCase() !== family) continue;
+      const list = new BlockList();
+      const [net, prefix] = info.cidr.split('/');
+      list.addSubnet(net as string, Number(prefix), family);
+      if (list.check(address, family)) return `an address on the host's LAN (${name})`;
+    }
+  }
+  return undefined;
+}
+
 function allowed(allow: readonly AllowedDestination[], host: string, address: string, port: number): boolean {
   return allow.some((a) => (a.host === host || a.host === address) && (a.port === undefined || a.port === port));
 }
@@ -92,11 +112,12 @@ export async function checkDestination(hostname: string, port: number, policy: S
   }
   if (addresses.length === 0) throw new AoinbError('SOURCE_FETCH_FAILED', `cannot resolve ${host}: no address`);
   for (const { address } of addresses) {
-    const range = forbiddenRange(address);
+    const named = forbiddenRange(address);
+    const range = named ? `a ${named} address` : hostNetworkRange(address);
     if (range && !allowed(policy.allow, host, address, port)) {
       throw new AoinbError(
         'SOURCE_FORBIDDEN',
-        `${host}:${port} resolves to ${address}, a ${range} address; sources are not fetched from loopback, link-local or private addresses unless [build] source_allow lists them`,
+        `${host}:${port} resolves to ${address}, ${range}; sources are not fetched from loopback, link-local, private or the host's own networks unless [build] source_allow lists them`,
       );
     }
   }

@@ -16,8 +16,10 @@ import { checkFetchUrl } from './source-url.ts';
  * credential, so nothing else on the host can use it.
  */
 export interface CheckedProxy {
-  /** `http://aoinb:<secret>@127.0.0.1:<port>` for git's environment. */
+  /** `http://aoinb:<secret>@127.0.0.1:<port>` for git's environment (on a socket path: the path's user:secret). */
   url: string;
+  /** `aoinb:<secret>`, the only credential the proxy answers to. */
+  credentials: string;
   /** Why the proxy refused or cut a connection, for the error message (curl only sees a 403). */
   refusals(): AoinbError[];
   close(): Promise<void>;
@@ -40,7 +42,15 @@ function pinned(checked: CheckedAddress): LookupFunction {
     o?.all ? cb(null, [checked]) : cb(null, checked.address, checked.family)) as LookupFunction;
 }
 
-export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedProxy> {
+/** Where the proxy listens: loopback (git on the host) or a socket file (a build's network, see build-network.ts). */
+export interface ProxyListen {
+  socketPath?: string;
+  /** Who the proxy serves, for its error messages (default `git`). */
+  client?: string;
+}
+
+export async function startCheckedProxy(policy: SourcePolicy, listen: ProxyListen = {}): Promise<CheckedProxy> {
+  const who = listen.client ?? 'git';
   const secret = randomBytes(18).toString('hex');
   const expected = Buffer.from(`Basic ${Buffer.from(`aoinb:${secret}`).toString('base64')}`);
   const refusals: AoinbError[] = [];
@@ -66,11 +76,11 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
   };
 
   const forward = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = checkFetchUrl(req.url ?? '', 'git request');
+    const url = checkFetchUrl(req.url ?? '', `${who} request`);
     if (url.protocol !== 'http:')
       throw new AoinbError(
         'SOURCE_UNSUPPORTED',
-        `git request ${url.href}: only http is forwarded; https goes through CONNECT`,
+        `${who} request ${url.href}: only http is forwarded; https goes through CONNECT`,
       );
     const checked = await checkDestination(url.hostname, Number(url.port || 80), policy);
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.has(k)));
@@ -120,7 +130,7 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
     }
     const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? '');
     const tunnel = async (): Promise<void> => {
-      if (!m) throw new AoinbError('BUNDLE_INVALID', `git asked for a tunnel to ${JSON.stringify(req.url)}`);
+      if (!m) throw new AoinbError('BUNDLE_INVALID', `${who} asked for a tunnel to ${JSON.stringify(req.url)}`);
       const port = Number(m[2]);
       const checked = await checkDestination(m[1] as string, port, policy);
       const upstream = net.connect({ host: checked.address, port, family: checked.family });
@@ -148,11 +158,13 @@ export async function startCheckedProxy(policy: SourcePolicy): Promise<CheckedPr
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host: '127.0.0.1', port: 0 }, resolve);
+    if (listen.socketPath) server.listen({ path: listen.socketPath }, resolve);
+    else server.listen({ host: '127.0.0.1', port: 0 }, resolve);
   });
-  const { port } = server.address() as AddressInfo;
+  const where = listen.socketPath ?? `127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://aoinb:${secret}@127.0.0.1:${port}`,
+    url: `http://aoinb:${secret}@${where}`,
+    credentials: `aoinb:${secret}`,
     refusals: () => [...refusals],
     close: () =>
       new Promise<void>((resolve) => {

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import {
   CreateGroupBody,
   CreateGroupReply,
+  DeleteGroupReply,
   GroupList,
   GroupListQuery,
   GroupRepoParams,
@@ -16,6 +17,7 @@ import type { GroupRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { cancelGroup, requireGroup, retryGroup } from '../../groups/group-actions.ts';
 import { createGroup, groupRequestFrom } from '../../groups/group-intake.ts';
+import { deleteGroup } from '../../retention/delete-group.ts';
 import { loadSnapshot } from '../../groups/group-snapshot.ts';
 import { groupStatus, groupSummary } from '../../groups/group-view.ts';
 import { principalOf, type Access } from '../auth.ts';
@@ -99,6 +101,22 @@ function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
     async (request, reply) => {
       await cancelGroup(ctx, request.params.id, principalOf(request));
       return reply.status(202).send(await statusOf(ctx, request.params.id));
+    },
+  );
+
+  r.delete(
+    routes.group,
+    routeOptions({
+      summary: 'Delete a finished group with its member tasks, logs, debs and repository (admin); 409 while it runs',
+      tags: ['groups'],
+      access: ['admin'],
+      params: IdParams,
+      ok: { 200: DeleteGroupReply },
+      errors: [404, 409],
+    }),
+    async (request) => {
+      await deleteGroup(ctx, request.params.id);
+      return { id: request.params.id, state: 'deleted' as const };
     },
   );
 

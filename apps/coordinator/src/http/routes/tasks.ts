@@ -191,7 +191,8 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
   r.delete(
     routes.task,
     routeOptions({
-      summary: 'Delete a task that was never built (state created) and its bundle; 409 once it was built',
+      summary:
+        'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; 409 while queued or running',
       tags: ['tasks'],
       access: maintainer,
       params: IdParams,
@@ -199,7 +200,7 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
       errors: [404, 409],
     }),
     async (request) => {
-      await deleteTask(ctx, request.params.id);
+      await deleteTask(ctx, request.params.id, principalOf(request));
       return { id: request.params.id, state: 'deleted' as const };
     },
   );

@@ -1,0 +1,134 @@
+import { appendFile, readdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../host/mount-table.ts';
+import { runBuild } from '../pipeline/run-build.ts';
+import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { buildNetworkRunDir, staleNamespaces } from './build-network.ts';
+
+/**
+ * A build allowed a network (the explicit opt-in), against the real pipeline:
+ * it reaches Debian's mirror through the host's checked proxy, and neither the
+ * host's loopback services nor the host's LAN address, through the proxy or
+ * around it. Each probe prints a verdict line.
+ */
+let host: BuildHost;
+let service: Server;
+let connections = 0;
+
+function lanAddress(): string {
+  const found = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+  if (!found) throw new Error('this test needs a non-loopback IPv4 address (a build host has one)');
+  return found;
+}
+
+beforeAll(async () => {
+  host = await createBuildHost();
+  service = createServer((socket) => {
+    connections += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => service.listen(0, '0.0.0.0', resolve));
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => (service ? service.close(() => resolve()) : resolve()));
+  await host?.close();
+});
+
+/** bash only (the base OS has no curl): a request through $http_proxy on fd 3, the status line printed. */
+function probeScript(port: number, lan: string): string {
+  const viaProxy = (label: string, request: string) =>
+    [
+      `if exec 3<>/dev/tcp/127.0.0.1/3128; then`,
+      `  printf '${request}Proxy-Authorization: Basic %s\\r\\nConnection: close\\r\\n\\r\\n' "$auth" >&3`,
+      `  abinfo "probe ${label}: $(timeout 20 head -c 4000 <&3 | tr -d '\\r' | grep -E '^(HTTP/|Origin:)' | tr '\\n' ' ')"`,
+      `  exec 3<&-`,
+      `else abinfo "probe ${label}: no relay"; fi`,
+    ].join('\n');
+  const direct = (label: string, ip: string) =>
+    `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
+  return [
+    'creds=${http_proxy#http://}; creds=${creds%@*}; auth=$(printf %s "$creds" | base64 -w0)',
+    // /proc/net/dev is the reader's own namespace (sysfs shows the one nspawn mounted it in).
+    "abinfo \"probe interfaces: $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' ')\"",
+    viaProxy(
+      'mirror',
+      'GET http://deb.debian.org/debian/dists/trixie/Release HTTP/1.1\\r\\nHost: deb.debian.org\\r\\n',
+    ),
+    viaProxy('tunnel', 'CONNECT deb.debian.org:443 HTTP/1.1\\r\\nHost: deb.debian.org:443\\r\\n'),
+    viaProxy('loopback', `CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n`),
+    viaProxy('lan', `CONNECT ${lan}:${port} HTTP/1.1\\r\\nHost: ${lan}\\r\\n`),
+    direct('direct-lan', lan),
+    direct('direct-loopback', '127.0.0.1'),
+    'install -d "$PKGDIR"/usr/share/probe && echo ok > "$PKGDIR"/usr/share/probe/ok',
+  ].join('\n');
+}
+
+describe('a build allowed a network', () => {
+  it("reaches the internet through the checked proxy only: never the host's services or its LAN", async () => {
+    const lan = lanAddress();
+    const port = (service.address() as { port: number }).port;
+    const bundle = await host.exampleBundle('online');
+    await writeFile(path.join(bundle, 'autobuild/build'), probeScript(port, lan));
+    await appendFile(path.join(bundle, 'autobuild/defines'), 'ABSPLITDBG=0\n');
+    const lines: string[] = [];
+    const result = await runBuild(host.ctx, {
+      buildId: 'online-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      network: true,
+      onLogLine: (l) => lines.push(l),
+    });
+    expect(result.reason, lines.slice(-60).join('\n')).toBeUndefined();
+    const plain = lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
+    const probe = (name: string) => plain.find((l) => l.includes(`probe ${name}:`)) ?? `(no ${name} line)`;
+    const probes = plain.filter((l) => l.includes('probe ') || l.includes('network: refused')).join('\n');
+
+    expect(lines).toContain("[aoinb] this build has a network: HTTP(S) through the host's checked proxy only");
+    expect(probe('interfaces').trim(), probes).toMatch(/: lo$/);
+    expect(probe('mirror'), probes).toMatch(/HTTP\/1\.1 200 .*Origin: Debian/);
+    expect(probe('tunnel')).toMatch(/HTTP\/1\.1 200 Connection Established/);
+    expect(probe('loopback')).toMatch(/HTTP\/1\.1 403/);
+    expect(probe('lan')).toMatch(/HTTP\/1\.1 403/);
+    expect(probe('direct-lan')).toMatch(/no route/);
+    expect(probe('direct-loopback')).toMatch(/no route/);
+    expect(connections).toBe(0);
+    // The refusals are in the log with their reason.
+    expect(
+      lines.some((l) => /network: refused 127\.0\.0\.1:\d+ resolves to 127\.0\.0\.1, a loopback address/.test(l)),
+    ).toBe(true);
+    expect(lines.some((l) => l.includes(`${lan}:${port} resolves to ${lan}, an address of this host`))).toBe(true);
+    // Nothing left behind: no namespace, no socket file, no mount.
+    expect(await staleNamespaces()).toEqual([]);
+    expect((await readdir(buildNetworkRunDir)).filter((n) => n.includes('online-1'))).toEqual([]);
+    expect(await mountsUnder(host.workDir)).toEqual([]);
+  });
+
+  it('has no network at all without the opt-in', async () => {
+    const bundle = await host.exampleBundle('offline');
+    await writeFile(
+      path.join(bundle, 'autobuild/build'),
+      [
+        'abinfo "probe proxy-env: ${http_proxy:-none}"',
+        `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128' 2>/dev/null; then abinfo "probe relay: CONNECTED"; else abinfo "probe relay: none"; fi`,
+        'install -d "$PKGDIR"/usr/share/probe && echo ok > "$PKGDIR"/usr/share/probe/ok',
+      ].join('\n'),
+    );
+    await appendFile(path.join(bundle, 'autobuild/defines'), 'ABSPLITDBG=0\n');
+    const lines: string[] = [];
+    const result = await runBuild(host.ctx, {
+      buildId: 'offline-1',
+      bundleDir: bundle,
+      branch: 'stable',
+      onLogLine: (l) => lines.push(l),
+    });
+    expect(result.reason, lines.slice(-60).join('\n')).toBeUndefined();
+    const plain = lines.map((l) => l.replace(/\x1b\[[0-9;]*m/g, ''));
+    expect(plain.find((l) => l.includes('probe proxy-env:'))).toMatch(/none$/);
+    expect(plain.find((l) => l.includes('probe relay:'))).toMatch(/none$/);
+  });
+});
