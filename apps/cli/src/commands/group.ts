@@ -1,4 +1,4 @@
-import type { GroupList, GroupState, GroupStatus } from '@aoinb/farm-contract';
+import type { GroupList, GroupStatus } from '@aoinb/farm-contract';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { AoinbError } from '@aoinb/errors';
