@@ -89,7 +89,7 @@ async function farmUp(configDir: string): Promise<{ farm: ResultPromise }> {
     reject: false,
     buffer: false,
   });
-  const lines = createInterface({ input: farm.stdout! });
+  const lines = createInterface({ input: farm.stdout });
   await new Promise<void>((resolve, reject) => {
     lines.on('line', (line) => {
       console.log(line);

@@ -93,7 +93,7 @@ describe('docker-compose.yml', async () => {
     for (const [, stage] of dockerfile.matchAll(/^COPY\s+--from=(\S+)/gm))
       expect(dockerfile, `stage ${stage}`).toMatch(new RegExp(`^FROM \\S+ AS ${stage}$`, 'm'));
     // The image serves the dashboard: its built files come from the stage that built them.
-    expect(dockerfile).toMatch(/^COPY --from=dashboard \S+\/apps\/dashboard\/dist /m);
+    expect(dockerfile).toMatch(/^COPY --from=build \S+\/apps\/dashboard\/dist /m);
     for (const group of ['apps', 'libs']) {
       for (const pkg of await readdir(path.join(repoRoot, group))) {
         if (await exists(path.join(repoRoot, group, pkg, 'package.json')))
@@ -106,9 +106,14 @@ describe('docker-compose.yml', async () => {
     expect(dockerfile).toContain(`WORKDIR ${installRoot}`);
     for (const service of Object.values(compose.services).filter((s) => s.build)) {
       const command = service.command ?? [];
-      const main = command.find((c) => c.endsWith('.ts') || c.endsWith('.sh'));
-      if (main)
-        expect(await exists(inCheckout(main.startsWith('/') ? main : `${installRoot}/${main}`)!), main).toBe(true);
+      const main = command.find((c) => c.endsWith('.js') || c.endsWith('.ts') || c.endsWith('.sh'));
+      if (!main) continue;
+      // An app's build (apps/X/dist/main.js, made by `npm run build` in the build stage) comes from that stage.
+      const built = /^apps\/([a-z-]+)\/dist\/main\.js$/.exec(main);
+      if (built) {
+        expect(dockerfile).toContain(`COPY --from=build ${installRoot}/apps/${built[1]}/dist ./apps/${built[1]}/dist`);
+        expect(await exists(path.join(repoRoot, 'apps', built[1]!, 'src/main.ts')), main).toBe(true);
+      } else expect(await exists(inCheckout(main.startsWith('/') ? main : `${installRoot}/${main}`)!), main).toBe(true);
     }
   });
 

@@ -1,7 +1,7 @@
 import { access, constants, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { deployDir, inCheckout, installRoot, parseUnit, type UnitFile } from './deploy-paths.ts';
+import { deployDir, inCheckout, installRoot, parseUnit, repoRoot, type UnitFile } from './deploy-paths.ts';
 
 /** The directives these units may use, per section (a typo is an error here, not a silently ignored line). */
 const known: Record<string, string[]> = {
@@ -53,9 +53,9 @@ async function loadUnit(name: string): Promise<UnitFile> {
 
 describe('deploy/systemd units', () => {
   it.each([
-    ['aoinb-coordinator.service', 'apps/coordinator/src/main.ts'],
-    ['aoinb-worker.service', 'apps/worker/src/main.ts'],
-  ])('%s parses, uses known directives and starts %s from the installed tree', async (name, main) => {
+    ['aoinb-coordinator.service', 'apps/coordinator'],
+    ['aoinb-worker.service', 'apps/worker'],
+  ])('%s parses, uses known directives and starts the build of %s from the installed tree', async (name, app) => {
     const unit = await loadUnit(name);
     expect([...unit.keys()]).toEqual(['Unit', 'Service', 'Install']);
     for (const [section, keys] of unit)
@@ -64,13 +64,16 @@ describe('deploy/systemd units', () => {
     // The binary is absolute and exists here (Debian's and NodeSource's node are /usr/bin/node).
     expect(exec[0]).toBe('/usr/bin/node');
     await access(exec[0]!, constants.X_OK);
-    expect(exec.slice(1, 3)).toEqual(['--import', 'tsx']);
-    expect(exec[3]).toBe(`${installRoot}/${main}`);
-    await access(inCheckout(exec[3]!)!);
-    expect(exec.slice(4)).toEqual(['-c', '/etc/aoinb']);
-    // `--import tsx` resolves from the working directory: the tree with node_modules.
+    // Plain node runs what `npm run build` (scripts/build-apps.ts) makes of the app's src/main.ts.
+    expect(exec[1]).toBe('--enable-source-maps');
+    expect(exec[2]).toBe(`${installRoot}/${app}/dist/main.js`);
+    await access(path.join(inCheckout(`${installRoot}/${app}`)!, 'src/main.ts'));
+    expect(await readFile(path.join(repoRoot, 'scripts/build-apps.ts'), 'utf8')).toContain(
+      `'${app.slice('apps/'.length)}'`,
+    );
+    expect(exec.slice(3)).toEqual(['-c', '/etc/aoinb']);
+    // Its third-party packages load from the installed tree's node_modules.
     expect(one(unit, 'Service', 'WorkingDirectory')).toBe(installRoot);
-    await access(inCheckout(`${installRoot}/node_modules/tsx/package.json`)!);
     expect(one(unit, 'Service', 'Restart')).toBe('always');
     expect(one(unit, 'Service', 'KillMode')).toBe('mixed');
     expect(one(unit, 'Service', 'KillSignal')).toBe('SIGTERM');

@@ -13,7 +13,7 @@ import { freePort } from '@aoinb/testkit';
  * process on the host carries them in its environment, the embedded Redis wants
  * its password, and a build sees neither secret nor route to Redis or the API.
  */
-const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 const workerToken = 'farm-containment-worker-token-7d3a';
 const maintainerToken = 'farm-containment-maintainer-token';
 let host: BuildHost;
@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (farm) {
+  if (farm !== undefined) {
     farm.kill('SIGINT');
     await farm;
   }

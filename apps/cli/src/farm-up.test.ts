@@ -8,7 +8,7 @@ import { mountsUnder, runContainer } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { freePort, mountOverlayFixture } from '@aoinb/testkit';
 
-const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 let host: BuildHost;
 let farm: ResultPromise;
 let url: string;
@@ -46,7 +46,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (farm) {
+  if (farm !== undefined) {
     farm.kill('SIGINT');
     await farm;
   }

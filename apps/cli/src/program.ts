@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
 import { defaultConfigDir } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
-import { createLogger } from '@aoinb/logging';
 import { colourWanted, palette } from './colours.ts';
 import type { CliRuntime, CommandEnv } from './command.ts';
 import { registrations } from './commands/index.ts';
@@ -86,10 +85,12 @@ export function buildProgram(io: ProgramIo): Command {
   const runtime: CliRuntime = {
     action:
       (work) =>
-      async (...params) => {
+      async (...params: unknown[]) => {
         const command = params[params.length - 1] as Command;
+        // pino loads when a command runs, not for --help (see apps/cli/bench/startup.ts).
+        const { createLogger } = await import('@aoinb/logging');
         const env: CommandEnv = {
-          configDir: (command.optsWithGlobals() as { config: string }).config,
+          configDir: command.optsWithGlobals<{ config: string }>().config,
           logger: createLogger(),
           signal: io.signal,
           stdout: io.stdout,

@@ -1,10 +1,12 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { AoinbConfig, TokenRole } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import type { FarmStore } from '@aoinb/farm-protocol';
+import type { FarmKeys, FarmStore } from '@aoinb/farm-protocol';
+import type { BuildHooks } from './build-lifecycle.ts';
 import type { GroupRuntime } from './groups/group-runtime.ts';
 import type { LogFanout } from './http/log-fanout.ts';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
+import type { FarmIdentityGuard } from './resilience/farm-identity-guard.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
 import type { StorageLayout } from './storage/storage-layout.ts';
@@ -17,10 +19,16 @@ export interface CoordinatorContext {
   redis: Redis;
   /** Options for dedicated connections (blocking reads for live logs). */
   connection: RedisOptions;
+  /** The farm's Redis key names, under its `[redis] prefix`. */
+  keys: FarmKeys;
   store: FarmStore;
+  /** The farm identity this coordinator holds Redis to (changing requests are refused while it is wrong). */
+  identity: FarmIdentityGuard;
   dispatcher: Dispatcher;
   layout: StorageLayout;
   repo: AptRepo;
+  /** The build services call these at each step of a build's life; layers over builds (groups) register there. */
+  lifecycle: BuildHooks;
   /** Group builds: records, per-group repositories, flows, per-group lock. */
   groups: GroupRuntime;
   /** Live log streams: one shared Redis reader per followed log, a cap per token. */

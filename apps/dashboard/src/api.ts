@@ -42,7 +42,7 @@ export async function api<T>(
   const init: RequestInit = { method, headers, signal: options.signal, cache: 'no-store' };
   if (options.body !== undefined) {
     init.body = JSON.stringify(options.body);
-    (headers as Record<string, string>)['content-type'] = 'application/json';
+    headers['content-type'] = 'application/json';
   }
   const res = await fetch(path, init);
   if (!res.ok) {

@@ -10,17 +10,22 @@ import {
   buildWorkerOptions,
   closeRedis,
   connectRedis,
+  farmNames,
   FarmStore,
   redisOptions,
   retireBuilder,
   subscribeCancel,
+  type BuilderFacts,
   type BuildJobData,
   type BuildJobResult,
+  type CancelMessage,
+  type FarmKeys,
 } from '@aoinb/farm-protocol';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import { agentVersion, beat, runHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
-import { JobRunner } from './job-runner.ts';
+import { HostGuard, joinFarm } from './host-guard.ts';
+import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import { refuseOtherProtocol } from './protocol-guard.ts';
 import type { RunningJob } from './running-job.ts';
@@ -36,6 +41,8 @@ export interface WorkerAgentOptions {
   coordinatorUrl?: string;
   /** Told about every build (metrics). */
   observer?: BuildObserver;
+  /** Aborts the wait for the farm identity at start (Redis without one). */
+  signal?: AbortSignal;
 }
 
 export type ShutdownMode = 'requeue' | 'finish';
@@ -58,7 +65,11 @@ class Agent implements WorkerAgent {
   private readonly gate: SlotGate;
   private readonly runner: JobRunner;
   private readonly startedAt = new Date().toISOString();
+  private readonly keys: FarmKeys;
   private mode: 'active' | 'draining' = 'active';
+  /** Set while the host guard says to take no jobs (work dir full, farm identity lost). */
+  private pausedReason: string | undefined;
+  private readonly guard: HostGuard;
   private heartbeatLoop: Promise<void> = Promise.resolve();
   private stopping: Promise<void> | undefined;
 
@@ -69,26 +80,41 @@ class Agent implements WorkerAgent {
     private readonly redis: Redis,
     private readonly subscriber: Redis,
     jobsDir: string,
+    farmId: string,
   ) {
     const { config } = options;
     this.settings = config.farm.worker;
     this.id = this.settings.id;
+    const keys = farmNames(config.farm.redis.prefix);
+    this.keys = keys;
     this.heartbeat = {
       redis,
+      keys,
       logger,
       intervalSeconds: this.settings.heartbeatSeconds,
       running: () => [...this.running.values()],
       facts: () => this.facts(),
+      check: (facts) => this.checkHost(facts),
     };
+    this.guard = new HostGuard({
+      redis,
+      logger,
+      farmId,
+      workDir: config.workDir,
+      jobsDir,
+      minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
+      runningDirs: () => new Set([...this.running.values()].map((r) => buildIdOf(r.buildKey, r.attempt))),
+    });
     this.gate = new SlotGate(this.settings.slots, (full) => this.onSlotsFull(full));
     this.runner = new JobRunner({
       logger,
       redis,
-      store: new FarmStore(redis),
+      store: new FarmStore(redis, keys),
       client: new CoordinatorClient({
         baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
         token: this.settings.token ?? '',
         logger,
+        farmId,
       }),
       executor: options.executor,
       builderId: this.id,
@@ -126,13 +152,31 @@ class Agent implements WorkerAgent {
     };
   }
 
+  /** Pauses the queues while the guard has a reason, resumes when it has none; a lost farm aborts running builds. */
+  private async checkHost(facts: BuilderFacts): Promise<string | undefined> {
+    const reason = await this.guard.check(facts);
+    if (this.mode === 'draining') return reason;
+    if (reason && !this.pausedReason) {
+      this.logger.error({ reason }, 'taking no jobs');
+      await Promise.all(this.workers.map((w) => w.pause(true)));
+    } else if (!reason && this.pausedReason) {
+      this.logger.warn({ was: this.pausedReason }, 'taking jobs again');
+      if (this.workers.length < 2 || this.gate.used < this.gate.slots)
+        await Promise.all(this.workers.map((w) => w.resume()));
+    }
+    // Builds of a farm Redis no longer knows: their results would be refused, their slots are wasted.
+    if (this.guard.identityLost) for (const job of this.running.values()) job.abort('cancel');
+    this.pausedReason = reason;
+    return reason;
+  }
+
   private beatNow(): void {
     void beat(this.heartbeat).catch((error: Error) => this.logger.warn({ err: error.message }, 'heartbeat failed'));
   }
 
   /** With several arch queues, every queue pauses while the shared slots are full. */
   private onSlotsFull(full: boolean): void {
-    if (this.workers.length < 2 || this.mode === 'draining') return;
+    if (this.workers.length < 2 || this.mode === 'draining' || this.pausedReason) return;
     for (const w of this.workers) void (full ? w.pause(true) : w.resume());
   }
 
@@ -143,7 +187,7 @@ class Agent implements WorkerAgent {
   ): Promise<BuildJobResult> => {
     await refuseOtherProtocol(job, token, this.logger);
     // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
-    if (this.mode === 'draining' || !this.gate.tryTake()) {
+    if (this.mode === 'draining' || this.pausedReason || !this.gate.tryTake()) {
       await job.moveToWait(token);
       throw new WaitingError();
     }
@@ -157,8 +201,29 @@ class Agent implements WorkerAgent {
     }
   };
 
+  /**
+   * A cancel stops only the build of the named run and attempt (a sequence's
+   * step still waiting for its dependencies has no attempt yet: its job id
+   * names it). A cancel of another run or attempt of a job held here is stale:
+   * logged, not applied.
+   */
+  private onCancel(message: CancelMessage): void {
+    let matched = false;
+    for (const job of this.running.values()) {
+      const { data } = job;
+      const same = data.taskId === message.taskId && data.arch === message.arch && data.run === message.run;
+      if ((same && job.attempt === message.attempt) || (job.attempt === 0 && job.jobId === message.jobId)) {
+        job.abort('cancel');
+        matched = true;
+      } else if (same) {
+        this.logger.warn({ ...message, attempt: job.attempt, asked: message.attempt }, 'stale cancel ignored');
+      }
+    }
+    if (!matched) this.logger.debug({ ...message }, 'cancel for a build not running here');
+  }
+
   async start(): Promise<void> {
-    await subscribeCancel(this.subscriber, (message) => this.running.get(message.jobId)?.abort('cancel'));
+    await subscribeCancel(this.subscriber, (message) => this.onCancel(message), this.keys);
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
     const coordinator = this.options.config.farm.coordinator;
@@ -167,12 +232,16 @@ class Agent implements WorkerAgent {
       maxStalledCount: coordinator.maxStalledCount,
     };
     for (const arch of this.settings.archs) {
-      const options = buildWorkerOptions(this.connection, {
-        name: this.id,
-        concurrency: this.settings.slots,
-        lockDurationMs: this.settings.lockSeconds * 1000,
-        ...stalled,
-      });
+      const options = buildWorkerOptions(
+        this.connection,
+        {
+          name: this.id,
+          concurrency: this.settings.slots,
+          lockDurationMs: this.settings.lockSeconds * 1000,
+          ...stalled,
+        },
+        this.keys.prefix,
+      );
       const w = new Worker<BuildJobData, BuildJobResult>(buildQueueName(arch), this.process, options);
       w.on('error', (error) => this.logger.warn({ err: error.message, arch }, 'queue worker error'));
       this.workers.push(w);
@@ -198,7 +267,7 @@ class Agent implements WorkerAgent {
     await Promise.all(this.workers.map((w) => w.close()));
     this.loops.abort();
     await this.heartbeatLoop;
-    await retireBuilder(this.redis, this.id).catch(() => undefined);
+    await retireBuilder(this.redis, this.id, this.keys).catch(() => undefined);
     await Promise.all([closeRedis(this.redis), closeRedis(this.subscriber)]);
     this.logger.info('worker agent stopped');
   }
@@ -221,7 +290,15 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
   const connection = options.redis ?? redisOptions(config.farm.redis);
   const redis = connectRedis(connection, logger, 'worker');
   const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
-  const agent = new Agent(options, logger, connection, redis, subscriber, jobsDir);
+  let farmId: string;
+  try {
+    farmId = await joinFarm(redis, logger, options.signal);
+  } catch (error) {
+    await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
+    throw error;
+  }
+  logger.info({ farmId }, 'joined the farm');
+  const agent = new Agent(options, logger, connection, redis, subscriber, jobsDir, farmId);
   try {
     await agent.start();
   } catch (error) {

@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AoinbError, type ErrorCode } from '@aoinb/errors';
+import { AoinbError, isLocalHostError, type ErrorCode } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract/protocol';
-import { attemptKeyHeader, backoffDelay, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
+import { attemptKeyHeader, backoffDelay, farmIdHeader, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
 
 export interface CoordinatorClientOptions {
   baseUrl: string;
@@ -14,7 +14,12 @@ export interface CoordinatorClientOptions {
   logger: Logger;
   /** How long a call keeps retrying while the coordinator is unreachable or answers 5xx. */
   retryForMs?: number;
+  /** The farm identity this worker joined, sent with every call: the coordinator refuses another farm's worker. */
+  farmId?: string;
 }
+
+/** The farm no longer knows the build (Redis lost its data, or this worker joined another farm): never retried. */
+const lostFarmCodes: ReadonlySet<string> = new Set(['FARM_IDENTITY_LOST', 'FARM_MISMATCH']);
 
 /** An answer that retrying will not change (4xx). */
 class FinalHttpError extends AoinbError {}
@@ -29,13 +34,16 @@ async function errorFrom(response: Response, what: string): Promise<AoinbError> 
   } catch {
     // Not JSON; keep the status line.
   }
-  return response.status < 500 ? new FinalHttpError(code, message) : new AoinbError(code, message);
+  return response.status < 500 || lostFarmCodes.has(code)
+    ? new FinalHttpError(code, message)
+    : new AoinbError(code, message);
 }
 
 /**
  * The worker's side of the coordinator's HTTP API: bundle download, artifact
  * upload and result report. Network errors and 5xx are retried with backoff
- * (the coordinator may be restarting); 4xx are final.
+ * (the coordinator may be restarting); 4xx and this host's own errors (ENOSPC
+ * writing the bundle, EIO reading an artifact) are final.
  */
 export class CoordinatorClient {
   private readonly retryForMs: number;
@@ -45,7 +53,12 @@ export class CoordinatorClient {
   }
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { authorization: `Bearer ${this.options.token}`, [protocolHeader]: String(PROTOCOL_VERSION), ...extra };
+    return {
+      authorization: `Bearer ${this.options.token}`,
+      [protocolHeader]: String(PROTOCOL_VERSION),
+      ...(this.options.farmId ? { [farmIdHeader]: this.options.farmId } : {}),
+      ...extra,
+    };
   }
 
   private async retrying<T>(what: string, signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
@@ -54,7 +67,9 @@ export class CoordinatorClient {
       try {
         return await call();
       } catch (error) {
-        if (error instanceof FinalHttpError || signal?.aborted || Date.now() > deadline) throw error;
+        // A full disk or a read-only file system here is not the coordinator being away: retrying hides it.
+        if (error instanceof FinalHttpError || isLocalHostError(error) || signal?.aborted || Date.now() > deadline)
+          throw error;
         const delay = backoffDelay(failures, 5000);
         this.options.logger.warn({ err: (error as Error).message, retryInMs: delay }, `${what} failed; retrying`);
         await sleep(delay, signal);
@@ -87,7 +102,7 @@ export class CoordinatorClient {
   async uploadArtifact(
     taskId: string,
     arch: string,
-    attempt: number,
+    at: { run: number; attempt: number },
     attemptKey: string,
     file: string,
     name: string,
@@ -95,7 +110,7 @@ export class CoordinatorClient {
     signal?: AbortSignal,
   ): Promise<void> {
     const what = `uploading ${name}`;
-    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?attempt=${attempt}`;
+    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?run=${at.run}&attempt=${at.attempt}`;
     await this.retrying(what, signal, async () => {
       const response = await fetch(url, {
         method: 'PUT',
@@ -107,13 +122,13 @@ export class CoordinatorClient {
         body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
         duplex: 'half',
         signal,
-      } as RequestInit);
+      });
       if (!response.ok) throw await errorFrom(response, what);
       await response.arrayBuffer();
     });
   }
 
-  /** Reports the result; resolves false when the coordinator refuses it (a newer attempt owns the build). */
+  /** Reports the result; resolves false when the coordinator refuses it (a newer run or attempt owns the build). */
   async reportResult(taskId: string, arch: string, attemptKey: string, result: BuildJobResult): Promise<boolean> {
     const what = `reporting the result of task ${taskId} (${arch})`;
     try {
@@ -128,7 +143,10 @@ export class CoordinatorClient {
       });
       return true;
     } catch (error) {
-      if (error instanceof FinalHttpError && error.code === 'CONFLICT') {
+      if (
+        error instanceof FinalHttpError &&
+        (error.code === 'CONFLICT' || error.code === 'STALE_ATTEMPT' || lostFarmCodes.has(error.code))
+      ) {
         this.options.logger.warn({ taskId, arch, err: error.message }, 'result refused');
         return false;
       }

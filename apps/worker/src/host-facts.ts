@@ -14,7 +14,8 @@ export async function availableMemory(): Promise<number> {
   return os.freemem();
 }
 
-async function diskFree(dir: string): Promise<number> {
+/** Free bytes for unprivileged writes in `dir`; 0 when it cannot be read. */
+export async function diskFree(dir: string): Promise<number> {
   try {
     const s = await statfs(dir);
     return s.bavail * s.bsize;

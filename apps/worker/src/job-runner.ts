@@ -4,11 +4,10 @@ import path from 'node:path';
 import { WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { BuildResult } from '@aoinb/buildroot';
-import { toAoinbError } from '@aoinb/errors';
+import { failureClassOfError, toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
-  appendLogEof,
-  farmKeys,
+  isStale,
   LogStreamWriter,
   newAttemptKey,
   type BuildJobData,
@@ -38,19 +37,27 @@ export interface JobRunnerDeps {
   onFinished(job: RunningJob): void;
 }
 
-type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'artifacts' | 'phases' | 'resources'>;
+type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'failureClass' | 'artifacts' | 'phases' | 'resources'>;
 
 /** `[a-z0-9-]` only, unique per attempt: what runBuild accepts as a build id. */
-function buildIdOf(jobId: string, attempt: number): string {
+export function buildIdOf(jobId: string, attempt: number): string {
   return `${jobId}-a${attempt}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
 function abortedOutcome(cause: AbortCause | undefined, timeoutMs: number): Outcome | undefined {
-  if (cause === 'cancel') return { status: 'cancelled', reason: 'cancelled by request', artifacts: [], phases: {} };
+  if (cause === 'cancel')
+    return {
+      status: 'cancelled',
+      reason: 'cancelled by request',
+      failureClass: 'cancelled',
+      artifacts: [],
+      phases: {},
+    };
   if (cause === 'timeout')
     return {
       status: 'failed',
       reason: `timed out: the job timeout is ${Math.round(timeoutMs / 1000)} s`,
+      failureClass: 'timeout',
       artifacts: [],
       phases: {},
     };
@@ -76,7 +83,11 @@ export class JobRunner {
   ): Promise<BuildJobResult> {
     const running = new RunningJob(job, token, step);
     const { data } = running;
-    const log = new LogStreamWriter(this.deps.redis, farmKeys.log(data.taskId, data.arch, data.run), this.deps.logger);
+    const log = new LogStreamWriter(
+      this.deps.redis,
+      this.deps.store.keys.log(data.taskId, data.arch, data.run),
+      this.deps.logger,
+    );
     const claimed = await this.claim(running, log);
     if (claimed) return claimed;
     const logger = this.deps.logger.child({ jobId: running.jobId, attempt: running.attempt });
@@ -102,13 +113,15 @@ export class JobRunner {
 
   /**
    * Marks the build running under a new attempt number (which fences any earlier
-   * attempt's uploads and report); returns a result when there is nothing to build.
+   * attempt's uploads and report), fenced on the job's run: a job of a run that
+   * was cancelled and retried meanwhile cannot take the new run's build. Returns
+   * a result when there is nothing to build.
    */
   private async claim(running: RunningJob, log: LogStreamWriter): Promise<BuildJobResult | undefined> {
     const { data } = running;
     const now = new Date();
-    const base = { taskId: data.taskId, arch: data.arch, archs: data.taskArchs };
-    const key = newAttemptKey();
+    const base = { taskId: data.taskId, arch: data.arch, run: data.run, archs: data.taskArchs };
+    const key = newAttemptKey(base);
     const outcome = await this.deps.store.transition({
       ...base,
       from: ['queued', 'running'],
@@ -139,14 +152,17 @@ export class JobRunner {
     );
     if (outcome.cancelRequested) {
       result.reason = 'cancelled before it started';
+      // The same guarded script ends the log with the final state.
+      await log.flush();
       await this.deps.store.transition({
         ...base,
         from: ['queued', 'running'],
         to: 'cancelled',
         set: { reason: result.reason, finishedAt: result.finishedAt },
       });
-      await log.flush();
-      await appendLogEof(this.deps.redis, log.key, 'cancelled', result.reason);
+    } else if (isStale(outcome.refusal)) {
+      result.reason = `run ${data.run} is no longer current (the build is at run ${outcome.run}); nothing to do`;
+      this.deps.logger.warn({ jobId: running.jobId, run: data.run, current: outcome.run }, 'stale job refused');
     } else {
       result.reason = `build is already ${outcome.state || 'gone'}; nothing to do`;
       this.deps.logger.info(
@@ -162,6 +178,7 @@ export class JobRunner {
     return {
       status,
       builder: this.deps.builderId,
+      run: running.data.run,
       attempt: running.attempt,
       startedAt: running.startedAt,
       finishedAt: now,
@@ -201,6 +218,10 @@ export class JobRunner {
       const outcome = abortedOutcome(running.cause, data.timeoutMs) ?? {
         status: 'failed',
         reason: toAoinbError(error).message,
+        failureClass: failureClassOfError(
+          error,
+          /^(BUNDLE_|CHECKSUM_)/.test(toAoinbError(error).code) ? 'build' : 'infrastructure',
+        ),
         artifacts: [],
         phases: {},
       };
@@ -214,6 +235,7 @@ export class JobRunner {
     const outcome: Outcome = {
       status: result.status,
       reason: result.reason,
+      ...(result.failureClass ? { failureClass: result.failureClass } : {}),
       artifacts: [],
       phases: result.phases,
       resources: result.resources,
@@ -224,7 +246,7 @@ export class JobRunner {
       await this.deps.client.uploadArtifact(
         running.data.taskId,
         running.data.arch,
-        running.attempt,
+        { run: running.data.run, attempt: running.attempt },
         running.attemptKey,
         artifact.file,
         artifact.name,
@@ -248,7 +270,10 @@ export class JobRunner {
       result,
     );
     if (!accepted)
-      this.deps.logger.warn({ jobId: running.jobId }, 'the coordinator kept a newer attempt; this result was dropped');
+      this.deps.logger.warn(
+        { jobId: running.jobId, run: running.data.run, attempt: running.attempt },
+        'the coordinator kept a newer run or attempt; this result was dropped',
+      );
     return result;
   }
 
@@ -260,6 +285,7 @@ export class JobRunner {
     await this.deps.store.transition({
       taskId: data.taskId,
       arch: data.arch,
+      run: data.run,
       archs: data.taskArchs,
       from: ['running'],
       to: 'queued',

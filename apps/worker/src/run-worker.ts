@@ -22,7 +22,13 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const executor: Executor = (options.makeExecutor ?? realExecutor)(config, options.logger);
   const metrics = await startWorkerMetrics(config, executor.name, options.logger);
   try {
-    const agent = await startWorkerAgent({ config, logger: options.logger, executor, observer: metrics.observer });
+    const agent = await startWorkerAgent({
+      config,
+      logger: options.logger,
+      executor,
+      observer: metrics.observer,
+      signal: options.signal,
+    });
     if (!options.signal.aborted) await once(options.signal, 'abort');
     await agent.stop(options.onShutdown);
   } finally {

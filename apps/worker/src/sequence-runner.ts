@@ -90,6 +90,7 @@ export async function runSequence(
     status: failed === 0 ? 'succeeded' : 'failed',
     ...(failed > 0 ? { reason: `${failed} of ${results.length} steps did not succeed` } : {}),
     builder: deps.builderId,
+    run: job.data.run,
     attempt: 0,
     startedAt,
     finishedAt: new Date().toISOString(),

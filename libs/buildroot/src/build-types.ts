@@ -4,7 +4,14 @@
  * get back. A failed build is a result (`status: 'failed'`), never an exception;
  * exceptions are reserved for a host that cannot build at all.
  */
-import type { BuildPhase, BuildStatus, ExtraAptSource, ResourceSample, ResourceSummary } from '@aoinb/farm-contract';
+import type {
+  BuildPhase,
+  BuildStatus,
+  ExtraAptSource,
+  FailureClass,
+  ResourceSample,
+  ResourceSummary,
+} from '@aoinb/farm-contract';
 
 // What a build reports is shared with the farm: declared once, in the contract (libs/farm-contract/src/shared-types.ts).
 export type { BuildPhase, BuildStatus, ExtraAptSource, ResourceSample, ResourceSummary };
@@ -48,6 +55,8 @@ export interface BuildResult {
   status: BuildStatus;
   /** Why it failed or was cancelled, for people. */
   reason?: string;
+  /** Why it failed, for dashboards and scripts (absent when it succeeded). */
+  failureClass?: FailureClass;
   package: { name: string; version: string; arch: string };
   branch: string;
   artifacts: BuildArtifact[];

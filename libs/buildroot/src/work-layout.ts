@@ -19,6 +19,12 @@ export interface WorkLayout {
   sourceCache: string;
   logsDir: string;
   outputDir: string;
+  /** What aoinb found out about this host once (e.g. overlay `volatile` support). */
+  hostFactsDir: string;
+  /** The host's shared apt archive cache (bound as /var/cache/apt/archives into apt steps). */
+  aptCacheDir: string;
+  /** Dependency layers: `<key>/layer` (read-only lower layer) and `<key>/meta.json`. */
+  depLayersDir: string;
   instance(branch: string): OverlayDirs & { stamp: string; sourcesList: string; ab4Config: string };
   workspace(buildId: string): OverlayDirs & { owner: string };
   lock(name: string): string;
@@ -48,6 +54,9 @@ export function workLayout(workDir: string): WorkLayout {
     sourceCache: path.join(root, 'sources'),
     logsDir: path.join(root, 'logs'),
     outputDir: path.join(root, 'output'),
+    hostFactsDir: path.join(root, 'host-facts'),
+    aptCacheDir: path.join(root, 'apt-archives'),
+    depLayersDir: path.join(root, 'dep-layers'),
     instance(branch) {
       const dirs = overlayDirs(path.join(root, 'instances', branch));
       return {

@@ -64,8 +64,8 @@ describe('extractBundleArchive', () => {
       ['xz', ['-cJf', 'a.txz', '-C', 'good/pkg', 'spec', 'autobuild'], 'a.txz', 'xz'],
       ['zstd', ['--zstd', '-cf', 'a.tzst', '-C', 'good', 'pkg'], 'a.tzst', 'zstd'],
     ])('%s', async (_label, args, file, compression) => {
-      tar(...(args as string[]));
-      const result = await extractBundleArchive(path.join(work, file as string), dest('bundle'));
+      tar(...args);
+      const result = await extractBundleArchive(path.join(work, file), dest('bundle'));
       expect(result).toMatchObject({
         dir: dest('bundle'),
         compression,

@@ -75,7 +75,7 @@ export async function decompressTo(
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
-    await pipeline(child.stdout as Readable, byteLimit(limit), createWriteStream(output));
+    await pipeline(child.stdout, byteLimit(limit), createWriteStream(output));
   } catch (err) {
     child.kill();
     await child;

@@ -205,7 +205,7 @@ describe('loadBundle: layouts and errors', () => {
       'spec: SRCS is missing (no SRCS or SRCS__AMD64); set DUMMYSRC=1 if the package has no source',
     ],
   ])('%j', async (files, code, message) => {
-    const dir = await make(files as Record<string, string>);
+    const dir = await make(files);
     expect(await asyncErrorOf(() => loadBundle(dir, 'amd64'))).toEqual({ code, message });
   });
 

@@ -28,6 +28,10 @@ export interface BuildSettings {
   memoryLimitMib: number;
   pidsLimit: number;
   diskLimitMib: number;
+  /** The host's shared apt archive cache, pruned least recently used to this size; 0 = none (each root its own). */
+  aptCacheMib: number;
+  /** Disk budget of the dependency layers, evicted least recently used; 0 = no layers (install every build). */
+  depLayersMib: number;
   /** `source_allow`, `source_max_mib`, `source_timeout_minutes`, `source_stall_seconds`. */
   sources: SourceFetchSettings;
 }
@@ -94,6 +98,8 @@ export function readConfigTable(raw: TomlTable, configDir: string, problems: Pro
     memoryLimitMib: buildTable.integer('memory_limit_mib', { default: 8192, min: 0, max: 16 * 1024 * 1024 }),
     pidsLimit: buildTable.integer('pids_limit', { default: 4096, min: 0, max: 4_194_304 }),
     diskLimitMib: buildTable.integer('disk_limit_mib', { default: 32768, min: 0, max: 1024 * 1024 * 1024 }),
+    aptCacheMib: buildTable.integer('apt_cache_mib', { default: 4096, min: 0, max: 1024 * 1024 * 1024 }),
+    depLayersMib: buildTable.integer('dep_layers_mib', { default: 16384, min: 0, max: 1024 * 1024 * 1024 }),
     sources: readSourceSettings(buildTable),
   };
   buildTable.rejectUnknown();

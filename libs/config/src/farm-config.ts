@@ -63,6 +63,8 @@ export interface RedisConfig {
   password?: string;
   /** CA bundle for TLS, relative to the config folder. */
   caFile?: string;
+  /** Prefix of every farm key and queue: one Redis Cluster hash tag (default `{aoinb}`); farms apart by prefix. */
+  prefix: string;
 }
 
 export interface WorkerConfig {
@@ -78,6 +80,8 @@ export interface WorkerConfig {
   metricsListen?: ListenAddress;
   /** What SIGTERM does to running builds: hand them back to the queue, or finish them. */
   onShutdown: 'requeue' | 'finish';
+  /** Below this much free space in the work dir (MiB) the worker takes no new jobs (0: never stops). */
+  minFreeDiskMib: number;
 }
 
 export interface FarmConfig {
@@ -156,9 +160,15 @@ function readRedis(root: TableReader, configDir: string): RedisConfig {
   // Secrets come from files only: `farm up` names its generated ones by path, never by value.
   const passwordFile = t.optionalString('password_file') ?? process.env.AOINB_REDIS_PASSWORD_FILE;
   const caFile = t.optionalString('ca_file');
+  const prefix =
+    t.optionalString('prefix', {
+      pattern: /^\{[A-Za-z0-9_.-]{1,64}\}$/,
+      hint: 'one Redis Cluster hash tag such as "{aoinb}" (letters, digits, _ . - inside braces)',
+    }) ?? '{aoinb}';
   t.rejectUnknown();
   return {
     url,
+    prefix,
     password: passwordFile ? readSecret(t, 'password_file', passwordFile, configDir) : undefined,
     caFile: caFile ? path.resolve(configDir, caFile) : undefined,
   };
@@ -180,6 +190,7 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     lockSeconds: t.integer('lock_seconds', { default: 30, min: 1 }),
     metricsListen: metrics ? parseListen(metrics) : undefined,
     onShutdown: t.oneOf('on_shutdown', ['requeue', 'finish'] as const, 'requeue'),
+    minFreeDiskMib: t.integer('min_free_disk_mib', { default: 1024, min: 0 }),
   };
   t.rejectUnknown();
   return worker;

@@ -61,6 +61,17 @@ describe('loadConfig', () => {
     expect((error as Error).message).toContain('want "Name <email>"');
   });
 
+  it('reads [build] apt_cache_mib and dep_layers_mib, naming the key of a bad value', async () => {
+    await writeConfig('arch = "amd64"\n');
+    expect((await loadConfig(dir)).build).toMatchObject({ aptCacheMib: 4096, depLayersMib: 16384 });
+    await writeConfig('arch = "amd64"\n[build]\napt_cache_mib = 0\ndep_layers_mib = 512\n');
+    expect((await loadConfig(dir)).build).toMatchObject({ aptCacheMib: 0, depLayersMib: 512 });
+    await writeConfig('arch = "amd64"\n[build]\napt_cache_mib = -1\ndep_layers_mib = "big"\n');
+    const message = ((await loadConfig(dir).catch((e: Error) => e)) as Error).message;
+    expect(message).toContain('build.apt_cache_mib: must be at least 0, got -1');
+    expect(message).toContain('build.dep_layers_mib: must be an integer');
+  });
+
   it('reports every problem with its key path at once', async () => {
     await writeConfig(
       [

@@ -20,7 +20,7 @@ export async function readTomlFile(file: string): Promise<TomlTable> {
     throw new AoinbError('CONFIG_NOT_FOUND', `${file} ${reason}`);
   }
   try {
-    return parse(text) as TomlTable;
+    return parse(text);
   } catch (error) {
     if (error instanceof TomlError) {
       const first = error.message.split('\n')[0];

@@ -130,7 +130,7 @@ export class TableReader {
       this.problem(key, `must be a table, got ${describe(value)}`);
       return new TableReader({}, this.path(key), this.problems);
     }
-    return new TableReader((value as TomlTable | undefined) ?? {}, this.path(key), this.problems);
+    return new TableReader(value ?? {}, this.path(key), this.problems);
   }
 
   /** An array of tables (`[[key]]`). */

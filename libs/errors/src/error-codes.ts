@@ -36,10 +36,19 @@ export const errorCatalogue = {
   NOT_FOUND: { status: 404, summary: 'no such resource' },
   CONFLICT: { status: 409, summary: 'resource is in the wrong state' },
   PROTOCOL_MISMATCH: { status: 426, summary: 'the caller speaks another farm protocol version' },
+  STALE_ATTEMPT: { status: 409, summary: 'addressed to a run or attempt of a build that is no longer current' },
   REPO_CONFLICT: { status: 409, summary: 'repository already holds that package version with other contents' },
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
   TOO_MANY_FOLLOWERS: { status: 429, summary: 'the token follows too many live logs at once' },
   UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
+  STORAGE_FULL: { status: 507, summary: "the coordinator's storage disk is full" },
+  FARM_IDENTITY_LOST: {
+    status: 503,
+    summary: "Redis does not hold this farm's identity (lost its data, or another Redis)",
+  },
+  FARM_MISMATCH: { status: 409, summary: 'the request comes from a worker of another farm identity' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, summary: 'the Idempotency-Key was used with another request' },
+  IDEMPOTENCY_IN_PROGRESS: { status: 409, summary: 'a request with this Idempotency-Key is still running' },
   INTERNAL: { status: 500, summary: 'internal error' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

@@ -74,17 +74,17 @@ export class FarmClient {
         signal: init.signal,
       });
     } catch (error) {
-      if ((error as Error).name === 'AbortError') throw error;
-      throw new AoinbError(
-        'UNAVAILABLE',
-        `cannot reach the coordinator at ${this.settings.url}: ${(error as Error).cause ?? (error as Error).message}`,
-      );
+      const { name, cause, message } = error as Error;
+      if (name === 'AbortError') throw error;
+      // fetch's own message is "fetch failed"; the cause says why (ECONNREFUSED, ENOTFOUND, ...).
+      const why = cause instanceof Error ? cause.message : message;
+      throw new AoinbError('UNAVAILABLE', `cannot reach the coordinator at ${this.settings.url}: ${why}`);
     }
     if (!response.ok) {
       const text = await response.text();
       let parsed: { error?: { code?: unknown; message?: unknown } } = {};
       try {
-        parsed = JSON.parse(text);
+        parsed = JSON.parse(text) as typeof parsed;
       } catch {
         // not JSON: report the text
       }

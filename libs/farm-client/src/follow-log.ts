@@ -36,7 +36,7 @@ export async function followLog(
         signal: options.signal,
       });
       if (!response.body) throw new Error('empty response');
-      for await (const event of sseEvents(response.body as unknown as AsyncIterable<Uint8Array>)) {
+      for await (const event of sseEvents(response.body)) {
         if (event.event === 'end') return JSON.parse(event.data) as LogEnd;
         if (event.id) lastEventId = event.id;
         if (event.event === 'message') options.onLines(event.data.split('\n'));

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Arch, IsoTime, OneOf, TaskId } from './common.ts';
+import { builderModes } from './states.ts';
 
 /**
  * `GET /task/:id/log` as Server-Sent Events: `message` events carry a batch of
@@ -37,6 +38,9 @@ export const CancelMessage = Type.Object({
   taskId: TaskId,
   arch: Arch,
   jobId: Type.String(),
+  /** The run and attempt to stop: a worker on another run or attempt ignores the message. */
+  run: Type.Integer({ minimum: 1 }),
+  attempt: Type.Integer({ minimum: 0 }),
   reason: Type.String(),
 });
 export type CancelMessage = Static<typeof CancelMessage>;
@@ -54,8 +58,10 @@ export const BuilderFacts = Type.Object({
   /** 1, 5 and 15 minute load averages. */
   load: Type.Tuple([Type.Number(), Type.Number(), Type.Number()]),
   currentTasks: Type.Array(Type.Object({ taskId: TaskId, arch: Arch, jobId: Type.String(), startedAt: IsoTime })),
-  /** `draining`: SIGTERM received, taking no new jobs. */
-  mode: OneOf(['active', 'draining']),
+  /** `draining`: SIGTERM received, taking no new jobs; `paused`: taking no jobs for `pausedReason` (disk, farm identity). */
+  mode: OneOf(builderModes),
+  /** Why a paused builder takes no jobs, for people (`GET /builder/status`). */
+  pausedReason: Type.Optional(Type.String()),
   startedAt: IsoTime,
   lastHeartbeat: IsoTime,
   version: Type.String(),

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
-import { Arch, IsoTime, Nullable, OneOf, Sha256, TaskId, Url } from './common.ts';
-import { builderStates } from './states.ts';
+import { Arch, ErrorBody, IsoTime, Nullable, OneOf, Sha256, TaskId, Url } from './common.ts';
+import { builderModes, builderStates } from './states.ts';
 
 export const tokenRoles = ['maintainer', 'worker', 'admin', 'reader'] as const;
 
@@ -12,7 +12,8 @@ export const BuilderView = Type.Object(
     hostname: Nullable(Type.String()),
     arch_tags: Type.Array(Arch),
     slots: Nullable(Type.Integer()),
-    mode: Nullable(OneOf(['active', 'draining'])),
+    mode: Nullable(OneOf(builderModes)),
+    paused_reason: Nullable(Type.String({ description: 'why a paused builder takes no jobs (disk, farm identity)' })),
     current_tasks: Type.Array(
       Type.Object(
         { task_id: TaskId, arch: Arch, job_id: Type.String(), started_at: IsoTime },
@@ -73,11 +74,52 @@ export const QueueCounts = Type.Object(
 );
 export type QueueCounts = Static<typeof QueueCounts>;
 
+const FarmIdField = Type.String({ description: "this coordinator's farm identity (its identity file)" });
+
+/** `GET /healthz` 200: Redis answers and holds this farm's identity. */
 export const Health = Type.Object(
-  { ok: Type.Boolean(), redis: OneOf(['up', 'down']), redis_ms: Type.Integer() },
+  { ok: Type.Literal(true), redis: Type.Literal('up'), redis_ms: Type.Integer(), farm_id: FarmIdField },
   { additionalProperties: false },
 );
 export type Health = Static<typeof Health>;
+
+/**
+ * `GET /healthz` 503: the error (`UNAVAILABLE` with Retry-After when Redis does not answer within 2 s,
+ * `FARM_IDENTITY_LOST` when it answers without this farm's data) beside the health fields.
+ */
+export const HealthDown = Type.Object(
+  {
+    ok: Type.Literal(false),
+    redis: OneOf(['up', 'down']),
+    redis_ms: Type.Integer(),
+    farm_id: Type.Optional(FarmIdField),
+    error: ErrorBody.properties.error,
+  },
+  { additionalProperties: false },
+);
+export type HealthDown = Static<typeof HealthDown>;
+
+/** `GET /farm/identity`: the farm identity and whether Redis still holds it. */
+export const FarmIdentity = Type.Union([
+  Type.Object({ farm_id: FarmIdField, ok: Type.Literal(true) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      farm_id: FarmIdField,
+      ok: Type.Literal(false),
+      reason: Type.String({ description: 'why Redis does not hold it, for people' }),
+      since: IsoTime,
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type FarmIdentity = Static<typeof FarmIdentity>;
+
+/** `POST /farm/identity/adopt`: Redis holds this farm's identity again. */
+export const FarmIdentityAdopted = Type.Object(
+  { farm_id: FarmIdField, ok: Type.Literal(true) },
+  { additionalProperties: false },
+);
+export type FarmIdentityAdopted = Static<typeof FarmIdentityAdopted>;
 
 export const NotifyTestBody = Type.Union([
   Type.Object({ webhook: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }),
@@ -127,7 +169,11 @@ export const RepoParams = Type.Object({ branch: Type.String(), '*': Type.String(
 export type RepoParams = Static<typeof RepoParams>;
 
 /** Worker: `PUT /task/:id/artifact/:arch/:name`. */
-export const ArtifactUploadQuery = Type.Object({ attempt: Type.Integer({ minimum: 1 }) });
+export const ArtifactUploadQuery = Type.Object({
+  /** The run and attempt the upload belongs to (fencing: another one is refused with 409 STALE_ATTEMPT). */
+  run: Type.Integer({ minimum: 1 }),
+  attempt: Type.Integer({ minimum: 1 }),
+});
 export type ArtifactUploadQuery = Static<typeof ArtifactUploadQuery>;
 export const ArtifactUploadReply = Type.Object(
   { name: Type.String(), sha256: Sha256, size: Type.Integer(), created: Type.Boolean() },

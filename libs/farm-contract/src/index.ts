@@ -14,7 +14,8 @@
  *      POST   /task/:id/cancel, /task/:id/retry (a new run: new job, new log)
  *   Groups: POST /group with tasks in `created` (bundle uploaded) -> members released as dependencies succeed.
  *
- * Worker (worker token; every call carries `x-aoinb-protocol: PROTOCOL_VERSION`)
+ * Worker (worker token; every call carries `x-aoinb-protocol: PROTOCOL_VERSION`
+ * and the farm identity it joined, `x-aoinb-farm-id`: another farm's is 409 FARM_MISMATCH)
  *   1. Heartbeat: BuilderFacts written to Redis every few seconds with a TTL; a
  *      builder whose key expired is `offline`.
  *   2. Take: a BullMQ job of `build-<arch>`. Its BuildJobData.protocol must equal
@@ -28,13 +29,13 @@
  *      build again as the next attempt.
  *   4. GET /task/:id/build_bundle (checked against bundleSha256), build, stream
  *      the log into Redis.
- *   5. PUT /task/:id/artifact/:arch/:name?attempt=N (x-aoinb-attempt-key,
+ *   5. PUT /task/:id/artifact/:arch/:name?run=R&attempt=N (x-aoinb-attempt-key,
  *      X-Checksum-Sha256) per .deb -> ArtifactUploadReply; the same bytes again
  *      is a no-op (200), so retries after a lost answer are safe.
  *   6. PUT /task/:id/result/:arch -> ResultReply with BuildJobResult. Fenced on
- *      the attempt: the result of an attempt that is no longer the running one
- *      is refused (409 CONFLICT), and so is a repeat once one was applied: the
- *      worker treats 409 as "settled by someone else" and drops its result.
+ *      the run and attempt: the result of one that is no longer running is
+ *      refused (409 STALE_ATTEMPT), and a repeat once one was applied (409
+ *      CONFLICT): the worker treats 409 as "settled by someone else" and drops it.
  *   Network errors and 5xx are retried with backoff; any 4xx is final.
  *
  * Cancellation: `POST /task/:id/cancel` cancels queued builds at once and sets
@@ -51,7 +52,7 @@
  * `routes`, then the route in apps/coordinator/src/http/routes with `schema:`
  * from `routeSchema()`; see docs/protocol.md.
  */
-export { PROTOCOL_VERSION, buildJobName, protocolHeader, protocolOf } from './protocol.ts';
+export { PROTOCOL_VERSION, buildJobName, farmIdHeader, protocolHeader, protocolOf } from './protocol.ts';
 export { routes, pathTo, type RoutePath } from './routes.ts';
 export * from './states.ts';
 export * from './common.ts';

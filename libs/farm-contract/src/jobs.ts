@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
-import { Arch, IsoTime, Sha256, TaskId } from './common.ts';
+import { Arch, IsoTime, OneOf, Sha256, TaskId } from './common.ts';
 import { buildPhases, BuildStatus, ExtraAptSource, ResourceSummary } from './shared-types.ts';
+import { failureClasses } from './states.ts';
 
 const jobFields = {
   /** The coordinator's PROTOCOL_VERSION when it queued the job: a worker of another version hands the job back. */
@@ -47,7 +48,11 @@ export const ArtifactDigest = Type.Object({
 export const BuildJobResult = Type.Object({
   status: BuildStatus,
   reason: Type.Optional(Type.String()),
+  /** Why it did not succeed, as a class (`disk-full`, `timeout`, ...); absent on success. */
+  failureClass: Type.Optional(OneOf(failureClasses)),
   builder: Type.String(),
+  /** The run and attempt reporting (fencing: another run or attempt is refused with 409 STALE_ATTEMPT). */
+  run: Type.Integer({ minimum: 1 }),
   attempt: Type.Integer({ minimum: 0 }),
   startedAt: IsoTime,
   finishedAt: IsoTime,

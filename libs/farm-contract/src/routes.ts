@@ -7,6 +7,8 @@ export const routes = {
   metrics: '/metrics',
   whoami: '/whoami',
   farm: '/farm',
+  farmIdentity: '/farm/identity',
+  farmIdentityAdopt: '/farm/identity/adopt',
   queue: '/queue',
   builders: '/builder/status',
   tasks: '/task',

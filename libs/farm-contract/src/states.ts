@@ -45,3 +45,23 @@ export type PublishMode = (typeof publishModes)[number];
 
 export const builderStates = ['idle', 'building', 'offline'] as const;
 export type BuilderState = (typeof builderStates)[number];
+
+/**
+ * Why a build did not succeed, as a class a dashboard or script can count and
+ * match on (the `reason` is for people). `build` is the package's own fault
+ * (build.sh failed, a bad bundle); every other class is the farm's or the host's.
+ */
+export const failureClasses = [
+  'build',
+  'disk-full',
+  'out-of-memory',
+  'timeout',
+  'cancelled',
+  'lost-host',
+  'infrastructure',
+] as const;
+export type FailureClass = (typeof failureClasses)[number];
+
+/** `draining`: SIGTERM received, taking no new jobs; `paused`: taking no jobs for a reason (disk, farm identity). */
+export const builderModes = ['active', 'draining', 'paused'] as const;
+export type BuilderMode = (typeof builderModes)[number];

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Arch, IsoTime, Nullable, NextCursor, OneOf, Sha256, TaskId, Url } from './common.ts';
-import { buildStates, taskStates } from './states.ts';
+import { buildStates, failureClasses, taskStates } from './states.ts';
 
 const PackageRef = Type.Object(
   { name: Type.String(), version: Type.String(), noarch: Type.Boolean() },
@@ -75,6 +75,9 @@ export const JobView = Type.Object(
     started_at: Nullable(IsoTime),
     finished_at: Nullable(IsoTime),
     reason: Nullable(Type.String()),
+    failure_class: Nullable(
+      OneOf(failureClasses, { description: 'why it did not succeed, as a class (disk-full, timeout, ...)' }),
+    ),
     log_url: Url,
     artifacts: Type.Array(ArtifactView),
     phases_ms: Type.Record(Type.String(), Type.Number()),

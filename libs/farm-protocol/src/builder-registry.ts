@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { farmKeys } from './names.ts';
+import { farmKeys, type FarmKeys } from './names.ts';
 import type { BuilderFacts, BuilderStatus } from './records.ts';
 
 /** Builders silent for longer than this are dropped from the list altogether. */
@@ -9,22 +9,31 @@ const forgetAfterMs = 7 * 24 * 3600 * 1000;
  * A heartbeat: the facts with a TTL (gone = offline) and the builder's id in the
  * list with its time, so an offline builder is still listed, as offline.
  */
-export async function writeHeartbeat(redis: Redis, facts: BuilderFacts, ttlSeconds: number): Promise<void> {
+export async function writeHeartbeat(
+  redis: Redis,
+  facts: BuilderFacts,
+  ttlSeconds: number,
+  keys: FarmKeys = farmKeys,
+): Promise<void> {
   await redis
     .multi()
-    .set(farmKeys.builder(facts.id), JSON.stringify(facts), 'EX', ttlSeconds)
-    .zadd(farmKeys.builders, Date.parse(facts.lastHeartbeat), facts.id)
+    .set(keys.builder(facts.id), JSON.stringify(facts), 'EX', ttlSeconds)
+    .zadd(keys.builders, Date.parse(facts.lastHeartbeat), facts.id)
     .exec();
 }
 
 /** A builder leaving cleanly: offline at once. */
-export async function retireBuilder(redis: Redis, builderId: string): Promise<void> {
-  await redis.del(farmKeys.builder(builderId));
+export async function retireBuilder(redis: Redis, builderId: string, keys: FarmKeys = farmKeys): Promise<void> {
+  await redis.del(keys.builder(builderId));
 }
 
-export async function readBuilders(redis: Redis, now = Date.now()): Promise<BuilderStatus[]> {
-  await redis.zremrangebyscore(farmKeys.builders, '-inf', now - forgetAfterMs);
-  const entries = await redis.zrange(farmKeys.builders, 0, -1, 'WITHSCORES');
+export async function readBuilders(
+  redis: Redis,
+  now = Date.now(),
+  keys: FarmKeys = farmKeys,
+): Promise<BuilderStatus[]> {
+  await redis.zremrangebyscore(keys.builders, '-inf', now - forgetAfterMs);
+  const entries = await redis.zrange(keys.builders, 0, -1, 'WITHSCORES');
   const ids: string[] = [];
   const seen: number[] = [];
   for (let i = 0; i + 1 < entries.length; i += 2) {
@@ -32,7 +41,7 @@ export async function readBuilders(redis: Redis, now = Date.now()): Promise<Buil
     seen.push(Number(entries[i + 1]));
   }
   if (ids.length === 0) return [];
-  const facts = await redis.mget(...ids.map((id) => farmKeys.builder(id)));
+  const facts = await redis.mget(...ids.map((id) => keys.builder(id)));
   return ids
     .map((id, i): BuilderStatus => {
       const raw = facts[i];

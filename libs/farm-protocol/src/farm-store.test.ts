@@ -38,7 +38,7 @@ describe('FarmStore (task and build records in a real Redis)', () => {
   let redis: Redis;
   let store: FarmStore;
   const archs = ['amd64', 'arm64'];
-  const base = (arch: string) => ({ taskId: '1', arch, archs });
+  const base = (arch: string, run = 1) => ({ taskId: '1', arch, run, archs });
 
   beforeAll(async () => {
     server = await startRedis();
@@ -60,14 +60,14 @@ describe('FarmStore (task and build records in a real Redis)', () => {
         { archs },
         archs.map((a) => build('1', a)),
       ),
-    ).toBe(true);
+    ).toBe('done');
   });
 
   it('queues builds once: the task must still be created', async () => {
     expect((await store.getTask('1'))?.state).toBe('queued');
     expect((await store.getBuilds('1', archs)).map((b) => b.state)).toEqual(['queued', 'queued']);
     expect(await store.activeBuilds()).toHaveLength(2);
-    expect(await store.queueBuilds({ id: '1' }, ['created'], [], {}, [build('1', 'amd64')])).toBe(false);
+    expect(await store.queueBuilds({ id: '1' }, ['created'], [], {}, [build('1', 'amd64')])).toBe('refused');
   });
 
   it('counts claims as attempts, and an attempt fences every earlier one', async () => {
@@ -99,7 +99,7 @@ describe('FarmStore (task and build records in a real Redis)', () => {
       to: 'succeeded',
       attempt: { equals: 1 },
     });
-    expect(stale).toMatchObject({ done: false, state: 'running', attempt: 2 });
+    expect(stale).toMatchObject({ done: false, refusal: 'attempt', state: 'running', attempt: 2 });
     const fresh = await store.transition({
       ...base('amd64'),
       from: ['running'],
@@ -148,13 +148,13 @@ describe('FarmStore (task and build records in a real Redis)', () => {
       await store.queueBuilds({ id: '1' }, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, [
         build('1', 'amd64', 2),
       ]),
-    ).toBe(false);
+    ).toBe('refused');
     await store.transition({ ...base('arm64'), from: ['queued'], to: 'succeeded' });
     expect(
       await store.queueBuilds({ id: '1' }, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, [
         build('1', 'amd64', 2),
       ]),
-    ).toBe(true);
+    ).toBe('done');
     const b = await store.getBuild('1', 'amd64');
     expect(b).toMatchObject({ state: 'queued', run: 2, attempt: 0, jobId: 't1-amd64-r2' });
     expect(b?.reason).toBeUndefined();
@@ -187,7 +187,7 @@ describe('FarmStore (task and build records in a real Redis)', () => {
         archs.map((a) => build(racing.id, a)),
       ),
     ]);
-    expect(deleted.deleted !== queued).toBe(true);
+    expect(deleted.deleted !== (queued === 'done')).toBe(true);
     const plain = task(await store.nextTaskId());
     await store.createTask(plain);
     expect(await store.deleteCreatedTask(plain.id)).toEqual({ deleted: true, state: 'created', groupId: '' });

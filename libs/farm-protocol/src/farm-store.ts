@@ -1,10 +1,28 @@
 import type { Redis } from 'ioredis';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
-import { activeBuildMember, farmKeys, parseActiveBuildMember } from './names.ts';
+import { activeBuildMember, farmKeys, parseActiveBuildMember, parseLogMember, type FarmKeys } from './names.ts';
+import { endLogScript, fenceScript, markPublishedScript } from './build-fence-scripts.ts';
+import {
+  eventCap,
+  runTransition,
+  type Refusal,
+  type TransitionOutcome,
+  type TransitionRequest,
+} from './build-transition.ts';
 import { deleteTaskScript } from './delete-task-script.ts';
 import { queueBuildsScript } from './queue-builds-script.ts';
 import type { BuildRecord, BuildState, TaskRecord, TaskState } from './records.ts';
-import { transitionScript } from './transition-script.ts';
+import { taskUpdateScript } from './task-update-script.ts';
+
+/** Task fields a guarded update may set: never `state` (the scripts derive it) nor the id. */
+export type TaskFields = Partial<Pick<TaskRecord, 'branch' | 'bundle' | 'archs' | 'timeoutMs'>>;
+
+/** What a guarded task update found: done, or the state that refused it ('' = no such task). */
+export interface TaskUpdateOutcome {
+  done: boolean;
+  state: TaskState | '';
+  groupId: string;
+}
 
 export const taskSchema: HashSchema<TaskRecord> = {
   id: 'string',
@@ -35,46 +53,11 @@ export const buildSchema: HashSchema<BuildRecord> = {
   startedAtMs: 'number',
   finishedAt: 'string',
   reason: 'string',
+  failureClass: 'string',
   artifacts: 'json',
   phases: 'json',
   resources: 'json',
 };
-
-export interface TransitionRequest {
-  taskId: string;
-  arch: string;
-  /** Every arch of the task, so the script can derive the task's state. */
-  archs: string[];
-  from?: BuildState[];
-  to?: BuildState;
-  /** Fencing: the build's attempt must equal `equals`, or be below `below`. */
-  attempt?: { equals: number } | { below: number };
-  refuseIfCancelRequested?: boolean;
-  /** A worker claiming the build: the attempt goes up by one (and fences every earlier attempt). */
-  incrementAttempt?: boolean;
-  set?: Partial<BuildRecord>;
-  unset?: Array<keyof BuildRecord & string>;
-}
-
-export interface TransitionOutcome {
-  done: boolean;
-  /** Refused because a cancel was requested (only with refuseIfCancelRequested). */
-  cancelRequested: boolean;
-  /** The build's state after the call (before it, when refused); '' when there is no such build. */
-  state: BuildState | '';
-  attempt: number;
-  taskState: TaskState | '';
-  /** The build's state and builder before the call. */
-  previousState: BuildState | '';
-  previousBuilder: string;
-}
-
-const eventCap = 10_000;
-
-function attemptRule(rule: TransitionRequest['attempt']): string {
-  if (!rule) return '';
-  return 'equals' in rule ? `=${rule.equals}` : `<${rule.below}`;
-}
 
 function decodeTask(hash: Record<string, string>): TaskRecord | undefined {
   if (!hash.id) return undefined;
@@ -90,19 +73,27 @@ function decodeBuild(hash: Record<string, string>): BuildRecord | undefined {
 
 /** Task and build records in Redis. The Redis client is the caller's. */
 export class FarmStore {
-  constructor(readonly redis: Redis) {}
+  /**
+   * `keys`: the farm's key names (its `[redis] prefix`). `allocateTaskId`: how ids are handed out (the
+   * coordinator checks the farm identity first); default INCR.
+   */
+  constructor(
+    readonly redis: Redis,
+    readonly keys: FarmKeys = farmKeys,
+    private readonly allocateTaskId?: () => Promise<number>,
+  ) {}
 
   async nextTaskId(): Promise<string> {
-    return String(await this.redis.incr(farmKeys.taskSeq));
+    return String(this.allocateTaskId ? await this.allocateTaskId() : await this.redis.incr(this.keys.taskSeq));
   }
 
   async createTask(task: TaskRecord): Promise<void> {
     await this.redis
       .multi()
-      .hset(farmKeys.task(task.id), encodeFields(taskSchema, task))
-      .zadd(farmKeys.tasks, Number(task.id), task.id)
+      .hset(this.keys.task(task.id), encodeFields(taskSchema, task))
+      .zadd(this.keys.tasks, Number(task.id), task.id)
       .xadd(
-        farmKeys.events,
+        this.keys.events,
         'MAXLEN',
         '~',
         eventCap,
@@ -122,101 +113,115 @@ export class FarmStore {
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
-    return decodeTask(await this.redis.hgetall(farmKeys.task(id)));
+    return decodeTask(await this.redis.hgetall(this.keys.task(id)));
   }
 
   async getTasks(ids: string[]): Promise<Array<TaskRecord | undefined>> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(farmKeys.task(id));
+    for (const id of ids) pipeline.hgetall(this.keys.task(id));
     const replies = (await pipeline.exec()) ?? [];
     return replies.map(([, hash]) => decodeTask((hash ?? {}) as Record<string, string>));
   }
 
-  /** Sets task fields; only for fields no script derives (not `state`). */
-  async updateTask(
-    id: string,
-    fields: Partial<TaskRecord>,
-    unset: Array<keyof TaskRecord & string> = [],
-  ): Promise<void> {
-    const multi = this.redis.multi().hset(farmKeys.task(id), encodeFields(taskSchema, fields));
-    if (unset.length > 0) multi.hdel(farmKeys.task(id), ...unset);
-    await multi.exec();
+  /**
+   * The guarded write of a task's own fields (task-update-script.ts): only while
+   * the task is in one of `states` and not a group member; `to` also moves the
+   * task itself (`created` -> `cancelled` for a task cancelled before it was built).
+   */
+  async updateTask(id: string, states: TaskState[], fields: TaskFields, to?: TaskState): Promise<TaskUpdateOutcome> {
+    const keys = [this.keys.task(id), this.keys.events];
+    const args = [states.join(','), to ?? '', new Date().toISOString(), id, String(eventCap)];
+    const json = JSON.stringify(encodeFields(taskSchema, fields));
+    const reply = (await this.redis.eval(taskUpdateScript, keys.length, ...keys, ...args, json)) as [
+      number,
+      string,
+      string,
+    ];
+    return { done: reply[0] === 1, state: reply[1] as TaskState | '', groupId: reply[2] };
   }
 
   async getBuild(taskId: string, arch: string): Promise<BuildRecord | undefined> {
-    return decodeBuild(await this.redis.hgetall(farmKeys.build(taskId, arch)));
+    return decodeBuild(await this.redis.hgetall(this.keys.build(taskId, arch)));
   }
 
   async getBuilds(taskId: string, archs: string[]): Promise<BuildRecord[]> {
     if (archs.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const arch of archs) pipeline.hgetall(farmKeys.build(taskId, arch));
+    for (const arch of archs) pipeline.hgetall(this.keys.build(taskId, arch));
     const replies = (await pipeline.exec()) ?? [];
     return replies.flatMap(([, hash]) => decodeBuild((hash ?? {}) as Record<string, string>) ?? []);
   }
 
-  /** Changes one build's state (see transition-script.ts). */
+  /** Changes one build's state, fenced by run and attempt (see transition-script.ts). */
   async transition(req: TransitionRequest): Promise<TransitionOutcome> {
-    const set = encodeFields(buildSchema, req.set ?? {});
-    const pairs = Object.entries(set).flat();
-    const keys = [
-      farmKeys.build(req.taskId, req.arch),
-      farmKeys.task(req.taskId),
-      farmKeys.activeBuilds,
-      farmKeys.events,
-      ...req.archs.map((a) => farmKeys.build(req.taskId, a)),
-    ];
-    const args = [
-      (req.from ?? []).join(','),
-      req.to ?? '',
-      attemptRule(req.attempt),
-      req.refuseIfCancelRequested ? '1' : '0',
-      new Date().toISOString(),
-      activeBuildMember(req.taskId, req.arch),
-      req.taskId,
-      req.arch,
-      String(eventCap),
-      req.incrementAttempt ? '1' : '0',
-      String(pairs.length / 2),
-      ...pairs,
-      ...(req.unset ?? []),
-    ];
-    const reply = (await this.redis.eval(transitionScript, keys.length, ...keys, ...args)) as [
-      number,
-      string,
-      number,
-      string,
-      string,
-      string,
-    ];
-    return {
-      done: reply[0] === 1,
-      cancelRequested: reply[0] === -1,
-      state: reply[1] as BuildState | '',
-      attempt: Number(reply[2]),
-      taskState: reply[3] as TaskState | '',
-      previousState: reply[4] as BuildState | '',
-      previousBuilder: reply[5],
-    };
+    return runTransition(this.redis, this.keys, buildSchema, req);
+  }
+
+  /** Whether a running build is at this run and attempt and holds this key hash ('' = yes; see fenceScript). */
+  async fence(
+    taskId: string,
+    arch: string,
+    at: { run: number; attempt: number; attemptKeyHash: string },
+  ): Promise<{ refusal: Refusal; state: BuildState | ''; run: number; attempt: number }> {
+    const reply = (await this.redis.eval(
+      fenceScript,
+      1,
+      this.keys.build(taskId, arch),
+      String(at.run),
+      String(at.attempt),
+      at.attemptKeyHash,
+    )) as [string, string, number, number];
+    return { refusal: reply[0] as Refusal, state: reply[1] as BuildState | '', run: reply[2], attempt: reply[3] };
+  }
+
+  /** Records the repository a succeeded build's debs reached; false when that run and attempt is no longer the build. */
+  async markPublished(
+    build: Pick<BuildRecord, 'taskId' | 'arch' | 'run' | 'attempt'>,
+    branch: string,
+  ): Promise<boolean> {
+    const key = this.keys.build(build.taskId, build.arch);
+    const args = [String(build.run), String(build.attempt), branch];
+    return (await this.redis.eval(markPublishedScript, 1, key, ...args)) === 1;
+  }
+
+  /** Ends a run's log unless it has an end already (the net under the transition script); true when it wrote one. */
+  async endLogIfOpen(
+    taskId: string,
+    arch: string,
+    run: number,
+    state: string,
+    reason = '',
+    note = '',
+  ): Promise<boolean> {
+    const key = this.keys.log(taskId, arch, run);
+    return (await this.redis.eval(endLogScript, 1, key, state, reason, note)) === 1;
+  }
+
+  /** Logs that ended but are not archived yet. */
+  async unarchivedLogs(): Promise<Array<{ taskId: string; arch: string; run: number }>> {
+    const members = await this.redis.smembers(this.keys.unarchivedLogs);
+    return members.flatMap((m) => parseLogMember(m) ?? []);
   }
 
   /**
    * Writes fresh `queued` builds and sets the task `queued`, if the task is in one
-   * of `taskStates` and (when given) every replaced build in one of `buildStates`.
+   * of `taskStates`, (when given) every replaced build in one of `buildStates` and
+   * on a lower run, and no bundle upload is under way ('uploading').
    */
   async queueBuilds(
     task: Pick<TaskRecord, 'id'>,
     taskStates: TaskState[],
     buildStates: BuildState[],
-    taskFields: Partial<TaskRecord>,
+    taskFields: TaskFields,
     builds: BuildRecord[],
-  ): Promise<boolean> {
+  ): Promise<'done' | 'refused' | 'uploading'> {
     const keys = [
-      farmKeys.task(task.id),
-      farmKeys.activeBuilds,
-      farmKeys.events,
-      ...builds.map((b) => farmKeys.build(b.taskId, b.arch)),
+      this.keys.task(task.id),
+      this.keys.activeBuilds,
+      this.keys.events,
+      this.keys.bundleUploadLock(task.id),
+      ...builds.map((b) => this.keys.build(b.taskId, b.arch)),
     ];
     const perBuild = builds.flatMap((b) => [
       JSON.stringify(encodeFields(buildSchema, b)),
@@ -232,7 +237,8 @@ export class FarmStore {
       JSON.stringify(encodeFields(taskSchema, taskFields)),
       ...perBuild,
     ];
-    return (await this.redis.eval(queueBuildsScript, keys.length, ...keys, ...args)) === 1;
+    const reply = await this.redis.eval(queueBuildsScript, keys.length, ...keys, ...args);
+    return reply === 1 ? 'done' : reply === -1 ? 'uploading' : 'refused';
   }
 
   /**
@@ -240,7 +246,7 @@ export class FarmStore {
    * script. Returns whether it was deleted and the state it was found in ('' = none).
    */
   async deleteCreatedTask(id: string): Promise<{ deleted: boolean; state: TaskState | ''; groupId: string }> {
-    const keys = [farmKeys.task(id), farmKeys.tasks, farmKeys.events];
+    const keys = [this.keys.task(id), this.keys.tasks, this.keys.events];
     const reply = (await this.redis.eval(
       deleteTaskScript,
       keys.length,
@@ -255,12 +261,12 @@ export class FarmStore {
   /** Task ids, newest first, below `before` (a task id; omitted = from the newest). */
   async listTaskIds(limit: number, before?: string): Promise<string[]> {
     const max = before ? `(${Number(before)}` : '+inf';
-    return this.redis.zrevrangebyscore(farmKeys.tasks, max, '-inf', 'LIMIT', 0, limit);
+    return this.redis.zrevrangebyscore(this.keys.tasks, max, '-inf', 'LIMIT', 0, limit);
   }
 
   /** Every build that is queued or running, as `{ taskId, arch }`. */
   async activeBuilds(): Promise<Array<{ taskId: string; arch: string }>> {
-    const members = await this.redis.smembers(farmKeys.activeBuilds);
+    const members = await this.redis.smembers(this.keys.activeBuilds);
     return members.flatMap((m) => parseActiveBuildMember(m) ?? []);
   }
 }

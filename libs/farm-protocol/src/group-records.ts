@@ -15,10 +15,8 @@ export interface GroupRecord {
   taskIds: string[];
   /** Every arch some member builds on. */
   archs: string[];
-  /** 1, then one more per retry; each round is one BullMQ flow. */
+  /** 1, then one more per retry; each round is one BullMQ flow (a parent job that gains a child per released member). */
   round: number;
-  /** The round whose flow is in BullMQ (below `round`: the scheduler adds it). */
-  flowRound: number;
   createdBy: string;
   createdAt: string;
   updatedAt: string;

@@ -43,7 +43,6 @@ function newGroup(id: string, taskIds: string[]): NewGroup {
     taskIds,
     archs: ['amd64'],
     round: 1,
-    flowRound: 0,
     createdBy: 'alice',
     createdAt: now,
     updatedAt: now,
@@ -189,6 +188,50 @@ describe('GroupStore (group records and their Lua scripts in a real Redis)', () 
       .map(([, f]) => f.join(' '))
       .filter((e) => e.startsWith('type group'));
     expect(groupEvents.map((e) => / state (\w+)/.exec(e)?.[1])).toEqual(['queued', 'partial', 'queued']);
+  });
+
+  it('releases a member once however many steps ask at the same moment, and never after a cancel', async () => {
+    await store.createGroup(newGroup('1', ['1', '2']));
+    const release = (taskId: string) => ({
+      groupId: '1',
+      round: 1,
+      member: { phase: 'released', round: 1, run: 1, at: now } as MemberRecord,
+      build: build(taskId),
+      taskArchs: ['amd64'],
+    });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => store.releaseMember(release('1'))));
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    const queued = (await redis.xrange(farmKeys.events, '-', '+'))
+      .map(([, f]) => f.join(' '))
+      .filter((e) => e.includes('type build taskId 1 arch amd64 state queued'));
+    expect(queued).toHaveLength(1);
+
+    expect(await store.requestCancel('1', 'cancelled by alice')).toEqual({ asked: true, state: 'queued' });
+    expect(await store.getGroup('1')).toMatchObject({ cancelRequested: true, reason: 'cancelled by alice' });
+    expect(await store.releaseMember(release('2'))).toBe(false);
+    expect((await store.getMembers('1')).get('2/amd64')?.phase).toBe('waiting');
+    expect(await farm.getBuild('2', 'amd64')).toBeUndefined();
+    await store.transitionGroup('1', ['queued'], 'cancelled', false);
+    expect(await store.requestCancel('1', 'again')).toEqual({ asked: false, state: 'cancelled' });
+    expect(await store.requestCancel('99', 'nobody')).toEqual({ asked: false, state: '' });
+  });
+
+  it('starts a next round once, and a step of an earlier round changes nothing after it', async () => {
+    await store.createGroup(newGroup('1', ['1']));
+    await store.transitionGroup('1', ['queued'], 'partial', false, { finishedAt: now });
+    const members = { '1/amd64': { phase: 'waiting', round: 2, run: 2, at: now } as MemberRecord };
+    const tries = await Promise.all([
+      store.startRound('1', ['failed', 'partial', 'cancelled'], 1, [], members),
+      store.startRound('1', ['failed', 'partial', 'cancelled'], 1, [], members),
+    ]);
+    expect(tries.filter((t) => t === 'partial')).toHaveLength(1);
+    expect(await store.getGroup('1')).toMatchObject({ state: 'queued', round: 2, cancelRequested: false });
+    expect((await store.getGroup('1'))?.finishedAt).toBeUndefined();
+    expect(await store.activeGroupIds()).toEqual(['1']);
+    expect((await store.getMembers('1')).get('1/amd64')).toEqual(members['1/amd64']);
+    // A step that still saw round 1 wants to settle it: refused, round 2 stays queued.
+    expect(await store.transitionGroup('1', ['queued', 'running'], 'failed', false, {}, [], 1)).toBeUndefined();
+    expect(await store.transitionGroup('1', ['queued'], 'running', true, {}, [], 2)).toBe('queued');
   });
 
   it('keeps the last five durations of a package per arch', async () => {

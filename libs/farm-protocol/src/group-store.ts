@@ -8,7 +8,9 @@ import {
   groupTransitionScript,
   recordDurationScript,
   releaseMemberScript,
+  requestGroupCancelScript,
   setMemberScript,
+  startRoundScript,
 } from './group-scripts.ts';
 import { activeBuildMember, farmKeys } from './names.ts';
 import type { BuildRecord } from './records.ts';
@@ -22,7 +24,6 @@ export const groupSchema: HashSchema<GroupRecord> = {
   taskIds: 'json',
   archs: 'json',
   round: 'number',
-  flowRound: 'number',
   createdBy: 'string',
   createdAt: 'string',
   updatedAt: 'string',
@@ -98,7 +99,7 @@ export class GroupStore {
     if (!/^\d+$/.test(id)) return undefined;
     const hash = await this.redis.hgetall(groupKeys.group(id));
     if (!hash.id) return undefined;
-    return { cancelRequested: false, flowRound: 0, ...decodeFields(groupSchema, hash) } as GroupRecord;
+    return { cancelRequested: false, ...decodeFields(groupSchema, hash) } as GroupRecord;
   }
 
   async getGroups(ids: string[]): Promise<GroupRecord[]> {
@@ -115,31 +116,55 @@ export class GroupStore {
     return raw ? (JSON.parse(raw) as GroupMemberPlan[]) : [];
   }
 
-  async setPlan(id: string, plan: GroupMemberPlan[]): Promise<void> {
-    await this.redis.hset(groupKeys.group(id), 'plan', JSON.stringify(plan));
-  }
-
   async getMembers(id: string): Promise<Map<string, MemberRecord>> {
     const hash = await this.redis.hgetall(groupKeys.members(id));
     return new Map(Object.entries(hash).map(([k, v]) => [k, JSON.parse(v) as MemberRecord]));
   }
 
-  /** Sets group fields no script derives (not `state`). */
-  async updateGroup(
+  /** Asks for the group's cancel (see requestGroupCancelScript); false when the group is final or missing. */
+  async requestCancel(id: string, reason: string): Promise<{ asked: boolean; state: string }> {
+    const [asked, state] = (await this.redis.eval(
+      requestGroupCancelScript,
+      1,
+      groupKeys.group(id),
+      reason,
+      new Date().toISOString(),
+    )) as [number, string];
+    return { asked: asked === 1, state };
+  }
+
+  /**
+   * The group's next round (a retry), from one of `from` and round `round`: the
+   * new plan and the round's members, group `queued`. Returns the previous
+   * state, or undefined when refused (another retry came first).
+   */
+  async startRound(
     id: string,
-    fields: Partial<GroupRecord>,
-    unset: Array<keyof GroupRecord & string> = [],
-  ): Promise<void> {
-    const multi = this.redis
-      .multi()
-      .hset(groupKeys.group(id), { ...encodeFields(groupSchema, fields), updatedAt: new Date().toISOString() });
-    if (unset.length > 0) multi.hdel(groupKeys.group(id), ...unset);
-    await multi.exec();
+    from: GroupState[],
+    round: number,
+    plan: GroupMemberPlan[],
+    members: Record<string, MemberRecord>,
+  ): Promise<GroupState | undefined> {
+    const keys = [groupKeys.group(id), groupKeys.members(id), groupKeys.active, farmKeys.events];
+    const encoded = Object.fromEntries(Object.entries(members).map(([k, m]) => [k, JSON.stringify(m)]));
+    const reply = (await this.redis.eval(
+      startRoundScript,
+      keys.length,
+      ...keys,
+      from.join(','),
+      String(round),
+      JSON.stringify(plan),
+      JSON.stringify(encoded),
+      new Date().toISOString(),
+      String(eventCap),
+    )) as string | null;
+    return reply ? (reply as GroupState) : undefined;
   }
 
   /**
    * Moves the group to `to` when it is in one of `from` (any when empty), setting
-   * and deleting fields; `active` says whether the scheduler keeps looking at it.
+   * and deleting fields, only while the group is in `round` (when given);
+   * `active` says whether a restarted coordinator looks at it again.
    * Returns the previous state, or undefined when refused.
    */
   async transitionGroup(
@@ -149,6 +174,7 @@ export class GroupStore {
     active: boolean,
     set: Partial<GroupRecord> = {},
     unset: Array<keyof GroupRecord & string> = [],
+    round?: number,
   ): Promise<GroupState | undefined> {
     const keys = [groupKeys.group(id), groupKeys.active, farmKeys.events];
     const args = [
@@ -158,6 +184,7 @@ export class GroupStore {
       String(eventCap),
       active ? '1' : '0',
       JSON.stringify(encodeFields(groupSchema, set)),
+      round === undefined ? '' : String(round),
       ...unset,
     ];
     const reply = (await this.redis.eval(groupTransitionScript, keys.length, ...keys, ...args)) as string | null;
@@ -184,16 +211,6 @@ export class GroupStore {
     return reply === 1;
   }
 
-  /** Replaces member records outright (a new round: the caller holds the group's lock). */
-  async putMembers(groupId: string, members: Record<string, MemberRecord>): Promise<void> {
-    const entries = Object.entries(members);
-    if (entries.length === 0) return;
-    await this.redis.hset(
-      groupKeys.members(groupId),
-      Object.fromEntries(entries.map(([k, m]) => [k, JSON.stringify(m)])),
-    );
-  }
-
   /** Waiting -> released, with the member's build written `queued` (see releaseMemberScript). */
   async releaseMember(req: ReleaseRequest): Promise<boolean> {
     const { build } = req;
@@ -204,6 +221,7 @@ export class GroupStore {
       farmKeys.build(build.taskId, build.arch),
       farmKeys.activeBuilds,
       farmKeys.events,
+      groupKeys.group(req.groupId),
       ...req.taskArchs.map((a) => farmKeys.build(build.taskId, a)),
     ];
     const args = [

@@ -1,12 +1,18 @@
 export {
   farmPrefix,
+  defaultFarmPrefix,
+  farmPrefixProblem,
+  farmNames,
   farmKeys,
+  type FarmKeys,
   buildQueueName,
   archOfQueue,
   buildJobId,
   parseBuildJobId,
   activeBuildMember,
   parseActiveBuildMember,
+  logMember,
+  parseLogMember,
 } from './names.ts';
 export {
   finalBuildStates,
@@ -24,18 +30,12 @@ export {
   type FarmEvent,
 } from './records.ts';
 export { buildJobName, type BuildJobData, type BuildJobResult, type SequenceStep } from './job-types.ts';
-export { attemptKeyHeader, attemptKeyHash, newAttemptKey, attemptKeyMatches } from './attempt-key.ts';
+export { attemptKeyHeader, attemptKeyHash, newAttemptKey, type AttemptBinding } from './attempt-key.ts';
 export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
-export { FarmStore, taskSchema, buildSchema, type TransitionRequest, type TransitionOutcome } from './farm-store.ts';
+export { FarmStore, taskSchema, buildSchema, type TaskFields, type TaskUpdateOutcome } from './farm-store.ts';
+export { isStale, type Refusal, type TransitionRequest, type TransitionOutcome } from './build-transition.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
-export {
-  LogStreamWriter,
-  appendLogEof,
-  appendLogLines,
-  logLinesField,
-  logEofField,
-  type LogWriterOptions,
-} from './log-writer.ts';
+export { LogStreamWriter, appendLogLines, logLinesField, logEofField, type LogWriterOptions } from './log-writer.ts';
 export { readLogEntries, waitLogEntries, isStreamId, type LogEntry } from './log-reader.ts';
 export { writeHeartbeat, retireBuilder, readBuilders } from './builder-registry.ts';
 export { publishCancel, subscribeCancel } from './cancel-channel.ts';
@@ -76,3 +76,14 @@ export {
   type DeletionOutcome,
   type PendingDeletion,
 } from './retention-store.ts';
+export {
+  adoptFarmIdentity,
+  claimFarmIdentity,
+  farmIdentityKey,
+  farmIdHeader,
+  newFarmIdentity,
+  nextIdOfFarm,
+  readFarmIdentity,
+  readFarmIdentityRaw,
+  type FarmIdentity,
+} from './farm-identity.ts';

@@ -45,9 +45,7 @@ export async function waitLogEntries(
   blockMs: number,
   count = 500,
 ): Promise<LogEntry[]> {
-  const reply = (await blocking.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId)) as Array<
-    [string, RawEntry[]]
-  > | null;
+  const reply = await blocking.xread('COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, afterId);
   if (!reply || reply.length === 0) return [];
   return (reply[0]?.[1] ?? []).map(toEntry);
 }

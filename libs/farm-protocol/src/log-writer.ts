@@ -16,7 +16,11 @@ export interface LogWriterOptions {
 
 /** Stream entry field holding lines (joined by \n). */
 export const logLinesField = 'l';
-/** Stream entry field marking the end of a build's log; its value is the final build state. */
+/**
+ * Stream entry field marking the end of a build's log; its value is the final
+ * build state. Only the guarded scripts write it (transition-script.ts, with
+ * the final state; FarmStore.endLogIfOpen, the net), never a log writer.
+ */
 export const logEofField = 'eof';
 
 /**
@@ -98,16 +102,6 @@ export class LogStreamWriter {
       }
     }
   }
-
-  /** Flushes, then marks the end of the log with the build's final state. */
-  async end(state: string, reason?: string): Promise<void> {
-    await this.flush();
-    await appendLogEof(this.redis, this.key, state, reason);
-  }
-}
-
-export async function appendLogEof(redis: Redis, key: string, state: string, reason?: string): Promise<void> {
-  await redis.xadd(key, '*', logEofField, state, 'reason', reason ?? '');
 }
 
 /** Appends lines at once (markers written by the coordinator or the agent, not build output). */

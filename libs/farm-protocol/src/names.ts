@@ -1,9 +1,20 @@
 /**
- * Every Redis name the farm uses, in one place. All of them carry the hash tag
- * `{aoinb}` so they land in one Redis Cluster slot: BullMQ flows (group builds)
- * and our Lua scripts touch several keys at once and need that.
+ * Every Redis name the farm uses, in one place, under one prefix (`[redis]
+ * prefix`, default `{aoinb}`). The prefix is a hash tag, so every key lands in
+ * one Redis Cluster slot: BullMQ flows (group builds) and our Lua scripts touch
+ * several keys at once and need that. Two farms (or two tests) on one Redis
+ * are apart when their prefixes differ.
  */
-export const farmPrefix = '{aoinb}';
+export const defaultFarmPrefix = '{aoinb}';
+/** The default prefix (what `farmKeys` uses). */
+export const farmPrefix = defaultFarmPrefix;
+
+/** Why a prefix is unusable, or undefined: it must be one whole hash tag, `{name}`. */
+export function farmPrefixProblem(prefix: string): string | undefined {
+  return /^\{[A-Za-z0-9_.-]{1,64}\}$/.test(prefix)
+    ? undefined
+    : `${JSON.stringify(prefix)} is not a Redis Cluster hash tag such as "{aoinb}" (letters, digits, _ . - inside braces)`;
+}
 
 /** The BullMQ queue of one arch: `build-<arch>` under the `{aoinb}` prefix. */
 export function buildQueueName(arch: string): string {
@@ -30,29 +41,42 @@ export function parseBuildJobId(jobId: string): { taskId: string; arch: string; 
   return { taskId: match[1] as string, arch: match[2] as string, run: Number(match[3]) };
 }
 
-/** Redis keys outside BullMQ's own. */
-export const farmKeys = {
-  /** INCR counter handing out task ids. */
-  taskSeq: `${farmPrefix}:task-seq`,
-  /** ZSET of every task id, scored by creation time (ms): the task list. */
-  tasks: `${farmPrefix}:tasks`,
-  /** HASH: one task (see TaskRecord). */
-  task: (taskId: string) => `${farmPrefix}:task:${taskId}`,
-  /** HASH: one arch of a task (see BuildRecord). */
-  build: (taskId: string, arch: string) => `${farmPrefix}:task:${taskId}:build:${arch}`,
-  /** SET of `<taskId>/<arch>` whose build is queued or running: what reconciliation walks. */
-  activeBuilds: `${farmPrefix}:builds:active`,
-  /** STREAM: the build log of one run of one arch (field `l`: lines joined by \n; `eof`: final state). */
-  log: (taskId: string, arch: string, run: number) => `${farmPrefix}:log:${taskId}:${arch}:${run}`,
-  /** STRING (JSON, with TTL): a builder's last heartbeat; gone = offline. */
-  builder: (builderId: string) => `${farmPrefix}:builder:${builderId}`,
-  /** ZSET of builder ids scored by their last heartbeat (ms), kept after the TTL so offline builders stay listed. */
-  builders: `${farmPrefix}:builders`,
-  /** STREAM: farm events (task and build transitions), capped; metrics and the group scheduler read it. */
-  events: `${farmPrefix}:events`,
-  /** Pub/sub channel: cancel requests for running jobs (JSON CancelMessage). */
-  cancelChannel: `${farmPrefix}:cancel`,
-} as const;
+/** Redis keys outside BullMQ's own, under `prefix`. */
+export function farmNames(prefix: string = defaultFarmPrefix) {
+  return {
+    /** The prefix itself (BullMQ's queues live under it too). */
+    prefix,
+    /** INCR counter handing out task ids. */
+    taskSeq: `${prefix}:task-seq`,
+    /** ZSET of every task id, scored by creation time (ms): the task list. */
+    tasks: `${prefix}:tasks`,
+    /** HASH: one task (see TaskRecord). */
+    task: (taskId: string) => `${prefix}:task:${taskId}`,
+    /** HASH: one arch of a task (see BuildRecord). */
+    build: (taskId: string, arch: string) => `${prefix}:task:${taskId}:build:${arch}`,
+    /** SET of `<taskId>/<arch>` whose build is queued or running: what reconciliation walks. */
+    activeBuilds: `${prefix}:builds:active`,
+    /** STREAM: the build log of one run of one arch (field `l`: lines joined by \n; `eof`: final state). */
+    log: (taskId: string, arch: string, run: number) => `${prefix}:log:${taskId}:${arch}:${run}`,
+    /** SET of `<taskId>/<arch>/<run>` whose log ended (final state) but is not archived yet: what reconcile archives. */
+    unarchivedLogs: `${prefix}:logs:unarchived`,
+    /** STRING (with expiry): held while a bundle upload of the task runs; no build queues meanwhile. */
+    bundleUploadLock: (taskId: string) => `${prefix}:task:${taskId}:bundle-upload`,
+    /** STRING (JSON, with TTL): a builder's last heartbeat; gone = offline. */
+    builder: (builderId: string) => `${prefix}:builder:${builderId}`,
+    /** ZSET of builder ids scored by their last heartbeat (ms), kept after the TTL so offline builders stay listed. */
+    builders: `${prefix}:builders`,
+    /** STREAM: farm events (task and build transitions), capped; metrics and the group scheduler read it. */
+    events: `${prefix}:events`,
+    /** Pub/sub channel: cancel requests for running jobs (JSON CancelMessage). */
+    cancelChannel: `${prefix}:cancel`,
+  } as const;
+}
+
+export type FarmKeys = ReturnType<typeof farmNames>;
+
+/** The keys under the default prefix. */
+export const farmKeys: FarmKeys = farmNames();
 
 export function activeBuildMember(taskId: string, arch: string): string {
   return `${taskId}/${arch}`;
@@ -62,4 +86,15 @@ export function parseActiveBuildMember(member: string): { taskId: string; arch: 
   const at = member.indexOf('/');
   if (at <= 0) return undefined;
   return { taskId: member.slice(0, at), arch: member.slice(at + 1) };
+}
+
+/** A log in `farmKeys.unarchivedLogs`: `<taskId>/<arch>/<run>`. */
+export function logMember(taskId: string, arch: string, run: number): string {
+  return `${taskId}/${arch}/${run}`;
+}
+
+export function parseLogMember(member: string): { taskId: string; arch: string; run: number } | undefined {
+  const match = /^(\d+)\/([a-z0-9_]+)\/(\d+)$/.exec(member);
+  if (!match) return undefined;
+  return { taskId: match[1] as string, arch: match[2] as string, run: Number(match[3]) };
 }

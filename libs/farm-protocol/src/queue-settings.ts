@@ -17,10 +17,14 @@ export interface RetentionSettings {
  * a build that fails is final. A worker that disappears is a different matter:
  * its job is not failed but stalls, and the stalled checker puts it back.
  */
-export function buildQueueOptions(connection: RedisOptions, retention: RetentionSettings): QueueOptions {
+export function buildQueueOptions(
+  connection: RedisOptions,
+  retention: RetentionSettings,
+  prefix = farmPrefix,
+): QueueOptions {
   return {
     connection: asConnection(connection),
-    prefix: farmPrefix,
+    prefix,
     defaultJobOptions: {
       attempts: 1,
       removeOnComplete: { count: retention.keepCompletedJobs },
@@ -37,10 +41,14 @@ export interface StalledSettings {
 }
 
 /** Options of the coordinator's processor-less workers that only run the stalled checker. */
-export function stalledCheckerOptions(connection: RedisOptions, stalled: StalledSettings): WorkerOptions {
+export function stalledCheckerOptions(
+  connection: RedisOptions,
+  stalled: StalledSettings,
+  prefix = farmPrefix,
+): WorkerOptions {
   return {
     connection: asConnection(connection),
-    prefix: farmPrefix,
+    prefix,
     autorun: false,
     stalledInterval: stalled.stalledIntervalMs,
     maxStalledCount: stalled.maxStalledCount,
@@ -51,10 +59,11 @@ export function stalledCheckerOptions(connection: RedisOptions, stalled: Stalled
 export function buildWorkerOptions(
   connection: RedisOptions,
   settings: { name: string; concurrency: number; lockDurationMs: number } & StalledSettings,
+  prefix = farmPrefix,
 ): WorkerOptions {
   return {
     connection: asConnection(connection),
-    prefix: farmPrefix,
+    prefix,
     name: settings.name,
     concurrency: settings.concurrency,
     lockDuration: settings.lockDurationMs,

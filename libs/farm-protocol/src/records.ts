@@ -1,4 +1,4 @@
-import type { BuildPhase, BuildState, ResourceSummary, TaskState } from '@aoinb/farm-contract';
+import type { BuildPhase, BuildState, FailureClass, ResourceSummary, TaskState } from '@aoinb/farm-contract';
 
 // States, builder facts and the messages on Redis channels are part of the contract.
 export { finalBuildStates, isFinalBuildState } from '@aoinb/farm-contract/states';
@@ -67,6 +67,8 @@ export interface BuildRecord {
   startedAtMs?: number;
   finishedAt?: string;
   reason?: string;
+  /** Why it did not succeed, as a class (the contract's failureClasses). */
+  failureClass?: FailureClass;
   artifacts: ArtifactRecord[];
   phases?: Partial<Record<BuildPhase, number>>;
   resources?: ResourceSummary;

@@ -11,7 +11,7 @@ import type { Logger } from '@aoinb/logging';
  * and `ca_file` for a private CA. BullMQ gets the same options and opens its own
  * connections from them.
  */
-export function redisOptions(config: RedisConfig): RedisOptions {
+export function redisOptions(config: Omit<RedisConfig, 'prefix'>): RedisOptions {
   if (!config.url) {
     throw new AoinbError('CONFIG_INVALID', 'redis.url is not set (only `aoinb farm up` runs its own Redis)');
   }

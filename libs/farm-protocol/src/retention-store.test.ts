@@ -55,8 +55,16 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
       archs.map((a) => build('1', a, 2)),
     );
     for (const arch of archs) {
-      await farm.transition({ taskId: '1', arch, archs, from: ['queued'], to: 'running', incrementAttempt: true });
-      if (states[arch] !== 'running') await farm.transition({ taskId: '1', arch, archs, to: states[arch] });
+      await farm.transition({
+        taskId: '1',
+        arch,
+        run: 2,
+        archs,
+        from: ['queued'],
+        to: 'running',
+        incrementAttempt: true,
+      });
+      if (states[arch] !== 'running') await farm.transition({ taskId: '1', arch, run: 2, archs, to: states[arch] });
       for (const run of [1, 2]) await redis.xadd(farmKeys.log('1', arch, run), '*', 'l', 'line');
     }
   }
@@ -99,7 +107,7 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
       result: 'refused',
       state: 'running',
     });
-    await farm.transition({ taskId: '1', arch: 'arm64', archs, to: 'succeeded' });
+    await farm.transition({ taskId: '1', arch: 'arm64', run: 2, archs, to: 'succeeded' });
     expect((await store.deleteTask({ ...base, states: ['failed'] })).result).toBe('refused');
     expect((await store.deleteTask({ ...base, states: ['succeeded'], groupId: '7' })).result).toBe('refused');
     const hourAgo = new Date(Date.now() - 3600_000);

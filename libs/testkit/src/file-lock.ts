@@ -25,7 +25,7 @@ export async function withFileLock<T>(
     if (result.failed) {
       throw new AoinbError(
         'UNAVAILABLE',
-        `could not lock ${lockFile} within ${timeout} s: ${result.stderr || result.shortMessage}`,
+        `could not lock ${lockFile} within ${timeout} s: ${(typeof result.stderr === 'string' && result.stderr) || result.shortMessage}`,
       );
     }
     return await fn();

@@ -19,7 +19,7 @@ function appAction(
 }
 
 function passOn(opts: Record<string, string | undefined>, names: Record<string, string>): string[] {
-  return Object.entries(names).flatMap(([key, flag]) => (opts[key] === undefined ? [] : [flag, opts[key]!]));
+  return Object.entries(names).flatMap(([key, flag]) => (opts[key] === undefined ? [] : [flag, opts[key]]));
 }
 
 function addWorker(program: Command, runtime: CliRuntime): void {

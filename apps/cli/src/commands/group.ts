@@ -67,7 +67,7 @@ const collect = (value: string, previous: string[] | undefined) => [...(previous
 
 /** The group's own options: also read by its sub-commands (commander hands them to the parent). */
 function groupOpts(command: Command): GroupOpts {
-  return command.optsWithGlobals() as GroupOpts;
+  return command.optsWithGlobals<GroupOpts>();
 }
 
 async function submitAndWatch(env: CommandEnv, group: string, opts: GroupOpts): Promise<number> {
@@ -183,7 +183,7 @@ export const registerGroup: Registration = (program, runtime) => {
       if (!name) {
         command.help({ error: true });
       }
-      return submitAndWatch(env, name!, opts);
+      return submitAndWatch(env, name, opts);
     }),
   );
   addGroupActions(group, runtime);

@@ -47,11 +47,11 @@ export const registerHostCommands: Registration = (program, runtime) => {
 
   program
     .command('cleanup')
-    .summary('destroy every instance and the base OS, the base OS, or one instance')
+    .summary('destroy every instance and the base OS, the base OS, the dependency layers, or one instance')
     .description(
-      'Destroy what TARGET names: "all" (every instance and the base OS), "baseos", or one branch instance by name. Needs root.',
+      'Destroy what TARGET names: "all" (every instance, the base OS, the dependency layers and the apt archive cache), "baseos" (with the dependency layers made on it), "dep-layers" (the dependency layers only), or one branch instance (with its dependency layers) by name. Needs root.',
     )
-    .argument('<target>', 'all, baseos, or the name of an instance')
+    .argument('<target>', 'all, baseos, dep-layers, or the name of an instance')
     .option('--json', 'print {destroyed: [...]} as JSON')
     .action(
       runtime.action(async (env, target: string, opts: { json?: boolean }) => {

@@ -52,7 +52,7 @@ export const registerStatus: Registration = (program, runtime) => {
         return statusExit(status.state);
       }
       const query = new URLSearchParams();
-      for (const key of ['state', 'branch', 'arch'] as const) if (opts[key]) query.set(key, opts[key]!);
+      for (const key of ['state', 'branch', 'arch'] as const) if (opts[key]) query.set(key, opts[key]);
       const list = await client.json<TaskList>('GET', `/task${query.size ? `?${query}` : ''}`, undefined, env.signal);
       if (opts.json) {
         printJson(env, list);

@@ -1,12 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 
+// True in the production build (scripts/build-apps.ts defines it), absent under tsx.
+declare const AOINB_COMPILED: boolean | undefined;
+const compiled = typeof AOINB_COMPILED === 'boolean' && AOINB_COMPILED;
+
 /**
  * The coordinator and the worker are apps of their own; the CLI starts them as
- * processes (never imports them), through tsx like the CLI itself.
+ * processes (never imports them), the way the CLI itself runs: built, their dist/main.js;
+ * from source, their src/main.ts through tsx.
  */
 export function appMain(app: 'coordinator' | 'worker'): string {
-  return fileURLToPath(import.meta.resolve(`@aoinb/${app}/main`));
+  return fileURLToPath(import.meta.resolve(compiled ? `@aoinb/${app}/dist/main` : `@aoinb/${app}/main`));
+}
+
+function nodeArgs(): string[] {
+  return compiled ? ['--enable-source-maps'] : ['--import', import.meta.resolve('tsx')];
 }
 
 export function startApp(
@@ -20,7 +29,7 @@ export function startApp(
   stderr: 'inherit' | 'pipe';
   buffer: false;
 }> {
-  return execa(process.execPath, ['--import', import.meta.resolve('tsx'), appMain(app), ...args], {
+  return execa(process.execPath, [...nodeArgs(), appMain(app), ...args], {
     reject: false,
     stdin: 'ignore',
     stdout: options.stdout ?? 'inherit',

@@ -80,7 +80,7 @@ export async function submitGroup(
 ): Promise<{ id: string; tasks: Array<{ id: string; path: string }> }> {
   const entries = await readGroupMembers(s.tree, s.group, s.archs);
   if (entries.length === 0) throw new AoinbError('GROUP_INVALID', `${s.group} lists no package`);
-  const ids: string[] = new Array(entries.length);
+  const ids = new Array<string>(entries.length);
   const created: string[] = [];
   let next = 0;
   let failed = false;

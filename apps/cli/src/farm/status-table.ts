@@ -14,7 +14,9 @@ export function statusRows(statuses: TaskStatus[]): string[][] {
     const name = task.package ? `${task.package.name} ${task.package.version}` : '?';
     if (task.jobs.length === 0) rows.push([task.id, name, '', task.state, '', '', task.reason ?? '']);
     for (const job of task.jobs) {
-      const detail = job.reason ?? job.artifacts.map((a) => a.name).join(' ');
+      // The class first (disk-full, timeout, lost-host...): it says whose problem it is.
+      const reason = job.reason && job.failure_class ? `[${job.failure_class}] ${job.reason}` : job.reason;
+      const detail = reason ?? job.artifacts.map((a) => a.name).join(' ');
       rows.push([
         task.id,
         name,

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
-export const aoinbBin = fileURLToPath(new URL('../../bin/aoinb.js', import.meta.url));
+export const aoinbBin = fileURLToPath(new URL('../../bin/aoinb-dev.js', import.meta.url));
 // The production `aoinb worker` has no fake executor: the test-only worker entry point is started by path.
 const fakeWorkerMain = fileURLToPath(new URL('../../../worker/src/testing/fake-worker-main.ts', import.meta.url));
 
@@ -84,7 +84,7 @@ export class CliFarm {
       all: true,
       env: { AOINB_LOG_LEVEL: 'warn' },
     });
-    child.all!.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)));
+    child.all.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)));
     this.children.push(child);
   }
 

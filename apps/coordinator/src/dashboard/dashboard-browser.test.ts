@@ -111,7 +111,7 @@ describe('the dashboard in a real browser', () => {
     await page.getByLabel('Search the log').fill('line 42');
     await expect.poll(() => page.locator('.log mark').count()).toBeGreaterThan(0);
     await page.getByLabel('Search the log').fill('');
-    await expect(page.locator('.job[data-arch="amd64"] .artifacts')).toBeDefined();
+    await expect.poll(() => page.locator('.job[data-arch="amd64"] .artifacts').count()).toBeGreaterThan(0);
     await expect
       .poll(() => page.locator('.job[data-arch="amd64"] .artifacts td').first().textContent())
       .toMatch(/hello-live.*\.deb/);

@@ -1,38 +1,32 @@
 import { isFinalGroupState, type GroupRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
-import { addRoundFlow, type RoundMember } from './group-jobs.ts';
+import { addMemberJob, memberJob } from './group-jobs.ts';
 import { cancelMembers, releaseMember, skipMember } from './group-members.ts';
 import { decide } from './group-policy.ts';
 import { publishGroupAtomically } from './group-publish.ts';
 import { allEnded, deriveGroupState, loadSnapshot, type GroupSnapshot } from './group-snapshot.ts';
 
 /**
- * Brings the current round into BullMQ: a sequential group's members are
- * released to their arch's sequence job; the group repository's index is
- * written and the round's flow added, once (`flowRound` records it; adding
- * again would be a no-op anyway).
+ * A sequential round: every waiting member is released to its arch's sequence
+ * job, then that job is added as the parent's child (once: a crash in between
+ * leaves a live build without a job, which the round's parent restores). True
+ * when it released a member (look again).
  */
-async function ensureRound(ctx: CoordinatorContext, snap: GroupSnapshot): Promise<boolean> {
-  const { group } = snap;
-  let changed = false;
-  const round = snap.plan.filter((p) => snap.members.get(p.key)?.round === group.round);
-  if (group.mode === 'sequential') {
-    for (const p of round)
-      if (snap.members.get(p.key)?.phase === 'waiting' && (await releaseMember(ctx, snap, p.key))) changed = true;
+async function startSequences(ctx: CoordinatorContext, snap: GroupSnapshot): Promise<boolean> {
+  const archs = new Set<string>();
+  for (const p of snap.plan) {
+    const record = snap.members.get(p.key);
+    if (record?.round === snap.group.round && record.phase === 'waiting' && (await releaseMember(ctx, snap, p.key)))
+      archs.add(p.arch);
   }
-  if (group.flowRound < group.round) {
-    const members: RoundMember[] = round.flatMap((plan) => {
-      const task = snap.tasks.get(plan.taskId);
-      const record = snap.members.get(plan.key);
-      return task && record ? [{ plan, task, run: record.run }] : [];
-    });
-    // The group's repository exists (an empty index) before any member's apt-get update asks for it.
-    await ctx.groups.repo.ensure(group.id);
-    await addRoundFlow(ctx, group, members);
-    await ctx.groups.store.updateGroup(group.id, { flowRound: group.round });
-    changed = true;
+  if (archs.size === 0) return false;
+  const after = await loadSnapshot(ctx, snap.group.id);
+  for (const arch of archs) {
+    const first = after?.plan.find((p) => p.arch === arch && after.builds.get(p.key)?.state === 'queued');
+    const job = after && first ? memberJob(ctx, after, first.key) : undefined;
+    if (after && job) await addMemberJob(ctx, after.group, job);
   }
-  return changed;
+  return true;
 }
 
 /**
@@ -54,7 +48,8 @@ async function applyPolicy(ctx: CoordinatorContext, snap: GroupSnapshot): Promis
 
 /**
  * A group whose members all ended: an atomic group in which all succeeded is
- * published to the branch, then the group takes its final state.
+ * published to the branch, then the group takes its final state (only in the
+ * round the snapshot saw: a retry meanwhile is left alone).
  */
 async function settle(ctx: CoordinatorContext, snap: GroupSnapshot): Promise<void> {
   const { group } = snap;
@@ -65,34 +60,34 @@ async function settle(ctx: CoordinatorContext, snap: GroupSnapshot): Promise<voi
     set.publishedAt = new Date().toISOString();
     ctx.logger.info({ groupId: group.id, branch: group.branch, debs: count }, 'group published atomically');
   }
-  const previous = await ctx.groups.store.transitionGroup(group.id, ['queued', 'running'], final, false, set);
+  const store = ctx.groups.store;
+  const previous = await store.transitionGroup(group.id, ['queued', 'running'], final, false, set, [], group.round);
   if (previous) ctx.logger.info({ groupId: group.id, state: final }, 'group finished');
 }
 
 /**
- * Moves a group on (the caller holds its lock): current round in BullMQ,
- * cancel carried out, waiting members released or skipped, group state kept,
- * and the group settled once every member ended.
+ * The one step that moves a group on, from what Redis holds (so it may run
+ * twice at once, or again after a crash: every change in it is a guarded
+ * script): a sequential round's jobs, the cancel carried out, waiting members
+ * released (their jobs added to the round's parent) or skipped, the group's
+ * state kept, and the group settled once every member ended.
  */
-export async function advanceLocked(ctx: CoordinatorContext, groupId: string): Promise<void> {
+export async function advanceGroup(ctx: CoordinatorContext, groupId: string): Promise<void> {
   for (let pass = 0; pass < 4; pass += 1) {
     const snap = await loadSnapshot(ctx, groupId);
     if (!snap || isFinalGroupState(snap.group.state)) return;
-    if (await ensureRound(ctx, snap)) continue;
-    if (snap.group.cancelRequested) await cancelMembers(ctx, snap);
-    if (!snap.group.cancelRequested && (await applyPolicy(ctx, snap))) continue;
     if (snap.group.cancelRequested) {
+      await cancelMembers(ctx, snap);
       const after = await loadSnapshot(ctx, groupId);
       if (after && allEnded(after)) await settle(ctx, after);
       return;
     }
+    if (snap.group.mode === 'sequential' && (await startSequences(ctx, snap))) continue;
+    if (await applyPolicy(ctx, snap)) continue;
     if (allEnded(snap)) return settle(ctx, snap);
     const state = deriveGroupState(snap.views.values(), false);
-    if (state !== snap.group.state) await ctx.groups.store.transitionGroup(groupId, [snap.group.state], state, true);
+    if (state !== snap.group.state)
+      await ctx.groups.store.transitionGroup(groupId, [snap.group.state], state, true, {}, [], snap.group.round);
     return;
   }
-}
-
-export function advanceGroup(ctx: CoordinatorContext, groupId: string): Promise<void> {
-  return ctx.groups.lock(groupId, () => advanceLocked(ctx, groupId));
 }

@@ -10,6 +10,7 @@ import {
 import type { CoordinatorContext, Principal } from '../context.ts';
 import { requireTask } from '../services/task-service.ts';
 import { advanceGroup } from './group-advance.ts';
+import { addRoundParent } from './group-jobs.ts';
 import { buildPlan, loadDagNodes, memberEstimates, type MemberSource } from './group-plan.ts';
 
 export interface GroupRequest {
@@ -76,7 +77,8 @@ async function readEntries(ctx: CoordinatorContext, req: GroupRequest): Promise<
  * `POST /group`: checks the tasks, reads every member's bundle for its archs,
  * plans the DAG (a cycle is DEPENDENCY_CYCLE, naming it) with critical-path
  * priorities, writes the group and claims its tasks in one step, creates the
- * group's apt repository, and starts the first round.
+ * group's apt repository, adds the first round's parent job, and releases the
+ * members that wait for nothing.
  */
 export async function createGroup(ctx: CoordinatorContext, by: Principal, req: GroupRequest): Promise<GroupRecord> {
   assertBranchName(req.branch);
@@ -107,7 +109,6 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
     taskIds: entries.map((e) => e.task.id),
     archs,
     round: 1,
-    flowRound: 0,
     createdBy: by.name,
     createdAt: now,
     updatedAt: now,
@@ -127,6 +128,9 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   });
   if (!created.ok) throw new AoinbError('CONFLICT', `task ${created.taskId} ${created.problem}`);
   ctx.logger.info({ groupId: id, members: plan.length, mode: record.mode, publish: record.publish }, 'group created');
+  // The group's repository exists (an empty index) before any member's apt-get update asks for it.
+  await ctx.groups.repo.ensure(id);
+  await addRoundParent(ctx, record);
   await advanceGroup(ctx, id);
   return (await ctx.groups.store.getGroup(id)) ?? record;
 }
@@ -141,10 +145,13 @@ export function groupRequestFrom(body: unknown): GroupRequest {
   const publish = b.publish ?? 'each';
   if (publish !== 'each' && publish !== 'atomic')
     throw new AoinbError('USAGE', `"publish" is "each" or "atomic", got ${JSON.stringify(publish)}`);
-  const tasks = Array.isArray(b.tasks) ? b.tasks.map((t) => (typeof t === 'number' ? String(t) : t)) : [];
+  const tasks = (Array.isArray(b.tasks) ? (b.tasks as unknown[]) : []).map((t) => {
+    if (typeof t === 'number' || typeof t === 'string') return String(t);
+    throw new AoinbError('USAGE', `"tasks" lists task ids, got ${JSON.stringify(t)}`);
+  });
   return {
     branch: b.branch,
-    tasks: tasks as GroupRequest['tasks'],
+    tasks,
     mode,
     publish,
     ...(Array.isArray(b.archs) ? { archs: b.archs as string[] } : {}),

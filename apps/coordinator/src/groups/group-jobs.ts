@@ -1,10 +1,8 @@
-import type { FlowJobNode, JobsOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
 import type { ExtraAptSource } from '@aoinb/buildroot';
 import {
   buildJobId,
   buildJobName,
-  buildQueueName,
-  farmPrefix,
   groupFlowQueueName,
   groupJobName,
   groupParentJobId,
@@ -18,18 +16,7 @@ import {
 import type { CoordinatorContext } from '../context.ts';
 import { jobDataFor } from '../services/task-service.ts';
 import { groupRepoSuite } from './group-runtime.ts';
-
-/**
- * A waiting member's job sits in its arch queue as a *delayed* child of the
- * round's parent job, parked until this date (BullMQ keeps delayed jobs in a
- * sorted set scored by `time * 4096`, an exact double until about 2039), and
- * the scheduler promotes it when its dependencies have succeeded.
- */
-const parkUntilMs = 2_190_000_000_000;
-
-function parkedDelayMs(): number {
-  return Math.max(86_400_000, parkUntilMs - Date.now());
-}
+import type { GroupSnapshot } from './group-snapshot.ts';
 
 /** apt pin priority of a group repository: above the branch (500), below a forced downgrade (1000). */
 export const groupPinPriority = 990;
@@ -56,7 +43,7 @@ export function memberJobData(ctx: CoordinatorContext, task: TaskRecord, arch: s
   };
 }
 
-function childOptions(ctx: CoordinatorContext, jobId: string, priority: number, parked: boolean): JobsOptions {
+function childOptions(ctx: CoordinatorContext, group: GroupRecord, jobId: string, priority: number): JobsOptions {
   const c = ctx.config.farm.coordinator;
   return {
     jobId,
@@ -66,7 +53,7 @@ function childOptions(ctx: CoordinatorContext, jobId: string, priority: number, 
     removeOnFail: { count: c.keepFailedJobs },
     // A job failed outside a report (a worker lost too often) must not hold the round's parent forever.
     ignoreDependencyOnFailure: true,
-    ...(parked ? { delay: parkedDelayMs() } : {}),
+    parent: { id: groupParentJobId(group.id, group.round), queue: `${ctx.keys.prefix}:${groupFlowQueueName}` },
   };
 }
 
@@ -83,81 +70,59 @@ export function sequenceJob(
   return { data: { ...first, sequence }, priority: Math.min(...steps.map((s) => s.plan.priority)) };
 }
 
-export interface RoundMember {
-  plan: GroupMemberPlan;
-  task: TaskRecord;
-  run: number;
-}
-
-/** The children of a round's flow: a parked job per member (dag), or one sequence job per arch (sequential). */
-function roundChildren(ctx: CoordinatorContext, group: GroupRecord, members: RoundMember[]): FlowJobNode[] {
-  if (group.mode === 'dag') {
-    return members.map((m) => ({
-      name: buildJobName,
-      queueName: buildQueueName(m.plan.arch),
-      data: memberJobData(ctx, m.task, m.plan.arch, m.run),
-      opts: childOptions(ctx, buildJobId(m.task.id, m.plan.arch, m.run), m.plan.priority, true),
-    }));
-  }
-  return group.archs.flatMap((arch) => {
-    const steps = members.filter((m) => m.plan.arch === arch);
-    if (steps.length === 0) return [];
-    const job = sequenceJob(ctx, steps);
-    return [
-      {
-        name: buildJobName,
-        queueName: buildQueueName(arch),
-        data: job.data,
-        opts: childOptions(ctx, sequenceJobId(group.id, arch, group.round), job.priority, false),
-      },
-    ];
-  });
-}
-
-/** Adds a round's flow: the parent job in `group-flow`, its children in the arch queues (deterministic ids: adding twice is a no-op). */
-export async function addRoundFlow(ctx: CoordinatorContext, group: GroupRecord, members: RoundMember[]): Promise<void> {
+/**
+ * Adds the parent job of the group's current round to `group-flow` (deterministic
+ * id: adding it again is a no-op). It starts with no children: each member's job
+ * becomes its child when the member is released.
+ */
+export async function addRoundParent(ctx: CoordinatorContext, group: GroupRecord): Promise<void> {
   const c = ctx.config.farm.coordinator;
-  await ctx.groups.flows.add({
-    name: groupJobName,
-    queueName: groupFlowQueueName,
-    data: { groupId: group.id, round: group.round },
-    opts: {
+  await ctx.groups.parents.add(
+    groupJobName,
+    { groupId: group.id, round: group.round },
+    {
       jobId: groupParentJobId(group.id, group.round),
-      attempts: 5,
+      attempts: 10,
       backoff: { type: 'exponential', delay: 1000 },
       removeOnComplete: { count: c.keepCompletedJobs },
       removeOnFail: { count: c.keepFailedJobs },
     },
-    children: roundChildren(ctx, group, members),
+  );
+}
+
+/** A released member's job (or its arch's sequence job): what it runs, its id and priority. */
+export interface MemberJob {
+  arch: string;
+  jobId: string;
+  data: BuildJobData;
+  priority: number;
+}
+
+/** The job of released member `key` in the snapshot: its own (dag), or the sequence of its arch (sequential). */
+export function memberJob(ctx: CoordinatorContext, snap: GroupSnapshot, key: string): MemberJob | undefined {
+  const plan = snap.plan.find((p) => p.key === key);
+  const task = plan && snap.tasks.get(plan.taskId);
+  const record = snap.members.get(key);
+  if (!plan || !task || !record) return undefined;
+  if (snap.group.mode === 'dag') {
+    const data = memberJobData(ctx, task, plan.arch, record.run);
+    return { arch: plan.arch, jobId: buildJobId(task.id, plan.arch, record.run), data, priority: plan.priority };
+  }
+  const jobId = sequenceJobId(snap.group.id, plan.arch, record.round);
+  const steps = snap.plan.flatMap((p) => {
+    const t = snap.tasks.get(p.taskId);
+    const b = snap.builds.get(p.key);
+    return p.arch === plan.arch && t && b?.jobId === jobId ? [{ plan: p, task: t, run: b.run }] : [];
   });
+  if (steps.length === 0) return undefined;
+  return { arch: plan.arch, jobId, ...sequenceJob(ctx, steps) };
 }
 
 /**
- * Adds one member's job again (it went missing): as a child of the round's
- * parent while that still waits for its children, otherwise on its own.
+ * Adds a released member's job as a child of the round's parent (deterministic
+ * id: adding a job that exists changes nothing). BullMQ hands the parent back
+ * once no child of it is pending.
  */
-export async function readdMemberJob(
-  ctx: CoordinatorContext,
-  group: GroupRecord,
-  data: BuildJobData,
-  jobId: string,
-  priority: number,
-  parked: boolean,
-): Promise<void> {
-  const parentId = groupParentJobId(group.id, group.round);
-  const parent = await ctx.groups.parents.getJob(parentId);
-  const attach = parent && (await parent.getState()) === 'waiting-children';
-  const opts = {
-    ...childOptions(ctx, jobId, priority, parked),
-    ...(attach ? { parent: { id: parentId, queue: `${farmPrefix}:${groupFlowQueueName}` } } : {}),
-  };
-  await ctx.dispatcher.queue(data.arch).add(buildJobName, data, opts);
-}
-
-/** Releases a parked member job; a job that is not parked any more is left alone. False when there is no job. */
-export async function promoteMemberJob(ctx: CoordinatorContext, arch: string, jobId: string): Promise<boolean> {
-  const job = await ctx.dispatcher.getJob(arch, jobId);
-  if (!job) return false;
-  if ((await job.getState()) === 'delayed') await job.promote().catch(() => undefined);
-  return true;
+export async function addMemberJob(ctx: CoordinatorContext, group: GroupRecord, job: MemberJob): Promise<void> {
+  await ctx.dispatcher.queue(job.arch).add(buildJobName, job.data, childOptions(ctx, group, job.jobId, job.priority));
 }

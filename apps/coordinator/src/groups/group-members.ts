@@ -2,15 +2,15 @@ import { buildJobId, sequenceJobId, type GroupMemberPlan, type MemberRecord } fr
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from '../services/build-log.ts';
 import { cancelBuild, freshBuild } from '../services/task-service.ts';
-import { memberJobData, promoteMemberJob, readdMemberJob } from './group-jobs.ts';
+import { addMemberJob, memberJob } from './group-jobs.ts';
 import type { SkipDecision } from './group-policy.ts';
 import type { GroupSnapshot } from './group-snapshot.ts';
 
 /**
- * What the scheduler does to one member. Each step is a compare-and-set in
- * Redis (the member's phase and round, the build's state), so running it twice
- * (a restarted coordinator, the reconcile loop and an event at once) changes
- * nothing the second time.
+ * What a group's step does to one member. Each change is a compare-and-set in
+ * Redis (the member's phase and round, the group's round and cancel, the
+ * build's state), so two steps at once (a member's end and the round's parent,
+ * or a restarted coordinator) change it once.
  */
 
 function parts(snap: GroupSnapshot, key: string): { plan: GroupMemberPlan; record: MemberRecord } {
@@ -35,7 +35,11 @@ export function skipReason(
     : `skipped: ${direct} (${memberLabel(snap, root.key)} ${root.state})`;
 }
 
-/** Waiting -> released: the build is written `queued`, then its parked job (dag) is promoted, or re-added if it went missing. */
+/**
+ * Waiting -> released: the build is written `queued` (Lua, once), then (dag) its
+ * job is added as a child of the round's parent; a sequential member's job is
+ * its arch's sequence, added once the round's members are released.
+ */
 export async function releaseMember(ctx: CoordinatorContext, snap: GroupSnapshot, key: string): Promise<boolean> {
   const { plan, record } = parts(snap, key);
   const task = snap.tasks.get(plan.taskId);
@@ -53,17 +57,12 @@ export async function releaseMember(ctx: CoordinatorContext, snap: GroupSnapshot
     taskArchs: task.archs,
   });
   if (!released || sequential) return released;
-  if (!(await promoteMemberJob(ctx, plan.arch, jobId))) {
-    await readdMemberJob(ctx, snap.group, memberJobData(ctx, task, plan.arch, record.run), jobId, plan.priority, false);
-    ctx.logger.warn(
-      { groupId: snap.group.id, member: key, jobId },
-      'the parked job of a released member was missing; added it again',
-    );
-  }
+  const job = memberJob(ctx, snap, key);
+  if (job) await addMemberJob(ctx, snap.group, job);
   return true;
 }
 
-/** A member whose dependency did not succeed: skipped, its parked job removed (dag) or its queued build cancelled (sequential). */
+/** A member whose dependency did not succeed: skipped (a waiting one has no job yet), or its queued build cancelled (sequential). */
 export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d: SkipDecision): Promise<void> {
   const { plan, record } = parts(snap, d.key);
   const next: MemberRecord = {
@@ -73,10 +72,7 @@ export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d
     skippedBecause: { key: d.because.key, state: d.because.state, rootKey: d.root.key, rootState: d.root.state },
   };
   if (record.phase === 'waiting') {
-    if (await ctx.groups.store.setMember(snap.group.id, d.key, ['waiting'], record.round, next)) {
-      if (snap.group.mode === 'dag')
-        await ctx.dispatcher.removeIfIdle(plan.arch, buildJobId(plan.taskId, plan.arch, record.run));
-    }
+    await ctx.groups.store.setMember(snap.group.id, d.key, ['waiting'], record.round, next);
     return;
   }
   const task = snap.tasks.get(plan.taskId);
@@ -86,6 +82,7 @@ export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d
   const done = await ctx.store.transition({
     taskId: task.id,
     arch: plan.arch,
+    run: build.run,
     archs: task.archs,
     from: ['queued'],
     to: 'cancelled',
@@ -104,13 +101,11 @@ export async function cancelMembers(ctx: CoordinatorContext, snap: GroupSnapshot
     const status = snap.views.get(plan.key)?.status;
     if (!record || record.round !== snap.group.round) continue;
     if (status === 'waiting') {
-      const cancelled = await ctx.groups.store.setMember(snap.group.id, plan.key, ['waiting'], record.round, {
+      await ctx.groups.store.setMember(snap.group.id, plan.key, ['waiting'], record.round, {
         ...record,
         phase: 'cancelled',
         at: new Date().toISOString(),
       });
-      if (cancelled && snap.group.mode === 'dag')
-        await ctx.dispatcher.removeIfIdle(plan.arch, buildJobId(plan.taskId, plan.arch, record.run));
     } else if (status === 'queued' || status === 'running') {
       const task = snap.tasks.get(plan.taskId);
       const build = snap.builds.get(plan.key);

@@ -1,33 +1,27 @@
 import path from 'node:path';
-import { farmKeys, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import type { BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
+import type { BuiltDeb } from '../build-lifecycle.ts';
 import type { CoordinatorContext } from '../context.ts';
 import type { GroupSnapshot } from './group-snapshot.ts';
 
 /**
- * Publishes a successful build's debs (the one call site in acceptResult).
- * A group member's debs always go to its group's repository first, so the
- * members waiting for it install them; then to the branch repository unless
- * the group publishes atomically. Returns the branch they reached, if any.
+ * A member's debs go to its group's repository before its build turns
+ * `succeeded`, so the members waiting for it install them; the build services
+ * then publish them to the branch unless the group publishes atomically.
  */
-export async function publishBuildArtifacts(
+export async function publishToGroup(
   ctx: CoordinatorContext,
   task: TaskRecord,
-  files: Array<{ source: string; name: string }>,
-): Promise<string | undefined> {
-  const branch = task.branch as string;
-  if (!task.groupId) {
-    await ctx.repo.publish(branch, files);
-    return branch;
-  }
+  debs: BuiltDeb[],
+): Promise<{ toBranch: boolean }> {
+  if (!task.groupId) return { toBranch: true };
   const group = await ctx.groups.store.getGroup(task.groupId);
-  await ctx.groups.repo.publish(task.groupId, files);
-  if (group?.publish === 'atomic') return undefined;
-  await ctx.repo.publish(branch, files);
-  return branch;
+  await ctx.groups.repo.publish(task.groupId, debs);
+  return { toBranch: group?.publish !== 'atomic' };
 }
 
 /** Where a finished build's debs are kept (the attempt that succeeded). */
-function builtFiles(ctx: CoordinatorContext, build: BuildRecord): Array<{ source: string; name: string }> {
+function builtFiles(ctx: CoordinatorContext, build: BuildRecord): BuiltDeb[] {
   const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
   return build.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name }));
 }
@@ -41,9 +35,6 @@ export async function publishGroupAtomically(ctx: CoordinatorContext, snap: Grou
   const builds = [...snap.builds.values()].filter((b) => b.state === 'succeeded');
   const files = builds.flatMap((b) => builtFiles(ctx, b));
   await ctx.repo.publish(snap.group.branch, files);
-  for (const b of builds) {
-    const artifacts = b.artifacts.map((a) => ({ ...a, publishedTo: snap.group.branch }));
-    await ctx.redis.hset(farmKeys.build(b.taskId, b.arch), 'artifacts', JSON.stringify(artifacts));
-  }
+  for (const b of builds) await ctx.store.markPublished(b, snap.group.branch);
   return files.length;
 }

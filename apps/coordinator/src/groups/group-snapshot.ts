@@ -1,7 +1,6 @@
 import {
   buildSchema,
   decodeFields,
-  farmKeys,
   type BuildRecord,
   type GroupMemberPlan,
   type GroupRecord,
@@ -34,13 +33,13 @@ export function memberView(record: MemberRecord | undefined, build: BuildRecord 
         : {}),
     };
   if (record.phase === 'cancelled') return { status: 'cancelled' };
-  return { status: (build?.state ?? 'queued') as MemberStatus };
+  return { status: build?.state ?? 'queued' };
 }
 
 /** The build records of every member, in one pipeline. */
 async function memberBuilds(ctx: CoordinatorContext, plan: GroupMemberPlan[]): Promise<Map<string, BuildRecord>> {
   const pipeline = ctx.redis.pipeline();
-  for (const m of plan) pipeline.hgetall(farmKeys.build(m.taskId, m.arch));
+  for (const m of plan) pipeline.hgetall(ctx.keys.build(m.taskId, m.arch));
   const replies = (await pipeline.exec()) ?? [];
   const builds = new Map<string, BuildRecord>();
   plan.forEach((m, i) => {

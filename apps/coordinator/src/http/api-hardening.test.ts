@@ -37,7 +37,7 @@ describe('per-attempt credentials on uploads and results', () => {
     const forgedUpload = (headers: Record<string, string>) =>
       farm.api(
         'PUT',
-        `/task/${id}/artifact/amd64/victim_1.0-0_amd64.deb?attempt=${attempt}`,
+        `/task/${id}/artifact/amd64/victim_1.0-0_amd64.deb?run=1&attempt=${attempt}`,
         new Uint8Array([1, 2, 3]),
         {
           ...worker,
@@ -62,6 +62,7 @@ describe('per-attempt credentials on uploads and results', () => {
       {
         status: 'succeeded',
         builder: 'worker-a',
+        run: 1,
         attempt,
         startedAt: new Date().toISOString(),
         finishedAt: new Date().toISOString(),
@@ -123,7 +124,7 @@ describe('per-attempt credentials on uploads and results', () => {
       headers: { ...maintainer, 'content-type': 'application/octet-stream' },
       body: slow,
       duplex: 'half',
-    } as RequestInit);
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const second = await farm.api('PUT', `/task/${id}/build_bundle`, archive, { token: farmTokens.maintainer });
     expect(second.status).toBe(409);

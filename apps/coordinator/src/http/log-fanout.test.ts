@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AoinbError } from '@aoinb/errors';
-import { appendLogEof, appendLogLines, type BuildRecord, type LogEntry } from '@aoinb/farm-protocol';
+import { appendLogLines, logEofField, type BuildRecord, type LogEntry } from '@aoinb/farm-protocol';
 import { silentLogger } from '@aoinb/logging';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { LogFanout, type FollowerSink } from './log-fanout.ts';
@@ -82,7 +82,8 @@ describe('LogFanout: one Redis reader per live log, shared by its followers', ()
     const lateDone = fanout.follow({ ...target, afterId: first }, late, abort.signal);
     await until(() => late.lines.length === 2, 'the late catch-up');
     await appendLogLines(redis, key, ['four']);
-    await appendLogEof(redis, key, 'succeeded');
+    // The end marker as the final transition script writes it (nothing else writes one).
+    await redis.xadd(key, '*', logEofField, 'succeeded', 'reason', '');
     await Promise.all([...following, lateDone]);
     for (const r of early) expect(r).toMatchObject({ lines: ['one', 'two', 'three', 'four'], end: 'succeeded' });
     expect(late).toMatchObject({ lines: ['two', 'three', 'four'], end: 'succeeded' });
@@ -110,6 +111,15 @@ describe('LogFanout: one Redis reader per live log, shared by its followers', ()
     const r = recorder();
     await fanout.follow({ key, taskId: '3', arch: 'amd64', run: 1, afterId: '0' }, r, new AbortController().signal);
     expect(r).toMatchObject({ lines: ['partial'], end: 'ended:failed' });
+  });
+
+  it('ends followers of a final build on the same run whose stream has no end marker', async () => {
+    const key = 'test:log:no-end';
+    await appendLogLines(redis, key, ['before the crash']);
+    builds.set('4/amd64', { taskId: '4', arch: 'amd64', state: 'failed', run: 1 } as BuildRecord);
+    const r = recorder();
+    await fanout.follow({ key, taskId: '4', arch: 'amd64', run: 1, afterId: '0' }, r, new AbortController().signal);
+    expect(r).toMatchObject({ lines: ['before the crash'], end: 'ended:failed' });
   });
 
   it('caps live followers per token with a 429 naming the limit, and frees the place on leave', () => {

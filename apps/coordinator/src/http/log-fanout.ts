@@ -224,14 +224,20 @@ export class LogFanout {
     }
   }
 
-  /** A final build whose log will get no more entries: its run was replaced, or its stream is gone. */
+  /**
+   * Followers stop at the final state whatever happened to the end marker:
+   * the run is final (reconcile repairs its log's end), replaced by a later
+   * run, or gone.
+   */
   private async endWithoutMarker(stream: Stream): Promise<{ state: string; reason: string } | undefined> {
     const build = await this.deps.getBuild(stream.taskId, stream.arch);
     if (!build) return { state: 'unknown', reason: '' };
-    if (!isFinalBuildState(build.state)) return undefined;
-    if (build.run !== stream.run || (await this.deps.redis.exists(stream.key)) === 0)
-      return { state: build.state, reason: build.reason ?? '' };
-    return undefined;
+    const final = isFinalBuildState(build.state);
+    if (build.run !== stream.run) return { state: final ? build.state : 'unknown', reason: build.reason ?? '' };
+    if (!final) return undefined;
+    // Entries that came with the final state (its end marker among them) are read first.
+    const rest = await readLogEntries(this.deps.redis, stream.key, stream.last, 1);
+    return rest.length > 0 ? undefined : { state: build.state, reason: build.reason ?? '' };
   }
 
   private release(stream: Stream): void {

@@ -14,24 +14,24 @@ export const openapiTags = [
   { name: 'dashboard', description: 'The web dashboard files' },
 ];
 
+type DocSchema = FastifySchema & { 'x-raw-body'?: RawAnswer; 'x-idempotency-key'?: Record<string, unknown> };
+
 /**
  * Per route, what only the documentation needs: a raw upload body (never
- * parsed by Fastify, so it cannot be a validated `body`) as its media type.
+ * parsed by Fastify, so it cannot be a validated `body`) as its media type, and
+ * the Idempotency-Key header of POSTs (checked by its hook, not by a schema).
  */
 export function openapiTransform({ schema, url }: { schema: FastifySchema; url: string }): {
   schema: FastifySchema;
   url: string;
 } {
-  const { 'x-raw-body': raw, ...rest } = (schema ?? {}) as FastifySchema & { 'x-raw-body'?: RawAnswer };
-  if (!raw) return { schema: rest, url };
-  return {
-    schema: {
-      ...rest,
-      body: {
-        description: raw.description,
-        content: { [raw.mediaType]: { schema: { type: 'string', format: 'binary' } } },
-      },
-    },
-    url,
-  };
+  const { 'x-raw-body': raw, 'x-idempotency-key': idempotency, ...rest } = (schema ?? {}) as DocSchema;
+  const doc: FastifySchema = { ...rest };
+  if (raw)
+    doc.body = {
+      description: raw.description,
+      content: { [raw.mediaType]: { schema: { type: 'string', format: 'binary' } } },
+    };
+  if (idempotency) doc.headers = { type: 'object', properties: { 'idempotency-key': idempotency } };
+  return { schema: doc, url };
 }

@@ -9,6 +9,10 @@ import { registerErrorHandling } from './errors.ts';
 import { openapiTags, openapiTransform } from './openapi-transform.ts';
 import { registerProtocolCheck } from './protocol-check.ts';
 import { registerResponseValidation } from './response-validation.ts';
+import { withIdempotencyAnswers } from './route-schema.ts';
+import { identityRoutes, registerIdentityChecks } from '../resilience/identity-http.ts';
+import { registerIdempotency } from '../resilience/idempotency.ts';
+import { registerRequestAbort } from '../resilience/request-abort.ts';
 import { builderRoutes } from './routes/builders.ts';
 import { bundleRoutes } from './routes/bundle.ts';
 import { dashboardRoutes } from './routes/dashboard-files.ts';
@@ -23,8 +27,10 @@ import { workerRoutes } from './routes/worker-api.ts';
 
 /** The coordinator's HTTP API (Fastify 5), OpenAPI description at /docs. */
 export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInstance> {
+  // Typed as Fastify's logger, so the instance is a plain FastifyInstance (not one of pino's Logger).
+  const loggerInstance: FastifyBaseLogger = ctx.logger;
   const app = Fastify({
-    loggerInstance: ctx.logger as FastifyBaseLogger,
+    loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
@@ -40,6 +46,10 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   registerAuth(app, ctx.config.farm.tokens);
   registerProtocolCheck(app);
   registerResponseValidation(app);
+  // After auth (they need the route and the principal): identity, abandoned requests, Idempotency-Key.
+  registerIdentityChecks(app, ctx.identity);
+  registerRequestAbort(app);
+  registerIdempotency(app, ctx.redis);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -56,6 +66,8 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+    const methods = [route.method].flat();
+    if (methods.includes('POST') && route.schema) withIdempotencyAnswers(route.schema);
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   for (const routes of [
@@ -73,5 +85,6 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
     dashboardRoutes,
   ])
     routes(app, ctx);
+  identityRoutes(app, ctx.identity);
   return app;
 }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createInterface } from 'node:readline';
-import { farmKeys, isStreamId, type LogEntry, type TaskRecord } from '@aoinb/farm-protocol';
+import { isStreamId, type LogEntry, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 export interface FollowTarget {
@@ -72,7 +72,7 @@ export async function followLog(
   res: ServerResponse,
   target: FollowTarget,
 ): Promise<void> {
-  const key = farmKeys.log(target.task.id, target.arch, target.run);
+  const key = ctx.keys.log(target.task.id, target.arch, target.run);
   const archive = ctx.layout.logFile(target.task.id, target.arch, target.run);
   const streamGone = async (): Promise<boolean> =>
     (await ctx.redis.exists(key)) === 0 && (await stat(archive).catch(() => undefined)) !== undefined;

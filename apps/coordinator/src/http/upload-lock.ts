@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { AoinbError } from '@aoinb/errors';
-import { farmKeys } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** Long enough for the largest bundle on a slow link; a crashed coordinator's lock expires. */
@@ -9,14 +8,15 @@ const releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redi
 
 /**
  * One bundle upload per task at a time, across coordinators (a Redis key with
- * NX and an expiry): the second upload gets a 409 instead of racing the first.
+ * NX and an expiry): the second upload gets a 409 instead of racing the first,
+ * and no build queues while it is held (queue-builds-script.ts).
  */
 export async function withBundleUploadLock<T>(
   ctx: CoordinatorContext,
   taskId: string,
   fn: () => Promise<T>,
 ): Promise<T> {
-  const key = `${farmKeys.task(taskId)}:bundle-upload`;
+  const key = ctx.keys.bundleUploadLock(taskId);
   const owner = randomBytes(16).toString('hex');
   if ((await ctx.redis.set(key, owner, 'PX', lockMs, 'NX')) !== 'OK') {
     throw new AoinbError(

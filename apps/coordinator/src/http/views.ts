@@ -36,6 +36,7 @@ function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): JobView
     started_at: build.startedAt ?? null,
     finished_at: build.finishedAt ?? null,
     reason: build.reason ?? null,
+    failure_class: build.failureClass ?? null,
     log_url: `${baseUrl}/task/${task.id}/log?arch=${build.arch}`,
     artifacts: build.artifacts.map((a) => ({
       name: a.name,
@@ -79,6 +80,7 @@ export function builderView(b: BuilderStatus): BuilderView {
     arch_tags: f?.archs ?? [],
     slots: f?.slots ?? null,
     mode: f?.mode ?? null,
+    paused_reason: f?.pausedReason ?? null,
     current_tasks: (f?.currentTasks ?? []).map((t) => ({
       task_id: t.taskId,
       arch: t.arch,

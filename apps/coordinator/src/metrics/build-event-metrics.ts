@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { farmKeys, finalBuildStates } from '@aoinb/farm-protocol';
+import { farmKeys, finalBuildStates, type FarmKeys } from '@aoinb/farm-protocol';
+import { failureClasses } from '@aoinb/errors';
 import { durationBuckets, queueWaitBuckets, sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 import { BuildEventReader, type BuildTransition } from './build-event-reader.ts';
 
@@ -9,6 +10,7 @@ const maxTracked = 100_000;
 
 interface BuildEventSeries {
   finished: Counter;
+  failures: Counter;
   started: Counter;
   requeued: Counter;
   duration: Histogram;
@@ -28,6 +30,7 @@ export class BuildEventMetrics {
   constructor(
     private readonly redis: Redis,
     private readonly series: BuildEventSeries,
+    private readonly keys: FarmKeys = farmKeys,
   ) {}
 
   private remember(map: Map<string, number>, key: string, atMs: number): void {
@@ -37,7 +40,7 @@ export class BuildEventMetrics {
 
   /** Epoch ms from the record, for builds that predate the reader; undefined when not known. */
   private async fromRecord(e: BuildTransition, field: 'queuedAt' | 'startedAtMs'): Promise<number | undefined> {
-    const value = await this.redis.hget(farmKeys.build(e.taskId, e.arch), field);
+    const value = await this.redis.hget(this.keys.build(e.taskId, e.arch), field);
     const ms = field === 'queuedAt' ? Date.parse(value ?? '') : Number(value);
     return Number.isFinite(ms) && ms > 0 && ms <= e.atMs ? ms : undefined;
   }
@@ -57,6 +60,10 @@ export class BuildEventMetrics {
       this.remember(this.startedAt, key, e.atMs);
     } else if ((finalBuildStates as readonly string[]).includes(e.state)) {
       this.series.finished.inc({ arch, result: e.state });
+      if (e.state !== 'succeeded') {
+        const failureClass = await this.redis.hget(farmKeys.build(e.taskId, e.arch), 'failureClass');
+        this.series.failures.inc({ arch, class: failureClass ?? (e.state === 'cancelled' ? 'cancelled' : 'build') });
+      }
       if (e.from === 'running') {
         const started = this.startedAt.get(key) ?? (await this.fromRecord(e, 'startedAtMs'));
         if (started !== undefined) this.series.duration.observe({ arch, result: e.state }, (e.atMs - started) / 1000);
@@ -73,8 +80,9 @@ export function registerBuildEventMetrics(
   redis: Redis,
   archs: string[],
   guard: CollectGuard,
+  keys: FarmKeys = farmKeys,
 ): { start(): Promise<void> } {
-  const reader = new BuildEventReader(redis);
+  const reader = new BuildEventReader(redis, 1000, keys);
   // Every series of the group waits for the same read of the stream (`metrics` is set below, before any scrape).
   const collect = sharedRefresh(() =>
     guard.run('build_events', async () => {
@@ -87,6 +95,12 @@ export function registerBuildEventMetrics(
       name: 'aoinb_builds_finished_total',
       help: 'Builds that reached a final state, per arch and result (succeeded, failed, cancelled)',
       labelNames: ['arch', 'result'],
+      ...common,
+    }),
+    failures: new Counter({
+      name: 'aoinb_build_failures_total',
+      help: 'Builds that ended failed or cancelled, per arch and failure class (build, disk-full, out-of-memory, timeout, cancelled, lost-host, infrastructure)',
+      labelNames: ['arch', 'class'],
       ...common,
     }),
     started: new Counter({
@@ -119,9 +133,10 @@ export function registerBuildEventMetrics(
   // Zero series for every arch and result, so rate() and ratios work before the first build.
   for (const arch of archs) {
     for (const result of finalBuildStates) series.finished.inc({ arch, result }, 0);
+    for (const failureClass of failureClasses) series.failures.inc({ arch, class: failureClass }, 0);
     series.started.inc({ arch }, 0);
     series.requeued.inc({ arch }, 0);
   }
-  const metrics = new BuildEventMetrics(redis, series);
+  const metrics = new BuildEventMetrics(redis, series, keys);
   return { start: () => reader.start() };
 }

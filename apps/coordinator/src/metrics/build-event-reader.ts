@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { farmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys } from '@aoinb/farm-protocol';
 
 /** One `type=build` entry of `{aoinb}:events`: a build changed state. */
 export interface BuildTransition {
@@ -31,12 +31,13 @@ export class BuildEventReader {
   constructor(
     private readonly redis: Redis,
     private readonly batch = 1000,
+    private readonly keys: FarmKeys = farmKeys,
   ) {}
 
   /** Remembers the stream's current end; later reads return only newer entries. */
   async start(): Promise<void> {
     if (this.cursor !== undefined) return;
-    const last = (await this.redis.xrevrange(farmKeys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    const last = (await this.redis.xrevrange(this.keys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     this.cursor = last[0]?.[0] ?? '0-0';
   }
 
@@ -45,7 +46,7 @@ export class BuildEventReader {
     await this.start();
     let seen = 0;
     while (seen < limit) {
-      const entries = (await this.redis.xrange(farmKeys.events, `(${this.cursor}`, '+', 'COUNT', this.batch)) as Array<
+      const entries = (await this.redis.xrange(this.keys.events, `(${this.cursor}`, '+', 'COUNT', this.batch)) as Array<
         [string, string[]]
       >;
       for (const [id, flat] of entries) {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { readBuilders, type BuilderStatus } from '@aoinb/farm-protocol';
+import { farmKeys, readBuilders, type BuilderStatus, type FarmKeys } from '@aoinb/farm-protocol';
 import { sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 
 /** Builder states as metrics report them: the registry's, with `draining` (SIGTERM received, taking no jobs) apart. */
@@ -12,7 +12,8 @@ export const unknownArch = 'unknown';
 
 export function metricStateOf(builder: BuilderStatus): BuilderMetricState {
   if (builder.state === 'offline') return 'offline';
-  return builder.facts?.mode === 'draining' ? 'draining' : builder.state;
+  // A paused builder (work dir full, farm identity lost) takes no jobs either: it counts as draining.
+  return builder.facts?.mode === 'draining' || builder.facts?.mode === 'paused' ? 'draining' : builder.state;
 }
 
 export interface BuilderSnapshot {
@@ -26,12 +27,18 @@ export interface BuilderSnapshot {
  * time. An offline builder's facts have expired, so its arch tags are the ones
  * this coordinator last saw (`unknown` after a coordinator restart).
  */
-export function registerBuilderMetrics(registry: Registry, redis: Redis, archs: string[], guard: CollectGuard): void {
+export function registerBuilderMetrics(
+  registry: Registry,
+  redis: Redis,
+  archs: string[],
+  guard: CollectGuard,
+  keys: FarmKeys = farmKeys,
+): void {
   const knownArchs = new Map<string, string[]>();
   const snapshot = sharedRefresh(async (): Promise<BuilderSnapshot | undefined> => {
     let builders: BuilderStatus[] | undefined;
     await guard.run('builders', async () => {
-      builders = await readBuilders(redis);
+      builders = await readBuilders(redis, Date.now(), keys);
     });
     if (!builders) return undefined;
     for (const b of builders) if (b.facts) knownArchs.set(b.id, b.facts.archs);

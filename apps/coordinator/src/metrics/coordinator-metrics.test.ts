@@ -54,7 +54,7 @@ describe('coordinator metrics', () => {
         { archs: taskArchs },
         taskArchs.map((a) => build(taskId, a)),
       ),
-    ).toBe(true);
+    ).toBe('done');
   }
   async function move(
     taskId: string,
@@ -66,6 +66,7 @@ describe('coordinator metrics', () => {
     const outcome = await store.transition({
       taskId,
       arch,
+      run: 1,
       archs: taskArchs,
       from: [from],
       to,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { farmKeys, type FarmKeys } from '@aoinb/farm-protocol';
 import { Gauge, type Registry } from 'prom-client';
 import type { MetricsAccess } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
@@ -20,6 +21,8 @@ export interface CoordinatorMetricsDeps {
   version: string;
   /** Group counts; default: the group records in Redis. */
   groupCounts?: GroupStateSource;
+  /** The farm's key names (`[redis] prefix`); default `{aoinb}`. */
+  keys?: FarmKeys;
   /** Deadline of each scrape-time collector (Redis reads); default 2 s. */
   collectTimeoutMs?: number;
 }
@@ -55,9 +58,10 @@ export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): Coordina
     registers: [registry],
   }).set({ version: deps.version }, 1);
   registerQueueMetrics(registry, deps.dispatcher, guard);
-  registerActiveBuildMetrics(registry, deps.redis, archs, guard);
-  const events = registerBuildEventMetrics(registry, deps.redis, archs, guard);
-  registerBuilderMetrics(registry, deps.redis, archs, guard);
+  const keys = deps.keys ?? farmKeys;
+  registerActiveBuildMetrics(registry, deps.redis, archs, guard, keys);
+  const events = registerBuildEventMetrics(registry, deps.redis, archs, guard, keys);
+  registerBuilderMetrics(registry, deps.redis, archs, guard, keys);
   registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis), guard);
   registerRedisMetrics(registry, deps.redis, guard);
   const http = createHttpMetrics(registry);

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { farmKeys, parseActiveBuildMember } from '@aoinb/farm-protocol';
+import { farmKeys, parseActiveBuildMember, type FarmKeys } from '@aoinb/farm-protocol';
 import type { CollectGuard } from '@aoinb/metrics';
 import type { Dispatcher } from '../services/dispatcher.ts';
 
@@ -44,13 +44,17 @@ export function registerQueueMetrics(registry: Registry, dispatcher: Dispatcher,
 }
 
 /** Counts live builds per arch and state from the active set and each build's `state` field. */
-export async function countActiveBuilds(redis: Redis, archs: string[]): Promise<Map<string, Record<string, number>>> {
+export async function countActiveBuilds(
+  redis: Redis,
+  archs: string[],
+  keys: FarmKeys = farmKeys,
+): Promise<Map<string, Record<string, number>>> {
   const counts = new Map<string, Record<string, number>>();
   for (const arch of archs) counts.set(arch, Object.fromEntries(activeBuildStates.map((s) => [s, 0])));
-  const members = (await redis.smembers(farmKeys.activeBuilds)).flatMap((m) => parseActiveBuildMember(m) ?? []);
+  const members = (await redis.smembers(keys.activeBuilds)).flatMap((m) => parseActiveBuildMember(m) ?? []);
   if (members.length === 0) return counts;
   const pipeline = redis.pipeline();
-  for (const m of members) pipeline.hget(farmKeys.build(m.taskId, m.arch), 'state');
+  for (const m of members) pipeline.hget(keys.build(m.taskId, m.arch), 'state');
   const replies = (await pipeline.exec()) ?? [];
   members.forEach((m, i) => {
     const state = replies[i]?.[1];
@@ -68,6 +72,7 @@ export function registerActiveBuildMetrics(
   redis: Redis,
   archs: string[],
   guard: CollectGuard,
+  keys: FarmKeys = farmKeys,
 ): void {
   new Gauge({
     name: 'aoinb_active_builds',
@@ -76,7 +81,7 @@ export function registerActiveBuildMetrics(
     registers: [registry],
     async collect() {
       await guard.run('active_builds', async () => {
-        const counts = await countActiveBuilds(redis, archs);
+        const counts = await countActiveBuilds(redis, archs, keys);
         this.reset();
         for (const [arch, byState] of counts)
           for (const [state, n] of Object.entries(byState)) this.set({ arch, state }, n);

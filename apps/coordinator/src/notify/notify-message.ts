@@ -54,7 +54,7 @@ export async function taskFinishedMessage(
   );
   const jobs = (status.jobs as Array<Record<string, unknown>>).map(({ resources: _resources, ...job }) => job);
   const name = task.bundle ? `${task.bundle.packageName} ${task.bundle.version}` : `task ${task.id}`;
-  const reason = status.reason ? `: ${String(status.reason)}` : '';
+  const reason = typeof status.reason === 'string' && status.reason ? `: ${status.reason}` : '';
   return {
     ...base(
       ctx,
@@ -84,7 +84,7 @@ export async function groupFinishedMessage(
     reason: m.reason,
     skipped_because: m.skipped_because,
   }));
-  const counts = Object.entries(status.counts as Record<string, number>)
+  const counts = Object.entries(status.counts)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');

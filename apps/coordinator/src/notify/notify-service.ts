@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { NotifyEvent, WebhookConfig } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import { closeRedis, connectRedis, farmKeys, readBuilders, runWithRestart, sleep } from '@aoinb/farm-protocol';
+import { closeRedis, connectRedis, readBuilders, runWithRestart, sleep } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { builderView } from '../http/views.ts';
 import {
@@ -77,13 +77,11 @@ async function readEvents(
 ): Promise<void> {
   let cursor = (await ctx.redis.get(cursorKey)) ?? '$';
   if (cursor === '$') {
-    const last = (await ctx.redis.xrevrange(farmKeys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    const last = (await ctx.redis.xrevrange(ctx.keys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     cursor = last[0]?.[0] ?? '0-0';
   }
   while (!signal.aborted) {
-    const answer = (await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', farmKeys.events, cursor)) as Array<
-      [string, Array<[string, string[]]>]
-    > | null;
+    const answer = await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', ctx.keys.events, cursor);
     for (const [id, flat] of answer?.[0]?.[1] ?? []) {
       const message = await messageFor(ctx, fieldsOf(flat));
       if (message) for (const box of outboxes) box.push(message);
@@ -103,7 +101,7 @@ async function watchBuilders(
   const last = new Map<string, { state: string; view: Record<string, unknown> }>();
   let first = true;
   while (!signal.aborted) {
-    for (const b of await readBuilders(ctx.redis)) {
+    for (const b of await readBuilders(ctx.redis, Date.now(), ctx.keys)) {
       const before = last.get(b.id);
       if (!first && b.state === 'offline' && before && before.state !== 'offline') {
         for (const box of outboxes) box.push(builderOfflineMessage(ctx, b, before.view));

@@ -83,7 +83,7 @@ export class AptRepo {
     private readonly logger: Logger,
     private readonly options: AptRepoOptions,
   ) {
-    this.memo = options.memo ?? new Map();
+    this.memo = options.memo ?? new Map<string, DebFacts>();
     this.keep = options.keepVersions ?? 0;
     this.compactAfter = options.compactAfter ?? 256;
     this.suiteOf = options.suiteOf ?? ((name) => name);

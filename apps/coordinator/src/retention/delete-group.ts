@@ -40,8 +40,8 @@ export async function finishGroupDeletion(
 }
 
 /**
- * Deletes a finished group under its lock: records in one guarded script
- * (refused while the group or a member runs), then the rest. `finishedBefore`:
+ * Deletes a finished group: records in one guarded script (refused while the
+ * group or a member runs, or once a retry started a round), then the rest. `finishedBefore`:
  * only if it finished before then (the pruner's age rule).
  */
 export async function removeGroup(
@@ -49,16 +49,14 @@ export async function removeGroup(
   groupId: string,
   finishedBefore?: Date,
 ): Promise<{ result: 'deleted' | 'refused' | 'running'; state: string }> {
-  return ctx.groups.lock(groupId, async () => {
-    const group = await ctx.groups.store.getGroup(groupId);
-    if (!group) return { result: 'refused', state: '' };
-    const store = new RetentionStore(ctx.redis);
-    const outcome = await store.deleteGroup(groupId, group.taskIds, [...finalGroupStates], finishedBefore);
-    if (outcome.result === 'changed') return { result: 'running', state: outcome.state };
-    if (outcome.result === 'refused') return { result: 'refused', state: outcome.state };
-    await finishGroupDeletion(ctx, groupId, outcome.taskIds, group);
-    return { result: 'deleted', state: outcome.state };
-  });
+  const group = await ctx.groups.store.getGroup(groupId);
+  if (!group) return { result: 'refused', state: '' };
+  const store = new RetentionStore(ctx.redis);
+  const outcome = await store.deleteGroup(groupId, group.taskIds, [...finalGroupStates], finishedBefore);
+  if (outcome.result === 'changed') return { result: 'running', state: outcome.state };
+  if (outcome.result === 'refused') return { result: 'refused', state: outcome.state };
+  await finishGroupDeletion(ctx, groupId, outcome.taskIds, group);
+  return { result: 'deleted', state: outcome.state };
 }
 
 /** An admin's `DELETE /group/:id`: a finished group with its member tasks, logs, debs and repository. */

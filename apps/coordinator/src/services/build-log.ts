@@ -1,36 +1,54 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { once } from 'node:events';
-import { appendLogEof, appendLogLines, farmKeys, readLogEntries } from '@aoinb/farm-protocol';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { appendLogLines, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** A finished log stays readable (and followable) from Redis this long after it is archived. */
 export const archivedStreamTtlSeconds = 3600;
 
-/** Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the stream expire. */
+/**
+ * Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the
+ * stream expire and takes it off the list of logs to archive.
+ */
 export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
-  const key = farmKeys.log(taskId, arch, run);
+  const key = ctx.keys.log(taskId, arch, run);
   const file = ctx.layout.logFile(taskId, arch, run);
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp`;
-  const out = createWriteStream(tmp);
-  let after = '0';
-  for (;;) {
-    const entries = await readLogEntries(ctx.redis, key, after, 2000);
-    if (entries.length === 0) break;
-    for (const entry of entries) {
-      if (entry.lines.length > 0 && !out.write(`${entry.lines.join('\n')}\n`)) await once(out, 'drain');
-      after = entry.id;
+  async function* text(): AsyncGenerator<string> {
+    let after = '0';
+    for (;;) {
+      const entries = await readLogEntries(ctx.redis, key, after, 2000);
+      if (entries.length === 0) return;
+      for (const entry of entries) {
+        if (entry.lines.length > 0) yield `${entry.lines.join('\n')}\n`;
+        after = entry.id;
+      }
     }
   }
-  out.end();
-  await once(out, 'finish');
+  // A pipeline, so a write error (a full storage disk) rejects here instead of crashing the process.
+  try {
+    await pipeline(Readable.from(text()), createWriteStream(tmp));
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw error;
+  }
   await rename(tmp, file);
-  await ctx.redis.expire(key, archivedStreamTtlSeconds);
+  await ctx.redis
+    .multi()
+    .expire(key, archivedStreamTtlSeconds)
+    .srem(ctx.keys.unarchivedLogs, logMember(taskId, arch, run))
+    .exec();
 }
 
-/** Marks the end of a build's log (SSE followers stop there) and archives it in the background. */
+/**
+ * After a build's final state: the state script wrote the log's end with it;
+ * this makes sure of it (a log without an end gets one, never a second) and
+ * archives the log in the background. Reconcile archives what a crash left.
+ */
 export async function endLog(
   ctx: CoordinatorContext,
   taskId: string,
@@ -39,7 +57,8 @@ export async function endLog(
   state: string,
   reason?: string,
 ): Promise<void> {
-  await appendLogEof(ctx.redis, farmKeys.log(taskId, arch, run), state, reason);
+  if (await ctx.store.endLogIfOpen(taskId, arch, run, state, reason))
+    ctx.logger.warn({ taskId, arch, run, state }, 'a final build had a log without an end; ended it');
   void archiveLog(ctx, taskId, arch, run).catch((error: Error) =>
     ctx.logger.warn({ taskId, arch, run, err: error.message }, 'log archive failed; the log stays in Redis'),
   );
@@ -53,5 +72,5 @@ export async function noteInLog(
   run: number,
   line: string,
 ): Promise<void> {
-  await appendLogLines(ctx.redis, farmKeys.log(taskId, arch, run), [`[aoinb] ${line}`]);
+  await appendLogLines(ctx.redis, ctx.keys.log(taskId, arch, run), [`[aoinb] ${line}`]);
 }

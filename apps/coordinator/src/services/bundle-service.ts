@@ -46,6 +46,11 @@ export async function inspectBundle(dir: string, archs: string[], noarchArch: st
  * sha256 computed and checked against `X-Checksum-Sha256` when sent), extracts
  * it safely, parses it, and only then replaces the task's bundle. The same
  * archive again is a no-op. Nothing is written outside the storage folder.
+ * Runs under the task's bundle-upload lock (http/upload-lock.ts): while it is
+ * held, queue-builds-script.ts queues no build, so a `PUT /task/:id/build`
+ * meanwhile gets a 409 instead of queueing the bundle being replaced; the new
+ * bundle is recorded by a guarded script that refuses unless the task is still
+ * `created`.
  */
 export async function receiveBundle(
   ctx: CoordinatorContext,
@@ -86,11 +91,16 @@ export async function receiveBundle(
       targets: inspection.targets,
       uploadedAt: new Date().toISOString(),
     };
+    const recorded = await ctx.store.updateTask(task.id, ['created'], { bundle: info });
+    if (!recorded.done)
+      throw new AoinbError(
+        'CONFLICT',
+        `task ${task.id} became ${recorded.groupId ? `a member of group ${recorded.groupId}` : recorded.state} during the upload: its bundle can no longer change`,
+      );
     await mkdir(ctx.layout.taskDir(task.id), { recursive: true });
     await rm(ctx.layout.bundleDir(task.id), { recursive: true, force: true });
     await rename(extracted, ctx.layout.bundleDir(task.id));
     await rename(upload.file, ctx.layout.bundleArchive(task.id));
-    await ctx.store.updateTask(task.id, { bundle: info, updatedAt: info.uploadedAt });
     return { info, unchanged: false, denied: inspection.denied };
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import {
   buildJobName,
   buildQueueName,
   buildQueueOptions,
+  farmPrefix,
   type BuildJobData,
   type RetentionSettings,
 } from '@aoinb/farm-protocol';
@@ -14,9 +15,10 @@ import {
 export class Dispatcher {
   private readonly queues = new Map<string, Queue<BuildJobData>>();
 
-  constructor(connection: RedisOptions, archs: string[], retention: RetentionSettings) {
-    for (const arch of archs)
-      this.queues.set(arch, new Queue<BuildJobData>(buildQueueName(arch), buildQueueOptions(connection, retention)));
+  /** `prefix`: the farm's key prefix (`[redis] prefix`), which BullMQ's keys share. */
+  constructor(connection: RedisOptions, archs: string[], retention: RetentionSettings, prefix = farmPrefix) {
+    const options = buildQueueOptions(connection, retention, prefix);
+    for (const arch of archs) this.queues.set(arch, new Queue<BuildJobData>(buildQueueName(arch), options));
   }
 
   get archs(): string[] {

@@ -2,8 +2,6 @@ import { QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
   activeBuildMember,
   buildQueueName,
-  farmKeys,
-  farmPrefix,
   isFinalBuildState,
   parseBuildJobId,
   runWithRestart,
@@ -12,8 +10,8 @@ import {
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
-import { reconcileGroupBuild } from '../groups/group-reconcile.ts';
-import { endLog, noteInLog } from './build-log.ts';
+import { endLog } from './build-log.ts';
+import { reconcileLogs, scanOpenLogs } from './log-reconcile.ts';
 import { jobDataFor } from './task-service.ts';
 
 /**
@@ -25,15 +23,15 @@ export async function reconcileBuild(ctx: CoordinatorContext, taskId: string, ar
   const build = await ctx.store.getBuild(taskId, arch);
   const task = await ctx.store.getTask(taskId);
   if (!build || !task || isFinalBuildState(build.state)) {
-    if (!build || !task) await ctx.redis.srem(farmKeys.activeBuilds, activeBuildMember(taskId, arch));
+    await ctx.redis.srem(ctx.keys.activeBuilds, activeBuildMember(taskId, arch));
+    if (build && isFinalBuildState(build.state)) await endLog(ctx, taskId, arch, build.run, build.state, build.reason);
     return;
   }
-  // A group's member builds have their own jobs (parked children of the group's flow, or a sequence).
-  if (task.groupId) return reconcileGroupBuild(ctx, task, build);
   const job = ctx.dispatcher.archs.includes(arch) ? await ctx.dispatcher.getJob(arch, build.jobId) : undefined;
   if (!job) {
     if (!ctx.dispatcher.archs.includes(arch)) return;
-    await ctx.dispatcher.enqueue(jobDataFor(task, arch, build.run));
+    // A layer over builds owns the shape of its builds' jobs; any other build gets its plain job.
+    if (!(await ctx.lifecycle.restoreJob(task, build))) await ctx.dispatcher.enqueue(jobDataFor(task, arch, build.run));
     ctx.logger.warn({ taskId, arch, jobId: build.jobId }, 'job of a live build was missing; added it again');
     return;
   }
@@ -57,16 +55,19 @@ export async function failLostJob(
   const outcome = await ctx.store.transition({
     taskId,
     arch,
+    run: build.run,
     archs: task.archs,
     from: [build.state],
     to: 'failed',
     attempt: { equals: build.attempt },
-    set: { reason, finishedAt: new Date().toISOString() },
+    // A job BullMQ failed after its stalled checks is a host that stopped answering.
+    set: { reason, failureClass: failed ? 'lost-host' : 'infrastructure', finishedAt: new Date().toISOString() },
+    note: reason,
   });
   if (outcome.done) {
     ctx.logger.warn({ taskId, arch, reason }, 'build failed outside a worker report');
-    await noteInLog(ctx, taskId, arch, build.run, reason);
     await endLog(ctx, taskId, arch, build.run, 'failed', reason);
+    await ctx.lifecycle.ended(task, { ...build, state: 'failed', reason });
   }
 }
 
@@ -76,6 +77,7 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
       ctx.logger.warn({ taskId, arch, err: error.message }, 'reconcile failed'),
     );
   }
+  await reconcileLogs(ctx, await ctx.store.unarchivedLogs());
 }
 
 /**
@@ -85,15 +87,24 @@ export async function reconcileAll(ctx: CoordinatorContext): Promise<void> {
  * that claimed the job meanwhile wins.
  */
 export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord, build: BuildRecord): Promise<void> {
-  const base = { taskId: task.id, arch: build.arch, archs: task.archs, attempt: { equals: build.attempt } };
+  const base = {
+    taskId: task.id,
+    arch: build.arch,
+    run: build.run,
+    archs: task.archs,
+    attempt: { equals: build.attempt },
+  };
   if (build.cancelRequested && (await ctx.dispatcher.removeIfIdle(build.arch, build.jobId))) {
     const done = await ctx.store.transition({
       ...base,
       from: ['running'],
       to: 'cancelled',
-      set: { finishedAt: new Date().toISOString() },
+      set: { failureClass: 'cancelled', finishedAt: new Date().toISOString() },
     });
-    if (done.done) await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
+    if (done.done) {
+      await endLog(ctx, task.id, build.arch, build.run, 'cancelled', build.reason);
+      await ctx.lifecycle.ended(task, { ...build, state: 'cancelled' });
+    }
     return;
   }
   const moved = await ctx.store.transition({
@@ -101,18 +112,12 @@ export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord
     from: ['running'],
     to: 'queued',
     unset: ['builder', 'startedAt', 'startedAtMs'],
+    note: `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`,
   });
   if (moved.done) {
     ctx.logger.warn(
       { taskId: task.id, arch: build.arch, builder: build.builder, attempt: build.attempt },
       'builder lost; job back in the queue',
-    );
-    await noteInLog(
-      ctx,
-      task.id,
-      build.arch,
-      build.run,
-      `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`,
     );
   }
 }
@@ -145,7 +150,11 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
   const checkers: Worker[] = [];
   const events: QueueEvents[] = [];
   for (const arch of ctx.dispatcher.archs) {
-    const checker = new Worker(buildQueueName(arch), null, stalledCheckerOptions(ctx.connection, settings));
+    const checker = new Worker(
+      buildQueueName(arch),
+      null,
+      stalledCheckerOptions(ctx.connection, settings, ctx.keys.prefix),
+    );
     checker.on(
       'stalled',
       (jobId) =>
@@ -158,7 +167,7 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     checkers.push(checker);
     const listener = new QueueEvents(buildQueueName(arch), {
       connection: ctx.connection as ConnectionOptions,
-      prefix: farmPrefix,
+      prefix: ctx.keys.prefix,
     });
     listener.on('failed', ({ jobId }) => {
       const ids = parseBuildJobId(jobId);
@@ -167,9 +176,13 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
           ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'),
         );
     });
+    listener.on('active', ({ jobId }) => void ctx.lifecycle.jobStarted(arch, jobId));
     listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
     events.push(listener);
   }
+  await reconcileLogs(ctx, await scanOpenLogs(ctx)).catch((error: Error) =>
+    ctx.logger.warn({ err: error.message }, 'scan for logs without an end failed'),
+  );
   const loops = new AbortController();
   const loop = runWithRestart('reconcile', ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs);
   return {

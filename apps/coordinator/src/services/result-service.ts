@@ -4,48 +4,72 @@ import type { Readable } from 'node:stream';
 import { AoinbError } from '@aoinb/errors';
 import type { ArtifactRecord, BuildJobResult, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
-import { publishBuildArtifacts } from '../groups/group-publish.ts';
+import type { BuiltDeb } from '../build-lifecycle.ts';
 import { receiveUpload } from '../storage/receive-upload.ts';
 import { endLog } from './build-log.ts';
+import { refusalError } from './fencing.ts';
 import { requireTask } from './task-service.ts';
+
+/**
+ * Publishes a successful build's debs before its state changes: a layer over
+ * builds first (a group's repository), then the task's branch repository
+ * unless that layer holds them back. Returns the branch they reached, if any.
+ */
+async function publishDebs(ctx: CoordinatorContext, task: TaskRecord, debs: BuiltDeb[]): Promise<string | undefined> {
+  const { toBranch } = await ctx.lifecycle.publishing(task, debs);
+  if (!toBranch) return undefined;
+  await ctx.repo.publish(task.branch as string, debs);
+  return task.branch;
+}
 
 /** What a .deb may be called: autobuild's `name_version_arch.deb`, nothing that leaves the folder. */
 export const debNamePattern = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
 
 const maxArtifactBytes = 8 * 1024 * 1024 * 1024;
 
-async function requireRunning(
+/** The run and attempt a worker call names, with the hash of the attempt key it presents. */
+export interface AttemptCall {
+  run: number;
+  attempt: number;
+  attemptKeyHash: string;
+}
+
+/** The build is running that run and attempt, under that key (one Lua check, see fenceScript); else the refusal. */
+async function requireCurrent(
   ctx: CoordinatorContext,
   taskId: string,
   arch: string,
-  attempt: number,
+  call: AttemptCall,
+  what: string,
 ): Promise<{ task: TaskRecord; build: BuildRecord }> {
   const task = await requireTask(ctx, taskId);
-  const build = task.archs.includes(arch) ? await ctx.store.getBuild(task.id, arch) : undefined;
+  if (!task.archs.includes(arch)) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${arch}`);
+  const fence = await ctx.store.fence(task.id, arch, call);
+  if (fence.refusal) throw refusalError(ctx, what, { taskId, arch, run: call.run, attempt: call.attempt }, fence);
+  const build = await ctx.store.getBuild(task.id, arch);
   if (!build) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${arch}`);
-  if (build.state !== 'running' || build.attempt !== attempt) {
-    throw new AoinbError(
-      'CONFLICT',
-      `task ${task.id} (${arch}) is ${build.state} at attempt ${build.attempt}; attempt ${attempt} may not change it`,
-    );
-  }
-  return { task, build };
+  return { task, build: { ...build, run: call.run, attempt: call.attempt } };
 }
 
-/** `PUT /task/:id/artifact/:arch/:name?attempt=N`: stores one .deb of a running attempt, sha256 checked; same bytes again is a no-op. */
+/**
+ * `PUT /task/:id/artifact/:arch/:name?run=R&attempt=N`: stores one .deb of a
+ * running attempt, sha256 checked; same bytes again is a no-op. Fenced before
+ * any byte is stored; the bytes go to that run and attempt's own folder, which
+ * only that attempt's result can publish.
+ */
 export async function receiveArtifact(
   ctx: CoordinatorContext,
   taskId: string,
   arch: string,
   name: string,
-  attempt: number,
+  call: AttemptCall,
   sha256: string,
   body: Readable,
 ): Promise<{ created: boolean; size: number }> {
   if (!debNamePattern.test(name))
     throw new AoinbError('USAGE', `artifact name ${JSON.stringify(name)} is not a .deb file name`);
-  const { build } = await requireRunning(ctx, taskId, arch, attempt);
-  const dir = ctx.layout.artifactDir(taskId, arch, build.run, attempt);
+  await requireCurrent(ctx, taskId, arch, call, `upload of ${name}`);
+  const dir = ctx.layout.artifactDir(taskId, arch, call.run, call.attempt);
   const target = path.join(dir, name);
   const received = await receiveUpload(body, {
     tmpDir: ctx.layout.tmpDir,
@@ -92,30 +116,33 @@ async function dropOtherAttempts(ctx: CoordinatorContext, build: BuildRecord): P
 }
 
 /**
- * `PUT /task/:id/result/:arch`: the worker's report. Fenced on the attempt; a
- * success whose artifacts did not all arrive becomes a failure. The debs are
- * published to the branch repository (index refreshed) before the state
- * changes, so a coordinator that dies in between publishes again when the
- * worker repeats the report.
+ * `PUT /task/:id/result/:arch`: the worker's report. Fenced on the run, the
+ * attempt and its key (before publishing, and again atomically with the state
+ * change); a success whose artifacts did not all arrive becomes a failure. The
+ * debs are published to the branch repository (index refreshed) before the
+ * state changes, so a coordinator that dies in between publishes again when
+ * the worker repeats the report. The same script ends the log.
  */
 export async function acceptResult(
   ctx: CoordinatorContext,
   taskId: string,
   arch: string,
   result: BuildJobResult,
+  attemptKeyHash: string,
 ): Promise<BuildRecord['state']> {
-  const { task, build } = await requireRunning(ctx, taskId, arch, result.attempt);
-  let { status, reason } = result;
+  const call = { run: result.run, attempt: result.attempt, attemptKeyHash };
+  const { task, build } = await requireCurrent(ctx, taskId, arch, call, 'result');
+  let { status, reason, failureClass } = result;
   if (status === 'cancelled' && build.reason) reason = build.reason;
   const artifacts: ArtifactRecord[] = [];
   if (status === 'succeeded') {
     reason = await verifyArtifacts(ctx, build, result);
-    if (reason) status = 'failed';
+    if (reason) [status, failureClass] = ['failed', 'infrastructure'];
   }
   if (status === 'succeeded') {
     const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
     // A repository that refuses the debs (same version, other contents) makes the build a failure that says why.
-    const published = await publishBuildArtifacts(
+    const published = await publishDebs(
       ctx,
       task,
       result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })),
@@ -135,17 +162,19 @@ export async function acceptResult(
         ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}),
       });
     if (published.refused) {
-      status = 'failed';
+      [status, failureClass] = ['failed', 'build'];
       reason = published.refused;
     }
   }
   const outcome = await ctx.store.transition({
     taskId: task.id,
     arch,
+    run: result.run,
     archs: task.archs,
     from: ['running'],
     to: status,
     attempt: { equals: result.attempt },
+    attemptKeyHash,
     set: {
       finishedAt: result.finishedAt,
       artifacts,
@@ -153,19 +182,23 @@ export async function acceptResult(
       resources: result.resources,
       builder: result.builder,
       ...(reason ? { reason } : {}),
+      ...(status !== 'succeeded'
+        ? { failureClass: failureClass ?? (status === 'cancelled' ? 'cancelled' : 'build') }
+        : {}),
     },
-    unset: reason ? [] : ['reason'],
+    unset: [...(reason ? [] : ['reason' as const]), ...(status === 'succeeded' ? ['failureClass' as const] : [])],
   });
   if (!outcome.done)
-    throw new AoinbError(
-      'CONFLICT',
-      `task ${task.id} (${arch}) is ${outcome.state} at attempt ${outcome.attempt}; the report of attempt ${result.attempt} was not applied`,
-    );
-  // Earlier builds' durations feed the critical-path priorities of group members.
-  const seconds = (Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000;
-  if (status === 'succeeded' && task.bundle && Number.isFinite(seconds))
-    await ctx.groups.store.recordDuration(task.bundle.packageName, arch, seconds);
+    throw refusalError(ctx, 'result', { taskId, arch, run: result.run, attempt: result.attempt }, outcome);
   await endLog(ctx, task.id, arch, build.run, status, reason);
+  await ctx.lifecycle.ended(task, {
+    ...build,
+    state: status,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    artifacts,
+    ...(reason ? { reason } : {}),
+  });
   await dropOtherAttempts(ctx, build).catch(() => undefined);
   return status;
 }

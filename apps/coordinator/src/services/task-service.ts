@@ -38,7 +38,6 @@ export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJo
     bundleSha256: task.bundle.sha256,
     bundleSize: task.bundle.size,
     timeoutMs: task.timeoutMs,
-    ...(task.groupId ? { groupId: task.groupId } : {}),
   };
 }
 
@@ -83,17 +82,8 @@ async function checkBranch(ctx: CoordinatorContext, branch: string): Promise<voi
   await sourceListFor(ctx.config, branch);
 }
 
-/** A group's member tasks are built, cancelled and retried through their group. */
-export function refuseGroupMember(task: TaskRecord, what: string): void {
-  if (task.groupId)
-    throw new AoinbError(
-      'CONFLICT',
-      `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`,
-    );
-}
-
-function requireCreated(task: TaskRecord, what: string): void {
-  refuseGroupMember(task, `${what} only`);
+function requireCreated(ctx: CoordinatorContext, task: TaskRecord, what: string): void {
+  ctx.lifecycle.checkDirectChange(task, `${what} only`);
   if (task.state !== 'created') {
     throw new AoinbError(
       'CONFLICT',
@@ -104,9 +94,15 @@ function requireCreated(task: TaskRecord, what: string): void {
 
 export async function setBranch(ctx: CoordinatorContext, taskId: string, branch: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  requireCreated(task, 'the branch can be set');
+  requireCreated(ctx, task, 'the branch can be set');
   await checkBranch(ctx, branch);
-  await ctx.store.updateTask(task.id, { branch, updatedAt: new Date().toISOString() });
+  const outcome = await ctx.store.updateTask(task.id, ['created'], { branch });
+  if (!outcome.done)
+    requireCreated(
+      ctx,
+      { ...task, state: outcome.state || task.state, groupId: outcome.groupId },
+      'the branch can be set',
+    );
   return { ...task, branch };
 }
 
@@ -145,7 +141,7 @@ export async function startBuild(
   options: StartOptions = {},
 ): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  requireCreated(task, 'a build can be started');
+  requireCreated(ctx, task, 'a build can be started');
   if (!task.bundle)
     throw new AoinbError('CONFLICT', `task ${task.id} has no bundle yet: PUT /task/${task.id}/build_bundle first`);
   if (!task.branch)
@@ -155,14 +151,19 @@ export async function startBuild(
   const limitMs = ctx.config.farm.coordinator.jobTimeoutMinutes * 60_000;
   const timeoutMs = options.timeoutSeconds ? Math.min(options.timeoutSeconds * 1000, limitMs) : limitMs;
   const started: TaskRecord = { ...task, archs, timeoutMs, state: 'queued' };
-  const ok = await ctx.store.queueBuilds(
+  const queued = await ctx.store.queueBuilds(
     task,
     ['created'],
     [],
     { archs, timeoutMs },
     archs.map((a) => freshBuild(task.id, a, 1)),
   );
-  if (!ok)
+  if (queued === 'uploading')
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${task.id}: a bundle upload is in progress; PUT /task/${task.id}/build again when it has finished`,
+    );
+  if (queued !== 'done')
     throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
   for (const arch of archs) await ctx.dispatcher.enqueue(jobDataFor(started, arch, 1));
   return started;
@@ -194,49 +195,68 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string, by: Pr
 /** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */
 export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   const task = await requireTask(ctx, taskId);
-  refuseGroupMember(task, 'a cancel goes');
+  ctx.lifecycle.checkDirectChange(task, 'a cancel goes');
   if (['succeeded', 'failed', 'cancelled'].includes(task.state))
     throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
   const reason = `cancelled by ${by.name}`;
   if (task.archs.length === 0) {
-    await ctx.store.updateTask(task.id, {
-      state: 'cancelled',
-      updatedAt: new Date().toISOString(),
-      finishedAt: new Date().toISOString(),
-    });
-    return;
+    const outcome = await ctx.store.updateTask(task.id, ['created'], {}, 'cancelled');
+    if (outcome.done) return;
+    if (outcome.state === 'cancelled') throw new AoinbError('CONFLICT', `task ${task.id} is already cancelled`);
+    return cancelTask(ctx, taskId, by);
   }
-  for (const build of await ctx.store.getBuilds(task.id, task.archs)) await cancelBuild(ctx, task, build, reason);
+  for (const build of await ctx.store.getBuilds(task.id, task.archs))
+    if (await cancelBuild(ctx, task, build, reason))
+      await ctx.lifecycle.ended(task, { ...build, state: 'cancelled', reason });
 }
 
-/** A queued build is cancelled at once (its job removed unless a worker holds it); a running one is told to stop. */
+/**
+ * A queued build is cancelled at once (its job removed unless a worker holds
+ * it; true); a running one is told to stop: the flag and the message name the
+ * run and attempt read, so a worker that claimed meanwhile is asked again,
+ * never a worker of another run (its worker reports it cancelled).
+ */
 export async function cancelBuild(
   ctx: CoordinatorContext,
   task: TaskRecord,
   build: BuildRecord,
   reason: string,
-): Promise<void> {
-  if (isFinalBuildState(build.state)) return;
-  const base = { taskId: task.id, arch: build.arch, archs: task.archs };
-  const queued = await ctx.store.transition({
-    ...base,
-    from: ['queued'],
-    to: 'cancelled',
-    set: { reason, finishedAt: new Date().toISOString() },
-  });
-  if (queued.done) {
-    await ctx.dispatcher.removeIfIdle(build.arch, build.jobId);
-    await endLog(ctx, task.id, build.arch, build.run, 'cancelled', reason);
-    return;
+): Promise<boolean> {
+  let current: BuildRecord | undefined = build;
+  for (let tries = 0; current && tries < 5 && !isFinalBuildState(current.state); tries += 1) {
+    const base = { taskId: task.id, arch: current.arch, run: current.run, archs: task.archs };
+    const queued = await ctx.store.transition({
+      ...base,
+      from: ['queued'],
+      to: 'cancelled',
+      set: { reason, finishedAt: new Date().toISOString() },
+    });
+    if (queued.done) {
+      await ctx.dispatcher.removeIfIdle(current.arch, current.jobId);
+      await endLog(ctx, task.id, current.arch, current.run, 'cancelled', reason);
+      return true;
+    }
+    const running = await ctx.store.transition({
+      ...base,
+      from: ['running'],
+      attempt: { equals: current.attempt },
+      set: { cancelRequested: true, reason },
+    });
+    if (running.done) {
+      const { arch, jobId, run, attempt } = current;
+      await publishCancel(ctx.redis, { taskId: task.id, arch, jobId, run, attempt, reason }, ctx.keys);
+      return false;
+    }
+    if (running.refusal === 'run' || running.refusal === 'gone') return false;
+    current = await ctx.store.getBuild(task.id, current.arch);
   }
-  const running = await ctx.store.transition({ ...base, from: ['running'], set: { cancelRequested: true, reason } });
-  if (running.done) await publishCancel(ctx.redis, { taskId: task.id, arch: build.arch, jobId: build.jobId, reason });
+  return false;
 }
 
 /** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
 export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
-  refuseGroupMember(task, 'a retry goes');
+  ctx.lifecycle.checkDirectChange(task, 'a retry goes');
   if (task.state !== 'failed' && task.state !== 'cancelled')
     throw new AoinbError(
       'CONFLICT',
@@ -251,8 +271,8 @@ export async function retryTask(ctx: CoordinatorContext, taskId: string): Promis
     (b) => b.state === 'failed' || b.state === 'cancelled',
   );
   const builds = again.map((b) => freshBuild(task.id, b.arch, b.run + 1));
-  const ok = await ctx.store.queueBuilds(task, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, builds);
-  if (!ok)
+  const queued = await ctx.store.queueBuilds(task, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, builds);
+  if (queued !== 'done')
     throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
   for (const b of builds) await ctx.dispatcher.enqueue(jobDataFor(task, b.arch, b.run));
   return { ...task, state: 'queued' };

@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AoinbError, type ErrorCode } from '@aoinb/errors';
+import { AoinbError, isLocalHostError, type ErrorCode } from '@aoinb/errors';
 
 export interface ReceivedFile {
   file: string;
@@ -59,6 +59,8 @@ export async function receiveUpload(body: Readable, options: ReceiveOptions): Pr
   } catch (error) {
     await rm(file, { force: true });
     if (error instanceof AoinbError) throw error;
+    // Our own disk failing is not the client's fault: 507 (errors.ts), which the client retries later.
+    if (isLocalHostError(error)) throw error;
     throw new AoinbError('USAGE', `${options.what} upload was interrupted: ${(error as Error).message}`);
   }
   const sha256 = hash.digest('hex');

@@ -35,6 +35,8 @@ export interface FarmOptions {
   /** `[build] source_allow` entries for workers that fetch sources from loopback servers. */
   sourceAllow?: string[];
   logLevel?: string;
+  /** `[redis] prefix` of every process (default `{aoinb}`): farms apart by prefix. */
+  redisPrefix?: string;
 }
 
 export interface WorkerOptions {
@@ -51,6 +53,8 @@ export interface WorkerOptions {
   fakeDurationMs?: number;
   /** `[worker] metrics_listen`, e.g. `127.0.0.1:9464`: the worker serves /metrics there. */
   metricsListen?: string;
+  /** `[worker] min_free_disk_mib` (default: the config's). */
+  minFreeDiskMib?: number;
 }
 
 type Child = ResultPromise<{
@@ -118,6 +122,7 @@ export class FarmHarness {
       `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
       '[redis]',
       `url = "${this.redis.url}"`,
+      ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
       ...(worker
         ? [
             '[worker]',
@@ -129,6 +134,7 @@ export class FarmHarness {
             `lock_seconds = ${worker.lockSeconds ?? 2}`,
             `on_shutdown = "${worker.onShutdown ?? 'requeue'}"`,
             ...(worker.metricsListen ? [`metrics_listen = "${worker.metricsListen}"`] : []),
+            ...(worker.minFreeDiskMib !== undefined ? [`min_free_disk_mib = ${worker.minFreeDiskMib}`] : []),
           ]
         : []),
       ...Object.keys(farmTokens).flatMap((role) => [

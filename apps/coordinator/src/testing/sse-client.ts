@@ -24,7 +24,7 @@ export async function readSse(
   if (!res.ok || !res.body) throw new Error(`SSE ${url}: HTTP ${res.status} ${await res.text()}`);
   const events: SseEvent[] = [];
   try {
-    for await (const event of sseEvents(res.body as unknown as AsyncIterable<Uint8Array>)) {
+    for await (const event of sseEvents(res.body)) {
       events.push(event);
       options.onEvent?.(event);
       if (event.event === 'end' || options.stop?.(event, events)) {

@@ -55,7 +55,7 @@ describe('acquireLock', () => {
     // node itself (not a wrapper) must be the process we kill.
     const holder = execa(process.execPath, ['--import', 'tsx', scriptFile], { reject: false, buffer: false });
     await new Promise<void>((resolve) =>
-      holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve()),
+      holder.stdout.on('data', (d: Buffer) => d.toString().includes('held') && resolve()),
     );
     expect(await freeFor(file, 'exclusive')).toBe(false);
     holder.kill('SIGKILL');

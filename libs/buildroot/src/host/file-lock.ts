@@ -13,12 +13,25 @@ export interface HeldLock {
  * child exits and the kernel drops the lock. No stale lock files, ever.
  */
 export async function acquireLock(file: string, mode: 'shared' | 'exclusive', signal?: AbortSignal): Promise<HeldLock> {
+  const lock = await lockWith(file, [mode === 'shared' ? '--shared' : '--exclusive'], signal);
+  if (!lock) throw new Error(`could not lock ${file}`);
+  return lock;
+}
+
+/** The lock now, or `undefined` at once if someone else holds it (e.g. a layer in use). */
+export async function tryAcquireLock(file: string, mode: 'shared' | 'exclusive'): Promise<HeldLock | undefined> {
+  return lockWith(file, [mode === 'shared' ? '--shared' : '--exclusive', '--nonblock', '--conflict-exit-code', '75']);
+}
+
+async function lockWith(file: string, flags: string[], signal?: AbortSignal): Promise<HeldLock | undefined> {
   await mkdir(path.dirname(file), { recursive: true });
-  const holder: ResultPromise = execa(
-    'flock',
-    [mode === 'shared' ? '--shared' : '--exclusive', file, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
-    { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, cancelSignal: signal },
-  );
+  const holder: ResultPromise = execa('flock', [...flags, file, 'sh', '-c', 'echo locked; exec cat >/dev/null'], {
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    reject: false,
+    cancelSignal: signal,
+  });
   const lines = createInterface({ input: holder.stdout! });
   const locked = await new Promise<boolean>((resolve) => {
     lines.once('line', () => resolve(true));
@@ -27,6 +40,7 @@ export async function acquireLock(file: string, mode: 'shared' | 'exclusive', si
   lines.close();
   if (!locked) {
     const result = await holder;
+    if (result.exitCode === 75 && flags.includes('--nonblock')) return undefined;
     throw new Error(
       `could not lock ${file}: ${String(result.stderr).trim() || (signal?.aborted ? 'aborted' : `flock exited ${result.exitCode}`)}`,
     );

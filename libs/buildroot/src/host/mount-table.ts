@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 
@@ -39,8 +40,12 @@ export async function mountOverlay(options: {
   upper: string;
   work: string;
   target: string;
+  /** No syncs of the upper layer (a throw-away workspace's); see layers/volatile-support.ts. */
+  volatile?: boolean;
 }): Promise<void> {
-  const data = `lowerdir=${options.lowers.join(':')},upperdir=${options.upper},workdir=${options.work}`;
+  const data =
+    `lowerdir=${options.lowers.join(':')},upperdir=${options.upper},workdir=${options.work}` +
+    (options.volatile ? ',volatile' : '');
   const result = await execa('mount', ['-t', 'overlay', 'overlay', '-o', data, options.target], { reject: false });
   if (result.exitCode !== 0) {
     throw new AoinbError(
@@ -75,4 +80,22 @@ export async function unmountAllUnder(dir: string): Promise<string[]> {
   const mounts = await mountsUnder(dir);
   for (const mount of mounts) await unmount(mount.target);
   return mounts.map((m) => m.target);
+}
+
+/**
+ * Detaches `target` at once and lets the kernel finish in the background: a lazy
+ * unmount takes the mount out of the table as soon as the syscall starts, and the
+ * rest (tearing the superblock down, for a mount that is not volatile also syncing
+ * its upper layer) runs in the `umount` process, which nobody waits for. For
+ * throw-away mounts only; falls back to `unmount()` if the mount stays.
+ */
+export async function detachMount(target: string): Promise<void> {
+  const child = spawn('umount', ['--lazy', target], { detached: true, stdio: 'ignore' });
+  child.on('error', () => undefined);
+  child.unref();
+  for (let waited = 0; waited < 2000; waited += 2) {
+    if (!(await readMounts()).some((m) => m.target === target)) return;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await unmount(target);
 }

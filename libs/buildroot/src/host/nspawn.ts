@@ -21,6 +21,8 @@ export interface ContainerRun {
   /** Capabilities removed from the payload's bounding set (`--drop-capability=`). */
   dropCapabilities?: readonly string[];
   extraArgs?: string[];
+  /** Host folders bound into the container (`--bind` / `--bind-ro`); paths checked by the caller. */
+  binds?: { host: string; container: string; readOnly?: boolean }[];
   /** `cgroup.procs` files the container joins before nspawn starts (resource accounting). */
   enterCgroups?: string[];
   onLine?: (line: string) => void;
@@ -86,6 +88,7 @@ export function nspawnArgs(run: ContainerRun): string[] {
     ...(run.chdir ? [`--chdir=${run.chdir}`] : []),
     ...networkArgs(run.network ?? 'private'),
     ...drop,
+    ...(run.binds ?? []).map((b) => `--bind${b.readOnly ? '-ro' : ''}=${b.host}:${b.container}`),
     ...env,
     ...(run.extraArgs ?? []),
     '--',
@@ -127,7 +130,7 @@ export async function runContainer(run: ContainerRun): Promise<ContainerExit> {
     },
   );
   if (child.pid) run.onSpawn?.(child.pid);
-  const lines = createInterface({ input: child.all! });
+  const lines = createInterface({ input: child.all });
   lines.on('line', (line) => run.onLine?.(line));
   const done = new Promise<void>((resolve) => lines.once('close', resolve));
   try {

@@ -34,7 +34,7 @@ export async function download(
       const response = await fetch(url, { signal: options.signal, redirect: 'follow' });
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status} ${response.statusText}`);
       total = Number(response.headers.get('content-length')) || undefined;
-      body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+      body = Readable.fromWeb(response.body);
     } else {
       throw new Error('only http, https and file URLs can be downloaded');
     }

@@ -7,6 +7,7 @@ import { withLock } from '../host/file-lock.ts';
 import { runContainer } from '../host/nspawn.ts';
 import { download, type DownloadProgress } from './baseos-download.ts';
 import type { WorkLayout } from '../work-layout.ts';
+import { discardDepLayers } from './dep-layers.ts';
 import { discardDir } from './discard.ts';
 
 export const baseosLockName = 'baseos';
@@ -35,6 +36,8 @@ async function swapInBaseos(layout: WorkLayout, staged: string): Promise<void> {
   for (const branch of await readdir(layout.instancesDir).catch(() => [] as string[])) {
     await discardDir(layout, path.join(layout.instancesDir, branch));
   }
+  // Dependency layers sit on an instance and the base OS too; no build holds one now.
+  await discardDepLayers(layout, () => true);
 }
 
 async function findLocalTarball(layout: WorkLayout, arch: string): Promise<string | undefined> {

@@ -3,23 +3,34 @@ import { AoinbError } from '@aoinb/errors';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import { withLock } from '../host/file-lock.ts';
 import { baseosLockName } from './baseos.ts';
+import { discardDepLayers } from './dep-layers.ts';
 import { discardDir } from './discard.ts';
 import { assertBranchName } from '@aoinb/config';
 
-export type CleanupTarget = 'all' | 'baseos' | string;
+export type CleanupTarget = 'all' | 'baseos' | 'dep-layers' | string;
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function listInstances(ctx: BuildrootContext): Promise<string[]> {
   return (await readdir(layoutOf(ctx).instancesDir).catch(() => [] as string[])).sort();
 }
 
 /**
- * The seed's `cleanup`: `all` destroys every instance and the base OS, `baseos`
- * the base OS, any other name that instance (an unknown name is an error).
- * Mounts are released first; running builds are waited for through the locks.
+ * The seed's `cleanup`: `all` destroys every instance, the base OS, the
+ * dependency layers and the shared apt archive cache; `baseos` the base OS (and
+ * the dependency layers made on it); `dep-layers` only the dependency layers; any
+ * other name that instance and its dependency layers (an unknown name is an
+ * error). Mounts are released first; running builds are waited for through the locks.
  */
 export async function cleanup(ctx: BuildrootContext, target: CleanupTarget, signal?: AbortSignal): Promise<string[]> {
   const layout = layoutOf(ctx);
   const destroyed: string[] = [];
+  const layers = (keys: string[]) => (keys.length > 0 ? [`${keys.length} dependency layer(s)`] : []);
+  if (target === 'dep-layers') return layers(await discardDepLayers(layout, () => true, { wait: true, signal }));
   if (target === 'all' || target === 'baseos') {
     await withLock(
       layout.lock(baseosLockName),
@@ -31,14 +42,14 @@ export async function cleanup(ctx: BuildrootContext, target: CleanupTarget, sign
             destroyed.push(`instance ${branch}`);
           }
         }
-        if (
-          await access(layout.baseos).then(
-            () => true,
-            () => false,
-          )
-        ) {
+        if (await exists(layout.baseos)) {
           await discardDir(layout, layout.baseos);
           destroyed.push('baseos');
+        }
+        destroyed.push(...layers(await discardDepLayers(layout, () => true, { wait: true, signal })));
+        if (target === 'all' && (await exists(layout.aptCacheDir))) {
+          await withLock(layout.lock('apt-cache'), 'exclusive', () => discardDir(layout, layout.aptCacheDir), signal);
+          destroyed.push('apt archive cache');
         }
       },
       signal,
@@ -51,11 +62,14 @@ export async function cleanup(ctx: BuildrootContext, target: CleanupTarget, sign
     const known = instances.length > 0 ? `existing instances: ${instances.join(', ')}` : 'there are no instances';
     throw new AoinbError('INSTANCE_NOT_FOUND', `no instance named ${target} (${known})`);
   }
-  await withLock(
+  const dropped = await withLock(
     layout.lock(`instance-${target}`),
     'exclusive',
-    () => discardDir(layout, layout.instance(target).dir),
+    async () => {
+      await discardDir(layout, layout.instance(target).dir);
+      return discardDepLayers(layout, (m) => m.branch === target, { wait: true, signal });
+    },
     signal,
   );
-  return [`instance ${target}`];
+  return [`instance ${target}`, ...layers(dropped)];
 }

@@ -1,15 +1,19 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { unmountAllUnder } from '../host/mount-table.ts';
+import { detachMount, unmountAllUnder } from '../host/mount-table.ts';
 import type { WorkLayout } from '../work-layout.ts';
 
 /**
  * Deletes a layer without making the caller wait for it: unmount, rename into
  * the trash (instant, same filesystem), and let a detached `rm` finish the job.
- * The time taken does not grow with what the build wrote.
+ * The time taken does not grow with what the build wrote. `detach`: a mount
+ * under `dir` that is only thrown away, so the caller need not wait for the kernel
+ * to tear it down.
  */
-export async function discardDir(layout: WorkLayout, dir: string): Promise<void> {
+export async function discardDir(layout: WorkLayout, dir: string, options: { detach?: string } = {}): Promise<void> {
+  // A workspace's one mount is detached, not waited for (see detachMount).
+  if (options.detach) await detachMount(options.detach);
   await unmountAllUnder(dir);
   await mkdir(layout.trashDir, { recursive: true });
   const trashed = path.join(

@@ -52,6 +52,13 @@ export async function recoverStaleState(
     if (await ownerIsDead(path.join(dirs.dir, 'refresh-owner.json')))
       released.push(...(await releaseDeadTree(dirs.merged)));
   }
+  // A dependency layer being built by a process that died: never renamed into place.
+  for (const entry of await readdir(layout.depLayersDir).catch(() => [] as string[])) {
+    const dir = path.join(layout.depLayersDir, entry);
+    if (!entry.startsWith('.tmp-') || !(await ownerIsDead(path.join(dir, 'owner.json')))) continue;
+    released.push(...(await releaseDeadTree(dir)));
+    await discardDir(layout, dir);
+  }
   for (const entry of await readdir(layout.root).catch(() => [] as string[])) {
     const pid = /^baseos\.new-(\d+)$/.exec(entry)?.[1];
     if (

@@ -6,18 +6,42 @@ import path from 'node:path';
 export interface BuildLog {
   file: string;
   line(text: string): void;
+  /** The first error writing the file (ENOSPC on a full work dir), if any: the build fails with it. */
+  readonly error: Error | undefined;
+  /** Flushes and closes the file; never throws (a write error is in `error`). */
   close(): Promise<void>;
 }
 
+/**
+ * Opens the log file. A write error (a full disk) must not kill the worker
+ * process: it is recorded, the file is abandoned, and the live listener keeps
+ * getting every line, so the build's log still reaches the farm.
+ */
 export async function openBuildLog(file: string, onLine?: (line: string) => void): Promise<BuildLog> {
   await mkdir(path.dirname(file), { recursive: true });
   const stream: WriteStream = createWriteStream(file, { flags: 'a' });
+  let error: Error | undefined;
+  stream.on('error', (e: Error) => {
+    error ??= e;
+  });
   return {
     file,
+    get error() {
+      return error;
+    },
     line(text) {
-      stream.write(`${text}\n`);
+      if (!error && !stream.destroyed) stream.write(`${text}\n`);
       onLine?.(text);
     },
-    close: () => new Promise<void>((resolve) => stream.end(resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (error || stream.destroyed) {
+          stream.destroy();
+          resolve();
+          return;
+        }
+        stream.once('error', () => resolve());
+        stream.end(() => resolve());
+      }),
   };
 }

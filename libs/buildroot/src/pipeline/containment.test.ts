@@ -144,7 +144,7 @@ describe('a hostile build script in the real container', () => {
     });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(
-      /build dependencies could not be installed \(download exited with status \d+\): no-such-package-aoinb/,
+      /build dependencies could not be installed \(resolve exited with status \d+\): no-such-package-aoinb/,
     );
     expect(result.phases.build).toBeUndefined();
     expect(lines.some((l) => l.includes('running autobuild'))).toBe(false);

@@ -63,7 +63,7 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
 
     // Live lines, the saved log, the build record and the resource figures.
     expect(lines.some((l) => l.includes('Building hello-aoinb'))).toBe(true);
-    expect(lines).toContain('[aoinb] refreshing instance stable (apt update, full-upgrade)');
+    expect(lines).toContain('[aoinb] refreshing instance stable (apt update; full-upgrade if the lists changed)');
     expect(await readFile(result.logFile, 'utf8')).toContain('Building hello-aoinb');
     const record = JSON.parse(await readFile(result.recordFile, 'utf8'));
     expect(record).toMatchObject({
@@ -201,7 +201,7 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
       }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
-    await access(path.join(host.dir, 'out-a', results[0]!.artifacts[0]!.name));
+    await access(path.join(host.dir, 'out-a', results[0].artifacts[0]!.name));
     await expectNothingLeft();
   });
 

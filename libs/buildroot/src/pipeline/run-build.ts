@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { sourceListFor } from '@aoinb/config';
-import { AoinbError, toAoinbError } from '@aoinb/errors';
+import { AoinbError, failureClassOfError, toAoinbError, type FailureClass } from '@aoinb/errors';
 import type {
   BuildPhase,
   BuildRequest,
@@ -15,6 +15,7 @@ import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
 import { assertBaseosLoaded, baseosLockName } from '../layers/baseos.ts';
 import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
 import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
+import { overlayVolatileSupport } from '../layers/volatile-support.ts';
 import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
 import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
@@ -23,7 +24,7 @@ import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
 import { writeBuildRecord, recordFileFor } from './build-record.ts';
 import { collectDebs } from './collect-debs.ts';
-import { installDependencies } from './install-deps.ts';
+import { runDependencyStep } from './dependency-step.ts';
 import { stageBundle } from './stage-bundle.ts';
 
 const noResources: ResourceSummary = {
@@ -48,7 +49,23 @@ class PhaseClock {
 }
 
 /** A failure that ends the build as a result (`failed`), not as an exception. */
-class BuildFailure extends Error {}
+class BuildFailure extends Error {
+  constructor(
+    message: string,
+    readonly failureClass: FailureClass = 'build',
+  ) {
+    super(message);
+  }
+}
+
+/** The class of an error that ended the pipeline: a full disk or no memory whatever the step. */
+function classOfPipelineError(error: unknown): FailureClass {
+  const byErrno = failureClassOfError(error, 'infrastructure');
+  if (byErrno !== 'infrastructure') return byErrno;
+  if (error instanceof BuildFailure) return error.failureClass;
+  if (error instanceof AoinbError && error.code.startsWith('BUNDLE_')) return 'build';
+  return 'infrastructure';
+}
 
 /** The build's whole environment: what build.sh needs, nothing of the host's. */
 function containerEnv(facts: BundleFacts, arch: string, keepDbg: boolean): Record<string, string> {
@@ -86,16 +103,19 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
 
   const outputDir = request.outputDir ?? path.join(layout.outputDir, request.branch);
   const pkg = { name: facts.name, version: facts.version, arch: facts.packageArch };
-  const log = await openBuildLog(
-    path.join(layout.logsDir, request.branch, `${request.buildId}.log`),
-    request.onLogLine,
-  );
+  // build.sh failing because the work dir filled up is the host's fault, not the package's.
+  let sawNoSpace = false;
+  const log = await openBuildLog(path.join(layout.logsDir, request.branch, `${request.buildId}.log`), (line) => {
+    if (!sawNoSpace && /No space left on device/i.test(line)) sawNoSpace = true;
+    request.onLogLine?.(line);
+  });
   const clock = new PhaseClock();
   const startedAt = new Date().toISOString();
   const held: Held[] = [];
   let workspace: Workspace | undefined;
   let status: BuildStatus = 'failed';
   let reason: string | undefined;
+  let failureClass: FailureClass | undefined;
   let artifacts: BuildResult['artifacts'] = [];
   let resources = noResources;
   let sources: FetchedSource[] | undefined;
@@ -105,12 +125,19 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
     const lease: InstanceLease = await clock.time('instance_refresh', () =>
       leaseInstance(ctx, request.branch, sourceList, requestedAt, { onLine: log.line, signal: request.signal }).catch(
         (error: Error) => {
-          throw new BuildFailure(`instance ${request.branch} could not be refreshed: ${error.message}`);
+          throw new BuildFailure(
+            `instance ${request.branch} could not be refreshed: ${error.message}`,
+            failureClassOfError(error),
+          );
         },
       ),
     );
     held.push(lease);
-    workspace = await clock.time('mount', () => createWorkspace(layout, request.buildId, lease.lowers));
+    workspace = await clock.time('mount', async () => {
+      const support = await overlayVolatileSupport(layout);
+      if (!support.volatile) log.line(`[aoinb] workspace mounted without overlay volatile: ${support.reason}`);
+      return createWorkspace(layout, request.buildId, lease.lowers, { volatile: support.volatile });
+    });
     await clock.time('prepare', () => stageBundle(workspace!.merged, request.bundleDir, request.extraAptSources));
     const fetched = await clock.time('source_fetch', () =>
       fetchSources(
@@ -120,27 +147,33 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
         ctx.config.build.sources,
         { signal: request.signal, onLine: log.line },
       ).catch((error) => {
-        throw new BuildFailure(toAoinbError(error).message);
+        throw new BuildFailure(toAoinbError(error).message, failureClassOfError(error));
       }),
     );
     sources = fetched.map((s) => ({ name: s.name, cached: s.cached }));
     const deps = await clock.time('dependencies', () =>
-      installDependencies({
-        merged: workspace!.merged,
+      runDependencyStep({
+        ctx,
+        branch: request.branch,
+        arch,
+        instance: lease,
+        workspace: workspace!,
         buildId: request.buildId,
         names: facts.dependencies,
-        aptUpdate: (request.extraAptSources ?? []).length > 0,
-        extraArgs: ctx.config.build.nspawnArgs,
+        extraAptSources: (request.extraAptSources ?? []).length > 0,
         onLine: log.line,
         signal: request.signal,
       }),
     );
     if (!deps.ok) throw new BuildFailure(deps.reason);
+    // Released after the discard (finally below): the layer stays mounted until then.
+    if (deps.layer) held.push(deps.layer);
     const outcome = await clock.time('build', () => runInWorkspace(ctx, request, workspace!, facts, arch, log));
     resources = outcome.resources;
     if (outcome.status !== 'succeeded') {
       status = outcome.status;
       reason = outcome.reason;
+      failureClass = outcome.failureClass === 'build' && sawNoSpace ? 'disk-full' : outcome.failureClass;
     } else {
       artifacts = await clock.time('collect', () => collectDebs(workspace!.merged, outputDir, facts.artifacts));
       status = 'succeeded';
@@ -152,16 +185,25 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
       : error instanceof BuildFailure || error instanceof AoinbError
         ? error.message
         : `host error: ${(error as Error).message}`;
+    failureClass = request.signal?.aborted ? 'cancelled' : classOfPipelineError(error);
     if (!(error instanceof BuildFailure) && !(error instanceof AoinbError) && !request.signal?.aborted)
       logger.error({ err: error }, 'build aborted by a host error');
   } finally {
     if (workspace) await clock.time('discard', () => workspace!.discard());
     for (const lock of held.reverse()) await lock.release();
   }
+  if (log.error && status === 'succeeded') {
+    // A build whose log could not be kept is not a build anyone can trust or debug.
+    status = 'failed';
+    reason = `the build log could not be written: ${log.error.message}`;
+    failureClass = failureClassOfError(log.error);
+    artifacts = [];
+  }
   const result: BuildResult = {
     buildId: request.buildId,
     status,
     ...(reason ? { reason } : {}),
+    ...(status !== 'succeeded' ? { failureClass: failureClass ?? 'build' } : {}),
     package: pkg,
     branch: request.branch,
     artifacts,
@@ -223,11 +265,34 @@ async function runInWorkspace(
   const resources = await sampler.stop();
   // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
   if (sampler.limitHit && !request.signal?.aborted)
-    return { status: 'failed' as const, reason: `killed: the build reached its ${sampler.limitHit}`, resources };
-  if (exit.cancelled) return { status: 'cancelled' as const, reason: 'cancelled', resources };
+    return {
+      status: 'failed' as const,
+      reason: `killed: the build reached its ${sampler.limitHit}`,
+      failureClass: limitClass(sampler.limitHit),
+      resources,
+    };
+  if (exit.cancelled)
+    return { status: 'cancelled' as const, reason: 'cancelled', failureClass: 'cancelled' as const, resources };
   if (exit.timedOut)
-    return { status: 'failed' as const, reason: `timed out after ${Math.round(timeoutMs / 1000)} s`, resources };
+    return {
+      status: 'failed' as const,
+      reason: `timed out after ${Math.round(timeoutMs / 1000)} s`,
+      failureClass: 'timeout' as const,
+      resources,
+    };
   if (exit.exitCode !== 0)
-    return { status: 'failed' as const, reason: `build.sh exited with status ${exit.exitCode}`, resources };
+    return {
+      status: 'failed' as const,
+      reason: `build.sh exited with status ${exit.exitCode}`,
+      failureClass: 'build' as const,
+      resources,
+    };
   return { status: 'succeeded' as const, resources };
+}
+
+/** A memory limit is `out-of-memory`, a disk limit `disk-full`; the process limit is the package's own doing. */
+function limitClass(limit: string): FailureClass {
+  if (limit.startsWith('memory')) return 'out-of-memory';
+  if (limit.startsWith('disk')) return 'disk-full';
+  return 'build';
 }

@@ -14,6 +14,6 @@ export function builderRoutes(app: FastifyInstance, ctx: CoordinatorContext): vo
       access: 'any',
       ok: { 200: BuilderList },
     }),
-    async () => ({ builders: (await readBuilders(ctx.redis)).map(builderView) }),
+    async () => ({ builders: (await readBuilders(ctx.redis, Date.now(), ctx.keys)).map(builderView) }),
   );
 }

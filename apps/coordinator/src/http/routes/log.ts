@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AoinbError } from '@aoinb/errors';
 import { IdParams, LogQuery, routes } from '@aoinb/farm-contract';
-import { farmKeys, readLogEntries, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import { readLogEntries, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { requireTask } from '../../services/task-service.ts';
 import { routeOptions } from '../route-schema.ts';
@@ -50,7 +50,7 @@ async function sendText(
   reply.header('content-type', 'text/plain; charset=utf-8');
   const archive = ctx.layout.logFile(task.id, build.arch, run);
   if (await stat(archive).catch(() => undefined)) return reply.send(createReadStream(archive));
-  return reply.send(fullText(ctx, farmKeys.log(task.id, build.arch, run)));
+  return reply.send(fullText(ctx, ctx.keys.log(task.id, build.arch, run)));
 }
 
 export function logRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {

@@ -13,7 +13,7 @@ import {
   ResultReply,
   routes,
 } from '@aoinb/farm-contract';
-import { attemptKeyHeader, attemptKeyMatches } from '@aoinb/farm-protocol';
+import { attemptKeyHash, attemptKeyHeader } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { acceptResult, debNamePattern, receiveArtifact } from '../../services/result-service.ts';
 import { requireTask } from '../../services/task-service.ts';
@@ -23,24 +23,12 @@ import { bodyStream, checksumHeader } from './bundle.ts';
 
 /**
  * The worker token says "a worker"; the attempt key says "the worker running this
- * attempt". Checked before any byte of an upload is stored. Calls for another
- * attempt, or a build not running, are left to the fencing (409) as before.
+ * run and attempt". Its hash binds the task, arch and run; the store's scripts
+ * compare it with the claim's (an unknown key is a 403, another run or attempt a
+ * 409 STALE_ATTEMPT), before any byte of an upload is stored.
  */
-async function requireAttemptKey(
-  ctx: CoordinatorContext,
-  taskId: string,
-  arch: string,
-  attempt: number,
-  header: string | string[] | undefined,
-): Promise<void> {
-  const build = await ctx.store.getBuild(taskId, arch);
-  if (!build || build.state !== 'running' || build.attempt !== attempt) return;
-  if (!attemptKeyMatches(typeof header === 'string' ? header : undefined, build?.attemptKeyHash)) {
-    throw new AoinbError(
-      'FORBIDDEN',
-      `task ${taskId} (${arch}): the ${attemptKeyHeader} header is missing or not the running attempt's key`,
-    );
-  }
+function presentedKeyHash(taskId: string, arch: string, run: number, header: string | string[] | undefined): string {
+  return typeof header === 'string' && header ? attemptKeyHash(header, { taskId, arch, run }) : '';
 }
 
 export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
@@ -51,29 +39,25 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     routeOptions({
       summary: 'Worker: upload one .deb of a running attempt',
       description:
-        'X-Checksum-Sha256 and x-aoinb-attempt-key required; the same bytes again is a no-op (200), other bytes under the name a 409.',
+        'X-Checksum-Sha256 and x-aoinb-attempt-key required, `?run=&attempt=` name the claim; the same bytes again ' +
+        'is a no-op (200), other bytes under the name a 409; another run or attempt a 409 STALE_ATTEMPT; ' +
+        'a full storage disk a 507 STORAGE_FULL with Retry-After.',
       tags: ['workers'],
       access: worker,
       params: ArtifactParams,
       querystring: ArtifactUploadQuery,
       rawBody: { mediaType: 'application/vnd.debian.binary-package', description: 'the .deb' },
       ok: { 200: ArtifactUploadReply, 201: ArtifactUploadReply },
-      errors: [404, 409, 413, 422],
+      errors: [404, 409, 413, 422, 507],
     }),
     async (request, reply) => {
       const sha256 = checksumHeader(request.headers['x-checksum-sha256']);
       if (!sha256) throw new AoinbError('USAGE', 'an artifact upload needs the X-Checksum-Sha256 header');
       const { id, arch, name } = request.params;
-      await requireAttemptKey(ctx, id, arch, request.query.attempt, request.headers[attemptKeyHeader]);
-      const stored = await receiveArtifact(
-        ctx,
-        id,
-        arch,
-        name,
-        request.query.attempt,
-        sha256,
-        bodyStream(request.body),
-      );
+      const { run, attempt } = request.query;
+      const keyHash = presentedKeyHash(id, arch, run, request.headers[attemptKeyHeader]);
+      const call = { run, attempt, attemptKeyHash: keyHash };
+      const stored = await receiveArtifact(ctx, id, arch, name, call, sha256, bodyStream(request.body));
       return reply
         .status(stored.created ? 201 : 200)
         .send({ name, sha256, size: stored.size, created: stored.created });
@@ -83,8 +67,10 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
   r.put(
     routes.taskResult,
     routeOptions({
-      summary: 'Worker: report the result of an attempt (fenced on the attempt)',
-      description: 'A result of an attempt that is not the running one is refused with 409.',
+      summary: 'Worker: report the result of an attempt (fenced on the run, the attempt and its key)',
+      description:
+        'A result of a run or attempt that is not the running one is refused with 409 STALE_ATTEMPT, ' +
+        'a repeat once one was applied with 409 CONFLICT.',
       tags: ['workers'],
       access: worker,
       params: ArchParams,
@@ -93,14 +79,9 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
       errors: [404, 409, 422],
     }),
     async (request) => {
-      await requireAttemptKey(
-        ctx,
-        request.params.id,
-        request.params.arch,
-        request.body.attempt,
-        request.headers[attemptKeyHeader],
-      );
-      const state = await acceptResult(ctx, request.params.id, request.params.arch, request.body);
+      const { id, arch } = request.params;
+      const keyHash = presentedKeyHash(id, arch, request.body.run, request.headers[attemptKeyHeader]);
+      const state = await acceptResult(ctx, id, arch, request.body, keyHash);
       return { id: request.params.id, arch: request.params.arch, state };
     },
   );

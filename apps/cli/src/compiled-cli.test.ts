@@ -1,0 +1,156 @@
+import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { freePort } from '@aoinb/testkit';
+
+// The production build (`npm run build`): the tests build it from the sources they run
+// against, so they check this tree and never a stale dist/.
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const bin = path.join(root, 'apps/cli/bin/aoinb.js');
+const devBin = path.join(root, 'apps/cli/bin/aoinb-dev.js');
+const plainEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' };
+
+beforeAll(async () => {
+  await execa(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build-apps.ts')], { cwd: root });
+}, 120_000);
+
+describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
+  it('prints its version and the same help as the sources, with plain node', async () => {
+    const manifest = JSON.parse(await readFile(path.join(root, 'apps/cli/package.json'), 'utf8')) as {
+      version: string;
+      bin: Record<string, string>;
+    };
+    expect(path.resolve(root, 'apps/cli', manifest.bin.aoinb!)).toBe(bin);
+    const version = await execa(process.execPath, [bin, '--version'], { env: plainEnv, extendEnv: false });
+    expect(version.stdout).toBe(manifest.version);
+    const help = await execa(process.execPath, [bin, '--help'], { env: plainEnv, extendEnv: false });
+    const fromSource = await execa(process.execPath, [devBin, '--help'], { env: plainEnv, extendEnv: false });
+    expect(help.stdout).toContain('Usage: aoinb');
+    expect(help.stdout).toBe(fromSource.stdout);
+  });
+
+  it('loads no TypeScript and no tsx: only its own chunks and runtime dependencies', async () => {
+    const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    for (const app of ['cli', 'coordinator', 'worker']) {
+      const dist = path.join(root, 'apps', app, 'dist');
+      for (const file of (await readdir(dist)).filter((f) => f.endsWith('.js'))) {
+        const code = await readFile(path.join(dist, file), 'utf8');
+        for (const [, spec] of code.matchAll(/(?:^|\n)\s*import\b[^'"]*?from\s*"([^"]+)"|\bimport\("([^"]+)"\)/g)) {
+          if (!spec || spec.startsWith('node:')) continue;
+          if (spec.startsWith('./'))
+            expect(existsSync(path.join(dist, spec)), `${app}/dist/${file}: ${spec}`).toBe(true);
+          else {
+            const name = spec
+              .split('/')
+              .slice(0, spec.startsWith('@') ? 2 : 1)
+              .join('/');
+            expect(Object.keys(manifest.dependencies), `${app}/dist/${file}: ${spec}`).toContain(name);
+          }
+        }
+      }
+    }
+  });
+
+  it('finds the files it reads at runtime (toolbox scripts, dashboard, package.json) in the tree', async () => {
+    // Each `new URL(FILE, <source file's URL>)` of the bundles, resolved as at runtime.
+    let checked = 0;
+    for (const app of ['cli', 'coordinator', 'worker']) {
+      const dist = path.join(root, 'apps', app, 'dist');
+      for (const file of (await readdir(dist)).filter((f) => f.endsWith('.js'))) {
+        const code = await readFile(path.join(dist, file), 'utf8');
+        for (const [, rel, source] of code.matchAll(
+          /new URL\("([^"]+)", new URL\("([^"]+)", import\.meta\.url\)\.href\)/g,
+        )) {
+          const sourceFile = new URL(source!, `file://${dist}/${file}`);
+          expect(existsSync(sourceFile), `${app}: ${source}`).toBe(true);
+          const target = fileURLToPath(new URL(rel!, sourceFile));
+          expect(existsSync(target), `${app}/dist/${file} reads ${path.relative(root, target)}`).toBe(true);
+          checked++;
+        }
+      }
+    }
+    // The worker's two toolbox scripts and the CLI's package.json at least.
+    expect(checked).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('aoinb farm up, built: the CLI starts the built coordinator and worker', () => {
+  let host: BuildHost;
+  let farm: ResultPromise<{ all: true; buffer: false; reject: false }> | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    // farm up checks for a loaded base OS before it starts anything.
+    host = await createBuildHost({
+      extraToml: [
+        `[coordinator]\nlisten = "127.0.0.1:${port}"`,
+        '[[tokens]]\nname = "maint"\nrole = "maintainer"\nfile = "secrets/maint.token"',
+        '[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/worker.token"',
+      ].join('\n\n'),
+      beforeConfigLoad: async (configDir) => {
+        await mkdir(path.join(configDir, 'secrets'), { recursive: true });
+        await writeFile(path.join(configDir, 'secrets/maint.token'), 'compiled-maintainer-token');
+        await writeFile(path.join(configDir, 'secrets/worker.token'), 'compiled-worker-token');
+      },
+    });
+    farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up', '--log-format', 'json'], {
+      reject: false,
+      buffer: false,
+      all: true,
+    });
+    await new Promise<void>((resolve, reject) => {
+      farm!.all.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('aoinb farm is up')) resolve();
+      });
+      farm!.once('exit', () => reject(new Error(`farm up exited:\n${output}`)));
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (farm !== undefined) {
+      farm.kill('SIGINT');
+      await farm;
+    }
+    await host?.close();
+  });
+
+  it('runs apps/coordinator/dist and apps/worker/dist with plain node, and the worker registers', async () => {
+    const children = await childCommandLines(farm!.pid!);
+    for (const app of ['coordinator', 'worker']) {
+      const line = children.find((c) => c.includes(`apps/${app}/`));
+      expect(line, children.join('\n')).toContain(`apps/${app}/dist/main.js`);
+      expect(line).not.toContain('tsx');
+    }
+    // The built CLI's farm commands talk to the built coordinator, which the built worker joined.
+    let builders: { builders: { id: string }[] } = { builders: [] };
+    for (let i = 0; i < 100 && builders.builders.length === 0; i++) {
+      const r = await execa(process.execPath, [bin, '-c', host.configDir, 'builders', '--json'], { reject: false });
+      expect(r.exitCode, r.all ?? r.stderr).toBe(0);
+      builders = JSON.parse(r.stdout) as typeof builders;
+      if (builders.builders.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(builders.builders).toHaveLength(1);
+  });
+});
+
+/** The command lines of a process's children (from /proc). */
+async function childCommandLines(pid: number): Promise<string[]> {
+  const lines: string[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    // Field 4 (after the parenthesised name) is the parent pid.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid !== pid) continue;
+    lines.push((await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' '));
+  }
+  return lines;
+}

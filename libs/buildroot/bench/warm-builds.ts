@@ -1,0 +1,167 @@
+/**
+ * Benchmark: builds that start warm (issue 14), side by side in one run.
+ *
+ *   node --import tsx libs/buildroot/bench/warm-builds.ts
+ *
+ * 1. A real package with heavy BUILDDEP, cold then warm: AOSC's app-admin/aardvark-dns
+ *    (BUILDDEP="llvm rustc", as Debian trixie names: llvm-dev rustc cargo) on the test
+ *    base OS, packages from the Debian mirror. For each build: the time from
+ *    `runBuild()` start to the first line of the package's own build step (build.sh
+ *    in the container; the build is then cancelled: what follows is not what this
+ *    measures), the dependency phase alone, and the bytes apt downloaded ("Fetched"
+ *    lines). Runs: cold (empty apt cache, no layer), warm (the layer made by the cold
+ *    build), and apt cache only (layers off): what the shared cache alone saves.
+ *    Targets: warm dependency setup < 1 s whatever the size of the set; nothing
+ *    downloaded twice on one host.
+ * 2. Discard of a workspace holding 1 GiB in 16,384 files, mounted volatile and not.
+ *    Target: < 0.1 s.
+ * 3. Instance refresh: the first (lists fetched, full-upgrade) against one where
+ *    nothing changed on the mirror (conditional fetches, no upgrade).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { BuildrootContext } from '../src/context.ts';
+import { layoutOf } from '../src/context.ts';
+import { runBuild } from '../src/pipeline/run-build.ts';
+import { createWorkspace } from '../src/layers/workspace.ts';
+import { leaseInstance } from '../src/layers/instance.ts';
+import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
+import { createBuildHost, type BuildHost } from '../src/testing/build-host-fixture.ts';
+
+const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const units: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9 };
+
+/** Sums apt's `Fetched 203 MB in 9s (21.4 MB/s)` lines. */
+function fetchedBytes(lines: string[]): number {
+  return lines
+    .map((line) => /^Fetched ([\d,.]+) (B|kB|MB|GB) in /.exec(line))
+    .filter((m) => m !== null)
+    .reduce((sum, m) => sum + Number(m[1]!.replaceAll(',', '')) * units[m[2]!]!, 0);
+}
+
+async function heavyBundle(dir: string): Promise<string> {
+  await mkdir(path.join(dir, 'autobuild'), { recursive: true });
+  // The real spec's SRCS is on GitHub, which this machine cannot reach; the build is
+  // cancelled at its first line anyway, so the source does not matter here.
+  await writeFile(path.join(dir, 'spec'), 'VER=1.9.0\nDUMMYSRC=1\n');
+  await writeFile(
+    path.join(dir, 'autobuild/defines'),
+    'PKGNAME=aardvark-dns\nPKGSEC=admin\nPKGDES="Authoritative DNS server for A/AAAA container records"\n' +
+      'BUILDDEP="llvm-dev rustc cargo"\nABTYPE=self\n',
+  );
+  await writeFile(path.join(dir, 'autobuild/build'), 'mkdir -p "$PKGDIR"/usr/bin\n');
+  return dir;
+}
+
+interface StartFigures {
+  toBuildMs: number;
+  dependenciesMs: number;
+  fetched: number;
+  note: string;
+}
+
+/** runBuild() until build.sh prints its first line, then cancel. */
+async function timeToBuildStep(ctx: BuildrootContext, buildId: string, bundle: string): Promise<StartFigures> {
+  const stop = new AbortController();
+  const lines: string[] = [];
+  let firstBuildLine: number | undefined;
+  const started = performance.now();
+  const result = await runBuild(ctx, {
+    buildId,
+    bundleDir: bundle,
+    branch: 'stable',
+    signal: stop.signal,
+    onLogLine: (line) => {
+      lines.push(line);
+      if (firstBuildLine === undefined && line.startsWith('[aoinb] running autobuild for')) {
+        firstBuildLine = performance.now() - started;
+        stop.abort();
+      }
+    },
+  });
+  if (firstBuildLine === undefined) throw new Error(`${buildId}: ${result.reason}\n${lines.slice(-40).join('\n')}`);
+  const note = lines.find((l) => /dependency layer|already in the instance/.test(l)) ?? 'installed into the workspace';
+  return {
+    toBuildMs: firstBuildLine,
+    dependenciesMs: result.phases.dependencies ?? 0,
+    fetched: fetchedBytes(lines),
+    note,
+  };
+}
+
+async function coldWarm(host: BuildHost): Promise<void> {
+  const bundle = await heavyBundle(path.join(host.dir, 'aardvark-dns'));
+  const cold = await timeToBuildStep(host.ctx, 'heavy-cold', bundle);
+  const warm = await timeToBuildStep(host.ctx, 'heavy-warm', bundle);
+  const cacheOnlyCtx = {
+    ...host.ctx,
+    config: { ...host.ctx.config, build: { ...host.ctx.config.build, depLayersMib: 0 } },
+  };
+  const cacheOnly = await timeToBuildStep(cacheOnlyCtx, 'heavy-cache-only', bundle);
+  console.log('aardvark-dns (BUILDDEP llvm-dev rustc cargo): runBuild() start to the first line of build.sh');
+  const row = (name: string, f: StartFigures) =>
+    console.log(
+      `  ${name.padEnd(22)} to build step ${fmt(f.toBuildMs).padStart(9)}  dependencies ${fmt(f.dependenciesMs).padStart(9)}  downloaded ${mb(f.fetched).padStart(9)}  (${f.note.replace(/^\[aoinb\] /, '')})`,
+    );
+  row('cold', cold);
+  row('warm (layer)', warm);
+  row('apt cache only', cacheOnly);
+  console.log(
+    `  warm dependency setup ${fmt(warm.dependenciesMs)} (target < 1 s); ${(cold.dependenciesMs / Math.max(warm.dependenciesMs, 1)).toFixed(0)}x faster than cold`,
+  );
+}
+
+async function discard(host: BuildHost): Promise<void> {
+  const layout = layoutOf(host.ctx);
+  const support = await overlayVolatileSupport(layout);
+  const lowers = [layout.instance('stable').upper, layout.baseos];
+  for (const volatile of support.volatile ? [true, false] : [false]) {
+    const workspace = await createWorkspace(layout, `discard-${volatile ? 'volatile' : 'plain'}`, lowers, { volatile });
+    const files = 16_384;
+    const chunk = randomBytes(64 * 1024);
+    const target = path.join(workspace.merged, 'buildroot/build');
+    for (let d = 0; d < 64; d += 1) {
+      const sub = path.join(target, `d${d}`);
+      await mkdir(sub, { recursive: true });
+      await Promise.all(Array.from({ length: files / 64 }, (_, f) => writeFile(path.join(sub, `f${f}`), chunk)));
+    }
+    const started = performance.now();
+    await workspace.discard();
+    const elapsed = performance.now() - started;
+    console.log(
+      `discard of a workspace holding ${((files * chunk.length) / 2 ** 30).toFixed(2)} GiB in ${files} files, ${volatile ? 'volatile' : 'not volatile'}: ${fmt(elapsed)} (target < 0.100 s)`,
+    );
+  }
+  if (!support.volatile) console.log(`  (overlay volatile unavailable: ${support.reason})`);
+}
+
+async function timedRefresh(host: BuildHost): Promise<{ ms: number; lines: string[] }> {
+  const layout = layoutOf(host.ctx);
+  await mkdir(layout.instance('stable').dir, { recursive: true });
+  await writeFile(layout.instance('stable').stamp, JSON.stringify({ startedAt: 0 }));
+  const lines: string[] = [];
+  const sourceList = path.join(host.configDir, 'source_lists/stable.list');
+  const started = performance.now();
+  const lease = await leaseInstance(host.ctx, 'stable', sourceList, Date.now(), { onLine: (l) => lines.push(l) });
+  const ms = performance.now() - started;
+  await lease.release();
+  return { ms, lines };
+}
+
+const host = await createBuildHost();
+try {
+  const first = await timedRefresh(host);
+  await coldWarm(host);
+  const again = await timedRefresh(host);
+  console.log('instance refresh (apt update; full-upgrade only when the lists changed)');
+  console.log(`  first refresh           ${fmt(first.ms)}  downloaded ${mb(fetchedBytes(first.lines))}`);
+  const unchanged = again.lines.some((l) => l.includes('nothing to upgrade'));
+  console.log(
+    `  refresh, nothing new    ${fmt(again.ms)}  downloaded ${mb(fetchedBytes(again.lines))}  ${unchanged ? '(lists unchanged: no upgrade)' : '(the mirror changed: upgraded)'}`,
+  );
+  await discard(host);
+} finally {
+  await host.close();
+}
