@@ -26,8 +26,10 @@ describe('error responses', () => {
     expect(crash.statusCode).toBe(500);
     expect(crash.json().error.message).toMatch(/^internal error \(request [\w-]+; see the coordinator log\)$/);
     const down = await app.inject({ url: '/down' });
+    // Redis away is one answer whatever the cause said (resilience/redis-fail-fast.ts): when to come back.
     expect(down.statusCode).toBe(503);
-    expect(down.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'redis at <path> is down' } });
+    expect(down.headers['retry-after']).toMatch(/^\d+$/);
+    expect(down.json()).toEqual({ error: { code: 'UNAVAILABLE', message: 'Redis is unreachable; retry later' } });
     await app.close();
   });
 });

@@ -1,6 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
+import { PROTOCOL_VERSION, farmIdHeader, protocolHeader } from '@aoinb/farm-contract';
 import { FarmHarness, farmTokens, type FarmProcess } from '../testing/farm-harness.ts';
 
 interface Operation {
@@ -68,8 +68,9 @@ describe('OpenAPI at /docs', () => {
         const media = Object.values(answer.content ?? {});
         expect(media.length, `${where} ${status} has no content`).toBeGreaterThan(0);
         expect(media[0]?.schema, `${where} ${status} has no schema`).toBeDefined();
-        if (Number(status) >= 400 && status !== '503')
-          expect(answer.content?.['application/json']?.schema?.required, `${where} ${status}`).toEqual(['error']);
+        // Every error body holds `error` (/healthz's 503 keeps its health fields beside it).
+        if (Number(status) >= 400)
+          expect(answer.content?.['application/json']?.schema?.required, `${where} ${status}`).toContain('error');
       }
       const isPublic = /^Public/m.test(op.description ?? '');
       if (isPublic) expect(op.security, `${where} is public: no lock`).toEqual([]);
@@ -82,6 +83,17 @@ describe('OpenAPI at /docs', () => {
     // The worker routes name their role; the apt repository needs no token.
     expect(spec.paths['/task/{id}/result/{arch}']?.put?.description).toContain('Needs the worker or admin role.');
     expect(spec.paths['/repo/{branch}/{*}']?.get?.security).toEqual([]);
+    // Every POST takes an Idempotency-Key and documents what it may answer for it.
+    for (const { path, op } of operations.filter((o) => o.method === 'post')) {
+      const where = `POST ${path}`;
+      expect(Object.keys(op.responses), where).toEqual(expect.arrayContaining(['409', '422']));
+      const parameters = (op as { parameters?: Array<{ name: string; in: string }> }).parameters ?? [];
+      expect(parameters, where).toContainEqual(expect.objectContaining({ name: 'idempotency-key', in: 'header' }));
+    }
+    const healthDown = spec.paths['/healthz']?.get?.responses['503']?.content?.['application/json']?.schema;
+    expect(healthDown?.required).toEqual(expect.arrayContaining(['ok', 'redis', 'error']));
+    const uploads = spec.paths['/task/{id}/artifact/{arch}/{name}']?.put?.responses ?? {};
+    expect(Object.keys(uploads)).toEqual(expect.arrayContaining(['409', '413', '507']));
   });
 
   it('documents every status the routes answer to good and bad calls', async () => {
@@ -93,6 +105,10 @@ describe('OpenAPI at /docs', () => {
       { token: farmTokens.worker },
       { token: farmTokens.admin, headers: { [protocolHeader]: String(PROTOCOL_VERSION + 1) } },
       { token: farmTokens.admin, badId: true },
+      // A worker of another farm identity (its x-aoinb-farm-id).
+      { token: farmTokens.worker, headers: { [protocolHeader]: String(PROTOCOL_VERSION), [farmIdHeader]: 'other' } },
+      // The same Idempotency-Key on every call: replays, reuse with another request.
+      { token: farmTokens.admin, headers: { 'idempotency-key': 'openapi-test' } },
     ];
     const undocumented: string[] = [];
     for (const { path, method, op } of operations) {
