@@ -58,7 +58,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const keys = farmNames(config.farm.redis.prefix);
   const layout = storageLayout(coordinator.storageDir);
   await mkdir(coordinator.storageDir, { recursive: true });
-  const identity = await FarmIdentityGuard.open(redis, coordinator.storageDir, logger);
+  const identity = await FarmIdentityGuard.open(redis, coordinator.storageDir, logger, keys);
   const identityWatch = new AbortController();
   const identityLoop = identity.watch(identityWatch.signal, options.identityCheckIntervalMs ?? 2000);
   await rm(layout.tmpDir, { recursive: true, force: true });

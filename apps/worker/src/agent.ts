@@ -100,6 +100,7 @@ class Agent implements WorkerAgent {
       redis,
       logger,
       farmId,
+      identityKey: keys.farmIdentity,
       workDir: config.workDir,
       jobsDir,
       minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
@@ -292,7 +293,7 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
   const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
   let farmId: string;
   try {
-    farmId = await joinFarm(redis, logger, options.signal);
+    farmId = await joinFarm(redis, farmNames(config.farm.redis.prefix).farmIdentity, logger, options.signal);
   } catch (error) {
     await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
     throw error;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
-import { farmPrefix } from './names.ts';
+import { farmNames, farmPrefix } from './names.ts';
 
 /**
  * The farm's identity: one record in Redis, written once (SET NX) by the first
@@ -15,7 +15,8 @@ export interface FarmIdentity {
   createdAt: string;
 }
 
-export const farmIdentityKey = `${farmPrefix}:farm-identity`;
+/** The identity's key under the default prefix; a farm of another `[redis] prefix` passes `keys.farmIdentity`. */
+export const farmIdentityKey = farmNames(farmPrefix).farmIdentity;
 
 // The header is part of the wire protocol: declared in the contract.
 export { farmIdHeader } from '@aoinb/farm-contract/protocol';
@@ -35,14 +36,18 @@ function parseIdentity(raw: string | null): FarmIdentity | undefined {
   return { id: `unreadable:${raw.slice(0, 40)}`, createdAt: '' };
 }
 
-export async function readFarmIdentity(redis: Redis): Promise<FarmIdentity | undefined> {
-  return parseIdentity(await redis.get(farmIdentityKey));
+export async function readFarmIdentity(redis: Redis, key: string = farmIdentityKey): Promise<FarmIdentity | undefined> {
+  return parseIdentity(await redis.get(key));
 }
 
 /** Writes `candidate` unless an identity exists; returns the one Redis holds afterwards. */
-export async function claimFarmIdentity(redis: Redis, candidate: FarmIdentity): Promise<FarmIdentity> {
-  await redis.set(farmIdentityKey, JSON.stringify(candidate), 'NX');
-  return (await readFarmIdentity(redis)) ?? candidate;
+export async function claimFarmIdentity(
+  redis: Redis,
+  candidate: FarmIdentity,
+  key: string = farmIdentityKey,
+): Promise<FarmIdentity> {
+  await redis.set(key, JSON.stringify(candidate), 'NX');
+  return (await readFarmIdentity(redis, key)) ?? candidate;
 }
 
 const adoptScript = `
@@ -71,15 +76,16 @@ export async function adoptFarmIdentity(
   identity: FarmIdentity,
   expectedRaw: string | undefined,
   counterFloors: Record<string, number>,
+  identityKey: string = farmIdentityKey,
 ): Promise<boolean> {
   const counters = Object.entries(counterFloors);
-  const keys = [farmIdentityKey, ...counters.map(([key]) => key)];
+  const keys = [identityKey, ...counters.map(([key]) => key)];
   const args = [JSON.stringify(identity), expectedRaw ?? '', ...counters.map(([, floor]) => String(floor))];
   return (await redis.eval(adoptScript, keys.length, ...keys, ...args)) === 1;
 }
 
-export async function readFarmIdentityRaw(redis: Redis): Promise<string | undefined> {
-  return (await redis.get(farmIdentityKey)) ?? undefined;
+export async function readFarmIdentityRaw(redis: Redis, key: string = farmIdentityKey): Promise<string | undefined> {
+  return (await redis.get(key)) ?? undefined;
 }
 
 const checkedIncrScript = `
@@ -97,9 +103,14 @@ return redis.call('INCR', KEYS[2])
  * Redis that lost its data the counter would start again at 1 and hand out
  * ids that old workers, logs and artifacts still use.
  */
-export async function nextIdOfFarm(redis: Redis, counterKey: string, farmId: string): Promise<number> {
+export async function nextIdOfFarm(
+  redis: Redis,
+  counterKey: string,
+  farmId: string,
+  identityKey: string = farmIdentityKey,
+): Promise<number> {
   try {
-    return Number(await redis.eval(checkedIncrScript, 2, farmIdentityKey, counterKey, farmId));
+    return Number(await redis.eval(checkedIncrScript, 2, identityKey, counterKey, farmId));
   } catch (error) {
     if (/FARM_IDENTITY_LOST/.test((error as Error).message))
       throw new AoinbError(

@@ -11,6 +11,7 @@ import {
   readFarmIdentity,
   readFarmIdentityRaw,
   runWithRestart,
+  type FarmKeys,
 } from '@aoinb/farm-protocol';
 import { identityFilePath, readIdentityFile, writeIdentityFile, type IdentityFileRecord } from './identity-file.ts';
 
@@ -32,15 +33,21 @@ export class FarmIdentityGuard {
     private readonly file: string,
     private readonly logger: Logger,
     private record: IdentityFileRecord,
+    private readonly keys: FarmKeys,
   ) {}
 
   /** At start: adopts Redis's identity (or writes a new one, SET NX) when the disk has none, then checks. */
-  static async open(redis: Redis, storageDir: string, logger: Logger): Promise<FarmIdentityGuard> {
+  static async open(
+    redis: Redis,
+    storageDir: string,
+    logger: Logger,
+    keys: FarmKeys = farmKeys,
+  ): Promise<FarmIdentityGuard> {
     const file = identityFilePath(storageDir);
     let record = await readIdentityFile(file);
     if (!record) {
-      const identity = await claimFarmIdentity(redis, newFarmIdentity());
-      const [task, group] = await redis.mget(farmKeys.taskSeq, groupKeys.seq);
+      const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys.farmIdentity);
+      const [task, group] = await redis.mget(keys.taskSeq, groupKeys.seq);
       record = {
         id: identity.id,
         createdAt: identity.createdAt,
@@ -50,7 +57,7 @@ export class FarmIdentityGuard {
       await writeIdentityFile(file, record);
       logger.info({ farmId: record.id }, 'farm identity recorded next to the storage');
     }
-    const guard = new FarmIdentityGuard(redis, file, logger, record);
+    const guard = new FarmIdentityGuard(redis, file, logger, record, keys);
     await guard.check();
     return guard;
   }
@@ -71,8 +78,8 @@ export class FarmIdentityGuard {
   /** Compares Redis with the disk record; a Redis that cannot be reached leaves the state as it was. */
   async check(): Promise<IdentityState> {
     const [identity, counters] = await Promise.all([
-      readFarmIdentity(this.redis),
-      this.redis.mget(farmKeys.taskSeq, groupKeys.seq),
+      readFarmIdentity(this.redis, this.keys.farmIdentity),
+      this.redis.mget(this.keys.taskSeq, groupKeys.seq),
     ]);
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
     const { id, highestTaskId, highestGroupId } = this.record;
@@ -102,7 +109,7 @@ export class FarmIdentityGuard {
   readonly allocateTaskId = async (): Promise<number> => {
     this.assertOk();
     try {
-      const id = await nextIdOfFarm(this.redis, farmKeys.taskSeq, this.farmId);
+      const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys.farmIdentity);
       this.noteIds(id, 0);
       return id;
     } catch (error) {
@@ -133,17 +140,16 @@ export class FarmIdentityGuard {
   async adopt(): Promise<void> {
     await this.check();
     if (this.current.ok) throw new AoinbError('CONFLICT', 'the farm identity is right; there is nothing to adopt');
-    const raw = await readFarmIdentityRaw(this.redis);
-    const other = raw === undefined ? undefined : await readFarmIdentity(this.redis);
+    const raw = await readFarmIdentityRaw(this.redis, this.keys.farmIdentity);
+    const other = raw === undefined ? undefined : await readFarmIdentity(this.redis, this.keys.farmIdentity);
     if (other && other.id !== this.farmId)
       throw new AoinbError(
         'CONFLICT',
         `Redis belongs to farm ${other.id}; adopting it would mix two farms (point redis.url at this farm's Redis)`,
       );
-    const adopted = await adoptFarmIdentity(this.redis, { id: this.farmId, createdAt: this.record.createdAt }, raw, {
-      [farmKeys.taskSeq]: this.record.highestTaskId,
-      [groupKeys.seq]: this.record.highestGroupId,
-    });
+    const floors = { [this.keys.taskSeq]: this.record.highestTaskId, [groupKeys.seq]: this.record.highestGroupId };
+    const identity = { id: this.farmId, createdAt: this.record.createdAt };
+    const adopted = await adoptFarmIdentity(this.redis, identity, raw, floors, this.keys.farmIdentity);
     if (!adopted) throw new AoinbError('CONFLICT', 'Redis changed while adopting it; look again and retry');
     this.logger.warn(
       { farmId: this.farmId, taskSeq: this.record.highestTaskId, groupSeq: this.record.highestGroupId },
