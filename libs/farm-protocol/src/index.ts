@@ -50,7 +50,6 @@ export { backoffDelay, sleep, runWithRestart } from './loops.ts';
 export {
   groupFlowQueueName,
   groupJobName,
-  groupKeys,
   groupParentJobId,
   sequenceJobId,
   parseSequenceJobId,
@@ -69,13 +68,7 @@ export {
   type MemberRecord,
 } from './group-records.ts';
 export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';
-export {
-  RetentionStore,
-  retentionKeys,
-  type TaskDeletion,
-  type DeletionOutcome,
-  type PendingDeletion,
-} from './retention-store.ts';
+export { RetentionStore, type TaskDeletion, type DeletionOutcome, type PendingDeletion } from './retention-store.ts';
 export {
   adoptFarmIdentity,
   claimFarmIdentity,

@@ -1,7 +1,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
-import { farmPrefix, groupFlowQueueName, GroupStore } from '@aoinb/farm-protocol';
+import { farmKeys, groupFlowQueueName, GroupStore, type FarmKeys } from '@aoinb/farm-protocol';
 import { AptRepo, type AptRepoOptions } from '../repo/apt-repo.ts';
 import type { StorageLayout } from '../storage/storage-layout.ts';
 
@@ -22,8 +22,9 @@ export interface GroupRuntime {
 
 /**
  * `repoOptions`: the branch repositories' signer, retention and memo of deb facts (group repositories hold hard
- * links of the same debs); `prefix`: the farm's key prefix, which the round parents' queue shares with the build
- * queues (a child and its parent in one hash tag).
+ * links of the same debs); `farm.keys`: the farm's key names, whose prefix the round parents' queue shares with
+ * the build queues (a child and its parent in one hash tag); `farm.allocateGroupId`: group ids, checked against
+ * the farm identity like task ids.
  */
 export function createGroupRuntime(
   redis: Redis,
@@ -31,15 +32,18 @@ export function createGroupRuntime(
   layout: StorageLayout,
   logger: Logger,
   repoOptions: AptRepoOptions,
-  prefix = farmPrefix,
+  farm: { keys: FarmKeys; allocateGroupId?: () => Promise<number> } = { keys: farmKeys },
 ): GroupRuntime {
-  const parents = new Queue(groupFlowQueueName, { connection: connection as ConnectionOptions, prefix });
+  const parents = new Queue(groupFlowQueueName, {
+    connection: connection as ConnectionOptions,
+    prefix: farm.keys.prefix,
+  });
   const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, {
     ...repoOptions,
     suiteOf: groupRepoSuite,
   });
   return {
-    store: new GroupStore(redis),
+    store: new GroupStore(redis, farm.keys, farm.allocateGroupId),
     repo,
     parents,
     close: () => parents.close(),

@@ -61,7 +61,7 @@ export class BuildEventMetrics {
     } else if ((finalBuildStates as readonly string[]).includes(e.state)) {
       this.series.finished.inc({ arch, result: e.state });
       if (e.state !== 'succeeded') {
-        const failureClass = await this.redis.hget(farmKeys.build(e.taskId, e.arch), 'failureClass');
+        const failureClass = await this.redis.hget(this.keys.build(e.taskId, e.arch), 'failureClass');
         this.series.failures.inc({ arch, class: failureClass ?? (e.state === 'cancelled' ? 'cancelled' : 'build') });
       }
       if (e.from === 'running') {

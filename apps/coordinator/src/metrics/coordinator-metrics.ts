@@ -62,7 +62,7 @@ export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): Coordina
   registerActiveBuildMetrics(registry, deps.redis, archs, guard, keys);
   const events = registerBuildEventMetrics(registry, deps.redis, archs, guard, keys);
   registerBuilderMetrics(registry, deps.redis, archs, guard, keys);
-  registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis), guard);
+  registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis, keys), guard);
   registerRedisMetrics(registry, deps.redis, guard);
   const http = createHttpMetrics(registry);
   return {

@@ -5,7 +5,6 @@ import {
   adoptFarmIdentity,
   claimFarmIdentity,
   farmKeys,
-  groupKeys,
   newFarmIdentity,
   nextIdOfFarm,
   readFarmIdentity,
@@ -47,7 +46,7 @@ export class FarmIdentityGuard {
     let record = await readIdentityFile(file);
     if (!record) {
       const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys);
-      const [task, group] = await redis.mget(keys.taskSeq, groupKeys.seq);
+      const [task, group] = await redis.mget(keys.taskSeq, keys.groupSeq);
       record = {
         id: identity.id,
         createdAt: identity.createdAt,
@@ -79,7 +78,7 @@ export class FarmIdentityGuard {
   async check(): Promise<IdentityState> {
     const [identity, counters] = await Promise.all([
       readFarmIdentity(this.redis, this.keys),
-      this.redis.mget(this.keys.taskSeq, groupKeys.seq),
+      this.redis.mget(this.keys.taskSeq, this.keys.groupSeq),
     ]);
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
     const { id, highestTaskId, highestGroupId } = this.record;
@@ -111,6 +110,19 @@ export class FarmIdentityGuard {
     try {
       const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys);
       this.noteIds(id, 0);
+      return id;
+    } catch (error) {
+      if (error instanceof AoinbError && error.code === 'FARM_IDENTITY_LOST') await this.check().catch(() => undefined);
+      throw error;
+    }
+  };
+
+  /** Group ids likewise: a Redis that lost its data must not hand out group 1 again. */
+  readonly allocateGroupId = async (): Promise<number> => {
+    this.assertOk();
+    try {
+      const id = await nextIdOfFarm(this.redis, this.keys.groupSeq, this.farmId, this.keys);
+      this.noteIds(0, id);
       return id;
     } catch (error) {
       if (error instanceof AoinbError && error.code === 'FARM_IDENTITY_LOST') await this.check().catch(() => undefined);
@@ -153,7 +165,7 @@ export class FarmIdentityGuard {
       raw,
       {
         [this.keys.taskSeq]: this.record.highestTaskId,
-        [groupKeys.seq]: this.record.highestGroupId,
+        [this.keys.groupSeq]: this.record.highestGroupId,
       },
       this.keys,
     );
