@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
 import { farmPrefix } from './names.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /**
  * The farm's identity: one record in Redis, written once (SET NX) by the first
@@ -40,13 +40,16 @@ function parseIdentity(raw: string | null): FarmIdentity | undefined {
   return { id: `unreadable:${raw.slice(0, 40)}`, createdAt: '' };
 }
 
-export async function readFarmIdentity(redis: Redis, keys?: { prefix: string }): Promise<FarmIdentity | undefined> {
+export async function readFarmIdentity(
+  redis: RedisClient,
+  keys?: { prefix: string },
+): Promise<FarmIdentity | undefined> {
   return parseIdentity(await redis.get(farmIdentityKeyOf(keys)));
 }
 
 /** Writes `candidate` unless an identity exists; returns the one Redis holds afterwards. */
 export async function claimFarmIdentity(
-  redis: Redis,
+  redis: RedisClient,
   candidate: FarmIdentity,
   keys?: { prefix: string },
 ): Promise<FarmIdentity> {
@@ -76,7 +79,7 @@ return 1
  * meanwhile.
  */
 export async function adoptFarmIdentity(
-  redis: Redis,
+  redis: RedisClient,
   identity: FarmIdentity,
   expectedRaw: string | undefined,
   counterFloors: Record<string, number>,
@@ -88,7 +91,7 @@ export async function adoptFarmIdentity(
   return (await redis.eval(adoptScript, keys.length, ...keys, ...args)) === 1;
 }
 
-export async function readFarmIdentityRaw(redis: Redis, keys?: { prefix: string }): Promise<string | undefined> {
+export async function readFarmIdentityRaw(redis: RedisClient, keys?: { prefix: string }): Promise<string | undefined> {
   return (await redis.get(farmIdentityKeyOf(keys))) ?? undefined;
 }
 
@@ -108,7 +111,7 @@ return redis.call('INCR', KEYS[2])
  * ids that old workers, logs and artifacts still use.
  */
 export async function nextIdOfFarm(
-  redis: Redis,
+  redis: RedisClient,
   counterKey: string,
   farmId: string,
   keys?: { prefix: string },

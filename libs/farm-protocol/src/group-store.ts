@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
 import { buildSchema } from './farm-store.ts';
 import { memberKey } from './group-names.ts';
@@ -14,6 +13,7 @@ import {
 } from './group-scripts.ts';
 import { activeBuildMember, farmKeys, type FarmKeys } from './names.ts';
 import type { BuildRecord } from './records.ts';
+import type { RedisClient } from './redis-options.ts';
 
 export const groupSchema: HashSchema<GroupRecord> = {
   id: 'string',
@@ -63,7 +63,7 @@ export class GroupStore {
    * coordinator's INCR checks the farm identity in the same script, as for task ids); default INCR.
    */
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keys: FarmKeys = farmKeys,
     private readonly allocateGroupId?: () => Promise<number>,
   ) {}

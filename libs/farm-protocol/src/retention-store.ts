@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { activeBuildMember, farmKeys, type FarmKeys } from './names.ts';
 import type { TaskState } from './records.ts';
 import { deleteFinishedTaskScript, deleteGroupScript, forgetBuildersScript, leaseScript } from './retention-scripts.ts';
+import type { RedisClient } from './redis-options.ts';
 
 const eventCap = 10_000;
 
@@ -40,7 +40,7 @@ function outcome(code: number): DeletionOutcome['result'] {
 export class RetentionStore {
   /** `keys`: the farm's key names (its `[redis] prefix`). */
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keys: FarmKeys = farmKeys,
   ) {}
 

@@ -1,7 +1,15 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
-import { farmKeys, groupFlowQueueName, GroupStore, type FarmKeys } from '@aoinb/farm-protocol';
+import {
+  closeQueueConnection,
+  farmKeys,
+  groupFlowQueueName,
+  GroupStore,
+  queueConnection,
+  type FarmKeys,
+  type RedisClient,
+  type FarmConnection,
+} from '@aoinb/farm-protocol';
 import { AptRepo, type AptRepoOptions } from '../repo/apt-repo.ts';
 import type { StorageLayout } from '../storage/storage-layout.ts';
 
@@ -27,15 +35,15 @@ export interface GroupRuntime {
  * the farm identity like task ids.
  */
 export function createGroupRuntime(
-  redis: Redis,
-  connection: RedisOptions,
+  redis: RedisClient,
+  connection: FarmConnection,
   layout: StorageLayout,
   logger: Logger,
   repoOptions: AptRepoOptions,
   farm: { keys: FarmKeys; allocateGroupId?: () => Promise<number> } = { keys: farmKeys },
 ): GroupRuntime {
   const parents = new Queue(groupFlowQueueName, {
-    connection: connection as ConnectionOptions,
+    connection: queueConnection(connection) as ConnectionOptions,
     prefix: farm.keys.prefix,
   });
   const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, {
@@ -46,6 +54,9 @@ export function createGroupRuntime(
     store: new GroupStore(redis, farm.keys, farm.allocateGroupId),
     repo,
     parents,
-    close: () => parents.close(),
+    close: async () => {
+      await parents.close();
+      await closeQueueConnection(parents.opts.connection);
+    },
   };
 }

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { farmKeys, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 import type { CollectGuard } from '@aoinb/metrics';
 
 /** Group states of issue 4; each is always reported (0 when none), others as they appear. */
@@ -20,7 +19,7 @@ export interface GroupStateSource {
  * hash `<prefix>:group:<id>` with a `state` field (`farmNames`). With no group
  * records every state is 0.
  */
-export function redisGroupStateSource(redis: Redis, keys: FarmKeys = farmKeys, batch = 500): GroupStateSource {
+export function redisGroupStateSource(redis: RedisClient, keys: FarmKeys = farmKeys, batch = 500): GroupStateSource {
   const listKey = keys.groups;
   const recordKey = keys.group;
   return {

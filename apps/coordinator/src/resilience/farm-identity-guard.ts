@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
@@ -11,6 +10,7 @@ import {
   readFarmIdentityRaw,
   runWithRestart,
   type FarmKeys,
+  type RedisClient,
 } from '@aoinb/farm-protocol';
 import { identityFilePath, readIdentityFile, writeIdentityFile, type IdentityFileRecord } from './identity-file.ts';
 
@@ -28,7 +28,7 @@ export class FarmIdentityGuard {
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly file: string,
     private readonly logger: Logger,
     private record: IdentityFileRecord,
@@ -37,7 +37,7 @@ export class FarmIdentityGuard {
 
   /** At start: adopts Redis's identity (or writes a new one, SET NX) when the disk has none, then checks. */
   static async open(
-    redis: Redis,
+    redis: RedisClient,
     storageDir: string,
     logger: Logger,
     keys: FarmKeys = farmKeys,

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
-import { farmKeys, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 
 export const idempotencyHeader = 'idempotency-key';
 /** How long an answer is kept for replays. */
@@ -47,7 +46,7 @@ function fingerprintOf(request: FastifyRequest): string {
  * with another request 422, and while the first still runs 409. A 5xx answer is
  * not kept, so the retry runs again. Keys are per token name.
  */
-export function registerIdempotency(app: FastifyInstance, redis: Redis, keys: FarmKeys = farmKeys): void {
+export function registerIdempotency(app: FastifyInstance, redis: RedisClient, keys: FarmKeys = farmKeys): void {
   app.decorateRequest('idempotency', undefined);
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers[idempotencyHeader];
