@@ -13,6 +13,7 @@ import {
   type RedisClusterHandle,
   type RedisHandle,
 } from '@aoinb/testkit';
+import type { TaskStatus } from '@aoinb/farm-contract';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
@@ -373,23 +374,5 @@ export class FarmHarness {
   }
 }
 
-export interface JobStatus {
-  arch: string;
-  state: string;
-  run: number;
-  job_id: string;
-  builder: string | null;
-  attempt: number;
-  started_at: string | null;
-  finished_at: string | null;
-  reason: string | null;
-  artifacts: Array<{ name: string; size: number; sha256: string; url: string; repo_url: string | null }>;
-}
-
-export interface TaskStatus {
-  id: string;
-  state: string;
-  archs: string[];
-  reason: string | null;
-  jobs: JobStatus[];
-}
+// What the tests read of `GET /task/:id/status`: the contract's types.
+export type { JobView as JobStatus, TaskStatus } from '@aoinb/farm-contract';

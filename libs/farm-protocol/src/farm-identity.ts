@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AoinbError } from '@aoinb/errors';
-import { farmPrefix } from './names.ts';
+import { farmNames, farmPrefix } from './names.ts';
 import type { RedisClient } from './redis-options.ts';
 
 /**
@@ -15,15 +15,11 @@ export interface FarmIdentity {
   createdAt: string;
 }
 
-export const farmIdentityKey = `${farmPrefix}:farm-identity`;
+/** The identity's key under the default prefix; a farm of another `[redis] prefix` passes `keys.farmIdentity`. */
+export const farmIdentityKey = farmNames(farmPrefix).farmIdentity;
 
-/** Where a farm under `prefix` keeps its identity (each `[redis] prefix` is a farm of its own). */
-export function farmIdentityKeyOf(keys: { prefix: string } = { prefix: farmPrefix }): string {
-  return `${keys.prefix}:farm-identity`;
-}
-
-/** Sent by workers on every upload and report: the coordinator refuses work from another farm. */
-export const farmIdHeader = 'x-aoinb-farm-id';
+// The header is part of the wire protocol: declared in the contract.
+export { farmIdHeader } from '@aoinb/farm-contract/protocol';
 
 export function newFarmIdentity(): FarmIdentity {
   return { id: randomUUID(), createdAt: new Date().toISOString() };
@@ -42,19 +38,19 @@ function parseIdentity(raw: string | null): FarmIdentity | undefined {
 
 export async function readFarmIdentity(
   redis: RedisClient,
-  keys?: { prefix: string },
+  key: string = farmIdentityKey,
 ): Promise<FarmIdentity | undefined> {
-  return parseIdentity(await redis.get(farmIdentityKeyOf(keys)));
+  return parseIdentity(await redis.get(key));
 }
 
 /** Writes `candidate` unless an identity exists; returns the one Redis holds afterwards. */
 export async function claimFarmIdentity(
   redis: RedisClient,
   candidate: FarmIdentity,
-  keys?: { prefix: string },
+  key: string = farmIdentityKey,
 ): Promise<FarmIdentity> {
-  await redis.set(farmIdentityKeyOf(keys), JSON.stringify(candidate), 'NX');
-  return (await readFarmIdentity(redis, keys)) ?? candidate;
+  await redis.set(key, JSON.stringify(candidate), 'NX');
+  return (await readFarmIdentity(redis, key)) ?? candidate;
 }
 
 const adoptScript = `
@@ -83,16 +79,19 @@ export async function adoptFarmIdentity(
   identity: FarmIdentity,
   expectedRaw: string | undefined,
   counterFloors: Record<string, number>,
-  farm?: { prefix: string },
+  identityKey: string = farmIdentityKey,
 ): Promise<boolean> {
   const counters = Object.entries(counterFloors);
-  const keys = [farmIdentityKeyOf(farm), ...counters.map(([key]) => key)];
+  const keys = [identityKey, ...counters.map(([key]) => key)];
   const args = [JSON.stringify(identity), expectedRaw ?? '', ...counters.map(([, floor]) => String(floor))];
   return (await redis.eval(adoptScript, keys.length, ...keys, ...args)) === 1;
 }
 
-export async function readFarmIdentityRaw(redis: RedisClient, keys?: { prefix: string }): Promise<string | undefined> {
-  return (await redis.get(farmIdentityKeyOf(keys))) ?? undefined;
+export async function readFarmIdentityRaw(
+  redis: RedisClient,
+  key: string = farmIdentityKey,
+): Promise<string | undefined> {
+  return (await redis.get(key)) ?? undefined;
 }
 
 const checkedIncrScript = `
@@ -114,10 +113,10 @@ export async function nextIdOfFarm(
   redis: RedisClient,
   counterKey: string,
   farmId: string,
-  keys?: { prefix: string },
+  identityKey: string = farmIdentityKey,
 ): Promise<number> {
   try {
-    return Number(await redis.eval(checkedIncrScript, 2, farmIdentityKeyOf(keys), counterKey, farmId));
+    return Number(await redis.eval(checkedIncrScript, 2, identityKey, counterKey, farmId));
   } catch (error) {
     if (/FARM_IDENTITY_LOST/.test((error as Error).message))
       throw new AoinbError(

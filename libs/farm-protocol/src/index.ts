@@ -82,7 +82,6 @@ export {
   adoptFarmIdentity,
   claimFarmIdentity,
   farmIdentityKey,
-  farmIdentityKeyOf,
   farmIdHeader,
   newFarmIdentity,
   nextIdOfFarm,

@@ -50,6 +50,8 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
   return {
     /** The prefix itself (BullMQ's queues live under it too). */
     prefix,
+    /** STRING (JSON FarmIdentity): whose farm this Redis holds (farm-identity.ts). */
+    farmIdentity: `${prefix}:farm-identity`,
     /** INCR counter handing out task ids. */
     taskSeq: `${prefix}:task-seq`,
     /** ZSET of every task id, scored by creation time (ms): the task list. */
@@ -74,8 +76,6 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
     events: `${prefix}:events`,
     /** Pub/sub channel: cancel requests for running jobs (JSON CancelMessage). */
     cancelChannel: `${prefix}:cancel`,
-    /** STRING (JSON FarmIdentity): written once, the farm's identity (farm-identity.ts). */
-    farmIdentity: `${prefix}:farm-identity`,
     /** INCR counter handing out group ids (only while Redis holds the farm identity, like taskSeq). */
     groupSeq: `${prefix}:group-seq`,
     /** ZSET of every group id scored by itself: the group list, newest first. */

@@ -45,7 +45,7 @@ export class FarmIdentityGuard {
     const file = identityFilePath(storageDir);
     let record = await readIdentityFile(file);
     if (!record) {
-      const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys);
+      const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys.farmIdentity);
       const [task, group] = await redis.mget(keys.taskSeq, keys.groupSeq);
       record = {
         id: identity.id,
@@ -77,7 +77,7 @@ export class FarmIdentityGuard {
   /** Compares Redis with the disk record; a Redis that cannot be reached leaves the state as it was. */
   async check(): Promise<IdentityState> {
     const [identity, counters] = await Promise.all([
-      readFarmIdentity(this.redis, this.keys),
+      readFarmIdentity(this.redis, this.keys.farmIdentity),
       this.redis.mget(this.keys.taskSeq, this.keys.groupSeq),
     ]);
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
@@ -88,7 +88,7 @@ export class FarmIdentityGuard {
     else if (identity.id !== id)
       reason = `Redis holds farm identity ${identity.id}, but this coordinator's storage belongs to farm ${id}: is redis.url right?`;
     else if (task < highestTaskId || group < highestGroupId)
-      reason = `Redis's id counters (task ${task}, group ${group}) are below the highest ids this farm handed out (task ${highestTaskId}, group ${highestGroupId}): Redis was restored from an older copy`;
+      reason = `Redis's id counters (task ${task}, group ${group}) are below the highest ids this farm handed out (task ${highestTaskId}, group ${highestGroupId}): RedisClient was restored from an older copy`;
     this.setState(reason);
     if (!reason && (task > highestTaskId || group > highestGroupId)) this.noteIds(task, group);
     return this.current;
@@ -108,7 +108,7 @@ export class FarmIdentityGuard {
   readonly allocateTaskId = async (): Promise<number> => {
     this.assertOk();
     try {
-      const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys);
+      const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys.farmIdentity);
       this.noteIds(id, 0);
       return id;
     } catch (error) {
@@ -121,7 +121,7 @@ export class FarmIdentityGuard {
   readonly allocateGroupId = async (): Promise<number> => {
     this.assertOk();
     try {
-      const id = await nextIdOfFarm(this.redis, this.keys.groupSeq, this.farmId, this.keys);
+      const id = await nextIdOfFarm(this.redis, this.keys.groupSeq, this.farmId, this.keys.farmIdentity);
       this.noteIds(0, id);
       return id;
     } catch (error) {
@@ -152,23 +152,16 @@ export class FarmIdentityGuard {
   async adopt(): Promise<void> {
     await this.check();
     if (this.current.ok) throw new AoinbError('CONFLICT', 'the farm identity is right; there is nothing to adopt');
-    const raw = await readFarmIdentityRaw(this.redis, this.keys);
-    const other = raw === undefined ? undefined : await readFarmIdentity(this.redis, this.keys);
+    const raw = await readFarmIdentityRaw(this.redis, this.keys.farmIdentity);
+    const other = raw === undefined ? undefined : await readFarmIdentity(this.redis, this.keys.farmIdentity);
     if (other && other.id !== this.farmId)
       throw new AoinbError(
         'CONFLICT',
         `Redis belongs to farm ${other.id}; adopting it would mix two farms (point redis.url at this farm's Redis)`,
       );
-    const adopted = await adoptFarmIdentity(
-      this.redis,
-      { id: this.farmId, createdAt: this.record.createdAt },
-      raw,
-      {
-        [this.keys.taskSeq]: this.record.highestTaskId,
-        [this.keys.groupSeq]: this.record.highestGroupId,
-      },
-      this.keys,
-    );
+    const floors = { [this.keys.taskSeq]: this.record.highestTaskId, [this.keys.groupSeq]: this.record.highestGroupId };
+    const identity = { id: this.farmId, createdAt: this.record.createdAt };
+    const adopted = await adoptFarmIdentity(this.redis, identity, raw, floors, this.keys.farmIdentity);
     if (!adopted) throw new AoinbError('CONFLICT', 'Redis changed while adopting it; look again and retry');
     this.logger.warn(
       { farmId: this.farmId, taskSeq: this.record.highestTaskId, groupSeq: this.record.highestGroupId },
