@@ -76,6 +76,7 @@ export {
   type DeletionOutcome,
   type PendingDeletion,
 } from './retention-store.ts';
+export { LeaseStore, leaseKey } from './lease-store.ts';
 export {
   adoptFarmIdentity,
   claimFarmIdentity,

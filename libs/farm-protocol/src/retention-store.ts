@@ -2,11 +2,9 @@ import type { Redis } from 'ioredis';
 import { groupKeys } from './group-names.ts';
 import { activeBuildMember, farmKeys, farmPrefix } from './names.ts';
 import type { TaskState } from './records.ts';
-import { deleteFinishedTaskScript, deleteGroupScript, forgetBuildersScript, leaseScript } from './retention-scripts.ts';
+import { deleteFinishedTaskScript, deleteGroupScript, forgetBuildersScript } from './retention-scripts.ts';
 
 export const retentionKeys = {
-  /** STRING with a TTL: the coordinator whose pruner runs now (two coordinators never prune at once). */
-  lease: `${farmPrefix}:retention:lease`,
   /** HASH `task:<id>` -> when, `group:<id>` -> JSON member task ids: records deleted whose files are not gone yet. */
   pending: `${farmPrefix}:retention:pending`,
 } as const;
@@ -127,19 +125,5 @@ export class RetentionStore {
     if (ids.length === 0) return 0;
     const keys = [farmKeys.builders, ...ids.map((id) => farmKeys.builder(id))];
     return (await this.redis.eval(forgetBuildersScript, keys.length, ...keys, String(cutoffMs), ...ids)) as number;
-  }
-
-  /** Takes the pruner's lease for `ttlMs` unless another holder has it. */
-  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(retentionKeys.lease, holder, 'PX', ttlMs, 'NX')) === 'OK';
-  }
-
-  /** Extends a lease `holder` still has; false once it was lost (expired and taken). */
-  async renewLease(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(leaseScript, 1, retentionKeys.lease, holder, String(ttlMs))) === 1;
-  }
-
-  async releaseLease(holder: string): Promise<void> {
-    await this.redis.eval(leaseScript, 1, retentionKeys.lease, holder, '0');
   }
 }
