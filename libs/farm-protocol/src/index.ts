@@ -32,7 +32,14 @@ export {
 export { buildJobName, type BuildJobData, type BuildJobResult, type SequenceStep } from './job-types.ts';
 export { attemptKeyHeader, attemptKeyHash, newAttemptKey, type AttemptBinding } from './attempt-key.ts';
 export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
-export { FarmStore, taskSchema, buildSchema, type TaskFields, type TaskUpdateOutcome } from './farm-store.ts';
+export {
+  FarmStore,
+  taskSchema,
+  buildSchema,
+  type IdempotentAnswer,
+  type TaskFields,
+  type TaskUpdateOutcome,
+} from './farm-store.ts';
 export { isStale, type Refusal, type TransitionRequest, type TransitionOutcome } from './build-transition.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
 export { LogStreamWriter, appendLogLines, logLinesField, logEofField, type LogWriterOptions } from './log-writer.ts';

@@ -11,6 +11,7 @@ import {
   setBranch,
   startBuild,
 } from '../../services/task-service.ts';
+import { answerWithCreate } from '../../resilience/idempotency.ts';
 import { principalOf, type Access } from '../auth.ts';
 import { taskStatus, taskSummary } from '../views.ts';
 
@@ -129,7 +130,8 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     async (request, reply) => {
       const body = request.body;
       const branch = body && typeof body === 'object' && typeof body.branch === 'string' ? body.branch : undefined;
-      const task = await createTask(ctx, principalOf(request), branch);
+      const hold = request.idempotency;
+      const task = await createTask(ctx, principalOf(request), branch, (id) => answerWithCreate(hold, 201, { id }));
       return reply.status(201).send({ id: task.id });
     },
   );
