@@ -88,7 +88,6 @@ export {
   adoptFarmIdentity,
   claimFarmIdentity,
   farmIdentityKey,
-  farmIdentityKeyOf,
   farmIdHeader,
   newFarmIdentity,
   nextIdOfFarm,
