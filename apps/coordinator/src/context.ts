@@ -8,6 +8,7 @@ import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { FarmIdentityGuard } from './resilience/farm-identity-guard.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
+import type { CoordinatorLeases } from './services/lease-keeper.ts';
 import type { StorageLayout } from './storage/storage-layout.ts';
 
 /** Everything a route or service of the coordinator needs, passed in (no globals). */
@@ -34,6 +35,8 @@ export interface CoordinatorContext {
   logs: LogFanout;
   /** The Prometheus registry of this coordinator and what feeds it (`GET /metrics`). */
   metrics: CoordinatorMetrics;
+  /** The leases of work one coordinator at a time may run (reconcile, retention, notifications). */
+  leases: CoordinatorLeases;
 }
 
 /** Who made a request: the token's name and role. */

@@ -1,8 +1,9 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import type { RedisOptions } from 'ioredis';
+import { withLock } from '@aoinb/buildroot';
 import type { AoinbConfig, ListenAddress } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import { closeRedis, connectRedis, farmNames, FarmStore, redisOptions } from '@aoinb/farm-protocol';
+import { closeRedis, connectRedis, farmNames, FarmStore, LeaseStore, redisOptions } from '@aoinb/farm-protocol';
 import { BuildHooks } from './build-lifecycle.ts';
 import type { CoordinatorContext } from './context.ts';
 import { startGroupFlow } from './groups/group-flow.ts';
@@ -19,7 +20,9 @@ import { AptRepo } from './repo/apt-repo.ts';
 import { RepoSigner } from './repo/repo-signer.ts';
 import { startPruner } from './retention/pruner.ts';
 import { Dispatcher } from './services/dispatcher.ts';
+import { coordinatorInstanceId, CoordinatorLeases } from './services/lease-keeper.ts';
 import { startRecovery } from './services/recovery.ts';
+import { openInstanceTmp } from './storage/instance-tmp.ts';
 import { storageLayout } from './storage/storage-layout.ts';
 
 /** Reported by `aoinb_coordinator_info{version}`. */
@@ -32,7 +35,7 @@ export interface CoordinatorOptions {
   redis?: RedisOptions;
   /** Defaults to `coordinator.listen`. */
   listen?: ListenAddress;
-  /** How often every live build is reconciled with its job (ms). */
+  /** How often every live build is reconciled with its job (ms); default `reconcile_interval_seconds`. */
   reconcileIntervalMs?: number;
   /** How often the farm identity in Redis is checked against the disk's (ms; changing requests check it too). */
   identityCheckIntervalMs?: number;
@@ -56,13 +59,20 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   await waitForRedisReady(redis, 60_000);
   const coordinator = config.farm.coordinator;
   const keys = farmNames(config.farm.redis.prefix);
-  const layout = storageLayout(coordinator.storageDir);
   await mkdir(coordinator.storageDir, { recursive: true });
   const identity = await FarmIdentityGuard.open(redis, coordinator.storageDir, logger, keys);
   const identityWatch = new AbortController();
   const identityLoop = identity.watch(identityWatch.signal, options.identityCheckIntervalMs ?? 2000);
-  await rm(layout.tmpDir, { recursive: true, force: true });
-  await mkdir(layout.tmpDir, { recursive: true });
+  // Another coordinator may share the storage: uploads in progress go to a folder of this one's own.
+  const instance = coordinatorInstanceId();
+  const tmp = await openInstanceTmp(storageLayout(coordinator.storageDir).tmpDir, instance, logger);
+  const layout = { ...storageLayout(coordinator.storageDir), tmpDir: tmp.dir };
+  const leases = new CoordinatorLeases(
+    new LeaseStore(redis, keys.prefix),
+    instance,
+    coordinator.leaseSeconds * 1000,
+    logger.child({ component: 'leases' }),
+  );
   const dispatcher = new Dispatcher(
     connection,
     coordinator.archs,
@@ -80,7 +90,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   });
   registerIdentityMetric(metrics.registry, identity);
   await metrics.start();
-  const signer = await RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger });
+  // Under an flock: two coordinators starting on fresh shared storage make one key, not two.
+  const signer = await withLock(`${layout.signingHome}.lock`, 'exclusive', () =>
+    RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger }),
+  );
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
   const store = new FarmStore(redis, keys, identity.allocateTaskId);
@@ -113,10 +126,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       { keys, allocateGroupId: identity.allocateGroupId },
     ),
     metrics,
+    leases,
   };
   // Group builds hook into the build services before recovery looks at any build.
   const groupFlow = startGroupFlow(ctx);
-  const recovery = await startRecovery(ctx, options.reconcileIntervalMs);
+  const recovery = await startRecovery(ctx, options.reconcileIntervalMs ?? coordinator.reconcileIntervalSeconds * 1000);
   const notifier = startNotifier(ctx);
   const pruner = startPruner(ctx, config.retention);
   const app = await buildServer(ctx);
@@ -138,6 +152,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await pruner.close();
         await recovery.close();
         await groupFlow.close();
+        await leases.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();
         identityWatch.abort();
@@ -145,6 +160,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await identity.close();
         await closeRedis(redis);
         await signer.close();
+        await tmp.close();
       })()),
   };
 }

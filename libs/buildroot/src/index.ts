@@ -8,5 +8,5 @@ export { workLayout, type WorkLayout } from './work-layout.ts';
 export { layoutOf, type BuildrootContext } from './context.ts';
 export { mountsUnder, readMounts } from './host/mount-table.ts';
 export { runContainer, hostNspawnArgs, type ContainerRun, type ContainerExit } from './host/nspawn.ts';
-export { acquireLock, withLock, type HeldLock } from './host/file-lock.ts';
+export { acquireLock, tryAcquireLock, withLock, type HeldLock } from './host/file-lock.ts';
 export { download as downloadSource } from './sources/download.ts';

@@ -54,6 +54,10 @@ export interface CoordinatorConfig {
   dashboardDir?: string;
   /** Live log followers (SSE) one token may hold at once; more answer 429. */
   logFollowersPerToken: number;
+  /** TTL of the leases on background work (two coordinators): how soon one takes over a dead one's work. */
+  leaseSeconds: number;
+  /** How often every live build is reconciled with its job (by the coordinator holding the lease). */
+  reconcileIntervalSeconds: number;
 }
 
 export interface RedisConfig {
@@ -146,6 +150,8 @@ function readCoordinator(root: TableReader, arch: string, workDir: string, confi
     grafanaUrl: t.optionalString('grafana_url', { pattern: /^https?:\/\/[^\s]+$/, hint: 'an http(s) URL' }),
     dashboardDir: optionalPath(t.optionalString('dashboard_dir'), configDir),
     logFollowersPerToken: t.integer('log_followers_per_token', { default: 32, min: 1, max: 10_000 }),
+    leaseSeconds: t.integer('lease_seconds', { default: 30, min: 2, max: 3600 }),
+    reconcileIntervalSeconds: t.integer('reconcile_interval_seconds', { default: 15, min: 1, max: 3600 }),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);

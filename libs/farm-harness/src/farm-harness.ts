@@ -55,6 +55,11 @@ export interface FarmOptions {
   redisPrefix?: string;
   /** Run on a real 3-master Redis Cluster (`[redis] cluster`) instead of one redis-server. */
   redisCluster?: boolean;
+  /** `[coordinator] public_url` (e.g. a balancer in front of two coordinators); default: the coordinator's listen. */
+  publicUrl?: string;
+  /** `[coordinator] lease_seconds` and `reconcile_interval_seconds`. */
+  leaseSeconds?: number;
+  reconcileIntervalSeconds?: number;
 }
 
 export interface WorkerOptions {
@@ -133,7 +138,7 @@ export class FarmHarness {
   }
 
   /** A config folder (one per process): shared [coordinator], [redis], [[tokens]]; its own [worker]. */
-  async configDir(name: string, worker?: WorkerOptions): Promise<string> {
+  async configDir(name: string, worker?: WorkerOptions, listenPort = this.port): Promise<string> {
     const dir = path.join(this.root, 'conf', name);
     await mkdir(path.join(dir, 'secrets'), { recursive: true });
     for (const [role, token] of Object.entries(farmTokens))
@@ -141,7 +146,10 @@ export class FarmHarness {
     const o = this.options;
     const lines = [
       '[coordinator]',
-      `listen = "127.0.0.1:${this.port}"`,
+      `listen = "127.0.0.1:${listenPort}"`,
+      ...(o.publicUrl ? [`public_url = ${JSON.stringify(o.publicUrl)}`] : []),
+      ...(o.leaseSeconds ? [`lease_seconds = ${o.leaseSeconds}`] : []),
+      ...(o.reconcileIntervalSeconds ? [`reconcile_interval_seconds = ${o.reconcileIntervalSeconds}`] : []),
       `archs = ${tomlList(o.archs)}`,
       `noarch_arch = "${o.noarchArch ?? o.archs[0]}"`,
       `max_bundle_mib = ${o.maxBundleMib ?? 1}`,
@@ -204,17 +212,18 @@ export class FarmHarness {
     return proc;
   }
 
-  async startCoordinator(): Promise<FarmProcess> {
-    const dir = await this.configDir('coordinator');
-    const proc = this.spawn('coordinator', coordinatorMain, ['-c', dir]);
+  /** Starts a coordinator; a second one (another `name` and `port`) shares the Redis and the storage folder. */
+  async startCoordinator(name = 'coordinator', port = this.port): Promise<FarmProcess> {
+    const dir = await this.configDir(name, undefined, port);
+    const proc = this.spawn(name, coordinatorMain, ['-c', dir]);
     await this.waitFor(
       async () => {
-        if (proc.child.exitCode !== null) throw new Error(`coordinator exited: ${proc.output()}`);
-        const res = await fetch(`${this.coordinatorUrl}/healthz`).catch(() => undefined);
+        if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
         return res?.ok ?? false;
       },
       90_000,
-      'coordinator to answer /healthz',
+      `${name} to answer /healthz`,
     );
     return proc;
   }

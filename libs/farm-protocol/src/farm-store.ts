@@ -8,11 +8,23 @@ import {
   type TransitionOutcome,
   type TransitionRequest,
 } from './build-transition.ts';
+import { createTaskScript } from './create-task-script.ts';
 import { deleteTaskScript } from './delete-task-script.ts';
 import { queueBuildsScript } from './queue-builds-script.ts';
 import type { BuildRecord, BuildState, TaskRecord, TaskState } from './records.ts';
 import { taskUpdateScript } from './task-update-script.ts';
 import type { RedisClient } from './redis-options.ts';
+
+/** The answer to an Idempotency-Key, recorded with the create it answers (see createTask). */
+export interface IdempotentAnswer {
+  /** The key's record (under the farm's prefix). */
+  key: string;
+  /** Who reserved the key: the create happens only while the reservation is still theirs. */
+  owner: string;
+  /** The record that replaces the reservation (JSON: the answer a replay gets). */
+  record: string;
+  ttlSeconds: number;
+}
 
 /** Task fields a guarded update may set: never `state` (the scripts derive it) nor the id. */
 export type TaskFields = Partial<Pick<TaskRecord, 'branch' | 'bundle' | 'archs' | 'timeoutMs'>>;
@@ -87,29 +99,25 @@ export class FarmStore {
     return String(this.allocateTaskId ? await this.allocateTaskId() : await this.redis.incr(this.keys.taskSeq));
   }
 
-  async createTask(task: TaskRecord): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.keys.task(task.id), encodeFields(taskSchema, task))
-      .zadd(this.keys.tasks, Number(task.id), task.id)
-      .xadd(
-        this.keys.events,
-        'MAXLEN',
-        '~',
-        eventCap,
-        '*',
-        'type',
-        'task',
-        'taskId',
-        task.id,
-        'state',
-        task.state,
-        'from',
-        '',
-        'at',
-        task.createdAt,
-      )
-      .exec();
+  /**
+   * Creates a task; with `answer`, records the answer to its Idempotency-Key in
+   * the same script (create-task-script.ts). False (nothing created) when that
+   * key's reservation is no longer `answer.owner`'s.
+   */
+  async createTask(task: TaskRecord, answer?: IdempotentAnswer): Promise<boolean> {
+    const fields = Object.entries(encodeFields(taskSchema, task)).flat();
+    const keys = [this.keys.task(task.id), this.keys.tasks, this.keys.events, ...(answer ? [answer.key] : [])];
+    const args = [
+      task.id,
+      task.state,
+      task.createdAt,
+      String(eventCap),
+      answer?.owner ?? '',
+      answer?.record ?? '',
+      String(answer?.ttlSeconds ?? 0),
+      ...fields,
+    ];
+    return (await this.redis.eval(createTaskScript, keys.length, ...keys, ...args)) === 1;
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {

@@ -41,7 +41,14 @@ export {
   type RedisClient,
   type FarmConnection,
 } from './redis-options.ts';
-export { FarmStore, taskSchema, buildSchema, type TaskFields, type TaskUpdateOutcome } from './farm-store.ts';
+export {
+  FarmStore,
+  taskSchema,
+  buildSchema,
+  type IdempotentAnswer,
+  type TaskFields,
+  type TaskUpdateOutcome,
+} from './farm-store.ts';
 export { isStale, type Refusal, type TransitionRequest, type TransitionOutcome } from './build-transition.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
 export { LogStreamWriter, appendLogLines, logLinesField, logEofField, type LogWriterOptions } from './log-writer.ts';
@@ -78,6 +85,7 @@ export {
 } from './group-records.ts';
 export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';
 export { RetentionStore, type TaskDeletion, type DeletionOutcome, type PendingDeletion } from './retention-store.ts';
+export { LeaseStore, leaseKey } from './lease-store.ts';
 export {
   adoptFarmIdentity,
   claimFarmIdentity,

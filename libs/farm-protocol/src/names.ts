@@ -91,7 +91,6 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
     /** STRING (JSON, with TTL): the answer recorded for one `Idempotency-Key` (hashed with its principal). */
     idempotency: (hash: string) => `${prefix}:idem:${hash}`,
     /** STRING with a TTL: the coordinator whose pruner runs now (two coordinators never prune at once). */
-    retentionLease: `${prefix}:retention:lease`,
     /** HASH `task:<id>` -> when, `group:<id>` -> JSON member task ids: records deleted whose files are not gone yet. */
     retentionPending: `${prefix}:retention:pending`,
   } as const;

@@ -92,10 +92,3 @@ for i = 2, #KEYS do
 end
 return removed
 `;
-
-/** Lua: renews (ARGV 2 = ms) or, with ARGV 2 = '0', releases a lease the caller (ARGV 1) holds. Returns 1 if held. */
-export const leaseScript = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1
-`;

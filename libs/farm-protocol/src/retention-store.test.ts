@@ -161,18 +161,4 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
     expect(await redis.zrange(farmKeys.builders, 0, -1)).toEqual(['back', 'live']);
     expect(await store.forgetBuilders(Date.now() - 24 * 3600_000)).toBe(0);
   });
-
-  it('gives the pruner lease to one holder at a time, until it is released or expires', async () => {
-    expect(await store.acquireLease('a', 10_000)).toBe(true);
-    expect(await store.acquireLease('b', 10_000)).toBe(false);
-    expect(await store.renewLease('b', 10_000)).toBe(false);
-    expect(await store.renewLease('a', 10_000)).toBe(true);
-    await store.releaseLease('b');
-    expect(await redis.get(farmKeys.retentionLease)).toBe('a');
-    await store.releaseLease('a');
-    expect(await store.acquireLease('b', 50)).toBe(true);
-    await new Promise((r) => setTimeout(r, 120));
-    expect(await store.renewLease('b', 50)).toBe(false);
-    expect(await store.acquireLease('a', 10_000)).toBe(true);
-  });
 });

@@ -1,6 +1,6 @@
 import { activeBuildMember, farmKeys, type FarmKeys } from './names.ts';
 import type { TaskState } from './records.ts';
-import { deleteFinishedTaskScript, deleteGroupScript, forgetBuildersScript, leaseScript } from './retention-scripts.ts';
+import { deleteFinishedTaskScript, deleteGroupScript, forgetBuildersScript } from './retention-scripts.ts';
 import type { RedisClient } from './redis-options.ts';
 
 const eventCap = 10_000;
@@ -123,19 +123,5 @@ export class RetentionStore {
     if (ids.length === 0) return 0;
     const keys = [this.keys.builders, ...ids.map((id) => this.keys.builder(id))];
     return (await this.redis.eval(forgetBuildersScript, keys.length, ...keys, String(cutoffMs), ...ids)) as number;
-  }
-
-  /** Takes the pruner's lease for `ttlMs` unless another holder has it. */
-  async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(this.keys.retentionLease, holder, 'PX', ttlMs, 'NX')) === 'OK';
-  }
-
-  /** Extends a lease `holder` still has; false once it was lost (expired and taken). */
-  async renewLease(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(leaseScript, 1, this.keys.retentionLease, holder, String(ttlMs))) === 1;
-  }
-
-  async releaseLease(holder: string): Promise<void> {
-    await this.redis.eval(leaseScript, 1, this.keys.retentionLease, holder, '0');
   }
 }

@@ -39,7 +39,11 @@ async function stepRound(ctx: CoordinatorContext, job: Job<RoundData>, token: st
  * After a restart, the safety net: every group not final gets its round's
  * parent (added again if a crash came between the group's record and its
  * add; run again if it failed) and one step, which catches what the
- * coordinator missed while it was down.
+ * coordinator missed while it was down. Safe while another coordinator runs
+ * (it needs no lease): the parent is added under its deterministic job id, a
+ * retry of a parent the other one retried first is refused by BullMQ, and
+ * every change of a step is a guarded script (advanceGroup). The round
+ * parents' steps themselves are BullMQ jobs, each locked to one worker.
  */
 async function reconcileGroups(ctx: CoordinatorContext): Promise<void> {
   for (const groupId of await ctx.groups.store.activeGroupIds()) {
@@ -47,7 +51,10 @@ async function reconcileGroups(ctx: CoordinatorContext): Promise<void> {
     if (!group) continue;
     const parent = await ctx.groups.parents.getJob(groupParentJobId(group.id, group.round));
     if (!parent) await addRoundParent(ctx, group);
-    else if ((await parent.getState()) === 'failed') await parent.retry('failed');
+    else if ((await parent.getState()) === 'failed')
+      await parent
+        .retry('failed')
+        .catch((error: Error) => ctx.logger.info({ groupId, err: error.message }, 'round parent retried already'));
     await advanceGroup(ctx, groupId).catch((error: Error) =>
       ctx.logger.warn({ groupId, err: error.message }, 'group step at start failed; its parent job tries again'),
     );

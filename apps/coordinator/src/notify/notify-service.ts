@@ -11,8 +11,11 @@ import {
 } from './notify-message.ts';
 import { deliver } from './webhook-sender.ts';
 
-/** Where the notifier left off in `{aoinb}:events`, so a restarted coordinator neither repeats nor loses. */
-const cursorKey = '{aoinb}:notify:cursor';
+/**
+ * Where the notifier left off in `{aoinb}:events`, so a restarted coordinator
+ * (or the other one, taking the lease over) neither repeats nor loses.
+ */
+const cursorKeyOf = (ctx: CoordinatorContext): string => `${ctx.keys.prefix}:notify:cursor`;
 /** Messages waiting per hook; beyond it the oldest are dropped (and logged): a dead receiver must not eat memory. */
 const queueLimit = 1000;
 
@@ -74,19 +77,21 @@ async function readEvents(
   outboxes: Outbox[],
   signal: AbortSignal,
 ): Promise<void> {
-  let cursor = (await ctx.redis.get(cursorKey)) ?? '$';
+  let cursor = (await ctx.redis.get(cursorKeyOf(ctx))) ?? '$';
   if (cursor === '$') {
     const last = (await ctx.redis.xrevrange(ctx.keys.events, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     cursor = last[0]?.[0] ?? '0-0';
   }
   while (!signal.aborted) {
     const answer = await reader.xread('COUNT', 200, 'BLOCK', 2000, 'STREAMS', ctx.keys.events, cursor);
+    // The lease went meanwhile: the next holder sends these, from the cursor saved before.
+    if (signal.aborted) return;
     for (const [id, flat] of answer?.[0]?.[1] ?? []) {
       const message = await messageFor(ctx, fieldsOf(flat));
       if (message) for (const box of outboxes) box.push(message);
       cursor = id;
     }
-    if (answer) await ctx.redis.set(cursorKey, cursor);
+    if (answer) await ctx.redis.set(cursorKeyOf(ctx), cursor);
   }
 }
 
@@ -123,6 +128,8 @@ export interface Notifier {
  * Tells `[[notify.webhook]]` receivers when tasks and groups finish and when
  * builders go offline. It only reads the farm (events stream, heartbeats) and
  * delivers from in-memory outboxes, so a slow or dead receiver never holds up a build.
+ * Of two coordinators, only the one holding the `notify` lease reads and
+ * sends (each message once); the other takes over from the saved cursor.
  */
 export function startNotifier(ctx: CoordinatorContext, options: { builderPollMs?: number } = {}): Notifier {
   const hooks = ctx.config.notify.webhooks;
@@ -132,11 +139,24 @@ export function startNotifier(ctx: CoordinatorContext, options: { builderPollMs?
   const signal = controller.signal;
   const outboxes = hooks.map((hook) => new Outbox(hook, logger, signal));
   const reader = connectRedis(ctx.connection, logger, 'notify');
+  const keeper = ctx.leases.keeper('notify');
+  const whileHeld = (body: (s: AbortSignal) => Promise<void>) => async (s: AbortSignal) => {
+    const tenure = await keeper.held(s);
+    if (tenure) await body(AbortSignal.any([s, tenure]));
+  };
   const loops = [
-    runWithRestart('notify events', logger, signal, (s) => readEvents(ctx, reader, outboxes, s)),
+    runWithRestart(
+      'notify events',
+      logger,
+      signal,
+      whileHeld((s) => readEvents(ctx, reader, outboxes, s)),
+    ),
     hooks.some((h) => h.events.includes('builder_offline'))
-      ? runWithRestart('notify builders', logger, signal, (s) =>
-          watchBuilders(ctx, outboxes, s, options.builderPollMs ?? 2000),
+      ? runWithRestart(
+          'notify builders',
+          logger,
+          signal,
+          whileHeld((s) => watchBuilders(ctx, outboxes, s, options.builderPollMs ?? 2000)),
         )
       : Promise.resolve(),
   ];

@@ -1,5 +1,6 @@
 import { copyFile, link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { acquireLock, type HeldLock } from '@aoinb/buildroot';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import type { StorageLayout } from '../storage/storage-layout.ts';
@@ -54,6 +55,13 @@ export interface PublishOutcome {
   replaced: string[];
 }
 
+/**
+ * A busy repository's lock is held across the publishes queued behind each
+ * other (one flock for a batch), and handed over after this long so a second
+ * coordinator's publishes get their turn.
+ */
+const lockTurnMs = 1000;
+
 interface Planned {
   name: string;
   source: string;
@@ -66,6 +74,9 @@ interface Planned {
  * incremental index each (see repo-index.ts and docs/repository.md), a signed
  * Release rewritten per publish. Publishes to one repository run one at a
  * time; a compaction runs after the publish that calls for it, off its path.
+ * Across processes (two coordinators sharing the storage folder) every write
+ * runs under an flock on `<repository>.lock`, and the index in memory first
+ * catches up with what the other process wrote (RepoIndex.catchUp).
  */
 export class AptRepo {
   readonly memo: Map<string, DebFacts>;
@@ -74,6 +85,8 @@ export class AptRepo {
   private readonly garbage = new Map<string, Set<IndexEntry>>();
   /** Per repository: a Release write queued and not started yet (publishes join it). */
   private readonly releases = new Map<string, Promise<void>>();
+  /** Per repository: its flock while this process's queued work runs. */
+  private readonly locks = new Map<string, { lock: HeldLock; since: number }>();
   private readonly keep: number;
   private readonly compactAfter: number;
   private readonly suiteOf: (name: string) => string;
@@ -171,7 +184,8 @@ export class AptRepo {
     if (queued) return queued;
     const run = this.serialized(repo, async () => {
       this.releases.delete(repo);
-      await this.writeRelease(repo, index);
+      // The index caught up meanwhile may be a new one (the other coordinator compacted).
+      await this.writeRelease(repo, this.indexes.has(repo) ? await this.index(repo) : index);
     });
     this.releases.set(repo, run);
     return run;
@@ -242,6 +256,8 @@ export class AptRepo {
     for (const e of index.pruneCandidates(this.keep, touched)) garbage.add(e);
     if (garbage.size < this.compactAfter) return;
     void this.serialized(repo, async () => {
+      // The index as caught up under the lock (a reloaded one matches none of these: they are found again).
+      if (!this.indexes.has(repo) || (await this.index(repo)) !== index) return;
       const drop = [...garbage].filter((e) => index.entries.get(e.name) === e);
       garbage.clear();
       await index.compact(drop);
@@ -264,14 +280,48 @@ export class AptRepo {
   }
 
   private serialized<T>(repo: string, task: () => Promise<T>): Promise<T> {
-    const run = (this.chains.get(repo) ?? Promise.resolve()).catch(() => undefined).then(task);
+    const run = (this.chains.get(repo) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(async () => {
+        await this.lock(repo);
+        return task();
+      });
     this.chains.set(repo, run);
     void run
       .catch(() => undefined)
-      .then(() => {
-        if (this.chains.get(repo) === run) this.chains.delete(repo);
+      .then(async () => {
+        if (this.chains.get(repo) !== run) return;
+        this.chains.delete(repo);
+        await this.unlock(repo);
       });
     return run;
+  }
+
+  /** Holds the repository's flock (taking it, or passing it on after its turn) with the index caught up. */
+  private async lock(repo: string): Promise<void> {
+    const held = this.locks.get(repo);
+    if (held && Date.now() - held.since < lockTurnMs) return;
+    if (held) await this.unlock(repo);
+    const dir = this.layout.repoDir(repo);
+    await mkdir(path.dirname(dir), { recursive: true });
+    const lock = await acquireLock(`${dir}.lock`, 'exclusive');
+    this.locks.set(repo, { lock, since: Date.now() });
+    const loaded = await this.indexes.get(repo)?.catch(() => undefined);
+    const added = loaded ? await loaded.catchUp() : [];
+    if (added === 'replaced') {
+      this.indexes.delete(repo);
+      this.garbage.delete(repo);
+    } else if (loaded && added.length > 0) {
+      const garbage = this.garbage.get(repo) ?? new Set<IndexEntry>();
+      for (const e of loaded.pruneCandidates(this.keep, added)) garbage.add(e);
+      this.garbage.set(repo, garbage);
+    }
+  }
+
+  private async unlock(repo: string): Promise<void> {
+    const held = this.locks.get(repo);
+    this.locks.delete(repo);
+    await held?.lock.release();
   }
 }
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { appendFile, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -76,12 +76,36 @@ class AppendFile {
     readonly file: string,
     private hash: Hash,
     public size: number,
+    /** The inode written: a compaction (by any coordinator) renames a new one into place. */
+    readonly ino: bigint,
   ) {}
+
+  static async open(file: string, hash: Hash, size: number): Promise<AppendFile> {
+    return new AppendFile(file, hash, size, (await stat(file, { bigint: true })).ino);
+  }
 
   async append(data: Buffer): Promise<void> {
     await appendFile(this.file, data);
     this.hash.update(data);
     this.size += data.length;
+  }
+
+  /** What another writer appended since (same inode, grown), hashed in; undefined when the file was replaced. */
+  async appended(): Promise<Buffer | undefined> {
+    const now = await stat(this.file, { bigint: true }).catch(() => undefined);
+    if (!now || now.ino !== this.ino || now.size < BigInt(this.size)) return undefined;
+    const extra = Buffer.alloc(Number(now.size) - this.size);
+    if (extra.length === 0) return extra;
+    const handle = await open(this.file, 'r');
+    try {
+      const { bytesRead } = await handle.read(extra, 0, extra.length, this.size);
+      if (bytesRead !== extra.length) return undefined;
+    } finally {
+      await handle.close();
+    }
+    this.hash.update(extra);
+    this.size += extra.length;
+    return extra;
   }
 
   /** The digest so far; `copy()` keeps the running hash going. */
@@ -127,8 +151,8 @@ export class RepoIndex {
     const plain = await hashFile(path.join(dir, 'Packages')).catch(() => undefined);
     const gz = await hashFile(path.join(dir, 'Packages.gz'), true).catch(() => undefined);
     if (plain && gz && gz.plainSize === plain.size && plain.size === Buffer.byteLength(text)) {
-      index.packages = new AppendFile(path.join(dir, 'Packages'), plain.hash, plain.size);
-      index.packagesGz = new AppendFile(path.join(dir, 'Packages.gz'), gz.hash, gz.size);
+      index.packages = await AppendFile.open(path.join(dir, 'Packages'), plain.hash, plain.size);
+      index.packagesGz = await AppendFile.open(path.join(dir, 'Packages.gz'), gz.hash, gz.size);
     } else {
       await index.rewrite(
         text
@@ -180,6 +204,25 @@ export class RepoIndex {
     for (const a of added) this.remember(a.entry);
   }
 
+  /**
+   * Brings the index up to what is on disk now, after another coordinator
+   * sharing the storage published (both files appended: their stanzas are
+   * read, nothing else); 'replaced' when it compacted (the caller loads the
+   * index again). Called under the repository's lock.
+   */
+  async catchUp(): Promise<IndexEntry[] | 'replaced'> {
+    const text = await this.packages.appended();
+    const gz = text ? await this.packagesGz.appended() : undefined;
+    if (!text || !gz || (text.length === 0) !== (gz.length === 0)) return 'replaced';
+    const added: IndexEntry[] = [];
+    for (const stanza of text.toString('utf8').split(/\n\n+/)) {
+      const entry = stanza.trim() ? entryOf(stanza) : undefined;
+      if (entry) added.push(entry);
+    }
+    for (const entry of added) this.remember(entry);
+    return added;
+  }
+
   /** Debs beyond the newest `keep` versions (dpkg order) of the given packages' families (0 keeps all). */
   pruneCandidates(keep: number, of: Iterable<IndexEntry> = this.entries.values()): IndexEntry[] {
     if (keep <= 0) return [];
@@ -213,8 +256,9 @@ export class RepoIndex {
     const gz = gzipSync(data);
     await writeAtomic(path.join(this.dir, 'Packages'), data);
     await writeAtomic(path.join(this.dir, 'Packages.gz'), gz);
-    this.packages = new AppendFile(path.join(this.dir, 'Packages'), createHash('sha256').update(data), data.length);
-    this.packagesGz = new AppendFile(path.join(this.dir, 'Packages.gz'), createHash('sha256').update(gz), gz.length);
+    const plain = path.join(this.dir, 'Packages');
+    this.packages = await AppendFile.open(plain, createHash('sha256').update(data), data.length);
+    this.packagesGz = await AppendFile.open(`${plain}.gz`, createHash('sha256').update(gz), gz.length);
   }
 }
 

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AoinbError } from '@aoinb/errors';
+import { farmNames, FarmStore } from '@aoinb/farm-protocol';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { registerErrorHandling } from '../http/errors.ts';
-import { registerIdempotency } from './idempotency.ts';
+import { answerWithCreate, registerIdempotency } from './idempotency.ts';
 
 /** The Idempotency-Key hooks on a small app against a real redis-server, by inject(). */
 describe('Idempotency-Key', () => {
@@ -83,5 +86,120 @@ describe('Idempotency-Key', () => {
     expect(calls).toBe(before + 2);
     const bad = await post('x'.repeat(300), {});
     expect(bad.statusCode).toBe(400);
+  });
+});
+
+/**
+ * Two coordinator instances (two apps, one redis-server) creating tasks through
+ * the real FarmStore script: the create and the answer to its key are one step.
+ */
+describe('Idempotency-Key across two coordinator instances', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  let store: FarmStore;
+  let apps: FastifyInstance[] = [];
+  let hang: Promise<void> = Promise.resolve();
+
+  async function instance(pendingTtlMs?: number): Promise<FastifyInstance> {
+    const app = Fastify();
+    registerErrorHandling(app);
+    registerIdempotency(app, redis, farmNames('{idem-test}'), { pendingTtlMs });
+    app.post('/task', async (request, reply) => {
+      const id = await store.nextTaskId();
+      await hang;
+      const now = new Date().toISOString();
+      const task = {
+        id,
+        state: 'created' as const,
+        createdAt: now,
+        updatedAt: now,
+        createdBy: 'm',
+        archs: [],
+        timeoutMs: 0,
+      };
+      if (!(await store.createTask(task, answerWithCreate(request.idempotency, 201, { id }))))
+        throw new AoinbError('IDEMPOTENCY_IN_PROGRESS', 'taken over');
+      return reply.status(201).send({ id });
+    });
+    await app.ready();
+    apps.push(app);
+    return app;
+  }
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+    store = new FarmStore(redis, farmNames('{idem-test}'));
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    apps = [];
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  const post = (app: FastifyInstance, key: string) =>
+    app.inject({ method: 'POST', url: '/task', headers: { 'idempotency-key': key } });
+  const taskCount = () => redis.zcard(farmNames('{idem-test}').tasks);
+
+  it('creates one task for concurrent identical requests sent to both instances', async () => {
+    const [one, two] = [await instance(), await instance()];
+    const before = await taskCount();
+    const answers = await Promise.all(Array.from({ length: 24 }, (_, i) => post(i % 2 ? one : two, 'same-key')));
+    expect(await taskCount()).toBe(before + 1);
+    const created = answers.filter((a) => a.statusCode === 201);
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(created.map((a) => a.json().id)).size).toBe(1);
+    expect(answers.every((a) => a.statusCode === 201 || a.statusCode === 409)).toBe(true);
+    const replay = await post(two, 'same-key');
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toEqual(created[0]!.json());
+  });
+
+  it('renews the reservation of a long request, so no second request runs meanwhile', async () => {
+    const [one, two] = [await instance(150), await instance(150)];
+    const before = await taskCount();
+    let release!: () => void;
+    hang = new Promise<void>((resolve) => (release = resolve));
+    const slow = post(one, 'slow-key');
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await post(two, 'slow-key')).statusCode).toBe(409);
+    release();
+    hang = Promise.resolve();
+    expect((await slow).statusCode).toBe(201);
+    expect(await taskCount()).toBe(before + 1);
+  });
+
+  it('answers a retry with the task a create recorded before its coordinator died, and creates nothing once the key was taken over', async () => {
+    const app = await instance();
+    // The create of a coordinator that died before it answered: the reservation, then the create's own record.
+    const key = `{idem-test}:idem:${createHash('sha256').update('\0crashed-key').digest('hex')}`;
+    const fingerprint = createHash('sha256').update('POST\0/task\0null').digest('hex');
+    await redis.set(key, JSON.stringify({ fingerprint, state: 'pending', owner: 'dead' }), 'PX', 30_000);
+    const now = new Date().toISOString();
+    const id = await store.nextTaskId();
+    const task = {
+      id,
+      state: 'created' as const,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: 'm',
+      archs: [],
+      timeoutMs: 0,
+    };
+    const hold = { redisKey: key, fingerprint, owner: 'dead' };
+    expect(await store.createTask(task, answerWithCreate(hold, 201, { id }))).toBe(true);
+    const before = await taskCount();
+    const retry = await post(app, 'crashed-key');
+    expect(retry.statusCode).toBe(201);
+    expect(retry.json()).toEqual({ id });
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(await taskCount()).toBe(before);
+    // A create whose reservation another request holds now writes nothing.
+    const other = { ...task, id: await store.nextTaskId() };
+    expect(await store.createTask(other, answerWithCreate({ ...hold, owner: 'late' }, 201, { id: other.id }))).toBe(
+      false,
+    );
+    expect(await redis.exists(farmNames('{idem-test}').task(other.id))).toBe(0);
   });
 });

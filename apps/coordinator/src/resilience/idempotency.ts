@@ -1,26 +1,82 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AoinbError } from '@aoinb/errors';
-import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type IdempotentAnswer, type RedisClient } from '@aoinb/farm-protocol';
 
 export const idempotencyHeader = 'idempotency-key';
 /** How long an answer is kept for replays. */
 export const idempotencyTtlSeconds = 24 * 3600;
-/** A request that never answered (its coordinator died) frees its key after this. */
-const pendingTtlSeconds = 120;
+/**
+ * A reservation lasts this long and is renewed at a third of it while its
+ * request runs, so it never lapses under a live request; a coordinator that
+ * died frees the key after it.
+ */
+const defaultPendingTtlMs = 30_000;
 
 interface StoredAnswer {
   fingerprint: string;
   state: 'pending' | 'done';
+  /** The request (a random id) that reserved the key. */
+  owner?: string;
   status?: number;
   contentType?: string;
   body?: string;
 }
 
+/** The key a request reserved: its create records the answer with itself (answerWithCreate). */
+export interface IdempotencyHold {
+  redisKey: string;
+  fingerprint: string;
+  owner: string;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency?: { redisKey: string; fingerprint: string };
+    idempotency?: IdempotencyHold;
   }
+}
+
+/**
+ * Lua: ARGV 1 = owner; ARGV 2 = 'renew' (PEXPIRE ARGV 3 ms), 'answer' (SET ARGV 3
+ * with EX ARGV 4 s) or 'drop' (DEL, only while still pending: a recorded create
+ * stays). Acts only on a record the owner still holds. Returns 1 when it did.
+ */
+const holdScript = `
+local held = redis.call('GET', KEYS[1])
+if not held then return 0 end
+local ok, record = pcall(cjson.decode, held)
+if not ok or type(record) ~= 'table' or record.owner ~= ARGV[1] then return 0 end
+if ARGV[2] == 'renew' then
+  if record.state ~= 'pending' then return 0 end
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+elseif ARGV[2] == 'answer' then
+  redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+elseif record.state == 'pending' then
+  redis.call('DEL', KEYS[1])
+end
+return 1
+`;
+
+/**
+ * What a creating route hands its store's create (FarmStore.createTask): the
+ * answer it will send, recorded in the create's own script, so a create is
+ * never without its answer, whatever dies after it.
+ */
+export function answerWithCreate(
+  hold: IdempotencyHold | undefined,
+  status: number,
+  body: unknown,
+): IdempotentAnswer | undefined {
+  if (!hold) return undefined;
+  const answer: StoredAnswer = {
+    fingerprint: hold.fingerprint,
+    state: 'done',
+    owner: hold.owner,
+    status,
+    contentType: 'application/json; charset=utf-8',
+    body: JSON.stringify(body),
+  };
+  return { key: hold.redisKey, owner: hold.owner, record: JSON.stringify(answer), ttlSeconds: idempotencyTtlSeconds };
 }
 
 function sha256(text: string): string {
@@ -45,8 +101,21 @@ function fingerprintOf(request: FastifyRequest): string {
  * key with the same request gets that answer again (`Idempotent-Replayed: true`),
  * with another request 422, and while the first still runs 409. A 5xx answer is
  * not kept, so the retry runs again. Keys are per token name.
+ *
+ * Across coordinators the key is reserved in Redis (SET NX) before the handler
+ * runs and renewed while it runs. `POST /task` records its answer in the
+ * create's own script (answerWithCreate), which creates nothing once the
+ * reservation is not its own: a create and its answer are one step. The other
+ * calls are changes that a second run refuses by state (a task already in a
+ * group, a retry of a build already queued, a cancel of a cancelled one).
  */
-export function registerIdempotency(app: FastifyInstance, redis: RedisClient, keys: FarmKeys = farmKeys): void {
+export function registerIdempotency(
+  app: FastifyInstance,
+  redis: RedisClient,
+  keys: FarmKeys = farmKeys,
+  options: { pendingTtlMs?: number } = {},
+): void {
+  const pendingTtlMs = options.pendingTtlMs ?? defaultPendingTtlMs;
   app.decorateRequest('idempotency', undefined);
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers[idempotencyHeader];
@@ -55,9 +124,21 @@ export function registerIdempotency(app: FastifyInstance, redis: RedisClient, ke
       throw new AoinbError('USAGE', `${idempotencyHeader} must be 1 to 255 printable ASCII characters`);
     const fingerprint = fingerprintOf(request);
     const redisKey = redisKeyOf(keys, request, key);
-    const pending: StoredAnswer = { fingerprint, state: 'pending' };
-    if ((await redis.set(redisKey, JSON.stringify(pending), 'EX', pendingTtlSeconds, 'NX')) === 'OK') {
-      request.idempotency = { redisKey, fingerprint };
+    const owner = randomUUID();
+    const pending: StoredAnswer = { fingerprint, state: 'pending', owner };
+    if ((await redis.set(redisKey, JSON.stringify(pending), 'PX', pendingTtlMs, 'NX')) === 'OK') {
+      request.idempotency = { redisKey, fingerprint, owner };
+      const renew = setInterval(
+        () =>
+          void redis
+            .eval(holdScript, 1, redisKey, owner, 'renew', String(pendingTtlMs))
+            .catch((error: Error) =>
+              request.log.warn({ err: error.message }, 'Idempotency-Key reservation not renewed'),
+            ),
+        Math.max(10, Math.floor(pendingTtlMs / 3)),
+      );
+      renew.unref();
+      reply.raw.once('close', () => clearInterval(renew));
       return;
     }
     const raw = await redis.get(redisKey);
@@ -85,16 +166,26 @@ export function registerIdempotency(app: FastifyInstance, redis: RedisClient, ke
     request.idempotency = undefined;
     const cacheable = reply.statusCode < 500 && (typeof payload === 'string' || Buffer.isBuffer(payload));
     try {
-      if (!cacheable) await redis.del(held.redisKey);
+      if (!cacheable) await redis.eval(holdScript, 1, held.redisKey, held.owner, 'drop');
       else {
         const answer: StoredAnswer = {
           fingerprint: held.fingerprint,
           state: 'done',
+          owner: held.owner,
           status: reply.statusCode,
           contentType: String(reply.getHeader('content-type') ?? ''),
           body: String(payload),
         };
-        await redis.set(held.redisKey, JSON.stringify(answer), 'EX', idempotencyTtlSeconds);
+        const stored = await redis.eval(
+          holdScript,
+          1,
+          held.redisKey,
+          held.owner,
+          'answer',
+          JSON.stringify(answer),
+          String(idempotencyTtlSeconds),
+        );
+        if (stored !== 1) request.log.warn('Idempotency-Key reservation was lost before the answer; not stored');
       }
     } catch (error) {
       // The answer still goes out; only its replay is lost (the pending record expires by itself).

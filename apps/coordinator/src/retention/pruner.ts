@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { RetentionConfig } from '@aoinb/config';
-import { RetentionStore, runWithRestart } from '@aoinb/farm-protocol';
+import { RetentionStore } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
+import { runUnderLease } from '../services/lease-keeper.ts';
 import { finishGroupDeletion } from './delete-group.ts';
 import { removeTaskFiles } from './delete-task.ts';
 import { pruneFiles, type FilesPruned } from './prune-files.ts';
@@ -18,9 +17,6 @@ export interface PassOutcome extends FilesPruned {
 
 /** Another coordinator took the lease (ours expired): this pass stops where it is. */
 class LeaseLost extends Error {}
-
-/** A pass holds the lease this long and renews it between pages. */
-const leaseMs = 60_000;
 
 async function resumePending(ctx: CoordinatorContext, store: RetentionStore): Promise<number> {
   let resumed = 0;
@@ -57,8 +53,9 @@ export interface Pruner {
 
 /**
  * The background pruner: a pass every `interval_minutes`, by whichever
- * coordinator holds the lease (a Redis key with a TTL, renewed between pages),
- * so two coordinators never prune at once. Restarts after an error with backoff.
+ * coordinator holds the `retention` lease (services/lease-keeper.ts), so two
+ * coordinators never prune at once; a pass stops between pages once the lease
+ * is lost, and the next holder resumes what it left half done. Restarts after an error with backoff.
  */
 export function startPruner(ctx: CoordinatorContext, rules: RetentionConfig, signal?: AbortSignal): Pruner {
   if (rules.intervalMinutes === 0) return { close: async () => undefined };
@@ -66,15 +63,11 @@ export function startPruner(ctx: CoordinatorContext, rules: RetentionConfig, sig
   const stop = new AbortController();
   const abort = (): void => stop.abort();
   signal?.addEventListener('abort', abort, { once: true });
-  const store = new RetentionStore(ctx.redis, ctx.keys);
-  const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
-  const gate: PageGate = async () => {
-    if (stop.signal.aborted) throw new LeaseLost('stopping');
-    if (!(await store.renewLease(holder, leaseMs))) throw new LeaseLost('lease lost');
-    await new Promise((resolve) => setImmediate(resolve));
-  };
-  const pass = async (): Promise<void> => {
-    if (!(await store.acquireLease(holder, leaseMs))) return;
+  const pass = async (tenure: AbortSignal): Promise<void> => {
+    const gate: PageGate = async () => {
+      if (tenure.aborted) throw new LeaseLost(stop.signal.aborted ? 'stopping' : 'lease lost');
+      await new Promise((resolve) => setImmediate(resolve));
+    };
     try {
       const outcome = await prunePass(ctx, rules, gate);
       if (Object.values(outcome).some((n) => n > 0))
@@ -82,11 +75,10 @@ export function startPruner(ctx: CoordinatorContext, rules: RetentionConfig, sig
     } catch (error) {
       if (error instanceof LeaseLost) logger.info({ reason: error.message }, 'retention pass stopped');
       else throw error;
-    } finally {
-      await store.releaseLease(holder).catch(() => undefined);
     }
   };
-  const loop = runWithRestart('retention pruner', logger, stop.signal, pass, rules.intervalMinutes * 60_000);
+  const keeper = ctx.leases.keeper('retention');
+  const loop = runUnderLease(keeper, logger, stop.signal, pass, rules.intervalMinutes * 60_000);
   return {
     close: async () => {
       stop.abort();

@@ -1,23 +1,47 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendLogLines, logMember, readLogEntries } from '@aoinb/farm-protocol';
+import { appendLogLines, LeaseStore, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** A finished log stays readable (and followable) from Redis this long after it is archived. */
 export const archivedStreamTtlSeconds = 3600;
 
+/** Long enough to write the largest log; a coordinator that dies mid-archive frees its claim after it. */
+const archiveClaimMs = 10 * 60_000;
+
 /**
  * Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the
- * stream expire and takes it off the list of logs to archive.
+ * stream expire and takes it off the list of logs to archive. One archiver per
+ * log across coordinators (a per-log claim, a lease that is never renewed):
+ * the one that ended the build and the reconcile of the other may both get
+ * here; the second finds it claimed or already archived and does nothing.
  */
 export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
+  const member = logMember(taskId, arch, run);
+  const claims = new LeaseStore(ctx.redis, ctx.keys.prefix);
+  const claim = `log-archive:${member}`;
+  if (!(await claims.acquire(claim, ctx.leases.holder, archiveClaimMs))) return;
+  try {
+    // An expiry is set once the stream is archived (-2: the stream is gone): nothing left to write.
+    if ((await ctx.redis.pttl(ctx.keys.log(taskId, arch, run))) !== -1) {
+      await ctx.redis.srem(ctx.keys.unarchivedLogs, member);
+      return;
+    }
+    await writeArchive(ctx, taskId, arch, run);
+  } finally {
+    await claims.release(claim, ctx.leases.holder).catch(() => undefined);
+  }
+}
+
+async function writeArchive(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
   const key = ctx.keys.log(taskId, arch, run);
   const file = ctx.layout.logFile(taskId, arch, run);
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
+  const tmp = `${file}.tmp-${randomUUID()}`;
   async function* text(): AsyncGenerator<string> {
     let after = '0';
     for (;;) {

@@ -4,7 +4,6 @@ import {
   buildQueueName,
   isFinalBuildState,
   parseBuildJobId,
-  runWithRestart,
   stalledCheckerOptions,
   type BuildRecord,
   type TaskRecord,
@@ -12,6 +11,7 @@ import {
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from './build-log.ts';
+import { runUnderLease } from './lease-keeper.ts';
 import { reconcileLogs, scanOpenLogs } from './log-reconcile.ts';
 import { jobDataFor } from './task-service.ts';
 
@@ -142,6 +142,14 @@ export interface Recovery {
  * processor), so a dead host's job comes back even when no other host of that
  * arch is busy; listens for failed jobs; and reconciles every live build at
  * start and every `intervalMs`.
+ *
+ * With two coordinators on one Redis: the stalled checkers coordinate through
+ * BullMQ itself (its `stalled-check` key lets one checker per interval move a
+ * job, and only that one hears `stalled`); the failed and active events reach
+ * both, and what they do is fenced in Lua (a transition from the state and
+ * attempt read, a job added under its deterministic id), so the second does
+ * nothing. The periodic reconcile walks every live build, so it runs under the
+ * `reconcile` lease: one coordinator at a time, the other taking over when it dies.
  */
 export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000): Promise<Recovery> {
   const settings = {
@@ -185,7 +193,13 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     ctx.logger.warn({ err: error.message }, 'scan for logs without an end failed'),
   );
   const loops = new AbortController();
-  const loop = runWithRestart('reconcile', ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs);
+  const loop = runUnderLease(
+    ctx.leases.keeper('reconcile'),
+    ctx.logger,
+    loops.signal,
+    () => reconcileAll(ctx),
+    intervalMs,
+  );
   return {
     async close() {
       loops.abort();

@@ -8,6 +8,7 @@ import {
   publishCancel,
   type BuildJobData,
   type BuildRecord,
+  type IdempotentAnswer,
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
@@ -60,7 +61,16 @@ export function freshBuild(
   };
 }
 
-export async function createTask(ctx: CoordinatorContext, by: Principal, branch?: string): Promise<TaskRecord> {
+/**
+ * A new task. `answer` (given an Idempotency-Key) builds the route's answer
+ * from the new id; it is recorded with the create, in one script.
+ */
+export async function createTask(
+  ctx: CoordinatorContext,
+  by: Principal,
+  branch?: string,
+  answer?: (taskId: string) => IdempotentAnswer | undefined,
+): Promise<TaskRecord> {
   if (branch !== undefined) await checkBranch(ctx, branch);
   const now = new Date().toISOString();
   const task: TaskRecord = {
@@ -73,7 +83,8 @@ export async function createTask(ctx: CoordinatorContext, by: Principal, branch?
     timeoutMs: 0,
     ...(branch ? { branch } : {}),
   };
-  await ctx.store.createTask(task);
+  if (!(await ctx.store.createTask(task, answer?.(task.id))))
+    throw new AoinbError('IDEMPOTENCY_IN_PROGRESS', 'the Idempotency-Key of this request was taken over meanwhile');
   return task;
 }
 

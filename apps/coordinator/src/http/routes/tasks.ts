@@ -27,6 +27,7 @@ import {
   setBranch,
   startBuild,
 } from '../../services/task-service.ts';
+import { answerWithCreate } from '../../resilience/idempotency.ts';
 import { principalOf, type Access } from '../auth.ts';
 import { routeOptions } from '../route-schema.ts';
 import { taskStatus, taskSummary } from '../views.ts';
@@ -128,7 +129,8 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     }),
     async (request, reply) => {
       const branch = typeof request.body?.branch === 'string' ? request.body.branch : undefined;
-      const task = await createTask(ctx, principalOf(request), branch);
+      const hold = request.idempotency;
+      const task = await createTask(ctx, principalOf(request), branch, (id) => answerWithCreate(hold, 201, { id }));
       return reply.status(201).send({ id: task.id });
     },
   );
