@@ -45,6 +45,8 @@ export interface FarmOptions {
   logLevel?: string;
   /** `[redis] prefix` of every process (default `{aoinb}`): farms apart by prefix. */
   redisPrefix?: string;
+  /** Extra `node` flags for the coordinator process only (e.g. `--cpu-prof` in the scale benchmark). */
+  coordinatorNodeArgs?: string[];
 }
 
 export interface WorkerOptions {
@@ -165,8 +167,8 @@ export class FarmHarness {
     });
   }
 
-  private spawn(name: string, main: string, args: string[]): FarmProcess {
-    const child = execa(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], {
+  private spawn(name: string, main: string, args: string[], nodeArgs: string[] = []): FarmProcess {
+    const child = execa(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), main, ...args], {
       cwd: repoRoot,
       reject: false,
       stdin: 'ignore',
@@ -187,7 +189,7 @@ export class FarmHarness {
 
   async startCoordinator(): Promise<FarmProcess> {
     const dir = await this.configDir('coordinator');
-    const proc = this.spawn('coordinator', coordinatorMain, ['-c', dir]);
+    const proc = this.spawn('coordinator', coordinatorMain, ['-c', dir], this.options.coordinatorNodeArgs);
     await this.waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`coordinator exited: ${proc.output()}`);
