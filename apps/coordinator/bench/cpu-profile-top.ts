@@ -3,12 +3,16 @@
  * with the most self time, and self time summed by package or source folder, as shares of the
  * sampled time (idle excluded).
  *
- *   node --import tsx apps/coordinator/bench/cpu-profile-top.ts FILE.cpuprofile [top=25]
+ *   node --import tsx apps/coordinator/bench/cpu-profile-top.ts FILE.cpuprofile [top=25] [FUNCTION]
+ *
+ * With FUNCTION (e.g. `spawn`), its self time is attributed to the nearest callers in apps/ or libs/:
+ * who in our code pays for it.
  */
 import { readFile } from 'node:fs/promises';
 
 interface ProfileNode {
   id: number;
+  children?: number[];
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
 }
@@ -18,7 +22,7 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, who] = process.argv.slice(2);
 if (!file) throw new Error('usage: cpu-profile-top.ts FILE.cpuprofile [top]');
 const top = Number(topArg ?? 25);
 const profile = JSON.parse(await readFile(file, 'utf8')) as Profile;
@@ -47,6 +51,25 @@ for (const [id, us] of selfUs) {
   fns.set(name, (fns.get(name) ?? 0) + us);
   areas.set(area(url), (areas.get(area(url)) ?? 0) + us);
 }
+const parent = new Map<number, number>();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+/** The first two frames of our own code above a node, innermost first. */
+function ourCallers(id: number): string {
+  const frames: string[] = [];
+  for (let at = parent.get(id); at !== undefined && frames.length < 2; at = parent.get(at)) {
+    const { functionName, url, lineNumber } = byId.get(at)!.callFrame;
+    const own = /\/(apps|libs)\/.*$/.exec(url);
+    if (own && !url.includes('node_modules'))
+      frames.push(`${functionName || '(anonymous)'} ${own[0].slice(1)}:${lineNumber + 1}`);
+  }
+  return frames.join(' <- ') || '(no caller in apps/ or libs/)';
+}
+const callers = new Map<string, number>();
+if (who)
+  for (const [id, us] of selfUs)
+    if (byId.get(id)!.callFrame.functionName.includes(who))
+      callers.set(ourCallers(id), (callers.get(ourCallers(id)) ?? 0) + us);
+
 const wall = profile.timeDeltas.reduce((a, b) => a + b, 0);
 const idle = [...selfUs]
   .filter(([id]) => byId.get(id)!.callFrame.functionName === '(idle)')
@@ -64,3 +87,7 @@ process.stdout.write('by area (self time):\n');
 show(areas, 20);
 process.stdout.write('by function (self time):\n');
 show(fns, top);
+if (who) {
+  process.stdout.write(`self time of functions named *${who}*, by our callers:\n`);
+  show(callers, top);
+}

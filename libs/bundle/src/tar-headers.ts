@@ -17,6 +17,10 @@ export interface TarEntry {
   size: number;
   linkname: string;
   mode: number;
+  /** Modification time, seconds since the epoch (pax `mtime` when given). */
+  mtime: number;
+  /** Where the member's data starts in the tar file. */
+  dataOffset: number;
 }
 
 const TYPES: Record<string, EntryType> = {
@@ -144,7 +148,10 @@ function member(header: Buffer, pending: Pending, size: number, at: number): Tar
   if (type !== 'file' && size > 0)
     throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
   const linkname = pending.pax.linkpath ?? pending.longLink ?? cstring(header, 157, 100, 'link name');
-  return { name, type, size: type === 'file' ? size : 0, linkname, mode: number(header, 100, 8) };
+  const paxMtime = Number(pending.pax.mtime);
+  const mtime = pending.pax.mtime !== undefined && Number.isFinite(paxMtime) ? paxMtime : number(header, 136, 12);
+  const mode = number(header, 100, 8);
+  return { name, type, size: type === 'file' ? size : 0, linkname, mode, mtime, dataOffset: at + 512 };
 }
 
 function dataSize(header: Buffer, flag: string, pending: Pending): number {
