@@ -22,7 +22,14 @@ import { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
 import { FarmHarness } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
-import { dispatchProbes, exactlyOnce, loadAverage, startFloorProbe, waitAllFinished } from './scale-checks.ts';
+import {
+  cpuSeconds,
+  dispatchProbes,
+  exactlyOnce,
+  loadAverage,
+  startFloorProbe,
+  waitAllFinished,
+} from './scale-checks.ts';
 import {
   kib,
   memoryByPattern,
@@ -189,7 +196,15 @@ try {
       lockSeconds: 30,
       heartbeatSeconds: 2,
     });
+  const coordinatorPid = farm.processes.get('coordinator')?.child.pid;
+  const cpu0 = await cpuSeconds(coordinatorPid);
   const { api, drainApi, ids, peak, baseline } = await loadPhase();
+  // CPU time is what load on the host does not inflate (much): the coordinator's one thread is what bounds the farm.
+  const perBuild = (await cpuSeconds(coordinatorPid)) - cpu0;
+  say(
+    `coordinator CPU while submitting and building: ${perBuild.toFixed(1)} s, ${((1000 * perBuild) / tasks).toFixed(1)} ms per build: ` +
+      `its one thread saturates at about ${(tasks / perBuild).toFixed(0)} builds/s (20,000 builds: ${((20_000 * perBuild) / tasks / 60).toFixed(0)} min at least)`,
+  );
   const once = await exactlyOnce(farm, redis, ids);
   say(once.text);
   say(`Redis peak while building: ${kib(peak / tasks)} per task (used_memory delta)`);
