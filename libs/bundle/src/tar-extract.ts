@@ -62,12 +62,12 @@ export async function writeTarMembers(tarFile: string, entries: TarEntry[], into
   const source: Source = tar ? { tar } : { whole: await readFile(tarFile) };
   try {
     await Promise.all(
-      named.map(({ entry, at }) => {
-        if (entry.type === 'file') return writeMember(source, entry, at);
-        if (entry.type === 'symlink') return symlink(entry.linkname, at);
-        if (entry.type === 'dir' || entry.type === 'hardlink') return undefined;
+      named.map(async ({ entry, at }): Promise<void> => {
+        if (entry.type === 'file') await writeMember(source, entry, at);
+        else if (entry.type === 'symlink') await symlink(entry.linkname, at);
         // validateEntries() refuses devices and fifos; this is the second line.
-        throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(entry.name)}: ${entry.type} entries are not allowed`);
+        else if (entry.type !== 'dir' && entry.type !== 'hardlink')
+          throw new AoinbError('BUNDLE_UNSAFE', `${JSON.stringify(entry.name)}: ${entry.type} entries are not allowed`);
       }),
     );
   } finally {
