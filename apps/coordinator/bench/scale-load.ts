@@ -66,10 +66,13 @@ export async function submitAll(
       const created = await timings.time('POST /task', () =>
         farm.api('POST', '/task', { branch: 'stable' }, maintainer),
       );
+      if (created.status !== 201) throw new Error(`POST /task: ${created.status} ${created.text}`);
       const id = (created.body as { id: string }).id;
-      await timings.time('PUT /task/:id/build_bundle', () =>
+      const uploaded = await timings.time('PUT /task/:id/build_bundle', () =>
         farm.api('PUT', `/task/${id}/build_bundle`, archives[i], maintainer),
       );
+      if (uploaded.status !== 201)
+        throw new Error(`PUT build_bundle of task ${id}: ${uploaded.status} ${uploaded.text}`);
       const started = await timings.time('PUT /task/:id/build', () =>
         farm.api('PUT', `/task/${id}/build`, undefined, maintainer),
       );

@@ -5,18 +5,31 @@
  * task status and the task list. Then dispatch latency on idle slots, Redis
  * memory per task, and a retention pass that removes every finished task.
  * Targets: API p99 < 50 ms, bundle upload p99 < 100 ms, Redis < 5 KB per
- * finished task, every build done exactly once.
+ * finished task, every build done exactly once. Beside the load, the host's
+ * own floor (a bare Redis PING, `GET /healthz`) so route figures read as ratios.
  *
- *   node --import tsx apps/coordinator/bench/scale.ts [tasks=1000] [slots=100] [clients=8] [build_ms=500]
+ *   node --import tsx apps/coordinator/bench/scale.ts --builds 20000 --slots 100
+ *     [--clients 8] [--build-ms 500] [--probes 100] [--skip-retention] [--cpu-prof-dir DIR]
  *
  * A real redis-server, the coordinator and slots/25 worker agents as processes on this host.
+ * `--cpu-prof-dir` runs the coordinator under `node --cpu-prof` (one profile per coordinator
+ * start, written as it exits); summarise one with bench/cpu-profile-top.ts.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
+import { FarmHarness } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
+import {
+  cpuSeconds,
+  dispatchProbes,
+  exactlyOnce,
+  loadAverage,
+  startFloorProbe,
+  waitAllFinished,
+} from './scale-checks.ts';
 import {
   kib,
   memoryByPattern,
@@ -28,70 +41,35 @@ import {
   usedMemory,
 } from './scale-load.ts';
 
-const [tasks, slots, clients, buildMs] = [1000, 100, 8, 500].map((d, i) => Number(process.argv[2 + i] ?? d)) as [
-  number,
-  number,
-  number,
-  number,
-];
+const { values: opts } = parseArgs({
+  options: {
+    builds: { type: 'string', default: '1000' },
+    slots: { type: 'string', default: '100' },
+    clients: { type: 'string', default: '8' },
+    'build-ms': { type: 'string', default: '500' },
+    probes: { type: 'string', default: '100' },
+    'skip-retention': { type: 'boolean', default: false },
+    'cpu-prof-dir': { type: 'string' },
+  },
+});
+const [tasks, slots, clients, buildMs, probeCount] = [
+  opts.builds,
+  opts.slots,
+  opts.clients,
+  opts['build-ms'],
+  opts.probes,
+].map(Number) as [number, number, number, number, number];
 const perWorker = 25;
-const out: string[] = [];
-const say = (line: string): void => {
-  out.push(line);
-  process.stdout.write(`${line}\n`);
-};
-
-async function waitAllFinished(redis: Redis, ids: string[], reader: Timings): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hget(farmKeys.task(id), 'state');
-    const states = ((await pipeline.exec()) ?? []).map(([, s]) => s as string);
-    const left = states.filter((s) => s !== 'succeeded' && s !== 'failed' && s !== 'cancelled').length;
-    if (left === 0) return (performance.now() - t0) / 1000;
-    process.stderr.write(`\r${left} builds left, ${reader.errors} errors   `);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-/** Every build succeeded, in run 1 at attempt 1 (claimed once), and its deb is listed once. */
-async function exactlyOnce(farm: FarmHarness, redis: Redis, ids: string[]): Promise<string> {
-  const pipeline = redis.pipeline();
-  for (const id of ids) pipeline.hmget(farmKeys.build(id, 'amd64'), 'state', 'run', 'attempt');
-  const builds = ((await pipeline.exec()) ?? []).map(([, v]) => v as string[]);
-  const bad = builds.filter(([state, run, attempt]) => state !== 'succeeded' || run !== '1' || attempt !== '1');
-  const packages = await readFile(path.join(farm.storageDir, 'output/stable/Packages'), 'utf8');
-  const listed = packages.match(/^Package: scale-\d+$/gm) ?? [];
-  const distinct = new Set(listed).size;
-  return `${ids.length - bad.length}/${ids.length} builds succeeded at run 1, attempt 1; ${listed.length} debs listed, ${distinct} distinct: ${
-    bad.length === 0 && listed.length === ids.length && distinct === ids.length ? 'exactly once' : 'NOT exactly once'
-  }`;
-}
-
-/** PUT /task/:id/build -> the job running on an idle slot, one task at a time. */
-async function dispatchProbes(farm: FarmHarness, redis: Redis, n: number): Promise<number[]> {
-  const archive = await packTestBundle(`${farm.root}/bundles`, {
-    name: 'probe',
-    defines: ['ALLOW_ARCH="amd64"'],
-    fake: { durationMs: 0, lines: 1, fail: 'probe only' },
-  });
-  const maintainer = { token: farmTokens.maintainer };
-  const latencies: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = ((await farm.api('POST', '/task', { branch: 'stable' }, maintainer)).body as { id: string }).id;
-    await farm.api('PUT', `/task/${id}/build_bundle`, archive, maintainer);
-    const sent = Date.now();
-    await farm.api('PUT', `/task/${id}/build`, undefined, maintainer);
-    let started: string | null = null;
-    while (!started) {
-      started = await redis.hget(farmKeys.build(id, 'amd64'), 'startedAtMs');
-      if (!started) await new Promise((r) => setTimeout(r, 2));
-    }
-    latencies.push(Number(started) - sent);
-    await farm.waitForState(id, ['failed'], 30_000);
-  }
-  return latencies;
-}
+const say = (line: string): void => void process.stdout.write(`${line}\n`);
+const routes = [
+  'POST /task',
+  'PUT /task/:id/build_bundle',
+  'PUT /task/:id/build',
+  'GET /task/:id/status',
+  'GET /task?limit=50',
+];
+const floors = ['Redis PING', 'GET /healthz'];
+const ignore = (): undefined => undefined;
 
 const farm = await FarmHarness.create({
   archs: ['amd64'],
@@ -100,11 +78,114 @@ const farm = await FarmHarness.create({
   // Production timings: a 2 s lock (the tests' setting) expires on a loaded host and runs builds twice.
   stalledIntervalSeconds: 15,
   extraToml: '[retention]\ninterval_minutes = 0\n',
+  coordinatorNodeArgs: opts['cpu-prof-dir'] ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(opts['cpu-prof-dir'])] : [],
 });
 const redis = new Redis(farm.redis.url);
+
+/** Submit while building, then drain; the API as clients and a dashboard see it, beside the host's floor. */
+async function loadPhase(): Promise<{
+  api: Timings;
+  drainApi: Timings;
+  ids: string[];
+  peak: number;
+  baseline: number;
+}> {
+  const archives = packBundles(tasks, buildMs);
+  const baseline = await usedMemory(redis);
+  const api = new Timings();
+  const drainApi = new Timings();
+  const ids: string[] = [];
+  let peak = 0;
+  const sample = (): void => void usedMemory(redis).then((m) => (peak = Math.max(peak, m - baseline)), ignore);
+  const sampler = setInterval(sample, 500);
+  // Stopped whatever happens, so a failed run ends with its own error rather than a probe's.
+  const running = [startReader(farm, () => ids, api), startFloorProbe(farm, redis, api)];
+  const stopAll = async (): Promise<void> => void (await Promise.all(running.splice(0).map((l) => l.stop())));
+  try {
+    const t0 = performance.now();
+    await submitAll(farm, archives, clients, api, ids);
+    const submitSeconds = (performance.now() - t0) / 1000;
+    say(
+      `submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s (load average ${await loadAverage()})`,
+    );
+    await stopAll();
+    running.push(
+      startReader(farm, () => ids, drainApi),
+      startFloorProbe(farm, redis, drainApi),
+    );
+    await waitAllFinished(redis, ids, drainApi);
+    const drainSeconds = (performance.now() - t0) / 1000;
+    process.stderr.write('\n');
+    say(
+      `all built in ${drainSeconds.toFixed(1)} s from the first submit: ${(tasks / drainSeconds).toFixed(1)} builds/s`,
+    );
+  } finally {
+    clearInterval(sampler);
+    await stopAll();
+  }
+  return { api, drainApi, ids, peak, baseline };
+}
+
+/** MEMORY USAGE of a sample of finished tasks' keys, by kind. */
+async function keptPerTask(ids: string[]): Promise<Record<'task' | 'build' | 'log' | 'job', number>> {
+  const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 200)) === 0);
+  const kept = { task: 0, build: 0, log: 0, job: 0 };
+  for (const id of sample) {
+    const b = await taskKeyBytes(redis, id);
+    for (const k of Object.keys(kept) as Array<keyof typeof kept>) kept[k] += (b[k] ?? 0) / sample.length;
+  }
+  return kept;
+}
+
+/** A coordinator restart with `max_finished_tasks = 1`: its first pruner pass removes every other task. */
+async function retentionPhase(baseline: number): Promise<void> {
+  farm.options.extraToml = '[retention]\ninterval_minutes = 60\nmax_finished_tasks = 1\n';
+  await farm.kill('coordinator', 'SIGTERM', 120_000);
+  const p0 = performance.now();
+  await farm.startCoordinator();
+  await farm.waitFor(
+    async () => (await redis.zcard(farmKeys.tasks)) <= 1,
+    3_600_000,
+    'the retention pass',
+    undefined,
+    200,
+  );
+  const pruneSeconds = (performance.now() - p0) / 1000;
+  const afterBytes = (await usedMemory(redis)) - baseline;
+  const left = (await readdir(path.join(farm.storageDir, 'tasks'))).length;
+  say(
+    `retention pass (max_finished_tasks = 1): ${tasks + probeCount - 1} tasks removed in ${pruneSeconds.toFixed(1)} s (coordinator start included); ${left} task folders left`,
+  );
+  say(`Redis after retention: ${kib(afterBytes / tasks)} per task removed (used_memory delta against the empty farm)`);
+  say(`  largest key patterns left: ${(await memoryByPattern(redis)).join('; ')}`);
+}
+
+function report(api: Timings, drainApi: Timings, keptBytes: number, once: boolean): void {
+  say(
+    `API under load (submit: ${clients} submitting clients + 1 reader + 1 floor probe while ${slots} slots build; drain: 1 reader + probe):`,
+  );
+  const floor = api.p99('GET /healthz');
+  for (const kind of [...floors, ...routes])
+    say(`  submit  ${api.line(kind)}  x${(api.p99(kind) / floor).toFixed(1)} healthz p99`);
+  const drainFloor = drainApi.p99('GET /healthz');
+  for (const kind of [...floors, 'GET /task/:id/status', 'GET /task?limit=50'])
+    say(`  drain   ${drainApi.line(kind)}  x${(drainApi.p99(kind) / drainFloor).toFixed(1)} healthz p99`);
+  const apiP99 = Math.max(
+    ...['POST /task', 'PUT /task/:id/build', 'GET /task/:id/status', 'GET /task?limit=50'].map((k) =>
+      Math.max(api.p99(k), drainApi.p99(k) || 0),
+    ),
+  );
+  const upload = api.p99('PUT /task/:id/build_bundle');
+  say(
+    `targets: API p99 < 50 ms: ${apiP99 < 50 ? 'met' : 'NOT met'} (${fmt(apiP99)}); upload p99 < 100 ms: ${upload < 100 ? 'met' : 'NOT met'} (${fmt(upload)}); ` +
+      `Redis < 5 KB per finished task: ${keptBytes < 5 * 1024 ? 'met' : 'NOT met'} (${kib(keptBytes)}); exactly once: ${once ? 'yes' : 'NO'}; errors ${api.errors + drainApi.errors}`,
+  );
+}
+
 try {
-  const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
-  say(`scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; load average ${load}`);
+  say(
+    `scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; load average ${await loadAverage()}`,
+  );
   await farm.startCoordinator();
   // One at a time: four agents starting at once on a loaded host miss the harness's 30 s heartbeat wait.
   for (let w = 0; w * perWorker < slots; w++)
@@ -115,89 +196,37 @@ try {
       lockSeconds: 30,
       heartbeatSeconds: 2,
     });
-  const archives = packBundles(tasks, buildMs);
-  const baseline = await usedMemory(redis);
+  const coordinatorPid = farm.processes.get('coordinator')?.child.pid;
+  const cpu0 = await cpuSeconds(coordinatorPid);
+  const { api, drainApi, ids, peak, baseline } = await loadPhase();
+  // CPU time is what load on the host does not inflate (much): the coordinator's one thread is what bounds the farm.
+  const perBuild = (await cpuSeconds(coordinatorPid)) - cpu0;
+  say(
+    `coordinator CPU while submitting and building: ${perBuild.toFixed(1)} s, ${((1000 * perBuild) / tasks).toFixed(1)} ms per build: ` +
+      `its one thread saturates at about ${(tasks / perBuild).toFixed(0)} builds/s (20,000 builds: ${((20_000 * perBuild) / tasks / 60).toFixed(0)} min at least)`,
+  );
+  const once = await exactlyOnce(farm, redis, ids);
+  say(once.text);
+  say(`Redis peak while building: ${kib(peak / tasks)} per task (used_memory delta)`);
 
-  const api = new Timings();
-  const ids: string[] = [];
-  let peak = 0;
-  const sampler = setInterval(() => void usedMemory(redis).then((m) => (peak = Math.max(peak, m - baseline))), 500);
-  const reader = startReader(farm, () => ids, api);
-  const t0 = performance.now();
-  await submitAll(farm, archives, clients, api, ids);
-  const submitSeconds = (performance.now() - t0) / 1000;
-  say(`submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s`);
-  const drainApi = new Timings();
-  const drainReader = startReader(farm, () => ids, drainApi);
-  await reader.stop();
-  await waitAllFinished(redis, ids, drainApi);
-  const drainSeconds = (performance.now() - t0) / 1000;
-  clearInterval(sampler);
-  await drainReader.stop();
-  process.stderr.write('\n');
-  say(`all built in ${drainSeconds.toFixed(1)} s from the first submit: ${(tasks / drainSeconds).toFixed(1)} builds/s`);
-  say(await exactlyOnce(farm, redis, ids));
-  say(`Redis peak while building: ${kib(peak / tasks)} per task`);
-
-  const probes = summary(await dispatchProbes(farm, redis, 100));
+  const probes = summary(await dispatchProbes(farm, redis, probeCount));
   say(
     `dispatch on idle slots (${probes.n} probes): p50 ${fmt(probes.p50)}  p99 ${fmt(probes.p99)}  max ${fmt(probes.max)}`,
   );
 
   const finishedBytes = (await usedMemory(redis)) - baseline;
-  const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(tasks / 200)) === 0);
-  const kept = { task: 0, build: 0, log: 0, job: 0 };
-  for (const id of sample) {
-    const b = await taskKeyBytes(redis, id);
-    for (const k of Object.keys(kept) as Array<keyof typeof kept>) kept[k] += (b[k] ?? 0) / sample.length;
-  }
+  const kept = await keptPerTask(ids);
   say(`Redis finished: ${kib(finishedBytes / tasks)} per task (used_memory delta, log streams not yet expired)`);
   say(
     `  per finished task: task ${kib(kept.task)} + build ${kib(kept.build)} = ${kib(kept.task + kept.build)} kept until retention; ` +
       `log stream ${kib(kept.log)} (expires 1 h after the build), BullMQ job ${kib(kept.job)} (last keep_completed_jobs only)`,
   );
-
-  farm.options.extraToml = '[retention]\ninterval_minutes = 60\nmax_finished_tasks = 1\n';
-  await farm.kill('coordinator', 'SIGTERM');
-  const p0 = performance.now();
-  await farm.startCoordinator();
-  await farm.waitFor(
-    async () => (await redis.zcard(farmKeys.tasks)) <= 1,
-    600_000,
-    'the retention pass',
-    undefined,
-    200,
-  );
-  const pruneSeconds = (performance.now() - p0) / 1000;
-  const afterBytes = (await usedMemory(redis)) - baseline;
-  const left = (await readdir(path.join(farm.storageDir, 'tasks'))).length;
-  say(
-    `retention pass (max_finished_tasks = 1): ${tasks + 100 - 1} tasks removed in ${pruneSeconds.toFixed(1)} s (coordinator start included); ${left} task folders left`,
-  );
-  say(`Redis after retention: ${kib(afterBytes / tasks)} per task removed (used_memory delta against the empty farm)`);
-  say(`  largest key patterns left: ${(await memoryByPattern(redis)).join('; ')}`);
-
-  say(`API under load (submit: ${clients} submitting clients + 1 reader while ${slots} slots build; drain: 1 reader):`);
-  for (const kind of [
-    'POST /task',
-    'PUT /task/:id/build_bundle',
-    'PUT /task/:id/build',
-    'GET /task/:id/status',
-    'GET /task?limit=50',
-  ])
-    say(`  submit  ${api.line(kind)}`);
-  for (const kind of ['GET /task/:id/status', 'GET /task?limit=50']) say(`  drain   ${drainApi.line(kind)}`);
-  const apiP99 = Math.max(
-    ...['POST /task', 'PUT /task/:id/build', 'GET /task/:id/status', 'GET /task?limit=50'].map((k) =>
-      Math.max(api.p99(k), drainApi.p99(k) || 0),
-    ),
-  );
-  say(
-    `targets: API p99 < 50 ms: ${apiP99 < 50 ? 'met' : 'NOT met'} (${fmt(apiP99)}); upload p99 < 100 ms: ${
-      api.p99('PUT /task/:id/build_bundle') < 100 ? 'met' : 'NOT met'
-    }; Redis < 5 KB per finished task: ${kept.task + kept.build < 5 * 1024 ? 'met' : 'NOT met'}; errors ${api.errors + drainApi.errors}`,
-  );
+  if (!opts['skip-retention']) await retentionPhase(baseline);
+  report(api, drainApi, kept.task + kept.build, once.ok);
+  say(`load average at the end ${await loadAverage()}`);
 } finally {
+  // A profile is written as the process exits cleanly: SIGTERM it before the harness SIGKILLs what is left.
+  if (opts['cpu-prof-dir']) await farm.kill('coordinator', 'SIGTERM', 120_000);
   redis.disconnect();
   await farm.stop();
 }

@@ -55,7 +55,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const { config } = options;
   const logger = options.logger.child({ component: 'coordinator' });
   const connection = options.redis ?? redisOptions(config.farm.redis);
-  const redis = connectRedis(failFastRedisOptions(connection), logger, 'coordinator');
+  // Auto-pipelining: the commands of all the requests in one event-loop turn go out in one write
+  // (a socket write per command was the most of the coordinator's Redis cost under load, docs/benchmarks.md).
+  const redis = connectRedis(failFastRedisOptions(connection), logger, 'coordinator', { enableAutoPipelining: true });
   await waitForRedisReady(redis, 60_000);
   const coordinator = config.farm.coordinator;
   const keys = farmNames(config.farm.redis.prefix);

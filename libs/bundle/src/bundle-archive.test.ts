@@ -1,6 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, link, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  link,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -84,6 +98,53 @@ describe('extractBundleArchive', () => {
       await extractBundleArchive(await readFile(path.join(work, 'links.tgz')), dest('b'));
       expect(await readFile(path.join(dest('b'), 'autobuild/spec-link'), 'utf8')).toBe(SPEC);
       expect(await readFile(path.join(dest('b'), 'autobuild/build2'), 'utf8')).toBe('abinfo hi\n');
+    });
+
+    it('writes what GNU tar would: modes (umask 022), times, links, a read-only folder with members', async () => {
+      const dir = await makeBundleDir('same/pkg');
+      await mkdir(path.join(dir, 'autobuild/patches'));
+      await writeFile(path.join(dir, 'autobuild/patches/0001-fix.patch'), 'diff\n');
+      await chmod(path.join(dir, 'autobuild/build'), 0o700);
+      await chmod(path.join(dir, 'autobuild/patches/0001-fix.patch'), 0o664);
+      await link(path.join(dir, 'spec'), path.join(dir, 'spec-hard'));
+      await symlink('autobuild/defines', path.join(dir, 'defines-link'));
+      await utimes(path.join(dir, 'autobuild/defines'), 1_000_000_000, 1_000_000_000);
+      await utimes(path.join(dir, 'autobuild/patches'), 1_100_000_000, 1_100_000_000);
+      await chmod(path.join(dir, 'autobuild/patches'), 0o555);
+      tar('-cf', 'same.tar', '-C', 'same/pkg', '.');
+      await extractBundleArchive(path.join(work, 'same.tar'), dest('ours'));
+      await mkdir(dest('gnu'));
+      execFileSync('tar', ['-xf', path.join(work, 'same.tar'), '-C', dest('gnu'), '--no-same-permissions'], {
+        stdio: 'pipe',
+      });
+      const describeTree = async (root: string): Promise<string[]> => {
+        const rows: string[] = [];
+        for (const rel of [
+          'spec',
+          'spec-hard',
+          'defines-link',
+          'autobuild',
+          'autobuild/build',
+          'autobuild/defines',
+          'autobuild/patches',
+          'autobuild/patches/0001-fix.patch',
+        ]) {
+          const st = await lstat(path.join(root, rel));
+          const what = st.isSymbolicLink()
+            ? `-> ${await readlink(path.join(root, rel))}`
+            : `${st.mode.toString(8)} ${st.nlink}`;
+          rows.push(
+            `${rel} ${what} ${st.isSymbolicLink() || (st.isDirectory() && rel === 'autobuild') ? '' : st.mtimeMs}`,
+          );
+        }
+        return rows;
+      };
+      const ours = await describeTree(dest('ours'));
+      expect(ours).toEqual(await describeTree(dest('gnu')));
+      expect(ours).toContain('autobuild/patches 40555 2 1100000000000');
+      expect(ours).toContain('autobuild/defines 100644 1 1000000000000');
+      await chmod(path.join(dir, 'autobuild/patches'), 0o755);
+      for (const d of [dest('ours'), dest('gnu')]) await chmod(path.join(d, 'autobuild/patches'), 0o755);
     });
 
     it('clears set-id bits', async () => {

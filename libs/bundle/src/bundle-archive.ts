@@ -6,6 +6,7 @@ import { assertTarArchive } from './archive-sniff.ts';
 import { DEFAULT_ARCHIVE_LIMITS, validateEntries, type ArchiveLimits } from './archive-validate.ts';
 import { isBundleFile, pathExists } from './bundle-files.ts';
 import { decompressTo, detectCompression, readHead, type Compression } from './decompress.ts';
+import { writeTarMembers } from './tar-extract.ts';
 import { readTarEntries } from './tar-headers.ts';
 import { checkTree } from './tree-check.ts';
 
@@ -37,30 +38,11 @@ async function stageInput(input: string | Uint8Array, tmp: string, limits: Archi
   return input;
 }
 
-async function runTar(tarFile: string, into: string): Promise<void> {
-  const args = [
-    '-x',
-    '-f',
-    tarFile,
-    '-C',
-    into,
-    '--no-same-owner',
-    '--no-same-permissions',
-    '--no-acls',
-    '--no-xattrs',
-    '--no-selinux',
-    '--delay-directory-restore',
-  ];
-  const result = await execa('tar', args, { reject: false, stdin: 'ignore' });
-  if (result.exitCode !== 0)
-    throw new AoinbError('BUNDLE_INVALID', `tar could not extract the archive: ${String(result.stderr).trim()}`);
-}
-
 /**
  * Safely extracts an uploaded bundle archive (plain, gzip, xz or zstd tar)
  * into `dest`, which must not exist yet. Every member is listed and checked
- * first (archive-validate.ts); only then does the system tar extract, into a
- * fresh temporary folder next to `dest`; the result is checked again and
+ * first (archive-validate.ts); only then are those members written (tar-extract.ts),
+ * into a fresh temporary folder next to `dest`; the result is checked again and
  * renamed into place. On any failure the temporary folder is removed and
  * `dest` is not created.
  */
@@ -76,13 +58,15 @@ export async function extractBundleArchive(
   try {
     const input = await stageInput(archive, tmp, lim);
     const compression = detectCompression(await readHead(input, 8));
-    const tarFile = path.join(tmp, 'archive.tar');
-    await decompressTo(input, tarFile, compression, rawTarLimit(lim));
+    // A plain tar is read where it is (its size is bounded by maxArchiveBytes); a compressed one is unpacked beside.
+    const tarFile = compression === 'none' ? input : path.join(tmp, 'archive.tar');
+    if (compression !== 'none') await decompressTo(input, tarFile, compression, rawTarLimit(lim));
     await assertTarArchive(tarFile);
-    const checked = validateEntries(await readTarEntries(tarFile, lim.maxEntries), lim);
+    const entries = await readTarEntries(tarFile, lim.maxEntries);
+    const checked = validateEntries(entries, lim);
     const tree = path.join(tmp, 'tree');
     await mkdir(tree, { mode: 0o755 });
-    await runTar(tarFile, tree);
+    await writeTarMembers(tarFile, entries, tree);
     const bundle = checked.bundleRoot === '' ? tree : path.join(tree, checked.bundleRoot);
     const summary = await checkTree(bundle, { maxBytes: lim.maxBytes, maxEntries: lim.maxEntries, fixModes: true });
     if (!(await isBundleFile(bundle, 'spec')))

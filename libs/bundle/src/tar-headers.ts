@@ -17,6 +17,10 @@ export interface TarEntry {
   size: number;
   linkname: string;
   mode: number;
+  /** Modification time, seconds since the epoch (pax `mtime` when given). */
+  mtime: number;
+  /** Where the member's data starts in the tar file. */
+  dataOffset: number;
 }
 
 const TYPES: Record<string, EntryType> = {
@@ -144,7 +148,10 @@ function member(header: Buffer, pending: Pending, size: number, at: number): Tar
   if (type !== 'file' && size > 0)
     throw unsafe(`${JSON.stringify(name)}: a ${type} entry that carries ${size} bytes of data is not supported`);
   const linkname = pending.pax.linkpath ?? pending.longLink ?? cstring(header, 157, 100, 'link name');
-  return { name, type, size: type === 'file' ? size : 0, linkname, mode: number(header, 100, 8) };
+  const paxMtime = Number(pending.pax.mtime);
+  const mtime = pending.pax.mtime !== undefined && Number.isFinite(paxMtime) ? paxMtime : number(header, 136, 12);
+  const mode = number(header, 100, 8);
+  return { name, type, size: type === 'file' ? size : 0, linkname, mode, mtime, dataOffset: at + 512 };
 }
 
 function dataSize(header: Buffer, flag: string, pending: Pending): number {
@@ -159,12 +166,18 @@ export async function readTarEntries(file: string, maxEntries: number): Promise<
   const fh = await open(file, 'r');
   try {
     const { size: fileSize } = await fh.stat();
+    // A bundle-sized archive is read at once: one read instead of one per header (each a turn of the event loop).
+    const whole = fileSize <= 8 * 1024 * 1024 ? await fh.readFile() : undefined;
+    const read = (offset: number, length: number): Promise<Buffer> =>
+      whole && offset + length <= whole.length
+        ? Promise.resolve(whole.subarray(offset, offset + length))
+        : readAt(fh, offset, length);
     const entries: TarEntry[] = [];
     let pending: Pending = { pax: {} };
     let offset = 0;
     while (offset + 512 <= fileSize) {
       const at = offset;
-      const header = await readAt(fh, at, 512);
+      const header = await read(at, 512);
       if (header.every((b) => b === 0)) return entries;
       if (!checksumOk(header))
         throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${at})`);
@@ -182,7 +195,7 @@ export async function readTarEntries(file: string, maxEntries: number): Promise<
         continue;
       }
       if (size > MAX_META) throw unsafe(`extended header of ${size} bytes is too large`);
-      const data = await readAt(fh, at + 512, size);
+      const data = await read(at + 512, size);
       if (flag === 'x') pending.pax = { ...pending.pax, ...parsePax(data) };
       else if (flag === 'g') checkPax(parsePax(data), true);
       else if (flag === 'L') pending.longName = cstring(data, 0, size, 'long name');

@@ -60,6 +60,8 @@ export interface FarmOptions {
   /** `[coordinator] lease_seconds` and `reconcile_interval_seconds`. */
   leaseSeconds?: number;
   reconcileIntervalSeconds?: number;
+  /** Extra `node` flags for the coordinator process only (e.g. `--cpu-prof` in the scale benchmark). */
+  coordinatorNodeArgs?: string[];
 }
 
 export interface WorkerOptions {
@@ -192,8 +194,8 @@ export class FarmHarness {
     });
   }
 
-  private spawn(name: string, main: string, args: string[]): FarmProcess {
-    const child = execa(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], {
+  private spawn(name: string, main: string, args: string[], nodeArgs: string[] = []): FarmProcess {
+    const child = execa(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), main, ...args], {
       cwd: repoRoot,
       reject: false,
       stdin: 'ignore',
@@ -215,7 +217,7 @@ export class FarmHarness {
   /** Starts a coordinator; a second one (another `name` and `port`) shares the Redis and the storage folder. */
   async startCoordinator(name = 'coordinator', port = this.port): Promise<FarmProcess> {
     const dir = await this.configDir(name, undefined, port);
-    const proc = this.spawn(name, coordinatorMain, ['-c', dir]);
+    const proc = this.spawn(name, coordinatorMain, ['-c', dir], this.options.coordinatorNodeArgs);
     await this.waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);

@@ -220,6 +220,27 @@ describe('the HTTP API by inject()', () => {
     }
   });
 
+  it('pages the unfiltered task list newest first, limit by limit, every task once', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 7; i++) created.push((await call('POST', '/task')).json<{ id: string }>().id);
+    const seen: string[] = [];
+    let before = '';
+    for (let page = 0; page < 100; page++) {
+      const res = (await call('GET', `/task?limit=3${before}`)).json<{
+        tasks: Array<{ id: string }>;
+        next: string | null;
+      }>();
+      expect(res.tasks.length).toBeLessThanOrEqual(3);
+      seen.push(...res.tasks.map((t) => t.id));
+      if (!res.next) break;
+      expect(res.tasks.length).toBe(3);
+      before = `&before=${res.next}`;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.slice(0, 7)).toEqual([...created].reverse());
+    expect(seen.map(Number)).toEqual([...seen.map(Number)].sort((a, b) => b - a));
+  });
+
   it('answers 409 CONFLICT for each lifecycle step out of order', async () => {
     const conflict = async (method: RouteCase['method'], url: string, body?: unknown) => {
       const res = await call(method, url, { body });

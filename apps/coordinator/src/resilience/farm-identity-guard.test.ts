@@ -84,7 +84,19 @@ describe('the farm identity guard', () => {
     await guard.adopt();
     expect(await redis.get(farmKeys.taskSeq)).toBe('3');
     expect(await guard.allocateTaskId()).toBe(4);
-    // Its id file write is in flight: wait for it before the folder goes.
+    // Its identity-file write must end before the storage folder is removed (ENOTEMPTY otherwise).
+    await guard.close();
+  });
+  it('ids handed out while a check is on its way are not a rollback (checks beside concurrent creates)', async () => {
+    // Every changing request checks; under load the counters it read are already behind the ids noted since.
+    const guard = await FarmIdentityGuard.open(redis, storage, logger);
+    const states = await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        i % 3 === 0 ? guard.check() : guard.allocateTaskId().then(() => guard.state),
+      ),
+    );
+    expect(states.filter((s) => !s.ok)).toEqual([]);
+    expect(guard.state.ok).toBe(true);
     await guard.close();
   });
 });

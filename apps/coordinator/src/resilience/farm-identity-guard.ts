@@ -76,12 +76,14 @@ export class FarmIdentityGuard {
 
   /** Compares Redis with the disk record; a Redis that cannot be reached leaves the state as it was. */
   async check(): Promise<IdentityState> {
+    // The highest ids as they were before the counters are read: ids handed out while the reads are
+    // on their way (concurrent requests) are above what the MGET saw, and must not read as a rollback.
+    const { id, highestTaskId, highestGroupId } = this.record;
     const [identity, counters] = await Promise.all([
       readFarmIdentity(this.redis, this.keys.farmIdentity),
       this.redis.mget(this.keys.taskSeq, this.keys.groupSeq),
     ]);
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
-    const { id, highestTaskId, highestGroupId } = this.record;
     let reason: string | undefined;
     if (!identity)
       reason = `Redis holds no farm identity (this farm is ${id}): it restarted without its data, or it is another Redis`;

@@ -43,8 +43,10 @@ async function listTasks(
   let cursor = q.before;
   let scanned = 0;
   let exhausted = false;
+  // Unfiltered, every task read is shown: read a page's worth, not 200 to show 50 (a dashboard polls this).
+  const filtered = Boolean(q.state || q.branch || q.arch || q.submitter);
   while (found.length < limit && scanned < maxScan) {
-    const ids = await ctx.store.listTaskIds(200, cursor);
+    const ids = await ctx.store.listTaskIds(filtered ? 200 : limit - found.length, cursor);
     if (ids.length === 0) {
       exhausted = true;
       break;
