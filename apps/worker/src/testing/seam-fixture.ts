@@ -85,7 +85,7 @@ export function seamFixture(options: {
       const queuedOk = await options.store.queueBuilds({ id: taskId }, ['created'], [], { archs: [arch] }, [
         { ...build, queuedAt: now, artifacts: [] },
       ]);
-      if (!queuedOk) throw new Error(`seam fixture: could not queue task ${taskId}`);
+      if (queuedOk !== 'done') throw new Error(`seam fixture: could not queue task ${taskId}`);
       const data: BuildJobData = {
         taskId,
         arch,
