@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@aoinb/logging';
+import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import { farmKeys, FarmStore, groupKeys, type BuildState } from '@aoinb/farm-protocol';
 import { parsePromText, promtool, startRedis, type RedisHandle } from '@aoinb/testkit';
 import { testBuild, testTask } from '@aoinb/testkit/fixtures';
@@ -137,6 +138,7 @@ describe('coordinator metrics', () => {
   it('reads the queues, live builds, builders and group records at scrape time', async () => {
     await queue('4', ['arm64']);
     await dispatcher.enqueue({
+      protocol: PROTOCOL_VERSION,
       taskId: '4',
       arch: 'arm64',
       run: 1,
