@@ -155,4 +155,61 @@ describe('FarmStore (task and build records in a real Redis)', () => {
     expect(await db.store.listTaskIds(100)).not.toContain(plain.id);
     expect(await db.store.deleteCreatedTask(plain.id)).toEqual({ deleted: false, state: '', groupId: '' });
   });
+
+  it('keeps every field of a task and a build as written, each with its type, and unsets what it is told', async () => {
+    const bundle = {
+      sha256: 'b'.repeat(64),
+      size: 10,
+      packageName: 'p',
+      version: '1.0-0',
+      noarch: false,
+      targets: ['amd64'],
+      uploadedAt: '2026-01-01T00:00:00.000Z',
+    };
+    const full = testTask(await db.store.nextTaskId(), {
+      branch: 'stable',
+      bundle,
+      archs: ['amd64', 'arm64'],
+      timeoutMs: 60_000,
+      groupId: '9',
+      finishedAt: '2026-01-02T00:00:00.000Z',
+    });
+    await db.store.createTask(full);
+    expect(await db.store.getTask(full.id)).toEqual(full);
+    expect(await db.store.getTasks([full.id, '999'])).toEqual([full, undefined]);
+    expect(await db.store.getTasks([])).toEqual([]);
+
+    const fields = {
+      builder: 'w1',
+      attemptKeyHash: 'c'.repeat(64),
+      cancelRequested: true,
+      startedAt: '2026-01-01T00:00:01.000Z',
+      startedAtMs: 1_767_225_601_000,
+      finishedAt: '2026-01-01T00:00:02.000Z',
+      reason: 'boom',
+      failureClass: 'build' as const,
+      artifacts: [{ name: 'p_1.0-0_amd64.deb', size: 3, sha256: 'd'.repeat(64), uploadedAt: '2026-01-01T00:00:03Z' }],
+      phases: { build: 1500, dependencies: 20 },
+      resources: {
+        cpuSeconds: 1.5,
+        peakMemoryBytes: 1024,
+        peakDiskBytes: 2048,
+        method: 'procfs' as const,
+        samples: [{ atMs: 0, cpuSeconds: 0.1, memoryBytes: 512, diskBytes: 0 }],
+      },
+    };
+    await db.store.transition({ ...base('amd64'), from: ['queued'], to: 'failed', set: fields });
+    const [amd64, arm64] = await db.store.getBuilds('1', archs);
+    expect(amd64).toEqual({ ...testBuild('1', 'amd64'), queuedAt: amd64?.queuedAt, state: 'failed', ...fields });
+    expect(arm64).toMatchObject({ state: 'queued', attempt: 0, cancelRequested: false, artifacts: [] });
+    expect(await db.store.getBuilds('1', [])).toEqual([]);
+    expect(await db.store.getBuilds('1', ['riscv64'])).toEqual([]);
+    expect(await db.store.getBuild('1', 'riscv64')).toBeUndefined();
+
+    await db.store.transition({ ...base('amd64'), unset: ['reason', 'builder'], set: { cancelRequested: false } });
+    const after = await db.store.getBuild('1', 'amd64');
+    expect(after).toMatchObject({ state: 'failed', cancelRequested: false, failureClass: 'build' });
+    expect(after?.reason).toBeUndefined();
+    expect(after?.builder).toBeUndefined();
+  });
 });
