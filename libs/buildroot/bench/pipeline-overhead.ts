@@ -36,7 +36,7 @@ async function trivialBundle(dir: string): Promise<string> {
   await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
   await writeFile(
     path.join(dir, 'autobuild/defines'),
-    'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n',
+    'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n# No ELF file to split a -dbg package from: autobuild4 fails the split without this.\nABSPLITDBG=0\n',
   );
   await writeFile(
     path.join(dir, 'autobuild/build'),
