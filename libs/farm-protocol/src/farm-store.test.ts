@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { isStale, type Refusal } from './build-transition.ts';
 import { FarmStore } from './farm-store.ts';
 import { farmKeys } from './names.ts';
 
@@ -176,6 +177,8 @@ describe('FarmStore (task and build records in a real Redis)', () => {
     });
     await db.store.createTask(full);
     expect(await db.store.getTask(full.id)).toEqual(full);
+    const [, created] = (await db.redis.xrevrange(farmKeys.events, '+', '-', 'COUNT', 1))[0]!;
+    expect(created).toEqual(['type', 'task', 'taskId', full.id, 'state', 'created', 'from', '', 'at', full.createdAt]);
     expect(await db.store.getTasks([full.id, '999'])).toEqual([full, undefined]);
     expect(await db.store.getTasks([])).toEqual([]);
 
@@ -211,5 +214,10 @@ describe('FarmStore (task and build records in a real Redis)', () => {
     expect(after).toMatchObject({ state: 'failed', cancelRequested: false, failureClass: 'build' });
     expect(after?.reason).toBeUndefined();
     expect(after?.builder).toBeUndefined();
+  });
+
+  it('calls a refusal stale only when it names another run, attempt or key', () => {
+    const refusals: Refusal[] = ['', 'gone', 'run', 'attempt', 'key', 'state', 'cancel'];
+    expect(refusals.filter(isStale)).toEqual(['run', 'attempt', 'key']);
   });
 });
