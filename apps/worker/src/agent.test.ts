@@ -1,25 +1,21 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
 import {
   claimFarmIdentity,
   farmKeys,
-  FarmStore,
   newFarmIdentity,
   publishCancel,
   readBuilders,
   readLogEntries,
   type BuildJobResult,
 } from '@aoinb/farm-protocol';
-import { startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+import { writeTestConfig } from '@aoinb/testkit';
 import { startWorkerAgent, type WorkerAgent } from './agent.ts';
 import { fakeExecutor } from './testing/fake-executor.ts';
-import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { useSeamRig } from './testing/seam-rig.ts';
 
 /**
  * The worker agent in process: its BullMQ workers, heartbeat and cancel
@@ -27,42 +23,25 @@ import { startStandinCoordinator, type StandinCoordinator } from './testing/stan
  * coordinator (a real HTTP server) for bundles, uploads and results.
  */
 describe('the worker agent against a real Redis and a stand-in coordinator', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  let coordinator: StandinCoordinator;
-  let fixture: SeamFixture;
-  let dir: string;
+  // The coordinator writes the farm's identity at its first start; agents wait for one before they take work.
+  const seam = useSeamRig('agent', {
+    prepare: async (redis) => void (await claimFarmIdentity(redis, newFarmIdentity())),
+  });
   let agent: WorkerAgent | undefined;
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    // The coordinator writes the farm's identity at its first start; agents wait for one before they take work.
-    await claimFarmIdentity(redis, newFarmIdentity());
-    coordinator = await startStandinCoordinator();
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-agent-'));
-    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
-  });
   afterEach(async () => {
     await agent?.stop('requeue');
     agent = undefined;
-    coordinator.requests.length = 0;
-  });
-  afterAll(async () => {
-    await fixture?.close();
-    await coordinator?.close();
-    await redis?.quit();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
+    seam.coordinator.requests.length = 0;
   });
 
   async function startAgent(id: string, durationMs = 20): Promise<WorkerAgent> {
-    const configDir = path.join(dir, 'conf', id);
+    const configDir = path.join(seam.dir, 'conf', id);
     await mkdir(path.join(configDir, 'secrets'), { recursive: true });
     await writeFile(path.join(configDir, 'secrets/worker.token'), 'seam-worker-token\n');
     await writeTestConfig({
       dir: configDir,
-      workDir: path.join(dir, 'work', id),
+      workDir: path.join(seam.dir, 'work', id),
       arch: 'amd64',
       sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
       extraToml: [
@@ -70,7 +49,7 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
         'archs = ["amd64", "riscv64"]',
         'stalled_interval_seconds = 1',
         '[redis]',
-        `url = "${server.url}"`,
+        `url = "${seam.redisUrl}"`,
         '[worker]',
         `id = "${id}"`,
         'archs = ["amd64"]',
@@ -84,18 +63,18 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
       config,
       logger: silentLogger(),
       executor: fakeExecutor({ durationMs, sampleIntervalMs: 0 }),
-      coordinatorUrl: coordinator.url,
+      coordinatorUrl: seam.coordinator.url,
     });
     return agent;
   }
 
   const reported = (taskId: string): BuildJobResult[] =>
-    coordinator.seen('PUT', new RegExp(`^/task/${taskId}/result/`)).map((r) => JSON.parse(r.body.toString()));
-  const builderOf = async (id: string) => (await readBuilders(redis)).find((b) => b.id === id);
+    seam.coordinator.seen('PUT', new RegExp(`^/task/${taskId}/result/`)).map((r) => JSON.parse(r.body.toString()));
+  const builderOf = async (id: string) => (await readBuilders(seam.redis)).find((b) => b.id === id);
 
   it('builds the jobs of its arch tags and reports them; heartbeats while up, retires on stop', async () => {
-    const other = await fixture.queued({ name: 'agent-riscv', arch: 'riscv64' });
-    const mine = await fixture.queued({ name: 'agent-amd64' });
+    const other = await seam.queued({ name: 'agent-riscv', arch: 'riscv64' });
+    const mine = await seam.queued({ name: 'agent-amd64' });
     const a = await startAgent('agent-1');
     expect(await builderOf('agent-1')).toMatchObject({ state: expect.stringMatching(/^(idle|building)$/) });
     await waitFor(async () => reported(mine.data.taskId).length === 1, 'the amd64 result');
@@ -103,19 +82,19 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
     await waitFor(async () => (await mine.job!.getState()) === 'completed', 'the job to complete');
     // Not its arch: untouched.
     expect(await other.job!.getState()).toBe('waiting');
-    expect(coordinator.seen('GET', new RegExp(`^/task/${other.data.taskId}/`))).toEqual([]);
+    expect(seam.coordinator.seen('GET', new RegExp(`^/task/${other.data.taskId}/`))).toEqual([]);
     await a.stop('finish');
     expect(await builderOf('agent-1')).toMatchObject({ state: 'offline' });
   });
 
   it('aborts a running build on a cancel message and reports it cancelled', async () => {
-    const { data, job } = await fixture.queued({ name: 'agent-cancel' });
+    const { data, job } = await seam.queued({ name: 'agent-cancel' });
     await startAgent('agent-2', 60_000);
     await waitFor(
-      async () => (await fixture.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
+      async () => (await seam.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
       'the build to run',
     );
-    await publishCancel(redis, {
+    await publishCancel(seam.redis, {
       taskId: data.taskId,
       arch: 'amd64',
       run: 1,
@@ -128,18 +107,18 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
   });
 
   it('hands a running build back to the queue on stop("requeue"), fenced on its attempt', async () => {
-    const { data, job } = await fixture.queued({ name: 'agent-handback' });
+    const { data, job } = await seam.queued({ name: 'agent-handback' });
     const a = await startAgent('agent-3', 60_000);
     await waitFor(
-      async () => (await fixture.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
+      async () => (await seam.store.getBuild(data.taskId, 'amd64'))?.state === 'running',
       'the build to run',
     );
     await a.stop('requeue');
     agent = undefined;
-    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 1 });
     expect(await job!.getState()).toBe('waiting');
     expect(reported(data.taskId)).toEqual([]);
-    const lines = (await readLogEntries(redis, farmKeys.log(data.taskId, 'amd64', 1), '0', 100)).flatMap(
+    const lines = (await readLogEntries(seam.redis, farmKeys.log(data.taskId, 'amd64', 1), '0', 100)).flatMap(
       (e) => e.lines,
     );
     expect(lines).toContain('[aoinb] builder agent-3 is shutting down: build handed back to the queue');

@@ -1,26 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@aoinb/logging';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   attemptKeyHash,
   attemptKeyHeader,
   farmKeys,
-  FarmStore,
   readLogEntries,
   type BuildJobData,
   type BuildJobResult,
 } from '@aoinb/farm-protocol';
-import { startRedis, type RedisHandle } from '@aoinb/testkit';
-import { CoordinatorClient } from './coordinator-client.ts';
-import { JobRunner } from './job-runner.ts';
+import type { JobRunner } from './job-runner.ts';
 import type { RunningJob } from './running-job.ts';
-import { fakeExecutor } from './testing/fake-executor.ts';
-import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { useSeamRig } from './testing/seam-rig.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -30,67 +22,43 @@ const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
  * a stand-in coordinator (a real HTTP server) for bundle, uploads and result.
  */
 describe('JobRunner against a real Redis and a stand-in coordinator', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  let coordinator: StandinCoordinator;
-  let fixture: SeamFixture;
-  let dir: string;
+  const seam = useSeamRig('job-runner');
   const started: RunningJob[] = [];
   const finished: RunningJob[] = [];
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    coordinator = await startStandinCoordinator();
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-job-runner-'));
-    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
-  });
   afterEach(() => {
-    coordinator.requests.length = 0;
-    coordinator.answer = undefined;
+    seam.coordinator.requests.length = 0;
+    seam.coordinator.answer = undefined;
     started.length = 0;
     finished.length = 0;
   });
-  afterAll(async () => {
-    await fixture?.close();
-    await coordinator?.close();
-    await redis?.quit();
-    await server?.stop();
-    await rm(dir, { recursive: true, force: true });
-  });
 
-  function runner(options: { durationMs?: number } = {}): JobRunner {
-    const logger = silentLogger();
-    return new JobRunner({
-      logger,
-      redis,
-      store: fixture.store,
-      client: new CoordinatorClient({ baseUrl: coordinator.url, token: 'seam-worker-token', logger, retryForMs: 0 }),
-      executor: fakeExecutor({ durationMs: options.durationMs ?? 20, sampleIntervalMs: 0 }),
+  const runner = (options: { durationMs?: number } = {}): JobRunner =>
+    seam.runner({
       builderId: 'seam-worker',
-      jobsDir: path.join(dir, 'jobs'),
-      maxBundleBytes: 1024 * 1024,
+      durationMs: options.durationMs,
       onStarted: (job) => started.push(job),
       onFinished: (job) => finished.push(job),
     });
-  }
 
   const logLines = async (data: BuildJobData) =>
-    (await readLogEntries(redis, farmKeys.log(data.taskId, data.arch, data.run), '0', 1000)).flatMap((e) => e.lines);
+    (await readLogEntries(seam.redis, farmKeys.log(data.taskId, data.arch, data.run), '0', 1000)).flatMap(
+      (e) => e.lines,
+    );
   const reported = (taskId: string): BuildJobResult[] =>
-    coordinator.seen('PUT', new RegExp(`^/task/${taskId}/result/`)).map((r) => JSON.parse(r.body.toString()));
+    seam.coordinator.seen('PUT', new RegExp(`^/task/${taskId}/result/`)).map((r) => JSON.parse(r.body.toString()));
 
   it('claims the build, checks the bundle, uploads each .deb with the attempt key and reports the result', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-ok' });
+    const { job, data } = await seam.queued({ name: 'seam-ok' });
     const result = await runner().process(job!, 'bull-token');
 
     expect(result).toMatchObject({ status: 'succeeded', builder: 'seam-worker', attempt: 1 });
-    const build = await fixture.store.getBuild(data.taskId, 'amd64');
+    const build = await seam.store.getBuild(data.taskId, 'amd64');
     expect(build).toMatchObject({ state: 'running', attempt: 1, builder: 'seam-worker' });
 
-    const [download] = coordinator.seen('GET', new RegExp(`^/task/${data.taskId}/build_bundle$`));
+    const [download] = seam.coordinator.seen('GET', new RegExp(`^/task/${data.taskId}/build_bundle$`));
     expect(download?.headers.authorization).toBe('Bearer seam-worker-token');
-    const uploads = coordinator.seen('PUT', new RegExp(`^/task/${data.taskId}/artifact/amd64/`));
+    const uploads = seam.coordinator.seen('PUT', new RegExp(`^/task/${data.taskId}/artifact/amd64/`));
     expect(uploads).toHaveLength(1);
     const upload = uploads[0]!;
     expect(upload.url).toBe(`/task/${data.taskId}/artifact/amd64/seam-ok_1.0-0_amd64.deb?run=1&attempt=1`);
@@ -99,7 +67,7 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
     const key = upload.headers[attemptKeyHeader] as string;
     expect(attemptKeyHash(key, { taskId: data.taskId, arch: 'amd64', run: 1 })).toBe(build?.attemptKeyHash);
 
-    const [report] = coordinator.seen('PUT', new RegExp(`^/task/${data.taskId}/result/amd64$`));
+    const [report] = seam.coordinator.seen('PUT', new RegExp(`^/task/${data.taskId}/result/amd64$`));
     expect(report?.headers[attemptKeyHeader]).toBe(key);
     expect(reported(data.taskId)).toEqual([result]);
     expect(result.artifacts).toEqual([
@@ -111,30 +79,30 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
     expect(started.map((j) => j.jobId)).toEqual([job!.id]);
     expect(finished.map((j) => j.jobId)).toEqual([job!.id]);
     // The build's scratch folder is gone.
-    expect(await readdir(path.join(dir, 'jobs'))).toEqual([]);
+    expect(await readdir(path.join(seam.dir, 'jobs'))).toEqual([]);
   });
 
   it('fails the build, reported with the reason, when the bundle does not match its sha256; uploads nothing', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-tampered', patch: { bundleSha256: '0'.repeat(64) } });
+    const { job, data } = await seam.queued({ name: 'seam-tampered', patch: { bundleSha256: '0'.repeat(64) } });
     const result = await runner().process(job!, 'bull-token');
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/sha256 [0-9a-f]{64} does not match the task's 0{64}/);
-    expect(coordinator.seen('PUT', /\/artifact\//)).toEqual([]);
+    expect(seam.coordinator.seen('PUT', /\/artifact\//)).toEqual([]);
     expect(reported(data.taskId)).toEqual([result]);
     expect(await logLines(data)).toContain(`[aoinb] failed: ${result.reason}`);
   });
 
   it('reports a failed build as a result, with nothing uploaded', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-broken', fake: { fail: 'broken on purpose' } });
+    const { job, data } = await seam.queued({ name: 'seam-broken', fake: { fail: 'broken on purpose' } });
     const result = await runner().process(job!, 'bull-token');
     expect(result).toMatchObject({ status: 'failed', reason: 'broken on purpose', artifacts: [] });
-    expect(coordinator.seen('PUT', /\/artifact\//)).toEqual([]);
+    expect(seam.coordinator.seen('PUT', /\/artifact\//)).toEqual([]);
     expect(reported(data.taskId)).toEqual([result]);
   });
 
   it('ends a build cancelled before it started without downloading, and ends its log', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-cancelled' });
-    const asked = await fixture.store.transition({
+    const { job, data } = await seam.queued({ name: 'seam-cancelled' });
+    const asked = await seam.store.transition({
       taskId: data.taskId,
       arch: 'amd64',
       archs: ['amd64'],
@@ -145,27 +113,27 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
     expect(asked.done).toBe(true);
     const result = await runner().process(job!, 'bull-token');
     expect(result).toMatchObject({ status: 'cancelled', reason: 'cancelled before it started' });
-    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'cancelled', attempt: 0 });
-    expect(coordinator.requests).toEqual([]);
-    const entries = await readLogEntries(redis, farmKeys.log(data.taskId, 'amd64', 1), '0', 100);
+    expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'cancelled', attempt: 0 });
+    expect(seam.coordinator.requests).toEqual([]);
+    const entries = await readLogEntries(seam.redis, farmKeys.log(data.taskId, 'amd64', 1), '0', 100);
     expect(entries.at(-1)?.eof).toEqual({ state: 'cancelled', reason: 'cancelled before it started' });
     expect(started).toEqual([]);
   });
 
   it('skips a job whose build is already settled, and asks the coordinator nothing', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-settled' });
+    const { job, data } = await seam.queued({ name: 'seam-settled' });
     const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
-    await fixture.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true });
-    await fixture.store.transition({ ...base, from: ['running'], to: 'succeeded' });
+    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true });
+    await seam.store.transition({ ...base, from: ['running'], to: 'succeeded' });
     const result = await runner().process(job!, 'bull-token');
     expect(result).toMatchObject({ status: 'succeeded', reason: 'build is already succeeded; nothing to do' });
-    expect(coordinator.requests).toEqual([]);
-    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'succeeded', attempt: 1 });
+    expect(seam.coordinator.requests).toEqual([]);
+    expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'succeeded', attempt: 1 });
   });
 
   it('fences an older attempt: a second claim takes attempt 2, and a 409 on the old result is dropped, not thrown', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-fenced' });
-    coordinator.answer = (r) =>
+    const { job, data } = await seam.queued({ name: 'seam-fenced' });
+    seam.coordinator.answer = (r) =>
       r.method === 'PUT' && r.url.includes('/result/')
         ? { status: 409, body: { error: { code: 'CONFLICT', message: 'a newer attempt owns the build' } } }
         : undefined;
@@ -179,14 +147,14 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
   });
 
   it('fails a build that outlives its job timeout, saying so', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-slow', patch: { timeoutMs: 1000 } });
+    const { job, data } = await seam.queued({ name: 'seam-slow', patch: { timeoutMs: 1000 } });
     const result = await runner({ durationMs: 60_000 }).process(job!, 'bull-token');
     expect(result).toMatchObject({ status: 'failed', reason: 'timed out: the job timeout is 1 s' });
     expect(reported(data.taskId)).toEqual([result]);
   });
 
   it('stops a running build when BullMQ aborts it, and reports it cancelled', async () => {
-    const { job, data } = await fixture.queued({ name: 'seam-aborted' });
+    const { job, data } = await seam.queued({ name: 'seam-aborted' });
     const abort = new AbortController();
     const running = runner({ durationMs: 60_000 }).process(job!, 'bull-token', abort.signal);
     await waitFor(async () => (await logLines(data)).includes('fake build line 4'), 'the build to run');

@@ -20,14 +20,13 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { BuildrootContext } from '../src/context.ts';
 import { layoutOf } from '../src/context.ts';
 import { runBuild } from '../src/pipeline/run-build.ts';
-import { createWorkspace } from '../src/layers/workspace.ts';
 import { leaseInstance } from '../src/layers/instance.ts';
 import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
 import { createBuildHost, type BuildHost } from '../src/testing/build-host-fixture.ts';
+import { measureDiscard } from './discard-measure.ts';
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
@@ -116,24 +115,8 @@ async function coldWarm(host: BuildHost): Promise<void> {
 async function discard(host: BuildHost): Promise<void> {
   const layout = layoutOf(host.ctx);
   const support = await overlayVolatileSupport(layout);
-  const lowers = [layout.instance('stable').upper, layout.baseos];
-  for (const volatile of support.volatile ? [true, false] : [false]) {
-    const workspace = await createWorkspace(layout, `discard-${volatile ? 'volatile' : 'plain'}`, lowers, { volatile });
-    const files = 16_384;
-    const chunk = randomBytes(64 * 1024);
-    const target = path.join(workspace.merged, 'buildroot/build');
-    for (let d = 0; d < 64; d += 1) {
-      const sub = path.join(target, `d${d}`);
-      await mkdir(sub, { recursive: true });
-      await Promise.all(Array.from({ length: files / 64 }, (_, f) => writeFile(path.join(sub, `f${f}`), chunk)));
-    }
-    const started = performance.now();
-    await workspace.discard();
-    const elapsed = performance.now() - started;
-    console.log(
-      `discard of a workspace holding ${((files * chunk.length) / 2 ** 30).toFixed(2)} GiB in ${files} files, ${volatile ? 'volatile' : 'not volatile'}: ${fmt(elapsed)} (target < 0.100 s)`,
-    );
-  }
+  for (const volatile of support.volatile ? [true, false] : [false])
+    await measureDiscard(layout, `discard-${volatile ? 'volatile' : 'plain'}`, { volatile });
   if (!support.volatile) console.log(`  (overlay volatile unavailable: ${support.reason})`);
 }
 

@@ -124,4 +124,45 @@ describe('allowedArchs', () => {
     });
     expect(allowedArchs([c, c], FARM)).toEqual({ kind: 'noarch' });
   });
+
+  it('an empty ALLOW_ARCH allows every arch; no package at all allows none', () => {
+    expect(allowedArchs(pkg({ allowArch: '', failArch: 'amd64' }), FARM)).toEqual({
+      kind: 'archs',
+      allowed: FARM,
+      denied: [],
+    });
+    expect(allowedArchs([], ['amd64'])).toEqual({
+      kind: 'archs',
+      allowed: [],
+      denied: [{ arch: 'amd64', reason: '' }],
+    });
+  });
+
+  it('a pattern it cannot match is a bad bundle naming the file and the key', () => {
+    const deep = `${'@('.repeat(40)}amd64${')'.repeat(40)}`;
+    for (const key of ['failArch', 'allowArch'] as const) {
+      const name = key === 'failArch' ? 'FAIL_ARCH' : 'ALLOW_ARCH';
+      expect(() => allowedArchs(pkg({ [key]: deep }), ['amd64'])).toThrow(
+        expect.objectContaining({
+          code: 'BUNDLE_INVALID',
+          message: expect.stringMatching(new RegExp(`^autobuild/defines: ${name}: pattern nests`)),
+        }),
+      );
+    }
+  });
+});
+
+describe('acbs alternations', () => {
+  it.each([
+    // Names with other characters, or an extglob operator, are extglob patterns, not regexes.
+    ['amd64|arm-64', 'amd64', false],
+    ['@(amd64|arm64)x', 'amd64', false],
+    ['(amd64', 'amd64', false],
+    ['amd64', 'amd64x', false],
+    ['(amd|arm)', 'amd64', true],
+    ['riscv|amd', 'amd64', true],
+    ['x(amd64|arm64)', 'amd64', false],
+  ])('%s vs %s -> %s', (pattern, arch, expected) => {
+    expect(archPatternMatches(pattern, arch)).toBe(expected);
+  });
 });

@@ -1,40 +1,30 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
-import { startRedis, type RedisHandle } from '@aoinb/testkit';
+import { useRedisFixture } from '@aoinb/testkit/fixtures';
 import { readBuilders, retireBuilder, writeHeartbeat } from './builder-registry.ts';
 import { readLogEntries, waitLogEntries } from './log-reader.ts';
 import { LogStreamWriter } from './log-writer.ts';
 import type { BuilderFacts } from './records.ts';
 
 describe('log streams and heartbeats in a real Redis', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
+  const db = useRedisFixture(undefined, { flush: false });
 
   it("batches lines into few stream entries and keeps their order; the end is the store scripts' to write", async () => {
-    const writer = new LogStreamWriter(redis, 'test:log:1', silentLogger(), { flushMs: 5, maxBatchLines: 400 });
+    const writer = new LogStreamWriter(db.redis, 'test:log:1', silentLogger(), { flushMs: 5, maxBatchLines: 400 });
     for (let i = 0; i < 2500; i++) writer.write(`line ${i}`);
     await writer.flush();
-    const entries = await readLogEntries(redis, 'test:log:1', '0', 10_000);
+    const entries = await readLogEntries(db.redis, 'test:log:1', '0', 10_000);
     expect(entries.length).toBeLessThan(20);
     expect(entries.flatMap((e) => e.lines)).toEqual(Array.from({ length: 2500 }, (_, i) => `line ${i}`));
     expect(entries.some((e) => e.eof)).toBe(false);
-    const after = await readLogEntries(redis, 'test:log:1', entries[0]!.id, 10_000);
+    const after = await readLogEntries(db.redis, 'test:log:1', entries[0]!.id, 10_000);
     expect(after).toHaveLength(entries.length - 1);
   });
 
   it('ships a lone line by itself (no flush, no end) to a waiting reader', async () => {
-    const blocking = new Redis(server.url);
-    const writer = new LogStreamWriter(redis, 'test:log:2', silentLogger());
+    const blocking = new Redis(db.server.url);
+    const writer = new LogStreamWriter(db.redis, 'test:log:2', silentLogger());
     // The reader blocks up to 5 s, far beyond the writer's flush delay: it returns empty only if nothing shipped.
     const waiting = waitLogEntries(blocking, 'test:log:2', '0', 5000);
     writer.write('hello');
@@ -44,10 +34,10 @@ describe('log streams and heartbeats in a real Redis', () => {
   });
 
   it('cuts overlong lines', async () => {
-    const writer = new LogStreamWriter(redis, 'test:log:3', silentLogger(), { maxLineChars: 10 });
+    const writer = new LogStreamWriter(db.redis, 'test:log:3', silentLogger(), { maxLineChars: 10 });
     writer.write('x'.repeat(50));
     await writer.flush();
-    const [entry] = await readLogEntries(redis, 'test:log:3', '0', 10);
+    const [entry] = await readLogEntries(db.redis, 'test:log:3', '0', 10);
     expect(entry?.lines[0]).toBe(`${'x'.repeat(10)} [aoinb: line cut]`);
   });
 
@@ -68,19 +58,19 @@ describe('log streams and heartbeats in a real Redis', () => {
       lastHeartbeat: new Date().toISOString(),
       version: 't',
     };
-    await writeHeartbeat(redis, facts, 1);
+    await writeHeartbeat(db.redis, facts, 1);
     await writeHeartbeat(
-      redis,
+      db.redis,
       { ...facts, id: 'w2', currentTasks: [{ taskId: '1', arch: 'amd64', jobId: 'j', startedAt: '' }] },
       60,
     );
-    expect((await readBuilders(redis)).map((b) => [b.id, b.state])).toEqual([
+    expect((await readBuilders(db.redis)).map((b) => [b.id, b.state])).toEqual([
       ['w1', 'idle'],
       ['w2', 'building'],
     ]);
     await new Promise((r) => setTimeout(r, 1100));
-    await retireBuilder(redis, 'w2');
-    const builders = await readBuilders(redis);
+    await retireBuilder(db.redis, 'w2');
+    const builders = await readBuilders(db.redis);
     expect(builders.map((b) => [b.id, b.state])).toEqual([
       ['w1', 'offline'],
       ['w2', 'offline'],

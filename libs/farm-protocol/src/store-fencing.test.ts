@@ -1,37 +1,19 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '@aoinb/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { attemptKeyHash, newAttemptKey } from './attempt-key.ts';
 import { FarmStore } from './farm-store.ts';
 import { readLogEntries } from './log-reader.ts';
-import { buildJobId, farmKeys, farmNames, farmPrefixProblem } from './names.ts';
-import type { BuildRecord, TaskRecord } from './records.ts';
-
-function build(taskId: string, arch: string, run: number): BuildRecord {
-  return {
-    taskId,
-    arch,
-    state: 'queued',
-    run,
-    jobId: buildJobId(taskId, arch, run),
-    attempt: 0,
-    cancelRequested: false,
-    queuedAt: new Date().toISOString(),
-    artifacts: [],
-  };
-}
+import { farmKeys, farmNames, farmPrefixProblem } from './names.ts';
 
 /** The guarded scripts' fences (run, attempt, key), the log's end and the guarded task writes, on a real Redis. */
 describe('FarmStore fencing and one writer of state', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  let store: FarmStore;
+  const db = useRedisFixture((redis) => ({ store: new FarmStore(redis) }));
   const archs = ['amd64'];
   const at = (run: number) => ({ taskId: '1', arch: 'amd64', run, archs });
 
   async function claim(run: number): Promise<{ attempt: number; key: string; done: boolean; refusal: string }> {
     const key = newAttemptKey({ taskId: '1', arch: 'amd64', run });
-    const outcome = await store.transition({
+    const outcome = await db.store.transition({
       ...at(run),
       from: ['queued', 'running'],
       to: 'running',
@@ -42,46 +24,33 @@ describe('FarmStore fencing and one writer of state', () => {
     return { attempt: outcome.attempt, key: key.key, done: outcome.done, refusal: outcome.refusal };
   }
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    store = new FarmStore(redis);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
   beforeEach(async () => {
-    await redis.flushall();
-    const now = new Date().toISOString();
-    await store.createTask({
-      id: await store.nextTaskId(),
-      state: 'created',
-      createdAt: now,
-      updatedAt: now,
-      createdBy: 'alice',
-      archs: [],
-      timeoutMs: 0,
-    });
-    expect(await store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [build('1', 'amd64', 1)])).toBe('done');
+    await db.store.createTask(testTask(await db.store.nextTaskId()));
+    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [testBuild('1', 'amd64', 1)])).toBe(
+      'done',
+    );
   });
 
   it('fences run 1 off run 2 after a cancel and retry: no claim, result, upload or cancel of run 1 lands', async () => {
     const first = await claim(1);
     expect(first).toMatchObject({ done: true, attempt: 1 });
-    const cancelled = await store.transition({ ...at(1), from: ['running'], to: 'cancelled', set: { reason: 'x' } });
+    const cancelled = await db.store.transition({ ...at(1), from: ['running'], to: 'cancelled', set: { reason: 'x' } });
     expect(cancelled.done).toBe(true);
     // A run never goes back: the same or a lower run is refused.
     const retry = ['failed', 'cancelled'] as const;
-    expect(await store.queueBuilds({ id: '1' }, [...retry], [...retry], {}, [build('1', 'amd64', 1)])).toBe('refused');
-    expect(await store.queueBuilds({ id: '1' }, [...retry], [...retry], {}, [build('1', 'amd64', 2)])).toBe('done');
+    expect(await db.store.queueBuilds({ id: '1' }, [...retry], [...retry], {}, [testBuild('1', 'amd64', 1)])).toBe(
+      'refused',
+    );
+    expect(await db.store.queueBuilds({ id: '1' }, [...retry], [...retry], {}, [testBuild('1', 'amd64', 2)])).toBe(
+      'done',
+    );
     const second = await claim(2);
     expect(second).toMatchObject({ done: true, attempt: 1 });
 
     // The frozen worker of run 1, attempt 1 wakes: same attempt number, other run.
     expect(await claim(1)).toMatchObject({ done: false, refusal: 'run' });
     const staleHash = attemptKeyHash(first.key, { taskId: '1', arch: 'amd64', run: 1 });
-    const stale = await store.transition({
+    const stale = await db.store.transition({
       ...at(1),
       from: ['running'],
       to: 'failed',
@@ -90,10 +59,10 @@ describe('FarmStore fencing and one writer of state', () => {
       set: { reason: 'run 1 failed' },
     });
     expect(stale).toMatchObject({ done: false, refusal: 'run', run: 2, attempt: 1, state: 'running' });
-    expect(await store.fence('1', 'amd64', { run: 1, attempt: 1, attemptKeyHash: staleHash })).toMatchObject({
+    expect(await db.store.fence('1', 'amd64', { run: 1, attempt: 1, attemptKeyHash: staleHash })).toMatchObject({
       refusal: 'run',
     });
-    const cancelOld = await store.transition({
+    const cancelOld = await db.store.transition({
       ...at(1),
       from: ['running'],
       attempt: { equals: 1 },
@@ -102,14 +71,14 @@ describe('FarmStore fencing and one writer of state', () => {
     expect(cancelOld.refusal).toBe('run');
     // Run 1's key presented for run 2 does not match either: the key binds the run.
     const wrongKey = attemptKeyHash(first.key, { taskId: '1', arch: 'amd64', run: 2 });
-    expect(await store.fence('1', 'amd64', { run: 2, attempt: 1, attemptKeyHash: wrongKey })).toMatchObject({
+    expect(await db.store.fence('1', 'amd64', { run: 2, attempt: 1, attemptKeyHash: wrongKey })).toMatchObject({
       refusal: 'key',
     });
     const good = attemptKeyHash(second.key, { taskId: '1', arch: 'amd64', run: 2 });
-    expect(await store.fence('1', 'amd64', { run: 2, attempt: 1, attemptKeyHash: good })).toMatchObject({
+    expect(await db.store.fence('1', 'amd64', { run: 2, attempt: 1, attemptKeyHash: good })).toMatchObject({
       refusal: '',
     });
-    const b = await store.getBuild('1', 'amd64');
+    const b = await db.store.getBuild('1', 'amd64');
     expect(b).toMatchObject({ state: 'running', run: 2, attempt: 1, cancelRequested: false });
     expect(b?.reason).toBeUndefined();
   });
@@ -119,10 +88,10 @@ describe('FarmStore fencing and one writer of state', () => {
     const second = await claim(1);
     expect(second.attempt).toBe(2);
     const hash = (key: string) => attemptKeyHash(key, { taskId: '1', arch: 'amd64', run: 1 });
-    expect(await store.fence('1', 'amd64', { run: 1, attempt: 1, attemptKeyHash: hash(first.key) })).toMatchObject({
+    expect(await db.store.fence('1', 'amd64', { run: 1, attempt: 1, attemptKeyHash: hash(first.key) })).toMatchObject({
       refusal: 'attempt',
     });
-    const forged = await store.transition({
+    const forged = await db.store.transition({
       ...at(1),
       from: ['running'],
       to: 'succeeded',
@@ -130,7 +99,7 @@ describe('FarmStore fencing and one writer of state', () => {
       attemptKeyHash: hash('guessed'),
     });
     expect(forged.refusal).toBe('key');
-    const real = await store.transition({
+    const real = await db.store.transition({
       ...at(1),
       from: ['running'],
       to: 'succeeded',
@@ -142,86 +111,72 @@ describe('FarmStore fencing and one writer of state', () => {
 
   it('ends the log in the same script as the final state, and lists it for archiving', async () => {
     await claim(1);
-    await redis.xadd(farmKeys.log('1', 'amd64', 1), '*', 'l', 'line 1');
-    await store.transition({
+    await db.redis.xadd(farmKeys.log('1', 'amd64', 1), '*', 'l', 'line 1');
+    await db.store.transition({
       ...at(1),
       from: ['running'],
       to: 'failed',
       set: { reason: 'boom' },
       note: 'the farm says why',
     });
-    const entries = await readLogEntries(redis, farmKeys.log('1', 'amd64', 1), '0', 100);
+    const entries = await readLogEntries(db.redis, farmKeys.log('1', 'amd64', 1), '0', 100);
     expect(entries.map((e) => e.lines)).toEqual([['line 1'], ['[aoinb] the farm says why'], []]);
     expect(entries.at(-1)?.eof).toEqual({ state: 'failed', reason: 'boom' });
-    expect(await store.unarchivedLogs()).toEqual([{ taskId: '1', arch: 'amd64', run: 1 }]);
+    expect(await db.store.unarchivedLogs()).toEqual([{ taskId: '1', arch: 'amd64', run: 1 }]);
     // The net: a log with an end gets no second one; a log without gets one.
-    expect(await store.endLogIfOpen('1', 'amd64', 1, 'failed', 'boom')).toBe(false);
-    await redis.xadd(farmKeys.log('1', 'amd64', 7), '*', 'l', 'orphan');
-    expect(await store.endLogIfOpen('1', 'amd64', 7, 'cancelled', 'gone')).toBe(true);
-    const repaired = await readLogEntries(redis, farmKeys.log('1', 'amd64', 7), '0', 100);
+    expect(await db.store.endLogIfOpen('1', 'amd64', 1, 'failed', 'boom')).toBe(false);
+    await db.redis.xadd(farmKeys.log('1', 'amd64', 7), '*', 'l', 'orphan');
+    expect(await db.store.endLogIfOpen('1', 'amd64', 7, 'cancelled', 'gone')).toBe(true);
+    const repaired = await readLogEntries(db.redis, farmKeys.log('1', 'amd64', 7), '0', 100);
     expect(repaired.at(-1)?.eof).toEqual({ state: 'cancelled', reason: 'gone' });
   });
 
   it('writes task fields only through guarded scripts: never while built, never in a group, never while uploading', async () => {
-    expect(await store.updateTask('1', ['created'], { branch: 'x' })).toMatchObject({ done: false, state: 'queued' });
-    const now = new Date().toISOString();
-    const fresh = {
-      state: 'created' as const,
-      createdAt: now,
-      updatedAt: now,
-      createdBy: 'a',
-      archs: [],
-      timeoutMs: 0,
-    };
-    await store.createTask({ ...fresh, id: '2' } satisfies TaskRecord);
-    await redis.set(farmKeys.bundleUploadLock('2'), 'owner', 'PX', 60_000);
-    expect(await store.queueBuilds({ id: '2' }, ['created'], [], { archs }, [build('2', 'amd64', 1)])).toBe(
+    expect(await db.store.updateTask('1', ['created'], { branch: 'x' })).toMatchObject({
+      done: false,
+      state: 'queued',
+    });
+    const fresh = (id: string, fields = {}) => testTask(id, { createdBy: 'a', ...fields });
+    await db.store.createTask(fresh('2'));
+    await db.redis.set(farmKeys.bundleUploadLock('2'), 'owner', 'PX', 60_000);
+    expect(await db.store.queueBuilds({ id: '2' }, ['created'], [], { archs }, [testBuild('2', 'amd64', 1)])).toBe(
       'uploading',
     );
-    expect((await store.getTask('2'))?.state).toBe('created');
-    await redis.del(farmKeys.bundleUploadLock('2'));
-    await store.createTask({ ...fresh, id: '3' });
-    expect(await store.updateTask('3', ['created'], { branch: 'stable' }, 'cancelled')).toMatchObject({
+    expect((await db.store.getTask('2'))?.state).toBe('created');
+    await db.redis.del(farmKeys.bundleUploadLock('2'));
+    await db.store.createTask(fresh('3'));
+    expect(await db.store.updateTask('3', ['created'], { branch: 'stable' }, 'cancelled')).toMatchObject({
       done: true,
       state: 'cancelled',
     });
-    const t3 = await store.getTask('3');
+    const t3 = await db.store.getTask('3');
     expect(t3).toMatchObject({ state: 'cancelled', branch: 'stable' });
     expect(t3?.finishedAt).toBeDefined();
-    const events = await redis.xrange(farmKeys.events, '-', '+');
+    const events = await db.redis.xrange(farmKeys.events, '-', '+');
     expect(events.some(([, f]) => f.join(' ').includes('taskId 3 state cancelled from created'))).toBe(true);
-    await store.createTask({ ...fresh, id: '4', groupId: '9' });
-    expect(await store.updateTask('4', ['created'], { branch: 'x' })).toMatchObject({ done: false, groupId: '9' });
+    await db.store.createTask(fresh('4', { groupId: '9' }));
+    expect(await db.store.updateTask('4', ['created'], { branch: 'x' })).toMatchObject({ done: false, groupId: '9' });
   });
 
   it('records where a succeeded build was published, fenced on its run and attempt', async () => {
     await claim(1);
     const artifacts = [{ name: 'a.deb', size: 1, sha256: '0'.repeat(64), uploadedAt: new Date().toISOString() }];
-    await store.transition({ ...at(1), from: ['running'], to: 'succeeded', set: { artifacts } });
-    expect(await store.markPublished({ taskId: '1', arch: 'amd64', run: 1, attempt: 2 }, 'stable')).toBe(false);
-    expect(await store.markPublished({ taskId: '1', arch: 'amd64', run: 1, attempt: 1 }, 'stable')).toBe(true);
-    expect((await store.getBuild('1', 'amd64'))?.artifacts).toEqual([{ ...artifacts[0], publishedTo: 'stable' }]);
+    await db.store.transition({ ...at(1), from: ['running'], to: 'succeeded', set: { artifacts } });
+    expect(await db.store.markPublished({ taskId: '1', arch: 'amd64', run: 1, attempt: 2 }, 'stable')).toBe(false);
+    expect(await db.store.markPublished({ taskId: '1', arch: 'amd64', run: 1, attempt: 1 }, 'stable')).toBe(true);
+    expect((await db.store.getBuild('1', 'amd64'))?.artifacts).toEqual([{ ...artifacts[0], publishedTo: 'stable' }]);
   });
 
   it('keeps two farms on one Redis apart by their key prefix (hash tags kept)', async () => {
-    const a = new FarmStore(redis, farmNames('{aoinb-a}'));
-    const b = new FarmStore(redis, farmNames('{aoinb-b}'));
+    const a = new FarmStore(db.redis, farmNames('{aoinb-a}'));
+    const b = new FarmStore(db.redis, farmNames('{aoinb-b}'));
     expect([await a.nextTaskId(), await b.nextTaskId(), await a.nextTaskId()]).toEqual(['1', '1', '2']);
-    const now = new Date().toISOString();
-    const t = {
-      id: '1',
-      state: 'created' as const,
-      createdAt: now,
-      updatedAt: now,
-      createdBy: 'a',
-      archs,
-      timeoutMs: 0,
-    };
+    const t = testTask('1', { createdBy: 'a', archs });
     await a.createTask(t);
-    expect(await a.queueBuilds(t, ['created'], [], { archs }, [build('1', 'amd64', 1)])).toBe('done');
+    expect(await a.queueBuilds(t, ['created'], [], { archs }, [testBuild('1', 'amd64', 1)])).toBe('done');
     expect(await b.getTask('1')).toBeUndefined();
     expect(await b.getBuild('1', 'amd64')).toBeUndefined();
-    const keys = await redis.keys('{aoinb-a}*');
+    const keys = await db.redis.keys('{aoinb-a}*');
     expect(keys.length).toBeGreaterThan(3);
     expect(keys.every((k) => k.startsWith('{aoinb-a}:'))).toBe(true);
     expect(farmPrefixProblem('{aoinb-a}')).toBeUndefined();

@@ -2,8 +2,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@aoinb/logging';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
-import { buildJobId, farmKeys, FarmStore, type BuildRecord, type BuildState } from '@aoinb/farm-protocol';
+import { farmKeys, FarmStore, type BuildState } from '@aoinb/farm-protocol';
 import { parsePromText, promtool, startRedis, type RedisHandle } from '@aoinb/testkit';
+import { testBuild, testTask } from '@aoinb/testkit/fixtures';
 import { Dispatcher } from '../services/dispatcher.ts';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './coordinator-metrics.ts';
 
@@ -24,20 +25,6 @@ async function withinDeadline<T>(promise: Promise<T>, ms: number, what: string):
   }
 }
 
-function build(taskId: string, arch: string): BuildRecord {
-  return {
-    taskId,
-    arch,
-    state: 'queued',
-    run: 1,
-    jobId: buildJobId(taskId, arch, 1),
-    attempt: 0,
-    cancelRequested: false,
-    queuedAt: new Date().toISOString(),
-    artifacts: [],
-  };
-}
-
 /** The coordinator's metrics over a real Redis, fed by the same Lua transitions the farm uses. */
 describe('coordinator metrics', () => {
   let server: RedisHandle;
@@ -48,24 +35,14 @@ describe('coordinator metrics', () => {
   const scrape = async () => parsePromText(await metrics.registry.metrics());
 
   async function queue(taskId: string, taskArchs: string[]): Promise<void> {
-    const now = new Date().toISOString();
-    await store.createTask({
-      id: taskId,
-      state: 'created',
-      createdAt: now,
-      updatedAt: now,
-      createdBy: 't',
-      archs: [],
-      timeoutMs: 0,
-      branch: 'stable',
-    });
+    await store.createTask(testTask(taskId, { createdBy: 't', branch: 'stable' }));
     expect(
       await store.queueBuilds(
         { id: taskId },
         ['created'],
         [],
         { archs: taskArchs },
-        taskArchs.map((a) => build(taskId, a)),
+        taskArchs.map((a) => testBuild(taskId, a)),
       ),
     ).toBe('done');
   }

@@ -86,7 +86,7 @@ export function seamFixture(options: {
       const queuedOk = await options.store.queueBuilds({ id: taskId }, ['created'], [], { archs: [arch] }, [
         { ...build, queuedAt: now, artifacts: [] },
       ]);
-      if (!queuedOk) throw new Error(`seam fixture: could not queue task ${taskId}`);
+      if (queuedOk !== 'done') throw new Error(`seam fixture: could not queue task ${taskId}`);
       const data: BuildJobData = {
         protocol: PROTOCOL_VERSION,
         taskId,

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// The tests Stryker runs against each mutant (scripts/mutation.sh): only those of the
+// mutated core modules. `related` would also pull in the whole-farm tests that import
+// the store (minutes per mutant on 2 cores); these run against a real redis-server.
+export default defineConfig({
+  test: {
+    include: [
+      'libs/farm-protocol/src/farm-store.test.ts',
+      'libs/farm-protocol/src/store-fencing.test.ts',
+      'libs/errors/src/failure-class.test.ts',
+      'libs/bundle/src/arch-filter.test.ts',
+      'libs/bundle/src/archive-sniff.test.ts',
+      'libs/bundle/src/bundle-archive.test.ts',
+      'libs/bundle/src/tree-bundle.test.ts',
+    ],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    setupFiles: ['libs/testkit/src/leak-check.ts'],
+  },
+});
