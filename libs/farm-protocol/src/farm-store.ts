@@ -57,6 +57,7 @@ export const buildSchema: HashSchema<BuildRecord> = {
   artifacts: 'json',
   phases: 'json',
   resources: 'json',
+  needs: 'json',
 };
 
 function decodeTask(hash: Record<string, string>): TaskRecord | undefined {

@@ -88,3 +88,16 @@ export {
   readFarmIdentityRaw,
   type FarmIdentity,
 } from './farm-identity.ts';
+export {
+  shortfallsOf,
+  mergeNeeds,
+  hasNeeds,
+  describeNeeds,
+  formatNeed,
+  gib,
+  gb,
+  capacityArg,
+  type BuildNeeds,
+  type HostCapacity,
+  type Shortfall,
+} from './placement.ts';

@@ -1,5 +1,6 @@
 import type { FailureClass } from '@aoinb/errors';
 import type { BuildPhase, ResourceSummary } from '@aoinb/buildroot';
+import type { BuildNeeds } from './placement.ts';
 
 /** The state of a task as the API reports it. */
 export type TaskState = 'created' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -24,6 +25,8 @@ export interface BundleInfo {
   /** Archs of the farm the bundle's ALLOW_ARCH / FAIL_ARCH filters allow (noarch: the noarch arch). */
   targets: string[];
   uploadedAt: string;
+  /** Per target arch: the host the bundle's ENVREQ asks for (placement.ts units); absent = no ENVREQ. */
+  needs?: Record<string, BuildNeeds>;
 }
 
 /** `{aoinb}:task:<id>`. Times are ISO 8601 strings. */
@@ -80,6 +83,8 @@ export interface BuildRecord {
   artifacts: ArtifactRecord[];
   phases?: Partial<Record<BuildPhase, number>>;
   resources?: ResourceSummary;
+  /** What a host needs to take this run (ENVREQ and the learned requirement, docs/placement.md); the claim checks it. */
+  needs?: BuildNeeds;
 }
 
 /** Host facts a worker publishes with every heartbeat. */

@@ -197,6 +197,8 @@ export async function acceptResult(
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
     artifacts,
+    ...(result.resources ? { resources: result.resources } : {}),
+    ...(result.builder ? { builder: result.builder } : {}),
     ...(reason ? { reason } : {}),
   });
   await dropOtherAttempts(ctx, build).catch(() => undefined);

@@ -6,10 +6,12 @@ import {
   isFinalBuildState,
   publishCancel,
   type BuildJobData,
+  type BuildNeeds,
   type BuildRecord,
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
+import { buildNeeds } from '../placement/build-needs.ts';
 import { deleteFinishedTask } from '../retention/delete-task.ts';
 import { endLog } from './build-log.ts';
 
@@ -44,6 +46,7 @@ export function freshBuild(
   arch: string,
   run: number,
   jobId = buildJobId(taskId, arch, run),
+  needs?: BuildNeeds,
 ): BuildRecord {
   return {
     taskId,
@@ -55,7 +58,19 @@ export function freshBuild(
     cancelRequested: false,
     queuedAt: new Date().toISOString(),
     artifacts: [],
+    ...(needs ? { needs } : {}),
   };
+}
+
+/** A fresh build with what a host needs to take it (ENVREQ and the learned requirement, docs/placement.md). */
+export async function placedBuild(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  arch: string,
+  run: number,
+  jobId?: string,
+): Promise<BuildRecord> {
+  return freshBuild(task.id, arch, run, jobId, await buildNeeds(ctx, task, arch));
 }
 
 export async function createTask(ctx: CoordinatorContext, by: Principal, branch?: string): Promise<TaskRecord> {
@@ -154,7 +169,7 @@ export async function startBuild(
     ['created'],
     [],
     { archs, timeoutMs },
-    archs.map((a) => freshBuild(task.id, a, 1)),
+    await Promise.all(archs.map((a) => placedBuild(ctx, task, a, 1))),
   );
   if (queued === 'uploading')
     throw new AoinbError(
@@ -268,7 +283,7 @@ export async function retryTask(ctx: CoordinatorContext, taskId: string): Promis
   const again = (await ctx.store.getBuilds(task.id, task.archs)).filter(
     (b) => b.state === 'failed' || b.state === 'cancelled',
   );
-  const builds = again.map((b) => freshBuild(task.id, b.arch, b.run + 1));
+  const builds = await Promise.all(again.map((b) => placedBuild(ctx, task, b.arch, b.run + 1)));
   const queued = await ctx.store.queueBuilds(task, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, builds);
   if (queued !== 'done')
     throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);
