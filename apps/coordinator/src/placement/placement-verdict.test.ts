@@ -25,9 +25,9 @@ describe('placementVerdict', () => {
       reason:
         'waiting: needs 32 cores, largest arm64 builder has 8; needs 500 GB free disk, most free disk among arm64 builders is 100 GB',
     });
-    expect(placementVerdict({ memoryPerCoreBytes: 4 * GiB }, 'amd64', small).reason).toBe(
-      'waiting: needs 4 GiB per core, best amd64 builder has 2 GiB per core',
-    );
+    expect(placementVerdict({ memoryPerCoreBytes: 4 * GiB }, 'amd64', small)).toMatchObject({
+      reason: 'waiting: needs 4 GiB per core, best amd64 builder has 2 GiB per core',
+    });
     // Each need is met by some builder, never all by one.
     expect(placementVerdict({ cores: 8, memoryBytes: 8 * GiB }, 'amd64', small)).toEqual({
       kind: 'unplaceable',
