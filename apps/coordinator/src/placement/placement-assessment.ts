@@ -37,7 +37,7 @@ async function queuedBuilds(redis: Redis, keys: FarmKeys): Promise<BuildRecord[]
     const values = (replies[i]?.[1] ?? []) as Array<string | null>;
     const hash: Record<string, string> = {};
     fields.forEach((f, k) => {
-      if (values[k] !== null && values[k] !== undefined) hash[f] = values[k] as string;
+      if (values[k] !== null && values[k] !== undefined) hash[f] = values[k];
     });
     if (hash.state !== 'queued') return;
     out.push({ ...(decodeFields(buildSchema, hash) as BuildRecord), taskId: m.taskId, arch: m.arch });
