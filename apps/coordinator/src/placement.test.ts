@@ -58,7 +58,14 @@ describe('placement by requirements', () => {
       () => JSON.stringify(last),
     );
     expect(last).toMatchObject({ state: 'queued' });
-    expect(jobOf(last!)).toMatchObject({ state: 'queued', attempt: 0, builder: null });
+    expect(jobOf(last!)).toMatchObject({ state: 'queued', attempt: 0, builder: null, learned: null });
+    expect(jobOf(last!).needs).toEqual({
+      cores: null,
+      memory_bytes: 4 * 1024 ** 3,
+      memory_per_core_bytes: null,
+      disk_bytes: null,
+      summary: '4 GiB',
+    });
     expect(await unplaceable('memory')).toBe(1);
 
     // The small host is not stuck behind it: a build it can take runs at once.
@@ -66,6 +73,8 @@ describe('placement by requirements', () => {
     const smallDone = await farm.waitForState(small, ['succeeded', 'failed']);
     expect(smallDone.state).toBe('succeeded');
     expect(jobOf(smallDone).builder).toBe('small');
+    // Timed from the claim to the package's build step, reported with the result.
+    expect(jobOf(smallDone).startup_ms).toEqual(expect.any(Number));
     expect(jobOf(await farm.status(big))).toMatchObject({ state: 'queued', attempt: 0 });
 
     await farm.startWorker({ id: 'big', archs: ['amd64'], slots: 1, memoryGib: 8 });
@@ -75,4 +84,14 @@ describe('placement by requirements', () => {
     expect(jobOf(done)).toMatchObject({ builder: 'big', attempt: 1, run: 1, reason: null });
     expect(await unplaceable('memory')).toBe(0);
   }, 90_000);
+
+  it('learns from an earlier successful build: its peak memory with headroom becomes a need, shown in the status', async () => {
+    const again = await farm.submit(await bundle({ name: 'fits-anywhere', version: '1.1' }));
+    const done = await farm.waitForState(again, ['succeeded', 'failed']);
+    expect(done.state).toBe('succeeded');
+    const { learned, needs } = jobOf(done);
+    expect(learned).toMatchObject({ builds: 1, memory_bytes: expect.any(Number) });
+    expect(learned!.memory_bytes).toBeGreaterThan(0);
+    expect(needs).toMatchObject({ memory_bytes: learned!.memory_bytes });
+  }, 60_000);
 });

@@ -278,7 +278,11 @@ export class JobRunner {
   }
 
   private async report(running: RunningJob, outcome: Outcome, log: LogStreamWriter): Promise<BuildJobResult> {
-    const result: BuildJobResult = { ...this.emptyResult(running, outcome.status), ...outcome };
+    const result: BuildJobResult = {
+      ...this.emptyResult(running, outcome.status),
+      ...outcome,
+      ...(running.startupMs !== undefined ? { startupMs: running.startupMs } : {}),
+    };
     await log.flush();
     const accepted = await this.deps.client.reportResult(
       running.data.taskId,

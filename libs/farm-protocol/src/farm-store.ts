@@ -58,6 +58,8 @@ export const buildSchema: HashSchema<BuildRecord> = {
   phases: 'json',
   resources: 'json',
   needs: 'json',
+  learned: 'json',
+  startupMs: 'number',
 };
 
 function decodeTask(hash: Record<string, string>): TaskRecord | undefined {

@@ -98,5 +98,6 @@ export {
   capacityArg,
   type BuildNeeds,
   type HostCapacity,
+  type LearnedRequirement,
   type Shortfall,
 } from './placement.ts';

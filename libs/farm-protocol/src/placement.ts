@@ -17,6 +17,18 @@ export interface BuildNeeds {
   diskBytes?: number;
 }
 
+/** A package's learned requirement on one arch, from its last successful builds (docs/placement.md). */
+export interface LearnedRequirement {
+  /** Peak memory of the hungriest kept build, with headroom; at most the largest host it succeeded on. */
+  memoryBytes: number;
+  /** Peak disk of the largest kept build, with headroom. */
+  diskBytes: number;
+  /** Medians of the kept builds. */
+  cpuSeconds: number;
+  seconds: number;
+  builds: number;
+}
+
 /** What a host offers builds (the worker's heartbeat: `cores`, `memoryTotalBytes`, `diskFreeBytes`). */
 export interface HostCapacity {
   cores: number;

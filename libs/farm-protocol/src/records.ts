@@ -1,5 +1,5 @@
 import type { BuildPhase, BuildState, FailureClass, ResourceSummary, TaskState } from '@aoinb/farm-contract';
-import type { BuildNeeds } from './placement.ts';
+import type { BuildNeeds, LearnedRequirement } from './placement.ts';
 
 // States, builder facts and the messages on Redis channels are part of the contract.
 export { finalBuildStates, isFinalBuildState } from '@aoinb/farm-contract/states';
@@ -77,6 +77,10 @@ export interface BuildRecord {
   resources?: ResourceSummary;
   /** What a host needs to take this run (ENVREQ and the learned requirement, docs/placement.md); the claim checks it. */
   needs?: BuildNeeds;
+  /** The package's learned requirement on this arch when this run was queued (part of `needs`). */
+  learned?: LearnedRequirement;
+  /** Milliseconds from the claim to the first line of the package's own build step (the worker's report). */
+  startupMs?: number;
 }
 
 export interface BuilderStatus {

@@ -1,5 +1,5 @@
 import type { EnvReq } from '@aoinb/bundle';
-import { hasNeeds, mergeNeeds, type BuildNeeds, type TaskRecord } from '@aoinb/farm-protocol';
+import { hasNeeds, mergeNeeds, type BuildNeeds, type LearnedRequirement, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { LearnedStore, learnedNeeds } from './learned-requirements.ts';
 
@@ -17,17 +17,18 @@ export function needsOfEnvReq(envreq: EnvReq): BuildNeeds {
 
 /**
  * What a host needs to take a build of `task` on `arch` now: its bundle's ENVREQ for that arch
- * and the package's learned requirement there, the larger of each. Undefined: nothing asked.
+ * and the package's learned requirement there, the larger of each (`needs` undefined: nothing
+ * asked), with the learned requirement itself for the status.
  */
 export async function buildNeeds(
   ctx: CoordinatorContext,
   task: TaskRecord,
   arch: string,
-): Promise<BuildNeeds | undefined> {
+): Promise<{ needs?: BuildNeeds; learned?: LearnedRequirement }> {
   const declared = task.bundle?.needs?.[arch] ?? {};
   const learned = task.bundle
     ? await new LearnedStore(ctx.redis, ctx.keys).get(task.bundle.packageName, arch)
     : undefined;
   const needs = mergeNeeds(declared, learnedNeeds(learned));
-  return hasNeeds(needs) ? needs : undefined;
+  return { ...(hasNeeds(needs) ? { needs } : {}), ...(learned ? { learned } : {}) };
 }

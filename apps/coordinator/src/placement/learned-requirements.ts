@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { BuildNeeds, FarmKeys } from '@aoinb/farm-protocol';
+import type { BuildNeeds, FarmKeys, LearnedRequirement } from '@aoinb/farm-protocol';
 
 /** What one successful build of a package on an arch used (its ResourceSummary) and on what host. */
 export interface LearnedSample {
@@ -11,18 +11,6 @@ export interface LearnedSample {
   /** Total memory the builder offered, when its heartbeat was there: the learned need never asks for more. */
   hostMemoryBytes?: number;
   at: string;
-}
-
-/** A package's learned requirement on one arch, from its last successful builds. */
-export interface LearnedRequirement {
-  /** Peak memory of the hungriest kept build, with headroom; at most the largest host it succeeded on. */
-  memoryBytes: number;
-  /** Peak disk of the largest kept build, with headroom. */
-  diskBytes: number;
-  /** Medians of the kept builds. */
-  cpuSeconds: number;
-  seconds: number;
-  builds: number;
 }
 
 /** Successful builds kept per package and arch. */

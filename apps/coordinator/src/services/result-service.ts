@@ -181,6 +181,7 @@ export async function acceptResult(
       phases: result.phases,
       resources: result.resources,
       builder: result.builder,
+      ...(result.startupMs !== undefined ? { startupMs: Math.round(result.startupMs) } : {}),
       ...(reason ? { reason } : {}),
       ...(status !== 'succeeded'
         ? { failureClass: failureClass ?? (status === 'cancelled' ? 'cancelled' : 'build') }

@@ -9,6 +9,7 @@ import {
   type BuildJobData,
   type BuildNeeds,
   type BuildRecord,
+  type LearnedRequirement,
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
@@ -48,7 +49,7 @@ export function freshBuild(
   arch: string,
   run: number,
   jobId = buildJobId(taskId, arch, run),
-  needs?: BuildNeeds,
+  placement: { needs?: BuildNeeds; learned?: LearnedRequirement } = {},
 ): BuildRecord {
   return {
     taskId,
@@ -60,7 +61,7 @@ export function freshBuild(
     cancelRequested: false,
     queuedAt: new Date().toISOString(),
     artifacts: [],
-    ...(needs ? { needs } : {}),
+    ...placement,
   };
 }
 
