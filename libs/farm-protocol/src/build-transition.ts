@@ -1,9 +1,9 @@
-import type { Redis } from 'ioredis';
 import { encodeFields, type HashSchema } from './hash-codec.ts';
 import { activeBuildMember, logMember, type FarmKeys } from './names.ts';
 import { capacityArg, type HostCapacity } from './placement.ts';
 import type { BuildRecord, BuildState, TaskState } from './records.ts';
 import { transitionScript } from './transition-script.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /**
  * Why a guarded script refused: the build is gone, on another run or attempt, holds another key, is in another
@@ -68,7 +68,7 @@ type Reply = [number, string, number, string, string, string, number, string];
 
 /** Runs transition-script.ts for one request. */
 export async function runTransition(
-  redis: Redis,
+  redis: RedisClient,
   keys: FarmKeys,
   schema: HashSchema<BuildRecord>,
   req: TransitionRequest,

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import type { FarmKeys } from '@aoinb/farm-protocol';
+import type { FarmKeys, RedisClient } from '@aoinb/farm-protocol';
 import type { CollectGuard } from '@aoinb/metrics';
 import { assessPlacement } from '../placement/placement-assessment.ts';
 import { unplaceableReasons } from '../placement/placement-verdict.ts';
@@ -11,7 +10,7 @@ import { unplaceableReasons } from '../placement/placement-verdict.ts';
  */
 export function registerPlacementMetrics(
   registry: Registry,
-  redis: Redis,
+  redis: RedisClient,
   archs: string[],
   guard: CollectGuard,
   keys: FarmKeys,

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import type { BuildNeeds, FarmKeys, LearnedRequirement } from '@aoinb/farm-protocol';
+import type { BuildNeeds, FarmKeys, LearnedRequirement, RedisClient } from '@aoinb/farm-protocol';
 
 /** What one successful build of a package on an arch used (its ResourceSummary) and on what host. */
 export interface LearnedSample {
@@ -77,7 +76,7 @@ function parseSamples(raw: string | null | undefined): LearnedSample[] {
 /** Learned requirements in Redis (`keys.learnedNeeds`): written when a build succeeds, read when one is queued. */
 export class LearnedStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: FarmKeys,
   ) {}
 

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import {
   decodeFields,
   hasNeeds,
@@ -9,6 +8,7 @@ import {
   type BuildNeeds,
   type BuildRecord,
   type FarmKeys,
+  type RedisClient,
 } from '@aoinb/farm-protocol';
 import { liveBuildersOf, placementVerdict, type LiveBuilder, type PlacementVerdict } from './placement-verdict.ts';
 
@@ -26,7 +26,7 @@ export interface QueuedPlacement {
 
 const fields = ['state', 'run', 'jobId', 'needs', 'reason', 'queuedAt'] as const;
 
-async function queuedBuilds(redis: Redis, keys: FarmKeys): Promise<BuildRecord[]> {
+async function queuedBuilds(redis: RedisClient, keys: FarmKeys): Promise<BuildRecord[]> {
   const members = (await redis.smembers(keys.activeBuilds)).flatMap((m) => parseActiveBuildMember(m) ?? []);
   if (members.length === 0) return [];
   const pipeline = redis.pipeline();
@@ -51,7 +51,7 @@ async function queuedBuilds(redis: Redis, keys: FarmKeys): Promise<BuildRecord[]
  * that is `ready` takes one free slot of a builder able to take it, so later ones see fewer:
  * a slot is promised to one build, not to every build that could use it.
  */
-export async function assessPlacement(redis: Redis, keys: FarmKeys): Promise<QueuedPlacement[]> {
+export async function assessPlacement(redis: RedisClient, keys: FarmKeys): Promise<QueuedPlacement[]> {
   const [builders, builds] = await Promise.all([readBuilders(redis, Date.now(), keys), queuedBuilds(redis, keys)]);
   const liveByArch = new Map<string, LiveBuilder[]>();
   const live = (arch: string): LiveBuilder[] => {
