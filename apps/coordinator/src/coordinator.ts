@@ -18,6 +18,8 @@ import { failFastRedisOptions, waitForRedisReady } from './resilience/redis-fail
 import type { GroupStateSource } from './metrics/group-metrics.ts';
 import { AptRepo } from './repo/apt-repo.ts';
 import { RepoSigner } from './repo/repo-signer.ts';
+import { placementLifecycle } from './placement/placement-lifecycle.ts';
+import { startPlacementLoop } from './placement/placement-loop.ts';
 import { startPruner } from './retention/pruner.ts';
 import { Dispatcher } from './services/dispatcher.ts';
 import { coordinatorInstanceId, CoordinatorLeases } from './services/lease-keeper.ts';
@@ -39,6 +41,8 @@ export interface CoordinatorOptions {
   reconcileIntervalMs?: number;
   /** How often the farm identity in Redis is checked against the disk's (ms; changing requests check it too). */
   identityCheckIntervalMs?: number;
+  /** How often queued builds' placement is looked at: waiting reasons, handed-back jobs promoted (ms). */
+  placementIntervalMs?: number;
   /** What `aoinb_groups{state}` counts; default: the group records in Redis. */
   groupCounts?: GroupStateSource;
 }
@@ -133,6 +137,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Group builds hook into the build services before recovery looks at any build.
   const groupFlow = startGroupFlow(ctx);
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs ?? coordinator.reconcileIntervalSeconds * 1000);
+  ctx.lifecycle.register(placementLifecycle(ctx));
+  const placement = startPlacementLoop(ctx, options.placementIntervalMs);
   const notifier = startNotifier(ctx);
   const pruner = startPruner(ctx, config.retention);
   const app = await buildServer(ctx);
@@ -152,6 +158,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await app.close();
         await notifier.close();
         await pruner.close();
+        await placement.close();
         await recovery.close();
         await groupFlow.close();
         await leases.close();

@@ -25,9 +25,11 @@ import {
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import { agentVersion, beat, runHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
+import { hostCapacity } from './host-facts.ts';
 import { HostGuard, joinFarm } from './host-guard.ts';
 import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
+import { CapacityRefusal, handBackForPlacement, placementRetryMs } from './placement-refusal.ts';
 import { refuseOtherProtocol } from './protocol-guard.ts';
 import type { RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
@@ -44,6 +46,8 @@ export interface WorkerAgentOptions {
   observer?: BuildObserver;
   /** Aborts the wait for the farm identity at start (Redis without one). */
   signal?: AbortSignal;
+  /** How long a job this host cannot take stays delayed after its hand-back (default placementRetryMs). */
+  placementRetryMs?: number;
 }
 
 export type ShutdownMode = 'requeue' | 'finish';
@@ -123,6 +127,7 @@ class Agent implements WorkerAgent {
       jobsDir,
       maxBundleBytes: config.farm.coordinator.maxBundleBytes,
       observer: options.observer,
+      capacity: () => hostCapacity(config.workDir, this.settings),
       onStarted: (job) => {
         this.running.set(job.jobId, job);
         this.beatNow();
@@ -151,6 +156,7 @@ class Agent implements WorkerAgent {
       version: agentVersion,
       mode: this.mode,
       currentTasks,
+      offer: s,
     };
   }
 
@@ -197,6 +203,10 @@ class Agent implements WorkerAgent {
     this.inFlight.add(work);
     try {
       return await work;
+    } catch (error) {
+      if (!(error instanceof CapacityRefusal)) throw error;
+      this.logger.debug({ jobId: job.id }, 'job handed back: it needs more than this host offers');
+      return await handBackForPlacement(job, token, this.options.placementRetryMs ?? placementRetryMs);
     } finally {
       this.inFlight.delete(work);
       this.gate.release();

@@ -1,6 +1,6 @@
 import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
-import type { BuilderFacts } from '@aoinb/farm-protocol';
+import type { BuilderFacts, HostCapacity } from '@aoinb/farm-protocol';
 
 /** MemAvailable from /proc/meminfo (what a build can really use); os.freemem() elsewhere. */
 export async function availableMemory(): Promise<number> {
@@ -24,6 +24,28 @@ export async function diskFree(dir: string): Promise<number> {
   }
 }
 
+/** `worker.cores` / `worker.memory_gib`: what the worker offers builds; 0 = the host's, never more than it has. */
+export interface OfferLimits {
+  cores: number;
+  memoryGib: number;
+}
+
+/** Cores and total memory offered to builds: the host's, capped by the config. */
+export function offeredResources(limits: OfferLimits | undefined): { cores: number; memoryBytes: number } {
+  const cores = os.availableParallelism();
+  const memoryBytes = os.totalmem();
+  return {
+    cores: limits?.cores ? Math.min(cores, limits.cores) : cores,
+    memoryBytes: limits?.memoryGib ? Math.min(memoryBytes, Math.floor(limits.memoryGib * 1024 ** 3)) : memoryBytes,
+  };
+}
+
+/** What the claim script checks a build's needs against: offered cores and memory, free disk in the work dir now. */
+export async function hostCapacity(workDir: string, limits: OfferLimits | undefined): Promise<HostCapacity> {
+  const { cores, memoryBytes } = offeredResources(limits);
+  return { cores, memoryBytes, diskFreeBytes: await diskFree(workDir) };
+}
+
 export interface HostFactsInput {
   id: string;
   archs: string[];
@@ -33,19 +55,22 @@ export interface HostFactsInput {
   version: string;
   mode: BuilderFacts['mode'];
   currentTasks: BuilderFacts['currentTasks'];
+  offer?: OfferLimits;
 }
 
 /** What a heartbeat says about this host right now. */
 export async function collectHostFacts(input: HostFactsInput): Promise<BuilderFacts> {
   const [memoryFreeBytes, diskFreeBytes] = await Promise.all([availableMemory(), diskFree(input.workDir)]);
   const [l1, l5, l15] = os.loadavg();
+  const offered = offeredResources(input.offer);
   return {
     id: input.id,
     hostname: os.hostname(),
     archs: input.archs,
     slots: input.slots,
-    cores: os.availableParallelism(),
-    memoryTotalBytes: os.totalmem(),
+    // What builds may use (placement compares ENVREQ with these), not more than the host has.
+    cores: offered.cores,
+    memoryTotalBytes: offered.memoryBytes,
     memoryFreeBytes,
     diskFreeBytes,
     load: [l1 ?? 0, l5 ?? 0, l15 ?? 0],

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { WaitingError, type Job } from 'bullmq';
-import type { BuildResult } from '@aoinb/buildroot';
+import { buildStepMarker, type BuildResult } from '@aoinb/buildroot';
 import { failureClassOfError, toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
@@ -12,12 +12,14 @@ import {
   type BuildJobData,
   type BuildJobResult,
   type FarmStore,
+  type HostCapacity,
   type RedisClient,
 } from '@aoinb/farm-protocol';
 import { extractBundle } from './bundle-files.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
+import { CapacityRefusal } from './placement-refusal.ts';
 import { RunningJob, type AbortCause } from './running-job.ts';
 import { runSequence } from './sequence-runner.ts';
 
@@ -33,6 +35,8 @@ export interface JobRunnerDeps {
   maxBundleBytes: number;
   /** Told about each build's start, live samples, result, upload and end (metrics). */
   observer?: BuildObserver;
+  /** What this host offers builds now; the claim is refused when the build's needs ask for more. Unset: not checked. */
+  capacity?: () => Promise<HostCapacity>;
   onStarted(job: RunningJob): void;
   onFinished(job: RunningJob): void;
 }
@@ -122,12 +126,14 @@ export class JobRunner {
     const now = new Date();
     const base = { taskId: data.taskId, arch: data.arch, run: data.run, archs: data.taskArchs };
     const key = newAttemptKey(base);
+    const capacity = await this.deps.capacity?.();
     const outcome = await this.deps.store.transition({
       ...base,
       from: ['queued', 'running'],
       to: 'running',
       incrementAttempt: true,
       refuseIfCancelRequested: true,
+      ...(capacity ? { capacity } : {}),
       set: {
         builder: this.deps.builderId,
         attemptKeyHash: key.hash,
@@ -136,7 +142,9 @@ export class JobRunner {
       },
       unset: ['reason', 'finishedAt'],
     });
+    if (outcome.refusal === 'capacity') throw new CapacityRefusal(running.jobId);
     if (outcome.done) {
+      running.claimedAt = performance.now();
       running.attempt = outcome.attempt;
       running.attemptKey = key.key;
       if (outcome.previousState === 'running' && outcome.previousBuilder) {
@@ -205,7 +213,10 @@ export class JobRunner {
           outputDir: path.join(dir, 'output'),
           extraAptSources: data.extraAptSources,
           signal,
-          onLogLine: (line) => log.write(line),
+          onLogLine: (line) => {
+            if (running.startupMs === undefined && line.startsWith(buildStepMarker)) this.buildStepStarted(running);
+            log.write(line);
+          },
           onSample: (sample) => this.deps.observer?.sample(running.jobId, sample),
           timeoutMs: data.timeoutMs,
         },
@@ -229,6 +240,12 @@ export class JobRunner {
       log.write(`[aoinb] ${outcome.status}: ${outcome.reason}`);
       return outcome;
     }
+  }
+
+  /** The package's own build step began: the farm's start-up time of this build, from the claim. */
+  private buildStepStarted(running: RunningJob): void {
+    running.startupMs = Math.round(performance.now() - running.claimedAt);
+    this.deps.observer?.buildStepStarted?.(running.jobId, running.data.arch, running.startupMs);
   }
 
   private async upload(running: RunningJob, result: BuildResult): Promise<Outcome> {
@@ -261,7 +278,11 @@ export class JobRunner {
   }
 
   private async report(running: RunningJob, outcome: Outcome, log: LogStreamWriter): Promise<BuildJobResult> {
-    const result: BuildJobResult = { ...this.emptyResult(running, outcome.status), ...outcome };
+    const result: BuildJobResult = {
+      ...this.emptyResult(running, outcome.status),
+      ...outcome,
+      ...(running.startupMs !== undefined ? { startupMs: running.startupMs } : {}),
+    };
     await log.flush();
     const accepted = await this.deps.client.reportResult(
       running.data.taskId,

@@ -13,6 +13,10 @@ export class RunningJob {
   attempt = 0;
   /** Set with the attempt: the secret this attempt's uploads and result carry (its hash is in the build record). */
   attemptKey = '';
+  /** `performance.now()` when the claim succeeded. */
+  claimedAt = 0;
+  /** Milliseconds from the claim to the first line of the package's own build step (undefined until then). */
+  startupMs: number | undefined;
 
   /** `step`: one member of a sequential group's job (the job's own data otherwise). */
   constructor(

@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { BuildrootContext } from '../src/context.ts';
 import { layoutOf } from '../src/context.ts';
 import { runBuild } from '../src/pipeline/run-build.ts';
+import { buildStepMarker } from '../src/pipeline/build-step-marker.ts';
 import { leaseInstance } from '../src/layers/instance.ts';
 import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
 import { createBuildHost, type BuildHost } from '../src/testing/build-host-fixture.ts';
@@ -74,7 +75,7 @@ async function timeToBuildStep(ctx: BuildrootContext, buildId: string, bundle: s
     signal: stop.signal,
     onLogLine: (line) => {
       lines.push(line);
-      if (firstBuildLine === undefined && line.startsWith('[aoinb] running autobuild for')) {
+      if (firstBuildLine === undefined && line.startsWith(buildStepMarker)) {
         firstBuildLine = performance.now() - started;
         stop.abort();
       }

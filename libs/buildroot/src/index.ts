@@ -10,3 +10,4 @@ export { mountsUnder, readMounts } from './host/mount-table.ts';
 export { runContainer, hostNspawnArgs, type ContainerRun, type ContainerExit } from './host/nspawn.ts';
 export { acquireLock, tryAcquireLock, withLock, type HeldLock } from './host/file-lock.ts';
 export { download as downloadSource } from './sources/download.ts';
+export { buildStepMarker } from './pipeline/build-step-marker.ts';

@@ -27,6 +27,28 @@ describe('parseEnvReq', () => {
       'spec:1: ENVREQ: core must be a whole number of logical cores, got "2.5"',
     );
   });
+
+  it('refuses absurd values naming the key, so no build waits forever for a host that cannot exist', () => {
+    expect(
+      errorOf(() =>
+        parseEnvReq('core=100000 total_mem=1e30 total_mem_per_core=Infinity disk=9999999', 'spec:2: ENVREQ'),
+      ),
+    ).toEqual({
+      code: 'BUNDLE_INVALID',
+      message:
+        'spec:2: ENVREQ: core must be at most 4096 (logical cores), got "100000"; ' +
+        'total_mem must be at most 65536 (GiB), got "1e30"; ' +
+        'total_mem_per_core must be a positive number, got "Infinity"; disk must be at most 1000000 (GB), got "9999999"',
+    });
+    expect(errorOf(() => parseEnvReq('total_mem=NaN disk=1e400', 'x')).message).toBe(
+      'x: total_mem must be a positive number, got "NaN"; disk must be a positive number, got "1e400"',
+    );
+    expect(parseEnvReq('core=4096 total_mem=65536 disk=1000000', 'x')).toEqual({
+      core: 4096,
+      totalMemGiB: 65536,
+      diskGB: 1e6,
+    });
+  });
 });
 
 describe('mergeEnvReq and envReqShortfalls', () => {

@@ -24,6 +24,18 @@ const KEYS = {
 
 type EnvReqKey = keyof typeof KEYS;
 
+/**
+ * Upper bounds far beyond any build host: a value above one is a typo or an attack (a
+ * build that could never be placed anywhere), rejected naming the key rather than
+ * left to wait forever.
+ */
+const LIMITS: Record<EnvReqKey, { max: number; unit: string }> = {
+  core: { max: 4096, unit: 'logical cores' },
+  total_mem: { max: 65_536, unit: 'GiB' },
+  total_mem_per_core: { max: 1024, unit: 'GiB per core' },
+  disk: { max: 1_000_000, unit: 'GB' },
+};
+
 const HINTS: Record<string, string> = {
   mem_per_core: 'total_mem_per_core',
   mem: 'total_mem',
@@ -57,6 +69,9 @@ export function parseEnvReq(value: string, where: string): EnvReq {
       problems.push(`${key} must be a positive number, got ${JSON.stringify(raw)}`);
     } else if (key === 'core' && !Number.isInteger(n)) {
       problems.push(`core must be a whole number of logical cores, got ${JSON.stringify(raw)}`);
+    } else if (n > LIMITS[key as EnvReqKey].max) {
+      const { max, unit } = LIMITS[key as EnvReqKey];
+      problems.push(`${key} must be at most ${max} (${unit}), got ${JSON.stringify(raw)}`);
     } else {
       result[field] = n;
     }

@@ -88,6 +88,9 @@ export interface WorkerConfig {
   onShutdown: 'requeue' | 'finish';
   /** Below this much free space in the work dir (MiB) the worker takes no new jobs (0: never stops). */
   minFreeDiskMib: number;
+  /** Cores and memory (GiB) this worker offers builds (placement by ENVREQ); 0 = what the host has, never more. */
+  cores: number;
+  memoryGib: number;
 }
 
 export interface FarmConfig {
@@ -233,6 +236,8 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     metricsListen: metrics ? parseListen(metrics) : undefined,
     onShutdown: t.oneOf('on_shutdown', ['requeue', 'finish'] as const, 'requeue'),
     minFreeDiskMib: t.integer('min_free_disk_mib', { default: 1024, min: 0 }),
+    cores: t.integer('cores', { default: 0, min: 0, max: 100_000 }),
+    memoryGib: t.number('memory_gib', { default: 0, min: 0 }),
   };
   t.rejectUnknown();
   return worker;

@@ -61,5 +61,7 @@ export const BuildJobResult = Type.Object({
   /** Milliseconds per pipeline phase, plus the worker's own `upload`. */
   phases: Type.Partial(Type.Record(Type.Enum([...buildPhases, 'upload']), Type.Number())),
   resources: Type.Optional(ResourceSummary),
+  /** Milliseconds from the claim to the first line of the package's own build step (absent: it never began). */
+  startupMs: Type.Optional(Type.Number({ minimum: 0 })),
 });
 export type BuildJobResult = Static<typeof BuildJobResult>;

@@ -5,7 +5,9 @@
  * field, a field whose meaning changes); adding an optional field that old peers may
  * ignore needs no bump. Coordinator and workers must run the same version.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+// 2: a build may carry needs (ENVREQ, learned requirement) that the worker's claim must check
+//    against its capacity (docs/placement.md); a version-1 worker would ignore them.
 
 /** The BullMQ job name of a build job (its payload: BuildJobData). */
 export const buildJobName = 'build';

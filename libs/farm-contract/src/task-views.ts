@@ -61,6 +61,32 @@ export const ResourceView = Type.Object(
 );
 export type ResourceView = Static<typeof ResourceView>;
 
+/** What a host needs to take a build (ENVREQ and the learned requirement, the larger of each; docs/placement.md). */
+export const NeedsView = Type.Object(
+  {
+    cores: Nullable(Type.Integer()),
+    memory_bytes: Nullable(Type.Number()),
+    memory_per_core_bytes: Nullable(Type.Number()),
+    disk_bytes: Nullable(Type.Number({ description: 'free disk in the work dir at the claim' })),
+    summary: Type.String({ description: 'as people read it, e.g. `8 cores, 16 GiB`' }),
+  },
+  { additionalProperties: false },
+);
+export type NeedsView = Static<typeof NeedsView>;
+
+/** What earlier successful builds of the package on the arch used: peaks with headroom, medians of CPU and time. */
+export const LearnedView = Type.Object(
+  {
+    memory_bytes: Type.Number(),
+    disk_bytes: Type.Number(),
+    cpu_seconds: Type.Number(),
+    seconds: Type.Number(),
+    builds: Type.Integer({ description: 'how many earlier builds it comes from' }),
+  },
+  { additionalProperties: false },
+);
+export type LearnedView = Static<typeof LearnedView>;
+
 /** One arch of a task (its current run). */
 export const JobView = Type.Object(
   {
@@ -82,6 +108,11 @@ export const JobView = Type.Object(
     artifacts: Type.Array(ArtifactView),
     phases_ms: Type.Record(Type.String(), Type.Number()),
     resources: Nullable(ResourceView),
+    needs: Nullable(NeedsView),
+    learned: Nullable(LearnedView),
+    startup_ms: Nullable(
+      Type.Number({ description: "from the claim to the first line of the package's own build step" }),
+    ),
   },
   { additionalProperties: false },
 );

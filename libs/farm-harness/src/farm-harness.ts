@@ -80,6 +80,9 @@ export interface WorkerOptions {
   metricsListen?: string;
   /** `[worker] min_free_disk_mib` (default: the config's). */
   minFreeDiskMib?: number;
+  /** `[worker] cores` / `memory_gib`: what the worker offers builds (default: the host's). */
+  cores?: number;
+  memoryGib?: number;
 }
 
 type Child = ResultPromise<{
@@ -173,6 +176,8 @@ export class FarmHarness {
             `on_shutdown = "${worker.onShutdown ?? 'requeue'}"`,
             ...(worker.metricsListen ? [`metrics_listen = "${worker.metricsListen}"`] : []),
             ...(worker.minFreeDiskMib !== undefined ? [`min_free_disk_mib = ${worker.minFreeDiskMib}`] : []),
+            ...(worker.cores !== undefined ? [`cores = ${worker.cores}`] : []),
+            ...(worker.memoryGib !== undefined ? [`memory_gib = ${worker.memoryGib}`] : []),
           ]
         : []),
       ...Object.keys(farmTokens).flatMap((role) => [

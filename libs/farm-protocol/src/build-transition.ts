@@ -1,11 +1,15 @@
 import { encodeFields, type HashSchema } from './hash-codec.ts';
 import { activeBuildMember, logMember, type FarmKeys } from './names.ts';
+import { capacityArg, type HostCapacity } from './placement.ts';
 import type { BuildRecord, BuildState, TaskState } from './records.ts';
 import { transitionScript } from './transition-script.ts';
 import type { RedisClient } from './redis-options.ts';
 
-/** Why a guarded script refused: the build is gone, on another run or attempt, holds another key, or in another state. */
-export type Refusal = '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel';
+/**
+ * Why a guarded script refused: the build is gone, on another run or attempt, holds another key, is in another
+ * state, has a cancel request, or needs more than the claiming host has (`capacity`).
+ */
+export type Refusal = '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity';
 
 /** Refusals that mean "addressed to a run or attempt that is no longer current". */
 export function isStale(refusal: Refusal): boolean {
@@ -28,6 +32,8 @@ export interface TransitionRequest {
   refuseIfCancelRequested?: boolean;
   /** A worker claiming the build: the attempt goes up by one (and fences every earlier attempt). */
   incrementAttempt?: boolean;
+  /** The claiming host: refused (`capacity`, nothing changed) when the build's `needs` ask for more. */
+  capacity?: HostCapacity;
   set?: Partial<BuildRecord>;
   unset?: Array<keyof BuildRecord & string>;
   /** A line from the farm for the run's log, written in the same step (before the end, if the state is final). */
@@ -92,6 +98,7 @@ export async function runTransition(
     req.attemptKeyHash ?? '',
     req.note ?? '',
     logMember(req.taskId, req.arch, req.run),
+    capacityArg(req.capacity),
     String(pairs.length / 2),
     ...pairs,
     ...(req.unset ?? []),

@@ -69,6 +69,9 @@ export const buildSchema: HashSchema<BuildRecord> = {
   artifacts: 'json',
   phases: 'json',
   resources: 'json',
+  needs: 'json',
+  learned: 'json',
+  startupMs: 'number',
 };
 
 function decodeTask(hash: Record<string, string>): TaskRecord | undefined {

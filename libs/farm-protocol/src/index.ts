@@ -97,3 +97,17 @@ export {
   readFarmIdentityRaw,
   type FarmIdentity,
 } from './farm-identity.ts';
+export {
+  shortfallsOf,
+  mergeNeeds,
+  hasNeeds,
+  describeNeeds,
+  formatNeed,
+  gib,
+  gb,
+  capacityArg,
+  type BuildNeeds,
+  type HostCapacity,
+  type LearnedRequirement,
+  type Shortfall,
+} from './placement.ts';

@@ -74,6 +74,8 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
     builders: `${prefix}:builders`,
     /** STREAM: farm events (task and build transitions), capped; metrics and the group scheduler read it. */
     events: `${prefix}:events`,
+    /** HASH `<package>/<arch>` -> JSON list of the resources of its last successful builds (learned requirements). */
+    learnedNeeds: `${prefix}:learned-needs`,
     /** Pub/sub channel: cancel requests for running jobs (JSON CancelMessage). */
     cancelChannel: `${prefix}:cancel`,
     /** INCR counter handing out group ids (only while Redis holds the farm identity, like taskSeq). */

@@ -1,4 +1,5 @@
 import type { BuildPhase, BuildState, FailureClass, ResourceSummary, TaskState } from '@aoinb/farm-contract';
+import type { BuildNeeds, LearnedRequirement } from './placement.ts';
 
 // States, builder facts and the messages on Redis channels are part of the contract.
 export { finalBuildStates, isFinalBuildState } from '@aoinb/farm-contract/states';
@@ -16,6 +17,8 @@ export interface BundleInfo {
   /** Archs of the farm the bundle's ALLOW_ARCH / FAIL_ARCH filters allow (noarch: the noarch arch). */
   targets: string[];
   uploadedAt: string;
+  /** Per target arch: the host the bundle's ENVREQ asks for (placement.ts units); absent = no ENVREQ. */
+  needs?: Record<string, BuildNeeds>;
 }
 
 /** `{aoinb}:task:<id>`. Times are ISO 8601 strings. */
@@ -72,6 +75,12 @@ export interface BuildRecord {
   artifacts: ArtifactRecord[];
   phases?: Partial<Record<BuildPhase, number>>;
   resources?: ResourceSummary;
+  /** What a host needs to take this run (ENVREQ and the learned requirement, docs/placement.md); the claim checks it. */
+  needs?: BuildNeeds;
+  /** The package's learned requirement on this arch when this run was queued (part of `needs`). */
+  learned?: LearnedRequirement;
+  /** Milliseconds from the claim to the first line of the package's own build step (the worker's report). */
+  startupMs?: number;
 }
 
 export interface BuilderStatus {

@@ -16,9 +16,12 @@ import { luaAllowedFn } from './lua-allowed.ts';
  *       7 active-set member, 8 task id, 9 arch, 10 event cap,
  *       11 increment the attempt ('1': a worker claims the build; the new attempt fences the old one),
  *       12 attempt key hash that must be stored ('' = not checked), 13 log note ('' = none),
- *       14 unarchived-log member, 15 number of field pairs N, then N pairs to set, then field names to delete
+ *       14 unarchived-log member,
+ *       15 the claiming host's capacity `cores,memoryBytes,diskFreeBytes` ('' = not checked): refused when the
+ *          build's `needs` (JSON, placement.ts) ask for more, before anything changes (no attempt is used),
+ *       16 number of field pairs N, then N pairs to set, then field names to delete
  * Returns {code, state, attempt, taskState, previousState, previousBuilder, run, refusal}:
- * code 1 done, 0 refused; refusal '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel'.
+ * code 1 done, 0 refused; refusal '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity'.
  */
 export const transitionScript = `${luaAllowedFn}
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -38,9 +41,22 @@ end
 if ARGV[12] ~= '' and redis.call('HGET', KEYS[1], 'attemptKeyHash') ~= ARGV[12] then return refuse('key') end
 if ARGV[1] ~= '' and not allowed(ARGV[1], state) then return refuse('state') end
 if ARGV[5] == '1' and redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return refuse('cancel') end
+if ARGV[15] ~= '' then
+  local raw = redis.call('HGET', KEYS[1], 'needs')
+  if raw then
+    local needs = cjson.decode(raw)
+    local cores, mem, disk = string.match(ARGV[15], '^(%d+),(%d+),(%d+)$')
+    cores, mem, disk = tonumber(cores), tonumber(mem), tonumber(disk)
+    local perCore = 0
+    if cores > 0 then perCore = mem / cores end
+    if (needs.cores and cores < needs.cores) or (needs.memoryBytes and mem < needs.memoryBytes)
+      or (needs.memoryPerCoreBytes and perCore < needs.memoryPerCoreBytes)
+      or (needs.diskBytes and disk < needs.diskBytes) then return refuse('capacity') end
+  end
+end
 if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[1], 'attempt', 1) end
-local npairs = tonumber(ARGV[15])
-local i = 16
+local npairs = tonumber(ARGV[16])
+local i = 17
 for _ = 1, npairs do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
   i = i + 2

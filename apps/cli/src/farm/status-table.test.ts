@@ -20,6 +20,9 @@ const job = (over: Partial<JobView>): JobView => ({
   artifacts: [],
   phases_ms: {},
   resources: null,
+  needs: null,
+  learned: null,
+  startup_ms: null,
   ...over,
 });
 

@@ -1,7 +1,7 @@
 import { buildJobId, sequenceJobId, type GroupMemberPlan, type MemberRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from '../services/build-log.ts';
-import { cancelBuild, freshBuild } from '../services/task-service.ts';
+import { cancelBuild, placedBuild } from '../services/task-service.ts';
 import { addMemberJob, memberJob } from './group-jobs.ts';
 import type { SkipDecision } from './group-policy.ts';
 import type { GroupSnapshot } from './group-snapshot.ts';
@@ -48,7 +48,7 @@ export async function releaseMember(ctx: CoordinatorContext, snap: GroupSnapshot
   const jobId = sequential
     ? sequenceJobId(snap.group.id, plan.arch, record.round)
     : buildJobId(task.id, plan.arch, record.run);
-  const build = freshBuild(task.id, plan.arch, record.run, jobId);
+  const build = await placedBuild(ctx, task, plan.arch, record.run, jobId);
   const released = await ctx.groups.store.releaseMember({
     groupId: snap.group.id,
     round: record.round,

@@ -1,5 +1,12 @@
-import type { BuilderView, JobView, TaskStatus, TaskSummary } from '@aoinb/farm-contract';
-import type { BuilderStatus, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
+import type { BuilderView, JobView, NeedsView, TaskStatus, TaskSummary } from '@aoinb/farm-contract';
+import {
+  describeNeeds,
+  hasNeeds,
+  type BuilderStatus,
+  type BuildNeeds,
+  type BuildRecord,
+  type TaskRecord,
+} from '@aoinb/farm-protocol';
 import { resourceView } from './resource-view.ts';
 
 /**
@@ -20,6 +27,17 @@ export function taskSummary(task: TaskRecord): TaskSummary {
     updated_at: task.updatedAt,
     finished_at: task.finishedAt ?? null,
     group_id: task.groupId ?? null,
+  };
+}
+
+function needsView(needs: BuildNeeds | undefined): NeedsView | null {
+  if (!hasNeeds(needs)) return null;
+  return {
+    cores: needs.cores ?? null,
+    memory_bytes: needs.memoryBytes ?? null,
+    memory_per_core_bytes: needs.memoryPerCoreBytes ?? null,
+    disk_bytes: needs.diskBytes ?? null,
+    summary: describeNeeds(needs),
   };
 }
 
@@ -47,6 +65,17 @@ function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): JobView
     })),
     phases_ms: build.phases ?? {},
     resources: resourceView(build.resources),
+    needs: needsView(build.needs),
+    learned: build.learned
+      ? {
+          memory_bytes: build.learned.memoryBytes,
+          disk_bytes: build.learned.diskBytes,
+          cpu_seconds: build.learned.cpuSeconds,
+          seconds: build.learned.seconds,
+          builds: build.learned.builds,
+        }
+      : null,
+    startup_ms: build.startupMs ?? null,
   };
 }
 

@@ -8,6 +8,7 @@ import { registerBuildEventMetrics } from './build-event-metrics.ts';
 import { registerBuilderMetrics } from './builder-metrics.ts';
 import { redisGroupStateSource, registerGroupMetrics, type GroupStateSource } from './group-metrics.ts';
 import { createHttpMetrics, type HttpMetrics } from './http-metrics.ts';
+import { registerPlacementMetrics } from './placement-metrics.ts';
 import { registerActiveBuildMetrics, registerQueueMetrics } from './queue-metrics.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
 
@@ -61,6 +62,7 @@ export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): Coordina
   registerActiveBuildMetrics(registry, deps.redis, archs, guard, keys);
   const events = registerBuildEventMetrics(registry, deps.redis, archs, guard, keys);
   registerBuilderMetrics(registry, deps.redis, archs, guard, keys);
+  registerPlacementMetrics(registry, deps.redis, archs, guard, keys);
   registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis, keys), guard);
   registerRedisMetrics(registry, deps.redis, guard, keys.prefix);
   const http = createHttpMetrics(registry);

@@ -122,12 +122,25 @@ describe('metrics of a live farm', () => {
       m.value('aoinb_http_requests_total', { method: 'PUT', route: '/task/:id/result/:arch', status: '200' }),
     ).toBe(2);
     expect(m.find('aoinb_http_requests_total', { status: '401' }).length).toBeGreaterThan(0);
-    // Labels name archs, states, failure classes, builders and route patterns: never a task or a job.
+    // Labels name archs, states, failure classes, builders, route patterns and placement reasons: never a task or a job.
     const jobIds = new Set(Object.values(statuses).flatMap((s) => s.jobs.map((j) => j.job_id)));
     for (const s of m.samples.filter((x) => x.name.startsWith('aoinb_'))) {
       for (const [label, v] of Object.entries(s.labels)) {
         expect(
-          ['arch', 'state', 'result', 'class', 'builder', 'method', 'route', 'status', 'version', 'collector', 'le'],
+          [
+            'arch',
+            'state',
+            'result',
+            'class',
+            'builder',
+            'method',
+            'route',
+            'status',
+            'version',
+            'collector',
+            'le',
+            'reason',
+          ],
           `${s.name} label ${label}`,
         ).toContain(label);
         expect(jobIds.has(v) || /\/\d/.test(v), `${s.name} ${label}=${v}`).toBe(false);

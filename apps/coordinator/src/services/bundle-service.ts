@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { allowedArchs, extractBundleArchive, loadBundle, type Bundle } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
-import type { BundleInfo } from '@aoinb/farm-protocol';
+import { hasNeeds, type BuildNeeds, type BundleInfo } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
+import { needsOfEnvReq } from '../placement/build-needs.ts';
 import { receiveUpload } from '../storage/receive-upload.ts';
 import { requireTask } from './task-service.ts';
 
@@ -15,6 +16,8 @@ export interface BundleInspection {
   noarch: boolean;
   targets: string[];
   denied: Array<{ arch: string; reason: string }>;
+  /** Per target arch with an ENVREQ: what a host needs to take it. */
+  needs: Record<string, BuildNeeds>;
 }
 
 function debianVersion(bundle: Bundle): string {
@@ -26,7 +29,15 @@ function debianVersion(bundle: Bundle): string {
 export async function inspectBundle(dir: string, archs: string[], noarchArch: string): Promise<BundleInspection> {
   const first = await loadBundle(dir, noarchArch);
   const base = { packageName: first.mainPackage.name, version: debianVersion(first), noarch: first.isNoarch };
-  if (first.isNoarch) return { ...base, targets: [noarchArch], denied: [] };
+  const needs: Record<string, BuildNeeds> = {};
+  const noteNeeds = (arch: string, bundle: Bundle): void => {
+    const n = needsOfEnvReq(bundle.envreq);
+    if (hasNeeds(n)) needs[arch] = n;
+  };
+  if (first.isNoarch) {
+    noteNeeds(noarchArch, first);
+    return { ...base, targets: [noarchArch], denied: [], needs };
+  }
   const targets: string[] = [];
   const denied: BundleInspection['denied'] = [];
   for (const arch of archs) {
@@ -35,10 +46,12 @@ export async function inspectBundle(dir: string, archs: string[], noarchArch: st
       bundle.packages.map((p) => p.defines),
       [arch],
     );
-    if (decision.kind === 'noarch' || decision.allowed.includes(arch)) targets.push(arch);
-    else denied.push(...decision.denied);
+    if (decision.kind === 'noarch' || decision.allowed.includes(arch)) {
+      targets.push(arch);
+      noteNeeds(arch, bundle);
+    } else denied.push(...decision.denied);
   }
-  return { ...base, targets, denied };
+  return { ...base, targets, denied, needs };
 }
 
 /**
@@ -90,6 +103,7 @@ export async function receiveBundle(
       noarch: inspection.noarch,
       targets: inspection.targets,
       uploadedAt: new Date().toISOString(),
+      ...(Object.keys(inspection.needs).length > 0 ? { needs: inspection.needs } : {}),
     };
     const recorded = await ctx.store.updateTask(task.id, ['created'], { bundle: info });
     if (!recorded.done)

@@ -183,6 +183,7 @@ export async function acceptResult(
       phases: result.phases,
       resources: result.resources,
       builder: result.builder,
+      ...(result.startupMs !== undefined ? { startupMs: Math.round(result.startupMs) } : {}),
       ...(reason ? { reason } : {}),
       ...(status !== 'succeeded'
         ? { failureClass: failureClass ?? (status === 'cancelled' ? 'cancelled' : 'build') }
@@ -199,6 +200,8 @@ export async function acceptResult(
     startedAt: result.startedAt,
     finishedAt: result.finishedAt,
     artifacts,
+    ...(result.resources ? { resources: result.resources } : {}),
+    ...(result.builder ? { builder: result.builder } : {}),
     ...(reason ? { reason } : {}),
   });
   await dropOtherAttempts(ctx, build).catch(() => undefined);

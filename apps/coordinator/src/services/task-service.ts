@@ -7,11 +7,14 @@ import {
   isFinalBuildState,
   publishCancel,
   type BuildJobData,
+  type BuildNeeds,
   type BuildRecord,
   type IdempotentAnswer,
+  type LearnedRequirement,
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
+import { buildNeeds } from '../placement/build-needs.ts';
 import { deleteFinishedTask } from '../retention/delete-task.ts';
 import { endLog } from './build-log.ts';
 
@@ -47,6 +50,7 @@ export function freshBuild(
   arch: string,
   run: number,
   jobId = buildJobId(taskId, arch, run),
+  placement: { needs?: BuildNeeds; learned?: LearnedRequirement } = {},
 ): BuildRecord {
   return {
     taskId,
@@ -58,7 +62,19 @@ export function freshBuild(
     cancelRequested: false,
     queuedAt: new Date().toISOString(),
     artifacts: [],
+    ...placement,
   };
+}
+
+/** A fresh build with what a host needs to take it (ENVREQ and the learned requirement, docs/placement.md). */
+export async function placedBuild(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  arch: string,
+  run: number,
+  jobId?: string,
+): Promise<BuildRecord> {
+  return freshBuild(task.id, arch, run, jobId, await buildNeeds(ctx, task, arch));
 }
 
 /**
@@ -167,7 +183,7 @@ export async function startBuild(
     ['created'],
     [],
     { archs, timeoutMs },
-    archs.map((a) => freshBuild(task.id, a, 1)),
+    await Promise.all(archs.map((a) => placedBuild(ctx, task, a, 1))),
   );
   if (queued === 'uploading')
     throw new AoinbError(
@@ -281,7 +297,7 @@ export async function retryTask(ctx: CoordinatorContext, taskId: string): Promis
   const again = (await ctx.store.getBuilds(task.id, task.archs)).filter(
     (b) => b.state === 'failed' || b.state === 'cancelled',
   );
-  const builds = again.map((b) => freshBuild(task.id, b.arch, b.run + 1));
+  const builds = await Promise.all(again.map((b) => placedBuild(ctx, task, b.arch, b.run + 1)));
   const queued = await ctx.store.queueBuilds(task, ['failed', 'cancelled'], ['failed', 'cancelled'], {}, builds);
   if (queued !== 'done')
     throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile; look at GET /task/${task.id}/status`);

@@ -7,6 +7,8 @@ import type { BuildResult, ResourceSample } from '@aoinb/buildroot';
 export interface BuildObserver {
   /** A build was claimed and starts on this host. */
   started(jobId: string, arch: string): void;
+  /** The package's own build step printed its first line, `ms` after the claim (the farm's start-up of the build). */
+  buildStepStarted?(jobId: string, arch: string, ms: number): void;
   /** A live resource sample of the build's container (`BuildRequest.onSample`). */
   sample(jobId: string, sample: ResourceSample): void;
   /** The executor returned: phases, result, sources and their cache use. */

@@ -81,6 +81,13 @@ function buildSeries(registry: Registry, archs: string[], live: Map<string, Live
       buckets: [...durationBuckets],
       registers: [registry],
     }),
+    startup: new Histogram({
+      name: 'aoinb_worker_build_startup_seconds',
+      help: "Time from a build's claim to the first line of the package's own build step (bundle, instance, dependencies, sources), per arch",
+      labelNames: ['arch'],
+      buckets: [...durationBuckets],
+      registers: [registry],
+    }),
     hits: new Counter({
       name: 'aoinb_worker_source_cache_hits_total',
       help: 'Sources served from the host source cache without a download',
@@ -120,6 +127,9 @@ export function createBuildMetrics(registry: Registry, archs: string[]): BuildOb
   return {
     started(jobId, arch) {
       live.set(jobId, { arch, slot: freeSlot(), startedAt: Date.now() });
+    },
+    buildStepStarted(_jobId, arch, ms) {
+      s.startup.observe({ arch }, ms / 1000);
     },
     sample(jobId, sample) {
       const b = live.get(jobId);

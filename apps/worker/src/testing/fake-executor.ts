@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import type { BuildArtifact, BuildRequest, BuildResult } from '@aoinb/buildroot';
+import { buildStepMarker, type BuildArtifact, type BuildRequest, type BuildResult } from '@aoinb/buildroot';
 import { sleep } from '@aoinb/farm-protocol';
 import type { Executor, PackageHints } from '../executor.ts';
 import { startFakeSampler } from './fake-resources.ts';
@@ -22,6 +22,8 @@ export interface FakeBuildPlan {
   failRuns?: number[];
   /** Resource samples (of the agent process itself) every this many ms; 0 = only one at the end. */
   sampleIntervalMs: number;
+  /** Print the real pipeline's first line of the package's build step (buildStepMarker) before the others. */
+  buildStepLine?: boolean;
 }
 
 const defaults: FakeBuildPlan = {
@@ -124,6 +126,7 @@ export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
         onLine(
           `[aoinb] extra apt source ${source.name}: ${source.line} (pin ${source.pin ?? 'origin'} ${source.pinPriority ?? ''})`,
         );
+      if (plan.buildStepLine) onLine(`${buildStepMarker} ${pkg.name} ${pkg.version} (${arch})`);
       await emitLines(plan, onLine, request.signal);
       await sleep(Math.max(0, plan.durationMs - (Date.now() - t0)), request.signal);
       let status: BuildResult['status'] = 'succeeded';

@@ -11,6 +11,7 @@ import {
   buildQueueOptions,
   FarmStore,
   type BuildJobData,
+  type BuildNeeds,
 } from '@aoinb/farm-protocol';
 import type { StandinCoordinator } from './standin-coordinator.ts';
 
@@ -30,6 +31,8 @@ export interface SeamFixture {
     patch?: Partial<BuildJobData>;
     /** Records and bundle only, no job of its own (a step of a sequence job). */
     noJob?: boolean;
+    /** What a host needs to take the build (the coordinator writes it from ENVREQ and learned requirements). */
+    needs?: BuildNeeds;
   }): Promise<{ job?: Job<BuildJobData>; data: BuildJobData }>;
   close(): Promise<void>;
 }
@@ -58,7 +61,7 @@ export function seamFixture(options: {
   return {
     store: options.store,
     queue,
-    async queued({ name, arch = 'amd64', fake, patch, noJob }) {
+    async queued({ name, arch = 'amd64', fake, patch, noJob, needs }) {
       const taskId = await options.store.nextTaskId();
       const bundleDir = await mkdtemp(path.join(options.dir, `${name}-`));
       await mkdir(path.join(bundleDir, 'autobuild'));
@@ -84,7 +87,7 @@ export function seamFixture(options: {
       const jobId = buildJobId(taskId, arch, 1);
       const build = { taskId, arch, state: 'queued' as const, run: 1, jobId, attempt: 0, cancelRequested: false };
       const queuedOk = await options.store.queueBuilds({ id: taskId }, ['created'], [], { archs: [arch] }, [
-        { ...build, queuedAt: now, artifacts: [] },
+        { ...build, queuedAt: now, artifacts: [], ...(needs ? { needs } : {}) },
       ]);
       if (queuedOk !== 'done') throw new Error(`seam fixture: could not queue task ${taskId}`);
       const data: BuildJobData = {

@@ -1,0 +1,135 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '@aoinb/logging';
+import {
+  buildQueueName,
+  buildWorkerOptions,
+  farmKeys,
+  FarmStore,
+  readLogEntries,
+  type BuildJobData,
+  type BuildJobResult,
+  type HostCapacity,
+} from '@aoinb/farm-protocol';
+import { startRedis, type RedisHandle } from '@aoinb/testkit';
+import { CoordinatorClient } from './coordinator-client.ts';
+import { JobRunner } from './job-runner.ts';
+import { CapacityRefusal, handBackForPlacement } from './placement-refusal.ts';
+import { fakeExecutor } from './testing/fake-executor.ts';
+import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
+import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+
+const GiB = 1024 ** 3;
+
+/**
+ * The worker's side of placement against a real Redis and real BullMQ queues: a host short of
+ * a build's needs is refused by the claim script and hands the job back delayed, with no
+ * attempt used (neither the build's nor BullMQ's); a host that can takes it at attempt 1 and
+ * times its start from the claim to the package's build step.
+ */
+describe('a worker that cannot meet a build hands it back', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  let coordinator: StandinCoordinator;
+  let fixture: SeamFixture;
+  let dir: string;
+  const startups: number[] = [];
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+    coordinator = await startStandinCoordinator();
+    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-placement-'));
+    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+    await coordinator?.close();
+    await redis?.quit();
+    await server?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function runner(memGiB: number): JobRunner {
+    const logger = silentLogger();
+    const capacity: HostCapacity = { cores: 4, memoryBytes: memGiB * GiB, diskFreeBytes: 100e9 };
+    return new JobRunner({
+      logger,
+      redis,
+      store: fixture.store,
+      client: new CoordinatorClient({ baseUrl: coordinator.url, token: 'seam-worker-token', logger, retryForMs: 0 }),
+      executor: fakeExecutor({ durationMs: 20, sampleIntervalMs: 0 }),
+      builderId: `host-${memGiB}`,
+      jobsDir: path.join(dir, `jobs-${memGiB}`),
+      maxBundleBytes: 1024 * 1024,
+      capacity: async () => capacity,
+      observer: {
+        started: () => undefined,
+        sample: () => undefined,
+        executed: () => undefined,
+        uploaded: () => undefined,
+        finished: () => undefined,
+        buildStepStarted: (_job, _arch, ms) => startups.push(ms),
+      },
+      onStarted: () => undefined,
+      onFinished: () => undefined,
+    });
+  }
+
+  /** A BullMQ worker running `jobs` as the agent does: a capacity refusal hands the job back delayed. */
+  function agentLike(jobs: JobRunner): Worker<BuildJobData, BuildJobResult> {
+    return new Worker<BuildJobData, BuildJobResult>(
+      buildQueueName('amd64'),
+      async (job: Job<BuildJobData>, token?: string) => {
+        try {
+          return await jobs.process(job, token ?? '');
+        } catch (error) {
+          if (error instanceof CapacityRefusal) return handBackForPlacement(job, token, 60_000);
+          throw error;
+        }
+      },
+      buildWorkerOptions(
+        { host: '127.0.0.1', port: server.port },
+        { name: 'test', concurrency: 1, lockDurationMs: 5000, stalledIntervalMs: 30_000, maxStalledCount: 1 },
+      ),
+    );
+  }
+
+  it('refuses the claim, writes nothing, downloads nothing, and delays the job without using an attempt', async () => {
+    const { job, data } = await fixture.queued({
+      name: 'needs-four',
+      needs: { memoryBytes: 4 * GiB },
+      fake: { buildStepLine: true },
+    });
+    await expect(runner(2).process(job!, 'token')).rejects.toBeInstanceOf(CapacityRefusal);
+    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 0 });
+    expect(await readLogEntries(redis, farmKeys.log(data.taskId, 'amd64', 1), '0', 10)).toEqual([]);
+    expect(coordinator.requests).toEqual([]);
+
+    const small = agentLike(runner(2));
+    const queue = fixture.queue('amd64');
+    await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 10_000 }).toBe('delayed');
+    await small.close();
+    const delayed = await queue.getJob(job!.id!);
+    expect(delayed?.attemptsMade).toBe(0);
+    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 0 });
+
+    // The coordinator promotes it once an able host is free; that host takes it at attempt 1.
+    await delayed!.promote();
+    const big = agentLike(runner(8));
+    await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 10_000 }).toBe('completed');
+    await big.close();
+    expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({
+      state: 'running',
+      attempt: 1,
+      builder: 'host-8',
+    });
+    expect(startups).toHaveLength(1);
+    expect(startups[0]).toBeGreaterThanOrEqual(0);
+    expect(startups[0]).toBeLessThan(10_000);
+  });
+});

@@ -1,0 +1,103 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startRedis, type RedisHandle } from '@aoinb/testkit';
+import { FarmStore } from './farm-store.ts';
+import { buildJobId, farmKeys } from './names.ts';
+import { describeNeeds, shortfallsOf, type BuildNeeds, type HostCapacity } from './placement.ts';
+
+const GiB = 1024 ** 3;
+
+/** The claim's capacity check in the guarded transition script, on a real Redis. */
+describe('a claim checks the build needs against the claiming host', () => {
+  let server: RedisHandle;
+  let redis: Redis;
+  let store: FarmStore;
+  const archs = ['amd64'];
+
+  async function queue(needs?: BuildNeeds): Promise<void> {
+    await redis.flushall();
+    const now = new Date().toISOString();
+    await store.createTask({
+      id: await store.nextTaskId(),
+      state: 'created',
+      createdAt: now,
+      updatedAt: now,
+      createdBy: 'alice',
+      archs: [],
+      timeoutMs: 0,
+    });
+    const build = {
+      taskId: '1',
+      arch: 'amd64',
+      state: 'queued' as const,
+      run: 1,
+      jobId: buildJobId('1', 'amd64', 1),
+      attempt: 0,
+      cancelRequested: false,
+      queuedAt: now,
+      artifacts: [],
+      ...(needs ? { needs } : {}),
+    };
+    expect(await store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [build])).toBe('done');
+  }
+
+  const claim = (capacity: HostCapacity) =>
+    store.transition({
+      taskId: '1',
+      arch: 'amd64',
+      run: 1,
+      archs,
+      from: ['queued', 'running'],
+      to: 'running',
+      incrementAttempt: true,
+      refuseIfCancelRequested: true,
+      capacity,
+      set: { builder: 'w' },
+    });
+  const host = (cores: number, memGiB: number, diskGB = 100): HostCapacity => ({
+    cores,
+    memoryBytes: memGiB * GiB,
+    diskFreeBytes: diskGB * 1e9,
+  });
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = new Redis(server.url);
+    store = new FarmStore(redis);
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+  beforeEach(() => queue({ cores: 4, memoryBytes: 16 * GiB, memoryPerCoreBytes: 2 * GiB, diskBytes: 40e9 }));
+
+  it('refuses a host short of any need without changing anything: no attempt used, no event, still queued', async () => {
+    const events = await redis.xlen(farmKeys.events);
+    for (const small of [host(2, 64), host(8, 8), host(16, 16), host(8, 64, 10)]) {
+      const outcome = await claim(small);
+      expect(outcome).toMatchObject({ done: false, refusal: 'capacity', state: 'queued', attempt: 0 });
+    }
+    const build = await store.getBuild('1', 'amd64');
+    expect(build).toMatchObject({ state: 'queued', attempt: 0 });
+    expect(build?.builder).toBeUndefined();
+    expect(await redis.xlen(farmKeys.events)).toBe(events);
+    // A host that meets every need takes it, at attempt 1.
+    expect(await claim(host(8, 16))).toMatchObject({ done: true, attempt: 1, state: 'running' });
+  });
+
+  it('lets any host claim a build without needs, and a cancel still wins over a short host', async () => {
+    await queue();
+    expect(await claim(host(1, 1, 1))).toMatchObject({ done: true, attempt: 1 });
+    await queue({ memoryBytes: 32 * GiB });
+    await redis.hset(farmKeys.build('1', 'amd64'), 'cancelRequested', '1');
+    expect(await claim(host(1, 1))).toMatchObject({ done: false, refusal: 'cancel' });
+  });
+
+  it('agrees with shortfallsOf, and says the needs as people read them', () => {
+    const needs = { cores: 4, memoryBytes: 16 * GiB, memoryPerCoreBytes: 2 * GiB, diskBytes: 40e9 };
+    expect(shortfallsOf(needs, host(16, 16)).map((s) => s.need)).toEqual(['memoryPerCoreBytes']);
+    expect(shortfallsOf(needs, host(8, 16))).toEqual([]);
+    expect(describeNeeds(needs)).toBe('4 cores, 16 GiB, 2 GiB per core, 40 GB free disk');
+    expect(describeNeeds({ memoryBytes: 1.5 * GiB })).toBe('1.5 GiB');
+  });
+});
