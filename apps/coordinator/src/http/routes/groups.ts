@@ -210,7 +210,8 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     {
       config: { access: 'public' },
       schema: {
-        summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs",
+        summary:
+          "A group's apt repository (its members' fresh debs): Packages(.gz, .xz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs",
         tags: ['groups', 'repository'],
         params: {
           type: 'object',
@@ -224,6 +225,7 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
         ctx.layout.groupRepoDir(request.params.id),
         request.params['*'],
         `group ${request.params.id}'s repository`,
+        (sha256) => ctx.groups.repo.byHash(request.params.id, sha256),
       ),
   );
 }

@@ -15,14 +15,17 @@ export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     {
       config: { access: 'public' },
       schema: {
-        summary: 'A branch apt repository: Packages, Packages.gz, Release and the .debs',
+        summary:
+          'A branch apt repository: Packages(.gz, .xz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs',
         tags: ['repository'],
       },
     },
     async (request, reply) => {
       const { branch } = request.params;
       assertBranchName(branch);
-      return sendRepoFile(reply, ctx.layout.repoDir(branch), request.params['*'], `repository ${branch}`);
+      return sendRepoFile(reply, ctx.layout.repoDir(branch), request.params['*'], `repository ${branch}`, (sha256) =>
+        ctx.repo.byHash(branch, sha256),
+      );
     },
   );
 
