@@ -12,7 +12,6 @@ const contentTypes: Record<string, string> = {
   'Release.gpg': 'application/pgp-signature',
   'aoinb-archive-key.asc': 'application/pgp-keys',
   'Packages.gz': 'application/gzip',
-  'Packages.xz': 'application/x-xz',
 };
 
 /** Finds `by-hash/SHA256/<sha256>` of the repository: a prefix of one of its index files. */

@@ -2,30 +2,30 @@ import { appendFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
-import lzma from 'lzma-native';
 import { ResumableSha256 } from './resumable-sha256.ts';
 
-/** The index files of a flat repository, each appendable as one more member (gzip) or stream (xz). */
-export const indexNames = ['Packages', 'Packages.gz', 'Packages.xz'] as const;
+/**
+ * The index files of a flat repository, each appendable: gzip members can be
+ * concatenated. No Packages.xz: apt reads only the first of concatenated xz
+ * streams (apt-helper cat-file, and apt-get update fails with Hash Sum
+ * mismatch), so an appendable xz needs one multi-block stream whose index and
+ * footer are rewritten per publish (see docs/repository.md).
+ */
+export const indexNames = ['Packages', 'Packages.gz'] as const;
 export type IndexName = (typeof indexNames)[number];
 
 const gzipAsync = promisify(gzip);
-// xz: appends are a few stanzas (a small dictionary starts fast); a compaction compresses the whole text.
-const xzOf = (data: Buffer, preset: number): Promise<Buffer> =>
-  lzma.compress(data, { preset, check: lzma.CHECK_CRC64 });
 
-/** The form of `data` appended to one index file (gzip members and xz streams can be concatenated). */
+/** The form of `data` appended to one index file (one more gzip member). */
 export async function appendForm(name: IndexName, data: Buffer): Promise<Buffer> {
   // A few stanzas: gzip at once on this thread is cheaper than a trip to the thread pool.
   if (name === 'Packages.gz') return gzipSync(data);
-  if (name === 'Packages.xz') return xzOf(data, 1);
   return data;
 }
 
 /** The whole file for `data` (a compaction or a rebuild): off the event loop, the best compression. */
 export function wholeForm(name: IndexName, data: Buffer): Promise<Buffer> {
   if (name === 'Packages.gz') return gzipAsync(data, { level: 9 });
-  if (name === 'Packages.xz') return xzOf(data, 6);
   return Promise.resolve(data);
 }
 

@@ -49,9 +49,9 @@ const historyPerFile = 32;
 
 /**
  * A flat repository's index, kept incrementally. The index files only grow
- * between compactions: a publish appends its stanzas to `Packages`, as one
- * more gzip member to `Packages.gz` and one more xz stream to `Packages.xz`
- * (apt reads concatenated members and streams as one), with sha256s kept
+ * between compactions: a publish appends its stanzas to `Packages` and as one
+ * more gzip member to `Packages.gz` (apt reads concatenated members as one
+ * stream), with sha256s kept
  * running and saved (index-state.ts), so a start reads neither the debs nor
  * `Packages`. Every earlier state of a file is a prefix of it: `by-hash`
  * serves it from the same file. Removals (pruned old versions, an admin's

@@ -211,7 +211,7 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
       config: { access: 'public' },
       schema: {
         summary:
-          "A group's apt repository (its members' fresh debs): Packages(.gz, .xz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs",
+          "A group's apt repository (its members' fresh debs): Packages(.gz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs",
         tags: ['groups', 'repository'],
         params: {
           type: 'object',

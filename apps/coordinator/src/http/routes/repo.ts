@@ -15,8 +15,7 @@ export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     {
       config: { access: 'public' },
       schema: {
-        summary:
-          'A branch apt repository: Packages(.gz, .xz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs',
+        summary: 'A branch apt repository: Packages(.gz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs',
         tags: ['repository'],
       },
     },
