@@ -35,6 +35,7 @@ export const errorCatalogue = {
   FORBIDDEN: { status: 403, summary: 'token role may not do this' },
   NOT_FOUND: { status: 404, summary: 'no such resource' },
   CONFLICT: { status: 409, summary: 'resource is in the wrong state' },
+  PROTOCOL_MISMATCH: { status: 426, summary: 'the caller speaks another farm protocol version' },
   STALE_ATTEMPT: { status: 409, summary: 'addressed to a run or attempt of a build that is no longer current' },
   REPO_CONFLICT: { status: 409, summary: 'repository already holds that package version with other contents' },
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },

@@ -1,18 +1,14 @@
 import { AoinbError } from '@aoinb/errors';
+import type { RepublishReply, TaskStatus } from '@aoinb/farm-contract';
 import type { Registration } from '../command.ts';
-import { farmClient, farmOptions, printJson, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
+import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
 
 interface RepublishOpts extends FarmOpts {
   arch?: string;
   replace?: boolean;
 }
 
-interface Outcome {
-  branch: string;
-  added: string[];
-  unchanged: string[];
-  replaced: string[];
-}
+type Outcome = RepublishReply;
 
 /** `aoinb republish TASK [--arch A] [--replace]`: an admin's POST /task/:id/publish/:arch, per arch with debs. */
 export const registerRepublish: Registration = (program, runtime) => {
