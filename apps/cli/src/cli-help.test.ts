@@ -102,6 +102,7 @@ describe('aoinb help', () => {
       ['worker', '--help'],
       ['coordinator', '--help'],
       ['delete', '1', '--help'],
+      ['republish', '1', '--replace', '--help'],
     ]) {
       const started = Date.now();
       const r = await aoinb(['-c', configDir, ...args]);

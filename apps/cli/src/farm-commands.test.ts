@@ -173,4 +173,43 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     );
     expect((await farm.run(['logs', id, '--run', '9'])).stderr).toMatch(/no run 9.*\[NOT_FOUND\]/);
   });
+  it('republish: a refused same-version rebuild, then an admin --replace replaces the listed deb', async () => {
+    const first = await submitted('replace-me');
+    await ended(first);
+    // Built 1.5 s later: the fake deb's mtimes, so its bytes, differ; same name, version and arch.
+    const again = await submitted('replace-me', { durationMs: 1500 });
+    await ended(again);
+    const status = (await farm.api('GET', `/task/${again}/status`)).body as {
+      state: string;
+      jobs: Array<{ reason: string | null; artifacts: Array<{ name: string; sha256: string }> }>;
+    };
+    expect(status.state).toBe('failed');
+    expect(status.jobs[0]?.reason).toMatch(/refused the publish: replace-me 1\.0-0 \(amd64\) is already published/);
+    const rebuilt = status.jobs[0]!.artifacts[0]!;
+    const packages = async (): Promise<string> => (await fetch(`${farm.url}/repo/stable/Packages`)).text();
+    expect(await packages()).not.toContain(rebuilt.sha256);
+
+    const maintainer = await farm.run(['republish', again, '--replace']);
+    expect(maintainer.exitCode).toBe(1);
+    expect(maintainer.stderr).toMatch(/admin.*\(HTTP 403\) \[FORBIDDEN\]$/);
+    const admin = { AOINB_TOKEN_FILE: path.join(farm.configDir, 'secrets', 'admin.token') };
+    const plain = await farm.run(['republish', again], admin);
+    expect(plain.exitCode).toBe(1);
+    expect(plain.stderr).toMatch(
+      /refused the publish: replace-me 1\.0-0 \(amd64\) is already published as replace-me_1\.0-0_amd64\.deb with sha256 [0-9a-f]{64}/,
+    );
+    expect(plain.stderr).toMatch(/\(HTTP 409\); add --replace to replace the listed deb \[REPO_CONFLICT\]$/);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const replaced = await farm.run(['republish', again, '--replace', '--arch', 'amd64'], admin);
+    expect(replaced.exitCode, replaced.stderr).toBe(0);
+    expect(replaced.stdout).toBe(`task ${again} amd64 -> stable: replaced ${rebuilt.name}`);
+    const after = await packages();
+    expect(after).toContain(`SHA256: ${rebuilt.sha256}`);
+    expect(after.match(/^Package: replace-me$/gm)).toHaveLength(1);
+    const repeat = await farm.run(['republish', again, '--json'], admin);
+    expect(JSON.parse(repeat.stdout)).toEqual({
+      task: again,
+      results: [{ arch: 'amd64', branch: 'stable', added: [], unchanged: [rebuilt.name], replaced: [] }],
+    });
+  });
 });

@@ -8,6 +8,7 @@ import { registerGroup } from './group.ts';
 import { registerHostCommands } from './host-commands.ts';
 import { registerLogs } from './logs.ts';
 import { registerNotify } from './notify.ts';
+import { registerRepublish } from './republish.ts';
 import { registerShellDocs } from './shell-docs.ts';
 import { registerStatus } from './status.ts';
 import { registerSubmit } from './submit.ts';
@@ -28,6 +29,7 @@ export const registrations: Registration[] = [
   registerDownload,
   registerBuilders,
   registerTaskActions,
+  registerRepublish,
   registerNotify,
   registerAppCommands,
   registerShellDocs,

@@ -14,14 +14,31 @@ const contentTypes: Record<string, string> = {
   'Packages.gz': 'application/gzip',
 };
 
+/** Finds `by-hash/SHA256/<sha256>` of the repository: a prefix of one of its index files. */
+export type ByHash = (sha256: string) => Promise<{ file: string; size: number } | undefined>;
+
+const byHashPath = /^by-hash\/SHA256\/([0-9a-f]{64})$/;
+
 /** Sends one file of a flat apt repository folder (index files and debs only); `what` names the repository in errors. */
 export async function sendRepoFile(
   reply: FastifyReply,
   dir: string,
   requested: string,
   what: string,
+  byHash?: ByHash,
 ): Promise<FastifyReply> {
   const name = requested.replace(/^(\.\/)+/, '');
+  const hashed = byHashPath.exec(name)?.[1];
+  if (hashed && byHash) {
+    const found = await byHash(hashed);
+    if (!found) throw new AoinbError('NOT_FOUND', `${what} has no index file of sha256 ${hashed}`);
+    // Immutable: this name is this content forever.
+    reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-length', found.size)
+      .header('cache-control', 'public, max-age=31536000, immutable');
+    return reply.send(found.size === 0 ? '' : createReadStream(found.file, { start: 0, end: found.size - 1 }));
+  }
   if (!repoFilePattern.test(name)) throw new AoinbError('NOT_FOUND', `${what} has no file ${JSON.stringify(name)}`);
   const file = path.join(dir, name);
   const info = await stat(file).catch(() => undefined);

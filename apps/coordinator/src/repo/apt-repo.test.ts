@@ -205,6 +205,61 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(after);
   });
 
+  it('serves earlier index states by hash (no Packages.xz), and starts from the saved state without reading Packages', async () => {
+    const out = layout().repoDir('hashed');
+    const repo = new AptRepo(layout(), silentLogger(), { signer });
+    const a = await makeTestDeb(path.join(dir, 'h-a'), 'hash-a', '1.0', 'amd64');
+    const b = await makeTestDeb(path.join(dir, 'h-b'), 'hash-b', '1.0', 'amd64');
+    await repo.publish('hashed', [{ source: a, name: path.basename(a) }]);
+    const first = await readFile(path.join(out, 'Release'), 'utf8');
+    const firstPackages = await readFile(path.join(out, 'Packages'), 'utf8');
+    await repo.publish('hashed', [{ source: b, name: path.basename(b) }]);
+    const packages = await readFile(path.join(out, 'Packages'), 'utf8');
+    const gz = await readFile(path.join(out, 'Packages.gz'));
+    expect(gunzipSync(gz).toString()).toBe(packages);
+    // apt would read only the first stream of appended xz streams: no Packages.xz until it is one stream.
+    await expect(stat(path.join(out, 'Packages.xz'))).rejects.toThrow();
+    const release = await readFile(path.join(out, 'Release'), 'utf8');
+    expect(release).toContain('\nAcquire-By-Hash: yes\n');
+    for (const name of ['Packages', 'Packages.gz']) {
+      const data = await readFile(path.join(out, name));
+      expect(release).toContain(` ${sha256(data)} ${data.length} ${name}\n`);
+    }
+    // The first Release's Packages.gz, by its hash: a prefix of today's file, what that Release named.
+    const [, oldGz, oldSize] = / ([0-9a-f]{64}) (\d+) Packages\.gz$/m.exec(first)!;
+    const found = await repo.byHash('hashed', oldGz!);
+    expect(found?.size).toBe(Number(oldSize));
+    const prefix = gz.subarray(0, found!.size);
+    expect(sha256(prefix)).toBe(oldGz);
+    expect(gunzipSync(prefix).toString()).toBe(firstPackages);
+    expect(await repo.byHash('hashed', '0'.repeat(64))).toBeUndefined();
+    expect(await repo.byHash('no-such-repo', oldGz!)).toBeUndefined();
+    await expect(stat(layout().repoDir('no-such-repo'))).rejects.toThrow();
+
+    // A start trusts the saved state (same sizes): Packages itself is not read.
+    await writeFile(path.join(out, 'Packages'), 'x'.repeat(Buffer.byteLength(packages)));
+    const restarted = new AptRepo(layout(), silentLogger(), { signer });
+    expect([...(await restarted.index('hashed')).entries.keys()].sort()).toEqual(
+      [path.basename(a), path.basename(b)].sort(),
+    );
+    await writeFile(path.join(out, 'Packages'), packages);
+    // A crash between two appends (Packages.gz longer than saved): rebuilt from Packages at the next start.
+    await writeFile(path.join(out, 'Packages.gz'), Buffer.concat([await readFile(path.join(out, 'Packages.gz')), gz]));
+    const rebuilt = new AptRepo(layout(), silentLogger(), { signer });
+    const c = await makeTestDeb(path.join(dir, 'h-c'), 'hash-c', '1.0', 'amd64');
+    await rebuilt.publish('hashed', [{ source: c, name: path.basename(c) }]);
+    const now = await readFile(path.join(out, 'Packages'), 'utf8');
+    expect(now.match(/^Package: /gm)).toHaveLength(3);
+    expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(now);
+    // After a compaction (an admin's replacement), the state before it is still served by hash.
+    const beforeGz = await readFile(path.join(out, 'Packages.gz'));
+    const c2 = await makeTestDeb(path.join(dir, 'h-c2'), 'hash-c', '1.0', 'amd64', 'other contents');
+    await rebuilt.publish('hashed', [{ source: c2, name: path.basename(c2) }], { replace: true });
+    const kept = await rebuilt.byHash('hashed', sha256(beforeGz));
+    expect(kept).toBeDefined();
+    expect(sha256((await readFile(kept!.file)).subarray(0, kept!.size))).toBe(sha256(beforeGz));
+  });
+
   it('prunes old versions beyond repo_keep_versions in a compaction, deleting their debs after the index drops them', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer, keepVersions: 2, compactAfter: 1 });
     const out = layout().repoDir('kept');

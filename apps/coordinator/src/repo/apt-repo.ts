@@ -24,6 +24,8 @@ export function releaseText(
     `Date: ${new Date().toUTCString()}`,
     `Architectures: ${archs.length > 0 ? archs.join(' ') : 'all'}`,
     `Description: packages built by the aoinb farm for ${suite}`,
+    // Every earlier state of an index file is served by its hash (a prefix of the file): no sync window.
+    'Acquire-By-Hash: yes',
     'SHA256:',
     ...indexes.map((i) => ` ${i.sha256} ${i.size} ${i.name}`),
   ];
@@ -194,6 +196,17 @@ export class AptRepo {
   /** The armored public key that checks every Release (served beside each repository as aoinb-archive-key.asc). */
   get publicKey(): string {
     return this.options.signer.publicKey;
+  }
+
+  /**
+   * Where `by-hash/SHA256/<sha256>` of a repository is (a prefix of an index
+   * file), for the index states of recent Releases; undefined otherwise.
+   */
+  async byHash(repo: string, sha256: string): Promise<{ file: string; size: number } | undefined> {
+    // Only a repository that exists: a request must not create one.
+    if (!this.indexes.has(repo) && !(await stat(path.join(this.layout.repoDir(repo), 'InRelease')).catch(() => null)))
+      return undefined;
+    return (await this.index(repo)).byHash(sha256);
   }
 
   /** Makes sure the repository exists: an empty, signed index before its first publish. */

@@ -25,6 +25,8 @@ describe('the signed repository through real apt in a container', () => {
   let url: string;
   let baseos: TestBaseos;
   const requested: string[] = [];
+  /** Run before a by-hash request is answered: a publish landing between apt's InRelease and its index fetch. */
+  let beforeByHash: (() => Promise<unknown>) | undefined;
 
   beforeAll(async () => {
     baseos = await ensureTestBaseos();
@@ -36,9 +38,14 @@ describe('the signed repository through real apt in a container', () => {
     app = Fastify();
     app.addHook('onRequest', async (request) => {
       requested.push(request.url);
+      if (request.url.includes('/by-hash/') && beforeByHash) {
+        const run = beforeByHash;
+        beforeByHash = undefined;
+        await run();
+      }
     });
     // The coordinator's own route; it reads nothing of the context but the storage layout.
-    repoRoutes(app, { layout } as unknown as CoordinatorContext);
+    repoRoutes(app, { layout, repo } as unknown as CoordinatorContext);
     url = await app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -83,11 +90,37 @@ describe('the signed repository through real apt in a container', () => {
     expect(run.all).not.toMatch(/not signed|NO_PUBKEY|unauthenticated/i);
     expect(run.all).toMatch(/aoinb-first\t1\.0-0/);
     expect(run.all).toMatch(/aoinb-second\t2:0\.5-1/);
-    // apt took the signed InRelease and the gzip index (two appended members), not the plain one.
+    // apt took the signed InRelease and the gzip index (two appended members) by its hash, not by name.
     const files = requested.map((u) => u.replace(/^\/repo\/stable\/(\.\/)*/, ''));
     expect(files, requested.join(' ')).toContain('InRelease');
-    expect(files, requested.join(' ')).toContain('Packages.gz');
+    const release = await (await fetch(`${url}/repo/stable/Release`)).text();
+    const gz = / ([0-9a-f]{64}) \d+ Packages\.gz$/m.exec(release)![1];
+    expect(files, requested.join(' ')).toContain(`by-hash/SHA256/${gz}`);
+    expect(files).not.toContain('Packages.gz');
+    expect(files).not.toContain('Packages');
     expect(await mountsUnder(dir)).toEqual([]);
+  });
+
+  it('apt-get update succeeds when a publish lands between its InRelease and its index fetch', async () => {
+    const late = await makeTestDeb(path.join(dir, 'late'), 'aoinb-late', '1.0-0', baseos.arch);
+    let published = false;
+    beforeByHash = async () => {
+      await repo.publish('stable', [{ source: late, name: path.basename(late) }]);
+      published = true;
+    };
+    // Without by-hash apt would get the longer Packages.gz and fail: "Hash Sum mismatch".
+    const run = await apt(
+      signer.publicKey,
+      'apt-get update --error-on=any 2>&1 && apt-cache policy aoinb-late aoinb-second 2>&1',
+    );
+    expect(run.exitCode, run.all).toBe(0);
+    expect(published).toBe(true);
+    expect(run.all).not.toMatch(/Hash Sum mismatch|unexpected size/i);
+    // That update's index is the one its InRelease named: without the deb published meanwhile.
+    expect(run.all).toMatch(/aoinb-second:\s+Installed: \(none\)\s+Candidate: 2:0\.5-1/);
+    expect(run.all).not.toMatch(/aoinb-late:\s+Installed: \(none\)\s+Candidate: 1\.0-0/);
+    const next = await apt(signer.publicKey, 'apt-get update --error-on=any 2>&1 && apt-cache policy aoinb-late');
+    expect(next.all).toMatch(/aoinb-late:\s+Installed: \(none\)\s+Candidate: 1\.0-0/);
   });
 
   it('apt-get update refuses the repository when the key does not match', async () => {

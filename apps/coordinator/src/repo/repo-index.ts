@@ -1,10 +1,16 @@
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { appendFile, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, link, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip, gzipSync } from 'node:zlib';
+import { appendForm, IndexFile, indexNames, wholeForm, writeAtomic, type IndexName } from './index-files.ts';
+import {
+  journalLine,
+  journalName,
+  loadState,
+  saveState,
+  savedStateOf,
+  type HashedState,
+  type SavedState,
+} from './index-state.ts';
+import { ResumableSha256 } from './resumable-sha256.ts';
 import { compareDebianVersions } from './debian-version.ts';
 import type { DebFacts } from './deb-facts.ts';
 
@@ -46,82 +52,20 @@ function entryOf(stanza: string): IndexEntry | undefined {
   return e.name && e.package && e.version && e.architecture && e.sha256 ? e : undefined;
 }
 
-/** sha256 and size of a file, and with `gunzip` the size of what it decompresses to; a missing file rejects. */
-async function hashFile(file: string, gunzip = false): Promise<{ hash: Hash; size: number; plainSize: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  let plainSize = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      size += chunk.length;
-      done(null, chunk);
-    },
-  });
-  const count = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      plainSize += chunk.length;
-      done();
-    },
-  });
-  await (gunzip
-    ? pipeline(createReadStream(file), meter, createGunzip(), count)
-    : pipeline(createReadStream(file), meter, count));
-  return { hash, size, plainSize };
-}
-
-/** Size and running sha256 of an append-only index file: appending costs what is appended. */
-class AppendFile {
-  constructor(
-    readonly file: string,
-    private hash: Hash,
-    public size: number,
-    /** The inode written: a compaction (by any coordinator) renames a new one into place. */
-    readonly ino: bigint,
-  ) {}
-
-  static async open(file: string, hash: Hash, size: number): Promise<AppendFile> {
-    return new AppendFile(file, hash, size, (await stat(file, { bigint: true })).ino);
-  }
-
-  async append(data: Buffer): Promise<void> {
-    await appendFile(this.file, data);
-    this.hash.update(data);
-    this.size += data.length;
-  }
-
-  /** What another writer appended since (same inode, grown), hashed in; undefined when the file was replaced. */
-  async appended(): Promise<Buffer | undefined> {
-    const now = await stat(this.file, { bigint: true }).catch(() => undefined);
-    if (!now || now.ino !== this.ino || now.size < BigInt(this.size)) return undefined;
-    const extra = Buffer.alloc(Number(now.size) - this.size);
-    if (extra.length === 0) return extra;
-    const handle = await open(this.file, 'r');
-    try {
-      const { bytesRead } = await handle.read(extra, 0, extra.length, this.size);
-      if (bytesRead !== extra.length) return undefined;
-    } finally {
-      await handle.close();
-    }
-    this.hash.update(extra);
-    this.size += extra.length;
-    return extra;
-  }
-
-  /** The digest so far; `copy()` keeps the running hash going. */
-  sha256(): string {
-    return this.hash.copy().digest('hex');
-  }
-}
+/** How many earlier states of each index file stay fetchable by hash (apt's window between InRelease and the index). */
+const historyPerFile = 32;
 
 /**
- * A flat repository's index, kept incrementally. `Packages` only grows between
- * compactions: a publish appends its stanzas, and `Packages.gz` gets them as
- * one more gzip member (gzip readers, apt's included, read concatenated
- * members as one stream), with sha256s kept running. Removals (pruned old
- * versions, an admin's replacement) are done by a compaction, which rewrites
- * both files once from the live entries and only then deletes the debs they
- * no longer list, so a listed deb is always there.
+ * A flat repository's index, kept incrementally. The index files only grow
+ * between compactions: a publish appends its stanzas to `Packages` and as one
+ * more gzip member to `Packages.gz` (apt reads concatenated members as one
+ * stream), with sha256s kept
+ * running and saved (index-state.ts), so a start reads neither the debs nor
+ * `Packages`. Every earlier state of a file is a prefix of it: `by-hash`
+ * serves it from the same file. Removals (pruned old versions, an admin's
+ * replacement) are done by a compaction, which rewrites the files once from
+ * the live entries and only then deletes the debs they no longer list, so a
+ * listed deb is always there.
  */
 export class RepoIndex {
   /** Every listed deb by file name (live or waiting for compaction). */
@@ -131,8 +75,10 @@ export class RepoIndex {
   /** Entries of each `package arch`, for retention. */
   private readonly families = new Map<string, Set<IndexEntry>>();
   private readonly archCounts = new Map<string, number>();
-  private packages!: AppendFile;
-  private packagesGz!: AppendFile;
+  private files = new Map<IndexName, IndexFile>();
+  private history: HashedState[] = [];
+  private generation = 0;
+  private journalSize = 0;
 
   private constructor(readonly dir: string) {}
 
@@ -140,27 +86,36 @@ export class RepoIndex {
     return `${e.package} ${e.version} ${e.architecture}`;
   }
 
-  /** Reads the index from `Packages` (no deb is opened); rewrites it if `Packages.gz` is not in step (a crash mid-append). */
+  /**
+   * The index from its saved state and journal (no deb, no Packages read); if
+   * they are missing or not in step with the files (a crash mid-append, a
+   * repository from before them), rebuilt from `Packages`.
+   */
   static async load(dir: string): Promise<RepoIndex> {
     const index = new RepoIndex(dir);
+    const saved = await loadState(dir);
+    if (saved) {
+      for (const e of saved.entries) index.remember(e);
+      index.generation = saved.state.generation;
+      index.journalSize = saved.state.journalSize;
+      for (const name of indexNames)
+        index.files.set(
+          name,
+          new IndexFile(name, path.join(dir, name), ResumableSha256.restore(saved.state.files[name].hash)),
+        );
+      index.history = saved.state.history.filter((h) => h.generation >= index.generation - 1);
+      return index;
+    }
     const text = await readFile(path.join(dir, 'Packages'), 'utf8').catch(() => '');
-    for (const stanza of text.split(/\n\n+/)) {
-      const entry = stanza.trim() ? entryOf(stanza) : undefined;
+    const stanzas = text
+      .split(/\n\n+/)
+      .filter((s) => s.trim())
+      .map((s) => `${s.replace(/\n+$/, '')}\n`);
+    for (const stanza of stanzas) {
+      const entry = entryOf(stanza);
       if (entry) index.remember(entry);
     }
-    const plain = await hashFile(path.join(dir, 'Packages')).catch(() => undefined);
-    const gz = await hashFile(path.join(dir, 'Packages.gz'), true).catch(() => undefined);
-    if (plain && gz && gz.plainSize === plain.size && plain.size === Buffer.byteLength(text)) {
-      index.packages = await AppendFile.open(path.join(dir, 'Packages'), plain.hash, plain.size);
-      index.packagesGz = await AppendFile.open(path.join(dir, 'Packages.gz'), gz.hash, gz.size);
-    } else {
-      await index.rewrite(
-        text
-          .split(/\n\n+/)
-          .filter((s) => s.trim())
-          .map((s) => `${s.replace(/\n+$/, '')}\n`),
-      );
-    }
+    await index.rewrite(stanzas.filter((s) => entryOf(s)));
     return index;
   }
 
@@ -188,39 +143,64 @@ export class RepoIndex {
   }
 
   indexFiles(): Array<{ name: string; sha256: string; size: number }> {
-    return [
-      { name: 'Packages', sha256: this.packages.sha256(), size: this.packages.size },
-      { name: 'Packages.gz', sha256: this.packagesGz.sha256(), size: this.packagesGz.size },
-    ];
+    return indexNames.map((name) => {
+      const f = this.files.get(name)!;
+      return { name, sha256: f.sha256(), size: f.size };
+    });
+  }
+
+  /** Where `by-hash/SHA256/<sha256>` is: a prefix of `file` (the current file, or the one before the last compaction). */
+  byHash(sha256: string): { file: string; size: number } | undefined {
+    const h = this.history.find((s) => s.sha256 === sha256);
+    if (!h) return undefined;
+    if (h.generation === this.generation) return { file: path.join(this.dir, h.name), size: h.size };
+    return { file: path.join(this.dir, `.prev-${h.name}`), size: h.size };
   }
 
   /** Appends stanzas (entries not yet listed): the cost is theirs, not the repository's. */
   async append(added: Array<{ entry: IndexEntry; stanza: string }>): Promise<void> {
     if (added.length === 0) return;
-    const text = added.map((a, i) => (i === 0 && this.packages.size === 0 ? '' : '\n') + a.stanza).join('');
-    const data = Buffer.from(text);
-    await this.packages.append(data);
-    await this.packagesGz.append(gzipSync(data));
+    const first = this.files.get('Packages')!.size === 0;
+    const data = Buffer.from(added.map((a, i) => (i === 0 && first ? '' : '\n') + a.stanza).join(''));
+    const forms = await Promise.all(indexNames.map((name) => appendForm(name, data)));
+    await Promise.all(indexNames.map((name, i) => this.files.get(name)!.append(forms[i]!)));
+    const journal = Buffer.from(added.map((a) => journalLine(a.entry)).join(''));
+    await appendFile(path.join(this.dir, journalName), journal);
+    this.journalSize += journal.length;
     for (const a of added) this.remember(a.entry);
+    await this.saved();
+  }
+
+  /** Records the files' current states (fetchable by hash) and saves the state a start reads. */
+  private async saved(): Promise<void> {
+    for (const f of this.files.values())
+      this.history.push({ name: f.name, sha256: f.sha256(), size: f.size, generation: this.generation });
+    this.history = this.history.slice(-historyPerFile * indexNames.length);
+    const files = Object.fromEntries(
+      [...this.files.values()].map((f) => [f.name, { size: f.size, hash: f.hash.save() }]),
+    ) as SavedState['files'];
+    await saveState(this.dir, {
+      version: 1,
+      generation: this.generation,
+      journalSize: this.journalSize,
+      files,
+      history: this.history,
+    });
   }
 
   /**
-   * Brings the index up to what is on disk now, after another coordinator
-   * sharing the storage published (both files appended: their stanzas are
-   * read, nothing else); 'replaced' when it compacted (the caller loads the
-   * index again). Called under the repository's lock.
+   * After another coordinator sharing the storage published (called under the
+   * repository's lock): [] when the files are as this index left them,
+   * 'replaced' otherwise, and the caller loads the index again from the state
+   * every publish saves (a journal read, no Packages, no deb).
    */
   async catchUp(): Promise<IndexEntry[] | 'replaced'> {
-    const text = await this.packages.appended();
-    const gz = text ? await this.packagesGz.appended() : undefined;
-    if (!text || !gz || (text.length === 0) !== (gz.length === 0)) return 'replaced';
-    const added: IndexEntry[] = [];
-    for (const stanza of text.toString('utf8').split(/\n\n+/)) {
-      const entry = stanza.trim() ? entryOf(stanza) : undefined;
-      if (entry) added.push(entry);
-    }
-    for (const entry of added) this.remember(entry);
-    return added;
+    const saved = await savedStateOf(this.dir);
+    const same =
+      saved?.generation === this.generation &&
+      saved.journalSize === this.journalSize &&
+      indexNames.every((name) => saved.files[name]?.size === this.files.get(name)?.size);
+    return same ? [] : 'replaced';
   }
 
   /** Debs beyond the newest `keep` versions (dpkg order) of the given packages' families (0 keeps all). */
@@ -234,12 +214,12 @@ export class RepoIndex {
   }
 
   /**
-   * Rewrites both files without `drop` (and with `add`), then deletes the
+   * Rewrites the files without `drop` (and with `add`), then deletes the
    * dropped debs that no entry names any more.
    */
   async compact(drop: IndexEntry[], add: Array<{ entry: IndexEntry; stanza: string }> = []): Promise<void> {
     const gone = new Set(drop);
-    const text = await readFile(this.packages.file, 'utf8');
+    const text = await readFile(path.join(this.dir, 'Packages'), 'utf8');
     const kept = text.split(/\n\n+/).filter((stanza) => {
       const e = stanza.trim() ? entryOf(stanza) : undefined;
       const live = e ? this.entries.get(e.name) : undefined;
@@ -251,19 +231,29 @@ export class RepoIndex {
     for (const e of drop) if (!this.entries.has(e.name)) await rm(path.join(this.dir, e.name), { force: true });
   }
 
+  /**
+   * Every index file written anew (a new generation). The files of the one
+   * before stay as `.prev-NAME` hard links, so a client that read the last
+   * InRelease before this still gets its index by hash.
+   */
   private async rewrite(stanzas: string[]): Promise<void> {
     const data = Buffer.from(stanzas.join('\n'));
-    const gz = gzipSync(data);
-    await writeAtomic(path.join(this.dir, 'Packages'), data);
-    await writeAtomic(path.join(this.dir, 'Packages.gz'), gz);
-    const plain = path.join(this.dir, 'Packages');
-    this.packages = await AppendFile.open(plain, createHash('sha256').update(data), data.length);
-    this.packagesGz = await AppendFile.open(`${plain}.gz`, createHash('sha256').update(gz), gz.length);
+    const forms = await Promise.all(indexNames.map((name) => wholeForm(name, data)));
+    for (const name of indexNames) {
+      const prev = path.join(this.dir, `.prev-${name}`);
+      await rm(prev, { force: true });
+      if (this.files.has(name)) await link(path.join(this.dir, name), prev).catch(() => undefined);
+    }
+    if (this.files.size > 0) this.generation += 1;
+    this.history = this.history.filter((h) => h.generation === this.generation - 1);
+    const files = new Map<IndexName, IndexFile>();
+    for (const [i, name] of indexNames.entries()) files.set(name, await IndexFile.write(this.dir, name, forms[i]!));
+    this.files = files;
+    const journal = Buffer.from([...this.entries.values()].map(journalLine).join(''));
+    await writeAtomic(path.join(this.dir, journalName), journal);
+    this.journalSize = journal.length;
+    await this.saved();
   }
 }
 
-export async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
-}
+export { writeAtomic };

@@ -1,8 +1,9 @@
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
+import { clearSign, detachSign, issuerOf, signingKeyFrom, type SigningKey } from './openpgp-signer.ts';
 
 /** What the signer makes of one Release file: apt reads InRelease first, Release + Release.gpg otherwise. */
 export interface ReleaseSignatures {
@@ -19,6 +20,8 @@ export interface RepoSignerOptions {
   /** An armored secret key to use instead of generating one (e.g. AOSC's), read at start. */
   keyFile?: string;
   logger: Logger;
+  /** Sign with gpg even when the key could be used in-process (the comparison in tests and the benchmark). */
+  gpgOnly?: boolean;
 }
 
 /**
@@ -34,7 +37,14 @@ export class RepoSigner {
     readonly fingerprint: string,
     /** The armored public key, as served beside each repository. */
     readonly publicKey: string,
+    /** The key signed with in-process (no gpg start per publish); undefined: gpg signs. */
+    private readonly native: SigningKey | undefined,
   ) {}
+
+  /** Who makes the signatures: `in-process` (node:crypto) or `gpg`. */
+  get engine(): 'in-process' | 'gpg' {
+    return this.native ? 'in-process' : 'gpg';
+  }
 
   static async open(options: RepoSignerOptions): Promise<RepoSigner> {
     const { home, logger } = options;
@@ -71,11 +81,17 @@ export class RepoSigner {
     const keyFile = path.join(home, publicKeyName);
     await writeFile(`${keyFile}.tmp`, `${publicKey}\n`);
     await rename(`${keyFile}.tmp`, keyFile);
-    return new RepoSigner(home, fingerprint, `${publicKey}\n`);
+    const native = options.gpgOnly ? undefined : await nativeKey(home, fingerprint, logger);
+    logger.info({ fingerprint, engine: native ? 'in-process' : 'gpg' }, 'repository signing key ready');
+    return new RepoSigner(home, fingerprint, `${publicKey}\n`, native);
   }
 
-  /** The clear-signed InRelease and the detached Release.gpg (two gpg runs, side by side). */
+  /** The clear-signed InRelease and the detached Release.gpg (in-process, else two gpg runs side by side). */
   async sign(release: string): Promise<ReleaseSignatures> {
+    if (this.native) {
+      const now = new Date();
+      return { inRelease: clearSign(this.native, release, now), releaseGpg: detachSign(this.native, release, now) };
+    }
     const common = ['--armor', '--digest-algo', 'SHA512', '--local-user', this.fingerprint];
     const [clear, detached] = await Promise.all([
       gpg(this.home, [...common, '--clearsign'], release),
@@ -87,6 +103,45 @@ export class RepoSigner {
   /** Stops the gpg-agent this home started (the coordinator's close). */
   async close(): Promise<void> {
     await execa('gpgconf', ['--kill', 'all'], { env: { GNUPGHOME: this.home }, reject: false });
+  }
+}
+
+/**
+ * The key gpg signs with (a probe signature's issuer: the primary key or a
+ * signing subkey), usable in-process when it is Ed25519 or RSA without a
+ * passphrase, and only once gpg itself verified both kinds of signature made
+ * with it. Otherwise undefined, with the reason logged: gpg signs.
+ */
+async function nativeKey(home: string, fingerprint: string, logger: Logger): Promise<SigningKey | undefined> {
+  const dir = await mkdtemp(path.join(home, 'probe-'));
+  try {
+    const probe = 'aoinb signing probe\n';
+    const issued = await gpg(home, ['--detach-sign', '--local-user', fingerprint, '--output', '-'], probe, true, true);
+    const issuer = issuerOf(Buffer.from(issued.stdout as Uint8Array));
+    if (!issuer) throw new Error("gpg's signature names no issuer fingerprint");
+    const exported = await gpg(home, ['--export-secret-keys', `${issuer}!`], undefined, true, true);
+    const key = signingKeyFrom(Buffer.from(exported.stdout as Uint8Array), issuer);
+    await writeFile(path.join(dir, 'probe'), probe);
+    await writeFile(path.join(dir, 'probe.asc'), detachSign(key, probe));
+    await writeFile(path.join(dir, 'clear.asc'), clearSign(key, `Origin: probe\n- dashed\ntrailing  \n`));
+    for (const args of [
+      ['--verify', 'probe.asc', 'probe'],
+      ['--verify', 'clear.asc'],
+    ]) {
+      const checked = await gpg(
+        home,
+        args.map((a, i) => (i === 0 ? a : path.join(dir, a))),
+        undefined,
+        false,
+      );
+      if (checked.exitCode !== 0) throw new Error(`gpg rejects its signature: ${lastLine(checked.stderr)}`);
+    }
+    return key;
+  } catch (error) {
+    logger.warn({ fingerprint, reason: (error as Error).message }, 'repository key cannot sign in-process; gpg signs');
+    return undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -110,6 +165,7 @@ async function gpg(
   args: string[],
   input?: string,
   reject = true,
+  binary = false,
 ): Promise<{ exitCode?: number; stdout: unknown; stderr: unknown }> {
   const result = await execa('gpg', ['--batch', '--quiet', '--no-tty', '--pinentry-mode', 'loopback', ...args], {
     env: { GNUPGHOME: home, LC_ALL: 'C' },
@@ -117,6 +173,7 @@ async function gpg(
     input,
     stripFinalNewline: false,
     reject: false,
+    ...(binary ? { encoding: 'buffer' as const } : {}),
   });
   if (reject && result.exitCode !== 0)
     throw new AoinbError('INTERNAL', `gpg ${args[args.length - 1] ?? ''} failed: ${lastLine(result.stderr)}`);

@@ -56,7 +56,7 @@ async function statusOf(ctx: CoordinatorContext, id: string): Promise<GroupStatu
 
 const repoFile = {
   mediaType: 'application/octet-stream',
-  description: 'the file (Packages, Packages.gz, Release, InRelease, a .deb, the key)',
+  description: 'the file (Packages, Packages.gz, by-hash/SHA256/<sha256>, Release, InRelease, a .deb, the key)',
 };
 
 /** Changing: create, cancel, retry (maintainers). */
@@ -175,7 +175,8 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   r.get(
     routes.groupRepo,
     routeOptions({
-      summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs",
+      summary:
+        "A group's apt repository (its members' fresh debs): Packages(.gz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs",
       tags: ['groups', 'repository'],
       access: 'public',
       params: GroupRepoParams,
@@ -188,6 +189,7 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
         ctx.layout.groupRepoDir(request.params.id),
         request.params['*'],
         `group ${request.params.id}'s repository`,
+        (sha256) => ctx.groups.repo.byHash(request.params.id, sha256),
       ),
   );
 }

@@ -17,7 +17,7 @@ export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
   r.get(
     routes.repo,
     routeOptions({
-      summary: 'A branch apt repository: Packages, Packages.gz, Release and the .debs',
+      summary: 'A branch apt repository: Packages(.gz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs',
       tags: ['repository'],
       access: 'public',
       params: RepoParams,
@@ -27,7 +27,9 @@ export function repoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     async (request, reply) => {
       const { branch } = request.params;
       assertBranchName(branch);
-      return sendRepoFile(reply, ctx.layout.repoDir(branch), request.params['*'], `repository ${branch}`);
+      return sendRepoFile(reply, ctx.layout.repoDir(branch), request.params['*'], `repository ${branch}`, (sha256) =>
+        ctx.repo.byHash(branch, sha256),
+      );
     },
   );
 
