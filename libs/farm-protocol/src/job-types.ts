@@ -20,6 +20,12 @@ export interface BuildJobData {
   timeoutMs: number;
   /** Extra repositories for the container (a group's own repo, issue 4). */
   extraAptSources?: ExtraAptSource[];
+  /**
+   * The build gets HTTP(S) through the worker's checked proxy (never the host, the farm or
+   * the LAN); set only where the coordinator's `network_builds` let the submitter ask, and
+   * run only by workers with `allow_network_builds` (others hand the job back).
+   */
+  network?: boolean;
   groupId?: string;
   /**
    * A sequential group's job (one per arch and round): the members to build in
