@@ -48,5 +48,5 @@ export function stateBadge(state: string, label = state): HTMLElement {
   );
 }
 
-export const finalTaskStates = ['succeeded', 'failed', 'cancelled'];
-export const finalGroupStates = ['succeeded', 'failed', 'partial', 'cancelled'];
+// The contract's plain lists (a module without TypeBox, so the bundle stays small).
+export { isFinalGroupState, isFinalTaskState } from '@aoinb/farm-contract/states';

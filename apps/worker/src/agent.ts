@@ -28,6 +28,7 @@ import { HostGuard, joinFarm } from './host-guard.ts';
 import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import { handBackDelayMs, whyNotHere } from './network-placement.ts';
+import { refuseOtherProtocol } from './protocol-guard.ts';
 import type { RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
 
@@ -100,7 +101,7 @@ class Agent implements WorkerAgent {
       redis,
       logger,
       farmId,
-      keys,
+      identityKey: keys.farmIdentity,
       workDir: config.workDir,
       jobsDir,
       minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
@@ -186,6 +187,7 @@ class Agent implements WorkerAgent {
     token?: string,
     signal?: AbortSignal,
   ): Promise<BuildJobResult> => {
+    await refuseOtherProtocol(job, token, this.logger);
     // Fetched while draining (a blocking fetch was already under way): straight back.
     if (this.mode === 'draining' || this.pausedReason) {
       await job.moveToWait(token);
@@ -304,7 +306,7 @@ export async function startWorkerAgent(options: WorkerAgentOptions): Promise<Wor
   const subscriber = connectRedis(connection, logger, 'worker-cancel', { enableReadyCheck: false });
   let farmId: string;
   try {
-    farmId = await joinFarm(redis, logger, farmNames(config.farm.redis.prefix), options.signal);
+    farmId = await joinFarm(redis, farmNames(config.farm.redis.prefix).farmIdentity, logger, options.signal);
   } catch (error) {
     await Promise.all([closeRedis(redis), closeRedis(subscriber)]);
     throw error;

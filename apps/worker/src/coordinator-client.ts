@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AoinbError, isLocalHostError, type ErrorCode } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract/protocol';
 import { attemptKeyHeader, backoffDelay, farmIdHeader, sleep, type BuildJobResult } from '@aoinb/farm-protocol';
 
 export interface CoordinatorClientOptions {
@@ -54,6 +55,7 @@ export class CoordinatorClient {
   private headers(extra: Record<string, string> = {}): Record<string, string> {
     return {
       authorization: `Bearer ${this.options.token}`,
+      [protocolHeader]: String(PROTOCOL_VERSION),
       ...(this.options.farmId ? { [farmIdHeader]: this.options.farmId } : {}),
       ...extra,
     };

@@ -8,10 +8,9 @@ import { diskFree } from './host-facts.ts';
 export interface HostGuardOptions {
   redis: Redis;
   logger: Logger;
-  /** The farm identity this worker joined at start. */
+  /** The farm identity this worker joined at start, and its key (under the farm's `[redis] prefix`). */
   farmId: string;
-  /** The farm's key names (`[redis] prefix`): its identity lives under them. */
-  keys: { prefix: string };
+  identityKey: string;
   workDir: string;
   /** The agent's per-build scratch folders; those of builds no longer running are leftovers. */
   jobsDir: string;
@@ -39,7 +38,7 @@ export class HostGuard {
 
   async check(facts: BuilderFacts): Promise<string | undefined> {
     const reasons: string[] = [];
-    const identity = await readFarmIdentity(this.options.redis, this.options.keys);
+    const identity = await readFarmIdentity(this.options.redis, this.options.identityKey);
     const { farmId } = this.options;
     this.identityReason = !identity
       ? `Redis holds no farm identity (this worker joined farm ${farmId}): it lost its data; waiting for an operator`
@@ -87,12 +86,12 @@ export class HostGuard {
  */
 export async function joinFarm(
   redis: Redis,
+  identityKey: string,
   logger: Logger,
-  keys: { prefix: string },
   signal?: AbortSignal,
 ): Promise<string> {
   for (let waited = 0; ; waited++) {
-    const identity = await readFarmIdentity(redis, keys);
+    const identity = await readFarmIdentity(redis, identityKey);
     if (identity) return identity.id;
     if (signal?.aborted) throw new Error('stopped while waiting for the farm identity');
     if (waited % 30 === 0) logger.warn('Redis holds no farm identity yet: waiting for the coordinator to start');

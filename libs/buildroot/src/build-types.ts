@@ -4,32 +4,17 @@
  * get back. A failed build is a result (`status: 'failed'`), never an exception;
  * exceptions are reserved for a host that cannot build at all.
  */
-import type { FailureClass } from '@aoinb/errors';
+import type {
+  BuildPhase,
+  BuildStatus,
+  ExtraAptSource,
+  FailureClass,
+  ResourceSample,
+  ResourceSummary,
+} from '@aoinb/farm-contract';
 
-export type BuildStatus = 'succeeded' | 'failed' | 'cancelled';
-
-export type BuildPhase =
-  'prepare' | 'instance_refresh' | 'mount' | 'source_fetch' | 'dependencies' | 'build' | 'collect' | 'discard';
-
-/** An extra apt repository enabled inside the build container (a group's fresh debs). */
-export interface ExtraAptSource {
-  /** File stem under /etc/apt/sources.list.d/, e.g. `aoinb-group-42`. */
-  name: string;
-  /**
-   * One-line sources.list entry, e.g.
-   * `deb [signed-by=/etc/apt/keyrings/aoinb-group-42.asc] http://10.0.0.1:8460/group/42/repo ./`.
-   */
-  line: string;
-  /** The repository's armored public key, written to `/etc/apt/keyrings/<name>.asc` (the `signed-by=` of the line). */
-  key?: string;
-  /** apt pin priority for the repository; > 500 wins over the branch. */
-  pinPriority?: number;
-  /**
-   * What the pin matches (an apt_preferences `Pin:` value), e.g. `release n=aoinb-group-42`
-   * (the repository's Release codename); default `origin "<host of the line's URL>"`.
-   */
-  pin?: string;
-}
+// What a build reports is shared with the farm: declared once, in the contract (libs/farm-contract/src/shared-types.ts).
+export type { BuildPhase, BuildStatus, ExtraAptSource, ResourceSample, ResourceSummary };
 
 export interface BuildRequest {
   /** Unique per build on this host; names the workspace, log and record. `[a-z0-9-]` only. */
@@ -55,25 +40,6 @@ export interface BuildRequest {
    * proxy, still without the host, the farm or the LAN (network/build-network.ts).
    */
   network?: boolean;
-}
-
-export interface ResourceSample {
-  /** Milliseconds since the build phase started. */
-  atMs: number;
-  /** CPU time of the whole container process tree so far, seconds. */
-  cpuSeconds: number;
-  memoryBytes: number;
-  diskBytes: number;
-}
-
-export interface ResourceSummary {
-  cpuSeconds: number;
-  peakMemoryBytes: number;
-  peakDiskBytes: number;
-  /** How CPU and memory were measured: a cgroup of our own, or walking /proc. */
-  method: 'cgroup-v2' | 'cgroup-v1' | 'procfs';
-  /** Downsampled time series (at most ~120 points). */
-  samples: ResourceSample[];
 }
 
 export interface BuildArtifact {

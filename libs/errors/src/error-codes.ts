@@ -36,6 +36,7 @@ export const errorCatalogue = {
   NETWORK_NOT_ALLOWED: { status: 403, summary: 'the coordinator does not let this token ask for a build network' },
   NOT_FOUND: { status: 404, summary: 'no such resource' },
   CONFLICT: { status: 409, summary: 'resource is in the wrong state' },
+  PROTOCOL_MISMATCH: { status: 426, summary: 'the caller speaks another farm protocol version' },
   STALE_ATTEMPT: { status: 409, summary: 'addressed to a run or attempt of a build that is no longer current' },
   REPO_CONFLICT: { status: 409, summary: 'repository already holds that package version with other contents' },
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },

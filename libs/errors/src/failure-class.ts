@@ -1,19 +1,7 @@
-/**
- * Why a build did not succeed, as a class a dashboard or script can count and
- * match on (the `reason` is for people). `build` is the package's own fault
- * (build.sh failed, a bad bundle); every other class is the farm's or the host's.
- */
-export const failureClasses = [
-  'build',
-  'disk-full',
-  'out-of-memory',
-  'timeout',
-  'cancelled',
-  'lost-host',
-  'infrastructure',
-] as const;
+import type { FailureClass } from '@aoinb/farm-contract/states';
 
-export type FailureClass = (typeof failureClasses)[number];
+// The classes are part of the wire protocol (results, task status): declared in the contract.
+export { failureClasses, type FailureClass } from '@aoinb/farm-contract/states';
 
 const localErrnoClasses: Record<string, FailureClass> = {
   ENOSPC: 'disk-full',

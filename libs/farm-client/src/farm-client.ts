@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '@aoinb/config';
 import { AoinbError, errorCatalogue, type ErrorCode } from '@aoinb/errors';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract/protocol';
 
 export interface ClientSettings {
   url: string;
@@ -52,7 +53,11 @@ export class FarmClient {
   constructor(readonly settings: ClientSettings) {}
 
   private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}), ...extra };
+    return {
+      ...(this.settings.token ? { authorization: `Bearer ${this.settings.token}` } : {}),
+      [protocolHeader]: String(PROTOCOL_VERSION),
+      ...extra,
+    };
   }
 
   async raw(

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
 import { buildQueueName, farmPrefix } from '@aoinb/farm-protocol';
+import type { TaskStatus } from '@aoinb/farm-contract';
 import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 /**
@@ -345,23 +346,5 @@ export class FarmHarness {
   }
 }
 
-export interface JobStatus {
-  arch: string;
-  state: string;
-  run: number;
-  job_id: string;
-  builder: string | null;
-  attempt: number;
-  started_at: string | null;
-  finished_at: string | null;
-  reason: string | null;
-  artifacts: Array<{ name: string; size: number; sha256: string; url: string; repo_url: string | null }>;
-}
-
-export interface TaskStatus {
-  id: string;
-  state: string;
-  archs: string[];
-  reason: string | null;
-  jobs: JobStatus[];
-}
+// What the tests read of `GET /task/:id/status`: the contract's types.
+export type { JobView as JobStatus, TaskStatus } from '@aoinb/farm-contract';

@@ -1,49 +1,9 @@
+import type { GroupMember, GroupStatus } from '@aoinb/farm-contract';
 import type { FarmHarness } from './farm-harness.ts';
 import { farmTokens } from './farm-harness.ts';
 
-/** The parts of `GET /group/:id/status` the tests read. */
-export interface GroupMemberStatus {
-  task_id: string;
-  package: string;
-  arch: string;
-  state: string;
-  depends_on: Array<{ task_id: string; package: string; arch: string; state: string }>;
-  waiting_for: Array<{ task_id: string; package: string; arch: string; state: string }>;
-  skipped_because: null | {
-    task_id: string;
-    package: string;
-    arch: string;
-    state: string;
-    root: { task_id: string; package: string; arch: string; state: string };
-  };
-  round: number;
-  run: number;
-  builder: string | null;
-  attempt: number;
-  queued_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  reason: string | null;
-  priority: number;
-  estimate_seconds: number;
-  estimate_known: boolean;
-  critical_path_seconds: number;
-  artifacts: Array<{ name: string; repo_url: string | null; group_repo_url: string }>;
-}
-
-export interface GroupStatus {
-  id: string;
-  state: string;
-  branch: string;
-  mode: string;
-  publish: string;
-  round: number;
-  counts: Record<string, number>;
-  published_at: string | null;
-  repo_url: string;
-  apt_source: string;
-  members: GroupMemberStatus[];
-}
+// `GET /group/:id/status` as the tests read it: the contract's types.
+export type { GroupMember as GroupMemberStatus, GroupStatus } from '@aoinb/farm-contract';
 
 const maintainer = { token: farmTokens.maintainer };
 
@@ -92,7 +52,7 @@ export async function waitForGroup(
   return last!;
 }
 
-export function member(status: GroupStatus, pkg: string, arch?: string): GroupMemberStatus {
+export function member(status: GroupStatus, pkg: string, arch?: string): GroupMember {
   const found = status.members.find((m) => m.package === pkg && (!arch || m.arch === arch));
   if (!found) throw new Error(`group ${status.id} has no member ${pkg}${arch ? ` (${arch})` : ''}`);
   return found;

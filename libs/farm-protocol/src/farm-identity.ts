@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
-import { farmPrefix } from './names.ts';
+import { farmNames, farmPrefix } from './names.ts';
 
 /**
  * The farm's identity: one record in Redis, written once (SET NX) by the first
@@ -15,15 +15,11 @@ export interface FarmIdentity {
   createdAt: string;
 }
 
-export const farmIdentityKey = `${farmPrefix}:farm-identity`;
+/** The identity's key under the default prefix; a farm of another `[redis] prefix` passes `keys.farmIdentity`. */
+export const farmIdentityKey = farmNames(farmPrefix).farmIdentity;
 
-/** Where a farm under `prefix` keeps its identity (each `[redis] prefix` is a farm of its own). */
-export function farmIdentityKeyOf(keys: { prefix: string } = { prefix: farmPrefix }): string {
-  return `${keys.prefix}:farm-identity`;
-}
-
-/** Sent by workers on every upload and report: the coordinator refuses work from another farm. */
-export const farmIdHeader = 'x-aoinb-farm-id';
+// The header is part of the wire protocol: declared in the contract.
+export { farmIdHeader } from '@aoinb/farm-contract/protocol';
 
 export function newFarmIdentity(): FarmIdentity {
   return { id: randomUUID(), createdAt: new Date().toISOString() };
@@ -40,18 +36,18 @@ function parseIdentity(raw: string | null): FarmIdentity | undefined {
   return { id: `unreadable:${raw.slice(0, 40)}`, createdAt: '' };
 }
 
-export async function readFarmIdentity(redis: Redis, keys?: { prefix: string }): Promise<FarmIdentity | undefined> {
-  return parseIdentity(await redis.get(farmIdentityKeyOf(keys)));
+export async function readFarmIdentity(redis: Redis, key: string = farmIdentityKey): Promise<FarmIdentity | undefined> {
+  return parseIdentity(await redis.get(key));
 }
 
 /** Writes `candidate` unless an identity exists; returns the one Redis holds afterwards. */
 export async function claimFarmIdentity(
   redis: Redis,
   candidate: FarmIdentity,
-  keys?: { prefix: string },
+  key: string = farmIdentityKey,
 ): Promise<FarmIdentity> {
-  await redis.set(farmIdentityKeyOf(keys), JSON.stringify(candidate), 'NX');
-  return (await readFarmIdentity(redis, keys)) ?? candidate;
+  await redis.set(key, JSON.stringify(candidate), 'NX');
+  return (await readFarmIdentity(redis, key)) ?? candidate;
 }
 
 const adoptScript = `
@@ -80,16 +76,16 @@ export async function adoptFarmIdentity(
   identity: FarmIdentity,
   expectedRaw: string | undefined,
   counterFloors: Record<string, number>,
-  farm?: { prefix: string },
+  identityKey: string = farmIdentityKey,
 ): Promise<boolean> {
   const counters = Object.entries(counterFloors);
-  const keys = [farmIdentityKeyOf(farm), ...counters.map(([key]) => key)];
+  const keys = [identityKey, ...counters.map(([key]) => key)];
   const args = [JSON.stringify(identity), expectedRaw ?? '', ...counters.map(([, floor]) => String(floor))];
   return (await redis.eval(adoptScript, keys.length, ...keys, ...args)) === 1;
 }
 
-export async function readFarmIdentityRaw(redis: Redis, keys?: { prefix: string }): Promise<string | undefined> {
-  return (await redis.get(farmIdentityKeyOf(keys))) ?? undefined;
+export async function readFarmIdentityRaw(redis: Redis, key: string = farmIdentityKey): Promise<string | undefined> {
+  return (await redis.get(key)) ?? undefined;
 }
 
 const checkedIncrScript = `
@@ -111,10 +107,10 @@ export async function nextIdOfFarm(
   redis: Redis,
   counterKey: string,
   farmId: string,
-  keys?: { prefix: string },
+  identityKey: string = farmIdentityKey,
 ): Promise<number> {
   try {
-    return Number(await redis.eval(checkedIncrScript, 2, farmIdentityKeyOf(keys), counterKey, farmId));
+    return Number(await redis.eval(checkedIncrScript, 2, identityKey, counterKey, farmId));
   } catch (error) {
     if (/FARM_IDENTITY_LOST/.test((error as Error).message))
       throw new AoinbError(

@@ -1,17 +1,8 @@
-/** The state of a group as the API reports it. */
-export type GroupState = 'queued' | 'running' | 'succeeded' | 'failed' | 'partial' | 'cancelled';
+import type { GroupMode, GroupState, PublishMode } from '@aoinb/farm-contract/states';
 
-export const finalGroupStates: readonly GroupState[] = ['succeeded', 'failed', 'partial', 'cancelled'];
-
-export function isFinalGroupState(state: string): boolean {
-  return (finalGroupStates as readonly string[]).includes(state);
-}
-
-/** `dag`: members spread over every free host as their dependencies succeed; `sequential`: one job per arch, in order, on one host. */
-export type GroupMode = 'dag' | 'sequential';
-
-/** `each`: every member reaches the branch repo as it succeeds; `atomic`: all at once, only when every member succeeded. */
-export type PublishMode = 'each' | 'atomic';
+// The group states and modes are the contract's (libs/farm-contract/src/states.ts).
+export { finalGroupStates, isFinalGroupState } from '@aoinb/farm-contract/states';
+export type { GroupMode, GroupState, PublishMode } from '@aoinb/farm-contract/states';
 
 /** `{aoinb}:group:<id>`. Times are ISO 8601 strings. */
 export interface GroupRecord {

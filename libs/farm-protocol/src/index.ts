@@ -80,7 +80,6 @@ export {
   adoptFarmIdentity,
   claimFarmIdentity,
   farmIdentityKey,
-  farmIdentityKeyOf,
   farmIdHeader,
   newFarmIdentity,
   nextIdOfFarm,

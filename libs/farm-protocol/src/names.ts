@@ -46,6 +46,8 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
   return {
     /** The prefix itself (BullMQ's queues live under it too). */
     prefix,
+    /** STRING (JSON FarmIdentity): whose farm this Redis holds (farm-identity.ts). */
+    farmIdentity: `${prefix}:farm-identity`,
     /** INCR counter handing out task ids. */
     taskSeq: `${prefix}:task-seq`,
     /** ZSET of every task id, scored by creation time (ms): the task list. */

@@ -1,17 +1,9 @@
-import type { FailureClass } from '@aoinb/errors';
-import type { BuildPhase, ResourceSummary } from '@aoinb/buildroot';
+import type { BuildPhase, BuildState, FailureClass, ResourceSummary, TaskState } from '@aoinb/farm-contract';
 
-/** The state of a task as the API reports it. */
-export type TaskState = 'created' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-/** The state of one arch of a task (one BullMQ job per run). */
-export type BuildState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export const finalBuildStates: readonly BuildState[] = ['succeeded', 'failed', 'cancelled'];
-
-export function isFinalBuildState(state: string): state is 'succeeded' | 'failed' | 'cancelled' {
-  return (finalBuildStates as readonly string[]).includes(state);
-}
+// States, builder facts and the messages on Redis channels are part of the contract.
+export { finalBuildStates, isFinalBuildState } from '@aoinb/farm-contract/states';
+export type { TaskState, BuildState, BuilderFacts, BuilderState, CancelMessage, FarmEvent } from '@aoinb/farm-contract';
+import type { BuilderFacts, BuilderState } from '@aoinb/farm-contract';
 
 /** What the coordinator learnt from the uploaded bundle (parsed statically). */
 export interface BundleInfo {
@@ -75,36 +67,12 @@ export interface BuildRecord {
   startedAtMs?: number;
   finishedAt?: string;
   reason?: string;
-  /** Why it did not succeed, as a class (see @aoinb/errors failure-class.ts). */
+  /** Why it did not succeed, as a class (the contract's failureClasses). */
   failureClass?: FailureClass;
   artifacts: ArtifactRecord[];
   phases?: Partial<Record<BuildPhase, number>>;
   resources?: ResourceSummary;
 }
-
-/** Host facts a worker publishes with every heartbeat. */
-export interface BuilderFacts {
-  id: string;
-  hostname: string;
-  archs: string[];
-  slots: number;
-  cores: number;
-  memoryTotalBytes: number;
-  memoryFreeBytes: number;
-  diskFreeBytes: number;
-  /** 1, 5 and 15 minute load averages. */
-  load: [number, number, number];
-  currentTasks: Array<{ taskId: string; arch: string; jobId: string; startedAt: string }>;
-  /** `draining`: SIGTERM received, taking no new jobs; `paused`: taking no jobs for `pausedReason` (disk, farm identity). */
-  mode: 'active' | 'draining' | 'paused';
-  /** Why a paused builder takes no jobs, for people (`GET /builder/status`). */
-  pausedReason?: string;
-  startedAt: string;
-  lastHeartbeat: string;
-  version: string;
-}
-
-export type BuilderState = 'idle' | 'building' | 'offline';
 
 export interface BuilderStatus {
   id: string;
@@ -112,26 +80,4 @@ export interface BuilderStatus {
   lastHeartbeat: string;
   /** Undefined once the heartbeat record expired (offline). */
   facts?: BuilderFacts;
-}
-
-/** Message on `farmKeys.cancelChannel`. */
-export interface CancelMessage {
-  taskId: string;
-  arch: string;
-  jobId: string;
-  /** The run and attempt to stop: a worker on another run or attempt ignores the message. */
-  run: number;
-  attempt: number;
-  reason: string;
-}
-
-/** Entry of the farm event stream. */
-export interface FarmEvent {
-  type: 'build' | 'task';
-  taskId: string;
-  arch?: string;
-  state: string;
-  from?: string;
-  builder?: string;
-  at: string;
 }

@@ -1,22 +1,9 @@
+import type { BuilderList, BuilderView } from '@aoinb/farm-contract';
 import type { Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
 import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
 import { formatBytes } from '../format.ts';
 import { renderTable } from '../farm/status-table.ts';
-
-interface BuilderView {
-  id: string;
-  state: string;
-  hostname: string | null;
-  arch_tags: string[];
-  slots: number | null;
-  current_tasks: Array<{ task_id: string; arch: string }>;
-  cores: number | null;
-  memory_total_bytes: number | null;
-  disk_free_bytes: number | null;
-  load: number[] | null;
-  last_heartbeat: string | null;
-}
 
 function builderRow(b: BuilderView): string[] {
   return [
@@ -39,7 +26,7 @@ export const registerBuilders: Registration = (program, runtime) => {
   ).action(
     runtime.action(async (env, opts: FarmOpts) => {
       const client = await farmClient(env, opts.url);
-      const body = await client.json<{ builders: BuilderView[] }>('GET', '/builder/status', undefined, env.signal);
+      const body = await client.json<BuilderList>('GET', '/builder/status', undefined, env.signal);
       if (opts.json) {
         printJson(env, body);
         return 0;

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Registration } from '../command.ts';
 import type { Downloaded } from '../farm/download-artifacts.ts';
-import { farmClient, farmOptions, printJson, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
+import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
+import type { TaskStatus } from '@aoinb/farm-contract';
 import { formatBytes } from '../format.ts';
 import { progressPrinter } from '../progress-bar.ts';
 

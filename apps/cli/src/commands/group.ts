@@ -1,3 +1,4 @@
+import type { GroupList, GroupStatus } from '@aoinb/farm-contract';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { AoinbError } from '@aoinb/errors';
@@ -5,11 +6,11 @@ import type { FarmClient } from '@aoinb/farm-client';
 import type { CliRuntime, CommandEnv, Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
 import { farmClient, farmOptions, printJson } from '../farm/farm-env.ts';
-import { finalGroupStates, groupHeadline, groupRows, type GroupStatusView } from '../farm/group-table.ts';
+import { finalGroupStates, groupHeadline, groupRows } from '../farm/group-table.ts';
 import { renderTable, tablePrinter } from '../farm/status-table.ts';
 
-async function fetchStatus(client: FarmClient, id: string, signal: AbortSignal): Promise<GroupStatusView> {
-  return client.json<GroupStatusView>('GET', `/group/${encodeURIComponent(id)}/status`, undefined, signal);
+async function fetchStatus(client: FarmClient, id: string, signal: AbortSignal): Promise<GroupStatus> {
+  return client.json<GroupStatus>('GET', `/group/${encodeURIComponent(id)}/status`, undefined, signal);
 }
 
 /** Polls the group until it ends, redrawing the member table; exit status 0 only when it succeeded. */
@@ -33,17 +34,12 @@ async function listGroups(
   state: string | undefined,
   json: boolean,
 ): Promise<number> {
-  const list = await client.json<{
-    groups: Array<{
-      id: string;
-      state: string;
-      branch: string;
-      mode: string;
-      publish: string;
-      tasks: string[];
-      created_at: string;
-    }>;
-  }>('GET', `/group${state ? `?state=${encodeURIComponent(state)}` : ''}`, undefined, env.signal);
+  const list = await client.json<GroupList>(
+    'GET',
+    `/group${state ? `?state=${encodeURIComponent(state)}` : ''}`,
+    undefined,
+    env.signal,
+  );
   if (json) {
     env.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     return 0;

@@ -1,7 +1,8 @@
 import { InvalidArgumentError } from 'commander';
 import { followLog } from '@aoinb/farm-client';
 import type { Registration } from '../command.ts';
-import { farmClient, farmOptions, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
+import { farmClient, farmOptions, type FarmOpts } from '../farm/farm-env.ts';
+import type { TaskStatus } from '@aoinb/farm-contract';
 
 interface LogsOpts extends FarmOpts {
   follow?: boolean;

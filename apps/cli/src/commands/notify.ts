@@ -1,10 +1,6 @@
+import type { NotifyTestReply } from '@aoinb/farm-contract';
 import type { Registration } from '../command.ts';
 import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
-
-interface TestAnswer {
-  delivery: string;
-  results: Array<{ webhook: string; format: string; ok: boolean; status: number; attempts: number; error?: string }>;
-}
 
 /** `aoinb notify test`: the coordinator sends a test message to its [[notify.webhook]] receivers (it holds their secrets). */
 export const registerNotify: Registration = (program, runtime) => {
@@ -22,7 +18,7 @@ export const registerNotify: Registration = (program, runtime) => {
   ).action(
     runtime.action(async (env, opts: FarmOpts & { webhook?: string }) => {
       const client = await farmClient(env, opts.url);
-      const body = await client.json<TestAnswer>(
+      const body = await client.json<NotifyTestReply>(
         'POST',
         '/notify/test',
         opts.webhook ? { webhook: opts.webhook } : {},

@@ -1,20 +1,9 @@
 import { Option } from 'commander';
 import type { Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
-import { farmClient, farmOptions, printJson, type FarmOpts, type TaskStatus } from '../farm/farm-env.ts';
+import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
+import type { TaskList, TaskStatus } from '@aoinb/farm-contract';
 import { renderTable, statusRows } from '../farm/status-table.ts';
-
-interface TaskList {
-  tasks: Array<{
-    id: string;
-    state: string;
-    branch: string | null;
-    package: { name: string; version: string } | null;
-    archs: string[];
-    created_at: string;
-  }>;
-  next: string | null;
-}
 
 interface StatusOpts extends FarmOpts {
   state?: string;

@@ -3,15 +3,9 @@ import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { CommandEnv, Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
-import {
-  farmClient,
-  farmOptions,
-  printJson,
-  terminalStates,
-  type FarmOpts,
-  type TaskStatus,
-} from '../farm/farm-env.ts';
+import { farmClient, farmOptions, printJson, terminalStates, type FarmOpts } from '../farm/farm-env.ts';
 import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
+import type { CreateTaskReply, TaskStatus } from '@aoinb/farm-contract';
 
 /**
  * The seed's four calls: create, upload the bundle, set the branch, start. When a
@@ -25,7 +19,7 @@ async function submitOne(
   archs: string[] | undefined,
   signal: AbortSignal,
 ): Promise<string> {
-  const { id } = await client.json<{ id: string }>('POST', '/task', {}, signal);
+  const { id } = await client.json<CreateTaskReply>('POST', '/task', {}, signal);
   try {
     await client.raw('PUT', `/task/${id}/build_bundle`, {
       body: tar,

@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AoinbError } from '@aoinb/errors';
 import type { FarmClient } from '@aoinb/farm-client';
-import type { TaskStatus } from './farm-env.ts';
+import type { TaskStatus } from '@aoinb/farm-contract';
 
 export interface Artifact {
   arch: string;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { clientSettings, FarmClient } from '@aoinb/farm-client';
+import { finalTaskStates } from '@aoinb/farm-contract/states';
 import type { CommandEnv } from '../command.ts';
 
 /** Options every farm command has: `--url` (else AOINB_URL or the config) and, where it prints data, `--json`. */
@@ -23,25 +24,5 @@ export async function farmClient(env: CommandEnv, url?: string): Promise<FarmCli
   return new FarmClient(await clientSettings(env.configDir, url));
 }
 
-export const terminalStates = new Set(['succeeded', 'failed', 'cancelled']);
-
-export type TaskStatus = {
-  id: string;
-  state: string;
-  branch: string | null;
-  package: { name: string; version: string } | null;
-  reason: string | null;
-  jobs: Array<{
-    arch: string;
-    run: number;
-    state: string;
-    builder: string | null;
-    attempt: number;
-    started_at: string | null;
-    finished_at: string | null;
-    reason: string | null;
-    /** Why it did not succeed, as a class (disk-full, timeout, lost-host, ...); absent from older coordinators. */
-    failure_class?: string | null;
-    artifacts: Array<{ name: string; size: number; sha256: string; url: string }>;
-  }>;
-};
+/** A task in one of these states changes no more. */
+export const terminalStates: ReadonlySet<string> = new Set(finalTaskStates);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroupMembers } from './group-submit.ts';
-import { groupHeadline, groupRows, type GroupStatusView } from './group-table.ts';
+import type { GroupMember, GroupStatus, MemberState } from '@aoinb/farm-contract';
+import { groupHeadline, groupRows } from './group-table.ts';
 
 describe('aoinb group: reading the group file', () => {
   let tree: string;
@@ -41,29 +42,50 @@ describe('aoinb group: reading the group file', () => {
 
 describe('aoinb group: the member table', () => {
   const ref = (pkg: string, state: string) => ({ task_id: '1', package: pkg, arch: 'amd64', state });
-  const m = (pkg: string, state: string, extra: Partial<GroupStatusView['members'][number]> = {}) => ({
+  const m = (pkg: string, state: MemberState, extra: Partial<GroupMember> = {}): GroupMember => ({
     task_id: '2',
     package: pkg,
     arch: 'amd64',
     state,
+    depends_on: [],
     waiting_for: [],
     skipped_because: null,
-    builder: null,
+    round: 1,
     run: 1,
+    job_id: null,
+    builder: null,
+    attempt: 0,
+    queued_at: null,
     started_at: null,
     finished_at: null,
     reason: null,
+    priority: 1,
+    estimate_seconds: 60,
+    estimate_known: false,
+    critical_path_seconds: 60,
+    log_url: null,
     artifacts: [],
     ...extra,
   });
-  const status: GroupStatusView = {
+  const status: GroupStatus = {
     id: '7',
     state: 'running',
     branch: 'stable',
     mode: 'dag',
     publish: 'atomic',
     round: 1,
+    tasks: ['2', '3'],
+    archs: ['amd64'],
+    cancel_requested: false,
+    reason: null,
+    created_by: 'maintainer',
+    created_at: '2030-01-01T00:00:00Z',
+    updated_at: '2030-01-01T00:00:00Z',
+    finished_at: null,
     counts: { running: 1, waiting: 1, skipped: 1, failed: 1 },
+    critical_path_seconds: 120,
+    apt_source: '',
+    apt_key_url: '',
     published_at: null,
     repo_url: '',
     members: [

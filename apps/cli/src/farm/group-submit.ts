@@ -4,6 +4,7 @@ import path from 'node:path';
 import { packBundle, readGroup } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import type { FarmClient } from '@aoinb/farm-client';
+import type { CreateGroupReply, CreateTaskReply } from '@aoinb/farm-contract';
 
 export interface GroupMemberEntry {
   /** `category/pkgname` in the tree. */
@@ -48,7 +49,7 @@ async function uploadMember(
     throw new AoinbError('GROUP_INVALID', `${group} lists ${entry.path}, but ${dir} has no spec`);
   });
   const tar = await packBundle(dir);
-  const { id } = await client.json<{ id: string }>('POST', '/task', { branch }, signal);
+  const { id } = await client.json<CreateTaskReply>('POST', '/task', { branch }, signal);
   created.push(id);
   await client.raw('PUT', `/task/${id}/build_bundle`, {
     body: tar,
@@ -109,7 +110,7 @@ export async function submitGroup(
       publish: s.publish,
       ...(s.archs.length > 0 ? { archs: s.archs } : {}),
     };
-    const group = await client.json<{ id: string }>('POST', '/group', body, s.signal);
+    const group = await client.json<CreateGroupReply>('POST', '/group', body, s.signal);
     return { id: group.id, tasks: entries.map((e, i) => ({ id: ids[i] as string, path: e.path })) };
   } catch (error) {
     // No orphans: the member tasks of a group that was not created are deleted again.

@@ -1,46 +1,15 @@
+import type { GroupMember, GroupStatus, MemberRef } from '@aoinb/farm-contract';
+import { finalGroupStates as contractFinalGroupStates } from '@aoinb/farm-contract/states';
 import { elapsed } from './status-table.ts';
 
-export interface GroupMemberRef {
-  task_id: string;
-  package: string | null;
-  arch: string | null;
-  state: string | null;
-}
+/** A group in one of these states changes no more. */
+export const finalGroupStates: ReadonlySet<string> = new Set(contractFinalGroupStates);
 
-/** What `GET /group/:id/status` answers (the parts the CLI shows). */
-export interface GroupStatusView {
-  id: string;
-  state: string;
-  branch: string;
-  mode: string;
-  publish: string;
-  round: number;
-  counts: Record<string, number>;
-  published_at: string | null;
-  repo_url: string;
-  members: Array<{
-    task_id: string;
-    package: string;
-    arch: string;
-    state: string;
-    waiting_for: GroupMemberRef[];
-    skipped_because: (GroupMemberRef & { root: GroupMemberRef }) | null;
-    builder: string | null;
-    run: number;
-    started_at: string | null;
-    finished_at: string | null;
-    reason: string | null;
-    artifacts: Array<{ name: string }>;
-  }>;
-}
-
-export const finalGroupStates = new Set(['succeeded', 'failed', 'partial', 'cancelled']);
-
-function ref(r: GroupMemberRef): string {
+function ref(r: MemberRef): string {
   return r.package ?? `task ${r.task_id}`;
 }
 
-function detail(m: GroupStatusView['members'][number]): string {
+function detail(m: GroupMember): string {
   if (m.state === 'waiting')
     return m.waiting_for.length > 0 ? `waiting for ${m.waiting_for.map(ref).join(', ')}` : 'about to be released';
   if (m.state === 'skipped' && m.skipped_because) {
@@ -52,7 +21,7 @@ function detail(m: GroupStatusView['members'][number]): string {
 }
 
 /** Rows of the member table: one per member (task and arch), in the group's build order. */
-export function groupRows(status: GroupStatusView): string[][] {
+export function groupRows(status: GroupStatus): string[][] {
   const rows = [['TASK', 'PACKAGE', 'ARCH', 'STATE', 'BUILDER', 'TIME', 'DETAIL']];
   for (const m of status.members)
     rows.push([
@@ -68,7 +37,7 @@ export function groupRows(status: GroupStatusView): string[][] {
 }
 
 /** One line above the table: the group, its state and how many members are where. */
-export function groupHeadline(status: GroupStatusView): string {
+export function groupHeadline(status: GroupStatus): string {
   const counts = Object.entries(status.counts)
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${n} ${state}`)

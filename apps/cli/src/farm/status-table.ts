@@ -1,4 +1,4 @@
-import type { TaskStatus } from './farm-env.ts';
+import type { TaskStatus } from '@aoinb/farm-contract';
 
 export function elapsed(from: string | null, to: string | null): string {
   if (!from) return '';

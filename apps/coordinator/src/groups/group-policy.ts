@@ -1,3 +1,5 @@
+import type { MemberState } from '@aoinb/farm-contract';
+
 /**
  * The release rule of a group, as a pure function (the scheduler and the
  * benchmark's simulator both run it): a waiting member is released when every
@@ -6,8 +8,8 @@
  * order, so a failure reaches every member downstream in one pass.
  */
 
-/** What a member is doing, as the group status reports it. */
-export type MemberStatus = 'waiting' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
+/** What a member is doing, as the group status reports it (the contract's MemberState). */
+export type MemberStatus = MemberState;
 
 export const endedStatuses: readonly MemberStatus[] = ['succeeded', 'failed', 'cancelled', 'skipped'];
 

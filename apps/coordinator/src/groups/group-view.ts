@@ -1,3 +1,4 @@
+import type { GroupMember, GroupStatus, GroupSummary, MemberRef } from '@aoinb/farm-contract';
 import type { GroupMemberPlan, GroupRecord } from '@aoinb/farm-protocol';
 import { waitingFor } from './group-policy.ts';
 import { statusCounts, type GroupSnapshot } from './group-snapshot.ts';
@@ -6,7 +7,7 @@ import { statusCounts, type GroupSnapshot } from './group-snapshot.ts';
  * The JSON of `GET /group` and `GET /group/:id/status` (snake_case, absolute
  * URLs from `coordinator.public_url`).
  */
-export function groupSummary(baseUrl: string, group: GroupRecord, memberCount?: number): Record<string, unknown> {
+export function groupSummary(baseUrl: string, group: GroupRecord): GroupSummary {
   return {
     id: group.id,
     state: group.state,
@@ -16,7 +17,6 @@ export function groupSummary(baseUrl: string, group: GroupRecord, memberCount?: 
     round: group.round,
     tasks: group.taskIds,
     archs: group.archs,
-    ...(memberCount !== undefined ? { members: memberCount } : {}),
     cancel_requested: group.cancelRequested,
     reason: group.reason ?? null,
     created_by: group.createdBy,
@@ -28,7 +28,7 @@ export function groupSummary(baseUrl: string, group: GroupRecord, memberCount?: 
   };
 }
 
-function ref(snap: GroupSnapshot, key: string): Record<string, unknown> {
+function ref(snap: GroupSnapshot, key: string): MemberRef {
   const p = snap.plan.find((m) => m.key === key);
   return {
     task_id: p?.taskId ?? key,
@@ -43,7 +43,7 @@ function memberView(
   snap: GroupSnapshot,
   deps: Map<string, string[]>,
   p: GroupMemberPlan,
-): Record<string, unknown> {
+): GroupMember {
   const view = snap.views.get(p.key)!;
   const record = snap.members.get(p.key);
   const build = record?.phase === 'released' || record?.phase === 'skipped' ? snap.builds.get(p.key) : undefined;
@@ -86,11 +86,11 @@ function memberView(
   };
 }
 
-export function groupStatus(baseUrl: string, snap: GroupSnapshot): Record<string, unknown> {
+export function groupStatus(baseUrl: string, snap: GroupSnapshot): GroupStatus {
   const deps = new Map(snap.plan.map((p) => [p.key, p.deps]));
   const critical = Math.max(0, ...snap.plan.map((p) => p.pathSeconds));
   return {
-    ...groupSummary(baseUrl, snap.group, snap.plan.length),
+    ...groupSummary(baseUrl, snap.group),
     counts: statusCounts(snap.views.values()),
     critical_path_seconds: critical,
     apt_source: `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${baseUrl}/group/${snap.group.id}/repo ./`,

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { maxTimeoutSeconds } from './routes/tasks.ts';
+import { maxTimeoutSeconds, PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 
 /**
  * A stolen worker token against the real coordinator, Redis and a worker agent
@@ -10,7 +10,9 @@ import { maxTimeoutSeconds } from './routes/tasks.ts';
  */
 describe('per-attempt credentials on uploads and results', () => {
   let farm: FarmHarness;
+  // The thief runs a worker of the right version: only the attempt key stops it.
   const worker = { token: farmTokens.worker };
+  const protocol = { [protocolHeader]: String(PROTOCOL_VERSION) };
 
   beforeAll(async () => {
     farm = await FarmHarness.create({ archs: ['amd64'] });
@@ -38,7 +40,7 @@ describe('per-attempt credentials on uploads and results', () => {
         new Uint8Array([1, 2, 3]),
         {
           ...worker,
-          headers: { 'x-checksum-sha256': '0'.repeat(64), ...headers },
+          headers: { 'x-checksum-sha256': '0'.repeat(64), ...protocol, ...headers },
         },
       );
     const attempts: Array<Record<string, string>> = [
@@ -66,7 +68,7 @@ describe('per-attempt credentials on uploads and results', () => {
         artifacts: [],
         phases: {},
       },
-      { ...worker, headers: { 'x-aoinb-attempt-key': 'guessed' } },
+      { ...worker, headers: { 'x-aoinb-attempt-key': 'guessed', ...protocol } },
     );
     expect(forgedResult.status).toBe(403);
 

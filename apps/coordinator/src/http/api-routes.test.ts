@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
 import { makeTestDeb } from '@aoinb/testkit';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 import { attemptKeyHeader, newAttemptKey, type BuildJobResult } from '@aoinb/farm-protocol';
 import { startCoordinator, type Coordinator } from '../coordinator.ts';
 import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
@@ -123,11 +124,14 @@ describe('the HTTP API by inject()', () => {
   ): Promise<LightMyRequestResponse> {
     const token = options.token === undefined ? farmTokens.maintainer : options.token;
     const { payload, headers } = payloadOf(options.body);
+    // A worker speaks the protocol version on every call (protocol-check.test.ts covers one that does not).
+    const protocol = token === farmTokens.worker ? { [protocolHeader]: String(PROTOCOL_VERSION) } : {};
+    const auth = token ? { authorization: `Bearer ${token}` } : {};
     const res = await app.inject({
       method,
       url,
       payload,
-      headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}), ...options.headers },
+      headers: { ...headers, ...protocol, ...auth, ...options.headers },
     });
     answers.push({ what: `${method} ${url}`, res });
     return res;

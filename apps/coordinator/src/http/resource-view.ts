@@ -1,4 +1,4 @@
-import type { ResourceSample, ResourceSummary } from '@aoinb/buildroot';
+import type { ResourceSample, ResourceSummary, ResourceView } from '@aoinb/farm-contract';
 
 function round(value: number, digits = 3): number {
   const f = 10 ** digits;
@@ -17,7 +17,7 @@ function coresBetween(previous: ResourceSample | undefined, sample: ResourceSamp
  * the downsampled series (at most ~120 points) with cores per point, ready to
  * chart. Samples cover the container phase (`build`).
  */
-export function resourceView(r: ResourceSummary | undefined): Record<string, unknown> | null {
+export function resourceView(r: ResourceSummary | undefined): ResourceView | null {
   if (!r) return null;
   const samples = r.samples.map((s, i) => ({
     at_ms: s.atMs,

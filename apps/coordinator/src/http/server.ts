@@ -6,6 +6,10 @@ import { registerHttpMetrics } from '../metrics/http-metrics.ts';
 import { metricsRoutes } from '../metrics/metrics-route.ts';
 import { registerAuth } from './auth.ts';
 import { registerErrorHandling } from './errors.ts';
+import { openapiTags, openapiTransform } from './openapi-transform.ts';
+import { registerProtocolCheck } from './protocol-check.ts';
+import { registerResponseValidation } from './response-validation.ts';
+import { withIdempotencyAnswers } from './route-schema.ts';
 import { identityRoutes, registerIdentityChecks } from '../resilience/identity-http.ts';
 import { registerIdempotency } from '../resilience/idempotency.ts';
 import { registerRequestAbort } from '../resilience/request-abort.ts';
@@ -40,23 +44,30 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   // Before auth: the request timer must run first, so refused requests are counted too.
   registerHttpMetrics(app, ctx.metrics.http);
   registerAuth(app, ctx.config.farm.tokens);
+  registerProtocolCheck(app);
+  registerResponseValidation(app);
   // After auth (they need the route and the principal): identity, abandoned requests, Idempotency-Key.
   registerIdentityChecks(app, ctx.identity);
   registerRequestAbort(app);
   registerIdempotency(app, ctx.redis);
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'aoinb coordinator',
         description: 'Distributed build farm for AOSC OS packages',
         version: '0.1.0',
       },
+      tags: openapiTags,
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
+    transform: openapiTransform,
   });
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+    const methods = [route.method].flat();
+    if (methods.includes('POST') && route.schema) withIdempotencyAnswers(route.schema);
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   for (const routes of [

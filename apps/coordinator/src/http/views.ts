@@ -1,3 +1,4 @@
+import type { BuilderView, JobView, TaskStatus, TaskSummary } from '@aoinb/farm-contract';
 import type { BuilderStatus, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
 import { resourceView } from './resource-view.ts';
 
@@ -5,7 +6,7 @@ import { resourceView } from './resource-view.ts';
  * The JSON the API returns. Field names are snake_case (like config.toml);
  * URLs are absolute, from `coordinator.public_url`.
  */
-export function taskSummary(task: TaskRecord): Record<string, unknown> {
+export function taskSummary(task: TaskRecord): TaskSummary {
   return {
     id: task.id,
     state: task.state,
@@ -22,7 +23,7 @@ export function taskSummary(task: TaskRecord): Record<string, unknown> {
   };
 }
 
-function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): Record<string, unknown> {
+function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): JobView {
   return {
     arch: build.arch,
     state: build.state,
@@ -49,7 +50,7 @@ function jobView(baseUrl: string, task: TaskRecord, build: BuildRecord): Record<
   };
 }
 
-export function taskStatus(baseUrl: string, task: TaskRecord, builds: BuildRecord[]): Record<string, unknown> {
+export function taskStatus(baseUrl: string, task: TaskRecord, builds: BuildRecord[]): TaskStatus {
   const failed = builds.filter((b) => b.state === 'failed' && b.reason);
   return {
     ...taskSummary(task),
@@ -69,7 +70,7 @@ export function taskStatus(baseUrl: string, task: TaskRecord, builds: BuildRecor
   };
 }
 
-export function builderView(b: BuilderStatus): Record<string, unknown> {
+export function builderView(b: BuilderStatus): BuilderView {
   const f = b.facts;
   return {
     id: b.id,

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@aoinb/logging';
+import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import { buildJobId, farmKeys, FarmStore, groupKeys, type BuildRecord, type BuildState } from '@aoinb/farm-protocol';
 import { parsePromText, promtool, startRedis, type RedisHandle } from '@aoinb/testkit';
 import { Dispatcher } from '../services/dispatcher.ts';
@@ -160,6 +161,7 @@ describe('coordinator metrics', () => {
   it('reads the queues, live builds, builders and group records at scrape time', async () => {
     await queue('4', ['arm64']);
     await dispatcher.enqueue({
+      protocol: PROTOCOL_VERSION,
       taskId: '4',
       arch: 'arm64',
       run: 1,

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { routes } from '@aoinb/farm-contract';
+import { routeOptions } from '../http/route-schema.ts';
 import type { CoordinatorMetrics } from './coordinator-metrics.ts';
 
 /**
@@ -10,14 +12,13 @@ export function metricsRoutes(app: FastifyInstance, ctx: { metrics: CoordinatorM
   const { metrics } = ctx;
   if (metrics.access === 'off') return;
   app.get(
-    '/metrics',
-    {
-      config: { access: metrics.access === 'public' ? 'public' : 'any' },
-      schema: {
-        summary: 'Prometheus metrics (queues, builds, builders, groups, HTTP, Redis); see docs/metrics.md',
-        tags: ['meta'],
-      },
-    },
+    routes.metrics,
+    routeOptions({
+      summary: 'Prometheus metrics (queues, builds, builders, groups, HTTP, Redis); see docs/metrics.md',
+      tags: ['meta'],
+      access: metrics.access === 'public' ? 'public' : 'any',
+      ok: { 200: { mediaType: 'text/plain', description: 'Prometheus text exposition format 0.0.4' } },
+    }),
     async (_request, reply) => {
       const text = await metrics.registry.metrics();
       return reply.header('content-type', metrics.registry.contentType).send(text);

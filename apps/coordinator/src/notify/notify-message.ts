@@ -84,7 +84,7 @@ export async function groupFinishedMessage(
     reason: m.reason,
     skipped_because: m.skipped_because,
   }));
-  const counts = Object.entries(status.counts as Record<string, number>)
+  const counts = Object.entries(status.counts)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s}`)
     .join(', ');

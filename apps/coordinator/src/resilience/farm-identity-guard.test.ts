@@ -27,7 +27,8 @@ describe('the farm identity guard', () => {
   beforeEach(async () => {
     await redis.flushall();
     storage = await mkdtemp(path.join(tmpdir(), 'aoinb-identity-'));
-    return () => rm(storage, { recursive: true, force: true });
+    // The guard records the highest ids in its file in the background: rm retries while that write lands.
+    return () => rm(storage, { recursive: true, force: true, maxRetries: 5 });
   });
 
   it('writes one identity at first start, in Redis and next to the storage, and a second coordinator joins it', async () => {

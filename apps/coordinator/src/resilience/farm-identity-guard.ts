@@ -46,7 +46,7 @@ export class FarmIdentityGuard {
     const file = identityFilePath(storageDir);
     let record = await readIdentityFile(file);
     if (!record) {
-      const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys);
+      const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys.farmIdentity);
       const [task, group] = await redis.mget(keys.taskSeq, groupKeys.seq);
       record = {
         id: identity.id,
@@ -78,7 +78,7 @@ export class FarmIdentityGuard {
   /** Compares Redis with the disk record; a Redis that cannot be reached leaves the state as it was. */
   async check(): Promise<IdentityState> {
     const [identity, counters] = await Promise.all([
-      readFarmIdentity(this.redis, this.keys),
+      readFarmIdentity(this.redis, this.keys.farmIdentity),
       this.redis.mget(this.keys.taskSeq, groupKeys.seq),
     ]);
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
@@ -109,7 +109,7 @@ export class FarmIdentityGuard {
   readonly allocateTaskId = async (): Promise<number> => {
     this.assertOk();
     try {
-      const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys);
+      const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys.farmIdentity);
       this.noteIds(id, 0);
       return id;
     } catch (error) {
@@ -140,23 +140,16 @@ export class FarmIdentityGuard {
   async adopt(): Promise<void> {
     await this.check();
     if (this.current.ok) throw new AoinbError('CONFLICT', 'the farm identity is right; there is nothing to adopt');
-    const raw = await readFarmIdentityRaw(this.redis, this.keys);
-    const other = raw === undefined ? undefined : await readFarmIdentity(this.redis, this.keys);
+    const raw = await readFarmIdentityRaw(this.redis, this.keys.farmIdentity);
+    const other = raw === undefined ? undefined : await readFarmIdentity(this.redis, this.keys.farmIdentity);
     if (other && other.id !== this.farmId)
       throw new AoinbError(
         'CONFLICT',
         `Redis belongs to farm ${other.id}; adopting it would mix two farms (point redis.url at this farm's Redis)`,
       );
-    const adopted = await adoptFarmIdentity(
-      this.redis,
-      { id: this.farmId, createdAt: this.record.createdAt },
-      raw,
-      {
-        [this.keys.taskSeq]: this.record.highestTaskId,
-        [groupKeys.seq]: this.record.highestGroupId,
-      },
-      this.keys,
-    );
+    const floors = { [this.keys.taskSeq]: this.record.highestTaskId, [groupKeys.seq]: this.record.highestGroupId };
+    const identity = { id: this.farmId, createdAt: this.record.createdAt };
+    const adopted = await adoptFarmIdentity(this.redis, identity, raw, floors, this.keys.farmIdentity);
     if (!adopted) throw new AoinbError('CONFLICT', 'Redis changed while adopting it; look again and retry');
     this.logger.warn(
       { farmId: this.farmId, taskSeq: this.record.highestTaskId, groupSeq: this.record.highestGroupId },

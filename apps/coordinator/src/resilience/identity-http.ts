@@ -1,12 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Gauge, type Registry } from 'prom-client';
 import { AoinbError } from '@aoinb/errors';
+import { FarmIdentity, FarmIdentityAdopted, routes } from '@aoinb/farm-contract';
 import { farmIdHeader } from '@aoinb/farm-protocol';
+import { routeOptions } from '../http/route-schema.ts';
 import type { FarmIdentityGuard } from './farm-identity-guard.ts';
 
 const readOnly = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The operator's way out must stay open while everything else is refused. */
-const adoptRoute = '/farm/identity/adopt';
+const adoptRoute = routes.farmIdentityAdopt;
 
 /**
  * Every changing request is refused while Redis does not hold the farm's
@@ -16,6 +18,8 @@ const adoptRoute = '/farm/identity/adopt';
  */
 export function registerIdentityChecks(app: FastifyInstance, guard: FarmIdentityGuard): void {
   app.addHook('preHandler', async (request: FastifyRequest) => {
+    // Public routes (health, apt, dashboard files) are open to anyone, whatever farm they name.
+    if (request.routeOptions.config?.access === 'public') return;
     const workerFarm = request.headers[farmIdHeader];
     if (typeof workerFarm === 'string' && workerFarm !== guard.farmId)
       throw new AoinbError(
@@ -32,9 +36,14 @@ export function registerIdentityChecks(app: FastifyInstance, guard: FarmIdentity
 /** `GET /farm/identity` (any token) and the recovery, `POST /farm/identity/adopt` (admin). */
 export function identityRoutes(app: FastifyInstance, guard: FarmIdentityGuard): void {
   app.get(
-    '/farm/identity',
-    { schema: { summary: "The farm's identity and whether Redis still holds it", tags: ['meta'] } },
-    async () => {
+    routes.farmIdentity,
+    routeOptions({
+      summary: "The farm's identity and whether Redis still holds it",
+      tags: ['farm'],
+      access: 'any',
+      ok: { 200: FarmIdentity },
+    }),
+    async (): Promise<FarmIdentity> => {
       const state = await guard.check().catch(() => guard.state);
       return state.ok
         ? { farm_id: guard.farmId, ok: true }
@@ -43,14 +52,15 @@ export function identityRoutes(app: FastifyInstance, guard: FarmIdentityGuard): 
   );
   app.post(
     adoptRoute,
-    {
-      config: { access: ['admin'] },
-      schema: {
-        summary: "Recovery: write this farm's identity into a Redis that lost its data, counters raised",
-        tags: ['meta'],
-      },
-    },
-    async () => {
+    routeOptions({
+      summary: "Recovery: write this farm's identity into a Redis that lost its data, counters raised",
+      description: "For an operator who checked that the Redis is this farm's and lost its data (docs/operations.md).",
+      tags: ['farm'],
+      access: ['admin'],
+      ok: { 200: FarmIdentityAdopted },
+      errors: [409],
+    }),
+    async (): Promise<FarmIdentityAdopted> => {
       await guard.adopt();
       return { farm_id: guard.farmId, ok: true };
     },

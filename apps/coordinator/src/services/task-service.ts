@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { assertBranchName, sourceListFor } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
+import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import {
   buildJobId,
   isFinalBuildState,
@@ -27,6 +28,7 @@ export async function requireTask(ctx: CoordinatorContext, taskId: string): Prom
 export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJobData {
   if (!task.bundle || !task.branch) throw new AoinbError('CONFLICT', `task ${task.id} has no bundle or no branch`);
   return {
+    protocol: PROTOCOL_VERSION,
     taskId: task.id,
     arch,
     run,

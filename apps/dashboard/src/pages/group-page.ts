@@ -3,7 +3,7 @@ import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { duration, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import { session } from '../session.ts';
-import { finalGroupStates, stateBadge } from '../states.ts';
+import { isFinalGroupState, stateBadge } from '../states.ts';
 import type { GroupStatus } from '../views.ts';
 import { layeredView } from './group-layers.ts';
 
@@ -15,7 +15,7 @@ function actions(group: GroupStatus, refresh: () => void): HTMLElement | null {
     if (!confirm(`${verb === 'cancel' ? 'Cancel' : 'Retry'} group ${group.id}?`)) return;
     api('POST', `/group/${group.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
   };
-  const final = finalGroupStates.includes(group.state);
+  const final = isFinalGroupState(group.state);
   return h(
     'div',
     { class: 'actions' },

@@ -4,7 +4,7 @@ import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { between, bytes, duration, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import { session } from '../session.ts';
-import { finalTaskStates, stateBadge } from '../states.ts';
+import { isFinalTaskState, stateBadge } from '../states.ts';
 import type { JobView, TaskStatus } from '../views.ts';
 import { logView } from './log-view.ts';
 
@@ -153,7 +153,7 @@ function actions(task: TaskStatus, refresh: () => void): HTMLElement | null {
     if (!confirm(`${verb === 'cancel' ? 'Cancel' : 'Retry'} task ${task.id}?`)) return;
     api('POST', `/task/${task.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
   };
-  const final = finalTaskStates.includes(task.state);
+  const final = isFinalTaskState(task.state);
   return h(
     'div',
     { class: 'actions' },

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { packBundle } from '@aoinb/bundle';
+import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import {
   buildJobId,
   buildJobName,
@@ -87,6 +88,7 @@ export function seamFixture(options: {
       ]);
       if (!queuedOk) throw new Error(`seam fixture: could not queue task ${taskId}`);
       const data: BuildJobData = {
+        protocol: PROTOCOL_VERSION,
         taskId,
         arch,
         run: 1,

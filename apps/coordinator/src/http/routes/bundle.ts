@@ -1,19 +1,16 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AoinbError } from '@aoinb/errors';
+import { BundleReply, IdParams, routes } from '@aoinb/farm-contract';
 import type { CoordinatorContext } from '../../context.ts';
 import { receiveBundle } from '../../services/bundle-service.ts';
 import { requireTask } from '../../services/task-service.ts';
 import { sha256Pattern } from '../../storage/receive-upload.ts';
 import type { Access } from '../auth.ts';
+import { routeOptions } from '../route-schema.ts';
 import { withBundleUploadLock } from '../upload-lock.ts';
-
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', pattern: '^[0-9]+$' } },
-  required: ['id'],
-} as const;
 
 /** The raw body: a stream from the catch-all content-type parser, or a string/Buffer from the built-in ones. */
 export function bodyStream(body: unknown): Readable {
@@ -32,17 +29,20 @@ export function checksumHeader(value: string | string[] | undefined): string | u
 
 export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const maintainer: Access = ['maintainer'];
-  app.put<{ Params: { id: string } }>(
-    '/task/:id/build_bundle',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary:
-          'Upload the bundle: a tar (plain, gzip, xz or zstd) of the bundle folder, at the root or in one top folder; optional X-Checksum-Sha256',
-        tags: ['tasks'],
-        params: idParams,
-      },
-    },
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.put(
+    routes.taskBundle,
+    routeOptions({
+      summary: 'Upload the bundle: a tar (plain, gzip, xz or zstd) of the bundle folder',
+      description:
+        'The folder at the root of the archive or in one top folder; optional X-Checksum-Sha256. The same bytes again is a no-op (200); another bundle replaces it until the task is built (409 after).',
+      tags: ['tasks'],
+      access: maintainer,
+      params: IdParams,
+      rawBody: { mediaType: 'application/x-tar', description: 'the bundle archive' },
+      ok: { 200: BundleReply, 201: BundleReply },
+      errors: [404, 409, 413, 422],
+    }),
     async (request, reply) => {
       const expected = checksumHeader(request.headers['x-checksum-sha256']);
       const result = await withBundleUploadLock(ctx, request.params.id, () =>
@@ -61,16 +61,16 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     },
   );
 
-  app.get<{ Params: { id: string } }>(
-    '/task/:id/build_bundle',
-    {
-      config: { access: ['worker', 'maintainer'] },
-      schema: {
-        summary: 'Download the bundle archive as uploaded (workers fetch it)',
-        tags: ['tasks'],
-        params: idParams,
-      },
-    },
+  r.get(
+    routes.taskBundle,
+    routeOptions({
+      summary: 'Download the bundle archive as uploaded (workers fetch it)',
+      tags: ['tasks'],
+      access: ['worker', 'maintainer'],
+      params: IdParams,
+      ok: { 200: { mediaType: 'application/octet-stream', description: 'the bundle archive, as uploaded' } },
+      errors: [404],
+    }),
     async (request, reply) => {
       const task = await requireTask(ctx, request.params.id);
       if (!task.bundle) throw new AoinbError('NOT_FOUND', `task ${task.id} has no bundle`);

@@ -3,7 +3,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { AoinbError } from '@aoinb/errors';
+import { Type } from 'typebox';
+import { routes } from '@aoinb/farm-contract';
 import type { CoordinatorContext } from '../../context.ts';
+import { routeOptions } from '../route-schema.ts';
 
 /**
  * The web dashboard: static files built by `npm run build` (apps/dashboard) into
@@ -49,22 +52,27 @@ async function sendFile(reply: FastifyReply, file: string, cache: string): Promi
 
 export function dashboardRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const dir = ctx.config.farm.coordinator.dashboardDir ?? defaultDir;
-  const page = { access: 'public' as const };
   app.get(
-    '/',
-    { config: page, schema: { summary: 'The web dashboard (sign in with a token)', tags: ['dashboard'] } },
+    routes.dashboard,
+    routeOptions({
+      summary: 'The web dashboard (sign in with a token)',
+      tags: ['dashboard'],
+      access: 'public',
+      ok: { 200: { mediaType: 'text/html', description: 'the page' } },
+      errors: [404],
+    }),
     async (_request, reply) => sendFile(reply, path.join(dir, 'index.html'), 'no-cache'),
   );
   app.get<{ Params: { name: string } }>(
-    '/assets/:name',
-    {
-      config: page,
-      schema: {
-        summary: "The dashboard's scripts and styles",
-        tags: ['dashboard'],
-        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-      },
-    },
+    routes.dashboardAsset,
+    routeOptions({
+      summary: "The dashboard's scripts and styles",
+      tags: ['dashboard'],
+      access: 'public',
+      params: Type.Object({ name: Type.String() }),
+      ok: { 200: { mediaType: 'application/octet-stream', description: 'the file (its content type by extension)' } },
+      errors: [404],
+    }),
     async (request, reply) => {
       const name = request.params.name;
       if (!assetName.test(name)) throw new AoinbError('NOT_FOUND', `the dashboard has no file ${JSON.stringify(name)}`);

@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
+import { FarmInfo, QueueCounts, routes, Whoami } from '@aoinb/farm-contract';
 import type { CoordinatorContext } from '../../context.ts';
 import { principalOf } from '../auth.ts';
+import { routeOptions } from '../route-schema.ts';
 
 /** Who am I, what is this farm, how deep are its queues: what a dashboard (or `aoinb`) shows first. */
 export function farmInfoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const coordinator = ctx.config.farm.coordinator;
 
   app.get(
-    '/whoami',
-    {
-      schema: { summary: "The calling token's name and role", tags: ['farm'] },
-    },
+    routes.whoami,
+    routeOptions({ summary: "The calling token's name and role", tags: ['farm'], access: 'any', ok: { 200: Whoami } }),
     async (request) => {
       const principal = principalOf(request);
       return { name: principal.name, role: principal.role };
@@ -18,13 +18,13 @@ export function farmInfoRoutes(app: FastifyInstance, ctx: CoordinatorContext): v
   );
 
   app.get(
-    '/farm',
-    {
-      schema: {
-        summary: 'Archs with queues, the noarch arch, public URL and the Grafana link when configured',
-        tags: ['farm'],
-      },
-    },
+    routes.farm,
+    routeOptions({
+      summary: 'Archs with queues, the noarch arch, public URL and the Grafana link when configured',
+      tags: ['farm'],
+      access: 'any',
+      ok: { 200: FarmInfo },
+    }),
     async () => ({
       archs: coordinator.archs,
       noarch_arch: coordinator.noarchArch,
@@ -35,13 +35,13 @@ export function farmInfoRoutes(app: FastifyInstance, ctx: CoordinatorContext): v
   );
 
   app.get(
-    '/queue',
-    {
-      schema: {
-        summary: 'Jobs per arch queue: waiting (incl. prioritized and delayed), active, failed',
-        tags: ['farm'],
-      },
-    },
+    routes.queue,
+    routeOptions({
+      summary: 'Jobs per arch queue: waiting (incl. prioritized and delayed), active, failed',
+      tags: ['farm'],
+      access: 'any',
+      ok: { 200: QueueCounts },
+    }),
     async () => {
       const counts = await ctx.dispatcher.counts();
       return {

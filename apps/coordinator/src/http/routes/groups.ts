@@ -1,5 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { AoinbError } from '@aoinb/errors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  CreateGroupBody,
+  CreateGroupReply,
+  DeleteGroupReply,
+  GroupList,
+  GroupListQuery,
+  GroupRepoParams,
+  GroupStatus,
+  IdParams,
+  RetryGroupReply,
+  routes,
+} from '@aoinb/farm-contract';
 import type { GroupRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { cancelGroup, requireGroup, retryGroup } from '../../groups/group-actions.ts';
@@ -9,56 +22,11 @@ import { loadSnapshot } from '../../groups/group-snapshot.ts';
 import { groupStatus, groupSummary } from '../../groups/group-view.ts';
 import { principalOf, type Access } from '../auth.ts';
 import { sendRepoFile } from '../repo-file.ts';
-
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', pattern: '^[0-9]+$' } },
-  required: ['id'],
-} as const;
-const groupStates = ['queued', 'running', 'succeeded', 'failed', 'partial', 'cancelled'];
-
-const createBody = {
-  type: 'object',
-  required: ['branch', 'tasks'],
-  properties: {
-    branch: { type: 'string', minLength: 1 },
-    tasks: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        anyOf: [
-          { type: 'string', pattern: '^[0-9]+$' },
-          { type: 'integer', minimum: 1 },
-          {
-            type: 'object',
-            required: ['id'],
-            properties: {
-              id: { type: 'string', pattern: '^[0-9]+$' },
-              archs: { type: 'array', items: { type: 'string' } },
-            },
-            additionalProperties: false,
-          },
-        ],
-      },
-    },
-    mode: { type: 'string', enum: ['dag', 'sequential'] },
-    publish: { type: 'string', enum: ['each', 'atomic'] },
-    archs: { type: 'array', items: { type: 'string' } },
-    timeout_seconds: { type: 'integer', minimum: 1 },
-  },
-  additionalProperties: false,
-} as const;
-
-interface ListQuery {
-  state?: string;
-  branch?: string;
-  limit?: number;
-  before?: string;
-}
+import { routeOptions } from '../route-schema.ts';
 
 async function listGroups(
   ctx: CoordinatorContext,
-  q: ListQuery,
+  q: GroupListQuery,
 ): Promise<{ groups: GroupRecord[]; next: string | null }> {
   const limit = q.limit ?? 50;
   const found: GroupRecord[] = [];
@@ -80,27 +48,33 @@ async function listGroups(
   return { groups: found, next: cursor ?? null };
 }
 
-async function statusOf(ctx: CoordinatorContext, id: string): Promise<Record<string, unknown>> {
+async function statusOf(ctx: CoordinatorContext, id: string): Promise<GroupStatus> {
   const snap = await loadSnapshot(ctx, id);
   if (!snap) throw new AoinbError('NOT_FOUND', `group ${id} does not exist`);
   return groupStatus(ctx.config.farm.coordinator.publicUrl, snap);
 }
 
+const repoFile = {
+  mediaType: 'application/octet-stream',
+  description: 'the file (Packages, Packages.gz, Release, InRelease, a .deb, the key)',
+};
+
 /** Changing: create, cancel, retry (maintainers). */
 function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
   const maintainer: Access = ['maintainer'];
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post(
-    '/group',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary: 'Create and start a group build of tasks that have a bundle and no build yet',
-        tags: ['groups'],
-        body: createBody,
-      },
-    },
+  r.post(
+    routes.groups,
+    routeOptions({
+      summary: 'Create and start a group build of tasks that have a bundle and no build yet',
+      tags: ['groups'],
+      access: maintainer,
+      body: CreateGroupBody,
+      ok: { 201: CreateGroupReply },
+      errors: [404, 409, 422],
+    }),
     async (request, reply) => {
       const group = await createGroup(ctx, principalOf(request), groupRequestFrom(request.body));
       return reply.status(201).send({
@@ -114,48 +88,48 @@ function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/group/:id/cancel',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary: 'Cancel a group: members not started at once, running builds within seconds',
-        tags: ['groups'],
-        params: idParams,
-      },
-    },
+  r.post(
+    routes.groupCancel,
+    routeOptions({
+      summary: 'Cancel a group: members not started at once, running builds within seconds',
+      tags: ['groups'],
+      access: maintainer,
+      params: IdParams,
+      ok: { 202: GroupStatus },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
       await cancelGroup(ctx, request.params.id, principalOf(request));
       return reply.status(202).send(await statusOf(ctx, request.params.id));
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
-    '/group/:id',
-    {
-      config: { access: ['admin'] },
-      schema: {
-        summary: 'Delete a finished group with its member tasks, logs, debs and repository (admin); 409 while it runs',
-        tags: ['groups'],
-        params: idParams,
-      },
-    },
+  r.delete(
+    routes.group,
+    routeOptions({
+      summary: 'Delete a finished group with its member tasks, logs, debs and repository (admin); 409 while it runs',
+      tags: ['groups'],
+      access: ['admin'],
+      params: IdParams,
+      ok: { 200: DeleteGroupReply },
+      errors: [404, 409],
+    }),
     async (request) => {
       await deleteGroup(ctx, request.params.id);
-      return { id: request.params.id, state: 'deleted' };
+      return { id: request.params.id, state: 'deleted' as const };
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/group/:id/retry',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary: 'Run the failed, skipped and cancelled members again (a new round)',
-        tags: ['groups'],
-        params: idParams,
-      },
-    },
+  r.post(
+    routes.groupRetry,
+    routeOptions({
+      summary: 'Run the failed, skipped and cancelled members again (a new round)',
+      tags: ['groups'],
+      access: maintainer,
+      params: IdParams,
+      ok: { 202: RetryGroupReply },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
       const again = await retryGroup(ctx, request.params.id);
       const group = await requireGroup(ctx, request.params.id);
@@ -167,57 +141,47 @@ function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
 /** Reading: the list, a group's status (any token) and its apt repository (public). */
 function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.get<{ Querystring: ListQuery }>(
-    '/group',
-    {
-      schema: {
-        summary: 'List groups, newest first',
-        tags: ['groups'],
-        querystring: {
-          type: 'object',
-          properties: {
-            state: { type: 'string', enum: groupStates },
-            branch: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 500 },
-            before: { type: 'string', pattern: '^[0-9]+$' },
-          },
-          additionalProperties: false,
-        },
-      },
-    },
+  r.get(
+    routes.groups,
+    routeOptions({
+      summary: 'List groups, newest first',
+      tags: ['groups'],
+      access: 'any',
+      querystring: GroupListQuery,
+      ok: { 200: GroupList },
+    }),
     async (request) => {
       const page = await listGroups(ctx, request.query);
       return { groups: page.groups.map((g) => groupSummary(baseUrl, g)), next: page.next };
     },
   );
 
-  app.get<{ Params: { id: string } }>(
-    '/group/:id/status',
-    {
-      schema: {
-        summary:
-          'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)',
-        tags: ['groups'],
-        params: idParams,
-      },
-    },
+  r.get(
+    routes.groupStatus,
+    routeOptions({
+      summary:
+        'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)',
+      tags: ['groups'],
+      access: 'any',
+      params: IdParams,
+      ok: { 200: GroupStatus },
+      errors: [404],
+    }),
     async (request) => statusOf(ctx, request.params.id),
   );
 
-  app.get<{ Params: { id: string; '*': string } }>(
-    '/group/:id/repo/*',
-    {
-      config: { access: 'public' },
-      schema: {
-        summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs",
-        tags: ['groups', 'repository'],
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string', pattern: '^[0-9]+$' }, '*': { type: 'string' } },
-        },
-      },
-    },
+  r.get(
+    routes.groupRepo,
+    routeOptions({
+      summary: "A group's apt repository (its members' fresh debs): Packages, Packages.gz, Release and the .debs",
+      tags: ['groups', 'repository'],
+      access: 'public',
+      params: GroupRepoParams,
+      ok: { 200: repoFile },
+      errors: [404],
+    }),
     async (request, reply) =>
       sendRepoFile(
         reply,

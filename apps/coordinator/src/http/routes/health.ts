@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { Health, HealthDown, routes } from '@aoinb/farm-contract';
 import type { CoordinatorContext } from '../../context.ts';
 import { redisRetryAfterSeconds } from '../../resilience/redis-fail-fast.ts';
+import { routeOptions } from '../route-schema.ts';
 
 /**
  * `/healthz`: 200 while Redis answers and holds this farm's identity; 503 with
@@ -10,11 +12,17 @@ import { redisRetryAfterSeconds } from '../../resilience/redis-fail-fast.ts';
  */
 export function healthRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   app.get(
-    '/healthz',
-    {
-      config: { access: 'public' },
-      schema: { summary: 'Liveness, Redis reachability and the farm identity', tags: ['meta'] },
-    },
+    routes.health,
+    routeOptions({
+      summary: 'Liveness, Redis reachability and the farm identity',
+      description:
+        '503 UNAVAILABLE (with Retry-After) when Redis does not answer within 2 s, ' +
+        '503 FARM_IDENTITY_LOST when it answers but does not hold this farm identity.',
+      tags: ['meta'],
+      access: 'public',
+      ok: { 200: Health },
+      answers: { 503: HealthDown },
+    }),
     async (_request, reply) => {
       const started = performance.now();
       const pong = await Promise.race([

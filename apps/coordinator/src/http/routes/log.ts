@@ -2,19 +2,15 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AoinbError } from '@aoinb/errors';
+import { IdParams, LogQuery, routes } from '@aoinb/farm-contract';
 import { readLogEntries, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { requireTask } from '../../services/task-service.ts';
+import { routeOptions } from '../route-schema.ts';
 import { followLog } from '../sse-log.ts';
 import { principalOf } from '../auth.ts';
-
-interface LogQuery {
-  arch?: string;
-  run?: number;
-  follow?: boolean;
-  last_event_id?: string;
-}
 
 async function pickBuild(ctx: CoordinatorContext, task: TaskRecord, arch?: string): Promise<BuildRecord> {
   const chosen = arch ?? task.archs[0];
@@ -58,26 +54,20 @@ async function sendText(
 }
 
 export function logRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  app.get<{ Params: { id: string }; Querystring: LogQuery }>(
-    '/task/:id/log',
-    {
-      schema: {
-        summary:
-          'The build log: full text, or live as Server-Sent Events (Accept: text/event-stream or ?follow=true), resumable with Last-Event-ID',
-        tags: ['tasks'],
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]+$' } }, required: ['id'] },
-        querystring: {
-          type: 'object',
-          properties: {
-            arch: { type: 'string' },
-            run: { type: 'integer', minimum: 1 },
-            follow: { type: 'boolean' },
-            last_event_id: { type: 'string' },
-          },
-          additionalProperties: false,
-        },
-      },
-    },
+  app.withTypeProvider<TypeBoxTypeProvider>().get(
+    routes.taskLog,
+    routeOptions({
+      summary:
+        'The build log: full text, or live as Server-Sent Events (Accept: text/event-stream or ?follow=true), resumable with Last-Event-ID',
+      description:
+        'SSE: `message` events carry lines (one `data:` per line) and an `id` to resume after; the last event is `end` with `{"state", "reason"}` (LogEndEvent).',
+      tags: ['tasks'],
+      access: 'any',
+      params: IdParams,
+      querystring: LogQuery,
+      ok: { 200: { mediaType: 'text/plain', description: 'the log text, or text/event-stream when followed' } },
+      errors: [404, 429],
+    }),
     async (request, reply) => {
       const task = await requireTask(ctx, request.params.id);
       const build = await pickBuild(ctx, task, request.query.arch);

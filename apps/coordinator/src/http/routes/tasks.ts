@@ -1,5 +1,21 @@
 import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AoinbError } from '@aoinb/errors';
+import {
+  CreateTaskBody,
+  CreateTaskReply,
+  DeleteTaskReply,
+  IdParams,
+  RetryTaskReply,
+  routes,
+  SetBranchBody,
+  SetBranchReply,
+  StartBuildBody,
+  StartBuildReply,
+  TaskList,
+  TaskListQuery,
+  TaskStatus,
+} from '@aoinb/farm-contract';
 import type { TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import {
@@ -12,26 +28,14 @@ import {
   startBuild,
 } from '../../services/task-service.ts';
 import { principalOf, type Access } from '../auth.ts';
+import { routeOptions } from '../route-schema.ts';
 import { taskStatus, taskSummary } from '../views.ts';
 
-const idParams = {
-  type: 'object',
-  properties: { id: { type: 'string', pattern: '^[0-9]+$' } },
-  required: ['id'],
-} as const;
-const taskStates = ['created', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
-
-interface ListQuery {
-  state?: string;
-  branch?: string;
-  arch?: string;
-  submitter?: string;
-  limit?: number;
-  before?: string;
-}
-
 /** Newest first; filters applied while scanning, at most `maxScan` tasks per page. */
-async function listTasks(ctx: CoordinatorContext, q: ListQuery): Promise<{ tasks: TaskRecord[]; next: string | null }> {
+async function listTasks(
+  ctx: CoordinatorContext,
+  q: TaskListQuery,
+): Promise<{ tasks: TaskRecord[]; next: string | null }> {
   const limit = q.limit ?? 50;
   const maxScan = 5000;
   const found: TaskRecord[] = [];
@@ -73,41 +77,32 @@ function branchFrom(body: unknown): string {
 /** Reading: the task list and one task's status (any valid token). */
 function taskQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
-  app.get<{ Querystring: ListQuery }>(
-    '/task',
-    {
-      schema: {
-        summary: 'List tasks, newest first',
-        tags: ['tasks'],
-        querystring: {
-          type: 'object',
-          properties: {
-            state: { type: 'string', enum: taskStates },
-            branch: { type: 'string' },
-            arch: { type: 'string' },
-            submitter: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 500 },
-            before: { type: 'string', pattern: '^[0-9]+$' },
-          },
-          additionalProperties: false,
-        },
-      },
-    },
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.get(
+    routes.tasks,
+    routeOptions({
+      summary: 'List tasks, newest first',
+      tags: ['tasks'],
+      access: 'any',
+      querystring: TaskListQuery,
+      ok: { 200: TaskList },
+    }),
     async (request) => {
       const page = await listTasks(ctx, request.query);
       return { tasks: page.tasks.map(taskSummary), next: page.next };
     },
   );
 
-  app.get<{ Params: { id: string } }>(
-    '/task/:id/status',
-    {
-      schema: {
-        summary: 'Task state, per-arch jobs, artifacts, resources, log URL',
-        tags: ['tasks'],
-        params: idParams,
-      },
-    },
+  r.get(
+    routes.taskStatus,
+    routeOptions({
+      summary: 'Task state, per-arch jobs, artifacts, resources, log URL',
+      tags: ['tasks'],
+      access: 'any',
+      params: IdParams,
+      ok: { 200: TaskStatus },
+      errors: [404],
+    }),
     async (request) => {
       const task = await requireTask(ctx, request.params.id);
       return taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs));
@@ -119,50 +114,55 @@ function taskQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
 function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
   const maintainer: Access = ['maintainer'];
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
 
-  app.post<{ Body: { branch?: string } | undefined }>(
-    '/task',
-    {
-      config: { access: maintainer },
-      schema: { summary: 'Create a task; returns its id', tags: ['tasks'] },
-    },
+  r.post(
+    routes.tasks,
+    routeOptions({
+      summary: 'Create a task; returns its id',
+      description: 'The body may name the branch: `{"branch": "stable"}`.',
+      tags: ['tasks'],
+      access: maintainer,
+      body: CreateTaskBody,
+      ok: { 201: CreateTaskReply },
+    }),
     async (request, reply) => {
-      const body = request.body;
-      const branch = body && typeof body === 'object' && typeof body.branch === 'string' ? body.branch : undefined;
+      const branch = typeof request.body?.branch === 'string' ? request.body.branch : undefined;
       const task = await createTask(ctx, principalOf(request), branch);
       return reply.status(201).send({ id: task.id });
     },
   );
 
-  app.put<{ Params: { id: string } }>(
-    '/task/:id/branch',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary: 'Set the branch (text/plain body, or JSON {"branch": ...})',
-        tags: ['tasks'],
-        params: idParams,
-      },
-    },
+  r.put(
+    routes.taskBranch,
+    routeOptions({
+      summary: 'Set the branch (text/plain body, or JSON {"branch": ...})',
+      tags: ['tasks'],
+      access: maintainer,
+      params: IdParams,
+      body: SetBranchBody,
+      ok: { 200: SetBranchReply },
+      errors: [404, 409],
+    }),
     async (request) => {
       const task = await setBranch(ctx, request.params.id, branchFrom(request.body));
-      return { id: task.id, branch: task.branch };
+      return { id: task.id, branch: task.branch ?? '' };
     },
   );
 
-  app.put<{ Params: { id: string }; Body: { archs?: string[]; timeout_seconds?: number } | undefined }>(
-    '/task/:id/build',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary: 'Validate the task and queue one job per target arch',
-        tags: ['tasks'],
-        params: idParams,
-        body: buildBody,
-      },
-    },
+  r.put(
+    routes.taskBuild,
+    routeOptions({
+      summary: 'Validate the task and queue one job per target arch',
+      tags: ['tasks'],
+      access: maintainer,
+      params: IdParams,
+      body: StartBuildBody,
+      ok: { 202: StartBuildReply },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
-      const body = request.body && typeof request.body === 'object' ? request.body : {};
+      const body = request.body ?? {};
       const task = await startBuild(ctx, request.params.id, {
         archs: body.archs,
         timeoutSeconds: body.timeout_seconds,
@@ -171,16 +171,16 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/task/:id/cancel',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary: 'Cancel: queued jobs at once, running ones within seconds',
-        tags: ['tasks'],
-        params: idParams,
-      },
-    },
+  r.post(
+    routes.taskCancel,
+    routeOptions({
+      summary: 'Cancel: queued jobs at once, running ones within seconds',
+      tags: ['tasks'],
+      access: maintainer,
+      params: IdParams,
+      ok: { 202: TaskStatus },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
       await cancelTask(ctx, request.params.id, principalOf(request));
       const task = await requireTask(ctx, request.params.id);
@@ -188,52 +188,39 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     },
   );
 
-  app.delete<{ Params: { id: string } }>(
-    '/task/:id',
-    {
-      config: { access: maintainer },
-      schema: {
-        summary:
-          'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; 409 while queued or running',
-        tags: ['tasks'],
-        params: idParams,
-      },
-    },
+  r.delete(
+    routes.task,
+    routeOptions({
+      summary:
+        'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; 409 while queued or running',
+      tags: ['tasks'],
+      access: maintainer,
+      params: IdParams,
+      ok: { 200: DeleteTaskReply },
+      errors: [404, 409],
+    }),
     async (request) => {
       await deleteTask(ctx, request.params.id, principalOf(request));
-      return { id: request.params.id, state: 'deleted' };
+      return { id: request.params.id, state: 'deleted' as const };
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/task/:id/retry',
-    {
-      config: { access: maintainer },
-      schema: { summary: 'Run the failed or cancelled archs again (a new run)', tags: ['tasks'], params: idParams },
-    },
+  r.post(
+    routes.taskRetry,
+    routeOptions({
+      summary: 'Run the failed or cancelled archs again (a new run)',
+      tags: ['tasks'],
+      access: maintainer,
+      params: IdParams,
+      ok: { 202: RetryTaskReply },
+      errors: [404, 409],
+    }),
     async (request, reply) => {
       const task = await retryTask(ctx, request.params.id);
       return reply.status(202).send({ id: task.id, state: task.state });
     },
   );
 }
-
-/** Bounded: at most a week per job, the archs a farm could have. */
-export const maxTimeoutSeconds = 7 * 24 * 3600;
-const buildBody = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: {
-    archs: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 64,
-      uniqueItems: true,
-      items: { type: 'string', pattern: '^[a-z0-9][a-z0-9_]{0,31}$' },
-    },
-    timeout_seconds: { type: 'integer', minimum: 1, maximum: maxTimeoutSeconds },
-  },
-} as const;
 
 export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   taskQueryRoutes(app, ctx);

@@ -2,52 +2,24 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { AoinbError, failureClasses } from '@aoinb/errors';
-import { attemptKeyHash, attemptKeyHeader, type BuildJobResult } from '@aoinb/farm-protocol';
+import { AoinbError } from '@aoinb/errors';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import {
+  ArchParams,
+  ArtifactParams,
+  ArtifactUploadQuery,
+  ArtifactUploadReply,
+  BuildJobResult,
+  ResultReply,
+  routes,
+} from '@aoinb/farm-contract';
+import { attemptKeyHash, attemptKeyHeader } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
 import { acceptResult, debNamePattern, receiveArtifact } from '../../services/result-service.ts';
 import { requireTask } from '../../services/task-service.ts';
 import type { Access } from '../auth.ts';
+import { routeOptions } from '../route-schema.ts';
 import { bodyStream, checksumHeader } from './bundle.ts';
-
-const buildParams = {
-  type: 'object',
-  properties: {
-    id: { type: 'string', pattern: '^[0-9]+$' },
-    arch: { type: 'string', pattern: '^[a-z0-9][a-z0-9_]*$' },
-    name: { type: 'string' },
-  },
-  required: ['id', 'arch'],
-} as const;
-
-const resultBody = {
-  type: 'object',
-  required: ['status', 'builder', 'run', 'attempt', 'startedAt', 'finishedAt', 'artifacts', 'phases'],
-  properties: {
-    status: { type: 'string', enum: ['succeeded', 'failed', 'cancelled'] },
-    reason: { type: 'string' },
-    failureClass: { type: 'string', enum: [...failureClasses] },
-    builder: { type: 'string' },
-    run: { type: 'integer', minimum: 1 },
-    attempt: { type: 'integer', minimum: 1 },
-    startedAt: { type: 'string' },
-    finishedAt: { type: 'string' },
-    artifacts: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name', 'size', 'sha256'],
-        properties: {
-          name: { type: 'string' },
-          size: { type: 'integer' },
-          sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-        },
-      },
-    },
-    phases: { type: 'object', additionalProperties: { type: 'number' } },
-    resources: { type: 'object' },
-  },
-} as const;
 
 /**
  * The worker token says "a worker"; the attempt key says "the worker running this
@@ -61,22 +33,23 @@ function presentedKeyHash(taskId: string, arch: string, run: number, header: str
 
 export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const worker: Access = ['worker'];
-  app.put<{ Params: { id: string; arch: string; name: string }; Querystring: { run: number; attempt: number } }>(
-    '/task/:id/artifact/:arch/:name',
-    {
-      config: { access: worker },
-      schema: {
-        summary:
-          'Worker: upload one .deb of a running attempt (X-Checksum-Sha256 required; the same bytes again is a no-op)',
-        tags: ['workers'],
-        params: buildParams,
-        querystring: {
-          type: 'object',
-          properties: { run: { type: 'integer', minimum: 1 }, attempt: { type: 'integer', minimum: 1 } },
-          required: ['run', 'attempt'],
-        },
-      },
-    },
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  r.put(
+    routes.taskArtifact,
+    routeOptions({
+      summary: 'Worker: upload one .deb of a running attempt',
+      description:
+        'X-Checksum-Sha256 and x-aoinb-attempt-key required, `?run=&attempt=` name the claim; the same bytes again ' +
+        'is a no-op (200), other bytes under the name a 409; another run or attempt a 409 STALE_ATTEMPT; ' +
+        'a full storage disk a 507 STORAGE_FULL with Retry-After.',
+      tags: ['workers'],
+      access: worker,
+      params: ArtifactParams,
+      querystring: ArtifactUploadQuery,
+      rawBody: { mediaType: 'application/vnd.debian.binary-package', description: 'the .deb' },
+      ok: { 200: ArtifactUploadReply, 201: ArtifactUploadReply },
+      errors: [404, 409, 413, 422, 507],
+    }),
     async (request, reply) => {
       const sha256 = checksumHeader(request.headers['x-checksum-sha256']);
       if (!sha256) throw new AoinbError('USAGE', 'an artifact upload needs the X-Checksum-Sha256 header');
@@ -91,17 +64,20 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     },
   );
 
-  app.put<{ Params: { id: string; arch: string }; Body: BuildJobResult }>(
-    '/task/:id/result/:arch',
-    {
-      config: { access: worker },
-      schema: {
-        summary: 'Worker: report the result of an attempt (fenced on the run, the attempt and its key)',
-        tags: ['workers'],
-        params: buildParams,
-        body: resultBody,
-      },
-    },
+  r.put(
+    routes.taskResult,
+    routeOptions({
+      summary: 'Worker: report the result of an attempt (fenced on the run, the attempt and its key)',
+      description:
+        'A result of a run or attempt that is not the running one is refused with 409 STALE_ATTEMPT, ' +
+        'a repeat once one was applied with 409 CONFLICT.',
+      tags: ['workers'],
+      access: worker,
+      params: ArchParams,
+      body: BuildJobResult,
+      ok: { 200: ResultReply },
+      errors: [404, 409, 422],
+    }),
     async (request) => {
       const { id, arch } = request.params;
       const keyHash = presentedKeyHash(id, arch, request.body.run, request.headers[attemptKeyHeader]);
@@ -110,11 +86,16 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     },
   );
 
-  app.get<{ Params: { id: string; arch: string; name: string } }>(
-    '/task/:id/artifact/:arch/:name',
-    {
-      schema: { summary: 'Download an artifact of a finished build', tags: ['tasks'], params: buildParams },
-    },
+  r.get(
+    routes.taskArtifact,
+    routeOptions({
+      summary: 'Download an artifact of a finished build',
+      tags: ['tasks'],
+      access: 'any',
+      params: ArtifactParams,
+      ok: { 200: { mediaType: 'application/vnd.debian.binary-package', description: 'the .deb' } },
+      errors: [404],
+    }),
     async (request, reply) => {
       const { id, arch, name } = request.params;
       const task = await requireTask(ctx, id);
