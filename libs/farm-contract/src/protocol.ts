@@ -5,7 +5,8 @@
  * field, a field whose meaning changes); adding an optional field that old peers may
  * ignore needs no bump. Coordinator and workers must run the same version.
  */
-export const PROTOCOL_VERSION = 1;
+// 2: jobs may ask for a build network (`network`); a version-1 worker would run them offline on any host.
+export const PROTOCOL_VERSION = 2;
 
 /** The BullMQ job name of a build job (its payload: BuildJobData). */
 export const buildJobName = 'build';
