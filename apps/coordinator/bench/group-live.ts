@@ -13,7 +13,7 @@
  */
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
-import { groupKeys } from '@aoinb/farm-protocol';
+import { farmKeys } from '@aoinb/farm-protocol';
 import { FarmHarness, postGroup, uploadTasks, waitForGroup, packTestBundle } from '@aoinb/farm-harness';
 import { criticalPath, estimatesOf, simulate } from './group-sim.ts';
 import { randomGroup, shapes } from './random-dag.ts';
@@ -30,7 +30,7 @@ try {
   await farm.startCoordinator();
   await farm.startWorker({ id: 'bench-worker', archs: ['amd64'], slots, lockSeconds: 30 });
   for (const n of nodes)
-    await redis.hset(groupKeys.durations, `${n.package}/amd64`, JSON.stringify([scaled.get(n.key)]));
+    await redis.hset(farmKeys.buildDurations, `${n.package}/amd64`, JSON.stringify([scaled.get(n.key)]));
   const archives = await Promise.all(
     nodes.map((n) =>
       packTestBundle(`${farm.root}/bundles`, {

@@ -1,7 +1,6 @@
-import type { Redis, RedisOptions } from 'ioredis';
 import type { AoinbConfig, TokenRole } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import type { FarmKeys, FarmStore } from '@aoinb/farm-protocol';
+import type { FarmKeys, FarmStore, RedisClient, FarmConnection } from '@aoinb/farm-protocol';
 import type { BuildHooks } from './build-lifecycle.ts';
 import type { GroupRuntime } from './groups/group-runtime.ts';
 import type { LogFanout } from './http/log-fanout.ts';
@@ -16,9 +15,9 @@ export interface CoordinatorContext {
   config: AoinbConfig;
   logger: Logger;
   /** Shared connection for ordinary commands. */
-  redis: Redis;
+  redis: RedisClient;
   /** Options for dedicated connections (blocking reads for live logs). */
-  connection: RedisOptions;
+  connection: FarmConnection;
   /** The farm's Redis key names, under its `[redis] prefix`. */
   keys: FarmKeys;
   store: FarmStore;

@@ -104,7 +104,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     layout,
     repo,
     lifecycle: new BuildHooks(logger),
-    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }, keys.prefix),
+    groups: createGroupRuntime(
+      redis,
+      connection,
+      layout,
+      logger,
+      { ...repoOptions, memo: repo.memo },
+      { keys, allocateGroupId: identity.allocateGroupId },
+    ),
     metrics,
   };
   // Group builds hook into the build services before recovery looks at any build.

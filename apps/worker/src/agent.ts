@@ -1,7 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { DelayedError, WaitingError, Worker, type Job } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
 import type { AoinbConfig } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -20,6 +19,8 @@ import {
   type BuildJobResult,
   type CancelMessage,
   type FarmKeys,
+  type RedisClient,
+  type FarmConnection,
 } from '@aoinb/farm-protocol';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
@@ -37,7 +38,7 @@ export interface WorkerAgentOptions {
   logger: Logger;
   executor: Executor;
   /** Defaults to the config's `[redis]`. */
-  redis?: RedisOptions;
+  redis?: FarmConnection;
   /** Defaults to `worker.coordinator_url`, else `coordinator.public_url`. */
   coordinatorUrl?: string;
   /** Told about every build (metrics). */
@@ -77,9 +78,9 @@ class Agent implements WorkerAgent {
   constructor(
     private readonly options: WorkerAgentOptions,
     private readonly logger: Logger,
-    private readonly connection: RedisOptions,
-    private readonly redis: Redis,
-    private readonly subscriber: Redis,
+    private readonly connection: FarmConnection,
+    private readonly redis: RedisClient,
+    private readonly subscriber: RedisClient,
     jobsDir: string,
     farmId: string,
   ) {

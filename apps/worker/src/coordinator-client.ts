@@ -21,6 +21,9 @@ export interface CoordinatorClientOptions {
 /** The farm no longer knows the build (Redis lost its data, or this worker joined another farm): never retried. */
 const lostFarmCodes: ReadonlySet<string> = new Set(['FARM_IDENTITY_LOST', 'FARM_MISMATCH']);
 
+/** Wrong bytes can be a broken transfer: a few more tries, never the whole window of an unreachable coordinator. */
+const checksumTries = 3;
+
 /** An answer that retrying will not change (4xx). */
 class FinalHttpError extends AoinbError {}
 
@@ -68,8 +71,10 @@ export class CoordinatorClient {
         return await call();
       } catch (error) {
         // A full disk or a read-only file system here is not the coordinator being away: retrying hides it.
+        const mismatch = error instanceof AoinbError && error.code === 'CHECKSUM_MISMATCH';
         if (error instanceof FinalHttpError || isLocalHostError(error) || signal?.aborted || Date.now() > deadline)
           throw error;
+        if (mismatch && failures >= checksumTries) throw error;
         const delay = backoffDelay(failures, 5000);
         this.options.logger.warn({ err: (error as Error).message, retryInMs: delay }, `${what} failed; retrying`);
         await sleep(delay, signal);

@@ -1,13 +1,19 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
-import { farmKeys, runWithRestart, writeHeartbeat, type BuilderFacts, type FarmKeys } from '@aoinb/farm-protocol';
+import {
+  farmKeys,
+  runWithRestart,
+  writeHeartbeat,
+  type BuilderFacts,
+  type FarmKeys,
+  type RedisClient,
+} from '@aoinb/farm-protocol';
 import { collectHostFacts, type HostFactsInput } from './host-facts.ts';
 import type { RunningJob } from './running-job.ts';
 
 export const agentVersion = '0.1.0';
 
 export interface HeartbeatDeps {
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   intervalSeconds: number;
   facts: () => HostFactsInput;

@@ -1,12 +1,11 @@
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
-import { readFarmIdentity, sleep, type BuilderFacts } from '@aoinb/farm-protocol';
+import { readFarmIdentity, sleep, type BuilderFacts, type RedisClient } from '@aoinb/farm-protocol';
 import { diskFree } from './host-facts.ts';
 
 export interface HostGuardOptions {
-  redis: Redis;
+  redis: RedisClient;
   logger: Logger;
   /** The farm identity this worker joined at start, and its key (under the farm's `[redis] prefix`). */
   farmId: string;
@@ -85,7 +84,7 @@ export class HostGuard {
  * joining a Redis the coordinator refuses would only build for nobody.
  */
 export async function joinFarm(
-  redis: Redis,
+  redis: RedisClient,
   identityKey: string,
   logger: Logger,
   signal?: AbortSignal,

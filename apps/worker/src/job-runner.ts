@@ -2,7 +2,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { WaitingError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { BuildResult } from '@aoinb/buildroot';
 import { failureClassOfError, toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -13,6 +12,7 @@ import {
   type BuildJobData,
   type BuildJobResult,
   type FarmStore,
+  type RedisClient,
 } from '@aoinb/farm-protocol';
 import { extractBundle } from './bundle-files.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
@@ -23,7 +23,7 @@ import { runSequence } from './sequence-runner.ts';
 
 export interface JobRunnerDeps {
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   store: FarmStore;
   client: CoordinatorClient;
   executor: Executor;

@@ -35,6 +35,11 @@ export class TableReader {
     return this.table[key];
   }
 
+  /** Whether the table sets `key` (reading it is still up to the caller). */
+  has(key: string): boolean {
+    return this.table[key] !== undefined;
+  }
+
   problem(key: string, message: string): void {
     this.problems.push({ path: this.path(key), message });
   }

@@ -2,11 +2,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Queue } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
-import { buildQueueName, farmPrefix } from '@aoinb/farm-protocol';
+import { buildQueueName, closeQueueConnection, defaultFarmPrefix, queueConnection } from '@aoinb/farm-protocol';
+import {
+  freePort,
+  startRedis,
+  startRedisCluster,
+  writeTestConfig,
+  type RedisClusterHandle,
+  type RedisHandle,
+} from '@aoinb/testkit';
 import type { TaskStatus } from '@aoinb/farm-contract';
-import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
@@ -46,6 +53,8 @@ export interface FarmOptions {
   logLevel?: string;
   /** `[redis] prefix` of every process (default `{aoinb}`): farms apart by prefix. */
   redisPrefix?: string;
+  /** Run on a real 3-master Redis Cluster (`[redis] cluster`) instead of one redis-server. */
+  redisCluster?: boolean;
 }
 
 export interface WorkerOptions {
@@ -91,16 +100,25 @@ export class FarmHarness {
   coordinatorUrl = '';
   private port = 0;
 
+  /**
+   * `redis`: the redis-server (with `redisCluster`, the cluster's first node: stop() stops them all); `cluster`:
+   * the cluster, when the farm runs on one.
+   */
   private constructor(
     readonly root: string,
     readonly redis: RedisHandle,
     readonly options: FarmOptions,
+    readonly cluster?: RedisClusterHandle,
   ) {}
 
   static async create(options: FarmOptions): Promise<FarmHarness> {
     const root = await mkdtemp(path.join(tmpdir(), 'aoinb-farm-'));
-    const redis = await startRedis({ dir: root });
-    const farm = new FarmHarness(root, redis, options);
+    let farm: FarmHarness;
+    if (options.redisCluster) {
+      const cluster = await startRedisCluster({ dir: root });
+      const first = { url: cluster.urls[0]!, port: cluster.ports[0]!, dir: cluster.dir, stop: cluster.stop };
+      farm = new FarmHarness(root, first, options, cluster);
+    } else farm = new FarmHarness(root, await startRedis({ dir: root }), options);
     // A test or benchmark that crashes must not leave agents running: kill them as the process exits.
     process.once('exit', () => {
       for (const p of farm.processes.values()) p.child.kill('SIGKILL');
@@ -131,7 +149,7 @@ export class FarmHarness {
       `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
       ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
       '[redis]',
-      `url = "${this.redis.url}"`,
+      this.cluster ? `cluster = ${tomlList(this.cluster.urls)}` : `url = "${this.redis.url}"`,
       ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
       ...(worker
         ? [
@@ -307,14 +325,24 @@ export class FarmHarness {
   /** Runs `use` on the BullMQ queue of `arch` (a connection of its own, closed after). */
   async withQueue<T>(arch: string, use: (queue: Queue) => Promise<T>): Promise<T> {
     const queue = new Queue(buildQueueName(arch), {
-      connection: { host: '127.0.0.1', port: this.redis.port },
-      prefix: farmPrefix,
+      connection: queueConnection({
+        host: '127.0.0.1',
+        port: this.redis.port,
+        cluster: this.clusterNodes(),
+      }) as ConnectionOptions,
+      prefix: this.options.redisPrefix ?? defaultFarmPrefix,
     });
     try {
       return await use(queue);
     } finally {
       await queue.close();
+      await closeQueueConnection(queue.opts.connection);
     }
+  }
+
+  /** The cluster's nodes as ioredis seeds (undefined on one redis-server). */
+  clusterNodes(): Array<{ host: string; port: number }> | undefined {
+    return this.cluster?.ports.map((port) => ({ host: '127.0.0.1', port }));
   }
 
   /** The BullMQ state of a build job ('completed' and 'failed' are final; a retry is 'waiting' or 'delayed'). */

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import { encodeFields, type HashSchema } from './hash-codec.ts';
 import { activeBuildMember, logMember, type FarmKeys } from './names.ts';
 import type { BuildRecord, BuildState, TaskState } from './records.ts';
 import { transitionScript } from './transition-script.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /** Why a guarded script refused: the build is gone, on another run or attempt, holds another key, or in another state. */
 export type Refusal = '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel';
@@ -62,7 +62,7 @@ type Reply = [number, string, number, string, string, string, number, string];
 
 /** Runs transition-script.ts for one request. */
 export async function runTransition(
-  redis: Redis,
+  redis: RedisClient,
   keys: FarmKeys,
   schema: HashSchema<BuildRecord>,
   req: TransitionRequest,

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { farmKeys, type FarmKeys } from './names.ts';
 import type { BuilderFacts, BuilderStatus } from './records.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /** Builders silent for longer than this are dropped from the list altogether. */
 const forgetAfterMs = 7 * 24 * 3600 * 1000;
@@ -10,7 +10,7 @@ const forgetAfterMs = 7 * 24 * 3600 * 1000;
  * list with its time, so an offline builder is still listed, as offline.
  */
 export async function writeHeartbeat(
-  redis: Redis,
+  redis: RedisClient,
   facts: BuilderFacts,
   ttlSeconds: number,
   keys: FarmKeys = farmKeys,
@@ -23,12 +23,12 @@ export async function writeHeartbeat(
 }
 
 /** A builder leaving cleanly: offline at once. */
-export async function retireBuilder(redis: Redis, builderId: string, keys: FarmKeys = farmKeys): Promise<void> {
+export async function retireBuilder(redis: RedisClient, builderId: string, keys: FarmKeys = farmKeys): Promise<void> {
   await redis.del(keys.builder(builderId));
 }
 
 export async function readBuilders(
-  redis: Redis,
+  redis: RedisClient,
   now = Date.now(),
   keys: FarmKeys = farmKeys,
 ): Promise<BuilderStatus[]> {

@@ -1,15 +1,19 @@
-import type { Redis } from 'ioredis';
 import { farmKeys, type FarmKeys } from './names.ts';
 import type { CancelMessage } from './records.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /** Tells whichever worker runs the job to abort it. The build record's `cancelRequested` is the durable copy. */
-export async function publishCancel(redis: Redis, message: CancelMessage, keys: FarmKeys = farmKeys): Promise<void> {
+export async function publishCancel(
+  redis: RedisClient,
+  message: CancelMessage,
+  keys: FarmKeys = farmKeys,
+): Promise<void> {
   await redis.publish(keys.cancelChannel, JSON.stringify(message));
 }
 
 /** Subscribes a dedicated connection (it can do nothing else afterwards) to cancel requests. */
 export async function subscribeCancel(
-  subscriber: Redis,
+  subscriber: RedisClient,
   onMessage: (message: CancelMessage) => void,
   keys: FarmKeys = farmKeys,
 ): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
 import { farmNames, farmPrefix } from './names.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /**
  * The farm's identity: one record in Redis, written once (SET NX) by the first
@@ -36,13 +36,16 @@ function parseIdentity(raw: string | null): FarmIdentity | undefined {
   return { id: `unreadable:${raw.slice(0, 40)}`, createdAt: '' };
 }
 
-export async function readFarmIdentity(redis: Redis, key: string = farmIdentityKey): Promise<FarmIdentity | undefined> {
+export async function readFarmIdentity(
+  redis: RedisClient,
+  key: string = farmIdentityKey,
+): Promise<FarmIdentity | undefined> {
   return parseIdentity(await redis.get(key));
 }
 
 /** Writes `candidate` unless an identity exists; returns the one Redis holds afterwards. */
 export async function claimFarmIdentity(
-  redis: Redis,
+  redis: RedisClient,
   candidate: FarmIdentity,
   key: string = farmIdentityKey,
 ): Promise<FarmIdentity> {
@@ -72,7 +75,7 @@ return 1
  * meanwhile.
  */
 export async function adoptFarmIdentity(
-  redis: Redis,
+  redis: RedisClient,
   identity: FarmIdentity,
   expectedRaw: string | undefined,
   counterFloors: Record<string, number>,
@@ -84,7 +87,10 @@ export async function adoptFarmIdentity(
   return (await redis.eval(adoptScript, keys.length, ...keys, ...args)) === 1;
 }
 
-export async function readFarmIdentityRaw(redis: Redis, key: string = farmIdentityKey): Promise<string | undefined> {
+export async function readFarmIdentityRaw(
+  redis: RedisClient,
+  key: string = farmIdentityKey,
+): Promise<string | undefined> {
   return (await redis.get(key)) ?? undefined;
 }
 
@@ -104,7 +110,7 @@ return redis.call('INCR', KEYS[2])
  * ids that old workers, logs and artifacts still use.
  */
 export async function nextIdOfFarm(
-  redis: Redis,
+  redis: RedisClient,
   counterKey: string,
   farmId: string,
   identityKey: string = farmIdentityKey,

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
 import { activeBuildMember, farmKeys, parseActiveBuildMember, parseLogMember, type FarmKeys } from './names.ts';
 import { endLogScript, fenceScript, markPublishedScript } from './build-fence-scripts.ts';
@@ -13,6 +12,7 @@ import { deleteTaskScript } from './delete-task-script.ts';
 import { queueBuildsScript } from './queue-builds-script.ts';
 import type { BuildRecord, BuildState, TaskRecord, TaskState } from './records.ts';
 import { taskUpdateScript } from './task-update-script.ts';
+import type { RedisClient } from './redis-options.ts';
 
 /** Task fields a guarded update may set: never `state` (the scripts derive it) nor the id. */
 export type TaskFields = Partial<Pick<TaskRecord, 'branch' | 'bundle' | 'archs' | 'timeoutMs' | 'network'>>;
@@ -79,7 +79,7 @@ export class FarmStore {
    * coordinator checks the farm identity first); default INCR.
    */
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly keys: FarmKeys = farmKeys,
     private readonly allocateTaskId?: () => Promise<number>,
   ) {}

@@ -1,29 +1,13 @@
-import { farmPrefix } from './names.ts';
-
 /**
- * Redis names of group builds (issue 4). Like every farm key they carry the
- * `{aoinb}` hash tag: a group is a BullMQ flow whose parent lives in the
- * `group-flow` queue and whose children live in the `build-<arch>` queues.
+ * BullMQ names of group builds (issue 4); their Redis keys are in `farmNames`,
+ * under the farm's prefix. A group is a BullMQ flow whose parent lives in the
+ * `group-flow` queue and whose children live in the `build-<arch>` queues,
+ * all under the same prefix (one hash tag: one Cluster slot).
  */
 export const groupFlowQueueName = 'group-flow';
 
 /** The BullMQ job name of a group's parent job. */
 export const groupJobName = 'group';
-
-export const groupKeys = {
-  /** INCR counter handing out group ids. */
-  seq: `${farmPrefix}:group-seq`,
-  /** ZSET of every group id scored by itself: the group list, newest first. */
-  groups: `${farmPrefix}:groups`,
-  /** SET of the ids of groups that are not final yet (what the scheduler reconciles). */
-  active: `${farmPrefix}:groups:active`,
-  /** HASH: one group (see GroupRecord); `state` is readable with HGET. */
-  group: (groupId: string) => `${farmPrefix}:group:${groupId}`,
-  /** HASH: member `<taskId>/<arch>` -> JSON MemberRecord (its phase in the group). */
-  members: (groupId: string) => `${farmPrefix}:group:${groupId}:members`,
-  /** HASH: `<package>/<arch>` -> JSON list of the last successful build durations (seconds). */
-  durations: `${farmPrefix}:build-durations`,
-} as const;
 
 /** The parent job of one round of a group (round 1, then one per retry). */
 export function groupParentJobId(groupId: string, round: number): string {

@@ -2,7 +2,6 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { FarmStore } from './farm-store.ts';
-import { groupKeys } from './group-names.ts';
 import type { GroupRecord, MemberRecord } from './group-records.ts';
 import { GroupStore, type NewGroup } from './group-store.ts';
 import { buildJobId, farmKeys } from './names.ts';
@@ -130,8 +129,8 @@ describe('GroupStore (group records and their Lua scripts in a real Redis)', () 
       round: 1,
       cancelRequested: false,
     });
-    expect(await redis.hget(groupKeys.group('1'), 'state')).toBe('queued');
-    expect(await redis.zrange(groupKeys.groups, 0, -1)).toEqual(['1']);
+    expect(await redis.hget(farmKeys.group('1'), 'state')).toBe('queued');
+    expect(await redis.zrange(farmKeys.groups, 0, -1)).toEqual(['1']);
     expect(await store.activeGroupIds()).toEqual(['1']);
     expect(await store.createGroup(newGroup('2', ['2']))).toMatchObject({
       ok: false,

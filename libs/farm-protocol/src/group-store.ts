@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
 import { buildSchema } from './farm-store.ts';
-import { groupKeys, memberKey } from './group-names.ts';
+import { memberKey } from './group-names.ts';
 import type { GroupMemberPlan, GroupRecord, GroupState, MemberPhase, MemberRecord } from './group-records.ts';
 import {
   createGroupScript,
@@ -12,8 +11,9 @@ import {
   setMemberScript,
   startRoundScript,
 } from './group-scripts.ts';
-import { activeBuildMember, farmKeys } from './names.ts';
+import { activeBuildMember, farmKeys, type FarmKeys } from './names.ts';
 import type { BuildRecord } from './records.ts';
+import type { RedisClient } from './redis-options.ts';
 
 export const groupSchema: HashSchema<GroupRecord> = {
   id: 'string',
@@ -56,12 +56,20 @@ export interface ReleaseRequest {
   taskArchs: string[];
 }
 
-/** Group records in Redis: `{aoinb}:group:<id>` (+ `plan`), the member hash, the lists. */
+/** Group records in Redis: `<prefix>:group:<id>` (+ `plan`), the member hash, the lists. */
 export class GroupStore {
-  constructor(readonly redis: Redis) {}
+  /**
+   * `keys`: the farm's key names (its `[redis] prefix`). `allocateGroupId`: how ids are handed out (the
+   * coordinator's INCR checks the farm identity in the same script, as for task ids); default INCR.
+   */
+  constructor(
+    readonly redis: RedisClient,
+    readonly keys: FarmKeys = farmKeys,
+    private readonly allocateGroupId?: () => Promise<number>,
+  ) {}
 
   async nextGroupId(): Promise<string> {
-    return String(await this.redis.incr(groupKeys.seq));
+    return String(this.allocateGroupId ? await this.allocateGroupId() : await this.redis.incr(this.keys.groupSeq));
   }
 
   /** Writes the group and claims its tasks atomically; returns the problem with the first task that cannot join. */
@@ -70,12 +78,12 @@ export class GroupStore {
     const fields = { ...encodeFields(groupSchema, g.record), plan: JSON.stringify(g.plan) };
     const members = Object.fromEntries(Object.entries(g.members).map(([k, m]) => [k, JSON.stringify(m)]));
     const keys = [
-      groupKeys.group(id),
-      groupKeys.members(id),
-      groupKeys.groups,
-      groupKeys.active,
-      farmKeys.events,
-      ...g.tasks.map((t) => farmKeys.task(t.id)),
+      this.keys.group(id),
+      this.keys.groupMembers(id),
+      this.keys.groups,
+      this.keys.activeGroups,
+      this.keys.events,
+      ...g.tasks.map((t) => this.keys.task(t.id)),
     ];
     const args = [
       id,
@@ -97,7 +105,7 @@ export class GroupStore {
 
   async getGroup(id: string): Promise<GroupRecord | undefined> {
     if (!/^\d+$/.test(id)) return undefined;
-    const hash = await this.redis.hgetall(groupKeys.group(id));
+    const hash = await this.redis.hgetall(this.keys.group(id));
     if (!hash.id) return undefined;
     return { cancelRequested: false, ...decodeFields(groupSchema, hash) } as GroupRecord;
   }
@@ -112,12 +120,12 @@ export class GroupStore {
   }
 
   async getPlan(id: string): Promise<GroupMemberPlan[]> {
-    const raw = await this.redis.hget(groupKeys.group(id), 'plan');
+    const raw = await this.redis.hget(this.keys.group(id), 'plan');
     return raw ? (JSON.parse(raw) as GroupMemberPlan[]) : [];
   }
 
   async getMembers(id: string): Promise<Map<string, MemberRecord>> {
-    const hash = await this.redis.hgetall(groupKeys.members(id));
+    const hash = await this.redis.hgetall(this.keys.groupMembers(id));
     return new Map(Object.entries(hash).map(([k, v]) => [k, JSON.parse(v) as MemberRecord]));
   }
 
@@ -126,7 +134,7 @@ export class GroupStore {
     const [asked, state] = (await this.redis.eval(
       requestGroupCancelScript,
       1,
-      groupKeys.group(id),
+      this.keys.group(id),
       reason,
       new Date().toISOString(),
     )) as [number, string];
@@ -145,7 +153,7 @@ export class GroupStore {
     plan: GroupMemberPlan[],
     members: Record<string, MemberRecord>,
   ): Promise<GroupState | undefined> {
-    const keys = [groupKeys.group(id), groupKeys.members(id), groupKeys.active, farmKeys.events];
+    const keys = [this.keys.group(id), this.keys.groupMembers(id), this.keys.activeGroups, this.keys.events];
     const encoded = Object.fromEntries(Object.entries(members).map(([k, m]) => [k, JSON.stringify(m)]));
     const reply = (await this.redis.eval(
       startRoundScript,
@@ -176,7 +184,7 @@ export class GroupStore {
     unset: Array<keyof GroupRecord & string> = [],
     round?: number,
   ): Promise<GroupState | undefined> {
-    const keys = [groupKeys.group(id), groupKeys.active, farmKeys.events];
+    const keys = [this.keys.group(id), this.keys.activeGroups, this.keys.events];
     const args = [
       from.join(','),
       to,
@@ -202,7 +210,7 @@ export class GroupStore {
     const reply = await this.redis.eval(
       setMemberScript,
       1,
-      groupKeys.members(groupId),
+      this.keys.groupMembers(groupId),
       key,
       from.join(','),
       round === undefined ? '' : String(round),
@@ -216,13 +224,13 @@ export class GroupStore {
     const { build } = req;
     const key = memberKey(build.taskId, build.arch);
     const keys = [
-      groupKeys.members(req.groupId),
-      farmKeys.task(build.taskId),
-      farmKeys.build(build.taskId, build.arch),
-      farmKeys.activeBuilds,
-      farmKeys.events,
-      groupKeys.group(req.groupId),
-      ...req.taskArchs.map((a) => farmKeys.build(build.taskId, a)),
+      this.keys.groupMembers(req.groupId),
+      this.keys.task(build.taskId),
+      this.keys.build(build.taskId, build.arch),
+      this.keys.activeBuilds,
+      this.keys.events,
+      this.keys.group(req.groupId),
+      ...req.taskArchs.map((a) => this.keys.build(build.taskId, a)),
     ];
     const args = [
       key,
@@ -241,16 +249,16 @@ export class GroupStore {
   /** Group ids, newest first, below `before` (omitted = from the newest). */
   async listGroupIds(limit: number, before?: string): Promise<string[]> {
     const max = before ? `(${Number(before)}` : '+inf';
-    return this.redis.zrevrangebyscore(groupKeys.groups, max, '-inf', 'LIMIT', 0, limit);
+    return this.redis.zrevrangebyscore(this.keys.groups, max, '-inf', 'LIMIT', 0, limit);
   }
 
   async activeGroupIds(): Promise<string[]> {
-    return this.redis.smembers(groupKeys.active);
+    return this.redis.smembers(this.keys.activeGroups);
   }
 
   /** The group a task belongs to, if any. */
   async groupOfTask(taskId: string): Promise<string | undefined> {
-    return (await this.redis.hget(farmKeys.task(taskId), 'groupId')) || undefined;
+    return (await this.redis.hget(this.keys.task(taskId), 'groupId')) || undefined;
   }
 
   /** Records the duration of a successful build of `pkg` on `arch` (the last few are kept). */
@@ -258,7 +266,7 @@ export class GroupStore {
     await this.redis.eval(
       recordDurationScript,
       1,
-      groupKeys.durations,
+      this.keys.buildDurations,
       `${pkg}/${arch}`,
       String(Math.max(0, Math.round(seconds * 10) / 10)),
       String(durationsKept),
@@ -269,7 +277,7 @@ export class GroupStore {
   async durations(keys: string[]): Promise<Map<string, number[]>> {
     const out = new Map<string, number[]>();
     if (keys.length === 0) return out;
-    const values = await this.redis.hmget(groupKeys.durations, ...keys);
+    const values = await this.redis.hmget(this.keys.buildDurations, ...keys);
     keys.forEach((k, i) => {
       const raw = values[i];
       if (raw) out.set(k, JSON.parse(raw) as number[]);

@@ -31,7 +31,16 @@ export {
 } from './records.ts';
 export { buildJobName, type BuildJobData, type BuildJobResult, type SequenceStep } from './job-types.ts';
 export { attemptKeyHeader, attemptKeyHash, newAttemptKey, type AttemptBinding } from './attempt-key.ts';
-export { redisOptions, connectRedis, closeRedis } from './redis-options.ts';
+export {
+  redisOptions,
+  connectRedis,
+  closeRedis,
+  queueConnection,
+  closeQueueConnection,
+  farmNode,
+  type RedisClient,
+  type FarmConnection,
+} from './redis-options.ts';
 export { FarmStore, taskSchema, buildSchema, type TaskFields, type TaskUpdateOutcome } from './farm-store.ts';
 export { isStale, type Refusal, type TransitionRequest, type TransitionOutcome } from './build-transition.ts';
 export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './hash-codec.ts';
@@ -50,7 +59,6 @@ export { backoffDelay, sleep, runWithRestart } from './loops.ts';
 export {
   groupFlowQueueName,
   groupJobName,
-  groupKeys,
   groupParentJobId,
   sequenceJobId,
   parseSequenceJobId,
@@ -69,13 +77,7 @@ export {
   type MemberRecord,
 } from './group-records.ts';
 export { GroupStore, groupSchema, type NewGroup, type ReleaseRequest } from './group-store.ts';
-export {
-  RetentionStore,
-  retentionKeys,
-  type TaskDeletion,
-  type DeletionOutcome,
-  type PendingDeletion,
-} from './retention-store.ts';
+export { RetentionStore, type TaskDeletion, type DeletionOutcome, type PendingDeletion } from './retention-store.ts';
 export {
   adoptFarmIdentity,
   claimFarmIdentity,

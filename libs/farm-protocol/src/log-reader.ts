@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { logEofField, logLinesField } from './log-writer.ts';
+import type { RedisClient } from './redis-options.ts';
 
 export interface LogEntry {
   /** Redis stream id; SSE event id, and what `Last-Event-ID` resumes after. */
@@ -28,7 +28,12 @@ export function isStreamId(value: string): boolean {
 }
 
 /** Entries after `afterId` ('0' = from the start), at most `count`. */
-export async function readLogEntries(redis: Redis, key: string, afterId: string, count: number): Promise<LogEntry[]> {
+export async function readLogEntries(
+  redis: RedisClient,
+  key: string,
+  afterId: string,
+  count: number,
+): Promise<LogEntry[]> {
   const start = afterId === '0' ? '-' : `(${afterId}`;
   const raw = (await redis.xrange(key, start, '+', 'COUNT', count)) as RawEntry[];
   return raw.map(toEntry);
@@ -39,7 +44,7 @@ export async function readLogEntries(redis: Redis, key: string, afterId: string,
  * own: XREAD BLOCK holds it.
  */
 export async function waitLogEntries(
-  blocking: Redis,
+  blocking: RedisClient,
   key: string,
   afterId: string,
   blockMs: number,

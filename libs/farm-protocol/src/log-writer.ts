@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
+import type { RedisClient } from './redis-options.ts';
 
 export interface LogWriterOptions {
   /** A line waits at most this long before it is sent (ms). */
@@ -40,7 +40,7 @@ export class LogStreamWriter {
   private readonly maxBufferedLines: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly key: string,
     private readonly logger: Logger,
     options: LogWriterOptions = {},
@@ -105,6 +105,6 @@ export class LogStreamWriter {
 }
 
 /** Appends lines at once (markers written by the coordinator or the agent, not build output). */
-export async function appendLogLines(redis: Redis, key: string, lines: string[]): Promise<void> {
+export async function appendLogLines(redis: RedisClient, key: string, lines: string[]): Promise<void> {
   await redis.xadd(key, '*', logLinesField, lines.join('\n'));
 }

@@ -41,7 +41,11 @@ export function parseBuildJobId(jobId: string): { taskId: string; arch: string; 
   return { taskId: match[1] as string, arch: match[2] as string, run: Number(match[3]) };
 }
 
-/** Redis keys outside BullMQ's own, under `prefix`. */
+/**
+ * Redis keys outside BullMQ's own, under `prefix`: every key one farm writes, so
+ * that a Lua script's keys (a group and its tasks, a task and its logs) share
+ * one Cluster slot and two prefixes are two farms that never see each other.
+ */
 export function farmNames(prefix: string = defaultFarmPrefix) {
   return {
     /** The prefix itself (BullMQ's queues live under it too). */
@@ -72,6 +76,24 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
     events: `${prefix}:events`,
     /** Pub/sub channel: cancel requests for running jobs (JSON CancelMessage). */
     cancelChannel: `${prefix}:cancel`,
+    /** INCR counter handing out group ids (only while Redis holds the farm identity, like taskSeq). */
+    groupSeq: `${prefix}:group-seq`,
+    /** ZSET of every group id scored by itself: the group list, newest first. */
+    groups: `${prefix}:groups`,
+    /** SET of the ids of groups that are not final yet (what the group scheduler reconciles). */
+    activeGroups: `${prefix}:groups:active`,
+    /** HASH: one group (see GroupRecord, + `plan`); `state` is readable with HGET. */
+    group: (groupId: string) => `${prefix}:group:${groupId}`,
+    /** HASH: member `<taskId>/<arch>` -> JSON MemberRecord (its phase in the group). */
+    groupMembers: (groupId: string) => `${prefix}:group:${groupId}:members`,
+    /** HASH: `<package>/<arch>` -> JSON list of the last successful build durations (seconds). */
+    buildDurations: `${prefix}:build-durations`,
+    /** STRING (JSON, with TTL): the answer recorded for one `Idempotency-Key` (hashed with its principal). */
+    idempotency: (hash: string) => `${prefix}:idem:${hash}`,
+    /** STRING with a TTL: the coordinator whose pruner runs now (two coordinators never prune at once). */
+    retentionLease: `${prefix}:retention:lease`,
+    /** HASH `task:<id>` -> when, `group:<id>` -> JSON member task ids: records deleted whose files are not gone yet. */
+    retentionPending: `${prefix}:retention:pending`,
   } as const;
 }
 

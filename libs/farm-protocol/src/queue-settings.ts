@@ -1,10 +1,10 @@
-import type { RedisOptions } from 'ioredis';
 import type { ConnectionOptions, QueueOptions, WorkerOptions } from 'bullmq';
 import { farmPrefix } from './names.ts';
+import { queueConnection, type FarmConnection } from './redis-options.ts';
 
-/** ioredis options as BullMQ's connection option (BullMQ opens and duplicates its own clients from them). */
-function asConnection(options: RedisOptions): ConnectionOptions {
-  return options as ConnectionOptions;
+/** BullMQ's connection option for the farm's Redis (see queueConnection: a Queue's owner closes a cluster's). */
+function asConnection(options: FarmConnection): ConnectionOptions {
+  return queueConnection(options) as ConnectionOptions;
 }
 
 export interface RetentionSettings {
@@ -18,7 +18,7 @@ export interface RetentionSettings {
  * its job is not failed but stalls, and the stalled checker puts it back.
  */
 export function buildQueueOptions(
-  connection: RedisOptions,
+  connection: FarmConnection,
   retention: RetentionSettings,
   prefix = farmPrefix,
 ): QueueOptions {
@@ -42,7 +42,7 @@ export interface StalledSettings {
 
 /** Options of the coordinator's processor-less workers that only run the stalled checker. */
 export function stalledCheckerOptions(
-  connection: RedisOptions,
+  connection: FarmConnection,
   stalled: StalledSettings,
   prefix = farmPrefix,
 ): WorkerOptions {
@@ -57,7 +57,7 @@ export function stalledCheckerOptions(
 
 /** Options of a worker agent's BullMQ worker for one arch queue. */
 export function buildWorkerOptions(
-  connection: RedisOptions,
+  connection: FarmConnection,
   settings: { name: string; concurrency: number; lockDurationMs: number } & StalledSettings,
   prefix = farmPrefix,
 ): WorkerOptions {

@@ -27,6 +27,27 @@ describe('redisOptions', () => {
     expect(redisOptions({ url: 'rediss://10.0.0.5:6380' }).tls).toEqual({});
   });
 
+  it('reads a Redis Cluster: every seed node, the password and TLS for each node, database 0 only', () => {
+    const options = redisOptions({
+      cluster: ['rediss://bob:pw@n1.example.org:7000', 'rediss://n2:7001'],
+      password: 'f',
+    });
+    expect(options).toMatchObject({
+      cluster: [
+        { host: 'n1.example.org', port: 7000 },
+        { host: 'n2', port: 7001 },
+      ],
+      username: 'bob',
+      password: 'f',
+      tls: { servername: undefined },
+    });
+    expect(options).not.toHaveProperty('db');
+    expect(() => redisOptions({ cluster: ['redis://h:7000/1'] })).toThrow(
+      /redis\.cluster: a Redis Cluster has database 0/,
+    );
+    expect(() => redisOptions({ cluster: ['not a url'] })).toThrow(/redis\.cluster\[0\] "not a url" is not a URL/);
+  });
+
   it('refuses a missing URL or an unreadable CA file, naming the key', () => {
     expect(() => redisOptions({})).toThrow(/redis\.url/);
     expect(() => redisOptions({ url: 'rediss://h', caFile: '/nonexistent/ca.pem' })).toThrow(/redis\.ca_file/);

@@ -2,10 +2,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { FarmStore } from './farm-store.ts';
-import { groupKeys } from './group-names.ts';
 import { buildJobId, farmKeys } from './names.ts';
 import type { BuildRecord, TaskRecord } from './records.ts';
-import { RetentionStore, retentionKeys } from './retention-store.ts';
+import { RetentionStore } from './retention-store.ts';
 
 const archs = ['amd64', 'arm64'];
 
@@ -97,7 +96,7 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
     const events = await redis.xrange(farmKeys.events, '-', '+');
     expect(events.at(-1)?.[1]).toEqual(expect.arrayContaining(['state', 'deleted', 'from', 'failed']));
     await store.donePending('task', '1');
-    expect(await redis.exists(retentionKeys.pending)).toBe(0);
+    expect(await redis.exists(farmKeys.retentionPending)).toBe(0);
   });
 
   it('refuses a running build, another group, a state not allowed, a finish too recent; says when a run moved on', async () => {
@@ -124,14 +123,14 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
   });
 
   it('deletes a finished group (not while a member runs) and keeps its member list for the tasks that follow', async () => {
-    await redis.hset(groupKeys.group('3'), { id: '3', state: 'running', taskIds: JSON.stringify(['1']) });
-    await redis.hset(groupKeys.members('3'), '1/amd64', '{}');
-    await redis.zadd(groupKeys.groups, 3, '3');
-    await redis.sadd(groupKeys.active, '3');
+    await redis.hset(farmKeys.group('3'), { id: '3', state: 'running', taskIds: JSON.stringify(['1']) });
+    await redis.hset(farmKeys.groupMembers('3'), '1/amd64', '{}');
+    await redis.zadd(farmKeys.groups, 3, '3');
+    await redis.sadd(farmKeys.activeGroups, '3');
     await farm.createTask(task('1', { groupId: '3', state: 'running' }));
     const finals = ['succeeded', 'failed', 'partial', 'cancelled'];
     expect((await store.deleteGroup('3', ['1'], finals)).result).toBe('refused');
-    await redis.hset(groupKeys.group('3'), 'state', 'succeeded', 'finishedAt', new Date().toISOString());
+    await redis.hset(farmKeys.group('3'), 'state', 'succeeded', 'finishedAt', new Date().toISOString());
     expect((await store.deleteGroup('3', ['1'], finals)).result).toBe('changed');
     await redis.hset(farmKeys.task('1'), 'state', 'succeeded');
     expect((await store.deleteGroup('3', ['1'], finals, new Date(Date.now() - 1000))).result).toBe('refused');
@@ -142,8 +141,8 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
       taskIds: ['1'],
     });
     expect(await redis.keys('{aoinb}:group:3*')).toEqual([]);
-    expect(await redis.zscore(groupKeys.groups, '3')).toBeNull();
-    expect(await redis.sismember(groupKeys.active, '3')).toBe(0);
+    expect(await redis.zscore(farmKeys.groups, '3')).toBeNull();
+    expect(await redis.sismember(farmKeys.activeGroups, '3')).toBe(0);
     expect(await store.pending()).toEqual([{ kind: 'group', id: '3', taskIds: ['1'] }]);
     // Its member goes with the group's id only.
     expect((await store.deleteTask({ taskId: '1', groupId: '', states: ['succeeded'], builds: [] })).result).toBe(
@@ -169,7 +168,7 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
     expect(await store.renewLease('b', 10_000)).toBe(false);
     expect(await store.renewLease('a', 10_000)).toBe(true);
     await store.releaseLease('b');
-    expect(await redis.get(retentionKeys.lease)).toBe('a');
+    expect(await redis.get(farmKeys.retentionLease)).toBe('a');
     await store.releaseLease('a');
     expect(await store.acquireLease('b', 50)).toBe(true);
     await new Promise((r) => setTimeout(r, 120));

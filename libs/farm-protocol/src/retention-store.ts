@@ -1,15 +1,7 @@
-import type { Redis } from 'ioredis';
-import { groupKeys } from './group-names.ts';
-import { activeBuildMember, farmKeys, farmPrefix } from './names.ts';
+import { activeBuildMember, farmKeys, type FarmKeys } from './names.ts';
 import type { TaskState } from './records.ts';
 import { deleteFinishedTaskScript, deleteGroupScript, forgetBuildersScript, leaseScript } from './retention-scripts.ts';
-
-export const retentionKeys = {
-  /** STRING with a TTL: the coordinator whose pruner runs now (two coordinators never prune at once). */
-  lease: `${farmPrefix}:retention:lease`,
-  /** HASH `task:<id>` -> when, `group:<id>` -> JSON member task ids: records deleted whose files are not gone yet. */
-  pending: `${farmPrefix}:retention:pending`,
-} as const;
+import type { RedisClient } from './redis-options.ts';
 
 const eventCap = 10_000;
 
@@ -46,19 +38,23 @@ function outcome(code: number): DeletionOutcome['result'] {
 
 /** The deletions of retention (the pruner, `DELETE /task/:id`, `DELETE /group/:id`), each one guarded script. */
 export class RetentionStore {
-  constructor(readonly redis: Redis) {}
+  /** `keys`: the farm's key names (its `[redis] prefix`). */
+  constructor(
+    readonly redis: RedisClient,
+    readonly keys: FarmKeys = farmKeys,
+  ) {}
 
   async deleteTask(d: TaskDeletion): Promise<DeletionOutcome> {
     const logs = d.builds.flatMap((b) =>
-      Array.from({ length: b.run }, (_, i) => farmKeys.log(d.taskId, b.arch, i + 1)),
+      Array.from({ length: b.run }, (_, i) => this.keys.log(d.taskId, b.arch, i + 1)),
     );
     const keys = [
-      farmKeys.task(d.taskId),
-      farmKeys.tasks,
-      farmKeys.events,
-      retentionKeys.pending,
-      farmKeys.activeBuilds,
-      ...d.builds.map((b) => farmKeys.build(d.taskId, b.arch)),
+      this.keys.task(d.taskId),
+      this.keys.tasks,
+      this.keys.events,
+      this.keys.retentionPending,
+      this.keys.activeBuilds,
+      ...d.builds.map((b) => this.keys.build(d.taskId, b.arch)),
       ...logs,
     ];
     const args = [
@@ -87,13 +83,13 @@ export class RetentionStore {
     finishedBefore?: Date,
   ): Promise<DeletionOutcome & { taskIds: string[] }> {
     const keys = [
-      groupKeys.group(groupId),
-      groupKeys.members(groupId),
-      groupKeys.groups,
-      groupKeys.active,
-      farmKeys.events,
-      retentionKeys.pending,
-      ...memberTaskIds.map((id) => farmKeys.task(id)),
+      this.keys.group(groupId),
+      this.keys.groupMembers(groupId),
+      this.keys.groups,
+      this.keys.activeGroups,
+      this.keys.events,
+      this.keys.retentionPending,
+      ...memberTaskIds.map((id) => this.keys.task(id)),
     ];
     const args = [
       groupId,
@@ -108,7 +104,7 @@ export class RetentionStore {
 
   /** Deletions whose files (or, for a group, member tasks) are not gone yet. */
   async pending(): Promise<PendingDeletion[]> {
-    const hash = await this.redis.hgetall(retentionKeys.pending);
+    const hash = await this.redis.hgetall(this.keys.retentionPending);
     return Object.entries(hash).flatMap(([field, value]): PendingDeletion[] => {
       const [kind, id] = field.split(':') as [string, string];
       if (kind === 'task') return [{ kind, id, taskIds: [] }];
@@ -118,28 +114,28 @@ export class RetentionStore {
   }
 
   async donePending(kind: PendingDeletion['kind'], id: string): Promise<void> {
-    await this.redis.hdel(retentionKeys.pending, `${kind}:${id}`);
+    await this.redis.hdel(this.keys.retentionPending, `${kind}:${id}`);
   }
 
   /** Forgets builders last seen before `cutoffMs` whose heartbeat record has expired. */
   async forgetBuilders(cutoffMs: number): Promise<number> {
-    const ids = await this.redis.zrangebyscore(farmKeys.builders, '-inf', `(${cutoffMs}`);
+    const ids = await this.redis.zrangebyscore(this.keys.builders, '-inf', `(${cutoffMs}`);
     if (ids.length === 0) return 0;
-    const keys = [farmKeys.builders, ...ids.map((id) => farmKeys.builder(id))];
+    const keys = [this.keys.builders, ...ids.map((id) => this.keys.builder(id))];
     return (await this.redis.eval(forgetBuildersScript, keys.length, ...keys, String(cutoffMs), ...ids)) as number;
   }
 
   /** Takes the pruner's lease for `ttlMs` unless another holder has it. */
   async acquireLease(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.set(retentionKeys.lease, holder, 'PX', ttlMs, 'NX')) === 'OK';
+    return (await this.redis.set(this.keys.retentionLease, holder, 'PX', ttlMs, 'NX')) === 'OK';
   }
 
   /** Extends a lease `holder` still has; false once it was lost (expired and taken). */
   async renewLease(holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(leaseScript, 1, retentionKeys.lease, holder, String(ttlMs))) === 1;
+    return (await this.redis.eval(leaseScript, 1, this.keys.retentionLease, holder, String(ttlMs))) === 1;
   }
 
   async releaseLease(holder: string): Promise<void> {
-    await this.redis.eval(leaseScript, 1, retentionKeys.lease, holder, '0');
+    await this.redis.eval(leaseScript, 1, this.keys.retentionLease, holder, '0');
   }
 }

@@ -20,6 +20,7 @@ export {
 export { testBaseosPackages, packRootfs, type AutobuildRecipe } from './debootstrap-rootfs.ts';
 export { autobuild4Release, autobuild4Tarball } from './autobuild4-source.ts';
 export { startRedis, type RedisHandle } from './redis-server.ts';
+export { startRedisCluster, type RedisClusterHandle } from './redis-cluster.ts';
 export { mountSmallDisk, type SmallDisk } from './small-tmpfs.ts';
 export { freePort } from './free-port.ts';
 export { serveFolder, type FileServer } from './http-file-server.ts';

@@ -35,7 +35,7 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-async function waitForPing(child: RedisProcess, port: number, timeoutMs: number): Promise<boolean> {
+export async function waitForPing(child: RedisProcess, port: number, timeoutMs: number): Promise<boolean> {
   let exited = false;
   void child.then(() => (exited = true));
   const deadline = Date.now() + timeoutMs;
@@ -46,7 +46,8 @@ async function waitForPing(child: RedisProcess, port: number, timeoutMs: number)
   return false;
 }
 
-function spawnRedis(port: number, dir: string) {
+/** A `redis-server` in the foreground on `port`, no persistence, `extraArgs` after ours (e.g. cluster mode). */
+export function spawnRedis(port: number, dir: string, extraArgs: string[] = []) {
   const args = [
     '--port',
     String(port),
@@ -62,13 +63,14 @@ function spawnRedis(port: number, dir: string) {
     'no',
     '--loglevel',
     'warning',
+    ...extraArgs,
   ];
   return execa('redis-server', args, { reject: false, all: true, stdin: 'ignore' });
 }
 
-type RedisProcess = ReturnType<typeof spawnRedis>;
+export type RedisProcess = ReturnType<typeof spawnRedis>;
 
-async function stopProcess(child: RedisProcess): Promise<void> {
+export async function stopProcess(child: RedisProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

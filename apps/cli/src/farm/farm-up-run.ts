@@ -60,7 +60,7 @@ async function startFarm(env: CommandEnv, children: Children, format: LogFormat)
     AOINB_WORKER_TOKEN_FILE: await writeSecretFile(config.workDir, 'worker.token', workerToken),
   };
   const p = env.paint;
-  if (!config.farm.redis.url) {
+  if (!config.farm.redis.url && !config.farm.redis.cluster) {
     const redis = await startEmbeddedRedis(config.workDir);
     children.push({ name: 'redis-server', child: redis.child });
     childEnv.AOINB_REDIS_URL = redis.url;

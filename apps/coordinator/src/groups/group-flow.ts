@@ -1,5 +1,5 @@
 import { DelayedError, WaitingChildrenError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { groupFlowQueueName, groupParentJobId, isFinalGroupState } from '@aoinb/farm-protocol';
+import { groupFlowQueueName, groupParentJobId, isFinalGroupState, queueConnection } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { advanceGroup } from './group-advance.ts';
 import { addRoundParent } from './group-jobs.ts';
@@ -66,7 +66,7 @@ export interface GroupFlow {
 export function startGroupFlow(ctx: CoordinatorContext): GroupFlow {
   const unregister = ctx.lifecycle.register(groupLifecycle(ctx));
   const worker = new Worker<RoundData>(groupFlowQueueName, (job, token) => stepRound(ctx, job, token), {
-    connection: ctx.connection as ConnectionOptions,
+    connection: queueConnection(ctx.connection) as ConnectionOptions,
     prefix: ctx.keys.prefix,
     concurrency: 4,
     lockDuration: 60_000,

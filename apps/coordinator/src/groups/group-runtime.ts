@@ -1,7 +1,15 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Redis, RedisOptions } from 'ioredis';
 import type { Logger } from '@aoinb/logging';
-import { farmPrefix, groupFlowQueueName, GroupStore } from '@aoinb/farm-protocol';
+import {
+  closeQueueConnection,
+  farmKeys,
+  groupFlowQueueName,
+  GroupStore,
+  queueConnection,
+  type FarmKeys,
+  type RedisClient,
+  type FarmConnection,
+} from '@aoinb/farm-protocol';
 import { AptRepo, type AptRepoOptions } from '../repo/apt-repo.ts';
 import type { StorageLayout } from '../storage/storage-layout.ts';
 
@@ -22,26 +30,33 @@ export interface GroupRuntime {
 
 /**
  * `repoOptions`: the branch repositories' signer, retention and memo of deb facts (group repositories hold hard
- * links of the same debs); `prefix`: the farm's key prefix, which the round parents' queue shares with the build
- * queues (a child and its parent in one hash tag).
+ * links of the same debs); `farm.keys`: the farm's key names, whose prefix the round parents' queue shares with
+ * the build queues (a child and its parent in one hash tag); `farm.allocateGroupId`: group ids, checked against
+ * the farm identity like task ids.
  */
 export function createGroupRuntime(
-  redis: Redis,
-  connection: RedisOptions,
+  redis: RedisClient,
+  connection: FarmConnection,
   layout: StorageLayout,
   logger: Logger,
   repoOptions: AptRepoOptions,
-  prefix = farmPrefix,
+  farm: { keys: FarmKeys; allocateGroupId?: () => Promise<number> } = { keys: farmKeys },
 ): GroupRuntime {
-  const parents = new Queue(groupFlowQueueName, { connection: connection as ConnectionOptions, prefix });
+  const parents = new Queue(groupFlowQueueName, {
+    connection: queueConnection(connection) as ConnectionOptions,
+    prefix: farm.keys.prefix,
+  });
   const repo = new AptRepo({ repoDir: (id) => layout.groupRepoDir(id) }, logger, {
     ...repoOptions,
     suiteOf: groupRepoSuite,
   });
   return {
-    store: new GroupStore(redis),
+    store: new GroupStore(redis, farm.keys, farm.allocateGroupId),
     repo,
     parents,
-    close: () => parents.close(),
+    close: async () => {
+      await parents.close();
+      await closeQueueConnection(parents.opts.connection);
+    },
   };
 }

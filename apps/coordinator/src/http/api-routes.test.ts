@@ -329,6 +329,18 @@ describe('the HTTP API by inject()', () => {
       expect(packages.body).not.toContain(name);
     });
 
+    it('fails a success whose reported size is not what arrived', async () => {
+      const { id, key } = await claimed('resized');
+      const deb = await debOf('resized');
+      const name = 'resized_1.0-0_riscv64.deb';
+      expect((await upload(id, key, name, deb, sha(deb))).statusCode).toBe(201);
+      const state = await report(id, key, [{ name, size: deb.length + 1, sha256: sha(deb) }]);
+      expect(state.json()).toMatchObject({ state: 'failed' });
+      expect(await reasonOf(id)).toMatchObject({
+        reason: `artifact ${name} arrived with ${deb.length} bytes, the worker reported ${deb.length + 1}`,
+      });
+    });
+
     it('fails a success that reports no .deb, and publishes what arrived intact', async () => {
       const empty = await claimed('nothing-built');
       expect((await report(empty.id, empty.key, [])).json()).toMatchObject({ state: 'failed' });

@@ -1,4 +1,3 @@
-import type { Redis, RedisOptions } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
 import {
   closeRedis,
@@ -8,6 +7,8 @@ import {
   waitLogEntries,
   type BuildRecord,
   type LogEntry,
+  type RedisClient,
+  type FarmConnection,
 } from '@aoinb/farm-protocol';
 import type { Logger } from '@aoinb/logging';
 
@@ -20,8 +21,8 @@ export interface FollowerSink {
 }
 
 export interface FanoutDeps {
-  redis: Redis;
-  connection: RedisOptions;
+  redis: RedisClient;
+  connection: FarmConnection;
   logger: Logger;
   getBuild(taskId: string, arch: string): Promise<BuildRecord | undefined>;
   /** Live followers one token may hold at once. */
@@ -46,7 +47,7 @@ interface Stream {
   /** Its shared reader runs (started by the first follower). */
   reading: boolean;
   /** Its blocking connection, once reading; dropped as soon as the last follower leaves. */
-  reader?: Redis;
+  reader?: RedisClient;
 }
 
 /**
@@ -57,7 +58,7 @@ interface Stream {
 export class LogFanout {
   private readonly streams = new Map<string, Stream>();
   private readonly perToken = new Map<string, number>();
-  private readonly readers = new Set<Redis>();
+  private readonly readers = new Set<RedisClient>();
   private closed = false;
 
   constructor(private readonly deps: FanoutDeps) {}

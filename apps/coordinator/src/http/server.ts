@@ -49,7 +49,7 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   // After auth (they need the route and the principal): identity, abandoned requests, Idempotency-Key.
   registerIdentityChecks(app, ctx.identity);
   registerRequestAbort(app);
-  registerIdempotency(app, ctx.redis);
+  registerIdempotency(app, ctx.redis, ctx.keys);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

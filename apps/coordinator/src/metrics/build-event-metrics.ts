@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { farmKeys, finalBuildStates, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, finalBuildStates, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 import { failureClasses } from '@aoinb/errors';
 import { durationBuckets, queueWaitBuckets, sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 import { BuildEventReader, type BuildTransition } from './build-event-reader.ts';
@@ -28,7 +27,7 @@ export class BuildEventMetrics {
   private readonly startedAt = new Map<string, number>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly series: BuildEventSeries,
     private readonly keys: FarmKeys = farmKeys,
   ) {}
@@ -61,7 +60,7 @@ export class BuildEventMetrics {
     } else if ((finalBuildStates as readonly string[]).includes(e.state)) {
       this.series.finished.inc({ arch, result: e.state });
       if (e.state !== 'succeeded') {
-        const failureClass = await this.redis.hget(farmKeys.build(e.taskId, e.arch), 'failureClass');
+        const failureClass = await this.redis.hget(this.keys.build(e.taskId, e.arch), 'failureClass');
         this.series.failures.inc({ arch, class: failureClass ?? (e.state === 'cancelled' ? 'cancelled' : 'build') });
       }
       if (e.from === 'running') {
@@ -77,7 +76,7 @@ export class BuildEventMetrics {
 /** Registers the event-driven build series; the event stream is read at scrape time. */
 export function registerBuildEventMetrics(
   registry: Registry,
-  redis: Redis,
+  redis: RedisClient,
   archs: string[],
   guard: CollectGuard,
   keys: FarmKeys = farmKeys,

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { farmKeys, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 
 /** One `type=build` entry of `{aoinb}:events`: a build changed state. */
 export interface BuildTransition {
@@ -29,7 +28,7 @@ export class BuildEventReader {
   private cursor: string | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly batch = 1000,
     private readonly keys: FarmKeys = farmKeys,
   ) {}

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { farmKeys, readBuilders, type BuilderStatus, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, readBuilders, type BuilderStatus, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 import { sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 
 /** Builder states as metrics report them: the registry's, with `draining` (SIGTERM received, taking no jobs) apart. */
@@ -29,7 +28,7 @@ export interface BuilderSnapshot {
  */
 export function registerBuilderMetrics(
   registry: Registry,
-  redis: Redis,
+  redis: RedisClient,
   archs: string[],
   guard: CollectGuard,
   keys: FarmKeys = farmKeys,

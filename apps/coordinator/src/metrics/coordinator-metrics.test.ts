@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@aoinb/logging';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
-import { buildJobId, farmKeys, FarmStore, groupKeys, type BuildRecord, type BuildState } from '@aoinb/farm-protocol';
+import { buildJobId, farmKeys, FarmStore, type BuildRecord, type BuildState } from '@aoinb/farm-protocol';
 import { parsePromText, promtool, startRedis, type RedisHandle } from '@aoinb/testkit';
 import { Dispatcher } from '../services/dispatcher.ts';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './coordinator-metrics.ts';
@@ -196,10 +196,10 @@ describe('coordinator metrics', () => {
       .exec();
     await redis
       .multi()
-      .zadd(groupKeys.groups, 1, 'g1', 2, 'g2', 3, 'g3')
-      .hset(groupKeys.group('g1'), 'state', 'running')
-      .hset(groupKeys.group('g2'), 'state', 'partial')
-      .hset(groupKeys.group('g3'), 'state', 'running')
+      .zadd(farmKeys.groups, 1, 'g1', 2, 'g2', 3, 'g3')
+      .hset(farmKeys.group('g1'), 'state', 'running')
+      .hset(farmKeys.group('g2'), 'state', 'partial')
+      .hset(farmKeys.group('g3'), 'state', 'running')
       .exec();
     const m = await scrape();
     expect(m.value('aoinb_queue_jobs', { arch: 'arm64', state: 'waiting' })).toBe(1);

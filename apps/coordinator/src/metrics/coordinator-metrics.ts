@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { farmKeys, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 import { Gauge, type Registry } from 'prom-client';
 import type { MetricsAccess } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
@@ -13,7 +12,7 @@ import { registerActiveBuildMetrics, registerQueueMetrics } from './queue-metric
 import { registerRedisMetrics } from './redis-metrics.ts';
 
 export interface CoordinatorMetricsDeps {
-  redis: Redis;
+  redis: RedisClient;
   dispatcher: Dispatcher;
   logger: Logger;
   /** Who may read `/metrics` (`[coordinator] metrics`). */
@@ -62,8 +61,8 @@ export function createCoordinatorMetrics(deps: CoordinatorMetricsDeps): Coordina
   registerActiveBuildMetrics(registry, deps.redis, archs, guard, keys);
   const events = registerBuildEventMetrics(registry, deps.redis, archs, guard, keys);
   registerBuilderMetrics(registry, deps.redis, archs, guard, keys);
-  registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis), guard);
-  registerRedisMetrics(registry, deps.redis, guard);
+  registerGroupMetrics(registry, deps.groupCounts ?? redisGroupStateSource(deps.redis, keys), guard);
+  registerRedisMetrics(registry, deps.redis, guard, keys.prefix);
   const http = createHttpMetrics(registry);
   return {
     registry,

@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { groupKeys } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 import type { CollectGuard } from '@aoinb/metrics';
 
 /** Group states of issue 4; each is always reported (0 when none), others as they appear. */
@@ -16,13 +15,13 @@ export interface GroupStateSource {
 }
 
 /**
- * The default source: group ids in the zset `{aoinb}:groups`, each group's
- * hash `{aoinb}:group:<id>` with a `state` field (`groupKeys`). With no group
+ * The default source: group ids in the zset `<prefix>:groups`, each group's
+ * hash `<prefix>:group:<id>` with a `state` field (`farmNames`). With no group
  * records every state is 0.
  */
-export function redisGroupStateSource(redis: Redis, batch = 500): GroupStateSource {
-  const listKey = groupKeys.groups;
-  const recordKey = groupKeys.group;
+export function redisGroupStateSource(redis: RedisClient, keys: FarmKeys = farmKeys, batch = 500): GroupStateSource {
+  const listKey = keys.groups;
+  const recordKey = keys.group;
   return {
     async countByState() {
       const counts: Record<string, number> = {};

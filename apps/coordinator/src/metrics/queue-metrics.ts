@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import { farmKeys, parseActiveBuildMember, type FarmKeys } from '@aoinb/farm-protocol';
+import { farmKeys, parseActiveBuildMember, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 import type { CollectGuard } from '@aoinb/metrics';
 import type { Dispatcher } from '../services/dispatcher.ts';
 
@@ -45,7 +44,7 @@ export function registerQueueMetrics(registry: Registry, dispatcher: Dispatcher,
 
 /** Counts live builds per arch and state from the active set and each build's `state` field. */
 export async function countActiveBuilds(
-  redis: Redis,
+  redis: RedisClient,
   archs: string[],
   keys: FarmKeys = farmKeys,
 ): Promise<Map<string, Record<string, number>>> {
@@ -69,7 +68,7 @@ export async function countActiveBuilds(
 /** `aoinb_active_builds{arch,state}`: queued and running builds as the farm's records say (what `aoinb status` shows). */
 export function registerActiveBuildMetrics(
   registry: Registry,
-  redis: Redis,
+  redis: RedisClient,
   archs: string[],
   guard: CollectGuard,
   keys: FarmKeys = farmKeys,

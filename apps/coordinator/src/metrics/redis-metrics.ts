@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import { sharedRefresh, type CollectGuard } from '@aoinb/metrics';
+import { defaultFarmPrefix, farmNode, type RedisClient } from '@aoinb/farm-protocol';
 
 /** `used_memory` and `maxmemory` from INFO memory (bytes; maxmemory 0 = no limit). */
 export function parseRedisMemory(info: string): { used: number; max: number } {
@@ -21,13 +21,19 @@ interface RedisSnapshot {
  * answer is 0 at once, with no command queued) and INFO memory, since the farm
  * runs Redis with `noeviction` and a full Redis refuses writes.
  */
-export function registerRedisMetrics(registry: Registry, redis: Redis, guard: CollectGuard): void {
+export function registerRedisMetrics(
+  registry: Registry,
+  redis: RedisClient,
+  guard: CollectGuard,
+  prefix = defaultFarmPrefix,
+): void {
   const snapshot = sharedRefresh(async (): Promise<RedisSnapshot> => {
     const result: RedisSnapshot = { up: 0 };
     if (redis.status !== 'ready') return result;
     await guard.run('redis', async () => {
       const started = performance.now();
-      const [pong, info] = await Promise.all([redis.ping(), redis.info('memory')]);
+      // On a cluster: the memory of the node that holds the farm's slot (every farm key is there).
+      const [pong, info] = await Promise.all([redis.ping(), farmNode(redis, prefix).then((n) => n.info('memory'))]);
       const memory = parseRedisMemory(info);
       Object.assign(result, {
         up: pong === 'PONG' ? 1 : 0,

@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { NotifyEvent, WebhookConfig } from '@aoinb/config';
 import type { Logger } from '@aoinb/logging';
-import { closeRedis, connectRedis, readBuilders, runWithRestart, sleep } from '@aoinb/farm-protocol';
+import { closeRedis, connectRedis, readBuilders, runWithRestart, sleep, type RedisClient } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { builderView } from '../http/views.ts';
 import {
@@ -71,7 +70,7 @@ async function messageFor(ctx: CoordinatorContext, f: Record<string, string>): P
 /** Reads `{aoinb}:events` with a blocking XREAD on its own connection, from the saved cursor. */
 async function readEvents(
   ctx: CoordinatorContext,
-  reader: Redis,
+  reader: RedisClient,
   outboxes: Outbox[],
   signal: AbortSignal,
 ): Promise<void> {

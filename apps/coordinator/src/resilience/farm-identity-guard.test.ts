@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '@aoinb/logging';
-import { farmIdentityKey, farmKeys, groupKeys } from '@aoinb/farm-protocol';
+import { farmIdentityKey, farmKeys } from '@aoinb/farm-protocol';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { FarmIdentityGuard } from './farm-identity-guard.ts';
 import { identityFilePath } from './identity-file.ts';
@@ -78,11 +78,13 @@ describe('the farm identity guard', () => {
   it('sees a Redis restored from an older copy (counters behind the ids handed out)', async () => {
     const guard = await FarmIdentityGuard.open(redis, storage, logger);
     for (let i = 0; i < 3; i++) await guard.allocateTaskId();
-    await redis.set(groupKeys.seq, '0');
+    await redis.set(farmKeys.groupSeq, '0');
     await redis.set(farmKeys.taskSeq, '1');
     expect(await guard.check()).toMatchObject({ ok: false, reason: expect.stringContaining('older copy') });
     await guard.adopt();
     expect(await redis.get(farmKeys.taskSeq)).toBe('3');
     expect(await guard.allocateTaskId()).toBe(4);
+    // Its id file write is in flight: wait for it before the folder goes.
+    await guard.close();
   });
 });

@@ -1,17 +1,16 @@
-import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
   adoptFarmIdentity,
   claimFarmIdentity,
   farmKeys,
-  groupKeys,
   newFarmIdentity,
   nextIdOfFarm,
   readFarmIdentity,
   readFarmIdentityRaw,
   runWithRestart,
   type FarmKeys,
+  type RedisClient,
 } from '@aoinb/farm-protocol';
 import { identityFilePath, readIdentityFile, writeIdentityFile, type IdentityFileRecord } from './identity-file.ts';
 
@@ -29,7 +28,7 @@ export class FarmIdentityGuard {
   private writing: Promise<void> = Promise.resolve();
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly file: string,
     private readonly logger: Logger,
     private record: IdentityFileRecord,
@@ -38,7 +37,7 @@ export class FarmIdentityGuard {
 
   /** At start: adopts Redis's identity (or writes a new one, SET NX) when the disk has none, then checks. */
   static async open(
-    redis: Redis,
+    redis: RedisClient,
     storageDir: string,
     logger: Logger,
     keys: FarmKeys = farmKeys,
@@ -47,7 +46,7 @@ export class FarmIdentityGuard {
     let record = await readIdentityFile(file);
     if (!record) {
       const identity = await claimFarmIdentity(redis, newFarmIdentity(), keys.farmIdentity);
-      const [task, group] = await redis.mget(keys.taskSeq, groupKeys.seq);
+      const [task, group] = await redis.mget(keys.taskSeq, keys.groupSeq);
       record = {
         id: identity.id,
         createdAt: identity.createdAt,
@@ -79,7 +78,7 @@ export class FarmIdentityGuard {
   async check(): Promise<IdentityState> {
     const [identity, counters] = await Promise.all([
       readFarmIdentity(this.redis, this.keys.farmIdentity),
-      this.redis.mget(this.keys.taskSeq, groupKeys.seq),
+      this.redis.mget(this.keys.taskSeq, this.keys.groupSeq),
     ]);
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
     const { id, highestTaskId, highestGroupId } = this.record;
@@ -89,7 +88,7 @@ export class FarmIdentityGuard {
     else if (identity.id !== id)
       reason = `Redis holds farm identity ${identity.id}, but this coordinator's storage belongs to farm ${id}: is redis.url right?`;
     else if (task < highestTaskId || group < highestGroupId)
-      reason = `Redis's id counters (task ${task}, group ${group}) are below the highest ids this farm handed out (task ${highestTaskId}, group ${highestGroupId}): Redis was restored from an older copy`;
+      reason = `Redis's id counters (task ${task}, group ${group}) are below the highest ids this farm handed out (task ${highestTaskId}, group ${highestGroupId}): RedisClient was restored from an older copy`;
     this.setState(reason);
     if (!reason && (task > highestTaskId || group > highestGroupId)) this.noteIds(task, group);
     return this.current;
@@ -111,6 +110,19 @@ export class FarmIdentityGuard {
     try {
       const id = await nextIdOfFarm(this.redis, this.keys.taskSeq, this.farmId, this.keys.farmIdentity);
       this.noteIds(id, 0);
+      return id;
+    } catch (error) {
+      if (error instanceof AoinbError && error.code === 'FARM_IDENTITY_LOST') await this.check().catch(() => undefined);
+      throw error;
+    }
+  };
+
+  /** Group ids likewise: a Redis that lost its data must not hand out group 1 again. */
+  readonly allocateGroupId = async (): Promise<number> => {
+    this.assertOk();
+    try {
+      const id = await nextIdOfFarm(this.redis, this.keys.groupSeq, this.farmId, this.keys.farmIdentity);
+      this.noteIds(0, id);
       return id;
     } catch (error) {
       if (error instanceof AoinbError && error.code === 'FARM_IDENTITY_LOST') await this.check().catch(() => undefined);
@@ -147,7 +159,7 @@ export class FarmIdentityGuard {
         'CONFLICT',
         `Redis belongs to farm ${other.id}; adopting it would mix two farms (point redis.url at this farm's Redis)`,
       );
-    const floors = { [this.keys.taskSeq]: this.record.highestTaskId, [groupKeys.seq]: this.record.highestGroupId };
+    const floors = { [this.keys.taskSeq]: this.record.highestTaskId, [this.keys.groupSeq]: this.record.highestGroupId };
     const identity = { id: this.farmId, createdAt: this.record.createdAt };
     const adopted = await adoptFarmIdentity(this.redis, identity, raw, floors, this.keys.farmIdentity);
     if (!adopted) throw new AoinbError('CONFLICT', 'Redis changed while adopting it; look again and retry');

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
-import { farmPrefix } from '@aoinb/farm-protocol';
+import { farmKeys, type FarmKeys, type RedisClient } from '@aoinb/farm-protocol';
 
 export const idempotencyHeader = 'idempotency-key';
 /** How long an answer is kept for replays. */
@@ -29,8 +28,8 @@ function sha256(text: string): string {
 }
 
 /** Per caller (token name), so two maintainers' keys never meet. */
-function redisKeyOf(request: FastifyRequest, key: string): string {
-  return `${farmPrefix}:idem:${sha256(`${request.principal?.name ?? ''}\0${key}`)}`;
+function redisKeyOf(keys: FarmKeys, request: FastifyRequest, key: string): string {
+  return keys.idempotency(sha256(`${request.principal?.name ?? ''}\0${key}`));
 }
 
 function fingerprintOf(request: FastifyRequest): string {
@@ -47,7 +46,7 @@ function fingerprintOf(request: FastifyRequest): string {
  * with another request 422, and while the first still runs 409. A 5xx answer is
  * not kept, so the retry runs again. Keys are per token name.
  */
-export function registerIdempotency(app: FastifyInstance, redis: Redis): void {
+export function registerIdempotency(app: FastifyInstance, redis: RedisClient, keys: FarmKeys = farmKeys): void {
   app.decorateRequest('idempotency', undefined);
   app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     const key = request.headers[idempotencyHeader];
@@ -55,7 +54,7 @@ export function registerIdempotency(app: FastifyInstance, redis: Redis): void {
     if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key))
       throw new AoinbError('USAGE', `${idempotencyHeader} must be 1 to 255 printable ASCII characters`);
     const fingerprint = fingerprintOf(request);
-    const redisKey = redisKeyOf(request, key);
+    const redisKey = redisKeyOf(keys, request, key);
     const pending: StoredAnswer = { fingerprint, state: 'pending' };
     if ((await redis.set(redisKey, JSON.stringify(pending), 'EX', pendingTtlSeconds, 'NX')) === 'OK') {
       request.idempotency = { redisKey, fingerprint };

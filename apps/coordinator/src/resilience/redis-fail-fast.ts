@@ -1,6 +1,5 @@
-import type { Redis, RedisOptions } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
-import { sleep } from '@aoinb/farm-protocol';
+import { sleep, type RedisClient, type FarmConnection } from '@aoinb/farm-protocol';
 
 /** What a refused request's `Retry-After` says (seconds): about one reconnect of the client. */
 export const redisRetryAfterSeconds = 5;
@@ -13,7 +12,7 @@ export const redisRetryAfterSeconds = 5;
  * BullMQ's connections and the blocking readers keep `maxRetriesPerRequest: null`
  * (redis-options.ts); only this client changes.
  */
-export function failFastRedisOptions(connection: RedisOptions, commandTimeoutMs = 3000): RedisOptions {
+export function failFastRedisOptions(connection: FarmConnection, commandTimeoutMs = 3000): FarmConnection {
   return { ...connection, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs };
 }
 
@@ -35,7 +34,7 @@ export function isRedisUnavailable(error: unknown): boolean {
 }
 
 /** With no offline queue the first commands must wait for the connection; until `signal` or `timeoutMs`. */
-export async function waitForRedisReady(redis: Redis, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+export async function waitForRedisReady(redis: RedisClient, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (redis.status !== 'ready') {
     if (signal?.aborted || Date.now() > deadline)

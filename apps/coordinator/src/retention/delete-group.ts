@@ -34,7 +34,7 @@ export async function finishGroupDeletion(
   }
   await ctx.groups.repo.forget(groupId);
   await rm(ctx.layout.groupDir(groupId), { recursive: true, force: true });
-  if (left.length === 0) await new RetentionStore(ctx.redis).donePending('group', groupId);
+  if (left.length === 0) await new RetentionStore(ctx.redis, ctx.keys).donePending('group', groupId);
   else ctx.logger.warn({ groupId, tasks: left }, 'group deleted; some member tasks could not be deleted yet');
   return left;
 }
@@ -51,7 +51,7 @@ export async function removeGroup(
 ): Promise<{ result: 'deleted' | 'refused' | 'running'; state: string }> {
   const group = await ctx.groups.store.getGroup(groupId);
   if (!group) return { result: 'refused', state: '' };
-  const store = new RetentionStore(ctx.redis);
+  const store = new RetentionStore(ctx.redis, ctx.keys);
   const outcome = await store.deleteGroup(groupId, group.taskIds, [...finalGroupStates], finishedBefore);
   if (outcome.result === 'changed') return { result: 'running', state: outcome.state };
   if (outcome.result === 'refused') return { result: 'refused', state: outcome.state };

@@ -28,7 +28,7 @@ export async function removeTask(
   taskId: string,
   rule: Omit<TaskDeletion, 'taskId' | 'builds'>,
 ): Promise<DeletionOutcome> {
-  const store = new RetentionStore(ctx.redis);
+  const store = new RetentionStore(ctx.redis, ctx.keys);
   for (let tries = 1; ; tries++) {
     const task = await ctx.store.getTask(taskId);
     if (!task) return { result: 'refused', state: '', groupId: '' };

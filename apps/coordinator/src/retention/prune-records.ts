@@ -1,5 +1,5 @@
 import type { RetentionConfig } from '@aoinb/config';
-import { farmKeys, groupKeys, isFinalBuildState, isFinalGroupState, type TaskRecord } from '@aoinb/farm-protocol';
+import { isFinalBuildState, isFinalGroupState, type TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { removeGroup } from './delete-group.ts';
 import { removeTask } from './delete-task.ts';
@@ -47,7 +47,7 @@ export async function pruneTasks(
 ): Promise<number> {
   const finishedBefore = cutoff(now, rules.taskDays);
   const createdBefore = cutoff(now, rules.createdTaskDays);
-  let excess = rules.maxFinishedTasks > 0 ? (await ctx.redis.zcard(farmKeys.tasks)) - rules.maxFinishedTasks : 0;
+  let excess = rules.maxFinishedTasks > 0 ? (await ctx.redis.zcard(ctx.keys.tasks)) - rules.maxFinishedTasks : 0;
   // No task created after both cutoffs can be due by age: the walk stops there unless the count rule still bites.
   const ageHorizon = [finishedBefore, createdBefore].reduce<string>(
     (latest, d) => (d && d.toISOString() > latest ? d.toISOString() : latest),
@@ -62,7 +62,7 @@ export async function pruneTasks(
     if (excess > 0) return { states: [task.state] };
     return olderThan(task.finishedAt, finishedBefore) ? { states: [task.state], before: finishedBefore } : undefined;
   };
-  await walkOldest(ctx, farmKeys.tasks, rules.batch, gate, async (ids) => {
+  await walkOldest(ctx, ctx.keys.tasks, rules.batch, gate, async (ids) => {
     for (const task of await ctx.store.getTasks(ids)) {
       if (!task) continue;
       if (excess <= 0 && !(task.createdAt < ageHorizon)) return false;
@@ -87,10 +87,10 @@ export async function pruneGroups(
   gate: PageGate,
 ): Promise<number> {
   const finishedBefore = cutoff(now, rules.groupDays);
-  let excess = rules.maxFinishedGroups > 0 ? (await ctx.redis.zcard(groupKeys.groups)) - rules.maxFinishedGroups : 0;
+  let excess = rules.maxFinishedGroups > 0 ? (await ctx.redis.zcard(ctx.keys.groups)) - rules.maxFinishedGroups : 0;
   if (!finishedBefore && excess <= 0) return 0;
   let removed = 0;
-  await walkOldest(ctx, groupKeys.groups, rules.batch, gate, async (ids) => {
+  await walkOldest(ctx, ctx.keys.groups, rules.batch, gate, async (ids) => {
     for (const group of await ctx.groups.store.getGroups(ids)) {
       if (excess <= 0 && !(finishedBefore && group.createdAt < finishedBefore.toISOString())) return false;
       if (!isFinalGroupState(group.state)) continue;

@@ -41,7 +41,7 @@ export async function prunePass(
   gate: PageGate = async () => undefined,
   now = Date.now(),
 ): Promise<PassOutcome> {
-  const store = new RetentionStore(ctx.redis);
+  const store = new RetentionStore(ctx.redis, ctx.keys);
   const resumed = await resumePending(ctx, store);
   const groups = await pruneGroups(ctx, rules, now, gate);
   const tasks = await pruneTasks(ctx, rules, now, gate);
@@ -66,7 +66,7 @@ export function startPruner(ctx: CoordinatorContext, rules: RetentionConfig, sig
   const stop = new AbortController();
   const abort = (): void => stop.abort();
   signal?.addEventListener('abort', abort, { once: true });
-  const store = new RetentionStore(ctx.redis);
+  const store = new RetentionStore(ctx.redis, ctx.keys);
   const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
   const gate: PageGate = async () => {
     if (stop.signal.aborted) throw new LeaseLost('stopping');

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { farmKeys, groupKeys, RetentionStore, retentionKeys } from '@aoinb/farm-protocol';
+import { farmKeys, RetentionStore } from '@aoinb/farm-protocol';
 import {
   FarmHarness,
   farmTokens,
@@ -94,7 +94,7 @@ describe('retention: DELETE routes and the pruner', () => {
     expect((await farm.api('GET', `/task/${done}/status`)).status).toBe(404);
     expect(await keysOf(done)).toEqual([]);
     expect(await redis.zscore(farmKeys.tasks, done)).toBeNull();
-    expect(await redis.hlen(retentionKeys.pending)).toBe(0);
+    expect(await redis.hlen(farmKeys.retentionPending)).toBe(0);
     expect(await exists(taskDir(done))).toBe(false);
     expect(await exists(logDir(done))).toBe(false);
     const repo = path.join(farm.storageDir, 'output', 'stable');
@@ -131,9 +131,9 @@ describe('retention: DELETE routes and the pruner', () => {
       expect(await exists(taskDir(t))).toBe(false);
     }
     expect(await redis.keys(`{aoinb}:group:${id}*`)).toEqual([]);
-    expect(await redis.zscore(groupKeys.groups, id)).toBeNull();
+    expect(await redis.zscore(farmKeys.groups, id)).toBeNull();
     expect(await exists(path.join(farm.storageDir, 'groups', id))).toBe(false);
-    expect(await redis.hlen(retentionKeys.pending)).toBe(0);
+    expect(await redis.hlen(farmKeys.retentionPending)).toBe(0);
     expect((await farm.api('DELETE', `/group/${id}`, undefined, admin)).status).toBe(404);
   });
 
@@ -168,7 +168,7 @@ describe('retention: DELETE routes and the pruner', () => {
     await redis.hset(farmKeys.task(oldFailed), 'finishedAt', daysAgo(31), 'createdAt', daysAgo(41));
     await redis.hset(farmKeys.task(middle), 'finishedAt', daysAgo(25), 'createdAt', daysAgo(26));
     await redis.hset(farmKeys.task(draft.id), 'createdAt', daysAgo(6));
-    await redis.hset(groupKeys.group(group.id), 'finishedAt', daysAgo(35), 'createdAt', daysAgo(36));
+    await redis.hset(farmKeys.group(group.id), 'finishedAt', daysAgo(35), 'createdAt', daysAgo(36));
     await redis.zadd(farmKeys.builders, Date.now() - 4 * dayMs, 'gone-builder');
     await mkdir(path.join(middleDebs, 'r1a9'), { recursive: true });
     await writeFile(path.join(middleDebs, 'r1a9', 'middle-task_0.9-0_amd64.deb'), 'not in any repository');
@@ -185,7 +185,8 @@ describe('retention: DELETE routes and the pruner', () => {
 
     await farm.startCoordinator();
     await farm.waitFor(
-      async () => (await redis.hlen(retentionKeys.pending)) === 0 && (await redis.zscore(farmKeys.tasks, old)) === null,
+      async () =>
+        (await redis.hlen(farmKeys.retentionPending)) === 0 && (await redis.zscore(farmKeys.tasks, old)) === null,
       20_000,
       'the pruner pass',
     );

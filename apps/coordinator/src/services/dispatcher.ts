@@ -1,13 +1,14 @@
 import { Queue, type Job } from 'bullmq';
-import type { RedisOptions } from 'ioredis';
 import { AoinbError } from '@aoinb/errors';
 import {
   buildJobId,
   buildJobName,
   buildQueueName,
   buildQueueOptions,
+  closeQueueConnection,
   farmPrefix,
   type BuildJobData,
+  type FarmConnection,
   type RetentionSettings,
 } from '@aoinb/farm-protocol';
 
@@ -16,9 +17,12 @@ export class Dispatcher {
   private readonly queues = new Map<string, Queue<BuildJobData>>();
 
   /** `prefix`: the farm's key prefix (`[redis] prefix`), which BullMQ's keys share. */
-  constructor(connection: RedisOptions, archs: string[], retention: RetentionSettings, prefix = farmPrefix) {
-    const options = buildQueueOptions(connection, retention, prefix);
-    for (const arch of archs) this.queues.set(arch, new Queue<BuildJobData>(buildQueueName(arch), options));
+  constructor(connection: FarmConnection, archs: string[], retention: RetentionSettings, prefix = farmPrefix) {
+    for (const arch of archs)
+      this.queues.set(
+        arch,
+        new Queue<BuildJobData>(buildQueueName(arch), buildQueueOptions(connection, retention, prefix)),
+      );
   }
 
   get archs(): string[] {
@@ -63,6 +67,8 @@ export class Dispatcher {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all(
+      [...this.queues.values()].map(async (q) => (await q.close(), closeQueueConnection(q.opts.connection))),
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { isFinalBuildState, logMember } from '@aoinb/farm-protocol';
+import { isFinalBuildState, logMember, farmNode } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from './build-log.ts';
 
@@ -43,9 +43,11 @@ async function reconcileLog(ctx: CoordinatorContext, { taskId, arch, run }: RunL
 export async function scanOpenLogs(ctx: CoordinatorContext): Promise<RunLog[]> {
   const prefix = ctx.keys.log('', '', 0).replace(/::0$/, '');
   const found: RunLog[] = [];
+  // SCAN walks one node: on a cluster, the one that holds the farm's slot.
+  const node = await farmNode(ctx.redis, ctx.keys.prefix);
   let cursor = '0';
   do {
-    const [next, keys] = await ctx.redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000, 'TYPE', 'stream');
+    const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000, 'TYPE', 'stream');
     cursor = next;
     for (const key of keys) {
       const match = /:(\d+):([a-z0-9_]+):(\d+)$/.exec(key);

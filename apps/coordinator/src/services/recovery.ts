@@ -8,6 +8,7 @@ import {
   stalledCheckerOptions,
   type BuildRecord,
   type TaskRecord,
+  queueConnection,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from './build-log.ts';
@@ -166,7 +167,7 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     void checker.startStalledCheckTimer();
     checkers.push(checker);
     const listener = new QueueEvents(buildQueueName(arch), {
-      connection: ctx.connection as ConnectionOptions,
+      connection: queueConnection(ctx.connection) as ConnectionOptions,
       prefix: ctx.keys.prefix,
     });
     listener.on('failed', ({ jobId }) => {

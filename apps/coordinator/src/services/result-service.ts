@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AoinbError } from '@aoinb/errors';
@@ -89,7 +89,7 @@ export async function receiveArtifact(
   return { created: true, size: received.size };
 }
 
-/** Checks each reported artifact arrived with the reported sha256; returns why not, or undefined. */
+/** Checks each reported artifact arrived with the reported sha256 and size; returns why not, or undefined. */
 async function verifyArtifacts(
   ctx: CoordinatorContext,
   build: BuildRecord,
@@ -102,6 +102,8 @@ async function verifyArtifacts(
     const got = (await readFile(path.join(dir, `${a.name}.sha256`), 'utf8').catch(() => '')).trim();
     if (got !== a.sha256)
       return `artifact ${a.name} was not received intact (sha256 ${got || 'missing'}, reported ${a.sha256})`;
+    const size = (await stat(path.join(dir, a.name)).catch(() => undefined))?.size;
+    if (size !== a.size) return `artifact ${a.name} arrived with ${size ?? 'no'} bytes, the worker reported ${a.size}`;
   }
   return undefined;
 }
