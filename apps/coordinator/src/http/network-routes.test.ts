@@ -21,7 +21,6 @@ describe('build networks through the API', () => {
   const trusted = 'net-maintainer-token-0123456789';
 
   function call(method: 'GET' | 'POST' | 'PUT', url: string, token: string, body?: unknown) {
-    const raw = Buffer.isBuffer(body) || typeof body === 'string';
     const type = Buffer.isBuffer(body)
       ? 'application/octet-stream'
       : typeof body === 'string'
@@ -31,7 +30,9 @@ describe('build networks through the API', () => {
       method,
       url,
       headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': type }) },
-      ...(body === undefined ? {} : { payload: raw ? (body as string | Buffer) : JSON.stringify(body) }),
+      ...(body === undefined
+        ? {}
+        : { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
     });
   }
 
