@@ -43,4 +43,6 @@ export interface CoordinatorContext {
 export interface Principal {
   name: string;
   role: TokenRole;
+  /** `[[tokens]] network_builds = true`: may ask for a build network under `network_builds = "admin"`. */
+  networkBuilds?: boolean;
 }

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, WaitingError, Worker, type Job } from 'bullmq';
 import type { AoinbConfig } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -30,6 +30,7 @@ import { HostGuard, joinFarm } from './host-guard.ts';
 import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import { CapacityRefusal, handBackForPlacement, placementRetryMs } from './placement-refusal.ts';
+import { handBackDelayMs, whyNotHere } from './network-placement.ts';
 import { refuseOtherProtocol } from './protocol-guard.ts';
 import type { RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
@@ -194,8 +195,20 @@ class Agent implements WorkerAgent {
     signal?: AbortSignal,
   ): Promise<BuildJobResult> => {
     await refuseOtherProtocol(job, token, this.logger);
-    // Fetched while draining (a blocking fetch was already under way) or past the slots: straight back.
-    if (this.mode === 'draining' || this.pausedReason || !this.gate.tryTake()) {
+    // Fetched while draining (a blocking fetch was already under way): straight back.
+    if (this.mode === 'draining' || this.pausedReason) {
+      await job.moveToWait(token);
+      throw new WaitingError();
+    }
+    // Not for this host: back to the queue for one that may run it, after a pause (no spinning on it).
+    const notHere = whyNotHere(job.data, this.settings.allowNetworkBuilds);
+    if (notHere) {
+      this.logger.debug({ jobId: job.id, reason: notHere }, 'job handed back unstarted');
+      await job.moveToDelayed(Date.now() + handBackDelayMs, token);
+      throw new DelayedError();
+    }
+    // Past the shared slots (another arch's queue took the last one): straight back.
+    if (!this.gate.tryTake()) {
       await job.moveToWait(token);
       throw new WaitingError();
     }

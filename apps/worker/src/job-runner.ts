@@ -102,7 +102,7 @@ export class JobRunner {
     const dir = path.join(this.deps.jobsDir, buildIdOf(running.buildKey, running.attempt));
     try {
       log.write(
-        `[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})`,
+        `[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})${data.network ? ', with a build network' : ''}`,
       );
       const outcome = await this.build(running, dir, log, logger);
       if (running.cause === 'shutdown') return await this.handBack(running, log);
@@ -212,6 +212,7 @@ export class JobRunner {
           arch: data.arch,
           outputDir: path.join(dir, 'output'),
           extraAptSources: data.extraAptSources,
+          network: data.network === true,
           signal,
           onLogLine: (line) => {
             if (running.startupMs === undefined && line.startsWith(buildStepMarker)) this.buildStepStarted(running);

@@ -9,9 +9,18 @@ export type TokenRole = 'maintainer' | 'worker' | 'admin' | 'reader';
 /** Who may scrape the coordinator's `/metrics`: any valid token (default), anyone, or nobody (no route). */
 export type MetricsAccess = 'token' | 'public' | 'off';
 
+/**
+ * `[coordinator] network_builds`: who may ask for a build with a network (HTTP(S) through the
+ * worker's checked proxy). `never` (default): nobody; `admin`: admin tokens and tokens marked
+ * `network_builds = true`; `any-submitter`: every token that may submit.
+ */
+export type NetworkBuildsPolicy = 'never' | 'admin' | 'any-submitter';
+
 export interface TokenConfig {
   name: string;
   role: TokenRole;
+  /** `[[tokens]] network_builds`: this maintainer token may ask for a build network under `network_builds = "admin"`. */
+  networkBuilds?: boolean;
   /** The secret itself, read from `file` (relative to the config folder) or `env`. */
   token: string;
 }
@@ -58,6 +67,8 @@ export interface CoordinatorConfig {
   leaseSeconds: number;
   /** How often every live build is reconciled with its job (by the coordinator holding the lease). */
   reconcileIntervalSeconds: number;
+  /** Who may ask for a build with a network. */
+  networkBuilds: NetworkBuildsPolicy;
 }
 
 export interface RedisConfig {
@@ -91,6 +102,8 @@ export interface WorkerConfig {
   /** Cores and memory (GiB) this worker offers builds (placement by ENVREQ); 0 = what the host has, never more. */
   cores: number;
   memoryGib: number;
+  /** Whether this host runs builds that asked for a network; others hand such jobs back. */
+  allowNetworkBuilds: boolean;
 }
 
 export interface FarmConfig {
@@ -155,6 +168,7 @@ function readCoordinator(root: TableReader, arch: string, workDir: string, confi
     logFollowersPerToken: t.integer('log_followers_per_token', { default: 32, min: 1, max: 10_000 }),
     leaseSeconds: t.integer('lease_seconds', { default: 30, min: 2, max: 3600 }),
     reconcileIntervalSeconds: t.integer('reconcile_interval_seconds', { default: 15, min: 1, max: 3600 }),
+    networkBuilds: t.oneOf('network_builds', ['never', 'admin', 'any-submitter'] as const, 'never'),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
@@ -238,15 +252,22 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     minFreeDiskMib: t.integer('min_free_disk_mib', { default: 1024, min: 0 }),
     cores: t.integer('cores', { default: 0, min: 0, max: 100_000 }),
     memoryGib: t.number('memory_gib', { default: 0, min: 0 }),
+    allowNetworkBuilds: t.boolean('allow_network_builds', false),
   };
   t.rejectUnknown();
   return worker;
 }
 
-function readTokens(root: TableReader, configDir: string): TokenConfig[] {
+function readTokens(root: TableReader, configDir: string, network: NetworkBuildsPolicy): TokenConfig[] {
   return root.tables('tokens').map((t) => {
     const name = t.string('name');
     const role = t.oneOf('role', ['maintainer', 'worker', 'admin', 'reader'] as const, 'maintainer');
+    const networkBuilds = t.boolean('network_builds', false);
+    // A flag that changes nothing is a misunderstanding worth reporting, not ignoring.
+    if (networkBuilds && role !== 'maintainer')
+      t.problem('network_builds', `only a maintainer token can be marked (this one is ${role})`);
+    else if (networkBuilds && network !== 'admin')
+      t.problem('network_builds', `has no effect unless [coordinator] network_builds = "admin" (it is "${network}")`);
     const file = t.optionalString('file');
     const env = t.optionalString('env', { pattern: /^[A-Z_][A-Z0-9_]*$/, hint: 'an environment variable name' });
     let token = '';
@@ -256,16 +277,17 @@ function readTokens(root: TableReader, configDir: string): TokenConfig[] {
       if (!token) t.problem('env', `environment variable ${env} is not set`);
     } else t.problem('file', 'is required (or env): tokens are never written in config.toml');
     t.rejectUnknown();
-    return { name, role, token };
+    return { name, role, token, ...(networkBuilds ? { networkBuilds } : {}) };
   });
 }
 
 /** The farm's sections of config.toml: [coordinator], [redis], [worker], [[tokens]]. */
 export function readFarmConfig(root: TableReader, arch: string, workDir: string, configDir: string): FarmConfig {
+  const coordinator = readCoordinator(root, arch, workDir, configDir);
   return {
-    coordinator: readCoordinator(root, arch, workDir, configDir),
+    coordinator,
     redis: readRedis(root, configDir),
     worker: readWorker(root, arch, configDir),
-    tokens: readTokens(root, configDir),
+    tokens: readTokens(root, configDir, coordinator.networkBuilds),
   };
 }

@@ -19,6 +19,7 @@ export {
   type TokenConfig,
   type TokenRole,
   type MetricsAccess,
+  type NetworkBuildsPolicy,
   type ListenAddress,
 } from './farm-config.ts';
 export {

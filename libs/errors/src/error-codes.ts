@@ -33,6 +33,7 @@ export const errorCatalogue = {
   // Farm API
   UNAUTHORIZED: { status: 401, summary: 'missing or wrong token' },
   FORBIDDEN: { status: 403, summary: 'token role may not do this' },
+  NETWORK_NOT_ALLOWED: { status: 403, summary: 'the coordinator does not let this token ask for a build network' },
   NOT_FOUND: { status: 404, summary: 'no such resource' },
   CONFLICT: { status: 409, summary: 'resource is in the wrong state' },
   PROTOCOL_MISMATCH: { status: 426, summary: 'the caller speaks another farm protocol version' },

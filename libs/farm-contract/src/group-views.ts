@@ -75,6 +75,7 @@ export const GroupMember = Type.Object(
     critical_path_seconds: Type.Number(),
     log_url: Nullable(Url),
     artifacts: Type.Array(GroupArtifactView),
+    network: Type.Boolean({ description: "the member's builds have HTTP(S) through the worker's checked proxy" }),
   },
   { additionalProperties: false },
 );
@@ -120,7 +121,11 @@ export const CreateGroupBody = Type.Object(
         Type.String({ pattern: '^[0-9]+$' }),
         Type.Integer({ minimum: 1 }),
         Type.Object(
-          { id: Type.String({ pattern: '^[0-9]+$' }), archs: Type.Optional(Type.Array(Type.String())) },
+          {
+            id: Type.String({ pattern: '^[0-9]+$' }),
+            archs: Type.Optional(Type.Array(Type.String())),
+            network: Type.Optional(Type.Boolean({ description: 'this member asks for a build network' })),
+          },
           { additionalProperties: false },
         ),
       ]),
@@ -130,6 +135,12 @@ export const CreateGroupBody = Type.Object(
     publish: Type.Optional(OneOf(publishModes)),
     archs: Type.Optional(Type.Array(Type.String())),
     timeout_seconds: Type.Optional(Type.Integer({ minimum: 1 })),
+    network: Type.Optional(
+      Type.Boolean({
+        description:
+          "every member's builds get HTTP(S) through the worker's checked proxy; allowed by [coordinator] network_builds, else 403 NETWORK_NOT_ALLOWED",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

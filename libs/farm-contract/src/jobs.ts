@@ -20,6 +20,12 @@ const jobFields = {
   timeoutMs: Type.Integer({ minimum: 0 }),
   /** Extra repositories for the container (a group's own repo). */
   extraAptSources: Type.Optional(Type.Array(ExtraAptSource)),
+  /**
+   * The build gets HTTP(S) through the worker's checked proxy (never the host, the farm or the
+   * LAN): set only when the coordinator's `network_builds` let the submitter ask; run only by a
+   * worker with `allow_network_builds` (another hands the job back unstarted).
+   */
+  network: Type.Optional(Type.Boolean()),
   groupId: Type.Optional(Type.String()),
 };
 

@@ -7,7 +7,8 @@
  */
 export const PROTOCOL_VERSION = 2;
 // 2: a build may carry needs (ENVREQ, learned requirement) that the worker's claim must check
-//    against its capacity (docs/placement.md); a version-1 worker would ignore them.
+//    against its capacity (docs/placement.md), and jobs may ask for a build network (`network`);
+//    a version-1 worker would ignore both (run anywhere, offline).
 
 /** The BullMQ job name of a build job (its payload: BuildJobData). */
 export const buildJobName = 'build';

@@ -30,7 +30,7 @@ export type SetBranchReply = Static<typeof SetBranchReply>;
 /** Bounded: at most a week per job. */
 export const maxTimeoutSeconds = 7 * 24 * 3600;
 
-/** `PUT /task/:id/build`: which archs (default: every arch the bundle allows) and a per-job timeout. */
+/** `PUT /task/:id/build`: which archs (default: every arch the bundle allows), a per-job timeout, a build network. */
 export const StartBuildBody = Type.Union([
   Type.Object(
     {
@@ -42,6 +42,12 @@ export const StartBuildBody = Type.Union([
         }),
       ),
       timeout_seconds: Type.Optional(Type.Integer({ minimum: 1, maximum: maxTimeoutSeconds })),
+      network: Type.Optional(
+        Type.Boolean({
+          description:
+            "give the build HTTP(S) through the worker's checked proxy (never the host, the farm or the LAN); allowed by [coordinator] network_builds, else 403 NETWORK_NOT_ALLOWED",
+        }),
+      ),
     },
     { additionalProperties: false },
   ),

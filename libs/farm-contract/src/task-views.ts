@@ -19,6 +19,7 @@ const taskSummaryFields = {
   updated_at: IsoTime,
   finished_at: Nullable(IsoTime),
   group_id: Nullable(Type.String()),
+  network: Type.Boolean({ description: "the builds have HTTP(S) through the worker's checked proxy (asked for)" }),
 };
 export const TaskSummary = Type.Object(taskSummaryFields, { additionalProperties: false });
 export type TaskSummary = Static<typeof TaskSummary>;

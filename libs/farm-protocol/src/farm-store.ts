@@ -27,7 +27,7 @@ export interface IdempotentAnswer {
 }
 
 /** Task fields a guarded update may set: never `state` (the scripts derive it) nor the id. */
-export type TaskFields = Partial<Pick<TaskRecord, 'branch' | 'bundle' | 'archs' | 'timeoutMs'>>;
+export type TaskFields = Partial<Pick<TaskRecord, 'branch' | 'bundle' | 'archs' | 'timeoutMs' | 'network'>>;
 
 /** What a guarded task update found: done, or the state that refused it ('' = no such task). */
 export interface TaskUpdateOutcome {
@@ -47,6 +47,7 @@ export const taskSchema: HashSchema<TaskRecord> = {
   archs: 'json',
   timeoutMs: 'number',
   groupId: 'string',
+  network: 'boolean',
   finishedAt: 'string',
 };
 

@@ -37,6 +37,8 @@ export interface TaskRecord {
   timeoutMs: number;
   /** Set when the task belongs to a group build (issue 4). */
   groupId?: string;
+  /** Its builds have a network (asked for at build time, allowed by `[coordinator] network_builds`). */
+  network?: boolean;
   finishedAt?: string;
 }
 

@@ -57,6 +57,7 @@ interface GroupOpts {
   mode: 'dag' | 'sequential';
   publish: 'each' | 'atomic';
   arch?: string[];
+  network?: boolean;
   state?: string;
   wait: boolean;
   json?: boolean;
@@ -85,6 +86,7 @@ async function submitAndWatch(env: CommandEnv, group: string, opts: GroupOpts): 
     archs: opts.arch ?? [],
     mode: opts.mode,
     publish: opts.publish,
+    network: opts.network === true,
     signal: env.signal,
     onProgress: (line) => opts.json || env.stderr.write(`${line}\n`),
   });
@@ -175,6 +177,10 @@ export const registerGroup: Registration = (program, runtime) => {
           .default('each'),
       )
       .option('--arch <arch>', 'build for this arch (repeatable; reads groups/NAME.<arch> too)', collect)
+      .option(
+        '--network',
+        "every member's builds get HTTP(S) through the worker's checked proxy (network_builds must allow it)",
+      )
       .option('--state <state>', 'group list: only groups in this state')
       .option('--no-wait', 'print the group id and return at once'),
   );

@@ -16,7 +16,7 @@ async function submitOne(
   client: FarmClient,
   tar: Buffer,
   branch: string,
-  archs: string[] | undefined,
+  build: { archs?: string[]; network?: boolean },
   signal: AbortSignal,
 ): Promise<string> {
   const { id } = await client.json<CreateTaskReply>('POST', '/task', {}, signal);
@@ -30,7 +30,7 @@ async function submitOne(
       signal,
     });
     await client.raw('PUT', `/task/${id}/branch`, { body: branch, headers: { 'content-type': 'text/plain' }, signal });
-    await client.json('PUT', `/task/${id}/build`, archs ? { archs } : {}, signal);
+    await client.json('PUT', `/task/${id}/build`, build, signal);
   } catch (error) {
     // Best effort: the error the user needs is the one that stopped the submit.
     await client.raw('DELETE', `/task/${id}`).catch(() => undefined);
@@ -63,6 +63,7 @@ interface SubmitOpts extends FarmOpts {
   branch?: string;
   tree?: string;
   arch?: string[];
+  network?: boolean;
   wait: boolean;
 }
 
@@ -78,7 +79,8 @@ async function submitBundles(env: CommandEnv, args: string[], opts: SubmitOpts):
   const bundles = await packForSubmit(opts.tree, args);
   const ids: string[] = [];
   for (const bundle of bundles) {
-    const id = await submitOne(client, bundle.archive, branch, opts.arch, env.signal);
+    const build = { ...(opts.arch ? { archs: opts.arch } : {}), ...(opts.network ? { network: true } : {}) };
+    const id = await submitOne(client, bundle.archive, branch, build, env.signal);
     ids.push(id);
     if (!opts.json) env.stderr.write(`submitted ${bundle.label} as task ${id}\n`);
   }
@@ -120,6 +122,10 @@ export const registerSubmit: Registration = (program, runtime) => {
       )
       .option('--branch <branch>', 'branch to build for (a source list of the farm; required)')
       .option('--arch <arch>', 'build only for this arch (repeatable; default: every arch the bundle allows)', collect)
+      .option(
+        '--network',
+        "give the builds HTTP(S) through the worker's checked proxy (never the host, the farm or the LAN); the coordinator's network_builds must allow this token",
+      )
       .option('--no-wait', 'print the task ids and return at once'),
   ).action(runtime.action(async (env, bundles: string[], opts: SubmitOpts) => submitBundles(env, bundles, opts)));
 };

@@ -65,6 +65,7 @@ describe('aoinb group: the member table', () => {
     critical_path_seconds: 60,
     log_url: null,
     artifacts: [],
+    network: false,
     ...extra,
   });
   const status: GroupStatus = {

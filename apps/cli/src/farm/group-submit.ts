@@ -69,6 +69,8 @@ export interface GroupSubmission {
   archs: string[];
   mode: 'dag' | 'sequential';
   publish: 'each' | 'atomic';
+  /** Every member asks for a build network. */
+  network?: boolean;
   signal: AbortSignal;
   onProgress(line: string): void;
 }
@@ -109,6 +111,7 @@ export async function submitGroup(
       mode: s.mode,
       publish: s.publish,
       ...(s.archs.length > 0 ? { archs: s.archs } : {}),
+      ...(s.network ? { network: true } : {}),
     };
     const group = await client.json<CreateGroupReply>('POST', '/group', body, s.signal);
     return { id: group.id, tasks: entries.map((e, i) => ({ id: ids[i] as string, path: e.path })) };

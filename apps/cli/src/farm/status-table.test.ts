@@ -36,6 +36,7 @@ describe('aoinb status rows', () => {
       package: { name: 'hello', version: '1.0', noarch: false },
       archs: ['amd64', 'arm64', 'riscv64'],
       created_by: 'maintainer',
+      network: false,
       created_at: at,
       updated_at: at,
       finished_at: null,

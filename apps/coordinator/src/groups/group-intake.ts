@@ -8,6 +8,7 @@ import {
   type TaskRecord,
 } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
+import { assertNetworkAllowed } from '../services/network-policy.ts';
 import { requireTask } from '../services/task-service.ts';
 import { advanceGroup } from './group-advance.ts';
 import { addRoundParent } from './group-jobs.ts';
@@ -15,13 +16,15 @@ import { buildPlan, loadDagNodes, memberEstimates, type MemberSource } from './g
 
 export interface GroupRequest {
   branch: string;
-  /** Task ids, or `{id, archs}` to build a task on some of its archs only. */
-  tasks: Array<string | { id: string; archs?: string[] }>;
+  /** Task ids, or `{id, archs, network}` to build a task on some of its archs only, or with a network. */
+  tasks: Array<string | { id: string; archs?: string[]; network?: boolean }>;
   mode?: GroupMode;
   publish?: PublishMode;
   /** Build every member on these archs only (those its filters allow). */
   archs?: string[];
   timeoutSeconds?: number;
+  /** Every member's builds get a network (a member's own `network` overrides it). */
+  network?: boolean;
 }
 
 const maxMembers = 5000;
@@ -29,6 +32,7 @@ const maxMembers = 5000;
 interface Entry {
   task: TaskRecord;
   archs: string[];
+  network: boolean;
 }
 
 /** The archs a task builds on in the group: its bundle's targets on this farm, narrowed by the request. */
@@ -68,7 +72,8 @@ async function readEntries(ctx: CoordinatorContext, req: GroupRequest): Promise<
     if (task.branch && task.branch !== req.branch)
       throw new AoinbError('CONFLICT', `task ${id} is for branch ${task.branch}, the group for ${req.branch}`);
     const wanted = typeof item === 'string' ? req.archs : (item.archs ?? req.archs);
-    entries.push({ task, archs: memberArchs(ctx, task, wanted) });
+    const network = (typeof item === 'string' ? undefined : item.network) ?? req.network ?? false;
+    entries.push({ task, archs: memberArchs(ctx, task, wanted), network });
   }
   return entries;
 }
@@ -84,6 +89,7 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   assertBranchName(req.branch);
   await sourceListFor(ctx.config, req.branch);
   const entries = await readEntries(ctx, req);
+  await markNetworkMembers(ctx, by, entries);
   const sources: MemberSource[] = entries.flatMap(({ task, archs }) =>
     archs.map((arch) => ({
       taskId: task.id,
@@ -135,6 +141,22 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   return (await ctx.groups.store.getGroup(id)) ?? record;
 }
 
+/**
+ * Writes each member task's `network` (asked or not, so nothing stale stays) while the
+ * tasks are still `created`, after the policy allowed the token to ask; the group's
+ * create then claims them. Member jobs read it from the task (jobDataFor).
+ */
+async function markNetworkMembers(ctx: CoordinatorContext, by: Principal, entries: Entry[]): Promise<void> {
+  const asking = entries.filter((e) => e.network).map((e) => e.task.id);
+  if (asking.length > 0)
+    assertNetworkAllowed(ctx.config.farm.coordinator.networkBuilds, by, `the group's tasks ${asking.join(', ')}`);
+  for (const { task, network } of entries) {
+    if (network === (task.network === true)) continue;
+    const outcome = await ctx.store.updateTask(task.id, ['created'], { network });
+    if (!outcome.done) throw new AoinbError('CONFLICT', `task ${task.id} changed state meanwhile (${outcome.state})`);
+  }
+}
+
 /** Checks and normalises the JSON body of `POST /group`. */
 export function groupRequestFrom(body: unknown): GroupRequest {
   const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
@@ -147,6 +169,8 @@ export function groupRequestFrom(body: unknown): GroupRequest {
     throw new AoinbError('USAGE', `"publish" is "each" or "atomic", got ${JSON.stringify(publish)}`);
   const tasks = (Array.isArray(b.tasks) ? (b.tasks as unknown[]) : []).map((t) => {
     if (typeof t === 'number' || typeof t === 'string') return String(t);
+    // The route's schema checked the object form: {id, archs?, network?}.
+    if (t && typeof t === 'object') return t as { id: string; archs?: string[]; network?: boolean };
     throw new AoinbError('USAGE', `"tasks" lists task ids, got ${JSON.stringify(t)}`);
   });
   return {
@@ -156,5 +180,6 @@ export function groupRequestFrom(body: unknown): GroupRequest {
     publish,
     ...(Array.isArray(b.archs) ? { archs: b.archs as string[] } : {}),
     ...(typeof b.timeout_seconds === 'number' ? { timeoutSeconds: b.timeout_seconds } : {}),
+    ...(typeof b.network === 'boolean' ? { network: b.network } : {}),
   };
 }

@@ -83,6 +83,7 @@ function memberView(
       group_repo_url: `${baseUrl}/group/${snap.group.id}/repo/${encodeURIComponent(a.name)}`,
       repo_url: a.publishedTo ? `${baseUrl}/repo/${a.publishedTo}/${encodeURIComponent(a.name)}` : null,
     })),
+    network: snap.tasks.get(p.taskId)?.network === true,
   };
 }
 

@@ -27,7 +27,13 @@ function digest(token: string): string {
  */
 export function registerAuth(app: FastifyInstance, tokens: TokenConfig[]): void {
   const byDigest = new Map<string, Principal>();
-  for (const t of tokens) if (t.token) byDigest.set(digest(t.token), { name: t.name, role: t.role });
+  for (const t of tokens)
+    if (t.token)
+      byDigest.set(digest(t.token), {
+        name: t.name,
+        role: t.role,
+        ...(t.networkBuilds ? { networkBuilds: true } : {}),
+      });
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     // Unknown routes (the 404 handler) need no token: they answer 404, not 401.

@@ -27,6 +27,7 @@ export function taskSummary(task: TaskRecord): TaskSummary {
     updated_at: task.updatedAt,
     finished_at: task.finishedAt ?? null,
     group_id: task.groupId ?? null,
+    network: task.network === true,
   };
 }
 

@@ -17,6 +17,10 @@ import type { CoordinatorContext, Principal } from '../context.ts';
 import { buildNeeds } from '../placement/build-needs.ts';
 import { deleteFinishedTask } from '../retention/delete-task.ts';
 import { endLog } from './build-log.ts';
+import { assertNetworkAllowed } from './network-policy.ts';
+
+/** Who a call without a principal is (in-process callers); never granted a network. */
+const anonymous: Principal = { name: 'anonymous', role: 'maintainer' };
 
 function isFinalTaskState(state: string): boolean {
   return state === 'succeeded' || state === 'failed' || state === 'cancelled';
@@ -42,6 +46,7 @@ export function jobDataFor(task: TaskRecord, arch: string, run: number): BuildJo
     bundleSha256: task.bundle.sha256,
     bundleSize: task.bundle.size,
     timeoutMs: task.timeoutMs,
+    ...(task.network ? { network: true } : {}),
   };
 }
 
@@ -137,6 +142,9 @@ export interface StartOptions {
   /** Build only these of the allowed archs. */
   archs?: string[];
   timeoutSeconds?: number;
+  /** Ask for a build network: the token `by` must be allowed it (`[coordinator] network_builds`). */
+  network?: boolean;
+  by?: Principal;
 }
 
 function targetsOf(ctx: CoordinatorContext, task: TaskRecord, options: StartOptions): string[] {
@@ -174,15 +182,18 @@ export async function startBuild(
   if (!task.branch)
     throw new AoinbError('CONFLICT', `task ${task.id} has no branch yet: PUT /task/${task.id}/branch first`);
   await checkBranch(ctx, task.branch);
+  if (options.network)
+    assertNetworkAllowed(ctx.config.farm.coordinator.networkBuilds, options.by ?? anonymous, `task ${task.id}`);
+  const network = options.network === true;
   const archs = targetsOf(ctx, task, options);
   const limitMs = ctx.config.farm.coordinator.jobTimeoutMinutes * 60_000;
   const timeoutMs = options.timeoutSeconds ? Math.min(options.timeoutSeconds * 1000, limitMs) : limitMs;
-  const started: TaskRecord = { ...task, archs, timeoutMs, state: 'queued' };
+  const started: TaskRecord = { ...task, archs, timeoutMs, state: 'queued', network };
   const queued = await ctx.store.queueBuilds(
     task,
     ['created'],
     [],
-    { archs, timeoutMs },
+    { archs, timeoutMs, network },
     await Promise.all(archs.map((a) => placedBuild(ctx, task, a, 1))),
   );
   if (queued === 'uploading')
@@ -281,9 +292,11 @@ export async function cancelBuild(
 }
 
 /** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
-export async function retryTask(ctx: CoordinatorContext, taskId: string): Promise<TaskRecord> {
+export async function retryTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<TaskRecord> {
   const task = await requireTask(ctx, taskId);
   ctx.lifecycle.checkDirectChange(task, 'a retry goes');
+  // A new run is a new request for the network: the policy of today, and the token retrying, decide.
+  if (task.network) assertNetworkAllowed(ctx.config.farm.coordinator.networkBuilds, by, `task ${task.id}`);
   if (task.state !== 'failed' && task.state !== 'cancelled')
     throw new AoinbError(
       'CONFLICT',

@@ -68,7 +68,7 @@ export async function openBuildNetwork(options: {
   await mkdir(options.runDir, { recursive: true });
   await rm(socketPath, { force: true });
   let relay: ResultPromise | undefined;
-  const proxy = await startCheckedProxy(options.policy, { socketPath, client: 'the build' });
+  const proxy = await startCheckedProxy(options.policy, { socketPath, use: 'build-network' });
   try {
     await ip(['netns', 'add', name]);
     await ip(['-n', name, 'link', 'set', 'lo', 'up']);

@@ -19,6 +19,7 @@ import { overlayVolatileSupport } from '../layers/volatile-support.ts';
 import { buildLimitsFor } from '../resources/build-limits.ts';
 import { createResourceSampler } from '../resources/resource-sampler.ts';
 import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
+import { destinationPolicyOf } from '../network/control-plane.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
 import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
 import { openBuildLog, type BuildLog } from './build-log.ts';
@@ -144,7 +145,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
         facts.sources,
         layout.sourceCache,
         path.join(workspace!.merged, 'buildroot/sources'),
-        ctx.config.build.sources,
+        destinationPolicyOf(ctx.config),
         { signal: request.signal, onLine: log.line },
       ).catch((error) => {
         throw new BuildFailure(toAoinbError(error).message, failureClassOfError(error));
@@ -240,7 +241,11 @@ async function runInWorkspace(
   });
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
   const network = request.network
-    ? await openBuildNetwork({ buildId: request.buildId, runDir: buildNetworkRunDir, policy: ctx.config.build.sources })
+    ? await openBuildNetwork({
+        buildId: request.buildId,
+        runDir: buildNetworkRunDir,
+        policy: destinationPolicyOf(ctx.config),
+      })
     : undefined;
   if (network) log.line(`[aoinb] this build has a network: HTTP(S) through the host's checked proxy only`);
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);

@@ -13,7 +13,25 @@ import { AoinbError } from '@aoinb/errors';
  * exactly that address, so a name cannot resolve differently between the
  * check and the connect.
  */
-export type SourcePolicy = SourceFetchSettings;
+export type SourcePolicy = SourceFetchSettings & {
+  /** The farm's own services: refused to every use, whatever `source_allow` says (network/control-plane.ts). */
+  controlPlane?: readonly ControlPlaneEndpoint[];
+};
+
+/** One service of the farm's control plane (the coordinator, Redis, a worker's metrics). */
+export interface ControlPlaneEndpoint {
+  /** What it is, for the refusal: `the coordinator`, `Redis`... */
+  name: string;
+  /** Host name or address it is reached at (`0.0.0.0`/`::`: every address of this host). */
+  host: string;
+  port: number;
+}
+
+/**
+ * Who connects, for the refusal's wording: the host fetching a bundle's
+ * sources (downloads and git), or a build allowed a network (its proxy).
+ */
+export type DestinationUse = 'sources' | 'build-network';
 
 const ranges: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
   ['0.0.0.0', 8, 'ipv4', 'this-network'],
@@ -79,6 +97,51 @@ export function hostNetworkRange(address: string): string | undefined {
   return undefined;
 }
 
+/** `::ffff:a.b.c.d` as `a.b.c.d`: one spelling per address for comparisons. */
+function plainAddress(address: string): string {
+  return (isIP(address) === 6 ? embeddedIpv4(address) : undefined) ?? address.toLowerCase();
+}
+
+/** Loopback, or one of this host's own addresses: the places a service of this host answers on. */
+function onThisHost(address: string): boolean {
+  return forbiddenRange(address) === 'loopback' || hostNetworkRange(address) === 'an address of this host';
+}
+
+async function addressesOf(host: string): Promise<string[]> {
+  if (isIP(host)) return [host];
+  return (await lookup(host, { all: true, verbatim: true }).catch(() => [])).map((a) => a.address);
+}
+
+/**
+ * The control-plane service `address`:`port` belongs to, if any. A service on
+ * this host (loopback, an own address, or listening on all of them) is matched
+ * on every loopback and own address at its port: a listener bound to 0.0.0.0
+ * answers on each of them whatever address its URL names.
+ */
+export async function controlPlaneAt(
+  address: string,
+  port: number,
+  endpoints: readonly ControlPlaneEndpoint[],
+): Promise<ControlPlaneEndpoint | undefined> {
+  const target = plainAddress(address);
+  for (const endpoint of endpoints) {
+    if (endpoint.port !== port) continue;
+    const host = endpoint.host.toLowerCase().replace(/^\[|\]$/g, '');
+    const wildcard = host === '0.0.0.0' || host === '::';
+    for (const a of wildcard ? [] : (await addressesOf(host)).map(plainAddress)) {
+      if (a === target || (onThisHost(a) && onThisHost(target))) return endpoint;
+    }
+    if (wildcard && onThisHost(target)) return endpoint;
+  }
+  return undefined;
+}
+
+function refusalRule(use: DestinationUse): string {
+  return use === 'build-network'
+    ? "a build's network reaches only public addresses off the host's own networks, unless [build] source_allow lists them"
+    : "sources are not fetched from loopback, link-local, private or the host's own networks unless [build] source_allow lists them";
+}
+
 function allowed(allow: readonly AllowedDestination[], host: string, address: string, port: number): boolean {
   return allow.some((a) => (a.host === host || a.host === address) && (a.port === undefined || a.port === port));
 }
@@ -89,11 +152,17 @@ export interface CheckedAddress {
 }
 
 /**
- * Resolves `host` and checks every address it has: all must be public, or the
- * host (by name or address, with the port when the entry has one) must be in
- * `[build] source_allow`. Returns the address to connect to.
+ * Resolves `host` and checks every address it has: none may be a service of
+ * the farm's control plane, and all must be public, or the host (by name or
+ * address, with the port when the entry has one) must be in `[build]
+ * source_allow`. Returns the address to connect to.
  */
-export async function checkDestination(hostname: string, port: number, policy: SourcePolicy): Promise<CheckedAddress> {
+export async function checkDestination(
+  hostname: string,
+  port: number,
+  policy: SourcePolicy,
+  use: DestinationUse = 'sources',
+): Promise<CheckedAddress> {
   const host = hostname
     .toLowerCase()
     .replace(/^\[|\]$/g, '')
@@ -111,15 +180,18 @@ export async function checkDestination(hostname: string, port: number, policy: S
     }
   }
   if (addresses.length === 0) throw new AoinbError('SOURCE_FETCH_FAILED', `cannot resolve ${host}: no address`);
+  const who = use === 'build-network' ? 'no build may connect to it' : 'no source is fetched from it';
   for (const { address } of addresses) {
-    const named = forbiddenRange(address);
-    const range = named ? `a ${named} address` : hostNetworkRange(address);
-    if (range && !allowed(policy.allow, host, address, port)) {
+    const service = await controlPlaneAt(address, port, policy.controlPlane ?? []);
+    if (service)
       throw new AoinbError(
         'SOURCE_FORBIDDEN',
-        `${host}:${port} resolves to ${address}, ${range}; sources are not fetched from loopback, link-local, private or the host's own networks unless [build] source_allow lists them`,
+        `${host}:${port} resolves to ${address}, this farm's control plane (${service.name} at ${service.host}:${service.port}); ${who}, whatever [build] source_allow lists`,
       );
-    }
+    const named = forbiddenRange(address);
+    const range = named ? `a ${named} address` : hostNetworkRange(address);
+    if (range && !allowed(policy.allow, host, address, port))
+      throw new AoinbError('SOURCE_FORBIDDEN', `${host}:${port} resolves to ${address}, ${range}; ${refusalRule(use)}`);
   }
   const first = addresses[0] as { address: string; family: number };
   return { address: first.address, family: first.family === 6 ? 6 : 4 };

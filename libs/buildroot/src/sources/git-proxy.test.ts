@@ -62,4 +62,27 @@ describe('the checked proxy git fetches through (https via CONNECT)', () => {
     expect(await tunnel(open, `127.0.0.1:${server.port}`)).toBe('HTTP/1.1 200 Connection Established\r\n\r\npong');
     expect(server.connections()).toBe(1);
   });
+
+  it("words its refusals for a build's network, and refuses the control plane an allowlist opens", async () => {
+    const server = await pongServer();
+    cleanups.push(server.close);
+    const proxy = await startCheckedProxy(
+      {
+        maxBytes: 1 << 20,
+        timeoutMs: 10_000,
+        stallMs: 5000,
+        allow: [{ host: '127.0.0.1' }],
+        controlPlane: [{ name: 'Redis', host: '127.0.0.1', port: server.port }],
+      },
+      { use: 'build-network' },
+    );
+    cleanups.push(proxy.close);
+    expect(await tunnel(proxy, `127.0.0.1:${server.port}`)).toMatch(/^HTTP\/1.1 403/);
+    expect(await tunnel(proxy, '10.0.0.1:80')).toMatch(/^HTTP\/1.1 403/);
+    expect(proxy.refusals().map((e) => e.message)).toEqual([
+      `127.0.0.1:${server.port} resolves to 127.0.0.1, this farm's control plane (Redis at 127.0.0.1:${server.port}); no build may connect to it, whatever [build] source_allow lists`,
+      "10.0.0.1:80 resolves to 10.0.0.1, a private address; a build's network reaches only public addresses off the host's own networks, unless [build] source_allow lists them",
+    ]);
+    expect(server.connections()).toBe(0);
+  });
 });

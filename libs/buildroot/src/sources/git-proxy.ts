@@ -3,7 +3,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net, { type AddressInfo, type LookupFunction, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AoinbError } from '@aoinb/errors';
-import { checkDestination, type CheckedAddress, type SourcePolicy } from './destination-policy.ts';
+import { checkDestination, type CheckedAddress, type DestinationUse, type SourcePolicy } from './destination-policy.ts';
 import { checkFetchUrl } from './source-url.ts';
 
 /**
@@ -45,12 +45,17 @@ function pinned(checked: CheckedAddress): LookupFunction {
 /** Where the proxy listens: loopback (git on the host) or a socket file (a build's network, see build-network.ts). */
 export interface ProxyListen {
   socketPath?: string;
-  /** Who the proxy serves, for its error messages (default `git`). */
-  client?: string;
+  /** Whom the proxy serves, for its refusals: git fetching sources (default) or a build allowed a network. */
+  use?: DestinationUse;
 }
 
 export async function startCheckedProxy(policy: SourcePolicy, listen: ProxyListen = {}): Promise<CheckedProxy> {
-  const who = listen.client ?? 'git';
+  const use = listen.use ?? 'sources';
+  const who = use === 'build-network' ? 'the build' : 'git';
+  const sizeLimit =
+    use === 'build-network'
+      ? `the build's network traffic passed [build] source_max_mib (${policy.maxBytes / 1048576} MiB)`
+      : `download is larger than [build] source_max_mib (${policy.maxBytes / 1048576} MiB)`;
   const secret = randomBytes(18).toString('hex');
   const expected = Buffer.from(`Basic ${Buffer.from(`aoinb:${secret}`).toString('base64')}`);
   const refusals: AoinbError[] = [];
@@ -70,7 +75,7 @@ export async function startCheckedProxy(policy: SourcePolicy, listen: ProxyListe
   const count = (n: number, stop: () => void): void => {
     bytes += n;
     if (bytes > policy.maxBytes) {
-      refuse(new Error(`download is larger than [build] source_max_mib (${policy.maxBytes / 1048576} MiB)`));
+      refuse(new Error(sizeLimit));
       stop();
     }
   };
@@ -82,7 +87,7 @@ export async function startCheckedProxy(policy: SourcePolicy, listen: ProxyListe
         'SOURCE_UNSUPPORTED',
         `${who} request ${url.href}: only http is forwarded; https goes through CONNECT`,
       );
-    const checked = await checkDestination(url.hostname, Number(url.port || 80), policy);
+    const checked = await checkDestination(url.hostname, Number(url.port || 80), policy, use);
     const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.has(k)));
     const upstream = http.request(url, {
       method: req.method,
@@ -132,7 +137,7 @@ export async function startCheckedProxy(policy: SourcePolicy, listen: ProxyListe
     const tunnel = async (): Promise<void> => {
       if (!m) throw new AoinbError('BUNDLE_INVALID', `${who} asked for a tunnel to ${JSON.stringify(req.url)}`);
       const port = Number(m[2]);
-      const checked = await checkDestination(m[1] as string, port, policy);
+      const checked = await checkDestination(m[1] as string, port, policy, use);
       const upstream = net.connect({ host: checked.address, port, family: checked.family });
       sockets.add(upstream);
       upstream.setTimeout(policy.stallMs, () => {

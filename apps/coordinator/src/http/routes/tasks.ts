@@ -170,6 +170,8 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
       const task = await startBuild(ctx, request.params.id, {
         archs: body.archs,
         timeoutSeconds: body.timeout_seconds,
+        network: body.network,
+        by: principalOf(request),
       });
       return reply.status(202).send({ id: task.id, state: task.state, archs: task.archs });
     },
@@ -220,7 +222,7 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
       errors: [404, 409],
     }),
     async (request, reply) => {
-      const task = await retryTask(ctx, request.params.id);
+      const task = await retryTask(ctx, request.params.id, principalOf(request));
       return reply.status(202).send({ id: task.id, state: task.state });
     },
   );
