@@ -263,7 +263,11 @@ describe('the farm', () => {
       expect(((await farm.api('GET', `/task/${id}/status`)).body as { bundle: unknown }).bundle, what).toBeNull();
     }
     for (const file of outside) await expect(access(file)).rejects.toThrow();
-    expect(await readdir(path.join(farm.storageDir, 'tmp'))).toEqual([]);
+    // Each coordinator has its own upload folder under tmp (storage/instance-tmp.ts): nothing may stay in one.
+    const tmp = path.join(farm.storageDir, 'tmp');
+    const uploads = (await readdir(tmp, { withFileTypes: true })).filter((e) => e.isDirectory());
+    expect(uploads.length).toBeGreaterThan(0);
+    for (const dir of uploads) expect(await readdir(path.join(tmp, dir.name))).toEqual([]);
   });
 
   it('makes a failed build final and starts a new run on retry', async () => {
