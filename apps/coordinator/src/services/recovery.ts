@@ -149,7 +149,8 @@ export interface Recovery {
  * both, and what they do is fenced in Lua (a transition from the state and
  * attempt read, a job added under its deterministic id), so the second does
  * nothing. The periodic reconcile walks every live build, so it runs under the
- * `reconcile` lease: one coordinator at a time, the other taking over when it dies.
+ * `reconcile` lease: one coordinator at a time, the other taking over when it dies
+ * (the pass at start runs without it).
  */
 export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000): Promise<Recovery> {
   const settings = {
@@ -192,6 +193,10 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
   await reconcileLogs(ctx, await scanOpenLogs(ctx)).catch((error: Error) =>
     ctx.logger.warn({ err: error.message }, 'scan for logs without an end failed'),
   );
+  // Once at start, lease or not: a coordinator restarted after a crash must not wait for its dead self's
+  // lease to expire, and a pass is safe beside another coordinator's (the failed-job listener above runs
+  // the same fenced reconcileBuild on both).
+  await reconcileAll(ctx).catch((error: Error) => ctx.logger.warn({ err: error.message }, 'reconcile at start failed'));
   const loops = new AbortController();
   const loop = runUnderLease(
     ctx.leases.keeper('reconcile'),
