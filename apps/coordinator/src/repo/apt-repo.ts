@@ -78,7 +78,7 @@ interface Planned {
  * time; a compaction runs after the publish that calls for it, off its path.
  * Across processes (two coordinators sharing the storage folder) every write
  * runs under an flock on `<repository>.lock`, and the index in memory first
- * catches up with what the other process wrote (RepoIndex.catchUp).
+ * is reloaded if the other process wrote since (RepoIndex.isCurrent).
  */
 export class AptRepo {
   readonly memo: Map<string, DebFacts>;
@@ -319,15 +319,11 @@ export class AptRepo {
     await mkdir(path.dirname(dir), { recursive: true });
     const lock = await acquireLock(`${dir}.lock`, 'exclusive');
     this.locks.set(repo, { lock, since: Date.now() });
+    // Another coordinator may have published since our last turn: then our index is reloaded (with its garbage).
     const loaded = await this.indexes.get(repo)?.catch(() => undefined);
-    const added = loaded ? await loaded.catchUp() : [];
-    if (added === 'replaced') {
+    if (loaded && !(await loaded.isCurrent())) {
       this.indexes.delete(repo);
       this.garbage.delete(repo);
-    } else if (loaded && added.length > 0) {
-      const garbage = this.garbage.get(repo) ?? new Set<IndexEntry>();
-      for (const e of loaded.pruneCandidates(this.keep, added)) garbage.add(e);
-      this.garbage.set(repo, garbage);
     }
   }
 

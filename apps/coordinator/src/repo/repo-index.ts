@@ -189,18 +189,18 @@ export class RepoIndex {
   }
 
   /**
-   * After another coordinator sharing the storage published (called under the
-   * repository's lock): [] when the files are as this index left them,
-   * 'replaced' otherwise, and the caller loads the index again from the state
+   * Whether the files are as this index left them (called under the
+   * repository's lock): false after another coordinator sharing the storage
+   * published or compacted, and the caller loads the index again from the state
    * every publish saves (a journal read, no Packages, no deb).
    */
-  async catchUp(): Promise<IndexEntry[] | 'replaced'> {
+  async isCurrent(): Promise<boolean> {
     const saved = await savedStateOf(this.dir);
-    const same =
+    return (
       saved?.generation === this.generation &&
       saved.journalSize === this.journalSize &&
-      indexNames.every((name) => saved.files[name]?.size === this.files.get(name)?.size);
-    return same ? [] : 'replaced';
+      indexNames.every((name) => saved.files[name]?.size === this.files.get(name)?.size)
+    );
   }
 
   /** Debs beyond the newest `keep` versions (dpkg order) of the given packages' families (0 keeps all). */
