@@ -2,10 +2,11 @@ import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { freePort } from '@aoinb/testkit';
+import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
 
 // The production build (`npm run build`): the tests build it from the sources they run
 // against, so they check this tree and never a stale dist/.
@@ -82,8 +83,7 @@ describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
 
 describe('aoinb farm up, built: the CLI starts the built coordinator and worker', () => {
   let host: BuildHost;
-  let farm: ResultPromise<{ all: true; buffer: false; reject: false }> | undefined;
-  let output = '';
+  let farm: FarmUpProcess | undefined;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -100,30 +100,16 @@ describe('aoinb farm up, built: the CLI starts the built coordinator and worker'
         await writeFile(path.join(configDir, 'secrets/worker.token'), 'compiled-worker-token');
       },
     });
-    farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up', '--log-format', 'json'], {
-      reject: false,
-      buffer: false,
-      all: true,
-    });
-    await new Promise<void>((resolve, reject) => {
-      farm!.all.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('aoinb farm is up')) resolve();
-      });
-      farm!.once('exit', () => reject(new Error(`farm up exited:\n${output}`)));
-    });
+    farm = await startFarmUp(bin, host.configDir, ['--log-format', 'json']);
   }, 120_000);
 
   afterAll(async () => {
-    if (farm !== undefined) {
-      farm.kill('SIGINT');
-      await farm;
-    }
+    await farm?.stop();
     await host?.close();
   });
 
   it('runs apps/coordinator/dist and apps/worker/dist with plain node, and the worker registers', async () => {
-    const children = await childCommandLines(farm!.pid!);
+    const children = await childCommandLines(farm!.child.pid!);
     for (const app of ['coordinator', 'worker']) {
       const line = children.find((c) => c.includes(`apps/${app}/`));
       expect(line, children.join('\n')).toContain(`apps/${app}/dist/main.js`);

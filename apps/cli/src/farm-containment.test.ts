@@ -2,11 +2,12 @@ import { appendFile, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/p
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { freePort } from '@aoinb/testkit';
+import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
 
 /**
  * `farm up` against a hostile build script: the secrets live in 0600 files, no
@@ -17,7 +18,7 @@ const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 const workerToken = 'farm-containment-worker-token-7d3a';
 const maintainerToken = 'farm-containment-maintainer-token';
 let host: BuildHost;
-let farm: ResultPromise;
+let farm: FarmUpProcess | undefined;
 let apiPort: number;
 let redisPort: number;
 
@@ -36,27 +37,12 @@ beforeAll(async () => {
       await writeFile(path.join(configDir, 'secrets/worker.token'), workerToken);
     },
   });
-  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], {
-    reject: false,
-    buffer: false,
-    all: true,
-  });
-  const banner = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    farm.all!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('aoinb farm is up')) resolve(seen);
-    });
-    farm.once('exit', () => reject(new Error(`farm up exited:\n${seen}`)));
-  });
-  redisPort = Number(/redis: +redis:\/\/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
+  farm = await startFarmUp(bin, host.configDir);
+  redisPort = farm.redisPort();
 });
 
 afterAll(async () => {
-  if (farm !== undefined) {
-    farm.kill('SIGINT');
-    await farm;
-  }
+  await farm?.stop();
   await host?.close();
 });
 

@@ -1,13 +1,20 @@
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import {
+  connectProbe,
+  directProbe,
+  lanAddress,
+  proxyAuthLine,
+  viaProxyProbe,
+} from '@aoinb/buildroot/testing/network-probes';
 import { freePort } from '@aoinb/testkit';
+import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
 
 /**
  * A farm build that asked for a network, through `farm up` and the real nspawn
@@ -20,18 +27,10 @@ import { freePort } from '@aoinb/testkit';
  */
 const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 let host: BuildHost;
-let farm: ResultPromise;
+let farm: FarmUpProcess | undefined;
 let mirror: Server;
 let apiPort: number;
 let redisPort: number;
-
-function lanAddress(): string {
-  const found = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-  if (!found) throw new Error('this test needs a non-loopback IPv4 address (a build host has one)');
-  return found;
-}
 
 beforeAll(async () => {
   apiPort = await freePort();
@@ -53,58 +52,34 @@ beforeAll(async () => {
       await writeFile(path.join(configDir, 'secrets/worker.token'), 'farm-network-worker-token');
     },
   });
-  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], {
-    reject: false,
-    buffer: false,
-    all: true,
-  });
-  const banner = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    farm.all!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('aoinb farm is up')) resolve(seen);
-    });
-    farm.once('exit', () => reject(new Error(`farm up exited:\n${seen}`)));
-  });
-  redisPort = Number(/redis: +redis:\/\/127\.0\.0\.1:(\d+)/.exec(banner)?.[1]);
+  farm = await startFarmUp(bin, host.configDir);
+  redisPort = farm.redisPort();
 }, 300_000);
 
 afterAll(async () => {
-  if (farm !== undefined) {
-    farm.kill('SIGINT');
-    await farm;
-  }
+  await farm?.stop();
   await new Promise<void>((resolve) => (mirror ? mirror.close(() => resolve()) : resolve()));
   await host?.close();
 });
 
-/** bash only (the base OS has no curl): requests through $http_proxy on fd 3, and direct connections. */
+/** The probes of a hostile build script (@aoinb/buildroot/testing/network-probes) against the farm's own ports. */
 function probeScript(lan: string, mirrorPort: number): string {
-  const viaProxy = (label: string, request: string) =>
-    [
-      `if exec 3<>/dev/tcp/127.0.0.1/3128; then`,
-      `  printf '${request}Proxy-Authorization: Basic %s\\r\\nConnection: close\\r\\n\\r\\n' "$auth" >&3`,
-      `  abinfo "probe ${label}: $(timeout 20 head -c 4000 <&3 | tr -d '\\r' | grep -E '^(HTTP/|Origin:|mirror-ok)' | tr '\\n' ' ')"`,
-      `  exec 3<&-`,
-      `else abinfo "probe ${label}: no relay"; fi`,
-    ].join('\n');
-  const connect = (label: string, target: string) =>
-    viaProxy(label, `CONNECT ${target} HTTP/1.1\\r\\nHost: ${target}\\r\\n`);
-  const direct = (label: string, port: number) =>
-    `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
+  const show = '^(HTTP/|Origin:|mirror-ok)';
+  const connect = (label: string, target: string) => connectProbe(label, target, show);
   return [
-    'creds=${http_proxy#http://}; creds=${creds%@*}; auth=$(printf %s "$creds" | base64 -w0)',
-    viaProxy(
+    proxyAuthLine,
+    viaProxyProbe(
       'debian',
       'GET http://deb.debian.org/debian/dists/trixie/Release HTTP/1.1\\r\\nHost: deb.debian.org\\r\\n',
+      show,
     ),
     connect('local-mirror', `127.0.0.1:${mirrorPort}`),
     connect('coordinator', `127.0.0.1:${apiPort}`),
     connect('coordinator-lan', `${lan}:${apiPort}`),
     connect('redis', `127.0.0.1:${redisPort}`),
     connect('redis-by-name', `localhost:${redisPort}`),
-    direct('direct-coordinator', apiPort),
-    direct('direct-redis', redisPort),
+    directProbe('direct-coordinator', '127.0.0.1', apiPort),
+    directProbe('direct-redis', '127.0.0.1', redisPort),
     // The build's own AOINB_PKG* values are there; no worker or Redis secret, no token.
     'abinfo "probe env: $(env | grep -cE \'AOINB_(WORKER|REDIS)|farm-network-\' || true)"',
     'mkdir -p "$PKGDIR"/usr/share/doc/online',

@@ -2,11 +2,12 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder, runContainer } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
 import { freePort, mountOverlayFixture } from '@aoinb/testkit';
+import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
 
 /** Polls `check` until it holds; throws naming `what` once `ms` have passed. */
 async function waitUntil(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
@@ -19,7 +20,7 @@ async function waitUntil(check: () => Promise<boolean>, ms: number, what: string
 
 const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 let host: BuildHost;
-let farm: ResultPromise;
+let farm: FarmUpProcess | undefined;
 let url: string;
 const token = 'farm-e2e-maintainer-token';
 
@@ -39,26 +40,11 @@ beforeAll(async () => {
       await writeFile(path.join(configDir, 'secrets/worker.token'), 'farm-e2e-worker-token');
     },
   });
-  farm = execa(process.execPath, [bin, '-c', host.configDir, 'farm', 'up'], {
-    reject: false,
-    buffer: false,
-    all: true,
-  });
-  await new Promise<void>((resolve, reject) => {
-    let seen = '';
-    farm.all!.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      if (seen.includes('aoinb farm is up')) resolve();
-    });
-    farm.once('exit', () => reject(new Error(`farm up exited:\n${seen}`)));
-  });
+  farm = await startFarmUp(bin, host.configDir);
 });
 
 afterAll(async () => {
-  if (farm !== undefined) {
-    farm.kill('SIGINT');
-    await farm;
-  }
+  await farm?.stop();
   await host?.close();
 });
 

@@ -1,11 +1,11 @@
 import { appendFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../host/mount-table.ts';
 import { runBuild } from '../pipeline/run-build.ts';
 import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { connectProbe, directProbe, lanAddress, proxyAuthLine, viaProxyProbe } from '../testing/network-probes.ts';
 import { buildNetworkRunDir, staleNamespaces } from './build-network.ts';
 
 /**
@@ -17,14 +17,6 @@ import { buildNetworkRunDir, staleNamespaces } from './build-network.ts';
 let host: BuildHost;
 let service: Server;
 let connections = 0;
-
-function lanAddress(): string {
-  const found = Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
-  if (!found) throw new Error('this test needs a non-loopback IPv4 address (a build host has one)');
-  return found;
-}
 
 beforeAll(async () => {
   host = await createBuildHost();
@@ -39,31 +31,21 @@ afterAll(async () => {
   await host?.close();
 });
 
-/** bash only (the base OS has no curl): a request through $http_proxy on fd 3, the status line printed. */
+/** The probes of a hostile build script (testing/network-probes.ts) against this host's service on `port`. */
 function probeScript(port: number, lan: string): string {
-  const viaProxy = (label: string, request: string) =>
-    [
-      `if exec 3<>/dev/tcp/127.0.0.1/3128; then`,
-      `  printf '${request}Proxy-Authorization: Basic %s\\r\\nConnection: close\\r\\n\\r\\n' "$auth" >&3`,
-      `  abinfo "probe ${label}: $(timeout 20 head -c 4000 <&3 | tr -d '\\r' | grep -E '^(HTTP/|Origin:)' | tr '\\n' ' ')"`,
-      `  exec 3<&-`,
-      `else abinfo "probe ${label}: no relay"; fi`,
-    ].join('\n');
-  const direct = (label: string, ip: string) =>
-    `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
   return [
-    'creds=${http_proxy#http://}; creds=${creds%@*}; auth=$(printf %s "$creds" | base64 -w0)',
+    proxyAuthLine,
     // /proc/net/dev is the reader's own namespace (sysfs shows the one nspawn mounted it in).
     "abinfo \"probe interfaces: $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\\n' ' ')\"",
-    viaProxy(
+    viaProxyProbe(
       'mirror',
       'GET http://deb.debian.org/debian/dists/trixie/Release HTTP/1.1\\r\\nHost: deb.debian.org\\r\\n',
     ),
-    viaProxy('tunnel', 'CONNECT deb.debian.org:443 HTTP/1.1\\r\\nHost: deb.debian.org:443\\r\\n'),
-    viaProxy('loopback', `CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n`),
-    viaProxy('lan', `CONNECT ${lan}:${port} HTTP/1.1\\r\\nHost: ${lan}\\r\\n`),
-    direct('direct-lan', lan),
-    direct('direct-loopback', '127.0.0.1'),
+    connectProbe('tunnel', 'deb.debian.org:443'),
+    viaProxyProbe('loopback', `CONNECT 127.0.0.1:${port} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\n`),
+    viaProxyProbe('lan', `CONNECT ${lan}:${port} HTTP/1.1\\r\\nHost: ${lan}\\r\\n`),
+    directProbe('direct-lan', lan, port),
+    directProbe('direct-loopback', '127.0.0.1', port),
     'install -d "$PKGDIR"/usr/share/probe && echo ok > "$PKGDIR"/usr/share/probe/ok',
   ].join('\n');
 }
