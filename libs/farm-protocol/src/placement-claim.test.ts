@@ -1,48 +1,26 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startRedis, type RedisHandle } from '@aoinb/testkit';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
-import { buildJobId, farmKeys } from './names.ts';
+import { farmKeys } from './names.ts';
 import { describeNeeds, shortfallsOf, type BuildNeeds, type HostCapacity } from './placement.ts';
 
 const GiB = 1024 ** 3;
 
 /** The claim's capacity check in the guarded transition script, on a real Redis. */
 describe('a claim checks the build needs against the claiming host', () => {
-  let server: RedisHandle;
-  let redis: Redis;
-  let store: FarmStore;
+  // Each test queues afresh (queue() empties Redis first).
+  const db = useRedisFixture((redis) => ({ store: new FarmStore(redis) }), { flush: false });
   const archs = ['amd64'];
 
   async function queue(needs?: BuildNeeds): Promise<void> {
-    await redis.flushall();
-    const now = new Date().toISOString();
-    await store.createTask({
-      id: await store.nextTaskId(),
-      state: 'created',
-      createdAt: now,
-      updatedAt: now,
-      createdBy: 'alice',
-      archs: [],
-      timeoutMs: 0,
-    });
-    const build = {
-      taskId: '1',
-      arch: 'amd64',
-      state: 'queued' as const,
-      run: 1,
-      jobId: buildJobId('1', 'amd64', 1),
-      attempt: 0,
-      cancelRequested: false,
-      queuedAt: now,
-      artifacts: [],
-      ...(needs ? { needs } : {}),
-    };
-    expect(await store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [build])).toBe('done');
+    await db.redis.flushall();
+    await db.store.createTask(testTask(await db.store.nextTaskId()));
+    const build = testBuild('1', 'amd64', 1, needs ? { needs } : {});
+    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [build])).toBe('done');
   }
 
   const claim = (capacity: HostCapacity) =>
-    store.transition({
+    db.store.transition({
       taskId: '1',
       arch: 'amd64',
       run: 1,
@@ -60,27 +38,18 @@ describe('a claim checks the build needs against the claiming host', () => {
     diskFreeBytes: diskGB * 1e9,
   });
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url);
-    store = new FarmStore(redis);
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
   beforeEach(() => queue({ cores: 4, memoryBytes: 16 * GiB, memoryPerCoreBytes: 2 * GiB, diskBytes: 40e9 }));
 
   it('refuses a host short of any need without changing anything: no attempt used, no event, still queued', async () => {
-    const events = await redis.xlen(farmKeys.events);
+    const events = await db.redis.xlen(farmKeys.events);
     for (const small of [host(2, 64), host(8, 8), host(16, 16), host(8, 64, 10)]) {
       const outcome = await claim(small);
       expect(outcome).toMatchObject({ done: false, refusal: 'capacity', state: 'queued', attempt: 0 });
     }
-    const build = await store.getBuild('1', 'amd64');
+    const build = await db.store.getBuild('1', 'amd64');
     expect(build).toMatchObject({ state: 'queued', attempt: 0 });
     expect(build?.builder).toBeUndefined();
-    expect(await redis.xlen(farmKeys.events)).toBe(events);
+    expect(await db.redis.xlen(farmKeys.events)).toBe(events);
     // A host that meets every need takes it, at attempt 1.
     expect(await claim(host(8, 16))).toMatchObject({ done: true, attempt: 1, state: 'running' });
   });
@@ -89,7 +58,7 @@ describe('a claim checks the build needs against the claiming host', () => {
     await queue();
     expect(await claim(host(1, 1, 1))).toMatchObject({ done: true, attempt: 1 });
     await queue({ memoryBytes: 32 * GiB });
-    await redis.hset(farmKeys.build('1', 'amd64'), 'cancelRequested', '1');
+    await db.redis.hset(farmKeys.build('1', 'amd64'), 'cancelRequested', '1');
     expect(await claim(host(1, 1))).toMatchObject({ done: false, refusal: 'cancel' });
   });
 
