@@ -1,5 +1,6 @@
 import { QueueEvents, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import {
+  sleep,
   activeBuildMember,
   buildQueueName,
   isFinalBuildState,
@@ -198,12 +199,9 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
   // the same fenced reconcileBuild on both).
   await reconcileAll(ctx).catch((error: Error) => ctx.logger.warn({ err: error.message }, 'reconcile at start failed'));
   const loops = new AbortController();
-  const loop = runUnderLease(
-    ctx.leases.keeper('reconcile'),
-    ctx.logger,
-    loops.signal,
-    () => reconcileAll(ctx),
-    intervalMs,
+  // The pass above was the first: the periodic ones start an interval later.
+  const loop = sleep(intervalMs, loops.signal).then(() =>
+    runUnderLease(ctx.leases.keeper('reconcile'), ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs),
   );
   return {
     async close() {
