@@ -35,6 +35,15 @@ describe("the farm's control plane as a host's config names it", () => {
     expect(destinationPolicyOf(config)).toMatchObject({ allow: [], controlPlane: controlPlaneOf(config) });
   });
 
+  it('lists every seed node of a Redis Cluster', async () => {
+    const config = await configFrom('[redis]\ncluster = ["redis://10.0.0.7:7000", "redis://10.0.0.8:7001"]');
+    expect(controlPlaneOf(config).filter((e) => e.name === 'Redis')).toEqual([
+      { name: 'Redis', host: '127.0.0.1', port: 6379 },
+      { name: 'Redis', host: '10.0.0.7', port: 7000 },
+      { name: 'Redis', host: '10.0.0.8', port: 7001 },
+    ]);
+  });
+
   it('defaults to the local coordinator and Redis when nothing is configured', async () => {
     const config = await configFrom('');
     expect(controlPlaneOf(config)).toEqual([

@@ -16,7 +16,7 @@ function endpointOf(name: string, raw: string | undefined, defaultPort: number):
 /**
  * The farm's own services as this host's config names them: the coordinator
  * (its public URL, the worker's `coordinator_url` and its listen address),
- * Redis, and the worker's metrics. A build allowed a network, and the host
+ * Redis (its URL, or a cluster's seed nodes), and the worker's metrics. A build allowed a network, and the host
  * fetching sources for a bundle, never connect to them, even where `[build]
  * source_allow` lets the rest of a host through (a local mirror beside Redis):
  * a public coordinator address is refused too, which the range rules alone
@@ -30,6 +30,8 @@ export function controlPlaneOf(config: AoinbConfig): ControlPlaneEndpoint[] {
     { name: 'the coordinator', host: coordinator.listen.host, port: coordinator.listen.port },
     // Without a URL `farm up` runs Redis itself and hands its URL over (AOINB_REDIS_URL, read into the config).
     endpointOf('Redis', redis.url ?? 'redis://127.0.0.1:6379', 6379),
+    // A cluster's seed nodes (the nodes it learns beyond them are not in the config: see docs/security.md).
+    ...(redis.cluster ?? []).map((node) => endpointOf('Redis', node, 6379)),
     worker.metricsListen && { name: "the worker's metrics", ...worker.metricsListen },
   ];
   const unique = new Map<string, ControlPlaneEndpoint>();
