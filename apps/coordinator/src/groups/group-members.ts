@@ -1,7 +1,8 @@
 import { buildJobId, sequenceJobId, type GroupMemberPlan, type MemberRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from '../services/build-log.ts';
-import { cancelBuild, placedBuild } from '../services/task-service.ts';
+import { cancelBuild } from '../services/task-cancel.ts';
+import { placedBuild } from '../services/task-service.ts';
 import { addMemberJob, memberJob } from './group-jobs.ts';
 import type { SkipDecision } from './group-policy.ts';
 import type { GroupSnapshot } from './group-snapshot.ts';

@@ -18,15 +18,8 @@ import {
 } from '@aoinb/farm-contract';
 import type { TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
-import {
-  cancelTask,
-  createTask,
-  deleteTask,
-  requireTask,
-  retryTask,
-  setBranch,
-  startBuild,
-} from '../../services/task-service.ts';
+import { cancelTask } from '../../services/task-cancel.ts';
+import { createTask, deleteTask, requireTask, retryTask, setBranch, startBuild } from '../../services/task-service.ts';
 import { answerWithCreate } from '../../resilience/idempotency.ts';
 import { principalOf, type Access } from '../auth.ts';
 import { routeOptions } from '../route-schema.ts';
