@@ -184,7 +184,8 @@ class StatementReader {
     if (branch === undefined) {
       this.poison(
         scan.assigned,
-        `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, whose condition cannot be evaluated statically`,
+        `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, ` +
+          `whose condition cannot be evaluated statically`,
         start,
       );
     } else if (branch !== null) {

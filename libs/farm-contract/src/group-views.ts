@@ -138,7 +138,8 @@ export const CreateGroupBody = Type.Object(
     network: Type.Optional(
       Type.Boolean({
         description:
-          "every member's builds get HTTP(S) through the worker's checked proxy; allowed by [coordinator] network_builds, else 403 NETWORK_NOT_ALLOWED",
+          "every member's builds get HTTP(S) through the worker's checked proxy; " +
+          'allowed by [coordinator] network_builds, else 403 NETWORK_NOT_ALLOWED',
       }),
     ),
   },

@@ -188,7 +188,9 @@ export class FarmStore {
     return { refusal: reply[0] as Refusal, state: reply[1] as BuildState | '', run: reply[2], attempt: reply[3] };
   }
 
-  /** Records the repository a succeeded build's debs reached; false when that run and attempt is no longer the build. */
+  /**
+   * Records the repository a succeeded build's debs reached; false when that run and attempt is no longer the build.
+   */
   async markPublished(
     build: Pick<BuildRecord, 'taskId' | 'arch' | 'run' | 'attempt'>,
     branch: string,

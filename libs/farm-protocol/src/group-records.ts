@@ -15,7 +15,9 @@ export interface GroupRecord {
   taskIds: string[];
   /** Every arch some member builds on. */
   archs: string[];
-  /** 1, then one more per retry; each round is one BullMQ flow (a parent job that gains a child per released member). */
+  /**
+   * 1, then one more per retry; each round is one BullMQ flow (a parent job that gains a child per released member).
+   */
   round: number;
   createdBy: string;
   createdAt: string;

@@ -34,7 +34,9 @@ export async function readGroupMembers(tree: string, group: string, archs: strin
   });
 }
 
-/** Creates a task for one member and uploads its bundle (`<tree>/<category>/<pkgname>`), packed as `aoinb submit` does. */
+/**
+ * Creates a task for one member and uploads its bundle (`<tree>/<category>/<pkgname>`), packed as `aoinb submit` does.
+ */
 async function uploadMember(
   client: FarmClient,
   tree: string,

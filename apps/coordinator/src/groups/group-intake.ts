@@ -43,7 +43,8 @@ function memberArchs(ctx: CoordinatorContext, task: TaskRecord, wanted: string[]
   if (archs.length === 0) {
     throw new AoinbError(
       'ARCH_NOT_ALLOWED',
-      `task ${task.id} (${bundle.packageName}): its FAIL_ARCH/ALLOW_ARCH filters allow ${targets.join(', ') || "none of this farm's archs"}${wanted ? `, none of ${wanted.join(', ')}` : ''}`,
+      `task ${task.id} (${bundle.packageName}): its FAIL_ARCH/ALLOW_ARCH filters ` +
+        `allow ${targets.join(', ') || "none of this farm's archs"}${wanted ? `, none of ${wanted.join(', ')}` : ''}`,
     );
   }
   return archs;

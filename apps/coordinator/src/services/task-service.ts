@@ -116,7 +116,8 @@ function requireCreated(ctx: CoordinatorContext, task: TaskRecord, what: string)
   if (task.state !== 'created') {
     throw new AoinbError(
       'CONFLICT',
-      `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST /task/${task.id}/retry, or create a new task)`,
+      `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST ` +
+        `/task/${task.id}/retry, or create a new task)`,
     );
   }
 }
@@ -153,14 +154,16 @@ function targetsOf(ctx: CoordinatorContext, task: TaskRecord, options: StartOpti
     if (unknown.length > 0)
       throw new AoinbError(
         'ARCH_NOT_ALLOWED',
-        `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here (${targets.join(', ') || 'none'})`,
+        `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here ` +
+          `(${targets.join(', ') || 'none'})`,
       );
     targets = targets.filter((a) => options.archs!.includes(a));
   }
   if (targets.length === 0) {
     throw new AoinbError(
       'ARCH_NOT_ALLOWED',
-      `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's archs (${configured.join(', ')})`,
+      `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's ` +
+        `archs (${configured.join(', ')})`,
     );
   }
   return targets;
@@ -217,12 +220,14 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string, by: Pr
   if (outcome.groupId)
     throw new AoinbError(
       'CONFLICT',
-      `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST /group/${outcome.groupId}/cancel)`,
+      `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST ` +
+        `/group/${outcome.groupId}/cancel)`,
     );
   if (!outcome.deleted)
     throw new AoinbError(
       'CONFLICT',
-      `task ${taskId} is ${outcome.state}: a task can be deleted before its build or once it finished; cancel it first with POST /task/${taskId}/cancel`,
+      `task ${taskId} is ${outcome.state}: a task can be deleted before its build or once it finished; ` +
+        `cancel it first with POST /task/${taskId}/cancel`,
     );
   await rm(ctx.layout.taskDir(taskId), { recursive: true, force: true });
 }
@@ -241,7 +246,8 @@ export async function retryTask(ctx: CoordinatorContext, taskId: string, by: Pri
   if (task.archs.length === 0)
     throw new AoinbError(
       'CONFLICT',
-      `task ${task.id} was cancelled before it was built: nothing to retry; PUT /task/${task.id}/build is not possible either, create a new task`,
+      `task ${task.id} was cancelled before it was built: nothing to retry; ` +
+        `PUT /task/${task.id}/build is not possible either, create a new task`,
     );
   const again = (await ctx.store.getBuilds(task.id, task.archs)).filter(
     (b) => b.state === 'failed' || b.state === 'cancelled',

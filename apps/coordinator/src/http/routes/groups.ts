@@ -154,7 +154,8 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     routes.groupStatus,
     routeOptions({
       summary:
-        'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)',
+        'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, ' +
+        'failed, cancelled or skipped (because of what)',
       tags: ['groups'],
       access: 'any',
       params: IdParams,
@@ -168,7 +169,8 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     routes.groupRepo,
     routeOptions({
       summary:
-        "A group's apt repository (its members' fresh debs): Packages(.gz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs",
+        "A group's apt repository (its members' fresh debs): Packages(.gz), by-hash/SHA256/<sha256>, Release, " +
+        'InRelease and the .debs',
       tags: ['groups', 'repository'],
       access: 'public',
       params: GroupRepoParams,

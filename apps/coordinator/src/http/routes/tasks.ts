@@ -174,7 +174,8 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     routes.task,
     routeOptions({
       summary:
-        'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; 409 while queued or running',
+        'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; ' +
+        '409 while queued or running',
       tags: ['tasks'],
       access: maintainer,
       params: IdParams,
