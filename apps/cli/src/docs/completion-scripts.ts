@@ -34,6 +34,16 @@ function steps(all: NodeFacts[], arm: (from: string, word: string, to: string) =
   return all.flatMap((f) => f.subs.map((s) => arm(f.key, s.path[s.path.length - 1]!, s.path.join('_'))));
 }
 
+function choiceArms(all: NodeFacts[], arm: (key: string, flag: string, choices: string[]) => string): string[] {
+  return all.flatMap((f) =>
+    f.options
+      .filter((o) => o.choices)
+      .flatMap((o) =>
+        [o.long, o.short].filter((x): x is string => Boolean(x)).map((flag) => arm(f.key, flag, o.choices!)),
+      ),
+  );
+}
+
 /** A bash case arm's completion of one of `choices`. */
 function bashChoices(choices: string[]): string {
   return `COMPREPLY=($(compgen -W '${choices.join(' ')}' -- "$cur"))`;
@@ -44,14 +54,26 @@ function zshChoices(choices: string[]): string {
   return `compadd -- ${choices.join(' ')}`;
 }
 
-function choiceArms(all: NodeFacts[], arm: (key: string, flag: string, choices: string[]) => string): string[] {
-  return all.flatMap((f) =>
-    f.options
-      .filter((o) => o.choices)
-      .flatMap((o) =>
-        [o.long, o.short].filter((x): x is string => Boolean(x)).map((flag) => arm(f.key, flag, o.choices!)),
-      ),
-  );
+/**
+ * What the bash and zsh scripts share: walking the words typed so far to the command they
+ * name (a valued flag takes the next word), then completing the choices of the flag before
+ * the cursor. `isValued` tests a word against the node's valued flags in the shell's syntax.
+ */
+function walkWords(all: NodeFacts[], isValued: (word: string) => string, choose: (choices: string[]) => string) {
+  return `    if [[ $w == -* ]]; then
+      _aoinb_data "$node"
+      ${isValued('$w')} && ((i++))
+      continue
+    fi
+    case "$node/$w" in
+${steps(all, (from, word, to) => `      '${from}/${word}') node='${to}' ;;`).join('\n')}
+      '/help') node='' ;;
+    esac
+  done
+  _aoinb_data "$node"
+  case "$node/$prev" in
+${choiceArms(all, (key, flag, choices) => `    '${key}/${flag}') ${choose(choices)}; return ;;`).join('\n')}
+  esac`;
 }
 
 export function bashCompletion(root: CommandNode): string {
@@ -75,20 +97,7 @@ _aoinb() {
   local node='' w i opts valued subs
   for ((i = 1; i < COMP_CWORD; i++)); do
     w="\${COMP_WORDS[i]}"
-    if [[ $w == -* ]]; then
-      _aoinb_data "$node"
-      [[ " $valued " == *" $w "* ]] && ((i++))
-      continue
-    fi
-    case "$node/$w" in
-${steps(all, (from, word, to) => `      '${from}/${word}') node='${to}' ;;`).join('\n')}
-      '/help') node='' ;;
-    esac
-  done
-  _aoinb_data "$node"
-  case "$node/$prev" in
-${choiceArms(all, (key, flag, choices) => `    '${key}/${flag}') ${bashChoices(choices)}; return ;;`).join('\n')}
-  esac
+${walkWords(all, (w) => `[[ " $valued " == *" ${w} "* ]]`, bashChoices)}
   if [[ " $valued " == *" $prev "* ]]; then COMPREPLY=($(compgen -f -- "$cur")); return; fi
   if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$opts" -- "$cur")); return; fi
   if [[ -n $subs ]]; then COMPREPLY=($(compgen -W "$subs" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
@@ -125,20 +134,7 @@ _aoinb() {
   local -a subs opts valued
   for ((i = 2; i < CURRENT; i++)); do
     w=\${words[i]}
-    if [[ $w == -* ]]; then
-      _aoinb_data "$node"
-      (( \${valued[(Ie)$w]} )) && ((i++))
-      continue
-    fi
-    case "$node/$w" in
-${steps(all, (from, word, to) => `      '${from}/${word}') node='${to}' ;;`).join('\n')}
-      '/help') node='' ;;
-    esac
-  done
-  _aoinb_data "$node"
-  case "$node/$prev" in
-${choiceArms(all, (key, flag, choices) => `    '${key}/${flag}') ${zshChoices(choices)}; return ;;`).join('\n')}
-  esac
+${walkWords(all, (w) => `(( \${valued[(Ie)${w}]} ))`, zshChoices)}
   if (( \${valued[(Ie)$prev]} )); then _files; return; fi
   if [[ $PREFIX == -* ]]; then _describe -t options option opts; return; fi
   if (( \${#subs} )); then _describe -t commands command subs; else _files; fi
