@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { CommandEnv, Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
 import { farmClient, farmOptions, printJson, terminalStates, type FarmOpts } from '../farm/farm-env.ts';
 import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
+import { uploadBundle } from '../farm/upload-bundle.ts';
 import type { CreateTaskReply, TaskStatus } from '@aoinb/farm-contract';
 
 /**
@@ -21,14 +21,7 @@ async function submitOne(
 ): Promise<string> {
   const { id } = await client.json<CreateTaskReply>('POST', '/task', {}, signal);
   try {
-    await client.raw('PUT', `/task/${id}/build_bundle`, {
-      body: tar,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'x-checksum-sha256': createHash('sha256').update(tar).digest('hex'),
-      },
-      signal,
-    });
+    await uploadBundle(client, id, tar, signal);
     await client.raw('PUT', `/task/${id}/branch`, { body: branch, headers: { 'content-type': 'text/plain' }, signal });
     await client.json('PUT', `/task/${id}/build`, build, signal);
   } catch (error) {
