@@ -17,7 +17,7 @@ import { assertBuildId, createWorkspace, type Workspace } from '../layers/worksp
 import { overlayVolatileSupport } from '../layers/volatile-support.ts';
 import { destinationPolicyOf } from '../network/control-plane.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
-import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
+import { readBundleFacts } from './bundle-facts.ts';
 import { openBuildLog } from './build-log.ts';
 import { writeBuildRecord, recordFileFor } from './build-record.ts';
 import { collectDebs } from './collect-debs.ts';
