@@ -22,7 +22,7 @@ describe('the working set of a build, from memory.stat', () => {
     expect(workingSetV1(`cache 99999\n${stat}total_cache 99999\n`)).toBe(1023);
   });
 
-  it('on cgroup v2 counts anon, tmpfs and unreclaimable kernel memory, not file pages or reclaimable slab', async () => {
+  it('on cgroup v2 counts anon, tmpfs, unreclaimable kernel memory; not file pages, reclaimable slab', async () => {
     // Every key of a Linux 6.x memory.stat, in its order: a build that just unpacked a 2 GiB tarball
     // (file 2.1 GiB, slab_reclaimable 192 MiB of dentries) while a link step holds 612 MiB.
     const stat = await fixture('memory-stat-v2.txt');
