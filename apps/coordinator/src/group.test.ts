@@ -309,7 +309,7 @@ describe('group builds (fake executor)', () => {
     expect(member(end, 'sf-side').state).toBe('succeeded');
   });
 
-  it('orders released members by critical path, from earlier build durations when known', async () => {
+  it('orders released members by critical path, from learned requirements when known', async () => {
     const chain = (name: string, dep?: string): Promise<Buffer> =>
       pack({
         name,
