@@ -9,7 +9,8 @@ import { runBuild } from './run-build.ts';
 /**
  * The peak memory a build records (what the coordinator learns its next builds need) through the
  * real pipeline: a build that writes and reads back a big file (its cgroup's page cache grows by
- * that much) records about what a plain build does; a build that holds a known allocation records it.
+ * that much) records about what a plain build does; a build that holds a known allocation records it,
+ * even for less than the resource series' sample interval.
  */
 const MiB = 1024 * 1024;
 const fileMiB = 512;
@@ -18,7 +19,7 @@ let host: BuildHost;
 let plain: BuildResult;
 
 beforeAll(async () => {
-  host = await createBuildHost({ extraToml: '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 1' });
+  host = await createBuildHost({ extraToml: '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 5' });
   plain = await build('mem-plain', '');
 }, 300_000);
 afterAll(async () => {
@@ -55,7 +56,7 @@ describe('the peak memory a build records', () => {
     const reader = await build(
       'mem-reader',
       `dd if=/dev/zero of=/buildroot/big bs=1M count=${fileMiB} status=none; cat /buildroot/big >/dev/null; ` +
-        'sleep 3; rm -f /buildroot/big',
+        'sleep 6; rm -f /buildroot/big',
       (bytes) => (cache = Math.max(cache, bytes)),
     );
     // The premise: the cgroup's own cache held the file (the kernel's usage figure counted it).
@@ -65,9 +66,10 @@ describe('the peak memory a build records', () => {
     expect(reader.resources.peakMemoryBytes).toBeLessThan(cache / 3);
   });
 
-  it('counts memory the build allocates, to within a few MiB', async () => {
-    // tail holds its unfinished last line (/dev/zero has no newline) until its input ends.
-    const alloc = await build('mem-alloc', `{ head -c ${allocMiB}M /dev/zero; sleep 3; } | tail >/dev/null`);
+  it('counts memory the build allocates, to within a few MiB, held for less than a sample interval', async () => {
+    // tail holds its unfinished last line (/dev/zero has no newline) until its input ends: 1 s here,
+    // while the series samples every 5 s; the meter's own memory poll sees it.
+    const alloc = await build('mem-alloc', `{ head -c ${allocMiB}M /dev/zero; sleep 1; } | tail >/dev/null`);
     expect(alloc.resources.peakMemoryBytes).toBeGreaterThan(allocMiB * MiB);
     expect(alloc.resources.peakMemoryBytes).toBeLessThan(allocMiB * MiB + plain.resources.peakMemoryBytes + 32 * MiB);
   });
