@@ -79,6 +79,7 @@ export {
   type GroupState,
   type GroupMode,
   type PublishMode,
+  type EstimateSource,
   type GroupRecord,
   type GroupMemberPlan,
   type MemberPhase,
