@@ -112,16 +112,18 @@ type Call = (i: number) => Promise<{ status: number }>;
  */
 export async function routeCpuCosts(
   farm: FarmHarness,
-  cpu: () => Promise<number>,
+  cpu: (mainThread?: boolean) => Promise<number>,
   id: string,
   archive: Buffer,
   n: number,
 ): Promise<string[]> {
   const maintainer = { token: farmTokens.maintainer };
-  const c0 = await cpu();
+  const both = async (): Promise<[number, number]> => [await cpu(), await cpu(true)];
+  const c0 = await both();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
-  const idlePerMs = ((await cpu()) - c0) / (performance.now() - t0);
+  const c1 = await both();
+  const idlePerMs = [0, 1].map((i) => (c1[i]! - c0[i]!) / (performance.now() - t0)) as [number, number];
   const created: string[] = [];
   const kinds: Array<[string, Call]> = [
     ['GET /healthz', () => farm.api('GET', '/healthz', undefined, { token: null })],
@@ -141,16 +143,21 @@ export async function routeCpuCosts(
   const lines: string[] = [];
   let base = Number.NaN;
   for (const [kind, call] of kinds) {
-    const [c, t] = [await cpu(), performance.now()];
+    const [c, t] = [await both(), performance.now()];
     for (let i = 0; i < n; i++) {
       const res = await call(i);
       if (res.status >= 300) throw new Error(`${kind} (CPU costs): ${res.status}`);
     }
     const wall = performance.now() - t;
-    const perRequest = (1000 * ((await cpu()) - c - idlePerMs * wall)) / n;
+    const after = await both();
+    const [perRequest, main] = [0, 1].map((k) => (1000 * (after[k]! - c[k]! - idlePerMs[k]! * wall)) / n) as [
+      number,
+      number,
+    ];
     if (kind === 'GET /healthz') base = perRequest;
     lines.push(
-      `  ${kind.padEnd(26)} ${fmt(perRequest).padStart(9)} CPU, x${(perRequest / base).toFixed(1)} healthz; wall ${fmt(wall / n)}`,
+      `  ${kind.padEnd(26)} ${fmt(perRequest).padStart(9)} CPU (main thread ${fmt(main)}), ` +
+        `x${(perRequest / base).toFixed(1)} healthz; wall ${fmt(wall / n)}`,
     );
   }
   return lines;

@@ -94,26 +94,29 @@ const farm = await FarmHarness.create({
 });
 const redis = new Redis(farm.redis.url);
 
+type Cpu = (mainThread?: boolean) => Promise<number>;
+
 /** A phase of the load: the client's timings, the coordinator's own histogram and its CPU seconds. */
 interface Phase {
   client: Timings;
   server: HttpSnapshot;
   cpuSeconds: number;
+  mainCpuSeconds: number;
 }
 
 /** Marks a phase's start; `end()` returns what the coordinator measured and spent since. */
-async function phaseStart(cpu: () => Promise<number>): Promise<{ end(client: Timings): Promise<Phase> }> {
-  const [before, c0] = [await scrapeHttp(farm), await cpu()];
+async function phaseStart(cpu: Cpu): Promise<{ end(client: Timings): Promise<Phase> }> {
+  const [before, c0, m0] = [await scrapeHttp(farm), await cpu(), await cpu(true)];
   return {
     end: async (client) => {
-      const cpuSeconds = (await cpu()) - c0;
-      return { client, server: diffSnapshots(await scrapeHttp(farm), before), cpuSeconds };
+      const [cpuSeconds, mainCpuSeconds] = [(await cpu()) - c0, (await cpu(true)) - m0];
+      return { client, server: diffSnapshots(await scrapeHttp(farm), before), cpuSeconds, mainCpuSeconds };
     },
   };
 }
 
 /** Submit while building, then drain; the API as clients and a dashboard see it, beside the host's floor. */
-async function loadPhase(cpu: () => Promise<number>): Promise<{
+async function loadPhase(cpu: Cpu): Promise<{
   submit: Phase;
   drain: Phase;
   ids: string[];
@@ -199,7 +202,7 @@ function phaseReport(name: string, phase: Phase, kinds: string[]): void {
   const requests = totalRequests(phase.server);
   say(
     `${name}: coordinator answered ${requests} requests (workers' included) on ${phase.cpuSeconds.toFixed(1)} s of CPU, ` +
-      `${fmt((1000 * phase.cpuSeconds) / requests)} per request`,
+      `${fmt((1000 * phase.cpuSeconds) / requests)} per request, ${fmt((1000 * phase.mainCpuSeconds) / requests)} of it on the main thread`,
   );
   const floor = phase.client.p99('GET /healthz');
   for (const kind of kinds) {
@@ -248,7 +251,7 @@ try {
       heartbeatSeconds: 2,
     });
   const coordinatorPid = farm.processes.get('coordinator')?.child.pid;
-  const cpu = (): Promise<number> => cpuSeconds(coordinatorPid);
+  const cpu: Cpu = (mainThread = false) => cpuSeconds(coordinatorPid, mainThread);
   const { submit, drain, ids, peak, baseline } = await loadPhase(cpu);
   // CPU time is what load on the host does not inflate (much): the coordinator's one thread is what bounds the farm.
   const perBuild = submit.cpuSeconds + drain.cpuSeconds;
