@@ -275,10 +275,11 @@ try {
     `  per finished task: task ${kib(kept.task)} + build ${kib(kept.build)} = ${kib(kept.task + kept.build)} kept until retention; ` +
       `log stream ${kib(kept.log)} (expires 1 h after the build), BullMQ job ${kib(kept.job)} (last keep_completed_jobs only)`,
   );
-  if (!opts['skip-retention']) await retentionPhase(baseline);
+  // Before retention, which removes the tasks (and the one whose status this reads).
   say('coordinator CPU per request, one at a time on the built farm (idle CPU subtracted):');
   for (const line of await routeCpuCosts(farm, cpu, ids[0]!, packBundles(1, 0)[0]!, costRequests)) say(line);
   report(submit, drain, kept.task + kept.build, once.ok);
+  if (!opts['skip-retention']) await retentionPhase(baseline);
   say(`load average at the end ${await loadAverage()}`);
 } finally {
   // A profile is written as the process exits cleanly: SIGTERM it before the harness SIGKILLs what is left.
