@@ -37,6 +37,8 @@ declare -A providers=(
 	[script]=bsdutils
 	# The dashboard's browser tests drive Debian's chromium through playwright-core (no browser download).
 	[/usr/bin/chromium]=chromium
+	# deploy/nginx's example runs in front of two coordinators in deploy/test/nginx-front.test.ts
+	[nginx]=nginx
 )
 
 missing=()
@@ -51,7 +53,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 	# Debian's packages start services where systemd runs them; aoinb starts its own.
-	for svc in redis-server prometheus prometheus-node-exporter; do
+	for svc in redis-server prometheus prometheus-node-exporter nginx; do
 		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 	done
 fi

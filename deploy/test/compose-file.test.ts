@@ -57,7 +57,7 @@ describe('docker-compose.yml', async () => {
   it('wires Redis, the coordinator, a privileged worker, Prometheus and Grafana', () => {
     expect(Object.keys(compose).sort()).toEqual(['name', 'services', 'volumes', 'x-aoinb-image']);
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['redis', 'coordinator', 'worker', 'prometheus', 'grafana']),
+      expect.arrayContaining(['redis', 'coordinator', 'coordinator-2', 'worker', 'prometheus', 'grafana']),
     );
     expect(compose.services.worker?.privileged).toBe(true);
     for (const [name, service] of Object.entries(compose.services)) {
@@ -78,6 +78,31 @@ describe('docker-compose.yml', async () => {
         else expect(compose.volumes, `services.${name}.volumes ${source}`).toHaveProperty(source);
       }
     }
+  });
+
+  it('runs a second coordinator on the same config, Redis and storage volume, on a port of its own', async () => {
+    const [first, second] = [compose.services.coordinator!, compose.services['coordinator-2']!];
+    expect(second.command).toEqual(first.command);
+    expect(second.volumes).toEqual(first.volumes);
+    expect(second.depends_on).toEqual(first.depends_on);
+    expect(second.healthcheck).toEqual(first.healthcheck);
+    // Both mount the volume that holds storage_dir at the same place: one storage folder for both.
+    const dir = await exampleConfigDir(path.join(repoRoot, 'deploy/compose/coordinator.toml'), [
+      'maintainer.token',
+      'worker.token',
+      'reader.token',
+      'redis.password',
+    ]);
+    dirs.push(dir);
+    const storage = (await loadConfig(dir)).farm.coordinator.storageDir;
+    const data = second.volumes?.find((v) => v.startsWith('coordinator-data:'))?.split(':')[1];
+    expect(data && storage.startsWith(`${data}/`), `${storage} inside the shared volume`).toBe(true);
+    const hostPort = (s: ComposeService): string | undefined => s.ports?.[0]?.split(':')[0];
+    expect(hostPort(second)).not.toBe(hostPort(first));
+    // The nginx example names both coordinators as upstream servers.
+    expect(await readFile(path.join(deployDir, 'nginx/aoinb-coordinators.conf'), 'utf8')).toMatch(
+      /upstream aoinb_coordinators \{[^}]*server [^;]+;[^}]*server [^;]+;/,
+    );
   });
 
   it('builds the aoinb image from deploy/Dockerfile, which installs every workspace package', async () => {

@@ -93,10 +93,16 @@ export async function loadAverage(): Promise<string> {
   return (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ');
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
-export async function cpuSeconds(pid: number | undefined): Promise<number> {
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s); with
+ * `mainThread`, only its main thread's (Node's event loop: what one request blocks the others on), not
+ * the libuv pool's (fs calls) or V8's (GC, compiler).
+ */
+export async function cpuSeconds(pid: number | undefined, mainThread = false): Promise<number> {
   if (pid === undefined) return Number.NaN;
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  const stat = await readFile(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').catch(
+    () => '',
+  );
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

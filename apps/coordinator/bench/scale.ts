@@ -31,6 +31,16 @@ import {
   waitAllFinished,
 } from './scale-checks.ts';
 import {
+  diffSnapshots,
+  histogramQuantile,
+  type HttpSnapshot,
+  routeCpuCosts,
+  routeKey,
+  scrapeHttp,
+  serverLine,
+  totalRequests,
+} from './scale-server.ts';
+import {
   kib,
   memoryByPattern,
   packBundles,
@@ -50,6 +60,7 @@ const { values: opts } = parseArgs({
     probes: { type: 'string', default: '100' },
     'skip-retention': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
+    'cost-requests': { type: 'string', default: '300' },
   },
 });
 const [tasks, slots, clients, buildMs, probeCount] = [
@@ -60,6 +71,7 @@ const [tasks, slots, clients, buildMs, probeCount] = [
   opts.probes,
 ].map(Number) as [number, number, number, number, number];
 const perWorker = 25;
+const costRequests = Number(opts['cost-requests']);
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 const routes = [
   'POST /task',
@@ -82,22 +94,43 @@ const farm = await FarmHarness.create({
 });
 const redis = new Redis(farm.redis.url);
 
+type Cpu = (mainThread?: boolean) => Promise<number>;
+
+/** A phase of the load: the client's timings, the coordinator's own histogram and its CPU seconds. */
+interface Phase {
+  client: Timings;
+  server: HttpSnapshot;
+  cpuSeconds: number;
+  mainCpuSeconds: number;
+}
+
+/** Marks a phase's start; `end()` returns what the coordinator measured and spent since. */
+async function phaseStart(cpu: Cpu): Promise<{ end(client: Timings): Promise<Phase> }> {
+  const [before, c0, m0] = [await scrapeHttp(farm), await cpu(), await cpu(true)];
+  return {
+    end: async (client) => {
+      const [cpuSeconds, mainCpuSeconds] = [(await cpu()) - c0, (await cpu(true)) - m0];
+      return { client, server: diffSnapshots(await scrapeHttp(farm), before), cpuSeconds, mainCpuSeconds };
+    },
+  };
+}
+
 /** Submit while building, then drain; the API as clients and a dashboard see it, beside the host's floor. */
-async function loadPhase(): Promise<{
-  api: Timings;
-  drainApi: Timings;
+async function loadPhase(cpu: Cpu): Promise<{
+  submit: Phase;
+  drain: Phase;
   ids: string[];
   peak: number;
   baseline: number;
 }> {
   const archives = packBundles(tasks, buildMs);
   const baseline = await usedMemory(redis);
-  const api = new Timings();
-  const drainApi = new Timings();
+  const [api, drainApi] = [new Timings(), new Timings()];
   const ids: string[] = [];
   let peak = 0;
   const sample = (): void => void usedMemory(redis).then((m) => (peak = Math.max(peak, m - baseline)), ignore);
   const sampler = setInterval(sample, 500);
+  let mark = await phaseStart(cpu);
   // Stopped whatever happens, so a failed run ends with its own error rather than a probe's.
   const running = [startReader(farm, () => ids, api), startFloorProbe(farm, redis, api)];
   const stopAll = async (): Promise<void> => void (await Promise.all(running.splice(0).map((l) => l.stop())));
@@ -109,21 +142,25 @@ async function loadPhase(): Promise<{
       `submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s (load average ${await loadAverage()})`,
     );
     await stopAll();
+    const submit = await mark.end(api);
+    mark = await phaseStart(cpu);
     running.push(
       startReader(farm, () => ids, drainApi),
       startFloorProbe(farm, redis, drainApi),
     );
     await waitAllFinished(redis, ids, drainApi);
+    await stopAll();
+    const drain = await mark.end(drainApi);
     const drainSeconds = (performance.now() - t0) / 1000;
     process.stderr.write('\n');
     say(
       `all built in ${drainSeconds.toFixed(1)} s from the first submit: ${(tasks / drainSeconds).toFixed(1)} builds/s`,
     );
+    return { submit, drain, ids, peak, baseline };
   } finally {
     clearInterval(sampler);
     await stopAll();
   }
-  return { api, drainApi, ids, peak, baseline };
 }
 
 /** MEMORY USAGE of a sample of finished tasks' keys, by kind. */
@@ -160,25 +197,42 @@ async function retentionPhase(baseline: number): Promise<void> {
   say(`  largest key patterns left: ${(await memoryByPattern(redis)).join('; ')}`);
 }
 
-function report(api: Timings, drainApi: Timings, keptBytes: number, once: boolean): void {
+/** One phase's routes: client-observed (x the healthz p99 of the phase), then what the coordinator measured. */
+function phaseReport(name: string, phase: Phase, kinds: string[]): void {
+  const requests = totalRequests(phase.server);
   say(
-    `API under load (submit: ${clients} submitting clients + 1 reader + 1 floor probe while ${slots} slots build; drain: 1 reader + probe):`,
+    `${name}: coordinator answered ${requests} requests (workers' included) on ${phase.cpuSeconds.toFixed(1)} s of CPU, ` +
+      `${fmt((1000 * phase.cpuSeconds) / requests)} per request, ${fmt((1000 * phase.mainCpuSeconds) / requests)} of it on the main thread`,
   );
-  const floor = api.p99('GET /healthz');
-  for (const kind of [...floors, ...routes])
-    say(`  submit  ${api.line(kind)}  x${(api.p99(kind) / floor).toFixed(1)} healthz p99`);
-  const drainFloor = drainApi.p99('GET /healthz');
-  for (const kind of [...floors, 'GET /task/:id/status', 'GET /task?limit=50'])
-    say(`  drain   ${drainApi.line(kind)}  x${(drainApi.p99(kind) / drainFloor).toFixed(1)} healthz p99`);
-  const apiP99 = Math.max(
-    ...['POST /task', 'PUT /task/:id/build', 'GET /task/:id/status', 'GET /task?limit=50'].map((k) =>
-      Math.max(api.p99(k), drainApi.p99(k) || 0),
+  const floor = phase.client.p99('GET /healthz');
+  for (const kind of kinds) {
+    say(`  client ${phase.client.line(kind)}  x${(phase.client.p99(kind) / floor).toFixed(1)} healthz p99`);
+    if (kind !== 'Redis PING') say(`  server ${serverLine(phase.server, kind, kind.includes('bundle') ? 100 : 50)}`);
+  }
+}
+
+function report(submit: Phase, drain: Phase, keptBytes: number, once: boolean): void {
+  say(
+    `API (submit: ${clients} submitting clients + 1 reader + 1 floor probe while ${slots} slots build; drain: 1 reader + probe)`,
+  );
+  say('  client: as the bench saw it; server: the coordinator histogram, onRequest -> onResponse (p99 interpolated)');
+  phaseReport('submit', submit, [...floors, ...routes]);
+  phaseReport('drain', drain, [...floors, 'GET /task/:id/status', 'GET /task?limit=50']);
+  const json = ['POST /task', 'PUT /task/:id/build', 'GET /task/:id/status', 'GET /task?limit=50'];
+  const clientP99 = Math.max(...json.map((k) => Math.max(submit.client.p99(k), drain.client.p99(k) || 0)));
+  const serverP99 = Math.max(
+    ...json.map((k) =>
+      Math.max(...[submit, drain].map((p) => histogramQuantile(p.server.get(routeKey(k)), 0.99) || 0)),
     ),
   );
-  const upload = api.p99('PUT /task/:id/build_bundle');
+  const upload = submit.client.p99('PUT /task/:id/build_bundle');
+  const uploadServer = histogramQuantile(submit.server.get('PUT /task/:id/build_bundle'), 0.99);
+  const verdict = (v: number, target: number): string => `${v < target ? 'met' : 'NOT met'} (${fmt(v)})`;
   say(
-    `targets: API p99 < 50 ms: ${apiP99 < 50 ? 'met' : 'NOT met'} (${fmt(apiP99)}); upload p99 < 100 ms: ${upload < 100 ? 'met' : 'NOT met'} (${fmt(upload)}); ` +
-      `Redis < 5 KB per finished task: ${keptBytes < 5 * 1024 ? 'met' : 'NOT met'} (${kib(keptBytes)}); exactly once: ${once ? 'yes' : 'NO'}; errors ${api.errors + drainApi.errors}`,
+    `targets: API p99 < 50 ms: client ${verdict(clientP99, 50)}, server ${verdict(serverP99, 50)}; ` +
+      `upload p99 < 100 ms: client ${verdict(upload, 100)}, server ${verdict(uploadServer, 100)}; ` +
+      `Redis < 5 KB per finished task: ${keptBytes < 5 * 1024 ? 'met' : 'NOT met'} (${kib(keptBytes)}); ` +
+      `exactly once: ${once ? 'yes' : 'NO'}; errors ${submit.client.errors + drain.client.errors}`,
   );
 }
 
@@ -197,10 +251,10 @@ try {
       heartbeatSeconds: 2,
     });
   const coordinatorPid = farm.processes.get('coordinator')?.child.pid;
-  const cpu0 = await cpuSeconds(coordinatorPid);
-  const { api, drainApi, ids, peak, baseline } = await loadPhase();
+  const cpu: Cpu = (mainThread = false) => cpuSeconds(coordinatorPid, mainThread);
+  const { submit, drain, ids, peak, baseline } = await loadPhase(cpu);
   // CPU time is what load on the host does not inflate (much): the coordinator's one thread is what bounds the farm.
-  const perBuild = (await cpuSeconds(coordinatorPid)) - cpu0;
+  const perBuild = submit.cpuSeconds + drain.cpuSeconds;
   say(
     `coordinator CPU while submitting and building: ${perBuild.toFixed(1)} s, ${((1000 * perBuild) / tasks).toFixed(1)} ms per build: ` +
       `its one thread saturates at about ${(tasks / perBuild).toFixed(0)} builds/s (20,000 builds: ${((20_000 * perBuild) / tasks / 60).toFixed(0)} min at least)`,
@@ -221,8 +275,11 @@ try {
     `  per finished task: task ${kib(kept.task)} + build ${kib(kept.build)} = ${kib(kept.task + kept.build)} kept until retention; ` +
       `log stream ${kib(kept.log)} (expires 1 h after the build), BullMQ job ${kib(kept.job)} (last keep_completed_jobs only)`,
   );
+  // Before retention, which removes the tasks (and the one whose status this reads).
+  say('coordinator CPU per request, one at a time on the built farm (idle CPU subtracted):');
+  for (const line of await routeCpuCosts(farm, cpu, ids[0]!, packBundles(1, 0)[0]!, costRequests)) say(line);
+  report(submit, drain, kept.task + kept.build, once.ok);
   if (!opts['skip-retention']) await retentionPhase(baseline);
-  report(api, drainApi, kept.task + kept.build, once.ok);
   say(`load average at the end ${await loadAverage()}`);
 } finally {
   // A profile is written as the process exits cleanly: SIGTERM it before the harness SIGKILLs what is left.

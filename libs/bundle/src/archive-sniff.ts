@@ -35,8 +35,12 @@ function tarHeader(head: Buffer): boolean {
  */
 export async function assertTarArchive(tarFile: string): Promise<void> {
   const { size } = await stat(tarFile);
+  assertTarHead(size === 0 ? Buffer.alloc(0) : await readHead(tarFile, 512), size);
+}
+
+/** The same check on the first 512 bytes (or fewer) of a tar of `size` bytes. */
+export function assertTarHead(head: Buffer, size: number): void {
   if (size === 0) throw new AoinbError('BUNDLE_INVALID', 'not a tar archive: the body is empty');
-  const head = await readHead(tarFile, 512);
   if (tarHeader(head) || head.every((b) => b === 0)) return;
   const seen = describe(head);
   if (seen)

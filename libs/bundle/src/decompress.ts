@@ -2,7 +2,8 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createGunzip, gunzip } from 'node:zlib';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 
@@ -40,6 +41,24 @@ function byteLimit(limit: number): Transform {
       else done(null, chunk);
     },
   });
+}
+
+const gunzipBuffer = promisify(gunzip);
+
+/** The plain tar behind a plain or gzip archive in memory, never more than `limit` bytes (the bomb guard). */
+export async function decompressBuffer(data: Buffer, compression: 'none' | 'gzip', limit: number): Promise<Buffer> {
+  if (compression === 'none') {
+    if (data.length > limit)
+      throw new AoinbError('BUNDLE_TOO_LARGE', `archive decompresses to more than ${limit} bytes`);
+    return data;
+  }
+  try {
+    return await gunzipBuffer(data, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
+      throw new AoinbError('BUNDLE_TOO_LARGE', `archive decompresses to more than ${limit} bytes`);
+    throw new AoinbError('BUNDLE_INVALID', `archive could not be decompressed: ${(err as Error).message}`);
+  }
 }
 
 /**

@@ -48,7 +48,7 @@ function truncated(entry: TarEntry): AoinbError {
  * links as links, set-id and sticky bits dropped; folders get their mode (as tar's
  * `--no-same-permissions` under umask 022) last, so a read-only folder still receives its members.
  */
-export async function writeTarMembers(tarFile: string, entries: TarEntry[], into: string): Promise<void> {
+export async function writeTarMembers(tarFile: string | Buffer, entries: TarEntry[], into: string): Promise<void> {
   const named = entries.map((entry) => {
     const name = normalizeEntryName(entry.name);
     return { entry, at: name === '' ? into : path.join(into, name) };
@@ -57,9 +57,10 @@ export async function writeTarMembers(tarFile: string, entries: TarEntry[], into
   for (const { entry, at } of named) folders.add(entry.type === 'dir' ? at : path.dirname(at));
   // Parents before children (sorted), one mkdir per distinct folder.
   for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true, mode: 0o755 });
-  const small = (await stat(tarFile)).size <= inMemoryBytes;
+  // A tar already in memory (a bundle-sized upload) is used as it is.
+  const small = typeof tarFile !== 'string' || (await stat(tarFile)).size <= inMemoryBytes;
   const tar = small ? undefined : await open(tarFile, 'r');
-  const source: Source = tar ? { tar } : { whole: await readFile(tarFile) };
+  const source: Source = tar ? { tar } : { whole: typeof tarFile === 'string' ? await readFile(tarFile) : tarFile };
   try {
     await Promise.all(
       named.map(async ({ entry, at }): Promise<void> => {

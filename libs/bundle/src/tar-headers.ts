@@ -163,6 +163,8 @@ function dataSize(header: Buffer, flag: string, pending: Pending): number {
   return Number(pending.pax.size);
 }
 
+type ReadAt = (offset: number, length: number) => Promise<Buffer>;
+
 /** Lists every member of a plain (uncompressed) tar file. `maxEntries` bounds the work. */
 export async function readTarEntries(file: string, maxEntries: number): Promise<TarEntry[]> {
   const fh = await open(file, 'r');
@@ -170,42 +172,56 @@ export async function readTarEntries(file: string, maxEntries: number): Promise<
     const { size: fileSize } = await fh.stat();
     // A bundle-sized archive is read at once: one read instead of one per header (each a turn of the event loop).
     const whole = fileSize <= 8 * 1024 * 1024 ? await fh.readFile() : undefined;
-    const read = (offset: number, length: number): Promise<Buffer> =>
+    const read: ReadAt = (offset, length) =>
       whole && offset + length <= whole.length
         ? Promise.resolve(whole.subarray(offset, offset + length))
         : readAt(fh, offset, length);
-    const entries: TarEntry[] = [];
-    let pending: Pending = { pax: {} };
-    let offset = 0;
-    while (offset + 512 <= fileSize) {
-      const at = offset;
-      const header = await read(at, 512);
-      if (header.every((b) => b === 0)) return entries;
-      if (!checksumOk(header))
-        throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${at})`);
-      const flag = String.fromCharCode(header[156] as number);
-      const size = dataSize(header, flag, pending);
-      offset = at + 512 + Math.ceil(size / 512) * 512;
-      if (!'xgLK'.includes(flag)) {
-        entries.push(member(header, pending, size, at));
-        if (entries.length > maxEntries)
-          throw new AoinbError(
-            'BUNDLE_TOO_LARGE',
-            `archive holds more than ${maxEntries} entries (at ${entries.at(-1)?.name})`,
-          );
-        pending = { pax: {} };
-        continue;
-      }
-      if (size > MAX_META) throw unsafe(`extended header of ${size} bytes is too large`);
-      const data = await read(at + 512, size);
-      if (flag === 'x') pending.pax = { ...pending.pax, ...parsePax(data) };
-      else if (flag === 'g') checkPax(parsePax(data), true);
-      else if (flag === 'L') pending.longName = cstring(data, 0, size, 'long name');
-      else pending.longLink = cstring(data, 0, size, 'long link name');
-    }
-    if (offset > fileSize) throw new AoinbError('BUNDLE_INVALID', 'not a tar archive: truncated member data');
-    return entries;
+    return await parseEntries(read, fileSize, maxEntries);
   } finally {
     await fh.close();
   }
+}
+
+/** The same for a plain tar already in memory (a bundle-sized upload, decompressed in memory). */
+export function tarEntriesOf(tar: Buffer, maxEntries: number): Promise<TarEntry[]> {
+  const read: ReadAt = (offset, length) => {
+    if (offset + length > tar.length)
+      throw new AoinbError('BUNDLE_INVALID', `not a tar archive: truncated at byte ${tar.length}`);
+    return Promise.resolve(tar.subarray(offset, offset + length));
+  };
+  return parseEntries(read, tar.length, maxEntries);
+}
+
+async function parseEntries(read: ReadAt, fileSize: number, maxEntries: number): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  let pending: Pending = { pax: {} };
+  let offset = 0;
+  while (offset + 512 <= fileSize) {
+    const at = offset;
+    const header = await read(at, 512);
+    if (header.every((b) => b === 0)) return entries;
+    if (!checksumOk(header))
+      throw new AoinbError('BUNDLE_INVALID', `not a tar archive (bad header checksum at byte ${at})`);
+    const flag = String.fromCharCode(header[156] as number);
+    const size = dataSize(header, flag, pending);
+    offset = at + 512 + Math.ceil(size / 512) * 512;
+    if (!'xgLK'.includes(flag)) {
+      entries.push(member(header, pending, size, at));
+      if (entries.length > maxEntries)
+        throw new AoinbError(
+          'BUNDLE_TOO_LARGE',
+          `archive holds more than ${maxEntries} entries (at ${entries.at(-1)?.name})`,
+        );
+      pending = { pax: {} };
+      continue;
+    }
+    if (size > MAX_META) throw unsafe(`extended header of ${size} bytes is too large`);
+    const data = await read(at + 512, size);
+    if (flag === 'x') pending.pax = { ...pending.pax, ...parsePax(data) };
+    else if (flag === 'g') checkPax(parsePax(data), true);
+    else if (flag === 'L') pending.longName = cstring(data, 0, size, 'long name');
+    else pending.longLink = cstring(data, 0, size, 'long link name');
+  }
+  if (offset > fileSize) throw new AoinbError('BUNDLE_INVALID', 'not a tar archive: truncated member data');
+  return entries;
 }
