@@ -286,7 +286,7 @@ export class AptRepo {
       throw new AoinbError('USAGE', `${JSON.stringify(file.name)} is not a valid .deb file name`);
     const info = await stat(file.source);
     const key = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-    const facts = this.memo.get(key) ?? (await readDebFacts(file.source, info.size, info.mtimeMs));
+    const facts = this.memo.get(key) ?? (await readDebFacts(file.source, info.size, info.mtimeMs, file.name));
     if (this.memo.size > 100_000) this.memo.clear();
     this.memo.set(key, facts);
     return facts;
