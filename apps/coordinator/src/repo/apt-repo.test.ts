@@ -45,7 +45,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
   });
   const layout = () => storageLayout(path.join(dir, 'storage'));
 
-  it('keeps the farm key private (0700 home, 0600 key files) and serves the public key beside the repository', async () => {
+  it('keeps the farm key private (0700 home, 0600 keys), serves the public key beside the repository', async () => {
     const home = layout().signingHome;
     expect((await stat(home)).mode & 0o777).toBe(0o700);
     const keys = path.join(home, 'private-keys-v1.d');
@@ -84,7 +84,8 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect(release).toContain('Architectures: all amd64');
     expect(release).toContain(` ${sha256(packages)} ${Buffer.byteLength(packages)} Packages\n`);
     expect(release).toContain(
-      ` ${sha256(await readFile(path.join(out, 'Packages.gz')))} ${(await stat(path.join(out, 'Packages.gz'))).size} Packages.gz\n`,
+      ` ${sha256(await readFile(path.join(out, 'Packages.gz')))} ` +
+        `${(await stat(path.join(out, 'Packages.gz'))).size} Packages.gz\n`,
     );
     const keyring = path.join(dir, 'farm.gpg');
     await execa('gpg', ['--dearmor', '--yes', '-o', keyring, path.join(out, publicKeyName)]);
@@ -109,7 +110,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     ).not.toBe(0);
   });
 
-  it('refuses the same version with other contents, accepts the same bytes again, and replaces only for an admin', async () => {
+  it('refuses a same version with other contents, takes the same bytes again, replaces only for an admin', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     const out = layout().repoDir('stable');
     const first = path.join(dir, 'a/out/zeta_1.0-0_amd64.deb');
@@ -187,7 +188,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     }
   });
 
-  it('removes at its next start what a coordinator killed mid-publish left (a deb link, an index half written)', async () => {
+  it('removes at its next start what a killed coordinator left (a deb link, an index half written)', async () => {
     const out = layout().repoDir('interrupted');
     const deb = await makeTestDeb(path.join(dir, 'interrupted'), 'iota', '1.0-0', 'amd64');
     const first = new AptRepo(layout(), silentLogger(), { signer });
@@ -222,7 +223,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(after);
   });
 
-  it('serves earlier index states by hash (no Packages.xz), and starts from the saved state without reading Packages', async () => {
+  it('serves earlier index states by hash (no Packages.xz), starts from the saved state, not Packages', async () => {
     const out = layout().repoDir('hashed');
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     const a = await makeTestDeb(path.join(dir, 'h-a'), 'hash-a', '1.0', 'amd64');
@@ -277,7 +278,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect(sha256((await readFile(kept!.file)).subarray(0, kept!.size))).toBe(sha256(beforeGz));
   });
 
-  it('prunes old versions beyond repo_keep_versions in a compaction, deleting their debs after the index drops them', async () => {
+  it('prunes versions beyond repo_keep_versions in a compaction, debs deleted after the index drops them', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer, keepVersions: 2, compactAfter: 1 });
     const out = layout().repoDir('kept');
     for (const version of ['1.0-1', '1.10-0', '1.9-0', '1.0~rc1-0']) {

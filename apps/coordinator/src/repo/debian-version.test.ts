@@ -23,7 +23,8 @@ describe('compareDebianVersions', () => {
     const pairs = versions.flatMap((a) => versions.map((b) => [a, b] as const));
     // One shell for every pair: dpkg itself says lt, eq or gt.
     const script =
-      'while read -r a b; do if dpkg --compare-versions "$a" lt "$b"; then echo -1; elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done';
+      'while read -r a b; do if dpkg --compare-versions "$a" lt "$b"; then echo -1; ' +
+      'elif dpkg --compare-versions "$a" eq "$b"; then echo 0; else echo 1; fi; done';
     const dpkg = (
       await execa('sh', ['-c', script], { input: pairs.map(([a, b]) => `${a} ${b}`).join('\n') + '\n' })
     ).stdout
