@@ -3,8 +3,10 @@
  * 100k packages, side by side, with the full index rewrite (what every publish
  * cost before: Packages + Packages.gz regenerated) as the baseline of the same run.
  * Columns split a publish: index work (append + Release), reading the deb
- * (`dpkg-deb --field` + sha256, the same for any repository) and signing
+ * (its control in-process + sha256, the same for any repository) and signing
  * (in-process; gpg's two runs on the same Release beside it, as before), and
+ * the reader of before beside it on the same debs (`dpkg-deb --field` + sha256,
+ * one process start per deb; "publish before" swaps it in, publish by publish), and
  * time a coordinator start: from the saved index state, and rebuilt from Packages.
  *   node --import tsx apps/coordinator/bench/repo-publish.ts [publishes-per-size]
  * The repositories are seeded with real control stanzas: Debian bookworm's own
@@ -12,16 +14,17 @@
  * stanzas repeat under suffixed names). Seeded debs are not on disk: a publish
  * never opens them, which is the point. The published debs are real (dpkg-deb).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { silentLogger } from '@aoinb/logging';
 import { AptRepo } from '../src/repo/apt-repo.ts';
-import { readDebFacts } from '../src/repo/deb-facts.ts';
+import { readDebFacts, sha256OfFile } from '../src/repo/deb-facts.ts';
 import { RepoSigner } from '../src/repo/repo-signer.ts';
 import { makeTestDeb } from '../src/repo/repo-test-debs.ts';
 import { storageLayout } from '../src/storage/storage-layout.ts';
@@ -61,6 +64,13 @@ function quantile(values: number[], q: number): number {
 }
 
 const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+const run = promisify(execFile);
+/** What reading a deb cost before: one `dpkg-deb --field` start, then the sha256. */
+async function readWithDpkg(deb: string): Promise<void> {
+  await run('dpkg-deb', ['--field', deb]);
+  await sha256OfFile(deb);
+}
 
 const dir = await mkdtemp(path.join(tmpdir(), 'aoinb-bench-repo-'));
 const layout = storageLayout(path.join(dir, 'storage'));
@@ -105,16 +115,21 @@ try {
     const times: number[] = [];
     const signing: number[] = [];
     const reading: number[] = [];
-    for (const deb of debs) {
-      const r = performance.now();
-      await readDebFacts(deb, 0, 0);
-      reading.push(performance.now() - r);
+    const dpkgReading: number[] = [];
+    for (const [i, deb] of debs.entries()) {
+      // Alternating which reader goes first, so neither gets the warmer page cache every time.
+      for (const dpkgFirst of i % 2 ? [true, false] : [false, true]) {
+        const r = performance.now();
+        await (dpkgFirst ? readWithDpkg(deb) : readDebFacts(deb, 0, 0));
+        (dpkgFirst ? dpkgReading : reading).push(performance.now() - r);
+      }
       const t = performance.now();
       await repo.publish(branch, [{ source: deb, name: path.basename(deb) }]);
       times.push(performance.now() - t);
       signing.push(signTimes.pop() ?? 0);
     }
     const index = times.map((t, i) => t - (signing[i] as number) - (reading[i] as number));
+    const before = times.map((t, i) => t - (reading[i] as number) + (dpkgReading[i] as number));
     const release = await readFile(path.join(repoDir, 'Release'), 'utf8');
     const viaGpg: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -129,6 +144,9 @@ try {
       ms(quantile(times, 0.95)),
       ms(quantile(index, 0.5)),
       ms(quantile(reading, 0.5)),
+      ms(quantile(dpkgReading, 0.5)),
+      ms(quantile(before, 0.5)),
+      ms(quantile(before, 0.95)),
       ms(quantile(signing, 0.5)),
       ms(quantile(viaGpg, 0.5)),
       ms(rewrite),
@@ -144,7 +162,10 @@ try {
     'publish p50',
     'p95',
     'index p50',
-    'dpkg-deb p50',
+    'read p50',
+    'dpkg-deb (before) p50',
+    'publish before p50',
+    'p95',
     'signing p50',
     'gpg (before) p50',
     'full rewrite',

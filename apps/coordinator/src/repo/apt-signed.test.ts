@@ -75,7 +75,7 @@ describe('the signed repository through real apt in a container', () => {
     }
   }
 
-  it('apt-get update verifies the InRelease with the served key, and installs what later publishes appended', async () => {
+  it('apt-get update verifies the InRelease with the served key, installs what later publishes appended', async () => {
     const first = await makeTestDeb(path.join(dir, 'first'), 'aoinb-first', '1.0-0', 'all');
     await repo.publish('stable', [{ source: first, name: path.basename(first) }]);
     const second = await makeTestDeb(path.join(dir, 'second'), 'aoinb-second', '2:0.5-1', baseos.arch);
@@ -84,7 +84,8 @@ describe('the signed repository through real apt in a container', () => {
     expect(key).toBe(signer.publicKey);
     const run = await apt(
       key,
-      'apt-get update --error-on=any 2>&1 && apt-get install -y -q aoinb-first aoinb-second && dpkg-query -W aoinb-first aoinb-second',
+      'apt-get update --error-on=any 2>&1 && apt-get install -y -q aoinb-first aoinb-second && ' +
+        'dpkg-query -W aoinb-first aoinb-second',
     );
     expect(run.exitCode, run.all).toBe(0);
     expect(run.all).not.toMatch(/not signed|NO_PUBKEY|unauthenticated/i);

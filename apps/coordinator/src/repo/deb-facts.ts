@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { execa } from 'execa';
+import path from 'node:path';
 import { AoinbError } from '@aoinb/errors';
+import { readDebControl } from './deb-control.ts';
 
 /** What the index needs of one .deb: its control stanza and its checksum. */
 export interface DebFacts {
@@ -26,13 +27,9 @@ function field(control: string, name: string): string {
   return match?.[1]?.trim() ?? '';
 }
 
-/** Reads a .deb's control fields with `dpkg-deb --field`. */
-export async function readDebFacts(file: string, size: number, mtimeMs: number): Promise<DebFacts> {
-  const result = await execa('dpkg-deb', ['--field', file], { reject: false });
-  if (result.exitCode !== 0) {
-    throw new AoinbError('USAGE', `${file} is not a readable .deb: ${String(result.stderr).trim()}`);
-  }
-  const control = String(result.stdout).replace(/\s+$/, '');
+/** Reads a .deb's control fields in-process (what `dpkg-deb --field` prints, see deb-control.ts). */
+export async function readDebFacts(file: string, size: number, mtimeMs: number, label?: string): Promise<DebFacts> {
+  const control = (await readDebControl(file, label)).toString('utf8').replace(/\s+$/, '');
   const facts = {
     size,
     mtimeMs,
@@ -43,7 +40,10 @@ export async function readDebFacts(file: string, size: number, mtimeMs: number):
     architecture: field(control, 'Architecture'),
   };
   if (!facts.package || !facts.version || !facts.architecture) {
-    throw new AoinbError('USAGE', `${file}: control file lacks Package, Version or Architecture`);
+    throw new AoinbError(
+      'ARTIFACT_INVALID',
+      `${label ?? path.basename(file)}: control file lacks Package, Version or Architecture`,
+    );
   }
   return facts;
 }

@@ -72,7 +72,10 @@ describe('in-process OpenPGP signatures, checked by gpgv', () => {
     expect(signer.engine).toBe('in-process');
     await expectValid(signer);
     expect((await signer.sign(release)).inRelease).toMatch(
-      /^-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\nOrigin: aoinb\n[^]*\n-----BEGIN PGP SIGNATURE-----\n\n[^]+\n=[A-Za-z0-9+/]{4}\n-----END PGP SIGNATURE-----\n$/,
+      new RegExp(
+        '^-----BEGIN PGP SIGNED MESSAGE-----\\nHash: SHA512\\n\\nOrigin: aoinb\\n[^]*\\n' +
+          '-----BEGIN PGP SIGNATURE-----\\n\\n[^]+\\n=[A-Za-z0-9+/]{4}\\n-----END PGP SIGNATURE-----\\n$',
+      ),
     );
     const viaGpg = await open('ed25519', undefined, true);
     expect(viaGpg.engine).toBe('gpg');

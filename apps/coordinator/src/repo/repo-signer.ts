@@ -3,6 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
+import { agentPid, stopAgent } from './gpg-agent.ts';
 import { clearSign, detachSign, issuerOf, signingKeyFrom, type SigningKey } from './openpgp-signer.ts';
 
 /** What the signer makes of one Release file: apt reads InRelease first, Release + Release.gpg otherwise. */
@@ -39,6 +40,8 @@ export class RepoSigner {
     readonly publicKey: string,
     /** The key signed with in-process (no gpg start per publish); undefined: gpg signs. */
     private readonly native: SigningKey | undefined,
+    /** The gpg-agent this signer's start started (none ran for the home before it); close stops only that one. */
+    private readonly startedAgent: number | undefined,
   ) {}
 
   /** Who makes the signatures: `in-process` (node:crypto) or `gpg`. */
@@ -50,6 +53,7 @@ export class RepoSigner {
     const { home, logger } = options;
     await mkdir(home, { recursive: true, mode: 0o700 });
     await chmod(home, 0o700);
+    const agentBefore = await agentPid(home);
     let fingerprint = await secretFingerprint(home);
     if (!fingerprint && options.keyFile) {
       const imported = await gpg(home, ['--import', options.keyFile], undefined, false);
@@ -83,7 +87,8 @@ export class RepoSigner {
     await rename(`${keyFile}.tmp`, keyFile);
     const native = options.gpgOnly ? undefined : await nativeKey(home, fingerprint, logger);
     logger.info({ fingerprint, engine: native ? 'in-process' : 'gpg' }, 'repository signing key ready');
-    return new RepoSigner(home, fingerprint, `${publicKey}\n`, native);
+    const started = agentBefore === undefined ? await agentPid(home) : undefined;
+    return new RepoSigner(home, fingerprint, `${publicKey}\n`, native, started);
   }
 
   /** The clear-signed InRelease and the detached Release.gpg (in-process, else two gpg runs side by side). */
@@ -100,9 +105,12 @@ export class RepoSigner {
     return { inRelease: String(clear.stdout), releaseGpg: String(detached.stdout) };
   }
 
-  /** Stops the gpg-agent this home started (the coordinator's close). */
+  /**
+   * Stops the gpg-agent this signer started (the coordinator's close), and no
+   * other: the home may be shared by a second coordinator or an operator.
+   */
   async close(): Promise<void> {
-    await execa('gpgconf', ['--kill', 'all'], { env: { GNUPGHOME: this.home }, reject: false });
+    if (this.startedAgent) await stopAgent(this.home, this.startedAgent);
   }
 }
 

@@ -16,7 +16,8 @@ export async function makeTestDeb(
   await writeFile(path.join(root, 'usr/share/doc', name, 'note'), `built ${extra}\n`);
   await writeFile(
     path.join(root, 'DEBIAN/control'),
-    `Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\nMaintainer: t <t@t>\nInstalled-Size: 1\nSection: misc\nDescription: test\n multi-line description\n`,
+    `Package: ${name}\nVersion: ${version}\nArchitecture: ${arch}\nMaintainer: t <t@t>\nInstalled-Size: 1\n` +
+      'Section: misc\nDescription: test\n multi-line description\n',
   );
   await mkdir(path.join(dir, 'out'), { recursive: true });
   const file = path.join(dir, 'out', `${name}_${version.replace(/^\d+:/, '')}_${arch === 'all' ? 'noarch' : arch}.deb`);

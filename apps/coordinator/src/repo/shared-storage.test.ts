@@ -42,7 +42,7 @@ describe('one repository, two writers sharing the storage', () => {
     expect((await readdir(out)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   }
 
-  it('lists every deb of interleaved publishes once, index and Release in step, after a compaction by either', async () => {
+  it('lists each deb of interleaved publishes once, index and Release in step, after a compaction by either', async () => {
     const one = new AptRepo(layout(), silentLogger(), { signer });
     const two = new AptRepo(layout(), silentLogger(), { signer });
     const debs = await Promise.all(

@@ -151,7 +151,8 @@ export async function acceptResult(
     ).then(
       (publishedTo) => ({ publishedTo, refused: undefined }),
       (error: unknown) => {
-        if (error instanceof AoinbError && error.code === 'REPO_CONFLICT')
+        // An unreadable deb (ARTIFACT_INVALID, the build's own output) is the build's failure too, with its reason.
+        if (error instanceof AoinbError && (error.code === 'REPO_CONFLICT' || error.code === 'ARTIFACT_INVALID'))
           return { publishedTo: undefined, refused: error.message };
         throw error;
       },
