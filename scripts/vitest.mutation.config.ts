@@ -11,6 +11,7 @@ export default defineConfig({
       'libs/errors/src/failure-class.test.ts',
       'libs/bundle/src/arch-filter.test.ts',
       'libs/bundle/src/archive-sniff.test.ts',
+      'libs/bundle/src/archive-validate.test.ts',
       'libs/bundle/src/bundle-archive.test.ts',
       'libs/bundle/src/tree-bundle.test.ts',
     ],
