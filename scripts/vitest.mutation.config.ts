@@ -8,6 +8,7 @@ export default defineConfig({
     include: [
       'libs/farm-protocol/src/farm-store.test.ts',
       'libs/farm-protocol/src/store-fencing.test.ts',
+      'libs/farm-protocol/src/store-edges.test.ts',
       'libs/errors/src/failure-class.test.ts',
       'libs/bundle/src/arch-filter.test.ts',
       'libs/bundle/src/archive-sniff.test.ts',
