@@ -205,6 +205,20 @@ describe('validateEntries refuses', () => {
     const entries = [file('spec'), dir('lib64/'), symlink('lib', 'lib64'), symlink('l', 'lib/../spec')];
     expect(validate(...entries).bundleRoot).toBe('');
     expect(validate(file('spec'), symlink('a', '.'), symlink('b', 'a/a/a/spec')).bundleRoot).toBe('');
+    expect(validate(file('spec'), dir('d/e/'), symlink('l', './d//e/../../spec')).bundleRoot).toBe('');
+  });
+
+  it('a chain of 40 links through the archive, but not of 41 (the kernel’s limit: a loop)', () => {
+    const chain = (n: number) => [
+      file('spec'),
+      ...Array.from({ length: n }, (_, i) => symlink(`l${i}`, `l${i + 1}`)),
+      symlink(`l${n}`, 'spec'),
+    ];
+    const limits = { ...LIMITS, maxEntries: 50 };
+    expect(validateEntries(chain(40), limits).entries).toBe(42);
+    expect(errorOf(() => validateEntries(chain(41), limits))).toEqual(
+      unsafe('"l0": symlink to "l1" points outside the bundle'),
+    );
   });
 
   it('an archive without spec, naming what it found instead', () => {

@@ -61,6 +61,7 @@ const MAX_LINK_HOPS = 40;
  * (and as tree-check.ts walks the written tree): each `..` applies to where the path really is after the
  * archive's own symlinks on the way are followed (`a -> .` makes `a/..` the folder above), never above
  * `within`, and never after a name the archive does not hold. A name alone (linkLanding) cannot tell.
+ * No link here is absolute: checkEntry refused those.
  */
 function staysInside(linkName: string, target: string, within: string, members: ArchiveMembers): boolean {
   const floor = within === '' ? 0 : within.split('/').length;
@@ -68,7 +69,6 @@ function staysInside(linkName: string, target: string, within: string, members: 
   let queue = target.split('/');
   let hops = 0;
   let missing = false;
-  if (target.startsWith('/')) return false;
   while (queue.length > 0) {
     const part = queue.shift() as string;
     if (part === '' || part === '.') continue;
@@ -77,14 +77,14 @@ function staysInside(linkName: string, target: string, within: string, members: 
       at.pop();
       continue;
     }
-    if (missing) continue;
     const here = [...at, part].join('/');
     const next = members.links.get(here);
     if (next !== undefined) {
-      if (next.startsWith('/') || ++hops > MAX_LINK_HOPS) return false;
+      if (++hops > MAX_LINK_HOPS) return false;
       queue = [...next.split('/'), ...queue];
       continue;
     }
+    // Nothing of the archive is below a name it does not hold (parents are recorded), so all stays missing.
     if (!members.types.has(here)) missing = true;
     at.push(part);
   }
@@ -141,6 +141,7 @@ export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): Val
     throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds ${entries.length} entries (limit ${limits.maxEntries})`);
   const types = new Map<string, TarEntry['type']>();
   const names: string[] = [];
+  const links = new Map<string, string>();
   let bytes = 0;
   for (const e of entries) {
     const name = normalizeEntryName(e.name);
@@ -156,9 +157,9 @@ export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): Val
       if (!types.has(parts.slice(0, i).join('/'))) types.set(parts.slice(0, i).join('/'), 'dir');
     types.set(name, e.type);
     names.push(name);
+    if (e.type === 'symlink') links.set(name, e.linkname);
   }
   const bundleRoot = findBundleRoot(types);
-  const links = new Map(names.flatMap((n, i) => (entries[i]?.type === 'symlink' ? [[n, entries[i].linkname]] : [])));
   const where = bundleRoot === '' ? 'the bundle' : `the bundle folder ${bundleRoot}/`;
   entries.forEach((e, i) => {
     if (e.type === 'symlink' && !staysInside(names[i] as string, e.linkname, bundleRoot, { types, links })) {
