@@ -70,7 +70,10 @@ function main(args: string[]): number {
     console.log(`| ${name} | ${score(c).toFixed(1)} % | ${row} | ${from.file} |`);
     if (survivors)
       for (const m of mutants.filter((x) => x.status === 'Survived' || x.status === 'NoCoverage'))
-        console.error(`${file}:${m.location.start.line}:${m.location.start.column} ${m.status} ${m.mutatorName}`);
+        console.error(
+          `${file}:${m.location.start.line}:${m.location.start.column} ${m.status} ${m.mutatorName}` +
+            ` ${JSON.stringify(m.replacement ?? '')}`,
+        );
   }
   const row = [total.killed, total.timeout, total.survived, total.noCoverage, total.errors].join(' | ');
   console.log(`| **all ${scope.length} files** | **${score(total).toFixed(1)} %** | ${row} | |`);

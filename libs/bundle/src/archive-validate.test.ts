@@ -155,6 +155,9 @@ describe('validateEntries refuses', () => {
     expect(refusal(file('spec'), file('a/b/x'), file('a/b'))).toEqual(
       unsafe('"a/b": appears more than once in the archive'),
     );
+    expect(refusal(file('spec'), file('ab'), file('a/b/x'), file('a/b'))).toEqual(
+      unsafe('"a/b": appears more than once in the archive'),
+    );
   });
 
   it('a hard link outside, or to anything but an earlier file', () => {
