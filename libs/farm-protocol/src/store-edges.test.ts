@@ -155,6 +155,34 @@ describe('FarmStore edges (a real Redis)', () => {
     expect(await db.store.getTask('1')).toMatchObject({ state: 'cancelled', branch: 'x' });
   });
 
+  it('reads a record that lacks fields added later with their defaults, and a hash without id or state as none', async () => {
+    await db.redis.hset(farmKeys.task('1'), { id: '1', state: 'created', createdAt: 'c', updatedAt: 'u' });
+    expect(await db.store.getTask('1')).toEqual({
+      id: '1',
+      state: 'created',
+      createdAt: 'c',
+      updatedAt: 'u',
+      archs: [],
+      timeoutMs: 0,
+    });
+    await db.redis.hset(farmKeys.build('1', 'amd64'), { taskId: '1', arch: 'amd64', state: 'queued', run: '1' });
+    const build = {
+      taskId: '1',
+      arch: 'amd64',
+      state: 'queued',
+      run: 1,
+      attempt: 0,
+      cancelRequested: false,
+      artifacts: [],
+    };
+    expect(await db.store.getBuild('1', 'amd64')).toEqual(build);
+    expect(await db.store.getBuilds('1', ['amd64'])).toEqual([build]);
+    await db.redis.hset(farmKeys.task('2'), { state: 'created' });
+    await db.redis.hset(farmKeys.build('2', 'amd64'), { taskId: '2', arch: 'amd64' });
+    expect(await db.store.getTask('2')).toBeUndefined();
+    expect(await db.store.getBuild('2', 'amd64')).toBeUndefined();
+  });
+
   it('pages below a task id by number, not by text', async () => {
     for (let i = 1; i <= 12; i++) await db.store.createTask(testTask(String(i)));
     expect(await db.store.listTaskIds(3, '10')).toEqual(['9', '8', '7']);
