@@ -153,6 +153,13 @@ describe('FarmStore edges (a real Redis)', () => {
       groupId: '',
     });
     expect(await db.store.getTask('1')).toMatchObject({ state: 'cancelled', branch: 'x' });
+    await db.store.createTask(testTask('2'));
+    expect(await db.store.updateTask('2', ['created'], { branch: 'y' })).toEqual({
+      done: true,
+      state: 'created',
+      groupId: '',
+    });
+    expect(await db.store.getTask('2')).toMatchObject({ state: 'created', branch: 'y' });
   });
 
   it('reads a record that lacks fields added later with their defaults, and a hash without id or state as none', async () => {
@@ -181,6 +188,14 @@ describe('FarmStore edges (a real Redis)', () => {
     await db.redis.hset(farmKeys.build('2', 'amd64'), { taskId: '2', arch: 'amd64' });
     expect(await db.store.getTask('2')).toBeUndefined();
     expect(await db.store.getBuild('2', 'amd64')).toBeUndefined();
+  });
+
+  it('skips a member of the active-build and unarchived-log sets it cannot read', async () => {
+    await queuedTask();
+    await db.redis.sadd(farmKeys.activeBuilds, 'not a member');
+    await db.redis.sadd(farmKeys.unarchivedLogs, 'not a member');
+    expect(await db.store.activeBuilds()).toEqual([{ taskId: '1', arch: 'amd64' }]);
+    expect(await db.store.unarchivedLogs()).toEqual([]);
   });
 
   it('pages below a task id by number, not by text', async () => {
