@@ -108,6 +108,13 @@ describe('FarmStore edges (a real Redis)', () => {
     expect(move).toMatchObject({ done: true, cancelRequested: false, attempt: 0, state: 'running' });
   });
 
+  it('writes no field for a value left undefined (an optional part of a result)', async () => {
+    await queuedTask();
+    await db.store.transition(at({ set: { builder: 'w1', reason: undefined, failureClass: undefined } }));
+    expect(await db.redis.hget(farmKeys.build('1', 'amd64'), 'reason')).toBeNull();
+    expect(await db.store.getBuild('1', 'amd64')).toMatchObject({ builder: 'w1', reason: undefined });
+  });
+
   it('writes the farm’s note to the run’s log with the final state’s end, and ends a log only once', async () => {
     await queuedTask();
     const fields = async (run: number) =>
