@@ -112,7 +112,9 @@ describe('FarmStore edges (a real Redis)', () => {
     await queuedTask();
     await db.store.transition(at({ set: { builder: 'w1', reason: undefined, failureClass: undefined } }));
     expect(await db.redis.hget(farmKeys.build('1', 'amd64'), 'reason')).toBeNull();
-    expect(await db.store.getBuild('1', 'amd64')).toMatchObject({ builder: 'w1', reason: undefined });
+    const build = await db.store.getBuild('1', 'amd64');
+    expect(build?.builder).toBe('w1');
+    expect(build && 'reason' in build).toBe(false);
   });
 
   it('writes the farm’s note to the run’s log with the final state’s end, and ends a log only once', async () => {
