@@ -7,6 +7,7 @@
 # docs/testing.md ("Mutation testing").
 #   bash scripts/mutation.sh                  # the whole scope in one run: reports/mutation/mutation.json
 #   bash scripts/mutation.sh --module FILE    # one file of the scope: reports/mutation/modules/NAME.report.json
+#   bash scripts/mutation.sh --module FILE:40-52  # its mutants on lines 40 to 52 only (updates those in --sum)
 #   bash scripts/mutation.sh --modules        # every file of the scope, one run each, then --sum
 #   bash scripts/mutation.sh --sum            # the whole scope's score from the per-module reports
 #   bash scripts/mutation.sh --score          # the whole scope's score from the last whole run
@@ -22,26 +23,28 @@ score() { node --import tsx scripts/mutation-score.ts --survivors "$@"; }
 
 # One file of the scope, with its own report and incremental file (a derived config in reports/).
 run_module() {
-  local file=$1 name
+  local spec=$1 file=${1%%:*} name
   shift
   name=$(basename "$file" .ts)
+  # A line range (`file.ts:40-52`, Stryker's syntax) gets its own report, which updates those mutants only.
+  [ "$spec" = "$file" ] || name="$name.lines-${spec#*:}"
   mkdir -p "$modules"
   node -e '
     const [config, file, out] = process.argv.slice(1);
     const c = JSON.parse(require("node:fs").readFileSync(config, "utf8"));
-    if (!c.mutate.includes(file)) throw new Error(`${file} is not in the scope (mutate of ${config})`);
+    if (!c.mutate.includes(file.split(":")[0])) throw new Error(`${file} is not in the scope (mutate of ${config})`);
     delete c.$schema;
     c.mutate = [file];
     c.jsonReporter = { fileName: `${out}.report.json` };
     c.incrementalFile = `${out}.incremental.json`;
     require("node:fs").writeFileSync(`${out}.config.json`, JSON.stringify(c, null, 2));
-  ' "$config" "$file" "$modules/$name"
+  ' "$config" "$spec" "$modules/$name"
   npx stryker run "$modules/$name.config.json" --tempDirName ".stryker-tmp" "$@"
 }
 
 case "${1:-}" in
   --module)
-    [ $# -ge 2 ] || { echo "usage: $0 --module libs/.../file.ts [stryker options]" >&2; exit 2; }
+    [ $# -ge 2 ] || { echo "usage: $0 --module libs/.../file.ts[:LINES] [stryker options]" >&2; exit 2; }
     file=$2
     shift 2
     run_module "$file" "$@"
