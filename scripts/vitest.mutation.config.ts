@@ -8,9 +8,11 @@ export default defineConfig({
     include: [
       'libs/farm-protocol/src/farm-store.test.ts',
       'libs/farm-protocol/src/store-fencing.test.ts',
+      'libs/farm-protocol/src/store-edges.test.ts',
       'libs/errors/src/failure-class.test.ts',
       'libs/bundle/src/arch-filter.test.ts',
       'libs/bundle/src/archive-sniff.test.ts',
+      'libs/bundle/src/archive-validate.test.ts',
       'libs/bundle/src/bundle-archive.test.ts',
       'libs/bundle/src/tree-bundle.test.ts',
     ],

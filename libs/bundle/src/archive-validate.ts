@@ -44,13 +44,57 @@ export function normalizeEntryName(raw: string): string {
   return parts.join('/');
 }
 
-/** Where a link's target lands, relative to the archive root; null when it leaves `within`. */
+/** Where a link lands by its name alone (lexically), relative to the archive root; null when it leaves `within`. */
 function linkLanding(linkName: string, target: string, within: string): string | null {
   if (target.startsWith('/')) return null;
   const landed = path.posix.normalize(path.posix.join(path.posix.dirname(linkName), target));
   if (landed === '..' || landed.startsWith('../')) return null;
   if (within === '') return landed === '.' ? '' : landed;
   return landed === within || landed.startsWith(`${within}/`) ? landed : null;
+}
+
+/** Links followed before a target counts as a loop (as tree-check.ts, which checks the tree once written). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * Whether a symlink at `linkName` stays inside `within` once extracted, walked as the kernel will walk it
+ * (and as tree-check.ts walks the written tree): each `..` applies to where the path really is after the
+ * archive's own symlinks on the way are followed (`a -> .` makes `a/..` the folder above), never above
+ * `within`, and never after a name the archive does not hold. A name alone (linkLanding) cannot tell.
+ * No link here is absolute: checkEntry refused those.
+ */
+function staysInside(linkName: string, target: string, within: string, members: ArchiveMembers): boolean {
+  const floor = within === '' ? 0 : within.split('/').length;
+  const at = linkName.split('/').slice(0, -1);
+  let queue = target.split('/');
+  let hops = 0;
+  let missing = false;
+  while (queue.length > 0) {
+    const part = queue.shift() as string;
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (missing || at.length <= floor) return false;
+      at.pop();
+      continue;
+    }
+    const here = [...at, part].join('/');
+    const next = members.links.get(here);
+    if (next !== undefined) {
+      if (++hops > MAX_LINK_HOPS) return false;
+      queue = [...next.split('/'), ...queue];
+      continue;
+    }
+    // Nothing of the archive is below a name it does not hold (parents are recorded), so all stays missing.
+    if (!members.types.has(here)) missing = true;
+    at.push(part);
+  }
+  return true;
+}
+
+interface ArchiveMembers {
+  types: Map<string, TarEntry['type']>;
+  /** Symlinks by normalised name, to their targets. */
+  links: Map<string, string>;
 }
 
 function findBundleRoot(types: Map<string, TarEntry['type']>): string {
@@ -97,6 +141,7 @@ export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): Val
     throw new AoinbError('BUNDLE_TOO_LARGE', `archive holds ${entries.length} entries (limit ${limits.maxEntries})`);
   const types = new Map<string, TarEntry['type']>();
   const names: string[] = [];
+  const links = new Map<string, string>();
   let bytes = 0;
   for (const e of entries) {
     const name = normalizeEntryName(e.name);
@@ -112,11 +157,13 @@ export function validateEntries(entries: TarEntry[], limits: ArchiveLimits): Val
       if (!types.has(parts.slice(0, i).join('/'))) types.set(parts.slice(0, i).join('/'), 'dir');
     types.set(name, e.type);
     names.push(name);
+    if (e.type === 'symlink') links.set(name, e.linkname);
   }
   const bundleRoot = findBundleRoot(types);
+  const where = bundleRoot === '' ? 'the bundle' : `the bundle folder ${bundleRoot}/`;
   entries.forEach((e, i) => {
-    if (e.type === 'symlink' && linkLanding(names[i] as string, e.linkname, bundleRoot) === null) {
-      throw unsafe(e.name, `symlink to ${JSON.stringify(e.linkname)} points outside the bundle folder ${bundleRoot}/`);
+    if (e.type === 'symlink' && !staysInside(names[i] as string, e.linkname, bundleRoot, { types, links })) {
+      throw unsafe(e.name, `symlink to ${JSON.stringify(e.linkname)} points outside ${where}`);
     }
   });
   return { bundleRoot, entries: entries.length, bytes };
