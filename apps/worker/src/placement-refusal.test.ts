@@ -18,7 +18,8 @@ import {
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { CoordinatorClient } from './coordinator-client.ts';
 import { JobRunner } from './job-runner.ts';
-import { CapacityRefusal, handBackForPlacement } from './placement-refusal.ts';
+import { CapacityRefusal } from './claim-check.ts';
+import { handBackForPlacement } from './placement-refusal.ts';
 import { fakeExecutor } from './testing/fake-executor.ts';
 import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
 import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
@@ -88,8 +89,9 @@ describe('a worker that cannot meet a build hands it back', () => {
         try {
           return await jobs.process(job, token ?? '');
         } catch (error) {
-          if (error instanceof CapacityRefusal) return handBackForPlacement(job, token, 60_000);
-          throw error;
+          if (!(error instanceof CapacityRefusal)) throw error;
+          const placement = { redis, keys: farmKeys, store: fixture.store, retryMs: 60_000, stepAsideMs: 5000 };
+          return handBackForPlacement({ ...placement, builderId: 'test' }, job, token);
         }
       },
       buildWorkerOptions(
