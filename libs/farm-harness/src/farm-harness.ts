@@ -62,6 +62,8 @@ export interface FarmOptions {
   reconcileIntervalSeconds?: number;
   /** Extra `node` flags for the coordinator process only (e.g. `--cpu-prof` in the scale benchmark). */
   coordinatorNodeArgs?: string[];
+  /** `[coordinator] network_builds` (default: the config's, `never`). */
+  networkBuilds?: 'never' | 'admin' | 'any-submitter';
 }
 
 export interface WorkerOptions {
@@ -83,6 +85,8 @@ export interface WorkerOptions {
   /** `[worker] cores` / `memory_gib`: what the worker offers builds (default: the host's). */
   cores?: number;
   memoryGib?: number;
+  /** `[worker] allow_network_builds`. */
+  allowNetworkBuilds?: boolean;
 }
 
 type Child = ResultPromise<{
@@ -161,6 +165,7 @@ export class FarmHarness {
       `storage_dir = ${JSON.stringify(this.storageDir)}`,
       `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
       ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
+      ...(o.networkBuilds ? [`network_builds = "${o.networkBuilds}"`] : []),
       '[redis]',
       this.cluster ? `cluster = ${tomlList(this.cluster.urls)}` : `url = "${this.redis.url}"`,
       ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
@@ -178,6 +183,7 @@ export class FarmHarness {
             ...(worker.minFreeDiskMib !== undefined ? [`min_free_disk_mib = ${worker.minFreeDiskMib}`] : []),
             ...(worker.cores !== undefined ? [`cores = ${worker.cores}`] : []),
             ...(worker.memoryGib !== undefined ? [`memory_gib = ${worker.memoryGib}`] : []),
+            ...(worker.allowNetworkBuilds ? ['allow_network_builds = true'] : []),
           ]
         : []),
       ...Object.keys(farmTokens).flatMap((role) => [
