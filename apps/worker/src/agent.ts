@@ -29,7 +29,6 @@ import { HostGuard, joinFarm } from './host-guard.ts';
 import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import { jobProcessor } from './job-intake.ts';
-import { placementRetryMs, stepAsideMs } from './placement-refusal.ts';
 import { applyCancel, type RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
 
@@ -45,9 +44,8 @@ export interface WorkerAgentOptions {
   observer?: BuildObserver;
   /** Aborts the wait for the farm identity at start (Redis without one). */
   signal?: AbortSignal;
-  /** How long a job no live host can take stays delayed after its hand-back (default placementRetryMs). */
+  /** How long a parked job stays out of its queue; at most how long this host steps aside (placement-refusal.ts). */
   placementRetryMs?: number;
-  /** At most how long this host keeps out of its queue after handing a job to an able free host (default stepAsideMs). */
   stepAsideMs?: number;
 }
 
@@ -67,7 +65,7 @@ class Agent implements WorkerAgent {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly workers: Worker<BuildJobData, BuildJobResult>[] = [];
   private readonly loops = new AbortController();
-  /** Aborted when the agent starts stopping (ends a step aside of a placement hand-back). */
+  /** Aborted when the agent starts stopping: ends a placement step aside. */
   private readonly stopSignal = new AbortController();
   private readonly heartbeat: HeartbeatDeps;
   private readonly gate: SlotGate;
@@ -152,8 +150,8 @@ class Agent implements WorkerAgent {
         keys,
         store,
         builderId: this.id,
-        retryMs: options.placementRetryMs ?? placementRetryMs,
-        stepAsideMs: options.stepAsideMs ?? stepAsideMs,
+        retryMs: options.placementRetryMs,
+        stepAsideMs: options.stepAsideMs,
         signal: this.stopSignal.signal,
       },
     });

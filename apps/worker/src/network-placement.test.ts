@@ -124,7 +124,7 @@ describe('a job that asks for a build network', () => {
     expect(requests.get('offline-only')!.map((r) => r.network)).toEqual([false]);
   }, 60_000);
 
-  it('goes back to the head of its queue for an able free host, and the host that cannot take it steps aside', async () => {
+  it('goes to the head of its queue for an able free host; the host that cannot take it steps aside', async () => {
     // The able host's first heartbeat is in (as an agent beats before its queue workers start), its workers not yet.
     await writeHeartbeat(redis, ableFacts('online-ok'), 30);
     // Brought back as the coordinator does (unless the offline host, seeing the able one, put it at the head itself).

@@ -31,8 +31,9 @@ export interface PlacementHandBack {
   store: FarmStore;
   /** This host: never counted as the able one. */
   builderId: string;
-  retryMs: number;
-  stepAsideMs: number;
+  /** Default placementRetryMs and stepAsideMs. */
+  retryMs?: number;
+  stepAsideMs?: number;
   /** Ends a step aside early (the agent stopping). */
   signal?: AbortSignal;
 }
@@ -55,11 +56,11 @@ export async function handBackForPlacement(
     (b) => b.id !== h.builderId,
   );
   if (!freeAbleBuilder(needs, others)) {
-    await job.moveToDelayed(Date.now() + h.retryMs, token);
+    await job.moveToDelayed(Date.now() + (h.retryMs ?? placementRetryMs), token);
     throw new DelayedError();
   }
   await job.moveToWait(token);
-  await stepAside(job, h.stepAsideMs, h.signal);
+  await stepAside(job, h.stepAsideMs ?? stepAsideMs, h.signal);
   throw new WaitingError();
 }
 

@@ -69,7 +69,7 @@ describe('assessPlacement', () => {
     expect(await reasons()).toEqual({ [second]: 'ready', [alone]: 'ready' });
   });
 
-  it('promises one free slot to one job, oldest first, and waits network builds for a host that allows them', async () => {
+  it('promises a free slot to one job, oldest first; a network build waits for a host that allows one', async () => {
     await builder('offline', 8, { slots: 2 });
     const net = await queued({ network: true });
     const big = await queued({ memoryBytes: 4 * GiB });
