@@ -65,6 +65,12 @@ const files: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
+  // A comment and a string too long for a line (Prettier wraps neither): warned, not failed.
+  'libs/core/src/long-lines.ts': [
+    `// ${'a comment that goes on '.repeat(6)}`,
+    `export const text = '${'a string that goes on '.repeat(5)}';`,
+    '',
+  ].join('\n'),
   // Tests may import the test-only package; this file breaks no rule.
   'libs/core/src/clean.test.ts': "import { fixture } from '@aoinb/testkit';\nexport const n = fixture;\n",
   'libs/core/src/clean.ts': "import { work } from './work-free.ts';\nexport const n = work + 1;\n",
@@ -73,6 +79,7 @@ const files: Record<string, string> = {
 
 let dir: string;
 let found: Map<string, string[]>;
+let warned: Map<string, Array<{ rule: string | null; line: number }>>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'aoinb-lint-'));
@@ -92,6 +99,12 @@ beforeAll(async () => {
   );
   const eslint = new ESLint({ cwd: dir });
   const results = await eslint.lintFiles(['apps', 'libs']);
+  warned = new Map(
+    results.map((r) => [
+      path.relative(dir, r.filePath),
+      r.messages.filter((m) => m.severity === 1).map((m) => ({ rule: m.ruleId, line: m.line })),
+    ]),
+  );
   found = new Map(
     results.map((r) => [
       path.relative(dir, r.filePath),
@@ -121,9 +134,18 @@ describe('eslint.config.js holds the boundaries', () => {
     expect([...new Set(found.get(file))].sort()).toEqual([...rules].sort());
   });
 
+  it('warns of a comment and a string over 120 characters', () => {
+    expect(warned.get('libs/core/src/long-lines.ts')).toEqual([
+      { rule: 'max-len', line: 1 },
+      { rule: 'max-len', line: 2 },
+    ]);
+    expect(warned.get('libs/core/src/clean.ts')).toEqual([]);
+  });
+
   it('passes the files that break no boundary (tests may use the test-only package)', () => {
     for (const file of ['libs/core/src/clean.ts', 'libs/core/src/clean.test.ts', 'libs/core/src/work-free.ts'])
       expect(found.get(file), file).toEqual([]);
+    expect(found.get('libs/core/src/long-lines.ts')).toEqual([]);
     expect(found.size).toBe(Object.keys(files).filter((f) => f.endsWith('.ts')).length);
   });
 });

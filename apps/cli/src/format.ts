@@ -20,8 +20,13 @@ export function formatSeconds(ms: number): string {
 export function buildSummary(result: BuildResult): string {
   const elapsed = Date.parse(result.finishedAt) - Date.parse(result.startedAt);
   const r = result.resources;
-  const usage = `cpu ${r.cpuSeconds.toFixed(1)} s, peak memory ${formatBytes(r.peakMemoryBytes)}, disk ${formatBytes(r.peakDiskBytes)}`;
+  const usage =
+    `cpu ${r.cpuSeconds.toFixed(1)} s, peak memory ${formatBytes(r.peakMemoryBytes)}, ` +
+    `disk ${formatBytes(r.peakDiskBytes)}`;
   const debs = result.artifacts.map((a) => a.name).join(', ');
   const what = result.status === 'succeeded' ? debs : (result.reason ?? result.status);
-  return `${result.status}: ${result.package.name} ${result.package.version} (${result.package.arch}) in ${formatSeconds(elapsed)}: ${what} [${usage}]`;
+  return (
+    `${result.status}: ${result.package.name} ${result.package.version} (${result.package.arch}) ` +
+    `in ${formatSeconds(elapsed)}: ${what} [${usage}]`
+  );
 }

@@ -65,7 +65,8 @@ export function buildProgram(io: ProgramIo): Command {
   const program = new Command('aoinb');
   program
     .description(
-      'aoinb builds AOSC OS packages: on this host (build, load-baseos, update-baseos, cleanup) or over a build farm (submit, status, logs, ...)',
+      'aoinb builds AOSC OS packages: on this host (build, load-baseos, update-baseos, ' +
+        'cleanup) or over a build farm (submit, status, logs, ...)',
     )
     .version(cliVersion, '-V, --version', 'print the version of aoinb')
     .addOption(
@@ -80,7 +81,9 @@ export function buildProgram(io: ProgramIo): Command {
   styleHelp(program, io);
   program.addHelpText(
     'after',
-    `\nEnvironment: AOINB_URL, AOINB_TOKEN / AOINB_TOKEN_FILE (farm commands), NO_COLOR, AOINB_DEBUG=1 (stack traces).\nRun "aoinb help COMMAND" or "aoinb COMMAND --help" for a command's options; "aoinb completion bash|zsh|fish" for shell completion.\n`,
+    `\nEnvironment: AOINB_URL, AOINB_TOKEN / AOINB_TOKEN_FILE (farm commands), NO_COLOR, ` +
+      `AOINB_DEBUG=1 (stack traces).\nRun "aoinb help COMMAND" or "aoinb COMMAND --help" for a command's options; ` +
+      `"aoinb completion bash|zsh|fish" for shell completion.\n`,
   );
   const runtime: CliRuntime = {
     action:

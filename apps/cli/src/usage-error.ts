@@ -1,7 +1,10 @@
 import { AoinbError, isAoinbError } from '@aoinb/errors';
 import type { Palette } from './colours.ts';
 
-/** `error: unknown command 'sumbit'\n(Did you mean submit?)` -> `aoinb: unknown command 'sumbit' (did you mean submit?) [USAGE]` */
+/**
+ * `error: unknown command 'sumbit'\n(Did you mean submit?)` ->
+ * `aoinb: unknown command 'sumbit' (did you mean submit?) [USAGE]`
+ */
 export function usageLine(commanderText: string, p: Palette): string {
   const text = commanderText
     .trim()

@@ -47,7 +47,8 @@ for (const [id, us] of selfUs) {
   const { functionName, url, lineNumber } = byId.get(id)!.callFrame;
   if (functionName === '(idle)' || functionName === '(program)') continue;
   total += us;
-  const name = `${functionName || '(anonymous)'} ${url.replace(/^.*\/(node_modules|apps|libs)\//, '$1/')}:${lineNumber + 1}`;
+  const where = url.replace(/^.*\/(node_modules|apps|libs)\//, '$1/');
+  const name = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
   fns.set(name, (fns.get(name) ?? 0) + us);
   areas.set(area(url), (areas.get(area(url)) ?? 0) + us);
 }
@@ -81,7 +82,8 @@ const show = (m: Map<string, number>, n: number): void => {
     );
 };
 process.stdout.write(
-  `${file}: ${(wall / 1e6).toFixed(1)} s profiled, ${(total / 1e6).toFixed(1)} s on the CPU (JS + GC + native), ${(idle / 1e6).toFixed(1)} s idle\n`,
+  `${file}: ${(wall / 1e6).toFixed(1)} s profiled, ${(total / 1e6).toFixed(1)} s on the CPU (JS + GC + ` +
+    `native), ${(idle / 1e6).toFixed(1)} s idle\n`,
 );
 process.stdout.write('by area (self time):\n');
 show(areas, 20);

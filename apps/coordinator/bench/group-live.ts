@@ -61,17 +61,19 @@ try {
   const bound = Math.max(criticalPath(nodes, measuredByNode), work / slots);
   const predicted = simulate(nodes, measuredByNode, slots, estimatesOf(scaled), false).makespan;
   process.stdout.write(
-    `live group of ${packages} packages on ${slots} slots (durations x${scale}), state ${done.state}, POST /group -> last member done ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    `live group of ${packages} packages on ${slots} slots (durations x${scale}), state ${done.state}, ` +
+      `POST /group -> last member done ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
   );
   process.stdout.write(
-    `makespan ${makespan.toFixed(1)} s; lower bound from the measured build times ${bound.toFixed(1)} s (ratio ${(makespan / bound).toFixed(3)}); simulation of the same group ${predicted.toFixed(1)} s (ratio ${(makespan / predicted).toFixed(3)}); one host in order ${work.toFixed(1)} s\n`,
+    `makespan ${makespan.toFixed(1)} s; lower bound from the measured build times ${bound.toFixed(1)} s ` +
+      `(ratio ${(makespan / bound).toFixed(3)}); simulation of the same group ${predicted.toFixed(1)} s ` +
+      `(ratio ${(makespan / predicted).toFixed(3)}); one host in order ${work.toFixed(1)} s\n`,
   );
   const cpu = async (args: string[]): Promise<string> =>
     (await execa('ps', ['-o', 'time=', ...args], { reject: false })).stdout.trim().split('\n')[0] ?? '?';
   const procs = [...farm.processes.values()];
-  process.stdout.write(
-    `CPU time used: ${(await Promise.all(procs.map(async (p) => `${p.name} ${await cpu(['-p', String(p.child.pid)])}`))).join(', ')}\n`,
-  );
+  const used = await Promise.all(procs.map(async (p) => `${p.name} ${await cpu(['-p', String(p.child.pid)])}`));
+  process.stdout.write(`CPU time used: ${used.join(', ')}\n`);
 } finally {
   redis.disconnect();
   await farm.stop();

@@ -49,7 +49,8 @@ try {
   const achieved = latencies.length / Math.max(0.001, (last - first) / 1000);
   process.stdout.write(
     [
-      `live log latency over ${s.n} lines (${events} SSE events), written at ${Math.round(achieved)} lines/s (asked ${rate}):`,
+      `live log latency over ${s.n} lines (${events} SSE events), written at ${Math.round(achieved)} lines/s ` +
+        `(asked ${rate}):`,
       `  p50 ${fmt(s.p50)}  p90 ${fmt(s.p90)}  p99 ${fmt(s.p99)}  max ${fmt(s.max)}  mean ${fmt(s.mean)}`,
       `target p99 < 250 ms: ${s.p99 < 250 ? 'met' : 'NOT met'}`,
       '',

@@ -109,7 +109,8 @@ async function measure(host: BuildHost, farm: FarmHarness, p: PreparedPackage): 
     farmTimes.push(await farmBuild(farm, p));
     bareTimes.push(await bareBuild(host, p, orig.path));
     console.log(
-      `  pair ${i + 1}: farm ${s(farmTimes[i]!)}  bare ${s(bareTimes[i]!)}  ratio ${(farmTimes[i]! / bareTimes[i]!).toFixed(2)}`,
+      `  pair ${i + 1}: farm ${s(farmTimes[i]!)}  bare ${s(bareTimes[i]!)}  ` +
+        `ratio ${(farmTimes[i]! / bareTimes[i]!).toFixed(2)}`,
     );
   }
   const ratios = farmTimes.map((f, i) => f / bareTimes[i]!);
@@ -118,7 +119,9 @@ async function measure(host: BuildHost, farm: FarmHarness, p: PreparedPackage): 
   row('aoinb submit on the farm  ', farmTimes);
   row('bare autobuild4 (nspawn)  ', bareTimes);
   console.log(
-    `overhead                   median ${s(median(farmTimes) - median(bareTimes))}  ratio farm/bare: median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)})`,
+    `overhead                   median ${s(median(farmTimes) - median(bareTimes))}  ratio farm/bare: ` +
+      `median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, ` +
+      `max ${Math.max(...ratios).toFixed(2)})`,
   );
 }
 

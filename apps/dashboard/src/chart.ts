@@ -30,7 +30,8 @@ export function resourceChart(samples: Sample[]): HTMLElement {
   const x = (s: Sample): number => ((s.at_ms - t0) / span) * width;
   const cpu = samples.map((s): [number, number] => [x(s), height - (s.cpu_cores / maxCpu) * (height - 4) - 2]);
   const mem = samples.map((s): [number, number] => [x(s), height - (s.memory_bytes / maxMem) * (height - 4) - 2]);
-  const label = `CPU up to ${maxCpu.toFixed(2)} cores and memory up to ${bytes(maxMem)} over ${(span / 1000).toFixed(1)} s`;
+  const label =
+    `CPU up to ${maxCpu.toFixed(2)} cores and memory up to ${bytes(maxMem)} ` + `over ${(span / 1000).toFixed(1)} s`;
   return h(
     'figure',
     { class: 'chart' },

@@ -115,7 +115,9 @@ export class CoordinatorClient {
     signal?: AbortSignal,
   ): Promise<void> {
     const what = `uploading ${name}`;
-    const url = `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}?run=${at.run}&attempt=${at.attempt}`;
+    const url =
+      `${this.options.baseUrl}/task/${taskId}/artifact/${arch}/${encodeURIComponent(name)}` +
+      `?run=${at.run}&attempt=${at.attempt}`;
     await this.retrying(what, signal, async () => {
       const response = await fetch(url, {
         method: 'PUT',

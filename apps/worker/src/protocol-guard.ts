@@ -27,7 +27,10 @@ export async function refuseOtherProtocol(
       jobProtocol: theirs ?? null,
       protocol: PROTOCOL_VERSION,
     },
-    `job ${job.id} was queued for protocol version ${theirs === undefined ? '(none)' : JSON.stringify(theirs)}; this worker speaks version ${PROTOCOL_VERSION}: handed back to the queue unrun (upgrade this worker or the coordinator so they match)`,
+    `job ${job.id} was queued for protocol ` +
+      `version ${theirs === undefined ? '(none)' : JSON.stringify(theirs)}; ` +
+      `this worker speaks version ${PROTOCOL_VERSION}: handed back to the queue unrun (upgrade this worker or the ` +
+      `coordinator so they match)`,
   );
   await job.moveToDelayed(Date.now() + handBackDelayMs, token);
   throw new DelayedError();

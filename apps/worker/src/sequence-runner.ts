@@ -12,7 +12,9 @@ import { RunningJob } from './running-job.ts';
 
 type Readiness = 'ready' | 'skip' | 'stop';
 
-/** Whether every dependency of a step succeeded ('ready'), one did not ('skip'), or some are still to come (undefined). */
+/**
+ * Whether every dependency of a step succeeded ('ready'), one did not ('skip'), or some are still to come (undefined).
+ */
 async function dependencyVerdict(store: FarmStore, step: SequenceStep): Promise<Readiness | undefined> {
   const states = await Promise.all(
     step.after.map(async (key) => {

@@ -34,7 +34,8 @@ export async function measureDiscard(
   const gib = ((files * chunk.length) / 2 ** 30).toFixed(2);
   const mount = options.volatile ? 'volatile' : 'not volatile';
   console.log(
-    `discard of a workspace holding ${gib} GiB in ${files} files, ${mount}: ${(elapsed / 1000).toFixed(3)} s (target < 0.100 s)`,
+    `discard of a workspace holding ${gib} GiB in ${files} files, ${mount}: ${(elapsed / 1000).toFixed(3)} s ` +
+      `(target < 0.100 s)`,
   );
   return elapsed;
 }

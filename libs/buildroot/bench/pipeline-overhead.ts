@@ -36,7 +36,8 @@ async function trivialBundle(dir: string): Promise<string> {
   await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
   await writeFile(
     path.join(dir, 'autobuild/defines'),
-    'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n# No ELF file to split a -dbg package from: autobuild4 fails the split without this.\nABSPLITDBG=0\n',
+    'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n' +
+      '# No ELF file to split a -dbg package from: autobuild4 fails the split without this.\nABSPLITDBG=0\n',
   );
   await writeFile(
     path.join(dir, 'autobuild/build'),
@@ -95,7 +96,8 @@ async function overhead(host: Awaited<ReturnType<typeof createBuildHost>>): Prom
     `  bare nspawn        median ${fmt(b.median)}  mean ${fmt(b.mean)}  min ${fmt(b.min)}  max ${fmt(b.max)}`,
   );
   console.log(
-    `  overhead           median ${fmt(p.median - b.median)}  mean ${fmt(p.mean - b.mean)}  (target < 0.500 s)  ratio ${(p.median / b.median).toFixed(2)}x`,
+    `  overhead           median ${fmt(p.median - b.median)}  mean ${fmt(p.mean - b.mean)}  (target < 0.500 ` +
+      `s)  ratio ${(p.median / b.median).toFixed(2)}x`,
   );
 }
 

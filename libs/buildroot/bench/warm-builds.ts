@@ -103,13 +103,16 @@ async function coldWarm(host: BuildHost): Promise<void> {
   console.log('aardvark-dns (BUILDDEP llvm-dev rustc cargo): runBuild() start to the first line of build.sh');
   const row = (name: string, f: StartFigures) =>
     console.log(
-      `  ${name.padEnd(22)} to build step ${fmt(f.toBuildMs).padStart(9)}  dependencies ${fmt(f.dependenciesMs).padStart(9)}  downloaded ${mb(f.fetched).padStart(9)}  (${f.note.replace(/^\[aoinb\] /, '')})`,
+      `  ${name.padEnd(22)} to build step ${fmt(f.toBuildMs).padStart(9)}  ` +
+        `dependencies ${fmt(f.dependenciesMs).padStart(9)}  downloaded ${mb(f.fetched).padStart(9)}  ` +
+        `(${f.note.replace(/^\[aoinb\] /, '')})`,
     );
   row('cold', cold);
   row('warm (layer)', warm);
   row('apt cache only', cacheOnly);
   console.log(
-    `  warm dependency setup ${fmt(warm.dependenciesMs)} (target < 1 s); ${(cold.dependenciesMs / Math.max(warm.dependenciesMs, 1)).toFixed(0)}x faster than cold`,
+    `  warm dependency setup ${fmt(warm.dependenciesMs)} (target < 1 ` +
+      `s); ${(cold.dependenciesMs / Math.max(warm.dependenciesMs, 1)).toFixed(0)}x faster than cold`,
   );
 }
 
@@ -143,7 +146,8 @@ try {
   console.log(`  first refresh           ${fmt(first.ms)}  downloaded ${mb(fetchedBytes(first.lines))}`);
   const unchanged = again.lines.some((l) => l.includes('nothing to upgrade'));
   console.log(
-    `  refresh, nothing new    ${fmt(again.ms)}  downloaded ${mb(fetchedBytes(again.lines))}  ${unchanged ? '(lists unchanged: no upgrade)' : '(the mirror changed: upgraded)'}`,
+    `  refresh, nothing new    ${fmt(again.ms)}  downloaded ${mb(fetchedBytes(again.lines))}  ` +
+      (unchanged ? '(lists unchanged: no upgrade)' : '(the mirror changed: upgraded)'),
   );
   await discard(host);
 } finally {

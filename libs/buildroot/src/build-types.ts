@@ -13,7 +13,8 @@ import type {
   ResourceSummary,
 } from '@aoinb/farm-contract';
 
-// What a build reports is shared with the farm: declared once, in the contract (libs/farm-contract/src/shared-types.ts).
+// What a build reports is shared with the farm: declared once,
+// in the contract (libs/farm-contract/src/shared-types.ts).
 export type { BuildPhase, BuildStatus, ExtraAptSource, ResourceSample, ResourceSummary };
 
 export interface BuildRequest {

@@ -68,6 +68,7 @@ console.log('| per operation | wall p50 | wall p99 | event loop busy p50 | busy 
 console.log('| --- | --- | --- | --- | --- |');
 for (const [name, t] of times)
   console.log(
-    `| ${name} | ${median(t.wall).toFixed(2)} ms | ${p99(t.wall).toFixed(2)} ms | ${median(t.busy).toFixed(2)} ms | ${p99(t.busy).toFixed(2)} ms |`,
+    `| ${name} | ${median(t.wall).toFixed(2)} ms | ${p99(t.wall).toFixed(2)} ms | ${median(t.busy).toFixed(2)} ` +
+      `ms | ${p99(t.busy).toFixed(2)} ms |`,
   );
 await rm(work, { recursive: true, force: true });

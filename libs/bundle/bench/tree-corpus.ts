@@ -34,7 +34,8 @@ for (const r of reports)
 for (const [line, archs] of [...byMessage].sort()) console.log(`- \`${line}\` [${archs.join(', ')}]`);
 const groups = await readAllGroups(index, ARCHS);
 console.log(
-  `\nGroup files: ${groups.groups.length} read generically and for ${ARCHS.join(', ')}; ${groups.refusals.length} refused`,
+  `\nGroup files: ${groups.groups.length} read generically and ` +
+    `for ${ARCHS.join(', ')}; ${groups.refusals.length} refused`,
 );
 for (const g of groups.refusals) console.log(`- ${g.group} [${g.arch ?? 'any'}]: ${g.message}`);
 console.log(`\nTime: ${((performance.now() - started) / 1000).toFixed(1)} s`);

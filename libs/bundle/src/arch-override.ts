@@ -28,7 +28,8 @@ export function resolveArchName(vars: ShellVariables, name: string, arch: string
   if (groups.length > 1) {
     throw new AoinbError(
       'BUNDLE_INVALID',
-      `${vars.where(groups[1] as string)}: ambiguous architecture group override: ${groups.join(' and ')} both apply to ${arch}; add ${exact} to choose`,
+      `${vars.where(groups[1] as string)}: ambiguous architecture group override: ${groups.join(' and ')} both ` +
+        `apply to ${arch}; add ${exact} to choose`,
     );
   }
   if (groups.length === 1) return { name: groups[0] as string, via: 'group' };

@@ -114,7 +114,8 @@ export async function findPackageDirs(root: string): Promise<{ layout: BundleLay
   const nested = await splitDirs(root, 'autobuild', []);
   if (single && nested.length > 0) {
     throw invalid(
-      `autobuild/defines and ${nested[0]?.scriptDir}/defines both exist: a bundle is either one package or split packages`,
+      `autobuild/defines and ${nested[0]?.scriptDir}/defines both exist: ` +
+        `a bundle is either one package or split packages`,
     );
   }
   if (single) return { layout: 'single', packages: [{ order: 0, scriptDir: 'autobuild' }] };

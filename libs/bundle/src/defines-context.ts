@@ -34,7 +34,10 @@ export function definesContext(spec: Spec): DefinesContext {
   const refuse = (name: string): string | undefined => {
     if (unknown.has(name)) return `${name} ${unknown.get(name)}`;
     if (specOnly.has(name))
-      return `${name} is set in ${spec.file}, but only spec variables named __* reach defines (acbs passes those); at build time it is empty`;
+      return (
+        `${name} is set in ${spec.file}, but only spec variables named __* reach defines (acbs passes those); ` +
+        `at build time it is empty`
+      );
     return refuseBuildTimeNames(name);
   };
   return { seed, refuse };

@@ -96,7 +96,8 @@ export function parseDefines(text: string, options: ParseDefinesOptions): Define
   if (!PKGNAME.test(name)) {
     throw new AoinbError(
       'BUNDLE_INVALID',
-      `${vars.where('PKGNAME')}: ${JSON.stringify(name)} is not a valid package name (lower-case letters, digits, + . -)`,
+      `${vars.where('PKGNAME')}: ${JSON.stringify(name)} is not a valid package name (lower-case letters, ` +
+        `digits, + . -)`,
     );
   }
   const section = requiredText(vars, 'PKGSEC', arch);

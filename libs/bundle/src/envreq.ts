@@ -110,7 +110,8 @@ export function envReqShortfalls(req: EnvReq, host: HostResources): string[] {
   }
   if (req.totalMemPerCoreGiB !== undefined && host.memoryBytes / host.logicalCores < req.totalMemPerCoreGiB * GiB) {
     out.push(
-      `needs ${req.totalMemPerCoreGiB} GiB memory per core, host has ${(host.memoryBytes / host.logicalCores / GiB).toFixed(1)}`,
+      `needs ${req.totalMemPerCoreGiB} GiB memory per core, host ` +
+        `has ${(host.memoryBytes / host.logicalCores / GiB).toFixed(1)}`,
     );
   }
   if (req.diskGB !== undefined && host.diskFreeBytes < req.diskGB * 1e9) {

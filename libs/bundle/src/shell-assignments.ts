@@ -1,17 +1,8 @@
 import { AoinbError } from '@aoinb/errors';
 import { ShellVariables } from './shell-variables.ts';
 import { ShellSyntaxError, TOP_WORD, type Assignment, type Word } from './shell-ast.ts';
-import {
-  bounded,
-  boundedFields,
-  expandFields,
-  expandScalar,
-  MAX_FIELDS,
-  MAX_VALUE,
-  Unevaluable,
-  type Binding,
-  type Env,
-} from './shell-expand.ts';
+import type { Binding, Env } from './shell-expand.ts';
+import { bindAssignment } from './shell-binding.ts';
 import { ShellScanner } from './shell-words.ts';
 
 export { ShellVariables };
@@ -193,7 +184,8 @@ class StatementReader {
     if (branch === undefined) {
       this.poison(
         scan.assigned,
-        `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, whose condition cannot be evaluated statically`,
+        `may be assigned by the \`if\` block at line ${this.sc.lineAt(start)}, ` +
+          `whose condition cannot be evaluated statically`,
         start,
       );
     } else if (branch !== null) {
@@ -222,7 +214,7 @@ class StatementReader {
   /** One or more `NAME=value` on a line; a following command word is an error. */
   private assignments(): void {
     for (;;) {
-      this.assign(this.readAssignment());
+      bindAssignment(this.env, this.file, this.readAssignment());
       this.skipBlanks();
       if (this.atStatementEnd()) return;
       if (!ASSIGNMENT.test(this.sc.text.slice(this.sc.pos, this.sc.pos + 256))) {
@@ -237,7 +229,7 @@ class StatementReader {
       this.skipBlanks();
       if (this.atStatementEnd()) return;
       if (ASSIGNMENT.test(this.sc.text.slice(this.sc.pos, this.sc.pos + 256))) {
-        this.assign(this.readAssignment());
+        bindAssignment(this.env, this.file, this.readAssignment());
         continue;
       }
       const name = this.sc.readName();
@@ -291,44 +283,5 @@ class StatementReader {
         if (this.sc.pos === before) this.sc.fail(`unexpected \`${c}\` in array`);
       }
     }
-  }
-
-  private assign(a: Assignment): void {
-    const prev = this.env.get(a.name);
-    let next: Binding;
-    try {
-      if (prev?.kind === 'poison' && a.append)
-        throw new Unevaluable(`appends to ${a.name}, which cannot be evaluated statically (${prev.root})`, prev.root);
-      next = a.value.kind === 'scalar' ? this.scalar(a, prev) : this.array(a, prev);
-    } catch (err) {
-      if (!(err instanceof Unevaluable)) throw err;
-      const root = err.root ?? `${this.file}:${a.line}: ${a.name}: ${err.reason}`;
-      next = { kind: 'poison', reason: err.reason, root, line: a.line };
-    }
-    this.env.set(a.name, next);
-  }
-
-  private scalar(a: Assignment, prev: Binding | undefined): Binding {
-    const value = expandScalar((a.value as { word: Word }).word, this.env);
-    if (a.append && prev?.kind === 'array') {
-      return { kind: 'array', values: [`${prev.values[0] ?? ''}${value}`, ...prev.values.slice(1)], line: a.line };
-    }
-    const base = a.append && prev?.kind === 'scalar' ? prev.value : '';
-    return { kind: 'scalar', value: bounded(base + value), line: a.line };
-  }
-
-  private array(a: Assignment, prev: Binding | undefined): Binding {
-    const values: string[] = [];
-    let size = 0;
-    for (const word of (a.value as { words: Word[] }).words) {
-      for (const field of expandFields(word, this.env)) {
-        values.push(field);
-        size += field.length + 1;
-        if (values.length > MAX_FIELDS || size > MAX_VALUE) boundedFields(values);
-      }
-    }
-    if (!a.append || prev === undefined) return { kind: 'array', values, line: a.line };
-    const base = prev.kind === 'array' ? prev.values : [(prev as { value: string }).value];
-    return { kind: 'array', values: boundedFields([...base, ...values]), line: a.line };
   }
 }

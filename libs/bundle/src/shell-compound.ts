@@ -94,7 +94,8 @@ export function scanBlock(sc: ShellScanner, label?: string): BlockScan {
     if (t.kind === 'end')
       return sc.fail(`unterminated \`${label ?? sc.text.slice(start, start + 8).split(/\s/)[0]}\` block`, start);
     if (t.kind === 'op') {
-      // A here-document's lines are not commands; without reading them as bash does, a `}` in one would end the block early.
+      // A here-document's lines are not commands; without reading
+      // them as bash does, a `}` in one would end the block early.
       if (t.text === '<<') sc.fail('here-documents (<<) in a block cannot be skipped statically', t.start);
       commandPosition = t.text !== '<' && t.text !== '>' && t.text !== '>>' && t.text !== '<<';
       continue;

@@ -104,7 +104,8 @@ function parseOptions(text: string, where: string): SourceOptions {
     } else {
       throw invalid(
         where,
-        `unknown source option ${JSON.stringify(key)} (known: commit, branch, rename, submodule, copy-repo, use-url-name, version)`,
+        `unknown source option ${JSON.stringify(key)} (known: commit, branch, rename, submodule, copy-repo, ` +
+          `use-url-name, version)`,
       );
     }
   }
@@ -182,7 +183,8 @@ export function parseSourceList(srcs: string, chksums: string, where: { srcs: st
   if (entries.length !== sums.length) {
     throw invalid(
       where.chksums,
-      `CHKSUMS has ${sums.length} entr${sums.length === 1 ? 'y' : 'ies'} but SRCS (${where.srcs}) has ${entries.length}; give one checksum (or SKIP) per source`,
+      `CHKSUMS has ${sums.length} entr${sums.length === 1 ? 'y' : 'ies'} but SRCS (${where.srcs}) ` +
+        `has ${entries.length}; give one checksum (or SKIP) per source`,
     );
   }
   return entries.map((entry, i) =>

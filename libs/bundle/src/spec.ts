@@ -121,7 +121,8 @@ function specSources(vars: ShellVariables, options: ParseSpecOptions): Source[] 
   if (options.allowMissingSources) return [];
   throw new AoinbError(
     'BUNDLE_INVALID',
-    `${vars.file}: SRCS is missing (no SRCS or SRCS__${options.arch.toUpperCase()}); set DUMMYSRC=1 if the package has no source`,
+    `${vars.file}: SRCS is missing (no SRCS or SRCS__${options.arch.toUpperCase()}); ` +
+      `set DUMMYSRC=1 if the package has no source`,
   );
 }
 

@@ -36,8 +36,10 @@ const TYPES: Record<string, EntryType> = {
 };
 
 /** pax keys with no effect on what is written where (metadata tar may apply or ignore). */
-const HARMLESS_PAX =
-  /^(?:mtime|atime|ctime|uid|gid|uname|gname|comment|charset|hdrcharset|SCHILY\.(?:dev|ino|nlink|fflags)|LIBARCHIVE\.creationtime)$/;
+const HARMLESS_PAX = new RegExp(
+  '^(?:mtime|atime|ctime|uid|gid|uname|gname|comment|charset|hdrcharset' +
+    '|SCHILY\\.(?:dev|ino|nlink|fflags)|LIBARCHIVE\\.creationtime)$',
+);
 const MAX_META = 1024 * 1024;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -12,7 +12,9 @@ export const defaultConfigDir = '/var/cache/aoinb/conf';
 export const defaultBaseosUrl = 'https://repo.aosc.io/aosc-os/os-{arch}/buildkit/aosc-os_buildkit_latest_{arch}.tar.xz';
 
 export interface BuildSettings {
-  /** Refresh a branch instance when its last apt refresh is older than this; 0 = before every build, as the seed does. */
+  /**
+   * Refresh a branch instance when its last apt refresh is older than this; 0 = before every build, as the seed does.
+   */
   instanceRefreshMinutes: number;
   /** How often a running build's CPU, memory and disk are sampled. */
   sampleIntervalSeconds: number;

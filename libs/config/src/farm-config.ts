@@ -19,7 +19,7 @@ export type NetworkBuildsPolicy = 'never' | 'admin' | 'any-submitter';
 export interface TokenConfig {
   name: string;
   role: TokenRole;
-  /** `[[tokens]] network_builds`: this maintainer token may ask for a build network under `network_builds = "admin"`. */
+  /** `[[tokens]] network_builds`: this maintainer token may ask for a build network under the `"admin"` policy. */
   networkBuilds?: boolean;
   /** The secret itself, read from `file` (relative to the config folder) or `env`. */
   token: string;
@@ -51,9 +51,9 @@ export interface CoordinatorConfig {
   storageDir: string;
   /** `[coordinator] metrics`: access to `GET /metrics`. */
   metrics: MetricsAccess;
-  /** A group member's expected build time when no earlier build of its package and arch is known (critical-path priorities). */
+  /** A group member's expected build time when no build of its package and arch is known (critical path). */
   groupDefaultBuildSeconds: number;
-  /** An armored secret key that signs the repositories (e.g. AOSC's); absent = a farm key generated under storage_dir. */
+  /** An armored secret key that signs the repositories (e.g. AOSC's); absent = a farm key made in storage_dir. */
   signingKeyFile?: string;
   /** Newest versions kept per package and arch in each repository; 0 keeps every version. */
   repoKeepVersions: number;
@@ -89,7 +89,7 @@ export interface WorkerConfig {
   archs: string[];
   slots: number;
   coordinatorUrl?: string;
-  /** Worker token, from `token_file` or the file `AOINB_WORKER_TOKEN_FILE` names (never the secret itself in the environment). */
+  /** Worker token, from `token_file` or the file `AOINB_WORKER_TOKEN_FILE` names (never the secret itself). */
   token?: string;
   heartbeatSeconds: number;
   /** A running job's lock lasts this long and is renewed at half of it; a dead worker's job comes back after it. */

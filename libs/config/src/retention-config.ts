@@ -13,7 +13,9 @@ export interface RetentionConfig {
   maxFinishedTasks: number;
   /** Tasks never built (state created) go this many days after they were created. */
   createdTaskDays: number;
-  /** Finished groups (record, members, the group repository, the member tasks) go this many days after they finished. */
+  /**
+   * Finished groups (record, members, the group repository, the member tasks) go this many days after they finished.
+   */
   groupDays: number;
   maxFinishedGroups: number;
   /** The bundle of a finished task (archive and extracted copy) goes after this many days; the record stays. */

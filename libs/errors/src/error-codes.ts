@@ -42,6 +42,7 @@ export const errorCatalogue = {
   DEPENDENCY_CYCLE: { status: 422, summary: 'group dependencies form a cycle' },
   TOO_MANY_FOLLOWERS: { status: 429, summary: 'the token follows too many live logs at once' },
   UNAVAILABLE: { status: 503, summary: 'a backing service is unreachable' },
+  STORE_COMMAND_FAILED: { status: 500, summary: 'a Redis command of a state write failed' },
   STORAGE_FULL: { status: 507, summary: "the coordinator's storage disk is full" },
   FARM_IDENTITY_LOST: {
     status: 503,

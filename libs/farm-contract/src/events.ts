@@ -60,7 +60,10 @@ export const BuilderFacts = Type.Object({
   /** 1, 5 and 15 minute load averages. */
   load: Type.Tuple([Type.Number(), Type.Number(), Type.Number()]),
   currentTasks: Type.Array(Type.Object({ taskId: TaskId, arch: Arch, jobId: Type.String(), startedAt: IsoTime })),
-  /** `draining`: SIGTERM received, taking no new jobs; `paused`: taking no jobs for `pausedReason` (disk, farm identity). */
+  /**
+   * `draining`: SIGTERM received, taking no new jobs; `paused`:
+   * taking no jobs for `pausedReason` (disk, farm identity).
+   */
   mode: OneOf(builderModes),
   /** Why a paused builder takes no jobs, for people (`GET /builder/status`). */
   pausedReason: Type.Optional(Type.String()),

@@ -9,7 +9,8 @@
  *   1. POST   /task                     -> CreateTaskReply   a task in state `created`
  *   2. PUT    /task/:id/build_bundle    -> BundleReply       the bundle (tar); the same bytes again is a no-op (200)
  *   3. PUT    /task/:id/branch          -> SetBranchReply
- *   4. PUT    /task/:id/build           -> StartBuildReply   one BuildJobData per arch on `build-<arch>` (state `queued`)
+ *   4. PUT    /task/:id/build           -> StartBuildReply   one BuildJobData per arch on `build-<arch>`,
+ *                                                            state `queued`
  *      GET    /task/:id/status, /task/:id/log (text or SSE: lines, then one LogEndEvent), /task/:id/artifact/...
  *      POST   /task/:id/cancel, /task/:id/retry (a new run: new job, new log)
  *   Groups: POST /group with tasks in `created` (bundle uploaded) -> members released as dependencies succeed.

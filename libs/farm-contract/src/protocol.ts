@@ -16,7 +16,10 @@ export const buildJobName = 'build';
 /** Request header in which workers (and the farm client) send their `PROTOCOL_VERSION`. */
 export const protocolHeader = 'x-aoinb-protocol';
 
-/** Sent by workers on every call: the farm identity they joined; the coordinator refuses another farm's (409 FARM_MISMATCH). */
+/**
+ * Sent by workers on every call: the farm identity they joined;
+ * the coordinator refuses another farm's (409 FARM_MISMATCH).
+ */
 export const farmIdHeader = 'x-aoinb-farm-id';
 
 /** The header's value as an integer, or undefined when it is absent or not a number. */

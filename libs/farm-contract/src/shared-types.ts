@@ -22,7 +22,10 @@ export type BuildPhase = (typeof buildPhases)[number];
 export const ExtraAptSource = Type.Object({
   /** File stem under /etc/apt/sources.list.d/, e.g. `aoinb-group-42`. */
   name: Type.String(),
-  /** One-line sources.list entry, e.g. `deb [signed-by=/etc/apt/keyrings/aoinb-group-42.asc] http://10.0.0.1:8460/group/42/repo ./`. */
+  /**
+   * One-line sources.list entry, e.g. `deb [signed-by=/etc/apt/keyrings/aoinb-group-42.asc]
+   * http://10.0.0.1:8460/group/42/repo ./`.
+   */
   line: Type.String(),
   /** The repository's armored public key, written to `/etc/apt/keyrings/<name>.asc` (the `signed-by=` of the line). */
   key: Type.Optional(Type.String()),

@@ -22,6 +22,13 @@ export function isFinalBuildState(state: string): state is FinalBuildState {
   return (finalBuildStates as readonly string[]).includes(state);
 }
 
+/**
+ * Where a group member's expected duration comes from: its package's learned requirement on that
+ * arch (earlier builds' wall time), the older duration history, or the configured default.
+ */
+export const estimateSources = ['learned', 'history', 'default'] as const;
+export type EstimateSource = (typeof estimateSources)[number];
+
 export const groupStates = ['queued', 'running', 'succeeded', 'failed', 'partial', 'cancelled'] as const;
 export type GroupState = (typeof groupStates)[number];
 
@@ -35,11 +42,16 @@ export function isFinalGroupState(state: string): boolean {
 export const memberStates = ['waiting', 'queued', 'running', 'succeeded', 'failed', 'cancelled', 'skipped'] as const;
 export type MemberState = (typeof memberStates)[number];
 
-/** `dag`: members spread over every free host as their dependencies succeed; `sequential`: one job per arch, in order, on one host. */
+/**
+ * `dag`: members spread over every free host as their dependencies
+ * succeed; `sequential`: one job per arch, in order, on one host.
+ */
 export const groupModes = ['dag', 'sequential'] as const;
 export type GroupMode = (typeof groupModes)[number];
 
-/** `each`: every member reaches the branch repo as it succeeds; `atomic`: all at once, only when every member succeeded. */
+/**
+ * `each`: every member reaches the branch repo as it succeeds; `atomic`: all at once, only when every member succeeded.
+ */
 export const publishModes = ['each', 'atomic'] as const;
 export type PublishMode = (typeof publishModes)[number];
 

@@ -45,7 +45,8 @@ export const StartBuildBody = Type.Union([
       network: Type.Optional(
         Type.Boolean({
           description:
-            "give the build HTTP(S) through the worker's checked proxy (never the host, the farm or the LAN); allowed by [coordinator] network_builds, else 403 NETWORK_NOT_ALLOWED",
+            "give the build HTTP(S) through the worker's checked proxy (never the host, the farm or the LAN); " +
+            'allowed by [coordinator] network_builds, else 403 NETWORK_NOT_ALLOWED',
         }),
       ),
     },

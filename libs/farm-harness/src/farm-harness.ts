@@ -1,19 +1,15 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
 import { buildQueueName, closeQueueConnection, defaultFarmPrefix, queueConnection } from '@aoinb/farm-protocol';
-import {
-  freePort,
-  startRedis,
-  startRedisCluster,
-  writeTestConfig,
-  type RedisClusterHandle,
-  type RedisHandle,
-} from '@aoinb/testkit';
+import { freePort, startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
 import type { TaskStatus } from '@aoinb/farm-contract';
+import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
+import { writeFarmConfig } from './farm-config.ts';
+import { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
@@ -27,67 +23,6 @@ const coordinatorMain = entryPoint('@aoinb/coordinator/main');
 const workerMain = entryPoint('@aoinb/worker/main');
 /** The test-only worker entry point: the production one has no fake executor. */
 const fakeWorkerMain = entryPoint('@aoinb/worker/fake-main');
-
-/** One token per role; each process's config lists them all as `[[tokens]]` named `<role>-user`. */
-export const farmTokens = {
-  reader: 'reader-token-0123456789',
-  maintainer: 'maintainer-token-0123456789',
-  worker: 'worker-token-0123456789',
-  admin: 'admin-token-0123456789',
-} as const;
-
-export interface FarmOptions {
-  /** Archs with build queues. */
-  archs: string[];
-  noarchArch?: string;
-  maxBundleMib?: number;
-  stalledIntervalSeconds?: number;
-  /** `[coordinator] max_stalled_count`: times a job may come back from a lost worker before it fails. */
-  maxStalledCount?: number;
-  /** TOML appended to every config (e.g. [build] settings). */
-  extraToml?: string;
-  /** Branch -> sources.list text; default: `stable` with an unreachable mirror (enough for the fake executor). */
-  sourceLists?: Record<string, string>;
-  /** `[build] source_allow` entries for workers that fetch sources from loopback servers. */
-  sourceAllow?: string[];
-  logLevel?: string;
-  /** `[redis] prefix` of every process (default `{aoinb}`): farms apart by prefix. */
-  redisPrefix?: string;
-  /** Run on a real 3-master Redis Cluster (`[redis] cluster`) instead of one redis-server. */
-  redisCluster?: boolean;
-  /** `[coordinator] public_url` (e.g. a balancer in front of two coordinators); default: the coordinator's listen. */
-  publicUrl?: string;
-  /** `[coordinator] lease_seconds` and `reconcile_interval_seconds`. */
-  leaseSeconds?: number;
-  reconcileIntervalSeconds?: number;
-  /** Extra `node` flags for the coordinator process only (e.g. `--cpu-prof` in the scale benchmark). */
-  coordinatorNodeArgs?: string[];
-  /** `[coordinator] network_builds` (default: the config's, `never`). */
-  networkBuilds?: 'never' | 'admin' | 'any-submitter';
-}
-
-export interface WorkerOptions {
-  id: string;
-  archs: string[];
-  slots?: number;
-  lockSeconds?: number;
-  heartbeatSeconds?: number;
-  onShutdown?: 'requeue' | 'finish';
-  /** `fake` (default) or `nspawn`: the real pipeline (then `workDir` should hold a loaded base OS). */
-  executor?: 'fake' | 'nspawn';
-  /** The worker's work_dir; default: its own folder under the farm root. */
-  workDir?: string;
-  fakeDurationMs?: number;
-  /** `[worker] metrics_listen`, e.g. `127.0.0.1:9464`: the worker serves /metrics there. */
-  metricsListen?: string;
-  /** `[worker] min_free_disk_mib` (default: the config's). */
-  minFreeDiskMib?: number;
-  /** `[worker] cores` / `memory_gib`: what the worker offers builds (default: the host's). */
-  cores?: number;
-  memoryGib?: number;
-  /** `[worker] allow_network_builds`. */
-  allowNetworkBuilds?: boolean;
-}
 
 type Child = ResultPromise<{
   reject: false;
@@ -103,10 +38,6 @@ export interface FarmProcess {
   child: Child;
   /** Everything the process wrote (stdout and stderr), for failure messages. */
   output(): string;
-}
-
-function tomlList(values: string[]): string {
-  return `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
 }
 
 export class FarmHarness {
@@ -147,61 +78,14 @@ export class FarmHarness {
   }
 
   /** A config folder (one per process): shared [coordinator], [redis], [[tokens]]; its own [worker]. */
-  async configDir(name: string, worker?: WorkerOptions, listenPort = this.port): Promise<string> {
-    const dir = path.join(this.root, 'conf', name);
-    await mkdir(path.join(dir, 'secrets'), { recursive: true });
-    for (const [role, token] of Object.entries(farmTokens))
-      await writeFile(path.join(dir, 'secrets', `${role}.token`), `${token}\n`);
-    const o = this.options;
-    const lines = [
-      '[coordinator]',
-      `listen = "127.0.0.1:${listenPort}"`,
-      ...(o.publicUrl ? [`public_url = ${JSON.stringify(o.publicUrl)}`] : []),
-      ...(o.leaseSeconds ? [`lease_seconds = ${o.leaseSeconds}`] : []),
-      ...(o.reconcileIntervalSeconds ? [`reconcile_interval_seconds = ${o.reconcileIntervalSeconds}`] : []),
-      `archs = ${tomlList(o.archs)}`,
-      `noarch_arch = "${o.noarchArch ?? o.archs[0]}"`,
-      `max_bundle_mib = ${o.maxBundleMib ?? 1}`,
-      `storage_dir = ${JSON.stringify(this.storageDir)}`,
-      `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
-      ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
-      ...(o.networkBuilds ? [`network_builds = "${o.networkBuilds}"`] : []),
-      '[redis]',
-      this.cluster ? `cluster = ${tomlList(this.cluster.urls)}` : `url = "${this.redis.url}"`,
-      ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
-      ...(worker
-        ? [
-            '[worker]',
-            `id = "${worker.id}"`,
-            `archs = ${tomlList(worker.archs)}`,
-            `slots = ${worker.slots ?? 1}`,
-            'token_file = "secrets/worker.token"',
-            `heartbeat_seconds = ${worker.heartbeatSeconds ?? 1}`,
-            `lock_seconds = ${worker.lockSeconds ?? 2}`,
-            `on_shutdown = "${worker.onShutdown ?? 'requeue'}"`,
-            ...(worker.metricsListen ? [`metrics_listen = "${worker.metricsListen}"`] : []),
-            ...(worker.minFreeDiskMib !== undefined ? [`min_free_disk_mib = ${worker.minFreeDiskMib}`] : []),
-            ...(worker.cores !== undefined ? [`cores = ${worker.cores}`] : []),
-            ...(worker.memoryGib !== undefined ? [`memory_gib = ${worker.memoryGib}`] : []),
-            ...(worker.allowNetworkBuilds ? ['allow_network_builds = true'] : []),
-          ]
-        : []),
-      ...Object.keys(farmTokens).flatMap((role) => [
-        '[[tokens]]',
-        `name = "${role}-user"`,
-        `role = "${role}"`,
-        `file = "secrets/${role}.token"`,
-      ]),
-      o.extraToml ?? '',
-    ];
-    const sourceLists = o.sourceLists ?? { stable: 'deb http://127.0.0.1:9/debian bookworm main' };
-    return writeTestConfig({
-      dir,
+  configDir(name: string, worker?: WorkerOptions, listenPort = this.port): Promise<string> {
+    return writeFarmConfig(this.options, {
+      dir: path.join(this.root, 'conf', name),
       workDir: worker?.workDir ?? path.join(this.root, 'work', name),
-      arch: o.archs[0] ?? 'amd64',
-      sourceLists,
-      sourceAllow: o.sourceAllow,
-      extraToml: lines.join('\n'),
+      listenPort,
+      storageDir: this.storageDir,
+      redis: this.cluster ? { cluster: this.cluster.urls } : { url: this.redis.url },
+      worker,
     });
   }
 
@@ -276,37 +160,12 @@ export class FarmHarness {
     clearTimeout(timer);
   }
 
-  async api(
-    method: string,
-    route: string,
-    body?: unknown,
-    options: { token?: string | null; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: unknown; text: string }> {
-    const token = options.token === undefined ? farmTokens.admin : options.token;
-    const headers: Record<string, string> = {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...options.headers,
-    };
-    let payload: string | Uint8Array | undefined;
-    if (body instanceof Uint8Array) {
-      payload = body;
-      headers['content-type'] ??= 'application/octet-stream';
-    } else if (typeof body === 'string') {
-      payload = body;
-      headers['content-type'] ??= 'text/plain';
-    } else if (body !== undefined) {
-      payload = JSON.stringify(body);
-      headers['content-type'] = 'application/json';
-    }
-    const res = await fetch(`${this.coordinatorUrl}${route}`, { method, headers, body: payload });
-    const text = await res.text();
-    let parsed: unknown = text;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      // Plain text (logs, repository files).
-    }
-    return { status: res.status, body: parsed, text };
+  /** One call of the coordinator's API, with the admin token unless `options.token` says otherwise (null: none). */
+  api(method: string, route: string, body?: unknown, options: ApiCallOptions = {}): Promise<ApiAnswer> {
+    return callApi(this.coordinatorUrl, method, route, body, {
+      ...options,
+      token: options.token === undefined ? farmTokens.admin : options.token,
+    });
   }
 
   /** POST /task, PUT bundle, PUT branch, PUT build; returns the task id. */

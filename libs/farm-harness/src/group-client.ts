@@ -1,6 +1,6 @@
 import type { GroupMember, GroupStatus } from '@aoinb/farm-contract';
 import type { FarmHarness } from './farm-harness.ts';
-import { farmTokens } from './farm-harness.ts';
+import { farmTokens } from './farm-options.ts';
 
 // `GET /group/:id/status` as the tests read it: the contract's types.
 export type { GroupMember as GroupMemberStatus, GroupStatus } from '@aoinb/farm-contract';

@@ -1,12 +1,6 @@
-export {
-  FarmHarness,
-  farmTokens,
-  type FarmOptions,
-  type FarmProcess,
-  type JobStatus,
-  type TaskStatus,
-  type WorkerOptions,
-} from './farm-harness.ts';
+export { FarmHarness, type FarmProcess, type JobStatus, type TaskStatus } from './farm-harness.ts';
+export { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
+export { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
 export {
   groupStatus,
   member,

@@ -1,6 +1,7 @@
 import { farmKeys, type FarmKeys } from './names.ts';
 import type { BuilderFacts, BuilderStatus } from './records.ts';
 import type { RedisClient } from './redis-options.ts';
+import { checkExec } from './store-replies.ts';
 
 /** Builders silent for longer than this are dropped from the list altogether. */
 const forgetAfterMs = 7 * 24 * 3600 * 1000;
@@ -15,11 +16,12 @@ export async function writeHeartbeat(
   ttlSeconds: number,
   keys: FarmKeys = farmKeys,
 ): Promise<void> {
-  await redis
+  const replies = await redis
     .multi()
     .set(keys.builder(facts.id), JSON.stringify(facts), 'EX', ttlSeconds)
     .zadd(keys.builders, Date.parse(facts.lastHeartbeat), facts.id)
     .exec();
+  checkExec(`heartbeat of builder ${facts.id}`, [`SET ${keys.builder(facts.id)}`, `ZADD ${keys.builders}`], replies);
 }
 
 /** A builder leaving cleanly: offline at once. */

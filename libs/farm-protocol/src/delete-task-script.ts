@@ -14,6 +14,7 @@ local groupId = redis.call('HGET', KEYS[1], 'groupId') or ''
 if state ~= 'created' or groupId ~= '' then return {0, state, groupId} end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'task', 'taskId', ARGV[1], 'state', 'deleted', 'from', state, 'at', ARGV[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[3], '*', 'type', 'task', 'taskId', ARGV[1], 'state', 'deleted',
+  'from', state, 'at', ARGV[2])
 return {1, state, ''}
 `;

@@ -121,7 +121,8 @@ export async function nextIdOfFarm(
     if (/FARM_IDENTITY_LOST/.test((error as Error).message))
       throw new AoinbError(
         'FARM_IDENTITY_LOST',
-        'Redis does not hold this farm identity (restarted without its data, or another Redis): no ids are handed out until an operator acts (docs/operations.md)',
+        'Redis does not hold this farm identity (restarted without its data, or another Redis): ' +
+          'no ids are handed out until an operator acts (docs/operations.md)',
       );
     throw error;
   }

@@ -13,6 +13,7 @@ import { deleteTaskScript } from './delete-task-script.ts';
 import { queueBuildsScript } from './queue-builds-script.ts';
 import type { BuildRecord, BuildState, TaskRecord, TaskState } from './records.ts';
 import { taskUpdateScript } from './task-update-script.ts';
+import { createdOrThrow } from './store-replies.ts';
 import type { RedisClient } from './redis-options.ts';
 
 /** The answer to an Idempotency-Key, recorded with the create it answers (see createTask). */
@@ -121,7 +122,7 @@ export class FarmStore {
       String(answer?.ttlSeconds ?? 0),
       ...fields,
     ];
-    return (await this.redis.eval(createTaskScript, keys.length, ...keys, ...args)) === 1;
+    return createdOrThrow(await this.redis.eval(createTaskScript, keys.length, ...keys, ...args), task.id);
   }
 
   async getTask(id: string): Promise<TaskRecord | undefined> {
@@ -187,7 +188,9 @@ export class FarmStore {
     return { refusal: reply[0] as Refusal, state: reply[1] as BuildState | '', run: reply[2], attempt: reply[3] };
   }
 
-  /** Records the repository a succeeded build's debs reached; false when that run and attempt is no longer the build. */
+  /**
+   * Records the repository a succeeded build's debs reached; false when that run and attempt is no longer the build.
+   */
   async markPublished(
     build: Pick<BuildRecord, 'taskId' | 'arch' | 'run' | 'attempt'>,
     branch: string,

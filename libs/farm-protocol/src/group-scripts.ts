@@ -20,10 +20,14 @@ for k = 6, #KEYS do
   local t = redis.call('HMGET', KEYS[k], 'id', 'state', 'groupId', 'bundle', 'branch')
   local name = string.match(KEYS[k], ':task:(%d+)$') or KEYS[k]
   if not t[1] then return {0, name, 'does not exist'} end
-  if t[2] ~= 'created' then return {0, name, 'is ' .. t[2] .. ': a group takes tasks that have a bundle and no build yet'} end
+  if t[2] ~= 'created' then
+    return {0, name, 'is ' .. t[2] .. ': a group takes tasks that have a bundle and no build yet'}
+  end
   if t[3] and t[3] ~= '' then return {0, name, 'already belongs to group ' .. t[3]} end
   if not t[4] then return {0, name, 'has no bundle yet: PUT /task/' .. name .. '/build_bundle first'} end
-  if t[5] and t[5] ~= '' and t[5] ~= ARGV[6] then return {0, name, 'is for branch ' .. t[5] .. ', the group for ' .. ARGV[6]} end
+  if t[5] and t[5] ~= '' and t[5] ~= ARGV[6] then
+    return {0, name, 'is for branch ' .. t[5] .. ', the group for ' .. ARGV[6]}
+  end
 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return {0, '', 'group ' .. ARGV[1] .. ' exists already'} end
 for field, value in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', KEYS[1], field, value) end
@@ -31,9 +35,11 @@ for field, value in pairs(cjson.decode(ARGV[3])) do redis.call('HSET', KEYS[2], 
 redis.call('ZADD', KEYS[3], tonumber(ARGV[1]), ARGV[1])
 redis.call('SADD', KEYS[4], ARGV[1])
 for k = 6, #KEYS do
-  redis.call('HSET', KEYS[k], 'groupId', ARGV[1], 'branch', ARGV[6], 'archs', ARGV[2 + k], 'timeoutMs', ARGV[7], 'updatedAt', ARGV[4])
+  redis.call('HSET', KEYS[k], 'groupId', ARGV[1], 'branch', ARGV[6], 'archs', ARGV[2 + k], 'timeoutMs',
+    ARGV[7], 'updatedAt', ARGV[4])
 end
-redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'type', 'group', 'groupId', ARGV[1], 'state', 'queued', 'from', '', 'at', ARGV[4])
+redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[5], '*', 'type', 'group', 'groupId', ARGV[1], 'state',
+  'queued', 'from', '', 'at', ARGV[4])
 return {1}
 `;
 
@@ -123,7 +129,8 @@ redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updatedAt', ARGV[3])
 local id = redis.call('HGET', KEYS[1], 'id')
 if ARGV[5] == '1' then redis.call('SADD', KEYS[2], id) else redis.call('SREM', KEYS[2], id) end
 if state ~= ARGV[2] then
-  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'type', 'group', 'groupId', id, 'state', ARGV[2], 'from', state, 'at', ARGV[3])
+  redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], '*', 'type', 'group', 'groupId', id, 'state', ARGV[2],
+    'from', state, 'at', ARGV[3])
 end
 return state
 `;
@@ -165,7 +172,8 @@ redis.call('HSET', KEYS[1], 'plan', ARGV[3], 'round', tostring(tonumber(ARGV[2])
 redis.call('HDEL', KEYS[1], 'finishedAt', 'reason', 'publishedAt')
 for field, value in pairs(cjson.decode(ARGV[4])) do redis.call('HSET', KEYS[2], field, value) end
 redis.call('SADD', KEYS[3], g[3])
-redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'type', 'group', 'groupId', g[3], 'state', 'queued', 'from', g[1], 'at', ARGV[5])
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[6], '*', 'type', 'group', 'groupId', g[3], 'state', 'queued',
+  'from', g[1], 'at', ARGV[5])
 return g[1]
 `;
 

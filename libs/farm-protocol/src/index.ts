@@ -54,6 +54,7 @@ export { encodeFields, decodeFields, type HashSchema, type FieldKind } from './h
 export { LogStreamWriter, appendLogLines, logLinesField, logEofField, type LogWriterOptions } from './log-writer.ts';
 export { readLogEntries, waitLogEntries, isStreamId, type LogEntry } from './log-reader.ts';
 export { writeHeartbeat, retireBuilder, readBuilders } from './builder-registry.ts';
+export { checkExec } from './store-replies.ts';
 export { publishCancel, subscribeCancel } from './cancel-channel.ts';
 export {
   buildQueueOptions,
@@ -78,6 +79,7 @@ export {
   type GroupState,
   type GroupMode,
   type PublishMode,
+  type EstimateSource,
   type GroupRecord,
   type GroupMemberPlan,
   type MemberPhase,

@@ -13,7 +13,8 @@ export const farmPrefix = defaultFarmPrefix;
 export function farmPrefixProblem(prefix: string): string | undefined {
   return /^\{[A-Za-z0-9_.-]{1,64}\}$/.test(prefix)
     ? undefined
-    : `${JSON.stringify(prefix)} is not a Redis Cluster hash tag such as "{aoinb}" (letters, digits, _ . - inside braces)`;
+    : `${JSON.stringify(prefix)} is not a Redis Cluster hash tag such as "{aoinb}" (letters, digits, ` +
+        `_ . - inside braces)`;
 }
 
 /** The BullMQ queue of one arch: `build-<arch>` under the `{aoinb}` prefix. */
@@ -64,7 +65,9 @@ export function farmNames(prefix: string = defaultFarmPrefix) {
     activeBuilds: `${prefix}:builds:active`,
     /** STREAM: the build log of one run of one arch (field `l`: lines joined by \n; `eof`: final state). */
     log: (taskId: string, arch: string, run: number) => `${prefix}:log:${taskId}:${arch}:${run}`,
-    /** SET of `<taskId>/<arch>/<run>` whose log ended (final state) but is not archived yet: what reconcile archives. */
+    /**
+     * SET of `<taskId>/<arch>/<run>` whose log ended (final state) but is not archived yet: what reconcile archives.
+     */
     unarchivedLogs: `${prefix}:logs:unarchived`,
     /** STRING (with expiry): held while a bundle upload of the task runs; no build queues meanwhile. */
     bundleUploadLock: (taskId: string) => `${prefix}:task:${taskId}:bundle-upload`,

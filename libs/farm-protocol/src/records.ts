@@ -77,7 +77,9 @@ export interface BuildRecord {
   artifacts: ArtifactRecord[];
   phases?: Partial<Record<BuildPhase, number>>;
   resources?: ResourceSummary;
-  /** What a host needs to take this run (ENVREQ and the learned requirement, docs/placement.md); the claim checks it. */
+  /**
+   * What a host needs to take this run (ENVREQ and the learned requirement, docs/placement.md); the claim checks it.
+   */
   needs?: BuildNeeds;
   /** The package's learned requirement on this arch when this run was queued (part of `needs`). */
   learned?: LearnedRequirement;

@@ -25,7 +25,8 @@ local to = ARGV[2]
 if to ~= '' and to ~= state then
   redis.call('HSET', KEYS[1], 'state', to)
   if to == 'cancelled' then redis.call('HSET', KEYS[1], 'finishedAt', ARGV[3]) end
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', 'task', 'taskId', ARGV[4], 'state', to, 'from', state, 'at', ARGV[3])
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'type', 'task', 'taskId', ARGV[4], 'state', to,
+    'from', state, 'at', ARGV[3])
   state = to
 end
 return {1, state, ''}

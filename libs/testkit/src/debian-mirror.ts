@@ -87,7 +87,8 @@ export function pickDebianMirror(
     const where = options.where ?? 'the apt sources';
     throw new AoinbError(
       'CONFIG_NOT_FOUND',
-      `no Debian mirror found in ${where}: need a "deb" entry with an http(s) URI, a release suite such as bookworm and the main component`,
+      `no Debian mirror found in ${where}: need a "deb" entry with an http(s) URI, ` +
+        `a release suite such as bookworm and the main component`,
     );
   }
   const mirror = best.uri.replace(/\/+$/, '');
@@ -106,7 +107,10 @@ async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
-/** Every enabled entry apt reads: `sources.list`, then `sources.list.d/*.list` and `*.sources` (other names are ignored, as apt does). */
+/**
+ * Every enabled entry apt reads: `sources.list`, then `sources.list.d/*.list`
+ * and `*.sources` (other names are ignored, as apt does).
+ */
 export async function readAptSources(aptDir = '/etc/apt'): Promise<AptSourceEntry[]> {
   const entries: AptSourceEntry[] = [];
   const main = path.join(aptDir, 'sources.list');

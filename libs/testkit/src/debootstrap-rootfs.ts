@@ -65,7 +65,8 @@ async function installAutobuild4(
   if (run.exitCode !== 0) {
     throw new AoinbError(
       'BASEOS_LOAD_FAILED',
-      `building autobuild4 from ${recipe.tarball} in the test base OS failed (exit ${run.exitCode}); last output:\n${tail(run.all)}`,
+      `building autobuild4 from ${recipe.tarball} in the test base OS failed (exit ${run.exitCode}); ` +
+        `last output:\n${tail(run.all)}`,
     );
   }
 }

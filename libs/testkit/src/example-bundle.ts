@@ -51,7 +51,8 @@ export async function prepareExampleSource(options: { port?: number } = {}): Pro
     if (sha256 !== expected) {
       throw new AoinbError(
         'CHECKSUM_MISMATCH',
-        `the tarball of ${exampleSourceDir} has sha256 ${sha256} but ${exampleBundleDir}/spec says ${expected}: update CHKSUMS in the spec after changing the example source`,
+        `the tarball of ${exampleSourceDir} has sha256 ${sha256} but ${exampleBundleDir}/spec ` +
+          `says ${expected}: update CHKSUMS in the spec after changing the example source`,
       );
     }
     const server = await serveFolder({ dir, port: options.port ?? 0 });

@@ -19,13 +19,15 @@ export async function withFileLock<T>(
   const handle = await open(lockFile, 'a');
   try {
     const timeout = String(options.timeoutSeconds ?? 1800);
-    // execa passes a descriptor number in stdio[3] through to the child at run time; its types only list 3-9 literals there.
+    // execa passes a descriptor number in stdio[3] through to the
+    // child at run time; its types only list 3-9 literals there.
     const stdio = ['ignore', 'pipe', 'pipe', handle.fd] as unknown as Options['stdio'];
     const result = await execa('flock', ['--exclusive', '--wait', timeout, '3'], { stdio, reject: false });
     if (result.failed) {
       throw new AoinbError(
         'UNAVAILABLE',
-        `could not lock ${lockFile} within ${timeout} s: ${(typeof result.stderr === 'string' && result.stderr) || result.shortMessage}`,
+        `could not lock ${lockFile} within ${timeout} ` +
+          `s: ${(typeof result.stderr === 'string' && result.stderr) || result.shortMessage}`,
       );
     }
     return await fn();

@@ -44,6 +44,7 @@ afterAll(async () => {
   const left = await waitForNoLeaks(baseline);
   if (left.length > 0)
     throw new Error(
-      `this test file left handles open: ${left.join(', ')} (close every server, Redis client, child process and timer it starts)`,
+      `this test file left handles open: ${left.join(', ')} (close every server, Redis client, ` +
+        `child process and timer it starts)`,
     );
 }, graceMs + 5000);

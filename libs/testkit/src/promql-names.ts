@@ -55,7 +55,9 @@ export function promqlMetricNames(expr: string): string[] {
   return [...names].sort();
 }
 
-/** Metric names a Grafana templating query uses: `label_values(metric, label)`, `query_result(expr)`, or plain PromQL. */
+/**
+ * Metric names a Grafana templating query uses: `label_values(metric, label)`, `query_result(expr)`, or plain PromQL.
+ */
 export function grafanaQueryMetricNames(query: string): string[] {
   const labelValues = /^\s*label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*(?:\{[^}]*\})?)\s*,/.exec(query);
   if (labelValues) return promqlMetricNames(labelValues[1] as string);

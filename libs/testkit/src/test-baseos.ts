@@ -185,7 +185,8 @@ export async function ensureTestBaseos(options: EnsureTestBaseosOptions = {}): P
       if (await exists(finalDir)) return;
       await assertHostReady(['debootstrap', 'tar', 'zstd']);
       progress(
-        `building the test base OS (debootstrap ${testBaseosSuite} from ${debian.mirror}, ${autobuild.kind}) into ${finalDir}; this takes a minute or two`,
+        `building the test base OS (debootstrap ${testBaseosSuite} from ${debian.mirror}, ${autobuild.kind}) ` +
+          `into ${finalDir}; this takes a minute or two`,
       );
       const started = Date.now();
       await buildInto(recipe, cacheDir, finalDir, tarballName);

@@ -34,7 +34,9 @@ const greetingPatch = `--- a/hello-aoinb.c
 export async function writeSplitTestBundle(dir: string, options: { sha256: string; arch: string }): Promise<string> {
   const archKey = options.arch.toUpperCase();
   return writeTree(dir, {
-    spec: `VER=1.0\nREL=3\nEPOCH=2\nSRCS="tbl::http://127.0.0.1:${exampleSourcePort}/${exampleTarballName}"\nCHKSUMS="sha256::${options.sha256}"\n`,
+    spec:
+      `VER=1.0\nREL=3\nEPOCH=2\nSRCS="tbl::http://127.0.0.1:${exampleSourcePort}/${exampleTarballName}"\n` +
+      `CHKSUMS="sha256::${options.sha256}"\n`,
     'autobuild/01-hello-split/defines': [
       'PKGNAME=hello-split',
       'PKGSEC=utils',

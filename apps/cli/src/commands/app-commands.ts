@@ -27,7 +27,8 @@ function addWorker(program: Command, runtime: CliRuntime): void {
     .command('worker')
     .summary("run a build-host worker agent for this host's arch tags")
     .description(
-      'Run a worker agent: it pulls build jobs for [worker] archs from the farm and builds them here (root). SIGTERM or Ctrl-C stops it as --on-shutdown says.',
+      'Run a worker agent: it pulls build jobs for [worker] archs from the farm and builds them here (root). ' +
+        'SIGTERM or Ctrl-C stops it as --on-shutdown says.',
     )
     .addOption(
       new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices([

@@ -12,7 +12,8 @@ export const registerBuild: Registration = (program, runtime) => {
     .command('build')
     .summary('build a bundle for a branch on this host')
     .description(
-      'Build a bundle (a folder with spec and autobuild/) for BRANCH on this host, in a throw-away layer over the branch instance. Needs root.',
+      'Build a bundle (a folder with spec and autobuild/) for BRANCH on this host, ' +
+        'in a throw-away layer over the branch instance. Needs root.',
     )
     .argument('<bundle>', 'bundle folder (spec and autobuild/)')
     .argument('<branch>', 'branch: source_lists/BRANCH.list gives its repositories')

@@ -17,7 +17,9 @@ export const registerDownload: Registration = (program, runtime) => {
       .command('download')
       .summary("download a task's .debs, checking each one's SHA-256")
       .description(
-        'Download the .debs a task built (every arch, or --arch) into --dest. Each file is checked against the size and SHA-256 the farm recorded; one that does not match is removed and the command fails. Progress is shown on a terminal.',
+        'Download the .debs a task built (every arch, or --arch) into --dest. Each file is checked against the ' +
+          'size and SHA-256 the farm recorded; one that does not match is removed and the command fails. Progress ' +
+          'is shown on a terminal.',
       )
       .argument('<task>', 'task id')
       .option('--arch <arch>', 'only the artifacts of this arch')

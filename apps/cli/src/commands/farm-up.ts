@@ -8,7 +8,9 @@ export const registerFarm: Registration = (program, runtime) => {
     .command('up')
     .summary('run Redis (embedded unless [redis] url is set), the coordinator and a local worker')
     .description(
-      'Run the farm on this host until Ctrl-C: Redis (embedded unless [redis] url is set), the coordinator and one worker (root). Their logs are human-readable lines on a terminal and JSON lines elsewhere.',
+      'Run the farm on this host until Ctrl-C: Redis (embedded unless [redis] url is set), ' +
+        'the coordinator and one worker (root). Their logs are human-readable lines on a terminal and JSON lines ' +
+        'elsewhere.',
     )
     .addOption(
       new Option('--log-format <format>', 'log lines of the coordinator and worker')

@@ -161,7 +161,9 @@ export const registerGroup: Registration = (program, runtime) => {
       .command('group')
       .summary('build an ABBS tree group over the farm as a dependency DAG; group status, list, cancel, retry, delete')
       .description(
-        'aoinb group groups/NAME --tree ABBS_DIR --branch B: submit every member of an ABBS group file and build them in dependency order, with a live member table; exits 0 only when the group succeeded.\nThe sub-commands look at groups already submitted (their options are the ones listed here).',
+        'aoinb group groups/NAME --tree ABBS_DIR --branch B: submit every member of an ABBS group file and ' +
+          'build them in dependency order, with a live member table; exits 0 only when the group succeeded.\n' +
+          'The sub-commands look at groups already submitted (their options are the ones listed here).',
       )
       .argument('[group]', 'the group file, groups/NAME')
       .option('--tree <abbs_dir>', 'the ABBS tree holding groups/ and the packages')

@@ -13,7 +13,8 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .command('load-baseos')
     .summary('install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}')
     .description(
-      'Install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}, downloading it from [baseos] url when absent. Needs root.',
+      'Install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}, ' +
+        'downloading it from [baseos] url when absent. Needs root.',
     )
     .option('--json', 'print {tarball, downloaded} as JSON at the end')
     .action(
@@ -34,7 +35,8 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .command('update-baseos')
     .summary('apt update, full-upgrade and clean the base OS (instances are reset)')
     .description(
-      'Run apt-get update, full-upgrade and clean in the base OS; branch instances are recreated on their next build. Needs root.',
+      'Run apt-get update, full-upgrade and clean in the base OS; branch instances are recreated on their next ' +
+        'build. Needs root.',
     )
     .action(
       runtime.action(async (env) => {
@@ -49,7 +51,10 @@ export const registerHostCommands: Registration = (program, runtime) => {
     .command('cleanup')
     .summary('destroy every instance and the base OS, the base OS, the dependency layers, or one instance')
     .description(
-      'Destroy what TARGET names: "all" (every instance, the base OS, the dependency layers and the apt archive cache), "baseos" (with the dependency layers made on it), "dep-layers" (the dependency layers only), or one branch instance (with its dependency layers) by name. Needs root.',
+      'Destroy what TARGET names: "all" (every instance, the base OS, ' +
+        'the dependency layers and the apt archive cache), "baseos" (with the dependency layers made on it), ' +
+        '"dep-layers" (the dependency layers only), or one branch instance (with its dependency layers) by name. ' +
+        'Needs root.',
     )
     .argument('<target>', 'all, baseos, dep-layers, or the name of an instance')
     .option('--json', 'print {destroyed: [...]} as JSON')

@@ -22,7 +22,9 @@ export const registerLogs: Registration = (program, runtime) => {
       .command('logs')
       .summary("a task's build log; -f follows it live until the build ends")
       .description(
-        'Print a task\'s build log (its first arch unless --arch, its latest run unless --run). -f follows it live and exits 0 only when the build succeeded. --json prints {task, arch, run, lines}, or with -f one JSON object per line ({"line"} ... {"end"}).',
+        "Print a task's build log (its first arch unless --arch, its latest run unless --run). -f follows it " +
+          'live and exits 0 only when the build succeeded. --json prints {task, arch, run, lines}, ' +
+          'or with -f one JSON object per line ({"line"} ... {"end"}).',
       )
       .argument('<task>', 'task id')
       .option('-f, --follow', 'follow the log live until the build ends')

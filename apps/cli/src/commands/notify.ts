@@ -2,7 +2,10 @@ import type { NotifyTestReply } from '@aoinb/farm-contract';
 import type { Registration } from '../command.ts';
 import { farmClient, farmOptions, printJson, type FarmOpts } from '../farm/farm-env.ts';
 
-/** `aoinb notify test`: the coordinator sends a test message to its [[notify.webhook]] receivers (it holds their secrets). */
+/**
+ * `aoinb notify test`: the coordinator sends a test message to
+ * its [[notify.webhook]] receivers (it holds their secrets).
+ */
 export const registerNotify: Registration = (program, runtime) => {
   const notify = program
     .command('notify')
@@ -12,7 +15,8 @@ export const registerNotify: Registration = (program, runtime) => {
       .command('test')
       .summary("send a test message to the coordinator's webhooks and show what each answered")
       .description(
-        'The coordinator sends a test message to each [[notify.webhook]] (or only --webhook NAME); exits 0 only when every one was delivered.',
+        'The coordinator sends a test message to each [[notify.webhook]] (or only --webhook NAME); ' +
+          'exits 0 only when every one was delivered.',
       )
       .option('--webhook <name>', 'only this webhook'),
   ).action(

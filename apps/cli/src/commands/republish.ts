@@ -18,9 +18,12 @@ export const registerRepublish: Registration = (program, runtime) => {
       .summary("admin: publish a task's debs to its branch repository again (--replace to replace a listed version)")
       .description(
         [
-          "Publish the .debs of a task's last build (every arch that has debs, or --arch) to the task's branch repository again, with an admin token (AOINB_TOKEN_FILE).",
-          'A repository refuses a deb whose package, version and arch it already lists with other contents (REPO_CONFLICT: the build failed with that reason).',
-          'With --replace the listed deb is replaced: clients that fetched the old index must run apt-get update again. Giving the rebuild a new version (bump REL) is the better fix.',
+          "Publish the .debs of a task's last build (every arch that has debs, " +
+            "or --arch) to the task's branch repository again, with an admin token (AOINB_TOKEN_FILE).",
+          'A repository refuses a deb whose package, version and arch it already lists with other contents ' +
+            '(REPO_CONFLICT: the build failed with that reason).',
+          'With --replace the listed deb is replaced: clients that fetched the old index must run apt-get ' +
+            'update again. Giving the rebuild a new version (bump REL) is the better fix.',
         ].join(' '),
       )
       .argument('<task>', 'task id')

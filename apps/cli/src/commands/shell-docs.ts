@@ -19,7 +19,9 @@ export const registerShellDocs: Registration = (program, runtime) => {
     .command('completion')
     .summary('print the shell completion script for bash, zsh or fish')
     .description(
-      'Print a completion script: source <(aoinb completion bash) in ~/.bashrc; source <(aoinb completion zsh) after compinit in ~/.zshrc; aoinb completion fish > ~/.config/fish/completions/aoinb.fish.',
+      'Print a completion script: source <(aoinb completion bash) in ~/.bashrc; ' +
+        'source <(aoinb completion zsh) after compinit in ~/.zshrc; aoinb completion fish > ' +
+        '~/.config/fish/completions/aoinb.fish.',
     )
     .addArgument(new Argument('<shell>', 'the shell').choices(['bash', 'zsh', 'fish']))
     .action(

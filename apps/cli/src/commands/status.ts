@@ -11,7 +11,10 @@ interface StatusOpts extends FarmOpts {
   arch?: string;
 }
 
-/** A script can test a task with `aoinb status ID`: 0 while it builds or once it succeeded, 1 when it failed or was cancelled. */
+/**
+ * A script can test a task with `aoinb status ID`: 0 while it
+ * builds or once it succeeded, 1 when it failed or was cancelled.
+ */
 export function statusExit(state: string): number {
   return state === 'failed' || state === 'cancelled' ? 1 : 0;
 }
@@ -22,7 +25,8 @@ export const registerStatus: Registration = (program, runtime) => {
       .command('status')
       .summary("a task's status (jobs, builders, artifacts), or the list of tasks")
       .description(
-        "With TASK: the task's jobs, builders and artifacts; exits 1 when the task failed or was cancelled, else 0. Without: the newest tasks, filtered by --state, --branch, --arch.",
+        "With TASK: the task's jobs, builders and artifacts; exits 1 when the task failed or was cancelled, " +
+          'else 0. Without: the newest tasks, filtered by --state, --branch, --arch.',
       )
       .argument('[task]', 'task id')
       .addOption(

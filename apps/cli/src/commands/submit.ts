@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { AoinbError } from '@aoinb/errors';
 import { followLog, type FarmClient } from '@aoinb/farm-client';
 import type { CommandEnv, Registration } from '../command.ts';
 import { paintState } from '../colours.ts';
 import { farmClient, farmOptions, printJson, terminalStates, type FarmOpts } from '../farm/farm-env.ts';
 import { renderTable, statusRows, tablePrinter } from '../farm/status-table.ts';
+import { uploadBundle } from '../farm/upload-bundle.ts';
 import type { CreateTaskReply, TaskStatus } from '@aoinb/farm-contract';
 
 /**
@@ -21,14 +21,7 @@ async function submitOne(
 ): Promise<string> {
   const { id } = await client.json<CreateTaskReply>('POST', '/task', {}, signal);
   try {
-    await client.raw('PUT', `/task/${id}/build_bundle`, {
-      body: tar,
-      headers: {
-        'content-type': 'application/octet-stream',
-        'x-checksum-sha256': createHash('sha256').update(tar).digest('hex'),
-      },
-      signal,
-    });
+    await uploadBundle(client, id, tar, signal);
     await client.raw('PUT', `/task/${id}/branch`, { body: branch, headers: { 'content-type': 'text/plain' }, signal });
     await client.json('PUT', `/task/${id}/build`, build, signal);
   } catch (error) {
@@ -110,10 +103,14 @@ export const registerSubmit: Registration = (program, runtime) => {
     program
       .command('submit')
       .summary(
-        'submit bundles (folders, or packages of an ABBS tree) to the farm; follows the log of one, or a live table of many',
+        'submit bundles (folders, or packages of an ABBS tree) to the farm; follows the log of one, ' +
+          'or a live table of many',
       )
       .description(
-        'Submit each BUNDLE_DIR (or, with --tree, each package of an ABBS tree by name or category/name) as a task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when every task succeeded. Every bundle is packed before the first task is created, and a submit that fails part-way deletes the task it created.',
+        'Submit each BUNDLE_DIR (or, with --tree, each package of an ABBS tree by name or category/name) as a ' +
+          'task for --branch and wait: one bundle shows its live log, several a live table. Exits 0 only when ' +
+          'every task succeeded. Every bundle is packed before the first task is created, ' +
+          'and a submit that fails part-way deletes the task it created.',
       )
       .argument('<bundle...>', 'bundle folders (spec and autobuild/), or with --tree package names or category/name')
       .option(
@@ -124,7 +121,8 @@ export const registerSubmit: Registration = (program, runtime) => {
       .option('--arch <arch>', 'build only for this arch (repeatable; default: every arch the bundle allows)', collect)
       .option(
         '--network',
-        "give the builds HTTP(S) through the worker's checked proxy (never the host, the farm or the LAN); the coordinator's network_builds must allow this token",
+        "give the builds HTTP(S) through the worker's checked proxy (never the host, the farm or the LAN); " +
+          "the coordinator's network_builds must allow this token",
       )
       .option('--no-wait', 'print the task ids and return at once'),
   ).action(runtime.action(async (env, bundles: string[], opts: SubmitOpts) => submitBundles(env, bundles, opts)));

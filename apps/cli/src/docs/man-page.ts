@@ -49,7 +49,8 @@ export function manPage(root: CommandNode, version: string, date: string): strin
     '.SH DESCRIPTION',
     roff(root.description),
     '.PP',
-    'Every command takes \\fB\\-h\\fR/\\fB\\-\\-help\\fR (also \\fBaoinb help \\fICOMMAND\\fR); a command asked for help does nothing else.',
+    'Every command takes \\fB\\-h\\fR/\\fB\\-\\-help\\fR (also \\fBaoinb help \\fICOMMAND\\fR); ' +
+      'a command asked for help does nothing else.',
     '.SH GLOBAL OPTIONS',
     ...optionItems(root),
     '.SH COMMANDS',
@@ -71,7 +72,8 @@ export function manPage(root: CommandNode, version: string, date: string): strin
     '.B AOINB_DEBUG',
     'set to 1 for a stack trace with an error',
     '.SH EXIT STATUS',
-    '0 on success; 1 when a build or task failed or was cancelled, or on an error; 2 for a usage or configuration error; 130 after Ctrl-C.',
+    '0 on success; 1 when a build or task failed or was cancelled, or on an error; ' +
+      '2 for a usage or configuration error; 130 after Ctrl-C.',
     '.SH SEE ALSO',
     'The docs/ folder of aoinb, docs/cli.md in particular.',
     '',

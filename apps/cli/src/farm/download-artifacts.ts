@@ -36,7 +36,8 @@ export function artifactsOf(status: TaskStatus, arch?: string): Artifact[] {
     if (!safeName.test(a.name))
       throw new AoinbError(
         'BUNDLE_UNSAFE',
-        `task ${status.id}: the coordinator names an artifact ${JSON.stringify(a.name)}, which is not a .deb file name; nothing downloaded`,
+        `task ${status.id}: the coordinator names an artifact ${JSON.stringify(a.name)}, ` +
+          `which is not a .deb file name; nothing downloaded`,
       );
   }
   return artifacts;
@@ -59,7 +60,7 @@ export async function downloadArtifact(
   const part = `${target}.part`;
   const response = await client.raw(
     'GET',
-    `/task/${encodeURIComponent(taskId)}/artifact/${encodeURIComponent(artifact.arch)}/${encodeURIComponent(artifact.name)}`,
+    `/task/${[taskId, 'artifact', artifact.arch, artifact.name].map(encodeURIComponent).join('/')}`,
     { signal: options.signal },
   );
   const hash = createHash('sha256');
@@ -80,7 +81,8 @@ export async function downloadArtifact(
     if (received !== artifact.size || sha256 !== artifact.sha256) {
       throw new AoinbError(
         'CHECKSUM_MISMATCH',
-        `${artifact.name} (${artifact.arch}) of task ${taskId}: got ${received} bytes with SHA-256 ${sha256}, the farm recorded ${artifact.size} bytes with ${artifact.sha256}; not kept`,
+        `${artifact.name} (${artifact.arch}) of task ${taskId}: got ${received} bytes with SHA-256 ${sha256}, ` +
+          `the farm recorded ${artifact.size} bytes with ${artifact.sha256}; not kept`,
       );
     }
     await rename(part, target);

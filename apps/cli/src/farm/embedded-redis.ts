@@ -97,7 +97,8 @@ export async function startEmbeddedRedis(workDir: string): Promise<EmbeddedRedis
   const result = await child;
   throw new AoinbError(
     'UNAVAILABLE',
-    `redis-server did not start (exit ${result.exitCode ?? result.signal}); see ${path.join(dir, 'redis.log')}, or install it: apt-get install redis-server`,
+    `redis-server did not start (exit ${result.exitCode ?? result.signal}); ` +
+      `see ${path.join(dir, 'redis.log')}, or install it: apt-get install redis-server`,
   );
 }
 

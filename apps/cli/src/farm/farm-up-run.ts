@@ -52,7 +52,8 @@ async function startFarm(env: CommandEnv, children: Children, format: LogFormat)
   if (!workerToken) {
     throw new AoinbError(
       'CONFIG_INVALID',
-      `${env.configDir}/config.toml: farm up needs a [[tokens]] entry with role = "worker" (or [worker] token_file) for its local worker`,
+      `${env.configDir}/config.toml: farm up needs a [[tokens]] entry with role = "worker" (or [worker] ` +
+        `token_file) for its local worker`,
     );
   }
   // Secrets reach the children as 0600 files they are told the paths of, never as values.
@@ -74,10 +75,12 @@ async function startFarm(env: CommandEnv, children: Children, format: LogFormat)
   env.stdout.write(`${p.bold('coordinator:')} ${p.cyan(url)} (API docs at ${url}/docs)\n`);
   children.push({ name: 'worker', child: startLogged('worker', env, format, childEnv) });
   env.stdout.write(
-    `${p.bold('worker:     ')} ${config.farm.worker.id} for ${config.farm.worker.archs.join(', ')} (${config.farm.worker.slots} slot(s))\n`,
+    `${p.bold('worker:     ')} ${config.farm.worker.id} for ${config.farm.worker.archs.join(', ')} ` +
+      `(${config.farm.worker.slots} slot(s))\n`,
   );
   env.stdout.write(
-    `${p.green('aoinb farm is up')}; submit with: aoinb -c ${env.configDir} submit BUNDLE_DIR --branch BRANCH. Ctrl-C stops it.\n`,
+    `${p.green('aoinb farm is up')}; submit with: aoinb -c ${env.configDir} submit BUNDLE_DIR --branch BRANCH. ` +
+      `Ctrl-C stops it.\n`,
   );
 }
 

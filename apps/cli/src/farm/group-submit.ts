@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { packBundle, readGroup } from '@aoinb/bundle';
 import { AoinbError } from '@aoinb/errors';
 import type { FarmClient } from '@aoinb/farm-client';
 import type { CreateGroupReply, CreateTaskReply } from '@aoinb/farm-contract';
+import { uploadBundle } from './upload-bundle.ts';
 
 export interface GroupMemberEntry {
   /** `category/pkgname` in the tree. */
@@ -34,7 +34,9 @@ export async function readGroupMembers(tree: string, group: string, archs: strin
   });
 }
 
-/** Creates a task for one member and uploads its bundle (`<tree>/<category>/<pkgname>`), packed as `aoinb submit` does. */
+/**
+ * Creates a task for one member and uploads its bundle (`<tree>/<category>/<pkgname>`), packed as `aoinb submit` does.
+ */
 async function uploadMember(
   client: FarmClient,
   tree: string,
@@ -51,14 +53,7 @@ async function uploadMember(
   const tar = await packBundle(dir);
   const { id } = await client.json<CreateTaskReply>('POST', '/task', { branch }, signal);
   created.push(id);
-  await client.raw('PUT', `/task/${id}/build_bundle`, {
-    body: tar,
-    headers: {
-      'content-type': 'application/octet-stream',
-      'x-checksum-sha256': createHash('sha256').update(tar).digest('hex'),
-    },
-    signal,
-  });
+  await uploadBundle(client, id, tar, signal);
   return id;
 }
 

@@ -42,5 +42,8 @@ export function groupHeadline(status: GroupStatus): string {
     .filter(([, n]) => n > 0)
     .map(([state, n]) => `${n} ${state}`)
     .join(', ');
-  return `group ${status.id} (${status.mode}, publish ${status.publish}, branch ${status.branch}${status.round > 1 ? `, round ${status.round}` : ''}): ${status.state} - ${counts}`;
+  return (
+    `group ${status.id} (${status.mode}, publish ${status.publish}, ` +
+    `branch ${status.branch}${status.round > 1 ? `, round ${status.round}` : ''}): ${status.state} - ${counts}`
+  );
 }

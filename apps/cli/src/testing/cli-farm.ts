@@ -52,7 +52,8 @@ export class CliFarm {
       arch: 'amd64',
       sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
       extraToml: [
-        `[coordinator]\nlisten = "127.0.0.1:${port}"\narchs = ["amd64"]\nstorage_dir = ${JSON.stringify(path.join(root, 'storage'))}`,
+        `[coordinator]\nlisten = "127.0.0.1:${port}"\narchs = ["amd64"]\n` +
+          `storage_dir = ${JSON.stringify(path.join(root, 'storage'))}`,
         `[redis]\nurl = "${redis.url}"`,
         '[worker]\nid = "cli-worker"\narchs = ["amd64"]\ntoken_file = "secrets/worker.token"\nheartbeat_seconds = 1',
         ...Object.keys(cliFarmTokens).map(

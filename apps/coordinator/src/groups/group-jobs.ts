@@ -21,7 +21,10 @@ import type { GroupSnapshot } from './group-snapshot.ts';
 /** apt pin priority of a group repository: above the branch (500), below a forced downgrade (1000). */
 export const groupPinPriority = 990;
 
-/** The group's repository as an extra apt source of its member builds, pinned above the branch, checked with the farm key. */
+/**
+ * The group's repository as an extra apt source of its member
+ * builds, pinned above the branch, checked with the farm key.
+ */
 export function groupAptSource(publicUrl: string, groupId: string, key: string): ExtraAptSource {
   const name = `aoinb-group-${groupId}`;
   return {

@@ -11,7 +11,8 @@ function refuseMember(task: TaskRecord, what: string): void {
   if (task.groupId)
     throw new AoinbError(
       'CONFLICT',
-      `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST /group/${task.groupId}/cancel or /retry)`,
+      `task ${task.id} belongs to group ${task.groupId}: ${what} through the group (POST ` +
+        `/group/${task.groupId}/cancel or /retry)`,
     );
 }
 

@@ -1,7 +1,8 @@
 import { buildJobId, sequenceJobId, type GroupMemberPlan, type MemberRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { endLog } from '../services/build-log.ts';
-import { cancelBuild, placedBuild } from '../services/task-service.ts';
+import { cancelBuild } from '../services/task-cancel.ts';
+import { placedBuild } from '../services/task-service.ts';
 import { addMemberJob, memberJob } from './group-jobs.ts';
 import type { SkipDecision } from './group-policy.ts';
 import type { GroupSnapshot } from './group-snapshot.ts';
@@ -29,7 +30,8 @@ export function skipReason(
   because: { key: string; state: string },
   root: { key: string; state: string },
 ): string {
-  const direct = `dependency ${memberLabel(snap, because.key)} ${because.state === 'skipped' ? 'was skipped' : because.state}`;
+  const ended = because.state === 'skipped' ? 'was skipped' : because.state;
+  const direct = `dependency ${memberLabel(snap, because.key)} ${ended}`;
   return root.key === because.key
     ? `skipped: ${direct}`
     : `skipped: ${direct} (${memberLabel(snap, root.key)} ${root.state})`;
@@ -62,7 +64,10 @@ export async function releaseMember(ctx: CoordinatorContext, snap: GroupSnapshot
   return true;
 }
 
-/** A member whose dependency did not succeed: skipped (a waiting one has no job yet), or its queued build cancelled (sequential). */
+/**
+ * A member whose dependency did not succeed: skipped (a waiting
+ * one has no job yet), or its queued build cancelled (sequential).
+ */
 export async function skipMember(ctx: CoordinatorContext, snap: GroupSnapshot, d: SkipDecision): Promise<void> {
   const { plan, record } = parts(snap, d.key);
   const next: MemberRecord = {

@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@aoinb/config';
-import { silentLogger } from '@aoinb/logging';
+import type { LightMyRequestResponse } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { makeTestDeb } from '@aoinb/testkit';
 import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 import { attemptKeyHeader, newAttemptKey, type BuildJobResult } from '@aoinb/farm-protocol';
-import { startCoordinator, type Coordinator } from '../coordinator.ts';
-import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { buildServer } from './server.ts';
+import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
+import { inject, useInjectFixture, type InjectOptions } from '../testing/inject-fixture.ts';
 
 type Role = keyof typeof farmTokens;
 type Access = 'public' | 'any' | Role[];
@@ -92,13 +89,6 @@ function urlOf(r: RouteCase): string {
   return url + (r.query ?? '');
 }
 
-function payloadOf(body: unknown): { payload?: string | Buffer; headers: Record<string, string> } {
-  if (body === undefined) return { headers: {} };
-  if (Buffer.isBuffer(body)) return { payload: body, headers: { 'content-type': 'application/octet-stream' } };
-  if (typeof body === 'string') return { payload: body, headers: { 'content-type': 'text/plain' } };
-  return { payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
-}
-
 /** The auth hook's refusal (a handler's own 403, e.g. a missing attempt key, names no role). */
 function refusedByRole(res: LightMyRequestResponse): boolean {
   return (
@@ -112,49 +102,22 @@ function refusedByRole(res: LightMyRequestResponse): boolean {
  * 409s of the task lifecycle. No worker runs: this file plays the worker.
  */
 describe('the HTTP API by inject()', () => {
-  let farm: FarmHarness;
-  let coordinator: Coordinator;
-  let app: FastifyInstance;
+  const fx = useInjectFixture({ archs: ['amd64', 'riscv64'], noarchArch: 'amd64' });
   const answers: Array<{ what: string; res: LightMyRequestResponse }> = [];
 
   async function call(
     method: RouteCase['method'],
     url: string,
-    options: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+    options: InjectOptions = {},
   ): Promise<LightMyRequestResponse> {
     const token = options.token === undefined ? farmTokens.maintainer : options.token;
-    const { payload, headers } = payloadOf(options.body);
     // A worker speaks the protocol version on every call (protocol-check.test.ts covers one that does not).
-    const protocol = token === farmTokens.worker ? { [protocolHeader]: String(PROTOCOL_VERSION) } : {};
-    const auth = token ? { authorization: `Bearer ${token}` } : {};
-    const res = await app.inject({
-      method,
-      url,
-      payload,
-      headers: { ...headers, ...protocol, ...auth, ...options.headers },
-    });
+    const protocol: Record<string, string> =
+      token === farmTokens.worker ? { [protocolHeader]: String(PROTOCOL_VERSION) } : {};
+    const res = await inject(fx.app, method, url, { ...options, token, headers: { ...protocol, ...options.headers } });
     answers.push({ what: `${method} ${url}`, res });
     return res;
   }
-
-  beforeAll(async () => {
-    farm = await FarmHarness.create({ archs: ['amd64', 'riscv64'], noarchArch: 'amd64' });
-    const config = await loadConfig(await farm.configDir('coordinator'));
-    // No reconcile while this file plays the worker: a running build without an active job would be requeued.
-    coordinator = await startCoordinator({
-      config,
-      logger: silentLogger(),
-      listen: { host: '127.0.0.1', port: 0 },
-      reconcileIntervalMs: 3_600_000,
-    });
-    app = await buildServer(coordinator.context);
-    await app.ready();
-  }, 60_000);
-  afterAll(async () => {
-    await app?.close();
-    await coordinator?.close();
-    await farm?.stop();
-  });
 
   it('has a row for every route the OpenAPI document lists', async () => {
     const doc = (await call('GET', '/docs/json', { token: null })).json<{ paths: Record<string, object> }>();
@@ -215,7 +178,7 @@ describe('the HTTP API by inject()', () => {
       expect(Object.keys(body.error).sort(), what).toEqual(['code', 'message']);
       expect(body.error.code, what).toMatch(/^[A-Z_]+$/);
       expect(body.error.message.length, what).toBeGreaterThan(0);
-      for (const hostPath of [farm.root, farm.storageDir, process.cwd()])
+      for (const hostPath of [fx.farm.root, fx.farm.storageDir, process.cwd()])
         expect(body.error.message, what).not.toContain(hostPath);
     }
   });
@@ -252,7 +215,7 @@ describe('the HTTP API by inject()', () => {
     const id = (await call('POST', '/task')).json<{ id: string }>().id;
     await conflict('PUT', `/task/${id}/build`, {});
     await conflict('POST', `/task/${id}/retry`);
-    const archive = await packTestBundle(path.join(farm.root, 'bundles'), { name: 'conflicts' });
+    const archive = await packTestBundle(path.join(fx.farm.root, 'bundles'), { name: 'conflicts' });
     expect((await call('PUT', `/task/${id}/build_bundle`, { body: archive })).statusCode).toBe(201);
     await conflict('PUT', `/task/${id}/build`, {});
     expect((await call('PUT', `/task/${id}/branch`, { body: 'stable' })).statusCode).toBe(200);
@@ -272,18 +235,18 @@ describe('the HTTP API by inject()', () => {
   describe('artifact verification (this file plays the worker of a claimed attempt)', () => {
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     const debOf = async (name: string) =>
-      (await makeTestDeb({ dir: path.join(farm.root, 'debs'), name, arch: 'riscv64' })).bytes;
+      (await makeTestDeb({ dir: path.join(fx.farm.root, 'debs'), name, arch: 'riscv64' })).bytes;
 
     /** A queued build of both archs, claimed by a stand-in worker through the store, as a worker does. */
     async function claimed(name: string): Promise<{ id: string; key: string }> {
       const id = (await call('POST', '/task')).json<{ id: string }>().id;
-      const archive = await packTestBundle(path.join(farm.root, 'bundles'), { name });
+      const archive = await packTestBundle(path.join(fx.farm.root, 'bundles'), { name });
       expect((await call('PUT', `/task/${id}/build_bundle`, { body: archive })).statusCode).toBe(201);
       await call('PUT', `/task/${id}/branch`, { body: 'stable' });
       expect((await call('PUT', `/task/${id}/build`, { body: { archs: ['riscv64'] } })).statusCode).toBe(202);
       const key = newAttemptKey({ taskId: id, arch: 'riscv64', run: 1 });
       const now = new Date();
-      const outcome = await coordinator.context.store.transition({
+      const outcome = await fx.coordinator.context.store.transition({
         taskId: id,
         arch: 'riscv64',
         archs: ['riscv64'],

@@ -53,7 +53,8 @@ export function registerAuth(app: FastifyInstance, tokens: TokenConfig[]): void 
     if (access !== 'any' && principal.role !== 'admin' && !access.includes(principal.role)) {
       throw new AoinbError(
         'FORBIDDEN',
-        `token ${principal.name} (${principal.role}) may not ${request.method} ${request.routeOptions.url}; it needs the ${access.join(' or ')} role`,
+        `token ${principal.name} (${principal.role}) may not ${request.method} ${request.routeOptions.url}; ` +
+          `it needs the ${access.join(' or ')} role`,
       );
     }
     request.principal = principal;

@@ -1,11 +1,8 @@
 import path from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig, type AoinbConfig } from '@aoinb/config';
-import { silentLogger } from '@aoinb/logging';
-import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { startCoordinator, type Coordinator } from '../coordinator.ts';
-import { buildServer } from './server.ts';
+import type { LightMyRequestResponse } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
+import { inject, useInjectFixture } from '../testing/inject-fixture.ts';
 
 /**
  * Asking for a build network by inject(): refused (403 NETWORK_NOT_ALLOWED,
@@ -14,58 +11,25 @@ import { buildServer } from './server.ts';
  * shows it, and a retry asks again under the policy of the day.
  */
 describe('build networks through the API', () => {
-  let farm: FarmHarness;
-  let coordinator: Coordinator;
-  let app: FastifyInstance;
-  let config: AoinbConfig;
   const trusted = 'net-maintainer-token-0123456789';
+  const fx = useInjectFixture({ archs: ['amd64'] }, (config) => {
+    config.farm.coordinator.networkBuilds = 'admin';
+    config.farm.tokens.push({ name: 'trusted', role: 'maintainer', token: trusted, networkBuilds: true });
+  });
 
-  function call(method: 'GET' | 'POST' | 'PUT', url: string, token: string, body?: unknown) {
-    const type = Buffer.isBuffer(body)
-      ? 'application/octet-stream'
-      : typeof body === 'string'
-        ? 'text/plain'
-        : 'application/json';
-    return app.inject({
-      method,
-      url,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': type }) },
-      ...(body === undefined
-        ? {}
-        : { payload: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
-    });
-  }
+  const call = (method: 'GET' | 'POST' | 'PUT', url: string, token: string, body?: unknown) =>
+    inject(fx.app, method, url, { token, body });
 
   /** A task with a bundle and a branch, not built yet. */
   async function readyTask(name: string): Promise<string> {
     const { id } = (await call('POST', '/task', farmTokens.maintainer)).json<{ id: string }>();
-    const archive = await packTestBundle(path.join(farm.root, 'bundles'), { name });
+    const archive = await packTestBundle(path.join(fx.farm.root, 'bundles'), { name });
     expect((await call('PUT', `/task/${id}/build_bundle`, farmTokens.maintainer, archive)).statusCode).toBe(201);
     expect((await call('PUT', `/task/${id}/branch`, farmTokens.maintainer, 'stable')).statusCode).toBe(200);
     return id;
   }
 
   const refusal = (res: LightMyRequestResponse) => res.json<{ error: { code: string; message: string } }>().error;
-
-  beforeAll(async () => {
-    farm = await FarmHarness.create({ archs: ['amd64'] });
-    config = await loadConfig(await farm.configDir('coordinator'));
-    config.farm.coordinator.networkBuilds = 'admin';
-    config.farm.tokens.push({ name: 'trusted', role: 'maintainer', token: trusted, networkBuilds: true });
-    coordinator = await startCoordinator({
-      config,
-      logger: silentLogger(),
-      listen: { host: '127.0.0.1', port: 0 },
-      reconcileIntervalMs: 3_600_000,
-    });
-    app = await buildServer(coordinator.context);
-    await app.ready();
-  }, 60_000);
-  afterAll(async () => {
-    await app?.close();
-    await coordinator?.close();
-    await farm?.stop();
-  });
 
   it('refuses a token the policy does not name, with 403 NETWORK_NOT_ALLOWED; the task stays unbuilt', async () => {
     const id = await readyTask('net-refused');
@@ -85,7 +49,7 @@ describe('build networks through the API', () => {
     expect(refusal(bad).message).toMatch(/network/);
     // Without the network the same token builds it.
     expect((await call('PUT', `/task/${id}/build`, farmTokens.maintainer, {})).statusCode).toBe(202);
-    const job = await coordinator.context.dispatcher.getJob('amd64', `t${id}-amd64-r1`);
+    const job = await fx.coordinator.context.dispatcher.getJob('amd64', `t${id}-amd64-r1`);
     expect(job?.data.network).toBeUndefined();
   });
 
@@ -99,7 +63,7 @@ describe('build networks through the API', () => {
         tasks: Array<{ id: string; network: boolean }>;
       }>();
       expect(listed.tasks.find((t) => t.id === id)?.network).toBe(true);
-      const job = await coordinator.context.dispatcher.getJob('amd64', `t${id}-amd64-r1`);
+      const job = await fx.coordinator.context.dispatcher.getJob('amd64', `t${id}-amd64-r1`);
       expect(job?.data).toMatchObject({ taskId: id, network: true });
     }
   });
@@ -107,7 +71,7 @@ describe('build networks through the API', () => {
   it('asks again on retry: a policy tightened to "never" refuses the new run, even for an admin', async () => {
     const id = await readyTask('net-retry');
     expect((await call('PUT', `/task/${id}/build`, farmTokens.admin, { network: true })).statusCode).toBe(202);
-    const { store } = coordinator.context;
+    const { store } = fx.coordinator.context;
     await store.transition({
       taskId: id,
       arch: 'amd64',
@@ -117,19 +81,19 @@ describe('build networks through the API', () => {
       to: 'failed',
       set: { reason: 'test' },
     });
-    config.farm.coordinator.networkBuilds = 'never';
+    fx.config.farm.coordinator.networkBuilds = 'never';
     try {
       const res = await call('POST', `/task/${id}/retry`, farmTokens.admin);
       expect(res.statusCode).toBe(403);
       expect(refusal(res).message).toContain(
         'this coordinator runs no builds with a network ([coordinator] network_builds = "never")',
       );
-      config.farm.coordinator.networkBuilds = 'any-submitter';
+      fx.config.farm.coordinator.networkBuilds = 'any-submitter';
       expect((await call('POST', `/task/${id}/retry`, farmTokens.maintainer)).statusCode).toBe(202);
-      const job = await coordinator.context.dispatcher.getJob('amd64', `t${id}-amd64-r2`);
+      const job = await fx.coordinator.context.dispatcher.getJob('amd64', `t${id}-amd64-r2`);
       expect(job?.data.network).toBe(true);
     } finally {
-      config.farm.coordinator.networkBuilds = 'admin';
+      fx.config.farm.coordinator.networkBuilds = 'admin';
     }
   });
 

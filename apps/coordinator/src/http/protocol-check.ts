@@ -28,7 +28,8 @@ export function registerProtocolCheck(app: FastifyInstance): void {
           : `speaks protocol version ${theirs}`;
     throw new AoinbError(
       'PROTOCOL_MISMATCH',
-      `the caller ${said}; this coordinator speaks protocol version ${PROTOCOL_VERSION}: run the same aoinb release on both`,
+      `the caller ${said}; this coordinator speaks protocol version ${PROTOCOL_VERSION}: ` +
+        `run the same aoinb release on both`,
     );
   });
 }

@@ -19,7 +19,9 @@ export type ByHash = (sha256: string) => Promise<{ file: string; size: number } 
 
 const byHashPath = /^by-hash\/SHA256\/([0-9a-f]{64})$/;
 
-/** Sends one file of a flat apt repository folder (index files and debs only); `what` names the repository in errors. */
+/**
+ * Sends one file of a flat apt repository folder (index files and debs only); `what` names the repository in errors.
+ */
 export async function sendRepoFile(
   reply: FastifyReply,
   dir: string,

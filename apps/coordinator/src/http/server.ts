@@ -38,7 +38,8 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
     // body keys are refused rather than silently dropped: `{"archs":"amd64"}` is a 400 naming the field.
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
-  // Uploads (bundles, artifacts) arrive as raw streams whatever their content type; JSON and text keep Fastify's parsers.
+  // Uploads (bundles, artifacts) arrive as raw streams whatever
+  // their content type; JSON and text keep Fastify's parsers.
   app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
   registerErrorHandling(app);
   // Before auth: the request timer must run first, so refused requests are counted too.

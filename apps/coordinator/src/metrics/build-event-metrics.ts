@@ -98,7 +98,9 @@ export function registerBuildEventMetrics(
     }),
     failures: new Counter({
       name: 'aoinb_build_failures_total',
-      help: 'Builds that ended failed or cancelled, per arch and failure class (build, disk-full, out-of-memory, timeout, cancelled, lost-host, infrastructure)',
+      help:
+        'Builds that ended failed or cancelled, per arch and failure class (build, disk-full, out-of-memory, ' +
+        'timeout, cancelled, lost-host, infrastructure)',
       labelNames: ['arch', 'class'],
       ...common,
     }),

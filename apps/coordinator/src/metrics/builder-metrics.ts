@@ -6,7 +6,10 @@ import { sharedRefresh, type CollectGuard } from '@aoinb/metrics';
 export const builderStates = ['idle', 'building', 'draining', 'offline'] as const;
 export type BuilderMetricState = (typeof builderStates)[number];
 
-/** Arch label of an offline builder whose arch tags this coordinator never saw (its heartbeat expired before we started). */
+/**
+ * Arch label of an offline builder whose arch tags this
+ * coordinator never saw (its heartbeat expired before we started).
+ */
 export const unknownArch = 'unknown';
 
 export function metricStateOf(builder: BuilderStatus): BuilderMetricState {
@@ -75,7 +78,8 @@ type DefineGauge = (
 function defineBuilderGauges(gauge: DefineGauge, archs: string[]): void {
   gauge(
     'aoinb_builders',
-    'Builders per arch tag and state (idle, building, draining, offline); a builder with several arch tags counts in each',
+    'Builders per arch tag and state (idle, building, draining, offline); ' +
+      'a builder with several arch tags counts in each',
     ['arch', 'state'],
     (g, s) => {
       for (const arch of archs) for (const state of builderStates) g.set({ arch, state }, 0);
@@ -84,7 +88,8 @@ function defineBuilderGauges(gauge: DefineGauge, archs: string[]): void {
   );
   gauge(
     'aoinb_arch_slots',
-    'Build slots of the online, non-draining builders carrying each arch tag (shared slots count in each of their archs)',
+    'Build slots of the online, non-draining builders carrying each arch tag (shared slots count in each of ' +
+      'their archs)',
     ['arch'],
     (g, s) => {
       for (const arch of archs) g.set({ arch }, 0);

@@ -24,7 +24,9 @@ export const activeBuildStates = ['queued', 'running'] as const;
 export function registerQueueMetrics(registry: Registry, dispatcher: Dispatcher, guard: CollectGuard): void {
   new Gauge({
     name: 'aoinb_queue_jobs',
-    help: 'Jobs in the build-<arch> BullMQ queue by state (waiting + prioritized = backlog; completed/failed = jobs still retained)',
+    help:
+      'Jobs in the build-<arch> BullMQ queue by state (waiting + prioritized = backlog; ' +
+      'completed/failed = jobs still retained)',
     labelNames: ['arch', 'state'],
     registers: [registry],
     async collect() {
@@ -65,7 +67,9 @@ export async function countActiveBuilds(
   return counts;
 }
 
-/** `aoinb_active_builds{arch,state}`: queued and running builds as the farm's records say (what `aoinb status` shows). */
+/**
+ * `aoinb_active_builds{arch,state}`: queued and running builds as the farm's records say (what `aoinb status` shows).
+ */
 export function registerActiveBuildMetrics(
   registry: Registry,
   redis: RedisClient,

@@ -33,7 +33,9 @@ export interface RealPackage {
   ver?: string;
   /** Of `debs`, those built as `Architecture: all` (every one when the kind is noarch). */
   archAll: string[];
-  /** Variables to set in one defines (keyed by its folder: `autobuild`, `02-fuse-3`), each with a reason in the toml. */
+  /**
+   * Variables to set in one defines (keyed by its folder: `autobuild`, `02-fuse-3`), each with a reason in the toml.
+   */
   set: Map<string, Map<string, string>>;
   /** Debian build tools to add to BUILDDEP (AOSC's BuildKit has them, the test base OS does not). */
   builddep: string[];
@@ -188,7 +190,8 @@ export async function writeOverlaidBundle(options: {
   if (pkg.identical && specSums[0] !== options.source.sha256) {
     throw new AoinbError(
       'CHECKSUM_MISMATCH',
-      `${pkg.path}: overlay.toml says Debian's ${pkg.orig} is identical to upstream, but its sha256 ${options.source.sha256} is not the spec's ${specSums[0] ?? 'SKIP'}`,
+      `${pkg.path}: overlay.toml says Debian's ${pkg.orig} is identical to upstream, ` +
+        `but its sha256 ${options.source.sha256} is not the spec's ${specSums[0] ?? 'SKIP'}`,
     );
   }
   const specLines = [marker];

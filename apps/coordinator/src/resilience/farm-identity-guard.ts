@@ -86,11 +86,16 @@ export class FarmIdentityGuard {
     const [task, group] = counters.map((c) => Number(c) || 0) as [number, number];
     let reason: string | undefined;
     if (!identity)
-      reason = `Redis holds no farm identity (this farm is ${id}): it restarted without its data, or it is another Redis`;
+      reason =
+        `Redis holds no farm identity (this farm is ${id}): it restarted without its data, ` + 'or it is another Redis';
     else if (identity.id !== id)
-      reason = `Redis holds farm identity ${identity.id}, but this coordinator's storage belongs to farm ${id}: is redis.url right?`;
+      reason =
+        `Redis holds farm identity ${identity.id}, but this coordinator's storage belongs to farm ${id}: ` +
+        `is redis.url right?`;
     else if (task < highestTaskId || group < highestGroupId)
-      reason = `Redis's id counters (task ${task}, group ${group}) are below the highest ids this farm handed out (task ${highestTaskId}, group ${highestGroupId}): RedisClient was restored from an older copy`;
+      reason =
+        `Redis's id counters (task ${task}, group ${group}) are below the highest ids this farm handed out ` +
+        `(task ${highestTaskId}, group ${highestGroupId}): RedisClient was restored from an older copy`;
     this.setState(reason);
     if (!reason && (task > highestTaskId || group > highestGroupId)) this.noteIds(task, group);
     return this.current;

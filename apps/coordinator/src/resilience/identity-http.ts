@@ -24,7 +24,8 @@ export function registerIdentityChecks(app: FastifyInstance, guard: FarmIdentity
     if (typeof workerFarm === 'string' && workerFarm !== guard.farmId)
       throw new AoinbError(
         'FARM_MISMATCH',
-        `this worker joined farm ${workerFarm}, this coordinator serves farm ${guard.farmId}; restart the worker to join`,
+        `this worker joined farm ${workerFarm}, this coordinator serves farm ${guard.farmId}; ` +
+          `restart the worker to join`,
       );
     if (readOnly.has(request.method) || request.routeOptions.url === adoptRoute) return;
     if (request.routeOptions.url === undefined) return;

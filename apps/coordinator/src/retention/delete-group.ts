@@ -71,6 +71,7 @@ export async function deleteGroup(ctx: CoordinatorContext, groupId: string): Pro
     'CONFLICT',
     outcome.result === 'running'
       ? `group ${groupId} is ${outcome.state} but a member task is still queued or running: wait for it to end`
-      : `group ${groupId} is ${outcome.state}: only a finished group can be deleted; cancel it first (POST /group/${groupId}/cancel)`,
+      : `group ${groupId} is ${outcome.state}: only a finished group can be deleted; ` +
+          `cancel it first (POST /group/${groupId}/cancel)`,
   );
 }

@@ -49,12 +49,15 @@ export async function removeTask(
   }
 }
 
-/** An admin's `DELETE /task/:id` of a finished task: records, logs, bundle and debs go (the repositories keep theirs). */
+/**
+ * An admin's `DELETE /task/:id` of a finished task: records, logs, bundle and debs go (the repositories keep theirs).
+ */
 export async function deleteFinishedTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
   if (by.role !== 'admin')
     throw new AoinbError(
       'FORBIDDEN',
-      `token ${by.name} (${by.role}) may not delete task ${taskId}: deleting a task that was built needs the admin role`,
+      `token ${by.name} (${by.role}) may not delete task ${taskId}: deleting a task that was built needs the ` +
+        `admin role`,
     );
   const outcome = await removeTask(ctx, taskId, { groupId: '', states: ['succeeded', 'failed', 'cancelled'] });
   if (outcome.result === 'deleted') {
@@ -69,6 +72,7 @@ export async function deleteFinishedTask(ctx: CoordinatorContext, taskId: string
     );
   throw new AoinbError(
     'CONFLICT',
-    `task ${taskId} is ${outcome.state}: only a finished task can be deleted; cancel it first (POST /task/${taskId}/cancel)`,
+    `task ${taskId} is ${outcome.state}: only a finished task can be deleted; ` +
+      `cancel it first (POST /task/${taskId}/cancel)`,
   );
 }

@@ -4,7 +4,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendLogLines, LeaseStore, logMember, readLogEntries } from '@aoinb/farm-protocol';
+import { appendLogLines, checkExec, LeaseStore, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 
 /** A finished log stays readable (and followable) from Redis this long after it is archived. */
@@ -61,11 +61,16 @@ async function writeArchive(ctx: CoordinatorContext, taskId: string, arch: strin
     throw error;
   }
   await rename(tmp, file);
-  await ctx.redis
+  const replies = await ctx.redis
     .multi()
     .expire(key, archivedStreamTtlSeconds)
     .srem(ctx.keys.unarchivedLogs, logMember(taskId, arch, run))
     .exec();
+  checkExec(
+    `archiving the log of ${taskId}/${arch} run ${run}`,
+    [`EXPIRE ${key}`, `SREM ${ctx.keys.unarchivedLogs}`],
+    replies,
+  );
 }
 
 /**

@@ -109,7 +109,8 @@ export async function receiveBundle(
     if (!recorded.done)
       throw new AoinbError(
         'CONFLICT',
-        `task ${task.id} became ${recorded.groupId ? `a member of group ${recorded.groupId}` : recorded.state} during the upload: its bundle can no longer change`,
+        `task ${task.id} became ${recorded.groupId ? `a member of group ${recorded.groupId}` : recorded.state} ` +
+          `during the upload: its bundle can no longer change`,
       );
     await mkdir(ctx.layout.taskDir(task.id), { recursive: true });
     await rm(ctx.layout.bundleDir(task.id), { recursive: true, force: true });

@@ -42,7 +42,8 @@ export function refusalError(ctx: CoordinatorContext, what: string, at: Addresse
       );
       return new AoinbError(
         'STALE_ATTEMPT',
-        `${build} is at ${where} (${now.state}); the ${what} of run ${at.run} attempt ${at.attempt} is no longer current and was not applied`,
+        `${build} is at ${where} (${now.state}); the ${what} of run ${at.run} attempt ${at.attempt} is no ` +
+          `longer current and was not applied`,
       );
     default:
       return new AoinbError(

@@ -18,6 +18,7 @@ export function assertNetworkAllowed(policy: NetworkBuildsPolicy, by: Principal,
       : `[coordinator] network_builds = "admin" lets only admin tokens and tokens marked network_builds = true ask`;
   throw new AoinbError(
     'NETWORK_NOT_ALLOWED',
-    `token ${by.name} (${by.role}) may not ask for a build network for ${what}: ${rule}; fetch what the build needs as sources in spec instead`,
+    `token ${by.name} (${by.role}) may not ask for a build network for ${what}: ${rule}; ` +
+      `fetch what the build needs as sources in spec instead`,
   );
 }

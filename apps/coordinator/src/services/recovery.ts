@@ -114,7 +114,9 @@ export async function requeueLostBuild(ctx: CoordinatorContext, task: TaskRecord
     from: ['running'],
     to: 'queued',
     unset: ['builder', 'startedAt', 'startedAtMs'],
-    note: `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; the build is back in the queue`,
+    note:
+      `builder ${build.builder ?? '?'} stopped answering during attempt ${build.attempt}; ` +
+      `the build is back in the queue`,
   });
   if (moved.done) {
     ctx.logger.warn(

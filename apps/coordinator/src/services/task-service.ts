@@ -4,8 +4,6 @@ import { AoinbError } from '@aoinb/errors';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import {
   buildJobId,
-  isFinalBuildState,
-  publishCancel,
   type BuildJobData,
   type BuildNeeds,
   type BuildRecord,
@@ -16,7 +14,6 @@ import {
 import type { CoordinatorContext, Principal } from '../context.ts';
 import { buildNeeds } from '../placement/build-needs.ts';
 import { deleteFinishedTask } from '../retention/delete-task.ts';
-import { endLog } from './build-log.ts';
 import { assertNetworkAllowed } from './network-policy.ts';
 
 /** Who a call without a principal is (in-process callers); never granted a network. */
@@ -119,7 +116,8 @@ function requireCreated(ctx: CoordinatorContext, task: TaskRecord, what: string)
   if (task.state !== 'created') {
     throw new AoinbError(
       'CONFLICT',
-      `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST /task/${task.id}/retry, or create a new task)`,
+      `task ${task.id} is ${task.state}: ${what} only before PUT /task/${task.id}/build (retry with POST ` +
+        `/task/${task.id}/retry, or create a new task)`,
     );
   }
 }
@@ -156,14 +154,16 @@ function targetsOf(ctx: CoordinatorContext, task: TaskRecord, options: StartOpti
     if (unknown.length > 0)
       throw new AoinbError(
         'ARCH_NOT_ALLOWED',
-        `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here (${targets.join(', ') || 'none'})`,
+        `task ${task.id}: ${unknown.join(', ')} not among the archs ${bundle.packageName} may build on here ` +
+          `(${targets.join(', ') || 'none'})`,
       );
     targets = targets.filter((a) => options.archs!.includes(a));
   }
   if (targets.length === 0) {
     throw new AoinbError(
       'ARCH_NOT_ALLOWED',
-      `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's archs (${configured.join(', ')})`,
+      `task ${task.id}: the FAIL_ARCH/ALLOW_ARCH filters of ${bundle.packageName} allow none of this farm's ` +
+        `archs (${configured.join(', ')})`,
     );
   }
   return targets;
@@ -220,75 +220,16 @@ export async function deleteTask(ctx: CoordinatorContext, taskId: string, by: Pr
   if (outcome.groupId)
     throw new AoinbError(
       'CONFLICT',
-      `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST /group/${outcome.groupId}/cancel)`,
+      `task ${taskId} belongs to group ${outcome.groupId}: it goes with its group (POST ` +
+        `/group/${outcome.groupId}/cancel)`,
     );
   if (!outcome.deleted)
     throw new AoinbError(
       'CONFLICT',
-      `task ${taskId} is ${outcome.state}: a task can be deleted before its build or once it finished; cancel it first with POST /task/${taskId}/cancel`,
+      `task ${taskId} is ${outcome.state}: a task can be deleted before its build or once it finished; ` +
+        `cancel it first with POST /task/${taskId}/cancel`,
     );
   await rm(ctx.layout.taskDir(taskId), { recursive: true, force: true });
-}
-
-/** `POST /task/:id/cancel`: queued builds are cancelled at once, running ones are told to stop. */
-export async function cancelTask(ctx: CoordinatorContext, taskId: string, by: Principal): Promise<void> {
-  const task = await requireTask(ctx, taskId);
-  ctx.lifecycle.checkDirectChange(task, 'a cancel goes');
-  if (['succeeded', 'failed', 'cancelled'].includes(task.state))
-    throw new AoinbError('CONFLICT', `task ${task.id} is already ${task.state}`);
-  const reason = `cancelled by ${by.name}`;
-  if (task.archs.length === 0) {
-    const outcome = await ctx.store.updateTask(task.id, ['created'], {}, 'cancelled');
-    if (outcome.done) return;
-    if (outcome.state === 'cancelled') throw new AoinbError('CONFLICT', `task ${task.id} is already cancelled`);
-    return cancelTask(ctx, taskId, by);
-  }
-  for (const build of await ctx.store.getBuilds(task.id, task.archs))
-    if (await cancelBuild(ctx, task, build, reason))
-      await ctx.lifecycle.ended(task, { ...build, state: 'cancelled', reason });
-}
-
-/**
- * A queued build is cancelled at once (its job removed unless a worker holds
- * it; true); a running one is told to stop: the flag and the message name the
- * run and attempt read, so a worker that claimed meanwhile is asked again,
- * never a worker of another run (its worker reports it cancelled).
- */
-export async function cancelBuild(
-  ctx: CoordinatorContext,
-  task: TaskRecord,
-  build: BuildRecord,
-  reason: string,
-): Promise<boolean> {
-  let current: BuildRecord | undefined = build;
-  for (let tries = 0; current && tries < 5 && !isFinalBuildState(current.state); tries += 1) {
-    const base = { taskId: task.id, arch: current.arch, run: current.run, archs: task.archs };
-    const queued = await ctx.store.transition({
-      ...base,
-      from: ['queued'],
-      to: 'cancelled',
-      set: { reason, finishedAt: new Date().toISOString() },
-    });
-    if (queued.done) {
-      await ctx.dispatcher.removeIfIdle(current.arch, current.jobId);
-      await endLog(ctx, task.id, current.arch, current.run, 'cancelled', reason);
-      return true;
-    }
-    const running = await ctx.store.transition({
-      ...base,
-      from: ['running'],
-      attempt: { equals: current.attempt },
-      set: { cancelRequested: true, reason },
-    });
-    if (running.done) {
-      const { arch, jobId, run, attempt } = current;
-      await publishCancel(ctx.redis, { taskId: task.id, arch, jobId, run, attempt, reason }, ctx.keys);
-      return false;
-    }
-    if (running.refusal === 'run' || running.refusal === 'gone') return false;
-    current = await ctx.store.getBuild(task.id, current.arch);
-  }
-  return false;
 }
 
 /** `POST /task/:id/retry`: a new run of every failed or cancelled arch (new job, new log). */
@@ -305,7 +246,8 @@ export async function retryTask(ctx: CoordinatorContext, taskId: string, by: Pri
   if (task.archs.length === 0)
     throw new AoinbError(
       'CONFLICT',
-      `task ${task.id} was cancelled before it was built: nothing to retry; PUT /task/${task.id}/build is not possible either, create a new task`,
+      `task ${task.id} was cancelled before it was built: nothing to retry; ` +
+        `PUT /task/${task.id}/build is not possible either, create a new task`,
     );
   const again = (await ctx.store.getBuilds(task.id, task.archs)).filter(
     (b) => b.state === 'failed' || b.state === 'cancelled',

@@ -41,7 +41,8 @@ export function groupListPage(ctx: PageContext): void {
       const text = JSON.stringify(page);
       if (text === last) return;
       last = text;
-      status.textContent = `${page.groups.length} group${page.groups.length === 1 ? '' : 's'}, newest first; updated live.`;
+      const plural = page.groups.length === 1 ? '' : 's';
+      status.textContent = `${page.groups.length} group${plural}, newest first; updated live.`;
       replaceKeepingFocus(
         body,
         page.groups.length

@@ -27,7 +27,8 @@ export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>,
     h(
       'p',
       { id: 'token-help', class: 'muted' },
-      'A token of this coordinator (any role can look; maintainers can also cancel and retry). It stays in this browser tab until you sign out or close it.',
+      'A token of this coordinator (any role can look; maintainers can also cancel and retry). It stays in ' +
+        'this browser tab until you sign out or close it.',
     ),
     button,
     error,

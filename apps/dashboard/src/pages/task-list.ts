@@ -100,7 +100,8 @@ export function taskListPage(ctx: PageContext): void {
           ? page.tasks.map(row)
           : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')),
       );
-      status.textContent = `${page.tasks.length} task${page.tasks.length === 1 ? '' : 's'} shown, newest first; updated live.`;
+      const plural = page.tasks.length === 1 ? '' : 's';
+      status.textContent = `${page.tasks.length} task${plural} shown, newest first; updated live.`;
       const older = new URLSearchParams(ctx.query);
       if (page.next) older.set('before', page.next);
       replaceKeepingFocus(

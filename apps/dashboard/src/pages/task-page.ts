@@ -57,7 +57,8 @@ function resources(job: JobView): HTMLElement | null {
     definition([
       [
         'CPU',
-        `${r.cpu_seconds.toFixed(1)} s (peak ${r.peak_cpu_cores?.toFixed(2) ?? '–'} cores, average ${r.avg_cpu_cores?.toFixed(2) ?? '–'})`,
+        `${r.cpu_seconds.toFixed(1)} s (peak ${r.peak_cpu_cores?.toFixed(2) ?? '–'} cores, ` +
+          `average ${r.avg_cpu_cores?.toFixed(2) ?? '–'})`,
       ],
       ['Memory peak', bytes(r.peak_memory_bytes)],
       ['Disk peak', bytes(r.peak_disk_bytes)],

@@ -76,14 +76,18 @@ function buildSeries(registry: Registry, archs: string[], live: Map<string, Live
     }),
     phases: new Histogram({
       name: 'aoinb_worker_phase_duration_seconds',
-      help: 'Time spent in each pipeline phase (instance_refresh, mount, prepare, source_fetch, build, collect, discard, upload), per arch',
+      help:
+        'Time spent in each pipeline phase (instance_refresh, mount, prepare, source_fetch, build, collect, ' +
+        'discard, upload), per arch',
       labelNames: ['arch', 'phase'],
       buckets: [...durationBuckets],
       registers: [registry],
     }),
     startup: new Histogram({
       name: 'aoinb_worker_build_startup_seconds',
-      help: "Time from a build's claim to the first line of the package's own build step (bundle, instance, dependencies, sources), per arch",
+      help:
+        "Time from a build's claim to the first line of the package's own build step (bundle, instance, " +
+        'dependencies, sources), per arch',
       labelNames: ['arch'],
       buckets: [...durationBuckets],
       registers: [registry],

@@ -43,7 +43,10 @@ async function planFor(bundleDir: string, base: FakeBuildPlan): Promise<FakeBuil
   }
 }
 
-/** The run in a worker's build id: `t<task>-<arch>-r<run>-a<attempt>`, or the round in a sequence's `s<group>-<arch>-r<round>-t<task>-a<attempt>`. */
+/**
+ * The run in a worker's build id: `t<task>-<arch>-r<run>-a<attempt>`, or
+ * the round in a sequence's `s<group>-<arch>-r<round>-t<task>-a<attempt>`.
+ */
 function runOf(buildId: string): number {
   return Number(/-r(\d+)-(?:t\d+-)?a\d+$/.exec(buildId)?.[1] ?? 0);
 }
@@ -108,7 +111,10 @@ async function makeDeb(pkg: PackageHints, arch: string, outputDir: string): Prom
   }
 }
 
-/** Sleeps, writes log lines and produces one real .deb: for scheduler tests and benchmarks, never instead of the real pipeline's own tests. */
+/**
+ * Sleeps, writes log lines and produces one real .deb: for scheduler
+ * tests and benchmarks, never instead of the real pipeline's own tests.
+ */
 export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
   const base = { ...defaults, ...options };
   return {
@@ -124,7 +130,8 @@ export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
       const sampler = startFakeSampler(request.onSample, plan.sampleIntervalMs);
       for (const source of request.extraAptSources ?? [])
         onLine(
-          `[aoinb] extra apt source ${source.name}: ${source.line} (pin ${source.pin ?? 'origin'} ${source.pinPriority ?? ''})`,
+          `[aoinb] extra apt source ${source.name}: ${source.line} ` +
+            `(pin ${source.pin ?? 'origin'} ${source.pinPriority ?? ''})`,
         );
       if (plan.buildStepLine) onLine(`${buildStepMarker} ${pkg.name} ${pkg.version} (${arch})`);
       await emitLines(plan, onLine, request.signal);

@@ -41,9 +41,8 @@ async function lockWith(file: string, flags: string[], signal?: AbortSignal): Pr
   if (!locked) {
     const result = await holder;
     if (result.exitCode === 75 && flags.includes('--nonblock')) return undefined;
-    throw new Error(
-      `could not lock ${file}: ${String(result.stderr).trim() || (signal?.aborted ? 'aborted' : `flock exited ${result.exitCode}`)}`,
-    );
+    const why = String(result.stderr).trim() || (signal?.aborted ? 'aborted' : `flock exited ${result.exitCode}`);
+    throw new Error(`could not lock ${file}: ${why}`);
   }
   let released = false;
   return {

@@ -100,7 +100,8 @@ export function nspawnArgs(run: ContainerRun): string[] {
 // signal, so the container dies with us even if we are SIGKILLed. Arguments, not
 // environment: with --as-pid2 the container's PID 1 keeps nspawn's environment.
 const enterScript =
-  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; exec setpriv --pdeathsig TERM -- "$@"';
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 125; shift; n=$((n - 1)); done; ' +
+  'exec setpriv --pdeathsig TERM -- "$@"';
 
 /**
  * Runs a command in a container and streams its output line by line (stdout and

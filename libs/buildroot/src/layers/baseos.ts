@@ -135,7 +135,8 @@ export async function updateBaseos(
           command: [
             '/bin/sh',
             '-c',
-            'apt-get update --error-on=any && apt-get -y -o Dpkg::Options::=--force-confold full-upgrade && apt-get clean',
+            'apt-get update --error-on=any && apt-get -y -o Dpkg::Options::=--force-confold full-upgrade && ' +
+              'apt-get clean',
           ],
           env: { DEBIAN_FRONTEND: 'noninteractive' },
           network: 'host', // apt, from the branch's sources; no bundle code runs here

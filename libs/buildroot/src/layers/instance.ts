@@ -65,7 +65,10 @@ async function syncSourcesList(target: string, sourceListFile: string, onLine?: 
  * autobuild4's QA stops with E311). The value was checked by the config schema.
  */
 export function ab4ConfigText(maintainer: string): string {
-  return `#!/bin/bash\n# Written by aoinb for this instance from [build] maintainer in config.toml.\nABMPM=dpkg\nABAPMS=\nABINSTALL=dpkg\nMTER="${maintainer}"\n`;
+  return (
+    `#!/bin/bash\n# Written by aoinb for this instance from [build] maintainer in config.toml.\nABMPM=dpkg\n` +
+    `ABAPMS=\nABINSTALL=dpkg\nMTER="${maintainer}"\n`
+  );
 }
 
 async function syncAb4Config(target: string, maintainer: string, onLine?: (line: string) => void): Promise<void> {

@@ -28,7 +28,8 @@ export async function readBundleFacts(bundleDir: string, arch: string): Promise<
   if (!bundle.archAllowed) {
     throw new AoinbError(
       'ARCH_NOT_ALLOWED',
-      `${bundle.mainPackage.definesFile}: FAIL_ARCH/ALLOW_ARCH do not allow building ${bundle.mainPackage.name} on ${arch}`,
+      `${bundle.mainPackage.definesFile}: FAIL_ARCH/ALLOW_ARCH do not allow ` +
+        `building ${bundle.mainPackage.name} on ${arch}`,
     );
   }
   // Epoch 0 is no epoch: dpkg omits it from the Version field.

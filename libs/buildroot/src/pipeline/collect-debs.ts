@@ -50,7 +50,8 @@ async function openOutputDir(merged: string): Promise<FileHandle> {
         ? new AoinbError('ARTIFACT_INVALID', 'the build left no /buildroot/output folder')
         : new AoinbError(
             'ARTIFACT_INVALID',
-            `${part === 'buildroot' ? '/buildroot' : '/buildroot/output'} is not a plain folder (${error.code}): a link or something else was put there`,
+            `${part === 'buildroot' ? '/buildroot' : '/buildroot/output'} is not a plain folder ` +
+              `(${error.code}): a link or something else was put there`,
           );
     });
     await dir.close();

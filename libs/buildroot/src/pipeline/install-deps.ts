@@ -61,7 +61,9 @@ function depsRun(step: DepsStep, mode: 'resolve' | 'download' | 'install', binds
 function failed(step: DepsStep, mode: string, exitCode: number | undefined): DepsOutcome {
   return {
     ok: false,
-    reason: `build dependencies could not be installed (${mode} exited with status ${exitCode}): ${step.names.join(' ')}`,
+    reason:
+      `build dependencies could not be installed (${mode} exited with ` +
+      `status ${exitCode}): ${step.names.join(' ')}`,
     cancelled: false,
   };
 }

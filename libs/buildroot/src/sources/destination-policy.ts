@@ -138,8 +138,10 @@ export async function controlPlaneAt(
 
 function refusalRule(use: DestinationUse): string {
   return use === 'build-network'
-    ? "a build's network reaches only public addresses off the host's own networks, unless [build] source_allow lists them"
-    : "sources are not fetched from loopback, link-local, private or the host's own networks unless [build] source_allow lists them";
+    ? "a build's network reaches only public addresses off the host's own networks, " +
+        'unless [build] source_allow lists them'
+    : "sources are not fetched from loopback, link-local, private or the host's own networks unless [build] " +
+        'source_allow lists them';
 }
 
 function allowed(allow: readonly AllowedDestination[], host: string, address: string, port: number): boolean {
@@ -186,7 +188,8 @@ export async function checkDestination(
     if (service)
       throw new AoinbError(
         'SOURCE_FORBIDDEN',
-        `${host}:${port} resolves to ${address}, this farm's control plane (${service.name} at ${service.host}:${service.port}); ${who}, whatever [build] source_allow lists`,
+        `${host}:${port} resolves to ${address}, this farm's control plane (${service.name} ` +
+          `at ${service.host}:${service.port}); ${who}, whatever [build] source_allow lists`,
       );
     const named = forbiddenRange(address);
     const range = named ? `a ${named} address` : hostNetworkRange(address);

@@ -38,7 +38,8 @@ export function sourceUrl(source: SourceToFetch): string {
   const name = checkPathComponent(source.url, 'pypi project name');
   const version = source.options.version ?? source.options.commit;
   if (!version) throw new AoinbError('BUNDLE_INVALID', `pypi source ${name} needs version=`);
-  return `https://pypi.io/packages/source/${encodeURIComponent(name[0] as string)}/${encodeURIComponent(name)}/${encodeURIComponent(`${name}-${version}`)}.tar.gz`;
+  const parts = [name[0] as string, name, `${name}-${version}`].map(encodeURIComponent);
+  return `https://pypi.io/packages/source/${parts.join('/')}.tar.gz`;
 }
 
 async function isRegularFile(file: string): Promise<boolean> {

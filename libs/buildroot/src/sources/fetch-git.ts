@@ -48,7 +48,8 @@ async function git(run: GitRun, args: string[], network = false): Promise<string
     if (refusal) throw refusal;
     if (run.signal.aborted) throw new Error('cancelled or took longer than [build] source_timeout_minutes');
     throw new Error(
-      `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} failed: ${result.stderr.trim().split('\n').pop()}`,
+      `git ${args.find((a) => !a.startsWith('-') && !a.includes('=')) ?? ''} ` +
+        `failed: ${result.stderr.trim().split('\n').pop()}`,
     );
   }
   return result.stdout.trim();

@@ -22,7 +22,8 @@ function planNames(sources: SourceToFetch[]): string[] {
     if (earlier >= 0)
       throw new AoinbError(
         'BUNDLE_INVALID',
-        `source ${i + 1} (${source.url}) and source ${earlier + 1} would both be named ${JSON.stringify(name)}; add rename=`,
+        `source ${i + 1} (${source.url}) and source ${earlier + 1} would both be ` +
+          `named ${JSON.stringify(name)}; add rename=`,
       );
     names.push(name);
   });

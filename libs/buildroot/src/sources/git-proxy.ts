@@ -129,7 +129,8 @@ export async function startCheckedProxy(policy: SourcePolicy, listen: ProxyListe
     client.on('error', () => client.destroy());
     if (!authorised(req)) {
       client.end(
-        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="aoinb"\r\nContent-Length: 0\r\n\r\n',
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="aoinb"\r\n' +
+          'Content-Length: 0\r\n\r\n',
       );
       return;
     }

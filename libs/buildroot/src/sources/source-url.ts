@@ -21,12 +21,14 @@ export function checkFetchUrl(raw: string, where = 'source'): URL {
   if (url.protocol === 'file:')
     throw new AoinbError(
       'SOURCE_FORBIDDEN',
-      `${where} URL ${JSON.stringify(raw)}: file:// URLs are never fetched (they would read the build host's own files)`,
+      `${where} URL ${JSON.stringify(raw)}: file:// URLs are never fetched (they would read the build host's ` +
+        `own files)`,
     );
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new AoinbError(
       'SOURCE_UNSUPPORTED',
-      `${where} URL ${JSON.stringify(raw)}: the ${url.protocol.slice(0, -1)} scheme is not supported; use https or http`,
+      `${where} URL ${JSON.stringify(raw)}: the ${url.protocol.slice(0, -1)} scheme is not supported; ` +
+        `use https or http`,
     );
   }
   if (url.hostname === '') throw new AoinbError('BUNDLE_INVALID', `${where} URL ${JSON.stringify(raw)} has no host`);
@@ -38,7 +40,8 @@ export function checkSource(source: SourceToFetch): void {
   if (unsupportedTypes.has(source.type)) {
     throw new AoinbError(
       'SOURCE_UNSUPPORTED',
-      `source type ${source.type} (${source.url}) is not supported; supported: tbl, file, pypi and git, over https or http`,
+      `source type ${source.type} (${source.url}) is not supported; supported: tbl, file, pypi and git, ` +
+        `over https or http`,
     );
   }
   if (source.type === 'pypi') return;

@@ -15,7 +15,10 @@ import type { BuildrootContext } from '../context.ts';
 import { unmountAllUnder } from '../host/mount-table.ts';
 import { loadBaseos } from '../layers/baseos.ts';
 
-/** A throw-away build host for end-to-end tests: config, work dir, test base OS (Debian + real autobuild4) loaded, example source served. */
+/**
+ * A throw-away build host for end-to-end tests: config, work dir, test
+ * base OS (Debian + real autobuild4) loaded, example source served.
+ */
 export interface BuildHost {
   dir: string;
   configDir: string;

@@ -37,5 +37,8 @@ export function connectProbe(label: string, target: string, show?: string): stri
 
 /** A direct TCP connection to `ip`:`port`, around the proxy: logs CONNECTED or no route. */
 export function directProbe(label: string, ip: string, port: number): string {
-  return `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
+  return (
+    `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; ` +
+    `else abinfo "probe ${label}: no route"; fi`
+  );
 }

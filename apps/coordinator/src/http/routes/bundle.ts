@@ -35,7 +35,8 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
     routeOptions({
       summary: 'Upload the bundle: a tar (plain, gzip, xz or zstd) of the bundle folder',
       description:
-        'The folder at the root of the archive or in one top folder; optional X-Checksum-Sha256. The same bytes again is a no-op (200); another bundle replaces it until the task is built (409 after).',
+        'The folder at the root of the archive or in one top folder; optional X-Checksum-Sha256. The same ' +
+        'bytes again is a no-op (200); another bundle replaces it until the task is built (409 after).',
       tags: ['tasks'],
       access: maintainer,
       params: IdParams,

@@ -27,7 +27,8 @@ const types: Record<string, string> = {
 };
 // Scripts, styles and fetches only from this origin; no frames, no inline script.
 const contentSecurityPolicy =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 async function sendFile(reply: FastifyReply, file: string, cache: string): Promise<FastifyReply> {
   const info = await stat(file).catch(() => undefined);

@@ -21,31 +21,23 @@ import { deleteGroup } from '../../retention/delete-group.ts';
 import { loadSnapshot } from '../../groups/group-snapshot.ts';
 import { groupStatus, groupSummary } from '../../groups/group-view.ts';
 import { principalOf, type Access } from '../auth.ts';
+import { newestFirstPage } from '../newest-first-page.ts';
 import { sendRepoFile } from '../repo-file.ts';
 import { routeOptions } from '../route-schema.ts';
 
-async function listGroups(
-  ctx: CoordinatorContext,
-  q: GroupListQuery,
-): Promise<{ groups: GroupRecord[]; next: string | null }> {
-  const limit = q.limit ?? 50;
-  const found: GroupRecord[] = [];
-  let cursor = q.before;
-  let scanned = 0;
-  while (found.length < limit && scanned < 5000) {
-    const ids = await ctx.groups.store.listGroupIds(200, cursor);
-    if (ids.length === 0) return { groups: found, next: null };
-    const groups = new Map((await ctx.groups.store.getGroups(ids)).map((g) => [g.id, g]));
-    for (const id of ids) {
-      scanned += 1;
-      cursor = id;
-      const group = groups.get(id);
-      if (!group || (q.state && group.state !== q.state) || (q.branch && group.branch !== q.branch)) continue;
-      found.push(group);
-      if (found.length === limit) break;
-    }
-  }
-  return { groups: found, next: cursor ?? null };
+/** Newest first, filtered by state and branch. */
+async function listGroups(ctx: CoordinatorContext, q: GroupListQuery) {
+  return newestFirstPage<GroupRecord>({
+    limit: q.limit ?? 50,
+    before: q.before,
+    filtered: Boolean(q.state || q.branch),
+    ids: (count, before) => ctx.groups.store.listGroupIds(count, before),
+    records: async (ids) => {
+      const groups = new Map((await ctx.groups.store.getGroups(ids)).map((g) => [g.id, g]));
+      return ids.map((id) => groups.get(id));
+    },
+    keep: (group) => (!q.state || group.state === q.state) && (!q.branch || group.branch === q.branch),
+  });
 }
 
 async function statusOf(ctx: CoordinatorContext, id: string): Promise<GroupStatus> {
@@ -154,7 +146,7 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     }),
     async (request) => {
       const page = await listGroups(ctx, request.query);
-      return { groups: page.groups.map((g) => groupSummary(baseUrl, g)), next: page.next };
+      return { groups: page.found.map((g) => groupSummary(baseUrl, g)), next: page.next };
     },
   );
 
@@ -162,7 +154,8 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     routes.groupStatus,
     routeOptions({
       summary:
-        'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, failed, cancelled or skipped (because of what)',
+        'Group state and every member (task, package, arch): waiting (for what), queued, running, succeeded, ' +
+        'failed, cancelled or skipped (because of what)',
       tags: ['groups'],
       access: 'any',
       params: IdParams,
@@ -176,7 +169,8 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     routes.groupRepo,
     routeOptions({
       summary:
-        "A group's apt repository (its members' fresh debs): Packages(.gz), by-hash/SHA256/<sha256>, Release, InRelease and the .debs",
+        "A group's apt repository (its members' fresh debs): Packages(.gz), by-hash/SHA256/<sha256>, Release, " +
+        'InRelease and the .debs',
       tags: ['groups', 'repository'],
       access: 'public',
       params: GroupRepoParams,

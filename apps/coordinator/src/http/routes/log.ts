@@ -58,9 +58,11 @@ export function logRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     routes.taskLog,
     routeOptions({
       summary:
-        'The build log: full text, or live as Server-Sent Events (Accept: text/event-stream or ?follow=true), resumable with Last-Event-ID',
+        'The build log: full text, or live as Server-Sent Events (Accept: text/event-stream or ?follow=true), ' +
+        'resumable with Last-Event-ID',
       description:
-        'SSE: `message` events carry lines (one `data:` per line) and an `id` to resume after; the last event is `end` with `{"state", "reason"}` (LogEndEvent).',
+        'SSE: `message` events carry lines (one `data:` per line) and an `id` to resume after; ' +
+        'the last event is `end` with `{"state", "reason"}` (LogEndEvent).',
       tags: ['tasks'],
       access: 'any',
       params: IdParams,

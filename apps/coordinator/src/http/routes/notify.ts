@@ -27,7 +27,8 @@ export function notifyRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
         throw new AoinbError(
           'NOT_FOUND',
           wanted
-            ? `no webhook is named ${JSON.stringify(wanted)} (configured: ${ctx.config.notify.webhooks.map((w) => w.name).join(', ') || 'none'})`
+            ? `no webhook is named ${JSON.stringify(wanted)} ` +
+                `(configured: ${ctx.config.notify.webhooks.map((w) => w.name).join(', ') || 'none'})`
             : 'no [[notify.webhook]] is configured',
         );
       }

@@ -18,55 +18,31 @@ import {
 } from '@aoinb/farm-contract';
 import type { TaskRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../../context.ts';
-import {
-  cancelTask,
-  createTask,
-  deleteTask,
-  requireTask,
-  retryTask,
-  setBranch,
-  startBuild,
-} from '../../services/task-service.ts';
+import { cancelTask } from '../../services/task-cancel.ts';
+import { createTask, deleteTask, requireTask, retryTask, setBranch, startBuild } from '../../services/task-service.ts';
 import { answerWithCreate } from '../../resilience/idempotency.ts';
 import { principalOf, type Access } from '../auth.ts';
+import { newestFirstPage } from '../newest-first-page.ts';
 import { routeOptions } from '../route-schema.ts';
 import { taskStatus, taskSummary } from '../views.ts';
 
-/** Newest first; filters applied while scanning, at most `maxScan` tasks per page. */
+/** Newest first, filtered by state, branch, arch and submitter. */
 async function listTasks(
   ctx: CoordinatorContext,
   q: TaskListQuery,
-): Promise<{ tasks: TaskRecord[]; next: string | null }> {
-  const limit = q.limit ?? 50;
-  const maxScan = 5000;
-  const found: TaskRecord[] = [];
-  let cursor = q.before;
-  let scanned = 0;
-  let exhausted = false;
-  // Unfiltered, every task read is shown: read a page's worth, not 200 to show 50 (a dashboard polls this).
-  const filtered = Boolean(q.state || q.branch || q.arch || q.submitter);
-  while (found.length < limit && scanned < maxScan) {
-    const ids = await ctx.store.listTaskIds(filtered ? 200 : limit - found.length, cursor);
-    if (ids.length === 0) {
-      exhausted = true;
-      break;
-    }
-    for (const task of await ctx.store.getTasks(ids)) {
-      scanned += 1;
-      cursor = task?.id ?? cursor;
-      if (!task) continue;
-      if (
-        (q.state && task.state !== q.state) ||
-        (q.branch && task.branch !== q.branch) ||
-        (q.arch && !task.archs.includes(q.arch)) ||
-        (q.submitter && task.createdBy !== q.submitter)
-      )
-        continue;
-      found.push(task);
-      if (found.length === limit) break;
-    }
-  }
-  return { tasks: found, next: exhausted || !cursor ? null : cursor };
+): Promise<{ found: TaskRecord[]; next: string | null }> {
+  return newestFirstPage({
+    limit: q.limit ?? 50,
+    before: q.before,
+    filtered: Boolean(q.state || q.branch || q.arch || q.submitter),
+    ids: (count, before) => ctx.store.listTaskIds(count, before),
+    records: (ids) => ctx.store.getTasks(ids),
+    keep: (task) =>
+      (!q.state || task.state === q.state) &&
+      (!q.branch || task.branch === q.branch) &&
+      (!q.arch || task.archs.includes(q.arch)) &&
+      (!q.submitter || task.createdBy === q.submitter),
+  });
 }
 
 /** The branch from a text body or `{"branch": ...}`. */
@@ -92,7 +68,7 @@ function taskQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     }),
     async (request) => {
       const page = await listTasks(ctx, request.query);
-      return { tasks: page.tasks.map(taskSummary), next: page.next };
+      return { tasks: page.found.map(taskSummary), next: page.next };
     },
   );
 
@@ -198,7 +174,8 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
     routes.task,
     routeOptions({
       summary:
-        'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; 409 while queued or running',
+        'Delete a task never built (state created), or a finished one (admin), with its bundle, logs and debs; ' +
+        '409 while queued or running',
       tags: ['tasks'],
       access: maintainer,
       params: IdParams,
