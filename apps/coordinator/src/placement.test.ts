@@ -6,7 +6,9 @@ import { FarmHarness, farmTokens, packTestBundle, type TaskStatus, type TestBund
  * Placement by requirements (docs/placement.md), the farm as it runs: a real redis-server, the
  * coordinator and worker agents as processes on the fake executor. `small` offers 2 GiB,
  * `big` (started later) 8 GiB; a bundle whose ENVREQ asks 4 GiB waits, says why, is counted
- * by aoinb_builds_unplaceable, and runs on `big` once it is there, at attempt 1.
+ * by aoinb_builds_unplaceable, and runs on `big` once it is there, at attempt 1. A build that
+ * asked for a network waits the same way until `net`, the one host that allows network builds,
+ * is online, and runs there while the two hosts that cannot take it are online and idle too.
  */
 describe('placement by requirements', () => {
   let farm: FarmHarness;
@@ -14,7 +16,7 @@ describe('placement by requirements', () => {
   const jobOf = (s: TaskStatus) => s.jobs[0]!;
 
   beforeAll(async () => {
-    farm = await FarmHarness.create({ archs: ['amd64'], noarchArch: 'amd64' });
+    farm = await FarmHarness.create({ archs: ['amd64'], noarchArch: 'amd64', networkBuilds: 'any-submitter' });
     await farm.startCoordinator();
     await farm.startWorker({ id: 'small', archs: ['amd64'], slots: 1, memoryGib: 2 });
   }, 90_000);
@@ -64,6 +66,7 @@ describe('placement by requirements', () => {
       memory_bytes: 4 * 1024 ** 3,
       memory_per_core_bytes: null,
       disk_bytes: null,
+      network: false,
       summary: '4 GiB',
     });
     expect(await unplaceable('memory')).toBe(1);
@@ -84,6 +87,36 @@ describe('placement by requirements', () => {
     expect(jobOf(done)).toMatchObject({ builder: 'big', attempt: 1, run: 1, reason: null });
     expect(await unplaceable('memory')).toBe(0);
   }, 90_000);
+
+  it('keeps a network build off the hosts that allow none, says why, and runs it on one that does', async () => {
+    const online = await farm.submit(await bundle({ name: 'wants-network' }), { build: { network: true } });
+    let last: TaskStatus | undefined;
+    await farm.waitFor(
+      async () => {
+        last = await farm.status(online);
+        return jobOf(last).reason === 'waiting: no amd64 builder allows network builds';
+      },
+      20_000,
+      'the waiting reason',
+      () => JSON.stringify(last),
+    );
+    expect(jobOf(last!)).toMatchObject({ state: 'queued', attempt: 0, builder: null });
+    expect(jobOf(last!).needs).toMatchObject({ network: true, summary: 'a build network' });
+    expect(await unplaceable('network')).toBe(1);
+
+    // `small` and `big` stay online and idle: two hosts that cannot take it, fetching from the same queue.
+    await farm.startWorker({ id: 'net', archs: ['amd64'], slots: 1, allowNetworkBuilds: true });
+    const done = await farm.waitForState(online, ['succeeded', 'failed'], 30_000);
+    expect(jobOf(done)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1, reason: null });
+    expect(await unplaceable('network')).toBe(0);
+
+    // Submitted with all three online and idle: the able host gets it, at its first attempt.
+    const again = await farm.submit(await bundle({ name: 'wants-network', version: '1.1' }), {
+      build: { network: true },
+    });
+    const second = await farm.waitForState(again, ['succeeded', 'failed'], 30_000);
+    expect(jobOf(second)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1 });
+  }, 120_000);
 
   it('learns from an earlier successful build: its peak memory with headroom becomes a need, shown in the status', async () => {
     const again = await farm.submit(await bundle({ name: 'fits-anywhere', version: '1.1' }));

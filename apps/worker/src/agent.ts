@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DelayedError, WaitingError, Worker, type Job } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { AoinbConfig } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -17,7 +17,6 @@ import {
   type BuilderFacts,
   type BuildJobData,
   type BuildJobResult,
-  type CancelMessage,
   type FarmKeys,
   type RedisClient,
   type FarmConnection,
@@ -29,10 +28,8 @@ import { hostCapacity } from './host-facts.ts';
 import { HostGuard, joinFarm } from './host-guard.ts';
 import { buildIdOf, JobRunner } from './job-runner.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
-import { CapacityRefusal, handBackForPlacement, placementRetryMs } from './placement-refusal.ts';
-import { handBackDelayMs, whyNotHere } from './network-placement.ts';
-import { refuseOtherProtocol } from './protocol-guard.ts';
-import type { RunningJob } from './running-job.ts';
+import { jobProcessor } from './job-intake.ts';
+import { applyCancel, type RunningJob } from './running-job.ts';
 import { SlotGate } from './slot-gate.ts';
 
 export interface WorkerAgentOptions {
@@ -47,8 +44,9 @@ export interface WorkerAgentOptions {
   observer?: BuildObserver;
   /** Aborts the wait for the farm identity at start (Redis without one). */
   signal?: AbortSignal;
-  /** How long a job this host cannot take stays delayed after its hand-back (default placementRetryMs). */
+  /** How long a parked job stays out of its queue; at most how long this host steps aside (placement-refusal.ts). */
   placementRetryMs?: number;
+  stepAsideMs?: number;
 }
 
 export type ShutdownMode = 'requeue' | 'finish';
@@ -67,9 +65,11 @@ class Agent implements WorkerAgent {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly workers: Worker<BuildJobData, BuildJobResult>[] = [];
   private readonly loops = new AbortController();
+  /** Aborted when the agent starts stopping: ends a placement step aside. */
+  private readonly stopSignal = new AbortController();
   private readonly heartbeat: HeartbeatDeps;
   private readonly gate: SlotGate;
-  private readonly runner: JobRunner;
+  private readonly process: ReturnType<typeof jobProcessor>;
   private readonly startedAt = new Date().toISOString();
   private readonly keys: FarmKeys;
   private mode: 'active' | 'draining' = 'active';
@@ -113,10 +113,11 @@ class Agent implements WorkerAgent {
       runningDirs: () => new Set([...this.running.values()].map((r) => buildIdOf(r.buildKey, r.attempt))),
     });
     this.gate = new SlotGate(this.settings.slots, (full) => this.onSlotsFull(full));
-    this.runner = new JobRunner({
+    const store = new FarmStore(redis, keys);
+    const runner = new JobRunner({
       logger,
       redis,
-      store: new FarmStore(redis, keys),
+      store,
       client: new CoordinatorClient({
         baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
         token: this.settings.token ?? '',
@@ -128,7 +129,7 @@ class Agent implements WorkerAgent {
       jobsDir,
       maxBundleBytes: config.farm.coordinator.maxBundleBytes,
       observer: options.observer,
-      capacity: () => hostCapacity(config.workDir, this.settings),
+      capacity: () => hostCapacity(config.workDir, this.settings, this.settings.allowNetworkBuilds),
       onStarted: (job) => {
         this.running.set(job.jobId, job);
         this.beatNow();
@@ -136,6 +137,22 @@ class Agent implements WorkerAgent {
       onFinished: (job) => {
         this.running.delete(job.jobId);
         this.beatNow();
+      },
+    });
+    this.process = jobProcessor({
+      logger,
+      gate: this.gate,
+      runner,
+      inFlight: this.inFlight,
+      refusing: () => this.mode === 'draining' || this.pausedReason !== undefined,
+      placement: {
+        redis,
+        keys,
+        store,
+        builderId: this.id,
+        retryMs: options.placementRetryMs,
+        stepAsideMs: options.stepAsideMs,
+        signal: this.stopSignal.signal,
       },
     });
   }
@@ -158,6 +175,7 @@ class Agent implements WorkerAgent {
       mode: this.mode,
       currentTasks,
       offer: s,
+      allowNetworkBuilds: s.allowNetworkBuilds,
     };
   }
 
@@ -189,66 +207,12 @@ class Agent implements WorkerAgent {
     for (const w of this.workers) void (full ? w.pause(true) : w.resume());
   }
 
-  private readonly process = async (
-    job: Job<BuildJobData>,
-    token?: string,
-    signal?: AbortSignal,
-  ): Promise<BuildJobResult> => {
-    await refuseOtherProtocol(job, token, this.logger);
-    // Fetched while draining (a blocking fetch was already under way): straight back.
-    if (this.mode === 'draining' || this.pausedReason) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    // Not for this host: back to the queue for one that may run it, after a pause (no spinning on it).
-    const notHere = whyNotHere(job.data, this.settings.allowNetworkBuilds);
-    if (notHere) {
-      this.logger.debug({ jobId: job.id, reason: notHere }, 'job handed back unstarted');
-      await job.moveToDelayed(Date.now() + handBackDelayMs, token);
-      throw new DelayedError();
-    }
-    // Past the shared slots (another arch's queue took the last one): straight back.
-    if (!this.gate.tryTake()) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
-    const work = this.runner.process(job, token ?? '', signal);
-    this.inFlight.add(work);
-    try {
-      return await work;
-    } catch (error) {
-      if (!(error instanceof CapacityRefusal)) throw error;
-      this.logger.debug({ jobId: job.id }, 'job handed back: it needs more than this host offers');
-      return await handBackForPlacement(job, token, this.options.placementRetryMs ?? placementRetryMs);
-    } finally {
-      this.inFlight.delete(work);
-      this.gate.release();
-    }
-  };
-
-  /**
-   * A cancel stops only the build of the named run and attempt (a sequence's
-   * step still waiting for its dependencies has no attempt yet: its job id
-   * names it). A cancel of another run or attempt of a job held here is stale:
-   * logged, not applied.
-   */
-  private onCancel(message: CancelMessage): void {
-    let matched = false;
-    for (const job of this.running.values()) {
-      const { data } = job;
-      const same = data.taskId === message.taskId && data.arch === message.arch && data.run === message.run;
-      if ((same && job.attempt === message.attempt) || (job.attempt === 0 && job.jobId === message.jobId)) {
-        job.abort('cancel');
-        matched = true;
-      } else if (same) {
-        this.logger.warn({ ...message, attempt: job.attempt, asked: message.attempt }, 'stale cancel ignored');
-      }
-    }
-    if (!matched) this.logger.debug({ ...message }, 'cancel for a build not running here');
-  }
-
   async start(): Promise<void> {
-    await subscribeCancel(this.subscriber, (message) => this.onCancel(message), this.keys);
+    await subscribeCancel(
+      this.subscriber,
+      (message) => applyCancel(this.running.values(), message, this.logger),
+      this.keys,
+    );
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
     const coordinator = this.options.config.farm.coordinator;
@@ -284,6 +248,7 @@ class Agent implements WorkerAgent {
 
   private async shutdown(how: ShutdownMode): Promise<void> {
     this.mode = 'draining';
+    this.stopSignal.abort();
     this.logger.info({ mode: how, running: this.running.size }, 'worker agent stopping: taking no new jobs');
     this.beatNow();
     await Promise.all(this.workers.map((w) => w.pause(true)));

@@ -40,10 +40,17 @@ export function offeredResources(limits: OfferLimits | undefined): { cores: numb
   };
 }
 
-/** What the claim script checks a build's needs against: offered cores and memory, free disk in the work dir now. */
-export async function hostCapacity(workDir: string, limits: OfferLimits | undefined): Promise<HostCapacity> {
+/**
+ * What the claim script checks a build's needs against: offered cores and memory, free disk in the
+ * work dir now, and whether this host runs builds with a network (`[worker] allow_network_builds`).
+ */
+export async function hostCapacity(
+  workDir: string,
+  limits: OfferLimits | undefined,
+  networkBuilds = false,
+): Promise<HostCapacity> {
   const { cores, memoryBytes } = offeredResources(limits);
-  return { cores, memoryBytes, diskFreeBytes: await diskFree(workDir) };
+  return { cores, memoryBytes, diskFreeBytes: await diskFree(workDir), networkBuilds };
 }
 
 export interface HostFactsInput {
@@ -56,6 +63,8 @@ export interface HostFactsInput {
   mode: BuilderFacts['mode'];
   currentTasks: BuilderFacts['currentTasks'];
   offer?: OfferLimits;
+  /** `[worker] allow_network_builds`, for placement (heartbeat `allowNetworkBuilds`). */
+  allowNetworkBuilds?: boolean;
 }
 
 /** What a heartbeat says about this host right now. */
@@ -73,6 +82,7 @@ export async function collectHostFacts(input: HostFactsInput): Promise<BuilderFa
     memoryTotalBytes: offered.memoryBytes,
     memoryFreeBytes,
     diskFreeBytes,
+    allowNetworkBuilds: input.allowNetworkBuilds === true,
     load: [l1 ?? 0, l5 ?? 0, l15 ?? 0],
     currentTasks: input.currentTasks,
     mode: input.mode,

@@ -6,9 +6,7 @@ import { buildStepMarker, type BuildResult } from '@aoinb/buildroot';
 import { failureClassOfError, toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
-  isStale,
   LogStreamWriter,
-  newAttemptKey,
   type BuildJobData,
   type BuildJobResult,
   type FarmStore,
@@ -16,10 +14,11 @@ import {
   type RedisClient,
 } from '@aoinb/farm-protocol';
 import { extractBundle } from './bundle-files.ts';
+import { claimBuild, emptyResult } from './claim-build.ts';
+import { checkWholeJob } from './claim-check.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
-import { CapacityRefusal } from './placement-refusal.ts';
 import { RunningJob, type AbortCause } from './running-job.ts';
 import { runSequence } from './sequence-runner.ts';
 
@@ -35,7 +34,10 @@ export interface JobRunnerDeps {
   maxBundleBytes: number;
   /** Told about each build's start, live samples, result, upload and end (metrics). */
   observer?: BuildObserver;
-  /** What this host offers builds now; the claim is refused when the build's needs ask for more. Unset: not checked. */
+  /**
+   * What this host offers builds now (with `networkBuilds`); the claim is refused when the build's needs
+   * (or a sequence's, all its steps) ask for more. Unset: not checked.
+   */
   capacity?: () => Promise<HostCapacity>;
   onStarted(job: RunningJob): void;
   onFinished(job: RunningJob): void;
@@ -72,7 +74,9 @@ function abortedOutcome(cause: AbortCause | undefined, timeoutMs: number): Outco
 export class JobRunner {
   constructor(private readonly deps: JobRunnerDeps) {}
 
+  /** Throws CapacityRefusal, before anything is changed, when this host cannot take the whole job. */
   async process(job: Job<BuildJobData>, token: string, bullSignal?: AbortSignal): Promise<BuildJobResult> {
+    await checkWholeJob(this.deps, job);
     if (job.data.sequence)
       return runSequence(this.deps, job, token, bullSignal, (step) => this.processStep(job, token, step, bullSignal));
     return this.processStep(job, token, undefined, bullSignal);
@@ -92,7 +96,7 @@ export class JobRunner {
       this.deps.store.keys.log(data.taskId, data.arch, data.run),
       this.deps.logger,
     );
-    const claimed = await this.claim(running, log);
+    const claimed = await claimBuild(this.deps, running, log);
     if (claimed) return claimed;
     const logger = this.deps.logger.child({ jobId: running.jobId, attempt: running.attempt });
     bullSignal?.addEventListener('abort', () => running.abort('cancel'), { once: true });
@@ -113,86 +117,6 @@ export class JobRunner {
       this.deps.observer?.finished(running.jobId);
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
     }
-  }
-
-  /**
-   * Marks the build running under a new attempt number (which fences any earlier
-   * attempt's uploads and report), fenced on the job's run: a job of a run that
-   * was cancelled and retried meanwhile cannot take the new run's build. Returns
-   * a result when there is nothing to build.
-   */
-  private async claim(running: RunningJob, log: LogStreamWriter): Promise<BuildJobResult | undefined> {
-    const { data } = running;
-    const now = new Date();
-    const base = { taskId: data.taskId, arch: data.arch, run: data.run, archs: data.taskArchs };
-    const key = newAttemptKey(base);
-    const capacity = await this.deps.capacity?.();
-    const outcome = await this.deps.store.transition({
-      ...base,
-      from: ['queued', 'running'],
-      to: 'running',
-      incrementAttempt: true,
-      refuseIfCancelRequested: true,
-      ...(capacity ? { capacity } : {}),
-      set: {
-        builder: this.deps.builderId,
-        attemptKeyHash: key.hash,
-        startedAt: now.toISOString(),
-        startedAtMs: now.getTime(),
-      },
-      unset: ['reason', 'finishedAt'],
-    });
-    if (outcome.refusal === 'capacity') throw new CapacityRefusal(running.jobId);
-    if (outcome.done) {
-      running.claimedAt = performance.now();
-      running.attempt = outcome.attempt;
-      running.attemptKey = key.key;
-      if (outcome.previousState === 'running' && outcome.previousBuilder) {
-        log.write(
-          `[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; the build starts again`,
-        );
-      }
-      return undefined;
-    }
-    const result = this.emptyResult(
-      running,
-      outcome.cancelRequested ? 'cancelled' : outcome.state === 'succeeded' ? 'succeeded' : 'failed',
-    );
-    if (outcome.cancelRequested) {
-      result.reason = 'cancelled before it started';
-      // The same guarded script ends the log with the final state.
-      await log.flush();
-      await this.deps.store.transition({
-        ...base,
-        from: ['queued', 'running'],
-        to: 'cancelled',
-        set: { reason: result.reason, finishedAt: result.finishedAt },
-      });
-    } else if (isStale(outcome.refusal)) {
-      result.reason = `run ${data.run} is no longer current (the build is at run ${outcome.run}); nothing to do`;
-      this.deps.logger.warn({ jobId: running.jobId, run: data.run, current: outcome.run }, 'stale job refused');
-    } else {
-      result.reason = `build is already ${outcome.state || 'gone'}; nothing to do`;
-      this.deps.logger.info(
-        { jobId: running.jobId, state: outcome.state },
-        'job skipped: its build is already settled',
-      );
-    }
-    return result;
-  }
-
-  private emptyResult(running: RunningJob, status: BuildJobResult['status']): BuildJobResult {
-    const now = new Date().toISOString();
-    return {
-      status,
-      builder: this.deps.builderId,
-      run: running.data.run,
-      attempt: running.attempt,
-      startedAt: running.startedAt,
-      finishedAt: now,
-      artifacts: [],
-      phases: {},
-    };
   }
 
   /** Bundle, executor, uploads. Never throws: a failure is an outcome. */
@@ -280,7 +204,7 @@ export class JobRunner {
 
   private async report(running: RunningJob, outcome: Outcome, log: LogStreamWriter): Promise<BuildJobResult> {
     const result: BuildJobResult = {
-      ...this.emptyResult(running, outcome.status),
+      ...emptyResult(this.deps, running, outcome.status),
       ...outcome,
       ...(running.startupMs !== undefined ? { startupMs: running.startupMs } : {}),
     };

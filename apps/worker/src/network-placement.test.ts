@@ -1,24 +1,37 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildRequest } from '@aoinb/buildroot';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
-import { claimFarmIdentity, FarmStore, newFarmIdentity, type BuildJobData } from '@aoinb/farm-protocol';
+import {
+  claimFarmIdentity,
+  FarmStore,
+  newFarmIdentity,
+  promoteToHead,
+  writeHeartbeat,
+  type BuildJobData,
+} from '@aoinb/farm-protocol';
 import { startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 import { startWorkerAgent, type WorkerAgent } from './agent.ts';
+import { jobNeedsNetwork } from './claim-check.ts';
 import type { Executor } from './executor.ts';
-import { jobNeedsNetwork, whyNotHere } from './network-placement.ts';
 import { fakeExecutor } from './testing/fake-executor.ts';
 import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
 import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
 
 /**
- * Placement of a job that asks for a build network: only a worker with
- * `[worker] allow_network_builds` runs it; another hands it back unstarted
- * (no attempt, no bundle fetched) and goes on with its other jobs.
+ * Placement of a job that asks for a build network, with real agents on a real Redis: a build
+ * network is one more need of the claim check (docs/placement.md). A host without
+ * `[worker] allow_network_builds` never runs such a job: it hands it back unstarted (no attempt,
+ * no bundle fetched) and goes on with its other jobs. With an able host free, the job goes back
+ * to the head of its queue and the host that cannot take it steps aside until the able one took
+ * it, so it is not handed to the same host again and again (the starvation defect of issue 9).
+ * No coordinator runs here: the test brings a parked job back as its placement loop does
+ * (promoteToHead), and the offline host's parking delay is short.
  */
 describe('a job that asks for a build network', () => {
   let server: RedisHandle;
@@ -28,6 +41,7 @@ describe('a job that asks for a build network', () => {
   let dir: string;
   const agents: WorkerAgent[] = [];
   const requests = new Map<string, BuildRequest[]>();
+  let parked: Job<BuildJobData>;
 
   beforeAll(async () => {
     server = await startRedis();
@@ -66,7 +80,7 @@ describe('a job that asks for a build network', () => {
         `allow_network_builds = ${allowNetwork}`,
       ].join('\n'),
     });
-    const fake = fakeExecutor({ durationMs: 20, sampleIntervalMs: 0 });
+    const fake = fakeExecutor({ durationMs: 50, sampleIntervalMs: 0 });
     const seen: BuildRequest[] = [];
     requests.set(id, seen);
     const executor: Executor = { ...fake, run: (request, pkg) => (seen.push(request), fake.run(request, pkg)) };
@@ -75,46 +89,112 @@ describe('a job that asks for a build network', () => {
       logger: silentLogger(),
       executor,
       coordinatorUrl: coordinator.url,
+      // No coordinator brings parked jobs back here; a step aside ends only when another host took the job.
+      placementRetryMs: 300,
+      stepAsideMs: 120_000,
     });
     agents.push(agent);
     return agent;
   }
 
+  const networkJob = (name: string) => fixture.queued({ name, patch: { network: true }, needs: { network: true } });
   const results = (taskId: string) =>
     coordinator.seen('PUT', new RegExp(`^/task/${taskId}/result/`)).map((r) => JSON.parse(r.body.toString()));
+  const built = (taskId: string) => waitFor(async () => results(taskId).length === 1, `the build of task ${taskId}`);
+  /** Ids of the jobs this queue's events say were handed back from active to waiting. */
+  async function handedBackToHead(): Promise<string[]> {
+    const events = await redis.xrange(fixture.queue('amd64').keys.events!, '-', '+');
+    return events.flatMap(([, f]) => {
+      const field = (k: string) => f[f.indexOf(k) + 1];
+      return field('event') === 'waiting' && field('prev') === 'active' ? [field('jobId') ?? ''] : [];
+    });
+  }
 
-  it('is handed back by a worker that does not allow network builds, and built by one that does', async () => {
-    const offline = await startAgent('offline-only', false);
-    const online = await fixture.queued({ name: 'wants-network', patch: { network: true } });
+  it('is parked unstarted by a host that allows no network while no able host is online', async () => {
+    await startAgent('offline-only', false);
+    const online = await networkJob('wants-network');
+    parked = online.job!;
     const plain = await fixture.queued({ name: 'plain-after-it' });
     // The plain job behind it is built; the network job is never started here.
-    await waitFor(async () => results(plain.data.taskId).length === 1, 'the plain build');
+    await built(plain.data.taskId);
     expect(results(plain.data.taskId)[0]).toMatchObject({ status: 'succeeded', builder: 'offline-only' });
-    await waitFor(async () => (await online.job!.getState()) === 'delayed', 'the network job to be handed back');
+    await waitFor(async () => (await parked.getState()) === 'delayed', 'the network job to be parked');
     expect(await fixture.store.getBuild(online.data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 0 });
     expect(coordinator.seen('GET', new RegExp(`^/task/${online.data.taskId}/`))).toEqual([]);
     expect(requests.get('offline-only')!.map((r) => r.network)).toEqual([false]);
+  }, 60_000);
 
-    // The offline host leaves first: with both competing for the delayed job, BullMQ may hand it to the
-    // offline one again and again (a job handed back goes to the back of its queue; docs/security.md).
-    await offline.stop('requeue');
+  it('goes to the head of its queue for an able free host; the host that cannot take it steps aside', async () => {
+    // The able host's first heartbeat is in (as an agent beats before its queue workers start), its workers not yet.
+    await writeHeartbeat(redis, ableFacts('online-ok'), 30);
+    // Brought back as the coordinator does (unless the offline host, seeing the able one, put it at the head itself).
+    await waitFor(async () => {
+      await promoteToHead(parked);
+      return (await handedBackToHead()).includes(parked.id!);
+    }, 'the offline host to hand it back to the head of the queue');
+    expect(await parked.getState()).toBe('waiting');
+    // Stepping aside, the offline host holds its one slot: a job queued now waits behind the network job.
+    const behind = await fixture.queued({ name: 'plain-behind' });
     await startAgent('online-ok', true);
-    await waitFor(async () => results(online.data.taskId).length === 1, 'the network build');
-    expect(results(online.data.taskId)[0]).toMatchObject({ status: 'succeeded', builder: 'online-ok', attempt: 1 });
-    expect(requests.get('online-ok')!.map((r) => r.network)).toEqual([true]);
+    await built(parked.data.taskId);
+    expect(results(parked.data.taskId)[0]).toMatchObject({ status: 'succeeded', builder: 'online-ok', attempt: 1 });
+    // The head of the queue was the network job: it started before the job behind it, which the free offline host
+    // would otherwise have taken at once.
+    expect(requests.get('online-ok')![0]).toMatchObject({ network: true });
+    await built(behind.data.taskId);
+    const bundleOrder = coordinator.seen('GET', /\/build_bundle$/).map((r) => r.url.split('/')[2]);
+    expect(bundleOrder.indexOf(parked.data.taskId)).toBeLessThan(bundleOrder.indexOf(behind.data.taskId));
+    expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
+  }, 60_000);
+
+  it('is built by the able host, at its first attempt, with both hosts online and idle', async () => {
+    const jobs = [
+      await networkJob('net-a'),
+      await fixture.queued({ name: 'plain-a' }),
+      await networkJob('net-b'),
+      await networkJob('net-c'),
+      await fixture.queued({ name: 'plain-b' }),
+    ];
+    for (const j of jobs) await built(j.data.taskId);
+    for (const j of jobs.filter((x) => x.data.network)) {
+      expect(results(j.data.taskId)[0]).toMatchObject({ status: 'succeeded', builder: 'online-ok', attempt: 1 });
+    }
+    expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
+    expect(requests.get('online-ok')!.filter((r) => r.network)).toHaveLength(4);
   }, 60_000);
 
   it('counts a sequence as asking when any of its steps does', () => {
     const base = { taskId: '1', arch: 'amd64', run: 1, taskArchs: ['amd64'], branch: 'stable' } as BuildJobData;
     const step = { ...base, after: [] };
     expect(jobNeedsNetwork(base)).toBe(false);
+    expect(jobNeedsNetwork({ ...base, network: true })).toBe(true);
     expect(jobNeedsNetwork({ ...base, sequence: [step, { ...step, network: true }] })).toBe(true);
-    expect(whyNotHere({ ...base, network: true }, true)).toBeUndefined();
-    expect(whyNotHere({ ...base, network: true }, false)).toMatch(/\[worker\] allow_network_builds/);
-    expect(whyNotHere(base, false)).toBeUndefined();
   });
 });
 
+/** The heartbeat of an idle amd64 host that allows network builds. */
+function ableFacts(id: string) {
+  const now = new Date().toISOString();
+  return {
+    id,
+    hostname: hostname(),
+    archs: ['amd64'],
+    slots: 1,
+    cores: 4,
+    memoryTotalBytes: 8 * 1024 ** 3,
+    memoryFreeBytes: 4 * 1024 ** 3,
+    diskFreeBytes: 100e9,
+    allowNetworkBuilds: true,
+    load: [0, 0, 0] as [number, number, number],
+    currentTasks: [],
+    mode: 'active' as const,
+    startedAt: now,
+    lastHeartbeat: now,
+    version: 'test',
+  };
+}
+
+/** Polls `check` until it holds; the deadline only bounds a test that would otherwise hang. */
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await check())) {

@@ -6,9 +6,11 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
 import {
+  buildJobName,
   buildQueueName,
   buildWorkerOptions,
   farmKeys,
+  memberKey,
   FarmStore,
   readLogEntries,
   type BuildJobData,
@@ -18,7 +20,8 @@ import {
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { CoordinatorClient } from './coordinator-client.ts';
 import { JobRunner } from './job-runner.ts';
-import { CapacityRefusal, handBackForPlacement } from './placement-refusal.ts';
+import { CapacityRefusal, checkWholeJob } from './claim-check.ts';
+import { handBackForPlacement } from './placement-refusal.ts';
 import { fakeExecutor } from './testing/fake-executor.ts';
 import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
 import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
@@ -88,8 +91,9 @@ describe('a worker that cannot meet a build hands it back', () => {
         try {
           return await jobs.process(job, token ?? '');
         } catch (error) {
-          if (error instanceof CapacityRefusal) return handBackForPlacement(job, token, 60_000);
-          throw error;
+          if (!(error instanceof CapacityRefusal)) throw error;
+          const placement = { redis, keys: farmKeys, store: fixture.store, retryMs: 60_000, stepAsideMs: 5000 };
+          return handBackForPlacement({ ...placement, builderId: 'test' }, job, token);
         }
       },
       buildWorkerOptions(
@@ -131,5 +135,44 @@ describe('a worker that cannot meet a build hands it back', () => {
     expect(startups).toHaveLength(1);
     expect(startups[0]).toBeGreaterThanOrEqual(0);
     expect(startups[0]).toBeLessThan(10_000);
+  });
+
+  it('checks a sequential group job against the largest needs of its steps before its first step starts', async () => {
+    const small = (await fixture.queued({ name: 'seq-small', noJob: true })).data;
+    const big = (await fixture.queued({ name: 'seq-big', noJob: true, needs: { memoryBytes: 4 * GiB } })).data;
+    const steps = [
+      { ...small, after: [] },
+      { ...big, after: [memberKey(small.taskId, 'amd64')] },
+    ];
+    const job = await fixture
+      .queue('amd64')
+      .add(buildJobName, { ...small, sequence: steps }, { jobId: 'seq-amd64-r1' });
+    // The first step alone fits the 2 GiB host; the whole sequence does not: refused before anything is claimed.
+    await expect(runner(2).process(job, 'token')).rejects.toBeInstanceOf(CapacityRefusal);
+    for (const d of [small, big])
+      expect(await fixture.store.getBuild(d.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 0 });
+    expect(coordinator.seen('GET', new RegExp(`^/task/(${small.taskId}|${big.taskId})/`))).toEqual([]);
+
+    const host =
+      (memGiB: number, networkBuilds = false) =>
+      async () => ({
+        cores: 4,
+        memoryBytes: memGiB * GiB,
+        diskFreeBytes: 100e9,
+        networkBuilds,
+      });
+    await expect(checkWholeJob({ store: fixture.store, capacity: host(8) }, job)).resolves.toBeUndefined();
+    // A step that asks for a network makes the whole sequence ask for one.
+    const online = {
+      ...job,
+      data: { ...job.data, sequence: [steps[0]!, { ...steps[1]!, network: true }] },
+    } as typeof job;
+    await expect(checkWholeJob({ store: fixture.store, capacity: host(8) }, online)).rejects.toBeInstanceOf(
+      CapacityRefusal,
+    );
+    await expect(checkWholeJob({ store: fixture.store, capacity: host(8, true) }, online)).resolves.toBeUndefined();
+    // A step already final is skipped wherever the job runs: its needs no longer count.
+    await fixture.store.transition({ taskId: big.taskId, arch: 'amd64', run: 1, archs: ['amd64'], to: 'cancelled' });
+    await expect(checkWholeJob({ store: fixture.store, capacity: host(2) }, online)).resolves.toBeUndefined();
   });
 });

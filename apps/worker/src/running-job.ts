@@ -1,5 +1,6 @@
 import type { Job } from 'bullmq';
-import type { BuildJobData } from '@aoinb/farm-protocol';
+import type { Logger } from '@aoinb/logging';
+import type { BuildJobData, CancelMessage } from '@aoinb/farm-protocol';
 
 /** Why a running build was aborted: a cancel request, the per-job timeout, or this worker shutting down. */
 export type AbortCause = 'cancel' | 'timeout' | 'shutdown';
@@ -50,4 +51,25 @@ export class RunningJob {
   get cause(): AbortCause | undefined {
     return this.controller.signal.aborted ? (this.controller.signal.reason as AbortCause) : undefined;
   }
+}
+
+/**
+ * A cancel stops only the build of the named run and attempt (a sequence's
+ * step still waiting for its dependencies has no attempt yet: its job id
+ * names it). A cancel of another run or attempt of a job held here is stale:
+ * logged, not applied.
+ */
+export function applyCancel(running: Iterable<RunningJob>, message: CancelMessage, logger: Logger): void {
+  let matched = false;
+  for (const job of running) {
+    const { data } = job;
+    const same = data.taskId === message.taskId && data.arch === message.arch && data.run === message.run;
+    if ((same && job.attempt === message.attempt) || (job.attempt === 0 && job.jobId === message.jobId)) {
+      job.abort('cancel');
+      matched = true;
+    } else if (same) {
+      logger.warn({ ...message, attempt: job.attempt, asked: message.attempt }, 'stale cancel ignored');
+    }
+  }
+  if (!matched) logger.debug({ ...message }, 'cancel for a build not running here');
 }

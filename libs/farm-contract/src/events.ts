@@ -55,6 +55,8 @@ export const BuilderFacts = Type.Object({
   memoryTotalBytes: Type.Number(),
   memoryFreeBytes: Type.Number(),
   diskFreeBytes: Type.Number(),
+  /** `[worker] allow_network_builds`: it takes builds that asked for a build network (absent: it does not). */
+  allowNetworkBuilds: Type.Optional(Type.Boolean()),
   /** 1, 5 and 15 minute load averages. */
   load: Type.Tuple([Type.Number(), Type.Number(), Type.Number()]),
   currentTasks: Type.Array(Type.Object({ taskId: TaskId, arch: Arch, jobId: Type.String(), startedAt: IsoTime })),

@@ -69,6 +69,7 @@ export const NeedsView = Type.Object(
     memory_bytes: Nullable(Type.Number()),
     memory_per_core_bytes: Nullable(Type.Number()),
     disk_bytes: Nullable(Type.Number({ description: 'free disk in the work dir at the claim' })),
+    network: Type.Boolean({ description: 'a build network: only a builder with [worker] allow_network_builds' }),
     summary: Type.String({ description: 'as people read it, e.g. `8 cores, 16 GiB`' }),
   },
   { additionalProperties: false },

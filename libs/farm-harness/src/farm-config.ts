@@ -32,6 +32,7 @@ function coordinatorLines(o: FarmOptions, place: FarmConfigPlace): string[] {
     `storage_dir = ${JSON.stringify(place.storageDir)}`,
     `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
     ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
+    ...(o.networkBuilds ? [`network_builds = "${o.networkBuilds}"`] : []),
     '[redis]',
     'cluster' in place.redis ? `cluster = ${tomlList(place.redis.cluster)}` : `url = "${place.redis.url}"`,
     ...(o.redisPrefix ? [`prefix = ${JSON.stringify(o.redisPrefix)}`] : []),
@@ -52,6 +53,7 @@ function workerLines(worker: WorkerOptions): string[] {
     ...(worker.minFreeDiskMib !== undefined ? [`min_free_disk_mib = ${worker.minFreeDiskMib}`] : []),
     ...(worker.cores !== undefined ? [`cores = ${worker.cores}`] : []),
     ...(worker.memoryGib !== undefined ? [`memory_gib = ${worker.memoryGib}`] : []),
+    ...(worker.allowNetworkBuilds ? ['allow_network_builds = true'] : []),
   ];
 }
 

@@ -32,6 +32,8 @@ export interface FarmOptions {
   reconcileIntervalSeconds?: number;
   /** Extra `node` flags for the coordinator process only (e.g. `--cpu-prof` in the scale benchmark). */
   coordinatorNodeArgs?: string[];
+  /** `[coordinator] network_builds` (default: the config's, `never`). */
+  networkBuilds?: 'never' | 'admin' | 'any-submitter';
 }
 
 export interface WorkerOptions {
@@ -53,4 +55,6 @@ export interface WorkerOptions {
   /** `[worker] cores` / `memory_gib`: what the worker offers builds (default: the host's). */
   cores?: number;
   memoryGib?: number;
+  /** `[worker] allow_network_builds`. */
+  allowNetworkBuilds?: boolean;
 }

@@ -99,8 +99,12 @@ export {
   readFarmIdentityRaw,
   type FarmIdentity,
 } from './farm-identity.ts';
+export { liveBuildersOf, freeAbleBuilder, type LiveBuilder } from './live-builders.ts';
+export { promoteToHead } from './queue-position.ts';
 export {
   shortfallsOf,
+  needNames,
+  needValue,
   mergeNeeds,
   hasNeeds,
   describeNeeds,

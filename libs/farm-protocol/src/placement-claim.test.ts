@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
 import { farmKeys } from './names.ts';
-import { describeNeeds, shortfallsOf, type BuildNeeds, type HostCapacity } from './placement.ts';
+import { describeNeeds, hasNeeds, mergeNeeds, shortfallsOf, type BuildNeeds, type HostCapacity } from './placement.ts';
 
 const GiB = 1024 ** 3;
 
@@ -60,6 +60,33 @@ describe('a claim checks the build needs against the claiming host', () => {
     await queue({ memoryBytes: 32 * GiB });
     await db.redis.hset(farmKeys.build('1', 'amd64'), 'cancelRequested', '1');
     expect(await claim(host(1, 1))).toMatchObject({ done: false, refusal: 'cancel' });
+  });
+
+  it('refuses a build network to a host that does not allow network builds, with nothing changed', async () => {
+    await queue({ network: true, memoryBytes: 4 * GiB });
+    const offline = { ...host(8, 16), networkBuilds: false };
+    expect(await claim(offline)).toMatchObject({ done: false, refusal: 'capacity', state: 'queued', attempt: 0 });
+    // Unsaid is not allowed.
+    expect(await claim(host(8, 16))).toMatchObject({ done: false, refusal: 'capacity', attempt: 0 });
+    // Allowed, but short of memory: still refused; allowed and big enough: taken.
+    expect(await claim({ ...host(8, 2), networkBuilds: true })).toMatchObject({ refusal: 'capacity' });
+    expect(await claim({ ...host(8, 16), networkBuilds: true })).toMatchObject({ done: true, attempt: 1 });
+    // A host that allows network builds takes builds without one too.
+    await queue({ memoryBytes: 4 * GiB });
+    expect(await claim({ ...host(8, 16), networkBuilds: true })).toMatchObject({ done: true, attempt: 1 });
+  });
+
+  it('agrees with shortfallsOf on a network, and merges a sequence of needs', () => {
+    expect(shortfallsOf({ network: true }, host(1, 1))).toEqual([{ need: 'network', wanted: 1, has: 0 }]);
+    expect(shortfallsOf({ network: true }, { ...host(1, 1), networkBuilds: true })).toEqual([]);
+    expect(describeNeeds({ cores: 2, network: true })).toBe('2 cores, a build network');
+    expect(mergeNeeds({ memoryBytes: GiB }, { memoryBytes: 4 * GiB, network: true }, { cores: 2 })).toEqual({
+      memoryBytes: 4 * GiB,
+      network: true,
+      cores: 2,
+    });
+    expect(hasNeeds({ network: true })).toBe(true);
+    expect(hasNeeds({ network: false })).toBe(false);
   });
 
   it('agrees with shortfallsOf, and says the needs as people read them', () => {

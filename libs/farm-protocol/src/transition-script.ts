@@ -17,8 +17,9 @@ import { luaAllowedFn } from './lua-allowed.ts';
  *       11 increment the attempt ('1': a worker claims the build; the new attempt fences the old one),
  *       12 attempt key hash that must be stored ('' = not checked), 13 log note ('' = none),
  *       14 unarchived-log member,
- *       15 the claiming host's capacity `cores,memoryBytes,diskFreeBytes` ('' = not checked): refused when the
- *          build's `needs` (JSON, placement.ts) ask for more, before anything changes (no attempt is used),
+ *       15 the claiming host's capacity `cores,memoryBytes,diskFreeBytes,network` ('' = not checked; network 1 when
+ *          it allows network builds): refused when the build's `needs` (JSON, placement.ts) ask for more or for a
+ *          network it does not allow, before anything changes (no attempt is used),
  *       16 number of field pairs N, then N pairs to set, then field names to delete
  * Returns {code, state, attempt, taskState, previousState, previousBuilder, run, refusal}:
  * code 1 done, 0 refused; refusal '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity'.
@@ -45,13 +46,14 @@ if ARGV[15] ~= '' then
   local raw = redis.call('HGET', KEYS[1], 'needs')
   if raw then
     local needs = cjson.decode(raw)
-    local cores, mem, disk = string.match(ARGV[15], '^(%d+),(%d+),(%d+)$')
+    local cores, mem, disk, net = string.match(ARGV[15], '^(%d+),(%d+),(%d+),?(%d*)$')
     cores, mem, disk = tonumber(cores), tonumber(mem), tonumber(disk)
     local perCore = 0
     if cores > 0 then perCore = mem / cores end
     if (needs.cores and cores < needs.cores) or (needs.memoryBytes and mem < needs.memoryBytes)
       or (needs.memoryPerCoreBytes and perCore < needs.memoryPerCoreBytes)
-      or (needs.diskBytes and disk < needs.diskBytes) then return refuse('capacity') end
+      or (needs.diskBytes and disk < needs.diskBytes)
+      or (needs.network == true and net ~= '1') then return refuse('capacity') end
   end
 end
 if ARGV[11] == '1' then redis.call('HINCRBY', KEYS[1], 'attempt', 1) end

@@ -38,6 +38,7 @@ function needsView(needs: BuildNeeds | undefined): NeedsView | null {
     memory_bytes: needs.memoryBytes ?? null,
     memory_per_core_bytes: needs.memoryPerCoreBytes ?? null,
     disk_bytes: needs.diskBytes ?? null,
+    network: needs.network === true,
     summary: describeNeeds(needs),
   };
 }

@@ -19,7 +19,8 @@ export function registerPlacementMetrics(
     name: 'aoinb_builds_unplaceable',
     help:
       'Queued builds no live builder can take, per arch and reason: the need no builder meets (memory, cores, ' +
-      'memory_per_core, disk), combination (no one builder meets them all) or no_builder (none of the arch online)',
+      'memory_per_core, disk, network: none allows network builds), combination (no one builder meets them all) ' +
+      'or no_builder (none of the arch online)',
     labelNames: ['arch', 'reason'],
     registers: [registry],
     async collect() {

@@ -17,8 +17,9 @@ export function needsOfEnvReq(envreq: EnvReq): BuildNeeds {
 
 /**
  * What a host needs to take a build of `task` on `arch` now: its bundle's ENVREQ for that arch
- * and the package's learned requirement there, the larger of each (`needs` undefined: nothing
- * asked), with the learned requirement itself for the status.
+ * and the package's learned requirement there, the larger of each, and a build network when the
+ * task asked for one (`needs` undefined: nothing asked), with the learned requirement itself for
+ * the status.
  */
 export async function buildNeeds(
   ctx: CoordinatorContext,
@@ -29,6 +30,6 @@ export async function buildNeeds(
   const learned = task.bundle
     ? await new LearnedStore(ctx.redis, ctx.keys).get(task.bundle.packageName, arch)
     : undefined;
-  const needs = mergeNeeds(declared, learnedNeeds(learned));
+  const needs = mergeNeeds(declared, learnedNeeds(learned), task.network === true ? { network: true } : {});
   return { ...(hasNeeds(needs) ? { needs } : {}), ...(learned ? { learned } : {}) };
 }

@@ -1,4 +1,4 @@
-import { hasNeeds, runWithRestart } from '@aoinb/farm-protocol';
+import { hasNeeds, promoteToHead, runWithRestart } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { assessPlacement, type QueuedPlacement } from './placement-assessment.ts';
 import { waitingPrefix } from './placement-verdict.ts';
@@ -30,20 +30,31 @@ async function showReason(ctx: CoordinatorContext, p: QueuedPlacement): Promise<
   });
 }
 
-/** A job some host handed back (delayed) goes back to the queue now that a builder able to take it is free. */
+/** A job some host handed back (delayed) goes back to the head of its queue now that an able builder is free. */
 async function promoteIfDelayed(ctx: CoordinatorContext, p: QueuedPlacement): Promise<void> {
   if (!ctx.dispatcher.archs.includes(p.arch)) return;
   const job = await ctx.dispatcher.getJob(p.arch, p.jobId);
-  if (job && (await job.isDelayed())) await job.promote().catch(() => undefined);
+  // Taken meanwhile (no longer delayed): nothing to do.
+  if (job) await promoteToHead(job).catch(() => undefined);
+}
+
+/** The jobs to bring back: ready, with needs (only placement hands jobs back), once per job, oldest first. */
+function jobsToBringBack(placements: QueuedPlacement[]): QueuedPlacement[] {
+  const seen = new Set<string>();
+  return placements.filter((p) => {
+    const key = `${p.arch}\n${p.jobId}`;
+    if (p.verdict.kind !== 'ready' || !hasNeeds(p.needs) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** One pass: every queued build's waiting reason is current; handed-back jobs an able free builder can take are back. */
 export async function placementPass(ctx: CoordinatorContext): Promise<QueuedPlacement[]> {
   const placements = await assessPlacement(ctx.redis, ctx.keys);
-  for (const p of placements) {
-    await showReason(ctx, p);
-    if (p.verdict.kind === 'ready' && hasNeeds(p.needs)) await promoteIfDelayed(ctx, p);
-  }
+  for (const p of placements) await showReason(ctx, p);
+  // Newest first: each goes to the head of its queue, so the oldest ends first in line.
+  for (const p of jobsToBringBack(placements).reverse()) await promoteIfDelayed(ctx, p);
   return placements;
 }
 

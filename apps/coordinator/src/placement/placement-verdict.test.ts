@@ -41,6 +41,36 @@ describe('placementVerdict', () => {
     });
   });
 
+  it('treats a build network as one more need: no builder allows one, or not with the rest', () => {
+    const net = (b: LiveBuilder): LiveBuilder => ({ ...b, capacity: { ...b.capacity, networkBuilds: true } });
+    const offline = [builder('a', 4, 8), builder('b', 8, 4)];
+    expect(placementVerdict({ network: true }, 'amd64', offline)).toEqual({
+      kind: 'unplaceable',
+      label: 'network',
+      reason: 'waiting: no amd64 builder allows network builds',
+    });
+    expect(placementVerdict({ network: true, memoryBytes: 16 * GiB }, 'amd64', offline)).toEqual({
+      kind: 'unplaceable',
+      label: 'memory',
+      reason: 'waiting: needs 16 GiB, largest amd64 builder has 8 GiB; no amd64 builder allows network builds',
+    });
+    // The builder that allows it is too small, the big one allows none.
+    expect(
+      placementVerdict({ network: true, memoryBytes: 8 * GiB }, 'amd64', [builder('a', 4, 8), net(builder('b', 8, 4))]),
+    ).toEqual({
+      kind: 'unplaceable',
+      label: 'combination',
+      reason: 'waiting: needs 8 GiB, a build network; no amd64 builder has all of it (2 online)',
+    });
+    expect(placementVerdict({ network: true }, 'amd64', [builder('a', 4, 8), net(builder('b', 8, 4))])).toEqual({
+      kind: 'ready',
+    });
+    expect(placementVerdict({ network: true }, 'amd64', [net(builder('b', 8, 4, 0)), builder('a', 4, 8)])).toEqual({
+      kind: 'busy',
+      reason: 'waiting: needs a build network, which 1 of 2 amd64 builders have; all of them are busy',
+    });
+  });
+
   it('is ready when an able builder has a free slot, busy when the able ones are all building', () => {
     const farm = [builder('small', 4, 8), builder('big', 16, 64, 0)];
     expect(placementVerdict({ memoryBytes: 4 * GiB }, 'amd64', farm)).toEqual({ kind: 'ready' });
@@ -75,7 +105,7 @@ describe('placementVerdict', () => {
     });
     const all = [facts('a', 'active', ['amd64']), facts('b', 'draining', ['amd64']), facts('c', 'active', ['arm64'])];
     expect(liveBuildersOf([...all, { id: 'gone', state: 'offline', lastHeartbeat: '' }], 'amd64')).toEqual([
-      { id: 'a', capacity: { cores: 4, memoryBytes: 8 * GiB, diskFreeBytes: 1e9 }, freeSlots: 1 },
+      { id: 'a', capacity: { cores: 4, memoryBytes: 8 * GiB, diskFreeBytes: 1e9, networkBuilds: false }, freeSlots: 1 },
     ]);
   });
 });

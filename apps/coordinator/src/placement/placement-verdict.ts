@@ -3,24 +3,30 @@ import {
   formatNeed,
   gb,
   hasNeeds,
+  needNames,
+  needValue,
   shortfallsOf,
-  type BuilderStatus,
   type BuildNeeds,
-  type HostCapacity,
+  type LiveBuilder,
 } from '@aoinb/farm-protocol';
+
+export { liveBuildersOf, type LiveBuilder } from '@aoinb/farm-protocol';
 
 /**
  * Why no live builder can take a build, as a metric label: the need no builder of its arch
- * meets (`memory`, `cores`, `memory_per_core`, `disk`), needs each met by some builder but
- * never all by one (`combination`), or no builder of the arch at all (`no_builder`).
+ * meets (`memory`, `cores`, `memory_per_core`, `disk`, `network`: none allows network builds),
+ * needs each met by some builder but never all by one (`combination`), or no builder of the
+ * arch at all (`no_builder`).
  */
-export type UnplaceableReason = 'memory' | 'cores' | 'memory_per_core' | 'disk' | 'combination' | 'no_builder';
+export type UnplaceableReason =
+  'memory' | 'cores' | 'memory_per_core' | 'disk' | 'network' | 'combination' | 'no_builder';
 
 export const unplaceableReasons: readonly UnplaceableReason[] = [
   'memory',
   'cores',
   'memory_per_core',
   'disk',
+  'network',
   'combination',
   'no_builder',
 ];
@@ -38,31 +44,22 @@ export type PlacementVerdict =
 /** Every status reason placement writes starts so; placement clears only its own. */
 export const waitingPrefix = 'waiting: ';
 
-/** A live builder that takes jobs of `arch` now (heartbeat present, not draining or paused). */
-export interface LiveBuilder {
-  id: string;
-  capacity: HostCapacity;
-  freeSlots: number;
-}
-
-export function liveBuildersOf(builders: BuilderStatus[], arch: string): LiveBuilder[] {
-  return builders.flatMap((b): LiveBuilder[] => {
-    const f = b.facts;
-    if (!f || f.mode !== 'active' || !f.archs.includes(arch)) return [];
-    const capacity = { cores: f.cores, memoryBytes: f.memoryTotalBytes, diskFreeBytes: f.diskFreeBytes };
-    return [{ id: b.id, capacity, freeSlots: Math.max(0, f.slots - f.currentTasks.length) }];
-  });
-}
-
 const labelOf: Record<keyof BuildNeeds, UnplaceableReason> = {
   cores: 'cores',
   memoryBytes: 'memory',
   memoryPerCoreBytes: 'memory_per_core',
   diskBytes: 'disk',
+  network: 'network',
 };
 
-/** `largest amd64 builder has 8 GiB`: the best figure among the live builders, for one need. */
-function bestFigure(need: keyof BuildNeeds, arch: string, best: number): string {
+/** `needs 16 GiB, largest amd64 builder has 8 GiB`: one need no live builder meets, with the best figure. */
+function unmetNeed(need: keyof BuildNeeds, wanted: number, arch: string, best: number): string {
+  if (need === 'network') return `no ${arch} builder allows network builds`;
+  return `needs ${formatNeed(need, wanted)}, ${bestFigure(need, arch, best)}`;
+}
+
+/** `largest amd64 builder has 8 GiB`: the best figure among the live builders, for one amount. */
+function bestFigure(need: Exclude<keyof BuildNeeds, 'network'>, arch: string, best: number): string {
   switch (need) {
     case 'cores':
       return `largest ${arch} builder has ${best}`;
@@ -88,9 +85,10 @@ export function placementVerdict(needs: BuildNeeds | undefined, arch: string, li
       reason: `${waitingPrefix}needs ${describeNeeds(needs)}, which ${able.length} of ${live.length} ${arch} builders have; all of them are busy`,
     };
   // No builder meets every need: name the needs no builder meets alone, with the best builder's figure.
-  const alone = (Object.keys(labelOf) as Array<keyof BuildNeeds>).filter(
+  const only = (need: keyof BuildNeeds): BuildNeeds => ({ [need]: needs[need] });
+  const alone = needNames.filter(
     (need) =>
-      needs[need] !== undefined && live.every((b) => shortfallsOf({ [need]: needs[need] }, b.capacity).length > 0),
+      needValue(needs, need) !== undefined && live.every((b) => shortfallsOf(only(need), b.capacity).length > 0),
   );
   if (alone.length === 0)
     return {
@@ -99,8 +97,8 @@ export function placementVerdict(needs: BuildNeeds | undefined, arch: string, li
       reason: `${waitingPrefix}needs ${describeNeeds(needs)}; no ${arch} builder has all of it (${live.length} online)`,
     };
   const parts = alone.map((need) => {
-    const best = Math.max(...live.map((b) => shortfallsOf({ [need]: needs[need] }, b.capacity)[0]?.has ?? 0));
-    return `needs ${formatNeed(need, needs[need] as number)}, ${bestFigure(need, arch, best)}`;
+    const best = Math.max(...live.map((b) => shortfallsOf(only(need), b.capacity)[0]?.has ?? 0));
+    return unmetNeed(need, needValue(needs, need) as number, arch, best);
   });
   return { kind: 'unplaceable', label: labelOf[alone[0]!], reason: `${waitingPrefix}${parts.join('; ')}` };
 }

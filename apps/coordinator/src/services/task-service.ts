@@ -194,7 +194,7 @@ export async function startBuild(
     ['created'],
     [],
     { archs, timeoutMs, network },
-    await Promise.all(archs.map((a) => placedBuild(ctx, task, a, 1))),
+    await Promise.all(archs.map((a) => placedBuild(ctx, started, a, 1))),
   );
   if (queued === 'uploading')
     throw new AoinbError(

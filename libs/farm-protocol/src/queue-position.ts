@@ -1,0 +1,20 @@
+import type { Job } from 'bullmq';
+
+/**
+ * A job handed back for placement keeps its place in its queue (docs/placement.md).
+ *
+ * A worker takes the head of its queue, so a job it hands back was first in line. BullMQ's
+ * `moveToWait` puts an active job back there (the consuming end of the wait list; for a prioritized
+ * job, before the others of its priority). A delayed job that `promote()` brings back goes to the
+ * other end, behind every job queued meanwhile; `changePriority({ lifo: true })` with its own
+ * priority then moves it to the head again (the same two places `moveToWait` uses). Between the two
+ * calls a worker may take it from the end: only when nothing else is waiting, so nothing is lost.
+ *
+ * Several jobs brought back in one pass: call this newest first, so the oldest ends at the head.
+ */
+export async function promoteToHead(job: Job): Promise<boolean> {
+  if (!(await job.isDelayed())) return false;
+  await job.promote();
+  await job.changePriority({ priority: job.priority, lifo: true });
+  return true;
+}
