@@ -159,7 +159,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
         arch,
         instance: lease,
         workspace: workspace!,
-        buildId: request.buildId,
+        buildId: layout.hostScoped(request.buildId),
         names: facts.dependencies,
         extraAptSources: (request.extraAptSources ?? []).length > 0,
         onLine: log.line,
@@ -232,7 +232,8 @@ async function runInWorkspace(
 ) {
   const limits = buildLimitsFor(ctx.config.build, facts.envreq);
   const limitStop = new AbortController();
-  const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample, {
+  const hostId = layoutOf(ctx).hostScoped(request.buildId);
+  const sampler = await createResourceSampler(`build-${hostId}`, workspace.upper, request.onSample, {
     limits,
     onLimit: (limit) => {
       log.line(`[aoinb] killing the build: it reached its ${limit}`);
@@ -242,7 +243,7 @@ async function runInWorkspace(
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
   const network = request.network
     ? await openBuildNetwork({
-        buildId: request.buildId,
+        buildId: hostId,
         runDir: buildNetworkRunDir,
         policy: destinationPolicyOf(ctx.config),
       })
@@ -251,7 +252,7 @@ async function runInWorkspace(
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);
   const exit = await runContainer({
     root: workspace.merged,
-    machine: `aoinb-${request.buildId}`.slice(0, 64),
+    machine: `aoinb-${hostId}`,
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
     env: { ...containerEnv(facts, arch, ctx.config.build.keepDbg), ...network?.env },
