@@ -74,10 +74,13 @@ export function simulate(
 
 /** The longest chain of real durations through the DAG. */
 export function criticalPath(nodes: DagNode[], durations: Map<string, number>): number {
-  const plan = buildPlan(nodes, new Map([...durations].map(([k, s]) => [k, { seconds: s, known: true }])));
+  const plan = buildPlan(
+    nodes,
+    new Map([...durations].map(([k, s]) => [k, { seconds: s, source: 'learned' as const }])),
+  );
   return Math.max(...plan.map((m) => m.pathSeconds));
 }
 
 export function estimatesOf(durations: Map<string, number>): Estimates {
-  return new Map([...durations].map(([k, s]) => [k, { seconds: s, known: true }]));
+  return new Map([...durations].map(([k, s]) => [k, { seconds: s, source: 'learned' as const }]));
 }

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { Arch, GroupId, IsoTime, Nullable, NextCursor, OneOf, Sha256, TaskId, Url } from './common.ts';
-import { groupModes, groupStates, memberStates, publishModes } from './states.ts';
+import { estimateSources, groupModes, groupStates, memberStates, publishModes } from './states.ts';
 
 const groupSummaryFields = {
   id: GroupId,
@@ -72,6 +72,9 @@ export const GroupMember = Type.Object(
     priority: Type.Integer({ description: 'BullMQ priority: 1 runs first' }),
     estimate_seconds: Type.Number(),
     estimate_known: Type.Boolean(),
+    estimate_source: OneOf(estimateSources, {
+      description: "learned: median wall time of the package's last builds on the arch; default: none known",
+    }),
     critical_path_seconds: Type.Number(),
     log_url: Nullable(Url),
     artifacts: Type.Array(GroupArtifactView),

@@ -22,6 +22,13 @@ export function isFinalBuildState(state: string): state is FinalBuildState {
   return (finalBuildStates as readonly string[]).includes(state);
 }
 
+/**
+ * Where a group member's expected duration comes from: its package's learned requirement on that
+ * arch (earlier builds' wall time), the older duration history, or the configured default.
+ */
+export const estimateSources = ['learned', 'history', 'default'] as const;
+export type EstimateSource = (typeof estimateSources)[number];
+
 export const groupStates = ['queued', 'running', 'succeeded', 'failed', 'partial', 'cancelled'] as const;
 export type GroupState = (typeof groupStates)[number];
 

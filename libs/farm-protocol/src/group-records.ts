@@ -1,8 +1,8 @@
-import type { GroupMode, GroupState, PublishMode } from '@aoinb/farm-contract/states';
+import type { EstimateSource, GroupMode, GroupState, PublishMode } from '@aoinb/farm-contract/states';
 
 // The group states and modes are the contract's (libs/farm-contract/src/states.ts).
 export { finalGroupStates, isFinalGroupState } from '@aoinb/farm-contract/states';
-export type { GroupMode, GroupState, PublishMode } from '@aoinb/farm-contract/states';
+export type { EstimateSource, GroupMode, GroupState, PublishMode } from '@aoinb/farm-contract/states';
 
 /** `{aoinb}:group:<id>`. Times are ISO 8601 strings. */
 export interface GroupRecord {
@@ -42,6 +42,8 @@ export interface GroupMemberPlan {
   estimateSeconds: number;
   /** Whether `estimateSeconds` comes from earlier builds. */
   estimateKnown: boolean;
+  /** Where `estimateSeconds` comes from (absent in plans made before it was recorded). */
+  estimateSource?: EstimateSource;
   /** Length of the longest path from the start of this member to the end of the group (seconds). */
   pathSeconds: number;
   /** BullMQ priority (1 runs first): longer remaining critical path, smaller number. */

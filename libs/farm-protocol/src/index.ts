@@ -78,6 +78,7 @@ export {
   type GroupState,
   type GroupMode,
   type PublishMode,
+  type EstimateSource,
   type GroupRecord,
   type GroupMemberPlan,
   type MemberPhase,

@@ -62,6 +62,7 @@ describe('aoinb group: the member table', () => {
     priority: 1,
     estimate_seconds: 60,
     estimate_known: false,
+    estimate_source: 'default',
     critical_path_seconds: 60,
     log_url: null,
     artifacts: [],

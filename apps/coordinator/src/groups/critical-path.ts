@@ -6,6 +6,7 @@
  * longest-path list schedule, which keeps the critical path moving while
  * short side branches fill the idle hosts.
  */
+import type { EstimateSource, LearnedRequirement } from '@aoinb/farm-protocol';
 
 /** BullMQ's largest priority (2^21 - 1); 1 is served first. */
 export const lowestPriority = 2_097_151;
@@ -15,17 +16,32 @@ export function priorityFor(pathSeconds: number): number {
   return Math.min(lowestPriority, Math.max(1, lowestPriority + 1 - Math.ceil(pathSeconds)));
 }
 
-/** The expected duration: the median of earlier builds of the same package and arch, or the default. */
-export function estimateFrom(
-  history: number[] | undefined,
-  defaultSeconds: number,
-): { seconds: number; known: boolean } {
-  const known = (history ?? []).filter((s) => Number.isFinite(s) && s >= 0).sort((a, b) => a - b);
-  if (known.length === 0) return { seconds: defaultSeconds, known: false };
+function medianOf(values: number[] | undefined): number | undefined {
+  const known = (values ?? []).filter((s) => Number.isFinite(s) && s >= 0).sort((a, b) => a - b);
+  if (known.length === 0) return undefined;
   const mid = Math.floor(known.length / 2);
-  const median =
-    known.length % 2 === 1 ? (known[mid] as number) : ((known[mid - 1] as number) + (known[mid] as number)) / 2;
-  return { seconds: Math.max(1, median), known: true };
+  return known.length % 2 === 1 ? known[mid] : ((known[mid - 1] as number) + (known[mid] as number)) / 2;
+}
+
+export interface Estimate {
+  seconds: number;
+  source: EstimateSource;
+}
+
+/**
+ * A member's expected duration. First the learned requirement of its package and arch: the median
+ * wall time of its last successful builds (CPU time is not a duration: a build on 8 cores spends up
+ * to 8 s of it each second). Else the older duration history, else the configured default.
+ */
+export function estimateFrom(
+  known: { learned?: LearnedRequirement; history?: number[] },
+  defaultSeconds: number,
+): Estimate {
+  const learned = known.learned?.seconds ?? 0;
+  if (learned > 0) return { seconds: Math.max(1, learned), source: 'learned' };
+  const median = medianOf(known.history);
+  if (median !== undefined) return { seconds: Math.max(1, median), source: 'history' };
+  return { seconds: defaultSeconds, source: 'default' };
 }
 
 /**

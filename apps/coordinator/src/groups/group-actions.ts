@@ -3,7 +3,7 @@ import type { GroupRecord, GroupState, MemberRecord } from '@aoinb/farm-protocol
 import type { CoordinatorContext, Principal } from '../context.ts';
 import { advanceGroup } from './group-advance.ts';
 import { addRoundParent } from './group-jobs.ts';
-import { memberEstimates, reprioritize } from './group-plan.ts';
+import { estimateSourcesOf, memberEstimates, reprioritize } from './group-plan.ts';
 import { loadSnapshot } from './group-snapshot.ts';
 
 export async function requireGroup(ctx: CoordinatorContext, groupId: string): Promise<GroupRecord> {
@@ -57,7 +57,7 @@ export async function retryGroup(
     members[p.key] = { phase: 'waiting', round, run: previousRun + 1, at: now };
   }
   const estimates = await memberEstimates(
-    ctx.groups.store,
+    estimateSourcesOf(ctx),
     ctx.config.farm.coordinator.groupDefaultBuildSeconds,
     again,
   );

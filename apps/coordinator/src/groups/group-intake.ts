@@ -12,7 +12,7 @@ import { assertNetworkAllowed } from '../services/network-policy.ts';
 import { requireTask } from '../services/task-service.ts';
 import { advanceGroup } from './group-advance.ts';
 import { addRoundParent } from './group-jobs.ts';
-import { buildPlan, loadDagNodes, memberEstimates, type MemberSource } from './group-plan.ts';
+import { buildPlan, estimateSourcesOf, loadDagNodes, memberEstimates, type MemberSource } from './group-plan.ts';
 
 export interface GroupRequest {
   branch: string;
@@ -101,7 +101,7 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   );
   const nodes = await loadDagNodes(sources);
   const coordinator = ctx.config.farm.coordinator;
-  const estimates = await memberEstimates(ctx.groups.store, coordinator.groupDefaultBuildSeconds, nodes);
+  const estimates = await memberEstimates(estimateSourcesOf(ctx), coordinator.groupDefaultBuildSeconds, nodes);
   const plan = buildPlan(nodes, estimates);
   const now = new Date().toISOString();
   const id = await ctx.groups.store.nextGroupId();

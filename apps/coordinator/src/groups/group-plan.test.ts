@@ -74,10 +74,19 @@ describe('critical-path priorities', () => {
     expect(priorityFor(1e9)).toBe(1);
   });
 
-  it('estimates from the median of earlier builds, or the default', () => {
-    expect(estimateFrom(undefined, 600)).toEqual({ seconds: 600, known: false });
-    expect(estimateFrom([30, 10, 20], 600)).toEqual({ seconds: 20, known: true });
-    expect(estimateFrom([10, 40], 600)).toEqual({ seconds: 25, known: true });
+  it('estimates from the learned wall time, else the median of the duration history, else the default', () => {
+    const learned = { memoryBytes: 1, diskBytes: 1, cpuSeconds: 900, seconds: 120, builds: 3 };
+    expect(estimateFrom({}, 600)).toEqual({ seconds: 600, source: 'default' });
+    expect(estimateFrom({ history: [30, 10, 20] }, 600)).toEqual({ seconds: 20, source: 'history' });
+    expect(estimateFrom({ history: [10, 40] }, 600)).toEqual({ seconds: 25, source: 'history' });
+    // Learned wins over history; its CPU time (8 cores busy) is not a duration.
+    expect(estimateFrom({ learned, history: [10, 40] }, 600)).toEqual({ seconds: 120, source: 'learned' });
+    // A learned requirement without a wall time (0) falls back.
+    expect(estimateFrom({ learned: { ...learned, seconds: 0 }, history: [7] }, 600)).toEqual({
+      seconds: 7,
+      source: 'history',
+    });
+    expect(estimateFrom({ learned: { ...learned, seconds: 0.2 } }, 600)).toEqual({ seconds: 1, source: 'learned' });
   });
 
   it('plans in topological order and reprioritises a retry over the rerun members only', () => {
@@ -88,10 +97,10 @@ describe('critical-path priorities', () => {
       node('4/amd64', ['side'], []),
     ];
     const estimates: Estimates = new Map([
-      ['1/amd64', { seconds: 10, known: true }],
-      ['2/amd64', { seconds: 20, known: true }],
-      ['3/amd64', { seconds: 30, known: false }],
-      ['4/amd64', { seconds: 100, known: true }],
+      ['1/amd64', { seconds: 10, source: 'learned' }],
+      ['2/amd64', { seconds: 20, source: 'history' }],
+      ['3/amd64', { seconds: 30, source: 'default' }],
+      ['4/amd64', { seconds: 100, source: 'learned' }],
     ]);
     const plan = buildPlan(nodes, estimates);
     expect(plan.map((m) => [m.key, m.deps, m.pathSeconds])).toEqual([

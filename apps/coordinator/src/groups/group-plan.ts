@@ -1,6 +1,8 @@
 import { loadBundle } from '@aoinb/bundle';
 import type { GroupMemberPlan, GroupStore } from '@aoinb/farm-protocol';
-import { estimateFrom, pathLengths, priorityFor } from './critical-path.ts';
+import type { CoordinatorContext } from '../context.ts';
+import { LearnedStore } from '../placement/learned-requirements.ts';
+import { estimateFrom, pathLengths, priorityFor, type Estimate } from './critical-path.ts';
 import { groupEdges, topologicalOrder, type DagNode } from './group-dag.ts';
 
 export interface MemberSource {
@@ -30,16 +32,34 @@ export async function loadDagNodes(members: MemberSource[]): Promise<DagNode[]> 
   return nodes;
 }
 
-export type Estimates = Map<string, { seconds: number; known: boolean }>;
+export type Estimates = Map<string, Estimate>;
 
-/** Expected durations: earlier builds of the same package and arch, else the default. */
+/** Where earlier builds are recorded: learned requirements, and the older duration history. */
+export interface EstimateSources {
+  learned: LearnedStore;
+  history: GroupStore;
+}
+
+export function estimateSourcesOf(ctx: Pick<CoordinatorContext, 'redis' | 'keys' | 'groups'>): EstimateSources {
+  return { learned: new LearnedStore(ctx.redis, ctx.keys), history: ctx.groups.store };
+}
+
+/** Expected durations: earlier builds of the same package and arch (learned, else history), else the default. */
 export async function memberEstimates(
-  store: GroupStore,
+  sources: EstimateSources,
   defaultSeconds: number,
   members: Array<{ key: string; package: string; arch: string }>,
 ): Promise<Estimates> {
-  const history = await store.durations([...new Set(members.map((m) => `${m.package}/${m.arch}`))]);
-  return new Map(members.map((m) => [m.key, estimateFrom(history.get(`${m.package}/${m.arch}`), defaultSeconds)]));
+  const [learned, history] = await Promise.all([
+    sources.learned.many(members.map((m) => ({ pkg: m.package, arch: m.arch }))),
+    sources.history.durations([...new Set(members.map((m) => `${m.package}/${m.arch}`))]),
+  ]);
+  return new Map(
+    members.map((m) => {
+      const field = `${m.package}/${m.arch}`;
+      return [m.key, estimateFrom({ learned: learned.get(field), history: history.get(field) }, defaultSeconds)];
+    }),
+  );
 }
 
 /**
@@ -53,7 +73,7 @@ export function buildPlan(nodes: DagNode[], estimates: Estimates): GroupMemberPl
   const byKey = new Map(nodes.map((n) => [n.key, n]));
   const plan = order.map((key): GroupMemberPlan => {
     const n = byKey.get(key) as DagNode;
-    const estimate = estimates.get(key) ?? { seconds: 1, known: false };
+    const estimate: Estimate = estimates.get(key) ?? { seconds: 1, source: 'default' };
     return {
       key,
       taskId: n.taskId,
@@ -61,7 +81,8 @@ export function buildPlan(nodes: DagNode[], estimates: Estimates): GroupMemberPl
       package: n.package,
       deps: (edges.get(key) ?? []).map((e) => e.to),
       estimateSeconds: estimate.seconds,
-      estimateKnown: estimate.known,
+      estimateKnown: estimate.source !== 'default',
+      estimateSource: estimate.source,
       pathSeconds: 0,
       priority: 0,
     };
@@ -80,12 +101,13 @@ export function reprioritize(plan: GroupMemberPlan[], keys: Set<string>, estimat
   const paths = pathLengths(order, deps, estimate);
   return plan.map((m) => {
     if (!keys.has(m.key)) return m;
-    const known = estimates?.get(m.key)?.known ?? m.estimateKnown;
+    const source = estimates?.get(m.key)?.source ?? m.estimateSource;
     const pathSeconds = paths.get(m.key) ?? 0;
     return {
       ...m,
       estimateSeconds: estimate.get(m.key) ?? m.estimateSeconds,
-      estimateKnown: known,
+      estimateKnown: source ? source !== 'default' : m.estimateKnown,
+      ...(source ? { estimateSource: source } : {}),
       pathSeconds,
       priority: priorityFor(pathSeconds),
     };

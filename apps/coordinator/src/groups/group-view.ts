@@ -74,6 +74,7 @@ function memberView(
     priority: p.priority,
     estimate_seconds: p.estimateSeconds,
     estimate_known: p.estimateKnown,
+    estimate_source: p.estimateSource ?? (p.estimateKnown ? 'history' : 'default'),
     critical_path_seconds: p.pathSeconds,
     log_url: build ? `${baseUrl}/task/${p.taskId}/log?arch=${p.arch}` : null,
     artifacts: (build?.artifacts ?? []).map((a) => ({

@@ -2,6 +2,7 @@ import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeBytes, type BuildLimits } from './build-limits.ts';
 import type { Meter } from './meter.ts';
+import { workingSetV1, workingSetV2 } from './working-set.ts';
 
 const cgroupRoot = '/sys/fs/cgroup';
 
@@ -77,9 +78,9 @@ async function cgroupV2Meter(name: string, limits: BuildLimits): Promise<Meter |
     async read() {
       const stat = await readFile(path.join(dir, 'cpu.stat'), 'utf8');
       const usage = Number(/usage_usec (\d+)/.exec(stat)?.[1] ?? 0);
-      const memoryBytes = await readNumber(path.join(dir, 'memory.current'));
-      const kernelPeak = await readNumber(path.join(dir, 'memory.peak')).catch(() => 0);
-      peak = Math.max(peak, memoryBytes, kernelPeak);
+      // Not memory.current / memory.peak: they count page cache (see working-set.ts); the peak is sampled.
+      const memoryBytes = workingSetV2(await readFile(path.join(dir, 'memory.stat'), 'utf8'));
+      peak = Math.max(peak, memoryBytes);
       return { cpuSeconds: usage / 1e6, memoryBytes, peakMemoryBytes: peak };
     },
     limitHit: limitChecker(limits, path.join(dir, 'memory.events'), path.join(dir, 'pids.events')),
@@ -116,15 +117,17 @@ async function cgroupV1Meter(name: string, limits: BuildLimits): Promise<Meter |
     await Promise.all(dirs.map(removeWhenEmpty));
     return undefined;
   }
+  let peak = 0;
   return {
     method: 'cgroup-v1',
     enterFiles: dirs.map((dir) => path.join(dir, 'cgroup.procs')),
     setRootPid() {},
     async read() {
       const cpuNs = await readNumber(path.join(cpuDir, 'cpuacct.usage'));
-      const memoryBytes = await readNumber(path.join(memDir, 'memory.usage_in_bytes'));
-      const peakMemoryBytes = await readNumber(path.join(memDir, 'memory.max_usage_in_bytes'));
-      return { cpuSeconds: cpuNs / 1e9, memoryBytes, peakMemoryBytes };
+      // Not memory.usage_in_bytes / max_usage_in_bytes: they count page cache (see working-set.ts).
+      const memoryBytes = workingSetV1(await readFile(path.join(memDir, 'memory.stat'), 'utf8'));
+      peak = Math.max(peak, memoryBytes);
+      return { cpuSeconds: cpuNs / 1e9, memoryBytes, peakMemoryBytes: peak };
     },
     limitHit: limitChecker(
       limits,

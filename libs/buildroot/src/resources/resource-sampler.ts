@@ -6,6 +6,12 @@ import { createProcfsMeter } from './procfs-meter.ts';
 import type { Meter } from './meter.ts';
 
 const maxSeriesPoints = 120;
+/**
+ * A cgroup's working set has no kernel peak (the kernel's peaks count page cache), so between the
+ * series' samples (seconds apart, each with a `du`) memory alone is polled this often: two small
+ * cgroup files, so a short spike of a linker is seen too.
+ */
+export const memoryPollMs = 250;
 
 /** Bytes used by a folder (the workspace's upper layer: what the build wrote). */
 export async function diskUsage(dir: string): Promise<number> {
@@ -49,10 +55,16 @@ export async function createResourceSampler(
   let limitHit: string | undefined;
   const samples: ResourceSample[] = [];
   let timer: NodeJS.Timeout | undefined;
+  let memoryTimer: NodeJS.Timeout | undefined;
   let startedAt = Date.now();
   let peakDisk = 0;
   let peakMemory = 0;
   let inFlight: Promise<void> = Promise.resolve();
+  let memoryInFlight: Promise<void> = Promise.resolve();
+  const pollMemory = async () => {
+    const usage = await meter.read().catch(() => undefined);
+    if (usage) peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
+  };
 
   const sample = async () => {
     const [usage, disk] = await Promise.all([meter.read().catch(() => undefined), diskUsage(diskDir)]);
@@ -87,10 +99,16 @@ export async function createResourceSampler(
       timer = setInterval(() => {
         inFlight = inFlight.then(sample);
       }, intervalMs);
+      // procfs walks every process: it keeps to the series' pace.
+      if (meter.method !== 'procfs' && intervalMs > memoryPollMs)
+        memoryTimer = setInterval(() => {
+          memoryInFlight = memoryInFlight.then(pollMemory);
+        }, memoryPollMs);
     },
     async stop() {
       clearInterval(timer);
-      await inFlight;
+      clearInterval(memoryTimer);
+      await Promise.all([inFlight, memoryInFlight]);
       await sample();
       await meter.dispose();
       const last = samples[samples.length - 1];

@@ -1,0 +1,76 @@
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildResult } from '../build-types.ts';
+import { parseFlatKeyed } from '../resources/working-set.ts';
+import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { runBuild } from './run-build.ts';
+
+/**
+ * The peak memory a build records (what the coordinator learns its next builds need) through the
+ * real pipeline: a build that writes and reads back a big file (its cgroup's page cache grows by
+ * that much) records about what a plain build does; a build that holds a known allocation records it,
+ * even for less than the resource series' sample interval.
+ */
+const MiB = 1024 * 1024;
+const fileMiB = 512;
+const allocMiB = 384;
+let host: BuildHost;
+let plain: BuildResult;
+
+beforeAll(async () => {
+  host = await createBuildHost({ extraToml: '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 5' });
+  plain = await build('mem-plain', '');
+}, 300_000);
+afterAll(async () => {
+  await host?.close();
+});
+
+/** The page cache of the build's own cgroup while it runs (cgroup v1; v2 says `file`). */
+async function cacheBytes(buildId: string): Promise<number> {
+  const v1 = `/sys/fs/cgroup/memory/aoinb/build-${buildId}/memory.stat`;
+  const v2 = `/sys/fs/cgroup/aoinb/build-${buildId}/memory.stat`;
+  const text = await readFile(v1, 'utf8').catch(() => readFile(v2, 'utf8').catch(() => ''));
+  const stat = parseFlatKeyed(text);
+  return stat.get('total_cache') ?? stat.get('file') ?? 0;
+}
+
+/** The example package, with `extra` run at the end of its build step. */
+async function build(buildId: string, extra: string, onCache?: (bytes: number) => void): Promise<BuildResult> {
+  const bundle = await host.exampleBundle(buildId);
+  await appendFile(path.join(bundle, 'autobuild/build'), `\n${extra}\n`);
+  const result = await runBuild(host.ctx, {
+    buildId,
+    bundleDir: bundle,
+    branch: 'stable',
+    onSample: () => void cacheBytes(buildId).then((bytes) => onCache?.(bytes)),
+  });
+  expect(result.reason).toBeUndefined();
+  expect(result.status).toBe('succeeded');
+  return result;
+}
+
+describe('the peak memory a build records', () => {
+  it('does not count the page cache of a big file the build writes and reads back', async () => {
+    let cache = 0;
+    const reader = await build(
+      'mem-reader',
+      `dd if=/dev/zero of=/buildroot/big bs=1M count=${fileMiB} status=none; cat /buildroot/big >/dev/null; ` +
+        'sleep 6; rm -f /buildroot/big',
+      (bytes) => (cache = Math.max(cache, bytes)),
+    );
+    // The premise: the cgroup's own cache held the file (the kernel's usage figure counted it).
+    expect(cache).toBeGreaterThan((fileMiB - 64) * MiB);
+    expect(reader.resources.method).toMatch(/^cgroup-/);
+    expect(reader.resources.peakMemoryBytes).toBeLessThan(plain.resources.peakMemoryBytes + 64 * MiB);
+    expect(reader.resources.peakMemoryBytes).toBeLessThan(cache / 3);
+  });
+
+  it('counts memory the build allocates, to within a few MiB, held for less than a sample interval', async () => {
+    // tail holds its unfinished last line (/dev/zero has no newline) until its input ends: 1 s here,
+    // while the series samples every 5 s; the meter's own memory poll sees it.
+    const alloc = await build('mem-alloc', `{ head -c ${allocMiB}M /dev/zero; sleep 1; } | tail >/dev/null`);
+    expect(alloc.resources.peakMemoryBytes).toBeGreaterThan(allocMiB * MiB);
+    expect(alloc.resources.peakMemoryBytes).toBeLessThan(allocMiB * MiB + plain.resources.peakMemoryBytes + 32 * MiB);
+  });
+});
