@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { AoinbError } from '@aoinb/errors';
 
@@ -27,6 +28,12 @@ export interface WorkLayout {
   depLayersDir: string;
   instance(branch: string): OverlayDirs & { stamp: string; sourcesList: string; ab4Config: string };
   workspace(buildId: string): OverlayDirs & { owner: string };
+  /**
+   * A build's name for what is host-wide, not under work_dir (its containers, cgroup, network
+   * namespace): the build id and a tag of this work dir. Build ids are unique within one farm only
+   * (every farm's first build is `t1-amd64-r1-a1`), and workers of two farms may share a host.
+   */
+  hostScoped(buildId: string): string;
   lock(name: string): string;
   baseosTarballs(arch: string): string[];
 }
@@ -69,6 +76,10 @@ export function workLayout(workDir: string): WorkLayout {
     workspace(buildId) {
       const dirs = overlayDirs(path.join(root, 'workspaces', buildId));
       return { ...dirs, owner: path.join(dirs.dir, 'owner.json') };
+    },
+    hostScoped(buildId) {
+      const tag = createHash('sha256').update(`${root}\0${buildId}`).digest('hex').slice(0, 8);
+      return `${buildId.slice(0, 40)}-${tag}`;
     },
     lock(name) {
       return path.join(root, 'locks', `${name}.lock`);

@@ -50,4 +50,15 @@ describe('startRedis', () => {
       await Promise.all([a.stop(), b.stop()]);
     }
   });
+
+  it('never hands out another server that holds the port (test files run in parallel)', async () => {
+    const other = await startRedis();
+    try {
+      // A PING on the port is answered, by `other`; the new server itself could not bind it.
+      await expect(startRedis({ port: other.port, timeoutMs: 3000 })).rejects.toThrow(/Address already in use/);
+      expect(await command(other.port, 'PING')).toBe('+PONG');
+    } finally {
+      await other.stop();
+    }
+  });
 });

@@ -16,8 +16,12 @@ export interface RedisHandle {
   stop(): Promise<void>;
 }
 
-/** Sends PING over a raw socket; resolves true on `+PONG`. */
-function ping(port: number): Promise<boolean> {
+/**
+ * Asks the server on `port` for its pid over a raw socket; resolves true when it is `pid`. A
+ * plain PING would also be answered by another test's redis-server that took the port first
+ * (ours then exits with "Address already in use", perhaps only after the answer).
+ */
+function answersAs(port: number, pid: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     let reply = '';
@@ -27,10 +31,12 @@ function ping(port: number): Promise<boolean> {
     };
     socket.setTimeout(1000, () => done(false));
     socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('connect', () => socket.write('INFO server\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.startsWith('-')) return done(false);
+      const found = /\r\nprocess_id:(\d+)\r\n/.exec(reply);
+      if (found) done(Number(found[1]) === pid);
     });
   });
 }
@@ -40,7 +46,7 @@ export async function waitForPing(child: RedisProcess, port: number, timeoutMs: 
   void child.then(() => (exited = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !exited) {
-    if (await ping(port)) return true;
+    if (child.pid !== undefined && (await answersAs(port, child.pid))) return true;
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
@@ -81,7 +87,8 @@ export async function stopProcess(child: RedisProcess): Promise<void> {
 /**
  * Starts a real `redis-server` on a free loopback port with no persistence,
  * its data in a fresh folder under `dir` (default: the system temp folder),
- * and waits until it answers PING. `port`: that port (e.g. to bring a stopped server back for its clients).
+ * and waits until it answers (itself, not another server on that port). `port`: that port (e.g. to
+ * bring a stopped server back for its clients).
  */
 export async function startRedis(
   options: { dir?: string; timeoutMs?: number; port?: number } = {},

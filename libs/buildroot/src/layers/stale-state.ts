@@ -42,7 +42,7 @@ export async function recoverStaleState(
     const dirs = layout.workspace(id);
     if (!(await ownerIsDead(dirs.owner))) continue;
     released.push(...(await releaseDeadTree(dirs.dir)));
-    await removeDeadBuildNetwork(id);
+    await removeDeadBuildNetwork(layout.hostScoped(id));
     await discardDir(layout, dirs.dir);
     cleaned.push(id);
   }

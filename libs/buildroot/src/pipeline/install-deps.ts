@@ -41,7 +41,7 @@ async function stageScript(step: DepsStep): Promise<void> {
 function depsRun(step: DepsStep, mode: 'resolve' | 'download' | 'install', binds: ContainerRun['binds']): ContainerRun {
   return {
     root: step.merged,
-    machine: `aoinb-deps-${step.buildId}`.slice(0, 64),
+    machine: `aoinb-deps-${step.buildId}`,
     command: ['/bin/bash', '/buildroot/toolbox/install-deps.sh', mode],
     chdir: '/buildroot',
     env: {

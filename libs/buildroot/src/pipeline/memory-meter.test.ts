@@ -2,6 +2,7 @@ import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../build-types.ts';
+import { layoutOf } from '../context.ts';
 import { parseFlatKeyed } from '../resources/working-set.ts';
 import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
 import { runBuild } from './run-build.ts';
@@ -28,8 +29,9 @@ afterAll(async () => {
 
 /** The page cache of the build's own cgroup while it runs (cgroup v1; v2 says `file`). */
 async function cacheBytes(buildId: string): Promise<number> {
-  const v1 = `/sys/fs/cgroup/memory/aoinb/build-${buildId}/memory.stat`;
-  const v2 = `/sys/fs/cgroup/aoinb/build-${buildId}/memory.stat`;
+  const cgroup = `build-${layoutOf(host.ctx).hostScoped(buildId)}`;
+  const v1 = `/sys/fs/cgroup/memory/aoinb/${cgroup}/memory.stat`;
+  const v2 = `/sys/fs/cgroup/aoinb/${cgroup}/memory.stat`;
   const text = await readFile(v1, 'utf8').catch(() => readFile(v2, 'utf8').catch(() => ''));
   const stat = parseFlatKeyed(text);
   return stat.get('total_cache') ?? stat.get('file') ?? 0;

@@ -1,6 +1,6 @@
 import type { FailureClass } from '@aoinb/errors';
 import type { BuildRequest } from '../build-types.ts';
-import type { BuildrootContext } from '../context.ts';
+import { layoutOf, type BuildrootContext } from '../context.ts';
 import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
 import type { Workspace } from '../layers/workspace.ts';
 import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
@@ -39,7 +39,8 @@ export async function runBuildScript(
 ) {
   const limits = buildLimitsFor(ctx.config.build, facts.envreq);
   const limitStop = new AbortController();
-  const sampler = await createResourceSampler(`build-${request.buildId}`, workspace.upper, request.onSample, {
+  const hostId = layoutOf(ctx).hostScoped(request.buildId);
+  const sampler = await createResourceSampler(`build-${hostId}`, workspace.upper, request.onSample, {
     limits,
     onLimit: (limit) => {
       log.line(`[aoinb] killing the build: it reached its ${limit}`);
@@ -49,7 +50,7 @@ export async function runBuildScript(
   const timeoutMs = request.timeoutMs ?? ctx.config.build.timeoutMinutes * 60_000;
   const network = request.network
     ? await openBuildNetwork({
-        buildId: request.buildId,
+        buildId: hostId,
         runDir: buildNetworkRunDir,
         policy: destinationPolicyOf(ctx.config),
       })
@@ -58,7 +59,7 @@ export async function runBuildScript(
   sampler.start(ctx.config.build.sampleIntervalSeconds * 1000);
   const exit = await runContainer({
     root: workspace.merged,
-    machine: `aoinb-${request.buildId}`.slice(0, 64),
+    machine: `aoinb-${hostId}`,
     command: ['/bin/bash', '/buildroot/toolbox/build.sh'],
     chdir: '/buildroot',
     env: { ...containerEnv(facts, arch, ctx.config.build.keepDbg), ...network?.env },

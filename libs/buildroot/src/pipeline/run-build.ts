@@ -142,7 +142,7 @@ export async function runBuild(ctx: BuildrootContext, request: BuildRequest): Pr
         arch,
         instance: lease,
         workspace: workspace!,
-        buildId: request.buildId,
+        buildId: layout.hostScoped(request.buildId),
         names: facts.dependencies,
         extraAptSources: (request.extraAptSources ?? []).length > 0,
         onLine: log.line,
