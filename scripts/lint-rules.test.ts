@@ -65,8 +65,13 @@ const files: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
-  // A comment and a string too long for a line (Prettier wraps neither): warned, not failed.
+  // A comment and a string too long for a line (Prettier wraps neither): failed in code, warned in a test.
   'libs/core/src/long-lines.ts': [
+    `// ${'a comment that goes on '.repeat(6)}`,
+    `export const text = '${'a string that goes on '.repeat(5)}';`,
+    '',
+  ].join('\n'),
+  'libs/core/src/long-lines.test.ts': [
     `// ${'a comment that goes on '.repeat(6)}`,
     `export const text = '${'a string that goes on '.repeat(5)}';`,
     '',
@@ -134,18 +139,19 @@ describe('eslint.config.js holds the boundaries', () => {
     expect([...new Set(found.get(file))].sort()).toEqual([...rules].sort());
   });
 
-  it('warns of a comment and a string over 120 characters', () => {
-    expect(warned.get('libs/core/src/long-lines.ts')).toEqual([
+  it('fails a comment and a string over 120 characters in code, and warns of them in a test', () => {
+    expect(found.get('libs/core/src/long-lines.ts')).toEqual(['max-len', 'max-len']);
+    expect(warned.get('libs/core/src/long-lines.test.ts')).toEqual([
       { rule: 'max-len', line: 1 },
       { rule: 'max-len', line: 2 },
     ]);
+    expect(found.get('libs/core/src/long-lines.test.ts')).toEqual([]);
     expect(warned.get('libs/core/src/clean.ts')).toEqual([]);
   });
 
   it('passes the files that break no boundary (tests may use the test-only package)', () => {
     for (const file of ['libs/core/src/clean.ts', 'libs/core/src/clean.test.ts', 'libs/core/src/work-free.ts'])
       expect(found.get(file), file).toEqual([]);
-    expect(found.get('libs/core/src/long-lines.ts')).toEqual([]);
     expect(found.size).toBe(Object.keys(files).filter((f) => f.endsWith('.ts')).length);
   });
 });

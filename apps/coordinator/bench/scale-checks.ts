@@ -34,7 +34,9 @@ export async function exactlyOnce(
   const listed = packages.match(/^Package: scale-\d+$/gm) ?? [];
   const distinct = new Set(listed).size;
   const ok = bad.length === 0 && listed.length === ids.length && distinct === ids.length;
-  const text = `${ids.length - bad.length}/${ids.length} builds succeeded at run 1, attempt 1; ${listed.length} debs listed, ${distinct} distinct`;
+  const text =
+    `${ids.length - bad.length}/${ids.length} builds succeeded at run 1, attempt 1; ` +
+    `${listed.length} debs listed, ${distinct} distinct`;
   return { ok, text: `${text}: ${ok ? 'exactly once' : 'NOT exactly once'}` };
 }
 

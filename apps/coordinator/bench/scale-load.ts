@@ -25,7 +25,8 @@ export class Timings {
 
   line(kind: string): string {
     const s = summary(this.byKind.get(kind) ?? []);
-    return `${kind.padEnd(24)} n ${String(s.n).padStart(6)}  p50 ${fmt(s.p50).padStart(9)}  p99 ${fmt(s.p99).padStart(9)}  max ${fmt(s.max).padStart(9)}`;
+    const figures = [`p50 ${fmt(s.p50).padStart(9)}`, `p99 ${fmt(s.p99).padStart(9)}`, `max ${fmt(s.max).padStart(9)}`];
+    return `${kind.padEnd(24)} n ${String(s.n).padStart(6)}  ${figures.join('  ')}`;
   }
 
   p99(kind: string): number {

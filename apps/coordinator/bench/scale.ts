@@ -139,7 +139,8 @@ async function loadPhase(cpu: Cpu): Promise<{
     await submitAll(farm, archives, clients, api, ids);
     const submitSeconds = (performance.now() - t0) / 1000;
     say(
-      `submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s (load average ${await loadAverage()})`,
+      `submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s ` +
+        `(load average ${await loadAverage()})`,
     );
     await stopAll();
     const submit = await mark.end(api);
@@ -191,7 +192,8 @@ async function retentionPhase(baseline: number): Promise<void> {
   const afterBytes = (await usedMemory(redis)) - baseline;
   const left = (await readdir(path.join(farm.storageDir, 'tasks'))).length;
   say(
-    `retention pass (max_finished_tasks = 1): ${tasks + probeCount - 1} tasks removed in ${pruneSeconds.toFixed(1)} s (coordinator start included); ${left} task folders left`,
+    `retention pass (max_finished_tasks = 1): ${tasks + probeCount - 1} tasks removed in ` +
+      `${pruneSeconds.toFixed(1)} s (coordinator start included); ${left} task folders left`,
   );
   say(`Redis after retention: ${kib(afterBytes / tasks)} per task removed (used_memory delta against the empty farm)`);
   say(`  largest key patterns left: ${(await memoryByPattern(redis)).join('; ')}`);
@@ -201,8 +203,9 @@ async function retentionPhase(baseline: number): Promise<void> {
 function phaseReport(name: string, phase: Phase, kinds: string[]): void {
   const requests = totalRequests(phase.server);
   say(
-    `${name}: coordinator answered ${requests} requests (workers' included) on ${phase.cpuSeconds.toFixed(1)} s of CPU, ` +
-      `${fmt((1000 * phase.cpuSeconds) / requests)} per request, ${fmt((1000 * phase.mainCpuSeconds) / requests)} of it on the main thread`,
+    `${name}: coordinator answered ${requests} requests (workers' included) ` +
+      `on ${phase.cpuSeconds.toFixed(1)} s of CPU, ${fmt((1000 * phase.cpuSeconds) / requests)} per request, ` +
+      `${fmt((1000 * phase.mainCpuSeconds) / requests)} of it on the main thread`,
   );
   const floor = phase.client.p99('GET /healthz');
   for (const kind of kinds) {
@@ -213,7 +216,8 @@ function phaseReport(name: string, phase: Phase, kinds: string[]): void {
 
 function report(submit: Phase, drain: Phase, keptBytes: number, once: boolean): void {
   say(
-    `API (submit: ${clients} submitting clients + 1 reader + 1 floor probe while ${slots} slots build; drain: 1 reader + probe)`,
+    `API (submit: ${clients} submitting clients + 1 reader + 1 floor probe while ${slots} slots build; ` +
+      `drain: 1 reader + probe)`,
   );
   say('  client: as the bench saw it; server: the coordinator histogram, onRequest -> onResponse (p99 interpolated)');
   phaseReport('submit', submit, [...floors, ...routes]);
@@ -238,7 +242,8 @@ function report(submit: Phase, drain: Phase, keptBytes: number, once: boolean): 
 
 try {
   say(
-    `scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; load average ${await loadAverage()}`,
+    `scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; ` +
+      `load average ${await loadAverage()}`,
   );
   await farm.startCoordinator();
   // One at a time: four agents starting at once on a loaded host miss the harness's 30 s heartbeat wait.
@@ -256,8 +261,10 @@ try {
   // CPU time is what load on the host does not inflate (much): the coordinator's one thread is what bounds the farm.
   const perBuild = submit.cpuSeconds + drain.cpuSeconds;
   say(
-    `coordinator CPU while submitting and building: ${perBuild.toFixed(1)} s, ${((1000 * perBuild) / tasks).toFixed(1)} ms per build: ` +
-      `its one thread saturates at about ${(tasks / perBuild).toFixed(0)} builds/s (20,000 builds: ${((20_000 * perBuild) / tasks / 60).toFixed(0)} min at least)`,
+    `coordinator CPU while submitting and building: ${perBuild.toFixed(1)} s, ` +
+      `${((1000 * perBuild) / tasks).toFixed(1)} ms per build: ` +
+      `its one thread saturates at about ${(tasks / perBuild).toFixed(0)} builds/s ` +
+      `(20,000 builds: ${((20_000 * perBuild) / tasks / 60).toFixed(0)} min at least)`,
   );
   const once = await exactlyOnce(farm, redis, ids);
   say(once.text);
@@ -265,15 +272,18 @@ try {
 
   const probes = summary(await dispatchProbes(farm, redis, probeCount));
   say(
-    `dispatch on idle slots (${probes.n} probes): p50 ${fmt(probes.p50)}  p99 ${fmt(probes.p99)}  max ${fmt(probes.max)}`,
+    `dispatch on idle slots (${probes.n} probes): ` +
+      `p50 ${fmt(probes.p50)}  p99 ${fmt(probes.p99)}  max ${fmt(probes.max)}`,
   );
 
   const finishedBytes = (await usedMemory(redis)) - baseline;
   const kept = await keptPerTask(ids);
   say(`Redis finished: ${kib(finishedBytes / tasks)} per task (used_memory delta, log streams not yet expired)`);
   say(
-    `  per finished task: task ${kib(kept.task)} + build ${kib(kept.build)} = ${kib(kept.task + kept.build)} kept until retention; ` +
-      `log stream ${kib(kept.log)} (expires 1 h after the build), BullMQ job ${kib(kept.job)} (last keep_completed_jobs only)`,
+    `  per finished task: task ${kib(kept.task)} + build ${kib(kept.build)} = ` +
+      `${kib(kept.task + kept.build)} kept until retention; ` +
+      `log stream ${kib(kept.log)} (expires 1 h after the build), ` +
+      `BullMQ job ${kib(kept.job)} (last keep_completed_jobs only)`,
   );
   // Before retention, which removes the tasks (and the one whose status this reads).
   say('coordinator CPU per request, one at a time on the built farm (idle CPU subtracted):');

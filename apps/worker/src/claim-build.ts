@@ -62,7 +62,8 @@ export async function claimBuild(
     running.attemptKey = key.key;
     if (outcome.previousState === 'running' && outcome.previousBuilder) {
       log.write(
-        `[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; the build starts again`,
+        `[aoinb] builder ${outcome.previousBuilder} stopped answering during attempt ${outcome.attempt - 1}; ` +
+          'the build starts again',
       );
     }
     return undefined;

@@ -106,7 +106,9 @@ export class JobRunner {
     const dir = path.join(this.deps.jobsDir, buildIdOf(running.buildKey, running.attempt));
     try {
       log.write(
-        `[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})${data.network ? ', with a build network' : ''}`,
+        `[aoinb] ${data.package.name} ${data.package.version} for ${data.arch} on branch ${data.branch}: ` +
+          `attempt ${running.attempt} on builder ${this.deps.builderId} (${hostname()})` +
+          (data.network ? ', with a build network' : ''),
       );
       const outcome = await this.build(running, dir, log, logger);
       if (running.cause === 'shutdown') return await this.handBack(running, log);

@@ -21,7 +21,9 @@ export default async function setup(): Promise<void> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `aoinb test setup failed: ${message}\n(the test suite needs root, the host tools and the Debian mirror; bash scripts/test.sh installs what it needs)`,
+      `aoinb test setup failed: ${message}\n` +
+        '(the test suite needs root, the host tools and the Debian mirror; ' +
+        'bash scripts/test.sh installs what it needs)',
       { cause: error },
     );
   }

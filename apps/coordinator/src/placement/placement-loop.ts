@@ -49,7 +49,10 @@ function jobsToBringBack(placements: QueuedPlacement[]): QueuedPlacement[] {
   });
 }
 
-/** One pass: every queued build's waiting reason is current; handed-back jobs an able free builder can take are back. */
+/**
+ * One pass: every queued build's waiting reason is current; handed-back jobs that an able free builder can take
+ * are back.
+ */
 export async function placementPass(ctx: CoordinatorContext): Promise<QueuedPlacement[]> {
   const placements = await assessPlacement(ctx.redis, ctx.keys);
   for (const p of placements) await showReason(ctx, p);

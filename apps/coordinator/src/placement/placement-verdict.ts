@@ -82,7 +82,9 @@ export function placementVerdict(needs: BuildNeeds | undefined, arch: string, li
   if (able.length > 0)
     return {
       kind: 'busy',
-      reason: `${waitingPrefix}needs ${describeNeeds(needs)}, which ${able.length} of ${live.length} ${arch} builders have; all of them are busy`,
+      reason:
+        `${waitingPrefix}needs ${describeNeeds(needs)}, ` +
+        `which ${able.length} of ${live.length} ${arch} builders have; all of them are busy`,
     };
   // No builder meets every need: name the needs no builder meets alone, with the best builder's figure.
   const only = (need: keyof BuildNeeds): BuildNeeds => ({ [need]: needs[need] });

@@ -149,7 +149,10 @@ export class RepoIndex {
     });
   }
 
-  /** Where `by-hash/SHA256/<sha256>` is: a prefix of `file` (the current one, or the one before the last compaction). */
+  /**
+   * Where `by-hash/SHA256/<sha256>` is: a prefix of `file` (the current one, or the one before the last
+   * compaction).
+   */
   byHash(sha256: string): { file: string; size: number } | undefined {
     const h = this.history.find((s) => s.sha256 === sha256);
     if (!h) return undefined;
