@@ -95,6 +95,7 @@ describe('collectDebs', () => {
     await deb(elsewhere, 'hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
     await rm(output, { recursive: true });
     await symlink(elsewhere, output);
+    const openBefore = (await readdir('/proc/self/fd')).length;
     expect((await collect()).error).toEqual({
       code: 'ARTIFACT_INVALID',
       message: expect.stringContaining('/buildroot/output is not a plain folder (ENOTDIR)'),
@@ -103,6 +104,8 @@ describe('collectDebs', () => {
     await symlink(work, path.join(merged, 'buildroot'));
     expect((await collect()).error?.message).toContain('/buildroot is not a plain folder');
     expect(await readdir(out).catch(() => [])).toEqual([]);
+    // Each refused step closed the folder it was opened from (they were once left to the GC).
+    expect((await readdir('/proc/self/fd')).length).toBe(openBefore);
   });
 
   it('refuses what is not a .deb: other files, a fake .deb, a FIFO, nothing at all', async () => {

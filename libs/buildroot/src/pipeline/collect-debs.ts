@@ -45,17 +45,21 @@ const dirFlags = constants.O_RDONLY | constants.O_DIRECTORY;
 async function openOutputDir(merged: string): Promise<FileHandle> {
   let dir = await open(merged, dirFlags | constants.O_NOFOLLOW);
   for (const part of ['buildroot', 'output']) {
-    const next = await openBeneath(dir, part, dirFlags).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'ENOENT'
-        ? new AoinbError('ARTIFACT_INVALID', 'the build left no /buildroot/output folder')
-        : new AoinbError(
-            'ARTIFACT_INVALID',
-            `${part === 'buildroot' ? '/buildroot' : '/buildroot/output'} is not a plain folder ` +
-              `(${error.code}): a link or something else was put there`,
-          );
-    });
-    await dir.close();
-    dir = next;
+    // The parent is closed whether or not the step opens (a refused step used to leave it to the GC).
+    const parent = dir;
+    try {
+      dir = await openBeneath(parent, part, dirFlags).catch((error: NodeJS.ErrnoException) => {
+        throw error.code === 'ENOENT'
+          ? new AoinbError('ARTIFACT_INVALID', 'the build left no /buildroot/output folder')
+          : new AoinbError(
+              'ARTIFACT_INVALID',
+              `${part === 'buildroot' ? '/buildroot' : '/buildroot/output'} is not a plain folder ` +
+                `(${error.code}): a link or something else was put there`,
+            );
+      });
+    } finally {
+      await parent.close();
+    }
   }
   return dir;
 }
