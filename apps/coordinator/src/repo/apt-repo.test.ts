@@ -141,7 +141,8 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect(packages).not.toContain(`SHA256: ${sha256(await readFile(first))}`);
     expect(packages.match(/^Package: zeta$/gm)).toHaveLength(1);
     expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(packages);
-    expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
+    const temps = [...(await readdir(out)), ...(await readdir(path.join(out, '.tmp')).catch(() => []))];
+    expect(temps.filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
   it('refuses a deb it cannot read, naming it, and publishes nothing of that batch', async () => {
@@ -206,6 +207,22 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     for (const name of leftovers) expect(names).not.toContain(name);
     expect(names).toContain(inFlight);
     expect((await stat(deb)).nlink).toBe(2);
+  });
+
+  it("sweeps a killed coordinator's temporary files at the next lock, without a restart (two coordinators)", async () => {
+    const out = layout().repoDir('swept');
+    const deb = await makeTestDeb(path.join(dir, 'swept'), 'kappa', '1.0-0', 'amd64');
+    const survivor = new AptRepo(layout(), silentLogger(), { signer });
+    await survivor.publish('swept', [{ source: deb, name: path.basename(deb) }]);
+    const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim();
+    const leftovers = [`.index-state.json.tmp-${dead}`, `Packages.tmp-${dead}`];
+    for (const name of leftovers) await writeFile(path.join(out, '.tmp', name), 'half');
+    const inFlight = `Release.tmp-${process.ppid}`;
+    await writeFile(path.join(out, '.tmp', inFlight), '');
+    const again = await makeTestDeb(path.join(dir, 'swept'), 'lambda', '1.0-0', 'amd64');
+    await survivor.publish('swept', [{ source: again, name: path.basename(again) }]);
+    expect(await readdir(path.join(out, '.tmp'))).toEqual([inFlight]);
+    expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
   it('loads the index from Packages after a restart, without reading the debs', async () => {

@@ -6,7 +6,7 @@ import type { StorageLayout } from '../storage/storage-layout.ts';
 import { readDebFacts, type DebFacts } from './deb-facts.ts';
 import { planPublish } from './publish-plan.ts';
 import { writePublicKey, writeRelease } from './release-file.ts';
-import { repoFilePattern, place, removeLeftovers } from './repo-files.ts';
+import { repoFilePattern, place, removeLeftovers, tempDirName } from './repo-files.ts';
 import { RepoIndex, type IndexEntry } from './repo-index.ts';
 import { RepoQueue } from './repo-queue.ts';
 import type { RepoSigner } from './repo-signer.ts';
@@ -177,6 +177,7 @@ export class AptRepo {
         const dir = this.layout.repoDir(repo);
         await mkdir(dir, { recursive: true });
         await removeLeftovers(dir, this.logger);
+        await removeLeftovers(path.join(dir, tempDirName), this.logger);
         const index = await RepoIndex.load(dir);
         this.garbage.set(repo, new Set(index.pruneCandidates(this.keep)));
         await writePublicKey(dir, this.options.signer);
@@ -191,6 +192,8 @@ export class AptRepo {
 
   /** Another coordinator may have published since our last turn: then our index is reloaded (with its garbage). */
   private async catchUp(repo: string): Promise<void> {
+    // Under the lock: what a coordinator that died mid-publish left is swept by the next one to take it.
+    await removeLeftovers(path.join(this.layout.repoDir(repo), tempDirName), this.logger);
     const loaded = await this.indexes.get(repo)?.catch(() => undefined);
     if (loaded && !(await loaded.isCurrent())) {
       this.indexes.delete(repo);

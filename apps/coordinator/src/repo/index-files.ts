@@ -2,6 +2,7 @@ import { appendFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip, gzipSync } from 'node:zlib';
+import { tempFileFor } from './repo-files.ts';
 import { ResumableSha256 } from './resumable-sha256.ts';
 
 /**
@@ -59,7 +60,7 @@ export class IndexFile {
 }
 
 export async function writeAtomic(file: string, data: string | Buffer): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
+  const tmp = await tempFileFor(file);
   await writeFile(tmp, data);
   await rename(tmp, file);
 }
