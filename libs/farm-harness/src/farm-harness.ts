@@ -250,6 +250,11 @@ export class FarmHarness {
   /** Kills every process, stops Redis and removes the folder. */
   async stop(): Promise<void> {
     await Promise.all([...this.processes.keys()].map((name) => this.kill(name, 'SIGKILL', 5000)));
+    // A SIGKILLed coordinator never stops the gpg-agent its signer started (gpg signing mode): stop it here.
+    await execa('gpgconf', ['--homedir', path.join(this.storageDir, 'signing'), '--kill', 'gpg-agent'], {
+      reject: false,
+      stdin: 'ignore',
+    });
     await this.redis.stop();
     await rm(this.root, { recursive: true, force: true });
   }
