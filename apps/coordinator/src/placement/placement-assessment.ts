@@ -10,9 +10,10 @@ import {
   type BuildNeeds,
   type BuildRecord,
   type FarmKeys,
+  type LiveBuilder,
   type RedisClient,
 } from '@aoinb/farm-protocol';
-import { placementVerdict, type LiveBuilder, type PlacementVerdict } from './placement-verdict.ts';
+import { placementVerdict, type PlacementVerdict } from './placement-verdict.ts';
 
 /** One queued build and where it stands. */
 export interface QueuedPlacement {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { BuilderStatus } from '@aoinb/farm-protocol';
+import { liveBuildersOf, type BuilderStatus, type LiveBuilder } from '@aoinb/farm-protocol';
 import { learnedFrom, learnedNeeds } from './learned-requirements.ts';
-import { liveBuildersOf, placementVerdict, type LiveBuilder } from './placement-verdict.ts';
+import { placementVerdict } from './placement-verdict.ts';
 import { needsOfEnvReq } from './build-needs.ts';
 
 const GiB = 1024 ** 3;

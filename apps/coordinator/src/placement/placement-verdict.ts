@@ -10,8 +10,6 @@ import {
   type LiveBuilder,
 } from '@aoinb/farm-protocol';
 
-export { liveBuildersOf, type LiveBuilder } from '@aoinb/farm-protocol';
-
 /**
  * Why no live builder can take a build, as a metric label: the need no builder of its arch
  * meets (`memory`, `cores`, `memory_per_core`, `disk`, `network`: none allows network builds),
