@@ -10,7 +10,7 @@
  *    against a bare `git clone --mirror` + checkout of the same repository, both
  *    over dumb HTTP from loopback, with a fresh cache each run.
  * 3. Collection: `collectDebs()` (no-follow opens, copy from the descriptor,
- *    `dpkg-deb -f` check) of 5 real .debs against a plain copy of the same files.
+ *    control check in-process by @aoinb/deb) of 5 real .debs against a plain copy of the same files.
  * Runs alternate, in one process; medians are printed with the ratio.
  */
 import { createHash } from 'node:crypto';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
+import { controlField, readDebControl } from '@aoinb/deb';
 import { AoinbError } from '@aoinb/errors';
-import { readDebControl } from './deb-control.ts';
 
 /** What the index needs of one .deb: its control stanza and its checksum. */
 export interface DebFacts {
@@ -22,12 +22,7 @@ export async function sha256OfFile(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
-function field(control: string, name: string): string {
-  const match = new RegExp(`^${name}:[ \\t]*(.*)$`, 'mi').exec(control);
-  return match?.[1]?.trim() ?? '';
-}
-
-/** Reads a .deb's control fields in-process (what `dpkg-deb --field` prints, see deb-control.ts). */
+/** Reads a .deb's control fields in-process with @aoinb/deb (what `dpkg-deb --field` prints). */
 export async function readDebFacts(file: string, size: number, mtimeMs: number, label?: string): Promise<DebFacts> {
   const control = (await readDebControl(file, label)).toString('utf8').replace(/\s+$/, '');
   const facts = {
@@ -35,9 +30,9 @@ export async function readDebFacts(file: string, size: number, mtimeMs: number, 
     mtimeMs,
     sha256: await sha256OfFile(file),
     control,
-    package: field(control, 'Package'),
-    version: field(control, 'Version'),
-    architecture: field(control, 'Architecture'),
+    package: controlField(control, 'Package'),
+    version: controlField(control, 'Version'),
+    architecture: controlField(control, 'Architecture'),
   };
   if (!facts.package || !facts.version || !facts.architecture) {
     throw new AoinbError(

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { collectDebs, type ArtifactRules } from './collect-debs.ts';
+import { collectDebs, controlFields, type ArtifactRules } from './collect-debs.ts';
 
 let work: string;
 let merged: string;
@@ -19,11 +19,12 @@ const rules: ArtifactRules = {
   ],
 };
 
-/** A real .deb made by dpkg-deb, named `file` in `dir`. */
+/** A real .deb made by dpkg-deb, named `file` in `dir`, its control compressed with `compression` (`-Z`). */
 async function deb(
   dir: string,
   file: string,
   control: { Package: string; Version: string; Architecture: string },
+  compression = 'gzip',
 ): Promise<string> {
   const root = await mkdtemp(path.join(work, 'pkg-'));
   await mkdir(path.join(root, 'DEBIAN'));
@@ -33,7 +34,7 @@ async function deb(
     .map(([k, v]) => `${k}: ${v}`)
     .join('\n');
   await writeFile(path.join(root, 'DEBIAN/control'), `${text}\n`);
-  await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, path.join(dir, file)]);
+  await execa('dpkg-deb', ['--root-owner-group', `-Z${compression}`, '--build', root, path.join(dir, file)]);
   await rm(root, { recursive: true });
   return path.join(dir, file);
 }
@@ -116,9 +117,8 @@ describe('collectDebs', () => {
     );
     await rm(path.join(output, 'notes.txt'));
     await copyFile(path.join(work, 'canary/secret'), path.join(output, 'hello_1.0-0_amd64.deb'));
-    expect((await collect()).error?.message).toMatch(
-      /^build output "hello_1.0-0_amd64.deb": not a valid \.deb \(.+\)$/,
-    );
+    const fake = (await collect()).error?.message;
+    expect(fake).toBe('build output "hello_1.0-0_amd64.deb": not a valid .deb (no ar archive signature)');
     await rm(path.join(output, 'hello_1.0-0_amd64.deb'));
     await execa('mkfifo', [path.join(output, 'hello_1.0-0_amd64.deb')]);
     expect((await collect()).error?.message).toBe('build output "hello_1.0-0_amd64.deb": is not a regular file');
@@ -163,5 +163,29 @@ describe('collectDebs', () => {
       });
     }
     expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
+  it('refuses a truncated .deb, naming the file and no host path, and closes what it opened', async () => {
+    const whole = await deb(work, 'whole.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
+    const bytes = await readFile(whole);
+    const openBefore = (await readdir('/proc/self/fd')).length;
+    await writeFile(path.join(output, 'hello_1.0-0_amd64.deb'), bytes.subarray(0, 8 + 60 + 4 + 60 + 40));
+    const { error } = await collect();
+    expect(error?.message).toMatch(
+      /^build output "hello_1\.0-0_amd64\.deb": not a valid \.deb \(truncated: ar member "control\.tar\.gz" declares \d+ bytes, \d+ remain\)$/,
+    );
+    expect(error?.message).not.toContain(work);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+    expect((await readdir('/proc/self/fd')).length).toBe(openBefore);
+  });
+});
+
+describe('controlFields (in-process, against dpkg-deb -f)', () => {
+  it.each(['gzip', 'xz', 'zstd'])('reads Package, Version and Architecture of a -Z%s deb as dpkg-deb -f does', async (z) => {
+    const file = await deb(work, `fields-${z}.deb`, { Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' }, z);
+    const { stdout } = await execa('dpkg-deb', ['-f', '--', file, 'Package', 'Version', 'Architecture']);
+    const dpkg = Object.fromEntries(stdout.split('\n').map((line) => line.split(': ') as [string, string]));
+    expect(dpkg).toEqual({ Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' });
+    expect(await controlFields(file, path.basename(file))).toEqual(dpkg);
   });
 });

@@ -4,8 +4,8 @@ import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promi
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
 import { checkPathComponent } from '@aoinb/bundle';
+import { controlField, InvalidDebError, readDebControl } from '@aoinb/deb';
 import { AoinbError } from '@aoinb/errors';
 import type { BuildArtifact } from '../build-types.ts';
 
@@ -64,25 +64,16 @@ async function openOutputDir(merged: string): Promise<FileHandle> {
   return dir;
 }
 
-/** Package, Version and Architecture from a .deb's control file, read by dpkg-deb. */
-async function controlFields(file: string, name: string): Promise<Record<string, string>> {
-  const result = await execa('dpkg-deb', ['-f', '--', file, 'Package', 'Version', 'Architecture'], {
-    reject: false,
-    timeout: 60_000,
-    maxBuffer: 64 * 1024,
-    stdin: 'ignore',
+/**
+ * Package, Version and Architecture from a .deb's control file, read in-process by
+ * @aoinb/deb (the reader the coordinator's repository uses too: no process per deb).
+ */
+export async function controlFields(file: string, name: string): Promise<Record<string, string>> {
+  const control = await readDebControl(file, name).catch((error: unknown) => {
+    throw error instanceof InvalidDebError ? invalid(name, `not a valid .deb (${error.reason})`) : error;
   });
-  if (result.exitCode !== 0)
-    throw invalid(
-      name,
-      `not a valid .deb (${result.stderr.trim().split('\n').pop() ?? `dpkg-deb exited ${result.exitCode}`})`,
-    );
-  return Object.fromEntries(
-    result.stdout.split('\n').flatMap((line) => {
-      const m = /^([A-Za-z-]+): (.*)$/.exec(line);
-      return m ? [[m[1] as string, (m[2] as string).trim()]] : [];
-    }),
-  );
+  const text = control.toString('utf8');
+  return Object.fromEntries(['Package', 'Version', 'Architecture'].map((field) => [field, controlField(text, field)]));
 }
 
 /**

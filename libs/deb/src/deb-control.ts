@@ -72,7 +72,17 @@ async function findControl(fh: FileHandle): Promise<ArMember> {
   }
 }
 
-/** The control file's bytes of a .deb; AoinbError ARTIFACT_INVALID naming `label` (the file name) and the fault. */
+/** A file that is not a readable .deb; `reason` says what is wrong, naming no host path. */
+export class InvalidDebError extends AoinbError {
+  constructor(
+    label: string,
+    readonly reason: string,
+  ) {
+    super('ARTIFACT_INVALID', `${label} is not a valid .deb: ${reason}`);
+  }
+}
+
+/** The control file's bytes of a .deb; InvalidDebError (ARTIFACT_INVALID) naming `label` (the file name). */
 export async function readDebControl(file: string, label = path.basename(file)): Promise<Buffer> {
   let step = '';
   try {
@@ -88,11 +98,9 @@ export async function readDebControl(file: string, label = path.basename(file)):
       await fh.close();
     }
   } catch (error) {
+    // An errno (ENOENT, EACCES, EIO) alone: Node's message holds the host path.
     const code = (error as NodeJS.ErrnoException).code;
     const reason = code && !code.startsWith('ERR_') ? `cannot be read (${code})` : '';
-    throw new AoinbError(
-      'ARTIFACT_INVALID',
-      `${label} is not a valid .deb: ${step}${reason || (error as Error).message}`,
-    );
+    throw new InvalidDebError(label, `${step}${reason || (error as Error).message}`);
   }
 }

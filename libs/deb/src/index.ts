@@ -1,0 +1,2 @@
+export { readDebControl, InvalidDebError, maxControlBytes } from './deb-control.ts';
+export { controlField } from './control-fields.ts';
