@@ -3,7 +3,8 @@ import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { attemptKeyHash, newAttemptKey } from './attempt-key.ts';
 import { FarmStore } from './farm-store.ts';
 import { readLogEntries } from './log-reader.ts';
-import { farmKeys, farmNames, farmPrefixProblem } from './names.ts';
+import { activeBuildMember, farmKeys, farmNames, farmPrefixProblem, logMember } from './names.ts';
+import { transitionScript } from './transition-script.ts';
 
 /** The guarded scripts' fences (run, attempt, key), the log's end and the guarded task writes, on a real Redis. */
 describe('FarmStore fencing and one writer of state', () => {
@@ -107,6 +108,25 @@ describe('FarmStore fencing and one writer of state', () => {
       attemptKeyHash: hash(second.key),
     });
     expect(real.done).toBe(true);
+  });
+
+  it('refuses an attempt rule whose operator it does not know, naming it, before anything changes', async () => {
+    const keys = [
+      ...[farmKeys.build('1', 'amd64'), farmKeys.task('1'), farmKeys.activeBuilds, farmKeys.events],
+      ...[farmKeys.log('1', 'amd64', 1), farmKeys.unarchivedLogs, farmKeys.build('1', 'amd64')],
+    ];
+    // ARGV as transition-script.ts lists them: a claim (queued -> running, attempt + 1) under `rule`.
+    const member = [activeBuildMember('1', 'amd64'), '1', 'amd64', '100', '1', '', '', logMember('1', 'amd64', 1)];
+    const claimUnder = (rule: string) =>
+      db.redis.eval(transitionScript, keys.length, ...keys, 'queued', 'running', '1', rule, '0', 'now', ...member, '', '0');
+    const before = [await db.store.getBuild('1', 'amd64'), await db.redis.xlen(farmKeys.events)];
+    for (const [rule, op] of [['~1', '~'], ['>0', '>'], ['=x', '='], ['<', '<']])
+      await expect(claimUnder(rule as string)).rejects.toThrow(`attempt rule '${rule}' (operator '${op}') is not one of`);
+    // A request the types do not allow (an untyped caller) is refused the same way, not run without its fence.
+    const untyped = db.store.transition({ ...at(1), from: ['queued'], to: 'running', attempt: { above: 0 } as never });
+    await expect(untyped).rejects.toThrow("attempt rule '<undefined' (operator '<')");
+    expect([await db.store.getBuild('1', 'amd64'), await db.redis.xlen(farmKeys.events)]).toEqual(before);
+    expect(await claimUnder('<1')).toEqual([1, 'running', 1, 'running', 'queued', '', 1, '']);
   });
 
   it('ends the log in the same script as the final state, and lists it for archiving', async () => {

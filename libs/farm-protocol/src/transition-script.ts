@@ -12,7 +12,8 @@ import { luaAllowedFn } from './lua-allowed.ts';
  * KEYS: 1 build, 2 task, 3 active set, 4 event stream, 5 log stream of the run, 6 unarchived-log set,
  *       7.. every build of the task
  * ARGV: 1 allowed from-states (comma list, '' = any), 2 to-state ('' = keep), 3 run (must equal),
- *       4 attempt rule ('' | '=N' | '<N'), 5 refuse when cancel requested ('1'), 6 now (ISO),
+ *       4 attempt rule ('' | '=N' | '<N'; any other is an error reply before anything is read or changed),
+ *       5 refuse when cancel requested ('1'), 6 now (ISO),
  *       7 active-set member, 8 task id, 9 arch, 10 event cap,
  *       11 increment the attempt ('1': a worker claims the build; the new attempt fences the old one),
  *       12 attempt key hash that must be stored ('' = not checked), 13 log note ('' = none),
@@ -25,6 +26,11 @@ import { luaAllowedFn } from './lua-allowed.ts';
  * code 1 done, 0 refused; refusal '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity'.
  */
 export const transitionScript = `${luaAllowedFn}
+local rule = ARGV[4]
+local op, n = string.sub(rule, 1, 1), tonumber(string.sub(rule, 2))
+if rule ~= '' and ((op ~= '=' and op ~= '<') or not n) then
+  return redis.error_reply("attempt rule '" .. rule .. "' (operator '" .. op .. "') is not one of =N, <N")
+end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {0, '', 0, '', '', '', 0, 'gone'} end
 local attempt = tonumber(redis.call('HGET', KEYS[1], 'attempt') or '0')
@@ -33,12 +39,7 @@ local taskState = redis.call('HGET', KEYS[2], 'state') or ''
 local previousBuilder = redis.call('HGET', KEYS[1], 'builder') or ''
 local function refuse(why) return {0, state, attempt, taskState, state, previousBuilder, run, why} end
 if run ~= tonumber(ARGV[3]) then return refuse('run') end
-local rule = ARGV[4]
-if rule ~= '' then
-  local op = string.sub(rule, 1, 1)
-  local n = tonumber(string.sub(rule, 2))
-  if (op == '=' and attempt ~= n) or (op == '<' and attempt >= n) then return refuse('attempt') end
-end
+if (op == '=' and attempt ~= n) or (op == '<' and attempt >= n) then return refuse('attempt') end
 if ARGV[12] ~= '' and redis.call('HGET', KEYS[1], 'attemptKeyHash') ~= ARGV[12] then return refuse('key') end
 if ARGV[1] ~= '' and not allowed(ARGV[1], state) then return refuse('state') end
 if ARGV[5] == '1' and redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return refuse('cancel') end
