@@ -95,6 +95,84 @@ function fingerprintOf(request: FastifyRequest): string {
   return sha256(`${request.method}\0${request.url}\0${JSON.stringify(body ?? null)}`);
 }
 
+/** Renews the reservation at a third of its lifetime until the request's connection closes. */
+function keepReserved(redis: RedisClient, request: FastifyRequest, reply: FastifyReply, ttlMs: number): void {
+  const { redisKey, owner } = request.idempotency as IdempotencyHold;
+  const renew = setInterval(
+    () =>
+      void redis
+        .eval(holdScript, 1, redisKey, owner, 'renew', String(ttlMs))
+        .catch((error: Error) => request.log.warn({ err: error.message }, 'Idempotency-Key reservation not renewed')),
+    Math.max(10, Math.floor(ttlMs / 3)),
+  );
+  renew.unref();
+  reply.raw.once('close', () => clearInterval(renew));
+}
+
+/** The key is taken: the kept answer again, or 422 for another request, 409 while the first runs. */
+function replay(stored: StoredAnswer | undefined, key: string, fingerprint: string, reply: FastifyReply) {
+  if (!stored) throw new AoinbError('IDEMPOTENCY_IN_PROGRESS', 'that Idempotency-Key just expired; send again');
+  if (stored.fingerprint !== fingerprint)
+    throw new AoinbError(
+      'IDEMPOTENCY_KEY_REUSED',
+      `Idempotency-Key ${JSON.stringify(key)} was used for another request (other route or body); use a new key`,
+    );
+  if (stored.state === 'pending')
+    throw new AoinbError('IDEMPOTENCY_IN_PROGRESS', `a request with Idempotency-Key ${JSON.stringify(key)} is still running`);
+  return reply
+    .status(stored.status ?? 200)
+    .header('idempotent-replayed', 'true')
+    .type(stored.contentType ?? 'application/json; charset=utf-8')
+    .send(stored.body ?? '');
+}
+
+/** preHandler: reserves the key (SET NX) for this request, or answers from what the key holds. */
+async function reserveOrReplay(redis: RedisClient, keys: FarmKeys, ttlMs: number, request: FastifyRequest, reply: FastifyReply) {
+  const key = request.headers[idempotencyHeader];
+  if (request.method !== 'POST' || key === undefined || request.routeOptions.url === undefined) return;
+  if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key))
+    throw new AoinbError('USAGE', `${idempotencyHeader} must be 1 to 255 printable ASCII characters`);
+  const fingerprint = fingerprintOf(request);
+  const redisKey = redisKeyOf(keys, request, key);
+  const owner = randomUUID();
+  const pending: StoredAnswer = { fingerprint, state: 'pending', owner };
+  if ((await redis.set(redisKey, JSON.stringify(pending), 'PX', ttlMs, 'NX')) === 'OK') {
+    request.idempotency = { redisKey, fingerprint, owner };
+    keepReserved(redis, request, reply, ttlMs);
+    return;
+  }
+  const raw = await redis.get(redisKey);
+  return replay(raw ? (JSON.parse(raw) as StoredAnswer) : undefined, key, fingerprint, reply);
+}
+
+/** onSend: keeps the answer under the key this request reserved (a 5xx or a stream frees the key instead). */
+async function keepAnswer(redis: RedisClient, request: FastifyRequest, reply: FastifyReply, payload: unknown) {
+  const held = request.idempotency;
+  if (!held) return payload;
+  request.idempotency = undefined;
+  const cacheable = reply.statusCode < 500 && (typeof payload === 'string' || Buffer.isBuffer(payload));
+  try {
+    if (!cacheable) await redis.eval(holdScript, 1, held.redisKey, held.owner, 'drop');
+    else {
+      const answer: StoredAnswer = {
+        fingerprint: held.fingerprint,
+        state: 'done',
+        owner: held.owner,
+        status: reply.statusCode,
+        contentType: String(reply.getHeader('content-type') ?? ''),
+        body: String(payload),
+      };
+      const args = [held.owner, 'answer', JSON.stringify(answer), String(idempotencyTtlSeconds)];
+      const stored = await redis.eval(holdScript, 1, held.redisKey, ...args);
+      if (stored !== 1) request.log.warn('Idempotency-Key reservation was lost before the answer; not stored');
+    }
+  } catch (error) {
+    // The answer still goes out; only its replay is lost (the pending record expires by itself).
+    request.log.warn({ err: (error as Error).message }, 'idempotent answer not stored');
+  }
+  return payload;
+}
+
 /**
  * `Idempotency-Key` on creating calls (every POST: task, group, retry, cancel):
  * the first request with a key runs and its answer is kept for 24 h; the same
@@ -117,80 +195,10 @@ export function registerIdempotency(
 ): void {
   const pendingTtlMs = options.pendingTtlMs ?? defaultPendingTtlMs;
   app.decorateRequest('idempotency', undefined);
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    const key = request.headers[idempotencyHeader];
-    if (request.method !== 'POST' || key === undefined || request.routeOptions.url === undefined) return;
-    if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key))
-      throw new AoinbError('USAGE', `${idempotencyHeader} must be 1 to 255 printable ASCII characters`);
-    const fingerprint = fingerprintOf(request);
-    const redisKey = redisKeyOf(keys, request, key);
-    const owner = randomUUID();
-    const pending: StoredAnswer = { fingerprint, state: 'pending', owner };
-    if ((await redis.set(redisKey, JSON.stringify(pending), 'PX', pendingTtlMs, 'NX')) === 'OK') {
-      request.idempotency = { redisKey, fingerprint, owner };
-      const renew = setInterval(
-        () =>
-          void redis
-            .eval(holdScript, 1, redisKey, owner, 'renew', String(pendingTtlMs))
-            .catch((error: Error) =>
-              request.log.warn({ err: error.message }, 'Idempotency-Key reservation not renewed'),
-            ),
-        Math.max(10, Math.floor(pendingTtlMs / 3)),
-      );
-      renew.unref();
-      reply.raw.once('close', () => clearInterval(renew));
-      return;
-    }
-    const raw = await redis.get(redisKey);
-    const stored = raw ? (JSON.parse(raw) as StoredAnswer) : undefined;
-    if (!stored) throw new AoinbError('IDEMPOTENCY_IN_PROGRESS', 'that Idempotency-Key just expired; send again');
-    if (stored.fingerprint !== fingerprint)
-      throw new AoinbError(
-        'IDEMPOTENCY_KEY_REUSED',
-        `Idempotency-Key ${JSON.stringify(key)} was used for another request (other route or body); use a new key`,
-      );
-    if (stored.state === 'pending')
-      throw new AoinbError(
-        'IDEMPOTENCY_IN_PROGRESS',
-        `a request with Idempotency-Key ${JSON.stringify(key)} is still running`,
-      );
-    return reply
-      .status(stored.status ?? 200)
-      .header('idempotent-replayed', 'true')
-      .type(stored.contentType ?? 'application/json; charset=utf-8')
-      .send(stored.body ?? '');
-  });
-  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    const held = request.idempotency;
-    if (!held) return payload;
-    request.idempotency = undefined;
-    const cacheable = reply.statusCode < 500 && (typeof payload === 'string' || Buffer.isBuffer(payload));
-    try {
-      if (!cacheable) await redis.eval(holdScript, 1, held.redisKey, held.owner, 'drop');
-      else {
-        const answer: StoredAnswer = {
-          fingerprint: held.fingerprint,
-          state: 'done',
-          owner: held.owner,
-          status: reply.statusCode,
-          contentType: String(reply.getHeader('content-type') ?? ''),
-          body: String(payload),
-        };
-        const stored = await redis.eval(
-          holdScript,
-          1,
-          held.redisKey,
-          held.owner,
-          'answer',
-          JSON.stringify(answer),
-          String(idempotencyTtlSeconds),
-        );
-        if (stored !== 1) request.log.warn('Idempotency-Key reservation was lost before the answer; not stored');
-      }
-    } catch (error) {
-      // The answer still goes out; only its replay is lost (the pending record expires by itself).
-      request.log.warn({ err: (error as Error).message }, 'idempotent answer not stored');
-    }
-    return payload;
-  });
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) =>
+    reserveOrReplay(redis, keys, pendingTtlMs, request, reply),
+  );
+  app.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) =>
+    keepAnswer(redis, request, reply, payload),
+  );
 }
