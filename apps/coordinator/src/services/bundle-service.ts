@@ -6,7 +6,7 @@ import { AoinbError } from '@aoinb/errors';
 import { hasNeeds, type BuildNeeds, type BundleInfo } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import { needsOfEnvReq } from '../placement/build-needs.ts';
-import { receiveUpload } from '../storage/receive-upload.ts';
+import { receiveUpload, type ReceivedFile } from '../storage/receive-upload.ts';
 import { requireTask } from './task-service.ts';
 
 export interface BundleInspection {
@@ -54,6 +54,40 @@ export async function inspectBundle(dir: string, archs: string[], noarchArch: st
   return { ...base, targets, denied, needs };
 }
 
+/** Extracts and parses the uploaded archive in `work`: where it went and what the task records of it. */
+async function unpackBundle(ctx: CoordinatorContext, upload: ReceivedFile, work: string) {
+  const { maxBundleBytes: maxBytes, noarchArch } = ctx.config.farm.coordinator;
+  const extracted = path.join(work, 'bundle');
+  await extractBundleArchive(upload.file, extracted, { maxArchiveBytes: maxBytes, maxBytes: 4 * maxBytes });
+  const inspection = await inspectBundle(extracted, ctx.dispatcher.archs, noarchArch);
+  const info: BundleInfo = {
+    sha256: upload.sha256,
+    size: upload.size,
+    packageName: inspection.packageName,
+    version: inspection.version,
+    noarch: inspection.noarch,
+    targets: inspection.targets,
+    uploadedAt: new Date().toISOString(),
+    ...(Object.keys(inspection.needs).length > 0 ? { needs: inspection.needs } : {}),
+  };
+  return { extracted, info, denied: inspection.denied };
+}
+
+/** Records the new bundle (refused unless the task is still `created`), then moves its files into place. */
+async function installBundle(ctx: CoordinatorContext, taskId: string, info: BundleInfo, extracted: string, archive: string) {
+  const recorded = await ctx.store.updateTask(taskId, ['created'], { bundle: info });
+  if (!recorded.done)
+    throw new AoinbError(
+      'CONFLICT',
+      `task ${taskId} became ${recorded.groupId ? `a member of group ${recorded.groupId}` : recorded.state} ` +
+        `during the upload: its bundle can no longer change`,
+    );
+  await mkdir(ctx.layout.taskDir(taskId), { recursive: true });
+  await rm(ctx.layout.bundleDir(taskId), { recursive: true, force: true });
+  await rename(extracted, ctx.layout.bundleDir(taskId));
+  await rename(archive, ctx.layout.bundleArchive(taskId));
+}
+
 /**
  * `PUT /task/:id/build_bundle`: streams the archive to disk (size-limited,
  * sha256 computed and checked against `X-Checksum-Sha256` when sent), extracts
@@ -77,10 +111,9 @@ export async function receiveBundle(
       'CONFLICT',
       `task ${task.id} is ${task.groupId ? `in group ${task.groupId}` : task.state}: its bundle can no longer change`,
     );
-  const maxBytes = ctx.config.farm.coordinator.maxBundleBytes;
   const upload = await receiveUpload(body, {
     tmpDir: ctx.layout.tmpDir,
-    maxBytes,
+    maxBytes: ctx.config.farm.coordinator.maxBundleBytes,
     tooLargeCode: 'BUNDLE_TOO_LARGE',
     what: 'the bundle archive',
     expectedSha256,
@@ -91,32 +124,9 @@ export async function receiveBundle(
   }
   const work = await mkdtemp(path.join(ctx.layout.tmpDir, `bundle-${task.id}-`));
   try {
-    const extracted = path.join(work, 'bundle');
-    await extractBundleArchive(upload.file, extracted, { maxArchiveBytes: maxBytes, maxBytes: 4 * maxBytes });
-    const coordinator = ctx.config.farm.coordinator;
-    const inspection = await inspectBundle(extracted, ctx.dispatcher.archs, coordinator.noarchArch);
-    const info: BundleInfo = {
-      sha256: upload.sha256,
-      size: upload.size,
-      packageName: inspection.packageName,
-      version: inspection.version,
-      noarch: inspection.noarch,
-      targets: inspection.targets,
-      uploadedAt: new Date().toISOString(),
-      ...(Object.keys(inspection.needs).length > 0 ? { needs: inspection.needs } : {}),
-    };
-    const recorded = await ctx.store.updateTask(task.id, ['created'], { bundle: info });
-    if (!recorded.done)
-      throw new AoinbError(
-        'CONFLICT',
-        `task ${task.id} became ${recorded.groupId ? `a member of group ${recorded.groupId}` : recorded.state} ` +
-          `during the upload: its bundle can no longer change`,
-      );
-    await mkdir(ctx.layout.taskDir(task.id), { recursive: true });
-    await rm(ctx.layout.bundleDir(task.id), { recursive: true, force: true });
-    await rename(extracted, ctx.layout.bundleDir(task.id));
-    await rename(upload.file, ctx.layout.bundleArchive(task.id));
-    return { info, unchanged: false, denied: inspection.denied };
+    const { extracted, info, denied } = await unpackBundle(ctx, upload, work);
+    await installBundle(ctx, task.id, info, extracted, upload.file);
+    return { info, unchanged: false, denied };
   } finally {
     await rm(work, { recursive: true, force: true });
     await rm(upload.file, { force: true });
