@@ -1,15 +1,6 @@
 import type { Assignment, Word } from './shell-ast.ts';
-import {
-  bounded,
-  boundedFields,
-  expandFields,
-  expandScalar,
-  MAX_FIELDS,
-  MAX_VALUE,
-  Unevaluable,
-  type Binding,
-  type Env,
-} from './shell-expand.ts';
+import { bounded, expandScalar, MAX_FIELDS, MAX_VALUE, Unevaluable, type Binding, type Env } from './shell-expand.ts';
+import { boundedFields, expandFields } from './shell-fields.ts';
 
 /**
  * Binds one assignment in `env`, as bash would: `=` replaces, `+=` appends (to a scalar, or

@@ -24,7 +24,6 @@ export class Unevaluable extends Error {
   }
 }
 
-const GLOB_CHARS = /[*?[]/;
 /** Bounds that keep a hostile file from exhausting memory or time. */
 export const MAX_VALUE = 1 << 20;
 export const MAX_FIELDS = 1 << 16;
@@ -35,7 +34,6 @@ export function bounded(text: string): string {
   if (text.length > MAX_VALUE) throw new Unevaluable(`value is longer than ${MAX_VALUE} characters`);
   return text;
 }
-const BRACE_EXPANSION = /\{[^{}]*(?:,|\.\.)[^{}]*\}/;
 
 function lookup(env: Env, name: string): Binding | undefined {
   const b = env.get(name);
@@ -226,65 +224,4 @@ export function expandPattern(word: Word, env: Env): string {
       return part.kind !== 'unsupported' && part.quoted ? escapePattern(text) : text;
     })
     .join('');
-}
-
-/** Expands an array element (`NAME=( ... )`): unquoted expansions split on blanks. */
-export function expandFields(word: Word, env: Env): string[] {
-  const fields: string[] = [];
-  let cur = '';
-  let has = false;
-  const split = (text: string): void => {
-    text.split(/[ \t\n]+/).forEach((piece, i) => {
-      if (i > 0) {
-        if (has) fields.push(cur);
-        cur = '';
-        has = false;
-      }
-      if (GLOB_CHARS.test(piece))
-        throw new Unevaluable(`pathname expansion of unquoted "${piece}" in an array cannot be evaluated statically`);
-      if (piece !== '') {
-        cur += piece;
-        has = true;
-      }
-    });
-  };
-  for (const part of word) {
-    if (part.kind === 'unsupported') throw new Unevaluable(part.reason);
-    if (part.kind === 'text') {
-      if (!part.quoted && GLOB_CHARS.test(part.text)) {
-        throw new Unevaluable(
-          `pathname expansion of unquoted "${part.text}" in an array cannot be evaluated statically`,
-        );
-      }
-      if (!part.quoted && BRACE_EXPANSION.test(part.text)) {
-        throw new Unevaluable(`brace expansion of unquoted "${part.text}" in an array cannot be evaluated statically`);
-      }
-      cur = bounded(cur + part.text);
-      has = true;
-      continue;
-    }
-    const values = expandParam(part.param, env);
-    const sub = part.param.subscript;
-    if (fields.length > MAX_FIELDS) throw new Unevaluable(`array has more than ${MAX_FIELDS} elements`);
-    if (!part.quoted) split(values.join(' '));
-    else if (sub?.kind === 'all' && !sub.joined) {
-      values.forEach((v, i) => {
-        if (i > 0) fields.push(cur);
-        cur = i > 0 ? v : cur + v;
-        has = true;
-      });
-    } else {
-      cur += values.join(' ');
-      has = true;
-    }
-  }
-  if (has) fields.push(cur);
-  return boundedFields(fields);
-}
-
-/** Checks an array's size (element count and total length). */
-export function boundedFields(fields: string[]): string[] {
-  if (fields.length > MAX_FIELDS) throw new Unevaluable(`array has more than ${MAX_FIELDS} elements`);
-  bounded(fields.join(' '));
-  return fields;
 }
