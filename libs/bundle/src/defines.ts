@@ -85,13 +85,8 @@ function archPattern(vars: ShellVariables, key: string, arch: string): string | 
   return value;
 }
 
-export function parseDefines(text: string, options: ParseDefinesOptions): Defines {
-  const { arch } = options;
-  const vars = parseShellAssignments(text, {
-    file: options.file,
-    seed: { ARCH: arch, ...options.seed },
-    refuse: options.refuse,
-  });
+/** PKGNAME, required and a valid Debian package name. */
+function packageName(vars: ShellVariables, arch: string): string {
   const name = requiredText(vars, 'PKGNAME', arch);
   if (!PKGNAME.test(name)) {
     throw new AoinbError(
@@ -100,6 +95,36 @@ export function parseDefines(text: string, options: ParseDefinesOptions): Define
         `digits, + . -)`,
     );
   }
+  return name;
+}
+
+/** Every dependency list (PKGDEP, BUILDDEP, ...), its arch-specific variant when set. */
+function dependencies(vars: ShellVariables, arch: string): Record<DependencyKey, Dependency[]> {
+  return Object.fromEntries(
+    DEPENDENCY_KEYS.map((key) => {
+      const resolved = resolveArchName(vars, key, arch).name;
+      return [key, parseDependencyList(vars.get(resolved) ?? '', vars.where(resolved))];
+    }),
+  ) as Record<DependencyKey, Dependency[]>;
+}
+
+/** PKGEPOCH: unset, empty, or a whole number. */
+function epochOf(vars: ShellVariables, arch: string): string | undefined {
+  const epoch = optionalText(vars, 'PKGEPOCH', arch) || undefined;
+  if (epoch !== undefined && !/^\d+$/.test(epoch)) {
+    throw new AoinbError('BUNDLE_INVALID', `${vars.where('PKGEPOCH')}: ${JSON.stringify(epoch)} is not a whole number`);
+  }
+  return epoch;
+}
+
+export function parseDefines(text: string, options: ParseDefinesOptions): Defines {
+  const { arch } = options;
+  const vars = parseShellAssignments(text, {
+    file: options.file,
+    seed: { ARCH: arch, ...options.seed },
+    refuse: options.refuse,
+  });
+  const name = packageName(vars, arch);
   const section = requiredText(vars, 'PKGSEC', arch);
   const description = requiredText(vars, 'PKGDES', arch);
   if (vars.has('FAIL_ARCH') && vars.has('ALLOW_ARCH')) {
@@ -108,17 +133,9 @@ export function parseDefines(text: string, options: ParseDefinesOptions): Define
       `${vars.where('ALLOW_ARCH')}: FAIL_ARCH (line ${vars.line('FAIL_ARCH')}) and ALLOW_ARCH cannot both be set`,
     );
   }
-  const deps = Object.fromEntries(
-    DEPENDENCY_KEYS.map((key) => {
-      const resolved = resolveArchName(vars, key, arch).name;
-      return [key, parseDependencyList(vars.get(resolved) ?? '', vars.where(resolved))];
-    }),
-  ) as Record<DependencyKey, Dependency[]>;
+  const deps = dependencies(vars, arch);
   const abHost = optionalText(vars, 'ABHOST', arch);
-  const epoch = optionalText(vars, 'PKGEPOCH', arch) || undefined;
-  if (epoch !== undefined && !/^\d+$/.test(epoch)) {
-    throw new AoinbError('BUNDLE_INVALID', `${vars.where('PKGEPOCH')}: ${JSON.stringify(epoch)} is not a whole number`);
-  }
+  const epoch = epochOf(vars, arch);
   const failArch = archPattern(vars, 'FAIL_ARCH', arch);
   const allowArch = archPattern(vars, 'ALLOW_ARCH', arch);
   const envName = resolveArchName(vars, 'ENVREQ', arch).name;
