@@ -2,7 +2,14 @@ import type { BuildrootContext } from '../context.ts';
 import { layoutOf } from '../context.ts';
 import { mountOverlay, unmountAllUnder } from '../host/mount-table.ts';
 import { archiveFileName, holdAptCache, pruneAptCache } from '../layers/apt-cache.ts';
-import { depLayerKey, evictDepLayers, leaseDepLayer, type DepLayerLease } from '../layers/dep-layers.ts';
+import {
+  depLayerKey,
+  evictDepLayers,
+  leaseDepLayer,
+  type DepLayerLease,
+  type LayerBuilder,
+  type ResolvedPackage,
+} from '../layers/dep-layers.ts';
 import type { InstanceLease } from '../layers/instance.ts';
 import type { Workspace } from '../layers/workspace.ts';
 import { recalledResolution, rememberResolution } from '../layers/dep-resolutions.ts';
@@ -90,41 +97,52 @@ export async function runDependencyStep(step: DependencyStep): Promise<Dependenc
     return { ok: true };
   }
   used = resolved.packages.map(archiveFileName);
-  const key = depLayerKey(step.instance.generation, step.arch, resolved.packages);
+  return onDepLayer(step, deps, archives, resolved.packages);
+}
+
+/**
+ * Mounts the dependency layer of `packages` under the workspace, building it once
+ * from the instance when missing; an eviction meanwhile installs into the workspace instead.
+ */
+async function onDepLayer(
+  step: DependencyStep,
+  deps: DepsStep,
+  archives: SharedArchives | undefined,
+  packages: ResolvedPackage[],
+): Promise<DependencyOutcome> {
+  const { ctx, workspace, instance } = step;
+  const layout = layoutOf(ctx);
+  const key = depLayerKey(instance.generation, step.arch, packages);
   const meta = {
     key,
     branch: step.branch,
-    generation: step.instance.generation,
+    generation: instance.generation,
     arch: step.arch,
-    packages: resolved.packages.map((p) => `${p.name}=${p.version}`),
+    packages: packages.map((p) => `${p.name}=${p.version}`),
   };
-  const result = await leaseDepLayer(
-    layout,
-    meta,
-    async (dirs) => {
-      step.onLine(`[aoinb] building dependency layer ${key} (${resolved.packages.length} packages)`);
-      const { upper, work, merged } = dirs;
-      await mountOverlay({ lowers: step.instance.lowers, upper, work, target: merged, volatile: workspace.volatile });
-      try {
-        return await installDependencies({ ...deps, merged: dirs.merged }, archives);
-      } finally {
-        await unmountAllUnder(dirs.merged);
-      }
-    },
-    step.signal,
-  );
+  const build: LayerBuilder = async (dirs) => {
+    step.onLine(`[aoinb] building dependency layer ${key} (${packages.length} packages)`);
+    const { upper, work, merged } = dirs;
+    await mountOverlay({ lowers: instance.lowers, upper, work, target: merged, volatile: workspace.volatile });
+    try {
+      return await installDependencies({ ...deps, merged: dirs.merged }, archives);
+    } finally {
+      await unmountAllUnder(dirs.merged);
+    }
+  };
+  const result = await leaseDepLayer(layout, meta, build, step.signal);
   if ('failure' in result) return result.failure;
   if (!result.lease) {
     step.onLine('[aoinb] dependency layer evicted while being taken; installing into this workspace');
     return installDependencies(deps, archives);
   }
   try {
-    await workspace.remount([result.lease.layer, ...step.instance.lowers]);
+    await workspace.remount([result.lease.layer, ...instance.lowers]);
   } catch (error) {
     await result.lease.release();
     throw error;
   }
   if (result.lease.built) await evictDepLayers(layout, ctx.config.build.depLayersMib * 2 ** 20, key);
-  else step.onLine(`[aoinb] reusing dependency layer ${key} (${resolved.packages.length} packages)`);
+  else step.onLine(`[aoinb] reusing dependency layer ${key} (${packages.length} packages)`);
   return { ok: true, layer: result.lease };
 }
