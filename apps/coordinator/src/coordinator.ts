@@ -54,37 +54,41 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-/** Starts the API, the queues, the stalled-job checkers and the reconcile loop. */
-export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+/** Redis, ready, and the farm identity guard watching it. */
+async function openFarm(options: CoordinatorOptions, logger: Logger) {
   const { config } = options;
-  const logger = options.logger.child({ component: 'coordinator' });
   const connection = options.redis ?? redisOptions(config.farm.redis);
   // Auto-pipelining: the commands of all the requests in one event-loop turn go out in one write
   // (a socket write per command was the most of the coordinator's Redis cost under load, docs/benchmarks.md).
   const redis = connectRedis(failFastRedisOptions(connection), logger, 'coordinator', { enableAutoPipelining: true });
   await waitForRedisReady(redis, 60_000);
-  const coordinator = config.farm.coordinator;
   const keys = farmNames(config.farm.redis.prefix);
-  await mkdir(coordinator.storageDir, { recursive: true });
-  const identity = await FarmIdentityGuard.open(redis, coordinator.storageDir, logger, keys);
+  await mkdir(config.farm.coordinator.storageDir, { recursive: true });
+  const identity = await FarmIdentityGuard.open(redis, config.farm.coordinator.storageDir, logger, keys);
   const identityWatch = new AbortController();
   const identityLoop = identity.watch(identityWatch.signal, options.identityCheckIntervalMs ?? 2000);
+  const stopIdentity = async (): Promise<void> => {
+    identityWatch.abort();
+    await identityLoop;
+    await identity.close();
+  };
+  return { connection, redis, keys, identity, stopIdentity };
+}
+
+type Farm = Awaited<ReturnType<typeof openFarm>>;
+
+/** This coordinator's own upload folder, its leases, the queues, the metrics and the repository signer. */
+async function openServices(options: CoordinatorOptions, logger: Logger, farm: Farm) {
+  const coordinator = options.config.farm.coordinator;
+  const { redis, keys, identity } = farm;
   // Another coordinator may share the storage: uploads in progress go to a folder of this one's own.
   const instance = coordinatorInstanceId();
   const tmp = await openInstanceTmp(storageLayout(coordinator.storageDir).tmpDir, instance, logger);
   const layout = { ...storageLayout(coordinator.storageDir), tmpDir: tmp.dir };
-  const leases = new CoordinatorLeases(
-    new LeaseStore(redis, keys.prefix),
-    instance,
-    coordinator.leaseSeconds * 1000,
-    logger.child({ component: 'leases' }),
-  );
-  const dispatcher = new Dispatcher(
-    connection,
-    coordinator.archs,
-    { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs },
-    keys.prefix,
-  );
+  const leaseMs = coordinator.leaseSeconds * 1000;
+  const leases = new CoordinatorLeases(new LeaseStore(redis, keys.prefix), instance, leaseMs, logger.child({ component: 'leases' }));
+  const keep = { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs };
+  const dispatcher = new Dispatcher(farm.connection, coordinator.archs, keep, keys.prefix);
   const metrics = createCoordinatorMetrics({
     redis,
     keys,
@@ -100,6 +104,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const signer = await withLock(`${layout.signingHome}.lock`, 'exclusive', () =>
     RepoSigner.open({ home: layout.signingHome, keyFile: coordinator.signingKeyFile, logger }),
   );
+  return { tmp, layout, leases, dispatcher, metrics, signer };
+}
+
+/** What every route and service is handed. */
+function contextOf(options: CoordinatorOptions, logger: Logger, farm: Farm, services: Awaited<ReturnType<typeof openServices>>) {
+  const coordinator = options.config.farm.coordinator;
+  const { redis, connection, keys, identity } = farm;
+  const { layout, signer } = services;
   const repoOptions = { signer, keepVersions: coordinator.repoKeepVersions };
   const repo = new AptRepo(layout, logger, repoOptions);
   const store = new FarmStore(redis, keys, identity.allocateTaskId);
@@ -110,8 +122,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     getBuild: async (taskId, arch) => store.getBuild(taskId, arch),
     perToken: coordinator.logFollowersPerToken,
   });
+  const groupIds = { keys, allocateGroupId: identity.allocateGroupId };
   const ctx: CoordinatorContext = {
-    config,
+    config: options.config,
     logger,
     redis,
     connection,
@@ -119,28 +132,46 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     store,
     identity,
     logs,
-    dispatcher,
+    dispatcher: services.dispatcher,
     layout,
     repo,
     lifecycle: new BuildHooks(logger),
-    groups: createGroupRuntime(
-      redis,
-      connection,
-      layout,
-      logger,
-      { ...repoOptions, memo: repo.memo },
-      { keys, allocateGroupId: identity.allocateGroupId },
-    ),
-    metrics,
-    leases,
+    groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }, groupIds),
+    metrics: services.metrics,
+    leases: services.leases,
   };
+  return ctx;
+}
+
+/** The long-lived loops, in the order they must start; `close` stops them in the order they must stop. */
+async function startLoops(ctx: CoordinatorContext, options: CoordinatorOptions) {
+  const coordinator = ctx.config.farm.coordinator;
   // Group builds hook into the build services before recovery looks at any build.
   const groupFlow = startGroupFlow(ctx);
   const recovery = await startRecovery(ctx, options.reconcileIntervalMs ?? coordinator.reconcileIntervalSeconds * 1000);
   ctx.lifecycle.register(placementLifecycle(ctx));
   const placement = startPlacementLoop(ctx, options.placementIntervalMs);
   const notifier = startNotifier(ctx);
-  const pruner = startPruner(ctx, config.retention);
+  const pruner = startPruner(ctx, ctx.config.retention);
+  return {
+    close: async (): Promise<void> => {
+      await notifier.close();
+      await pruner.close();
+      await placement.close();
+      await recovery.close();
+      await groupFlow.close();
+    },
+  };
+}
+
+/** Starts the API, the queues, the stalled-job checkers and the reconcile loop. */
+export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
+  const coordinator = options.config.farm.coordinator;
+  const logger = options.logger.child({ component: 'coordinator' });
+  const farm = await openFarm(options, logger);
+  const services = await openServices(options, logger, farm);
+  const ctx = contextOf(options, logger, farm, services);
+  const loops = await startLoops(ctx, options);
   const app = await buildServer(ctx);
   const listen = options.listen ?? coordinator.listen;
   await app.listen({ host: listen.host, port: listen.port });
@@ -154,22 +185,16 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     context: ctx,
     close: () =>
       (closing ??= (async () => {
-        await logs.close();
+        await ctx.logs.close();
         await app.close();
-        await notifier.close();
-        await pruner.close();
-        await placement.close();
-        await recovery.close();
-        await groupFlow.close();
-        await leases.close();
+        await loops.close();
+        await ctx.leases.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();
-        identityWatch.abort();
-        await identityLoop;
-        await identity.close();
-        await closeRedis(redis);
-        await signer.close();
-        await tmp.close();
+        await farm.stopIdentity();
+        await closeRedis(farm.redis);
+        await services.signer.close();
+        await services.tmp.close();
       })()),
   };
 }
