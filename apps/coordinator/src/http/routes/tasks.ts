@@ -89,12 +89,11 @@ function taskQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   );
 }
 
-/** Changing: create, set branch, build, cancel, retry (maintainers). */
-function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const baseUrl = ctx.config.farm.coordinator.publicUrl;
-  const maintainer: Access = ['maintainer'];
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+const maintainer: Access = ['maintainer'];
 
+/** Changing (maintainers): create a task, set its branch. */
+function taskSetupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
     routes.tasks,
     routeOptions({
@@ -129,7 +128,12 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
       return { id: task.id, branch: task.branch ?? '' };
     },
   );
+}
 
+/** Changing (maintainers): queue a task's builds, cancel them. */
+function taskRunRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const baseUrl = ctx.config.farm.coordinator.publicUrl;
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.put(
     routes.taskBuild,
     routeOptions({
@@ -169,7 +173,11 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
       return reply.status(202).send(taskStatus(baseUrl, task, await ctx.store.getBuilds(task.id, task.archs)));
     },
   );
+}
 
+/** Changing (maintainers): delete a task, run its failed or cancelled archs again. */
+function taskAfterRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.delete(
     routes.task,
     routeOptions({
@@ -207,5 +215,7 @@ function taskCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void 
 
 export function taskRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   taskQueryRoutes(app, ctx);
-  taskCommandRoutes(app, ctx);
+  taskSetupRoutes(app, ctx);
+  taskRunRoutes(app, ctx);
+  taskAfterRoutes(app, ctx);
 }
