@@ -51,12 +51,12 @@ const repoFile = {
   description: 'the file (Packages, Packages.gz, by-hash/SHA256/<sha256>, Release, InRelease, a .deb, the key)',
 };
 
-/** Changing: create, cancel, retry (maintainers). */
-function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const baseUrl = ctx.config.farm.coordinator.publicUrl;
-  const maintainer: Access = ['maintainer'];
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+const maintainer: Access = ['maintainer'];
 
+/** Changing (maintainers): create and start a group, cancel it. */
+function groupStartRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const baseUrl = ctx.config.farm.coordinator.publicUrl;
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.post(
     routes.groups,
     routeOptions({
@@ -95,7 +95,11 @@ function groupCommandRoutes(app: FastifyInstance, ctx: CoordinatorContext): void
       return reply.status(202).send(await statusOf(ctx, request.params.id));
     },
   );
+}
 
+/** Changing: delete a finished group (admins), run its failed members again (maintainers). */
+function groupAfterRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.delete(
     routes.group,
     routeOptions({
@@ -191,5 +195,6 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
 /** Group builds: create, list, status, cancel, retry, and each group's apt repository. */
 export function groupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   groupQueryRoutes(app, ctx);
-  groupCommandRoutes(app, ctx);
+  groupStartRoutes(app, ctx);
+  groupAfterRoutes(app, ctx);
 }
