@@ -31,8 +31,10 @@ function presentedKeyHash(taskId: string, arch: string, run: number, header: str
   return typeof header === 'string' && header ? attemptKeyHash(header, { taskId, arch, run }) : '';
 }
 
-export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
-  const worker: Access = ['worker'];
+const worker: Access = ['worker'];
+
+/** Workers: upload one .deb of the running attempt. */
+function artifactUploadRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.put(
     routes.taskArtifact,
@@ -63,7 +65,11 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
         .send({ name, sha256, size: stored.size, created: stored.created });
     },
   );
+}
 
+/** Workers: report an attempt's result. */
+function resultRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.put(
     routes.taskResult,
     routeOptions({
@@ -85,7 +91,11 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
       return { id: request.params.id, arch: request.params.arch, state };
     },
   );
+}
 
+/** Anyone with a token: download a finished build's .deb. */
+function artifactDownloadRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     routes.taskArtifact,
     routeOptions({
@@ -111,4 +121,11 @@ export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
         .send(createReadStream(file));
     },
   );
+}
+
+/** What workers call (uploads and results, fenced on the attempt) and the artifacts' downloads. */
+export function workerRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  artifactUploadRoute(app, ctx);
+  resultRoute(app, ctx);
+  artifactDownloadRoute(app, ctx);
 }
