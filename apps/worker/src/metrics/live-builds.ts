@@ -11,46 +11,56 @@ interface LiveBuild {
   last?: ResourceSample;
 }
 
-/** The worker's build series; the per-slot gauges are removed when their build leaves. */
-function buildSeries(registry: Registry, archs: string[], live: Map<string, LiveBuild>) {
-  const slotGauge = (name: string, help: string, collect?: (g: Gauge) => void) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['slot', 'arch'],
-      registers: [registry],
-      ...(collect
-        ? {
-            collect() {
-              collect(this);
-            },
-          }
-        : {}),
-    });
-  const series = {
-    cpu: slotGauge(
+/** A gauge per slot and arch, removed when the slot's build leaves; `collect` fills it at scrape time. */
+function slotGauge(registry: Registry, name: string, help: string, collect?: (g: Gauge) => void): Gauge {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['slot', 'arch'],
+    registers: [registry],
+    ...(collect
+      ? {
+          collect() {
+            collect(this);
+          },
+        }
+      : {}),
+  });
+}
+
+/** The running builds' resource use, one series per slot. */
+function slotSeries(registry: Registry, live: Map<string, LiveBuild>) {
+  const gauge = (name: string, help: string, collect?: (g: Gauge) => void) => slotGauge(registry, name, help, collect);
+  return {
+    cpu: gauge(
       'aoinb_worker_build_cpu_seconds',
       'CPU time used so far by the build running in this slot (container process tree)',
     ),
-    cores: slotGauge(
+    cores: gauge(
       'aoinb_worker_build_cpu_cores',
       'CPU cores the build in this slot used between its last two samples',
     ),
-    memory: slotGauge(
+    memory: gauge(
       'aoinb_worker_build_memory_bytes',
       'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)',
     ),
-    disk: slotGauge(
+    disk: gauge(
       'aoinb_worker_build_disk_bytes',
       "Disk written by the build in this slot (its workspace's upper layer) at its last sample",
     ),
-    elapsed: slotGauge(
+    elapsed: gauge(
       'aoinb_worker_build_elapsed_seconds',
       'Seconds since the build in this slot started on this host',
       (g) => {
         for (const b of live.values()) g.set({ slot: b.slot, arch: b.arch }, (Date.now() - b.startedAt) / 1000);
       },
     ),
+  };
+}
+
+/** Builds running and finished on this host, and the CPU they used, per arch. */
+function hostSeries(registry: Registry, archs: string[], live: Map<string, LiveBuild>) {
+  return {
     running: new Gauge({
       name: 'aoinb_worker_builds_running',
       help: 'Builds running on this host, per arch',
@@ -74,6 +84,12 @@ function buildSeries(registry: Registry, archs: string[], live: Map<string, Live
       labelNames: ['arch', 'result'],
       registers: [registry],
     }),
+  };
+}
+
+/** Where the finished builds' time went, and the source cache's hits and misses. */
+function phaseSeries(registry: Registry) {
+  return {
     phases: new Histogram({
       name: 'aoinb_worker_phase_duration_seconds',
       help:
@@ -103,11 +119,54 @@ function buildSeries(registry: Registry, archs: string[], live: Map<string, Live
       registers: [registry],
     }),
   };
+}
+
+/** The worker's build series; the per-slot gauges are removed when their build leaves. */
+function buildSeries(registry: Registry, archs: string[], live: Map<string, LiveBuild>) {
+  const series = { ...slotSeries(registry, live), ...hostSeries(registry, archs, live), ...phaseSeries(registry) };
   for (const arch of archs) {
     series.cpuTotal.inc({ arch }, 0);
     for (const result of ['succeeded', 'failed', 'cancelled']) series.builds.inc({ arch, result }, 0);
   }
   return series;
+}
+
+type Series = ReturnType<typeof buildSeries>;
+
+/** CPU time since the build's last sample goes into the per-arch counter. */
+function addCpu(s: Series, b: LiveBuild, cpuSeconds: number): void {
+  const delta = cpuSeconds - (b.last?.cpuSeconds ?? 0);
+  if (delta > 0) s.cpuTotal.inc({ arch: b.arch }, delta);
+}
+
+/** A running build's sample: its slot's gauges, and the cores it used since the last one. */
+function recordSample(s: Series, b: LiveBuild, sample: ResourceSample): void {
+  const labels = { slot: b.slot, arch: b.arch };
+  addCpu(s, b, sample.cpuSeconds);
+  if (b.last && sample.atMs > b.last.atMs)
+    s.cores.set(labels, Math.max(0, (sample.cpuSeconds - b.last.cpuSeconds) / ((sample.atMs - b.last.atMs) / 1000)));
+  s.cpu.set(labels, sample.cpuSeconds);
+  s.memory.set(labels, sample.memoryBytes);
+  s.disk.set(labels, sample.diskBytes);
+  b.last = sample;
+}
+
+/** A finished build (`b` while it is still live): its CPU, result, phases and sources. */
+function recordResult(s: Series, b: LiveBuild | undefined, result: BuildResult): void {
+  const arch = b?.arch ?? result.package.arch;
+  if (b) {
+    addCpu(s, b, result.resources.cpuSeconds);
+    b.last = {
+      atMs: b.last?.atMs ?? 0,
+      cpuSeconds: Math.max(result.resources.cpuSeconds, b.last?.cpuSeconds ?? 0),
+      memoryBytes: 0,
+      diskBytes: 0,
+    };
+  }
+  s.builds.inc({ arch, result: result.status });
+  for (const [phase, ms] of Object.entries(result.phases))
+    if (typeof ms === 'number') s.phases.observe({ arch, phase }, ms / 1000);
+  for (const source of result.sources ?? []) (source.cached ? s.hits : s.misses).inc();
 }
 
 /**
@@ -123,11 +182,6 @@ export function createBuildMetrics(registry: Registry, archs: string[]): BuildOb
     while (used.has(String(i))) i += 1;
     return String(i);
   };
-  /** CPU time since the build's last sample goes into the per-arch counter. */
-  const addCpu = (b: LiveBuild, cpuSeconds: number): void => {
-    const delta = cpuSeconds - (b.last?.cpuSeconds ?? 0);
-    if (delta > 0) s.cpuTotal.inc({ arch: b.arch }, delta);
-  };
   return {
     started(jobId, arch) {
       live.set(jobId, { arch, slot: freeSlot(), startedAt: Date.now() });
@@ -137,35 +191,10 @@ export function createBuildMetrics(registry: Registry, archs: string[]): BuildOb
     },
     sample(jobId, sample) {
       const b = live.get(jobId);
-      if (!b) return;
-      const labels = { slot: b.slot, arch: b.arch };
-      addCpu(b, sample.cpuSeconds);
-      if (b.last && sample.atMs > b.last.atMs)
-        s.cores.set(
-          labels,
-          Math.max(0, (sample.cpuSeconds - b.last.cpuSeconds) / ((sample.atMs - b.last.atMs) / 1000)),
-        );
-      s.cpu.set(labels, sample.cpuSeconds);
-      s.memory.set(labels, sample.memoryBytes);
-      s.disk.set(labels, sample.diskBytes);
-      b.last = sample;
+      if (b) recordSample(s, b, sample);
     },
     executed(jobId, result: BuildResult) {
-      const b = live.get(jobId);
-      const arch = b?.arch ?? result.package.arch;
-      if (b) {
-        addCpu(b, result.resources.cpuSeconds);
-        b.last = {
-          atMs: b.last?.atMs ?? 0,
-          cpuSeconds: Math.max(result.resources.cpuSeconds, b.last?.cpuSeconds ?? 0),
-          memoryBytes: 0,
-          diskBytes: 0,
-        };
-      }
-      s.builds.inc({ arch, result: result.status });
-      for (const [phase, ms] of Object.entries(result.phases))
-        if (typeof ms === 'number') s.phases.observe({ arch, phase }, ms / 1000);
-      for (const source of result.sources ?? []) (source.cached ? s.hits : s.misses).inc();
+      recordResult(s, live.get(jobId), result);
     },
     uploaded(jobId, ms) {
       const b = live.get(jobId);
