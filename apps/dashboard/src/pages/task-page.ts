@@ -1,152 +1,12 @@
-import { api, ApiError, openProtected, poll } from '../api.ts';
-import { resourceChart } from '../chart.ts';
+import { api, ApiError, poll } from '../api.ts';
 import { h, link, replaceKeepingFocus } from '../dom.ts';
-import { between, bytes, duration, when } from '../format.ts';
+import { bytes, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import { session } from '../session.ts';
 import { isFinalTaskState, stateBadge } from '../states.ts';
-import type { JobView, TaskStatus } from '../views.ts';
+import type { TaskStatus } from '../views.ts';
+import { definition, jobCard } from './job-card.ts';
 import { logView } from './log-view.ts';
-
-const phaseOrder = ['prepare', 'instance', 'workspace', 'build', 'collect', 'upload'];
-
-function definition(items: Array<[string, Node | string | null]>): HTMLDListElement {
-  return h(
-    'dl',
-    { class: 'facts' },
-    items.filter(([, v]) => v !== null).map(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
-  );
-}
-
-function phases(job: JobView): HTMLElement | null {
-  const entries = Object.entries(job.phases_ms).sort(([a], [b]) => phaseOrder.indexOf(a) - phaseOrder.indexOf(b));
-  if (entries.length === 0) return null;
-  const total = Math.max(
-    1,
-    entries.reduce((sum, [, ms]) => sum + ms, 0),
-  );
-  return h(
-    'div',
-    { class: 'phases' },
-    h('h4', null, 'Phases'),
-    h(
-      'ol',
-      { class: 'phase-bar', 'aria-label': 'Time per phase' },
-      entries.map(([name, ms]) => {
-        const item = h(
-          'li',
-          { title: `${name}: ${duration(ms / 1000)}` },
-          h('span', null, name),
-          h('small', null, duration(ms / 1000)),
-        );
-        // Through the CSSOM: the page's CSP allows no inline style attributes.
-        item.style.flexGrow = Math.max(ms / total, 0.04).toFixed(3);
-        return item;
-      }),
-    ),
-  );
-}
-
-function resources(job: JobView): HTMLElement | null {
-  const r = job.resources;
-  if (!r) return null;
-  return h(
-    'div',
-    { class: 'resources' },
-    h('h4', null, 'Resources'),
-    definition([
-      [
-        'CPU',
-        `${r.cpu_seconds.toFixed(1)} s (peak ${r.peak_cpu_cores?.toFixed(2) ?? '–'} cores, ` +
-          `average ${r.avg_cpu_cores?.toFixed(2) ?? '–'})`,
-      ],
-      ['Memory peak', bytes(r.peak_memory_bytes)],
-      ['Disk peak', bytes(r.peak_disk_bytes)],
-    ]),
-    resourceChart(r.samples),
-  );
-}
-
-function artifacts(job: JobView): HTMLElement | null {
-  if (job.artifacts.length === 0) return null;
-  return h(
-    'div',
-    { class: 'artifacts' },
-    h('h4', null, 'Packages'),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'list' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            ['File', 'Size', 'SHA-256', ''].map((c) => h('th', { scope: 'col' }, c)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          job.artifacts.map((a) =>
-            h(
-              'tr',
-              null,
-              h('td', null, a.repo_url ? h('a', { href: a.repo_url, download: a.name }, a.name) : a.name),
-              h('td', null, bytes(a.size)),
-              h('td', null, h('code', { title: a.sha256 }, `${a.sha256.slice(0, 12)}…`)),
-              h(
-                'td',
-                null,
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'quiet',
-                    'data-key': `dl-${a.name}`,
-                    onclick: () => void openProtected(new URL(a.url).pathname, a.name, 'download'),
-                  },
-                  'Download',
-                ),
-              ),
-            ),
-          ),
-        ),
-      ),
-    ),
-  );
-}
-
-function jobCard(job: JobView): HTMLElement {
-  const took = between(job.started_at, job.finished_at);
-  return h(
-    'article',
-    { class: 'card job', 'data-arch': job.arch },
-    h(
-      'h3',
-      null,
-      job.arch,
-      ' ',
-      stateBadge(job.state),
-      job.cancel_requested && !job.finished_at ? h('span', { class: 'muted' }, ' (cancel requested)') : null,
-    ),
-    definition([
-      ['Builder', job.builder ?? '–'],
-      ['Run / attempt', `${job.run} / ${job.attempt}`],
-      ['Queued', when(job.queued_at)],
-      ['Started', when(job.started_at)],
-      ['Finished', when(job.finished_at)],
-      [job.finished_at ? 'Took' : 'Running for', took === null ? '–' : duration(took)],
-      ['Reason', job.reason],
-    ]),
-    phases(job),
-    resources(job),
-    artifacts(job),
-  );
-}
 
 function actions(task: TaskStatus, refresh: () => void): HTMLElement | null {
   if (!session.mayAct() || task.group_id) return null;
@@ -181,6 +41,73 @@ function actions(task: TaskStatus, refresh: () => void): HTMLElement | null {
   );
 }
 
+/** The task's facts: branch, submitter, group, targets, bundle, repository line, reason. */
+function taskFacts(task: TaskStatus): HTMLDListElement {
+  return definition([
+    ['Branch', task.branch ?? '–'],
+    ['Submitted by', task.created_by],
+    ['Created', when(task.created_at)],
+    ['Group', task.group_id ? link(`/group/${task.group_id}`, `group ${task.group_id}`) : null],
+    ['Targets', task.bundle ? task.bundle.targets.join(', ') : null],
+    [
+      'Bundle',
+      task.bundle
+        ? h('code', { title: task.bundle.sha256 }, `${task.bundle.sha256.slice(0, 16)}… (${bytes(task.bundle.size)})`)
+        : 'not uploaded',
+    ],
+    [
+      'Repository',
+      task.repo_url
+        ? h('code', null, `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${task.repo_url} ./`)
+        : null,
+    ],
+    ['Reason', task.reason],
+  ]);
+}
+
+/** Buttons to pick the arch whose log is shown, when the task has several builds. */
+function archTabs(task: TaskStatus, shown: string, choose: (arch: string) => void): HTMLElement | null {
+  if (task.jobs.length <= 1) return null;
+  return h(
+    'div',
+    { class: 'tabs', role: 'group', 'aria-label': 'Which arch' },
+    task.jobs.map((j) =>
+      h(
+        'button',
+        { type: 'button', 'aria-pressed': String(j.arch === shown), 'data-key': `arch-${j.arch}`, onclick: () => choose(j.arch) },
+        j.arch,
+      ),
+    ),
+  );
+}
+
+/**
+ * The log pane's drawer: the chosen arch's log (the first build's at first), followed
+ * live, drawn again only when the build shown or its run changes.
+ */
+function logPane(logs: HTMLElement, firstArch: string, signal: AbortSignal): (task: TaskStatus) => void {
+  const chosen = { arch: firstArch };
+  let logKey = '';
+  let logAbort: AbortController | undefined;
+  signal.addEventListener('abort', () => logAbort?.abort());
+  const drawLog = (task: TaskStatus): void => {
+    const job = task.jobs.find((j) => j.arch === chosen.arch) ?? task.jobs[0];
+    if (!job) return replaceKeepingFocus(logs, h('p', { class: 'muted' }, 'No build yet, so no log.'));
+    const key = `${job.arch}/${job.run}`;
+    if (key === logKey) return;
+    logKey = key;
+    logAbort?.abort();
+    logAbort = new AbortController();
+    const tabs = archTabs(task, job.arch, (arch) => {
+      chosen.arch = arch;
+      logKey = '';
+      drawLog(task);
+    });
+    replaceKeepingFocus(logs, tabs, logView(task.id, job.arch, job.run, logAbort.signal));
+  };
+  return drawLog;
+}
+
 /** One task: its builds per arch with phases, resources and packages, and the live log of each. */
 export function taskPage(ctx: PageContext): void {
   const id = ctx.id!;
@@ -198,45 +125,7 @@ export function taskPage(ctx: PageContext): void {
     logs,
   );
   let last = '';
-  let logKey = '';
-  let logAbort: AbortController | undefined;
-  ctx.signal.addEventListener('abort', () => logAbort?.abort());
-  const chosen = { arch: ctx.query.get('arch') ?? '' };
-
-  const drawLog = (task: TaskStatus): void => {
-    const job = task.jobs.find((j) => j.arch === chosen.arch) ?? task.jobs[0];
-    if (!job) return replaceKeepingFocus(logs, h('p', { class: 'muted' }, 'No build yet, so no log.'));
-    const key = `${job.arch}/${job.run}`;
-    if (key === logKey) return;
-    logKey = key;
-    logAbort?.abort();
-    logAbort = new AbortController();
-    const tabs =
-      task.jobs.length > 1
-        ? h(
-            'div',
-            { class: 'tabs', role: 'group', 'aria-label': 'Which arch' },
-            task.jobs.map((j) =>
-              h(
-                'button',
-                {
-                  type: 'button',
-                  'aria-pressed': String(j.arch === job.arch),
-                  'data-key': `arch-${j.arch}`,
-                  onclick: () => {
-                    chosen.arch = j.arch;
-                    logKey = '';
-                    drawLog(task);
-                  },
-                },
-                j.arch,
-              ),
-            ),
-          )
-        : null;
-    replaceKeepingFocus(logs, tabs, logView(task.id, job.arch, job.run, logAbort.signal));
-  };
-
+  const drawLog = logPane(logs, ctx.query.get('arch') ?? '', ctx.signal);
   const refresh = async (): Promise<void> => {
     let task: TaskStatus;
     try {
@@ -257,37 +146,11 @@ export function taskPage(ctx: PageContext): void {
       ' ',
       stateBadge(task.state),
     );
-    replaceKeepingFocus(
-      summary,
-      definition([
-        ['Branch', task.branch ?? '–'],
-        ['Submitted by', task.created_by],
-        ['Created', when(task.created_at)],
-        ['Group', task.group_id ? link(`/group/${task.group_id}`, `group ${task.group_id}`) : null],
-        ['Targets', task.bundle ? task.bundle.targets.join(', ') : null],
-        [
-          'Bundle',
-          task.bundle
-            ? h(
-                'code',
-                { title: task.bundle.sha256 },
-                `${task.bundle.sha256.slice(0, 16)}… (${bytes(task.bundle.size)})`,
-              )
-            : 'not uploaded',
-        ],
-        [
-          'Repository',
-          task.repo_url
-            ? h('code', null, `deb [signed-by=/etc/apt/keyrings/aoinb-archive-key.asc] ${task.repo_url} ./`)
-            : null,
-        ],
-        ['Reason', task.reason],
-      ]),
-      actions(task, () => {
-        last = '';
-        void refresh();
-      }),
-    );
+    const again = (): void => {
+      last = '';
+      void refresh();
+    };
+    replaceKeepingFocus(summary, taskFacts(task), actions(task, again));
     replaceKeepingFocus(jobs, task.jobs.length ? task.jobs.map(jobCard) : h('p', { class: 'muted' }, 'Not built yet.'));
     drawLog(task);
   };
