@@ -5,13 +5,24 @@ import { followLog } from '../sse.ts';
 /** Lines drawn at most; the rest stay searchable and in the raw log. */
 const shownLines = 5000;
 
-/**
- * One build's live log: SSE with resume, follow (stick to the bottom), search
- * (shows matching lines only), and the raw text as a file.
- */
-export function logView(taskId: string, arch: string, run: number, signal: AbortSignal): HTMLElement {
-  const lines: string[] = [];
-  const path = `/task/${taskId}/log?arch=${encodeURIComponent(arch)}&run=${run}`;
+/** One line of the log, numbered, the search's matches marked. */
+function lineNode(text: string, n: number, needle: string): HTMLElement {
+  const el = h('div', { class: 'line', 'data-n': n });
+  if (!needle) el.textContent = text;
+  else {
+    let at = 0;
+    const lower = text.toLowerCase();
+    for (let i = lower.indexOf(needle); i !== -1; i = lower.indexOf(needle, at)) {
+      el.append(text.slice(at, i), h('mark', null, text.slice(i, i + needle.length)));
+      at = i + needle.length;
+    }
+    el.append(text.slice(at));
+  }
+  return el;
+}
+
+/** The view's parts: the lines' box, the connection status, follow and search, the line count, the raw log. */
+function logParts(taskId: string, arch: string, run: number, path: string) {
   const output = h('div', {
     class: 'log',
     role: 'log',
@@ -35,52 +46,44 @@ export function logView(taskId: string, arch: string, run: number, signal: Abort
         (e: Error) => (status.textContent = e.message),
       ),
   );
+  return { output, status, follow, search, count, raw };
+}
 
-  const lineNode = (text: string, n: number, needle: string): HTMLElement => {
-    const el = h('div', { class: 'line', 'data-n': n });
-    if (!needle) el.textContent = text;
-    else {
-      let at = 0;
-      const lower = text.toLowerCase();
-      for (let i = lower.indexOf(needle); i !== -1; i = lower.indexOf(needle, at)) {
-        el.append(text.slice(at, i), h('mark', null, text.slice(i, i + needle.length)));
-        at = i + needle.length;
-      }
-      el.append(text.slice(at));
-    }
-    return el;
-  };
-  const redraw = (): void => {
-    const needle = search.value.trim().toLowerCase();
-    const picked = lines
-      .map((text, i) => ({ text, n: i + 1 }))
-      .filter((l) => !needle || l.text.toLowerCase().includes(needle));
-    const tail = picked.slice(-shownLines);
-    output.replaceChildren(
-      ...(picked.length > tail.length
-        ? [
-            h(
-              'div',
-              { class: 'line muted' },
-              `${picked.length - tail.length} earlier lines not drawn: search, or open the raw log.`,
-            ),
-          ]
-        : []),
-      ...tail.map((l) => lineNode(l.text, l.n, needle)),
-    );
-    count.textContent = needle ? `${picked.length} of ${lines.length} lines match` : `${lines.length} lines`;
-    if (follow.checked) output.scrollTop = output.scrollHeight;
-  };
-  search.addEventListener('input', redraw);
-  follow.addEventListener('change', () => follow.checked && (output.scrollTop = output.scrollHeight));
+type LogParts = ReturnType<typeof logParts>;
 
+/** Draws the last lines of those the search matches (all without a search), and their count. */
+function redraw({ output, search, count, follow }: LogParts, lines: string[]): void {
+  const needle = search.value.trim().toLowerCase();
+  const picked = lines
+    .map((text, i) => ({ text, n: i + 1 }))
+    .filter((l) => !needle || l.text.toLowerCase().includes(needle));
+  const tail = picked.slice(-shownLines);
+  output.replaceChildren(
+    ...(picked.length > tail.length
+      ? [
+          h(
+            'div',
+            { class: 'line muted' },
+            `${picked.length - tail.length} earlier lines not drawn: search, or open the raw log.`,
+          ),
+        ]
+      : []),
+    ...tail.map((l) => lineNode(l.text, l.n, needle)),
+  );
+  count.textContent = needle ? `${picked.length} of ${lines.length} lines match` : `${lines.length} lines`;
+  if (follow.checked) output.scrollTop = output.scrollHeight;
+}
+
+/** Follows the log over SSE (with resume) into `lines`: appended as they come unless a search is shown. */
+function streamLog(parts: LogParts, lines: string[], path: string, signal: AbortSignal): void {
+  const { output, search, count, follow, status } = parts;
   void followLog(
     path,
     {
       onLines(batch) {
         const start = lines.length;
         lines.push(...batch);
-        if (search.value.trim() || lines.length > shownLines) return redraw();
+        if (search.value.trim() || lines.length > shownLines) return redraw(parts, lines);
         output.append(...batch.map((text, i) => lineNode(text, start + i + 1, '')));
         count.textContent = `${lines.length} lines`;
         if (follow.checked) output.scrollTop = output.scrollHeight;
@@ -96,7 +99,20 @@ export function logView(taskId: string, arch: string, run: number, signal: Abort
     },
     signal,
   );
+}
 
+/**
+ * One build's live log: SSE with resume, follow (stick to the bottom), search
+ * (shows matching lines only), and the raw text as a file.
+ */
+export function logView(taskId: string, arch: string, run: number, signal: AbortSignal): HTMLElement {
+  const lines: string[] = [];
+  const path = `/task/${taskId}/log?arch=${encodeURIComponent(arch)}&run=${run}`;
+  const parts = logParts(taskId, arch, run, path);
+  const { output, follow, search, count, raw, status } = parts;
+  search.addEventListener('input', () => redraw(parts, lines));
+  follow.addEventListener('change', () => follow.checked && (output.scrollTop = output.scrollHeight));
+  streamLog(parts, lines, path, signal);
   return h(
     'section',
     { class: 'log-panel', 'aria-label': `Log of ${arch}` },
