@@ -24,9 +24,51 @@ function meter(used: number, total: number, label: string): HTMLElement {
   );
 }
 
-function builderCard(b: BuilderView): HTMLElement {
+/** Load averages, with the cores they are over. */
+function loadText(b: BuilderView): string {
+  if (b.load) return `${b.load.map((l) => l.toFixed(2)).join(' / ')}${b.cores ? ` on ${b.cores} cores` : ''}`;
+  return b.cores ? `– (${b.cores} cores)` : '–';
+}
+
+/** Memory in use as a meter, or the total alone when the free figure is unknown. */
+function memoryCell(b: BuilderView): HTMLElement | string {
   const memUsed =
     b.memory_total_bytes !== null && b.memory_free_bytes !== null ? b.memory_total_bytes - b.memory_free_bytes : null;
+  if (memUsed !== null && b.memory_total_bytes)
+    return meter(memUsed, b.memory_total_bytes, `${bytes(memUsed)} of ${bytes(b.memory_total_bytes)} used`);
+  return b.memory_total_bytes ? `– (${bytes(b.memory_total_bytes)})` : '–';
+}
+
+function builderFacts(b: BuilderView): HTMLElement {
+  return h(
+    'dl',
+    { class: 'facts' },
+    h('dt', null, 'Host'),
+    h('dd', null, b.hostname ?? '–'),
+    h('dt', null, 'Arch tags'),
+    h('dd', null, b.arch_tags.length ? b.arch_tags.map((a) => h('span', { class: 'tag' }, a)) : '–'),
+    h('dt', null, 'Slots'),
+    h('dd', null, b.slots === null ? '–' : `${b.current_tasks.length} of ${b.slots} busy`),
+    h('dt', null, 'Building'),
+    h(
+      'dd',
+      null,
+      b.current_tasks.length
+        ? b.current_tasks.map((t) => [link(`/task/${t.task_id}?arch=${t.arch}`, `task ${t.task_id} (${t.arch})`), ' '])
+        : 'nothing',
+    ),
+    h('dt', null, 'Load'),
+    h('dd', null, loadText(b)),
+    h('dt', null, 'Memory'),
+    h('dd', null, memoryCell(b)),
+    h('dt', null, 'Disk free'),
+    h('dd', null, bytes(b.disk_free_bytes)),
+    h('dt', null, 'Last heartbeat'),
+    h('dd', null, h('time', { datetime: b.last_heartbeat, title: when(b.last_heartbeat) }, ago(b.last_heartbeat))),
+  );
+}
+
+function builderCard(b: BuilderView): HTMLElement {
   const state = availability(b);
   return h(
     'article',
@@ -43,87 +85,50 @@ function builderCard(b: BuilderView): HTMLElement {
       stateBadge(state),
       h('span', { class: 'muted small' }, state !== 'offline' ? b.state : b.hostname ? 'last known facts' : ''),
     ),
+    builderFacts(b),
+  );
+}
+
+/** The queues' table around `body`. */
+function queueTable(body: HTMLElement): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-wrap' },
     h(
-      'dl',
-      { class: 'facts' },
-      h('dt', null, 'Host'),
-      h('dd', null, b.hostname ?? '–'),
-      h('dt', null, 'Arch tags'),
-      h('dd', null, b.arch_tags.length ? b.arch_tags.map((a) => h('span', { class: 'tag' }, a)) : '–'),
-      h('dt', null, 'Slots'),
-      h('dd', null, b.slots === null ? '–' : `${b.current_tasks.length} of ${b.slots} busy`),
-      h('dt', null, 'Building'),
+      'table',
+      { class: 'list narrow' },
       h(
-        'dd',
+        'thead',
         null,
-        b.current_tasks.length
-          ? b.current_tasks.map((t) => [
-              link(`/task/${t.task_id}?arch=${t.arch}`, `task ${t.task_id} (${t.arch})`),
-              ' ',
-            ])
-          : 'nothing',
+        h(
+          'tr',
+          null,
+          ['Arch', 'Waiting', 'Building', 'Failed jobs kept'].map((c) => h('th', { scope: 'col' }, c)),
+        ),
       ),
-      h('dt', null, 'Load'),
-      h(
-        'dd',
-        null,
-        b.load
-          ? `${b.load.map((l) => l.toFixed(2)).join(' / ')}${b.cores ? ` on ${b.cores} cores` : ''}`
-          : b.cores
-            ? `– (${b.cores} cores)`
-            : '–',
-      ),
-      h('dt', null, 'Memory'),
-      h(
-        'dd',
-        null,
-        memUsed !== null && b.memory_total_bytes
-          ? meter(memUsed, b.memory_total_bytes, `${bytes(memUsed)} of ${bytes(b.memory_total_bytes)} used`)
-          : b.memory_total_bytes
-            ? `– (${bytes(b.memory_total_bytes)})`
-            : '–',
-      ),
-      h('dt', null, 'Disk free'),
-      h('dd', null, bytes(b.disk_free_bytes)),
-      h('dt', null, 'Last heartbeat'),
-      h('dd', null, h('time', { datetime: b.last_heartbeat, title: when(b.last_heartbeat) }, ago(b.last_heartbeat))),
+      body,
     ),
   );
 }
 
-/** Build hosts and the queue depth of each arch, refreshed every 2 s. */
-export function builderListPage(ctx: PageContext): void {
-  const list = h('div', { class: 'builders' });
-  const queues = h('tbody');
-  const status = h('p', { class: 'muted', 'aria-live': 'polite' });
-  ctx.main.append(
-    h('h1', null, 'Builders'),
-    status,
-    list,
-    h('h2', null, 'Queues'),
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'list narrow' },
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            ['Arch', 'Waiting', 'Building', 'Failed jobs kept'].map((c) => h('th', { scope: 'col' }, c)),
-          ),
-        ),
-        queues,
-      ),
-    ),
+function queueRow(q: QueueView['queues'][number]): HTMLElement {
+  return h(
+    'tr',
+    null,
+    h('th', { scope: 'row' }, q.arch),
+    h('td', null, String(q.waiting)),
+    h('td', null, String(q.active)),
+    h('td', null, String(q.failed)),
   );
-  let last = '';
-  // An offline builder's facts expire with its heartbeat; show what this page last saw of it.
+}
+
+/**
+ * An offline builder's facts expire with its heartbeat: the returned function
+ * fills them in from what this page last saw of it.
+ */
+function lastKnownFacts(): (b: BuilderView) => BuilderView {
   const known = new Map<string, BuilderView>();
-  const withKnown = (b: BuilderView): BuilderView => {
+  return (b) => {
     if (b.state !== 'offline') {
       known.set(b.id, b);
       return b;
@@ -140,44 +145,39 @@ export function builderListPage(ctx: PageContext): void {
         }
       : b;
   };
+}
+
+/** Build hosts and the queue depth of each arch, refreshed every 2 s. */
+export function builderListPage(ctx: PageContext): void {
+  const list = h('div', { class: 'builders' });
+  const queues = h('tbody');
+  const status = h('p', { class: 'muted', 'aria-live': 'polite' });
+  ctx.main.append(h('h1', null, 'Builders'), status, list, h('h2', null, 'Queues'), queueTable(queues));
+  let last = '';
+  const withKnown = lastKnownFacts();
   poll(ctx.signal, 2000, async () => {
     try {
       const [answer, queue] = await Promise.all([
         api<{ builders: BuilderView[] }>('GET', '/builder/status', { signal: ctx.signal }),
         api<QueueView>('GET', '/queue', { signal: ctx.signal }),
       ]);
-      const builders = { builders: answer.builders.map(withKnown) };
+      const builders = answer.builders.map(withKnown);
       // Heartbeat ages change every second; redraw at most every 5 s for them.
       const text = JSON.stringify({
-        builders: builders.builders.map((b) => ({
-          ...b,
-          last_heartbeat: Math.floor(Date.parse(b.last_heartbeat) / 5000),
-        })),
+        builders: builders.map((b) => ({ ...b, last_heartbeat: Math.floor(Date.parse(b.last_heartbeat) / 5000) })),
         queue,
       });
       if (text === last) return;
       last = text;
-      const online = builders.builders.filter((b) => b.state !== 'offline').length;
-      status.textContent = `${online} of ${builders.builders.length} builders online; updated live.`;
+      const online = builders.filter((b) => b.state !== 'offline').length;
+      status.textContent = `${online} of ${builders.length} builders online; updated live.`;
       replaceKeepingFocus(
         list,
-        builders.builders.length
-          ? builders.builders.map(builderCard)
+        builders.length
+          ? builders.map(builderCard)
           : h('p', { class: 'muted' }, 'No builder has ever sent a heartbeat.'),
       );
-      replaceKeepingFocus(
-        queues,
-        queue.queues.map((q) =>
-          h(
-            'tr',
-            null,
-            h('th', { scope: 'row' }, q.arch),
-            h('td', null, String(q.waiting)),
-            h('td', null, String(q.active)),
-            h('td', null, String(q.failed)),
-          ),
-        ),
-      );
+      replaceKeepingFocus(queues, queue.queues.map(queueRow));
     } catch (error) {
       status.textContent = `Could not load builders: ${(error as Error).message}`;
     }
