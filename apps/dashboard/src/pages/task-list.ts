@@ -78,70 +78,71 @@ function row(t: TaskSummary): HTMLTableRowElement {
   );
 }
 
+/** The tasks' table around `body`. */
+function taskTable(body: HTMLElement): HTMLElement {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'list' },
+      h('caption', { class: 'visually-hidden' }, 'Tasks, newest first'),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Task', 'Package', 'State', 'Branch', 'Archs', 'Submitted by', 'Group', 'Created', 'Took'].map((c) =>
+            h('th', { scope: 'col' }, c),
+          ),
+        ),
+      ),
+      body,
+    ),
+  );
+}
+
+type TaskPage = { tasks: TaskSummary[]; next: string | null };
+
+/** Draws one page of tasks: the rows, how many, and the links to older and newest. */
+function drawPage(ctx: PageContext, page: TaskPage, parts: { body: HTMLElement; status: HTMLElement; more: HTMLElement }) {
+  replaceKeepingFocus(
+    parts.body,
+    page.tasks.length ? page.tasks.map(row) : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')),
+  );
+  const plural = page.tasks.length === 1 ? '' : 's';
+  parts.status.textContent = `${page.tasks.length} task${plural} shown, newest first; updated live.`;
+  const older = new URLSearchParams(ctx.query);
+  if (page.next) older.set('before', page.next);
+  replaceKeepingFocus(
+    parts.more,
+    page.next ? link(`/tasks?${older}`, 'Older tasks →') : null,
+    ctx.query.get('before') ? [' ', link('/tasks', 'Newest')] : null,
+  );
+}
+
 /** Every task, newest first, filtered by state, branch, arch and submitter; refreshed every 2 s. */
 export function taskListPage(ctx: PageContext): void {
-  const body = h('tbody');
-  const status = h('p', { class: 'muted', 'aria-live': 'polite' });
-  const more = h('p', { class: 'pager' });
+  const parts = { body: h('tbody'), status: h('p', { class: 'muted', 'aria-live': 'polite' }), more: h('p', { class: 'pager' }) };
   let last = '';
   const refresh = async (): Promise<void> => {
     const query = new URLSearchParams(ctx.query);
     query.set('limit', '50');
     try {
-      const page = await api<{ tasks: TaskSummary[]; next: string | null }>('GET', `/task?${query}`, {
-        signal: ctx.signal,
-      });
+      const page = await api<TaskPage>('GET', `/task?${query}`, { signal: ctx.signal });
       const text = JSON.stringify(page);
       if (text === last) return;
       last = text;
-      replaceKeepingFocus(
-        body,
-        page.tasks.length
-          ? page.tasks.map(row)
-          : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')),
-      );
-      const plural = page.tasks.length === 1 ? '' : 's';
-      status.textContent = `${page.tasks.length} task${plural} shown, newest first; updated live.`;
-      const older = new URLSearchParams(ctx.query);
-      if (page.next) older.set('before', page.next);
-      replaceKeepingFocus(
-        more,
-        page.next ? link(`/tasks?${older}`, 'Older tasks →') : null,
-        ctx.query.get('before') ? [' ', link('/tasks', 'Newest')] : null,
-      );
+      drawPage(ctx, page, parts);
     } catch (error) {
-      status.textContent = `Could not load tasks: ${(error as Error).message}`;
+      parts.status.textContent = `Could not load tasks: ${(error as Error).message}`;
     }
   };
-  ctx.main.append(
-    h('h1', null, 'Tasks'),
-    filterForm(ctx, () => {
-      last = '';
-      void refresh();
-    }),
-    status,
-    h(
-      'div',
-      { class: 'table-wrap' },
-      h(
-        'table',
-        { class: 'list' },
-        h('caption', { class: 'visually-hidden' }, 'Tasks, newest first'),
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            ['Task', 'Package', 'State', 'Branch', 'Archs', 'Submitted by', 'Group', 'Created', 'Took'].map((c) =>
-              h('th', { scope: 'col' }, c),
-            ),
-          ),
-        ),
-        body,
-      ),
-    ),
-    more,
-  );
+  const again = (): void => {
+    last = '';
+    void refresh();
+  };
+  ctx.main.append(h('h1', null, 'Tasks'), filterForm(ctx, again), parts.status, taskTable(parts.body), parts.more);
   poll(ctx.signal, 2000, refresh);
 }
