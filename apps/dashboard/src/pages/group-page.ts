@@ -48,6 +48,27 @@ function counts(group: GroupStatus): HTMLElement {
   );
 }
 
+/** The group's facts: branch, mode, critical path, when, reason, its apt source line. */
+function groupFacts(group: GroupStatus): HTMLElement {
+  return h(
+    'dl',
+    { class: 'facts' },
+    h('dt', null, 'Branch'),
+    h('dd', null, group.branch),
+    h('dt', null, 'Mode'),
+    h('dd', null, `${group.mode}, publish ${group.publish}${group.round > 1 ? `, round ${group.round}` : ''}`),
+    h('dt', null, 'Critical path'),
+    h('dd', null, `${duration(group.critical_path_seconds)} (estimated)`),
+    h('dt', null, 'Submitted'),
+    h('dd', null, `${when(group.created_at)} by ${group.created_by}`),
+    h('dt', null, 'Finished'),
+    h('dd', null, when(group.finished_at)),
+    group.reason ? [h('dt', null, 'Reason'), h('dd', null, group.reason)] : null,
+    h('dt', null, 'Apt source'),
+    h('dd', null, h('code', null, group.apt_source)),
+  );
+}
+
 /** A group build: its members by layer with state, what each waits for or why it was skipped, the critical path. */
 export function groupPage(ctx: PageContext): void {
   const id = ctx.id!;
@@ -77,23 +98,7 @@ export function groupPage(ctx: PageContext): void {
     replaceKeepingFocus(
       summary,
       counts(group),
-      h(
-        'dl',
-        { class: 'facts' },
-        h('dt', null, 'Branch'),
-        h('dd', null, group.branch),
-        h('dt', null, 'Mode'),
-        h('dd', null, `${group.mode}, publish ${group.publish}${group.round > 1 ? `, round ${group.round}` : ''}`),
-        h('dt', null, 'Critical path'),
-        h('dd', null, `${duration(group.critical_path_seconds)} (estimated)`),
-        h('dt', null, 'Submitted'),
-        h('dd', null, `${when(group.created_at)} by ${group.created_by}`),
-        h('dt', null, 'Finished'),
-        h('dd', null, when(group.finished_at)),
-        group.reason ? [h('dt', null, 'Reason'), h('dd', null, group.reason)] : null,
-        h('dt', null, 'Apt source'),
-        h('dd', null, h('code', null, group.apt_source)),
-      ),
+      groupFacts(group),
       actions(group, () => {
         last = '';
         void refresh();
