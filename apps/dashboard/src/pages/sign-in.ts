@@ -2,12 +2,8 @@ import { api } from '../api.ts';
 import { h } from '../dom.ts';
 import { session, type Identity } from '../session.ts';
 
-/**
- * The sign-in page: a token from `[[tokens]]` (any role may read). The form
- * posts nowhere: the token is checked with GET /whoami and kept in
- * sessionStorage, never in the address bar or history.
- */
-export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>, problem?: string): void {
+/** The form's parts: the token field, the error line, the button, and the form holding them. */
+function signInForm(problem: string | undefined) {
   const input = h('input', {
     id: 'token',
     name: 'token',
@@ -33,6 +29,16 @@ export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>,
     button,
     error,
   );
+  return { input, error, button, form };
+}
+
+/**
+ * The sign-in page: a token from `[[tokens]]` (any role may read). The form
+ * posts nowhere: the token is checked with GET /whoami and kept in
+ * sessionStorage, never in the address bar or history.
+ */
+export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>, problem?: string): void {
+  const { input, error, button, form } = signInForm(problem);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const token = input.value.trim();
