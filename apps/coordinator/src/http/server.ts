@@ -25,6 +25,29 @@ import { repoRoutes } from './routes/repo.ts';
 import { taskRoutes } from './routes/tasks.ts';
 import { workerRoutes } from './routes/worker-api.ts';
 
+/** The OpenAPI description (at /docs): every route's schema, bearer auth, idempotency answers on POSTs. */
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'aoinb coordinator',
+        description: 'Distributed build farm for AOSC OS packages',
+        version: '0.1.0',
+      },
+      tags: openapiTags,
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: openapiTransform,
+  });
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+    const methods = [route.method].flat();
+    if (methods.includes('POST') && route.schema) withIdempotencyAnswers(route.schema);
+  });
+}
+
 /** The coordinator's HTTP API (Fastify 5), OpenAPI description at /docs. */
 export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInstance> {
   // Typed as Fastify's logger, so the instance is a plain FastifyInstance (not one of pino's Logger).
@@ -51,25 +74,7 @@ export async function buildServer(ctx: CoordinatorContext): Promise<FastifyInsta
   registerIdentityChecks(app, ctx.identity);
   registerRequestAbort(app);
   registerIdempotency(app, ctx.redis, ctx.keys);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'aoinb coordinator',
-        description: 'Distributed build farm for AOSC OS packages',
-        version: '0.1.0',
-      },
-      tags: openapiTags,
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: openapiTransform,
-  });
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
-    const methods = [route.method].flat();
-    if (methods.includes('POST') && route.schema) withIdempotencyAnswers(route.schema);
-  });
+  await registerOpenApi(app);
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   for (const routes of [
     healthRoutes,
