@@ -27,7 +27,8 @@ export function checksumHeader(value: string | string[] | undefined): string | u
   return text;
 }
 
-export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+/** Maintainers: upload (or replace) a task's bundle. */
+function bundleUploadRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
   const maintainer: Access = ['maintainer'];
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.put(
@@ -61,7 +62,11 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
       });
     },
   );
+}
 
+/** Workers and maintainers: download a task's bundle as uploaded. */
+function bundleDownloadRoute(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     routes.taskBundle,
     routeOptions({
@@ -82,4 +87,10 @@ export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): voi
         .send(createReadStream(ctx.layout.bundleArchive(task.id)));
     },
   );
+}
+
+/** A task's bundle: its upload (parsed and checked before it replaces the old one) and download. */
+export function bundleRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  bundleUploadRoute(app, ctx);
+  bundleDownloadRoute(app, ctx);
 }
