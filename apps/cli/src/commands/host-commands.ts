@@ -7,8 +7,8 @@ async function host(env: CommandEnv) {
   return { buildroot, ctx: await hostContext(env) };
 }
 
-/** The seed's single-host commands besides `build`: base OS and instance housekeeping (root). */
-export const registerHostCommands: Registration = (program, runtime) => {
+/** `load-baseos`: install the base OS from its tarball (downloaded when absent). */
+const registerLoadBaseos: Registration = (program, runtime) => {
   program
     .command('load-baseos')
     .summary('install the base OS from $work_dir/buildkit_<arch>.tar.{xz,gz,zst}')
@@ -30,7 +30,10 @@ export const registerHostCommands: Registration = (program, runtime) => {
         return 0;
       }),
     );
+};
 
+/** `update-baseos`: upgrade the base OS in place; instances are recreated. */
+const registerUpdateBaseos: Registration = (program, runtime) => {
   program
     .command('update-baseos')
     .summary('apt update, full-upgrade and clean the base OS (instances are reset)')
@@ -46,7 +49,10 @@ export const registerHostCommands: Registration = (program, runtime) => {
         return 0;
       }),
     );
+};
 
+/** `cleanup TARGET`: destroy instances, the base OS or dependency layers. */
+const registerCleanup: Registration = (program, runtime) => {
   program
     .command('cleanup')
     .summary('destroy every instance and the base OS, the base OS, the dependency layers, or one instance')
@@ -67,4 +73,9 @@ export const registerHostCommands: Registration = (program, runtime) => {
         return 0;
       }),
     );
+};
+
+/** The seed's single-host commands besides `build`: base OS and instance housekeeping (root). */
+export const registerHostCommands: Registration = (program, runtime) => {
+  for (const register of [registerLoadBaseos, registerUpdateBaseos, registerCleanup]) register(program, runtime);
 };
