@@ -99,7 +99,8 @@ async function submitAndWatch(env: CommandEnv, group: string, opts: GroupOpts): 
   return watchGroup(client, submitted.id, env, opts.json === true);
 }
 
-function addGroupActions(group: Command, runtime: CliRuntime): void {
+/** `group status ID`: the member table; exits 1 when the group ended other than succeeded. */
+function addStatusAction(group: Command, runtime: CliRuntime): void {
   group
     .command('status')
     .summary("a group's member table")
@@ -117,6 +118,10 @@ function addGroupActions(group: Command, runtime: CliRuntime): void {
         return finalGroupStates.has(status.state) && status.state !== 'succeeded' ? 1 : 0;
       }),
     );
+}
+
+/** `group cancel|retry|delete ID` (retry with --wait watches the new round). */
+function addChangeActions(group: Command, runtime: CliRuntime): void {
   const summaries = {
     cancel: 'cancel every member that has not ended',
     retry: 'build the failed, cancelled and skipped members again (a new round), then watch',
@@ -144,6 +149,10 @@ function addGroupActions(group: Command, runtime: CliRuntime): void {
         }),
       );
   }
+}
+
+/** `group list`: the groups, newest first. */
+function addListAction(group: Command, runtime: CliRuntime): void {
   group
     .command('list')
     .summary('the groups, newest first')
@@ -153,6 +162,12 @@ function addGroupActions(group: Command, runtime: CliRuntime): void {
         return listGroups(await farmClient(env, opts.url), env, opts.state, opts.json === true);
       }),
     );
+}
+
+function addGroupActions(group: Command, runtime: CliRuntime): void {
+  addStatusAction(group, runtime);
+  addChangeActions(group, runtime);
+  addListAction(group, runtime);
 }
 
 export const registerGroup: Registration = (program, runtime) => {
