@@ -79,6 +79,48 @@ async function readEntries(ctx: CoordinatorContext, req: GroupRequest): Promise<
   return entries;
 }
 
+/** The members' DAG from their bundles, with critical-path priorities from the build time estimates. */
+async function planMembers(ctx: CoordinatorContext, entries: Entry[]) {
+  const sources: MemberSource[] = entries.flatMap(({ task, archs }) =>
+    archs.map((arch) => ({
+      taskId: task.id,
+      arch,
+      package: task.bundle!.packageName,
+      noarch: task.bundle!.noarch,
+      bundleDir: ctx.layout.bundleDir(task.id),
+    })),
+  );
+  const nodes = await loadDagNodes(sources);
+  const defaultSeconds = ctx.config.farm.coordinator.groupDefaultBuildSeconds;
+  const estimates = await memberEstimates(estimateSourcesOf(ctx), defaultSeconds, nodes);
+  return buildPlan(nodes, estimates);
+}
+
+/** The new group's record: queued, round 1, over the archs its plan builds for. */
+function groupRecordOf(
+  id: string,
+  by: Principal,
+  req: GroupRequest,
+  entries: Entry[],
+  plan: Array<{ arch: string }>,
+  now: string,
+): GroupRecord {
+  return {
+    id,
+    state: 'queued',
+    branch: req.branch,
+    mode: req.mode ?? 'dag',
+    publish: req.publish ?? 'each',
+    taskIds: entries.map((e) => e.task.id),
+    archs: [...new Set(plan.map((m) => m.arch))].sort(),
+    round: 1,
+    createdBy: by.name,
+    createdAt: now,
+    updatedAt: now,
+    cancelRequested: false,
+  };
+}
+
 /**
  * `POST /group`: checks the tasks, reads every member's bundle for its archs,
  * plans the DAG (a cycle is DEPENDENCY_CYCLE, naming it) with critical-path
@@ -91,36 +133,11 @@ export async function createGroup(ctx: CoordinatorContext, by: Principal, req: G
   await sourceListFor(ctx.config, req.branch);
   const entries = await readEntries(ctx, req);
   await markNetworkMembers(ctx, by, entries);
-  const sources: MemberSource[] = entries.flatMap(({ task, archs }) =>
-    archs.map((arch) => ({
-      taskId: task.id,
-      arch,
-      package: task.bundle!.packageName,
-      noarch: task.bundle!.noarch,
-      bundleDir: ctx.layout.bundleDir(task.id),
-    })),
-  );
-  const nodes = await loadDagNodes(sources);
-  const coordinator = ctx.config.farm.coordinator;
-  const estimates = await memberEstimates(estimateSourcesOf(ctx), coordinator.groupDefaultBuildSeconds, nodes);
-  const plan = buildPlan(nodes, estimates);
+  const plan = await planMembers(ctx, entries);
   const now = new Date().toISOString();
   const id = await ctx.groups.store.nextGroupId();
-  const archs = [...new Set(plan.map((m) => m.arch))].sort();
-  const record: GroupRecord = {
-    id,
-    state: 'queued',
-    branch: req.branch,
-    mode: req.mode ?? 'dag',
-    publish: req.publish ?? 'each',
-    taskIds: entries.map((e) => e.task.id),
-    archs,
-    round: 1,
-    createdBy: by.name,
-    createdAt: now,
-    updatedAt: now,
-    cancelRequested: false,
-  };
+  const record = groupRecordOf(id, by, req, entries, plan, now);
+  const coordinator = ctx.config.farm.coordinator;
   const members: Record<string, MemberRecord> = Object.fromEntries(
     plan.map((m) => [m.key, { phase: 'waiting', round: 1, run: 1, at: now } satisfies MemberRecord]),
   );
