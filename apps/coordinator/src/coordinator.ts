@@ -86,7 +86,12 @@ async function openServices(options: CoordinatorOptions, logger: Logger, farm: F
   const tmp = await openInstanceTmp(storageLayout(coordinator.storageDir).tmpDir, instance, logger);
   const layout = { ...storageLayout(coordinator.storageDir), tmpDir: tmp.dir };
   const leaseMs = coordinator.leaseSeconds * 1000;
-  const leases = new CoordinatorLeases(new LeaseStore(redis, keys.prefix), instance, leaseMs, logger.child({ component: 'leases' }));
+  const leases = new CoordinatorLeases(
+    new LeaseStore(redis, keys.prefix),
+    instance,
+    leaseMs,
+    logger.child({ component: 'leases' }),
+  );
   const keep = { keepCompletedJobs: coordinator.keepCompletedJobs, keepFailedJobs: coordinator.keepFailedJobs };
   const dispatcher = new Dispatcher(farm.connection, coordinator.archs, keep, keys.prefix);
   const metrics = createCoordinatorMetrics({
@@ -108,7 +113,12 @@ async function openServices(options: CoordinatorOptions, logger: Logger, farm: F
 }
 
 /** What every route and service is handed. */
-function contextOf(options: CoordinatorOptions, logger: Logger, farm: Farm, services: Awaited<ReturnType<typeof openServices>>) {
+function contextOf(
+  options: CoordinatorOptions,
+  logger: Logger,
+  farm: Farm,
+  services: Awaited<ReturnType<typeof openServices>>,
+) {
   const coordinator = options.config.farm.coordinator;
   const { redis, connection, keys, identity } = farm;
   const { layout, signer } = services;

@@ -118,10 +118,30 @@ describe('FarmStore fencing and one writer of state', () => {
     // ARGV as transition-script.ts lists them: a claim (queued -> running, attempt + 1) under `rule`.
     const member = [activeBuildMember('1', 'amd64'), '1', 'amd64', '100', '1', '', '', logMember('1', 'amd64', 1)];
     const claimUnder = (rule: string) =>
-      db.redis.eval(transitionScript, keys.length, ...keys, 'queued', 'running', '1', rule, '0', 'now', ...member, '', '0');
+      db.redis.eval(
+        transitionScript,
+        keys.length,
+        ...keys,
+        'queued',
+        'running',
+        '1',
+        rule,
+        '0',
+        'now',
+        ...member,
+        '',
+        '0',
+      );
     const before = [await db.store.getBuild('1', 'amd64'), await db.redis.xlen(farmKeys.events)];
-    for (const [rule, op] of [['~1', '~'], ['>0', '>'], ['=x', '='], ['<', '<']])
-      await expect(claimUnder(rule as string)).rejects.toThrow(`attempt rule '${rule}' (operator '${op}') is not one of`);
+    for (const [rule, op] of [
+      ['~1', '~'],
+      ['>0', '>'],
+      ['=x', '='],
+      ['<', '<'],
+    ])
+      await expect(claimUnder(rule as string)).rejects.toThrow(
+        `attempt rule '${rule}' (operator '${op}') is not one of`,
+      );
     // A request the types do not allow (an untyped caller) is refused the same way, not run without its fence.
     const untyped = db.store.transition({ ...at(1), from: ['queued'], to: 'running', attempt: { above: 0 } as never });
     await expect(untyped).rejects.toThrow("attempt rule '<undefined' (operator '<')");

@@ -22,7 +22,12 @@ export function statusExit(state: string): number {
 
 /** One task's jobs, builders and artifacts; the exit status says how it went (statusExit). */
 async function showTask(env: CommandEnv, client: FarmClient, task: string, opts: StatusOpts): Promise<number> {
-  const status = await client.json<TaskStatus>('GET', `/task/${encodeURIComponent(task)}/status`, undefined, env.signal);
+  const status = await client.json<TaskStatus>(
+    'GET',
+    `/task/${encodeURIComponent(task)}/status`,
+    undefined,
+    env.signal,
+  );
   if (opts.json) printJson(env, status);
   else env.stdout.write(`${renderTable(statusRows([status]), (cell) => paintState(env.paint, cell))}\n`);
   return statusExit(status.state);

@@ -118,7 +118,10 @@ function replay(stored: StoredAnswer | undefined, key: string, fingerprint: stri
       `Idempotency-Key ${JSON.stringify(key)} was used for another request (other route or body); use a new key`,
     );
   if (stored.state === 'pending')
-    throw new AoinbError('IDEMPOTENCY_IN_PROGRESS', `a request with Idempotency-Key ${JSON.stringify(key)} is still running`);
+    throw new AoinbError(
+      'IDEMPOTENCY_IN_PROGRESS',
+      `a request with Idempotency-Key ${JSON.stringify(key)} is still running`,
+    );
   return reply
     .status(stored.status ?? 200)
     .header('idempotent-replayed', 'true')
@@ -127,7 +130,13 @@ function replay(stored: StoredAnswer | undefined, key: string, fingerprint: stri
 }
 
 /** preHandler: reserves the key (SET NX) for this request, or answers from what the key holds. */
-async function reserveOrReplay(redis: RedisClient, keys: FarmKeys, ttlMs: number, request: FastifyRequest, reply: FastifyReply) {
+async function reserveOrReplay(
+  redis: RedisClient,
+  keys: FarmKeys,
+  ttlMs: number,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
   const key = request.headers[idempotencyHeader];
   if (request.method !== 'POST' || key === undefined || request.routeOptions.url === undefined) return;
   if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key))

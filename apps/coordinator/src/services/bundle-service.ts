@@ -74,7 +74,13 @@ async function unpackBundle(ctx: CoordinatorContext, upload: ReceivedFile, work:
 }
 
 /** Records the new bundle (refused unless the task is still `created`), then moves its files into place. */
-async function installBundle(ctx: CoordinatorContext, taskId: string, info: BundleInfo, extracted: string, archive: string) {
+async function installBundle(
+  ctx: CoordinatorContext,
+  taskId: string,
+  info: BundleInfo,
+  extracted: string,
+  archive: string,
+) {
   const recorded = await ctx.store.updateTask(taskId, ['created'], { bundle: info });
   if (!recorded.done)
     throw new AoinbError(

@@ -106,10 +106,16 @@ function taskTable(body: HTMLElement): HTMLElement {
 type TaskPage = { tasks: TaskSummary[]; next: string | null };
 
 /** Draws one page of tasks: the rows, how many, and the links to older and newest. */
-function drawPage(ctx: PageContext, page: TaskPage, parts: { body: HTMLElement; status: HTMLElement; more: HTMLElement }) {
+function drawPage(
+  ctx: PageContext,
+  page: TaskPage,
+  parts: { body: HTMLElement; status: HTMLElement; more: HTMLElement },
+) {
   replaceKeepingFocus(
     parts.body,
-    page.tasks.length ? page.tasks.map(row) : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')),
+    page.tasks.length
+      ? page.tasks.map(row)
+      : h('tr', null, h('td', { colspan: '9', class: 'empty' }, 'No tasks match.')),
   );
   const plural = page.tasks.length === 1 ? '' : 's';
   parts.status.textContent = `${page.tasks.length} task${plural} shown, newest first; updated live.`;
@@ -124,7 +130,11 @@ function drawPage(ctx: PageContext, page: TaskPage, parts: { body: HTMLElement; 
 
 /** Every task, newest first, filtered by state, branch, arch and submitter; refreshed every 2 s. */
 export function taskListPage(ctx: PageContext): void {
-  const parts = { body: h('tbody'), status: h('p', { class: 'muted', 'aria-live': 'polite' }), more: h('p', { class: 'pager' }) };
+  const parts = {
+    body: h('tbody'),
+    status: h('p', { class: 'muted', 'aria-live': 'polite' }),
+    more: h('p', { class: 'pager' }),
+  };
   let last = '';
   const refresh = async (): Promise<void> => {
     const query = new URLSearchParams(ctx.query);

@@ -74,7 +74,12 @@ function archTabs(task: TaskStatus, shown: string, choose: (arch: string) => voi
     task.jobs.map((j) =>
       h(
         'button',
-        { type: 'button', 'aria-pressed': String(j.arch === shown), 'data-key': `arch-${j.arch}`, onclick: () => choose(j.arch) },
+        {
+          type: 'button',
+          'aria-pressed': String(j.arch === shown),
+          'data-key': `arch-${j.arch}`,
+          onclick: () => choose(j.arch),
+        },
         j.arch,
       ),
     ),

@@ -36,10 +36,7 @@ function slotSeries(registry: Registry, live: Map<string, LiveBuild>) {
       'aoinb_worker_build_cpu_seconds',
       'CPU time used so far by the build running in this slot (container process tree)',
     ),
-    cores: gauge(
-      'aoinb_worker_build_cpu_cores',
-      'CPU cores the build in this slot used between its last two samples',
-    ),
+    cores: gauge('aoinb_worker_build_cpu_cores', 'CPU cores the build in this slot used between its last two samples'),
     memory: gauge(
       'aoinb_worker_build_memory_bytes',
       'Memory of the build in this slot at its last sample (cgroup v1: includes page cache)',

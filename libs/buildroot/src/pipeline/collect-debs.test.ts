@@ -181,11 +181,19 @@ describe('collectDebs', () => {
 });
 
 describe('controlFields (in-process, against dpkg-deb -f)', () => {
-  it.each(['gzip', 'xz', 'zstd'])('reads Package, Version and Architecture of a -Z%s deb as dpkg-deb -f does', async (z) => {
-    const file = await deb(work, `fields-${z}.deb`, { Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' }, z);
-    const { stdout } = await execa('dpkg-deb', ['-f', '--', file, 'Package', 'Version', 'Architecture']);
-    const dpkg = Object.fromEntries(stdout.split('\n').map((line) => line.split(': ') as [string, string]));
-    expect(dpkg).toEqual({ Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' });
-    expect(await controlFields(file, path.basename(file))).toEqual(dpkg);
-  });
+  it.each(['gzip', 'xz', 'zstd'])(
+    'reads Package, Version and Architecture of a -Z%s deb as dpkg-deb -f does',
+    async (z) => {
+      const file = await deb(
+        work,
+        `fields-${z}.deb`,
+        { Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' },
+        z,
+      );
+      const { stdout } = await execa('dpkg-deb', ['-f', '--', file, 'Package', 'Version', 'Architecture']);
+      const dpkg = Object.fromEntries(stdout.split('\n').map((line) => line.split(': ') as [string, string]));
+      expect(dpkg).toEqual({ Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' });
+      expect(await controlFields(file, path.basename(file))).toEqual(dpkg);
+    },
+  );
 });

@@ -1,13 +1,7 @@
 import path from 'node:path';
 import { sourceListFor } from '@aoinb/config';
 import { AoinbError, failureClassOfError, toAoinbError, type FailureClass } from '@aoinb/errors';
-import type {
-  BuildRequest,
-  BuildResult,
-  BuildStatus,
-  FetchedSource,
-  ResourceSummary,
-} from '../build-types.ts';
+import type { BuildRequest, BuildResult, BuildStatus, FetchedSource, ResourceSummary } from '../build-types.ts';
 import { layoutOf, type BuildrootContext } from '../context.ts';
 import type { WorkLayout } from '../work-layout.ts';
 import { acquireLock } from '../host/file-lock.ts';
@@ -102,7 +96,20 @@ async function openRun(ctx: BuildrootContext, request: BuildRequest): Promise<Ru
     request.onLogLine?.(line);
   });
   const clock = new PhaseClock();
-  return { ctx, request, layout, arch, logger, facts, sourceList, outputDir, log, clock, held: [], sawNoSpace: () => sawNoSpace };
+  return {
+    ctx,
+    request,
+    layout,
+    arch,
+    logger,
+    facts,
+    sourceList,
+    outputDir,
+    log,
+    clock,
+    held: [],
+    sawNoSpace: () => sawNoSpace,
+  };
 }
 
 /** Holds the base OS shared and leases the branch's instance layer (refreshed when due). */
@@ -186,7 +193,9 @@ async function buildStep(run: Run, workspace: Workspace, outcome: Outcome): Prom
     outcome.failureClass = built.failureClass === 'build' && run.sawNoSpace() ? 'disk-full' : built.failureClass;
     return;
   }
-  outcome.artifacts = await run.clock.time('collect', () => collectDebs(workspace.merged, run.outputDir, facts.artifacts));
+  outcome.artifacts = await run.clock.time('collect', () =>
+    collectDebs(workspace.merged, run.outputDir, facts.artifacts),
+  );
   outcome.status = 'succeeded';
 }
 

@@ -107,7 +107,10 @@ async function forward(state: ProxyState, req: IncomingMessage, res: ServerRespo
   const { policy, who } = state;
   const url = checkFetchUrl(req.url ?? '', `${who} request`);
   if (url.protocol !== 'http:')
-    throw new AoinbError('SOURCE_UNSUPPORTED', `${who} request ${url.href}: only http is forwarded; https goes through CONNECT`);
+    throw new AoinbError(
+      'SOURCE_UNSUPPORTED',
+      `${who} request ${url.href}: only http is forwarded; https goes through CONNECT`,
+    );
   const checked = await checkDestination(url.hostname, Number(url.port || 80), policy, state.use);
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !hopByHop.has(k)));
   const upstream = http.request(url, { method: req.method, headers, lookup: pinned(checked), timeout: policy.stallMs });
@@ -118,7 +121,10 @@ async function forward(state: ProxyState, req: IncomingMessage, res: ServerRespo
     else res.destroy();
   });
   upstream.once('response', (up) => {
-    res.writeHead(up.statusCode ?? 502, Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))));
+    res.writeHead(
+      up.statusCode ?? 502,
+      Object.fromEntries(Object.entries(up.headers).filter(([k]) => !hopByHop.has(k))),
+    );
     up.on('data', (chunk: Buffer) => state.count(chunk.length, () => (up.destroy(), res.destroy())));
     up.pipe(res);
   });
