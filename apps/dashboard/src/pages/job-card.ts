@@ -65,6 +65,28 @@ function resources(job: JobView): HTMLElement | null {
   );
 }
 
+/** One package of a build: its file (a link into the repository when published), size, digest, download. */
+function artifactRow(a: JobView['artifacts'][number]): HTMLElement {
+  const download = h(
+    'button',
+    {
+      type: 'button',
+      class: 'quiet',
+      'data-key': `dl-${a.name}`,
+      onclick: () => void openProtected(new URL(a.url).pathname, a.name, 'download'),
+    },
+    'Download',
+  );
+  return h(
+    'tr',
+    null,
+    h('td', null, a.repo_url ? h('a', { href: a.repo_url, download: a.name }, a.name) : a.name),
+    h('td', null, bytes(a.size)),
+    h('td', null, h('code', { title: a.sha256 }, `${a.sha256.slice(0, 12)}…`)),
+    h('td', null, download),
+  );
+}
+
 function artifacts(job: JobView): HTMLElement | null {
   if (job.artifacts.length === 0) return null;
   return h(
@@ -86,33 +108,7 @@ function artifacts(job: JobView): HTMLElement | null {
             ['File', 'Size', 'SHA-256', ''].map((c) => h('th', { scope: 'col' }, c)),
           ),
         ),
-        h(
-          'tbody',
-          null,
-          job.artifacts.map((a) =>
-            h(
-              'tr',
-              null,
-              h('td', null, a.repo_url ? h('a', { href: a.repo_url, download: a.name }, a.name) : a.name),
-              h('td', null, bytes(a.size)),
-              h('td', null, h('code', { title: a.sha256 }, `${a.sha256.slice(0, 12)}…`)),
-              h(
-                'td',
-                null,
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'quiet',
-                    'data-key': `dl-${a.name}`,
-                    onclick: () => void openProtected(new URL(a.url).pathname, a.name, 'download'),
-                  },
-                  'Download',
-                ),
-              ),
-            ),
-          ),
-        ),
+        h('tbody', null, job.artifacts.map(artifactRow)),
       ),
     ),
   );

@@ -75,7 +75,6 @@ async function resolveOnce(step: DependencyStep, deps: DepsStep) {
 export async function runDependencyStep(step: DependencyStep): Promise<DependencyOutcome> {
   if (step.names.length === 0) return { ok: true };
   const { ctx, workspace } = step;
-  const layout = layoutOf(ctx);
   const deps = {
     merged: workspace.merged,
     buildId: step.buildId,

@@ -134,11 +134,10 @@ function groupAfterRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   );
 }
 
-/** Reading: the list, a group's status (any token) and its apt repository (public). */
+/** Reading (any token): the list of groups, a group's status. */
 function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   const baseUrl = ctx.config.farm.coordinator.publicUrl;
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
-
   r.get(
     routes.groups,
     routeOptions({
@@ -168,7 +167,11 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
     }),
     async (request) => statusOf(ctx, request.params.id),
   );
+}
 
+/** Public: each group's apt repository. */
+function groupRepoRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   r.get(
     routes.groupRepo,
     routeOptions({
@@ -195,6 +198,7 @@ function groupQueryRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
 /** Group builds: create, list, status, cancel, retry, and each group's apt repository. */
 export function groupRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
   groupQueryRoutes(app, ctx);
+  groupRepoRoutes(app, ctx);
   groupStartRoutes(app, ctx);
   groupAfterRoutes(app, ctx);
 }
