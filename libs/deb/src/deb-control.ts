@@ -52,13 +52,10 @@ async function memberAt(fh: FileHandle, offset: number, fileSize: number): Promi
 /** Walks the ar archive to the control member, checking the members before it. */
 async function findControl(fh: FileHandle): Promise<ArMember> {
   const fileSize = (await fh.stat()).size;
-  if ((await readAt(fh, 0, arMagic.length)).toString('latin1') !== arMagic)
-    throw new Error('not a .deb: no ar archive signature');
+  if ((await readAt(fh, 0, arMagic.length)).toString('latin1') !== arMagic) throw new Error('no ar archive signature');
   const first = await memberAt(fh, arMagic.length, fileSize);
   if (first?.name !== 'debian-binary')
-    throw new Error(
-      `not a .deb: the first member is ${first ? JSON.stringify(first.name) : 'missing'}, not "debian-binary"`,
-    );
+    throw new Error(`the first member is ${first ? JSON.stringify(first.name) : 'missing'}, not "debian-binary"`);
   const version = (await readAt(fh, first.offset, Math.min(first.size, 64))).toString('latin1');
   if (first.size > 64 || !/^2\.\d+\n/.test(version))
     throw new Error(`unsupported .deb format version ${JSON.stringify(version.slice(0, 16))} (expected 2.x)`);
