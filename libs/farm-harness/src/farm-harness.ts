@@ -10,6 +10,7 @@ import type { TaskStatus } from '@aoinb/farm-contract';
 import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
 import { writeFarmConfig } from './farm-config.ts';
 import { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
+import { killStrayProcesses } from './stray-processes.ts';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
@@ -256,6 +257,7 @@ export class FarmHarness {
       stdin: 'ignore',
     });
     await this.redis.stop();
+    await killStrayProcesses(this.root);
     await rm(this.root, { recursive: true, force: true });
   }
 }
