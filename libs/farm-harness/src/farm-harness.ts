@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,13 +117,25 @@ export class FarmHarness {
     await this.waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-        return res?.ok ?? false;
+        return this.answersAsThisFarm(port);
       },
       90_000,
       `${name} to answer /healthz`,
     );
     return proc;
+  }
+
+  /**
+   * `/healthz` on `port` is 200 and names this farm: the identity the coordinator wrote next to its
+   * storage (docs/operations.md). A port just freed can be taken by another test's coordinator,
+   * whose answer must not pass for this one's.
+   */
+  private async answersAsThisFarm(port: number): Promise<boolean> {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+    if (!res?.ok) return false;
+    const { farm_id: answered } = (await res.json()) as { farm_id?: string };
+    const own = await readFile(path.join(this.storageDir, 'farm-identity.json'), 'utf8').catch(() => undefined);
+    return own !== undefined && (JSON.parse(own) as { id?: string }).id === answered;
   }
 
   /** Starts a worker agent (fake executor unless told otherwise) and waits for its first heartbeat. */
