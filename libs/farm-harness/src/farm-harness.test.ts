@@ -15,7 +15,7 @@ describe('FarmHarness.startCoordinator', () => {
     farms.push(a, b);
     await a.startCoordinator();
     // b's coordinator cannot listen on a's port and exits; a's /healthz answers there meanwhile.
-    await expect(b.startCoordinator('coordinator', a.port)).rejects.toThrow(/exited/);
+    await expect(b.startCoordinator('coordinator', a.apiPort)).rejects.toThrow(/exited/);
     expect((await a.api('GET', '/healthz')).status).toBe(200);
   }, 120_000);
 });

@@ -74,6 +74,11 @@ export class FarmHarness {
     return farm;
   }
 
+  /** The port the farm's (first) coordinator listens on. */
+  get apiPort(): number {
+    return this.port;
+  }
+
   get storageDir(): string {
     return path.join(this.root, 'storage');
   }
