@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
 import { farmTokens, type FarmHarness, craftTar } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
+import type { Pacer } from './scale-pacing.ts';
 
 /** Response times by request kind, ms. */
 export class Timings {
@@ -52,18 +53,23 @@ export function packBundles(n: number, durationMs: number): Buffer[] {
   );
 }
 
-/** `clients` clients in parallel: POST /task (with its branch), PUT build_bundle, PUT build, per task. */
+/**
+ * `clients` clients in parallel: POST /task (with its branch), PUT build_bundle, PUT build, per task;
+ * each task no sooner than the pacer's turn for it.
+ */
 export async function submitAll(
   farm: FarmHarness,
   archives: Buffer[],
   clients: number,
   timings: Timings,
   ids: string[],
+  pacer: Pacer,
 ): Promise<string[]> {
   let next = 0;
   const client = async (): Promise<void> => {
     while (next < archives.length) {
       const i = next++;
+      await pacer.waitTurn(i);
       const created = await timings.time('POST /task', () =>
         farm.api('POST', '/task', { branch: 'stable' }, maintainer),
       );
@@ -151,4 +157,18 @@ export async function memoryByPattern(redis: Redis, top = 6): Promise<string[]> 
 
 export function kib(bytes: number): string {
   return `${(bytes / 1024).toFixed(2)} KiB`;
+}
+
+/** MEMORY USAGE of a sample of finished tasks' keys, by kind. */
+export async function keptPerTask(
+  redis: Redis,
+  ids: string[],
+): Promise<Record<'task' | 'build' | 'log' | 'job', number>> {
+  const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 200)) === 0);
+  const kept = { task: 0, build: 0, log: 0, job: 0 };
+  for (const id of sample) {
+    const b = await taskKeyBytes(redis, id);
+    for (const k of Object.keys(kept) as Array<keyof typeof kept>) kept[k] += (b[k] ?? 0) / sample.length;
+  }
+  return kept;
 }

@@ -9,9 +9,12 @@
  * own floor (a bare Redis PING, `GET /healthz`) so route figures read as ratios.
  *
  *   node --import tsx apps/coordinator/bench/scale.ts --builds 20000 --slots 100
- *     [--clients 8] [--build-ms 500] [--probes 100] [--skip-retention] [--cpu-prof-dir DIR]
+ *     [--clients 8] [--build-ms 500] [--probes 100] [--rate TASKS_PER_S] [--no-pin] [--skip-retention]
+ *     [--cpu-prof-dir DIR]
  *
- * A real redis-server, the coordinator and slots/25 worker agents as processes on this host.
+ * A real redis-server, the coordinator and slots/25 worker agents as processes on this host; with two
+ * cores or more the coordinator gets the last one to itself (scale-pacing.ts), unless --no-pin.
+ * `--rate` offers the tasks at that rate (open loop) instead of as fast as the clients go.
  * `--cpu-prof-dir` runs the coordinator under `node --cpu-prof` (one profile per coordinator
  * start, written as it exits); summarise one with bench/cpu-profile-top.ts.
  */
@@ -30,26 +33,19 @@ import {
   startFloorProbe,
   waitAllFinished,
 } from './scale-checks.ts';
+import { diffSnapshots, routeCpuCosts, scrapeHttp } from './scale-server.ts';
 import {
-  diffSnapshots,
-  histogramQuantile,
-  type HttpSnapshot,
-  routeCpuCosts,
-  routeKey,
-  scrapeHttp,
-  serverLine,
-  totalRequests,
-} from './scale-server.ts';
-import {
+  keptPerTask,
   kib,
   memoryByPattern,
   packBundles,
   startReader,
   submitAll,
-  taskKeyBytes,
   Timings,
   usedMemory,
 } from './scale-load.ts';
+import { cpuSplit, Pacer, pin } from './scale-pacing.ts';
+import { report, type Phase } from './scale-report.ts';
 
 const { values: opts } = parseArgs({
   options: {
@@ -61,6 +57,8 @@ const { values: opts } = parseArgs({
     'skip-retention': { type: 'boolean', default: false },
     'cpu-prof-dir': { type: 'string' },
     'cost-requests': { type: 'string', default: '300' },
+    rate: { type: 'string', default: '0' },
+    'no-pin': { type: 'boolean', default: false },
   },
 });
 const [tasks, slots, clients, buildMs, probeCount] = [
@@ -72,15 +70,11 @@ const [tasks, slots, clients, buildMs, probeCount] = [
 ].map(Number) as [number, number, number, number, number];
 const perWorker = 25;
 const costRequests = Number(opts['cost-requests']);
+const rate = Number(opts.rate);
+const cpus = opts['no-pin'] ? undefined : cpuSplit();
+// Before the farm starts: Redis, the workers and their builds inherit the load generators' CPUs.
+if (cpus) await pin(process.pid, cpus.load);
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
-const routes = [
-  'POST /task',
-  'PUT /task/:id/build_bundle',
-  'PUT /task/:id/build',
-  'GET /task/:id/status',
-  'GET /task?limit=50',
-];
-const floors = ['Redis PING', 'GET /healthz'];
 const ignore = (): undefined => undefined;
 
 const farm = await FarmHarness.create({
@@ -95,14 +89,6 @@ const farm = await FarmHarness.create({
 const redis = new Redis(farm.redis.url);
 
 type Cpu = (mainThread?: boolean) => Promise<number>;
-
-/** A phase of the load: the client's timings, the coordinator's own histogram and its CPU seconds. */
-interface Phase {
-  client: Timings;
-  server: HttpSnapshot;
-  cpuSeconds: number;
-  mainCpuSeconds: number;
-}
 
 /** Marks a phase's start; `end()` returns what the coordinator measured and spent since. */
 async function phaseStart(cpu: Cpu): Promise<{ end(client: Timings): Promise<Phase> }> {
@@ -136,7 +122,7 @@ async function loadPhase(cpu: Cpu): Promise<{
   const stopAll = async (): Promise<void> => void (await Promise.all(running.splice(0).map((l) => l.stop())));
   try {
     const t0 = performance.now();
-    await submitAll(farm, archives, clients, api, ids);
+    await submitAll(farm, archives, clients, api, ids, new Pacer(rate));
     const submitSeconds = (performance.now() - t0) / 1000;
     say(
       `submitted ${tasks} tasks in ${submitSeconds.toFixed(1)} s: ${(tasks / submitSeconds).toFixed(1)} tasks/s ` +
@@ -164,15 +150,11 @@ async function loadPhase(cpu: Cpu): Promise<{
   }
 }
 
-/** MEMORY USAGE of a sample of finished tasks' keys, by kind. */
-async function keptPerTask(ids: string[]): Promise<Record<'task' | 'build' | 'log' | 'job', number>> {
-  const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 200)) === 0);
-  const kept = { task: 0, build: 0, log: 0, job: 0 };
-  for (const id of sample) {
-    const b = await taskKeyBytes(redis, id);
-    for (const k of Object.keys(kept) as Array<keyof typeof kept>) kept[k] += (b[k] ?? 0) / sample.length;
-  }
-  return kept;
+/** The coordinator on a core of its own (unless --no-pin or one core): the load generators have the others. */
+async function startPinnedCoordinator(): Promise<void> {
+  await farm.startCoordinator();
+  const pid = farm.processes.get('coordinator')?.child.pid;
+  if (cpus && pid) await pin(pid, cpus.coordinator);
 }
 
 /** A coordinator restart with `max_finished_tasks = 1`: its first pruner pass removes every other task. */
@@ -180,7 +162,7 @@ async function retentionPhase(baseline: number): Promise<void> {
   farm.options.extraToml = '[retention]\ninterval_minutes = 60\nmax_finished_tasks = 1\n';
   await farm.kill('coordinator', 'SIGTERM', 120_000);
   const p0 = performance.now();
-  await farm.startCoordinator();
+  await startPinnedCoordinator();
   await farm.waitFor(
     async () => (await redis.zcard(farmKeys.tasks)) <= 1,
     3_600_000,
@@ -199,53 +181,14 @@ async function retentionPhase(baseline: number): Promise<void> {
   say(`  largest key patterns left: ${(await memoryByPattern(redis)).join('; ')}`);
 }
 
-/** One phase's routes: client-observed (x the healthz p99 of the phase), then what the coordinator measured. */
-function phaseReport(name: string, phase: Phase, kinds: string[]): void {
-  const requests = totalRequests(phase.server);
-  say(
-    `${name}: coordinator answered ${requests} requests (workers' included) ` +
-      `on ${phase.cpuSeconds.toFixed(1)} s of CPU, ${fmt((1000 * phase.cpuSeconds) / requests)} per request, ` +
-      `${fmt((1000 * phase.mainCpuSeconds) / requests)} of it on the main thread`,
-  );
-  const floor = phase.client.p99('GET /healthz');
-  for (const kind of kinds) {
-    say(`  client ${phase.client.line(kind)}  x${(phase.client.p99(kind) / floor).toFixed(1)} healthz p99`);
-    if (kind !== 'Redis PING') say(`  server ${serverLine(phase.server, kind, kind.includes('bundle') ? 100 : 50)}`);
-  }
-}
-
-function report(submit: Phase, drain: Phase, keptBytes: number, once: boolean): void {
-  say(
-    `API (submit: ${clients} submitting clients + 1 reader + 1 floor probe while ${slots} slots build; ` +
-      `drain: 1 reader + probe)`,
-  );
-  say('  client: as the bench saw it; server: the coordinator histogram, onRequest -> onResponse (p99 interpolated)');
-  phaseReport('submit', submit, [...floors, ...routes]);
-  phaseReport('drain', drain, [...floors, 'GET /task/:id/status', 'GET /task?limit=50']);
-  const json = ['POST /task', 'PUT /task/:id/build', 'GET /task/:id/status', 'GET /task?limit=50'];
-  const clientP99 = Math.max(...json.map((k) => Math.max(submit.client.p99(k), drain.client.p99(k) || 0)));
-  const serverP99 = Math.max(
-    ...json.map((k) =>
-      Math.max(...[submit, drain].map((p) => histogramQuantile(p.server.get(routeKey(k)), 0.99) || 0)),
-    ),
-  );
-  const upload = submit.client.p99('PUT /task/:id/build_bundle');
-  const uploadServer = histogramQuantile(submit.server.get('PUT /task/:id/build_bundle'), 0.99);
-  const verdict = (v: number, target: number): string => `${v < target ? 'met' : 'NOT met'} (${fmt(v)})`;
-  say(
-    `targets: API p99 < 50 ms: client ${verdict(clientP99, 50)}, server ${verdict(serverP99, 50)}; ` +
-      `upload p99 < 100 ms: client ${verdict(upload, 100)}, server ${verdict(uploadServer, 100)}; ` +
-      `Redis < 5 KB per finished task: ${keptBytes < 5 * 1024 ? 'met' : 'NOT met'} (${kib(keptBytes)}); ` +
-      `exactly once: ${once ? 'yes' : 'NO'}; errors ${submit.client.errors + drain.client.errors}`,
-  );
-}
-
 try {
   say(
-    `scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds; ` +
+    `scale: ${tasks} builds, ${slots} slots, ${clients} clients, ${buildMs} ms fake builds, ` +
+      `${rate > 0 ? `offered ${rate} tasks/s` : 'submitting flat out'}, ` +
+      `${cpus ? `coordinator on CPU ${cpus.coordinator}, the rest on CPU ${cpus.load}` : 'no CPU pinning'}; ` +
       `load average ${await loadAverage()}`,
   );
-  await farm.startCoordinator();
+  await startPinnedCoordinator();
   // One at a time: four agents starting at once on a loaded host miss the harness's 30 s heartbeat wait.
   for (let w = 0; w * perWorker < slots; w++)
     await farm.startWorker({
@@ -277,7 +220,7 @@ try {
   );
 
   const finishedBytes = (await usedMemory(redis)) - baseline;
-  const kept = await keptPerTask(ids);
+  const kept = await keptPerTask(redis, ids);
   say(`Redis finished: ${kib(finishedBytes / tasks)} per task (used_memory delta, log streams not yet expired)`);
   say(
     `  per finished task: task ${kib(kept.task)} + build ${kib(kept.build)} = ` +
@@ -288,7 +231,8 @@ try {
   // Before retention, which removes the tasks (and the one whose status this reads).
   say('coordinator CPU per request, one at a time on the built farm (idle CPU subtracted):');
   for (const line of await routeCpuCosts(farm, cpu, ids[0]!, packBundles(1, 0)[0]!, costRequests)) say(line);
-  report(submit, drain, kept.task + kept.build, once.ok);
+  for (const line of report(submit, drain, kept.task + kept.build, once.ok, `${clients} submitting clients`, slots))
+    say(line);
   if (!opts['skip-retention']) await retentionPhase(baseline);
   say(`load average at the end ${await loadAverage()}`);
 } finally {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import type { TaskStatus } from '@aoinb/farm-contract';
 import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
 import { writeFarmConfig } from './farm-config.ts';
 import { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
+import { killStrayProcesses } from './stray-processes.ts';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
@@ -73,6 +74,11 @@ export class FarmHarness {
     return farm;
   }
 
+  /** The port the farm's (first) coordinator listens on. */
+  get apiPort(): number {
+    return this.port;
+  }
+
   get storageDir(): string {
     return path.join(this.root, 'storage');
   }
@@ -116,13 +122,25 @@ export class FarmHarness {
     await this.waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);
-        const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
-        return res?.ok ?? false;
+        return this.answersAsThisFarm(port);
       },
       90_000,
       `${name} to answer /healthz`,
     );
     return proc;
+  }
+
+  /**
+   * `/healthz` on `port` is 200 and names this farm: the identity the coordinator wrote next to its
+   * storage (docs/operations.md). A port just freed can be taken by another test's coordinator,
+   * whose answer must not pass for this one's.
+   */
+  private async answersAsThisFarm(port: number): Promise<boolean> {
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+    if (!res?.ok) return false;
+    const { farm_id: answered } = (await res.json()) as { farm_id?: string };
+    const own = await readFile(path.join(this.storageDir, 'farm-identity.json'), 'utf8').catch(() => undefined);
+    return own !== undefined && (JSON.parse(own) as { id?: string }).id === answered;
   }
 
   /** Starts a worker agent (fake executor unless told otherwise) and waits for its first heartbeat. */
@@ -256,6 +274,7 @@ export class FarmHarness {
       stdin: 'ignore',
     });
     await this.redis.stop();
+    await killStrayProcesses(this.root);
     await rm(this.root, { recursive: true, force: true });
   }
 }

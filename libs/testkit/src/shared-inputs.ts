@@ -1,4 +1,5 @@
-import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -34,13 +35,19 @@ export const abbsSnapshotName = 'aosc-os-abbs-2539609';
 
 /**
  * The ABBS tree snapshot unpacked once into the test kit cache (read-only use), keyed by the
- * tarball's name, size and mtime; concurrent callers wait for one unpacker. Returns the tree's root.
+ * tarball's content (sha256: ../shared is laid down anew with new mtimes, which must not mean a
+ * new copy); concurrent callers wait for one unpacker, which also removes copies of other
+ * contents. Returns the tree's root.
  */
 export async function ensureAbbsSnapshot(options: { cacheDir?: string } = {}): Promise<string> {
   const tarball = await sharedFile('abbs', `${abbsSnapshotName}.tar.zst`);
-  const facts = await stat(tarball);
+  const digest = createHash('sha256')
+    .update(await readFile(tarball))
+    .digest('hex')
+    .slice(0, 16);
   const cacheDir = options.cacheDir ?? defaultTestkitCacheDir;
-  const dir = path.join(cacheDir, `abbs-${abbsSnapshotName}-${facts.size}-${Math.round(facts.mtimeMs)}`);
+  const stem = `abbs-${abbsSnapshotName}-`;
+  const dir = path.join(cacheDir, `${stem}${digest}`);
   const ready = async () =>
     access(path.join(dir, '.ready')).then(
       () => true,
@@ -49,6 +56,9 @@ export async function ensureAbbsSnapshot(options: { cacheDir?: string } = {}): P
   if (await ready()) return dir;
   return withFileLock(path.join(cacheDir, 'abbs-snapshot.lock'), async () => {
     if (await ready()) return dir;
+    const otherContent = new RegExp(`^${stem}[0-9a-f]{16}$`);
+    for (const entry of await readdir(cacheDir))
+      if (otherContent.test(entry)) await rm(path.join(cacheDir, entry), { recursive: true, force: true });
     const building = `${dir}.building-${process.pid}`;
     await rm(building, { recursive: true, force: true });
     await mkdir(building, { recursive: true });
