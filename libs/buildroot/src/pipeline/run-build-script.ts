@@ -1,7 +1,7 @@
 import type { FailureClass } from '@aoinb/errors';
-import type { BuildRequest } from '../build-types.ts';
+import type { BuildRequest, ResourceSummary } from '../build-types.ts';
 import { layoutOf, type BuildrootContext } from '../context.ts';
-import { buildDropCapabilities, runContainer } from '../host/nspawn.ts';
+import { buildDropCapabilities, runContainer, type ContainerExit } from '../host/nspawn.ts';
 import type { Workspace } from '../layers/workspace.ts';
 import { buildNetworkRunDir, openBuildNetwork } from '../network/build-network.ts';
 import { destinationPolicyOf } from '../network/control-plane.ts';
@@ -22,6 +22,41 @@ function containerEnv(facts: BundleFacts, arch: string, keepDbg: boolean): Recor
     AOINB_SUBDIR: facts.subdir,
     DEBIAN_FRONTEND: 'noninteractive',
   };
+}
+
+/** What ended build.sh, as the build's outcome. */
+function outcomeOf(
+  exit: ContainerExit,
+  limitHit: string | undefined,
+  cancelled: boolean,
+  timeoutMs: number,
+  resources: ResourceSummary,
+) {
+  // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
+  if (limitHit && !cancelled)
+    return {
+      status: 'failed' as const,
+      reason: `killed: the build reached its ${limitHit}`,
+      failureClass: limitClass(limitHit),
+      resources,
+    };
+  if (exit.cancelled)
+    return { status: 'cancelled' as const, reason: 'cancelled', failureClass: 'cancelled' as const, resources };
+  if (exit.timedOut)
+    return {
+      status: 'failed' as const,
+      reason: `timed out after ${Math.round(timeoutMs / 1000)} s`,
+      failureClass: 'timeout' as const,
+      resources,
+    };
+  if (exit.exitCode !== 0)
+    return {
+      status: 'failed' as const,
+      reason: `build.sh exited with status ${exit.exitCode}`,
+      failureClass: 'build' as const,
+      resources,
+    };
+  return { status: 'succeeded' as const, resources };
 }
 
 /**
@@ -76,31 +111,7 @@ export async function runBuildScript(
     await network?.close();
   });
   const resources = await sampler.stop();
-  // A limit first: an OOM kill also makes build.sh fail, and the limit is the reason.
-  if (sampler.limitHit && !request.signal?.aborted)
-    return {
-      status: 'failed' as const,
-      reason: `killed: the build reached its ${sampler.limitHit}`,
-      failureClass: limitClass(sampler.limitHit),
-      resources,
-    };
-  if (exit.cancelled)
-    return { status: 'cancelled' as const, reason: 'cancelled', failureClass: 'cancelled' as const, resources };
-  if (exit.timedOut)
-    return {
-      status: 'failed' as const,
-      reason: `timed out after ${Math.round(timeoutMs / 1000)} s`,
-      failureClass: 'timeout' as const,
-      resources,
-    };
-  if (exit.exitCode !== 0)
-    return {
-      status: 'failed' as const,
-      reason: `build.sh exited with status ${exit.exitCode}`,
-      failureClass: 'build' as const,
-      resources,
-    };
-  return { status: 'succeeded' as const, resources };
+  return outcomeOf(exit, sampler.limitHit, Boolean(request.signal?.aborted), timeoutMs, resources);
 }
 
 /** A memory limit is `out-of-memory`, a disk limit `disk-full`; the process limit is the package's own doing. */
