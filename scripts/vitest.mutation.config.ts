@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // The tests Stryker runs against each mutant (scripts/mutation.sh): only those of the
 // mutated core modules. `related` would also pull in the whole-farm tests that import
 // the store (minutes per mutant on 2 cores); these run against a real redis-server.
+// The coordinator's result and recovery services are tested with the coordinator started
+// in the test's own process (testing/service-rig.ts), so Stryker's instrumentation sees them.
 export default defineConfig({
   test: {
     include: [
@@ -15,6 +17,12 @@ export default defineConfig({
       'libs/bundle/src/archive-validate.test.ts',
       'libs/bundle/src/bundle-archive.test.ts',
       'libs/bundle/src/tree-bundle.test.ts',
+      'apps/coordinator/src/services/result-service.test.ts',
+      'apps/coordinator/src/services/result-artifacts.test.ts',
+      'apps/coordinator/src/services/result-fencing.test.ts',
+      'apps/coordinator/src/services/recovery-stalled.test.ts',
+      'apps/coordinator/src/services/recovery-reconcile.test.ts',
+      'apps/coordinator/src/services/recovery-start.test.ts',
     ],
     testTimeout: 60_000,
     hookTimeout: 60_000,

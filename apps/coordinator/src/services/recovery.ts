@@ -7,6 +7,7 @@ import {
   parseBuildJobId,
   stalledCheckerOptions,
   type BuildRecord,
+  type StalledSettings,
   type TaskRecord,
   queueConnection,
 } from '@aoinb/farm-protocol';
@@ -141,6 +142,41 @@ export interface Recovery {
 }
 
 /**
+ * One arch queue's watchers: BullMQ's stalled checker (a worker with no processor) and the queue's
+ * events (a failed job reconciles its build; an active one tells the layers over builds).
+ */
+function watchQueue(ctx: CoordinatorContext, arch: string, settings: StalledSettings): Array<Worker | QueueEvents> {
+  const checker = new Worker(
+    buildQueueName(arch),
+    null,
+    stalledCheckerOptions(ctx.connection, settings, ctx.keys.prefix),
+  );
+  checker.on(
+    'stalled',
+    (jobId) =>
+      void onStalled(ctx, arch, jobId).catch((error: Error) =>
+        ctx.logger.warn({ jobId, err: error.message }, 'stalled job handling failed'),
+      ),
+  );
+  checker.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'stalled checker error'));
+  void checker.startStalledCheckTimer();
+  const listener = new QueueEvents(buildQueueName(arch), {
+    connection: queueConnection(ctx.connection) as ConnectionOptions,
+    prefix: ctx.keys.prefix,
+  });
+  listener.on('failed', ({ jobId }) => {
+    const ids = parseBuildJobId(jobId);
+    if (ids)
+      void reconcileBuild(ctx, ids.taskId, ids.arch).catch((error: Error) =>
+        ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'),
+      );
+  });
+  listener.on('active', ({ jobId }) => void ctx.lifecycle.jobStarted(arch, jobId));
+  listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
+  return [checker, listener];
+}
+
+/**
  * Runs, for every arch queue, BullMQ's stalled checker (a worker with no
  * processor), so a dead host's job comes back even when no other host of that
  * arch is busy; listens for failed jobs; and reconciles every live build at
@@ -160,39 +196,7 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     stalledIntervalMs: ctx.config.farm.coordinator.stalledIntervalSeconds * 1000,
     maxStalledCount: ctx.config.farm.coordinator.maxStalledCount,
   };
-  const checkers: Worker[] = [];
-  const events: QueueEvents[] = [];
-  for (const arch of ctx.dispatcher.archs) {
-    const checker = new Worker(
-      buildQueueName(arch),
-      null,
-      stalledCheckerOptions(ctx.connection, settings, ctx.keys.prefix),
-    );
-    checker.on(
-      'stalled',
-      (jobId) =>
-        void onStalled(ctx, arch, jobId).catch((error: Error) =>
-          ctx.logger.warn({ jobId, err: error.message }, 'stalled job handling failed'),
-        ),
-    );
-    checker.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'stalled checker error'));
-    void checker.startStalledCheckTimer();
-    checkers.push(checker);
-    const listener = new QueueEvents(buildQueueName(arch), {
-      connection: queueConnection(ctx.connection) as ConnectionOptions,
-      prefix: ctx.keys.prefix,
-    });
-    listener.on('failed', ({ jobId }) => {
-      const ids = parseBuildJobId(jobId);
-      if (ids)
-        void reconcileBuild(ctx, ids.taskId, ids.arch).catch((error: Error) =>
-          ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'),
-        );
-    });
-    listener.on('active', ({ jobId }) => void ctx.lifecycle.jobStarted(arch, jobId));
-    listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
-    events.push(listener);
-  }
+  const watchers = ctx.dispatcher.archs.flatMap((arch) => watchQueue(ctx, arch, settings));
   await reconcileLogs(ctx, await scanOpenLogs(ctx)).catch((error: Error) =>
     ctx.logger.warn({ err: error.message }, 'scan for logs without an end failed'),
   );
@@ -209,7 +213,7 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
     async close() {
       loops.abort();
       await loop;
-      await Promise.all([...checkers.map((c) => c.close()), ...events.map((e) => e.close())]);
+      await Promise.all(watchers.map((w) => w.close()));
     },
   };
 }

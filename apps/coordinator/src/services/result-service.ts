@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { AoinbError } from '@aoinb/errors';
-import type { ArtifactRecord, BuildJobResult, BuildRecord, TaskRecord } from '@aoinb/farm-protocol';
+import type { ArtifactRecord, BuildJobResult, BuildRecord, TaskRecord, TransitionRequest } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
 import type { BuiltDeb } from '../build-lifecycle.ts';
 import { receiveUpload } from '../storage/receive-upload.ts';
@@ -117,6 +117,93 @@ async function dropOtherAttempts(ctx: CoordinatorContext, build: BuildRecord): P
   }
 }
 
+/** What the coordinator makes of a report: the state it records, why, and the artifacts it lists. */
+interface Verdict {
+  status: BuildJobResult['status'];
+  reason: string | undefined;
+  failureClass: BuildJobResult['failureClass'];
+  artifacts: ArtifactRecord[];
+}
+
+/**
+ * Publishes a verified success's debs; a repository that refuses them (same version, other contents) or
+ * finds one unreadable (ARTIFACT_INVALID, the build's own output) makes the build a failure that says why.
+ */
+async function publishReported(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  build: BuildRecord,
+  result: BuildJobResult,
+): Promise<{ publishedTo: string | undefined; refused: string | undefined }> {
+  const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
+  const debs = result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name }));
+  return publishDebs(ctx, task, debs).then(
+    (publishedTo) => ({ publishedTo, refused: undefined }),
+    (error: unknown) => {
+      if (error instanceof AoinbError && (error.code === 'REPO_CONFLICT' || error.code === 'ARTIFACT_INVALID'))
+        return { publishedTo: undefined, refused: error.message };
+      throw error;
+    },
+  );
+}
+
+/** The report as the coordinator records it: a success stands only with every artifact intact and published. */
+async function judgeReport(
+  ctx: CoordinatorContext,
+  task: TaskRecord,
+  build: BuildRecord,
+  result: BuildJobResult,
+): Promise<Verdict> {
+  const { status, failureClass } = result;
+  // A cancelled build keeps the reason the cancel gave (who asked), not the worker's.
+  const reason = status === 'cancelled' && build.reason ? build.reason : result.reason;
+  if (status !== 'succeeded') return { status, reason, failureClass, artifacts: [] };
+  const damaged = await verifyArtifacts(ctx, build, result);
+  if (damaged) return { status: 'failed', reason: damaged, failureClass: 'infrastructure', artifacts: [] };
+  const published = await publishReported(ctx, task, build, result);
+  const uploadedAt = new Date().toISOString();
+  const artifacts = result.artifacts.map((a) => ({
+    ...a,
+    uploadedAt,
+    ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}),
+  }));
+  if (published.refused) return { status: 'failed', reason: published.refused, failureClass: 'build', artifacts };
+  return { status, reason: undefined, failureClass, artifacts };
+}
+
+/** The fields the final transition sets and clears. */
+function finalFields(result: BuildJobResult, v: Verdict): Pick<TransitionRequest, 'set' | 'unset'> {
+  return {
+    set: {
+      finishedAt: result.finishedAt,
+      artifacts: v.artifacts,
+      phases: result.phases,
+      resources: result.resources,
+      builder: result.builder,
+      ...(result.startupMs !== undefined ? { startupMs: Math.round(result.startupMs) } : {}),
+      ...(v.reason ? { reason: v.reason } : {}),
+      ...(v.status !== 'succeeded'
+        ? { failureClass: v.failureClass ?? (v.status === 'cancelled' ? 'cancelled' : 'build') }
+        : {}),
+    },
+    unset: [...(v.reason ? [] : ['reason' as const]), ...(v.status === 'succeeded' ? ['failureClass' as const] : [])],
+  };
+}
+
+/** The build as it ended, for the layers over builds. */
+function endedBuild(build: BuildRecord, result: BuildJobResult, v: Verdict): BuildRecord {
+  return {
+    ...build,
+    state: v.status,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    artifacts: v.artifacts,
+    ...(result.resources ? { resources: result.resources } : {}),
+    ...(result.builder ? { builder: result.builder } : {}),
+    ...(v.reason ? { reason: v.reason } : {}),
+  };
+}
+
 /**
  * `PUT /task/:id/result/:arch`: the worker's report. Fenced on the run, the
  * attempt and its key (before publishing, and again atomically with the state
@@ -134,77 +221,22 @@ export async function acceptResult(
 ): Promise<BuildRecord['state']> {
   const call = { run: result.run, attempt: result.attempt, attemptKeyHash };
   const { task, build } = await requireCurrent(ctx, taskId, arch, call, 'result');
-  let { status, reason, failureClass } = result;
-  if (status === 'cancelled' && build.reason) reason = build.reason;
-  const artifacts: ArtifactRecord[] = [];
-  if (status === 'succeeded') {
-    reason = await verifyArtifacts(ctx, build, result);
-    if (reason) [status, failureClass] = ['failed', 'infrastructure'];
-  }
-  if (status === 'succeeded') {
-    const dir = ctx.layout.artifactDir(build.taskId, build.arch, build.run, build.attempt);
-    // A repository that refuses the debs (same version, other contents) makes the build a failure that says why.
-    const published = await publishDebs(
-      ctx,
-      task,
-      result.artifacts.map((a) => ({ source: path.join(dir, a.name), name: a.name })),
-    ).then(
-      (publishedTo) => ({ publishedTo, refused: undefined }),
-      (error: unknown) => {
-        // An unreadable deb (ARTIFACT_INVALID, the build's own output) is the build's failure too, with its reason.
-        if (error instanceof AoinbError && (error.code === 'REPO_CONFLICT' || error.code === 'ARTIFACT_INVALID'))
-          return { publishedTo: undefined, refused: error.message };
-        throw error;
-      },
-    );
-    const now = new Date().toISOString();
-    for (const a of result.artifacts)
-      artifacts.push({
-        ...a,
-        uploadedAt: now,
-        ...(published.publishedTo ? { publishedTo: published.publishedTo } : {}),
-      });
-    if (published.refused) {
-      [status, failureClass] = ['failed', 'build'];
-      reason = published.refused;
-    }
-  }
+  const verdict = await judgeReport(ctx, task, build, result);
   const outcome = await ctx.store.transition({
     taskId: task.id,
     arch,
     run: result.run,
     archs: task.archs,
     from: ['running'],
-    to: status,
+    to: verdict.status,
     attempt: { equals: result.attempt },
     attemptKeyHash,
-    set: {
-      finishedAt: result.finishedAt,
-      artifacts,
-      phases: result.phases,
-      resources: result.resources,
-      builder: result.builder,
-      ...(result.startupMs !== undefined ? { startupMs: Math.round(result.startupMs) } : {}),
-      ...(reason ? { reason } : {}),
-      ...(status !== 'succeeded'
-        ? { failureClass: failureClass ?? (status === 'cancelled' ? 'cancelled' : 'build') }
-        : {}),
-    },
-    unset: [...(reason ? [] : ['reason' as const]), ...(status === 'succeeded' ? ['failureClass' as const] : [])],
+    ...finalFields(result, verdict),
   });
   if (!outcome.done)
     throw refusalError(ctx, 'result', { taskId, arch, run: result.run, attempt: result.attempt }, outcome);
-  await endLog(ctx, task.id, arch, build.run, status, reason);
-  await ctx.lifecycle.ended(task, {
-    ...build,
-    state: status,
-    startedAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    artifacts,
-    ...(result.resources ? { resources: result.resources } : {}),
-    ...(result.builder ? { builder: result.builder } : {}),
-    ...(reason ? { reason } : {}),
-  });
+  await endLog(ctx, task.id, arch, build.run, verdict.status, verdict.reason);
+  await ctx.lifecycle.ended(task, endedBuild(build, result, verdict));
   await dropOtherAttempts(ctx, build).catch(() => undefined);
-  return status;
+  return verdict.status;
 }
