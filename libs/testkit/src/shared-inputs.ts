@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { AoinbError } from '@aoinb/errors';
 import { withFileLock } from './file-lock.ts';
 import { defaultTestkitCacheDir } from './cache-dir.ts';
+import { sha256File } from './source-tarball.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -41,10 +41,7 @@ export const abbsSnapshotName = 'aosc-os-abbs-2539609';
  */
 export async function ensureAbbsSnapshot(options: { cacheDir?: string } = {}): Promise<string> {
   const tarball = await sharedFile('abbs', `${abbsSnapshotName}.tar.zst`);
-  const digest = createHash('sha256')
-    .update(await readFile(tarball))
-    .digest('hex')
-    .slice(0, 16);
+  const digest = (await sha256File(tarball)).slice(0, 16);
   const cacheDir = options.cacheDir ?? defaultTestkitCacheDir;
   const stem = `abbs-${abbsSnapshotName}-`;
   const dir = path.join(cacheDir, `${stem}${digest}`);
