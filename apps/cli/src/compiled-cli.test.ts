@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { freePort } from '@aoinb/testkit';
-import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
+import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process.ts';
 
 // The production build (`npm run build`): the tests build it from the sources they run
 // against, so they check this tree and never a stale dist/.
