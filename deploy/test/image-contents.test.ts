@@ -37,7 +37,7 @@ async function sources(dir: string): Promise<string[]> {
 const testImport = /from '(@aoinb\/(testkit|farm-harness)(\/[^']*)?|[^']*\/test-support\/[^']*|vitest(\/[^']*)?)'/;
 
 describe('what the image leaves out', () => {
-  it('drops every source that uses a test-only package (@aoinb/testkit, @aoinb/farm-harness) or test helper', async () => {
+  it('drops every source that uses a test-only package (@aoinb/testkit, @aoinb/farm-harness) or helper', async () => {
     const patterns = (await readFile(path.join(repoRoot, '.dockerignore'), 'utf8'))
       .split('\n')
       .map((l) => l.trim())

@@ -58,6 +58,25 @@ describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
     }
   });
 
+  it('is built from production sources only: no test, test-support/ or test-only package in it', async () => {
+    // esbuild's source maps list every file that went into a chunk.
+    const testCode = /(\.test\.ts$|\/test-support\/|\/libs\/(testkit|farm-harness)\/|\/node_modules\/vitest\/)/;
+    let sources = 0;
+    for (const app of ['cli', 'coordinator', 'worker']) {
+      const dist = path.join(root, 'apps', app, 'dist');
+      for (const file of (await readdir(dist)).filter((f) => f.endsWith('.js.map'))) {
+        const map = JSON.parse(await readFile(path.join(dist, file), 'utf8')) as { sources: string[] };
+        const inputs = map.sources.map((s) => path.resolve(dist, s));
+        expect(
+          inputs.filter((s) => testCode.test(s)),
+          `${app}/dist/${file}`,
+        ).toEqual([]);
+        sources += inputs.length;
+      }
+    }
+    expect(sources).toBeGreaterThan(100);
+  });
+
   it('finds the files it reads at runtime (toolbox scripts, dashboard, package.json) in the tree', async () => {
     // Each `new URL(FILE, <source file's URL>)` of the bundles, resolved as at runtime.
     let checked = 0;
