@@ -48,7 +48,7 @@ beforeAll(async () => {
   });
   farm = await startFarmUp(bin, host.configDir);
   redisPort = farm.redisPort();
-}, 300_000);
+});
 
 afterAll(async () => {
   await farm?.stop();
