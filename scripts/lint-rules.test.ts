@@ -116,7 +116,11 @@ beforeAll(async () => {
   const config = pathToFileURL(path.join(root, 'eslint.config.js')).href;
   await writeFile(
     path.join(dir, 'eslint.config.js'),
-    `import { aoinbLintConfig } from ${JSON.stringify(config)};\nexport default aoinbLintConfig(import.meta.dirname);\n`,
+    [
+      `import { aoinbLintConfig } from ${JSON.stringify(config)};`,
+      'export default aoinbLintConfig(import.meta.dirname);',
+      '',
+    ].join('\n'),
   );
   const eslint = new ESLint({ cwd: dir });
   const results = await eslint.lintFiles(['apps', 'libs']);

@@ -16,6 +16,8 @@ export default defineConfig({
       'libs/bundle/src/archive-sniff.test.ts',
       'libs/bundle/src/archive-validate.test.ts',
       'libs/bundle/src/bundle-archive.test.ts',
+      'libs/bundle/src/bundle-archive-refusals.test.ts',
+      'libs/bundle/src/bundle-archive-crafted.test.ts',
       'libs/bundle/src/tree-bundle.test.ts',
       'apps/coordinator/src/services/result-service.test.ts',
       'apps/coordinator/src/services/result-artifacts.test.ts',

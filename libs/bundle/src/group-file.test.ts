@@ -115,7 +115,8 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
     [
       'groups/ambiguous',
       'GROUP_INVALID',
-      'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; write category/name',
+      'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; ' +
+        'write category/name',
     ],
     [
       'groups/dotdot',

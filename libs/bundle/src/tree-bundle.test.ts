@@ -66,7 +66,8 @@ describe('packTreeBundles on the ABBS snapshot', () => {
     [
       'app-utils/../../etc',
       'USAGE',
-      'package "app-utils/../../etc": "app-utils/../../etc" leaves the tree (. and .. are not allowed); give a package name or category/name',
+      'package "app-utils/../../etc": "app-utils/../../etc" leaves the tree (. and .. are not allowed); ' +
+        'give a package name or category/name',
     ],
     [
       '/etc/passwd',
@@ -90,7 +91,8 @@ describe('packTreeBundles on the ABBS snapshot', () => {
     expect(await asyncErrorOf(() => packTreeBundles(twin, ['tree']))).toEqual({
       code: 'USAGE',
       message:
-        'package "tree": package name tree is ambiguous, it is in app-utils/tree and extra-utils/tree; write category/name',
+        'package "tree": package name tree is ambiguous, it is in app-utils/tree and extra-utils/tree; ' +
+        'write category/name',
     });
     expect((await packTreeBundles(twin, ['extra-utils/tree']))[0]?.path).toBe('extra-utils/tree');
   });

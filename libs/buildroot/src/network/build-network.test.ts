@@ -96,7 +96,8 @@ describe('a build allowed a network', () => {
       path.join(bundle, 'autobuild/build'),
       [
         'abinfo "probe proxy-env: ${http_proxy:-none}"',
-        `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128' 2>/dev/null; then abinfo "probe relay: CONNECTED"; else abinfo "probe relay: none"; fi`,
+        `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128' 2>/dev/null; ` +
+          'then abinfo "probe relay: CONNECTED"; else abinfo "probe relay: none"; fi',
         'install -d "$PKGDIR"/usr/share/probe && echo ok > "$PKGDIR"/usr/share/probe/ok',
       ].join('\n'),
     );

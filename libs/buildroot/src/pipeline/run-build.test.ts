@@ -12,7 +12,12 @@ const testMaintainer = 'aoinb Tests <tests@aoinb.invalid>';
 
 beforeAll(async () => {
   host = await createBuildHost({
-    extraToml: `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmaintainer = "${testMaintainer}"`,
+    extraToml: [
+      '[build]',
+      'instance_refresh_minutes = 600',
+      'sample_interval_seconds = 0.5',
+      `maintainer = "${testMaintainer}"`,
+    ].join('\n'),
   });
 });
 afterAll(async () => {

@@ -36,7 +36,7 @@ async function debFiles(deb: string): Promise<string[]> {
 }
 
 describe('the testkit bundles built by the real autobuild4', () => {
-  it('builds the autobuild/NN-name/ split bundle in NN order in one build folder, with epoch, noarch, patches and package files', async () => {
+  it('builds the NN-name/ split bundle in NN order in one folder, with epoch, noarch, patches and files', async () => {
     const arch = host.baseos.arch;
     const written = await writeSplitTestBundle(path.join(host.dir, 'split-src'), { sha256: host.source.sha256, arch });
     const bundle = await copyBundleWithPort({
