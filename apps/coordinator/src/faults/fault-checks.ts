@@ -7,7 +7,7 @@ import { farmTokens, type FarmHarness, type TaskStatus, readSse } from '@aoinb/f
  * What every fault test checks at its end: each build submitted succeeded
  * exactly once (one run, one attempt, its one .deb), none is lost, its log
  * ends (a follower stops), and no mount is left under the farm's folder.
- * `attempt`: the attempt that succeeded (2 when a lost worker's job was taken over).
+ * `attempt`: the attempt that succeeded (2 when a lost worker's job was taken over; `expect.any(Number)`: any).
  */
 export async function expectSucceededOnce(
   farm: FarmHarness,
