@@ -21,8 +21,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { extractBundleArchive, packBundle } from './bundle-archive.ts';
 import { loadBundle } from './load-bundle.ts';
-import { asyncErrorOf, fixtureTree } from './testing/test-helpers.ts';
-import { craftTar, pax, type Member } from './testing/test-tar.ts';
+import { asyncErrorOf, fixtureTree } from '../test-support/test-helpers.ts';
+import { craftTar, pax, type Member } from '../test-support/test-tar.ts';
 
 const SPEC = 'VER=1.0\nDUMMYSRC=1\n';
 const DEFINES = 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="Demo"\n';

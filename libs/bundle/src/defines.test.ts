@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDefines } from './defines.ts';
-import { errorOf, fixture } from './testing/test-helpers.ts';
+import { errorOf, fixture } from '../test-support/test-helpers.ts';
 
 const names = (deps: Array<{ name: string }>): string[] => deps.map((d) => d.name);
 

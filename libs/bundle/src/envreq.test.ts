@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envReqShortfalls, mergeEnvReq, parseEnvReq } from './envreq.ts';
-import { errorOf } from './testing/test-helpers.ts';
+import { errorOf } from '../test-support/test-helpers.ts';
 
 describe('parseEnvReq', () => {
   it('reads the keys BuildIt! knows, in its units', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroup } from './group-file.ts';
-import { asyncErrorOf, fixtureTree } from './testing/test-helpers.ts';
+import { asyncErrorOf, fixtureTree } from '../test-support/test-helpers.ts';
 
 describe('readGroup on the tree fixtures', () => {
   it('reads groups/core in order', async () => {

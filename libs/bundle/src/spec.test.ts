@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec } from './spec.ts';
-import { errorOf, fixture } from './testing/test-helpers.ts';
+import { errorOf, fixture } from '../test-support/test-helpers.ts';
 
 const SHA = 'c02bb72cea290f78b11895a0c95c7c92394f180d7ff66d4a762ec6950a58addf';
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAbbsSnapshot } from '@aoinb/testkit';
 import { extractBundleArchive } from './bundle-archive.ts';
 import { loadBundle } from './load-bundle.ts';
-import { asyncErrorOf } from './testing/test-helpers.ts';
+import { asyncErrorOf } from '../test-support/test-helpers.ts';
 import { packTreeBundles } from './tree-bundle.ts';
 import { indexTree, type TreeIndex } from './tree-index.ts';
 

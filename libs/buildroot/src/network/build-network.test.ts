@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../host/mount-table.ts';
 import { runBuild } from '../pipeline/run-build.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
-import { connectProbe, directProbe, lanAddress, proxyAuthLine, viaProxyProbe } from '../testing/network-probes.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
+import { connectProbe, directProbe, lanAddress, proxyAuthLine, viaProxyProbe } from '@aoinb/testkit/network-probes';
 import { buildNetworkRunDir, staleNamespaces } from './build-network.ts';
 
 /**
@@ -31,7 +31,7 @@ afterAll(async () => {
   await host?.close();
 });
 
-/** The probes of a hostile build script (testing/network-probes.ts) against this host's service on `port`. */
+/** The probes of a hostile build script (@aoinb/testkit/network-probes) against this host's service on `port`. */
 function probeScript(port: number, lan: string): string {
   return [
     proxyAuthLine,

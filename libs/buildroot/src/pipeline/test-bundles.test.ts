@@ -10,7 +10,7 @@ import {
   type FailingTestBundle,
 } from '@aoinb/testkit';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 // The testkit's split and failing bundles through the whole pipeline with AOSC's real autobuild4.

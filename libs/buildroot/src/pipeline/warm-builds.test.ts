@@ -6,7 +6,7 @@ import { mountsUnder } from '../host/mount-table.ts';
 import { cleanup } from '../layers/cleanup.ts';
 import { listDepLayers } from '../layers/dep-layers.ts';
 import { leaseInstance } from '../layers/instance.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { sha256File } from './collect-debs.ts';
 import { runBuild } from './run-build.ts';
 

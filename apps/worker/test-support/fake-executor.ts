@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { buildStepMarker, type BuildArtifact, type BuildRequest, type BuildResult } from '@aoinb/buildroot';
 import { sleep } from '@aoinb/farm-protocol';
-import type { Executor, PackageHints } from '../executor.ts';
+import type { Executor, PackageHints } from '../src/executor.ts';
 import { startFakeSampler } from './fake-resources.ts';
 
 /** What a fake build does; defaults come from the options, a bundle may override them in `fake-build.json`. */
