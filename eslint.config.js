@@ -25,8 +25,8 @@ const testOnly = [
   'libs/*/test-support/**',
   // The real-package tests' support (AOSC's tree, Debian sources), not part of the coordinator.
   'apps/coordinator/src/real-packages/**',
-  // The fault tests' shared checks (vitest's expect), beside the tests.
-  'apps/coordinator/src/faults/fault-checks.*',
+  // The fault tests' shared checks (vitest's expect) and crash hook, beside the tests.
+  'apps/coordinator/src/faults/**',
 ];
 const testFiles = ['**/*.test.ts', ...testOnly];
 /** Lines over 120 characters, comments and strings included (Prettier wraps neither). */
