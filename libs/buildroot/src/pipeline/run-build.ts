@@ -172,7 +172,7 @@ async function dependencyStep(run: Run, lease: InstanceLease, workspace: Workspa
       workspace,
       buildId: run.layout.hostScoped(request.buildId),
       names: run.facts.dependencies,
-      extraAptSources: (request.extraAptSources ?? []).length > 0,
+      extraAptSources: (request.extraAptSources ?? []).map((s) => s.line),
       onLine: run.log.line,
       signal: request.signal,
     }),
