@@ -18,8 +18,9 @@ export interface AptCacheHold {
  * instance refresh and the dependency step. apt's own lock lives in that folder
  * but only guards one root at a time, so every user holds a host flock too:
  * `write` (download, prune) exclusive, `read` (offline install) shared. A build
- * step never sees the cache, and apt checks every cached .deb against the
- * signed index it installs from, so a bad file is downloaded again, not used.
+ * step never sees the cache. apt takes a cached .deb on its name and size alone,
+ * so only apt, from the branch's signed lists, writes it under apt's names; builds
+ * with extra repositories copy in and out by SHA256 (verified-archives.ts).
  */
 export async function holdAptCache(
   layout: WorkLayout,

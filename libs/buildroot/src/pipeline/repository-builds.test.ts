@@ -98,7 +98,7 @@ const archiveGets = (log: string) =>
   log.split('\n').filter((l) => /^Get:\d+ \S+ .*\b(bc|libreadline\S*|readline-common|aoinb-grouplib) /.test(l));
 
 describe('builds with an extra apt repository share the host apt cache, by SHA256', () => {
-  it('downloads nothing twice, and never installs a cached file of the same name and size with other bytes', async () => {
+  it('download nothing twice; a cached file of the same name and size, other bytes, is never installed', async () => {
     const cacheDir = layoutOf(host.ctx).aptCacheDir;
     await mkdir(cacheDir, { recursive: true });
     // Same name, same size, other bytes: apt itself would hand this to dpkg.
