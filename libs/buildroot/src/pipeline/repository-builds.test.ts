@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExtraAptSource } from '../build-types.ts';
 import { layoutOf } from '../context.ts';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 /**
