@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -30,5 +30,13 @@ describe('the shared apt archive cache', () => {
     expect(await pruneAptCache(dir, 200, ['a_1_amd64.deb'])).toEqual(['b_1_amd64.deb']);
     expect((await readdir(dir)).sort()).toEqual(['a_1_amd64.deb', 'c_1_amd64.deb', 'lock']);
     expect(await pruneAptCache(dir, 0)).toEqual(['c_1_amd64.deb', 'a_1_amd64.deb']);
+  });
+
+  it('prunes the archives kept by digest (by-sha256/) with the others', async () => {
+    await mkdir(path.join(dir, 'by-sha256'));
+    await deb('by-sha256/aaaa.deb', 100, 300);
+    await deb('b_1_amd64.deb', 100, 100);
+    expect(await pruneAptCache(dir, 100)).toEqual(['by-sha256/aaaa.deb']);
+    expect(await readdir(path.join(dir, 'by-sha256'))).toEqual([]);
   });
 });

@@ -18,8 +18,9 @@ export interface AptCacheHold {
  * instance refresh and the dependency step. apt's own lock lives in that folder
  * but only guards one root at a time, so every user holds a host flock too:
  * `write` (download, prune) exclusive, `read` (offline install) shared. A build
- * step never sees the cache, and apt checks every cached .deb against the
- * signed index it installs from, so a bad file is downloaded again, not used.
+ * step never sees the cache. apt takes a cached .deb on its name and size alone,
+ * so only apt, from the branch's signed lists, writes it under apt's names; builds
+ * with extra repositories copy in and out by SHA256 (verified-archives.ts).
  */
 export async function holdAptCache(
   layout: WorkLayout,
@@ -39,18 +40,26 @@ export function archiveFileName(pkg: { name: string; version: string; arch: stri
   return `${pkg.name}_${pkg.version.replaceAll(':', '%3a')}_${pkg.arch}.deb`;
 }
 
+/** The cache's folder of archives kept by digest only (layers/verified-archives.ts); apt never looks there. */
+export const archivesBySha256 = 'by-sha256';
+
 /**
  * Marks the given packages used now and deletes the least recently used .debs
- * until the cache fits in `budgetBytes`. Call it holding the cache for `write`.
+ * (`by-sha256/` ones too) until the cache fits in `budgetBytes`. Call it holding the cache for `write`.
  * apt stamps a download with the server's date, so "used" is our own mtime.
  */
 export async function pruneAptCache(dir: string, budgetBytes: number, usedNow: string[] = []): Promise<string[]> {
   const now = new Date();
   await Promise.all(usedNow.map((name) => utimes(path.join(dir, name), now, now).catch(() => undefined)));
-  const entries = await Promise.all(
-    (await readdir(dir).catch(() => [] as string[]))
+  const names = async (sub: string) =>
+    (await readdir(path.join(dir, sub)).catch(() => [] as string[]))
       .filter((name) => name.endsWith('.deb'))
-      .map(async (name) => ({ name, ...(await stat(path.join(dir, name)).catch(() => undefined)) })),
+      .map((name) => (sub ? `${sub}/${name}` : name));
+  const entries = await Promise.all(
+    [...(await names('')), ...(await names(archivesBySha256))].map(async (name) => ({
+      name,
+      ...(await stat(path.join(dir, name)).catch(() => undefined)),
+    })),
   );
   const files = entries.filter((e) => e.size !== undefined).sort((a, b) => a.mtimeMs! - b.mtimeMs!);
   let total = files.reduce((sum, f) => sum + f.size!, 0);

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { release, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mountsUnder, readMounts } from '../host/mount-table.ts';
+import { mountsUnder, readMounts, unmountAllUnder } from '../host/mount-table.ts';
 import { workLayout, type WorkLayout } from '../work-layout.ts';
 import { overlayVolatileSupport } from './volatile-support.ts';
-import { createWorkspace } from './workspace.ts';
+import { createBuildWorkspace, createWorkspace } from './workspace.ts';
 
 let dir: string;
 let layout: WorkLayout;
@@ -13,7 +13,10 @@ beforeEach(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'aoinb-volatile-'));
   layout = workLayout(dir);
 });
-afterEach(async () => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  await unmountAllUnder(dir);
+  await rm(dir, { recursive: true, force: true });
+});
 
 const [major = 0, minor = 0] = release().split('.').map(Number);
 const kernelHasVolatile = major > 5 || (major === 5 && minor >= 10);
@@ -60,4 +63,39 @@ describe('overlay volatile', () => {
       expect((await readMounts()).some((m) => m.target.startsWith(dir))).toBe(false);
     },
   );
+
+  it('where the kernel lacks it, a build workspace is mounted without it, says why, works and discards', async () => {
+    // The seam is the host fact itself: a kernel without `volatile` is one whose probe answered no.
+    await mkdir(layout.hostFactsDir, { recursive: true });
+    const forced = { kernel: release(), volatile: false, reason: 'mount: unknown parameter volatile (forced)' };
+    await writeFile(path.join(layout.hostFactsDir, 'overlay-volatile.json'), JSON.stringify(forced));
+    const lower = path.join(dir, 'lower');
+    const other = path.join(dir, 'other');
+    await mkdir(lower);
+    await mkdir(other);
+    await writeFile(path.join(lower, 'base'), 'base');
+    await writeFile(path.join(other, 'dep'), 'dep');
+    const lines: string[] = [];
+    const workspace = await createBuildWorkspace(layout, 'novol-1', [lower], (l) => lines.push(l));
+    expect(lines).toEqual([
+      '[aoinb] workspace mounted without overlay volatile: mount: unknown parameter volatile (forced)',
+    ]);
+    expect(workspace.volatile).toBe(false);
+    const mountLine = (await readFile('/proc/self/mountinfo', 'utf8'))
+      .split('\n')
+      .find((l) => l.includes(workspace.merged));
+    // The super block's options, after `- overlay overlay` (the test's folder name has the word in it too).
+    expect(mountLine?.split(' - overlay overlay ')[1]).toMatch(/^rw,lowerdir=/);
+    expect(mountLine?.split(' - overlay overlay ')[1]).not.toMatch(/(^|,)volatile(,|$)/);
+    await writeFile(path.join(workspace.merged, 'mine'), 'written');
+    expect(await readFile(path.join(workspace.upper, 'mine'), 'utf8')).toBe('written');
+    // The dependency step's remount works the same without volatile.
+    await workspace.remount([other, lower]);
+    expect(await readFile(path.join(workspace.merged, 'dep'), 'utf8')).toBe('dep');
+    expect(await readFile(path.join(workspace.merged, 'mine'), 'utf8')).toBe('written');
+    await workspace.discard();
+    expect(await mountsUnder(dir)).toEqual([]);
+    expect(await readdir(layout.workspacesDir)).toEqual([]);
+    expect(await readFile(path.join(lower, 'base'), 'utf8')).toBe('base');
+  });
 });

@@ -3,6 +3,7 @@ import { mountOverlay, unmountAllUnder } from '../host/mount-table.ts';
 import { currentProcess } from '../host/process-identity.ts';
 import type { WorkLayout } from '../work-layout.ts';
 import { discardDir } from './discard.ts';
+import { overlayVolatileSupport } from './volatile-support.ts';
 
 export interface Workspace {
   buildId: string;
@@ -69,4 +70,19 @@ export async function createWorkspace(
     await workspace.discard();
     throw error;
   }
+}
+
+/**
+ * A build's workspace, `volatile` when this host's kernel has it (volatile-support.ts);
+ * where it does not, mounted as before, and `onLine` (the build log) says why.
+ */
+export async function createBuildWorkspace(
+  layout: WorkLayout,
+  buildId: string,
+  lowers: string[],
+  onLine: (line: string) => void,
+): Promise<Workspace> {
+  const support = await overlayVolatileSupport(layout);
+  if (!support.volatile) onLine(`[aoinb] workspace mounted without overlay volatile: ${support.reason}`);
+  return createWorkspace(layout, buildId, lowers, { volatile: support.volatile });
 }

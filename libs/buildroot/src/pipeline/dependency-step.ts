@@ -20,6 +20,7 @@ import {
   type DepsStep,
   type SharedArchives,
 } from './install-deps.ts';
+import { installWithRepositories } from './repository-deps.ts';
 
 export interface DependencyStep {
   ctx: BuildrootContext;
@@ -29,8 +30,8 @@ export interface DependencyStep {
   workspace: Workspace;
   buildId: string;
   names: string[];
-  /** Apt repositories the host added (a group's fresh debs): their lists are per build. */
-  extraAptSources: boolean;
+  /** Source lines of apt repositories the host added (a group's fresh debs): their lists are per build. */
+  extraAptSources: string[];
   onLine: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -70,7 +71,8 @@ async function resolveOnce(step: DependencyStep, deps: DepsStep) {
  * generation, arch, that set) is mounted under the workspace's upper layer if it
  * exists, and otherwise built once from the instance and kept. Downloads go through
  * the host's shared archive cache. Builds with extra apt repositories install into
- * their own workspace, without the shared cache: their lists are theirs alone.
+ * their own workspace, without a layer (their lists are theirs alone and change with
+ * every publish), taking from and feeding the shared cache by SHA256 (repository-deps.ts).
  */
 export async function runDependencyStep(step: DependencyStep): Promise<DependencyOutcome> {
   if (step.names.length === 0) return { ok: true };
@@ -79,12 +81,12 @@ export async function runDependencyStep(step: DependencyStep): Promise<Dependenc
     merged: workspace.merged,
     buildId: step.buildId,
     names: step.names,
-    aptUpdate: step.extraAptSources,
+    aptUpdate: false,
     extraArgs: ctx.config.build.nspawnArgs,
     onLine: step.onLine,
     signal: step.signal,
   };
-  if (step.extraAptSources) return installDependencies(deps);
+  if (step.extraAptSources.length > 0) return installWithRepositories(ctx, deps, step.extraAptSources);
   let used: string[] = [];
   const archives = sharedArchives(ctx, () => used);
   if (ctx.config.build.depLayersMib === 0 || !step.instance.generation) return installDependencies(deps, archives);

@@ -29,7 +29,9 @@ export interface SharedArchives {
 
 export type DepsOutcome = { ok: true } | { ok: false; reason: string; cancelled: boolean };
 
-async function stageScript(step: DepsStep): Promise<void> {
+export type DepsMode = 'resolve' | 'plan' | 'download' | 'install';
+
+export async function stageScript(step: DepsStep): Promise<void> {
   await mkdir(path.join(step.merged, 'buildroot/deps'), { recursive: true });
   await writeFile(path.join(step.merged, 'buildroot/deps/names'), `${step.names.join('\n')}\n`);
   await mkdir(path.join(step.merged, 'buildroot/toolbox'), { recursive: true });
@@ -38,7 +40,7 @@ async function stageScript(step: DepsStep): Promise<void> {
   await chmod(script, 0o755);
 }
 
-function depsRun(step: DepsStep, mode: 'resolve' | 'download' | 'install', binds: ContainerRun['binds']): ContainerRun {
+function depsRun(step: DepsStep, mode: DepsMode, binds: ContainerRun['binds']): ContainerRun {
   return {
     root: step.merged,
     machine: `aoinb-deps-${step.buildId}`,
@@ -49,7 +51,7 @@ function depsRun(step: DepsStep, mode: 'resolve' | 'download' | 'install', binds
       ...(step.aptUpdate ? { AOINB_APT_UPDATE: '1' } : {}),
       ...(binds?.length ? { AOINB_SHARED_ARCHIVES: '1' } : {}),
     },
-    network: mode === 'download' ? 'host' : 'private',
+    network: mode === 'download' || mode === 'plan' ? 'host' : 'private',
     dropCapabilities: buildDropCapabilities,
     extraArgs: step.extraArgs,
     binds,
@@ -66,6 +68,18 @@ function failed(step: DepsStep, mode: string, exitCode: number | undefined): Dep
       `status ${exitCode}): ${step.names.join(' ')}`,
     cancelled: false,
   };
+}
+
+/** Runs one mode of install-deps.sh (staged by stageScript) in the root. */
+export async function runDepsMode(
+  step: DepsStep,
+  mode: DepsMode,
+  binds: ContainerRun['binds'] = [],
+): Promise<DepsOutcome> {
+  const exit = await runContainer(depsRun(step, mode, binds));
+  if (exit.cancelled) return { ok: false, reason: 'cancelled', cancelled: true };
+  if (exit.exitCode !== 0) return failed(step, mode, exit.exitCode);
+  return { ok: true };
 }
 
 /** `Inst NAME [OLD] (VERSION RELEASE [ARCH])`, as `apt-get --simulate` prints it. */
@@ -88,9 +102,8 @@ export async function resolveDependencies(
   step: DepsStep,
 ): Promise<{ ok: true; packages: ResolvedPackage[] } | (DepsOutcome & { ok: false })> {
   await stageScript(step);
-  const exit = await runContainer(depsRun(step, 'resolve', []));
-  if (exit.cancelled) return { ok: false, reason: 'cancelled', cancelled: true };
-  if (exit.exitCode !== 0) return failed(step, 'resolve', exit.exitCode) as DepsOutcome & { ok: false };
+  const exit = await runDepsMode(step, 'resolve');
+  if (!exit.ok) return exit;
   return {
     ok: true,
     packages: parseSimulation(await readFile(path.join(step.merged, 'buildroot/deps/resolved'), 'utf8')),
@@ -110,13 +123,12 @@ export async function installDependencies(step: DepsStep, archives?: SharedArchi
     const hold = archives ? await archives.hold(mode === 'download' ? 'write' : 'read') : undefined;
     let exit;
     try {
-      exit = await runContainer(depsRun(step, mode, hold ? [hold.bind] : []));
-      if (mode === 'download' && exit.exitCode === 0) await archives?.afterDownload?.();
+      exit = await runDepsMode(step, mode, hold ? [hold.bind] : []);
+      if (mode === 'download' && exit.ok) await archives?.afterDownload?.();
     } finally {
       await hold?.release();
     }
-    if (exit.cancelled) return { ok: false, reason: 'cancelled', cancelled: true };
-    if (exit.exitCode !== 0) return failed(step, mode, exit.exitCode);
+    if (!exit.ok) return exit;
   }
   return { ok: true };
 }

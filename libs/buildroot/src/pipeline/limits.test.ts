@@ -47,6 +47,8 @@ describe('per-build limits', () => {
     const { result, seconds } = await hostile('forkbomb', 'bomb() { bomb | bomb & }; bomb; sleep 100');
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('killed: the build reached its process limit of 200');
+    // The process limit is the package's own doing: a build failure, not the host's.
+    expect(result.failureClass).toBe('build');
     expect(seconds).toBeLessThan(100);
     await expectContained();
   });
@@ -56,6 +58,7 @@ describe('per-build limits', () => {
     const { result } = await hostile('hog', 'tail /dev/zero');
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('killed: the build reached its memory limit of 256 MiB');
+    expect(result.failureClass).toBe('out-of-memory');
     expect(result.resources.peakMemoryBytes).toBeLessThanOrEqual(256 * 1024 * 1024);
     await expectContained();
   });
@@ -67,6 +70,7 @@ describe('per-build limits', () => {
     );
     expect(result.status).toBe('failed');
     expect(result.reason).toBe('killed: the build reached its disk limit of 512 MiB');
+    expect(result.failureClass).toBe('disk-full');
     expect(seconds).toBeLessThan(100);
     await expectContained();
   });

@@ -7,8 +7,7 @@ import type { WorkLayout } from '../work-layout.ts';
 import { acquireLock } from '../host/file-lock.ts';
 import { assertBaseosLoaded, baseosLockName } from '../layers/baseos.ts';
 import { leaseInstance, type InstanceLease } from '../layers/instance.ts';
-import { assertBuildId, createWorkspace, type Workspace } from '../layers/workspace.ts';
-import { overlayVolatileSupport } from '../layers/volatile-support.ts';
+import { assertBuildId, createBuildWorkspace, type Workspace } from '../layers/workspace.ts';
 import { destinationPolicyOf } from '../network/control-plane.ts';
 import { fetchSources } from '../sources/fetch-sources.ts';
 import { readBundleFacts, type BundleFacts } from './bundle-facts.ts';
@@ -133,11 +132,9 @@ async function leaseStep(run: Run, requestedAt: number): Promise<InstanceLease> 
 /** Mounts a fresh workspace over the instance and stages the bundle and toolbox in it. */
 async function mountStep(run: Run, lease: InstanceLease): Promise<Workspace> {
   const { layout, request } = run;
-  const workspace = await run.clock.time('mount', async () => {
-    const support = await overlayVolatileSupport(layout);
-    if (!support.volatile) run.log.line(`[aoinb] workspace mounted without overlay volatile: ${support.reason}`);
-    return createWorkspace(layout, request.buildId, lease.lowers, { volatile: support.volatile });
-  });
+  const workspace = await run.clock.time('mount', () =>
+    createBuildWorkspace(layout, request.buildId, lease.lowers, run.log.line),
+  );
   run.workspace = workspace;
   await run.clock.time('prepare', () => stageBundle(workspace.merged, request.bundleDir, request.extraAptSources));
   return workspace;
@@ -172,7 +169,7 @@ async function dependencyStep(run: Run, lease: InstanceLease, workspace: Workspa
       workspace,
       buildId: run.layout.hostScoped(request.buildId),
       names: run.facts.dependencies,
-      extraAptSources: (request.extraAptSources ?? []).length > 0,
+      extraAptSources: (request.extraAptSources ?? []).map((s) => s.line),
       onLine: run.log.line,
       signal: request.signal,
     }),

@@ -6,6 +6,11 @@
 #   resolve:  no network; writes the exact package set apt would install (with
 #             versions) to /buildroot/deps/resolved. The host keys dependency
 #             layers on it.
+#   plan:     with the network, for builds with extra repositories: refreshes the
+#             apt lists and writes the archives apt would fetch, each with its URI,
+#             size and SHA256 from the lists, to /buildroot/deps/uris (nothing is
+#             downloaded). The host fills this root's own archive folder from its
+#             shared cache with the files whose SHA256 matches.
 #   download: with the network; refreshes the apt lists when the host added
 #             repositories (AOINB_APT_UPDATE=1, a group's fresh debs) and downloads
 #             the packages only: no maintainer script runs while there is a network.
@@ -15,7 +20,7 @@
 set -euo pipefail
 exec 2>&1
 
-mode=${1:?usage: install-deps.sh resolve|download|install}
+mode=${1:?usage: install-deps.sh resolve|plan|download|install}
 mapfile -t names < /buildroot/deps/names
 apt=(apt-get -q -y --no-install-recommends -o Dpkg::Options::=--force-confold -o APT::Keep-Downloaded-Packages=true)
 
@@ -27,6 +32,15 @@ case "$mode" in
 			exit "$status"
 		}
 		grep '^Inst ' /buildroot/deps/simulated > /buildroot/deps/resolved || true
+		;;
+	plan)
+		echo "[aoinb] refreshing apt lists for the extra repositories"
+		apt-get update -q
+		# An empty archive folder, so every archive apt needs is listed. SHA256 forced:
+		# apt itself checks only the size of a file already in its archive folder.
+		mkdir -p /buildroot/deps/no-archives/partial
+		apt-get -qq -y --no-install-recommends -o Acquire::ForceHash=SHA256 \
+			-o Dir::Cache::Archives=/buildroot/deps/no-archives/ --print-uris install "${names[@]}" > /buildroot/deps/uris
 		;;
 	download)
 		if [ -n "${AOINB_APT_UPDATE:-}" ]; then
