@@ -92,7 +92,7 @@ describe('group builds (fake executor)', () => {
     expect((await postGroup(farm, { branch: 'stable', tasks: [tasks[3], started] })).status).toBe(409);
   });
 
-  it('builds a DAG over two hosts: dependencies first, independent members at once, each deb published as it succeeds', async () => {
+  it('builds a DAG on two hosts: dependencies first, independent ones at once, debs published as built', async () => {
     const { id, tasks } = await group([
       amd64('dag-app', ['BUILDDEP="dag-liba dag-libb"']),
       amd64('dag-libb', ['BUILDDEP="dag-liba"']),
@@ -160,7 +160,11 @@ describe('group builds (fake executor)', () => {
     expect(release).toContain(`Codename: aoinb-group-${id}`);
     const log = (await farm.api('GET', `/task/${tasks[0]}/log`)).text;
     expect(log).toContain(
-      `extra apt source aoinb-group-${id}: deb [signed-by=/etc/apt/keyrings/aoinb-group-${id}.asc] ${farm.coordinatorUrl}/group/${id}/repo ./ (pin release n=aoinb-group-${id} 990)`,
+      [
+        `extra apt source aoinb-group-${id}:`,
+        `deb [signed-by=/etc/apt/keyrings/aoinb-group-${id}.asc] ${farm.coordinatorUrl}/group/${id}/repo ./`,
+        `(pin release n=aoinb-group-${id} 990)`,
+      ].join(' '),
     );
     const task = (await farm.api('GET', `/task/${tasks[0]}/status`)).body as { group_id: string };
     expect(task.group_id).toBe(id);
@@ -200,7 +204,7 @@ describe('group builds (fake executor)', () => {
     );
   });
 
-  it('skips the dependents of a failed member, naming the failure, lets the rest go on, and retries only failed and skipped members', async () => {
+  it("skips a failed member's dependents, naming why; the rest go on; a retry reruns failed and skipped", async () => {
     const { id } = await group([
       amd64('fp-x', [], { fail: 'x broke on purpose', failRuns: [1] }),
       amd64('fp-y', ['BUILDDEP="fp-x"']),

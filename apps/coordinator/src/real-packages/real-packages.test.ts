@@ -52,7 +52,10 @@ afterAll(async () => {
   await host?.close();
 });
 
-/** apt-get install from the farm's repository (and the Debian mirror) in a fresh container, then the package's check. */
+/**
+ * apt-get install from the farm's repository (and the Debian mirror) in a fresh container,
+ * then the package's check.
+ */
 async function installAndRun(p: PreparedPackage): Promise<{ exitCode: number | undefined; all: string }> {
   const overlay = await mountOverlayFixture({ lower: host.baseos.rootfsDir, parentDir: host.dir });
   try {
