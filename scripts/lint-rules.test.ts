@@ -116,7 +116,7 @@ beforeAll(async () => {
       r.messages.filter((m) => m.severity === 2).map((m) => m.ruleId ?? m.message),
     ]),
   );
-}, 120_000);
+});
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });

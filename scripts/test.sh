@@ -13,7 +13,8 @@ npm run build --silent
 # The checks are CPU work and the tests mostly wait (containers, apt, processes starting), so the
 # checks run beside the tests; their output follows the tests'. Every step runs; any failure fails.
 checks_log=$(mktemp)
-trap 'rm -f "$checks_log"' EXIT
+report=$(mktemp)
+trap 'rm -f "$checks_log" "$report"' EXIT
 (
 	failed=()
 	echo "== typecheck"
@@ -32,10 +33,12 @@ checks=$!
 
 echo "== tests"
 tests_status=0
-npx vitest run "$@" || tests_status=$?
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || tests_status=$?
 checks_status=0
 wait "$checks" || checks_status=$?
 cat "$checks_log"
+# The failed tests again, last: CI keeps only the tail of what this prints.
+if [ "$tests_status" -ne 0 ]; then node --import tsx scripts/print-test-failures.ts "$report"; fi
 if [ "$tests_status" -ne 0 ] || [ "$checks_status" -ne 0 ]; then
 	echo "aoinb: test suite failed (tests: exit $tests_status; typecheck, lint, format: exit $checks_status)" >&2
 	exit 1

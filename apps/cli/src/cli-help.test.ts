@@ -103,7 +103,7 @@ describe('aoinb help', () => {
     const unknown = await aoinb(['help', 'sumbit']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toBe('aoinb: no command "sumbit" (see aoinb --help) [USAGE]');
-  }, 300_000);
+  });
 
   it('commands that change things do nothing else when asked for help', async () => {
     const before = await snapshot(dir);
@@ -128,7 +128,7 @@ describe('aoinb help', () => {
       expect(r.stdout).toMatch(/^Usage: aoinb /);
     }
     expect(await snapshot(dir)).toEqual(before);
-  }, 300_000);
+  });
 
   it('suggests the command or flag meant, in one line with its code', async () => {
     const cmd = await aoinb(['sumbit']);

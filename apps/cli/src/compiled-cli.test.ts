@@ -17,7 +17,7 @@ const plainEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' };
 
 beforeAll(async () => {
   await execa(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build-apps.ts')], { cwd: root });
-}, 120_000);
+});
 
 describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
   it('prints its version and the same help as the sources, with plain node', async () => {
@@ -101,7 +101,7 @@ describe('aoinb farm up, built: the CLI starts the built coordinator and worker'
       },
     });
     farm = await startFarmUp(bin, host.configDir, ['--log-format', 'json']);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

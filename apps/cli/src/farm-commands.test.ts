@@ -8,7 +8,7 @@ let farm: CliFarm;
 
 beforeAll(async () => {
   farm = await CliFarm.start();
-}, 60_000);
+});
 afterAll(async () => {
   await farm?.stop();
 });

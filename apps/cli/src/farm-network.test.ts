@@ -54,7 +54,7 @@ beforeAll(async () => {
   });
   farm = await startFarmUp(bin, host.configDir);
   redisPort = farm.redisPort();
-}, 300_000);
+});
 
 afterAll(async () => {
   await farm?.stop();

@@ -20,7 +20,7 @@ describe('the farm API: tokens, request states, bundle uploads', () => {
 
   beforeAll(async () => {
     farm = await startTwoWorkerFarm();
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

@@ -21,7 +21,7 @@ describe('the farm builds: routing, publishing, retry, cancel, timeout, live log
 
   beforeAll(async () => {
     farm = await startTwoWorkerFarm();
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

@@ -14,7 +14,7 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
 
   beforeAll(async () => {
     farm = await startTwoWorkerFarm();
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

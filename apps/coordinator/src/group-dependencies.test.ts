@@ -20,7 +20,7 @@ describe('group builds by dependency (fake executor)', () => {
 
   beforeAll(async () => {
     farm = await startGroupFarm();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

@@ -107,7 +107,7 @@ describe('a group through the real pipeline (two nspawn workers)', () => {
     const worker = (id: string) =>
       farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 15 });
     await Promise.all([worker('host-1'), worker('host-2')]);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

@@ -13,7 +13,7 @@ describe('group modes, cancel and failover (fake executor)', () => {
 
   beforeAll(async () => {
     farm = await startGroupFarm();
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

@@ -129,7 +129,7 @@ export class CliFarm {
     return dir;
   }
 
-  async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await check()) return;

@@ -22,7 +22,7 @@ let plain: BuildResult;
 beforeAll(async () => {
   host = await createBuildHost({ extraToml: '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 5' });
   plain = await build('mem-plain', '');
-}, 300_000);
+});
 afterAll(async () => {
   await host?.close();
 });
