@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliFarm } from './testing/cli-farm.ts';
+import { CliFarm } from '../test-support/cli-farm.ts';
 
 let farm: CliFarm;
 

@@ -10,9 +10,9 @@ import {
   validMembers,
   type TestBundle,
 } from '@aoinb/farm-harness';
-import { startTwoWorkerFarm } from './testing/two-worker-farm.ts';
+import { startTwoWorkerFarm } from '../test-support/two-worker-farm.ts';
 
-/** The farm's API refusing what it must, on the two-worker farm (testing/two-worker-farm.ts). */
+/** The farm's API refusing what it must, on the two-worker farm (test-support/two-worker-farm.ts). */
 describe('the farm API: tokens, request states, bundle uploads', () => {
   let farm: FarmHarness;
   const bundle = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);

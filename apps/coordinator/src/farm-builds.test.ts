@@ -10,9 +10,9 @@ import {
   packTestBundle,
   type TestBundle,
 } from '@aoinb/farm-harness';
-import { startTwoWorkerFarm } from './testing/two-worker-farm.ts';
+import { startTwoWorkerFarm } from '../test-support/two-worker-farm.ts';
 
-/** Builds through the farm as it runs, on the two-worker farm (testing/two-worker-farm.ts). */
+/** Builds through the farm as it runs, on the two-worker farm (test-support/two-worker-farm.ts). */
 describe('the farm builds: routing, publishing, retry, cancel, timeout, live logs', () => {
   let farm: FarmHarness;
   const bundle = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FarmHarness, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
-import { startTwoWorkerFarm } from './testing/two-worker-farm.ts';
+import { startTwoWorkerFarm } from '../test-support/two-worker-farm.ts';
 
 /**
- * Processes of the two-worker farm (testing/two-worker-farm.ts) killed mid-build: nothing is lost,
+ * Processes of the two-worker farm (test-support/two-worker-farm.ts) killed mid-build: nothing is lost,
  * nothing built twice. Each test leaves the farm with a replacement worker running.
  */
 describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator restart', () => {

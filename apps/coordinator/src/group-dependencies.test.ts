@@ -10,9 +10,9 @@ import {
   postGroup,
   uploadTasks,
 } from '@aoinb/farm-harness';
-import { groupKit, startGroupFarm, startsAfterEnd } from './testing/group-farm.ts';
+import { groupKit, startGroupFarm, startsAfterEnd } from '../test-support/group-farm.ts';
 
-/** What a group builds when, on the group farm (testing/group-farm.ts): the dependency graph and its order. */
+/** What a group builds when, on the group farm (test-support/group-farm.ts): the dependency graph and its order. */
 describe('group builds by dependency (fake executor)', () => {
   let farm: FarmHarness;
   const maintainer = { token: farmTokens.maintainer };

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FarmHarness, farmTokens, groupStatus, member, ms, waitForGroup } from '@aoinb/farm-harness';
-import { groupKit, startGroupFarm, startsAfterEnd } from './testing/group-farm.ts';
+import { groupKit, startGroupFarm, startsAfterEnd } from '../test-support/group-farm.ts';
 
 /**
  * Atomic and sequential groups, cancel, and a coordinator or worker killed mid-group, on the group farm
- * (testing/group-farm.ts).
+ * (test-support/group-farm.ts).
  */
 describe('group modes, cancel and failover (fake executor)', () => {
   let farm: FarmHarness;

@@ -19,9 +19,9 @@ import { startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 import { startWorkerAgent, type WorkerAgent } from './agent.ts';
 import { jobNeedsNetwork } from './claim-check.ts';
 import type { Executor } from './executor.ts';
-import { fakeExecutor } from './testing/fake-executor.ts';
-import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { fakeExecutor } from '../test-support/fake-executor.ts';
+import { seamFixture, type SeamFixture } from '../test-support/seam-fixture.ts';
+import { startStandinCoordinator, type StandinCoordinator } from '../test-support/standin-coordinator.ts';
 
 /**
  * Placement of a job that asks for a build network, with real agents on a real Redis: a build

@@ -2,7 +2,12 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { callAsClient, standInResult, useInjectFixture, type InjectOptions } from '../testing/inject-fixture.ts';
+import {
+  callAsClient,
+  standInResult,
+  useInjectFixture,
+  type InjectOptions,
+} from '../../test-support/inject-fixture.ts';
 
 type Role = keyof typeof farmTokens;
 type Access = 'public' | 'any' | Role[];

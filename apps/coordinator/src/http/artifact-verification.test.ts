@@ -4,7 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { makeTestDeb } from '@aoinb/testkit';
 import { attemptKeyHeader, newAttemptKey, type BuildJobResult } from '@aoinb/farm-protocol';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { callAsClient, standInResult, useInjectFixture, type InjectOptions } from '../testing/inject-fixture.ts';
+import {
+  callAsClient,
+  standInResult,
+  useInjectFixture,
+  type InjectOptions,
+} from '../../test-support/inject-fixture.ts';
 
 /**
  * The coordinator checks what a worker uploads and reports against what arrived, by inject() on a

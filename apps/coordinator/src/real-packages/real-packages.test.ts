@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { mountOverlayFixture, runInNspawn } from '@aoinb/testkit';
 import { FarmHarness, farmTokens, type TaskStatus } from '@aoinb/farm-harness';
 import { publicKeyName } from '../repo/repo-signer.ts';

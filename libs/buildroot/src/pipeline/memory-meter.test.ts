@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../build-types.ts';
 import { layoutOf } from '../context.ts';
 import { parseFlatKeyed } from '../resources/working-set.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 /**

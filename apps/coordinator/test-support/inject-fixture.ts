@@ -5,8 +5,8 @@ import { silentLogger } from '@aoinb/logging';
 import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 import type { BuildJobResult } from '@aoinb/farm-protocol';
 import { FarmHarness, farmTokens, type FarmOptions } from '@aoinb/farm-harness';
-import { startCoordinator, type Coordinator } from '../coordinator.ts';
-import { buildServer } from '../http/server.ts';
+import { startCoordinator, type Coordinator } from '../src/coordinator.ts';
+import { buildServer } from '../src/http/server.ts';
 
 /** A coordinator started in this process over a real redis-server, and its routes for inject(). */
 export interface InjectFixture {
