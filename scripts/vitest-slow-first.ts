@@ -17,12 +17,14 @@ export const slowFiles: readonly string[] = [
   'apps/coordinator/src/group-e2e.test.ts', // 57
   'apps/cli/src/cli.test.ts', // 53
   'apps/coordinator/src/faults/redis-kill.test.ts', // ~70 (2026-12-02, loaded)
-  'apps/coordinator/src/group.test.ts', // 49
+  // group.test.ts (49) is now these two, each starting a farm of its own.
+  'apps/coordinator/src/group-dependencies.test.ts',
+  'apps/coordinator/src/group-modes-failover.test.ts',
   'apps/cli/src/farm-up.test.ts', // 44
   'apps/cli/src/farm-commands.test.ts', // 41
   'libs/buildroot/src/pipeline/warm-builds.test.ts', // 41
   'apps/coordinator/src/dashboard/dashboard-browser.test.ts', // 40
-  'apps/coordinator/src/farm.test.ts', // 36
+  'apps/coordinator/src/farm-builds.test.ts', // the longest part of farm.test.ts (36)
   'apps/cli/src/farm-containment.test.ts', // 35
   'apps/cli/src/cli-help.test.ts', // 32
   'apps/worker/src/network-placement.test.ts', // 31

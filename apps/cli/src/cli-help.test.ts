@@ -215,7 +215,12 @@ describe('aoinb completion and man page', () => {
   it('bash completes commands, sub-commands, options and choices', async () => {
     const script = (await aoinb(['completion', 'bash'])).stdout;
     const complete = async (words: string[]) => {
-      const line = `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _aoinb; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const line = [
+        `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
+        `COMP_CWORD=${words.length - 1}`,
+        '_aoinb',
+        `printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ].join('; ');
       return (await execa('bash', ['-c', `${script}\n${line}`])).stdout.split('\n');
     };
     expect(await complete(['aoinb', 'su'])).toEqual(['submit']);

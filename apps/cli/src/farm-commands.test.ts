@@ -51,7 +51,7 @@ describe('aoinb farm commands against a real coordinator and redis-server', () =
     expect((await farm.run(['status', slow])).exitCode).toBe(1);
   });
 
-  it('delete removes a task never built; a built one only for an admin, 403 for a worker token, 404 after', async () => {
+  it('delete removes an unbuilt task; a built one only for an admin, 403 for a worker token, 404 after', async () => {
     const created = (await farm.api('POST', '/task')).body as { id: string };
     expect((await farm.api('DELETE', `/task/${created.id}`, 'worker')).status).toBe(403);
     const deleted = await farm.run(['delete', created.id]);

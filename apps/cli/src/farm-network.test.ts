@@ -110,11 +110,16 @@ describe('a farm build with a network', () => {
     expect(probe('env')).toMatch(/: 0$/);
     // Each refusal names the service and why, in the build's log.
     expect(log).toContain(
-      `network: refused 127.0.0.1:${apiPort} resolves to 127.0.0.1, this farm's control plane (the coordinator at 127.0.0.1:${apiPort}); no build may connect to it, whatever [build] source_allow lists`,
+      [
+        `network: refused 127.0.0.1:${apiPort} resolves to 127.0.0.1,`,
+        `this farm's control plane (the coordinator at 127.0.0.1:${apiPort});`,
+        'no build may connect to it, whatever [build] source_allow lists',
+      ].join(' '),
     );
     expect(log).toContain(`${lan}:${apiPort} resolves to ${lan}, this farm's control plane (the coordinator at`);
     expect(log).toContain(
-      `network: refused 127.0.0.1:${redisPort} resolves to 127.0.0.1, this farm's control plane (Redis at 127.0.0.1:${redisPort})`,
+      `network: refused 127.0.0.1:${redisPort} resolves to 127.0.0.1, this farm's control plane ` +
+        `(Redis at 127.0.0.1:${redisPort})`,
     );
 
     const id = /submitted .* as task (\d+)/.exec(submitted.stderr)?.[1];

@@ -105,27 +105,20 @@ export function totalRequests(phase: HttpSnapshot): number {
 
 type Call = (i: number) => Promise<{ status: number }>;
 
-/**
- * The coordinator's CPU per request of each kind, one request at a time on the built farm: CPU seconds of
- * its process (/proc) over `n` requests, less what it spends idle (heartbeats, background loops) in the
- * same wall time. `GET /healthz` is the baseline. The bench's own CPU is not counted (another process).
- */
-export async function routeCpuCosts(
-  farm: FarmHarness,
-  cpu: (mainThread?: boolean) => Promise<number>,
-  id: string,
-  archive: Buffer,
-  n: number,
-): Promise<string[]> {
-  const maintainer = { token: farmTokens.maintainer };
-  const both = async (): Promise<[number, number]> => [await cpu(), await cpu(true)];
+/** CPU seconds per wall millisecond of the idle coordinator (process, main thread), measured over 5 s. */
+async function idleCpuPerMs(both: () => Promise<[number, number]>): Promise<[number, number]> {
   const c0 = await both();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, 5000));
   const c1 = await both();
-  const idlePerMs = [0, 1].map((i) => (c1[i]! - c0[i]!) / (performance.now() - t0)) as [number, number];
+  return [0, 1].map((i) => (c1[i]! - c0[i]!) / (performance.now() - t0)) as [number, number];
+}
+
+/** The kinds of request measured, in order: each bundle upload and delete is on a task the creates made. */
+function requestKinds(farm: FarmHarness, id: string, archive: Buffer): Array<[string, Call]> {
+  const maintainer = { token: farmTokens.maintainer };
   const created: string[] = [];
-  const kinds: Array<[string, Call]> = [
+  return [
     ['GET /healthz', () => farm.api('GET', '/healthz', undefined, { token: null })],
     ['GET /task/:id/status', () => farm.api('GET', `/task/${id}/status`, undefined, maintainer)],
     ['GET /task?limit=50', () => farm.api('GET', '/task?limit=50', undefined, maintainer)],
@@ -140,6 +133,23 @@ export async function routeCpuCosts(
     ['PUT /task/:id/build_bundle', (i) => farm.api('PUT', `/task/${created[i]}/build_bundle`, archive, maintainer)],
     ['DELETE /task/:id', (i) => farm.api('DELETE', `/task/${created[i]}`, undefined, maintainer)],
   ];
+}
+
+/**
+ * The coordinator's CPU per request of each kind, one request at a time on the built farm: CPU seconds of
+ * its process (/proc) over `n` requests, less what it spends idle (heartbeats, background loops) in the
+ * same wall time. `GET /healthz` is the baseline. The bench's own CPU is not counted (another process).
+ */
+export async function routeCpuCosts(
+  farm: FarmHarness,
+  cpu: (mainThread?: boolean) => Promise<number>,
+  id: string,
+  archive: Buffer,
+  n: number,
+): Promise<string[]> {
+  const both = async (): Promise<[number, number]> => [await cpu(), await cpu(true)];
+  const idlePerMs = await idleCpuPerMs(both);
+  const kinds = requestKinds(farm, id, archive);
   const lines: string[] = [];
   let base = Number.NaN;
   for (const [kind, call] of kinds) {

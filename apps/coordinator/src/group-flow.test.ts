@@ -74,7 +74,7 @@ describe('group round flow (step-jobs parent)', () => {
     await farm.waitFor(() => parentIn(id, 'completed'), 10_000, 'the parent job to complete');
   });
 
-  it('cancels a group while its round parent waits for a running child: the parent completes, nothing left queued', async () => {
+  it('cancels a group whose round parent waits on a running child: the parent completes, nothing queued', async () => {
     const { id, tasks } = await group([
       on('amd64', 'cw-long', [], 60_000),
       on('amd64', 'cw-after', ['BUILDDEP="cw-long"']),

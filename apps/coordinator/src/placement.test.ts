@@ -118,7 +118,7 @@ describe('placement by requirements', () => {
     expect(jobOf(second)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1 });
   });
 
-  it('learns from an earlier successful build: its peak memory with headroom becomes a need, shown in the status', async () => {
+  it('learns from an earlier success: its peak memory plus headroom becomes a need, shown in the status', async () => {
     const again = await farm.submit(await bundle({ name: 'fits-anywhere', version: '1.1' }));
     const done = await farm.waitForState(again, ['succeeded', 'failed']);
     expect(done.state).toBe('succeeded');

@@ -100,7 +100,7 @@ describe('two coordinators against one Redis and one storage folder', () => {
     expect(answers.every((a) => a.status === 201 || a.status === 409)).toBe(true);
   });
 
-  it('builds each task once, publishes once, ends and archives every log once, after the lease holder is killed', async () => {
+  it('builds and publishes each task once, ends and archives each log once, with the lease holder killed', async () => {
     const pack = (name: string, defines: string[] = []) =>
       packTestBundle(path.join(farm.root, 'bundles'), { name, defines, fake: { durationMs: 3000 } });
     const singles: string[] = [];

@@ -2,7 +2,9 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type AoinbConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
-import { FarmHarness, type FarmOptions } from '@aoinb/farm-harness';
+import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
+import type { BuildJobResult } from '@aoinb/farm-protocol';
+import { FarmHarness, farmTokens, type FarmOptions } from '@aoinb/farm-harness';
 import { startCoordinator, type Coordinator } from '../src/coordinator.ts';
 import { buildServer } from '../src/http/server.ts';
 
@@ -74,3 +76,32 @@ export function inject(
   }
   return app.inject({ method, url, payload, headers: { ...headers, ...options.headers } });
 }
+
+/**
+ * inject() as the farm's clients call: the maintainer's token unless `options.token` names another (null:
+ * none), and the protocol version on every call with the worker token, as a worker sends it.
+ */
+export function callAsClient(
+  app: FastifyInstance,
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE',
+  url: string,
+  options: InjectOptions = {},
+): Promise<LightMyRequestResponse> {
+  const token = options.token === undefined ? farmTokens.maintainer : options.token;
+  // protocol-check.test.ts covers a worker that does not send it.
+  const protocol: Record<string, string> =
+    token === farmTokens.worker ? { [protocolHeader]: String(PROTOCOL_VERSION) } : {};
+  return inject(app, method, url, { ...options, token, headers: { ...protocol, ...options.headers } });
+}
+
+/** A successful result with no artifacts, as a worker standing in for a real one reports it. */
+export const standInResult: BuildJobResult = {
+  status: 'succeeded',
+  builder: 'stand-in',
+  run: 1,
+  attempt: 1,
+  startedAt: new Date().toISOString(),
+  finishedAt: new Date().toISOString(),
+  artifacts: [],
+  phases: {},
+};

@@ -19,7 +19,28 @@ export function renderFrame(
 ): { main: HTMLElement; queues: HTMLElement; setSection(route: string): void } {
   const main = h('main', { id: 'main', tabindex: '-1' });
   const queues = h('div', { class: 'queues', 'aria-live': 'off' });
-  const nav = h(
+  const nav = sectionNav();
+  root.replaceChildren(
+    skipLink(main),
+    topHeader(farm, nav, onSignOut),
+    h('section', { class: 'queue-strip', 'aria-label': 'Queue depth per arch' }, queues),
+    main,
+  );
+  return {
+    main,
+    queues,
+    setSection(route: string) {
+      for (const a of nav.querySelectorAll<HTMLAnchorElement>('a[data-section]')) {
+        if (route.startsWith(a.dataset.section!.replace(/s$/, ''))) a.setAttribute('aria-current', 'page');
+        else a.removeAttribute('aria-current');
+      }
+    },
+  };
+}
+
+/** The links to the sections; `setSection` marks the current one. */
+function sectionNav(): HTMLElement {
+  return h(
     'nav',
     { 'aria-label': 'Sections' },
     h(
@@ -28,8 +49,11 @@ export function renderFrame(
       sections.map((s) => h('li', null, h('a', { href: `#${s.route}`, 'data-section': s.route }, s.label))),
     ),
   );
-  const who = session.identity();
-  const skip = h(
+}
+
+/** The first stop of the keyboard: past the header, straight to the page's content. */
+function skipLink(main: HTMLElement): HTMLElement {
+  return h(
     'a',
     {
       class: 'skip-link',
@@ -41,7 +65,12 @@ export function renderFrame(
     },
     'Skip to content',
   );
-  const header = h(
+}
+
+/** The brand, the sections, Grafana (when the farm names it) and who is signed in, with sign-out. */
+function topHeader(farm: FarmInfo, nav: HTMLElement, onSignOut: () => void): HTMLElement {
+  const who = session.identity();
+  return h(
     'header',
     { class: 'top' },
     h('div', { class: 'brand' }, h('span', { class: 'logo', 'aria-hidden': 'true' }, '⚙'), ' aoinb'),
@@ -60,22 +89,6 @@ export function renderFrame(
       h('button', { type: 'button', class: 'quiet', onclick: onSignOut }, 'Sign out'),
     ),
   );
-  root.replaceChildren(
-    skip,
-    header,
-    h('section', { class: 'queue-strip', 'aria-label': 'Queue depth per arch' }, queues),
-    main,
-  );
-  return {
-    main,
-    queues,
-    setSection(route: string) {
-      for (const a of nav.querySelectorAll<HTMLAnchorElement>('a[data-section]')) {
-        if (route.startsWith(a.dataset.section!.replace(/s$/, ''))) a.setAttribute('aria-current', 'page');
-        else a.removeAttribute('aria-current');
-      }
-    },
-  };
 }
 
 let lastQueues = '';

@@ -102,43 +102,10 @@ class Agent implements WorkerAgent {
       facts: () => this.facts(),
       check: (facts) => this.checkHost(facts),
     };
-    this.guard = new HostGuard({
-      redis,
-      logger,
-      farmId,
-      identityKey: keys.farmIdentity,
-      workDir: config.workDir,
-      jobsDir,
-      minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
-      runningDirs: () => new Set([...this.running.values()].map((r) => buildIdOf(r.buildKey, r.attempt))),
-    });
+    this.guard = this.newHostGuard(jobsDir, farmId);
     this.gate = new SlotGate(this.settings.slots, (full) => this.onSlotsFull(full));
     const store = new FarmStore(redis, keys);
-    const runner = new JobRunner({
-      logger,
-      redis,
-      store,
-      client: new CoordinatorClient({
-        baseUrl: options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
-        token: this.settings.token ?? '',
-        logger,
-        farmId,
-      }),
-      executor: options.executor,
-      builderId: this.id,
-      jobsDir,
-      maxBundleBytes: config.farm.coordinator.maxBundleBytes,
-      observer: options.observer,
-      capacity: () => hostCapacity(config.workDir, this.settings, this.settings.allowNetworkBuilds),
-      onStarted: (job) => {
-        this.running.set(job.jobId, job);
-        this.beatNow();
-      },
-      onFinished: (job) => {
-        this.running.delete(job.jobId);
-        this.beatNow();
-      },
-    });
+    const runner = this.newRunner(store, jobsDir, farmId);
     this.process = jobProcessor({
       logger,
       gate: this.gate,
@@ -153,6 +120,50 @@ class Agent implements WorkerAgent {
         retryMs: options.placementRetryMs,
         stepAsideMs: options.stepAsideMs,
         signal: this.stopSignal.signal,
+      },
+    });
+  }
+
+  /** Watches what this host needs to take jobs: free work-dir space, the farm it joined. */
+  private newHostGuard(jobsDir: string, farmId: string): HostGuard {
+    return new HostGuard({
+      redis: this.redis,
+      logger: this.logger,
+      farmId,
+      identityKey: this.keys.farmIdentity,
+      workDir: this.options.config.workDir,
+      jobsDir,
+      minFreeDiskBytes: this.settings.minFreeDiskMib * 1024 * 1024,
+      runningDirs: () => new Set([...this.running.values()].map((r) => buildIdOf(r.buildKey, r.attempt))),
+    });
+  }
+
+  /** Runs one claimed build: its bundle from the coordinator, the executor, the result reported back. */
+  private newRunner(store: FarmStore, jobsDir: string, farmId: string): JobRunner {
+    const { config } = this.options;
+    return new JobRunner({
+      logger: this.logger,
+      redis: this.redis,
+      store,
+      client: new CoordinatorClient({
+        baseUrl: this.options.coordinatorUrl ?? this.settings.coordinatorUrl ?? config.farm.coordinator.publicUrl,
+        token: this.settings.token ?? '',
+        logger: this.logger,
+        farmId,
+      }),
+      executor: this.options.executor,
+      builderId: this.id,
+      jobsDir,
+      maxBundleBytes: config.farm.coordinator.maxBundleBytes,
+      observer: this.options.observer,
+      capacity: () => hostCapacity(config.workDir, this.settings, this.settings.allowNetworkBuilds),
+      onStarted: (job) => {
+        this.running.set(job.jobId, job);
+        this.beatNow();
+      },
+      onFinished: (job) => {
+        this.running.delete(job.jobId);
+        this.beatNow();
       },
     });
   }

@@ -82,7 +82,7 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
     expect(await readdir(path.join(seam.dir, 'jobs'))).toEqual([]);
   });
 
-  it('fails the build, reported with the reason, when the bundle does not match its sha256; uploads nothing', async () => {
+  it('fails the build, with the reason, when the bundle does not match its sha256; uploads nothing', async () => {
     const { job, data } = await seam.queued({ name: 'seam-tampered', patch: { bundleSha256: '0'.repeat(64) } });
     const result = await runner().process(job!, 'bull-token');
     expect(result.status).toBe('failed');
@@ -131,7 +131,7 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
     expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'succeeded', attempt: 1 });
   });
 
-  it('fences an older attempt: a second claim takes attempt 2, and a 409 on the old result is dropped, not thrown', async () => {
+  it('fences an old attempt: a second claim is attempt 2; a 409 on the old result is dropped, not thrown', async () => {
     const { job, data } = await seam.queued({ name: 'seam-fenced' });
     seam.coordinator.answer = (r) =>
       r.method === 'PUT' && r.url.includes('/result/')

@@ -61,7 +61,11 @@ describe('a job of another protocol version', () => {
       await expect.poll(async () => queue.getJobState(id), { timeout: 10_000 }).toBe('delayed');
       const line = lines.find((l) => l.jobId === id);
       expect(line?.msg).toBe(
-        `job ${id} was queued for protocol version ${protocol ?? '(none)'}; this worker speaks version ${PROTOCOL_VERSION}: handed back to the queue unrun (upgrade this worker or the coordinator so they match)`,
+        [
+          `job ${id} was queued for protocol version ${protocol ?? '(none)'};`,
+          `this worker speaks version ${PROTOCOL_VERSION}: handed back to the queue unrun`,
+          '(upgrade this worker or the coordinator so they match)',
+        ].join(' '),
       );
       expect((await queue.getJob(id))?.attemptsMade).toBe(0);
     }

@@ -63,7 +63,7 @@ describe('fault: the work dir is full', () => {
     await expectSucceededOnce(farm, [id]);
   });
 
-  it('ends a job that meets ENOSPC as a disk-full failure at once; the worker lives and the retry succeeds', async () => {
+  it('ends a job that meets ENOSPC as a disk-full failure at once; the worker lives, the retry succeeds', async () => {
     await unguarded.fill();
     const id = await farm.submit(await bundle({ name: 'no-room', defines: ['ALLOW_ARCH="arm64"'] }));
     // A generous deadline: retried as a network error it would stay running for 15 minutes.

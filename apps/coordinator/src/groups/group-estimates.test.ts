@@ -58,7 +58,7 @@ const byPriority = (plan: Awaited<ReturnType<typeof planOf>>): string[] =>
   [...plan].sort((a, b) => a.priority - b.priority).map((m) => m.package);
 
 describe('group estimates from learned requirements (real Redis)', () => {
-  it('orders a group by what earlier builds of its packages took, and says where each estimate comes from', async () => {
+  it('orders a group by what earlier builds of its packages took and says where each estimate comes from', async () => {
     // Nothing known: every member the default, so the chain of three goes first.
     const before = await planOf(nodes);
     expect(byPriority(before)).toEqual(['liba', 'libb', 'webkit', 'app']);

@@ -23,7 +23,7 @@ describe('per-attempt credentials on uploads and results', () => {
     await farm?.stop();
   });
 
-  it('refuses a forged upload and result made with the worker token alone; the real attempt still succeeds', async () => {
+  it('refuses a forged upload and result made with the worker token alone; the real attempt succeeds', async () => {
     const archive = await packTestBundle(path.join(farm.root, 'bundles'), {
       name: 'victim',
       fake: { durationMs: 4000 },
@@ -102,7 +102,7 @@ describe('per-attempt credentials on uploads and results', () => {
     }
   });
 
-  it('takes one bundle upload per task at a time: a second one while the first streams is a 409, without host paths', async () => {
+  it('takes one bundle upload per task at a time: a second one meanwhile is a 409, without host paths', async () => {
     const maintainer = { authorization: `Bearer ${farmTokens.maintainer}` };
     const id = ((await farm.api('POST', '/task', undefined, { token: farmTokens.maintainer })).body as { id: string })
       .id;

@@ -1,12 +1,13 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { makeTestDeb } from '@aoinb/testkit';
-import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
-import { attemptKeyHeader, newAttemptKey, type BuildJobResult } from '@aoinb/farm-protocol';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { inject, useInjectFixture, type InjectOptions } from '../../test-support/inject-fixture.ts';
+import {
+  callAsClient,
+  standInResult,
+  useInjectFixture,
+  type InjectOptions,
+} from '../../test-support/inject-fixture.ts';
 
 type Role = keyof typeof farmTokens;
 type Access = 'public' | 'any' | Role[];
@@ -22,17 +23,6 @@ interface RouteCase {
 
 const maintainer: Role[] = ['maintainer'];
 const worker: Role[] = ['worker'];
-const result: BuildJobResult = {
-  status: 'succeeded',
-  builder: 'stand-in',
-  run: 1,
-  attempt: 1,
-  startedAt: new Date().toISOString(),
-  finishedAt: new Date().toISOString(),
-  artifacts: [],
-  phases: {},
-};
-
 /** Every route of the API and who may call it, as docs/farm.md and docs/groups.md say. */
 const routes: RouteCase[] = [
   { method: 'GET', route: '/healthz', access: 'public' },
@@ -58,7 +48,7 @@ const routes: RouteCase[] = [
     query: '?run=1&attempt=1',
     body: Buffer.from('x'),
   },
-  { method: 'PUT', route: '/task/:id/result/:arch', access: worker, body: result },
+  { method: 'PUT', route: '/task/:id/result/:arch', access: worker, body: standInResult },
   { method: 'GET', route: '/task/:id/artifact/:arch/:name', access: 'any' },
   { method: 'POST', route: '/task/:id/publish/:arch', access: ['admin'], body: {} },
   { method: 'GET', route: '/builder/status', access: 'any' },
@@ -110,11 +100,7 @@ describe('the HTTP API by inject()', () => {
     url: string,
     options: InjectOptions = {},
   ): Promise<LightMyRequestResponse> {
-    const token = options.token === undefined ? farmTokens.maintainer : options.token;
-    // A worker speaks the protocol version on every call (protocol-check.test.ts covers one that does not).
-    const protocol: Record<string, string> =
-      token === farmTokens.worker ? { [protocolHeader]: String(PROTOCOL_VERSION) } : {};
-    const res = await inject(fx.app, method, url, { ...options, token, headers: { ...protocol, ...options.headers } });
+    const res = await callAsClient(fx.app, method, url, options);
     answers.push({ what: `${method} ${url}`, res });
     return res;
   }
@@ -228,116 +214,7 @@ describe('the HTTP API by inject()', () => {
     expect((await call('POST', `/task/${id}/cancel`)).statusCode).toBe(202);
     await conflict('POST', `/task/${id}/cancel`);
     // The result of an attempt that never ran.
-    const late = await call('PUT', `/task/${id}/result/riscv64`, { token: farmTokens.worker, body: result });
+    const late = await call('PUT', `/task/${id}/result/riscv64`, { token: farmTokens.worker, body: standInResult });
     expect(late.statusCode).toBe(409);
-  });
-
-  describe('artifact verification (this file plays the worker of a claimed attempt)', () => {
-    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-    const debOf = async (name: string) =>
-      (await makeTestDeb({ dir: path.join(fx.farm.root, 'debs'), name, arch: 'riscv64' })).bytes;
-
-    /** A queued build of both archs, claimed by a stand-in worker through the store, as a worker does. */
-    async function claimed(name: string): Promise<{ id: string; key: string }> {
-      const id = (await call('POST', '/task')).json<{ id: string }>().id;
-      const archive = await packTestBundle(path.join(fx.farm.root, 'bundles'), { name });
-      expect((await call('PUT', `/task/${id}/build_bundle`, { body: archive })).statusCode).toBe(201);
-      await call('PUT', `/task/${id}/branch`, { body: 'stable' });
-      expect((await call('PUT', `/task/${id}/build`, { body: { archs: ['riscv64'] } })).statusCode).toBe(202);
-      const key = newAttemptKey({ taskId: id, arch: 'riscv64', run: 1 });
-      const now = new Date();
-      const outcome = await fx.coordinator.context.store.transition({
-        taskId: id,
-        arch: 'riscv64',
-        archs: ['riscv64'],
-        run: 1,
-        from: ['queued'],
-        to: 'running',
-        incrementAttempt: true,
-        set: {
-          builder: 'stand-in',
-          attemptKeyHash: key.hash,
-          startedAt: now.toISOString(),
-          startedAtMs: now.getTime(),
-        },
-      });
-      expect(outcome.done).toBe(true);
-      return { id, key: key.key };
-    }
-    const upload = (id: string, key: string, name: string, bytes: Buffer, sha256: string) =>
-      call('PUT', `/task/${id}/artifact/riscv64/${name}?run=1&attempt=1`, {
-        token: farmTokens.worker,
-        body: bytes,
-        headers: { 'x-checksum-sha256': sha256, [attemptKeyHeader]: key },
-      });
-    const report = (id: string, key: string, artifacts: BuildJobResult['artifacts']) =>
-      call('PUT', `/task/${id}/result/riscv64`, {
-        token: farmTokens.worker,
-        body: { ...result, artifacts },
-        headers: { [attemptKeyHeader]: key },
-      });
-    const reasonOf = async (id: string) =>
-      (await call('GET', `/task/${id}/status`)).json<{ jobs: Array<{ state: string; reason: string | null }> }>()
-        .jobs[0];
-
-    it('refuses an upload whose bytes do not match its X-Checksum-Sha256, and keeps nothing of it', async () => {
-      const { id, key } = await claimed('torn-upload');
-      const deb = await debOf('torn-upload');
-      const torn = await upload(id, key, 'torn-upload_1.0-0_riscv64.deb', deb, sha(Buffer.from('other bytes')));
-      expect(torn.statusCode, torn.body).toBeGreaterThanOrEqual(400);
-      expect(torn.statusCode).toBeLessThan(500);
-      expect(torn.json()).toMatchObject({ error: { message: expect.stringMatching(/sha256/i) } });
-      // Reported as if it had arrived: the build fails and says which artifact.
-      const state = await report(id, key, [
-        { name: 'torn-upload_1.0-0_riscv64.deb', size: deb.length, sha256: sha(deb) },
-      ]);
-      expect(state.json()).toMatchObject({ state: 'failed' });
-      expect(await reasonOf(id)).toMatchObject({
-        state: 'failed',
-        reason: expect.stringContaining('torn-upload_1.0-0_riscv64.deb was not received intact (sha256 missing'),
-      });
-    });
-
-    it('fails a success whose reported sha256 is not what arrived', async () => {
-      const { id, key } = await claimed('swapped');
-      const deb = await debOf('swapped');
-      const name = 'swapped_1.0-0_riscv64.deb';
-      expect((await upload(id, key, name, deb, sha(deb))).statusCode).toBe(201);
-      const other = sha(Buffer.from('what the worker claims'));
-      const state = await report(id, key, [{ name, size: deb.length, sha256: other }]);
-      expect(state.json()).toMatchObject({ state: 'failed' });
-      expect(await reasonOf(id)).toMatchObject({
-        reason: expect.stringContaining(`${name} was not received intact (sha256 ${sha(deb)}, reported ${other})`),
-      });
-      const packages = await call('GET', '/repo/stable/Packages', { token: null });
-      expect(packages.body).not.toContain(name);
-    });
-
-    it('fails a success whose reported size is not what arrived', async () => {
-      const { id, key } = await claimed('resized');
-      const deb = await debOf('resized');
-      const name = 'resized_1.0-0_riscv64.deb';
-      expect((await upload(id, key, name, deb, sha(deb))).statusCode).toBe(201);
-      const state = await report(id, key, [{ name, size: deb.length + 1, sha256: sha(deb) }]);
-      expect(state.json()).toMatchObject({ state: 'failed' });
-      expect(await reasonOf(id)).toMatchObject({
-        reason: `artifact ${name} arrived with ${deb.length} bytes, the worker reported ${deb.length + 1}`,
-      });
-    });
-
-    it('fails a success that reports no .deb, and publishes what arrived intact', async () => {
-      const empty = await claimed('nothing-built');
-      expect((await report(empty.id, empty.key, [])).json()).toMatchObject({ state: 'failed' });
-      expect(await reasonOf(empty.id)).toMatchObject({ reason: 'the build produced no .deb' });
-
-      const good = await claimed('intact');
-      const deb = await debOf('intact');
-      const name = 'intact_1.0-0_riscv64.deb';
-      expect((await upload(good.id, good.key, name, deb, sha(deb))).statusCode).toBe(201);
-      expect((await upload(good.id, good.key, name, deb, sha(deb))).statusCode).toBe(200);
-      const state = await report(good.id, good.key, [{ name, size: deb.length, sha256: sha(deb) }]);
-      expect(state.json(), state.body).toMatchObject({ state: 'succeeded' });
-      expect((await call('GET', '/repo/stable/Packages', { token: null })).body).toContain(`SHA256: ${sha(deb)}`);
-    });
   });
 });

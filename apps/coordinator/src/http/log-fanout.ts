@@ -108,47 +108,12 @@ export class LogFanout {
     await stream.ready;
     const upTo = stream.last;
     await new Promise<void>((resolve) => {
-      // Entries the shared reader hands over wait in order here until the catch-up below is done; the
-      // reader never waits for a follower, and one that falls too far behind is ended (it resumes by id).
-      const queue: LogEntry[][] = [];
-      let caughtUp = false;
-      let draining = false;
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
+      const relay = new FollowerRelay(sink, target.afterId, () => {
         stream.followers.delete(relay);
         this.release(stream);
         resolve();
-      };
-      const drain = async (): Promise<void> => {
-        if (draining || !caughtUp || finished) return;
-        draining = true;
-        try {
-          for (let batch = queue.shift(); batch && !finished; batch = queue.shift()) {
-            const fresh = batch.filter((e) => compareIds(e.id, target.afterId) > 0);
-            if (fresh.length > 0) await sink.entries(fresh);
-            if (batch.some((e) => e.eof)) return finish();
-          }
-        } finally {
-          draining = false;
-        }
-      };
-      const relay: FollowerSink = {
-        entries: async (entries) => {
-          if (queue.length >= maxQueuedBatches) return finish();
-          queue.push(entries);
-          void drain();
-        },
-        idle: async () => {
-          if (caughtUp && queue.length === 0 && !draining) await sink.idle();
-        },
-        ended: async (state, reason) => {
-          await drain();
-          if (!finished) await sink.ended(state, reason);
-          finish();
-        },
-      };
+      });
+      const finish = (): void => relay.finish();
       signal.addEventListener('abort', finish, { once: true });
       if (signal.aborted) return finish();
       stream.followers.add(relay);
@@ -157,11 +122,7 @@ export class LogFanout {
         void this.read(stream);
       }
       this.catchUp(target.key, target.afterId, upTo, sink)
-        .then(async (eof) => {
-          if (eof) return finish();
-          caughtUp = true;
-          await drain();
-        })
+        .then(async (eof) => (eof ? finish() : relay.caughtUp()))
         .catch((error: Error) => {
           this.deps.logger.warn({ key: target.key, err: error.message }, 'log follower catch-up failed');
           finish();
@@ -252,6 +213,67 @@ export class LogFanout {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.readers].map(async (r) => closeRedis(r)));
+  }
+}
+
+/**
+ * One follower of a shared stream. Entries the shared reader hands over wait in order here until the
+ * follower's catch-up is done; the reader never waits for a follower, and one that falls too far behind
+ * is ended (it resumes by id).
+ */
+class FollowerRelay implements FollowerSink {
+  private readonly queue: LogEntry[][] = [];
+  private isCaughtUp = false;
+  private draining = false;
+  private finished = false;
+
+  /** `onFinish` runs once, when the follower is done (end of log, too far behind, gone). */
+  constructor(
+    private readonly sink: FollowerSink,
+    private readonly afterId: string,
+    private readonly onFinish: () => void,
+  ) {}
+
+  async entries(entries: LogEntry[]): Promise<void> {
+    if (this.queue.length >= maxQueuedBatches) return this.finish();
+    this.queue.push(entries);
+    void this.drain();
+  }
+
+  async idle(): Promise<void> {
+    if (this.isCaughtUp && this.queue.length === 0 && !this.draining) await this.sink.idle();
+  }
+
+  async ended(state: string, reason: string): Promise<void> {
+    await this.drain();
+    if (!this.finished) await this.sink.ended(state, reason);
+    this.finish();
+  }
+
+  /** The catch-up reached where the shared reader began: what it queued meanwhile goes out now. */
+  async caughtUp(): Promise<void> {
+    this.isCaughtUp = true;
+    await this.drain();
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.onFinish();
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining || !this.isCaughtUp || this.finished) return;
+    this.draining = true;
+    try {
+      for (let batch = this.queue.shift(); batch && !this.finished; batch = this.queue.shift()) {
+        const fresh = batch.filter((e) => compareIds(e.id, this.afterId) > 0);
+        if (fresh.length > 0) await this.sink.entries(fresh);
+        if (batch.some((e) => e.eof)) return this.finish();
+      }
+    } finally {
+      this.draining = false;
+    }
   }
 }
 

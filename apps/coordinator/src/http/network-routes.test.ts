@@ -37,7 +37,11 @@ describe('build networks through the API', () => {
     expect(res.statusCode).toBe(403);
     expect(refusal(res)).toEqual({
       code: 'NETWORK_NOT_ALLOWED',
-      message: `token maintainer-user (maintainer) may not ask for a build network for task ${id}: [coordinator] network_builds = "admin" lets only admin tokens and tokens marked network_builds = true ask; fetch what the build needs as sources in spec instead`,
+      message: [
+        `token maintainer-user (maintainer) may not ask for a build network for task ${id}:`,
+        '[coordinator] network_builds = "admin" lets only admin tokens and tokens marked network_builds = true ask;',
+        'fetch what the build needs as sources in spec instead',
+      ].join(' '),
     });
     const status = (await call('GET', `/task/${id}/status`, farmTokens.reader)).json<{
       state: string;

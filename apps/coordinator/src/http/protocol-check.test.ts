@@ -44,7 +44,10 @@ describe('protocol version check', () => {
     expect(res.json()).toEqual({
       error: {
         code: 'PROTOCOL_MISMATCH',
-        message: `the caller speaks protocol version ${PROTOCOL_VERSION + 1}; this coordinator speaks protocol version ${PROTOCOL_VERSION}: run the same aoinb release on both`,
+        message: [
+          `the caller speaks protocol version ${PROTOCOL_VERSION + 1};`,
+          `this coordinator speaks protocol version ${PROTOCOL_VERSION}: run the same aoinb release on both`,
+        ].join(' '),
       },
     });
     // Any caller that names a version is held to it, not only workers.

@@ -88,8 +88,20 @@ export function registerBuildEventMetrics(
       for await (const event of reader.read()) await metrics.apply(event);
     }),
   );
-  const common = { registers: [registry], collect };
-  const series: BuildEventSeries = {
+  const series = defineBuildEventSeries({ registers: [registry], collect });
+  zeroBuildEventSeries(series, archs);
+  const metrics = new BuildEventMetrics(redis, series, keys);
+  return { start: () => reader.start() };
+}
+
+/** What every series of the group shares: the registry, and the one read of the event stream at scrape time. */
+interface SeriesOptions {
+  registers: Registry[];
+  collect: () => Promise<void>;
+}
+
+function defineBuildEventSeries(common: SeriesOptions): BuildEventSeries {
+  return {
     finished: new Counter({
       name: 'aoinb_builds_finished_total',
       help: 'Builds that reached a final state, per arch and result (succeeded, failed, cancelled)',
@@ -131,13 +143,14 @@ export function registerBuildEventMetrics(
       ...common,
     }),
   };
-  // Zero series for every arch and result, so rate() and ratios work before the first build.
+}
+
+/** Zero series for every arch and result, so rate() and ratios work before the first build. */
+function zeroBuildEventSeries(series: BuildEventSeries, archs: string[]): void {
   for (const arch of archs) {
     for (const result of finalBuildStates) series.finished.inc({ arch, result }, 0);
     for (const failureClass of failureClasses) series.failures.inc({ arch, class: failureClass }, 0);
     series.started.inc({ arch }, 0);
     series.requeued.inc({ arch }, 0);
   }
-  const metrics = new BuildEventMetrics(redis, series, keys);
-  return { start: () => reader.start() };
 }

@@ -65,7 +65,8 @@ export function registerBuilderMetrics(
       },
     });
   };
-  defineBuilderGauges(gauge, archs);
+  defineArchGauges(gauge, archs);
+  definePerBuilderGauges(gauge);
 }
 
 type DefineGauge = (
@@ -75,7 +76,8 @@ type DefineGauge = (
   fill: (g: Gauge, s: BuilderSnapshot) => void,
 ) => void;
 
-function defineBuilderGauges(gauge: DefineGauge, archs: string[]): void {
+/** The gauges per arch tag, with a zero for every arch the coordinator serves. */
+function defineArchGauges(gauge: DefineGauge, archs: string[]): void {
   gauge(
     'aoinb_builders',
     'Builders per arch tag and state (idle, building, draining, offline); ' +
@@ -99,6 +101,10 @@ function defineBuilderGauges(gauge: DefineGauge, archs: string[]): void {
       }
     },
   );
+}
+
+/** The gauges per builder id. */
+function definePerBuilderGauges(gauge: DefineGauge): void {
   gauge(
     'aoinb_builder_up',
     '1 while the builder heartbeats, 0 once its heartbeat expired (listed for 7 days after its last one)',

@@ -101,13 +101,14 @@ describe('coordinator metrics', () => {
     await server?.stop();
   });
 
-  it('counts transitions from the event stream once, with queue wait and duration, and zeros for every arch', async () => {
+  it('counts transitions from the event stream once, with queue wait and duration, and zeros per arch', async () => {
     expect((await scrape()).value('aoinb_builds_finished_total', { arch: 'amd64', result: 'succeeded' })).toBe(0);
     await sleep(30);
     await move('2', 'amd64', ['amd64'], 'queued', 'running');
     await sleep(60);
     await move('2', 'amd64', ['amd64'], 'running', 'succeeded');
-    // Task 3: arm64 is claimed, its worker is lost (back to the queue), claimed again, fails; amd64 is cancelled while queued.
+    // Task 3: arm64 is claimed, its worker is lost (back to the queue), claimed again, fails;
+    // amd64 is cancelled while queued.
     await queue('3', archs);
     await move('3', 'arm64', archs, 'queued', 'running');
     await move('3', 'arm64', archs, 'running', 'queued');

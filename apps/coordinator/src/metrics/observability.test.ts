@@ -94,7 +94,7 @@ describe('metrics of a live farm', () => {
     await rm(secrets, { recursive: true, force: true });
   });
 
-  it('serves the coordinator metrics to a token only, in a format promtool accepts, with no task or job ids', async () => {
+  it('serves the coordinator metrics to a token only, in a format promtool accepts, no task or job ids', async () => {
     expect((await fetch(`${farm.coordinatorUrl}/metrics`)).status).toBe(401);
     const res = await fetch(`${farm.coordinatorUrl}/metrics`, { headers: { authorization: `Bearer ${readerToken}` } });
     const text = await res.text();
@@ -122,7 +122,8 @@ describe('metrics of a live farm', () => {
       m.value('aoinb_http_requests_total', { method: 'PUT', route: '/task/:id/result/:arch', status: '200' }),
     ).toBe(2);
     expect(m.find('aoinb_http_requests_total', { status: '401' }).length).toBeGreaterThan(0);
-    // Labels name archs, states, failure classes, builders, route patterns and placement reasons: never a task or a job.
+    // Labels name archs, states, failure classes, builders, route patterns and placement reasons:
+    // never a task or a job.
     const jobIds = new Set(Object.values(statuses).flatMap((s) => s.jobs.map((j) => j.job_id)));
     for (const s of m.samples.filter((x) => x.name.startsWith('aoinb_'))) {
       for (const [label, v] of Object.entries(s.labels)) {

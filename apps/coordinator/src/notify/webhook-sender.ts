@@ -48,6 +48,40 @@ export function retryDelayMs(attempt: number): number {
   return Math.min(300_000, 1000 * 2 ** (attempt - 1));
 }
 
+/** One POST of a request; never throws: no answer is status 0 with the cause. */
+async function postOnce(
+  request: OutgoingRequest,
+  timeoutSeconds: number,
+  attempt: number,
+  signal: AbortSignal,
+): Promise<DeliveryResult> {
+  try {
+    const res = await fetch(request.url, {
+      method: 'POST',
+      headers: request.headers,
+      body: request.body,
+      redirect: 'error',
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutSeconds * 1000)]),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    return {
+      ok: res.ok,
+      status: res.status,
+      attempts: attempt,
+      ...(res.ok ? {} : { error: `answered ${res.status}` }),
+    };
+  } catch (error) {
+    // The URL may hold a secret (Telegram's bot token): log the cause, never the URL.
+    return {
+      ok: false,
+      status: 0,
+      attempts: attempt,
+      error:
+        (error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message,
+    };
+  }
+}
+
 /**
  * POSTs a message, retrying with backoff up to the hook's `attempts`. Never
  * throws; the signal stops it between attempts (coordinator shutdown).
@@ -63,33 +97,7 @@ export async function deliver(
   const log = logger.child({ webhook: hook.name, event: message.event, delivery: message.delivery });
   let result: DeliveryResult = { ok: false, status: 0, attempts: 0 };
   for (let attempt = 1; attempt <= maxAttempts && !signal.aborted; attempt += 1) {
-    try {
-      const res = await fetch(request.url, {
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        redirect: 'error',
-        signal: AbortSignal.any([signal, AbortSignal.timeout(hook.timeoutSeconds * 1000)]),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      result = {
-        ok: res.ok,
-        status: res.status,
-        attempts: attempt,
-        ...(res.ok ? {} : { error: `answered ${res.status}` }),
-      };
-    } catch (error) {
-      // The URL may hold a secret (Telegram's bot token): log the cause, never the URL.
-      result = {
-        ok: false,
-        status: 0,
-        attempts: attempt,
-        error:
-          (error as Error).cause instanceof Error
-            ? ((error as Error).cause as Error).message
-            : (error as Error).message,
-      };
-    }
+    result = await postOnce(request, hook.timeoutSeconds, attempt, signal);
     if (result.ok) {
       log.debug({ attempts: attempt }, 'notification delivered');
       return result;

@@ -89,7 +89,7 @@ describe('webhooks ([[notify.webhook]])', () => {
     return found!;
   };
 
-  it('POSTs a signed group_finished message (after a refused first attempt) and task_finished for each member', async () => {
+  it('POSTs a signed group_finished (after a refused first attempt) and a task_finished for each member', async () => {
     const pack = (name: string, defines: string[] = []): Promise<Buffer> =>
       packTestBundle(path.join(farm.root, 'bundles'), { name, defines, fake: { durationMs: 200 } });
     const tasks = await uploadTasks(farm, [await pack('hook-lib'), await pack('hook-app', ['BUILDDEP="hook-lib"'])]);

@@ -22,8 +22,10 @@ describe('placementVerdict', () => {
     expect(placementVerdict({ cores: 32, diskBytes: 500e9 }, 'arm64', small)).toEqual({
       kind: 'unplaceable',
       label: 'cores',
-      reason:
-        'waiting: needs 32 cores, largest arm64 builder has 8; needs 500 GB free disk, most free disk among arm64 builders is 100 GB',
+      reason: [
+        'waiting: needs 32 cores, largest arm64 builder has 8',
+        'needs 500 GB free disk, most free disk among arm64 builders is 100 GB',
+      ].join('; '),
     });
     expect(placementVerdict({ memoryPerCoreBytes: 4 * GiB }, 'amd64', small)).toMatchObject({
       reason: 'waiting: needs 4 GiB per core, best amd64 builder has 2 GiB per core',

@@ -87,7 +87,7 @@ describe('the real-package test overlay', () => {
     expect(bundle.packages.map((p) => p.defines.deps.PKGDEP.map((d) => d.raw))).toEqual([['libc6'], ['libc6']]);
   });
 
-  it('refuses a claim of identical sources that the spec checksum contradicts, and sets the checksum when not identical', async () => {
+  it('refuses a claim of identical sources the checksum contradicts; sets the checksum if not identical', async () => {
     const root = await tree({
       'app-utils/demo/spec': spec,
       'app-utils/demo/autobuild/defines': 'PKGNAME=demo\nPKGSEC=utils\nPKGDES="demo"\n',
@@ -162,7 +162,17 @@ describe('the real-package test overlay', () => {
 
   it('refuses a bumped version claimed identical, and arch_all names outside debs', async () => {
     const file = path.join(await tree({}), 'overlay.toml');
-    const entry = `[[package]]\npath = "a/b"\nkind = "split"\nsuite = "trixie"\nsource = "b"\nversion = "1-1"\norig = "b.tar.gz"\ncheck = "true"\n`;
+    const entry = [
+      '[[package]]',
+      'path = "a/b"',
+      'kind = "split"',
+      'suite = "trixie"',
+      'source = "b"',
+      'version = "1-1"',
+      'orig = "b.tar.gz"',
+      'check = "true"',
+      '',
+    ].join('\n');
     await writeFile(file, `${entry}identical = true\nver = "2"\n`);
     await expect(loadOverlay(file)).rejects.toThrow(
       /package\[0\]\.ver: a bumped version cannot have identical sources/,

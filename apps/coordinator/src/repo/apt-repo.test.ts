@@ -209,7 +209,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     expect((await stat(deb)).nlink).toBe(2);
   });
 
-  it("sweeps a killed coordinator's temporary files at the next lock, without a restart (two coordinators)", async () => {
+  it("sweeps a killed coordinator's temporary files at the next lock, with no restart (two coordinators)", async () => {
     const out = layout().repoDir('swept');
     const deb = await makeTestDeb(path.join(dir, 'swept'), 'kappa', '1.0-0', 'amd64');
     const survivor = new AptRepo(layout(), silentLogger(), { signer });

@@ -43,7 +43,7 @@ describe('one repository, two writers sharing the storage', () => {
     expect(temps.filter((f) => f.includes('.tmp-'))).toEqual([]);
   }
 
-  it('lists each deb of interleaved publishes once, index and Release in step, after a compaction by either', async () => {
+  it('lists each deb of interleaved publishes once, index and Release in step, after either compacts', async () => {
     const one = new AptRepo(layout(), silentLogger(), { signer });
     const two = new AptRepo(layout(), silentLogger(), { signer });
     const debs = await Promise.all(

@@ -20,7 +20,7 @@ describe('the farm identity guard', () => {
     return () => rm(storage, { recursive: true, force: true, maxRetries: 5 });
   });
 
-  it('writes one identity at first start, in Redis and next to the storage, and a second coordinator joins it', async () => {
+  it('writes one identity at first start, in Redis and beside the storage; a second coordinator joins it', async () => {
     const first = await FarmIdentityGuard.open(db.redis, storage, logger);
     expect(first.state.ok).toBe(true);
     const onDisk = JSON.parse(await readFile(identityFilePath(storage), 'utf8')) as { id: string };

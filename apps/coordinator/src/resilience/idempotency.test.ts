@@ -170,7 +170,7 @@ describe('Idempotency-Key across two coordinator instances', () => {
     expect(await taskCount()).toBe(before + 1);
   });
 
-  it('answers a retry with the task a create recorded before its coordinator died, and creates nothing once the key was taken over', async () => {
+  it('a retry gets the task recorded before its coordinator died; a key taken over creates nothing', async () => {
     const app = await instance();
     // The create of a coordinator that died before it answered: the reservation, then the create's own record.
     const key = `{idem-test}:idem:${createHash('sha256').update('\0crashed-key').digest('hex')}`;

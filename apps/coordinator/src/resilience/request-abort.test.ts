@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { registerRequestAbort } from './request-abort.ts';
 
 describe('requests whose client has gone', () => {
-  it('are not run: a client that gives up while the request waits (e.g. behind a slow Redis) changes nothing', async () => {
+  it('are not run: a client that gives up while the request waits (behind a slow Redis) changes nothing', async () => {
     const app = Fastify();
     let ran = 0;
     let arrived = 0;

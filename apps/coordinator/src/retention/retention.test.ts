@@ -73,7 +73,7 @@ describe('retention: DELETE routes and the pruner', () => {
     await farm?.stop();
   });
 
-  it('DELETE /task/:id: a finished task goes for an admin with its records, logs and files; the repository keeps its deb', async () => {
+  it('DELETE /task/:id: an admin removes a finished task with records, logs, files; repo keeps its deb', async () => {
     const done = await finished(quick('del-done'));
     const slow = await farm.submit(await quick('del-slow', { durationMs: 30_000 }));
     await farm.waitForState(slow, ['running']);
@@ -104,7 +104,7 @@ describe('retention: DELETE routes and the pruner', () => {
     await farm.api('POST', `/task/${slow}/cancel`, undefined, maintainer);
   });
 
-  it('DELETE /group/:id: admin only, refused while it runs, then the group, its members and its repository go', async () => {
+  it('DELETE /group/:id: admin only, refused while it runs, then the group, members and repository go', async () => {
     const tasks = await uploadTasks(
       farm,
       await Promise.all([quick('grp-lib', { durationMs: 3000 }), quick('grp-app')]),
@@ -146,7 +146,7 @@ describe('retention: DELETE routes and the pruner', () => {
     expect(bytes).toBeLessThan(5 * 1024);
   });
 
-  it('the pruner removes what its rules say at a coordinator start, and finishes a deletion a dead coordinator left', async () => {
+  it('at start, the pruner removes what its rules say and finishes a deletion a dead coordinator left', async () => {
     // Task ids grow with their creation time (the pruner's walk stops at the first task too young): in order.
     const draft = (await farm.api('POST', '/task', { branch: 'stable' }, maintainer)).body as { id: string };
     const old = await finished(quick('old-task'));

@@ -7,13 +7,14 @@ const marked = { name: 'bob', role: 'maintainer' as const, networkBuilds: true }
 const admin = { name: 'root', role: 'admin' as const };
 
 describe('who may ask for a build network', () => {
-  it('nobody under "never" (the default), admin tokens and marked tokens under "admin", every submitter under "any-submitter"', () => {
+  it('"never" (the default): nobody; "admin": admin and marked tokens; "any-submitter": every submitter', () => {
     for (const by of [maintainer, marked, admin])
       expect(() => assertNetworkAllowed('never', by, 'task 7')).toThrow(
         expect.objectContaining({
           code: 'NETWORK_NOT_ALLOWED',
           message: expect.stringContaining(
-            `token ${by.name} (${by.role}) may not ask for a build network for task 7: this coordinator runs no builds with a network ([coordinator] network_builds = "never")`,
+            `token ${by.name} (${by.role}) may not ask for a build network for task 7: ` +
+              'this coordinator runs no builds with a network ([coordinator] network_builds = "never")',
           ),
         }),
       );

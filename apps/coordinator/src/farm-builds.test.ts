@@ -1,70 +1,30 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { access, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  FarmHarness,
+  type FarmHarness,
   farmTokens,
   type TaskStatus,
   linesOf,
   readSse,
-  craftTar,
   packTestBundle,
-  validMembers,
   type TestBundle,
 } from '@aoinb/farm-harness';
+import { startTwoWorkerFarm } from '../test-support/two-worker-farm.ts';
 
-/**
- * The farm as it runs: a real redis-server, the coordinator and two worker
- * agents as separate processes (worker-a: amd64, worker-b: arm64) on the fake
- * executor, which writes log lines and a real .deb. riscv64 has a queue but no
- * worker. Stalled checks every second, locks of 2 s, so a lost worker's job
- * comes back within ~4 s.
- */
-describe('the farm', () => {
+/** Builds through the farm as it runs, on the two-worker farm (test-support/two-worker-farm.ts). */
+describe('the farm builds: routing, publishing, retry, cancel, timeout, live logs', () => {
   let farm: FarmHarness;
   const bundle = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);
   const maintainer = { token: farmTokens.maintainer };
   const job = (s: TaskStatus, arch: string) => s.jobs.find((j) => j.arch === arch)!;
 
   beforeAll(async () => {
-    farm = await FarmHarness.create({ archs: ['amd64', 'arm64', 'riscv64'], noarchArch: 'amd64' });
-    await farm.startCoordinator();
-    await Promise.all([
-      farm.startWorker({ id: 'worker-a', archs: ['amd64'], slots: 2 }),
-      farm.startWorker({ id: 'worker-b', archs: ['arm64'], slots: 2 }),
-    ]);
+    farm = await startTwoWorkerFarm();
   });
 
   afterAll(async () => {
     await farm?.stop();
-  });
-
-  it('answers 401 without a valid token and 403 for the wrong role, with JSON errors', async () => {
-    const none = await farm.api('GET', '/task', undefined, { token: null });
-    expect(none.status).toBe(401);
-    expect(none.body).toMatchObject({ error: { code: 'UNAUTHORIZED' } });
-    expect((await farm.api('GET', '/task', undefined, { token: 'not-a-token' })).status).toBe(401);
-    expect((await farm.api('POST', '/task', undefined, { token: 'not-a-token' })).status).toBe(401);
-    const workerCreates = await farm.api('POST', '/task', undefined, { token: farmTokens.worker });
-    expect(workerCreates.status).toBe(403);
-    expect(workerCreates.body).toMatchObject({ error: { code: 'FORBIDDEN' } });
-    const id = ((await farm.api('POST', '/task', undefined, maintainer)).body as { id: string }).id;
-    const upload = await farm.api(
-      'PUT',
-      `/task/${id}/artifact/amd64/x_1_amd64.deb?attempt=1`,
-      new Uint8Array([1]),
-      maintainer,
-    );
-    expect(upload.status).toBe(403);
-    expect((await farm.api('PUT', `/task/${id}/result/amd64`, { status: 'succeeded' }, maintainer)).status).toBe(403);
-    expect((await farm.api('POST', `/task/${id}/cancel`, undefined, { token: farmTokens.worker })).status).toBe(403);
-    expect((await farm.api('GET', '/healthz', undefined, { token: null })).status).toBe(200);
-    expect((await farm.api('GET', '/docs/json', undefined, { token: null })).status).toBe(200);
-    expect((await farm.api('GET', '/repo/stable/Release', undefined, { token: null })).status).not.toBe(401);
-    expect((await farm.api('GET', '/no/such/route', undefined, { token: null })).body).toMatchObject({
-      error: { code: 'NOT_FOUND' },
-    });
   });
 
   it('routes each arch to the workers that carry its tag and publishes the debs to the branch repo', async () => {
@@ -159,115 +119,6 @@ describe('the farm', () => {
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: 'ARCH_NOT_ALLOWED' } });
     expect((refused.body as { error: { message: string } }).error.message).toContain('FAIL_ARCH/ALLOW_ARCH');
-  });
-
-  it('answers a request in the wrong state with a 4xx that names the problem', async () => {
-    const id = ((await farm.api('POST', '/task', undefined, maintainer)).body as { id: string }).id;
-    const early = await farm.api('PUT', `/task/${id}/build`, undefined, maintainer);
-    expect(early.status).toBe(409);
-    expect(early.text).toContain('no bundle');
-    const branch = await farm.api('PUT', `/task/${id}/branch`, 'nosuchbranch', maintainer);
-    expect(branch.status).toBe(400);
-    expect(branch.body).toMatchObject({ error: { code: 'SOURCE_LIST_MISSING' } });
-    const broken = craftTar([
-      { name: 'spec', content: 'VER=1.0\nDUMMYSRC=1\n' },
-      { name: 'autobuild/defines', content: 'PKGSEC=utils\nPKGDES="no name"\n' },
-    ]);
-    const parse = await farm.api('PUT', `/task/${id}/build_bundle`, broken, maintainer);
-    expect(parse.status).toBe(400);
-    expect(parse.body).toMatchObject({ error: { code: 'BUNDLE_INVALID' } });
-    expect(parse.text).toContain('PKGNAME');
-    await farm.api(
-      'PUT',
-      `/task/${id}/build_bundle`,
-      await bundle({ name: 'late', defines: ['ALLOW_ARCH="amd64"'] }),
-      maintainer,
-    );
-    const noBranch = await farm.api('PUT', `/task/${id}/build`, undefined, maintainer);
-    expect(noBranch.status).toBe(409);
-    expect(noBranch.text).toContain('no branch');
-    expect((await farm.api('GET', '/task/999999/status')).status).toBe(404);
-  });
-
-  it('takes uploads idempotently and checks their sha256', async () => {
-    const id = ((await farm.api('POST', '/task', undefined, maintainer)).body as { id: string }).id;
-    const archive = await bundle({ name: 'twice', defines: ['ALLOW_ARCH="amd64"'] });
-    const sha = createHash('sha256').update(archive).digest('hex');
-    const first = await farm.api('PUT', `/task/${id}/build_bundle`, archive, {
-      ...maintainer,
-      headers: { 'x-checksum-sha256': sha },
-    });
-    expect(first.status).toBe(201);
-    const again = await farm.api('PUT', `/task/${id}/build_bundle`, archive, maintainer);
-    expect(again.status).toBe(200);
-    expect(again.body).toMatchObject({ unchanged: true, sha256: sha });
-    const wrong = await farm.api('PUT', `/task/${id}/build_bundle`, archive, {
-      ...maintainer,
-      headers: { 'x-checksum-sha256': '0'.repeat(64) },
-    });
-    expect(wrong.status).toBe(422);
-    expect(wrong.body).toMatchObject({ error: { code: 'CHECKSUM_MISMATCH' } });
-  });
-
-  it('rejects unsafe and oversized bundles with a 4xx and writes nothing outside its storage', async () => {
-    const tag = randomBytes(4).toString('hex');
-    const outside = [`/tmp/aoinb-escape-${tag}`, path.join(farm.root, `escape-${tag}`)];
-    const cases: Array<[string, Buffer, number]> = [
-      [
-        'traversal',
-        craftTar([...validMembers('evil'), { name: `../../../../../../../../tmp/aoinb-escape-${tag}`, content: 'x' }]),
-        400,
-      ],
-      [
-        'relative traversal',
-        craftTar([...validMembers('evil'), { name: `autobuild/../../escape-${tag}`, content: 'x' }]),
-        400,
-      ],
-      ['absolute path', craftTar([...validMembers('evil'), { name: `/tmp/aoinb-escape-${tag}`, content: 'x' }]), 400],
-      [
-        'symlink out',
-        craftTar([...validMembers('evil'), { name: 'autobuild/prepare', type: 'symlink', linkname: '/etc/passwd' }]),
-        400,
-      ],
-      [
-        'symlink up',
-        craftTar([
-          ...validMembers('evil'),
-          { name: 'autobuild/build', type: 'symlink', linkname: '../../../etc/shadow' },
-        ]),
-        400,
-      ],
-      [
-        'hard link out',
-        craftTar([...validMembers('evil'), { name: 'autobuild/beyond', type: 'hardlink', linkname: '/etc/passwd' }]),
-        400,
-      ],
-      ['device', craftTar([...validMembers('evil'), { name: 'autobuild/null', type: 'chardev' }]), 400],
-      [
-        'oversized archive',
-        craftTar([...validMembers('evil'), { name: 'big.bin', content: randomBytes(2 * 1024 * 1024) }]),
-        413,
-      ],
-      [
-        'oversized once extracted',
-        craftTar([...validMembers('evil'), { name: 'zeros.bin', content: Buffer.alloc(16 * 1024 * 1024) }]),
-        413,
-      ],
-    ];
-    for (const [what, archive, status] of cases) {
-      const id = ((await farm.api('POST', '/task', undefined, maintainer)).body as { id: string }).id;
-      const res = await farm.api('PUT', `/task/${id}/build_bundle`, archive, maintainer);
-      expect(res.status, `${what}: ${res.text}`).toBe(status);
-      expect((res.body as { error: { code: string } }).error.code, what).toMatch(/^BUNDLE_(UNSAFE|TOO_LARGE|INVALID)$/);
-      expect((await farm.status(id)).state, what).toBe('created');
-      expect(((await farm.api('GET', `/task/${id}/status`)).body as { bundle: unknown }).bundle, what).toBeNull();
-    }
-    for (const file of outside) await expect(access(file)).rejects.toThrow();
-    // Each coordinator has its own upload folder under tmp (storage/instance-tmp.ts): nothing may stay in one.
-    const tmp = path.join(farm.storageDir, 'tmp');
-    const uploads = (await readdir(tmp, { withFileTypes: true })).filter((e) => e.isDirectory());
-    expect(uploads.length).toBeGreaterThan(0);
-    for (const dir of uploads) expect(await readdir(path.join(tmp, dir.name))).toEqual([]);
   });
 
   it('makes a failed build final and starts a new run on retry', async () => {
@@ -385,75 +236,5 @@ describe('the farm', () => {
     expect(b.cores).toBeGreaterThan(0);
     expect(b.disk_free_bytes).toBeGreaterThan(0);
     expect(b.memory_total_bytes).toBeGreaterThan(0);
-  });
-
-  it('gives the job of a SIGKILLed worker to another worker, which completes it', async () => {
-    const id = await farm.submit(
-      await bundle({ name: 'survivor', defines: ['ALLOW_ARCH="amd64"'], fake: { durationMs: 4000 } }),
-    );
-    await farm.waitFor(
-      async () => job(await farm.status(id), 'amd64').builder === 'worker-a',
-      10_000,
-      'worker-a to start the build',
-    );
-    await farm.kill('worker-a', 'SIGKILL');
-    await farm.startWorker({ id: 'worker-a2', archs: ['amd64'], slots: 2 });
-    const status = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
-    expect(status.state).toBe('succeeded');
-    expect(job(status, 'amd64')).toMatchObject({ builder: 'worker-a2', attempt: 2 });
-    const log = (await farm.api('GET', `/task/${id}/log`)).text;
-    expect(log).toContain('builder worker-a stopped answering during attempt 1');
-    expect(log).toContain('attempt 2 on builder worker-a2');
-    await farm.waitFor(
-      async () => {
-        const { builders } = (await farm.api('GET', '/builder/status')).body as {
-          builders: Array<{ id: string; state: string }>;
-        };
-        return builders.find((b) => b.id === 'worker-a')?.state === 'offline';
-      },
-      15_000,
-      'worker-a to show offline',
-    );
-  });
-
-  it('hands running builds back to the queue when a worker gets SIGTERM', async () => {
-    const id = await farm.submit(
-      await bundle({ name: 'handed-back', defines: ['ALLOW_ARCH="arm64"'], fake: { durationMs: 3000 } }),
-    );
-    await farm.waitForState(id, ['running']);
-    await farm.kill('worker-b', 'SIGTERM');
-    const back = await farm.status(id);
-    expect(job(back, 'arm64')).toMatchObject({ state: 'queued', builder: null });
-    await farm.startWorker({ id: 'worker-b2', archs: ['arm64'], slots: 2 });
-    const status = await farm.waitForState(id, ['succeeded', 'failed'], 20_000);
-    expect(status.state).toBe('succeeded');
-    expect(job(status, 'arm64')).toMatchObject({ builder: 'worker-b2', attempt: 2 });
-    expect((await farm.api('GET', `/task/${id}/log`)).text).toContain('handed back to the queue');
-  });
-
-  it('loses nothing when the coordinator is restarted mid-build', async () => {
-    const id = await farm.submit(
-      await bundle({
-        name: 'steady',
-        defines: ['ALLOW_ARCH="@(amd64|arm64)"'],
-        fake: { durationMs: 4000, lines: 300, linesPerSecond: 100 },
-      }),
-    );
-    await farm.waitForState(id, ['running']);
-    await farm.kill('coordinator', 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 1500));
-    await farm.startCoordinator();
-    const status = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
-    expect(status.state).toBe('succeeded');
-    for (const arch of ['amd64', 'arm64']) {
-      const log = (await farm.api('GET', `/task/${id}/log?arch=${arch}`)).text.split('\n');
-      expect(log.filter((l) => l.startsWith('fake build line '))).toEqual(
-        Array.from({ length: 300 }, (_, i) => `fake build line ${i}`),
-      );
-      expect(job(status, arch).artifacts).toHaveLength(1);
-    }
-    const packages = (await farm.api('GET', '/repo/stable/Packages', undefined, { token: null })).text;
-    expect(packages).toContain('Filename: steady_1.0-0_amd64.deb');
-    expect(packages).toContain('Filename: steady_1.0-0_arm64.deb');
   });
 });
