@@ -39,4 +39,15 @@ describe('the shared apt archive cache', () => {
     expect(await pruneAptCache(dir, 100)).toEqual(['by-sha256/aaaa.deb']);
     expect(await readdir(path.join(dir, 'by-sha256'))).toEqual([]);
   });
+
+  it('removes what a killed copy into the cache left (.aoinb-*.partial), and nothing else', async () => {
+    await mkdir(path.join(dir, 'by-sha256'));
+    await deb('.aoinb-1.partial', 10, 10);
+    await deb('by-sha256/.aoinb-2.partial', 10, 10);
+    await deb('by-sha256/bbbb.deb', 10, 10);
+    await deb('a_1_amd64.deb', 10, 10);
+    expect(await pruneAptCache(dir, 1000)).toEqual([]);
+    expect((await readdir(dir)).sort()).toEqual(['a_1_amd64.deb', 'by-sha256']);
+    expect(await readdir(path.join(dir, 'by-sha256'))).toEqual(['bbbb.deb']);
+  });
 });

@@ -44,11 +44,24 @@ export function archiveFileName(pkg: { name: string; version: string; arch: stri
 export const archivesBySha256 = 'by-sha256';
 
 /**
+ * Copies into the cache go through `.aoinb-*.partial` names and are written only under the
+ * cache's exclusive lock, which the pruner holds: any such file left now is a killed copy's.
+ */
+async function removeStalePartials(dir: string): Promise<void> {
+  for (const sub of ['', archivesBySha256]) {
+    const names = await readdir(path.join(dir, sub)).catch(() => [] as string[]);
+    const stale = names.filter((name) => name.startsWith('.aoinb-') && name.endsWith('.partial'));
+    await Promise.all(stale.map((name) => unlink(path.join(dir, sub, name)).catch(() => undefined)));
+  }
+}
+
+/**
  * Marks the given packages used now and deletes the least recently used .debs
  * (`by-sha256/` ones too) until the cache fits in `budgetBytes`. Call it holding the cache for `write`.
  * apt stamps a download with the server's date, so "used" is our own mtime.
  */
 export async function pruneAptCache(dir: string, budgetBytes: number, usedNow: string[] = []): Promise<string[]> {
+  await removeStalePartials(dir);
   const now = new Date();
   await Promise.all(usedNow.map((name) => utimes(path.join(dir, name), now, now).catch(() => undefined)));
   const names = async (sub: string) =>
