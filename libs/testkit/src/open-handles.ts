@@ -1,5 +1,5 @@
 import { Cluster, Redis } from 'ioredis';
-import { liveTimers } from './live-timers.ts';
+import { liveTimers, type LiveTimers } from './live-timers.ts';
 
 /**
  * What a test or a test file has open, for the leak check (leak-check.ts): the
@@ -75,8 +75,9 @@ function redisRegistry(): Set<RedisLike> {
   return clients;
 }
 
-const redisClients = redisRegistry();
-const timers = liveTimers();
+/** Installed at the first per-test snapshot (what was open before it is the file's anyway). */
+let tracking: { readonly redis: Set<RedisLike>; readonly timers: LiveTimers } | undefined;
+const tracked = () => (tracking ??= { redis: redisRegistry(), timers: liveTimers() });
 
 function countKinds(): Map<string, number> {
   const out = new Map<string, number>();
@@ -84,8 +85,10 @@ function countKinds(): Map<string, number> {
   return out;
 }
 
-export function snapshotHandles(): HandleSnapshot {
-  return { counts: countKinds(), timers: { count: timers.count(), seq: timers.seq() }, redis: new Set(redisClients) };
+export function snapshotHandles(scope: LeakScope): HandleSnapshot {
+  if (scope === 'file') return { counts: countKinds(), timers: { count: 0, seq: 0 }, redis: new Set() };
+  const { redis, timers } = tracked();
+  return { counts: countKinds(), timers: { count: timers.count(), seq: timers.seq() }, redis: new Set(redis) };
 }
 
 function describeRedis(client: RedisLike): string {
@@ -101,12 +104,13 @@ export function handlesLeftSince(before: HandleSnapshot, scope: LeakScope): stri
     .filter(([kind, n]) => n > (before.counts.get(kind) ?? 0))
     .map(([kind, n]) => `${kind} +${n - (before.counts.get(kind) ?? 0)}`);
   if (scope === 'file') return kinds;
-  const clients = [...redisClients].filter((client) => !before.redis.has(client));
+  const clients = [...tracked().redis].filter((client) => !before.redis.has(client));
   return [...kinds, ...timersLeftSince(before), ...clients.map(describeRedis)];
 }
 
 /** By count, so that a loop of the file's that re-arms its timer during a test is no leak; named where it can be. */
 function timersLeftSince(before: HandleSnapshot): string[] {
+  const { timers } = tracked();
   const extra = timers.count() - before.timers.count;
   if (extra <= 0) return [];
   const newest = timers.createdSince(before.timers.seq);
