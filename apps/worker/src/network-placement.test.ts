@@ -19,9 +19,9 @@ import { startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 import { startWorkerAgent, type WorkerAgent } from './agent.ts';
 import { jobNeedsNetwork } from './claim-check.ts';
 import type { Executor } from './executor.ts';
-import { fakeExecutor } from './testing/fake-executor.ts';
-import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { fakeExecutor } from '../test-support/fake-executor.ts';
+import { seamFixture, type SeamFixture } from '../test-support/seam-fixture.ts';
+import { startStandinCoordinator, type StandinCoordinator } from '../test-support/standin-coordinator.ts';
 
 /**
  * Placement of a job that asks for a build network, with real agents on a real Redis: a build
@@ -164,7 +164,7 @@ describe('a job that asks for a build network', () => {
     }
     expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
     expect(requests.get('online-ok')!.filter((r) => r.network)).toHaveLength(4);
-  }, 180_000);
+  });
 
   it('counts a sequence as asking when any of its steps does', () => {
     const base = { taskId: '1', arch: 'amd64', run: 1, taskArchs: ['amd64'], branch: 'stable' } as BuildJobData;

@@ -34,7 +34,7 @@ describe('a job of another protocol version', () => {
     redis = await startRedis();
     const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
     queue = new Queue('build-amd64', { connection });
-  }, 30_000);
+  });
   // The worker is each test's own: its loops (stalled check, lock renewal) start with its first job.
   beforeEach(async () => {
     const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
