@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@aoinb/testkit';
 import { deployDir } from './deploy-paths.ts';
 
@@ -15,7 +15,7 @@ import { deployDir } from './deploy-paths.ts';
 describe('deploy/redis/redis.conf', () => {
   let dir: string;
   let server: ReturnType<typeof execa> | undefined;
-  afterAll(async () => {
+  afterEach(async () => {
     server?.kill('SIGKILL');
     await server?.catch(() => undefined);
     await rm(dir, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildRequest } from '@aoinb/buildroot';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
@@ -51,8 +51,12 @@ describe('a job that asks for a build network', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-net-placement-'));
     fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
   });
+  // The agents a test starts are its own (the per-test leak check).
+  afterEach(async () => {
+    for (const a of agents.splice(0)) await a.stop('requeue');
+    await fixture?.close();
+  });
   afterAll(async () => {
-    for (const a of agents) await a.stop('requeue');
     await fixture?.close();
     await coordinator?.close();
     await redis?.quit();
@@ -110,7 +114,10 @@ describe('a job that asks for a build network', () => {
     });
   }
 
-  it('is parked unstarted by a host that allows no network while no able host is online', async () => {
+  // One scenario in three steps, each on what the one before left (the agents, the parked job): one test, so
+  // that what it starts is its own and stopped after it.
+  it('parks a network job while no able host is online, then builds it on the able host at its head', async () => {
+    // A host that allows no network parks it unstarted while no able host is online.
     await startAgent('offline-only', false);
     const online = await networkJob('wants-network');
     parked = online.job!;
@@ -122,9 +129,7 @@ describe('a job that asks for a build network', () => {
     expect(await fixture.store.getBuild(online.data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 0 });
     expect(coordinator.seen('GET', new RegExp(`^/task/${online.data.taskId}/`))).toEqual([]);
     expect(requests.get('offline-only')!.map((r) => r.network)).toEqual([false]);
-  });
-
-  it('goes to the head of its queue for an able free host; the host that cannot take it steps aside', async () => {
+    // It goes to the head of its queue for an able free host; the host that cannot take it steps aside.
     // The able host's first heartbeat is in (as an agent beats before its queue workers start), its workers not yet.
     await writeHeartbeat(redis, ableFacts('online-ok'), 30);
     // Brought back as the coordinator does (unless the offline host, seeing the able one, put it at the head itself).
@@ -145,9 +150,7 @@ describe('a job that asks for a build network', () => {
     const bundleOrder = coordinator.seen('GET', /\/build_bundle$/).map((r) => r.url.split('/')[2]);
     expect(bundleOrder.indexOf(parked.data.taskId)).toBeLessThan(bundleOrder.indexOf(behind.data.taskId));
     expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
-  });
-
-  it('is built by the able host, at its first attempt, with both hosts online and idle', async () => {
+    // With both hosts online and idle, network jobs are built by the able host at their first attempt.
     const jobs = [
       await networkJob('net-a'),
       await fixture.queued({ name: 'plain-a' }),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
 import {
   buildJobName,
@@ -48,6 +48,10 @@ describe('a worker that cannot meet a build hands it back', () => {
     coordinator = await startStandinCoordinator();
     dir = await mkdtemp(path.join(tmpdir(), 'aoinb-placement-'));
     fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
+  });
+  // The queues a test opens through the fixture are its own (the per-test leak check).
+  afterEach(async () => {
+    await fixture?.close();
   });
   afterAll(async () => {
     await fixture?.close();

@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type BuildJobData } from '@aoinb/farm-contract';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { refuseOtherProtocol } from './protocol-guard.ts';
@@ -34,6 +34,10 @@ describe('a job of another protocol version', () => {
     redis = await startRedis();
     const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
     queue = new Queue('build-amd64', { connection });
+  });
+  // The worker is each test's own: its loops (stalled check, lock renewal) start with its first job.
+  beforeEach(async () => {
+    const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     worker = new Worker<BuildJobData>(
       'build-amd64',
@@ -46,8 +50,10 @@ describe('a job of another protocol version', () => {
     );
     await worker.waitUntilReady();
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await worker?.close();
+  });
+  afterAll(async () => {
     await queue?.close();
     await redis?.stop();
   });

@@ -108,6 +108,7 @@ export function seamFixture(options: {
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));
+      queues.clear();
     },
   };
 }

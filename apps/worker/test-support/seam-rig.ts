@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
 import { FarmStore } from '@aoinb/farm-protocol';
 import { useRedisFixture } from '@aoinb/testkit/fixtures';
@@ -66,6 +66,10 @@ export function useSeamRig(name: string, options: { prepare?: (redis: Redis) => 
     const dir = await mkdtemp(path.join(tmpdir(), `aoinb-${name}-`));
     const fixture = seamFixture({ store: new FarmStore(db.redis), redisPort: db.server.port, coordinator, dir });
     Object.assign(rig, fixture, { redis: db.redis, redisUrl: db.server.url, coordinator, dir });
+  });
+  // The queues a test opens are its own (the per-test leak check); the next test opens them again.
+  afterEach(async () => {
+    await rig.close?.();
   });
   afterAll(async () => {
     await rig.close?.();

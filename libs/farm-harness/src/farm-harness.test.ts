@@ -1,10 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FarmHarness } from './farm-harness.ts';
 
 describe('FarmHarness.startCoordinator', () => {
   const farms: FarmHarness[] = [];
-  afterAll(async () => {
-    await Promise.all(farms.map((farm) => farm.stop()));
+  afterEach(async () => {
+    await Promise.all(farms.splice(0).map((farm) => farm.stop()));
   });
 
   it("does not take another farm's coordinator on the same port for its own", async () => {

@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { promoteToHead } from './queue-position.ts';
 
@@ -17,8 +17,11 @@ describe('a job handed back keeps its place in its queue', () => {
   beforeAll(async () => {
     server = await startRedis();
   });
+  // Each test's queues and workers are its own (the per-test leak check).
+  afterEach(async () => {
+    for (const o of open.splice(0)) await o.close();
+  });
   afterAll(async () => {
-    for (const o of open) await o.close();
     await server?.stop();
   });
 

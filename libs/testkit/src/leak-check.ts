@@ -1,47 +1,60 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { snapshotHandles, waitForHandlesClosed, type HandleSnapshot } from './open-handles.ts';
 
 /**
- * vitest setupFiles entry (see vitest.config.ts): after each test file, every
- * handle the file opened must be closed again: sockets (Redis clients, HTTP
- * servers and clients), child processes (redis-server, agents), timers
- * (loops). Compared by kind with `process.getActiveResourcesInfo()` against
- * the count before the file's own hooks ran. Closing is often asynchronous
- * (a socket's close event, an HTTP client's keep-alive of 4 s), so the check
- * waits up to `graceMs` for the counts to come back down before it fails.
+ * vitest setupFiles entry (see vitest.config.ts), in two scopes:
+ *
+ * - After each test: nothing the test opened is left (child processes, servers,
+ *   timers and intervals, file watchers, signal handlers, Redis clients), against
+ *   a snapshot taken before the test's own beforeEach hooks (this file's hooks
+ *   are registered first; vitest runs after-hooks in stack order, so this check
+ *   runs after the test file's own afterEach). What a file's beforeAll opens is
+ *   the file's, closed by its afterAll. Client sockets are not counted per test:
+ *   fetch's and node:http's keep-alive pools keep an idle socket for ~4-5 s, and
+ *   waiting that out after each test that made a request would cost seconds per
+ *   test; Redis clients, the sockets that matter, are counted one by one through
+ *   the kit's registry instead (open-handles.ts). A test that failed is not
+ *   checked: its failure is the news, and the file's check still holds it.
+ * - After each test file: every handle the file opened is closed, sockets too.
+ *
+ * Closing is often asynchronous (a child's exit, a socket's close event, an HTTP
+ * keep-alive pool of 4 s per file), so each check waits up to `graceMs` for what
+ * is left to close before it fails; a test that leaves nothing costs no wait.
  */
-const graceMs = 6000;
-/** Transient or vitest's own: file system requests in flight, the terminal, immediates. */
-const ignored = new Set(['FSReqCallback', 'FSReqPromise', 'TTYWrap', 'Immediate', 'GetAddrInfoReqWrap']);
+const graceMs = Number(process.env.AOINB_LEAK_GRACE_MS) || 6000; // short in the leak check's own test
 
-function counts(): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const kind of process.getActiveResourcesInfo()) if (!ignored.has(kind)) out.set(kind, (out.get(kind) ?? 0) + 1);
-  return out;
-}
+// For leak-check.test.ts: the suite's own config loads this file.
+Reflect.set(globalThis, Symbol.for('aoinb.testkit.leakCheck'), 'per test and per file');
 
-/** What is open now beyond `before`, e.g. `TCPSocketWrap +2`. */
-export function leaksSince(before: Map<string, number>): string[] {
-  return [...counts()]
-    .filter(([kind, n]) => n > (before.get(kind) ?? 0))
-    .map(([kind, n]) => `${kind} +${n - (before.get(kind) ?? 0)}`);
-}
+let fileBaseline: HandleSnapshot | undefined;
+let testBaseline: HandleSnapshot | undefined;
 
-export async function waitForNoLeaks(before: Map<string, number>, ms = graceMs): Promise<string[]> {
-  const deadline = Date.now() + ms;
-  let left = leaksSince(before);
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    left = leaksSince(before);
-  }
-  return left;
-}
-
-let baseline = new Map<string, number>();
 beforeAll(() => {
-  baseline = counts();
+  fileBaseline = snapshotHandles('file');
 });
+
+// AOINB_LEAK_CHECK=file keeps only the file's check: for measuring what the per-test check costs (docs/testing.md).
+const perTest = process.env.AOINB_LEAK_CHECK !== 'file';
+
+beforeEach(() => {
+  if (perTest) testBaseline = snapshotHandles('test');
+});
+
+afterEach(async (context) => {
+  const before = testBaseline;
+  testBaseline = undefined;
+  if (!before || context.task.result?.state === 'fail') return;
+  const left = await waitForHandlesClosed(before, 'test', graceMs);
+  if (left.length > 0)
+    throw new Error(
+      `test "${context.task.fullTestName}" left open: ${left.join(', ')} (close what the test opens, in the ` +
+        'test or an afterEach; what several tests share belongs in beforeAll/afterAll)',
+    );
+}, graceMs + 5000);
+
 afterAll(async () => {
-  const left = await waitForNoLeaks(baseline);
+  if (!fileBaseline) return;
+  const left = await waitForHandlesClosed(fileBaseline, 'file', graceMs);
   if (left.length > 0)
     throw new Error(
       `this test file left handles open: ${left.join(', ')} (close every server, Redis client, ` +
