@@ -6,6 +6,7 @@
  * also in the run's sandbox under /tmp): the checkout is never written, so an interrupted run leaves it clean.
  */
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import type { Plugin } from 'vite';
 import { createVitest, type TestSpecification, type Vitest } from 'vitest/node';
@@ -22,8 +23,10 @@ export interface MutantRun {
 export interface MutantRunner {
   /** The test files run against the target's mutants (those whose imports reach it). */
   readonly testFiles: readonly string[];
-  /** Runs the tests with `source` served as the target file (null: the tracked file). */
-  run(source: string | null, timeoutMs: number): Promise<MutantRun>;
+  /** Runs the tests (or those of `files`) with `source` served as the target file (null: the tracked file). */
+  run(source: string | null, timeoutMs: number, files?: readonly string[]): Promise<MutantRun>;
+  /** The test files that fail with `source` served, each run to its end (no bail). */
+  failingFiles(source: string, timeoutMs: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -85,10 +88,25 @@ export async function startMutantRunner(root: string, target: string, testFiles:
   if (specs.length === 0) throw new Error(`no test of the mutation config reaches ${target}`);
   return {
     testFiles: specs.map((s) => s.moduleId),
-    async run(source, timeoutMs) {
+    async run(source, timeoutMs, files) {
       overlay.source = source;
       vitest.invalidateFile(target);
-      return runOnce(vitest, specs, timeoutMs, root);
+      return runOnce(vitest, files ? specs.filter((s) => files.includes(s.moduleId)) : specs, timeoutMs, root);
+    },
+    async failingFiles(source, timeoutMs) {
+      overlay.source = source;
+      vitest.invalidateFile(target);
+      vitest.config.bail = 0;
+      const deadline = new AbortController();
+      try {
+        const timer = sleep(timeoutMs, undefined, { signal: deadline.signal }).catch(() => undefined);
+        const result = await Promise.race([vitest.runTestSpecifications(specs), timer]);
+        if (!result) throw new Error(`the probe run of ${target} took more than ${timeoutMs} ms`);
+        return result.testModules.filter((m) => !m.ok()).map((m) => m.moduleId);
+      } finally {
+        deadline.abort();
+        vitest.config.bail = 1;
+      }
     },
     close: () => vitest.close(),
   };

@@ -22,7 +22,8 @@ export interface FileReport {
   readonly finishedAt: string;
   /** `uptime`'s load averages (1, 5, 15 min) at the start and the end. */
   readonly load: { readonly start: number[]; readonly end: number[] };
-  readonly testFiles: readonly string[];
+  /** Per script, the test files that run it (those that fail when it fails at once); its mutants run those. */
+  readonly testFiles: Readonly<Record<string, readonly string[]>>;
   readonly baselineMs: number;
   /** Mutants generated for the file, and how many were run (fewer with --max). */
   readonly generated: number;
