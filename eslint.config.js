@@ -16,17 +16,17 @@ const zones = [
   { target: 'libs', from: 'apps', message: 'libs never import apps' },
 ];
 
-// Test-only code: the test packages and helpers, which production code never imports.
+// Test-only code: the test packages and each package's test helpers (test-support/, beside src/),
+// which production code never imports.
 const testOnly = [
   'libs/testkit/**',
   'libs/farm-harness/**',
-  'apps/*/src/testing/**',
-  'libs/*/src/testing/**',
-  'libs/bundle/src/test-*.ts',
+  'apps/*/test-support/**',
+  'libs/*/test-support/**',
   // The real-package tests' support (AOSC's tree, Debian sources), not part of the coordinator.
   'apps/coordinator/src/real-packages/**',
-  // The fault tests' shared checks (vitest's expect), beside the tests.
-  'apps/coordinator/src/faults/fault-checks.*',
+  // The fault tests' shared checks (vitest's expect) and crash hook, beside the tests.
+  'apps/coordinator/src/faults/**',
 ];
 const testFiles = ['**/*.test.ts', ...testOnly];
 /** Lines over 120 characters, comments and strings included (Prettier wraps neither). */
@@ -101,6 +101,15 @@ export function aoinbLintConfig(root) {
             zones: [
               ...zones,
               { target: ['apps', 'libs'], from: testOnly, message: 'production code never imports test-only code' },
+            ],
+          },
+        ],
+        // A file under src/ that needs vitest is a test helper: it belongs in the package's test-support/.
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              { regex: '^vitest(/|$)', message: "test helpers live in the package's test-support/, not src/" },
             ],
           },
         ],

@@ -9,7 +9,15 @@ const workers = Number(process.env.AOINB_TEST_WORKERS) || availableParallelism()
 
 export default defineConfig({
   test: {
-    include: ['apps/*/src/**/*.test.ts', 'libs/*/src/**/*.test.ts', 'deploy/test/**/*.test.ts', 'scripts/*.test.ts'],
+    include: [
+      'apps/*/src/**/*.test.ts',
+      'libs/*/src/**/*.test.ts',
+      // The test helpers' own tests, beside them (each package's test-support/, outside src/).
+      'apps/*/test-support/**/*.test.ts',
+      'libs/*/test-support/**/*.test.ts',
+      'deploy/test/**/*.test.ts',
+      'scripts/*.test.ts',
+    ],
     // End-to-end tests mount overlays and start containers, beside other files: deadlines that catch a
     // hang, far above a loaded machine's latency (a test that proves promptness checks it itself).
     testTimeout: 300_000,

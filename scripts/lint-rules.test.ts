@@ -23,7 +23,7 @@ const files: Record<string, string> = {
       skipLibCheck: true,
       types: [],
     },
-    include: ['apps/*/src/**/*.ts', 'libs/*/src/**/*.ts'],
+    include: ['apps/*/src/**/*.ts', 'apps/*/test-support/**/*.ts', 'libs/*/src/**/*.ts'],
   }),
   'apps/cli/package.json': '{ "name": "@aoinb/cli", "type": "module" }\n',
   'apps/worker/package.json': '{ "name": "@aoinb/worker", "type": "module", "exports": { ".": "./src/work.ts" } }\n',
@@ -37,6 +37,13 @@ const files: Record<string, string> = {
   // A lib importing an app; production code importing a test-only package.
   'libs/core/src/uses-app.ts': "import { work } from '../../../apps/worker/src/work.ts';\nexport const n = work();\n",
   'libs/core/src/uses-testkit.ts': "import { fixture } from '@aoinb/testkit';\nexport const n = fixture;\n",
+  // A package's own test helper (test-support/, beside src/): production code importing it, and a helper
+  // written under src/ (it needs vitest).
+  'apps/worker/test-support/fake-work.ts': 'export const fakeWork = (): number => 0;\n',
+  'apps/worker/src/uses-helper.ts':
+    "import { fakeWork } from '../test-support/fake-work.ts';\nexport const n = fakeWork();\n",
+  'apps/worker/src/helper-in-src.ts':
+    "import { expect } from 'vitest';\nexport const isOne = (n: number): void => expect(n).toBe(1);\n",
   // A two-file cycle.
   'libs/core/src/cycle-a.ts': "import { b } from './cycle-b.ts';\nexport const a = (): number => b() + 1;\n",
   'libs/core/src/cycle-b.ts':
@@ -80,6 +87,14 @@ const files: Record<string, string> = {
   'libs/core/src/clean.test.ts': "import { fixture } from '@aoinb/testkit';\nexport const n = fixture;\n",
   'libs/core/src/clean.ts': "import { work } from './work-free.ts';\nexport const n = work + 1;\n",
   'libs/core/src/work-free.ts': 'export const work = 2;\n',
+  // A test uses its package's helper and vitest.
+  'apps/worker/src/work.test.ts': [
+    "import { expect } from 'vitest';",
+    "import { fakeWork } from '../test-support/fake-work.ts';",
+    "import { work } from './work.ts';",
+    'export const check = (): void => expect(work()).not.toBe(fakeWork());',
+    '',
+  ].join('\n'),
 };
 
 let dir: string;
@@ -96,11 +111,16 @@ beforeAll(async () => {
   await mkdir(path.join(dir, 'node_modules/@aoinb'), { recursive: true });
   for (const pkg of ['apps/worker', 'libs/testkit', 'libs/core'])
     await symlink(path.join(dir, pkg), path.join(dir, 'node_modules/@aoinb', path.basename(pkg)));
+  await symlink(path.join(root, 'node_modules/vitest'), path.join(dir, 'node_modules/vitest'));
   // The repository's rules, rooted at the fixture tree.
   const config = pathToFileURL(path.join(root, 'eslint.config.js')).href;
   await writeFile(
     path.join(dir, 'eslint.config.js'),
-    `import { aoinbLintConfig } from ${JSON.stringify(config)};\nexport default aoinbLintConfig(import.meta.dirname);\n`,
+    [
+      `import { aoinbLintConfig } from ${JSON.stringify(config)};`,
+      'export default aoinbLintConfig(import.meta.dirname);',
+      '',
+    ].join('\n'),
   );
   const eslint = new ESLint({ cwd: dir });
   const results = await eslint.lintFiles(['apps', 'libs']);
@@ -116,7 +136,7 @@ beforeAll(async () => {
       r.messages.filter((m) => m.severity === 2).map((m) => m.ruleId ?? m.message),
     ]),
   );
-}, 120_000);
+});
 
 afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -128,6 +148,8 @@ describe('eslint.config.js holds the boundaries', () => {
     ['apps/cli/src/by-name.ts', ['import-x/no-restricted-paths']],
     ['libs/core/src/uses-app.ts', ['import-x/no-restricted-paths', 'import-x/no-relative-packages']],
     ['libs/core/src/uses-testkit.ts', ['import-x/no-restricted-paths']],
+    ['apps/worker/src/uses-helper.ts', ['import-x/no-restricted-paths']],
+    ['apps/worker/src/helper-in-src.ts', ['no-restricted-imports']],
     ['libs/core/src/cycle-a.ts', ['import-x/no-cycle']],
     ['libs/core/src/cycle-b.ts', ['import-x/no-cycle']],
     [
@@ -149,9 +171,15 @@ describe('eslint.config.js holds the boundaries', () => {
     expect(warned.get('libs/core/src/clean.ts')).toEqual([]);
   });
 
-  it('passes the files that break no boundary (tests may use the test-only package)', () => {
-    for (const file of ['libs/core/src/clean.ts', 'libs/core/src/clean.test.ts', 'libs/core/src/work-free.ts'])
-      expect(found.get(file), file).toEqual([]);
+  it('passes the files that break no boundary (tests may use the test-only package and test-support/)', () => {
+    const clean = [
+      'libs/core/src/clean.ts',
+      'libs/core/src/clean.test.ts',
+      'libs/core/src/work-free.ts',
+      'apps/worker/src/work.test.ts',
+      'apps/worker/test-support/fake-work.ts',
+    ];
+    for (const file of clean) expect(found.get(file), file).toEqual([]);
     expect(found.size).toBe(Object.keys(files).filter((f) => f.endsWith('.ts')).length);
   });
 });

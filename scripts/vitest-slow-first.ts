@@ -11,10 +11,12 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 export const slowFiles: readonly string[] = [
   'apps/coordinator/src/real-packages/real-packages.test.ts', // 151
+  'apps/coordinator/src/faults/coordinator-kill.test.ts', // ~140 (nine coordinator restarts; 2026-12-02, load 6)
   'apps/coordinator/src/two-coordinators.test.ts', // 95
   'libs/buildroot/src/layers/baseos.test.ts', // 66
   'apps/coordinator/src/group-e2e.test.ts', // 57
   'apps/cli/src/cli.test.ts', // 53
+  'apps/coordinator/src/faults/redis-kill.test.ts', // ~70 (2026-12-02, loaded)
   'apps/coordinator/src/group.test.ts', // 49
   'apps/cli/src/farm-up.test.ts', // 44
   'apps/cli/src/farm-commands.test.ts', // 41

@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 // mutated core modules. `related` would also pull in the whole-farm tests that import
 // the store (minutes per mutant on 2 cores); these run against a real redis-server.
 // The coordinator's result and recovery services are tested with the coordinator started
-// in the test's own process (testing/service-rig.ts), so Stryker's instrumentation sees them.
+// in the test's own process (apps/coordinator/test-support/service-rig.ts), so Stryker's instrumentation sees them.
 export default defineConfig({
   test: {
     include: [
@@ -16,6 +16,8 @@ export default defineConfig({
       'libs/bundle/src/archive-sniff.test.ts',
       'libs/bundle/src/archive-validate.test.ts',
       'libs/bundle/src/bundle-archive.test.ts',
+      'libs/bundle/src/bundle-archive-refusals.test.ts',
+      'libs/bundle/src/bundle-archive-crafted.test.ts',
       'libs/bundle/src/tree-bundle.test.ts',
       'apps/coordinator/src/services/result-service.test.ts',
       'apps/coordinator/src/services/result-artifacts.test.ts',

@@ -82,7 +82,7 @@ describe('deploy/systemd units', () => {
     await access(inCheckout(doc.replace(/^file:\/\//, ''))!);
   });
 
-  it('runs the worker as root and gives it time to hand builds back; the finish drop-in waits for the job timeout', async () => {
+  it('runs the worker as root with time to hand builds back; the finish drop-in outlasts the job timeout', async () => {
     const worker = await loadUnit('aoinb-worker.service');
     expect(one(worker, 'Service', 'User')).toBe('root');
     // on_shutdown = "requeue": the agent aborts builds and hands them back within seconds.

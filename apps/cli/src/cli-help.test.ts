@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeTestConfig } from '@aoinb/testkit';
 import { allNodes, commandTree, type CommandNode } from './docs/command-tree.ts';
 import { buildProgram } from './program.ts';
-import { aoinbBin } from './testing/cli-farm.ts';
+import { aoinbBin } from '../test-support/cli-farm.ts';
 
-const runMany = new URL('./testing/run-many.ts', import.meta.url).pathname;
+const runMany = new URL('../test-support/run-many.ts', import.meta.url).pathname;
 
 let dir: string;
 let configDir: string;
@@ -35,7 +35,7 @@ function aoinb(args: string[], env: Record<string, string> = {}, timeout?: numbe
   return execa(process.execPath, [aoinbBin, ...args], { reject: false, extendEnv: false, env: plainEnv(env), timeout });
 }
 
-/** Many command lines in one process (testing/run-many.ts: each as main.ts runs it, output piped). */
+/** Many command lines in one process (test-support/run-many.ts: each as main.ts runs it, output piped). */
 async function aoinbMany(lines: string[][]): Promise<Array<{ status: number; stdout: string; stderr: string }>> {
   const run = await execa(process.execPath, ['--import', 'tsx', runMany, JSON.stringify(lines)], {
     reject: false,
@@ -103,7 +103,7 @@ describe('aoinb help', () => {
     const unknown = await aoinb(['help', 'sumbit']);
     expect(unknown.exitCode).toBe(2);
     expect(unknown.stderr).toBe('aoinb: no command "sumbit" (see aoinb --help) [USAGE]');
-  }, 300_000);
+  });
 
   it('commands that change things do nothing else when asked for help', async () => {
     const before = await snapshot(dir);
@@ -128,7 +128,7 @@ describe('aoinb help', () => {
       expect(r.stdout).toMatch(/^Usage: aoinb /);
     }
     expect(await snapshot(dir)).toEqual(before);
-  }, 300_000);
+  });
 
   it('suggests the command or flag meant, in one line with its code', async () => {
     const cmd = await aoinb(['sumbit']);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 
 const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 let host: BuildHost;

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { freePort } from '@aoinb/testkit';
-import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
+import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process.ts';
 
 // The production build (`npm run build`): the tests build it from the sources they run
 // against, so they check this tree and never a stale dist/.
@@ -17,7 +17,7 @@ const plainEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' };
 
 beforeAll(async () => {
   await execa(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build-apps.ts')], { cwd: root });
-}, 120_000);
+});
 
 describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
   it('prints its version and the same help as the sources, with plain node', async () => {
@@ -56,6 +56,25 @@ describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
         }
       }
     }
+  });
+
+  it('is built from production sources only: no test, test-support/ or test-only package in it', async () => {
+    // esbuild's source maps list every file that went into a chunk.
+    const testCode = /(\.test\.ts$|\/test-support\/|\/libs\/(testkit|farm-harness)\/|\/node_modules\/vitest\/)/;
+    let sources = 0;
+    for (const app of ['cli', 'coordinator', 'worker']) {
+      const dist = path.join(root, 'apps', app, 'dist');
+      for (const file of (await readdir(dist)).filter((f) => f.endsWith('.js.map'))) {
+        const map = JSON.parse(await readFile(path.join(dist, file), 'utf8')) as { sources: string[] };
+        const inputs = map.sources.map((s) => path.resolve(dist, s));
+        expect(
+          inputs.filter((s) => testCode.test(s)),
+          `${app}/dist/${file}`,
+        ).toEqual([]);
+        sources += inputs.length;
+      }
+    }
+    expect(sources).toBeGreaterThan(100);
   });
 
   it('finds the files it reads at runtime (toolbox scripts, dashboard, package.json) in the tree', async () => {
@@ -101,7 +120,7 @@ describe('aoinb farm up, built: the CLI starts the built coordinator and worker'
       },
     });
     farm = await startFarmUp(bin, host.configDir, ['--log-format', 'json']);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

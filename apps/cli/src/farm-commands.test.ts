@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CliFarm } from './testing/cli-farm.ts';
+import { CliFarm } from '../test-support/cli-farm.ts';
 
 let farm: CliFarm;
 
 beforeAll(async () => {
   farm = await CliFarm.start();
-}, 60_000);
+});
 afterAll(async () => {
   await farm?.stop();
 });

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { freePort } from '@aoinb/testkit';
-import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
+import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process.ts';
 
 /**
  * `farm up` against a hostile build script: the secrets live in 0600 files, no

@@ -5,16 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
-import {
-  connectProbe,
-  directProbe,
-  lanAddress,
-  proxyAuthLine,
-  viaProxyProbe,
-} from '@aoinb/buildroot/testing/network-probes';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
+import { connectProbe, directProbe, lanAddress, proxyAuthLine, viaProxyProbe } from '@aoinb/testkit/network-probes';
 import { freePort } from '@aoinb/testkit';
-import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
+import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process.ts';
 
 /**
  * A farm build that asked for a network, through `farm up` and the real nspawn
@@ -54,7 +48,7 @@ beforeAll(async () => {
   });
   farm = await startFarmUp(bin, host.configDir);
   redisPort = farm.redisPort();
-}, 300_000);
+});
 
 afterAll(async () => {
   await farm?.stop();
@@ -62,7 +56,7 @@ afterAll(async () => {
   await host?.close();
 });
 
-/** The probes of a hostile build script (@aoinb/buildroot/testing/network-probes) against the farm's own ports. */
+/** The probes of a hostile build script (@aoinb/testkit/network-probes) against the farm's own ports. */
 function probeScript(lan: string, mirrorPort: number): string {
   const show = '^(HTTP/|Origin:|mirror-ok)';
   const connect = (label: string, target: string) => connectProbe(label, target, show);

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder, runContainer } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { freePort, mountOverlayFixture } from '@aoinb/testkit';
-import { startFarmUp, type FarmUpProcess } from './testing/farm-up-process.ts';
+import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process.ts';
 
 /** Polls `check` until it holds; throws naming `what` once `ms` have passed. */
 async function waitUntil(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {

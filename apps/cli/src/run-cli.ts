@@ -10,7 +10,7 @@ export interface CliIo extends Omit<ProgramIo, 'onStatus'> {
 
 /**
  * One `aoinb` command line, to its exit status: main.ts runs it on the process's own
- * streams; the CLI's help tests run many in one process (testing/run-many.ts).
+ * streams; the CLI's help tests run many in one process (test-support/run-many.ts).
  */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let status = 0;

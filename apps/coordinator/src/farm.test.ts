@@ -34,7 +34,7 @@ describe('the farm', () => {
       farm.startWorker({ id: 'worker-a', archs: ['amd64'], slots: 2 }),
       farm.startWorker({ id: 'worker-b', archs: ['arm64'], slots: 2 }),
     ]);
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

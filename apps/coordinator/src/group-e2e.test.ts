@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { FarmHarness, farmTokens, groupStatus, member, ms } from '@aoinb/farm-harness';
 
 /**
@@ -107,7 +107,7 @@ describe('a group through the real pipeline (two nspawn workers)', () => {
     const worker = (id: string) =>
       farm.startWorker({ id, archs: [host.baseos.arch], executor: 'nspawn', workDir: host.workDir, lockSeconds: 15 });
     await Promise.all([worker('host-1'), worker('host-2')]);
-  }, 300_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

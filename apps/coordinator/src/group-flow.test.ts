@@ -37,7 +37,7 @@ describe('group round flow (step-jobs parent)', () => {
     await farm.startCoordinator();
     await farm.startWorker({ id: 'wa', archs: ['amd64'] });
     redis = new Redis(farm.redis.url);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     redis?.disconnect();

@@ -52,7 +52,7 @@ describe('group builds (fake executor)', () => {
       ['wr', 'riscv64'],
     ] as const)
       await farm.startWorker({ id, archs: [arch] });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

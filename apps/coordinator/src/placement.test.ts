@@ -19,7 +19,7 @@ describe('placement by requirements', () => {
     farm = await FarmHarness.create({ archs: ['amd64'], noarchArch: 'amd64', networkBuilds: 'any-submitter' });
     await farm.startCoordinator();
     await farm.startWorker({ id: 'small', archs: ['amd64'], slots: 1, memoryGib: 2 });
-  }, 90_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();
@@ -86,7 +86,7 @@ describe('placement by requirements', () => {
     expect(done.state).toBe('succeeded');
     expect(jobOf(done)).toMatchObject({ builder: 'big', attempt: 1, run: 1, reason: null });
     expect(await unplaceable('memory')).toBe(0);
-  }, 90_000);
+  });
 
   it('keeps a network build off the hosts that allow none, says why, and runs it on one that does', async () => {
     const online = await farm.submit(await bundle({ name: 'wants-network' }), { build: { network: true } });
@@ -116,7 +116,7 @@ describe('placement by requirements', () => {
     });
     const second = await farm.waitForState(again, ['succeeded', 'failed'], 30_000);
     expect(jobOf(second)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1 });
-  }, 120_000);
+  });
 
   it('learns from an earlier successful build: its peak memory with headroom becomes a need, shown in the status', async () => {
     const again = await farm.submit(await bundle({ name: 'fits-anywhere', version: '1.1' }));
@@ -126,5 +126,5 @@ describe('placement by requirements', () => {
     expect(learned).toMatchObject({ builds: 1, memory_bytes: expect.any(Number) });
     expect(learned!.memory_bytes).toBeGreaterThan(0);
     expect(needs).toMatchObject({ memory_bytes: learned!.memory_bytes });
-  }, 60_000);
+  });
 });

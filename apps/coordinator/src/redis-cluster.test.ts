@@ -47,7 +47,7 @@ describe('the farm on a 3-master Redis Cluster', () => {
     redis = new Cluster(farm.clusterNodes()!);
     await farm.startCoordinator();
     await farm.startWorker({ id: 'cluster-worker', archs: ['amd64'], slots: 2 });
-  }, 180_000);
+  });
   afterAll(async () => {
     redis?.disconnect();
     await farm?.stop();

@@ -25,7 +25,7 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
     farm = await FarmHarness.create({ archs: ['amd64'], logLevel: 'info', redisPrefix: '{aoinb-stale}' });
     await farm.startCoordinator();
     await farm.startWorker({ id: 'worker-a', archs: ['amd64'] });
-  }, 90_000);
+  });
   afterAll(async () => {
     signal('worker-a', 'SIGCONT');
     await farm?.stop();
@@ -86,5 +86,5 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
     // Every key of the farm, its group builds' included, is under its prefix.
     expect(keys.filter((k) => !k.startsWith('{aoinb-stale}:'))).toEqual([]);
     expect(keys.filter((k) => k.startsWith('{aoinb-stale}:task:1:build:amd64'))).toHaveLength(1);
-  }, 150_000);
+  });
 });

@@ -67,7 +67,7 @@ describe('two coordinators against one Redis and one storage folder', () => {
     redis = new Redis(farm.redis.url);
     await farm.startWorker({ id: 'w1', archs: ['amd64'], slots: 2, fakeDurationMs: 3000 });
     await farm.startWorker({ id: 'w2', archs: ['amd64'], slots: 2, fakeDurationMs: 3000 });
-  }, 180_000);
+  });
   afterAll(async () => {
     redis?.disconnect();
     await new Promise((resolve) => balancer?.close(resolve));
@@ -158,5 +158,5 @@ describe('two coordinators against one Redis and one storage folder', () => {
     const output = await readdir(path.join(farm.storageDir, 'output/stable'));
     const temps = await readdir(path.join(farm.storageDir, 'output/stable/.tmp')).catch(() => []);
     expect([...output, ...temps].filter((f) => f.includes('.tmp-'))).toEqual([]);
-  }, 240_000);
+  });
 });

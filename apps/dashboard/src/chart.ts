@@ -1,11 +1,9 @@
 import { h, svg } from './dom.ts';
 import { bytes } from './format.ts';
+import type { ResourceSample } from './views.ts';
 
-export interface Sample {
-  at_ms: number;
-  cpu_cores: number;
-  memory_bytes: number;
-}
+/** What the chart draws of each resource sample. */
+export type Sample = Pick<ResourceSample, 'at_ms' | 'cpu_cores' | 'memory_bytes'>;
 
 function line(points: Array<[number, number]>, cls: string): SVGElement {
   return svg('polyline', {

@@ -1,16 +1,9 @@
 import { api } from './api.ts';
 import { h, replaceKeepingFocus } from './dom.ts';
 import { session } from './session.ts';
+import type { FarmInfo, QueueCounts } from './views.ts';
 
-export interface FarmInfo {
-  archs: string[];
-  noarch_arch: string;
-  grafana_url: string | null;
-}
-
-interface QueueView {
-  queues: Array<{ arch: string; waiting: number; active: number }>;
-}
+export type { FarmInfo };
 
 const sections = [
   { route: '/tasks', label: 'Tasks' },
@@ -87,7 +80,7 @@ export function renderFrame(
 
 let lastQueues = '';
 export async function refreshQueues(region: HTMLElement, signal: AbortSignal): Promise<void> {
-  const view = await api<QueueView>('GET', '/queue', { signal });
+  const view = await api<QueueCounts>('GET', '/queue', { signal });
   const text = JSON.stringify(view);
   if (text === lastQueues && region.childElementCount > 0) return;
   lastQueues = text;

@@ -1,13 +1,12 @@
+import type { Identity } from './views.ts';
+
 /**
  * The signed-in token lives in sessionStorage only: it ends with the tab, is
  * never put in a URL (no ?token=), and never written to the console.
  */
 const key = 'aoinb.token';
 
-export interface Identity {
-  name: string;
-  role: 'maintainer' | 'worker' | 'admin' | 'reader';
-}
+export type { Identity };
 
 export const session = {
   token(): string | null {

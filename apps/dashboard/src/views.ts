@@ -5,12 +5,17 @@
 export type {
   ArtifactView as Artifact,
   BuilderView,
+  FarmInfo,
   GroupMember,
   GroupStatus,
   GroupSummary,
   JobView,
   MemberRef,
+  QueueCounts,
+  ResourceSampleView as ResourceSample,
   ResourceView as Resources,
+  TaskList,
   TaskStatus,
   TaskSummary,
+  Whoami as Identity,
 } from '@aoinb/farm-contract';

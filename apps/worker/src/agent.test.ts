@@ -14,8 +14,8 @@ import {
 } from '@aoinb/farm-protocol';
 import { writeTestConfig } from '@aoinb/testkit';
 import { startWorkerAgent, type WorkerAgent } from './agent.ts';
-import { fakeExecutor } from './testing/fake-executor.ts';
-import { useSeamRig } from './testing/seam-rig.ts';
+import { fakeExecutor } from '../test-support/fake-executor.ts';
+import { useSeamRig } from '../test-support/seam-rig.ts';
 
 /**
  * The worker agent in process: its BullMQ workers, heartbeat and cancel

@@ -7,7 +7,7 @@ import { silentLogger } from '@aoinb/logging';
 import { attemptKeyHeader, type BuildJobResult } from '@aoinb/farm-protocol';
 import { freePort } from '@aoinb/testkit';
 import { CoordinatorClient } from './coordinator-client.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { startStandinCoordinator, type StandinCoordinator } from '../test-support/standin-coordinator.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const result: BuildJobResult = {

@@ -12,7 +12,7 @@ import {
 } from '@aoinb/farm-protocol';
 import type { JobRunner } from './job-runner.ts';
 import type { RunningJob } from './running-job.ts';
-import { useSeamRig } from './testing/seam-rig.ts';
+import { useSeamRig } from '../test-support/seam-rig.ts';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -19,9 +19,9 @@ import { startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 import { startWorkerAgent, type WorkerAgent } from './agent.ts';
 import { jobNeedsNetwork } from './claim-check.ts';
 import type { Executor } from './executor.ts';
-import { fakeExecutor } from './testing/fake-executor.ts';
-import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { fakeExecutor } from '../test-support/fake-executor.ts';
+import { seamFixture, type SeamFixture } from '../test-support/seam-fixture.ts';
+import { startStandinCoordinator, type StandinCoordinator } from '../test-support/standin-coordinator.ts';
 
 /**
  * Placement of a job that asks for a build network, with real agents on a real Redis: a build
@@ -122,7 +122,7 @@ describe('a job that asks for a build network', () => {
     expect(await fixture.store.getBuild(online.data.taskId, 'amd64')).toMatchObject({ state: 'queued', attempt: 0 });
     expect(coordinator.seen('GET', new RegExp(`^/task/${online.data.taskId}/`))).toEqual([]);
     expect(requests.get('offline-only')!.map((r) => r.network)).toEqual([false]);
-  }, 60_000);
+  });
 
   it('goes to the head of its queue for an able free host; the host that cannot take it steps aside', async () => {
     // The able host's first heartbeat is in (as an agent beats before its queue workers start), its workers not yet.
@@ -145,7 +145,7 @@ describe('a job that asks for a build network', () => {
     const bundleOrder = coordinator.seen('GET', /\/build_bundle$/).map((r) => r.url.split('/')[2]);
     expect(bundleOrder.indexOf(parked.data.taskId)).toBeLessThan(bundleOrder.indexOf(behind.data.taskId));
     expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
-  }, 60_000);
+  });
 
   it('is built by the able host, at its first attempt, with both hosts online and idle', async () => {
     const jobs = [
@@ -161,7 +161,7 @@ describe('a job that asks for a build network', () => {
     }
     expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
     expect(requests.get('online-ok')!.filter((r) => r.network)).toHaveLength(4);
-  }, 60_000);
+  });
 
   it('counts a sequence as asking when any of its steps does', () => {
     const base = { taskId: '1', arch: 'amd64', run: 1, taskArchs: ['amd64'], branch: 'stable' } as BuildJobData;

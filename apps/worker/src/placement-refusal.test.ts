@@ -22,9 +22,9 @@ import { CoordinatorClient } from './coordinator-client.ts';
 import { JobRunner } from './job-runner.ts';
 import { CapacityRefusal, checkWholeJob } from './claim-check.ts';
 import { handBackForPlacement } from './placement-refusal.ts';
-import { fakeExecutor } from './testing/fake-executor.ts';
-import { seamFixture, type SeamFixture } from './testing/seam-fixture.ts';
-import { startStandinCoordinator, type StandinCoordinator } from './testing/standin-coordinator.ts';
+import { fakeExecutor } from '../test-support/fake-executor.ts';
+import { seamFixture, type SeamFixture } from '../test-support/seam-fixture.ts';
+import { startStandinCoordinator, type StandinCoordinator } from '../test-support/standin-coordinator.ts';
 
 const GiB = 1024 ** 3;
 

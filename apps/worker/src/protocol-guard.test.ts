@@ -45,7 +45,7 @@ describe('a job of another protocol version', () => {
       { connection },
     );
     await worker.waitUntilReady();
-  }, 30_000);
+  });
   afterAll(async () => {
     await worker?.close();
     await queue?.close();

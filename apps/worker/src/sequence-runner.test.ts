@@ -7,7 +7,7 @@ import {
   type SequenceStep,
 } from '@aoinb/farm-protocol';
 import type { RunningJob } from './running-job.ts';
-import { useSeamRig } from './testing/seam-rig.ts';
+import { useSeamRig } from '../test-support/seam-rig.ts';
 
 /**
  * A sequential group's job through JobRunner: every step a build of its own

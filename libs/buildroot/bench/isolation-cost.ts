@@ -18,7 +18,7 @@ import { layoutOf } from '../src/context.ts';
 import { installDependencies } from '../src/pipeline/install-deps.ts';
 import { runBuild } from '../src/pipeline/run-build.ts';
 import { stageBundle } from '../src/pipeline/stage-bundle.ts';
-import { createBuildHost } from '../src/testing/build-host-fixture.ts';
+import { createBuildHost } from '@aoinb/testkit/build-host';
 
 const runs = Number(process.argv[2] ?? 5);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;

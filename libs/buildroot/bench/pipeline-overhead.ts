@@ -18,7 +18,7 @@ import { mountOverlay, unmountAllUnder } from '../src/host/mount-table.ts';
 import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
 import { layoutOf } from '../src/context.ts';
 import { stageBundle } from '../src/pipeline/stage-bundle.ts';
-import { createBuildHost } from '../src/testing/build-host-fixture.ts';
+import { createBuildHost } from '@aoinb/testkit/build-host';
 import { measureDiscard } from './discard-measure.ts';
 
 const runs = Number(process.argv[2] ?? 10);

@@ -26,7 +26,7 @@ import { runBuild } from '../src/pipeline/run-build.ts';
 import { buildStepMarker } from '../src/pipeline/build-step-marker.ts';
 import { leaseInstance } from '../src/layers/instance.ts';
 import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
-import { createBuildHost, type BuildHost } from '../src/testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { measureDiscard } from './discard-measure.ts';
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;

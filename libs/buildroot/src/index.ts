@@ -6,7 +6,7 @@ export { cleanup, type CleanupTarget } from './layers/cleanup.ts';
 export { recoverStaleState } from './layers/stale-state.ts';
 export { workLayout, type WorkLayout } from './work-layout.ts';
 export { layoutOf, type BuildrootContext } from './context.ts';
-export { mountsUnder, readMounts } from './host/mount-table.ts';
+export { mountsUnder, readMounts, unmountAllUnder } from './host/mount-table.ts';
 export { runContainer, hostNspawnArgs, type ContainerRun, type ContainerExit } from './host/nspawn.ts';
 export { acquireLock, tryAcquireLock, withLock, type HeldLock } from './host/file-lock.ts';
 export { download as downloadSource } from './sources/download.ts';

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_ARCHIVE_LIMITS } from '../src/archive-validate.ts';
 import { tarFromFile, tarInMemory } from '../src/bundle-archive.ts';
-import { craftTar } from '../src/testing/test-tar.ts';
+import { craftTar } from '../test-support/test-tar.ts';
 
 const rounds = Number(process.argv[2] ?? 300);
 const work = await mkdtemp(path.join(tmpdir(), 'aoinb-archive-read-'));

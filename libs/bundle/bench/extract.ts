@@ -17,7 +17,7 @@ import { execa } from 'execa';
 import { extractBundleArchive } from '../src/bundle-archive.ts';
 import { writeTarMembers } from '../src/tar-extract.ts';
 import { readTarEntries } from '../src/tar-headers.ts';
-import { craftTar } from '../src/testing/test-tar.ts';
+import { craftTar } from '../test-support/test-tar.ts';
 
 const rounds = Number(process.argv[2] ?? 200);
 const ballast = Buffer.alloc(Number(process.argv[3] ?? 200) * 1024 * 1024, 1);

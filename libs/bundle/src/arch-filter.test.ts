@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { allowedArchs, archPatternMatches, type ArchFilterInput } from './arch-filter.ts';
 import { ARCH_GROUPS, archGroupsOf, KNOWN_ARCHS } from './arch-groups.ts';
 import { parseDefines } from './defines.ts';
-import { fixture } from './testing/test-helpers.ts';
+import { fixture } from '../test-support/test-helpers.ts';
 
 const FARM = ['amd64', 'arm64', 'loongarch64', 'riscv64', 'i486', 'mips64r6el', 'optenv32'];
 

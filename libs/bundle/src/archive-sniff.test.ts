@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { extractBundleArchive } from './bundle-archive.ts';
-import { asyncErrorOf } from './testing/test-helpers.ts';
+import { asyncErrorOf } from '../test-support/test-helpers.ts';
 
 let out: string;
 beforeAll(async () => {

@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ARCHIVE_LIMITS } from './archive-validate.ts';
 import { extractBundleArchive, tarFromFile, tarInMemory } from './bundle-archive.ts';
-import { asyncErrorOf } from './testing/test-helpers.ts';
-import { craftTar, pax } from './testing/test-tar.ts';
+import { asyncErrorOf } from '../test-support/test-helpers.ts';
+import { craftTar, pax } from '../test-support/test-tar.ts';
 
 /** The two readers of an upload (in memory for bundle-sized plain/gzip archives, else from files) agree. */
 describe('the archive readers', () => {

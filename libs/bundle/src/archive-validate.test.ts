@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ARCHIVE_LIMITS, linkLanding, normalizeEntryName, validateEntries } from './archive-validate.ts';
 import type { EntryType, TarEntry } from './tar-headers.ts';
-import { errorOf } from './testing/test-helpers.ts';
+import { errorOf } from '../test-support/test-helpers.ts';
 
 // The rules of archive-validate.ts on member lists as the tar reader reports them (no archive
 // is written): each case is one rule at its edge, with the exact error it must name.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDefines } from './defines.ts';
-import { errorOf, fixture } from './testing/test-helpers.ts';
+import { errorOf, fixture } from '../test-support/test-helpers.ts';
 
 const names = (deps: Array<{ name: string }>): string[] => deps.map((d) => d.name);
 
@@ -103,7 +103,8 @@ describe('parseDefines: __ARCH overrides (runtime-display/mesa)', () => {
     expect(errorOf(() => parseDefines(text, { file: 'autobuild/defines', arch: 'amd64' }))).toEqual({
       code: 'BUNDLE_INVALID',
       message:
-        'autobuild/defines:4: PKGDEP__MAINLINE: ambiguous architecture group override: PKGDEP__64BIT and PKGDEP__MAINLINE both apply to amd64; add PKGDEP__AMD64 to choose',
+        'autobuild/defines:4: PKGDEP__MAINLINE: ambiguous architecture group override: ' +
+        'PKGDEP__64BIT and PKGDEP__MAINLINE both apply to amd64; add PKGDEP__AMD64 to choose',
     });
     const withExact = `${text}PKGDEP__AMD64="c"\n`;
     expect(names(parseDefines(withExact, { file: 'autobuild/defines', arch: 'amd64' }).deps.PKGDEP)).toEqual(['c']);
@@ -160,7 +161,8 @@ describe('parseDefines: other keys', () => {
     [`${base}\nPKGDEP="ok Bad_Name"\n`, 'autobuild/defines:5: PKGDEP: "Bad_Name" is not a valid package name'],
     [
       `${base}PKGDEP="foo>1.0"\n`,
-      'autobuild/defines:4: PKGDEP: "foo>1.0" is not a valid package name (versions are written name>=1.2, name<=1.2 or name==1.2)',
+      'autobuild/defines:4: PKGDEP: "foo>1.0" is not a valid package name ' +
+        '(versions are written name>=1.2, name<=1.2 or name==1.2)',
     ],
     [
       `${base}PKGBREAK="foo<=1 2"\nPKGDEP="x==(1)"\n`,

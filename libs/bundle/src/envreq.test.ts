@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envReqShortfalls, mergeEnvReq, parseEnvReq } from './envreq.ts';
-import { errorOf } from './testing/test-helpers.ts';
+import { errorOf } from '../test-support/test-helpers.ts';
 
 describe('parseEnvReq', () => {
   it('reads the keys BuildIt! knows, in its units', () => {
@@ -20,8 +20,11 @@ describe('parseEnvReq', () => {
     ).toEqual({
       code: 'BUNDLE_INVALID',
       message:
-        'autobuild/defines:9: ENVREQ: unknown key "mem_per_core" (did you mean total_mem_per_core?); known keys: core, total_mem, total_mem_per_core, disk; ' +
-        'unknown key "gpu"; known keys: core, total_mem, total_mem_per_core, disk; disk must be a positive number, got "-5"; core is given twice; total_mem must be a positive number, got ""',
+        'autobuild/defines:9: ENVREQ: unknown key "mem_per_core" (did you mean total_mem_per_core?); ' +
+        'known keys: core, total_mem, total_mem_per_core, disk; ' +
+        'unknown key "gpu"; known keys: core, total_mem, total_mem_per_core, disk; ' +
+        'disk must be a positive number, got "-5"; core is given twice; ' +
+        'total_mem must be a positive number, got ""',
     });
     expect(errorOf(() => parseEnvReq('core=2.5', 'spec:1: ENVREQ')).message).toBe(
       'spec:1: ENVREQ: core must be a whole number of logical cores, got "2.5"',
@@ -38,7 +41,8 @@ describe('parseEnvReq', () => {
       message:
         'spec:2: ENVREQ: core must be at most 4096 (logical cores), got "100000"; ' +
         'total_mem must be at most 65536 (GiB), got "1e30"; ' +
-        'total_mem_per_core must be a positive number, got "Infinity"; disk must be at most 1000000 (GB), got "9999999"',
+        'total_mem_per_core must be a positive number, got "Infinity"; ' +
+        'disk must be at most 1000000 (GB), got "9999999"',
     });
     expect(errorOf(() => parseEnvReq('total_mem=NaN disk=1e400', 'x')).message).toBe(
       'x: total_mem must be a positive number, got "NaN"; disk must be a positive number, got "1e400"',

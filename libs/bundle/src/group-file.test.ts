@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readGroup } from './group-file.ts';
-import { asyncErrorOf, fixtureTree } from './testing/test-helpers.ts';
+import { asyncErrorOf, fixtureTree } from '../test-support/test-helpers.ts';
 
 describe('readGroup on the tree fixtures', () => {
   it('reads groups/core in order', async () => {
@@ -115,7 +115,8 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
     [
       'groups/ambiguous',
       'GROUP_INVALID',
-      'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; write category/name',
+      'groups/ambiguous:1: package name zlib is ambiguous, it is in app-utils/zlib and core-libs/zlib; ' +
+        'write category/name',
     ],
     [
       'groups/dotdot',

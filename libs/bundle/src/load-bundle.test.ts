@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from './load-bundle.ts';
-import { asyncErrorOf, fixtureTree } from './testing/test-helpers.ts';
+import { asyncErrorOf, fixtureTree } from '../test-support/test-helpers.ts';
 
 const bundle = (rel: string): string => path.join(fixtureTree, rel);
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBundle } from './load-bundle.ts';
 import { checkPathComponent, checkRelativePath, isInside, joinInside } from './safe-path.ts';
-import { asyncErrorOf, errorOf } from './testing/test-helpers.ts';
+import { asyncErrorOf, errorOf } from '../test-support/test-helpers.ts';
 
 describe('the one path rule', () => {
   it('accepts single names and refuses everything that is not one, naming key and value', () => {

@@ -86,7 +86,8 @@ describe('parseShellAssignments: forms of the AOSC tree agree with bash', () => 
     const v = parse(text, 'autobuild/defines');
     expect(v.get('D')).toBe('2');
     const message =
-      'autobuild/defines:3: A: may be assigned by the `if` block at line 3, whose condition cannot be evaluated statically';
+      'autobuild/defines:3: A: may be assigned by the `if` block at line 3, ' +
+      'whose condition cannot be evaluated statically';
     expect(errorOf(() => v.get('A'))).toEqual({ code: 'BUNDLE_INVALID', message });
     expect(errorOf(() => v.get('C')).message).toContain('C: may be assigned by the `if` block at line 3');
   });
@@ -106,10 +107,12 @@ describe('parseShellAssignments: forms of the AOSC tree agree with bash', () => 
       refuse: (n) => (n === 'MAJOR' ? 'MAJOR is spec-only' : refuseBuildTimeNames(n)),
     });
     expect(errorOf(() => v.get('A')).message).toBe(
-      'autobuild/defines:1: A: $CFLAGS: CFLAGS is only set by autobuild4 at build time; its value cannot be known statically',
+      'autobuild/defines:1: A: $CFLAGS: CFLAGS is only set by autobuild4 at build time; ' +
+        'its value cannot be known statically',
     );
     expect(errorOf(() => v.get('B')).message).toBe(
-      'autobuild/defines:2: B: ${PKGDIR}: PKGDIR is only set by autobuild4 at build time; its value cannot be known statically',
+      'autobuild/defines:2: B: ${PKGDIR}: PKGDIR is only set by autobuild4 at build time; ' +
+        'its value cannot be known statically',
     );
     expect(v.get('D')).toBe('/x');
     expect(errorOf(() => v.get('C')).message).toBe('autobuild/defines:3: C: $MAJOR: MAJOR is spec-only');
@@ -142,11 +145,13 @@ describe('parseShellAssignments: values that need bash', () => {
     ['B', 'autobuild/defines:4: B: arithmetic expansion $((...)) cannot be evaluated statically'],
     [
       'C',
-      'autobuild/defines:5: C: uses PKGDEP, which cannot be evaluated statically (autobuild/defines:2: PKGDEP: command substitution $(...) cannot be evaluated statically)',
+      'autobuild/defines:5: C: uses PKGDEP, which cannot be evaluated statically ' +
+        '(autobuild/defines:2: PKGDEP: command substitution $(...) cannot be evaluated statically)',
     ],
     [
       'D',
-      'autobuild/defines:6: D: $SRCDIR: SRCDIR is only set by autobuild4 at build time; its value cannot be known statically',
+      'autobuild/defines:6: D: $SRCDIR: SRCDIR is only set by autobuild4 at build time; ' +
+        'its value cannot be known statically',
     ],
     ['E', "autobuild/defines:7: E: ANSI-C quoting $'...' cannot be evaluated statically"],
     ['F', 'autobuild/defines:8: F: tilde expansion ~ cannot be evaluated statically'],

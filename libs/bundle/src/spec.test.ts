@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseSpec } from './spec.ts';
-import { errorOf, fixture } from './testing/test-helpers.ts';
+import { errorOf, fixture } from '../test-support/test-helpers.ts';
 
 const SHA = 'c02bb72cea290f78b11895a0c95c7c92394f180d7ff66d4a762ec6950a58addf';
 
@@ -132,12 +132,14 @@ describe('parseSpec: errors name file, line and key', () => {
     [
       'VER=1\nSRCS="https://a/b.tar.gz"\nCHKSUMS="crc32::abcd"\n',
       'BUNDLE_INVALID',
-      'spec:3: CHKSUMS (checksum 1): unknown checksum algorithm "crc32" (known: md5, sha1, sha224, sha256, sha384, sha512, blake2b, blake2s, sha3-256, sha3-512)',
+      'spec:3: CHKSUMS (checksum 1): unknown checksum algorithm "crc32" ' +
+        '(known: md5, sha1, sha224, sha256, sha384, sha512, blake2b, blake2s, sha3-256, sha3-512)',
     ],
     [
       'VER=1\nSRCS="https://a/b.tar.gz"\nCHKSUMS=""\n',
       'BUNDLE_INVALID',
-      'spec:3: CHKSUMS (checksum 1): CHKSUMS is empty, but a tbl source needs a checksum (SKIP is only for VCS sources)',
+      'spec:3: CHKSUMS (checksum 1): CHKSUMS is empty, but a tbl source needs a checksum ' +
+        '(SKIP is only for VCS sources)',
     ],
     [
       'VER=1\nSRCS="https://a/b.tar.gz"\nCHKSUMS="sha256::SKIP"\n',
@@ -157,7 +159,8 @@ describe('parseSpec: errors name file, line and key', () => {
     [
       'VER=1\nSRCS="git::depth=1::https://g/x"\nCHKSUMS="SKIP"\n',
       'BUNDLE_INVALID',
-      'spec:2: SRCS (source 1): unknown source option "depth" (known: commit, branch, rename, submodule, copy-repo, use-url-name, version)',
+      'spec:2: SRCS (source 1): unknown source option "depth" ' +
+        '(known: commit, branch, rename, submodule, copy-repo, use-url-name, version)',
     ],
     [
       'VER=1\nSRCS="git::submodule=yes::https://g/x"\nCHKSUMS="SKIP"\n',

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAbbsSnapshot } from '@aoinb/testkit';
 import { extractBundleArchive } from './bundle-archive.ts';
 import { loadBundle } from './load-bundle.ts';
-import { asyncErrorOf } from './testing/test-helpers.ts';
+import { asyncErrorOf } from '../test-support/test-helpers.ts';
 import { packTreeBundles } from './tree-bundle.ts';
 import { indexTree, type TreeIndex } from './tree-index.ts';
 
@@ -66,7 +66,8 @@ describe('packTreeBundles on the ABBS snapshot', () => {
     [
       'app-utils/../../etc',
       'USAGE',
-      'package "app-utils/../../etc": "app-utils/../../etc" leaves the tree (. and .. are not allowed); give a package name or category/name',
+      'package "app-utils/../../etc": "app-utils/../../etc" leaves the tree (. and .. are not allowed); ' +
+        'give a package name or category/name',
     ],
     [
       '/etc/passwd',
@@ -90,7 +91,8 @@ describe('packTreeBundles on the ABBS snapshot', () => {
     expect(await asyncErrorOf(() => packTreeBundles(twin, ['tree']))).toEqual({
       code: 'USAGE',
       message:
-        'package "tree": package name tree is ambiguous, it is in app-utils/tree and extra-utils/tree; write category/name',
+        'package "tree": package name tree is ambiguous, it is in app-utils/tree and extra-utils/tree; ' +
+        'write category/name',
     });
     expect((await packTreeBundles(twin, ['extra-utils/tree']))[0]?.path).toBe('extra-utils/tree');
   });

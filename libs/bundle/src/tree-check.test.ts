@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asyncErrorOf } from './testing/test-helpers.ts';
+import { asyncErrorOf } from '../test-support/test-helpers.ts';
 import { checkTree } from './tree-check.ts';
 
 let work: string;

@@ -49,5 +49,5 @@ describe('the whole ABBS tree snapshot', () => {
     expect(report.groups.length).toBeGreaterThan(80);
     expect(report.groups).toContain('groups/dotnet');
     expect(report.refusals).toEqual([]);
-  }, 300_000);
+  });
 });

@@ -129,18 +129,16 @@ describe('loadConfig', () => {
   it('reads tokens from files relative to the config folder and reports unreadable ones', async () => {
     await mkdir(path.join(dir, 'secrets'));
     await writeFile(path.join(dir, 'secrets/alice.token'), 'tok-alice\n');
-    await writeConfig(
-      'arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/missing.token"\n',
-    );
+    const alice = '[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n';
+    const missing = '[[tokens]]\nname = "w"\nrole = "worker"\nfile = "secrets/missing.token"\n';
+    await writeConfig(`arch = "amd64"\n${alice}${missing}`);
     await expect(loadConfig(dir)).rejects.toThrow(/tokens\[1\]\.file: cannot read .*missing\.token/);
-    await writeConfig(
-      'arch = "amd64"\n[[tokens]]\nname = "alice"\nrole = "maintainer"\nfile = "secrets/alice.token"\n',
-    );
+    await writeConfig(`arch = "amd64"\n${alice}`);
     const config = await loadConfig(dir);
     expect(config.farm.tokens).toEqual([{ name: 'alice', role: 'maintainer', token: 'tok-alice' }]);
   });
 
-  it('reads the repository signing key file (a path, relative to the config folder) and the retention rule', async () => {
+  it('reads the repository signing key file (relative to the config folder) and the retention rule', async () => {
     await writeConfig('arch = "amd64"\n');
     expect((await loadConfig(dir)).farm.coordinator).toMatchObject({ signingKeyFile: undefined, repoKeepVersions: 0 });
     await writeConfig('arch = "amd64"\n[coordinator]\nsigning_key_file = "secrets/repo.asc"\nrepo_keep_versions = 3\n');

@@ -63,7 +63,7 @@ describe('network builds in config.toml', () => {
     expect(message).toContain('tokens[0].network_builds: must be true or false, got number 1');
   });
 
-  it('refuses a token mark that would change nothing: under another policy, or on a token that cannot submit', async () => {
+  it('refuses a token mark that changes nothing: under another policy, or on a token that cannot submit', async () => {
     const never = await load(token('alice', 'maintainer', 'network_builds = true')).catch((e: Error) => e);
     expect((never as Error).message).toContain(
       'tokens[0].network_builds: has no effect unless [coordinator] network_builds = "admin" (it is "never")',

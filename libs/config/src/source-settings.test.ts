@@ -27,7 +27,15 @@ describe('[build] source_* settings', () => {
   it('reads allowlist entries and limits', async () => {
     await writeFile(
       path.join(dir, 'config.toml'),
-      'arch = "amd64"\n[build]\nsource_allow = ["127.0.0.1:8469", "Mirror.LAN", "[::1]:80", "fd00::5"]\nsource_max_mib = 10\nsource_timeout_minutes = 2\nsource_stall_seconds = 5\n',
+      [
+        'arch = "amd64"',
+        '[build]',
+        'source_allow = ["127.0.0.1:8469", "Mirror.LAN", "[::1]:80", "fd00::5"]',
+        'source_max_mib = 10',
+        'source_timeout_minutes = 2',
+        'source_stall_seconds = 5',
+        '',
+      ].join('\n'),
     );
     expect((await loadConfig(dir)).build.sources).toEqual({
       allow: [

@@ -46,6 +46,7 @@ export const ResourceSampleView = Type.Object(
   },
   { additionalProperties: false },
 );
+export type ResourceSampleView = Static<typeof ResourceSampleView>;
 
 /** A build's resource use: totals, peaks, CPU as cores, and the downsampled series ready to chart. */
 export const ResourceView = Type.Object(

@@ -124,7 +124,7 @@ export class FarmHarness {
         if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);
         return this.answersAsThisFarm(port);
       },
-      90_000,
+      300_000,
       `${name} to answer /healthz`,
     );
     return proc;
@@ -160,7 +160,7 @@ export class FarmHarness {
         const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
         return builders.some((b) => b.id === worker.id && b.state !== 'offline');
       },
-      90_000,
+      300_000,
       `worker ${worker.id} to heartbeat`,
     );
     return proc;
@@ -207,7 +207,7 @@ export class FarmHarness {
     return (await this.api('GET', `/task/${taskId}/status`)).body as TaskStatus;
   }
 
-  async waitForState(taskId: string, states: string[], timeoutMs = 30_000): Promise<TaskStatus> {
+  async waitForState(taskId: string, states: string[], timeoutMs = 120_000): Promise<TaskStatus> {
     let last: TaskStatus | undefined;
     await this.waitFor(
       async () => {

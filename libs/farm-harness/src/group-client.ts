@@ -35,7 +35,7 @@ export async function waitForGroup(
   farm: FarmHarness,
   id: string,
   states: string[],
-  timeoutMs = 60_000,
+  timeoutMs = 180_000,
   intervalMs = 100,
 ): Promise<GroupStatus> {
   let last: GroupStatus | undefined;

@@ -10,7 +10,7 @@ import type { BuilderFacts } from './records.ts';
 describe('log streams and heartbeats in a real Redis', () => {
   const db = useRedisFixture(undefined, { flush: false });
 
-  it("batches lines into few stream entries and keeps their order; the end is the store scripts' to write", async () => {
+  it("batches lines into few stream entries in order; the end is the store scripts' to write", async () => {
     const writer = new LogStreamWriter(db.redis, 'test:log:1', silentLogger(), { flushMs: 5, maxBatchLines: 400 });
     for (let i = 0; i < 2500; i++) writer.write(`line ${i}`);
     await writer.flush();

@@ -40,7 +40,7 @@ describe('a claim checks the build needs against the claiming host', () => {
 
   beforeEach(() => queue({ cores: 4, memoryBytes: 16 * GiB, memoryPerCoreBytes: 2 * GiB, diskBytes: 40e9 }));
 
-  it('refuses a host short of any need without changing anything: no attempt used, no event, still queued', async () => {
+  it('refuses a host short of any need and changes nothing: no attempt used, no event, still queued', async () => {
     const events = await db.redis.xlen(farmKeys.events);
     for (const small of [host(2, 64), host(8, 8), host(16, 16), host(8, 64, 10)]) {
       const outcome = await claim(small);

@@ -56,7 +56,7 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
     expect(await db.redis.exists(farmKeys.retentionPending)).toBe(0);
   });
 
-  it('refuses a running build, another group, a state not allowed, a finish too recent; says when a run moved on', async () => {
+  it('refuses a running build, other group, disallowed state, recent finish; says when a run moved on', async () => {
     await finishedTask({ amd64: 'succeeded', arm64: 'running' });
     const base = { taskId: '1', groupId: '', states: ['succeeded', 'failed', 'running'] as const, builds: runs };
     expect(await db.store.deleteTask({ ...base, states: [...base.states] })).toMatchObject({
@@ -81,7 +81,7 @@ describe('RetentionStore (guarded deletions in a real Redis)', () => {
     expect((await db.store.deleteTask({ ...base, states: ['succeeded'] })).state).toBe('');
   });
 
-  it('deletes a finished group (not while a member runs) and keeps its member list for the tasks that follow', async () => {
+  it('deletes a finished group (not while a member runs), keeping its member list for later tasks', async () => {
     await db.redis.hset(farmKeys.group('3'), { id: '3', state: 'running', taskIds: JSON.stringify(['1']) });
     await db.redis.hset(farmKeys.groupMembers('3'), '1/amd64', '{}');
     await db.redis.zadd(farmKeys.groups, 3, '3');

@@ -171,7 +171,7 @@ describe('FarmStore edges (a real Redis)', () => {
     expect(await db.store.getTask('2')).toMatchObject({ state: 'created', branch: 'y' });
   });
 
-  it('reads a record that lacks fields added later with their defaults, and a hash without id or state as none', async () => {
+  it('reads a record lacking later fields with their defaults, and a hash without id or state as none', async () => {
     await db.redis.hset(farmKeys.task('1'), { id: '1', state: 'created', createdAt: 'c', updatedAt: 'u' });
     expect(await db.store.getTask('1')).toEqual({
       id: '1',

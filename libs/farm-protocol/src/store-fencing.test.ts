@@ -171,7 +171,7 @@ describe('FarmStore fencing and one writer of state', () => {
     expect(repaired.at(-1)?.eof).toEqual({ state: 'cancelled', reason: 'gone' });
   });
 
-  it('writes task fields only through guarded scripts: never while built, never in a group, never while uploading', async () => {
+  it('writes task fields only through guarded scripts: not while built, in a group or uploading', async () => {
     expect(await db.store.updateTask('1', ['created'], { branch: 'x' })).toMatchObject({
       done: false,
       state: 'queued',

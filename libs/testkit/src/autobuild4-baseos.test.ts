@@ -50,7 +50,10 @@ async function writeAb4Config(root: string): Promise<void> {
   );
 }
 
-/** Unpacks the example source into /buildroot/build of a fresh overlay, copies autobuild/ there, runs autobuild4, always unmounts. */
+/**
+ * Unpacks the example source into /buildroot/build of a fresh overlay, copies autobuild/ there,
+ * runs autobuild4, always unmounts.
+ */
 async function buildInContainer(
   bundleDir: string,
   options: { withSource?: boolean; mter?: boolean } = {},
@@ -63,7 +66,8 @@ async function buildInContainer(
     if (options.withSource ?? true) await execa('tar', ['-xzf', source.tarball, '--strip-components=1', '-C', build]);
     await cp(path.join(bundleDir, 'autobuild'), path.join(build, 'autobuild'), { recursive: true });
     if (options.mter ?? true) await writeAb4Config(overlay.merged);
-    // The base OS carries no apt lists (the farm's instance layer refreshes them); autobuild4's dependency step needs them.
+    // The base OS carries no apt lists (the farm's instance layer refreshes them); autobuild4's
+    // dependency step needs them.
     const command = ['/bin/bash', '-c', 'apt-get update -q >/dev/null && cd /buildroot/build && autobuild'];
     const result = await runInNspawn({ root: overlay.merged, env: { PKGVER: '1.0', PKGREL: '0' }, command });
     const debs = (await readdir(build)).filter((name) => name.endsWith('.deb')).sort();
@@ -99,7 +103,7 @@ async function installAndRun(
 }
 
 describe('the test base OS', () => {
-  it('is Debian trixie with the real autobuild4 installed as /usr/bin/autobuild, without its build dependencies', async () => {
+  it('is Debian trixie with the real autobuild4 as /usr/bin/autobuild, without its build dependencies', async () => {
     expect(baseos.autobuild).toBe('autobuild4');
     expect(baseos.suite).toBe('trixie');
     expect(await readFile(path.join(baseos.rootfsDir, 'etc/debian_version'), 'utf8')).toMatch(/^(13\.|trixie)/);
@@ -127,7 +131,7 @@ describe('the test base OS', () => {
 });
 
 describe('real autobuild4 under systemd-nspawn over OverlayFS', () => {
-  it('builds the example into a package and its -dbg, with MTER as Maintainer, that install and run in a fresh container', async () => {
+  it('builds the example and its -dbg, MTER as Maintainer, that install and run in a fresh container', async () => {
     const run = await buildInContainer(exampleBundleDir);
     expect(run.exitCode, run.output).toBe(0);
     const arch = baseos.arch;

@@ -2,8 +2,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { autobuild4Release, autobuild4Tarball, sha256Of } from './autobuild4-source.ts';
+import { autobuild4Release, autobuild4Tarball } from './autobuild4-source.ts';
 import { sharedFile } from './shared-inputs.ts';
+import { sha256File } from './source-tarball.ts';
 
 let dir: string;
 const saved = { shared: process.env.AOINB_SHARED_DIR, ci: process.env.CI };
@@ -25,7 +26,7 @@ describe('autobuild4Tarball', () => {
   it('takes the vendored tarball, which is the pinned release', async () => {
     const found = await autobuild4Tarball({ cacheDir: dir });
     expect(found.tarball).toBe(await sharedFile('vendor', autobuild4Release.fileName));
-    expect(found.sha256).toBe(await sha256Of(found.tarball));
+    expect(found.sha256).toBe(await sha256File(found.tarball));
     expect(found.sha256).toBe(autobuild4Release.sha256);
   });
 

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { AoinbError } from '@aoinb/errors';
 import { sharedFile } from './shared-inputs.ts';
+import { sha256File } from './source-tarball.ts';
 
 /** The one autobuild4 release the test base OS is made from (../shared/vendor/README.md). */
 export const autobuild4Release = {
@@ -15,12 +13,6 @@ export const autobuild4Release = {
   /** Where the quick start may fetch it on a machine without ../shared. */
   url: 'https://github.com/AOSC-Dev/autobuild4/archive/refs/tags/v4.17.10.tar.gz',
 } as const;
-
-export async function sha256Of(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
-}
 
 async function exists(file: string): Promise<boolean> {
   return Boolean(await stat(file).catch(() => undefined));
@@ -39,7 +31,7 @@ async function fetchRelease(cacheDir: string): Promise<string> {
   const temp = `${target}.${process.pid}.part`;
   try {
     await writeFile(temp, Buffer.from(await response.arrayBuffer()));
-    const sha256 = await sha256Of(temp);
+    const sha256 = await sha256File(temp);
     if (sha256 !== autobuild4Release.sha256) {
       throw new AoinbError(
         'CHECKSUM_MISMATCH',
@@ -63,7 +55,7 @@ export async function autobuild4Tarball(options: {
   cacheDir: string;
 }): Promise<{ tarball: string; sha256: string }> {
   const shared = await sharedFile('vendor', autobuild4Release.fileName).catch((error: Error) => error);
-  if (typeof shared === 'string') return { tarball: shared, sha256: await sha256Of(shared) };
+  if (typeof shared === 'string') return { tarball: shared, sha256: await sha256File(shared) };
   if (!options.allowFetch || process.env.CI) throw shared;
   const tarball = await fetchRelease(options.cacheDir);
   return { tarball, sha256: autobuild4Release.sha256 };

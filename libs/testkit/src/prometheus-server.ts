@@ -62,7 +62,7 @@ function apiClient(url: string): Pick<PrometheusHandle, 'query' | 'metricNames' 
   return {
     query,
     metricNames: () => api<string[]>('/api/v1/label/__name__/values'),
-    async waitFor(expr, accept, timeoutMs = 15_000) {
+    async waitFor(expr, accept, timeoutMs = 60_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         const result = await query(expr);

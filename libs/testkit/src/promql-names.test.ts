@@ -10,7 +10,8 @@ describe('promqlMetricNames', () => {
     ).toEqual(['aoinb_builders', 'aoinb_queue_jobs']);
     expect(
       promqlMetricNames(
-        'histogram_quantile(0.9, sum by (le, phase) (rate(aoinb_worker_phase_duration_seconds_bucket[$__rate_interval])))',
+        'histogram_quantile(0.9, sum by (le, phase) ' +
+          '(rate(aoinb_worker_phase_duration_seconds_bucket[$__rate_interval])))',
       ),
     ).toEqual(['aoinb_worker_phase_duration_seconds_bucket']);
     expect(promqlMetricNames('time() - aoinb_builder_last_heartbeat_timestamp_seconds')).toEqual([

@@ -59,7 +59,7 @@ describe('the dashboard in a real browser', () => {
       farm.startWorker({ id: 'arm64-builder-1', archs: ['arm64'] }),
     ]);
     browser = await launchChromium();
-  }, 180_000);
+  });
 
   afterAll(async () => {
     await browser?.close();

@@ -34,7 +34,7 @@ describe('fault: the work dir is full', () => {
       farm.startWorker({ id: 'w-guard', archs: ['amd64'], workDir: guarded.dir, minFreeDiskMib: 24 }),
       farm.startWorker({ id: 'w-full', archs: ['arm64'], workDir: unguarded.dir, minFreeDiskMib: 0 }),
     ]);
-  }, 90_000);
+  });
   afterAll(async () => {
     await farm?.stop();
     await guarded?.unmount();

@@ -7,11 +7,12 @@ import { farmTokens, type FarmHarness, type TaskStatus, readSse } from '@aoinb/f
  * What every fault test checks at its end: each build submitted succeeded
  * exactly once (one run, one attempt, its one .deb), none is lost, its log
  * ends (a follower stops), and no mount is left under the farm's folder.
+ * `attempt`: the attempt that succeeded (2 when a lost worker's job was taken over; `expect.any(Number)`: any).
  */
 export async function expectSucceededOnce(
   farm: FarmHarness,
   ids: string[],
-  options: { timeoutMs?: number; testMounts?: string[] } = {},
+  options: { timeoutMs?: number; testMounts?: string[]; attempt?: number } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   expect(new Set(ids).size, 'task ids are unique').toBe(ids.length);
@@ -19,7 +20,11 @@ export async function expectSucceededOnce(
     const status: TaskStatus = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], timeoutMs);
     expect(status.state, `task ${id}: ${JSON.stringify(status)}`).toBe('succeeded');
     for (const job of status.jobs) {
-      expect(job, `task ${id} ${job.arch}`).toMatchObject({ state: 'succeeded', run: 1, attempt: 1 });
+      expect(job, `task ${id} ${job.arch}`).toMatchObject({
+        state: 'succeeded',
+        run: 1,
+        attempt: options.attempt ?? 1,
+      });
       expect(job.artifacts, `task ${id} ${job.arch}`).toHaveLength(1);
       const events = await readSse(`${farm.coordinatorUrl}/task/${id}/log?arch=${job.arch}`, {
         token: farmTokens.maintainer,

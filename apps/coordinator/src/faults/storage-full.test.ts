@@ -22,7 +22,7 @@ describe("fault: the coordinator's storage is full", () => {
     storage = await mountSmallDisk(32, farm.storageDir);
     await farm.startCoordinator();
     await farm.startWorker({ id: 'w1', archs: ['amd64'], slots: 2 });
-  }, 90_000);
+  });
   afterAll(async () => {
     // Processes first (they hold files on it), then the disk, then the farm's folder.
     for (const name of [...(farm?.processes.keys() ?? [])]) await farm.kill(name, 'SIGKILL');

@@ -18,7 +18,7 @@ describe('per-attempt credentials on uploads and results', () => {
     farm = await FarmHarness.create({ archs: ['amd64'] });
     await farm.startCoordinator();
     await farm.startWorker({ id: 'worker-a', archs: ['amd64'] });
-  }, 90_000);
+  });
   afterAll(async () => {
     await farm?.stop();
   });

@@ -6,7 +6,7 @@ import { makeTestDeb } from '@aoinb/testkit';
 import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 import { attemptKeyHeader, newAttemptKey, type BuildJobResult } from '@aoinb/farm-protocol';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { inject, useInjectFixture, type InjectOptions } from '../testing/inject-fixture.ts';
+import { inject, useInjectFixture, type InjectOptions } from '../../test-support/inject-fixture.ts';
 
 type Role = keyof typeof farmTokens;
 type Access = 'public' | 'any' | Role[];

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { LightMyRequestResponse } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
-import { inject, useInjectFixture } from '../testing/inject-fixture.ts';
+import { inject, useInjectFixture } from '../../test-support/inject-fixture.ts';
 
 /**
  * Asking for a build network by inject(): refused (403 NETWORK_NOT_ALLOWED,

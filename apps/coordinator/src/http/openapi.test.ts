@@ -42,7 +42,7 @@ describe('OpenAPI at /docs', () => {
     spec = res.body as Spec;
     for (const [path, item] of Object.entries(spec.paths))
       for (const method of methods) if (item[method]) operations.push({ path, method, op: item[method] });
-  }, 90_000);
+  });
   afterAll(async () => {
     await farm?.stop();
   });
@@ -124,5 +124,5 @@ describe('OpenAPI at /docs', () => {
     expect(undocumented).toEqual([]);
     // The coordinator checks its answers against the same schemas and logs any that drift.
     expect(coordinator.output()).not.toMatch(/does not document|schema refuses/);
-  }, 120_000);
+  });
 });

@@ -21,7 +21,7 @@ describe('live log followers', () => {
     redis = new Redis(farm.redis.url);
     await farm.startCoordinator();
     await farm.startWorker({ id: 'worker-a', archs: ['amd64'] });
-  }, 90_000);
+  });
   afterAll(async () => {
     redis?.disconnect();
     await farm?.stop();

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { AoinbError } from '@aoinb/errors';
 import type { CoordinatorContext } from '../context.ts';
+import { whileRenewing } from '../services/renewed-claim.ts';
 
-/** Long enough for the largest bundle on a slow link; a crashed coordinator's lock expires. */
-const lockMs = 15 * 60_000;
+/** Renewed while the upload runs: a killed coordinator's lock expires within this, and a retry goes through. */
+const lockMs = 15_000;
 const releaseScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+const renewScript =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
 
 /**
  * One bundle upload per task at a time, across coordinators (a Redis key with
@@ -25,7 +28,7 @@ export async function withBundleUploadLock<T>(
     );
   }
   try {
-    return await fn();
+    return await whileRenewing(lockMs, () => ctx.redis.eval(renewScript, 1, key, owner, String(lockMs)), fn);
   } finally {
     await ctx.redis.eval(releaseScript, 1, key, owner);
   }

@@ -86,7 +86,7 @@ describe('metrics of a live farm', () => {
         '',
       ].join('\n'),
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await prometheus?.stop();

@@ -71,7 +71,7 @@ describe('webhooks ([[notify.webhook]])', () => {
     ].join('\n');
     await farm.startCoordinator();
     await farm.startWorker({ id: 'hook-worker', archs: ['amd64'] });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await farm?.stop();

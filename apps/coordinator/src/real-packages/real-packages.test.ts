@@ -1,12 +1,13 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
-import { createBuildHost, type BuildHost } from '@aoinb/buildroot/testing';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { mountOverlayFixture, runInNspawn } from '@aoinb/testkit';
 import { FarmHarness, farmTokens, type TaskStatus } from '@aoinb/farm-harness';
+import { publicKeyName } from '../repo/repo-signer.ts';
 import { loadOverlay, packageKinds } from './overlay.ts';
 import { prepareRealPackages, type PreparedPackage, type RealPackages } from './prepare.ts';
 
@@ -52,12 +53,20 @@ afterAll(async () => {
   await host?.close();
 });
 
-/** apt-get install from the farm's repository (and the Debian mirror) in a fresh container, then the package's check. */
+/**
+ * apt-get install from the farm's repository (and the Debian mirror) in a fresh container, then the package's
+ * check. The repository is trusted as a user would: by the farm's public key, fetched from the farm.
+ */
 async function installAndRun(p: PreparedPackage): Promise<{ exitCode: number | undefined; all: string }> {
+  const keyAnswer = await fetch(`${farm.coordinatorUrl}/repo/stable/${publicKeyName}`);
+  expect(keyAnswer.status).toBe(200);
+  const key = await keyAnswer.text();
   const overlay = await mountOverlayFixture({ lower: host.baseos.rootfsDir, parentDir: host.dir });
   try {
-    const sources = `${host.baseos.sourcesList}deb [trusted=yes] ${farm.coordinatorUrl}/repo/stable ./\n`;
-    await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), sources);
+    await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
+    await writeFile(path.join(overlay.merged, 'etc/apt/keyrings', publicKeyName), key);
+    const farmRepo = `deb [signed-by=/etc/apt/keyrings/${publicKeyName}] ${farm.coordinatorUrl}/repo/stable ./`;
+    await writeFile(path.join(overlay.merged, 'etc/apt/sources.list'), `${host.baseos.sourcesList}${farmRepo}\n`);
     const script = [
       'set -e',
       'apt-get update -q --error-on=any >/dev/null',

@@ -13,7 +13,7 @@ import { publicKeyName, RepoSigner } from './repo-signer.ts';
 import { makeTestDeb } from './repo-test-debs.ts';
 
 /**
- * Real apt (Debian 12's, in a container of the stand-in base OS) against the
+ * Real apt (Debian trixie's, in a container of the test base OS) against the
  * farm's repository route: signed, checked with `signed-by=`, no `[trusted=yes]`.
  */
 describe('the signed repository through real apt in a container', () => {

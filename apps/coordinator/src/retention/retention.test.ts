@@ -66,7 +66,7 @@ describe('retention: DELETE routes and the pruner', () => {
     redis = new Redis(farm.redis.url);
     await farm.startCoordinator();
     await farm.startWorker({ id: 'ret-worker', archs: ['amd64'], slots: 2 });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     redis?.disconnect();

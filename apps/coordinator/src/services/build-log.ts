@@ -6,17 +6,18 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { appendLogLines, checkExec, LeaseStore, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import type { CoordinatorContext } from '../context.ts';
+import { whileRenewing } from './renewed-claim.ts';
 
 /** A finished log stays readable (and followable) from Redis this long after it is archived. */
 export const archivedStreamTtlSeconds = 3600;
 
-/** Long enough to write the largest log; a coordinator that dies mid-archive frees its claim after it. */
-const archiveClaimMs = 10 * 60_000;
+/** Renewed while the archive is written: a coordinator that dies mid-archive frees its claim within this. */
+const archiveClaimMs = 15_000;
 
 /**
  * Writes the whole stream to `logs/<task>/<arch>-r<run>.log`, then lets the
  * stream expire and takes it off the list of logs to archive. One archiver per
- * log across coordinators (a per-log claim, a lease that is never renewed):
+ * log across coordinators (a per-log claim, renewed while it is written):
  * the one that ended the build and the reconcile of the other may both get
  * here; the second finds it claimed or already archived and does nothing.
  */
@@ -31,7 +32,11 @@ export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: 
       await ctx.redis.srem(ctx.keys.unarchivedLogs, member);
       return;
     }
-    await writeArchive(ctx, taskId, arch, run);
+    await whileRenewing(
+      archiveClaimMs,
+      () => claims.renew(claim, ctx.leases.holder, archiveClaimMs),
+      () => writeArchive(ctx, taskId, arch, run),
+    );
   } finally {
     await claims.release(claim, ctx.leases.holder).catch(() => undefined);
   }
@@ -40,8 +45,9 @@ export async function archiveLog(ctx: CoordinatorContext, taskId: string, arch: 
 async function writeArchive(ctx: CoordinatorContext, taskId: string, arch: string, run: number): Promise<void> {
   const key = ctx.keys.log(taskId, arch, run);
   const file = ctx.layout.logFile(taskId, arch, run);
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${randomUUID()}`;
+  await Promise.all([mkdir(path.dirname(file), { recursive: true }), mkdir(ctx.layout.tmpDir, { recursive: true })]);
+  // In this coordinator's own tmp folder: what a kill mid-archive leaves there is swept at the next start.
+  const tmp = path.join(ctx.layout.tmpDir, `log-${taskId}-${arch}-r${run}-${randomUUID()}`);
   async function* text(): AsyncGenerator<string> {
     let after = '0';
     for (;;) {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { allowedArchs, extractBundleArchive, loadBundle, type Bundle } from '@aoinb/bundle';
@@ -124,7 +124,13 @@ export async function receiveBundle(
     what: 'the bundle archive',
     expectedSha256,
   });
-  if (task.bundle?.sha256 === upload.sha256) {
+  // The same archive again is a no-op once it is in place: a coordinator killed after recording it and
+  // before moving its files in had left the record alone, and the retry must put the files there.
+  const inPlace = await stat(ctx.layout.bundleArchive(task.id)).then(
+    () => true,
+    () => false,
+  );
+  if (task.bundle?.sha256 === upload.sha256 && inPlace) {
     await rm(upload.file, { force: true });
     return { info: task.bundle, unchanged: true, denied: [] };
   }

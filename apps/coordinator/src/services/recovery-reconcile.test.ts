@@ -2,8 +2,8 @@ import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { farmTokens } from '@aoinb/farm-harness';
 import { activeBuildMember, buildJobId, buildQueueName, queueConnection, readLogEntries } from '@aoinb/farm-protocol';
-import { inject } from '../testing/inject-fixture.ts';
-import { useServiceRig } from '../testing/service-rig.ts';
+import { inject } from '../../test-support/inject-fixture.ts';
+import { useServiceRig } from '../../test-support/service-rig.ts';
 import { failLostJob, reconcileBuild, requeueLostBuild } from './recovery.ts';
 import { jobDataFor } from './task-service.ts';
 

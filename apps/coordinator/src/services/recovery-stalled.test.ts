@@ -1,7 +1,7 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildQueueName, queueConnection, readLogEntries } from '@aoinb/farm-protocol';
-import { useServiceRig } from '../testing/service-rig.ts';
+import { useServiceRig } from '../../test-support/service-rig.ts';
 
 /**
  * The coordinator's own recovery of lost jobs, in process over a real redis-server: each arch here has one

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { farmTokens } from '@aoinb/farm-harness';
 import { logMember, readLogEntries } from '@aoinb/farm-protocol';
-import { inject } from '../testing/inject-fixture.ts';
-import { useServiceRig } from '../testing/service-rig.ts';
+import { inject } from '../../test-support/inject-fixture.ts';
+import { useServiceRig } from '../../test-support/service-rig.ts';
 import { reconcileLogs, scanOpenLogs } from './log-reconcile.ts';
 import { startRecovery, type Recovery } from './recovery.ts';
 

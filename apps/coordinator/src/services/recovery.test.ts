@@ -18,7 +18,7 @@ describe('recovery when the only worker of an arch is lost', () => {
   beforeAll(async () => {
     farm = await FarmHarness.create({ archs: ['amd64', 'arm64', 'riscv64'], maxStalledCount: 1 });
     await farm.startCoordinator();
-  }, 60_000);
+  });
   afterAll(async () => {
     await farm?.stop();
   });

@@ -1,8 +1,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { report, reportFixtures, sha, type ClaimedBuild, type Digest } from '../testing/report-fixtures.ts';
-import { useServiceRig } from '../testing/service-rig.ts';
+import { report, reportFixtures, sha, type ClaimedBuild, type Digest } from '../../test-support/report-fixtures.ts';
+import { useServiceRig } from '../../test-support/service-rig.ts';
 import { acceptResult } from './result-service.ts';
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { AoinbError } from '@aoinb/errors';
 import type { BuildJobResult, TransitionRequest } from '@aoinb/farm-protocol';
 import { makeTestDeb } from '@aoinb/testkit';
-import { useServiceRig } from '../testing/service-rig.ts';
+import { useServiceRig } from '../../test-support/service-rig.ts';
 import { acceptResult, receiveArtifact } from './result-service.ts';
 
 const report = (over: Partial<BuildJobResult> = {}): BuildJobResult => ({

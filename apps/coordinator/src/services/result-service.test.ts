@@ -3,9 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { farmTokens } from '@aoinb/farm-harness';
 import { logMember, type BuildJobResult } from '@aoinb/farm-protocol';
-import { inject } from '../testing/inject-fixture.ts';
-import { report, reportFixtures, sha } from '../testing/report-fixtures.ts';
-import { useServiceRig } from '../testing/service-rig.ts';
+import { inject } from '../../test-support/inject-fixture.ts';
+import { report, reportFixtures, sha } from '../../test-support/report-fixtures.ts';
+import { useServiceRig } from '../../test-support/service-rig.ts';
 import { acceptResult } from './result-service.ts';
 
 const resources: NonNullable<BuildJobResult['resources']> = {

@@ -3,11 +3,7 @@ import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { ago, bytes, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import { stateBadge } from '../states.ts';
-import type { BuilderView } from '../views.ts';
-
-interface QueueView {
-  queues: Array<{ arch: string; waiting: number; active: number; failed: number }>;
-}
+import type { BuilderView, QueueCounts } from '../views.ts';
 
 /** online (idle or building), draining (finishing, taking nothing new) or offline (no heartbeat). */
 function availability(b: BuilderView): string {
@@ -111,7 +107,7 @@ function queueTable(body: HTMLElement): HTMLElement {
   );
 }
 
-function queueRow(q: QueueView['queues'][number]): HTMLElement {
+function queueRow(q: QueueCounts['queues'][number]): HTMLElement {
   return h(
     'tr',
     null,
@@ -159,7 +155,7 @@ export function builderListPage(ctx: PageContext): void {
     try {
       const [answer, queue] = await Promise.all([
         api<{ builders: BuilderView[] }>('GET', '/builder/status', { signal: ctx.signal }),
-        api<QueueView>('GET', '/queue', { signal: ctx.signal }),
+        api<QueueCounts>('GET', '/queue', { signal: ctx.signal }),
       ]);
       const builders = answer.builders.map(withKnown);
       // Heartbeat ages change every second; redraw at most every 5 s for them.

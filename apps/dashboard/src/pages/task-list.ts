@@ -3,7 +3,7 @@ import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { ago, between, duration, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
 import { stateBadge } from '../states.ts';
-import type { TaskSummary } from '../views.ts';
+import type { TaskList, TaskSummary } from '../views.ts';
 
 const states = ['', 'created', 'queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const filterNames = ['state', 'branch', 'arch', 'submitter'] as const;
@@ -103,12 +103,10 @@ function taskTable(body: HTMLElement): HTMLElement {
   );
 }
 
-type TaskPage = { tasks: TaskSummary[]; next: string | null };
-
 /** Draws one page of tasks: the rows, how many, and the links to older and newest. */
 function drawPage(
   ctx: PageContext,
-  page: TaskPage,
+  page: TaskList,
   parts: { body: HTMLElement; status: HTMLElement; more: HTMLElement },
 ) {
   replaceKeepingFocus(
@@ -140,7 +138,7 @@ export function taskListPage(ctx: PageContext): void {
     const query = new URLSearchParams(ctx.query);
     query.set('limit', '50');
     try {
-      const page = await api<TaskPage>('GET', `/task?${query}`, { signal: ctx.signal });
+      const page = await api<TaskList>('GET', `/task?${query}`, { signal: ctx.signal });
       const text = JSON.stringify(page);
       if (text === last) return;
       last = text;

@@ -4,7 +4,7 @@ import { serveFolder } from '@aoinb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildrootContext } from '../context.ts';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from '../pipeline/run-build.ts';
 import { loadBaseos, updateBaseos } from './baseos.ts';
 

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../host/mount-table.ts';
 import { runBuild } from '../pipeline/run-build.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
-import { connectProbe, directProbe, lanAddress, proxyAuthLine, viaProxyProbe } from '../testing/network-probes.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
+import { connectProbe, directProbe, lanAddress, proxyAuthLine, viaProxyProbe } from '@aoinb/testkit/network-probes';
 import { buildNetworkRunDir, staleNamespaces } from './build-network.ts';
 
 /**
@@ -31,7 +31,7 @@ afterAll(async () => {
   await host?.close();
 });
 
-/** The probes of a hostile build script (testing/network-probes.ts) against this host's service on `port`. */
+/** The probes of a hostile build script (@aoinb/testkit/network-probes) against this host's service on `port`. */
 function probeScript(port: number, lan: string): string {
   return [
     proxyAuthLine,
@@ -96,7 +96,8 @@ describe('a build allowed a network', () => {
       path.join(bundle, 'autobuild/build'),
       [
         'abinfo "probe proxy-env: ${http_proxy:-none}"',
-        `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128' 2>/dev/null; then abinfo "probe relay: CONNECTED"; else abinfo "probe relay: none"; fi`,
+        `if timeout 5 bash -c 'exec 3<>/dev/tcp/127.0.0.1/3128' 2>/dev/null; ` +
+          'then abinfo "probe relay: CONNECTED"; else abinfo "probe relay: none"; fi',
         'install -d "$PKGDIR"/usr/share/probe && echo ok > "$PKGDIR"/usr/share/probe/ok',
       ].join('\n'),
     );

@@ -17,7 +17,7 @@ async function configFrom(toml: string) {
 }
 
 describe("the farm's control plane as a host's config names it", () => {
-  it('lists the coordinator (public URL, worker URL, listen address), Redis and the worker metrics, once each', async () => {
+  it('lists the coordinator (public URL, worker URL, listen address), Redis and worker metrics once each', async () => {
     const config = await configFrom(
       [
         '[coordinator]\nlisten = "0.0.0.0:8460"\npublic_url = "https://farm.example.org"',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { startRedis, type RedisHandle } from '@aoinb/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 /**
@@ -50,7 +50,8 @@ afterAll(async () => {
 
 function probeScript(redisPort: number, lanPort: number, lanIp: string): string {
   const tcp = (label: string, ip: string, port: number) =>
-    `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
+    `if timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/${port}' 2>/dev/null; ` +
+    `then abinfo "probe ${label}: CONNECTED"; else abinfo "probe ${label}: no route"; fi`;
   return [
     "abinfo \"probe pid1-environ: $(tr '\\0' ' ' < /proc/1/environ)\"",
     "abinfo \"probe own-environ: $(env | tr '\\n' ' ')\"",
@@ -63,7 +64,7 @@ function probeScript(redisPort: number, lanPort: number, lanIp: string): string 
 }
 
 describe('a hostile build script in the real container', () => {
-  it('sees no secret, has no route to the host, Redis or the LAN, and lacks raw-network and admin capabilities', async () => {
+  it('sees no secret, has no route to host, Redis or LAN, and lacks raw-network and admin capabilities', async () => {
     const ip = lanAddress() ?? '127.0.0.2';
     const bundle = await host.exampleBundle('probe');
     await writeFile(
@@ -106,7 +107,7 @@ describe('a hostile build script in the real container', () => {
     expect(await mountsUnder(host.workDir)).toEqual([]);
   });
 
-  it('still builds a package whose BUILDDEP comes from apt: installed before the build, the build offline', async () => {
+  it('still builds a package whose BUILDDEP comes from apt: installed first, the build itself offline', async () => {
     const bundle = await host.exampleBundle('with-dep');
     await writeFile(
       path.join(bundle, 'autobuild/defines'),

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 /**
@@ -101,7 +101,8 @@ describe('hostile build outputs', () => {
   });
 
   it('fails a build that replaces /buildroot/output with a link to a host folder', async () => {
-    // /tmp exists in the container too, so the toolbox's copy succeeds; on the host the link would name the host's /tmp.
+    // /tmp exists in the container too, so the toolbox's copy succeeds; on the host the link
+    // would name the host's /tmp.
     const { result, outputDir } = await build(
       'link-dir',
       "trap 'rm -rf /buildroot/output; ln -s /tmp /buildroot/output' EXIT",
@@ -115,11 +116,19 @@ describe('hostile build outputs', () => {
   });
 
   it('fails a build that leaves a package of another name, or a file that is not a .deb', async () => {
+    const control = [
+      'Package: openssh-server',
+      'Version: 1.0-0',
+      'Architecture: $ARCH',
+      'Maintainer: x <x@x>',
+      'Description: x',
+    ];
     const foreign = await build(
       'foreign',
       [
-        'mkdir -p /tmp/f/DEBIAN && printf "Package: openssh-server\\nVersion: 1.0-0\\nArchitecture: $ARCH\\nMaintainer: x <x@x>\\nDescription: x\\n" > /tmp/f/DEBIAN/control',
-        'mkdir -p /buildroot/output && dpkg-deb --build /tmp/f /buildroot/output/openssh-server_1.0-0_$ARCH.deb >/dev/null',
+        `mkdir -p /tmp/f/DEBIAN && printf "${control.join('\\n')}\\n" > /tmp/f/DEBIAN/control`,
+        'mkdir -p /buildroot/output && ' +
+          'dpkg-deb --build /tmp/f /buildroot/output/openssh-server_1.0-0_$ARCH.deb >/dev/null',
       ].join('\n'),
     );
     expect(foreign.result.status).toBe('failed');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 /**
@@ -15,8 +15,14 @@ let host: BuildHost;
 
 beforeAll(async () => {
   host = await createBuildHost({
-    extraToml:
-      '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmemory_limit_mib = 256\npids_limit = 200\ndisk_limit_mib = 512',
+    extraToml: [
+      '[build]',
+      'instance_refresh_minutes = 600',
+      'sample_interval_seconds = 0.5',
+      'memory_limit_mib = 256',
+      'pids_limit = 200',
+      'disk_limit_mib = 512',
+    ].join('\n'),
   });
 });
 afterAll(async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../build-types.ts';
 import { layoutOf } from '../context.ts';
 import { parseFlatKeyed } from '../resources/working-set.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 /**
@@ -22,7 +22,7 @@ let plain: BuildResult;
 beforeAll(async () => {
   host = await createBuildHost({ extraToml: '[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 5' });
   plain = await build('mem-plain', '');
-}, 300_000);
+});
 afterAll(async () => {
   await host?.close();
 });

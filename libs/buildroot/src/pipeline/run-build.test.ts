@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 let host: BuildHost;
@@ -12,7 +12,12 @@ const testMaintainer = 'aoinb Tests <tests@aoinb.invalid>';
 
 beforeAll(async () => {
   host = await createBuildHost({
-    extraToml: `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 0.5\nmaintainer = "${testMaintainer}"`,
+    extraToml: [
+      '[build]',
+      'instance_refresh_minutes = 600',
+      'sample_interval_seconds = 0.5',
+      `maintainer = "${testMaintainer}"`,
+    ].join('\n'),
   });
 });
 afterAll(async () => {

@@ -10,7 +10,7 @@ import {
   type FailingTestBundle,
 } from '@aoinb/testkit';
 import { mountsUnder } from '../host/mount-table.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
 // The testkit's split and failing bundles through the whole pipeline with AOSC's real autobuild4.
@@ -36,7 +36,7 @@ async function debFiles(deb: string): Promise<string[]> {
 }
 
 describe('the testkit bundles built by the real autobuild4', () => {
-  it('builds the autobuild/NN-name/ split bundle in NN order in one build folder, with epoch, noarch, patches and package files', async () => {
+  it('builds the NN-name/ split bundle in NN order in one folder, with epoch, noarch, patches and files', async () => {
     const arch = host.baseos.arch;
     const written = await writeSplitTestBundle(path.join(host.dir, 'split-src'), { sha256: host.source.sha256, arch });
     const bundle = await copyBundleWithPort({

@@ -6,7 +6,7 @@ import { mountsUnder } from '../host/mount-table.ts';
 import { cleanup } from '../layers/cleanup.ts';
 import { listDepLayers } from '../layers/dep-layers.ts';
 import { leaseInstance } from '../layers/instance.ts';
-import { createBuildHost, type BuildHost } from '../testing/build-host-fixture.ts';
+import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { sha256File } from './collect-debs.ts';
 import { runBuild } from './run-build.ts';
 
@@ -63,7 +63,8 @@ async function cacheDigest(dir: string): Promise<Record<string, string>> {
 /** A build script that tries to change what later builds get: the dependency layer's files and the apt cache. */
 const hostile = [
   'echo "evil" > /var/cache/apt/archives/evil_9.9_amd64.deb && abinfo "wrote into the apt cache" || true',
-  'for deb in /var/cache/apt/archives/*.deb; do [ -f "$deb" ] && echo evil > "$deb" && abinfo "overwrote $deb"; done || true',
+  'for deb in /var/cache/apt/archives/*.deb; do ' +
+    '[ -f "$deb" ] && echo evil > "$deb" && abinfo "overwrote $deb"; done || true',
   'printf "#!/bin/sh\\necho 0\\n" > "$(command -v bc)" && abinfo "replaced bc" || true',
   'echo "Status: purge ok not-installed" >> /var/lib/dpkg/status || true',
   '',
@@ -115,7 +116,7 @@ describe('warm builds: shared apt cache and dependency layers', () => {
     expect(await mountsUnder(host.workDir)).toEqual([]);
   });
 
-  it('a refresh that finds nothing new keeps the generation and the layers; one that changes the lists drops them', async () => {
+  it('a refresh finding nothing new keeps the generation and layers; one changing the lists drops them', async () => {
     const layout = layoutOf(host.ctx);
     const sourceList = path.join(host.configDir, 'source_lists/stable.list');
     const lines: string[] = [];

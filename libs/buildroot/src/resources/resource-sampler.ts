@@ -44,6 +44,86 @@ export interface LimitWatch {
   onLimit: (limit: string) => void;
 }
 
+/** Runs `task` every `ms`, never overlapping: a slow run delays the next one instead of piling up. */
+function everySerially(task: () => Promise<void>, ms: number): () => Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inFlight = inFlight.then(task);
+  }, ms);
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
+}
+
+/** The first limit a build at `disk` bytes has hit, if any. */
+async function findLimitHit(meter: Meter, limits: BuildLimits, disk: number): Promise<string | undefined> {
+  // The kernel enforces memory and processes (we only name them); disk is enforced here.
+  return limits.diskBytes > 0 && disk > limits.diskBytes
+    ? `disk limit of ${describeBytes(limits.diskBytes)}`
+    : await meter.limitHit?.();
+}
+
+/** One build's series of samples, its peaks and the first limit it hit. */
+interface SampleSeries {
+  readonly limitHit: string | undefined;
+  /** The build starts now: the points' times count from here. */
+  restart(): void;
+  /** A full sample: a point of the series, then the limit check. */
+  sample(): Promise<void>;
+  /** Memory alone, between samples. */
+  pollMemory(): Promise<void>;
+  summary(): ResourceSummary;
+}
+
+function createSampleSeries(
+  meter: Meter,
+  diskDir: string,
+  limits: BuildLimits,
+  onSample?: (sample: ResourceSample) => void,
+  watch?: LimitWatch,
+): SampleSeries {
+  const samples: ResourceSample[] = [];
+  let startedAt = Date.now();
+  let peakDisk = 0;
+  let peakMemory = 0;
+  let limitHit: string | undefined;
+  return {
+    get limitHit() {
+      return limitHit;
+    },
+    restart() {
+      startedAt = Date.now();
+    },
+    async pollMemory() {
+      const usage = await meter.read().catch(() => undefined);
+      if (usage) peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
+    },
+    async sample() {
+      const [usage, disk] = await Promise.all([meter.read().catch(() => undefined), diskUsage(diskDir)]);
+      if (!usage) return;
+      peakDisk = Math.max(peakDisk, disk);
+      peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
+      const { cpuSeconds, memoryBytes } = usage;
+      const point = { atMs: Date.now() - startedAt, cpuSeconds, memoryBytes, diskBytes: disk };
+      samples.push(point);
+      onSample?.(point);
+      if (limitHit) return;
+      limitHit = await findLimitHit(meter, limits, disk);
+      if (limitHit) watch?.onLimit(limitHit);
+    },
+    summary() {
+      return {
+        cpuSeconds: samples[samples.length - 1]?.cpuSeconds ?? 0,
+        peakMemoryBytes: peakMemory,
+        peakDiskBytes: peakDisk,
+        method: meter.method,
+        samples: downsample(samples),
+      };
+    },
+  };
+}
+
 export async function createResourceSampler(
   name: string,
   diskDir: string,
@@ -52,73 +132,30 @@ export async function createResourceSampler(
 ): Promise<ResourceSampler> {
   const limits = watch?.limits ?? { memoryBytes: 0, pids: 0, diskBytes: 0 };
   const meter = (await createCgroupMeter(name, limits)) ?? createProcfsMeter();
-  let limitHit: string | undefined;
-  const samples: ResourceSample[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  let memoryTimer: NodeJS.Timeout | undefined;
-  let startedAt = Date.now();
-  let peakDisk = 0;
-  let peakMemory = 0;
-  let inFlight: Promise<void> = Promise.resolve();
-  let memoryInFlight: Promise<void> = Promise.resolve();
-  const pollMemory = async () => {
-    const usage = await meter.read().catch(() => undefined);
-    if (usage) peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
-  };
-
-  const sample = async () => {
-    const [usage, disk] = await Promise.all([meter.read().catch(() => undefined), diskUsage(diskDir)]);
-    if (!usage) return;
-    peakDisk = Math.max(peakDisk, disk);
-    peakMemory = Math.max(peakMemory, usage.peakMemoryBytes, usage.memoryBytes);
-    const point = {
-      atMs: Date.now() - startedAt,
-      cpuSeconds: usage.cpuSeconds,
-      memoryBytes: usage.memoryBytes,
-      diskBytes: disk,
-    };
-    samples.push(point);
-    onSample?.(point);
-    if (limitHit) return;
-    // The kernel enforces memory and processes (we only name them); disk is enforced here.
-    limitHit =
-      limits.diskBytes > 0 && disk > limits.diskBytes
-        ? `disk limit of ${describeBytes(limits.diskBytes)}`
-        : await meter.limitHit?.();
-    if (limitHit) watch?.onLimit(limitHit);
-  };
-
+  const series = createSampleSeries(meter, diskDir, limits, onSample, watch);
+  let stopTimers = async (): Promise<void> => {};
   return {
     meter,
     get limitHit() {
-      return limitHit;
+      return series.limitHit;
     },
     start(intervalMs) {
-      startedAt = Date.now();
-      // Samples never overlap: a slow `du` delays the next one instead of piling up.
-      timer = setInterval(() => {
-        inFlight = inFlight.then(sample);
-      }, intervalMs);
+      series.restart();
+      const stopSeries = everySerially(series.sample, intervalMs);
       // procfs walks every process: it keeps to the series' pace.
-      if (meter.method !== 'procfs' && intervalMs > memoryPollMs)
-        memoryTimer = setInterval(() => {
-          memoryInFlight = memoryInFlight.then(pollMemory);
-        }, memoryPollMs);
+      const stopMemory =
+        meter.method !== 'procfs' && intervalMs > memoryPollMs
+          ? everySerially(series.pollMemory, memoryPollMs)
+          : undefined;
+      stopTimers = async () => {
+        await Promise.all([stopSeries(), stopMemory?.()]);
+      };
     },
     async stop() {
-      clearInterval(timer);
-      clearInterval(memoryTimer);
-      await Promise.all([inFlight, memoryInFlight]);
-      await sample();
+      await stopTimers();
+      await series.sample();
       await meter.dispose();
-      const last = samples[samples.length - 1];
-      return {
-        cpuSeconds: last?.cpuSeconds ?? 0,
-        peakMemoryBytes: peakMemory,
-        peakDiskBytes: peakDisk,
-        method: meter.method,
-        samples: downsample(samples),
-      };
+      return series.summary();
     },
   };
 }

@@ -71,10 +71,12 @@ describe('destination policy', () => {
 
   it('words a refusal for its use: the sources of a bundle, or a build allowed a network', async () => {
     await expect(checkDestination('10.1.2.3', 80, policy)).rejects.toThrow(
-      "10.1.2.3:80 resolves to 10.1.2.3, a private address; sources are not fetched from loopback, link-local, private or the host's own networks unless [build] source_allow lists them",
+      '10.1.2.3:80 resolves to 10.1.2.3, a private address; sources are not fetched from loopback, link-local, ' +
+        "private or the host's own networks unless [build] source_allow lists them",
     );
     await expect(checkDestination('10.1.2.3', 80, policy, 'build-network')).rejects.toThrow(
-      "10.1.2.3:80 resolves to 10.1.2.3, a private address; a build's network reaches only public addresses off the host's own networks, unless [build] source_allow lists them",
+      "10.1.2.3:80 resolves to 10.1.2.3, a private address; a build's network reaches only public addresses " +
+        "off the host's own networks, unless [build] source_allow lists them",
     );
   });
 
@@ -93,7 +95,8 @@ describe('destination policy', () => {
     await expect(checkDestination('127.0.0.1', 8460, open, 'build-network')).rejects.toMatchObject({
       code: 'SOURCE_FORBIDDEN',
       message:
-        "127.0.0.1:8460 resolves to 127.0.0.1, this farm's control plane (the coordinator at 127.0.0.1:8460); no build may connect to it, whatever [build] source_allow lists",
+        "127.0.0.1:8460 resolves to 127.0.0.1, this farm's control plane (the coordinator at 127.0.0.1:8460); " +
+        'no build may connect to it, whatever [build] source_allow lists',
     });
     await expect(checkDestination(own, 8460, open, 'build-network')).rejects.toThrow(
       /control plane \(the coordinator at/,
@@ -107,7 +110,8 @@ describe('destination policy', () => {
     // A public control plane: the range rules would let it through, the control-plane rule does not.
     expect(await checkDestination('203.0.113.7', 6380, policy)).toEqual({ address: '203.0.113.7', family: 4 });
     await expect(checkDestination('203.0.113.7', 6380, { ...policy, controlPlane })).rejects.toThrow(
-      "203.0.113.7:6380 resolves to 203.0.113.7, this farm's control plane (Redis at 203.0.113.7:6380); no source is fetched from it",
+      "203.0.113.7:6380 resolves to 203.0.113.7, this farm's control plane (Redis at 203.0.113.7:6380); " +
+        'no source is fetched from it',
     );
     expect(await controlPlaneAt('203.0.113.7', 6380, controlPlane)).toMatchObject({ name: 'Redis' });
     expect(await controlPlaneAt('203.0.113.7', 443, controlPlane)).toBeUndefined();

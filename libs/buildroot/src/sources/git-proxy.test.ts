@@ -30,9 +30,8 @@ function tunnel(proxy: CheckedProxy, target: string, auth = true): Promise<strin
     });
     socket.on('close', () => resolve(got));
     socket.on('error', reject);
-    socket.write(
-      `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth ? `Proxy-Authorization: Basic ${credential}\r\n` : ''}\r\n`,
-    );
+    const authorization = auth ? `Proxy-Authorization: Basic ${credential}\r\n` : '';
+    socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${authorization}\r\n`);
   });
 }
 
@@ -80,8 +79,10 @@ describe('the checked proxy git fetches through (https via CONNECT)', () => {
     expect(await tunnel(proxy, `127.0.0.1:${server.port}`)).toMatch(/^HTTP\/1.1 403/);
     expect(await tunnel(proxy, '10.0.0.1:80')).toMatch(/^HTTP\/1.1 403/);
     expect(proxy.refusals().map((e) => e.message)).toEqual([
-      `127.0.0.1:${server.port} resolves to 127.0.0.1, this farm's control plane (Redis at 127.0.0.1:${server.port}); no build may connect to it, whatever [build] source_allow lists`,
-      "10.0.0.1:80 resolves to 10.0.0.1, a private address; a build's network reaches only public addresses off the host's own networks, unless [build] source_allow lists them",
+      `127.0.0.1:${server.port} resolves to 127.0.0.1, this farm's control plane ` +
+        `(Redis at 127.0.0.1:${server.port}); no build may connect to it, whatever [build] source_allow lists`,
+      "10.0.0.1:80 resolves to 10.0.0.1, a private address; a build's network reaches only public addresses " +
+        "off the host's own networks, unless [build] source_allow lists them",
     ]);
     expect(server.connections()).toBe(0);
   });

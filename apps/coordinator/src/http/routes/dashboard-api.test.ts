@@ -7,7 +7,7 @@ describe('dashboard routes', () => {
   beforeAll(async () => {
     farm = await FarmHarness.create({ archs: ['amd64', 'arm64'], noarchArch: 'amd64' });
     await farm.startCoordinator();
-  }, 60_000);
+  });
   afterAll(async () => {
     await farm?.stop();
   });

@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { buildStepMarker, type BuildArtifact, type BuildRequest, type BuildResult } from '@aoinb/buildroot';
 import { sleep } from '@aoinb/farm-protocol';
-import type { Executor, PackageHints } from '../executor.ts';
+import { sha256File } from '@aoinb/testkit';
+import type { Executor, PackageHints } from '../src/executor.ts';
 import { startFakeSampler } from './fake-resources.ts';
 
 /** What a fake build does; defaults come from the options, a bundle may override them in `fake-build.json`. */
@@ -74,12 +74,6 @@ async function emitLines(
   }
 }
 
-async function sha256Of(file: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(file))
-    .digest('hex');
-}
-
 /** A tiny but real .deb, made with dpkg-deb, named as autobuild names them. */
 async function makeDeb(pkg: PackageHints, arch: string, outputDir: string): Promise<BuildArtifact> {
   const debArch = pkg.noarch ? 'all' : arch;
@@ -105,7 +99,7 @@ async function makeDeb(pkg: PackageHints, arch: string, outputDir: string): Prom
     const name = `${pkg.name}_${pkg.version.replace(/^\d+:/, '')}_${fileArch}.deb`;
     const file = path.join(outputDir, name);
     await execa('dpkg-deb', ['--root-owner-group', '-Zgzip', '-z1', '--build', staging, file]);
-    return { file, name, size: (await stat(file)).size, sha256: await sha256Of(file) };
+    return { file, name, size: (await stat(file)).size, sha256: await sha256File(file) };
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

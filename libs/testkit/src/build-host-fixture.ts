@@ -2,18 +2,11 @@ import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '@aoinb/config';
+import { loadBaseos, unmountAllUnder, type BuildrootContext } from '@aoinb/buildroot';
 import { silentLogger } from '@aoinb/logging';
-import {
-  copyBundleWithPort,
-  ensureTestBaseos,
-  prepareExampleSource,
-  writeTestConfig,
-  type ExampleSource,
-  type TestBaseos,
-} from '@aoinb/testkit';
-import type { BuildrootContext } from '../context.ts';
-import { unmountAllUnder } from '../host/mount-table.ts';
-import { loadBaseos } from '../layers/baseos.ts';
+import { copyBundleWithPort, prepareExampleSource, type ExampleSource } from './example-bundle.ts';
+import { ensureTestBaseos, type TestBaseos } from './test-baseos.ts';
+import { writeTestConfig } from './test-config.ts';
 
 /**
  * A throw-away build host for end-to-end tests: config, work dir, test

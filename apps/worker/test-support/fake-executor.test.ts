@@ -4,7 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fakeExecutor } from './fake-executor.ts';
-import { SlotGate } from '../slot-gate.ts';
+import { SlotGate } from '../src/slot-gate.ts';
 
 describe('the fake executor', () => {
   let dir: string;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { readLogEntries, type BuildJobResult, type LogEntry } from '@aoinb/farm-protocol';
 import { makeTestDeb } from '@aoinb/testkit';
-import { acceptResult, receiveArtifact } from '../services/result-service.ts';
+import { acceptResult, receiveArtifact } from '../src/services/result-service.ts';
 import { inject } from './inject-fixture.ts';
 import type { ServiceRig } from './service-rig.ts';
 

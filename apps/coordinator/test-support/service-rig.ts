@@ -5,9 +5,9 @@ import { afterAll, beforeEach, expect } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { FarmHarness, farmTokens, packTestBundle, type FarmOptions, type TestBundle } from '@aoinb/farm-harness';
 import { newAttemptKey, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
-import { startCoordinator, type Coordinator } from '../coordinator.ts';
-import type { CoordinatorContext } from '../context.ts';
-import { buildServer } from '../http/server.ts';
+import { startCoordinator, type Coordinator } from '../src/coordinator.ts';
+import type { CoordinatorContext } from '../src/context.ts';
+import { buildServer } from '../src/http/server.ts';
 import { inject } from './inject-fixture.ts';
 
 /** One line the coordinator logged (pino's JSON). */

@@ -1,9 +1,9 @@
 /**
- * TEST-ONLY: `tsx apps/worker/src/testing/fake-worker-main.ts -c CONFIG_DIR
+ * TEST-ONLY: `tsx apps/worker/test-support/fake-worker-main.ts -c CONFIG_DIR
  * [--fake-duration-ms N] [--fake-lines N]`: a worker agent whose executor sleeps
  * and makes a tiny .deb (farm tests and benchmarks). Never shipped as a service.
  */
-import { workerProcess } from '../worker-process.ts';
+import { workerProcess } from '../src/worker-process.ts';
 import { fakeExecutor } from './fake-executor.ts';
 
 const number = (flag: string): number | undefined => {

@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
-export const aoinbBin = fileURLToPath(new URL('../../bin/aoinb-dev.js', import.meta.url));
-// The production `aoinb worker` has no fake executor: the test-only worker entry point is started by path.
-const fakeWorkerMain = fileURLToPath(new URL('../../../worker/src/testing/fake-worker-main.ts', import.meta.url));
+export const aoinbBin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
+// The production `aoinb worker` has no fake executor: the test-only entry point, by the worker's package export.
+const fakeWorkerMain = fileURLToPath(import.meta.resolve('@aoinb/worker/fake-main'));
 
 export const cliFarmTokens = {
   maintainer: 'cli-maintainer-token-0123456789',
@@ -129,7 +129,7 @@ export class CliFarm {
     return dir;
   }
 
-  async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (await check()) return;

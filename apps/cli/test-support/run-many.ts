@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { runCli } from '../run-cli.ts';
+import { runCli } from '../src/run-cli.ts';
 
 /**
  * Test-only: `node --import tsx run-many.ts '[["submit","--help"], ...]'` runs each aoinb

@@ -3,8 +3,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type AoinbConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
 import { FarmHarness, type FarmOptions } from '@aoinb/farm-harness';
-import { startCoordinator, type Coordinator } from '../coordinator.ts';
-import { buildServer } from '../http/server.ts';
+import { startCoordinator, type Coordinator } from '../src/coordinator.ts';
+import { buildServer } from '../src/http/server.ts';
 
 /** A coordinator started in this process over a real redis-server, and its routes for inject(). */
 export interface InjectFixture {

@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { isAoinbError } from '@aoinb/errors';
 
 /** The fixture ABBS tree (excerpts of AOSC-Dev/aosc-os-abbs; see its README). */
-export const fixtureTree = fileURLToPath(new URL('../../fixtures/abbs/', import.meta.url));
+export const fixtureTree = fileURLToPath(new URL('../fixtures/abbs/', import.meta.url));
 
 export function fixture(rel: string): string {
-  return readFileSync(new URL(`../../fixtures/abbs/${rel}`, import.meta.url), 'utf8');
+  return readFileSync(new URL(`../fixtures/abbs/${rel}`, import.meta.url), 'utf8');
 }
 
 /** Runs `fn` and returns the AoinbError it throws (code and message). */
