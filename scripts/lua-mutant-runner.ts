@@ -42,8 +42,13 @@ function overlayPlugin(target: string, overlay: { source: string | null }): Plug
 }
 
 /** `file > test name` of the first failure of a run, or its first unhandled error. */
-function firstFailure(result: Awaited<ReturnType<Vitest['runTestSpecifications']>>, root: string): string {
-  for (const module of result.testModules) {
+function firstFailure(
+  result: Awaited<ReturnType<Vitest['runTestSpecifications']>>,
+  root: string,
+  ran: string[],
+): string {
+  // The result also lists modules of earlier runs (a probe's failures): only the files of this run count.
+  for (const module of result.testModules.filter((m) => ran.includes(m.moduleId))) {
     const file = path.relative(root, module.moduleId);
     for (const test of module.children.allTests('failed')) return `${file} > ${test.fullName}`;
     if (!module.ok()) return `${file} (${module.state()}: ${module.errors()[0]?.message ?? 'no test ran'})`;
@@ -66,7 +71,11 @@ async function runOnce(vitest: Vitest, specs: TestSpecification[], timeoutMs: nu
     await running.catch(() => undefined);
     return { status: 'timeout' as const, killedBy: `no answer within ${timeoutMs} ms`, ms: Date.now() - started };
   }
-  const killedBy = firstFailure(outcome, root);
+  const killedBy = firstFailure(
+    outcome,
+    root,
+    specs.map((s) => s.moduleId),
+  );
   return { status: killedBy ? ('killed' as const) : ('survived' as const), killedBy, ms: Date.now() - started };
 }
 
