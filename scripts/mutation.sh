@@ -11,6 +11,7 @@
 #   bash scripts/mutation.sh --modules        # every file of the scope, one run each, then --sum
 #   bash scripts/mutation.sh --sum            # the whole scope's score from the per-module reports
 #   bash scripts/mutation.sh --score          # the whole scope's score from the last whole run
+#   bash scripts/mutation.sh --lua [--file NAME] [--max N] [--survivors] [--summary]  # the Lua scripts' own mutants
 # Each run is incremental (its own file beside its report: only what changed is retested);
 # add --force to retest every mutant. Other arguments go to `stryker run` (e.g. --concurrency 2).
 set -euo pipefail
@@ -43,6 +44,11 @@ run_module() {
 }
 
 case "${1:-}" in
+  --lua)
+    # The Lua of the state scripts, mutated itself (scripts/lua-mutation.ts; its options follow).
+    shift
+    node --import tsx scripts/lua-mutation.ts "$@"
+    ;;
   --module)
     [ $# -ge 2 ] || { echo "usage: $0 --module libs/.../file.ts[:LINES] [stryker options]" >&2; exit 2; }
     file=$2
