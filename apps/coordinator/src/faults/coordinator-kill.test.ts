@@ -36,7 +36,7 @@ describe('fault: the coordinator killed during upload and publish', () => {
     // The repository exists and has published once: the cuts below fall on a publish, not its creation.
     const first = await farm.submit(await packTestBundle(path.join(farm.root, 'bundles'), { name: 'before-cuts' }));
     await expectSucceededOnce(farm, [first]);
-  }, 120_000);
+  });
   afterAll(async () => {
     await farm?.stop();
   });

@@ -26,7 +26,7 @@ describe('fault: a worker frozen mid-build and woken later', () => {
     farm = await FarmHarness.create({ archs: ['amd64'], logLevel: 'info' });
     await farm.startCoordinator();
     await farm.startWorker({ id: 'worker-a', archs: ['amd64'] });
-  }, 120_000);
+  });
   afterAll(async () => {
     signal('worker-a', 'SIGCONT');
     await farm?.stop();
@@ -66,5 +66,5 @@ describe('fault: a worker frozen mid-build and woken later', () => {
     await expectPublishedOnce(farm, 'frozen_1.0-0_amd64.deb');
     const log = (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text;
     expect(log).toContain('attempt 2 on builder worker-b');
-  }, 180_000);
+  });
 });
