@@ -43,9 +43,12 @@ export async function expectNoMountsUnder(root: string, testMounts: string[] = [
   expect(mounts, `mounts left under ${root}`).toEqual([]);
 }
 
-/** Runs `fn` with a plain client of the farm's Redis (the operator's redis-cli). */
+/**
+ * Runs `fn` with a plain client of the farm's Redis (the operator's redis-cli): one connection, never
+ * retried, so a look while Redis is down fails at once and leaves no client reconnecting behind it.
+ */
 export async function withRedis<T>(url: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     return await fn(redis);
