@@ -1,5 +1,4 @@
 import { access, appendFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +61,7 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     expect(lines).toContain(`[aoinb] instance autobuild4 config written (MTER="${testMaintainer}")`);
     const files = (await execa('dpkg-deb', ['-c', deb.file])).stdout;
     expect(files).toMatch(/\.\/usr\/bin\/hello-aoinb\n/);
-    const unpacked = await mkdtemp(path.join(tmpdir(), 'aoinb-deb-'));
+    const unpacked = await mkdtemp(path.join(host.dir, 'unpacked-')); // host.dir goes with the host
     await execa('dpkg-deb', ['-x', deb.file, unpacked]);
     expect((await execa(path.join(unpacked, 'usr/bin/hello-aoinb'))).stdout).toMatch(/hello/i);
 

@@ -1,5 +1,4 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,7 +70,7 @@ describe('the testkit bundles built by the real autobuild4', () => {
     );
     expect((await execa('dpkg-deb', ['-I', bin, 'conffiles'])).stdout).toContain('/etc/hello-split.conf');
     expect((await execa('dpkg-deb', ['-I', bin, 'postinst'])).stdout).toContain('echo "hello-split configured"');
-    const unpacked = await mkdtemp(path.join(tmpdir(), 'aoinb-split-'));
+    const unpacked = await mkdtemp(path.join(host.dir, 'unpacked-')); // host.dir goes with the host
     await execa('dpkg-deb', ['-x', bin, unpacked]);
     expect((await execa(path.join(unpacked, 'usr/bin/hello-aoinb'))).stdout).toBe('Howdy, aoinb! (built by aoinb)');
 
