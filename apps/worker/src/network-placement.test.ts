@@ -155,7 +155,7 @@ describe('a job that asks for a build network', () => {
     // not: once the able host took the network job, the offline host's step aside ends and it may fetch the job
     // behind before the able host fetched its own.)
     const claims = (await queueEvents()).filter((e) => e.event === 'active').map((e) => e.jobId);
-    expect(claims.lastIndexOf(parked.id!)).toBeLessThan(claims.indexOf(behind.job!.id!));
+    expect(claims.lastIndexOf(parked.id)).toBeLessThan(claims.indexOf(behind.job!.id));
     expect(requests.get('offline-only')!.every((r) => !r.network)).toBe(true);
     // With both hosts online and idle, network jobs are built by the able host at their first attempt.
     const jobs = [
