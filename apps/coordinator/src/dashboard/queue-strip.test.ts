@@ -9,6 +9,8 @@ import { inject, useInjectFixture } from '../../test-support/inject-fixture.ts';
 import { launchChromium } from './browser.ts';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../../..');
+/** Catches a hang only (the suite's test deadline): the strip polls every 3 s. */
+const deadline = 300_000;
 
 /**
  * The queue strip under the dashboard's navigation, in Debian's Chromium against a coordinator started in this
@@ -43,9 +45,11 @@ describe('the dashboard queue strip', () => {
 
   it('redraws on a change of the counts only, and draws again in a new frame after sign-out', async () => {
     const page = await browser.newPage();
+    // Playwright's own waits (30 s) are far below the suite's deadline: a loaded machine must not fail them.
+    page.setDefaultTimeout(deadline);
     await page.goto(fx.coordinator.url);
     await signIn(page);
-    await expect.poll(() => amd64(page).textContent(), { timeout: 60_000 }).toContain('0 waiting');
+    await expect.poll(() => amd64(page).textContent(), { timeout: deadline }).toContain('0 waiting');
 
     // A mark on the drawn element: a redraw replaces it, so the mark goes with it.
     await amd64(page).evaluate((el) => el.setAttribute('data-test-mark', 'first draw'));
@@ -58,14 +62,14 @@ describe('the dashboard queue strip', () => {
     await inject(fx.app, 'PUT', `/task/${id}/build_bundle`, { token, body: archive });
     await inject(fx.app, 'PUT', `/task/${id}/branch`, { token, body: 'stable' });
     expect((await inject(fx.app, 'PUT', `/task/${id}/build`, { token, body: {} })).statusCode).toBe(202);
-    await expect.poll(() => amd64(page).textContent(), { timeout: 60_000 }).toContain('1 waiting');
+    await expect.poll(() => amd64(page).textContent(), { timeout: deadline }).toContain('1 waiting');
     expect(await amd64(page).getAttribute('data-test-mark')).toBeNull();
     expect(await amd64(page).getAttribute('class')).toBe('queue busy');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page);
     // The same counts as the last frame drew: the new frame's strip draws them all the same.
-    await expect.poll(() => amd64(page).textContent(), { timeout: 60_000 }).toContain('1 waiting');
+    await expect.poll(() => amd64(page).textContent(), { timeout: deadline }).toContain('1 waiting');
     await page.close();
-  });
+  }, 600_000);
 });
