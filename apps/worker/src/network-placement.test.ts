@@ -206,7 +206,7 @@ function ableFacts(id: string) {
 
 /** Polls `check` until it holds; the deadline only bounds a test that would otherwise hang. */
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
