@@ -73,10 +73,11 @@ describe('releaseMember edges (real redis-server)', () => {
 
   it('replaces a failed or cancelled build with a fresh record, never a succeeded one', async () => {
     await db.redis.sadd(farmKeys.activeBuilds, '2/amd64');
-    for (const [arch, state] of [
+    const earlier: Array<[string, string]> = [
       ['amd64', 'failed'],
       ['arm64', 'cancelled'],
-    ]) {
+    ];
+    for (const [arch, state] of earlier) {
       await db.redis.hset(farmKeys.build('1', arch), { state, run: '1', error: 'it broke', builder: 'b1' });
       const before = Date.now();
       expect(await release(arch)).toBe(true);
@@ -99,7 +100,7 @@ describe('releaseMember edges (real redis-server)', () => {
     const earlier = (await events('task')).length;
     const before = Date.now();
     expect(await release('amd64')).toBe(true);
-    expect(await db.farm.getTask('1')).toMatchObject({ state: 'queued' });
+    expect(await db.farm.getTask('1')).toMatchObject({ state: 'queued', updatedAt: writtenSince(before) });
     expect((await db.farm.getTask('1'))?.finishedAt).toBeUndefined();
     expect((await events('task')).slice(earlier)).toEqual([
       ['type', 'task', 'taskId', '1', 'state', 'queued', 'from', 'created', 'at', writtenSince(before)],
