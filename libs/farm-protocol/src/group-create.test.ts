@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { testBundle, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
 import type { GroupRecord, MemberRecord } from './group-records.ts';
 import { GroupStore, type NewGroup } from './group-store.ts';
@@ -9,15 +9,7 @@ import type { TaskRecord } from './records.ts';
 // createGroupScript's answers and records that group-store.test.ts leaves open (the survivors of its Lua
 // mutation run, docs/testing.md): a task that is not there, the empty group and branch fields a task may
 // hold, a group id taken already, and the times and event the script writes.
-const bundle = {
-  sha256: 'a'.repeat(64),
-  size: 1,
-  packageName: 'p',
-  version: '1.0-0',
-  noarch: false,
-  targets: ['amd64'],
-  uploadedAt: new Date().toISOString(),
-};
+const bundle = testBundle();
 const task = (id: string, extra: Partial<TaskRecord> = {}) => testTask(id, { bundle, ...extra });
 
 function newGroup(id: string, taskIds: string[]): NewGroup {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { testBuild, testBundle, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
 import type { GroupRecord, MemberRecord } from './group-records.ts';
 import { GroupStore, type ReleaseRequest } from './group-store.ts';
@@ -9,10 +9,7 @@ import { farmKeys } from './names.ts';
 // mutation run, docs/testing.md): a running or final group, a member that is missing, not waiting or of
 // another round, the build a member had before, and the task's state and events derived from its builds.
 const archs = ['amd64', 'arm64'];
-const bundle = {
-  ...{ sha256: 'a'.repeat(64), size: 1, packageName: 'p', version: '1.0-0', noarch: false },
-  ...{ targets: archs, uploadedAt: new Date().toISOString() },
-};
+const bundle = testBundle({ targets: archs });
 
 /** A time written by the script: one between `from` and now. */
 const writtenSince = (from: number) => ({

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { testBundle, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
 import type { GroupRecord, MemberRecord } from './group-records.ts';
 import { GroupStore } from './group-store.ts';
@@ -23,8 +23,7 @@ describe('group step scripts (real redis-server)', () => {
 
   /** Group 1 (queued, round 1) of task 1 on amd64. */
   beforeEach(async () => {
-    const bundle = { sha256: 'a'.repeat(64), size: 1, packageName: 'p', version: '1', noarch: false };
-    await db.farm.createTask(testTask('1', { bundle: { ...bundle, targets: ['amd64'], uploadedAt: now } }));
+    await db.farm.createTask(testTask('1', { bundle: testBundle({ version: '1', uploadedAt: now }) }));
     const record: GroupRecord = {
       ...{ id: '1', state: 'queued', branch: 'stable', mode: 'dag', publish: 'each', taskIds: ['1'], archs: [] },
       ...{ round: 1, createdBy: 'alice', createdAt: now, updatedAt: now, cancelRequested: false },
