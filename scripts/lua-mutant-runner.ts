@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import type { Plugin } from 'vite';
-import { createVitest, type TestSpecification, type Vitest } from 'vitest/node';
+import { createVitest, type TestRunEndReason, type TestSpecification, type Vitest } from 'vitest/node';
 
 export type RunStatus = 'killed' | 'timeout' | 'survived';
 
@@ -57,7 +57,12 @@ function firstFailure(
   return error === undefined ? '' : `unhandled error: ${error instanceof Error ? error.message : inspect(error)}`;
 }
 
-async function runOnce(vitest: Vitest, specs: TestSpecification[], timeoutMs: number, root: string) {
+/** How the last run ended, from Vitest's own reporter call (`interrupted`: cancelled, which here is --bail). */
+interface RunEnd {
+  reason: TestRunEndReason | '';
+}
+
+async function runOnce(vitest: Vitest, specs: TestSpecification[], timeoutMs: number, root: string, end: RunEnd) {
   const started = Date.now();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'timeout'>((resolve) => {
@@ -71,17 +76,18 @@ async function runOnce(vitest: Vitest, specs: TestSpecification[], timeoutMs: nu
     await running.catch(() => undefined);
     return { status: 'timeout' as const, killedBy: `no answer within ${timeoutMs} ms`, ms: Date.now() - started };
   }
-  const killedBy = firstFailure(
-    outcome,
-    root,
-    specs.map((s) => s.moduleId),
-  );
+  // --bail cancels the run at a test's failure, and the report of that test can be lost with the worker it stops
+  // (its module then reads as pending, which Vitest's ok() counts as fine): a cut run is a kill, never a survivor.
+  const cut = end.reason === 'interrupted' ? 'a test failed (--bail cut the run short; its report was lost)' : '';
+  const ran = specs.map((s) => s.moduleId);
+  const killedBy = firstFailure(outcome, root, ran) || cut;
   return { status: killedBy ? ('killed' as const) : ('survived' as const), killedBy, ms: Date.now() - started };
 }
 
 /** A runner for the mutants of `target` (absolute path), with the tests `testFiles` (absolute paths). */
 export async function startMutantRunner(root: string, target: string, testFiles: string[]): Promise<MutantRunner> {
   const overlay: { source: string | null } = { source: null };
+  const end: RunEnd = { reason: '' };
   const vitest = await createVitest(
     'test',
     {
@@ -89,7 +95,7 @@ export async function startMutantRunner(root: string, target: string, testFiles:
       root,
       watch: false,
       bail: 1,
-      reporters: [{}],
+      reporters: [{ onTestRunEnd: (_modules, _errors, reason) => void (end.reason = reason) }],
     },
     { plugins: [overlayPlugin(target, overlay)] },
   );
@@ -100,7 +106,8 @@ export async function startMutantRunner(root: string, target: string, testFiles:
     async run(source, timeoutMs, files) {
       overlay.source = source;
       vitest.invalidateFile(target);
-      return runOnce(vitest, files ? specs.filter((s) => files.includes(s.moduleId)) : specs, timeoutMs, root);
+      end.reason = '';
+      return runOnce(vitest, files ? specs.filter((s) => files.includes(s.moduleId)) : specs, timeoutMs, root, end);
     },
     async failingFiles(source, timeoutMs) {
       overlay.source = source;
