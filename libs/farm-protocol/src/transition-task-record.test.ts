@@ -110,7 +110,7 @@ describe('a transition keeps the task record, the active set and the log in step
     expect(await active()).toEqual([activeBuildMember('1', 'amd64')]);
   });
 
-  it('derives the task state from the listed builds that exist (one not written is skipped; none: created)', async () => {
+  it('derives the task state from the existing listed builds (one not written: skipped; none: created)', async () => {
     expect(await expectDone({ ...claim('amd64'), archs: [...archs, 'riscv64'] })).toBe('running');
     await expectDone({ ...end('amd64', 'succeeded'), archs: ['amd64', 'riscv64'] });
     expect(await task()).toMatchObject({ state: 'succeeded' });
