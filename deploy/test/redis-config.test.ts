@@ -42,7 +42,8 @@ describe('deploy/redis/redis.conf', () => {
       ],
       { reject: false, stdin: 'ignore' },
     );
-    const deadline = Date.now() + 10_000;
+    // A deadline for a server that never starts, not a speed limit: a loaded machine may take seconds.
+    const deadline = Date.now() + 120_000;
     while (
       (
         await execa('redis-cli', ['-p', String(port), '--no-auth-warning', '-a', 'test-password', 'ping'], {

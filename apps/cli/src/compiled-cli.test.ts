@@ -135,8 +135,9 @@ describe('aoinb farm up, built: the CLI starts the built coordinator and worker'
       expect(line).not.toContain('tsx');
     }
     // The built CLI's farm commands talk to the built coordinator, which the built worker joined.
+    // `farm is up` once the worker started, not once it joined: wait for its first heartbeat (120 s bounds a hang).
     let builders: { builders: { id: string }[] } = { builders: [] };
-    for (let i = 0; i < 100 && builders.builders.length === 0; i++) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && builders.builders.length === 0;) {
       const r = await execa(process.execPath, [bin, '-c', host.configDir, 'builders', '--json'], { reject: false });
       expect(r.exitCode, r.all ?? r.stderr).toBe(0);
       builders = JSON.parse(r.stdout) as typeof builders;

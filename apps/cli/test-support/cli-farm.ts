@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+import { freePort, startRedis, writeFakeBundle, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 export const aoinbBin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 // The production `aoinb worker` has no fake executor: the test-only entry point, by the worker's package export.
@@ -65,16 +65,12 @@ export class CliFarm {
     process.once('exit', () => farm.children.forEach((c) => c.kill('SIGKILL')));
     try {
       farm.spawn(['coordinator']);
-      await farm.waitFor(
-        async () => (await fetch(`${farm.url}/healthz`).catch(() => undefined))?.ok ?? false,
-        'the coordinator',
-        90_000,
-      );
+      await farm.waitFor(() => farm.answersAsThisFarm(), 'the coordinator', 300_000);
       farm.spawn(['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
       await farm.waitFor(
         async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'),
         'the worker',
-        90_000,
+        300_000,
       );
     } catch (error) {
       // A farm that did not come up leaves no process, server or folder behind.
@@ -82,6 +78,15 @@ export class CliFarm {
       throw error;
     }
     return farm;
+  }
+
+  /** `/healthz` is 200 and names this farm (its identity beside its storage), not another test file's on the port. */
+  private async answersAsThisFarm(): Promise<boolean> {
+    const res = await fetch(`${this.url}/healthz`).catch(() => undefined);
+    if (!res?.ok) return false;
+    const { farm_id: answered } = (await res.json()) as { farm_id?: string };
+    const own = await readFile(path.join(this.root, 'storage', 'farm-identity.json'), 'utf8').catch(() => undefined);
+    return own !== undefined && (JSON.parse(own) as { id?: string }).id === answered;
   }
 
   private spawn(args: string[], viaCli = true): void {
@@ -117,16 +122,8 @@ export class CliFarm {
   }
 
   /** A bundle folder for the fake executor (`fake-build.json` says what the build does). */
-  async bundle(name: string, fake: Record<string, unknown> = {}): Promise<string> {
-    const dir = await mkdtemp(path.join(this.root, `${name}-`));
-    await mkdir(path.join(dir, 'autobuild'));
-    await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-    await writeFile(
-      path.join(dir, 'autobuild/defines'),
-      `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for CLI tests"\n`,
-    );
-    await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify(fake));
-    return dir;
+  bundle(name: string, fake: Record<string, unknown> = {}): Promise<string> {
+    return writeFakeBundle(this.root, { name, fake });
   }
 
   async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {

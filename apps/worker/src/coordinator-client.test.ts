@@ -25,7 +25,8 @@ const result: BuildJobResult = {
 describe('CoordinatorClient against a stand-in coordinator', () => {
   let coordinator: StandinCoordinator;
   let dir: string;
-  const client = (retryForMs = 10_000) =>
+  // A retry window far beyond a loaded machine's stalls: the tests that give up do so on a 4xx or a count.
+  const client = (retryForMs = 300_000) =>
     new CoordinatorClient({ baseUrl: coordinator.url, token: 'tok', logger: silentLogger(), retryForMs });
 
   beforeAll(async () => {

@@ -165,9 +165,9 @@ describe('JobRunner against a real Redis and a stand-in coordinator', () => {
   });
 });
 
-/** Polls until `check` holds; throws naming `what` after 20 s (a deadline for hangs, not a speed limit). */
+/** Polls until `check` holds; throws naming `what` after 120 s (a deadline for hangs, not a speed limit). */
 async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
+  const deadline = Date.now() + 120_000;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

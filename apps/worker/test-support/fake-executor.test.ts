@@ -58,6 +58,51 @@ describe('the fake executor', () => {
   });
 });
 
+describe('a fake build held until a file exists', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-fake-hold-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs until the test creates the file, and stops at once when aborted meanwhile', async () => {
+    const gate = path.join(dir, 'go');
+    const lines: string[] = [];
+    let ended = false;
+    const request = { branch: 'stable', bundleDir: dir, onLogLine: (l: string) => lines.push(l) };
+    const pkg = { name: 'held', version: '1-0', noarch: true };
+    const held = fakeExecutor({ durationMs: 0, lines: 2, holdUntilFile: gate })
+      .run({ ...request, buildId: 'h1', outputDir: path.join(dir, 'out1') }, pkg)
+      .finally(() => (ended = true));
+    // Its lines are out and it still runs: the same build without the hold, started after it, has ended meanwhile.
+    await expect.poll(() => lines.length, { timeout: 120_000 }).toBe(2);
+    const free = await fakeExecutor({ durationMs: 0, lines: 2 }).run(
+      { ...request, buildId: 'h0', outputDir: path.join(dir, 'out0') },
+      pkg,
+    );
+    expect(free.status).toBe('succeeded');
+    expect(ended).toBe(false);
+    await writeFile(gate, '');
+    expect(await held).toMatchObject({ status: 'succeeded' });
+    expect(lines).toHaveLength(2 + 1 + 2 + 1);
+
+    const controller = new AbortController();
+    const aborted = fakeExecutor({ durationMs: 0, lines: 1, holdUntilFile: path.join(dir, 'never') }).run(
+      {
+        ...request,
+        buildId: 'h2',
+        outputDir: path.join(dir, 'out2'),
+        signal: controller.signal,
+        onLogLine: () => controller.abort(),
+      },
+      pkg,
+    );
+    expect(await aborted).toMatchObject({ status: 'cancelled', artifacts: [] });
+  });
+});
+
 describe('SlotGate', () => {
   it('reports full when the last slot is taken and free when one comes back', () => {
     const changes: boolean[] = [];

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { buildStepMarker, type BuildArtifact, type BuildRequest, type BuildResult } from '@aoinb/buildroot';
@@ -24,6 +24,12 @@ export interface FakeBuildPlan {
   sampleIntervalMs: number;
   /** Print the real pipeline's first line of the package's build step (buildStepMarker) before the others. */
   buildStepLine?: boolean;
+  /**
+   * After its lines, the build waits while this host path is missing (or until aborted): a test holds a build
+   * running until it has seen what it needs (another build started, a disk filled), instead of guessing a
+   * duration that a loaded machine may outlast.
+   */
+  holdUntilFile?: string;
 }
 
 const defaults: FakeBuildPlan = {
@@ -72,6 +78,18 @@ async function emitLines(
     while (written < due) onLine(line(written++));
     if (written < plan.lines) await sleep(2, signal);
   }
+}
+
+/** Resolves once `file` exists, or at once when the signal aborts. */
+async function holdUntil(file: string, signal: AbortSignal | undefined): Promise<void> {
+  while (
+    !signal?.aborted &&
+    !(await access(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await sleep(20, signal);
 }
 
 /** A tiny but real .deb, made with dpkg-deb, named as autobuild names them. */
@@ -129,6 +147,7 @@ export function fakeExecutor(options: Partial<FakeBuildPlan> = {}): Executor {
         );
       if (plan.buildStepLine) onLine(`${buildStepMarker} ${pkg.name} ${pkg.version} (${arch})`);
       await emitLines(plan, onLine, request.signal);
+      if (plan.holdUntilFile) await holdUntil(plan.holdUntilFile, request.signal);
       await sleep(Math.max(0, plan.durationMs - (Date.now() - t0)), request.signal);
       let status: BuildResult['status'] = 'succeeded';
       let reason: string | undefined;

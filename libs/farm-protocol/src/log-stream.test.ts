@@ -25,8 +25,9 @@ describe('log streams and heartbeats in a real Redis', () => {
   it('ships a lone line by itself (no flush, no end) to a waiting reader', async () => {
     const blocking = new Redis(db.server.url);
     const writer = new LogStreamWriter(db.redis, 'test:log:2', silentLogger());
-    // The reader blocks up to 5 s, far beyond the writer's flush delay: it returns empty only if nothing shipped.
-    const waiting = waitLogEntries(blocking, 'test:log:2', '0', 5000);
+    // The reader blocks up to 120 s, far beyond the writer's flush delay and a loaded machine's stalls: it returns
+    // empty only if nothing shipped.
+    const waiting = waitLogEntries(blocking, 'test:log:2', '0', 120_000);
     writer.write('hello');
     const got = await waiting;
     expect(got.map((e) => e.lines)).toEqual([['hello']]);
@@ -58,7 +59,8 @@ describe('log streams and heartbeats in a real Redis', () => {
       lastHeartbeat: new Date().toISOString(),
       version: 't',
     };
-    await writeHeartbeat(db.redis, facts, 1);
+    // Live for a minute while it is read (a 1 s heartbeat could expire before the read on a loaded machine).
+    await writeHeartbeat(db.redis, facts, 60);
     await writeHeartbeat(
       db.redis,
       { ...facts, id: 'w2', currentTasks: [{ taskId: '1', arch: 'amd64', jobId: 'j', startedAt: '' }] },
@@ -68,6 +70,8 @@ describe('log streams and heartbeats in a real Redis', () => {
       ['w1', 'idle'],
       ['w2', 'building'],
     ]);
+    // Then w1's heartbeat with a 1 s life, outlived.
+    await writeHeartbeat(db.redis, facts, 1);
     await new Promise((r) => setTimeout(r, 1100));
     await retireBuilder(db.redis, 'w2');
     const builders = await readBuilders(db.redis);

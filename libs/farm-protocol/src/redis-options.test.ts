@@ -140,9 +140,9 @@ describe('a TLS Redis with a password', () => {
         '--dir',
         dir,
       ],
-      { reject: false, stdin: 'ignore' },
+      { reject: false, stdin: 'ignore', all: true },
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await serverReady(server);
   });
 
   afterAll(async () => {
@@ -171,12 +171,7 @@ describe('a TLS Redis with a password', () => {
       password: 'farm-secret',
       caFile: path.join(dir, 'ca.crt'),
     });
-    let pong = '';
-    for (let i = 0; i < 20 && pong !== 'PONG'; i++) {
-      pong = await ping(options).catch(() => '');
-      if (pong !== 'PONG') await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(pong).toBe('PONG');
+    expect(await ping(options)).toBe('PONG');
     const queue = new Queue('build-amd64', buildQueueOptions(options, { keepCompletedJobs: 1, keepFailedJobs: 1 }));
     const job = await queue.add('build', { hello: 'tls' }, { jobId: 'tls-1' });
     expect((await queue.getJob('tls-1'))?.data).toEqual({ hello: 'tls' });
@@ -193,3 +188,18 @@ describe('a TLS Redis with a password', () => {
     );
   });
 });
+
+/**
+ * Resolves once the server says it takes connections (its own log line, not a guessed delay: a loaded machine
+ * may take seconds); rejects with its output if it exits first.
+ */
+function serverReady(server: ReturnType<typeof execa>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    server.all?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (/Ready to accept connections/.test(output)) resolve();
+    });
+    void server.then(() => reject(new Error(`the TLS redis-server exited:\n${output}`)));
+  });
+}

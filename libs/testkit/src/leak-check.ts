@@ -41,7 +41,7 @@ const perTest = process.env.AOINB_LEAK_CHECK !== 'file';
  * their first test and stop them in afterAll: the per-test check reads those as that test's leaks. They keep
  * the per-file check until their fixtures start in beforeAll (docs/testing.md, "Leak checks").
  */
-export const perFileOnly = ['apps/coordinator/', 'libs/buildroot/'];
+export const perFileOnly = ['apps/coordinator/'];
 
 const checkedPerTest = (file: string | undefined): boolean =>
   perTest && !perFileOnly.some((folder) => file?.includes(`/${folder}`));

@@ -88,7 +88,8 @@ export async function startEmbeddedRedis(workDir: string): Promise<EmbeddedRedis
     stderr: 'ignore',
     buffer: false,
   });
-  for (let i = 0; i < 100; i += 1) {
+  // Waits while it runs (a loaded host may take seconds to start it); the deadline only bounds one that hangs.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
     if (await ping(port, password)) return { url: `redis://127.0.0.1:${port}`, passwordFile, child };
     if (child.exitCode !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 50));
