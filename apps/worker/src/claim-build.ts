@@ -1,6 +1,6 @@
 import type { Logger } from '@aoinb/logging';
 import { isStale, newAttemptKey, type BuildJobResult, type LogStreamWriter } from '@aoinb/farm-protocol';
-import { CapacityRefusal, type ClaimCheckDeps } from './claim-check.ts';
+import { CapacityRefusal, SettlingRefusal, type ClaimCheckDeps } from './claim-check.ts';
 import type { RunningJob } from './running-job.ts';
 
 /** What a claim uses: the store and this host's capacity, its id, the logger. */
@@ -27,8 +27,9 @@ export function emptyResult(deps: ClaimDeps, running: RunningJob, status: BuildJ
  * Marks the build running under a new attempt number (which fences any earlier attempt's uploads
  * and report), fenced on the job's run: a job of a run that was cancelled and retried meanwhile
  * cannot take the new run's build. The same guarded step checks the build's needs against this
- * host (docs/placement.md): refused, it throws CapacityRefusal with nothing changed. Returns a
- * result when there is nothing to build.
+ * host (docs/placement.md): refused, it throws CapacityRefusal with nothing changed. A build whose
+ * current attempt's report is being published throws SettlingRefusal (nothing changed). Returns a
+ * result when there is nothing to build (a final build: the job completes without building).
  */
 export async function claimBuild(
   deps: ClaimDeps,
@@ -56,6 +57,7 @@ export async function claimBuild(
     unset: ['reason', 'finishedAt'],
   });
   if (outcome.refusal === 'capacity') throw new CapacityRefusal(running.jobId);
+  if (outcome.refusal === 'settling') throw new SettlingRefusal(running.jobId);
   if (outcome.done) {
     running.claimedAt = performance.now();
     running.attempt = outcome.attempt;

@@ -1,7 +1,7 @@
-import { WaitingError, type Job } from 'bullmq';
+import { DelayedError, WaitingError, type Job } from 'bullmq';
 import type { Logger } from '@aoinb/logging';
 import type { BuildJobData, BuildJobResult } from '@aoinb/farm-protocol';
-import { CapacityRefusal } from './claim-check.ts';
+import { CapacityRefusal, SettlingRefusal, settlingRetryMs } from './claim-check.ts';
 import type { JobRunner } from './job-runner.ts';
 import { handBackForPlacement, type PlacementHandBack } from './placement-refusal.ts';
 import { refuseOtherProtocol } from './protocol-guard.ts';
@@ -38,6 +38,7 @@ export function jobProcessor(
     try {
       return await work;
     } catch (error) {
+      if (error instanceof SettlingRefusal) return await waitForSettle(intake, job, token);
       if (!(error instanceof CapacityRefusal)) throw error;
       intake.logger.debug({ jobId: job.id }, 'job handed back: it needs more than this host offers');
       return await handBackForPlacement(intake.placement, job, token);
@@ -46,4 +47,14 @@ export function jobProcessor(
       intake.gate.release();
     }
   };
+}
+
+/**
+ * A job re-queued while a report of its build was being published (SettlingRefusal): back to the queue,
+ * delayed, never built; fetched again it completes without a build once the build is final.
+ */
+async function waitForSettle(intake: JobIntake, job: Job<BuildJobData>, token: string | undefined): Promise<never> {
+  intake.logger.info({ jobId: job.id }, 'job put off: a report of its build is being published');
+  await job.moveToDelayed(Date.now() + settlingRetryMs, token);
+  throw new DelayedError();
 }

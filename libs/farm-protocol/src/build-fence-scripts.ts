@@ -1,10 +1,14 @@
 /**
- * Lua: the read-only fence an upload passes before any byte is stored: the
- * build is running the named run and attempt, and holds the presented key's
- * hash. Atomic (one script), so the answer is one consistent view of the record.
+ * Lua: the fence an upload or a report passes before any byte is stored or published: the build is running
+ * the named run and attempt, and holds the presented key's hash. Atomic (one script), so the answer is one
+ * consistent view of the record. With a settle lease (a report about to publish), it also marks the build
+ * *settling* for that attempt until Redis's clock passes the lease: transition-script.ts then refuses a claim,
+ * a requeue or a failure of that attempt not made with its key (refusal `settling`), so a job the stalled
+ * checker re-queued meanwhile cannot build again what the report is publishing. The report's final
+ * transition clears the mark; a coordinator that died mid-report lets it lapse.
  *
  * KEYS: 1 build
- * ARGV: 1 run, 2 attempt, 3 attempt key hash
+ * ARGV: 1 run, 2 attempt, 3 attempt key hash, 4 settle lease in ms ('' or '0' = read only)
  * Returns {refusal, state, run, attempt}: refusal '' (current) | 'gone' | 'run' | 'attempt' | 'key' | 'state'.
  */
 export const fenceScript = `
@@ -17,6 +21,12 @@ if run ~= tonumber(ARGV[1]) then return answer('run') end
 if attempt ~= tonumber(ARGV[2]) then return answer('attempt') end
 if redis.call('HGET', KEYS[1], 'attemptKeyHash') ~= ARGV[3] then return answer('key') end
 if state ~= 'running' then return answer('state') end
+local lease = tonumber(ARGV[4] or '') or 0
+if lease > 0 then
+  local t = redis.call('TIME')
+  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('HSET', KEYS[1], 'settleAttempt', attempt, 'settleUntilMs', nowMs + lease)
+end
 return answer('')
 `;
 

@@ -7,9 +7,10 @@ import type { RedisClient } from './redis-options.ts';
 
 /**
  * Why a guarded script refused: the build is gone, on another run or attempt, holds another key, is in another
- * state, has a cancel request, or needs more than the claiming host has (`capacity`).
+ * state, has a cancel request, needs more than the claiming host has (`capacity`), or has a report of its
+ * attempt publishing (`settling`: see fenceScript's settle lease).
  */
-export type Refusal = '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity';
+export type Refusal = '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity' | 'settling';
 
 /** Refusals that mean "addressed to a run or attempt that is no longer current". */
 export function isStale(refusal: Refusal): boolean {

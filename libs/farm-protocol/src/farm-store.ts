@@ -178,11 +178,15 @@ export class FarmStore {
     return runTransition(this.redis, this.keys, buildSchema, req);
   }
 
-  /** Whether a running build is at this run and attempt and holds this key hash ('' = yes; see fenceScript). */
+  /**
+   * Whether a running build is at this run and attempt and holds this key hash ('' = yes; see fenceScript).
+   * `settleMs`: a report about to publish also marks the build settling for that long (fenceScript).
+   */
   async fence(
     taskId: string,
     arch: string,
     at: { run: number; attempt: number; attemptKeyHash: string },
+    settleMs = 0,
   ): Promise<{ refusal: Refusal; state: BuildState | ''; run: number; attempt: number }> {
     const reply = (await this.redis.eval(
       fenceScript,
@@ -191,6 +195,7 @@ export class FarmStore {
       String(at.run),
       String(at.attempt),
       at.attemptKeyHash,
+      String(settleMs),
     )) as [string, string, number, number];
     return { refusal: reply[0] as Refusal, state: reply[1] as BuildState | '', run: reply[2], attempt: reply[3] };
   }

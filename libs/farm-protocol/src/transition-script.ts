@@ -23,7 +23,10 @@ import { luaAllowedFn } from './lua-allowed.ts';
  *          network it does not allow, before anything changes (no attempt is used),
  *       16 number of field pairs N, then N pairs to set, then field names to delete
  * Returns {code, state, attempt, taskState, previousState, previousBuilder, run, refusal}:
- * code 1 done, 0 refused; refusal '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity'.
+ * code 1 done, 0 refused; refusal '' | 'gone' | 'run' | 'attempt' | 'key' | 'state' | 'cancel' | 'capacity'
+ * | 'settling'.
+ * `settling`: a report of the build's attempt is publishing (build-fence-scripts.ts, fenceScript's lease);
+ * a claim, or a state change not made with the attempt key, waits for it (refused, nothing changed).
  */
 export const transitionScript = `${luaAllowedFn}
 local rule = ARGV[4]
@@ -43,6 +46,12 @@ if (op == '=' and attempt ~= n) or (op == '<' and attempt >= n) then return refu
 if ARGV[12] ~= '' and redis.call('HGET', KEYS[1], 'attemptKeyHash') ~= ARGV[12] then return refuse('key') end
 if ARGV[1] ~= '' and not allowed(ARGV[1], state) then return refuse('state') end
 if ARGV[5] == '1' and redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return refuse('cancel') end
+if ARGV[12] == '' and (ARGV[11] == '1' or (ARGV[2] ~= '' and ARGV[2] ~= state))
+  and tonumber(redis.call('HGET', KEYS[1], 'settleAttempt') or '-1') == attempt then
+  local t = redis.call('TIME')
+  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  if nowMs < tonumber(redis.call('HGET', KEYS[1], 'settleUntilMs') or '0') then return refuse('settling') end
+end
 if ARGV[15] ~= '' then
   local raw = redis.call('HGET', KEYS[1], 'needs')
   if raw then
@@ -71,6 +80,7 @@ end
 local to = ARGV[2]
 if to == '' then to = state else redis.call('HSET', KEYS[1], 'state', to) end
 local final = to == 'succeeded' or to == 'failed' or to == 'cancelled'
+if final or ARGV[11] == '1' then redis.call('HDEL', KEYS[1], 'settleAttempt', 'settleUntilMs') end
 if final then
   redis.call('SREM', KEYS[3], ARGV[7])
 else

@@ -27,6 +27,12 @@ export const debNamePattern = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
 
 const maxArtifactBytes = 8 * 1024 * 1024 * 1024;
 
+/**
+ * How long a report's settle mark holds off a claim, a requeue or a failure of its attempt (fenceScript) while it
+ * publishes; a coordinator that dies mid-report lets it lapse (or the worker's repeated report renews it).
+ */
+export const settleLeaseMs = 300_000;
+
 /** The run and attempt a worker call names, with the hash of the attempt key it presents. */
 export interface AttemptCall {
   run: number;
@@ -41,10 +47,11 @@ async function requireCurrent(
   arch: string,
   call: AttemptCall,
   what: string,
+  settleMs = 0,
 ): Promise<{ task: TaskRecord; build: BuildRecord }> {
   const task = await requireTask(ctx, taskId);
   if (!task.archs.includes(arch)) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${arch}`);
-  const fence = await ctx.store.fence(task.id, arch, call);
+  const fence = await ctx.store.fence(task.id, arch, call, settleMs);
   if (fence.refusal) throw refusalError(ctx, what, { taskId, arch, run: call.run, attempt: call.attempt }, fence);
   const build = await ctx.store.getBuild(task.id, arch);
   if (!build) throw new AoinbError('NOT_FOUND', `task ${task.id} has no build for ${arch}`);
@@ -210,7 +217,8 @@ function endedBuild(build: BuildRecord, result: BuildJobResult, v: Verdict): Bui
  * change); a success whose artifacts did not all arrive becomes a failure. The
  * debs are published to the branch repository (index refreshed) before the
  * state changes, so a coordinator that dies in between publishes again when
- * the worker repeats the report. The same script ends the log.
+ * the worker repeats the report. The same script ends the log. From the fence to that script the build is
+ * marked settling (settleLeaseMs): no claim of a re-queued job builds it again while its debs are published.
  */
 export async function acceptResult(
   ctx: CoordinatorContext,
@@ -220,7 +228,8 @@ export async function acceptResult(
   attemptKeyHash: string,
 ): Promise<BuildRecord['state']> {
   const call = { run: result.run, attempt: result.attempt, attemptKeyHash };
-  const { task, build } = await requireCurrent(ctx, taskId, arch, call, 'result');
+  // The settle mark: a job the stalled checker re-queued meanwhile is not claimed while this report publishes.
+  const { task, build } = await requireCurrent(ctx, taskId, arch, call, 'result', settleLeaseMs);
   const verdict = await judgeReport(ctx, task, build, result);
   const outcome = await ctx.store.transition({
     taskId: task.id,
