@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { attemptKeyHash, newAttemptKey } from '@aoinb/farm-protocol';
+import { SettlingRefusal } from './claim-check.ts';
+import { useSeamRig } from '../test-support/seam-rig.ts';
+
+/**
+ * redis-kill.test.ts's double build at the worker's seam: the job's lock lapsed in a Redis outage, the stalled
+ * checker re-queued it, and attempt 1's report is being published (its fence set the settle mark). Fetched
+ * again, the job must not build: its claim is refused with nothing changed (the intake puts the job off),
+ * and once the report made the build final the job completes without a build or a coordinator call.
+ */
+describe('a job re-queued while its report is publishing', () => {
+  const seam = useSeamRig('settling-claim');
+
+  it('is refused while the build settles, and completes without a build once it is final', async () => {
+    const { job, data } = await seam.queued({ name: 'seam-settling' });
+    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
+    const key = newAttemptKey(base);
+    const set = { attemptKeyHash: key.hash, builder: 'w1' };
+    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
+    const hash = attemptKeyHash(key.key, base);
+    expect(await seam.store.fence(data.taskId, 'amd64', { run: 1, attempt: 1, attemptKeyHash: hash }, 300_000)).toEqual(
+      expect.objectContaining({ refusal: '' }),
+    );
+    const runner = seam.runner({ builderId: 'seam-worker', onStarted: () => undefined, onFinished: () => undefined });
+
+    await expect(runner.process(job!, 'bull-token')).rejects.toBeInstanceOf(SettlingRefusal);
+    expect(seam.coordinator.requests).toEqual([]);
+    expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'running', attempt: 1 });
+
+    const final = { ...base, from: ['running' as const], to: 'succeeded' as const, attemptKeyHash: hash };
+    expect((await seam.store.transition({ ...final, attempt: { equals: 1 } })).done).toBe(true);
+    const result = await runner.process(job!, 'bull-token');
+    expect(result).toMatchObject({ status: 'succeeded', reason: 'build is already succeeded; nothing to do' });
+    expect(seam.coordinator.requests).toEqual([]);
+    expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'succeeded', attempt: 1 });
+  });
+});
