@@ -5,6 +5,7 @@ import { silentLogger } from '@aoinb/logging';
 import { PROTOCOL_VERSION, protocolHeader } from '@aoinb/farm-contract';
 import type { BuildJobResult } from '@aoinb/farm-protocol';
 import { FarmHarness, farmTokens, type FarmOptions } from '@aoinb/farm-harness';
+import { asFileFixture } from '@aoinb/testkit';
 import { startCoordinator, type Coordinator } from '../src/coordinator.ts';
 import { buildServer } from '../src/http/server.ts';
 
@@ -21,23 +22,28 @@ export interface InjectFixture {
  * Starts the coordinator before the describe block's tests and closes it after: the farm's
  * redis-server and config folder (no worker process), with `configure` applied to its
  * config first. No reconcile runs meanwhile: a test that plays the worker holds running
- * builds without an active job, which a reconcile would requeue.
+ * builds without an active job, which a reconcile would requeue. Its loops' timers and clients
+ * are the file's, not a test's (asFileFixture: the leak check).
  */
 export function useInjectFixture(options: FarmOptions, configure?: (config: AoinbConfig) => void): InjectFixture {
   const fixture = {} as InjectFixture;
-  beforeAll(async () => {
-    fixture.farm = await FarmHarness.create(options);
-    fixture.config = await loadConfig(await fixture.farm.configDir('coordinator'));
-    configure?.(fixture.config);
-    fixture.coordinator = await startCoordinator({
-      config: fixture.config,
-      logger: silentLogger(),
-      listen: { host: '127.0.0.1', port: 0 },
-      reconcileIntervalMs: 3_600_000,
-    });
-    fixture.app = await buildServer(fixture.coordinator.context);
-    await fixture.app.ready();
-  }, 60_000);
+  beforeAll(
+    () =>
+      asFileFixture(async () => {
+        fixture.farm = await FarmHarness.create(options);
+        fixture.config = await loadConfig(await fixture.farm.configDir('coordinator'));
+        configure?.(fixture.config);
+        fixture.coordinator = await startCoordinator({
+          config: fixture.config,
+          logger: silentLogger(),
+          listen: { host: '127.0.0.1', port: 0 },
+          reconcileIntervalMs: 3_600_000,
+        });
+        fixture.app = await buildServer(fixture.coordinator.context);
+        await fixture.app.ready();
+      }),
+    60_000,
+  );
   afterAll(async () => {
     await fixture.app?.close();
     await fixture.coordinator?.close();

@@ -5,6 +5,7 @@ import { afterAll, beforeEach, expect } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { FarmHarness, farmTokens, packTestBundle, type FarmOptions, type TestBundle } from '@aoinb/farm-harness';
 import { newAttemptKey, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import { asFileFixture } from '@aoinb/testkit';
 import { startCoordinator, type Coordinator } from '../src/coordinator.ts';
 import type { CoordinatorContext } from '../src/context.ts';
 import { buildServer } from '../src/http/server.ts';
@@ -114,17 +115,20 @@ export function useServiceRig(options: FarmOptions, reconcileIntervalMs = 3_600_
   };
   // Started in the first test's beforeEach, not in beforeAll: what the start runs (recovery's checkers and
   // first pass) then counts as that test's coverage, so Stryker reruns that test for a mutant of it, not
-  // the whole mutation suite (code run outside any test is "static" to it).
+  // the whole mutation suite (code run outside any test is "static" to it). Still the file's, not that test's,
+  // to the leak check (asFileFixture): closed in afterAll.
   beforeEach(async () => {
     if (rig.coordinator) return;
-    rig.farm = await FarmHarness.create(options);
-    const config = await loadConfig(await rig.farm.configDir('coordinator'));
-    const listen = { host: '127.0.0.1', port: 0 };
-    rig.coordinator = await startCoordinator({ config, logger, listen, reconcileIntervalMs });
-    rig.ctx = rig.coordinator.context;
-    rig.ctx.lifecycle.register({ ended: async (task, build) => void (rig.ended.push({ task, build }), notify()) });
-    rig.app = await buildServer(rig.ctx);
-    await rig.app.ready();
+    await asFileFixture(async () => {
+      rig.farm = await FarmHarness.create(options);
+      const config = await loadConfig(await rig.farm.configDir('coordinator'));
+      const listen = { host: '127.0.0.1', port: 0 };
+      rig.coordinator = await startCoordinator({ config, logger, listen, reconcileIntervalMs });
+      rig.ctx = rig.coordinator.context;
+      rig.ctx.lifecycle.register({ ended: async (task, build) => void (rig.ended.push({ task, build }), notify()) });
+      rig.app = await buildServer(rig.ctx);
+      await rig.app.ready();
+    });
   }, 60_000);
   afterAll(async () => {
     await rig.app?.close();

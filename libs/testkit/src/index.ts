@@ -65,3 +65,4 @@ export {
   type DebianOrigOptions,
 } from './debian-orig-sources.ts';
 export { makeTestDeb } from './test-deb.ts';
+export { asFileFixture } from './open-handles.ts';

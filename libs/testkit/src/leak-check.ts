@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
-import { snapshotHandles, waitForHandlesClosed, type HandleSnapshot } from './open-handles.ts';
+import { snapshotHandles, trackHandles, waitForHandlesClosed, type HandleSnapshot } from './open-handles.ts';
 
 /**
  * vitest setupFiles entry (see vitest.config.ts), in two scopes:
@@ -9,8 +9,11 @@ import { snapshotHandles, waitForHandlesClosed, type HandleSnapshot } from './op
  *   a snapshot taken before the test's own beforeEach hooks (this file's hooks
  *   are registered first; vitest runs after-hooks in stack order, so this check
  *   runs after the test file's own afterEach). What a file's beforeAll opens is
- *   the file's, closed by its afterAll. Client sockets are not counted per test:
- *   fetch's and node:http's keep-alive pools keep an idle socket for ~4-5 s, and
+ *   the file's, closed by its afterAll; so is what a fixture started through
+ *   `asFileFixture` opens, wherever it starts (a rig started lazily in the
+ *   first test's beforeEach) and whenever its code opens it (open-handles.ts).
+ *   Client sockets are not counted per test: fetch's and node:http's
+ *   keep-alive pools keep an idle socket for ~4-5 s, and
  *   waiting that out after each test that made a request would cost seconds per
  *   test; Redis clients, the sockets that matter, are counted one by one through
  *   the kit's registry instead (open-handles.ts). A test that failed is not
@@ -35,13 +38,14 @@ beforeAll(() => {
 
 // AOINB_LEAK_CHECK=file keeps only the file's check: for measuring what the per-test check costs (docs/testing.md).
 const perTest = process.env.AOINB_LEAK_CHECK !== 'file';
+if (perTest) trackHandles();
 
 /**
  * Folders whose files still start shared fixtures (a coordinator in-process, a farm, a build host) lazily in
  * their first test and stop them in afterAll: the per-test check reads those as that test's leaks. They keep
  * the per-file check until their fixtures start in beforeAll (docs/testing.md, "Leak checks").
  */
-export const perFileOnly = ['apps/coordinator/'];
+export const perFileOnly: string[] = [];
 
 const checkedPerTest = (file: string | undefined): boolean =>
   perTest && !perFileOnly.some((folder) => file?.includes(`/${folder}`));

@@ -7,7 +7,9 @@
  * files run, so wrapping the global ones here counts everything but vitest's.
  * Not counted: timers from `node:timers` or `node:timers/promises` imports, and
  * a timer cleared by its numeric id or by `timer.close()` stays counted; the
- * file's check (all kinds) still sees every timer.
+ * file's check (all kinds) still sees every timer. Nor timers created while
+ * `ignore()` is true at the first install (the code of a file's shared fixture,
+ * open-handles.ts).
  */
 type TimerCallback = (...args: unknown[]) => void;
 type Tracked = { readonly label: string; readonly seq: number };
@@ -22,11 +24,22 @@ export type LiveTimers = {
 
 const registryKey = Symbol.for('aoinb.testkit.liveTimers');
 
-function label(kind: string, callback: TimerCallback, ms: unknown): string {
-  return `${kind}(${Number(ms) || 0} ms${callback.name ? `, ${callback.name}` : ''})`;
+// AOINB_LEAK_STACKS=1: each timer's label also says where it was created (slower: a stack per timer).
+const withStacks = Boolean(process.env.AOINB_LEAK_STACKS);
+
+/** The creation site, past this file's own frames: `at sleep (libs/farm-protocol/src/loops.ts:13:19) < ...`. */
+function createdAt(): string {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  const outside = frames.filter((frame) => !frame.includes('live-timers.ts')).slice(0, 12);
+  return outside.map((frame) => frame.trim().replace(`${process.cwd()}/`, '')).join(' < ');
 }
 
-function install(): LiveTimers {
+function label(kind: string, callback: TimerCallback, ms: unknown): string {
+  const site = withStacks ? ` ${createdAt()}` : '';
+  return `${kind}(${Number(ms) || 0} ms${callback.name ? `, ${callback.name}` : ''}${site})`;
+}
+
+function install(ignore: () => boolean): LiveTimers {
   const live = new Map<NodeJS.Timeout, Tracked>();
   let seq = 0;
   const real = { setTimeout, setInterval, clearTimeout, clearInterval };
@@ -36,7 +49,8 @@ function install(): LiveTimers {
   };
   const tracked = {
     setTimeout(callback: TimerCallback, ms?: number, ...args: unknown[]): NodeJS.Timeout {
-      if (typeof callback !== 'function') return real.setTimeout(callback, ms, ...args); // Node's own error
+      // A non-function gets Node's own error; a file fixture's timer is not tracked.
+      if (typeof callback !== 'function' || ignore()) return real.setTimeout(callback, ms, ...args);
       const timer: NodeJS.Timeout = real.setTimeout(
         (...values: unknown[]) => {
           live.delete(timer);
@@ -48,7 +62,7 @@ function install(): LiveTimers {
       return add(timer, label('setTimeout', callback, ms));
     },
     setInterval(callback: TimerCallback, ms?: number, ...args: unknown[]): NodeJS.Timeout {
-      if (typeof callback !== 'function') return real.setInterval(callback, ms, ...args);
+      if (typeof callback !== 'function' || ignore()) return real.setInterval(callback, ms, ...args);
       return add(real.setInterval(callback, ms, ...args), label('setInterval', callback, ms));
     },
     clearTimeout(timer?: NodeJS.Timeout | string | number): void {
@@ -76,10 +90,10 @@ function install(): LiveTimers {
 }
 
 /** Installed once per process: a second evaluation of this module shares the first one's wrappers. */
-export function liveTimers(): LiveTimers {
+export function liveTimers(ignore: () => boolean = () => false): LiveTimers {
   const existing: unknown = Reflect.get(globalThis, registryKey);
   if (existing) return existing as LiveTimers;
-  const timers = install();
+  const timers = install(ignore);
   Reflect.set(globalThis, registryKey, timers);
   return timers;
 }

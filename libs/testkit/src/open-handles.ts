@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Cluster, Redis } from 'ioredis';
 import { liveTimers, type LiveTimers } from './live-timers.ts';
 
@@ -6,10 +7,13 @@ import { liveTimers, type LiveTimers } from './live-timers.ts';
  * active handles and timers by kind (`process.getActiveResourcesInfo()`, which
  * counts only what keeps the process alive: an unref'd timer or server is not
  * there), the timers of code under test (live-timers.ts), and every ioredis
- * client that connected and has not ended yet.
+ * client that connected and has not ended yet. What a file's shared fixture
+ * opens is the file's (`asFileFixture`).
  */
 export type HandleSnapshot = {
   readonly counts: ReadonlyMap<string, number>;
+  /** Of `counts`, how many the file's fixtures had opened by then (asFileFixture). */
+  readonly fixtures: ReadonlyMap<string, number>;
   readonly timers: { readonly count: number; readonly seq: number };
   readonly redis: ReadonlySet<RedisLike>;
 };
@@ -44,6 +48,42 @@ const perTestKinds = new Set([
 
 const registryKey = Symbol.for('aoinb.testkit.redisClients');
 
+/** The code of a file's fixtures (its start, and all that start set going), and what their starts opened by kind. */
+type FileFixtures = { readonly code: AsyncLocalStorage<true>; readonly opened: Map<string, number> };
+const fixturesKey = Symbol.for('aoinb.testkit.fileFixtures');
+
+/** One per process, as the registries: the setup file and a test's fixture may load this module apart. */
+function fileFixtures(): FileFixtures {
+  const existing: unknown = Reflect.get(globalThis, fixturesKey);
+  if (existing) return existing as FileFixtures;
+  const created: FileFixtures = { code: new AsyncLocalStorage(), opened: new Map() };
+  Reflect.set(globalThis, fixturesKey, created);
+  return created;
+}
+
+const inFileFixture = (): boolean => fileFixtures().code.getStore() === true;
+
+/**
+ * Starts a fixture that a test file's tests share (a coordinator in this process, a farm) as the file's, not
+ * the running test's: for a rig that starts lazily in the first test's beforeEach (docs/testing.md: Stryker),
+ * or in beforeAll with loops of its own. The child processes, servers and watchers its start opens, and the
+ * timers and Redis clients of all the code it sets going, now and in later tests (loops re-arming timers,
+ * clients reconnecting, a queue's worker processing a test's job), are then left out of each test's check.
+ * The file's check still counts them all after afterAll: close the fixture there.
+ */
+export async function asFileFixture<T>(start: () => Promise<T>): Promise<T> {
+  const { code, opened } = fileFixtures();
+  const before = countKinds();
+  try {
+    return await code.run(true, start);
+  } finally {
+    for (const [kind, n] of countKinds()) {
+      const added = n - (before.get(kind) ?? 0);
+      if (added > 0) opened.set(kind, (opened.get(kind) ?? 0) + added);
+    }
+  }
+}
+
 /**
  * Every ioredis client (and Cluster, and a Cluster's node clients) that calls
  * `connect()`, which the constructor does unless `lazyConnect`, and a reconnect
@@ -58,7 +98,7 @@ function redisRegistry(): Set<RedisLike> {
   const clients = new Set<RedisLike>();
   Reflect.set(Redis.prototype, registryKey, clients);
   const register = (client: RedisLike): void => {
-    if (clients.has(client)) return;
+    if (clients.has(client) || inFileFixture()) return;
     clients.add(client);
     client.once('end', () => clients.delete(client));
   };
@@ -75,9 +115,16 @@ function redisRegistry(): Set<RedisLike> {
   return clients;
 }
 
-/** Installed at the first per-test snapshot (what was open before it is the file's anyway). */
 let tracking: { readonly redis: Set<RedisLike>; readonly timers: LiveTimers } | undefined;
-const tracked = () => (tracking ??= { redis: redisRegistry(), timers: liveTimers() });
+const tracked = () => (tracking ??= { redis: redisRegistry(), timers: liveTimers(inFileFixture) });
+
+/**
+ * Wraps the timer functions and ioredis' connect for the per-test check: at the setup file's load, before any
+ * fixture starts (a loop started untracked would count up as it re-arms its timers through the wrappers).
+ */
+export function trackHandles(): void {
+  tracked();
+}
 
 function countKinds(): Map<string, number> {
   const out = new Map<string, number>();
@@ -86,9 +133,11 @@ function countKinds(): Map<string, number> {
 }
 
 export function snapshotHandles(scope: LeakScope): HandleSnapshot {
-  if (scope === 'file') return { counts: countKinds(), timers: { count: 0, seq: 0 }, redis: new Set() };
+  const counts = countKinds();
+  const fixtures = new Map(fileFixtures().opened);
+  if (scope === 'file') return { counts, fixtures, timers: { count: 0, seq: 0 }, redis: new Set() };
   const { redis, timers } = tracked();
-  return { counts: countKinds(), timers: { count: timers.count(), seq: timers.seq() }, redis: new Set(redis) };
+  return { counts, fixtures, timers: { count: timers.count(), seq: timers.seq() }, redis: new Set(redis) };
 }
 
 function describeRedis(client: RedisLike): string {
@@ -99,10 +148,15 @@ function describeRedis(client: RedisLike): string {
 
 /** What is open now beyond `before`, e.g. `ProcessWrap +1` or `a Redis client of 127.0.0.1:6400 (ready)`. */
 export function handlesLeftSince(before: HandleSnapshot, scope: LeakScope): string[] {
+  const { opened } = fileFixtures();
+  // Per test, what a file fixture started since opened is the file's; per file, everything counts.
+  const allowed = (kind: string): number =>
+    (before.counts.get(kind) ?? 0) +
+    (scope === 'test' ? (opened.get(kind) ?? 0) - (before.fixtures.get(kind) ?? 0) : 0);
   const kinds = [...countKinds()]
     .filter(([kind]) => scope === 'file' || perTestKinds.has(kind))
-    .filter(([kind, n]) => n > (before.counts.get(kind) ?? 0))
-    .map(([kind, n]) => `${kind} +${n - (before.counts.get(kind) ?? 0)}`);
+    .filter(([kind, n]) => n > allowed(kind))
+    .map(([kind, n]) => `${kind} +${n - allowed(kind)}`);
   if (scope === 'file') return kinds;
   const clients = [...tracked().redis].filter((client) => !before.redis.has(client));
   return [...kinds, ...timersLeftSince(before), ...clients.map(describeRedis)];

@@ -66,5 +66,6 @@ describe('fault: a worker frozen mid-build and woken later', () => {
     await expectPublishedOnce(farm, 'frozen_1.0-0_amd64.deb');
     const log = (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text;
     expect(log).toContain('attempt 2 on builder worker-b');
+    await farm.kill('worker-b');
   });
 });

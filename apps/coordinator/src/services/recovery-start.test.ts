@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { farmTokens } from '@aoinb/farm-harness';
-import { logMember, readLogEntries } from '@aoinb/farm-protocol';
+import { LeaseStore, logMember, readLogEntries } from '@aoinb/farm-protocol';
 import { inject } from '../../test-support/inject-fixture.ts';
 import { useServiceRig } from '../../test-support/service-rig.ts';
+import { CoordinatorLeases } from './lease-keeper.ts';
 import { reconcileLogs, scanOpenLogs } from './log-reconcile.ts';
 import { startRecovery, type Recovery } from './recovery.ts';
 
@@ -17,6 +18,20 @@ describe('recovery at start, every interval, and of logs without an end', () => 
   afterEach(async () => {
     await Promise.all(recoveries.splice(0).map((r) => r.close()));
   });
+  /** A recovery of the test's own, with leases of its own: its reconcile lease's keeper ends with it. */
+  async function ownRecovery(intervalMs: number): Promise<Recovery> {
+    const { redis, keys, logger } = rig.ctx;
+    const leases = new CoordinatorLeases(new LeaseStore(redis, keys.prefix), 'test-recovery', 30_000, logger);
+    const recovery = await startRecovery({ ...rig.ctx, leases }, intervalMs);
+    const own: Recovery = {
+      async close() {
+        await recovery.close();
+        await leases.close();
+      },
+    };
+    recoveries.push(own);
+    return own;
+  }
   const entries = (id: string, run = 1) => readLogEntries(rig.ctx.redis, rig.ctx.keys.log(id, 'amd64', run), '0', 1000);
   const jobState = async (id: string) =>
     (await rig.ctx.dispatcher.getJob('amd64', (await rig.ctx.store.getBuild(id, 'amd64'))!.jobId))?.getState();
@@ -42,7 +57,7 @@ describe('recovery at start, every interval, and of logs without an end', () => 
     await rig.ctx.redis.srem(rig.ctx.keys.unarchivedLogs, logMember(old, 'amd64', 1));
     const lost = await rig.queued({ name: 'lost-job' }, ['amd64']);
     await dropJob(lost);
-    recoveries.push(await startRecovery(rig.ctx, 3_600_000));
+    await ownRecovery(3_600_000);
     expect((await entries(old)).at(-1)).toMatchObject({ eof: { state: 'failed', reason: 'old failure' } });
     expect(rig.logs.filter((l) => l.taskId === old && /without an end; ended it$/.test(l.msg))).toHaveLength(1);
     expect(await jobState(lost)).toBe('waiting');
@@ -51,8 +66,7 @@ describe('recovery at start, every interval, and of logs without an end', () => 
   it('reconciles every live build and every unarchived log again each interval, until closed', async () => {
     const sockets = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPSocketWrap').length;
     const before = sockets();
-    const recovery = await startRecovery(rig.ctx, 200);
-    recoveries.push(recovery);
+    const recovery = await ownRecovery(200);
     const id = await rig.queued({ name: 'lost-later' }, ['amd64']);
     await dropJob(id);
     await rig.logged('job of a live build was missing; added it again', (l) => l.taskId === id);

@@ -83,6 +83,7 @@ describe('recovery when the only worker of an arch is lost', () => {
       headers: { authorization: `Bearer ${farmTokens.reader}` },
     });
     expect(await follow.text()).toMatch(/event: end\ndata: \{"state":"failed"/);
+    await farm.kill('doomed-3');
   });
 
   it('adds the job of a live build again when a crash lost it', async () => {
@@ -103,5 +104,6 @@ describe('recovery when the only worker of an arch is lost', () => {
     const done = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
     expect(done.state, done.reason ?? '').toBe('succeeded');
     expect(job(done)).toMatchObject({ builder: 'late-riscv', attempt: 1, run: 1 });
+    await farm.kill('late-riscv');
   });
 });

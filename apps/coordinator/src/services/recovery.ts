@@ -205,9 +205,12 @@ export async function startRecovery(ctx: CoordinatorContext, intervalMs = 15_000
   // the same fenced reconcileBuild on both).
   await reconcileAll(ctx).catch((error: Error) => ctx.logger.warn({ err: error.message }, 'reconcile at start failed'));
   const loops = new AbortController();
-  // The pass above was the first: the periodic ones start an interval later.
+  // The pass above was the first: the periodic ones start an interval later. A close before then takes no
+  // lease: the keeper would go on renewing it until the coordinator's leases close.
   const loop = sleep(intervalMs, loops.signal).then(() =>
-    runUnderLease(ctx.leases.keeper('reconcile'), ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs),
+    loops.signal.aborted
+      ? undefined
+      : runUnderLease(ctx.leases.keeper('reconcile'), ctx.logger, loops.signal, () => reconcileAll(ctx), intervalMs),
   );
   return {
     async close() {
