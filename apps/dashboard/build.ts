@@ -1,16 +1,17 @@
 /**
- * Builds the dashboard into dist/: one script and one stylesheet bundled by
- * esbuild with content-hashed names, and index.html pointing at them. Written
- * to a temporary folder first, then moved into place, so the coordinator never
- * serves a half-written build.
+ * Builds the dashboard into dist/ (or the folder named by the first argument):
+ * one script and one stylesheet bundled by esbuild with content-hashed names,
+ * and index.html pointing at them. Written to a temporary folder first, then
+ * moved into place, so the coordinator never serves a half-written build.
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
 
 const root = import.meta.dirname;
-const out = path.join(root, 'dist');
-const staging = path.join(root, `dist.tmp-${process.pid}`);
+// `node --import tsx build.ts DIR` builds into DIR instead (a test's own copy, never the shared dist/).
+const out = process.argv[2] ? path.resolve(process.argv[2]) : path.join(root, 'dist');
+const staging = `${out}.tmp-${process.pid}`;
 
 async function main(): Promise<void> {
   await rm(staging, { recursive: true, force: true });

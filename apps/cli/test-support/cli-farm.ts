@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { freePort, startRedis, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+import { freePort, startRedis, writeFakeBundle, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 export const aoinbBin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 // The production `aoinb worker` has no fake executor: the test-only entry point, by the worker's package export.
@@ -122,16 +122,8 @@ export class CliFarm {
   }
 
   /** A bundle folder for the fake executor (`fake-build.json` says what the build does). */
-  async bundle(name: string, fake: Record<string, unknown> = {}): Promise<string> {
-    const dir = await mkdtemp(path.join(this.root, `${name}-`));
-    await mkdir(path.join(dir, 'autobuild'));
-    await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-    await writeFile(
-      path.join(dir, 'autobuild/defines'),
-      `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for CLI tests"\n`,
-    );
-    await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify(fake));
-    return dir;
+  bundle(name: string, fake: Record<string, unknown> = {}): Promise<string> {
+    return writeFakeBundle(this.root, { name, fake });
   }
 
   async waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 120_000): Promise<void> {

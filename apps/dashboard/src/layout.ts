@@ -16,14 +16,14 @@ export function renderFrame(
   root: HTMLElement,
   farm: FarmInfo,
   onSignOut: () => void,
-): { main: HTMLElement; queues: HTMLElement; setSection(route: string): void } {
+): { main: HTMLElement; queues: QueueStrip; setSection(route: string): void } {
   const main = h('main', { id: 'main', tabindex: '-1' });
-  const queues = h('div', { class: 'queues', 'aria-live': 'off' });
+  const queues = new QueueStrip(h('div', { class: 'queues', 'aria-live': 'off' }));
   const nav = sectionNav();
   root.replaceChildren(
     skipLink(main),
     topHeader(farm, nav, onSignOut),
-    h('section', { class: 'queue-strip', 'aria-label': 'Queue depth per arch' }, queues),
+    h('section', { class: 'queue-strip', 'aria-label': 'Queue depth per arch' }, queues.region),
     main,
   );
   return {
@@ -91,22 +91,32 @@ function topHeader(farm: FarmInfo, nav: HTMLElement, onSignOut: () => void): HTM
   );
 }
 
-let lastQueues = '';
-export async function refreshQueues(region: HTMLElement, signal: AbortSignal): Promise<void> {
-  const view = await api<QueueCounts>('GET', '/queue', { signal });
-  const text = JSON.stringify(view);
-  if (text === lastQueues && region.childElementCount > 0) return;
-  lastQueues = text;
-  replaceKeepingFocus(
-    region,
-    h('span', { class: 'label' }, 'Queues:'),
-    view.queues.map((q) =>
-      h(
-        'span',
-        { class: `queue${q.waiting > 0 ? ' busy' : ''}`, 'data-arch': q.arch },
-        h('strong', null, q.arch),
-        ` ${q.waiting} waiting · ${q.active} building`,
+/**
+ * The queue depth per arch under the navigation. Each frame has its own, remembering the view it drew last
+ * (no module-level state): a refresh redraws only when the counts changed, so focus and screen readers are left
+ * alone between polls.
+ */
+export class QueueStrip {
+  private drawn = '';
+
+  constructor(readonly region: HTMLElement) {}
+
+  async refresh(signal: AbortSignal): Promise<void> {
+    const view = await api<QueueCounts>('GET', '/queue', { signal });
+    const text = JSON.stringify(view);
+    if (text === this.drawn && this.region.childElementCount > 0) return;
+    this.drawn = text;
+    replaceKeepingFocus(
+      this.region,
+      h('span', { class: 'label' }, 'Queues:'),
+      view.queues.map((q) =>
+        h(
+          'span',
+          { class: `queue${q.waiting > 0 ? ' busy' : ''}`, 'data-arch': q.arch },
+          h('strong', null, q.arch),
+          ` ${q.waiting} waiting · ${q.active} building`,
+        ),
       ),
-    ),
-  );
+    );
+  }
 }

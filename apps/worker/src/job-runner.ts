@@ -45,6 +45,12 @@ export interface JobRunnerDeps {
 
 type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'failureClass' | 'artifacts' | 'phases' | 'resources'>;
 
+/**
+ * Error codes that are the package's own fault (a bundle that does not parse, bytes that do not match); a bundle
+ * gone from the coordinator's storage (BUNDLE_MISSING) is the farm's.
+ */
+const packageFault = /^(BUNDLE_(INVALID|UNSAFE|TOO_LARGE)|CHECKSUM_MISMATCH)$/;
+
 /** `[a-z0-9-]` only, unique per attempt: what runBuild accepts as a build id. */
 export function buildIdOf(jobId: string, attempt: number): string {
   return `${jobId}-a${attempt}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
@@ -158,7 +164,7 @@ export class JobRunner {
         reason: toAoinbError(error).message,
         failureClass: failureClassOfError(
           error,
-          /^(BUNDLE_|CHECKSUM_)/.test(toAoinbError(error).code) ? 'build' : 'infrastructure',
+          packageFault.test(toAoinbError(error).code) ? 'build' : 'infrastructure',
         ),
         artifacts: [],
         phases: {},

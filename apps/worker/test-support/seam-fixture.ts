@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Queue, type Job } from 'bullmq';
 import { packBundle } from '@aoinb/bundle';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
+import { writeFakeBundle } from '@aoinb/testkit';
 import {
   buildJobId,
   buildJobName,
@@ -63,15 +62,7 @@ export function seamFixture(options: {
     queue,
     async queued({ name, arch = 'amd64', fake, patch, noJob, needs }) {
       const taskId = await options.store.nextTaskId();
-      const bundleDir = await mkdtemp(path.join(options.dir, `${name}-`));
-      await mkdir(path.join(bundleDir, 'autobuild'));
-      await writeFile(path.join(bundleDir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-      await writeFile(
-        path.join(bundleDir, 'autobuild/defines'),
-        `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="${name} for seam tests"\n`,
-      );
-      if (fake) await writeFile(path.join(bundleDir, 'fake-build.json'), JSON.stringify(fake));
-      const archive = await packBundle(bundleDir);
+      const archive = await packBundle(await writeFakeBundle(options.dir, { name, fake }));
       options.coordinator.bundles.set(taskId, archive);
       const now = new Date().toISOString();
       await options.store.createTask({

@@ -28,6 +28,8 @@ export interface SeamRunnerOptions {
   builderId: string;
   /** The worker token sent to the stand-in (default `seam-worker-token`). */
   token?: string;
+  /** How long the coordinator client retries a 5xx or an unreachable coordinator (default 0: never). */
+  retryForMs?: number;
   /** How long each fake build takes (default 20 ms). */
   durationMs?: number;
   onStarted?: (job: RunningJob) => void;
@@ -50,7 +52,12 @@ export function useSeamRig(name: string, options: { prepare?: (redis: Redis) => 
         logger,
         redis: db.redis,
         store: rig.store,
-        client: new CoordinatorClient({ baseUrl: rig.coordinator.url, token, logger, retryForMs: 0 }),
+        client: new CoordinatorClient({
+          baseUrl: rig.coordinator.url,
+          token,
+          logger,
+          retryForMs: runnerOptions.retryForMs ?? 0,
+        }),
         executor: fakeExecutor({ durationMs: runnerOptions.durationMs ?? 20, sampleIntervalMs: 0 }),
         builderId: runnerOptions.builderId,
         jobsDir: path.join(rig.dir, 'jobs'),

@@ -14,6 +14,7 @@ export const errorCatalogue = {
   BUNDLE_INVALID: { status: 400, summary: 'bundle does not parse' },
   BUNDLE_UNSAFE: { status: 400, summary: 'bundle archive holds unsafe entries' },
   BUNDLE_TOO_LARGE: { status: 413, summary: 'bundle archive exceeds the size limit' },
+  BUNDLE_MISSING: { status: 410, summary: "the task's bundle is no longer in the coordinator's storage" },
   ARCH_NOT_ALLOWED: { status: 400, summary: 'architecture filters allow no target' },
   SOURCE_UNSUPPORTED: { status: 400, summary: 'source type not supported' },
   SOURCE_FORBIDDEN: { status: 400, summary: 'source URL or destination is not allowed' },

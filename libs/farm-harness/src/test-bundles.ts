@@ -1,32 +1,12 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { packBundle } from '@aoinb/bundle';
+import { writeFakeBundle, type FakeBundle } from '@aoinb/testkit';
 
-export interface TestBundle {
-  name: string;
-  version?: string;
-  /** Extra lines for autobuild/defines (ABHOST=noarch, ALLOW_ARCH=..., FAIL_ARCH=...). */
-  defines?: string[];
-  /** `fake-build.json`: what the fake executor does (durationMs, lines, linesPerSecond, fail, timestamps). */
-  fake?: Record<string, unknown>;
-}
+export type TestBundle = FakeBundle;
 
 /** A minimal bundle (DUMMYSRC) packed as a gzip tar, as `aoinb submit` would upload it. */
 export async function packTestBundle(root: string, bundle: TestBundle): Promise<Buffer> {
-  await mkdir(root, { recursive: true });
-  const dir = await mkdtemp(path.join(root, `${bundle.name}-`));
-  await mkdir(path.join(dir, 'autobuild'));
-  await writeFile(path.join(dir, 'spec'), `VER=${bundle.version ?? '1.0'}\nDUMMYSRC=1\n`);
-  const defines = [
-    `PKGNAME=${bundle.name}`,
-    'PKGSEC=utils',
-    `PKGDES="${bundle.name} for farm tests"`,
-    ...(bundle.defines ?? []),
-  ];
-  await writeFile(path.join(dir, 'autobuild/defines'), `${defines.join('\n')}\n`);
-  if (bundle.fake) await writeFile(path.join(dir, 'fake-build.json'), JSON.stringify(bundle.fake));
-  return packBundle(dir);
+  return packBundle(await writeFakeBundle(root, bundle));
 }
 
 export interface TarMember {

@@ -37,6 +37,7 @@ export {
   exampleTarballName,
   type ExampleSource,
 } from './example-bundle.ts';
+export { writeFakeBundle, type FakeBundle } from './fake-bundle.ts';
 export {
   writeSplitTestBundle,
   writeFailingTestBundle,

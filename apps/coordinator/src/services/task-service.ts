@@ -14,6 +14,7 @@ import {
 import type { CoordinatorContext, Principal } from '../context.ts';
 import { buildNeeds } from '../placement/build-needs.ts';
 import { deleteFinishedTask } from '../retention/delete-task.ts';
+import { requireBundleArchive } from './bundle-archive.ts';
 import { assertNetworkAllowed } from './network-policy.ts';
 
 /** Who a call without a principal is (in-process callers); never granted a network. */
@@ -249,6 +250,8 @@ export async function retryTask(ctx: CoordinatorContext, taskId: string, by: Pri
       `task ${task.id} was cancelled before it was built: nothing to retry; ` +
         `PUT /task/${task.id}/build is not possible either, create a new task`,
     );
+  // A finished task's bundle may have gone (retention's bundle_days): a new run could only fail fetching it.
+  await requireBundleArchive(ctx, task);
   const again = (await ctx.store.getBuilds(task.id, task.archs)).filter(
     (b) => b.state === 'failed' || b.state === 'cancelled',
   );

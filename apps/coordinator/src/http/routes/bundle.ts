@@ -1,10 +1,10 @@
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { AoinbError } from '@aoinb/errors';
 import { BundleReply, IdParams, routes } from '@aoinb/farm-contract';
 import type { CoordinatorContext } from '../../context.ts';
+import { openBundleArchive } from '../../services/bundle-archive.ts';
 import { receiveBundle } from '../../services/bundle-service.ts';
 import { requireTask } from '../../services/task-service.ts';
 import { sha256Pattern } from '../../storage/receive-upload.ts';
@@ -75,16 +75,18 @@ function bundleDownloadRoute(app: FastifyInstance, ctx: CoordinatorContext): voi
       access: ['worker', 'maintainer'],
       params: IdParams,
       ok: { 200: { mediaType: 'application/octet-stream', description: 'the bundle archive, as uploaded' } },
-      errors: [404],
+      errors: [404, 410],
     }),
     async (request, reply) => {
       const task = await requireTask(ctx, request.params.id);
       if (!task.bundle) throw new AoinbError('NOT_FOUND', `task ${task.id} has no bundle`);
+      // Opened before the answer starts: a file gone from storage is a 410, not a stream error's 500.
+      const archive = await openBundleArchive(ctx, task);
       return reply
         .header('content-type', 'application/octet-stream')
         .header('x-checksum-sha256', task.bundle.sha256)
         .header('content-length', task.bundle.size)
-        .send(createReadStream(ctx.layout.bundleArchive(task.id)));
+        .send(archive.createReadStream());
     },
   );
 }

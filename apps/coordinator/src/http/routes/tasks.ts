@@ -204,7 +204,7 @@ function taskAfterRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
       access: maintainer,
       params: IdParams,
       ok: { 202: RetryTaskReply },
-      errors: [404, 409],
+      errors: [404, 409, 410],
     }),
     async (request, reply) => {
       const task = await retryTask(ctx, request.params.id, principalOf(request));

@@ -1,0 +1,38 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakeBundle } from './fake-bundle.ts';
+
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'aoinb-testkit-fake-bundle-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const read = (dir: string, file: string): Promise<string> => readFile(path.join(dir, file), 'utf8');
+
+describe('writeFakeBundle', () => {
+  it('writes spec and defines in a new folder under a root it creates, fake-build.json only when asked', async () => {
+    const root = path.join(work, 'not/yet/there');
+    const dir = await writeFakeBundle(root, { name: 'plain' });
+    expect(path.dirname(dir)).toBe(root);
+    expect(path.basename(dir)).toMatch(/^plain-/);
+    expect((await readdir(dir)).sort()).toEqual(['autobuild', 'spec']);
+    expect(await read(dir, 'spec')).toBe('VER=1.0\nDUMMYSRC=1\n');
+    expect(await read(dir, 'autobuild/defines')).toBe(
+      'PKGNAME=plain\nPKGSEC=utils\nPKGDES="plain, a fake bundle for tests"\n',
+    );
+  });
+
+  it('takes the version, extra defines and what the fake executor does; each call a folder of its own', async () => {
+    const bundle = { name: 'fancy', version: '2.3', defines: ['ABHOST=noarch'], fake: { fail: 'on purpose' } };
+    const [one, two] = [await writeFakeBundle(work, bundle), await writeFakeBundle(work, bundle)];
+    expect(one).not.toBe(two);
+    expect(await read(one, 'spec')).toBe('VER=2.3\nDUMMYSRC=1\n');
+    expect((await read(one, 'autobuild/defines')).split('\n')).toContain('ABHOST=noarch');
+    expect(JSON.parse(await read(two, 'fake-build.json'))).toEqual({ fail: 'on purpose' });
+  });
+});
