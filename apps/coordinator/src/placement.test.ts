@@ -86,9 +86,11 @@ describe('placement by requirements', () => {
     expect(done.state).toBe('succeeded');
     expect(jobOf(done)).toMatchObject({ builder: 'big', attempt: 1, run: 1, reason: null });
     expect(await unplaceable('memory')).toBe(0);
+    await farm.kill('big');
   });
 
   it('keeps a network build off the hosts that allow none, says why, and runs it on one that does', async () => {
+    await farm.startWorker({ id: 'plain', archs: ['amd64'], slots: 1, memoryGib: 8 });
     const online = await farm.submit(await bundle({ name: 'wants-network' }), { build: { network: true } });
     let last: TaskStatus | undefined;
     await farm.waitFor(
@@ -104,7 +106,7 @@ describe('placement by requirements', () => {
     expect(jobOf(last!).needs).toMatchObject({ network: true, summary: 'a build network' });
     expect(await unplaceable('network')).toBe(1);
 
-    // `small` and `big` stay online and idle: two hosts that cannot take it, fetching from the same queue.
+    // `small` and `plain` stay online and idle: two hosts that cannot take it, fetching from the same queue.
     await farm.startWorker({ id: 'net', archs: ['amd64'], slots: 1, allowNetworkBuilds: true });
     const done = await farm.waitForState(online, ['succeeded', 'failed']);
     expect(jobOf(done)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1, reason: null });
@@ -116,6 +118,8 @@ describe('placement by requirements', () => {
     });
     const second = await farm.waitForState(again, ['succeeded', 'failed']);
     expect(jobOf(second)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1 });
+    await farm.kill('net');
+    await farm.kill('plain');
   });
 
   it('learns from an earlier success: its peak memory plus headroom becomes a need, shown in the status', async () => {

@@ -32,6 +32,8 @@ export interface FarmOptions {
   reconcileIntervalSeconds?: number;
   /** Extra `node` flags for the coordinator process only (e.g. `--cpu-prof` in the scale benchmark). */
   coordinatorNodeArgs?: string[];
+  /** `[coordinator] dashboard_dir`: the dashboard build the coordinator serves (default: apps/dashboard/dist). */
+  dashboardDir?: string;
   /** `[coordinator] network_builds` (default: the config's, `never`). */
   networkBuilds?: 'never' | 'admin' | 'any-submitter';
 }

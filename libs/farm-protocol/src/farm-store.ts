@@ -1,3 +1,4 @@
+import { AoinbError } from '@aoinb/errors';
 import { decodeFields, encodeFields, type HashSchema } from './hash-codec.ts';
 import { activeBuildMember, farmKeys, parseActiveBuildMember, parseLogMember, type FarmKeys } from './names.ts';
 import { endLogScript, fenceScript, markPublishedScript } from './build-fence-scripts.ts';
@@ -110,6 +111,12 @@ export class FarmStore {
    * key's reservation is no longer `answer.owner`'s.
    */
   async createTask(task: TaskRecord, answer?: IdempotentAnswer): Promise<boolean> {
+    // The task list is ordered by the id as a number: another id would fail the script after its first write.
+    if (!/^[1-9][0-9]*$/.test(task.id))
+      throw new AoinbError(
+        'STORE_COMMAND_FAILED',
+        `creating task ${task.id}: the id is not a whole number; nothing was written`,
+      );
     const fields = Object.entries(encodeFields(taskSchema, task)).flat();
     const keys = [this.keys.task(task.id), this.keys.tasks, this.keys.events, ...(answer ? [answer.key] : [])];
     const args = [

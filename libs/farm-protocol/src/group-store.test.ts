@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { testBuild, testBundle, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
 import type { GroupRecord, MemberRecord } from './group-records.ts';
 import { GroupStore, type NewGroup } from './group-store.ts';
@@ -7,15 +7,7 @@ import { farmKeys } from './names.ts';
 import type { TaskRecord } from './records.ts';
 
 const now = new Date().toISOString();
-const bundle = {
-  sha256: 'a'.repeat(64),
-  size: 1,
-  packageName: 'p',
-  version: '1.0-0',
-  noarch: false,
-  targets: ['amd64'],
-  uploadedAt: now,
-};
+const bundle = testBundle({ uploadedAt: now });
 
 /** A task ready to join a group: created, with a bundle. */
 const task = (id: string, extra: Partial<TaskRecord> = {}) => testTask(id, { bundle, ...extra });

@@ -40,18 +40,8 @@ beforeAll(() => {
 const perTest = process.env.AOINB_LEAK_CHECK !== 'file';
 if (perTest) trackHandles();
 
-/**
- * Folders whose files still start shared fixtures (a coordinator in-process, a farm, a build host) lazily in
- * their first test and stop them in afterAll: the per-test check reads those as that test's leaks. They keep
- * the per-file check until their fixtures start in beforeAll (docs/testing.md, "Leak checks").
- */
-export const perFileOnly: string[] = [];
-
-const checkedPerTest = (file: string | undefined): boolean =>
-  perTest && !perFileOnly.some((folder) => file?.includes(`/${folder}`));
-
-beforeEach((context) => {
-  if (checkedPerTest(context.task.file?.filepath)) testBaseline = snapshotHandles('test');
+beforeEach(() => {
+  if (perTest) testBaseline = snapshotHandles('test');
 });
 
 afterEach(async (context) => {

@@ -1,4 +1,4 @@
-import { buildJobId, type BuildRecord, type TaskRecord } from '@aoinb/farm-protocol';
+import { buildJobId, type BuildRecord, type BundleInfo, type TaskRecord } from '@aoinb/farm-protocol';
 
 /** A task record as `POST /task` leaves it (created, no archs, no timeout), with `fields` on top. */
 export function testTask(id: string, fields: Partial<TaskRecord> = {}): TaskRecord {
@@ -27,6 +27,20 @@ export function testBuild(taskId: string, arch: string, run = 1, fields: Partial
     cancelRequested: false,
     queuedAt: new Date().toISOString(),
     artifacts: [],
+    ...fields,
+  };
+}
+
+/** The bundle of a task as an upload records it: package `p` 1.0-0 for amd64, uploaded now; `fields` on top. */
+export function testBundle(fields: Partial<BundleInfo> = {}): BundleInfo {
+  return {
+    sha256: 'a'.repeat(64),
+    size: 1,
+    packageName: 'p',
+    version: '1.0-0',
+    noarch: false,
+    targets: ['amd64'],
+    uploadedAt: new Date().toISOString(),
     ...fields,
   };
 }

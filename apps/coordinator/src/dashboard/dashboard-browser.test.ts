@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { Browser, Page } from 'playwright-core';
@@ -26,6 +27,7 @@ describe('the dashboard in a real browser', () => {
   let farm: FarmHarness;
   let browser: Browser;
   let shots: string;
+  let built: string;
   const pack = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);
   const shot = (page: Page, name: string): Promise<Buffer> =>
     page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
@@ -47,8 +49,15 @@ describe('the dashboard in a real browser', () => {
   }
 
   beforeAll(async () => {
-    await execa('npm', ['run', 'build', '--silent'], { cwd: repoRoot });
-    farm = await FarmHarness.create({ archs: ['amd64', 'arm64'], noarchArch: 'amd64', extraToml: '' });
+    // Its own build of the dashboard, served by this farm's coordinator: the shared apps/dashboard/dist is read by
+    // other test files meanwhile (dashboard-api), and a rebuild there swaps the folder under them.
+    built = await mkdtemp(path.join(tmpdir(), 'aoinb-dashboard-browser-'));
+    await execa('node', ['--import', 'tsx', 'apps/dashboard/build.ts', path.join(built, 'dist')], { cwd: repoRoot });
+    farm = await FarmHarness.create({
+      archs: ['amd64', 'arm64'],
+      noarchArch: 'amd64',
+      dashboardDir: path.join(built, 'dist'),
+    });
     shots = process.env.AOINB_SCREENSHOTS
       ? path.resolve(repoRoot, process.env.AOINB_SCREENSHOTS)
       : path.join(farm.root, 'screenshots');
@@ -64,6 +73,7 @@ describe('the dashboard in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await farm?.stop();
+    if (built) await rm(built, { recursive: true, force: true });
   });
 
   it('signs in with a token kept in sessionStorage (never in the URL), refusing a wrong one', async () => {

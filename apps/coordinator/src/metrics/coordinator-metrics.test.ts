@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@aoinb/logging';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import { farmKeys, FarmStore, type BuildState } from '@aoinb/farm-protocol';
-import { parsePromText, promtool, startRedis, type RedisHandle } from '@aoinb/testkit';
+import { asFileFixture, parsePromText, promtool, startRedis, type RedisHandle } from '@aoinb/testkit';
 import { testBuild, testTask } from '@aoinb/testkit/fixtures';
 import { Dispatcher } from '../services/dispatcher.ts';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './coordinator-metrics.ts';
@@ -66,32 +66,35 @@ describe('coordinator metrics', () => {
     expect(outcome.done).toBe(true);
   }
 
-  beforeAll(async () => {
-    server = await startRedis();
-    redis = new Redis(server.url, { maxRetriesPerRequest: null });
-    // The last test stops Redis: reconnect errors are expected there.
-    redis.on('error', () => undefined);
-    store = new FarmStore(redis);
-    dispatcher = new Dispatcher({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null }, archs, {
-      keepCompletedJobs: 10,
-      keepFailedJobs: 10,
-    });
-    for (const arch of archs) dispatcher.queue(arch).on('error', () => undefined);
-    // Before the metrics start: a finished build (never counted) and a queued one (its wait comes from its record).
-    await queue('1', ['amd64']);
-    await move('1', 'amd64', ['amd64'], 'queued', 'running');
-    await move('1', 'amd64', ['amd64'], 'running', 'succeeded');
-    await queue('2', ['amd64']);
-    metrics = createCoordinatorMetrics({
-      redis,
-      dispatcher,
-      logger,
-      access: 'token',
-      version: 'test',
-      collectTimeoutMs: 400,
-    });
-    await metrics.start();
-  });
+  // The file's clients and metrics loops (asFileFixture): their reconnects once the last test stops Redis too.
+  beforeAll(() =>
+    asFileFixture(async () => {
+      server = await startRedis();
+      redis = new Redis(server.url, { maxRetriesPerRequest: null });
+      // The last test stops Redis: reconnect errors are expected there.
+      redis.on('error', () => undefined);
+      store = new FarmStore(redis);
+      dispatcher = new Dispatcher({ host: '127.0.0.1', port: server.port, maxRetriesPerRequest: null }, archs, {
+        keepCompletedJobs: 10,
+        keepFailedJobs: 10,
+      });
+      for (const arch of archs) dispatcher.queue(arch).on('error', () => undefined);
+      // Before the metrics start: a finished build (never counted) and a queued one (its wait comes from its record).
+      await queue('1', ['amd64']);
+      await move('1', 'amd64', ['amd64'], 'queued', 'running');
+      await move('1', 'amd64', ['amd64'], 'running', 'succeeded');
+      await queue('2', ['amd64']);
+      metrics = createCoordinatorMetrics({
+        redis,
+        dispatcher,
+        logger,
+        access: 'token',
+        version: 'test',
+        collectTimeoutMs: 400,
+      });
+      await metrics.start();
+    }),
+  );
   afterAll(async () => {
     // The last test stopped Redis, and a queue's close waits for its server: bring one back on the same port.
     const again = server ? await startRedis({ port: server.port }) : undefined;
