@@ -47,6 +47,9 @@ describe('the farm on a 3-master Redis Cluster', () => {
     redis = new Cluster(farm.clusterNodes()!);
     await farm.startCoordinator();
     await farm.startWorker({ id: 'cluster-worker', archs: ['amd64'], slots: 2 });
+    // The Cluster's node clients connect at their first command: here, as the file's, not in the test that asks.
+    await redis.ping();
+    await Promise.all(redis.nodes('master').map((node) => node.ping()));
   });
   afterAll(async () => {
     redis?.disconnect();
