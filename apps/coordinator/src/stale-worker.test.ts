@@ -86,5 +86,6 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
     // Every key of the farm, its group builds' included, is under its prefix.
     expect(keys.filter((k) => !k.startsWith('{aoinb-stale}:'))).toEqual([]);
     expect(keys.filter((k) => k.startsWith('{aoinb-stale}:task:1:build:amd64'))).toHaveLength(1);
+    await farm.kill('worker-b');
   });
 });
