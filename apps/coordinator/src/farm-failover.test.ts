@@ -26,12 +26,12 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
     );
     await farm.waitFor(
       async () => job(await farm.status(id), 'amd64').builder === 'worker-a',
-      10_000,
+      120_000,
       'worker-a to start the build',
     );
     await farm.kill('worker-a', 'SIGKILL');
     await farm.startWorker({ id: 'worker-a2', archs: ['amd64'], slots: 2 });
-    const status = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
+    const status = await farm.waitForState(id, ['succeeded', 'failed']);
     expect(status.state).toBe('succeeded');
     expect(job(status, 'amd64')).toMatchObject({ builder: 'worker-a2', attempt: 2 });
     const log = (await farm.api('GET', `/task/${id}/log`)).text;
@@ -44,7 +44,7 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
         };
         return builders.find((b) => b.id === 'worker-a')?.state === 'offline';
       },
-      15_000,
+      120_000,
       'worker-a to show offline',
     );
   });
@@ -58,7 +58,7 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
     const back = await farm.status(id);
     expect(job(back, 'arm64')).toMatchObject({ state: 'queued', builder: null });
     await farm.startWorker({ id: 'worker-b2', archs: ['arm64'], slots: 2 });
-    const status = await farm.waitForState(id, ['succeeded', 'failed'], 20_000);
+    const status = await farm.waitForState(id, ['succeeded', 'failed']);
     expect(status.state).toBe('succeeded');
     expect(job(status, 'arm64')).toMatchObject({ builder: 'worker-b2', attempt: 2 });
     expect((await farm.api('GET', `/task/${id}/log`)).text).toContain('handed back to the queue');
@@ -76,7 +76,7 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
     await farm.kill('coordinator', 'SIGKILL');
     await new Promise((r) => setTimeout(r, 1500));
     await farm.startCoordinator();
-    const status = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
+    const status = await farm.waitForState(id, ['succeeded', 'failed']);
     expect(status.state).toBe('succeeded');
     for (const arch of ['amd64', 'arm64']) {
       const log = (await farm.api('GET', `/task/${id}/log?arch=${arch}`)).text.split('\n');

@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -17,6 +19,9 @@ describe('group builds by dependency (fake executor)', () => {
   let farm: FarmHarness;
   const maintainer = { token: farmTokens.maintainer };
   const { pack, amd64, group, branchPackages } = groupKit(() => farm);
+  /** A fake build with `holdUntilFile: gate(name)` runs until the test calls `letGo(name)`. */
+  const gate = (name: string): string => path.join(farm.root, `release-${name}`);
+  const letGo = (...names: string[]): Promise<unknown> => Promise.all(names.map((n) => writeFile(gate(n), '')));
 
   beforeAll(async () => {
     farm = await startGroupFarm();
@@ -64,8 +69,8 @@ describe('group builds by dependency (fake executor)', () => {
     const { id, tasks } = await group([
       amd64('dag-app', ['BUILDDEP="dag-liba dag-libb"']),
       amd64('dag-libb', ['BUILDDEP="dag-liba"']),
-      amd64('dag-liba', [], { durationMs: 1500 }),
-      amd64('dag-tool', [], { durationMs: 1500 }),
+      amd64('dag-liba', [], { holdUntilFile: gate('dag-liba') }),
+      amd64('dag-tool', [], { holdUntilFile: gate('dag-tool') }),
     ]);
     const early = await groupStatus(farm, id);
     expect(
@@ -80,7 +85,7 @@ describe('group builds by dependency (fake executor)', () => {
     try {
       await farm.waitFor(
         async () => (await redis.zscore('{aoinb}:group-flow:waiting-children', `g${id}-r1`)) !== null,
-        10_000,
+        120_000,
         'the parent job to wait for its children',
       );
       expect(await redis.exists(`{aoinb}:build-amd64:t${tasks[0]}-amd64-r1`)).toBe(0);
@@ -88,9 +93,19 @@ describe('group builds by dependency (fake executor)', () => {
         `{aoinb}:group-flow:g${id}-r1`,
       );
       expect(await redis.zcard('{aoinb}:build-amd64:delayed')).toBe(0);
+      // dag-tool runs alongside dag-liba: both hold until the test saw them running at once.
+      await farm.waitFor(
+        async () => {
+          const s = await groupStatus(farm, id);
+          return member(s, 'dag-liba').state === 'running' && member(s, 'dag-tool').state === 'running';
+        },
+        120_000,
+        'dag-liba and dag-tool to run at once',
+      );
+      await letGo('dag-liba', 'dag-tool');
       await farm.waitFor(
         async () => (await redis.zscore('{aoinb}:group-flow:completed', `g${id}-r1`)) !== null,
-        30_000,
+        120_000,
         'the parent job to complete',
       );
     } finally {
@@ -101,7 +116,7 @@ describe('group builds by dependency (fake executor)', () => {
     expect(done.members.map((m) => m.package)).toEqual(['dag-liba', 'dag-libb', 'dag-app', 'dag-tool']);
     expect(startsAfterEnd(done, 'dag-libb', 'dag-liba')).toBe(true);
     expect(startsAfterEnd(done, 'dag-app', 'dag-libb')).toBe(true);
-    // dag-tool ran alongside dag-liba, on the other host.
+    // dag-tool ran alongside dag-liba (held so), on the other host.
     const [liba, tool] = [member(done, 'dag-liba'), member(done, 'dag-tool')];
     expect(ms(tool.started_at)).toBeLessThan(ms(liba.finished_at));
     expect(ms(liba.started_at)).toBeLessThan(ms(tool.finished_at));
@@ -145,7 +160,7 @@ describe('group builds by dependency (fake executor)', () => {
     const both = 'ALLOW_ARCH="@(amd64|arm64)"';
     const { id } = await group([
       pack({ name: 'pa-plugin', defines: [both, 'BUILDDEP__ARM64="pa-compat pa-docs"'], fake: { durationMs: 300 } }),
-      pack({ name: 'pa-core', defines: [both, 'PKGPROV="pa-compat"'], fake: { durationMs: 800 } }),
+      pack({ name: 'pa-core', defines: [both, 'PKGPROV="pa-compat"'], fake: { holdUntilFile: gate('pa-core') } }),
       pack({ name: 'pa-docs', defines: ['ABHOST=noarch'], fake: { durationMs: 800 } }),
     ]);
     const s = await groupStatus(farm, id);
@@ -162,6 +177,13 @@ describe('group builds by dependency (fake executor)', () => {
         .depends_on.map((d) => `${d.package}/${d.arch}`)
         .sort(),
     ).toEqual(['pa-core/arm64', 'pa-docs/amd64']);
+    // pa-core holds until pa-plugin/amd64 started: that one did not wait for it.
+    await farm.waitFor(
+      async () => ['running', 'succeeded'].includes(member(await groupStatus(farm, id), 'pa-plugin', 'amd64').state),
+      120_000,
+      'pa-plugin/amd64 to start while pa-core is held',
+    );
+    await letGo('pa-core');
     const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(done.state).toBe('succeeded');
     const plugin = member(done, 'pa-plugin', 'arm64');

@@ -94,13 +94,13 @@ describe('group modes, cancel and failover (fake executor)', () => {
     ]);
     await farm.waitFor(
       async () => member(await groupStatus(farm, id), 'cx-long').state === 'running',
-      20_000,
+      120_000,
       'cx-long to run',
     );
     const cancelled = await farm.api('POST', `/group/${id}/cancel`, undefined, maintainer);
     expect(cancelled.status).toBe(202);
     // cx-long would run 60 s: the group ending within the deadline means the cancel stopped it.
-    const end = await waitForGroup(farm, id, ['cancelled'], 20_000);
+    const end = await waitForGroup(farm, id, ['cancelled']);
     expect(member(end, 'cx-long').state).toBe('cancelled');
     expect(member(end, 'cx-after').state).toBe('cancelled');
     expect((await farm.api('POST', `/group/${id}/cancel`, undefined, maintainer)).status).toBe(409);
@@ -115,7 +115,7 @@ describe('group modes, cancel and failover (fake executor)', () => {
     ]);
     await farm.waitFor(
       async () => member(await groupStatus(farm, id), 'cr-a').state === 'running',
-      20_000,
+      120_000,
       'cr-a to run',
     );
     await farm.kill('coordinator', 'SIGKILL');
@@ -141,11 +141,11 @@ describe('group modes, cancel and failover (fake executor)', () => {
         victim = a.builder ?? '';
         return a.state === 'running';
       },
-      20_000,
+      120_000,
       'wk-a to run',
     );
     await farm.kill(victim, 'SIGKILL');
-    const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial'], 60_000);
+    const done = await waitForGroup(farm, id, ['succeeded', 'failed', 'partial']);
     expect(done.state).toBe('succeeded');
     expect(member(done, 'wk-a')).toMatchObject({ run: 1, attempt: 2 });
     expect(member(done, 'wk-a').builder).not.toBe(victim);

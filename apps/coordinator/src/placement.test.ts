@@ -55,7 +55,7 @@ describe('placement by requirements', () => {
         last = await farm.status(big);
         return jobOf(last).reason === 'waiting: needs 4 GiB, largest amd64 builder has 2 GiB';
       },
-      20_000,
+      120_000,
       'the waiting reason',
       () => JSON.stringify(last),
     );
@@ -82,7 +82,7 @@ describe('placement by requirements', () => {
 
     await farm.startWorker({ id: 'big', archs: ['amd64'], slots: 1, memoryGib: 8 });
     // Handed back for 30 s by the small host, promoted by the placement loop as soon as `big` is free.
-    const done = await farm.waitForState(big, ['succeeded', 'failed'], 20_000);
+    const done = await farm.waitForState(big, ['succeeded', 'failed']);
     expect(done.state).toBe('succeeded');
     expect(jobOf(done)).toMatchObject({ builder: 'big', attempt: 1, run: 1, reason: null });
     expect(await unplaceable('memory')).toBe(0);
@@ -98,7 +98,7 @@ describe('placement by requirements', () => {
         last = await farm.status(online);
         return jobOf(last).reason === 'waiting: no amd64 builder allows network builds';
       },
-      20_000,
+      120_000,
       'the waiting reason',
       () => JSON.stringify(last),
     );
@@ -108,7 +108,7 @@ describe('placement by requirements', () => {
 
     // `small` and `plain` stay online and idle: two hosts that cannot take it, fetching from the same queue.
     await farm.startWorker({ id: 'net', archs: ['amd64'], slots: 1, allowNetworkBuilds: true });
-    const done = await farm.waitForState(online, ['succeeded', 'failed'], 30_000);
+    const done = await farm.waitForState(online, ['succeeded', 'failed']);
     expect(jobOf(done)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1, reason: null });
     expect(await unplaceable('network')).toBe(0);
 
@@ -116,7 +116,7 @@ describe('placement by requirements', () => {
     const again = await farm.submit(await bundle({ name: 'wants-network', version: '1.1' }), {
       build: { network: true },
     });
-    const second = await farm.waitForState(again, ['succeeded', 'failed'], 30_000);
+    const second = await farm.waitForState(again, ['succeeded', 'failed']);
     expect(jobOf(second)).toMatchObject({ state: 'succeeded', builder: 'net', attempt: 1 });
     await farm.kill('net');
     await farm.kill('plain');

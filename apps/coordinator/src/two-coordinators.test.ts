@@ -116,10 +116,10 @@ describe('two coordinators against one Redis and one storage folder', () => {
     const groupId = (created.body as { id: string }).id;
 
     // Kill, mid-run, the coordinator that holds the reconcile lease (its pid is in the holder id).
-    await farm.waitFor(async () => (await redis.get('{aoinb}:reconcile:lease')) !== null, 10_000, 'a reconcile lease');
+    await farm.waitFor(async () => (await redis.get('{aoinb}:reconcile:lease')) !== null, 120_000, 'a reconcile lease');
     const states = async (): Promise<string[]> =>
       Promise.all([...singles, ...groupTasks].map(async (id) => (await farm.status(id)).state));
-    await farm.waitFor(async () => (await states()).includes('running'), 60_000, 'a build to run');
+    await farm.waitFor(async () => (await states()).includes('running'), 120_000, 'a build to run');
     const holder = (await redis.get('{aoinb}:reconcile:lease')) as string;
     const victim = [...farm.processes.values()].find((p) => holder.includes(`:${p.child.pid}:`))!;
     expect(['c1', 'c2']).toContain(victim.name);
@@ -127,8 +127,8 @@ describe('two coordinators against one Redis and one storage folder', () => {
     await farm.kill(victim.name, 'SIGKILL');
     farm.coordinatorUrl = url(survivor);
 
-    for (const id of singles) await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], 90_000);
-    const group = await waitForGroup(farm, groupId, ['succeeded', 'failed', 'partial'], 90_000);
+    for (const id of singles) await farm.waitForState(id, ['succeeded', 'failed', 'cancelled']);
+    const group = await waitForGroup(farm, groupId, ['succeeded', 'failed', 'partial']);
     expect(group.state).toBe('succeeded');
     // The survivor holds the leases now.
     const survivorPid = farm.processes.get(survivor)!.child.pid;
@@ -150,7 +150,7 @@ describe('two coordinators against one Redis and one storage folder', () => {
     const names = [...packages.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]);
     expect(names.sort()).toEqual(['gapp', 'glib', ...Array.from({ length: 8 }, (_, i) => `solo${i}`)].sort());
     // Every log archived, once, and no half-written archive or index is left.
-    await farm.waitFor(async () => (await redis.scard('{aoinb}:logs:unarchived')) === 0, 30_000, 'every archive');
+    await farm.waitFor(async () => (await redis.scard('{aoinb}:logs:unarchived')) === 0, 120_000, 'every archive');
     for (const id of all) {
       expect(await readdir(path.join(farm.storageDir, 'logs', id))).toEqual(['amd64-r1.log']);
       expect(await redis.pttl(`{aoinb}:log:${id}:amd64:1`)).toBeGreaterThan(0);

@@ -110,16 +110,16 @@ describe('the dashboard in a real browser', () => {
     await page.locator(`tr[data-task="${id}"] a`).click();
     await page.getByRole('heading', { name: new RegExp(`Task ${id}: hello-live 2\\.12`) }).waitFor();
     const lines = page.locator('.log .line');
-    await expect.poll(() => lines.count(), { timeout: 15_000 }).toBeGreaterThan(5);
+    await expect.poll(() => lines.count(), { timeout: 120_000 }).toBeGreaterThan(5);
     const seen = await lines.count();
     expect(await page.locator('h1 .state').textContent()).toMatch(/running/);
-    await expect.poll(() => lines.count(), { timeout: 10_000 }).toBeGreaterThan(seen);
+    await expect.poll(() => lines.count(), { timeout: 120_000 }).toBeGreaterThan(seen);
     expect(await page.locator('.log-status').textContent()).toBe('live');
     await page.waitForTimeout(1500);
     await shot(page, 'task-running');
-    await expect.poll(() => page.locator('h1 .state').textContent(), { timeout: 30_000 }).toMatch(/succeeded/);
+    await expect.poll(() => page.locator('h1 .state').textContent(), { timeout: 120_000 }).toMatch(/succeeded/);
     await expect
-      .poll(() => page.locator('.log-status').textContent(), { timeout: 10_000 })
+      .poll(() => page.locator('.log-status').textContent(), { timeout: 120_000 })
       .toMatch(/log complete: the build succeeded/);
     expect(await lines.count()).toBe(
       80 + (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text.split('\n').length - 1 - 80,
@@ -135,7 +135,7 @@ describe('the dashboard in a real browser', () => {
     await page.locator('.job[data-arch="amd64"] .artifacts button', { hasText: 'Download' }).first().click();
     expect((await download).suggestedFilename()).toMatch(/^hello-live_2\.12.*\.deb$/);
     await page.locator('.tabs button', { hasText: 'arm64' }).click();
-    await expect.poll(() => page.locator('.log-status').textContent(), { timeout: 10_000 }).toMatch(/log complete/);
+    await expect.poll(() => page.locator('.log-status').textContent(), { timeout: 120_000 }).toMatch(/log complete/);
     await shot(page, 'task');
     await page.context().close();
   });
@@ -162,13 +162,13 @@ describe('the dashboard in a real browser', () => {
     await page.getByRole('heading', { name: new RegExp(`Group ${id}`) }).waitFor();
     await waitForGroup(farm, id, ['failed', 'partial']);
     const card = (pkg: string) => page.locator(`.member[data-member="${pkg}"]`);
-    await expect.poll(() => card('foo-tools').textContent(), { timeout: 10_000 }).toMatch(/skipped/);
+    await expect.poll(() => card('foo-tools').textContent(), { timeout: 120_000 }).toMatch(/skipped/);
     expect(await card('libfoo').textContent()).toMatch(/failed.*Failed: configure: error: libbar not found/);
     expect(await card('libfoo-extras').textContent()).toContain('Skipped because libfoo (amd64) failed.');
     expect(await card('foo-tools').textContent()).toContain(
       'Skipped because libfoo-extras (amd64) was skipped, because libfoo (amd64) failed.',
     );
-    await expect.poll(() => card('foo-docs').textContent(), { timeout: 10_000 }).toMatch(/succeeded/);
+    await expect.poll(() => card('foo-docs').textContent(), { timeout: 120_000 }).toMatch(/succeeded/);
     expect(await page.locator('.layer').count()).toBe(3);
     expect(await page.locator('.member.critical').count()).toBeGreaterThan(0);
     expect(await page.getByRole('button', { name: 'Retry failed and skipped' }).isEnabled()).toBe(true);
@@ -225,7 +225,7 @@ describe('the dashboard in a real browser', () => {
     await shot(page, 'builders');
     await farm.kill('arm64-builder-1', 'SIGKILL');
     await expect
-      .poll(() => card('arm64-builder-1').getAttribute('data-availability'), { timeout: 20_000 })
+      .poll(() => card('arm64-builder-1').getAttribute('data-availability'), { timeout: 120_000 })
       .toBe('offline');
     expect(await card('arm64-builder-1').locator('.state').textContent()).toMatch(/offline/);
     expect(await card('arm64-builder-1').textContent()).toMatch(/last known facts.*Arch tags\s*arm64/);

@@ -45,21 +45,21 @@ describe('fault: the work dir is full', () => {
     const jobsDir = path.join(guarded.dir, 'farm-worker', 'w-guard');
     await mkdir(path.join(jobsDir, 'dead-build-a1'), { recursive: true });
     await writeFile(path.join(jobsDir, 'dead-build-a1', 'workspace.img'), Buffer.alloc(48 * 1024 * 1024));
-    await farm.waitFor(async () => (await readdir(jobsDir)).length === 0, 20_000, 'the leftover to be removed');
+    await farm.waitFor(async () => (await readdir(jobsDir)).length === 0, 120_000, 'the leftover to be removed');
     const id = await farm.submit(await bundle({ name: 'after-cleanup', defines: ['ALLOW_ARCH="amd64"'] }));
     await expectSucceededOnce(farm, [id]);
   });
 
   it('stops taking jobs below the threshold, says why, and takes them again once there is room', async () => {
     await guarded.fill();
-    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'paused', 20_000, 'w-guard to pause');
+    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'paused', 120_000, 'w-guard to pause');
     expect((await builder('w-guard'))?.paused_reason).toMatch(/MiB free, below worker.min_free_disk_mib = 24/);
     const id = await farm.submit(await bundle({ name: 'waits-for-room', defines: ['ALLOW_ARCH="amd64"'] }));
     // Three heartbeats: a paused worker claims nothing.
     await new Promise((r) => setTimeout(r, 3000));
     expect((await farm.status(id)).state).toBe('queued');
     await guarded.free();
-    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'active', 20_000, 'w-guard to resume');
+    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'active', 120_000, 'w-guard to resume');
     await expectSucceededOnce(farm, [id]);
   });
 
@@ -67,7 +67,7 @@ describe('fault: the work dir is full', () => {
     await unguarded.fill();
     const id = await farm.submit(await bundle({ name: 'no-room', defines: ['ALLOW_ARCH="arm64"'] }));
     // A generous deadline: retried as a network error it would stay running for 15 minutes.
-    const failed: TaskStatus = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled'], 30_000);
+    const failed: TaskStatus = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled']);
     expect(failed.state).toBe('failed');
     const job = failed.jobs[0] as TaskStatus['jobs'][number] & { failure_class: string | null };
     expect(job.failure_class).toBe('disk-full');
@@ -78,7 +78,7 @@ describe('fault: the work dir is full', () => {
     expect(metrics).toMatch(/^aoinb_build_failures_total\{arch="arm64",class="disk-full"\} 1$/m);
     await unguarded.free();
     expect((await farm.api('POST', `/task/${id}/retry`)).status).toBeLessThan(300);
-    const retried = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled'], 30_000);
+    const retried = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled']);
     expect(retried.state).toBe('succeeded');
     expect(retried.jobs[0]).toMatchObject({ run: 2, attempt: 1 });
     await expectNoMountsUnder(farm.root);

@@ -42,7 +42,7 @@ describe('fault: Redis killed and restarted with its data', () => {
       });
       ids.push(await farm.submit(archive));
     }
-    await farm.waitForState(ids[0]!, ['running'], 30_000);
+    await farm.waitForState(ids[0]!, ['running']);
     await redis!.kill();
     // The outage itself: its length is the fault, not something a test waits on to prove a state.
     await sleep(seconds * 1000);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { redisCommandTimeoutMs } from '../resilience/redis-fail-fast.ts';
 import { expectSucceededOnce, redisPid, timedRequest } from './fault-checks.ts';
 
 /**
@@ -46,8 +47,9 @@ describe('fault: Redis frozen', () => {
         expect(a.status, JSON.stringify(a.body)).toBe(503);
         expect(a.retryAfter).toMatch(/^\d+$/);
         expect(a.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
-        // Bounded: the client's command timeout, not Redis's return; a generous deadline, not a benchmark.
-        expect(a.ms).toBeLessThan(30_000);
+        // Bounded by the client's command timeout (a route runs a few commands), not by Redis's return: a
+        // hanging route would answer only after SIGCONT, which comes after these answers (or fetch's 60 s abort).
+        expect(a.ms).toBeLessThan(15 * redisCommandTimeoutMs);
       }
       // Clients that give up: nothing of theirs may run when Redis returns.
       const abandoned = await Promise.allSettled(
@@ -64,7 +66,7 @@ describe('fault: Redis frozen', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await farm.waitFor(async () => (await farm.api('GET', '/healthz')).status === 200, 30_000, 'healthz again');
+    await farm.waitFor(async () => (await farm.api('GET', '/healthz')).status === 200, 120_000, 'healthz again');
     await new Promise((r) => setTimeout(r, 2000));
     expect(await taskCount()).toBe(tasksBefore);
     // The client's retry of a create it never saw answered: with an Idempotency-Key it gets the same task.

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '@aoinb/testkit';
@@ -49,11 +50,18 @@ describe("fault: the coordinator's storage is full", () => {
   });
 
   it("retries a worker's artifact upload while the storage is full; the build succeeds once after", async () => {
-    const id = await farm.submit(await bundle({ name: 'upload-waits', fake: { durationMs: 1500 } }));
+    // The build holds until the storage is full, so its upload comes after the fill, whatever the load.
+    const gate = path.join(farm.root, 'release-upload-waits');
+    const id = await farm.submit(await bundle({ name: 'upload-waits', fake: { holdUntilFile: gate } }));
     await farm.waitForState(id, ['running']);
     await storage.fill();
-    // Past the build's end: the worker is retrying its upload now, the build still running.
-    await new Promise((r) => setTimeout(r, 4000));
+    await writeFile(gate, '');
+    await farm.waitFor(
+      async () => /uploading upload-waits\S* failed; retrying/.test(farm.processes.get('w1')?.output() ?? ''),
+      120_000,
+      "the worker's upload retry while the storage is full",
+    );
+    // The build ended, but it is still running: the worker is retrying its upload.
     const meanwhile = await farm.status(id);
     expect(meanwhile.state, JSON.stringify(meanwhile)).toBe('running');
     await storage.free();

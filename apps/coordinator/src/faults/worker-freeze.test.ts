@@ -40,25 +40,25 @@ describe('fault: a worker frozen mid-build and woken later', () => {
     const id = await farm.submit(archive);
     await farm.waitFor(
       async () => (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text.includes('fake build line'),
-      30_000,
+      120_000,
       'worker-a to be building',
     );
     signal('worker-a', 'SIGSTOP');
     expect(amd64(await farm.status(id))).toMatchObject({ state: 'running', attempt: 1, builder: 'worker-a' });
     await farm.startWorker({ id: 'worker-b', archs: ['amd64'] });
-    const done = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], 60_000);
+    const done = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled']);
     expect(amd64(done)).toMatchObject({ state: 'succeeded', run: 1, attempt: 2, builder: 'worker-b' });
 
     signal('worker-a', 'SIGCONT');
     const coordinator = farm.processes.get('coordinator')!;
     await farm.waitFor(
       async () => /stale (result|upload of [^"]+) refused/.test(coordinator.output()),
-      30_000,
+      120_000,
       "the coordinator to refuse worker-a's stale report",
     );
     await farm.waitFor(
       async () => /result was dropped|result refused|refused/.test(farm.processes.get('worker-a')!.output()),
-      30_000,
+      120_000,
       'worker-a to be told its attempt is stale',
     );
     await expectSucceededOnce(farm, [id], { attempt: 2 });

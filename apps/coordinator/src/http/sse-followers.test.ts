@@ -64,7 +64,7 @@ describe('live log followers', () => {
     // Followers that leave free their places and, all gone, the shared reader.
     abort.abort();
     await Promise.all(readers.map(async (r) => r.closed.catch(() => undefined)));
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000;
     let again: Response | undefined;
     while (Date.now() < deadline) {
       again = await open(farmTokens.maintainer, new AbortController());

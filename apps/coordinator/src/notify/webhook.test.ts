@@ -78,7 +78,7 @@ describe('webhooks ([[notify.webhook]])', () => {
     receiver?.close();
   });
 
-  const waitFor = async (what: string, match: (r: Received) => boolean, timeoutMs = 20_000): Promise<Received> => {
+  const waitFor = async (what: string, match: (r: Received) => boolean, timeoutMs = 120_000): Promise<Received> => {
     let found: Received | undefined;
     await farm.waitFor(
       async () => (found = received.find(match)) !== undefined,
@@ -96,7 +96,7 @@ describe('webhooks ([[notify.webhook]])', () => {
     const created = await postGroup(farm, { branch: 'stable', tasks });
     const groupId = (created.body as { id: string }).id;
     await waitForGroup(farm, groupId, ['succeeded']);
-    const message = await waitFor('group_finished', (r) => r.json.event === 'group_finished', 30_000);
+    const message = await waitFor('group_finished', (r) => r.json.event === 'group_finished');
     expect(verified(message)).toBe(true);
     expect(message.headers['x-aoinb-event']).toBe('group_finished');
     expect(message.headers['x-aoinb-delivery']).toBe(message.json.delivery);
@@ -132,7 +132,7 @@ describe('webhooks ([[notify.webhook]])', () => {
 
   it('tells when a builder goes offline', async () => {
     await farm.kill('hook-worker', 'SIGKILL');
-    const message = await waitFor('builder_offline', (r) => r.json.event === 'builder_offline', 30_000);
+    const message = await waitFor('builder_offline', (r) => r.json.event === 'builder_offline');
     expect(verified(message)).toBe(true);
     expect(message.json.builder).toMatchObject({ id: 'hook-worker', state: 'offline', arch_tags: ['amd64'] });
   });

@@ -4,6 +4,9 @@ import { sleep, type RedisClient, type FarmConnection } from '@aoinb/farm-protoc
 /** What a refused request's `Retry-After` says (seconds): about one reconnect of the client. */
 export const redisRetryAfterSeconds = 5;
 
+/** How long the coordinator's shared client waits for a command Redis does not answer. */
+export const redisCommandTimeoutMs = 3000;
+
 /**
  * Options of the coordinator's shared client (routes and background loops): a
  * command fails at once while the connection is down instead of waiting in an
@@ -12,7 +15,10 @@ export const redisRetryAfterSeconds = 5;
  * BullMQ's connections and the blocking readers keep `maxRetriesPerRequest: null`
  * (redis-options.ts); only this client changes.
  */
-export function failFastRedisOptions(connection: FarmConnection, commandTimeoutMs = 3000): FarmConnection {
+export function failFastRedisOptions(
+  connection: FarmConnection,
+  commandTimeoutMs = redisCommandTimeoutMs,
+): FarmConnection {
   return { ...connection, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: commandTimeoutMs };
 }
 

@@ -29,7 +29,7 @@ describe('recovery when the only worker of an arch is lost', () => {
         const j = job(await farm.status(id));
         return j.state === 'running' && j.builder === builder && j.attempt === attempt;
       },
-      20_000,
+      120_000,
       `${builder} to run attempt ${attempt} of task ${id}`,
     );
   }
@@ -42,13 +42,13 @@ describe('recovery when the only worker of an arch is lost', () => {
     await runningOn(id, 'solo-1', 1);
     await farm.kill('solo-1', 'SIGKILL');
     // No worker of amd64 is alive: only the coordinator's stalled checker can bring the job back.
-    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 20_000, 'the build to be queued');
+    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 120_000, 'the build to be queued');
     expect(await farm.buildJobState('amd64', job(await farm.status(id)).job_id)).toBe('waiting');
     expect(await logOf(id)).toContain(
       'builder solo-1 stopped answering during attempt 1; the build is back in the queue',
     );
     await farm.startWorker({ id: 'solo-2', archs: ['amd64'] });
-    const done = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
+    const done = await farm.waitForState(id, ['succeeded', 'failed']);
     expect(done.state, done.reason ?? '').toBe('succeeded');
     expect(job(done)).toMatchObject({ builder: 'solo-2', attempt: 2 });
     await farm.kill('solo-2');
@@ -61,14 +61,14 @@ describe('recovery when the only worker of an arch is lost', () => {
     );
     await runningOn(id, 'doomed-1', 1);
     await farm.kill('doomed-1', 'SIGKILL');
-    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 20_000, 'the first requeue');
+    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 120_000, 'the first requeue');
     await farm.startWorker({ id: 'doomed-2', archs: ['arm64'] });
     await runningOn(id, 'doomed-2', 2);
     await farm.kill('doomed-2', 'SIGKILL');
     // BullMQ 6 marks the job to fail and puts it back; it fails when a worker next takes it, before any build.
-    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 20_000, 'the second requeue');
+    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 120_000, 'the second requeue');
     await farm.startWorker({ id: 'doomed-3', archs: ['arm64'] });
-    const end = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled'], 30_000);
+    const end = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled']);
     expect(end.state).toBe('failed');
     expect(job(end)).toMatchObject({
       state: 'failed',
@@ -97,11 +97,11 @@ describe('recovery when the only worker of an arch is lost', () => {
     await farm.startCoordinator();
     await farm.waitFor(
       async () => (await farm.buildJobState('riscv64', jobId)) === 'waiting',
-      20_000,
+      120_000,
       'the job to be added again',
     );
     await farm.startWorker({ id: 'late-riscv', archs: ['riscv64'] });
-    const done = await farm.waitForState(id, ['succeeded', 'failed'], 30_000);
+    const done = await farm.waitForState(id, ['succeeded', 'failed']);
     expect(done.state, done.reason ?? '').toBe('succeeded');
     expect(job(done)).toMatchObject({ builder: 'late-riscv', attempt: 1, run: 1 });
     await farm.kill('late-riscv');

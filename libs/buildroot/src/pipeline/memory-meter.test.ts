@@ -1,9 +1,10 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildResult } from '../build-types.ts';
 import { layoutOf } from '../context.ts';
-import { parseFlatKeyed } from '../resources/working-set.ts';
+import { memoryPollMs } from '../resources/resource-sampler.ts';
+import { parseFlatKeyed, workingSetV1, workingSetV2 } from '../resources/working-set.ts';
 import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { runBuild } from './run-build.ts';
 
@@ -27,14 +28,35 @@ afterAll(async () => {
   await host?.close();
 });
 
+/** The build's own cgroup's memory.stat while it runs ('' before and after), and which cgroup version. */
+async function memoryStat(buildId: string): Promise<{ text: string; v1: boolean }> {
+  const cgroup = `build-${layoutOf(host.ctx).hostScoped(buildId)}`;
+  const v1 = await readFile(`/sys/fs/cgroup/memory/aoinb/${cgroup}/memory.stat`, 'utf8').catch(() => undefined);
+  if (v1 !== undefined) return { text: v1, v1: true };
+  return { text: await readFile(`/sys/fs/cgroup/aoinb/${cgroup}/memory.stat`, 'utf8').catch(() => ''), v1: false };
+}
+
 /** The page cache of the build's own cgroup while it runs (cgroup v1; v2 says `file`). */
 async function cacheBytes(buildId: string): Promise<number> {
-  const cgroup = `build-${layoutOf(host.ctx).hostScoped(buildId)}`;
-  const v1 = `/sys/fs/cgroup/memory/aoinb/${cgroup}/memory.stat`;
-  const v2 = `/sys/fs/cgroup/aoinb/${cgroup}/memory.stat`;
-  const text = await readFile(v1, 'utf8').catch(() => readFile(v2, 'utf8').catch(() => ''));
-  const stat = parseFlatKeyed(text);
+  const stat = parseFlatKeyed((await memoryStat(buildId)).text);
   return stat.get('total_cache') ?? stat.get('file') ?? 0;
+}
+
+/**
+ * Creates `/buildroot/<gate>` in the build once the test saw `bytes` in its cgroup's working set in a few polls
+ * at the meter's own memory pace, in this process (so the meter's polls were due as often), not after a guessed time.
+ */
+function releaseWhenSeen(buildId: string, gate: string, bytes: number): { stop(): void } {
+  let stopped = false;
+  void (async () => {
+    for (let seen = 0; !stopped && seen < 4; await new Promise((r) => setTimeout(r, memoryPollMs))) {
+      const { text, v1 } = await memoryStat(buildId);
+      seen = text && (v1 ? workingSetV1(text) : workingSetV2(text)) >= bytes ? seen + 1 : 0;
+    }
+    const merged = layoutOf(host.ctx).workspace(buildId).merged;
+    if (!stopped) await writeFile(path.join(merged, 'buildroot', gate), '');
+  })();
+  return { stop: () => void (stopped = true) };
 }
 
 /** The example package, with `extra` run at the end of its build step. */
@@ -69,9 +91,13 @@ describe('the peak memory a build records', () => {
   });
 
   it('counts memory the build allocates, to within a few MiB, held for less than a sample interval', async () => {
-    // tail holds its unfinished last line (/dev/zero has no newline) until its input ends: 1 s here,
-    // while the series samples every 5 s; the meter's own memory poll sees it.
-    const alloc = await build('mem-alloc', `{ head -c ${allocMiB}M /dev/zero; sleep 1; } | tail >/dev/null`);
+    // tail holds its unfinished last line (/dev/zero has no newline) until its input ends: until the test saw
+    // it held (about 1 s), while the series samples every 5 s; the meter's own memory poll sees it.
+    const hold = releaseWhenSeen('mem-alloc', 'alloc-seen', allocMiB * MiB);
+    const wait = 'until [ -e /buildroot/alloc-seen ]; do sleep 0.05; done';
+    const alloc = await build('mem-alloc', `{ head -c ${allocMiB}M /dev/zero; ${wait}; } | tail >/dev/null`).finally(
+      hold.stop,
+    );
     expect(alloc.resources.peakMemoryBytes).toBeGreaterThan(allocMiB * MiB);
     expect(alloc.resources.peakMemoryBytes).toBeLessThan(allocMiB * MiB + plain.resources.peakMemoryBytes + 32 * MiB);
   });

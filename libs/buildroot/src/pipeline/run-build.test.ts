@@ -223,7 +223,8 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     });
     const result = await pending;
     expect(result.status).toBe('cancelled');
-    expect(Date.now() - started).toBeLessThan(60_000);
+    // The slow outcome is the build's `sleep 300`: well before it, whatever the machine's load.
+    expect(Date.now() - started).toBeLessThan(240_000);
     await expectNothingLeft();
   });
 
