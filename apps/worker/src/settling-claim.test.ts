@@ -1,6 +1,18 @@
+import { Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { attemptKeyHash, newAttemptKey } from '@aoinb/farm-protocol';
+import { silentLogger } from '@aoinb/logging';
+import {
+  attemptKeyHash,
+  buildQueueName,
+  buildWorkerOptions,
+  farmKeys,
+  newAttemptKey,
+  type BuildJobData,
+  type BuildJobResult,
+} from '@aoinb/farm-protocol';
 import { SettlingRefusal } from './claim-check.ts';
+import { jobProcessor } from './job-intake.ts';
+import { SlotGate } from './slot-gate.ts';
 import { useSeamRig } from '../test-support/seam-rig.ts';
 
 /**
@@ -34,5 +46,47 @@ describe('a job re-queued while its report is publishing', () => {
     expect(result).toMatchObject({ status: 'succeeded', reason: 'build is already succeeded; nothing to do' });
     expect(seam.coordinator.requests).toEqual([]);
     expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'succeeded', attempt: 1 });
+  });
+
+  it("through the agent's intake: the job is put off (delayed, no attempt used) and completes once final", async () => {
+    const { job, data } = await seam.queued({ name: 'seam-settling-intake' });
+    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
+    const key = newAttemptKey(base);
+    const set = { attemptKeyHash: key.hash, builder: 'w1' };
+    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
+    const hash = attemptKeyHash(key.key, base);
+    await seam.store.fence(data.taskId, 'amd64', { run: 1, attempt: 1, attemptKeyHash: hash }, 300_000);
+    const runner = seam.runner({ builderId: 'seam-worker' });
+    const placement = { redis: seam.redis, keys: farmKeys, store: seam.store, builderId: 'seam-worker' };
+    const intake = {
+      logger: silentLogger(),
+      gate: new SlotGate(1, () => undefined),
+      runner,
+      inFlight: new Set<Promise<unknown>>(),
+      placement,
+      refusing: () => false,
+    };
+    const url = new URL(seam.redisUrl);
+    const worker = new Worker<BuildJobData, BuildJobResult>(
+      buildQueueName('amd64'),
+      jobProcessor(intake),
+      buildWorkerOptions(
+        { host: url.hostname, port: Number(url.port) },
+        { name: 'seam', concurrency: 1, lockDurationMs: 5000, stalledIntervalMs: 30_000, maxStalledCount: 1 },
+      ),
+    );
+    try {
+      const queue = seam.queue('amd64');
+      await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 120_000 }).toBe('delayed');
+      expect((await queue.getJob(job!.id!))?.attemptsMade).toBe(0);
+      expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'running', attempt: 1 });
+      const final = { ...base, from: ['running' as const], to: 'succeeded' as const, attemptKeyHash: hash };
+      expect((await seam.store.transition({ ...final, attempt: { equals: 1 } })).done).toBe(true);
+      await expect.poll(async () => (await queue.getJob(job!.id!))?.getState(), { timeout: 120_000 }).toBe('completed');
+      expect(seam.coordinator.seen('GET', new RegExp(`^/task/${data.taskId}/`))).toEqual([]);
+      expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'succeeded', attempt: 1 });
+    } finally {
+      await worker.close();
+    }
   });
 });
