@@ -41,5 +41,7 @@ describe('fault: a queued build whose bundle archive went from storage', () => {
     expect(retry.body).toMatchObject({ error: { code: 'BUNDLE_MISSING' } });
     expect(farm.processes.get('coordinator')?.child.exitCode).toBeNull();
     await expectNoMountsUnder(farm.root);
+    // The worker is this test's own (the per-test leak check).
+    await farm.kill('w1');
   }, 600_000);
 });
