@@ -1,3 +1,5 @@
+import { luaNowMsFn } from './lua-clock.ts';
+
 /**
  * Lua: the fence an upload or a report passes before any byte is stored or published: the build is running
  * the named run and attempt, and holds the presented key's hash. Atomic (one script), so the answer is one
@@ -11,7 +13,7 @@
  * ARGV: 1 run, 2 attempt, 3 attempt key hash, 4 settle lease in ms ('' or '0' = read only)
  * Returns {refusal, state, run, attempt}: refusal '' (current) | 'gone' | 'run' | 'attempt' | 'key' | 'state'.
  */
-export const fenceScript = `
+export const fenceScript = `${luaNowMsFn}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'gone', '', 0, 0} end
 local run = tonumber(redis.call('HGET', KEYS[1], 'run') or '0')
@@ -22,11 +24,7 @@ if attempt ~= tonumber(ARGV[2]) then return answer('attempt') end
 if redis.call('HGET', KEYS[1], 'attemptKeyHash') ~= ARGV[3] then return answer('key') end
 if state ~= 'running' then return answer('state') end
 local lease = tonumber(ARGV[4] or '') or 0
-if lease > 0 then
-  local t = redis.call('TIME')
-  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('HSET', KEYS[1], 'settleAttempt', attempt, 'settleUntilMs', nowMs + lease)
-end
+if lease > 0 then redis.call('HSET', KEYS[1], 'settleAttempt', attempt, 'settleUntilMs', nowMs() + lease) end
 return answer('')
 `;
 

@@ -1,4 +1,5 @@
 import { luaAllowedFn } from './lua-allowed.ts';
+import { luaNowMsFn } from './lua-clock.ts';
 
 /**
  * The one Lua script that changes a build's state. It fences on the run (a job
@@ -28,7 +29,7 @@ import { luaAllowedFn } from './lua-allowed.ts';
  * `settling`: a report of the build's attempt is publishing (build-fence-scripts.ts, fenceScript's lease);
  * a claim, or a state change not made with the attempt key, waits for it (refused, nothing changed).
  */
-export const transitionScript = `${luaAllowedFn}
+export const transitionScript = `${luaAllowedFn}${luaNowMsFn}
 local rule = ARGV[4]
 local op, n = string.sub(rule, 1, 1), tonumber(string.sub(rule, 2))
 if rule ~= '' and ((op ~= '=' and op ~= '<') or not n) then
@@ -47,11 +48,8 @@ if ARGV[12] ~= '' and redis.call('HGET', KEYS[1], 'attemptKeyHash') ~= ARGV[12] 
 if ARGV[1] ~= '' and not allowed(ARGV[1], state) then return refuse('state') end
 if ARGV[5] == '1' and redis.call('HGET', KEYS[1], 'cancelRequested') == '1' then return refuse('cancel') end
 if ARGV[12] == '' and (ARGV[11] == '1' or (ARGV[2] ~= '' and ARGV[2] ~= state))
-  and tonumber(redis.call('HGET', KEYS[1], 'settleAttempt') or '-1') == attempt then
-  local t = redis.call('TIME')
-  local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  if nowMs < tonumber(redis.call('HGET', KEYS[1], 'settleUntilMs') or '0') then return refuse('settling') end
-end
+  and tonumber(redis.call('HGET', KEYS[1], 'settleAttempt') or '-1') == attempt
+  and nowMs() < tonumber(redis.call('HGET', KEYS[1], 'settleUntilMs') or '0') then return refuse('settling') end
 if ARGV[15] ~= '' then
   local raw = redis.call('HGET', KEYS[1], 'needs')
   if raw then
