@@ -1,8 +1,9 @@
-import { DelayedError, WaitingError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Logger } from '@aoinb/logging';
 import type { BuildJobData, BuildJobResult } from '@aoinb/farm-protocol';
 import { CapacityRefusal, SettlingRefusal, settlingRetryMs } from './claim-check.ts';
 import type { JobRunner } from './job-runner.ts';
+import { putBackDelayed, putBackWaiting } from './job-put-back.ts';
 import { handBackForPlacement, type PlacementHandBack } from './placement-refusal.ts';
 import { refuseOtherProtocol } from './protocol-guard.ts';
 import type { SlotGate } from './slot-gate.ts';
@@ -29,10 +30,7 @@ export function jobProcessor(
     await refuseOtherProtocol(job, token, intake.logger);
     // Fetched while draining or paused (a blocking fetch was already under way), or past the shared
     // slots (another arch's queue took the last one): straight back, to its place at the head.
-    if (intake.refusing() || !intake.gate.tryTake()) {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
+    if (intake.refusing() || !intake.gate.tryTake()) return await putBackWaiting(job, token);
     const work = intake.runner.process(job, token ?? '', signal);
     intake.inFlight.add(work);
     try {
@@ -55,6 +53,5 @@ export function jobProcessor(
  */
 async function waitForSettle(intake: JobIntake, job: Job<BuildJobData>, token: string | undefined): Promise<never> {
   intake.logger.info({ jobId: job.id }, 'job put off: a report of its build is being published');
-  await job.moveToDelayed(Date.now() + settlingRetryMs, token);
-  throw new DelayedError();
+  return putBackDelayed(job, token, settlingRetryMs);
 }

@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { WaitingError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import { buildStepMarker, type BuildResult } from '@aoinb/buildroot';
 import { failureClassOfError, toAoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
@@ -18,6 +18,7 @@ import { claimBuild, emptyResult } from './claim-build.ts';
 import { checkWholeJob } from './claim-check.ts';
 import type { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
+import { putBackWaiting } from './job-put-back.ts';
 import type { BuildObserver } from './metrics/build-observer.ts';
 import { RunningJob, type AbortCause } from './running-job.ts';
 import { runSequence } from './sequence-runner.ts';
@@ -246,7 +247,6 @@ export class JobRunner {
       attempt: { equals: running.attempt },
       unset: ['builder', 'startedAt', 'startedAtMs'],
     });
-    await running.job.moveToWait(running.token);
-    throw new WaitingError();
+    return putBackWaiting(running.job, running.token);
   }
 }

@@ -1,4 +1,4 @@
-import { DelayedError, WaitingError, type Job } from 'bullmq';
+import { WaitingError, type Job } from 'bullmq';
 import {
   freeAbleBuilder,
   liveBuildersOf,
@@ -10,6 +10,7 @@ import {
   type RedisClient,
 } from '@aoinb/farm-protocol';
 import { jobNeeds } from './claim-check.ts';
+import { putBackDelayed } from './job-put-back.ts';
 
 /**
  * How long a build no live host can take now stays out of the queue after a hand-back. The
@@ -55,10 +56,7 @@ export async function handBackForPlacement(
   const others = liveBuildersOf(await readBuilders(h.redis, Date.now(), h.keys), job.data.arch).filter(
     (b) => b.id !== h.builderId,
   );
-  if (!freeAbleBuilder(needs, others)) {
-    await job.moveToDelayed(Date.now() + (h.retryMs ?? placementRetryMs), token);
-    throw new DelayedError();
-  }
+  if (!freeAbleBuilder(needs, others)) return putBackDelayed(job, token, h.retryMs ?? placementRetryMs);
   await job.moveToWait(token);
   await stepAside(job, h.stepAsideMs ?? stepAsideMs, h.signal);
   throw new WaitingError();

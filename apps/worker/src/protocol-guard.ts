@@ -1,7 +1,8 @@
-import { DelayedError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { BuildJobData } from '@aoinb/farm-contract';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract/protocol';
 import type { Logger } from '@aoinb/logging';
+import { putBackDelayed } from './job-put-back.ts';
 
 /** How long a job of another protocol version waits before a worker looks at it again. */
 export const handBackDelayMs = 60_000;
@@ -32,6 +33,5 @@ export async function refuseOtherProtocol(
       `this worker speaks version ${PROTOCOL_VERSION}: handed back to the queue unrun (upgrade this worker or the ` +
       `coordinator so they match)`,
   );
-  await job.moveToDelayed(Date.now() + handBackDelayMs, token);
-  throw new DelayedError();
+  await putBackDelayed(job, token, handBackDelayMs);
 }

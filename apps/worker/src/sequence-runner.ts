@@ -1,4 +1,4 @@
-import { WaitingError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import {
   parseMemberKey,
   sleep,
@@ -7,6 +7,7 @@ import {
   type FarmStore,
   type SequenceStep,
 } from '@aoinb/farm-protocol';
+import { putBackWaiting } from './job-put-back.ts';
 import type { JobRunnerDeps } from './job-runner.ts';
 import { RunningJob } from './running-job.ts';
 
@@ -77,10 +78,7 @@ export async function runSequence(
   for (const step of job.data.sequence ?? []) {
     if (bullSignal?.aborted) break;
     const readiness = await awaitDependencies(deps, job, token, step);
-    if (readiness === 'stop') {
-      await job.moveToWait(token);
-      throw new WaitingError();
-    }
+    if (readiness === 'stop') return putBackWaiting(job, token);
     if (readiness === 'skip') {
       deps.logger.info({ jobId: job.id, taskId: step.taskId }, 'sequence step skipped: a dependency did not succeed');
       continue;
