@@ -82,14 +82,12 @@ async function emitLines(
 
 /** Resolves once `file` exists, or at once when the signal aborts. */
 async function holdUntil(file: string, signal: AbortSignal | undefined): Promise<void> {
-  while (
-    !signal?.aborted &&
-    !(await access(file).then(
+  const present = (): Promise<boolean> =>
+    access(file).then(
       () => true,
       () => false,
-    ))
-  )
-    await sleep(20, signal);
+    );
+  while (!signal?.aborted && !(await present())) await sleep(20, signal);
 }
 
 /** A tiny but real .deb, made with dpkg-deb, named as autobuild names them. */

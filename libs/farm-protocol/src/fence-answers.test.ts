@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { attemptKeyHash, newAttemptKey } from './attempt-key.ts';
 import { FarmStore } from './farm-store.ts';
 import { farmKeys } from './names.ts';
@@ -17,10 +17,7 @@ describe('the fence, publish and log-end scripts answer exactly', () => {
   let hash = '';
 
   beforeEach(async () => {
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [testBuild('1', 'amd64', 1)])).toBe(
-      'done',
-    );
+    expect(await queueTestTask(db.store, archs)).toBe('done');
     const key = newAttemptKey({ taskId: '1', arch: 'amd64', run: 1 });
     hash = attemptKeyHash(key.key, { taskId: '1', arch: 'amd64', run: 1 });
     const claim = { from: ['queued' as const], to: 'running' as const, incrementAttempt: true };

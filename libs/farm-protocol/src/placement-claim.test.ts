@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { FarmStore } from './farm-store.ts';
 import { farmKeys } from './names.ts';
 import { describeNeeds, hasNeeds, mergeNeeds, shortfallsOf, type BuildNeeds, type HostCapacity } from './placement.ts';
@@ -14,9 +14,7 @@ describe('a claim checks the build needs against the claiming host', () => {
 
   async function queue(needs?: BuildNeeds): Promise<void> {
     await db.redis.flushall();
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    const build = testBuild('1', 'amd64', 1, needs ? { needs } : {});
-    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [build])).toBe('done');
+    expect(await queueTestTask(db.store, archs, needs ? { needs } : {})).toBe('done');
   }
 
   const claim = (capacity: HostCapacity) =>

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { attemptKeyHash, newAttemptKey } from './attempt-key.ts';
 import { FarmStore } from './farm-store.ts';
 import { readLogEntries } from './log-reader.ts';
@@ -26,10 +26,7 @@ describe('FarmStore fencing and one writer of state', () => {
   }
 
   beforeEach(async () => {
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [testBuild('1', 'amd64', 1)])).toBe(
-      'done',
-    );
+    expect(await queueTestTask(db.store, archs)).toBe('done');
   });
 
   it('fences run 1 off run 2 after a cancel and retry: no claim, result, upload or cancel of run 1 lands', async () => {

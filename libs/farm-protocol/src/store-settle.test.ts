@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import { attemptKeyHash, newAttemptKey } from './attempt-key.ts';
 import { FarmStore } from './farm-store.ts';
 
@@ -40,10 +40,7 @@ describe('FarmStore: a build whose report is publishing is not claimed again', (
   }
 
   beforeEach(async () => {
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [testBuild('1', 'amd64', 1)])).toBe(
-      'done',
-    );
+    expect(await queueTestTask(db.store, archs)).toBe('done');
   });
 
   it('refuses a claim, a requeue and a failure while the report settles; its own final step passes', async () => {

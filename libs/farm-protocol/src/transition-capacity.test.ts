@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import type { TransitionRequest } from './build-transition.ts';
 import { FarmStore } from './farm-store.ts';
 import { shortfallsOf, type BuildNeeds, type HostCapacity } from './placement.ts';
@@ -33,9 +33,7 @@ describe('the capacity check of a claim, at its edges', () => {
 
   async function queue(needs: BuildNeeds): Promise<void> {
     await db.redis.flushall();
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    const build = testBuild('1', 'amd64', 1, { needs });
-    expect(await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs: at.archs }, [build])).toBe('done');
+    expect(await queueTestTask(db.store, at.archs, { needs })).toBe('done');
   }
 
   async function expectDone(req: TransitionRequest, state: string): Promise<void> {

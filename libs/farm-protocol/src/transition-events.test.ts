@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import type { TransitionRequest } from './build-transition.ts';
 import { FarmStore } from './farm-store.ts';
 import { farmKeys } from './names.ts';
@@ -40,12 +40,7 @@ describe('the transition script writes the farm events of a change, and only tho
   }
 
   beforeEach(async () => {
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    const queued = await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [
-      testBuild('1', 'amd64'),
-      testBuild('1', 'arm64'),
-    ]);
-    expect(queued).toBe('done');
+    expect(await queueTestTask(db.store, archs)).toBe('done');
   });
 
   it("writes a claim's build event and the task's, both at the transition's own time", async () => {

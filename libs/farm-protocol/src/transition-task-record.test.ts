@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
+import { queueTestTask, testBuild, testTask, useRedisFixture } from '@aoinb/testkit/fixtures';
 import type { TransitionRequest } from './build-transition.ts';
 import { FarmStore } from './farm-store.ts';
 import { activeBuildMember, farmKeys, logMember } from './names.ts';
@@ -39,12 +39,7 @@ describe('a transition keeps the task record, the active set and the log in step
   }
 
   beforeEach(async () => {
-    await db.store.createTask(testTask(await db.store.nextTaskId()));
-    const queued = await db.store.queueBuilds({ id: '1' }, ['created'], [], { archs }, [
-      testBuild('1', 'amd64'),
-      testBuild('1', 'arm64'),
-    ]);
-    expect(queued).toBe('done');
+    expect(await queueTestTask(db.store, archs)).toBe('done');
   });
 
   it('sets finishedAt only when the task reaches a final state, at the time it writes to updatedAt', async () => {

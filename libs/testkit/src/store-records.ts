@@ -1,4 +1,4 @@
-import { buildJobId, type BuildRecord, type BundleInfo, type TaskRecord } from '@aoinb/farm-protocol';
+import { buildJobId, type BuildRecord, type BundleInfo, type FarmStore, type TaskRecord } from '@aoinb/farm-protocol';
 
 /** A task record as `POST /task` leaves it (created, no archs, no timeout), with `fields` on top. */
 export function testTask(id: string, fields: Partial<TaskRecord> = {}): TaskRecord {
@@ -43,4 +43,19 @@ export function testBundle(fields: Partial<BundleInfo> = {}): BundleInfo {
     uploadedAt: new Date().toISOString(),
     ...fields,
   };
+}
+
+/**
+ * The store's next task, created and its builds queued as `PUT /task/:id/build` does: one per arch at run 1, with
+ * `fields` on each. Returns queueBuilds' answer (`done` when queued).
+ */
+export async function queueTestTask(
+  store: FarmStore,
+  archs: string[],
+  fields: Partial<BuildRecord> = {},
+): Promise<Awaited<ReturnType<FarmStore['queueBuilds']>>> {
+  const id = await store.nextTaskId();
+  await store.createTask(testTask(id));
+  const builds = archs.map((arch) => testBuild(id, arch, 1, fields));
+  return store.queueBuilds({ id }, ['created'], [], { archs }, builds);
 }
