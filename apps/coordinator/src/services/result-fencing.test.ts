@@ -38,18 +38,17 @@ async function refusal(call: Promise<unknown>): Promise<AoinbError> {
 describe('fencing of worker reports and uploads', () => {
   const rig = useServiceRig({ archs: ['amd64', 'arm64'] });
   const stale = () => rig.logs.filter((l) => /^stale .* refused$/.test(l.msg));
+  /** A change of the running amd64 build at run 1 through the store, without the attempt's key (as recovery's). */
+  async function changeRunning(
+    id: string,
+    change: Pick<TransitionRequest, 'to' | 'set' | 'from' | 'incrementAttempt'>,
+  ) {
+    const archs = (await rig.ctx.store.getTask(id))!.archs;
+    return rig.ctx.store.transition({ taskId: id, arch: 'amd64', run: 1, archs, from: ['running'], ...change });
+  }
   /** A change of the running build through the store, on its current run and attempt. */
   async function moveOn(id: string, change: Pick<TransitionRequest, 'to' | 'set'>): Promise<void> {
-    const archs = (await rig.ctx.store.getTask(id))!.archs;
-    const outcome = await rig.ctx.store.transition({
-      taskId: id,
-      arch: 'amd64',
-      run: 1,
-      archs,
-      from: ['running'],
-      ...change,
-    });
-    expect(outcome.done).toBe(true);
+    expect((await changeRunning(id, change)).done).toBe(true);
   }
 
   it('refuses and logs the report of an attempt that was claimed again, and changes nothing', async () => {
@@ -159,18 +158,8 @@ describe('fencing of worker reports and uploads', () => {
     // again what the report was publishing. Now each change without the attempt's key waits for the report.
     const refusals: string[] = [];
     const tryChange = async (id: string, to: 'running' | 'queued' | 'failed') => {
-      const archs = ['amd64'];
       const claim = to === 'running' ? { incrementAttempt: true, from: ['queued' as const, 'running' as const] } : {};
-      const outcome = await rig.ctx.store.transition({
-        taskId: id,
-        arch: 'amd64',
-        run: 1,
-        archs,
-        from: ['running'],
-        to,
-        ...claim,
-      });
-      refusals.push(`${to}:${outcome.refusal}`);
+      refusals.push(`${to}:${(await changeRunning(id, { to, ...claim })).refusal}`);
     };
     const { id, accepted } = await reportMovedOn('held-off', async (id) => {
       for (const to of ['running', 'queued', 'failed'] as const) await tryChange(id, to);
