@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeFakeBundle } from './fake-bundle.ts';
+import { fakeBundleFiles, writeFakeBundle, writeFakeBundleAt } from './fake-bundle.ts';
 
 let work: string;
 beforeAll(async () => {
@@ -34,5 +34,15 @@ describe('writeFakeBundle', () => {
     expect(await read(one, 'spec')).toBe('VER=2.3\nDUMMYSRC=1\n');
     expect((await read(one, 'autobuild/defines')).split('\n')).toContain('ABHOST=noarch');
     expect(JSON.parse(await read(two, 'fake-build.json'))).toEqual({ fail: 'on purpose' });
+  });
+
+  it('writes into a given folder, with autobuild/build when given; the same files fakeBundleFiles lists', async () => {
+    const bundle = { name: 'real', defines: ['ABSPLITDBG=0'], build: ['abinfo one', 'abinfo two'] };
+    const dir = await writeFakeBundleAt(path.join(work, 'tree/app-utils/real'), bundle);
+    expect(dir).toBe(path.join(work, 'tree/app-utils/real'));
+    expect(await read(dir, 'autobuild/build')).toBe('abinfo one\nabinfo two\n');
+    const files = fakeBundleFiles(bundle);
+    expect(Object.keys(files)).toEqual(['spec', 'autobuild/defines', 'autobuild/build']);
+    for (const [file, content] of Object.entries(files)) expect(await read(dir, file)).toBe(content);
   });
 });

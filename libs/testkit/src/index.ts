@@ -37,7 +37,7 @@ export {
   exampleTarballName,
   type ExampleSource,
 } from './example-bundle.ts';
-export { writeFakeBundle, type FakeBundle } from './fake-bundle.ts';
+export { fakeBundleFiles, writeFakeBundle, writeFakeBundleAt, type FakeBundle } from './fake-bundle.ts';
 export {
   writeSplitTestBundle,
   writeFailingTestBundle,

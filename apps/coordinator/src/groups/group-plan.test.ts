@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFakeBundleAt } from '@aoinb/testkit';
 import { estimateFrom, lowestPriority, pathLengths, priorityFor } from './critical-path.ts';
 import { groupEdges, topologicalOrder, type DagNode } from './group-dag.ts';
 import { buildPlan, loadDagNodes, reprioritize, type Estimates } from './group-plan.ts';
@@ -175,16 +176,8 @@ describe('reading members from their bundles', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  async function bundle(name: string, defines: string[]): Promise<string> {
-    const root = path.join(dir, name);
-    await mkdir(path.join(root, 'autobuild'), { recursive: true });
-    await writeFile(path.join(root, 'spec'), 'VER=1\nDUMMYSRC=1\n');
-    await writeFile(
-      path.join(root, 'autobuild/defines'),
-      [`PKGNAME=${name}`, 'PKGSEC=libs', 'PKGDES="x"', ...defines, ''].join('\n'),
-    );
-    return root;
-  }
+  const bundle = (name: string, defines: string[]): Promise<string> =>
+    writeFakeBundleAt(path.join(dir, name), { name, defines });
 
   it('takes BUILDDEP, PKGDEP (with __ARCH overrides) and PKGPROV from the bundles', async () => {
     const members = [
