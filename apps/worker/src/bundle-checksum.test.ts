@@ -23,7 +23,8 @@ describe('a bundle whose bytes do not match its sha256', () => {
     const announced = seam.coordinator.bundles.get(data.taskId)!;
     // One byte changed: the stand-in serves it at GET /task/:id/build_bundle, the job still says the original.
     const damaged = Buffer.from(announced);
-    damaged[damaged.length - 1] ^= 0xff;
+    const last = damaged.length - 1;
+    damaged.writeUInt8(damaged.readUInt8(last) ^ 0xff, last);
     seam.coordinator.bundles.set(data.taskId, damaged);
     expect(sha256(damaged)).not.toBe(data.bundleSha256);
     const runner = seam.runner({ builderId: 'seam-worker', retryForMs: 15 * 60_000 });
