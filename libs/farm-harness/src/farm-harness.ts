@@ -8,6 +8,7 @@ import { buildQueueName, closeQueueConnection, defaultFarmPrefix, queueConnectio
 import { FarmLogs, freePort, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
 import type { TaskStatus } from '@aoinb/farm-contract';
 import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
+import { farmDeadlineMs } from './deadlines.ts';
 import { writeFarmConfig } from './farm-config.ts';
 import { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
 import { startFarmRedis } from './farm-redis.ts';
@@ -203,7 +204,7 @@ export class FarmHarness {
     return (await this.api('GET', `/task/${taskId}/status`)).body as TaskStatus;
   }
 
-  async waitForState(taskId: string, states: string[], timeoutMs = 120_000): Promise<TaskStatus> {
+  async waitForState(taskId: string, states: string[], timeoutMs = farmDeadlineMs): Promise<TaskStatus> {
     let last: TaskStatus | undefined;
     await this.waitFor(
       async () => {
