@@ -7,7 +7,7 @@ import { farmLogTail, keepFarmLogs, pathPart } from './farm-log-report.ts';
 import { FarmLogs, watchFarmLogs } from './farm-logs.ts';
 
 describe('FarmLogs', () => {
-  it('blanks its secrets and any bearer credential in what it hands out', () => {
+  it('blanks its secrets, any bearer credential and URL password in what it hands out', () => {
     const logs = new FarmLogs({ secrets: ['tok-1', 'tok-1-long'] });
     const log = logs.add('coordinator');
     log.append('a tok-1-long and a tok-');
@@ -16,6 +16,11 @@ describe('FarmLogs', () => {
     const expected = `a ${shown} and a ${shown} here; {"authorization":"Bearer ${shown}"} bearer ${shown}\n`;
     expect(log.content()).toBe(expected);
     expect(log.tail(5).lines).toEqual([expected.trimEnd()]);
+    const url = logs.add('redis-server');
+    url.append('connecting to redis://:pw1@127.0.0.1:6379 and rediss://user:pw2@host/0, not http://host:80/\n');
+    expect(url.content()).toBe(
+      `connecting to redis://:${shown}@127.0.0.1:6379 and rediss://user:${shown}@host/0, not http://host:80/\n`,
+    );
   });
 
   it('names a process started again after the first, and follows a stream', () => {

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
  * The logs of a test farm's processes (coordinator, workers, redis-server), kept in memory so they outlive
  * the farm's temp folder: when a test fails, the suite's setup file (failed-test-logs.ts) prints their tail
  * and, with AOINB_TEST_KEEP_LOGS, copies them whole. What they hand out has the farm's secrets (its tokens)
- * and any bearer credential blanked, as it goes into CI output.
+ * and any bearer credential or URL password blanked, as it goes into CI output.
  */
 
 /** A log keeps at most this much; beyond it the oldest half goes (a farm at info level logs far less). */
@@ -93,7 +93,10 @@ export class FarmLogs {
   redact(text: string): string {
     let out = text;
     for (const secret of this.secrets) out = out.split(secret).join(redacted);
-    return out.replace(/\b(bearer\s+)[^\s"',;]+/gi, `$1${redacted}`);
+    // A bearer token, and a URL's password (`redis://user:password@host`).
+    return out
+      .replace(/\b(bearer\s+)[^\s"',;]+/gi, `$1${redacted}`)
+      .replace(/(\b[a-z][\w+.-]*:\/\/[^\s:/@"']*:)[^\s/@"']+@/gi, `$1${redacted}@`);
   }
 }
 
