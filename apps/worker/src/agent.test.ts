@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
 import {
+  attemptKeyHash,
   claimFarmIdentity,
   farmKeys,
+  newAttemptKey,
   newFarmIdentity,
   publishCancel,
   readBuilders,
@@ -35,7 +37,8 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
     seam.coordinator.requests.length = 0;
   });
 
-  async function startAgent(id: string, durationMs = 20): Promise<WorkerAgent> {
+  /** `workerToml`: more `[worker]` lines. */
+  async function startAgent(id: string, durationMs = 20, workerToml: string[] = []): Promise<WorkerAgent> {
     const configDir = path.join(seam.dir, 'conf', id);
     await mkdir(path.join(configDir, 'secrets'), { recursive: true });
     await writeFile(path.join(configDir, 'secrets/worker.token'), 'seam-worker-token\n');
@@ -56,6 +59,7 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
         'token_file = "secrets/worker.token"',
         'heartbeat_seconds = 1',
         'lock_seconds = 2',
+        ...workerToml,
       ].join('\n'),
     });
     const config = await loadConfig(configDir);
@@ -104,6 +108,30 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
     });
     await waitFor(async () => reported(data.taskId).length === 1, 'the cancelled result');
     expect(reported(data.taskId)[0]).toMatchObject({ status: 'cancelled', reason: 'cancelled by request' });
+  });
+
+  it('puts off a job a settling build refused for its [worker] settle_put_off_seconds, using no attempt', async () => {
+    // A job re-queued while attempt 1's report publishes (its fence set the settle mark, 300 s by default).
+    const { data, job } = await seam.queued({ name: 'agent-settle-put-off' });
+    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
+    const key = newAttemptKey(base);
+    const set = { attemptKeyHash: key.hash, builder: 'reporting-worker' };
+    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
+    const call = { run: 1, attempt: 1, attemptKeyHash: attemptKeyHash(key.key, base) };
+    expect(await seam.store.fence(data.taskId, 'amd64', call, 300_000)).toMatchObject({ refusal: '' });
+    // Far from the 2 s default, so the put-off read back is the configured one.
+    await startAgent('agent-settle', 20, ['settle_put_off_seconds = 45']);
+    await waitFor(async () => (await job!.getState()) === 'delayed', 'the job to be put off');
+    const putOff = await seam.queue('amd64').getJob(job!.id!);
+    // BullMQ keeps the delay it was given (ms): 45 s less the few ms between the worker's clock reads.
+    expect(putOff?.delay).toBeGreaterThan(44_000);
+    expect(putOff?.delay).toBeLessThanOrEqual(45_000);
+    expect(putOff?.attemptsMade).toBe(0);
+    expect(await seam.store.getBuild(data.taskId, 'amd64')).toMatchObject({ state: 'running', attempt: 1 });
+    expect(reported(data.taskId)).toEqual([]);
+    // The report ends the build: fetched again after this test, the job completes without a build.
+    const final = { ...base, from: ['running' as const], to: 'succeeded' as const, attempt: { equals: 1 } };
+    expect((await seam.store.transition({ ...final, attemptKeyHash: call.attemptKeyHash })).done).toBe(true);
   });
 
   it('hands a running build back to the queue on stop("requeue"), fenced on its attempt', async () => {

@@ -112,6 +112,7 @@ class Agent implements WorkerAgent {
       runner,
       inFlight: this.inFlight,
       refusing: () => this.mode === 'draining' || this.pausedReason !== undefined,
+      settlePutOffMs: this.settings.settlePutOffSeconds * 1000,
       placement: {
         redis,
         keys,

@@ -24,17 +24,15 @@ export class CapacityRefusal extends Error {
 
 /**
  * The claim was refused because a report of the build's current attempt is being published (the job was
- * re-queued under it, e.g. its lock lapsed in a Redis outage): nothing changed; the job waits a moment and is
- * fetched again, when the build is final (the job completes without building) or the report's mark lapsed.
+ * re-queued under it, e.g. its lock lapsed in a Redis outage): nothing changed; the job is put off
+ * (`[worker] settle_put_off_seconds`) and fetched again, when the build is final (the job completes without
+ * building) or the report's mark lapsed.
  */
 export class SettlingRefusal extends Error {
   constructor(readonly jobId: string) {
     super(`job ${jobId}: a report of its build's attempt is being published`);
   }
 }
-
-/** How long a job refused by a settling build waits before it is fetched again. */
-export const settlingRetryMs = 2_000;
 
 /** A job asks for a build network when it, or any step of its sequence, does. */
 export function jobNeedsNetwork(data: BuildJobData): boolean {

@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { Logger } from '@aoinb/logging';
 import type { BuildJobData, BuildJobResult } from '@aoinb/farm-protocol';
-import { CapacityRefusal, SettlingRefusal, settlingRetryMs } from './claim-check.ts';
+import { CapacityRefusal, SettlingRefusal } from './claim-check.ts';
 import type { JobRunner } from './job-runner.ts';
 import { putBackDelayed, putBackWaiting } from './job-put-back.ts';
 import { handBackForPlacement, type PlacementHandBack } from './placement-refusal.ts';
@@ -15,6 +15,8 @@ export interface JobIntake {
   /** Every job being run, for a shutdown to wait on. */
   inFlight: Set<Promise<unknown>>;
   placement: PlacementHandBack;
+  /** How long a job refused by a settling build is put off (`[worker] settle_put_off_seconds`). */
+  settlePutOffMs: number;
   /** True while the agent takes no jobs (draining, or paused by the host guard). */
   refusing(): boolean;
 }
@@ -53,5 +55,5 @@ export function jobProcessor(
  */
 async function waitForSettle(intake: JobIntake, job: Job<BuildJobData>, token: string | undefined): Promise<never> {
   intake.logger.info({ jobId: job.id }, 'job put off: a report of its build is being published');
-  return putBackDelayed(job, token, settlingRetryMs);
+  return putBackDelayed(job, token, intake.settlePutOffMs);
 }

@@ -64,6 +64,7 @@ describe('a job re-queued while its report is publishing', () => {
       runner,
       inFlight: new Set<Promise<unknown>>(),
       placement,
+      settlePutOffMs: 2_000,
       refusing: () => false,
     };
     const url = new URL(seam.redisUrl);

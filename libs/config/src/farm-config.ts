@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostname } from 'node:os';
+import { readRedis, type RedisConfig } from './redis-config.ts';
+import { readSecret } from './secret-file.ts';
 import type { TableReader } from './table-reader.ts';
 
 /** `reader`: may only read (GET routes open to any token, and `/metrics`): what Prometheus or a dashboard uses. */
@@ -69,19 +70,11 @@ export interface CoordinatorConfig {
   reconcileIntervalSeconds: number;
   /** Who may ask for a build with a network. */
   networkBuilds: NetworkBuildsPolicy;
-}
-
-export interface RedisConfig {
-  /** `redis://` or `rediss://` (TLS); absent (and no `cluster`) = `farm up` runs its own redis-server. */
-  url?: string;
-  /** A Redis Cluster instead of one server: the seed nodes' `redis://host:port` (or all `rediss://`). */
-  cluster?: string[];
-  /** Password kept out of the URL, read from a file. */
-  password?: string;
-  /** CA bundle for TLS, relative to the config folder. */
-  caFile?: string;
-  /** Prefix of every farm key and queue: one Redis Cluster hash tag (default `{aoinb}`); farms apart by prefix. */
-  prefix: string;
+  /**
+   * How long a report's settle mark (Redis's clock) holds off a claim, requeue or failure of its attempt while
+   * its debs are published: longer than the slowest publish, or a job re-queued meanwhile may build again.
+   */
+  settleSeconds: number;
 }
 
 export interface WorkerConfig {
@@ -104,6 +97,8 @@ export interface WorkerConfig {
   memoryGib: number;
   /** Whether this host runs builds that asked for a network; others hand such jobs back. */
   allowNetworkBuilds: boolean;
+  /** How long a job refused by a settling build (a report publishing) is put off before it is fetched again. */
+  settlePutOffSeconds: number;
 }
 
 export interface FarmConfig {
@@ -113,24 +108,14 @@ export interface FarmConfig {
   tokens: TokenConfig[];
 }
 
+/** The shortest settle mark `[coordinator] settle_seconds` takes. */
+export const minSettleSeconds = 10;
+
 const listenPattern = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
 export function parseListen(value: string): ListenAddress {
   const at = value.lastIndexOf(':');
   return { host: value.slice(0, at).replace(/^\[|\]$/g, ''), port: Number(value.slice(at + 1)) };
-}
-
-/** Reads a secret file, reporting a missing or empty one at its key path. */
-export function readSecret(reader: TableReader, key: string, file: string, configDir: string): string {
-  const full = path.resolve(configDir, file);
-  try {
-    const secret = readFileSync(full, 'utf8').trim();
-    if (!secret) reader.problem(key, `${full} is empty`);
-    return secret;
-  } catch {
-    reader.problem(key, `cannot read ${full}`);
-    return '';
-  }
 }
 
 function optionalPath(value: string | undefined, configDir: string): string | undefined {
@@ -169,68 +154,13 @@ function readCoordinator(root: TableReader, arch: string, workDir: string, confi
     leaseSeconds: t.integer('lease_seconds', { default: 30, min: 2, max: 3600 }),
     reconcileIntervalSeconds: t.integer('reconcile_interval_seconds', { default: 15, min: 1, max: 3600 }),
     networkBuilds: t.oneOf('network_builds', ['never', 'admin', 'any-submitter'] as const, 'never'),
+    // Below this a mark could lapse inside an ordinary publish (the debs are hashed, linked and indexed).
+    settleSeconds: t.integer('settle_seconds', { default: 300, min: minSettleSeconds, max: 24 * 3600 }),
   };
   if (!config.archs.includes(arch)) config.archs.push(arch);
   if (!config.archs.includes(config.noarchArch)) config.archs.push(config.noarchArch);
   t.rejectUnknown();
   return config;
-}
-
-/**
- * `[redis] cluster`: seed nodes of a Redis Cluster, each `redis://[user:password@]host:port` (or all
- * `rediss://`); the client learns the other nodes from them. A cluster has database 0 only.
- */
-function readClusterNodes(t: TableReader, hasUrl: boolean): string[] | undefined {
-  if (!t.has('cluster')) return undefined;
-  const nodes = t.stringArray('cluster', []);
-  if (nodes.length === 0) t.problem('cluster', 'must list at least one node, e.g. ["redis://10.0.0.1:6379"]');
-  if (hasUrl) t.problem('cluster', 'and redis.url are exclusive: one server (url) or a Redis Cluster (cluster)');
-  nodes.forEach((node, i) => {
-    const problem = clusterNodeProblem(node);
-    if (problem) t.problem(`cluster[${i}]`, `${JSON.stringify(node)} ${problem}`);
-  });
-  if (new Set(nodes.map((n) => n.split(':')[0])).size > 1)
-    t.problem('cluster', 'mixes redis:// and rediss://: every node of a cluster speaks TLS, or none');
-  return nodes.length > 0 ? nodes : undefined;
-}
-
-function clusterNodeProblem(node: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(node);
-  } catch {
-    return 'is not a URL (redis://host:port)';
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'is not a redis:// or rediss:// URL';
-  if (!url.hostname) return 'has no host';
-  if (url.pathname && url.pathname !== '/' && url.pathname !== '/0')
-    return 'names a database: a Redis Cluster has database 0 only';
-  return undefined;
-}
-
-function readRedis(root: TableReader, configDir: string): RedisConfig {
-  const t = root.section('redis');
-  // AOINB_REDIS_URL lets `farm up` hand its embedded Redis to the processes it starts.
-  const url =
-    t.optionalString('url', { pattern: /^rediss?:\/\//, hint: 'a redis:// or rediss:// URL' }) ??
-    process.env.AOINB_REDIS_URL;
-  // Secrets come from files only: `farm up` names its generated ones by path, never by value.
-  const passwordFile = t.optionalString('password_file') ?? process.env.AOINB_REDIS_PASSWORD_FILE;
-  const caFile = t.optionalString('ca_file');
-  const prefix =
-    t.optionalString('prefix', {
-      pattern: /^\{[A-Za-z0-9_.-]{1,64}\}$/,
-      hint: 'one Redis Cluster hash tag such as "{aoinb}" (letters, digits, _ . - inside braces)',
-    }) ?? '{aoinb}';
-  const cluster = readClusterNodes(t, url !== undefined && t.has('url'));
-  t.rejectUnknown();
-  return {
-    url: cluster ? undefined : url,
-    cluster,
-    prefix,
-    password: passwordFile ? readSecret(t, 'password_file', passwordFile, configDir) : undefined,
-    caFile: caFile ? path.resolve(configDir, caFile) : undefined,
-  };
 }
 
 function readWorker(root: TableReader, arch: string, configDir: string): WorkerConfig {
@@ -253,6 +183,8 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     cores: t.integer('cores', { default: 0, min: 0, max: 100_000 }),
     memoryGib: t.number('memory_gib', { default: 0, min: 0 }),
     allowNetworkBuilds: t.boolean('allow_network_builds', false),
+    // A put-off is how often the mark's end is looked for: under 0.1 s it is a busy loop of fetches.
+    settlePutOffSeconds: t.number('settle_put_off_seconds', { default: 2, min: 0.1 }),
   };
   t.rejectUnknown();
   return worker;
@@ -284,10 +216,19 @@ function readTokens(root: TableReader, configDir: string, network: NetworkBuilds
 /** The farm's sections of config.toml: [coordinator], [redis], [worker], [[tokens]]. */
 export function readFarmConfig(root: TableReader, arch: string, workDir: string, configDir: string): FarmConfig {
   const coordinator = readCoordinator(root, arch, workDir, configDir);
+  const redis = readRedis(root, configDir);
+  const worker = readWorker(root, arch, configDir);
+  // A put-off is a wait for the mark's end: one as long as the whole mark only delays the job past it.
+  if (worker.settlePutOffSeconds >= coordinator.settleSeconds)
+    root.problem(
+      'worker.settle_put_off_seconds',
+      `must be shorter than coordinator.settle_seconds (${coordinator.settleSeconds}), ` +
+        `got ${worker.settlePutOffSeconds}`,
+    );
   return {
     coordinator,
-    redis: readRedis(root, configDir),
-    worker: readWorker(root, arch, configDir),
+    redis,
+    worker,
     tokens: readTokens(root, configDir, coordinator.networkBuilds),
   };
 }

@@ -14,7 +14,6 @@ export {
   parseListen,
   type FarmConfig,
   type CoordinatorConfig,
-  type RedisConfig,
   type WorkerConfig,
   type TokenConfig,
   type TokenRole,
@@ -22,6 +21,7 @@ export {
   type NetworkBuildsPolicy,
   type ListenAddress,
 } from './farm-config.ts';
+export { type RedisConfig } from './redis-config.ts';
 export {
   notifyEvents,
   readNotifyConfig,

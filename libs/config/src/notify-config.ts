@@ -1,4 +1,4 @@
-import { readSecret } from './farm-config.ts';
+import { readSecret } from './secret-file.ts';
 import type { TableReader } from './table-reader.ts';
 
 /** What a webhook can be told about. `test` is sent only by `aoinb notify test`. */

@@ -33,6 +33,7 @@ function coordinatorLines(o: FarmOptions, place: FarmConfigPlace): string[] {
     `stalled_interval_seconds = ${o.stalledIntervalSeconds ?? 1}`,
     ...(o.maxStalledCount ? [`max_stalled_count = ${o.maxStalledCount}`] : []),
     ...(o.networkBuilds ? [`network_builds = "${o.networkBuilds}"`] : []),
+    ...(o.settleSeconds !== undefined ? [`settle_seconds = ${o.settleSeconds}`] : []),
     ...(o.dashboardDir ? [`dashboard_dir = ${JSON.stringify(o.dashboardDir)}`] : []),
     '[redis]',
     'cluster' in place.redis ? `cluster = ${tomlList(place.redis.cluster)}` : `url = "${place.redis.url}"`,

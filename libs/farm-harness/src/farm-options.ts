@@ -36,6 +36,8 @@ export interface FarmOptions {
   dashboardDir?: string;
   /** `[coordinator] network_builds` (default: the config's, `never`). */
   networkBuilds?: 'never' | 'admin' | 'any-submitter';
+  /** `[coordinator] settle_seconds`: how long a report's settle mark lasts (default: the config's, 300). */
+  settleSeconds?: number;
 }
 
 export interface WorkerOptions {

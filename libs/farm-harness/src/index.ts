@@ -20,3 +20,4 @@ export {
   dashboardQueries,
   type DeployQuery,
 } from './deploy-queries.ts';
+export { farmDeadlineMs } from './deadlines.ts';

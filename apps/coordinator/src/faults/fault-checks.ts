@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { expect } from 'vitest';
-import { farmTokens, type FarmHarness, type TaskStatus, readSse } from '@aoinb/farm-harness';
+import { farmDeadlineMs, farmTokens, type FarmHarness, type TaskStatus, readSse } from '@aoinb/farm-harness';
 
 /**
  * What every fault test checks at its end: each build submitted succeeded
@@ -62,7 +62,10 @@ export function redisPid(url: string): Promise<number> {
   return withRedis(url, async (redis) => Number(/process_id:(\d+)/.exec(await redis.info('server'))?.[1]));
 }
 
-/** `fetch` with a generous deadline; resolves with the status, the Retry-After header and the body. */
+/**
+ * `fetch` with the harness's deadline (a hang, not a slow answer, fails it); resolves with the status, the
+ * Retry-After header and the body.
+ */
 export async function timedRequest(
   url: string,
   init: RequestInit & { token?: string } = {},
@@ -71,7 +74,7 @@ export async function timedRequest(
   const response = await fetch(url, {
     ...init,
     headers: { authorization: `Bearer ${init.token ?? farmTokens.admin}`, ...(init.headers ?? {}) },
-    signal: init.signal ?? AbortSignal.timeout(60_000),
+    signal: init.signal ?? AbortSignal.timeout(farmDeadlineMs),
   });
   const text = await response.text();
   let body: unknown = text;

@@ -48,7 +48,7 @@ describe('fault: Redis frozen', () => {
         expect(a.retryAfter).toMatch(/^\d+$/);
         expect(a.body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
         // Bounded by the client's command timeout (a route runs a few commands), not by Redis's return: a
-        // hanging route would answer only after SIGCONT, which comes after these answers (or fetch's 60 s abort).
+        // hanging route would answer only after SIGCONT, which comes after these answers (or timedRequest's abort).
         expect(a.ms).toBeLessThan(15 * redisCommandTimeoutMs);
       }
       // Clients that give up: nothing of theirs may run when Redis returns.

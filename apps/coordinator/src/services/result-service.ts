@@ -27,12 +27,6 @@ export const debNamePattern = /^[A-Za-z0-9][A-Za-z0-9.+~_-]*\.deb$/;
 
 const maxArtifactBytes = 8 * 1024 * 1024 * 1024;
 
-/**
- * How long a report's settle mark holds off a claim, a requeue or a failure of its attempt (fenceScript) while it
- * publishes; a coordinator that dies mid-report lets it lapse (or the worker's repeated report renews it).
- */
-export const settleLeaseMs = 300_000;
-
 /** The run and attempt a worker call names, with the hash of the attempt key it presents. */
 export interface AttemptCall {
   run: number;
@@ -218,7 +212,8 @@ function endedBuild(build: BuildRecord, result: BuildJobResult, v: Verdict): Bui
  * debs are published to the branch repository (index refreshed) before the
  * state changes, so a coordinator that dies in between publishes again when
  * the worker repeats the report. The same script ends the log. From the fence to that script the build is
- * marked settling (settleLeaseMs): no claim of a re-queued job builds it again while its debs are published.
+ * marked settling (`[coordinator] settle_seconds`): no claim of a re-queued job builds it again while its debs are
+ * published. A coordinator that dies mid-report lets the mark lapse (or the worker's repeated report renews it).
  */
 export async function acceptResult(
   ctx: CoordinatorContext,
@@ -229,7 +224,8 @@ export async function acceptResult(
 ): Promise<BuildRecord['state']> {
   const call = { run: result.run, attempt: result.attempt, attemptKeyHash };
   // The settle mark: a job the stalled checker re-queued meanwhile is not claimed while this report publishes.
-  const { task, build } = await requireCurrent(ctx, taskId, arch, call, 'result', settleLeaseMs);
+  const settleMs = ctx.config.farm.coordinator.settleSeconds * 1000;
+  const { task, build } = await requireCurrent(ctx, taskId, arch, call, 'result', settleMs);
   const verdict = await judgeReport(ctx, task, build, result);
   const outcome = await ctx.store.transition({
     taskId: task.id,

@@ -1,0 +1,6 @@
+/**
+ * How long the harness waits for a farm to get somewhere (a task's state, a request's answer) before it calls it a
+ * hang: a deadline, never a measure of speed (docs/contributing.md, "Deadlines in tests"); on a loaded 2-core CI
+ * machine ordinary steps took over a minute.
+ */
+export const farmDeadlineMs = 120_000;
