@@ -1,7 +1,6 @@
-import { api } from './api.ts';
+import type { ApiClient } from './api.ts';
 import { h, replaceKeepingFocus } from './dom.ts';
-import { session } from './session.ts';
-import type { FarmInfo, QueueCounts } from './views.ts';
+import type { FarmInfo, Identity, QueueCounts } from './views.ts';
 
 export type { FarmInfo };
 
@@ -15,14 +14,15 @@ const sections = [
 export function renderFrame(
   root: HTMLElement,
   farm: FarmInfo,
+  api: ApiClient,
   onSignOut: () => void,
 ): { main: HTMLElement; queues: QueueStrip; setSection(route: string): void } {
   const main = h('main', { id: 'main', tabindex: '-1' });
-  const queues = new QueueStrip(h('div', { class: 'queues', 'aria-live': 'off' }));
+  const queues = new QueueStrip(api, h('div', { class: 'queues', 'aria-live': 'off' }));
   const nav = sectionNav();
   root.replaceChildren(
     skipLink(main),
-    topHeader(farm, nav, onSignOut),
+    topHeader(farm, api.session.identity(), nav, onSignOut),
     h('section', { class: 'queue-strip', 'aria-label': 'Queue depth per arch' }, queues.region),
     main,
   );
@@ -68,8 +68,7 @@ function skipLink(main: HTMLElement): HTMLElement {
 }
 
 /** The brand, the sections, Grafana (when the farm names it) and who is signed in, with sign-out. */
-function topHeader(farm: FarmInfo, nav: HTMLElement, onSignOut: () => void): HTMLElement {
-  const who = session.identity();
+function topHeader(farm: FarmInfo, who: Identity | undefined, nav: HTMLElement, onSignOut: () => void): HTMLElement {
   return h(
     'header',
     { class: 'top' },
@@ -92,17 +91,20 @@ function topHeader(farm: FarmInfo, nav: HTMLElement, onSignOut: () => void): HTM
 }
 
 /**
- * The queue depth per arch under the navigation. Each frame has its own, remembering the view it drew last
- * (no module-level state): a refresh redraws only when the counts changed, so focus and screen readers are left
- * alone between polls.
+ * The queue depth per arch under the navigation. Each frame has its own (with the sign-in's client), remembering
+ * the view it drew last (no module-level state): a refresh redraws only when the counts changed, so focus and
+ * screen readers are left alone between polls.
  */
 export class QueueStrip {
   private drawn = '';
 
-  constructor(readonly region: HTMLElement) {}
+  constructor(
+    private readonly api: ApiClient,
+    readonly region: HTMLElement,
+  ) {}
 
   async refresh(signal: AbortSignal): Promise<void> {
-    const view = await api<QueueCounts>('GET', '/queue', { signal });
+    const view = await this.api.request<QueueCounts>('GET', '/queue', { signal });
     const text = JSON.stringify(view);
     if (text === this.drawn && this.region.childElementCount > 0) return;
     this.drawn = text;

@@ -74,7 +74,8 @@ export class CoordinatorClient {
         const mismatch = error instanceof AoinbError && error.code === 'CHECKSUM_MISMATCH';
         if (error instanceof FinalHttpError || isLocalHostError(error) || signal?.aborted || Date.now() > deadline)
           throw error;
-        if (mismatch && failures >= checksumTries) throw error;
+        if (mismatch && failures >= checksumTries)
+          throw new AoinbError('CHECKSUM_MISMATCH', `${error.message} (${failures} tries)`, { cause: error });
         const delay = backoffDelay(failures, 5000);
         this.options.logger.warn({ err: (error as Error).message, retryInMs: delay }, `${what} failed; retrying`);
         await sleep(delay, signal);
@@ -98,7 +99,10 @@ export class CoordinatorClient {
       const got = hash.digest('hex');
       if (got !== sha256) {
         await rm(dest, { force: true });
-        throw new AoinbError('CHECKSUM_MISMATCH', `${what}: sha256 ${got} does not match the task's ${sha256}`);
+        throw new AoinbError(
+          'CHECKSUM_MISMATCH',
+          `${what}: checksum mismatch: sha256 ${got} does not match the task's ${sha256}`,
+        );
       }
     });
   }

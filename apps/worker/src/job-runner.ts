@@ -47,10 +47,12 @@ export interface JobRunnerDeps {
 type Outcome = Pick<BuildJobResult, 'status' | 'reason' | 'failureClass' | 'artifacts' | 'phases' | 'resources'>;
 
 /**
- * Error codes that are the package's own fault (a bundle that does not parse, bytes that do not match); a bundle
- * gone from the coordinator's storage (BUNDLE_MISSING) is the farm's.
+ * Error codes that are the package's own fault (a bundle that does not parse or is too large). The farm's: a
+ * bundle gone from the coordinator's storage (BUNDLE_MISSING), and bytes that do not match their sha256 here
+ * (CHECKSUM_MISMATCH: the bundle's download, an artifact's upload), damaged in storage or on the way, before
+ * the build ever saw them. A source's checksum is the pipeline's to class (runBuild's result).
  */
-const packageFault = /^(BUNDLE_(INVALID|UNSAFE|TOO_LARGE)|CHECKSUM_MISMATCH)$/;
+const packageFault = /^BUNDLE_(INVALID|UNSAFE|TOO_LARGE)$/;
 
 /** `[a-z0-9-]` only, unique per attempt: what runBuild accepts as a build id. */
 export function buildIdOf(jobId: string, attempt: number): string {

@@ -67,3 +67,4 @@ export {
 } from './debian-orig-sources.ts';
 export { makeTestDeb } from './test-deb.ts';
 export { asFileFixture } from './open-handles.ts';
+export { FarmLogs, type FarmLogsOptions, type ProcessLog } from './farm-logs.ts';

@@ -1,6 +1,7 @@
 import { AoinbError } from '@aoinb/errors';
 import type { GroupRecord, GroupState, MemberRecord } from '@aoinb/farm-protocol';
 import type { CoordinatorContext, Principal } from '../context.ts';
+import { requireMemberBundles } from '../services/bundle-archive.ts';
 import { advanceGroup } from './group-advance.ts';
 import { addRoundParent } from './group-jobs.ts';
 import { estimateSourcesOf, memberEstimates, reprioritize } from './group-plan.ts';
@@ -31,7 +32,8 @@ const retryable: GroupState[] = ['failed', 'partial', 'cancelled'];
  * were skipped or were cancelled (each with a new run), and its parent job;
  * the members that succeeded stay, and their debs stay in the group
  * repository for the rest. Two retries at once make one round (the second is
- * a 409).
+ * a 409). A member to run again whose bundle archive is gone refuses the whole
+ * retry (410), before anything changes.
  */
 export async function retryGroup(
   ctx: CoordinatorContext,
@@ -49,6 +51,8 @@ export async function retryGroup(
   const again = snap.plan.filter((p) =>
     ['failed', 'skipped', 'cancelled'].includes(snap.views.get(p.key)?.status ?? ''),
   );
+  // A member whose bundle went (retention's bundle_days, by hand) could only fail fetching it: refuse it all.
+  await requireMemberBundles(ctx, groupId, again);
   const round = group.round + 1;
   const now = new Date().toISOString();
   const members: Record<string, MemberRecord> = {};

@@ -13,7 +13,9 @@ const errorMeaning: Record<number, string> = {
     'The resource is in the wrong state for this (CONFLICT); a worker call for a run or attempt that is no longer ' +
     'current (STALE_ATTEMPT); a worker of another farm identity, by its x-aoinb-farm-id (FARM_MISMATCH); ' +
     'a request with this Idempotency-Key still running (IDEMPOTENCY_IN_PROGRESS)',
-  410: "The task's bundle is no longer in the coordinator's storage (BUNDLE_MISSING): submit it again",
+  410:
+    "The task's bundle, or a group member task's, is no longer in the coordinator's storage (BUNDLE_MISSING): " +
+    'submit it again',
   413: 'The upload exceeds the size limit',
   422:
     'The upload does not verify (checksum, package contents); the Idempotency-Key was used with another request ' +

@@ -1,4 +1,3 @@
-import { api, poll } from '../api.ts';
 import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { ago, bytes, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
@@ -151,11 +150,11 @@ export function builderListPage(ctx: PageContext): void {
   ctx.main.append(h('h1', null, 'Builders'), status, list, h('h2', null, 'Queues'), queueTable(queues));
   let last = '';
   const withKnown = lastKnownFacts();
-  poll(ctx.signal, 2000, async () => {
+  ctx.api.poll(ctx.signal, 2000, async () => {
     try {
       const [answer, queue] = await Promise.all([
-        api<{ builders: BuilderView[] }>('GET', '/builder/status', { signal: ctx.signal }),
-        api<QueueCounts>('GET', '/queue', { signal: ctx.signal }),
+        ctx.api.request<{ builders: BuilderView[] }>('GET', '/builder/status', { signal: ctx.signal }),
+        ctx.api.request<QueueCounts>('GET', '/queue', { signal: ctx.signal }),
       ]);
       const builders = answer.builders.map(withKnown);
       // Heartbeat ages change every second; redraw at most every 5 s for them.

@@ -1,4 +1,3 @@
-import { api, poll } from '../api.ts';
 import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { ago, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
@@ -51,9 +50,9 @@ export function groupListPage(ctx: PageContext): void {
   const status = h('p', { class: 'muted', 'aria-live': 'polite' });
   let last = '';
   ctx.main.append(h('h1', null, 'Groups'), status, groupTable(body));
-  poll(ctx.signal, 2000, async () => {
+  ctx.api.poll(ctx.signal, 2000, async () => {
     try {
-      const page = await api<{ groups: GroupSummary[] }>('GET', '/group?limit=100', { signal: ctx.signal });
+      const page = await ctx.api.request<{ groups: GroupSummary[] }>('GET', '/group?limit=100', { signal: ctx.signal });
       const text = JSON.stringify(page);
       if (text === last) return;
       last = text;

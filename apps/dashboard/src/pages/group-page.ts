@@ -1,19 +1,18 @@
-import { api, type ApiError, poll } from '../api.ts';
+import type { ApiError } from '../api.ts';
 import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { duration, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
-import { session } from '../session.ts';
 import { isFinalGroupState, stateBadge } from '../states.ts';
 import type { GroupStatus } from '../views.ts';
 import { layeredView } from './group-layers.ts';
 
 const countOrder = ['succeeded', 'running', 'queued', 'waiting', 'failed', 'skipped', 'cancelled'];
 
-function actions(group: GroupStatus, refresh: () => void): HTMLElement | null {
-  if (!session.mayAct()) return null;
+function actions(ctx: PageContext, group: GroupStatus, refresh: () => void): HTMLElement | null {
+  if (!ctx.session.mayAct()) return null;
   const act = (verb: 'cancel' | 'retry'): void => {
     if (!confirm(`${verb === 'cancel' ? 'Cancel' : 'Retry'} group ${group.id}?`)) return;
-    api('POST', `/group/${group.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
+    ctx.api.request('POST', `/group/${group.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
   };
   const final = isFinalGroupState(group.state);
   return h(
@@ -86,7 +85,7 @@ export function groupPage(ctx: PageContext): void {
   const refresh = async (): Promise<void> => {
     let group: GroupStatus;
     try {
-      group = await api<GroupStatus>('GET', `/group/${id}/status`, { signal: ctx.signal });
+      group = await ctx.api.request<GroupStatus>('GET', `/group/${id}/status`, { signal: ctx.signal });
     } catch (error) {
       replaceKeepingFocus(summary, h('p', { class: 'error', role: 'alert' }, (error as Error).message));
       return;
@@ -99,12 +98,12 @@ export function groupPage(ctx: PageContext): void {
       summary,
       counts(group),
       groupFacts(group),
-      actions(group, () => {
+      actions(ctx, group, () => {
         last = '';
         void refresh();
       }),
     );
     replaceKeepingFocus(graph, layeredView(group.members));
   };
-  poll(ctx.signal, 2000, refresh);
+  ctx.api.poll(ctx.signal, 2000, refresh);
 }

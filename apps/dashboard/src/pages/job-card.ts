@@ -1,4 +1,4 @@
-import { openProtected } from '../api.ts';
+import type { ApiClient } from '../api.ts';
 import { resourceChart } from '../chart.ts';
 import { h } from '../dom.ts';
 import { between, bytes, duration, when } from '../format.ts';
@@ -66,14 +66,14 @@ function resources(job: JobView): HTMLElement | null {
 }
 
 /** One package of a build: its file (a link into the repository when published), size, digest, download. */
-function artifactRow(a: JobView['artifacts'][number]): HTMLElement {
+function artifactRow(api: ApiClient, a: JobView['artifacts'][number]): HTMLElement {
   const download = h(
     'button',
     {
       type: 'button',
       class: 'quiet',
       'data-key': `dl-${a.name}`,
-      onclick: () => void openProtected(new URL(a.url).pathname, a.name, 'download'),
+      onclick: () => void api.openProtected(new URL(a.url).pathname, a.name, 'download'),
     },
     'Download',
   );
@@ -87,7 +87,7 @@ function artifactRow(a: JobView['artifacts'][number]): HTMLElement {
   );
 }
 
-function artifacts(job: JobView): HTMLElement | null {
+function artifacts(api: ApiClient, job: JobView): HTMLElement | null {
   if (job.artifacts.length === 0) return null;
   return h(
     'div',
@@ -108,14 +108,18 @@ function artifacts(job: JobView): HTMLElement | null {
             ['File', 'Size', 'SHA-256', ''].map((c) => h('th', { scope: 'col' }, c)),
           ),
         ),
-        h('tbody', null, job.artifacts.map(artifactRow)),
+        h(
+          'tbody',
+          null,
+          job.artifacts.map((a) => artifactRow(api, a)),
+        ),
       ),
     ),
   );
 }
 
 /** One build of a task: its facts, phases, resources and packages. */
-export function jobCard(job: JobView): HTMLElement {
+export function jobCard(api: ApiClient, job: JobView): HTMLElement {
   const took = between(job.started_at, job.finished_at);
   return h(
     'article',
@@ -139,6 +143,6 @@ export function jobCard(job: JobView): HTMLElement {
     ]),
     phases(job),
     resources(job),
-    artifacts(job),
+    artifacts(api, job),
   );
 }

@@ -1,4 +1,4 @@
-import { openProtected } from '../api.ts';
+import type { ApiClient } from '../api.ts';
 import { h } from '../dom.ts';
 import { followLog } from '../sse.ts';
 
@@ -22,7 +22,7 @@ function lineNode(text: string, n: number, needle: string): HTMLElement {
 }
 
 /** The view's parts: the lines' box, the connection status, follow and search, the line count, the raw log. */
-function logParts(taskId: string, arch: string, run: number, path: string) {
+function logParts(api: ApiClient, taskId: string, arch: string, run: number, path: string) {
   const output = h('div', {
     class: 'log',
     role: 'log',
@@ -42,9 +42,9 @@ function logParts(taskId: string, arch: string, run: number, path: string) {
   raw.addEventListener(
     'click',
     () =>
-      void openProtected(path, `task-${taskId}-${arch}-run${run}.log`, 'view').catch(
-        (e: Error) => (status.textContent = e.message),
-      ),
+      void api
+        .openProtected(path, `task-${taskId}-${arch}-run${run}.log`, 'view')
+        .catch((e: Error) => (status.textContent = e.message)),
   );
   return { output, status, follow, search, count, raw };
 }
@@ -75,9 +75,10 @@ function redraw({ output, search, count, follow }: LogParts, lines: string[]): v
 }
 
 /** Follows the log over SSE (with resume) into `lines`: appended as they come unless a search is shown. */
-function streamLog(parts: LogParts, lines: string[], path: string, signal: AbortSignal): void {
+function streamLog(api: ApiClient, parts: LogParts, lines: string[], path: string, signal: AbortSignal): void {
   const { output, search, count, follow, status } = parts;
   void followLog(
+    api,
     path,
     {
       onLines(batch) {
@@ -105,14 +106,14 @@ function streamLog(parts: LogParts, lines: string[], path: string, signal: Abort
  * One build's live log: SSE with resume, follow (stick to the bottom), search
  * (shows matching lines only), and the raw text as a file.
  */
-export function logView(taskId: string, arch: string, run: number, signal: AbortSignal): HTMLElement {
+export function logView(api: ApiClient, taskId: string, arch: string, run: number, signal: AbortSignal): HTMLElement {
   const lines: string[] = [];
   const path = `/task/${taskId}/log?arch=${encodeURIComponent(arch)}&run=${run}`;
-  const parts = logParts(taskId, arch, run, path);
+  const parts = logParts(api, taskId, arch, run, path);
   const { output, follow, search, count, raw, status } = parts;
   search.addEventListener('input', () => redraw(parts, lines));
   follow.addEventListener('change', () => follow.checked && (output.scrollTop = output.scrollHeight));
-  streamLog(parts, lines, path, signal);
+  streamLog(api, parts, lines, path, signal);
   return h(
     'section',
     { class: 'log-panel', 'aria-label': `Log of ${arch}` },

@@ -1,6 +1,4 @@
-import { api } from '../api.ts';
 import { h } from '../dom.ts';
-import { session, type Identity } from '../session.ts';
 
 /** The form's parts: the token field, the error line, the button, and the form holding them. */
 function signInForm(problem: string | undefined) {
@@ -34,10 +32,10 @@ function signInForm(problem: string | undefined) {
 
 /**
  * The sign-in page: a token from `[[tokens]]` (any role may read). The form
- * posts nowhere: the token is checked with GET /whoami and kept in
- * sessionStorage, never in the address bar or history.
+ * posts nowhere: `signIn` checks the token (GET /whoami) and keeps it in
+ * sessionStorage, never in the address bar or history; when it refuses, the form says why.
  */
-export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>, problem?: string): void {
+export function renderSignIn(root: HTMLElement, signIn: (token: string) => Promise<void>, problem?: string): void {
   const { input, error, button, form } = signInForm(problem);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -45,17 +43,11 @@ export function renderSignIn(root: HTMLElement, onSignedIn: () => Promise<void>,
     if (!token) return;
     button.disabled = true;
     error.textContent = '';
-    api<Identity>('GET', '/whoami', { token })
-      .then(async () => {
-        session.signIn(token);
-        if (!location.hash || location.hash === '#' || location.hash === '#/signin') location.hash = '#/tasks';
-        await onSignedIn();
-      })
-      .catch((e: Error) => {
-        error.textContent = `Sign-in failed: ${e.message}`;
-        button.disabled = false;
-        input.focus();
-      });
+    signIn(token).catch((e: Error) => {
+      error.textContent = `Sign-in failed: ${e.message}`;
+      button.disabled = false;
+      input.focus();
+    });
   });
   root.replaceChildren(
     h(

@@ -1,4 +1,3 @@
-import { api, poll } from '../api.ts';
 import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { ago, between, duration, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
@@ -138,7 +137,7 @@ export function taskListPage(ctx: PageContext): void {
     const query = new URLSearchParams(ctx.query);
     query.set('limit', '50');
     try {
-      const page = await api<TaskList>('GET', `/task?${query}`, { signal: ctx.signal });
+      const page = await ctx.api.request<TaskList>('GET', `/task?${query}`, { signal: ctx.signal });
       const text = JSON.stringify(page);
       if (text === last) return;
       last = text;
@@ -152,5 +151,5 @@ export function taskListPage(ctx: PageContext): void {
     void refresh();
   };
   ctx.main.append(h('h1', null, 'Tasks'), filterForm(ctx, again), parts.status, taskTable(parts.body), parts.more);
-  poll(ctx.signal, 2000, refresh);
+  ctx.api.poll(ctx.signal, 2000, refresh);
 }

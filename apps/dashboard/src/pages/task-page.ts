@@ -1,18 +1,17 @@
-import { api, ApiError, poll } from '../api.ts';
+import type { ApiClient, ApiError } from '../api.ts';
 import { h, link, replaceKeepingFocus } from '../dom.ts';
 import { bytes, when } from '../format.ts';
 import type { PageContext } from '../page.ts';
-import { session } from '../session.ts';
 import { isFinalTaskState, stateBadge } from '../states.ts';
 import type { TaskStatus } from '../views.ts';
 import { definition, jobCard } from './job-card.ts';
 import { logView } from './log-view.ts';
 
-function actions(task: TaskStatus, refresh: () => void): HTMLElement | null {
-  if (!session.mayAct() || task.group_id) return null;
+function actions(ctx: PageContext, task: TaskStatus, refresh: () => void): HTMLElement | null {
+  if (!ctx.session.mayAct() || task.group_id) return null;
   const act = (verb: 'cancel' | 'retry'): void => {
     if (!confirm(`${verb === 'cancel' ? 'Cancel' : 'Retry'} task ${task.id}?`)) return;
-    api('POST', `/task/${task.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
+    ctx.api.request('POST', `/task/${task.id}/${verb}`).then(refresh, (e: ApiError) => alert(e.message));
   };
   const final = isFinalTaskState(task.state);
   return h(
@@ -90,7 +89,12 @@ function archTabs(task: TaskStatus, shown: string, choose: (arch: string) => voi
  * The log pane's drawer: the chosen arch's log (the first build's at first), followed
  * live, drawn again only when the build shown or its run changes.
  */
-function logPane(logs: HTMLElement, firstArch: string, signal: AbortSignal): (task: TaskStatus) => void {
+function logPane(
+  api: ApiClient,
+  logs: HTMLElement,
+  firstArch: string,
+  signal: AbortSignal,
+): (task: TaskStatus) => void {
   const chosen = { arch: firstArch };
   let logKey = '';
   let logAbort: AbortController | undefined;
@@ -108,7 +112,7 @@ function logPane(logs: HTMLElement, firstArch: string, signal: AbortSignal): (ta
       logKey = '';
       drawLog(task);
     });
-    replaceKeepingFocus(logs, tabs, logView(task.id, job.arch, job.run, logAbort.signal));
+    replaceKeepingFocus(logs, tabs, logView(api, task.id, job.arch, job.run, logAbort.signal));
   };
   return drawLog;
 }
@@ -130,11 +134,11 @@ export function taskPage(ctx: PageContext): void {
     logs,
   );
   let last = '';
-  const drawLog = logPane(logs, ctx.query.get('arch') ?? '', ctx.signal);
+  const drawLog = logPane(ctx.api, logs, ctx.query.get('arch') ?? '', ctx.signal);
   const refresh = async (): Promise<void> => {
     let task: TaskStatus;
     try {
-      task = await api<TaskStatus>('GET', `/task/${id}/status`, { signal: ctx.signal });
+      task = await ctx.api.request<TaskStatus>('GET', `/task/${id}/status`, { signal: ctx.signal });
     } catch (error) {
       replaceKeepingFocus(summary, h('p', { class: 'error', role: 'alert' }, (error as Error).message));
       return;
@@ -155,9 +159,12 @@ export function taskPage(ctx: PageContext): void {
       last = '';
       void refresh();
     };
-    replaceKeepingFocus(summary, taskFacts(task), actions(task, again));
-    replaceKeepingFocus(jobs, task.jobs.length ? task.jobs.map(jobCard) : h('p', { class: 'muted' }, 'Not built yet.'));
+    replaceKeepingFocus(summary, taskFacts(task), actions(ctx, task, again));
+    replaceKeepingFocus(
+      jobs,
+      task.jobs.length ? task.jobs.map((j) => jobCard(ctx.api, j)) : h('p', { class: 'muted' }, 'Not built yet.'),
+    );
     drawLog(task);
   };
-  poll(ctx.signal, 2000, refresh);
+  ctx.api.poll(ctx.signal, 2000, refresh);
 }

@@ -152,6 +152,7 @@ describe('runBuild through OverlayFS and systemd-nspawn', () => {
     });
     expect(result.status).toBe('failed');
     expect(result.reason).toMatch(/sha256 is [0-9a-f]{64}, spec CHKSUMS says 0{64}/);
+    expect(result.failureClass).toBe('build');
     expect(result.phases.build).toBeUndefined();
     expect(lines.some((l) => l.includes('running autobuild'))).toBe(false);
     await expectNothingLeft();

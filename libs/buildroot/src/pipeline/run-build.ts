@@ -140,6 +140,14 @@ async function mountStep(run: Run, lease: InstanceLease): Promise<Workspace> {
   return workspace;
 }
 
+/** What the spec itself got wrong (a checksum, a refused or unknown source) is the package's fault. */
+const bundleSourceFaults = new Set(['CHECKSUM_MISMATCH', 'SOURCE_FORBIDDEN', 'SOURCE_UNSUPPORTED']);
+
+function classOfSourceError(error: unknown): FailureClass {
+  if (error instanceof AoinbError && bundleSourceFaults.has(error.code)) return 'build';
+  return failureClassOfError(error);
+}
+
 /** Fetches and verifies the sources on the host into the workspace; which came from the cache. */
 async function fetchStep(run: Run, workspace: Workspace): Promise<FetchedSource[]> {
   const { request, log } = run;
@@ -151,7 +159,7 @@ async function fetchStep(run: Run, workspace: Workspace): Promise<FetchedSource[
       destinationPolicyOf(run.ctx.config),
       { signal: request.signal, onLine: log.line },
     ).catch((error) => {
-      throw new BuildFailure(toAoinbError(error).message, failureClassOfError(error));
+      throw new BuildFailure(toAoinbError(error).message, classOfSourceError(error));
     }),
   );
   return fetched.map((s) => ({ name: s.name, cached: s.cached }));

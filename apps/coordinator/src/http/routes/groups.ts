@@ -124,7 +124,7 @@ function groupAfterRoutes(app: FastifyInstance, ctx: CoordinatorContext): void {
       access: maintainer,
       params: IdParams,
       ok: { 202: RetryGroupReply },
-      errors: [404, 409],
+      errors: [404, 409, 410],
     }),
     async (request, reply) => {
       const again = await retryGroup(ctx, request.params.id);
