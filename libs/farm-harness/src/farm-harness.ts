@@ -8,7 +8,7 @@ import { buildQueueName, closeQueueConnection, defaultFarmPrefix, queueConnectio
 import { FarmLogs, freePort, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
 import type { TaskStatus } from '@aoinb/farm-contract';
 import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
-import { farmDeadlineMs } from './deadlines.ts';
+import { farmDeadlineMs, farmStartDeadlineMs } from './deadlines.ts';
 import { writeFarmConfig } from './farm-config.ts';
 import { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
 import { startFarmRedis } from './farm-redis.ts';
@@ -121,7 +121,7 @@ export class FarmHarness {
         if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);
         return this.answersAsThisFarm(port);
       },
-      300_000,
+      farmStartDeadlineMs,
       `${name} to answer /healthz`,
     );
     return proc;
@@ -157,7 +157,7 @@ export class FarmHarness {
         const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
         return builders.some((b) => b.id === worker.id && b.state !== 'offline');
       },
-      300_000,
+      farmStartDeadlineMs,
       `worker ${worker.id} to heartbeat`,
     );
     return proc;

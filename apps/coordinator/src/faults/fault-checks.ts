@@ -14,7 +14,7 @@ export async function expectSucceededOnce(
   ids: string[],
   options: { timeoutMs?: number; testMounts?: string[]; attempt?: number } = {},
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+  const timeoutMs = options.timeoutMs ?? farmDeadlineMs;
   expect(new Set(ids).size, 'task ids are unique').toBe(ids.length);
   for (const id of ids) {
     const status: TaskStatus = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], timeoutMs);
