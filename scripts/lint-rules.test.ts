@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ESLint } from 'eslint';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 
 /**
  * The repository's eslint.config.js, run over a small tree laid out like the repository's,
@@ -97,49 +97,44 @@ const files: Record<string, string> = {
   ].join('\n'),
 };
 
-let dir: string;
+const tmp = useTempDir('aoinb-lint-');
 let found: Map<string, string[]>;
 let warned: Map<string, Array<{ rule: string | null; line: number }>>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-lint-'));
   for (const [file, text] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-    await writeFile(path.join(dir, file), text);
+    await mkdir(path.dirname(path.join(tmp.dir, file)), { recursive: true });
+    await writeFile(path.join(tmp.dir, file), text);
   }
   // Workspace packages resolve by name as in the repository (node_modules/@aoinb/* links).
-  await mkdir(path.join(dir, 'node_modules/@aoinb'), { recursive: true });
+  await mkdir(path.join(tmp.dir, 'node_modules/@aoinb'), { recursive: true });
   for (const pkg of ['apps/worker', 'libs/testkit', 'libs/core'])
-    await symlink(path.join(dir, pkg), path.join(dir, 'node_modules/@aoinb', path.basename(pkg)));
-  await symlink(path.join(root, 'node_modules/vitest'), path.join(dir, 'node_modules/vitest'));
+    await symlink(path.join(tmp.dir, pkg), path.join(tmp.dir, 'node_modules/@aoinb', path.basename(pkg)));
+  await symlink(path.join(root, 'node_modules/vitest'), path.join(tmp.dir, 'node_modules/vitest'));
   // The repository's rules, rooted at the fixture tree.
   const config = pathToFileURL(path.join(root, 'eslint.config.js')).href;
   await writeFile(
-    path.join(dir, 'eslint.config.js'),
+    path.join(tmp.dir, 'eslint.config.js'),
     [
       `import { aoinbLintConfig } from ${JSON.stringify(config)};`,
       'export default aoinbLintConfig(import.meta.dirname);',
       '',
     ].join('\n'),
   );
-  const eslint = new ESLint({ cwd: dir });
+  const eslint = new ESLint({ cwd: tmp.dir });
   const results = await eslint.lintFiles(['apps', 'libs']);
   warned = new Map(
     results.map((r) => [
-      path.relative(dir, r.filePath),
+      path.relative(tmp.dir, r.filePath),
       r.messages.filter((m) => m.severity === 1).map((m) => ({ rule: m.ruleId, line: m.line })),
     ]),
   );
   found = new Map(
     results.map((r) => [
-      path.relative(dir, r.filePath),
+      path.relative(tmp.dir, r.filePath),
       r.messages.filter((m) => m.severity === 2).map((m) => m.ruleId ?? m.message),
     ]),
   );
-});
-
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('eslint.config.js holds the boundaries', () => {

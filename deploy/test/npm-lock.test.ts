@@ -1,17 +1,16 @@
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The committed lock, as `npm ci` (the install script, CI and deploy/Dockerfile) takes it with npm 10 and 11. */
 describe('package-lock.json', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-lock-');
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-lock-'));
     const manifests = (
       await execa(
         'git',
@@ -20,30 +19,27 @@ describe('package-lock.json', () => {
       )
     ).stdout.split('\n');
     for (const f of manifests) {
-      await mkdir(path.dirname(path.join(dir, f)), { recursive: true });
-      await cp(path.join(root, f), path.join(dir, f));
+      await mkdir(path.dirname(path.join(tmp.dir, f)), { recursive: true });
+      await cp(path.join(root, f), path.join(tmp.dir, f));
     }
-  });
-  afterAll(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('lists every optional dependency, and the check fails on a lock that lacks one', async () => {
     expect(
       (
-        await execa('node', [path.join(root, 'scripts/check-lock.mjs'), path.join(dir, 'package-lock.json')], {
+        await execa('node', [path.join(root, 'scripts/check-lock.mjs'), path.join(tmp.dir, 'package-lock.json')], {
           reject: false,
         })
       ).exitCode,
     ).toBe(0);
-    const lock = JSON.parse(await readFile(path.join(dir, 'package-lock.json'), 'utf8')) as {
+    const lock = JSON.parse(await readFile(path.join(tmp.dir, 'package-lock.json'), 'utf8')) as {
       packages: Record<string, unknown>;
     };
     delete lock.packages['node_modules/@msgpackr-extract/msgpackr-extract-darwin-arm64'];
-    await writeFile(path.join(dir, 'broken-lock.json'), JSON.stringify(lock));
+    await writeFile(path.join(tmp.dir, 'broken-lock.json'), JSON.stringify(lock));
     const broken = await execa(
       'node',
-      [path.join(root, 'scripts/check-lock.mjs'), path.join(dir, 'broken-lock.json')],
+      [path.join(root, 'scripts/check-lock.mjs'), path.join(tmp.dir, 'broken-lock.json')],
       { reject: false },
     );
     expect(broken.exitCode).toBe(1);
@@ -59,7 +55,7 @@ describe('package-lock.json', () => {
       const run = await execa(
         'npx',
         ['-y', npm, 'ci', '--dry-run', '--engine-strict', '--ignore-scripts', '--no-audit', '--no-fund'],
-        { cwd: dir, reject: false, all: true },
+        { cwd: tmp.dir, reject: false, all: true },
       );
       expect(run.exitCode, run.all).toBe(0);
     });

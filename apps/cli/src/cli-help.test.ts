@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { writeTestConfig } from '@aoinb/testkit';
 import { allNodes, commandTree, type CommandNode } from './docs/command-tree.ts';
 import { buildProgram } from './program.ts';
@@ -10,7 +10,7 @@ import { aoinbBin } from '../test-support/cli-farm.ts';
 
 const runMany = new URL('../test-support/run-many.ts', import.meta.url).pathname;
 
-let dir: string;
+const tmp = useTempDir('aoinb-cli-help-');
 let configDir: string;
 let workDir: string;
 const tree: CommandNode = commandTree(
@@ -57,19 +57,15 @@ async function snapshot(root: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-cli-help-'));
-  workDir = path.join(dir, 'work');
+  workDir = path.join(tmp.dir, 'work');
   await mkdir(path.join(workDir, 'baseos/etc'), { recursive: true });
   await writeFile(path.join(workDir, 'baseos/etc/marker'), 'base');
   configDir = await writeTestConfig({
-    dir: path.join(dir, 'conf'),
+    dir: path.join(tmp.dir, 'conf'),
     workDir,
     arch: 'amd64',
     sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
   });
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe('aoinb help', () => {
@@ -106,7 +102,7 @@ describe('aoinb help', () => {
   });
 
   it('commands that change things do nothing else when asked for help', async () => {
-    const before = await snapshot(dir);
+    const before = await snapshot(tmp.dir);
     for (const args of [
       ['update-baseos', '--help'],
       ['cleanup', 'all', '--help'],
@@ -127,7 +123,7 @@ describe('aoinb help', () => {
       expect(r.exitCode, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/^Usage: aoinb /);
     }
-    expect(await snapshot(dir)).toEqual(before);
+    expect(await snapshot(tmp.dir)).toEqual(before);
   });
 
   it('suggests the command or flag meant, in one line with its code', async () => {
@@ -159,7 +155,7 @@ describe('aoinb errors', () => {
     const down = await aoinb(['status'], { AOINB_URL: 'http://127.0.0.1:9', AOINB_TOKEN: 'x' });
     expect(down.exitCode).toBe(1);
     expect(down.stderr).toMatch(/^aoinb: cannot reach the coordinator at http:\/\/127\.0\.0\.1:9: .*\[UNAVAILABLE\]$/);
-    const noSpec = await aoinb(['submit', dir, '--branch', 'stable'], {
+    const noSpec = await aoinb(['submit', tmp.dir, '--branch', 'stable'], {
       AOINB_URL: 'http://127.0.0.1:9',
       AOINB_TOKEN: 'x',
     });
@@ -167,7 +163,7 @@ describe('aoinb errors', () => {
   });
 
   it('-c CONFIG_DIR works before and after the command', async () => {
-    const missing = path.join(dir, 'nope');
+    const missing = path.join(tmp.dir, 'nope');
     for (const args of [
       ['-c', missing, 'status'],
       ['status', '-c', missing],
@@ -205,7 +201,7 @@ describe('aoinb completion and man page', () => {
     for (const shell of ['bash', 'zsh', 'fish'] as const) {
       const script = (await aoinb(['completion', shell])).stdout;
       expect(script).toContain('submit');
-      const file = path.join(dir, `completion.${shell}`);
+      const file = path.join(tmp.dir, `completion.${shell}`);
       await writeFile(file, script);
       const parsed = await execa(shell, ['-n', file], { reject: false });
       expect(parsed.exitCode, `${shell}: ${parsed.stderr}`).toBe(0);
@@ -233,7 +229,7 @@ describe('aoinb completion and man page', () => {
 
   it('fish completes commands and options with their descriptions', async () => {
     const script = (await aoinb(['completion', 'fish'])).stdout;
-    const file = path.join(dir, 'aoinb.fish');
+    const file = path.join(tmp.dir, 'aoinb.fish');
     await writeFile(file, script);
     const complete = async (line: string) =>
       (await execa('fish', ['-c', `source ${file}; complete -C '${line}'`])).stdout.split('\n');

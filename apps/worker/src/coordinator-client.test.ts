@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import { attemptKeyHeader, type BuildJobResult } from '@aoinb/farm-protocol';
 import { freePort } from '@aoinb/testkit';
@@ -24,14 +24,13 @@ const result: BuildJobResult = {
 /** The worker's HTTP client against a real HTTP server standing in for the coordinator. */
 describe('CoordinatorClient against a stand-in coordinator', () => {
   let coordinator: StandinCoordinator;
-  let dir: string;
+  const tmp = useTempDir('aoinb-client-');
   // A retry window far beyond a loaded machine's stalls: the tests that give up do so on a 4xx or a count.
   const client = (retryForMs = 300_000) =>
     new CoordinatorClient({ baseUrl: coordinator.url, token: 'tok', logger: silentLogger(), retryForMs });
 
   beforeAll(async () => {
     coordinator = await startStandinCoordinator();
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-client-'));
   });
   afterEach(() => {
     coordinator.requests.length = 0;
@@ -40,13 +39,12 @@ describe('CoordinatorClient against a stand-in coordinator', () => {
   });
   afterAll(async () => {
     await coordinator?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('downloads a bundle with its token and checks its sha256', async () => {
     const bytes = Buffer.from('bundle bytes');
     coordinator.bundles.set('7', bytes);
-    const dest = path.join(dir, 'ok.tar');
+    const dest = path.join(tmp.dir, 'ok.tar');
     await client().downloadBundle('7', dest, sha256(bytes));
     expect(await readFile(dest)).toEqual(bytes);
     expect(coordinator.requests.map((r) => [r.method, r.url, r.headers.authorization])).toEqual([
@@ -56,7 +54,7 @@ describe('CoordinatorClient against a stand-in coordinator', () => {
 
   it('refuses a bundle whose bytes do not match and removes it, after three tries (not its whole window)', async () => {
     coordinator.bundles.set('8', Buffer.from('tampered'));
-    const dest = path.join(dir, 'bad.tar');
+    const dest = path.join(tmp.dir, 'bad.tar');
     await expect(client(60_000).downloadBundle('8', dest, '1'.repeat(64))).rejects.toMatchObject({
       code: 'CHECKSUM_MISMATCH',
       message: expect.stringContaining(`sha256 ${sha256(Buffer.from('tampered'))} does not match`),
@@ -66,7 +64,7 @@ describe('CoordinatorClient against a stand-in coordinator', () => {
   });
 
   it("treats a 4xx as final: one request, the coordinator's code and message", async () => {
-    await expect(client().downloadBundle('9', path.join(dir, 'none.tar'), '0'.repeat(64))).rejects.toMatchObject({
+    await expect(client().downloadBundle('9', path.join(tmp.dir, 'none.tar'), '0'.repeat(64))).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: 'downloading the bundle of task 9: task 9 has no bundle',
     });
@@ -100,7 +98,7 @@ describe('CoordinatorClient against a stand-in coordinator', () => {
   });
 
   it('uploads an artifact as its bytes, with sha256, attempt and attempt key, the name encoded', async () => {
-    const file = path.join(dir, 'a+b_1.0~rc1-0_amd64.deb');
+    const file = path.join(tmp.dir, 'a+b_1.0~rc1-0_amd64.deb');
     const bytes = Buffer.from('deb bytes');
     await writeFile(file, bytes);
     await client().uploadArtifact(
@@ -137,7 +135,7 @@ describe('CoordinatorClient against a stand-in coordinator', () => {
       logger: silentLogger(),
     });
     const abort = new AbortController();
-    const download = forever.downloadBundle('1', path.join(dir, 'never.tar'), '0'.repeat(64), abort.signal);
+    const download = forever.downloadBundle('1', path.join(tmp.dir, 'never.tar'), '0'.repeat(64), abort.signal);
     abort.abort();
     await expect(download).rejects.toThrow();
   });

@@ -1,9 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import type { BuildRequest } from '@aoinb/buildroot';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
@@ -38,7 +39,7 @@ describe('a job that asks for a build network', () => {
   let redis: Redis;
   let coordinator: StandinCoordinator;
   let fixture: SeamFixture;
-  let dir: string;
+  const tmp = useTempDir('aoinb-net-placement-');
   const agents: WorkerAgent[] = [];
   const requests = new Map<string, BuildRequest[]>();
   let parked: Job<BuildJobData>;
@@ -48,8 +49,7 @@ describe('a job that asks for a build network', () => {
     redis = new Redis(server.url);
     await claimFarmIdentity(redis, newFarmIdentity());
     coordinator = await startStandinCoordinator();
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-net-placement-'));
-    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
+    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir: tmp.dir });
   });
   // The agents a test starts are its own (the per-test leak check).
   afterEach(async () => {
@@ -61,17 +61,16 @@ describe('a job that asks for a build network', () => {
     await coordinator?.close();
     await redis?.quit();
     await server?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   /** An agent on the fake executor that records every request it is handed. */
   async function startAgent(id: string, allowNetwork: boolean): Promise<WorkerAgent> {
-    const configDir = path.join(dir, 'conf', id);
+    const configDir = path.join(tmp.dir, 'conf', id);
     await mkdir(path.join(configDir, 'secrets'), { recursive: true });
     await writeFile(path.join(configDir, 'secrets/worker.token'), 'seam-worker-token\n');
     await writeTestConfig({
       dir: configDir,
-      workDir: path.join(dir, 'work', id),
+      workDir: path.join(tmp.dir, 'work', id),
       arch: 'amd64',
       sourceLists: { stable: 'deb http://127.0.0.1:9/debian bookworm main' },
       extraToml: [

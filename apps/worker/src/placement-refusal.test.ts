@@ -1,9 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import {
   buildJobName,
@@ -39,15 +38,14 @@ describe('a worker that cannot meet a build hands it back', () => {
   let redis: Redis;
   let coordinator: StandinCoordinator;
   let fixture: SeamFixture;
-  let dir: string;
+  const tmp = useTempDir('aoinb-placement-');
   const startups: number[] = [];
 
   beforeAll(async () => {
     server = await startRedis();
     redis = new Redis(server.url);
     coordinator = await startStandinCoordinator();
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-placement-'));
-    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir });
+    fixture = seamFixture({ store: new FarmStore(redis), redisPort: server.port, coordinator, dir: tmp.dir });
   });
   // The queues a test opens through the fixture are its own (the per-test leak check).
   afterEach(async () => {
@@ -58,7 +56,6 @@ describe('a worker that cannot meet a build hands it back', () => {
     await coordinator?.close();
     await redis?.quit();
     await server?.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   function runner(memGiB: number): JobRunner {
@@ -71,7 +68,7 @@ describe('a worker that cannot meet a build hands it back', () => {
       client: new CoordinatorClient({ baseUrl: coordinator.url, token: 'seam-worker-token', logger, retryForMs: 0 }),
       executor: fakeExecutor({ durationMs: 20, sampleIntervalMs: 0 }),
       builderId: `host-${memGiB}`,
-      jobsDir: path.join(dir, `jobs-${memGiB}`),
+      jobsDir: path.join(tmp.dir, `jobs-${memGiB}`),
       maxBundleBytes: 1024 * 1024,
       capacity: async () => capacity,
       observer: {

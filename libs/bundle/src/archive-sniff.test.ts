@@ -1,18 +1,12 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { extractBundleArchive } from './bundle-archive.ts';
 import { asyncErrorOf } from '../test-support/test-helpers.ts';
 
-let out: string;
-beforeAll(async () => {
-  out = await mkdtemp(path.join(tmpdir(), 'aoinb-sniff-'));
-});
-afterAll(async () => {
-  await rm(out, { recursive: true, force: true });
-});
+const out = useTempDir('aoinb-sniff-');
 
 /** A real zip holding one stored file `spec` (local header, central directory, end record). */
 function zipWithSpec(): Buffer {
@@ -56,10 +50,10 @@ describe('uploads that are not tar archives', () => {
       'not a tar archive: this is text (JSON, HTML or XML)',
     ],
   ])('%s is reported as such, not as "no spec file"', async (_label, body, message) => {
-    expect(await asyncErrorOf(() => extractBundleArchive(body, path.join(out, 'b')))).toEqual({
+    expect(await asyncErrorOf(() => extractBundleArchive(body, path.join(out.dir, 'b')))).toEqual({
       code: 'BUNDLE_INVALID',
       message: expect.stringContaining(message),
     });
-    expect(await readdir(out)).toEqual([]);
+    expect(await readdir(out.dir)).toEqual([]);
   });
 });

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { DEFAULT_ARCHIVE_LIMITS } from './archive-validate.ts';
 import { extractBundleArchive, tarFromFile, tarInMemory } from './bundle-archive.ts';
 import { asyncErrorOf } from '../test-support/test-helpers.ts';
@@ -11,10 +11,8 @@ import { craftTar, pax } from '../test-support/test-tar.ts';
 
 /** The two readers of an upload (in memory for bundle-sized plain/gzip archives, else from files) agree. */
 describe('the archive readers', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-archive-tar-');
   const limits = { ...DEFAULT_ARCHIVE_LIMITS, maxArchiveBytes: 64 * 1024 * 1024, maxBytes: 64 * 1024 * 1024 };
-  beforeAll(async () => void (dir = await mkdtemp(path.join(tmpdir(), 'aoinb-archive-tar-'))));
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
 
   const plain = craftTar([
     { name: 'spec', data: 'VER=1.0\nDUMMYSRC=1\n' },
@@ -29,10 +27,10 @@ describe('the archive readers', () => {
     ['plain', plain],
     ['gzip', gzipSync(plain)],
   ])('read the same members of a %s tar', async (kind, archive) => {
-    const file = path.join(dir, `a-${kind}`);
+    const file = path.join(tmp.dir, `a-${kind}`);
     await writeFile(file, archive);
     const memory = await tarInMemory(file, limits);
-    const fromFile = await tarFromFile(file, dir, limits);
+    const fromFile = await tarFromFile(file, tmp.dir, limits);
     expect(memory?.compression).toBe(kind === 'plain' ? 'none' : 'gzip');
     expect(memory?.entries).toEqual(fromFile.entries);
     expect(memory?.entries.map((e) => e.name)).toContain(`autobuild/${'long-'.repeat(30)}name`);
@@ -41,10 +39,10 @@ describe('the archive readers', () => {
 
   it('refuse a truncated tar alike', async () => {
     const cut = plain.subarray(0, 512 + 100);
-    const file = path.join(dir, 'cut');
+    const file = path.join(tmp.dir, 'cut');
     await writeFile(file, cut);
     const memory = await asyncErrorOf(() => tarInMemory(file, limits));
-    const fromFile = await asyncErrorOf(() => tarFromFile(file, dir, limits));
+    const fromFile = await asyncErrorOf(() => tarFromFile(file, tmp.dir, limits));
     expect(memory).toMatchObject({ code: 'BUNDLE_INVALID', message: fromFile.message });
   });
 
@@ -55,12 +53,12 @@ describe('the archive readers', () => {
         { name: 'blob', data: randomBytes(9 << 20) },
       ]),
     );
-    const file = path.join(dir, 'big.tar.gz');
+    const file = path.join(tmp.dir, 'big.tar.gz');
     await writeFile(file, big);
     expect(await tarInMemory(file, limits)).toBeUndefined();
     expect(await tarInMemory(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0, 0]), limits)).toBeUndefined();
-    const out = await extractBundleArchive(file, path.join(dir, 'big'), limits);
+    const out = await extractBundleArchive(file, path.join(tmp.dir, 'big'), limits);
     expect(out.compression).toBe('gzip');
-    expect((await readFile(path.join(dir, 'big/blob'))).length).toBe(9 << 20);
+    expect((await readFile(path.join(tmp.dir, 'big/blob'))).length).toBe(9 << 20);
   });
 });

@@ -4,19 +4,17 @@ import {
   link,
   lstat,
   mkdir,
-  mkdtemp,
   readdir,
   readFile,
   readlink,
-  rm,
   stat,
   symlink,
   utimes,
   writeFile,
 } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { extractBundleArchive, packBundle } from './bundle-archive.ts';
 import { loadBundle } from './load-bundle.ts';
 import { DEFINES, SPEC, useExtractFixture } from '../test-support/extract-fixture.ts';
@@ -126,19 +124,12 @@ describe('extractBundleArchive', () => {
 });
 
 describe('packBundle', () => {
-  let work: string;
-
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'aoinb-pack-'));
-  });
-  afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
+  const work = useTempDir('aoinb-pack-');
 
   it('packs a bundle that extracts back to the same files', async () => {
     const data = await packBundle(path.join(fixtureTree, 'app-admin/appstream'));
     expect(data.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    const dest = path.join(work, 'appstream');
+    const dest = path.join(work.dir, 'appstream');
     await extractBundleArchive(data, dest);
     const b = await loadBundle(dest, 'amd64');
     expect(b.packages.map((p) => p.name)).toEqual(['appstream', 'appstream-qt']);
@@ -155,8 +146,10 @@ describe('packBundle', () => {
   });
 
   it('refuses a folder without spec, and links out of the folder', async () => {
-    expect((await asyncErrorOf(() => packBundle(work))).message).toBe(`${work}: no spec file; not a bundle folder`);
-    const dir = path.join(work, 'evil');
+    expect((await asyncErrorOf(() => packBundle(work.dir))).message).toBe(
+      `${work.dir}: no spec file; not a bundle folder`,
+    );
+    const dir = path.join(work.dir, 'evil');
     await mkdir(dir);
     await writeFile(path.join(dir, 'spec'), SPEC);
     await symlink('/etc/shadow', path.join(dir, 'shadow'));

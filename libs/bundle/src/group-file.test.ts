@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { readGroup } from './group-file.ts';
 import { asyncErrorOf, fixtureTree } from '../test-support/test-helpers.ts';
 
@@ -37,10 +37,9 @@ describe('readGroup on the tree fixtures', () => {
 });
 
 describe('readGroup: nesting, variants, modifiers, errors', () => {
-  let tree: string;
+  const tree = useTempDir('aoinb-groups-');
 
   beforeAll(async () => {
-    tree = await mkdtemp(path.join(tmpdir(), 'aoinb-groups-'));
     const files: Record<string, string> = {
       'groups/base':
         'core-libs/glibc\n\n# a comment\ncore-devel/llvm:+stage2\ngroups/inner\ncore-libs/zlib # trailing comment\n',
@@ -66,17 +65,14 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
       'lang-dotnet/dotnet/01-dotnet-host/defines': 'PKGNAME=dotnet-host\n',
     };
     for (const [rel, text] of Object.entries(files)) {
-      await mkdir(path.dirname(path.join(tree, rel)), { recursive: true });
-      await writeFile(path.join(tree, rel), text);
+      await mkdir(path.dirname(path.join(tree.dir, rel)), { recursive: true });
+      await writeFile(path.join(tree.dir, rel), text);
     }
-    await symlink('/etc/hostname', path.join(tree, 'groups/outside'));
-  });
-  afterAll(async () => {
-    await rm(tree, { recursive: true, force: true });
+    await symlink('/etc/hostname', path.join(tree.dir, 'groups/outside'));
   });
 
   it('expands nested groups in place, keeps modifiers, drops duplicates keeping the first', async () => {
-    expect(await readGroup(tree, 'groups/base')).toEqual([
+    expect(await readGroup(tree.dir, 'groups/base')).toEqual([
       { path: 'core-libs/glibc', modifiers: '' },
       { path: 'core-devel/llvm', modifiers: '+stage2' },
       { path: 'app-utils/tree', modifiers: '' },
@@ -86,19 +82,19 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
   });
 
   it('prefers groups/NAME.<arch>', async () => {
-    expect((await readGroup(tree, 'groups/rebuilds', 'arm64')).map((e) => e.path)).toEqual([
+    expect((await readGroup(tree.dir, 'groups/rebuilds', 'arm64')).map((e) => e.path)).toEqual([
       'app-utils/tree',
       'app-editors/vscode',
     ]);
-    expect((await readGroup(tree, 'groups/rebuilds', 'amd64')).map((e) => e.path)).toEqual(['app-utils/tree']);
+    expect((await readGroup(tree.dir, 'groups/rebuilds', 'amd64')).map((e) => e.path)).toEqual(['app-utils/tree']);
   });
 
   it('reads a variant checked out without symlinks (text "./NAME")', async () => {
-    expect((await readGroup(tree, 'groups/stub', 'riscv64')).map((e) => e.path)).toEqual(['app-utils/tree']);
+    expect((await readGroup(tree.dir, 'groups/stub', 'riscv64')).map((e) => e.path)).toEqual(['app-utils/tree']);
   });
 
   it('resolves bare package names by searching the tree, as acbs does (folder name, then split PKGNAME)', async () => {
-    expect(await readGroup(tree, 'groups/bare')).toEqual([
+    expect(await readGroup(tree.dir, 'groups/bare')).toEqual([
       { path: 'app-utils/tree', modifiers: '' },
       { path: 'lang-dotnet/dotnet', modifiers: '+stage2' },
     ]);
@@ -133,6 +129,9 @@ describe('readGroup: nesting, variants, modifiers, errors', () => {
     ['groups/none', 'NOT_FOUND', 'groups/none: no such group in TREE'],
     ['core', 'USAGE', 'group must be written groups/NAME, got "core"'],
   ])('%s', async (group, code, message) => {
-    expect(await asyncErrorOf(() => readGroup(tree, group))).toEqual({ code, message: message.replace('TREE', tree) });
+    expect(await asyncErrorOf(() => readGroup(tree.dir, group))).toEqual({
+      code,
+      message: message.replace('TREE', tree.dir),
+    });
   });
 });

@@ -1,7 +1,7 @@
-import { cp, mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { loadBundle } from './load-bundle.ts';
 import { asyncErrorOf, fixtureTree } from '../test-support/test-helpers.ts';
 
@@ -90,18 +90,11 @@ describe('loadBundle on tree bundles', () => {
 });
 
 describe('loadBundle: layouts and errors', () => {
-  let work: string;
+  const work = useTempDir('aoinb-bundle-test-');
   let n = 0;
 
-  beforeAll(async () => {
-    work = await mkdtemp(path.join(tmpdir(), 'aoinb-bundle-test-'));
-  });
-  afterAll(async () => {
-    await rm(work, { recursive: true, force: true });
-  });
-
   async function make(files: Record<string, string>): Promise<string> {
-    const dir = path.join(work, `b${n++}`);
+    const dir = path.join(work.dir, `b${n++}`);
     for (const [rel, text] of Object.entries(files)) {
       await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
       await writeFile(path.join(dir, rel), text);
@@ -114,7 +107,7 @@ describe('loadBundle: layouts and errors', () => {
     `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="The ${name} package"\n${extra}`;
 
   it('reads autobuild/NN-name split packages (the layout in the contract)', async () => {
-    const src = path.join(work, 'appstream-copy');
+    const src = path.join(work.dir, 'appstream-copy');
     await cp(bundle('app-admin/appstream'), src, { recursive: true });
     await mkdir(path.join(src, 'autobuild'));
     await rename(path.join(src, '01-appstream'), path.join(src, 'autobuild/01-appstream'));

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { loadBundle } from './load-bundle.ts';
 import { checkPathComponent, checkRelativePath, isInside, joinInside } from './safe-path.ts';
 import { asyncErrorOf, errorOf } from '../test-support/test-helpers.ts';
@@ -47,15 +47,9 @@ describe('the one path rule', () => {
 });
 
 describe('loadBundle applies it to PKGNAME, SUBDIR, rename= and package folders', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-safe-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('aoinb-safe-');
   const bundle = async (name: string, spec: string): Promise<string> => {
-    const root = path.join(dir, name);
+    const root = path.join(tmp.dir, name);
     await mkdir(path.join(root, 'autobuild'), { recursive: true });
     await writeFile(path.join(root, 'spec'), spec);
     await writeFile(path.join(root, 'autobuild/defines'), 'PKGNAME=hello\nPKGSEC=utils\nPKGDES="x"\n');

@@ -1,7 +1,7 @@
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { ensureAbbsSnapshot } from '@aoinb/testkit';
 import { extractBundleArchive } from './bundle-archive.ts';
 import { loadBundle } from './load-bundle.ts';
@@ -12,14 +12,10 @@ import { indexTree, type TreeIndex } from './tree-index.ts';
 describe('packTreeBundles on the ABBS snapshot', () => {
   let tree: string;
   let index: TreeIndex;
-  let scratch: string;
+  const scratch = useTempDir('aoinb-tree-bundle-');
   beforeAll(async () => {
     tree = await ensureAbbsSnapshot();
     index = await indexTree(tree);
-    scratch = await mkdtemp(path.join(tmpdir(), 'aoinb-tree-bundle-'));
-  });
-  afterAll(async () => {
-    await rm(scratch, { recursive: true, force: true });
   });
 
   it('takes a bare name, category/name, and a split sub-package PKGNAME, each once', async () => {
@@ -41,7 +37,7 @@ describe('packTreeBundles on the ABBS snapshot', () => {
       [single, 'single'],
       [split, 'split'],
     ] as const) {
-      const dest = path.join(scratch, b!.path.replace('/', '_'));
+      const dest = path.join(scratch.dir, b!.path.replace('/', '_'));
       await extractBundleArchive(b!.archive, dest);
       const loaded = await loadBundle(dest, 'amd64');
       const original = await loadBundle(b!.dir, 'amd64');
@@ -85,7 +81,7 @@ describe('packTreeBundles on the ABBS snapshot', () => {
   });
 
   it('refuses a name found in two categories, naming both', async () => {
-    const twin = path.join(scratch, 'twin-tree');
+    const twin = path.join(scratch.dir, 'twin-tree');
     await cp(path.join(tree, 'app-utils/tree'), path.join(twin, 'app-utils/tree'), { recursive: true });
     await cp(path.join(tree, 'app-utils/tree'), path.join(twin, 'extra-utils/tree'), { recursive: true });
     expect(await asyncErrorOf(() => packTreeBundles(twin, ['tree']))).toEqual({

@@ -1,8 +1,8 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { farmTokens } from './farm-options.ts';
 
 /**
@@ -19,24 +19,20 @@ const header = `== farm logs of failed test: ${fixtureFile} > `;
 type Assertion = { fullName: string; status: string; meta?: { farmLogs?: string } };
 type JsonReport = { testResults: Array<{ assertionResults: Assertion[] }> };
 
-let dir = '';
+const tmp = useTempDir('aoinb-failed-test-logs-');
 let run: { stderr: string; report: JsonReport; reportPath: string };
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-failed-test-logs-'));
-  const reportPath = path.join(dir, 'report.json');
+  const reportPath = path.join(tmp.dir, 'report.json');
   const child = await execa(
     'npx',
     ['vitest', 'run', '--config', fixtureConfig, '--reporter=json', `--outputFile=${reportPath}`],
-    { cwd: repoRoot, reject: false, env: { AOINB_TEST_KEEP_LOGS: path.join(dir, 'kept') } },
+    { cwd: repoRoot, reject: false, env: { AOINB_TEST_KEEP_LOGS: path.join(tmp.dir, 'kept') } },
   );
   const text = await readFile(reportPath, 'utf8').catch(() => {
     throw new Error(`the fixture's vitest wrote no report (exit ${child.exitCode}):\n${child.stderr}`);
   });
   run = { stderr: child.stderr, report: JSON.parse(text) as JsonReport, reportPath };
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** The block printed for `test`: from its header to its end line. */
@@ -67,13 +63,13 @@ it("prints the tail of each of the farm's logs for a failed test, secrets blanke
 });
 
 it('copies the whole logs to AOINB_TEST_KEEP_LOGS/<test file>/<test name>/', async () => {
-  const kept = path.join(dir, 'kept', fixtureFile, 'a farm for the file _ fails on purpose');
+  const kept = path.join(tmp.dir, 'kept', fixtureFile, 'a farm for the file _ fails on purpose');
   expect((await readdir(kept)).sort()).toEqual(['coordinator.log', 'probe.log', 'redis-server.log', 'w1.log']);
   const coordinator = await readFile(path.join(kept, 'coordinator.log'), 'utf8');
   expect(coordinator).toContain('coordinator listening');
   expect(await readFile(path.join(kept, 'probe.log'), 'utf8')).not.toContain(farmTokens.admin);
   expect(run.stderr).toContain(`== farm logs kept whole in ${kept}\n`);
-  const outside = path.join(dir, 'kept', fixtureFile, 'outside any test', 'marker.log');
+  const outside = path.join(tmp.dir, 'kept', fixtureFile, 'outside any test', 'marker.log');
   expect(await readFile(outside, 'utf8')).toBe('the beforeAll farm ran\n');
 });
 

@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { freePort } from '@aoinb/testkit';
 import { buildQueueOptions } from './queue-settings.ts';
 import { redisOptions } from './redis-options.ts';
@@ -60,15 +60,14 @@ describe('redisOptions', () => {
  * `rediss://` with `ca_file`.
  */
 describe('a TLS Redis with a password', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-tls-');
   let port: number;
   let server: ReturnType<typeof execa> | undefined;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-tls-'));
-    const f = (name: string) => path.join(dir, name);
+    const f = (name: string) => path.join(tmp.dir, name);
     await writeFile(f('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    const run = (args: string[]) => execa('openssl', args, { cwd: dir, stdin: 'ignore' });
+    const run = (args: string[]) => execa('openssl', args, { cwd: tmp.dir, stdin: 'ignore' });
     await run([
       'req',
       '-x509',
@@ -138,7 +137,7 @@ describe('a TLS Redis with a password', () => {
         '--appendonly',
         'no',
         '--dir',
-        dir,
+        tmp.dir,
       ],
       { reject: false, stdin: 'ignore', all: true },
     );
@@ -148,7 +147,6 @@ describe('a TLS Redis with a password', () => {
   afterAll(async () => {
     server?.kill('SIGTERM');
     await server;
-    await rm(dir, { recursive: true, force: true });
   });
 
   async function ping(options: ReturnType<typeof redisOptions>): Promise<string> {
@@ -169,7 +167,7 @@ describe('a TLS Redis with a password', () => {
     const options = redisOptions({
       url: `rediss://127.0.0.1:${port}`,
       password: 'farm-secret',
-      caFile: path.join(dir, 'ca.crt'),
+      caFile: path.join(tmp.dir, 'ca.crt'),
     });
     expect(await ping(options)).toBe('PONG');
     const queue = new Queue('build-amd64', buildQueueOptions(options, { keepCompletedJobs: 1, keepFailedJobs: 1 }));
@@ -181,7 +179,9 @@ describe('a TLS Redis with a password', () => {
 
   it('fails with a wrong password or without the CA', async () => {
     await expect(
-      ping(redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'wrong', caFile: path.join(dir, 'ca.crt') })),
+      ping(
+        redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'wrong', caFile: path.join(tmp.dir, 'ca.crt') }),
+      ),
     ).rejects.toThrow(/WRONGPASS|invalid/i);
     await expect(ping(redisOptions({ url: `rediss://127.0.0.1:${port}`, password: 'farm-secret' }))).rejects.toThrow(
       /certificate/i,

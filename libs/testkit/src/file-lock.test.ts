@@ -1,23 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from './temp-dir.ts';
 import { withFileLock } from './file-lock.ts';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'aoinb-testkit-lock-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const work = useTempDir('aoinb-testkit-lock-');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('withFileLock', () => {
   it('serialises callers in one process', async () => {
-    const lock = path.join(work, 'a.lock');
+    const lock = path.join(work.dir, 'a.lock');
     const events: string[] = [];
     const job = (name: string) =>
       withFileLock(lock, async () => {
@@ -30,7 +23,7 @@ describe('withFileLock', () => {
   });
 
   it('excludes other processes while held and releases afterwards, even on error', async () => {
-    const lock = path.join(work, 'b.lock');
+    const lock = path.join(work.dir, 'b.lock');
     await withFileLock(lock, async () => {
       const other = await execa('flock', ['--nonblock', lock, 'true'], { reject: false });
       expect(other.exitCode).toBe(1);
@@ -40,7 +33,7 @@ describe('withFileLock', () => {
   });
 
   it('gives up after the timeout', async () => {
-    const lock = path.join(work, 'c.lock');
+    const lock = path.join(work.dir, 'c.lock');
     await withFileLock(lock, async () => {
       await expect(withFileLock(lock, async () => 'never', { timeoutSeconds: 1 })).rejects.toThrow(/could not lock/);
     });

@@ -1,11 +1,11 @@
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from './temp-dir.ts';
 import { serveFolder, type FileServer } from './http-file-server.ts';
 
-let base: string;
+const base = useTempDir('aoinb-http-');
 let server: FileServer;
 
 /** A raw request, so paths such as `/../x` reach the server unnormalised. */
@@ -22,18 +22,16 @@ function raw(method: string, urlPath: string): Promise<{ status: number; body: s
 }
 
 beforeAll(async () => {
-  base = await mkdtemp(path.join(tmpdir(), 'aoinb-http-'));
-  await mkdir(path.join(base, 'root', 'sub'), { recursive: true });
-  await writeFile(path.join(base, 'root', 'a.txt'), 'hello\n');
-  await writeFile(path.join(base, 'root', 'sub', 'b c.txt'), 'spaced\n');
-  await writeFile(path.join(base, 'secret.txt'), 'secret\n');
-  await symlink(path.join(base, 'secret.txt'), path.join(base, 'root', 'link-out'));
-  server = await serveFolder({ dir: path.join(base, 'root') });
+  await mkdir(path.join(base.dir, 'root', 'sub'), { recursive: true });
+  await writeFile(path.join(base.dir, 'root', 'a.txt'), 'hello\n');
+  await writeFile(path.join(base.dir, 'root', 'sub', 'b c.txt'), 'spaced\n');
+  await writeFile(path.join(base.dir, 'secret.txt'), 'secret\n');
+  await symlink(path.join(base.dir, 'secret.txt'), path.join(base.dir, 'root', 'link-out'));
+  server = await serveFolder({ dir: path.join(base.dir, 'root') });
 });
 
 afterAll(async () => {
   await server?.close();
-  await rm(base, { recursive: true, force: true });
 });
 
 describe('serveFolder', () => {

@@ -1,29 +1,25 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { readGroupMembers } from './group-submit.ts';
 import type { GroupMember, GroupStatus, MemberState } from '@aoinb/farm-contract';
 import { groupHeadline, groupRows } from './group-table.ts';
 
 describe('aoinb group: reading the group file', () => {
-  let tree: string;
+  const tree = useTempDir('aoinb-group-cli-');
   beforeAll(async () => {
-    tree = await mkdtemp(path.join(tmpdir(), 'aoinb-group-cli-'));
-    await mkdir(path.join(tree, 'groups'));
+    await mkdir(path.join(tree.dir, 'groups'));
     await writeFile(
-      path.join(tree, 'groups/rebuild'),
+      path.join(tree.dir, 'groups/rebuild'),
       '# rebuilds\ncore-libs/icu\napp-utils/tool:+stage2\ngroups/extra\n',
     );
-    await writeFile(path.join(tree, 'groups/rebuild.arm64'), 'core-libs/icu\napp-utils/arm-only\n');
-    await writeFile(path.join(tree, 'groups/extra'), 'core-libs/icu\ndesktop/gui\n');
-  });
-  afterAll(async () => {
-    await rm(tree, { recursive: true, force: true });
+    await writeFile(path.join(tree.dir, 'groups/rebuild.arm64'), 'core-libs/icu\napp-utils/arm-only\n');
+    await writeFile(path.join(tree.dir, 'groups/extra'), 'core-libs/icu\ndesktop/gui\n');
   });
 
   it('expands nested groups and drops modifiers and duplicates', async () => {
-    expect(await readGroupMembers(tree, 'groups/rebuild', [])).toEqual([
+    expect(await readGroupMembers(tree.dir, 'groups/rebuild', [])).toEqual([
       { path: 'core-libs/icu' },
       { path: 'app-utils/tool' },
       { path: 'desktop/gui' },
@@ -31,7 +27,7 @@ describe('aoinb group: reading the group file', () => {
   });
 
   it('reads per-arch variants and limits members listed for some archs to those', async () => {
-    expect(await readGroupMembers(tree, 'groups/rebuild', ['amd64', 'arm64'])).toEqual([
+    expect(await readGroupMembers(tree.dir, 'groups/rebuild', ['amd64', 'arm64'])).toEqual([
       { path: 'core-libs/icu' },
       { path: 'app-utils/tool', archs: ['amd64'] },
       { path: 'desktop/gui', archs: ['amd64'] },

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { link, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import { storageLayout } from '../storage/storage-layout.ts';
 import { AptRepo } from './apt-repo.ts';
@@ -33,17 +33,15 @@ function fieldMaps(text: string): Array<Map<string, string>> {
 }
 
 describe('AptRepo (signed, incremental flat repository)', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-repo-');
   let signer: RepoSigner;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-repo-'));
-    signer = await RepoSigner.open({ home: path.join(dir, 'storage/signing'), logger: silentLogger() });
+    signer = await RepoSigner.open({ home: path.join(tmp.dir, 'storage/signing'), logger: silentLogger() });
   });
   afterAll(async () => {
     await signer?.close();
-    await rm(dir, { recursive: true, force: true });
   });
-  const layout = () => storageLayout(path.join(dir, 'storage'));
+  const layout = () => storageLayout(path.join(tmp.dir, 'storage'));
 
   it('keeps the farm key private (0700 home, 0600 keys), serves the public key beside the repository', async () => {
     const home = layout().signingHome;
@@ -60,8 +58,8 @@ describe('AptRepo (signed, incremental flat repository)', () => {
 
   it('lists every deb as dpkg-scanpackages does, appends, and signs InRelease and Release.gpg', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
-    const a = await makeTestDeb(path.join(dir, 'a'), 'zeta', '1.0-0', 'amd64');
-    const b = await makeTestDeb(path.join(dir, 'b'), 'alpha', '2:3.1-2', 'all');
+    const a = await makeTestDeb(path.join(tmp.dir, 'a'), 'zeta', '1.0-0', 'amd64');
+    const b = await makeTestDeb(path.join(tmp.dir, 'b'), 'alpha', '2:3.1-2', 'all');
     await Promise.all([
       repo.publish('stable', [{ source: a, name: path.basename(a) }]),
       repo.publish('stable', [{ source: b, name: path.basename(b) }]),
@@ -87,7 +85,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
       ` ${sha256(await readFile(path.join(out, 'Packages.gz')))} ` +
         `${(await stat(path.join(out, 'Packages.gz'))).size} Packages.gz\n`,
     );
-    const keyring = path.join(dir, 'farm.gpg');
+    const keyring = path.join(tmp.dir, 'farm.gpg');
     await execa('gpg', ['--dearmor', '--yes', '-o', keyring, path.join(out, publicKeyName)]);
     const inRelease = await execa('gpgv', ['--keyring', keyring, '--output', '-', path.join(out, 'InRelease')], {
       reject: false,
@@ -100,10 +98,10 @@ describe('AptRepo (signed, incremental flat repository)', () => {
       { reject: false },
     );
     expect(detached.exitCode, String(detached.stderr)).toBe(0);
-    await writeFile(path.join(dir, 'tampered'), release.replace('Suite: stable', 'Suite: evil'));
+    await writeFile(path.join(tmp.dir, 'tampered'), release.replace('Suite: stable', 'Suite: evil'));
     expect(
       (
-        await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(dir, 'tampered')], {
+        await execa('gpgv', ['--keyring', keyring, path.join(out, 'Release.gpg'), path.join(tmp.dir, 'tampered')], {
           reject: false,
         })
       ).exitCode,
@@ -113,13 +111,13 @@ describe('AptRepo (signed, incremental flat repository)', () => {
   it('refuses a same version with other contents, takes the same bytes again, replaces only for an admin', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     const out = layout().repoDir('stable');
-    const first = path.join(dir, 'a/out/zeta_1.0-0_amd64.deb');
+    const first = path.join(tmp.dir, 'a/out/zeta_1.0-0_amd64.deb');
     expect(await repo.publish('stable', [{ source: first, name: 'zeta_1.0-0_amd64.deb' }])).toEqual({
       added: [],
       unchanged: ['zeta_1.0-0_amd64.deb'],
       replaced: [],
     });
-    const rebuilt = await makeTestDeb(path.join(dir, 'rebuilt'), 'zeta', '1.0-0', 'amd64', 'again');
+    const rebuilt = await makeTestDeb(path.join(tmp.dir, 'rebuilt'), 'zeta', '1.0-0', 'amd64', 'again');
     const before = await readFile(path.join(out, 'Packages'), 'utf8');
     await expect(repo.publish('stable', [{ source: rebuilt, name: 'zeta_1.0-0_amd64.deb' }])).rejects.toMatchObject({
       code: 'REPO_CONFLICT',
@@ -147,8 +145,8 @@ describe('AptRepo (signed, incremental flat repository)', () => {
 
   it('refuses a deb it cannot read, naming it, and publishes nothing of that batch', async () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
-    const good = await makeTestDeb(path.join(dir, 'unreadable'), 'kappa', '1.0-0', 'amd64');
-    const bad = path.join(dir, 'unreadable', 'broken.deb');
+    const good = await makeTestDeb(path.join(tmp.dir, 'unreadable'), 'kappa', '1.0-0', 'amd64');
+    const bad = path.join(tmp.dir, 'unreadable', 'broken.deb');
     await writeFile(bad, (await readFile(good)).subarray(0, 200));
     await repo.ensure('unreadable');
     const before = await readFile(path.join(layout().repoDir('unreadable'), 'Packages'), 'utf8');
@@ -167,7 +165,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     await repo.ensure('busy');
     const debs = await Promise.all(
-      [1, 2, 3, 4, 5, 6].map((i) => makeTestDeb(path.join(dir, `busy${i}`), `busy${i}`, '1.0-0', 'amd64')),
+      [1, 2, 3, 4, 5, 6].map((i) => makeTestDeb(path.join(tmp.dir, `busy${i}`), `busy${i}`, '1.0-0', 'amd64')),
     );
     const sign = vi.spyOn(signer, 'sign');
     try {
@@ -191,7 +189,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
 
   it('removes at its next start what a killed coordinator left (a deb link, an index half written)', async () => {
     const out = layout().repoDir('interrupted');
-    const deb = await makeTestDeb(path.join(dir, 'interrupted'), 'iota', '1.0-0', 'amd64');
+    const deb = await makeTestDeb(path.join(tmp.dir, 'interrupted'), 'iota', '1.0-0', 'amd64');
     const first = new AptRepo(layout(), silentLogger(), { signer });
     await first.publish('interrupted', [{ source: deb, name: path.basename(deb) }]);
     const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim();
@@ -211,7 +209,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
 
   it("sweeps a killed coordinator's temporary files at the next lock, with no restart (two coordinators)", async () => {
     const out = layout().repoDir('swept');
-    const deb = await makeTestDeb(path.join(dir, 'swept'), 'kappa', '1.0-0', 'amd64');
+    const deb = await makeTestDeb(path.join(tmp.dir, 'swept'), 'kappa', '1.0-0', 'amd64');
     const survivor = new AptRepo(layout(), silentLogger(), { signer });
     await survivor.publish('swept', [{ source: deb, name: path.basename(deb) }]);
     const dead = (await execa('sh', ['-c', 'echo $$'])).stdout.trim();
@@ -219,7 +217,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     for (const name of leftovers) await writeFile(path.join(out, '.tmp', name), 'half');
     const inFlight = `Release.tmp-${process.ppid}`;
     await writeFile(path.join(out, '.tmp', inFlight), '');
-    const again = await makeTestDeb(path.join(dir, 'swept'), 'lambda', '1.0-0', 'amd64');
+    const again = await makeTestDeb(path.join(tmp.dir, 'swept'), 'lambda', '1.0-0', 'amd64');
     await survivor.publish('swept', [{ source: again, name: path.basename(again) }]);
     expect(await readdir(path.join(out, '.tmp'))).toEqual([inFlight]);
     expect((await readdir(out)).filter((n) => n.includes('.tmp-'))).toEqual([]);
@@ -233,7 +231,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer });
     const index = await repo.index('stable');
     expect(index.entries.size).toBe(2);
-    const c = await makeTestDeb(path.join(dir, 'c'), 'gamma', '1', 'amd64');
+    const c = await makeTestDeb(path.join(tmp.dir, 'c'), 'gamma', '1', 'amd64');
     await repo.publish('stable', [{ source: c, name: path.basename(c) }]);
     const after = await readFile(path.join(out, 'Packages'), 'utf8');
     expect(after.startsWith(packages)).toBe(true);
@@ -243,8 +241,8 @@ describe('AptRepo (signed, incremental flat repository)', () => {
   it('serves earlier index states by hash (no Packages.xz), starts from the saved state, not Packages', async () => {
     const out = layout().repoDir('hashed');
     const repo = new AptRepo(layout(), silentLogger(), { signer });
-    const a = await makeTestDeb(path.join(dir, 'h-a'), 'hash-a', '1.0', 'amd64');
-    const b = await makeTestDeb(path.join(dir, 'h-b'), 'hash-b', '1.0', 'amd64');
+    const a = await makeTestDeb(path.join(tmp.dir, 'h-a'), 'hash-a', '1.0', 'amd64');
+    const b = await makeTestDeb(path.join(tmp.dir, 'h-b'), 'hash-b', '1.0', 'amd64');
     await repo.publish('hashed', [{ source: a, name: path.basename(a) }]);
     const first = await readFile(path.join(out, 'Release'), 'utf8');
     const firstPackages = await readFile(path.join(out, 'Packages'), 'utf8');
@@ -281,14 +279,14 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     // A crash between two appends (Packages.gz longer than saved): rebuilt from Packages at the next start.
     await writeFile(path.join(out, 'Packages.gz'), Buffer.concat([await readFile(path.join(out, 'Packages.gz')), gz]));
     const rebuilt = new AptRepo(layout(), silentLogger(), { signer });
-    const c = await makeTestDeb(path.join(dir, 'h-c'), 'hash-c', '1.0', 'amd64');
+    const c = await makeTestDeb(path.join(tmp.dir, 'h-c'), 'hash-c', '1.0', 'amd64');
     await rebuilt.publish('hashed', [{ source: c, name: path.basename(c) }]);
     const now = await readFile(path.join(out, 'Packages'), 'utf8');
     expect(now.match(/^Package: /gm)).toHaveLength(3);
     expect(gunzipSync(await readFile(path.join(out, 'Packages.gz'))).toString()).toBe(now);
     // After a compaction (an admin's replacement), the state before it is still served by hash.
     const beforeGz = await readFile(path.join(out, 'Packages.gz'));
-    const c2 = await makeTestDeb(path.join(dir, 'h-c2'), 'hash-c', '1.0', 'amd64', 'other contents');
+    const c2 = await makeTestDeb(path.join(tmp.dir, 'h-c2'), 'hash-c', '1.0', 'amd64', 'other contents');
     await rebuilt.publish('hashed', [{ source: c2, name: path.basename(c2) }], { replace: true });
     const kept = await rebuilt.byHash('hashed', sha256(beforeGz));
     expect(kept).toBeDefined();
@@ -299,7 +297,7 @@ describe('AptRepo (signed, incremental flat repository)', () => {
     const repo = new AptRepo(layout(), silentLogger(), { signer, keepVersions: 2, compactAfter: 1 });
     const out = layout().repoDir('kept');
     for (const version of ['1.0-1', '1.10-0', '1.9-0', '1.0~rc1-0']) {
-      const deb = await makeTestDeb(path.join(dir, `k${version}`), 'kappa', version, 'amd64');
+      const deb = await makeTestDeb(path.join(tmp.dir, `k${version}`), 'kappa', version, 'amd64');
       await repo.publish('kept', [{ source: deb, name: path.basename(deb) }]);
     }
     await repo.idle('kept');

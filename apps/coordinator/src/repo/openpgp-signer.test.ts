@@ -1,30 +1,26 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import { RepoSigner } from './repo-signer.ts';
 
-let dir: string;
+const tmp = useTempDir('aoinb-openpgp-');
 const opened: RepoSigner[] = [];
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-openpgp-'));
-});
 afterAll(async () => {
   await Promise.all(opened.map((s) => s.close()));
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function open(name: string, keyFile?: string, gpgOnly = false): Promise<RepoSigner> {
-  const signer = await RepoSigner.open({ home: path.join(dir, name), keyFile, logger: silentLogger(), gpgOnly });
+  const signer = await RepoSigner.open({ home: path.join(tmp.dir, name), keyFile, logger: silentLogger(), gpgOnly });
   opened.push(signer);
   return signer;
 }
 
 /** gpgv, apt's own verifier, against a keyring holding only the signer's public key. */
 async function gpgv(signer: RepoSigner, files: Record<string, string>, ...args: string[]): Promise<number> {
-  const work = await mkdtemp(path.join(dir, 'v-'));
+  const work = await mkdtemp(path.join(tmp.dir, 'v-'));
   const keyring = path.join(work, 'key.gpg');
   await execa('gpg', ['--batch', '--yes', '--dearmor', '--output', keyring], { input: signer.publicKey });
   for (const [name, text] of Object.entries(files)) await writeFile(path.join(work, name), text);
@@ -34,7 +30,7 @@ async function gpgv(signer: RepoSigner, files: Record<string, string>, ...args: 
 
 /** A secret key made by gpg in a home of its own, armored: what an operator puts in signing_key_file. */
 async function exportedKey(name: string, generate: (gpg: Gpg) => Promise<unknown>): Promise<string> {
-  const home = path.join(dir, `gen-${name}`);
+  const home = path.join(tmp.dir, `gen-${name}`);
   const gpg: Gpg = async (args) =>
     (
       await execa('gpg', ['--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], {
@@ -43,7 +39,7 @@ async function exportedKey(name: string, generate: (gpg: Gpg) => Promise<unknown
     ).stdout;
   await execa('mkdir', ['-m', '700', home]);
   await generate(gpg);
-  const file = path.join(dir, `${name}.asc`);
+  const file = path.join(tmp.dir, `${name}.asc`);
   await gpg(['--armor', '--output', file, '--export-secret-keys']);
   await execa('gpgconf', ['--kill', 'all'], { env: { GNUPGHOME: home } });
   return file;

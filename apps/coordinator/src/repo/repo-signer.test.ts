@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import { agentPid } from './gpg-agent.ts';
 import { RepoSigner } from './repo-signer.ts';
@@ -24,19 +24,15 @@ async function gone(pid: number): Promise<boolean> {
 }
 
 describe('RepoSigner.close (a GnuPG home that may be shared)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-signer-'));
-  });
+  const tmp = useTempDir('aoinb-signer-');
   afterAll(async () => {
     for (const home of ['own', 'shared']) {
-      await execa('gpgconf', ['--kill', 'gpg-agent'], { env: { GNUPGHOME: path.join(dir, home) }, reject: false });
+      await execa('gpgconf', ['--kill', 'gpg-agent'], { env: { GNUPGHOME: path.join(tmp.dir, home) }, reject: false });
     }
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('stops the gpg-agent its start started', async () => {
-    const home = path.join(dir, 'own');
+    const home = path.join(tmp.dir, 'own');
     const signer = await RepoSigner.open({ home, logger: silentLogger() });
     const pid = await agentPid(home);
     expect(pid).toBeGreaterThan(0);
@@ -46,7 +42,7 @@ describe('RepoSigner.close (a GnuPG home that may be shared)', () => {
   });
 
   it('leaves alone an agent that ran before it (a second coordinator, an operator), with both signers', async () => {
-    const home = path.join(dir, 'shared');
+    const home = path.join(tmp.dir, 'shared');
     await mkdir(home, { recursive: true, mode: 0o700 });
     const first = await RepoSigner.open({ home, logger: silentLogger() });
     const pid = await agentPid(home);

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import { storageLayout } from '../storage/storage-layout.ts';
 import { AptRepo } from './apt-repo.ts';
@@ -19,17 +19,15 @@ const sha256 = (data: Buffer | string): string => createHash('sha256').update(da
  * the other's writes. The cross-process case runs in two-coordinators.test.ts.
  */
 describe('one repository, two writers sharing the storage', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-shared-repo-');
   let signer: RepoSigner;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-shared-repo-'));
-    signer = await RepoSigner.open({ home: path.join(dir, 'storage/signing'), logger: silentLogger() });
+    signer = await RepoSigner.open({ home: path.join(tmp.dir, 'storage/signing'), logger: silentLogger() });
   });
   afterAll(async () => {
     await signer?.close();
-    await rm(dir, { recursive: true, force: true });
   });
-  const layout = () => storageLayout(path.join(dir, 'storage'));
+  const layout = () => storageLayout(path.join(tmp.dir, 'storage'));
 
   async function check(out: string, names: string[]): Promise<void> {
     const packages = await readFile(path.join(out, 'Packages'));
@@ -47,7 +45,7 @@ describe('one repository, two writers sharing the storage', () => {
     const one = new AptRepo(layout(), silentLogger(), { signer });
     const two = new AptRepo(layout(), silentLogger(), { signer });
     const debs = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => makeTestDeb(path.join(dir, `d${i}`), `pkg${i}`, '1.0-0', 'amd64')),
+      Array.from({ length: 12 }, (_, i) => makeTestDeb(path.join(tmp.dir, `d${i}`), `pkg${i}`, '1.0-0', 'amd64')),
     );
     await one.ensure('stable');
     await two.ensure('stable');
@@ -62,10 +60,10 @@ describe('one repository, two writers sharing the storage', () => {
     expect((await two.publish('stable', [{ source: debs[1]!, name: names[1]! }])).unchanged).toEqual([names[1]]);
 
     // One rewrites the index (an admin's replace); the other then publishes on top of the new index.
-    const rebuilt = await makeTestDeb(path.join(dir, 'r'), 'pkg3', '1.0-0', 'amd64', 'again');
+    const rebuilt = await makeTestDeb(path.join(tmp.dir, 'r'), 'pkg3', '1.0-0', 'amd64', 'again');
     const replaced = await one.publish('stable', [{ source: rebuilt, name: names[3]! }], { replace: true });
     expect(replaced.replaced).toEqual([names[3]]);
-    const late = await makeTestDeb(path.join(dir, 'late'), 'late', '1.0-0', 'amd64');
+    const late = await makeTestDeb(path.join(tmp.dir, 'late'), 'late', '1.0-0', 'amd64');
     await two.publish('stable', [{ source: late, name: path.basename(late) }]);
     await Promise.all([one.idle('stable'), two.idle('stable')]);
     await check(out, [...names, path.basename(late)]);

@@ -1,7 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import type { BuildResult } from '@aoinb/buildroot';
 import { createLogger } from '@aoinb/logging';
 import { parsePromText, promtool } from '@aoinb/testkit';
@@ -32,18 +30,17 @@ function result(
 }
 
 describe('worker metrics', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-worker-metrics-');
   let metrics: WorkerMetrics;
   let server: MetricsServer;
   const scrape = async () => parsePromText(await (await fetch(server.url)).text());
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-worker-metrics-'));
     metrics = createWorkerMetrics({
       builderId: 'b1',
       archs: ['amd64', 'arm64'],
       slots: 2,
-      workDir: dir,
+      workDir: tmp.dir,
       executor: 'nspawn',
       version: '0.1.0',
       logger,
@@ -52,7 +49,6 @@ describe('worker metrics', () => {
   });
   afterAll(async () => {
     await server?.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('shows each running build in its own slot, live, and drops its series when it leaves', async () => {

@@ -1,11 +1,11 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile, copyFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { collectDebs, controlFields, type ArtifactRules } from './collect-debs.ts';
 
-let work: string;
+const work = useTempDir('aoinb-collect-');
 let merged: string;
 let output: string;
 let out: string;
@@ -26,7 +26,7 @@ async function deb(
   control: { Package: string; Version: string; Architecture: string },
   compression = 'gzip',
 ): Promise<string> {
-  const root = await mkdtemp(path.join(work, 'pkg-'));
+  const root = await mkdtemp(path.join(work.dir, 'pkg-'));
   await mkdir(path.join(root, 'DEBIAN'));
   await mkdir(path.join(root, 'usr/share/doc'), { recursive: true });
   await writeFile(path.join(root, 'usr/share/doc/x'), 'x\n');
@@ -47,15 +47,11 @@ async function collect(): Promise<{ names?: string[]; error?: { code: string; me
 }
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'aoinb-collect-'));
-  await mkdir(path.join(work, 'canary'));
-  await writeFile(path.join(work, 'canary/secret'), 'host secret\n');
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
+  await mkdir(path.join(work.dir, 'canary'));
+  await writeFile(path.join(work.dir, 'canary/secret'), 'host secret\n');
 });
 beforeEach(async () => {
-  merged = await mkdtemp(path.join(work, 'merged-'));
+  merged = await mkdtemp(path.join(work.dir, 'merged-'));
   output = path.join(merged, 'buildroot/output');
   await mkdir(output, { recursive: true });
   out = path.join(merged, '..', `${path.basename(merged)}-out`);
@@ -79,7 +75,7 @@ describe('collectDebs', () => {
 
   it('refuses a symlinked .deb and collects nothing, leaving the host file alone', async () => {
     await deb(output, 'hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
-    await symlink(path.join(work, 'canary/secret'), path.join(output, 'hello-dbg_1.0-0_amd64.deb'));
+    await symlink(path.join(work.dir, 'canary/secret'), path.join(output, 'hello-dbg_1.0-0_amd64.deb'));
     expect(await collect()).toEqual({
       error: {
         code: 'ARTIFACT_INVALID',
@@ -87,11 +83,11 @@ describe('collectDebs', () => {
       },
     });
     expect(await readdir(out).catch(() => [])).toEqual([]);
-    expect(await readFile(path.join(work, 'canary/secret'), 'utf8')).toBe('host secret\n');
+    expect(await readFile(path.join(work.dir, 'canary/secret'), 'utf8')).toBe('host secret\n');
   });
 
   it('refuses an output folder, or /buildroot, that is a link to elsewhere', async () => {
-    const elsewhere = path.join(work, 'elsewhere');
+    const elsewhere = path.join(work.dir, 'elsewhere');
     await mkdir(elsewhere, { recursive: true });
     await deb(elsewhere, 'hello_1.0-0_amd64.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
     await rm(output, { recursive: true });
@@ -102,7 +98,7 @@ describe('collectDebs', () => {
       message: expect.stringContaining('/buildroot/output is not a plain folder (ENOTDIR)'),
     });
     await rm(path.join(merged, 'buildroot'), { recursive: true });
-    await symlink(work, path.join(merged, 'buildroot'));
+    await symlink(work.dir, path.join(merged, 'buildroot'));
     expect((await collect()).error?.message).toContain('/buildroot is not a plain folder');
     expect(await readdir(out).catch(() => [])).toEqual([]);
     // Each refused step closed the folder it was opened from (they were once left to the GC).
@@ -116,7 +112,7 @@ describe('collectDebs', () => {
       'build output "notes.txt": only .deb files may be left in /buildroot/output',
     );
     await rm(path.join(output, 'notes.txt'));
-    await copyFile(path.join(work, 'canary/secret'), path.join(output, 'hello_1.0-0_amd64.deb'));
+    await copyFile(path.join(work.dir, 'canary/secret'), path.join(output, 'hello_1.0-0_amd64.deb'));
     const fake = (await collect()).error?.message;
     expect(fake).toBe('build output "hello_1.0-0_amd64.deb": not a valid .deb (no ar archive signature)');
     await rm(path.join(output, 'hello_1.0-0_amd64.deb'));
@@ -166,7 +162,7 @@ describe('collectDebs', () => {
   });
 
   it('refuses a truncated .deb, naming the file and no host path, and closes what it opened', async () => {
-    const whole = await deb(work, 'whole.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
+    const whole = await deb(work.dir, 'whole.deb', { Package: 'hello', Version: '1.0-0', Architecture: 'amd64' });
     const bytes = await readFile(whole);
     const openBefore = (await readdir('/proc/self/fd')).length;
     await writeFile(path.join(output, 'hello_1.0-0_amd64.deb'), bytes.subarray(0, 8 + 60 + 4 + 60 + 40));
@@ -174,7 +170,7 @@ describe('collectDebs', () => {
     expect(error?.message).toMatch(
       /^build output "hello_1\.0-0_amd64\.deb": not a valid \.deb \(truncated: ar member "control\.tar\.gz" declares \d+ bytes, \d+ remain\)$/,
     );
-    expect(error?.message).not.toContain(work);
+    expect(error?.message).not.toContain(work.dir);
     expect(await readdir(out).catch(() => [])).toEqual([]);
     expect((await readdir('/proc/self/fd')).length).toBe(openBefore);
   });
@@ -185,7 +181,7 @@ describe('controlFields (in-process, against dpkg-deb -f)', () => {
     'reads Package, Version and Architecture of a -Z%s deb as dpkg-deb -f does',
     async (z) => {
       const file = await deb(
-        work,
+        work.dir,
         `fields-${z}.deb`,
         { Package: 'hello', Version: '2:1.0~rc1-3', Architecture: 'all' },
         z,
