@@ -1,9 +1,9 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
 import { freePort, writeFakeBundle } from '@aoinb/testkit';
 import { followLog, request, startNginxFront, type NginxFront } from './nginx-front.ts';
@@ -25,13 +25,12 @@ const writeBundle = (root: string, name: string, lines: number): Promise<string>
 describe('deploy/nginx/aoinb-coordinators.conf in front of two coordinators', () => {
   let farm: FarmHarness;
   let front: NginxFront;
-  let root: string;
+  const root = useTempDir('aoinb-nginx-');
   let env: Record<string, string>;
   const extraCaBefore = process.env.NODE_EXTRA_CA_CERTS;
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'aoinb-nginx-'));
-    await chmod(root, 0o755);
+    await chmod(root.dir, 0o755);
     const port = await freePort();
     farm = await FarmHarness.create({
       archs: ['amd64'],
@@ -43,9 +42,9 @@ describe('deploy/nginx/aoinb-coordinators.conf in front of two coordinators', ()
     const c2 = await freePort();
     await farm.startCoordinator('c1', c1);
     await farm.startCoordinator('c2', c2);
-    front = await startNginxFront(path.join(root, 'nginx'), [c1, c2], port);
+    front = await startNginxFront(path.join(root.dir, 'nginx'), [c1, c2], port);
     // The worker and the CLI reach the farm through nginx's TLS only: they trust its certificate.
-    process.env.NODE_EXTRA_CA_CERTS = path.join(root, 'nginx/cert.pem');
+    process.env.NODE_EXTRA_CA_CERTS = path.join(root.dir, 'nginx/cert.pem');
     env = { AOINB_URL: `https://127.0.0.1:${port}`, AOINB_TOKEN: maintainer, NO_COLOR: '1' };
     await farm.startWorker({ id: 'w1', archs: ['amd64'], slots: 2 });
   });
@@ -54,14 +53,13 @@ describe('deploy/nginx/aoinb-coordinators.conf in front of two coordinators', ()
     else process.env.NODE_EXTRA_CA_CERTS = extraCaBefore;
     await front?.stop();
     await farm?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
   });
 
   const aoinb = (args: string[]) => execa(process.execPath, [cli, ...args], { env, reject: false, all: true });
   const submitNoWait = async (name: string, lines: number): Promise<string> => {
     const run = await aoinb([
       'submit',
-      await writeBundle(root, name, lines),
+      await writeBundle(root.dir, name, lines),
       '--branch',
       'stable',
       '--no-wait',
@@ -114,7 +112,7 @@ describe('deploy/nginx/aoinb-coordinators.conf in front of two coordinators', ()
       const listed = await request(front, 'GET', '/task?limit=5', { token: maintainer });
       expect(listed.status, listed.text).toBe(200);
     }
-    const next = await aoinb(['submit', await writeBundle(root, 'front-c', 2), '--branch', 'stable']);
+    const next = await aoinb(['submit', await writeBundle(root.dir, 'front-c', 2), '--branch', 'stable']);
     expect(next.exitCode, next.all).toBe(0);
     const followed = await follower;
     expect(followed.exitCode, followed.all).toBe(0);

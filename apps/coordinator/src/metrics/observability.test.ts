@@ -1,7 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import {
   freePort,
   grafanaQueryMetricNames,
@@ -32,7 +32,7 @@ import {
  */
 describe('metrics of a live farm', () => {
   const readerToken = 'reader-token-0123456789abcdef';
-  let secrets: string;
+  const secrets = useTempDir('aoinb-metrics-secrets-');
   let farm: FarmHarness;
   let prometheus: PrometheusHandle;
   let workerMetricsUrl: string;
@@ -45,8 +45,7 @@ describe('metrics of a live farm', () => {
   const scrapeWorker = async (): Promise<PromText> => parsePromText(await (await fetch(workerMetricsUrl)).text());
 
   beforeAll(async () => {
-    secrets = await mkdtemp(path.join(tmpdir(), 'aoinb-metrics-secrets-'));
-    const tokenFile = path.join(secrets, 'reader.token');
+    const tokenFile = path.join(secrets.dir, 'reader.token');
     await writeFile(tokenFile, `${readerToken}\n`);
     farm = await FarmHarness.create({
       archs: ['amd64', 'arm64'],
@@ -92,7 +91,6 @@ describe('metrics of a live farm', () => {
   afterAll(async () => {
     await prometheus?.stop();
     await farm?.stop();
-    await rm(secrets, { recursive: true, force: true });
   });
 
   it('serves the coordinator metrics to a token only, in a format promtool accepts, no task or job ids', async () => {
