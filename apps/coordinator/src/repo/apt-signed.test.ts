@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { silentLogger } from '@aoinb/logging';
 import { ensureTestBaseos, mountOverlayFixture, mountsUnder, runInNspawn, type TestBaseos } from '@aoinb/testkit';
 import type { CoordinatorContext } from '../context.ts';
@@ -17,7 +17,7 @@ import { makeTestDeb } from './repo-test-debs.ts';
  * farm's repository route: signed, checked with `signed-by=`, no `[trusted=yes]`.
  */
 describe('the signed repository through real apt in a container', () => {
-  let dir: string;
+  const tmp = useTempDir('aoinb-apt-signed-');
   let signer: RepoSigner;
   let other: RepoSigner;
   let repo: AptRepo;
@@ -30,10 +30,9 @@ describe('the signed repository through real apt in a container', () => {
 
   beforeAll(async () => {
     baseos = await ensureTestBaseos();
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-apt-signed-'));
-    const layout = storageLayout(path.join(dir, 'storage'));
+    const layout = storageLayout(path.join(tmp.dir, 'storage'));
     signer = await RepoSigner.open({ home: layout.signingHome, logger: silentLogger() });
-    other = await RepoSigner.open({ home: path.join(dir, 'other-key'), logger: silentLogger() });
+    other = await RepoSigner.open({ home: path.join(tmp.dir, 'other-key'), logger: silentLogger() });
     repo = new AptRepo(layout, silentLogger(), { signer });
     app = Fastify();
     app.addHook('onRequest', async (request) => {
@@ -52,11 +51,10 @@ describe('the signed repository through real apt in a container', () => {
     await app?.close();
     await signer?.close();
     await other?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function apt(key: string, script: string): Promise<{ exitCode: number | undefined; all: string }> {
-    const overlay = await mountOverlayFixture({ lower: baseos.rootfsDir, parentDir: dir });
+    const overlay = await mountOverlayFixture({ lower: baseos.rootfsDir, parentDir: tmp.dir });
     try {
       await mkdir(path.join(overlay.merged, 'etc/apt/keyrings'), { recursive: true });
       await writeFile(path.join(overlay.merged, 'etc/apt/keyrings', publicKeyName), key);
@@ -76,9 +74,9 @@ describe('the signed repository through real apt in a container', () => {
   }
 
   it('apt-get update verifies the InRelease with the served key, installs what later publishes appended', async () => {
-    const first = await makeTestDeb(path.join(dir, 'first'), 'aoinb-first', '1.0-0', 'all');
+    const first = await makeTestDeb(path.join(tmp.dir, 'first'), 'aoinb-first', '1.0-0', 'all');
     await repo.publish('stable', [{ source: first, name: path.basename(first) }]);
-    const second = await makeTestDeb(path.join(dir, 'second'), 'aoinb-second', '2:0.5-1', baseos.arch);
+    const second = await makeTestDeb(path.join(tmp.dir, 'second'), 'aoinb-second', '2:0.5-1', baseos.arch);
     await repo.publish('stable', [{ source: second, name: path.basename(second) }]);
     const key = await (await fetch(`${url}/repo/stable/${publicKeyName}`)).text();
     expect(key).toBe(signer.publicKey);
@@ -99,11 +97,11 @@ describe('the signed repository through real apt in a container', () => {
     expect(files, requested.join(' ')).toContain(`by-hash/SHA256/${gz}`);
     expect(files).not.toContain('Packages.gz');
     expect(files).not.toContain('Packages');
-    expect(await mountsUnder(dir)).toEqual([]);
+    expect(await mountsUnder(tmp.dir)).toEqual([]);
   });
 
   it('apt-get update succeeds when a publish lands between its InRelease and its index fetch', async () => {
-    const late = await makeTestDeb(path.join(dir, 'late'), 'aoinb-late', '1.0-0', baseos.arch);
+    const late = await makeTestDeb(path.join(tmp.dir, 'late'), 'aoinb-late', '1.0-0', baseos.arch);
     let published = false;
     beforeByHash = async () => {
       await repo.publish('stable', [{ source: late, name: path.basename(late) }]);
