@@ -2,7 +2,7 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '@aoinb/testkit';
-import { FarmHarness, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectNoMountsUnder, expectSucceededOnce } from './fault-checks.ts';
 
 interface Builder {
@@ -45,21 +45,21 @@ describe('fault: the work dir is full', () => {
     const jobsDir = path.join(guarded.dir, 'farm-worker', 'w-guard');
     await mkdir(path.join(jobsDir, 'dead-build-a1'), { recursive: true });
     await writeFile(path.join(jobsDir, 'dead-build-a1', 'workspace.img'), Buffer.alloc(48 * 1024 * 1024));
-    await farm.waitFor(async () => (await readdir(jobsDir)).length === 0, 120_000, 'the leftover to be removed');
+    await farm.waitFor(async () => (await readdir(jobsDir)).length === 0, farmDeadlineMs, 'the leftover to be removed');
     const id = await farm.submit(await bundle({ name: 'after-cleanup', defines: ['ALLOW_ARCH="amd64"'] }));
     await expectSucceededOnce(farm, [id]);
   });
 
   it('stops taking jobs below the threshold, says why, and takes them again once there is room', async () => {
     await guarded.fill();
-    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'paused', 120_000, 'w-guard to pause');
+    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'paused', farmDeadlineMs, 'w-guard to pause');
     expect((await builder('w-guard'))?.paused_reason).toMatch(/MiB free, below worker.min_free_disk_mib = 24/);
     const id = await farm.submit(await bundle({ name: 'waits-for-room', defines: ['ALLOW_ARCH="amd64"'] }));
     // Three heartbeats: a paused worker claims nothing.
     await new Promise((r) => setTimeout(r, 3000));
     expect((await farm.status(id)).state).toBe('queued');
     await guarded.free();
-    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'active', 120_000, 'w-guard to resume');
+    await farm.waitFor(async () => (await builder('w-guard'))?.mode === 'active', farmDeadlineMs, 'w-guard to resume');
     await expectSucceededOnce(farm, [id]);
   });
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectSucceededOnce, timedRequest, withRedis } from './fault-checks.ts';
 
 interface Builder {
@@ -43,7 +43,7 @@ describe('fault: Redis loses its data', () => {
       const h = await farm.api('GET', '/healthz');
       return h.status === 503 && (h.body as { error?: { code?: string } }).error?.code === 'FARM_IDENTITY_LOST';
     };
-    await farm.waitFor(lost, 120_000, 'healthz to say FARM_IDENTITY_LOST');
+    await farm.waitFor(lost, farmDeadlineMs, 'healthz to say FARM_IDENTITY_LOST');
     const health = await timedRequest(url('/healthz'));
     expect(health.body).toMatchObject({ error: { code: 'FARM_IDENTITY_LOST', message: expect.any(String) } });
     const create = await timedRequest(url('/task'), { method: 'POST', token: farmTokens.maintainer });
@@ -51,7 +51,7 @@ describe('fault: Redis loses its data', () => {
     expect(create.body).toMatchObject({ error: { code: 'FARM_IDENTITY_LOST' } });
     const metrics = await farm.api('GET', '/metrics');
     expect(metrics.text).toMatch(/^aoinb_farm_identity_ok 0$/m);
-    await farm.waitFor(async () => (await builder())?.mode === 'paused', 120_000, 'the worker to pause');
+    await farm.waitFor(async () => (await builder())?.mode === 'paused', farmDeadlineMs, 'the worker to pause');
     expect((await builder())?.paused_reason).toMatch(/farm identity/);
     // The build that was running when the data went: its report must not create or change anything.
     await new Promise((r) => setTimeout(r, 3000));
@@ -62,7 +62,11 @@ describe('fault: Redis loses its data', () => {
     const adopt = await farm.api('POST', '/farm/identity/adopt', undefined, { token: farmTokens.admin });
     expect(adopt.status, adopt.text).toBe(200);
     expect((await farm.api('GET', '/healthz')).status).toBe(200);
-    await farm.waitFor(async () => (await builder())?.mode === 'active', 120_000, 'the worker to take jobs again');
+    await farm.waitFor(
+      async () => (await builder())?.mode === 'active',
+      farmDeadlineMs,
+      'the worker to take jobs again',
+    );
   }
 
   async function submitMany(prefix: string, n: number): Promise<string[]> {
@@ -95,7 +99,7 @@ describe('fault: Redis loses its data', () => {
     );
     await farm.waitFor(
       () => withRedis(farm.redis.url, async (r) => (await r.ping()) === 'PONG').catch(() => false),
-      120_000,
+      farmDeadlineMs,
       'the empty redis-server to answer',
     );
     await expectRefusedThenAdopt(last);

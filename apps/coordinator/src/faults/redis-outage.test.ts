@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { redisCommandTimeoutMs } from '../resilience/redis-fail-fast.ts';
 import { expectSucceededOnce, redisPid, timedRequest } from './fault-checks.ts';
 
@@ -66,7 +66,7 @@ describe('fault: Redis frozen', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    await farm.waitFor(async () => (await farm.api('GET', '/healthz')).status === 200, 120_000, 'healthz again');
+    await farm.waitFor(async () => (await farm.api('GET', '/healthz')).status === 200, farmDeadlineMs, 'healthz again');
     await new Promise((r) => setTimeout(r, 2000));
     expect(await taskCount()).toBe(tasksBefore);
     // The client's retry of a create it never saw answered: with an Idempotency-Key it gets the same task.

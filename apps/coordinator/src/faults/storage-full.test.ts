@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountSmallDisk, type SmallDisk } from '@aoinb/testkit';
-import { FarmHarness, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, farmTokens, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 import { expectSucceededOnce } from './fault-checks.ts';
 
 /**
@@ -58,7 +58,7 @@ describe("fault: the coordinator's storage is full", () => {
     await writeFile(gate, '');
     await farm.waitFor(
       async () => /uploading upload-waits\S* failed; retrying/.test(farm.processes.get('w1')?.output() ?? ''),
-      120_000,
+      farmDeadlineMs,
       "the worker's upload retry while the storage is full",
     );
     // The build ended, but it is still running: the worker is retrying its upload.

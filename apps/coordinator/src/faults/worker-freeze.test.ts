@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, packTestBundle, type TaskStatus } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, packTestBundle, type TaskStatus } from '@aoinb/farm-harness';
 import { expectPublishedOnce } from './crash-points.ts';
 import { expectSucceededOnce } from './fault-checks.ts';
 
@@ -40,7 +40,7 @@ describe('fault: a worker frozen mid-build and woken later', () => {
     const id = await farm.submit(archive);
     await farm.waitFor(
       async () => (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text.includes('fake build line'),
-      120_000,
+      farmDeadlineMs,
       'worker-a to be building',
     );
     signal('worker-a', 'SIGSTOP');
@@ -53,12 +53,12 @@ describe('fault: a worker frozen mid-build and woken later', () => {
     const coordinator = farm.processes.get('coordinator')!;
     await farm.waitFor(
       async () => /stale (result|upload of [^"]+) refused/.test(coordinator.output()),
-      120_000,
+      farmDeadlineMs,
       "the coordinator to refuse worker-a's stale report",
     );
     await farm.waitFor(
       async () => /result was dropped|result refused|refused/.test(farm.processes.get('worker-a')!.output()),
-      120_000,
+      farmDeadlineMs,
       'worker-a to be told its attempt is stale',
     );
     await expectSucceededOnce(farm, [id], { attempt: 2 });
