@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  farmDeadlineMs,
   type FarmHarness,
   farmTokens,
   type TaskStatus,
@@ -138,7 +139,7 @@ describe('the farm builds: routing, publishing, retry, cancel, timeout, live log
     let jobState = '';
     await farm.waitFor(
       async () => (jobState = await farm.buildJobState('amd64', jobId)) !== 'active',
-      120_000,
+      farmDeadlineMs,
       `job ${jobId} to leave active`,
     );
     expect(jobState).toBe('completed');
@@ -146,7 +147,7 @@ describe('the farm builds: routing, publishing, retry, cancel, timeout, live log
 
     const retried = await farm.api('POST', `/task/${id}/retry`, undefined, maintainer);
     expect(retried.status).toBe(202);
-    await farm.waitFor(async () => job(await farm.status(id), 'amd64').run === 2, 120_000, 'run 2');
+    await farm.waitFor(async () => job(await farm.status(id), 'amd64').run === 2, farmDeadlineMs, 'run 2');
     const again = await farm.waitForState(id, ['succeeded', 'failed']);
     expect(job(again, 'amd64')).toMatchObject({ state: 'failed', run: 2, attempt: 1, job_id: `t${id}-amd64-r2` });
     expect((await farm.api('GET', `/task/${id}/log?arch=amd64&run=1`)).text).toContain('told to fail');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FarmHarness, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { farmDeadlineMs } from '@aoinb/farm-harness';
 import { startTwoWorkerFarm } from '../test-support/two-worker-farm.ts';
 
 /**
@@ -26,7 +27,7 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
     );
     await farm.waitFor(
       async () => job(await farm.status(id), 'amd64').builder === 'worker-a',
-      120_000,
+      farmDeadlineMs,
       'worker-a to start the build',
     );
     await farm.kill('worker-a', 'SIGKILL');
@@ -44,7 +45,7 @@ describe('the farm when a process dies: worker SIGKILL and SIGTERM, coordinator 
         };
         return builders.find((b) => b.id === 'worker-a')?.state === 'offline';
       },
-      120_000,
+      farmDeadlineMs,
       'worker-a to show offline',
     );
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  farmDeadlineMs,
   type FarmHarness,
   farmTokens,
   groupStatus,
@@ -85,7 +86,7 @@ describe('group builds by dependency (fake executor)', () => {
     try {
       await farm.waitFor(
         async () => (await redis.zscore('{aoinb}:group-flow:waiting-children', `g${id}-r1`)) !== null,
-        120_000,
+        farmDeadlineMs,
         'the parent job to wait for its children',
       );
       expect(await redis.exists(`{aoinb}:build-amd64:t${tasks[0]}-amd64-r1`)).toBe(0);
@@ -99,13 +100,13 @@ describe('group builds by dependency (fake executor)', () => {
           const s = await groupStatus(farm, id);
           return member(s, 'dag-liba').state === 'running' && member(s, 'dag-tool').state === 'running';
         },
-        120_000,
+        farmDeadlineMs,
         'dag-liba and dag-tool to run at once',
       );
       await letGo('dag-liba', 'dag-tool');
       await farm.waitFor(
         async () => (await redis.zscore('{aoinb}:group-flow:completed', `g${id}-r1`)) !== null,
-        120_000,
+        farmDeadlineMs,
         'the parent job to complete',
       );
     } finally {
@@ -180,7 +181,7 @@ describe('group builds by dependency (fake executor)', () => {
     // pa-core holds until pa-plugin/amd64 started: that one did not wait for it.
     await farm.waitFor(
       async () => ['running', 'succeeded'].includes(member(await groupStatus(farm, id), 'pa-plugin', 'amd64').state),
-      120_000,
+      farmDeadlineMs,
       'pa-plugin/amd64 to start while pa-core is held',
     );
     await letGo('pa-core');

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, farmTokens } from '@aoinb/farm-harness';
 import { groupStatus, member, postGroup, uploadTasks, waitForGroup } from '@aoinb/farm-harness';
 import { packTestBundle, type TestBundle } from '@aoinb/farm-harness';
 
@@ -48,7 +48,7 @@ describe('group round flow (step-jobs parent)', () => {
     // No riscv64 host yet: the released member's job waits in its queue, a child of the round's parent.
     const { id, tasks } = await group([on('riscv64', 'rr-base'), on('riscv64', 'rr-top', ['BUILDDEP="rr-base"'])]);
     const [base, top] = tasks as [string, string];
-    await farm.waitFor(() => parentIn(id, 'waiting-children'), 120_000, 'the parent to wait for its children');
+    await farm.waitFor(() => parentIn(id, 'waiting-children'), farmDeadlineMs, 'the parent to wait for its children');
     const jobId = `t${base}-riscv64-r1`;
     expect(await redis.hget(`{aoinb}:build-riscv64:${jobId}`, 'parentKey')).toBe(`{aoinb}:group-flow:g${id}-r1`);
     expect(await redis.exists(`{aoinb}:build-riscv64:t${top}-riscv64-r1`)).toBe(0);
@@ -71,7 +71,7 @@ describe('group round flow (step-jobs parent)', () => {
     expect(member(done, 'rr-top')).toMatchObject({ run: 1, attempt: 1 });
     expect(await queuedEvents(base)).toBe(1);
     expect(await queuedEvents(top)).toBe(1);
-    await farm.waitFor(() => parentIn(id, 'completed'), 120_000, 'the parent job to complete');
+    await farm.waitFor(() => parentIn(id, 'completed'), farmDeadlineMs, 'the parent job to complete');
     // The riscv64 host is this test's: the next test builds on amd64 only.
     await farm.kill('wr');
   });
@@ -83,15 +83,15 @@ describe('group round flow (step-jobs parent)', () => {
     ]);
     await farm.waitFor(
       async () => member(await groupStatus(farm, id), 'cw-long').state === 'running',
-      120_000,
+      farmDeadlineMs,
       'cw-long to run',
     );
-    await farm.waitFor(() => parentIn(id, 'waiting-children'), 120_000, 'the parent to wait for cw-long');
+    await farm.waitFor(() => parentIn(id, 'waiting-children'), farmDeadlineMs, 'the parent to wait for cw-long');
     expect((await farm.api('POST', `/group/${id}/cancel`, undefined, maintainer)).status).toBe(202);
     const end = await waitForGroup(farm, id, ['cancelled']);
     expect(member(end, 'cw-long')).toMatchObject({ state: 'cancelled', reason: 'cancelled by maintainer-user' });
     expect(member(end, 'cw-after')).toMatchObject({ state: 'cancelled', job_id: null, started_at: null });
-    await farm.waitFor(() => parentIn(id, 'completed'), 120_000, 'the parent job to complete');
+    await farm.waitFor(() => parentIn(id, 'completed'), farmDeadlineMs, 'the parent job to complete');
     expect(await redis.exists(`{aoinb}:build-amd64:t${tasks[1]}-amd64-r1`)).toBe(0);
     expect(await redis.llen('{aoinb}:build-amd64:wait')).toBe(0);
     expect(await redis.zcard('{aoinb}:build-amd64:prioritized')).toBe(0);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FarmHarness, farmTokens, groupStatus, member, ms, waitForGroup } from '@aoinb/farm-harness';
+import { farmDeadlineMs } from '@aoinb/farm-harness';
 import { groupKit, startGroupFarm, startsAfterEnd } from '../test-support/group-farm.ts';
 
 /**
@@ -94,7 +95,7 @@ describe('group modes, cancel and failover (fake executor)', () => {
     ]);
     await farm.waitFor(
       async () => member(await groupStatus(farm, id), 'cx-long').state === 'running',
-      120_000,
+      farmDeadlineMs,
       'cx-long to run',
     );
     const cancelled = await farm.api('POST', `/group/${id}/cancel`, undefined, maintainer);
@@ -115,7 +116,7 @@ describe('group modes, cancel and failover (fake executor)', () => {
     ]);
     await farm.waitFor(
       async () => member(await groupStatus(farm, id), 'cr-a').state === 'running',
-      120_000,
+      farmDeadlineMs,
       'cr-a to run',
     );
     await farm.kill('coordinator', 'SIGKILL');
@@ -141,7 +142,7 @@ describe('group modes, cancel and failover (fake executor)', () => {
         victim = a.builder ?? '';
         return a.state === 'running';
       },
-      120_000,
+      farmDeadlineMs,
       'wk-a to run',
     );
     await farm.kill(victim, 'SIGKILL');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens, packTestBundle, type TaskStatus, type TestBundle } from '@aoinb/farm-harness';
+import { farmDeadlineMs } from '@aoinb/farm-harness';
 
 /**
  * Placement by requirements (docs/placement.md), the farm as it runs: a real redis-server, the
@@ -55,7 +56,7 @@ describe('placement by requirements', () => {
         last = await farm.status(big);
         return jobOf(last).reason === 'waiting: needs 4 GiB, largest amd64 builder has 2 GiB';
       },
-      120_000,
+      farmDeadlineMs,
       'the waiting reason',
       () => JSON.stringify(last),
     );
@@ -98,7 +99,7 @@ describe('placement by requirements', () => {
         last = await farm.status(online);
         return jobOf(last).reason === 'waiting: no amd64 builder allows network builds';
       },
-      120_000,
+      farmDeadlineMs,
       'the waiting reason',
       () => JSON.stringify(last),
     );

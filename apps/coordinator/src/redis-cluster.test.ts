@@ -3,6 +3,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FarmHarness,
+  farmDeadlineMs,
   farmTokens,
   linesOf,
   member,
@@ -86,7 +87,7 @@ describe('the farm on a 3-master Redis Cluster', () => {
     expect(await redis.hget(keys.group(id), 'state')).toBe('succeeded');
     await farm.waitFor(
       async () => (await redis.zscore(`${prefix}:group-flow:completed`, `g${id}-r1`)) !== null,
-      120_000,
+      farmDeadlineMs,
       "the round's parent job to complete",
     );
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens, type TaskStatus } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, farmTokens, type TaskStatus } from '@aoinb/farm-harness';
 import { packTestBundle } from '@aoinb/farm-harness';
 
 /**
@@ -40,7 +40,7 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
     // Frozen inside the build (the executor has started), so it reports as soon as it wakes.
     await farm.waitFor(
       async () => (await farm.api('GET', `/task/${id}/log?arch=amd64`)).text.includes('fake build line'),
-      120_000,
+      farmDeadlineMs,
       'worker-a to be building run 1',
     );
     signal('worker-a', 'SIGSTOP');
@@ -57,7 +57,7 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
         const job = amd64(await farm.status(id));
         return job.run === 2 && job.state === 'running' && job.builder === 'worker-b';
       },
-      120_000,
+      farmDeadlineMs,
       'worker-b on run 2',
     );
 
@@ -65,7 +65,7 @@ describe('a worker frozen during run 1 that wakes after cancel and retry', () =>
     const coordinator = farm.processes.get('coordinator')!;
     await farm.waitFor(
       async () => coordinator.output().includes('stale result refused'),
-      120_000,
+      farmDeadlineMs,
       "the coordinator to refuse worker-a's stale report",
     );
     expect(amd64(await farm.status(id))).toMatchObject({ state: 'running', run: 2, attempt: 1, builder: 'worker-b' });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens, packTestBundle, postGroup, uploadTasks, waitForGroup } from '@aoinb/farm-harness';
+import { farmDeadlineMs } from '@aoinb/farm-harness';
 import { freePort } from '@aoinb/testkit';
 
 /**
@@ -116,10 +117,14 @@ describe('two coordinators against one Redis and one storage folder', () => {
     const groupId = (created.body as { id: string }).id;
 
     // Kill, mid-run, the coordinator that holds the reconcile lease (its pid is in the holder id).
-    await farm.waitFor(async () => (await redis.get('{aoinb}:reconcile:lease')) !== null, 120_000, 'a reconcile lease');
+    await farm.waitFor(
+      async () => (await redis.get('{aoinb}:reconcile:lease')) !== null,
+      farmDeadlineMs,
+      'a reconcile lease',
+    );
     const states = async (): Promise<string[]> =>
       Promise.all([...singles, ...groupTasks].map(async (id) => (await farm.status(id)).state));
-    await farm.waitFor(async () => (await states()).includes('running'), 120_000, 'a build to run');
+    await farm.waitFor(async () => (await states()).includes('running'), farmDeadlineMs, 'a build to run');
     const holder = (await redis.get('{aoinb}:reconcile:lease')) as string;
     const victim = [...farm.processes.values()].find((p) => holder.includes(`:${p.child.pid}:`))!;
     expect(['c1', 'c2']).toContain(victim.name);
@@ -150,7 +155,11 @@ describe('two coordinators against one Redis and one storage folder', () => {
     const names = [...packages.matchAll(/^Package: (.+)$/gm)].map((m) => m[1]);
     expect(names.sort()).toEqual(['gapp', 'glib', ...Array.from({ length: 8 }, (_, i) => `solo${i}`)].sort());
     // Every log archived, once, and no half-written archive or index is left.
-    await farm.waitFor(async () => (await redis.scard('{aoinb}:logs:unarchived')) === 0, 120_000, 'every archive');
+    await farm.waitFor(
+      async () => (await redis.scard('{aoinb}:logs:unarchived')) === 0,
+      farmDeadlineMs,
+      'every archive',
+    );
     for (const id of all) {
       expect(await readdir(path.join(farm.storageDir, 'logs', id))).toEqual(['amd64-r1.log']);
       expect(await redis.pttl(`{aoinb}:log:${id}:amd64:1`)).toBeGreaterThan(0);

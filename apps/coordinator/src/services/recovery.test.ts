@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens, type TaskStatus, packTestBundle, type TestBundle } from '@aoinb/farm-harness';
+import { farmDeadlineMs } from '@aoinb/farm-harness';
 
 /**
  * The coordinator's own recovery, with no other worker to lean on: each arch
@@ -29,10 +30,13 @@ describe('recovery when the only worker of an arch is lost', () => {
         const j = job(await farm.status(id));
         return j.state === 'running' && j.builder === builder && j.attempt === attempt;
       },
-      120_000,
+      farmDeadlineMs,
       `${builder} to run attempt ${attempt} of task ${id}`,
     );
   }
+
+  const queued = (id: string, what: string): Promise<void> =>
+    farm.waitFor(async () => job(await farm.status(id)).state === 'queued', farmDeadlineMs, what);
 
   it("puts a SIGKILLed worker's job back in the queue by itself; the next worker of the arch finishes it", async () => {
     await farm.startWorker({ id: 'solo-1', archs: ['amd64'] });
@@ -42,7 +46,7 @@ describe('recovery when the only worker of an arch is lost', () => {
     await runningOn(id, 'solo-1', 1);
     await farm.kill('solo-1', 'SIGKILL');
     // No worker of amd64 is alive: only the coordinator's stalled checker can bring the job back.
-    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 120_000, 'the build to be queued');
+    await queued(id, 'the build to be queued');
     expect(await farm.buildJobState('amd64', job(await farm.status(id)).job_id)).toBe('waiting');
     expect(await logOf(id)).toContain(
       'builder solo-1 stopped answering during attempt 1; the build is back in the queue',
@@ -61,12 +65,12 @@ describe('recovery when the only worker of an arch is lost', () => {
     );
     await runningOn(id, 'doomed-1', 1);
     await farm.kill('doomed-1', 'SIGKILL');
-    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 120_000, 'the first requeue');
+    await queued(id, 'the first requeue');
     await farm.startWorker({ id: 'doomed-2', archs: ['arm64'] });
     await runningOn(id, 'doomed-2', 2);
     await farm.kill('doomed-2', 'SIGKILL');
     // BullMQ 6 marks the job to fail and puts it back; it fails when a worker next takes it, before any build.
-    await farm.waitFor(async () => job(await farm.status(id)).state === 'queued', 120_000, 'the second requeue');
+    await queued(id, 'the second requeue');
     await farm.startWorker({ id: 'doomed-3', archs: ['arm64'] });
     const end = await farm.waitForState(id, ['failed', 'succeeded', 'cancelled']);
     expect(end.state).toBe('failed');
@@ -97,7 +101,7 @@ describe('recovery when the only worker of an arch is lost', () => {
     await farm.startCoordinator();
     await farm.waitFor(
       async () => (await farm.buildJobState('riscv64', jobId)) === 'waiting',
-      120_000,
+      farmDeadlineMs,
       'the job to be added again',
     );
     await farm.startWorker({ id: 'late-riscv', archs: ['riscv64'] });
