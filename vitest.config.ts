@@ -27,7 +27,8 @@ export default defineConfig({
     // The longest files first, so the suite is not left waiting on one started last.
     sequence: { sequencer: SlowFirstSequencer },
     globalSetup: ['libs/testkit/src/vitest-global-setup.ts'],
-    // After each test file: no socket, child process or timer it opened is left open.
-    setupFiles: ['libs/testkit/src/leak-check.ts'],
+    // After each test file: no socket, child process or timer it opened is left open. A failed test that ran a
+    // test farm: the tail of the farm's logs (and, with AOINB_TEST_KEEP_LOGS=DIR, the whole logs in DIR).
+    setupFiles: ['libs/testkit/src/leak-check.ts', 'libs/testkit/src/failed-test-logs.ts'],
   },
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { briefly, failureSummary } from './print-test-failures.ts';
+import { briefly, failureSummary, farmLogSection } from './print-test-failures.ts';
 
 const root = '/repo';
 const report = {
@@ -49,6 +49,47 @@ describe('failureSummary', () => {
     const message = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n');
     const lines = briefly(message, 3).split('\n');
     expect(lines).toEqual(['    line 0', '    line 1', '    line 2', '    ... (17 more lines)']);
+  });
+});
+
+describe('farmLogSection', () => {
+  const failedWithLogs = (n: number) => ({
+    fullName: `farm test ${n}`,
+    status: 'failed',
+    meta: { farmLogs: `== farm logs of failed test: f.test.ts > farm test ${n}\n--- coordinator (1 line)\nup\n` },
+  });
+  const withLogs = {
+    testResults: [
+      ...report.testResults,
+      {
+        name: '/repo/apps/c/src/farm.test.ts',
+        status: 'failed',
+        assertionResults: [
+          { ...failedWithLogs(0), status: 'passed' },
+          failedWithLogs(1),
+          failedWithLogs(2),
+          failedWithLogs(3),
+          failedWithLogs(4),
+        ],
+      },
+    ],
+  };
+
+  it('prints the farm logs of the first failed tests that have them, and how many it left out', () => {
+    const lines = farmLogSection(withLogs, 2).split('\n');
+    expect(lines).toEqual([
+      '== farm logs of failed test: f.test.ts > farm test 1',
+      '--- coordinator (1 line)',
+      'up',
+      '== farm logs of failed test: f.test.ts > farm test 2',
+      '--- coordinator (1 line)',
+      'up',
+      "== farm logs of 2 more failed tests: in the tests' output above",
+    ]);
+  });
+
+  it('is empty when no failed test ran a farm', () => {
+    expect(farmLogSection(report)).toBe('');
   });
 });
 

@@ -13,11 +13,36 @@ const suiteTestTimeoutMs = 300_000;
 // `}, 90_000);` closing an it/beforeAll/afterAll, or `it('...', () => run(), 90_000);` on one line.
 const trailingTimeout = /^\s*(?:\}|(?:it|test)\(.*\(\) => [^;]*), ([0-9_]+)\);$/;
 
+// Prettier's form of a long one: the timeout on a line of its own, then `);` closing a call that opened on a
+// line starting with it/test/a hook (found by counting brackets back; strings with brackets can mislead it).
+const ownLineTimeout = /^\s*([0-9_]+),?$/;
+const testOrHook = /^\s*(?:it|test|beforeAll|afterAll|beforeEach|afterEach)\b/;
+
+function lineOpening(lines: string[], closing: number): number {
+  let depth = 0;
+  for (let j = closing; j >= 0; j--) {
+    for (const char of [...lines[j]!].reverse()) {
+      if (char === ')') depth++;
+      else if (char === '(' && --depth === 0) return j;
+    }
+  }
+  return -1;
+}
+
+function timeoutOf(lines: string[], i: number): string | undefined {
+  const trailing = trailingTimeout.exec(lines[i]!);
+  if (trailing) return trailing[1];
+  const own = ownLineTimeout.exec(lines[i]!);
+  if (!own || !/^\s*\);$/.test(lines[i + 1] ?? '')) return undefined;
+  return testOrHook.test(lines[lineOpening(lines, i + 1)] ?? '') ? own[1] : undefined;
+}
+
 export function shortTimeouts(file: string, text: string): string[] {
-  return text.split('\n').flatMap((line, i) => {
-    const match = trailingTimeout.exec(line);
-    if (!match) return [];
-    const ms = Number(match[1]!.replaceAll('_', ''));
+  const lines = text.split('\n');
+  return lines.flatMap((line, i) => {
+    const timeout = timeoutOf(lines, i);
+    if (timeout === undefined) return [];
+    const ms = Number(timeout.replaceAll('_', ''));
     return ms < suiteTestTimeoutMs ? [`${file}:${i + 1}: ${line.trim()}`] : [];
   });
 }
@@ -30,6 +55,16 @@ describe('deadlines in tests', () => {
     expect(shortTimeouts('b.test.ts', "  it('x', () => run(), 60_000);\n  }, 600_000);\n")).toEqual([
       "b.test.ts:1: it('x', () => run(), 60_000);",
     ]);
+    const ownLine = "  it(\n    'x',\n    async () => {\n      await run();\n    },\n    120_000,\n  );\n";
+    expect(shortTimeouts('c.test.ts', ownLine)).toEqual(['c.test.ts:6: 120_000,']);
+    const each =
+      "  it.each(points)(\n    'killed at $point',\n    async ({ point }) => cut(point),\n    120_000,\n  );\n";
+    expect(shortTimeouts('f.test.ts', each)).toEqual(['f.test.ts:4: 120_000,']);
+    expect(shortTimeouts('d.test.ts', ownLine.replace('120_000', '600_000'))).toEqual([]);
+    // A number alone on a line that is no test's last argument (an array, another call's) is left alone.
+    expect(
+      shortTimeouts('e.test.ts', '  const xs = [\n    1,\n    2,\n  ];\n  f(\n    () => a,\n    5,\n  );\n'),
+    ).toEqual([]);
   });
 
   it('no test file passes a test or hook timeout below the suite default', () => {

@@ -29,6 +29,7 @@ export const slowFiles: readonly string[] = [
   'apps/cli/src/cli-help.test.ts', // 32
   'apps/worker/src/network-placement.test.ts', // 31
   'apps/cli/src/farm-network.test.ts', // 31
+  'libs/farm-harness/src/failed-test-logs.test.ts', // ~31 (a vitest of its own with a farm; 2026-12-02)
   'apps/coordinator/src/services/recovery.test.ts', // 30
 ];
 

@@ -1,28 +1,19 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
-import { freePort } from '@aoinb/testkit';
+import { freePort, writeFakeBundle } from '@aoinb/testkit';
 import { followLog, request, startNginxFront, type NginxFront } from './nginx-front.ts';
 
 const cli = fileURLToPath(new URL('../../apps/cli/bin/aoinb-dev.js', import.meta.url));
 const maintainer = farmTokens.maintainer;
 
 /** A bundle folder on the fake executor: `lines` log lines, one a second, each ending ` t=<epoch ms written>`. */
-async function writeBundle(root: string, name: string, lines: number): Promise<string> {
-  const dir = path.join(root, name);
-  await mkdir(path.join(dir, 'autobuild'), { recursive: true });
-  await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-  await writeFile(path.join(dir, 'autobuild/defines'), `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="nginx front test"\n`);
-  await writeFile(
-    path.join(dir, 'fake-build.json'),
-    JSON.stringify({ durationMs: lines * 1000, lines, linesPerSecond: 1, timestamps: true }),
-  );
-  return dir;
-}
+const writeBundle = (root: string, name: string, lines: number): Promise<string> =>
+  writeFakeBundle(root, { name, fake: { durationMs: lines * 1000, lines, linesPerSecond: 1, timestamps: true } });
 
 /**
  * Debian's nginx with deploy/nginx/aoinb-coordinators.conf (ports and certificate paths substituted) in

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { freePort, startRedis, writeFakeBundle, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+import { FarmLogs, freePort, startRedis, writeFakeBundle, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
 
 export const aoinbBin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
 // The production `aoinb worker` has no fake executor: the test-only entry point, by the worker's package export.
@@ -25,22 +25,25 @@ export interface CliRun {
  * A farm for the CLI's own tests: a real redis-server, and the coordinator and a
  * worker on the fake executor started through `aoinb coordinator` / `aoinb worker`,
  * all with one config folder (as `farm up` has), so the farm commands find the
- * coordinator and their maintainer token in it.
+ * coordinator and their maintainer token in it. Their output is kept in `logs`, for a
+ * failed test's report (libs/testkit/src/failed-test-logs.ts).
  */
 export class CliFarm {
   private readonly children: ResultPromise[] = [];
-  private output = '';
 
   private constructor(
     readonly root: string,
     readonly configDir: string,
     readonly url: string,
     private readonly redis: RedisHandle,
+    readonly logs: FarmLogs,
   ) {}
 
   static async start(): Promise<CliFarm> {
     const root = await mkdtemp(path.join(tmpdir(), 'aoinb-cli-farm-'));
-    const redis = await startRedis({ dir: root });
+    const logs = new FarmLogs({ secrets: Object.values(cliFarmTokens) });
+    const redisLog = logs.add('redis-server');
+    const redis = await startRedis({ dir: root, onOutput: (text) => redisLog.append(text) });
     const port = await freePort();
     const configDir = path.join(root, 'conf');
     await mkdir(path.join(configDir, 'secrets'), { recursive: true });
@@ -61,12 +64,12 @@ export class CliFarm {
         ),
       ].join('\n\n'),
     });
-    const farm = new CliFarm(root, configDir, `http://127.0.0.1:${port}`, redis);
+    const farm = new CliFarm(root, configDir, `http://127.0.0.1:${port}`, redis, logs);
     process.once('exit', () => farm.children.forEach((c) => c.kill('SIGKILL')));
     try {
-      farm.spawn(['coordinator']);
+      farm.spawn('coordinator', ['coordinator']);
       await farm.waitFor(() => farm.answersAsThisFarm(), 'the coordinator', 300_000);
-      farm.spawn(['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
+      farm.spawn('cli-worker', ['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
       await farm.waitFor(
         async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'),
         'the worker',
@@ -89,7 +92,7 @@ export class CliFarm {
     return own !== undefined && (JSON.parse(own) as { id?: string }).id === answered;
   }
 
-  private spawn(args: string[], viaCli = true): void {
+  private spawn(name: string, args: string[], viaCli = true): void {
     const argv = viaCli ? [aoinbBin, '-c', this.configDir, ...args] : args;
     const child = execa(process.execPath, argv, {
       reject: false,
@@ -97,7 +100,7 @@ export class CliFarm {
       all: true,
       env: { AOINB_LOG_LEVEL: 'warn' },
     });
-    child.all.on('data', (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-20_000)));
+    this.logs.follow(name, child.all);
     this.children.push(child);
   }
 
@@ -132,10 +135,12 @@ export class CliFarm {
       if (await check()) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`timed out waiting for ${what}\n${this.output}`);
+    const logs = this.logs.logs.map((log) => `--- ${log.name}\n${log.content().slice(-10_000)}`);
+    throw new Error(`timed out waiting for ${what}\n${logs.join('\n')}`);
   }
 
   async stop(): Promise<void> {
+    this.logs.close();
     for (const child of this.children.reverse()) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);

@@ -1,7 +1,7 @@
 /** Load generators of the scale benchmark (scale.ts): submitting clients, a reading client, Redis memory. */
 import type { Redis } from 'ioredis';
 import { farmKeys } from '@aoinb/farm-protocol';
-import { farmTokens, type FarmHarness, craftTar } from '@aoinb/farm-harness';
+import { farmTokens, type FarmHarness, bundleMembers, craftTar } from '@aoinb/farm-harness';
 import { fmt, summary } from './bench-stats.ts';
 import type { Pacer } from './scale-pacing.ts';
 
@@ -39,17 +39,9 @@ const maintainer = { token: farmTokens.maintainer };
 
 /** N bundles of distinct packages (each task publishes its own deb), made in-process before the clock starts. */
 export function packBundles(n: number, durationMs: number): Buffer[] {
-  const fake = JSON.stringify({ durationMs, lines: 3, sampleIntervalMs: 0 });
+  const fake = { durationMs, lines: 3, sampleIntervalMs: 0 };
   return Array.from({ length: n }, (_, i) =>
-    craftTar([
-      { name: 'spec', content: 'VER=1.0\nDUMMYSRC=1\n' },
-      { name: 'autobuild/', type: 'dir' },
-      {
-        name: 'autobuild/defines',
-        content: `PKGNAME=scale-${i}\nPKGSEC=utils\nPKGDES="scale benchmark"\nALLOW_ARCH="amd64"\n`,
-      },
-      { name: 'fake-build.json', content: fake },
-    ]),
+    craftTar(bundleMembers({ name: `scale-${i}`, defines: ['ALLOW_ARCH="amd64"'], fake })),
   );
 }
 

@@ -7,7 +7,8 @@ import {
   farmTokens,
   craftTar,
   packTestBundle,
-  validMembers,
+  bundleMembers,
+  type TarMember,
   type TestBundle,
 } from '@aoinb/farm-harness';
 import { startTwoWorkerFarm } from '../test-support/two-worker-farm.ts';
@@ -103,48 +104,18 @@ describe('the farm API: tokens, request states, bundle uploads', () => {
 
   it('rejects unsafe and oversized bundles with a 4xx and writes nothing outside its storage', async () => {
     const tag = randomBytes(4).toString('hex');
+    const evil = (bad: TarMember): Buffer => craftTar([...bundleMembers({ name: 'evil' }), bad]);
     const outside = [`/tmp/aoinb-escape-${tag}`, path.join(farm.root, `escape-${tag}`)];
     const cases: Array<[string, Buffer, number]> = [
-      [
-        'traversal',
-        craftTar([...validMembers('evil'), { name: `../../../../../../../../tmp/aoinb-escape-${tag}`, content: 'x' }]),
-        400,
-      ],
-      [
-        'relative traversal',
-        craftTar([...validMembers('evil'), { name: `autobuild/../../escape-${tag}`, content: 'x' }]),
-        400,
-      ],
-      ['absolute path', craftTar([...validMembers('evil'), { name: `/tmp/aoinb-escape-${tag}`, content: 'x' }]), 400],
-      [
-        'symlink out',
-        craftTar([...validMembers('evil'), { name: 'autobuild/prepare', type: 'symlink', linkname: '/etc/passwd' }]),
-        400,
-      ],
-      [
-        'symlink up',
-        craftTar([
-          ...validMembers('evil'),
-          { name: 'autobuild/build', type: 'symlink', linkname: '../../../etc/shadow' },
-        ]),
-        400,
-      ],
-      [
-        'hard link out',
-        craftTar([...validMembers('evil'), { name: 'autobuild/beyond', type: 'hardlink', linkname: '/etc/passwd' }]),
-        400,
-      ],
-      ['device', craftTar([...validMembers('evil'), { name: 'autobuild/null', type: 'chardev' }]), 400],
-      [
-        'oversized archive',
-        craftTar([...validMembers('evil'), { name: 'big.bin', content: randomBytes(2 * 1024 * 1024) }]),
-        413,
-      ],
-      [
-        'oversized once extracted',
-        craftTar([...validMembers('evil'), { name: 'zeros.bin', content: Buffer.alloc(16 * 1024 * 1024) }]),
-        413,
-      ],
+      ['traversal', evil({ name: `../../../../../../../../tmp/aoinb-escape-${tag}`, content: 'x' }), 400],
+      ['relative traversal', evil({ name: `autobuild/../../escape-${tag}`, content: 'x' }), 400],
+      ['absolute path', evil({ name: `/tmp/aoinb-escape-${tag}`, content: 'x' }), 400],
+      ['symlink out', evil({ name: 'autobuild/prepare', type: 'symlink', linkname: '/etc/passwd' }), 400],
+      ['symlink up', evil({ name: 'autobuild/build', type: 'symlink', linkname: '../../../etc/shadow' }), 400],
+      ['hard link out', evil({ name: 'autobuild/beyond', type: 'hardlink', linkname: '/etc/passwd' }), 400],
+      ['device', evil({ name: 'autobuild/null', type: 'chardev' }), 400],
+      ['oversized archive', evil({ name: 'big.bin', content: randomBytes(2 * 1024 * 1024) }), 413],
+      ['oversized once extracted', evil({ name: 'zeros.bin', content: Buffer.alloc(16 * 1024 * 1024) }), 413],
     ];
     for (const [what, archive, status] of cases) {
       const id = ((await farm.api('POST', '/task', undefined, maintainer)).body as { id: string }).id;

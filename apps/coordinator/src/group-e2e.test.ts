@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
+import { writeFakeBundleAt } from '@aoinb/testkit';
 import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { FarmHarness, farmTokens, groupStatus, member, ms } from '@aoinb/farm-harness';
 
@@ -59,20 +60,9 @@ const bundles: Record<string, { defines: string[]; build: string[] }> = {
 async function writeTree(root: string): Promise<string> {
   const tree = path.join(root, 'abbs');
   for (const [dir, b] of Object.entries(bundles)) {
-    const name = path.basename(dir);
-    await mkdir(path.join(tree, dir, 'autobuild'), { recursive: true });
-    await writeFile(path.join(tree, dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
     // Scripts and data only: ABSPLITDBG=0, or autobuild4 fails for want of ELF symbols for a -dbg package.
-    const defines = [
-      `PKGNAME=${name}`,
-      'PKGSEC=utils',
-      `PKGDES="${name} for the group e2e test"`,
-      'ABTYPE=self',
-      'ABSPLITDBG=0',
-      ...b.defines,
-    ];
-    await writeFile(path.join(tree, dir, 'autobuild/defines'), [...defines, ''].join('\n'));
-    await writeFile(path.join(tree, dir, 'autobuild/build'), `${b.build.join('\n')}\n`);
+    const defines = ['ABTYPE=self', 'ABSPLITDBG=0', ...b.defines];
+    await writeFakeBundleAt(path.join(tree, dir), { name: path.basename(dir), defines, build: b.build });
   }
   await mkdir(path.join(tree, 'groups'), { recursive: true });
   await writeFile(

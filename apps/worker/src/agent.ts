@@ -1,12 +1,9 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { Worker } from 'bullmq';
 import type { AoinbConfig } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
-  buildQueueName,
-  buildWorkerOptions,
   closeRedis,
   connectRedis,
   farmNames,
@@ -15,12 +12,11 @@ import {
   retireBuilder,
   subscribeCancel,
   type BuilderFacts,
-  type BuildJobData,
-  type BuildJobResult,
   type FarmKeys,
   type RedisClient,
   type FarmConnection,
 } from '@aoinb/farm-protocol';
+import { archQueueWorker, type ArchQueueWorker } from './arch-queue-worker.ts';
 import { CoordinatorClient } from './coordinator-client.ts';
 import type { Executor } from './executor.ts';
 import { agentVersion, beat, runHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
@@ -63,7 +59,7 @@ class Agent implements WorkerAgent {
   private readonly settings: AoinbConfig['farm']['worker'];
   private readonly running = new Map<string, RunningJob>();
   private readonly inFlight = new Set<Promise<unknown>>();
-  private readonly workers: Worker<BuildJobData, BuildJobResult>[] = [];
+  private readonly workers: ArchQueueWorker[] = [];
   private readonly loops = new AbortController();
   /** Aborted when the agent starts stopping: ends a placement step aside. */
   private readonly stopSignal = new AbortController();
@@ -227,26 +223,14 @@ class Agent implements WorkerAgent {
     );
     await beat(this.heartbeat);
     this.heartbeatLoop = runHeartbeat(this.heartbeat, this.loops.signal);
-    const coordinator = this.options.config.farm.coordinator;
-    const stalled = {
-      stalledIntervalMs: coordinator.stalledIntervalSeconds * 1000,
-      maxStalledCount: coordinator.maxStalledCount,
+    const queue = {
+      config: this.options.config,
+      connection: this.connection,
+      prefix: this.keys.prefix,
+      logger: this.logger,
+      process: this.process,
     };
-    for (const arch of this.settings.archs) {
-      const options = buildWorkerOptions(
-        this.connection,
-        {
-          name: this.id,
-          concurrency: this.settings.slots,
-          lockDurationMs: this.settings.lockSeconds * 1000,
-          ...stalled,
-        },
-        this.keys.prefix,
-      );
-      const w = new Worker<BuildJobData, BuildJobResult>(buildQueueName(arch), this.process, options);
-      w.on('error', (error) => this.logger.warn({ err: error.message, arch }, 'queue worker error'));
-      this.workers.push(w);
-    }
+    for (const arch of this.settings.archs) this.workers.push(archQueueWorker(arch, queue));
     await Promise.all(this.workers.map((w) => w.waitUntilReady()));
     this.logger.info(
       { archs: this.settings.archs, slots: this.settings.slots, executor: this.options.executor.name },

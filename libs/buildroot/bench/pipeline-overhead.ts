@@ -10,7 +10,7 @@
  * 2. Discard: a workspace holding 1 GiB in 16,384 files; time until discard() returns.
  *    Target: < 0.1 s.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { runBuild } from '../src/pipeline/run-build.ts';
 import { runContainer } from '../src/host/nspawn.ts';
@@ -18,6 +18,7 @@ import { mountOverlay, unmountAllUnder } from '../src/host/mount-table.ts';
 import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
 import { layoutOf } from '../src/context.ts';
 import { stageBundle } from '../src/pipeline/stage-bundle.ts';
+import { writeFakeBundleAt } from '@aoinb/testkit';
 import { createBuildHost } from '@aoinb/testkit/build-host';
 import { measureDiscard } from './discard-measure.ts';
 
@@ -31,20 +32,13 @@ function stats(values: number[]): { median: number; mean: number; min: number; m
 
 const fmt = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
 
-async function trivialBundle(dir: string): Promise<string> {
-  await mkdir(path.join(dir, 'autobuild'), { recursive: true });
-  await writeFile(path.join(dir, 'spec'), 'VER=1.0\nDUMMYSRC=1\n');
-  await writeFile(
-    path.join(dir, 'autobuild/defines'),
-    'PKGNAME=trivial\nPKGSEC=misc\nPKGDES="Trivial package"\nABTYPE=self\n' +
-      '# No ELF file to split a -dbg package from: autobuild4 fails the split without this.\nABSPLITDBG=0\n',
-  );
-  await writeFile(
-    path.join(dir, 'autobuild/build'),
-    'mkdir -p "$PKGDIR"/usr/share/trivial && echo hi > "$PKGDIR"/usr/share/trivial/hi\n',
-  );
-  return dir;
-}
+const trivialBundle = (dir: string): Promise<string> =>
+  writeFakeBundleAt(dir, {
+    name: 'trivial',
+    // No ELF file to split a -dbg package from: autobuild4 fails the split without ABSPLITDBG=0.
+    defines: ['ABTYPE=self', 'ABSPLITDBG=0'],
+    build: ['mkdir -p "$PKGDIR"/usr/share/trivial && echo hi > "$PKGDIR"/usr/share/trivial/hi'],
+  });
 
 async function bareRun(host: Awaited<ReturnType<typeof createBuildHost>>, bundle: string, i: number): Promise<number> {
   const layout = layoutOf(host.ctx);

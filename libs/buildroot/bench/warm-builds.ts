@@ -29,6 +29,7 @@ import { runBuild } from '../src/pipeline/run-build.ts';
 import { buildStepMarker } from '../src/pipeline/build-step-marker.ts';
 import { leaseInstance } from '../src/layers/instance.ts';
 import { overlayVolatileSupport } from '../src/layers/volatile-support.ts';
+import { writeFakeBundleAt } from '@aoinb/testkit';
 import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { serveBundle, type BundleServer } from './bundle-intake.ts';
 import { measureDiscard } from './discard-measure.ts';
@@ -45,19 +46,15 @@ function fetchedBytes(lines: string[]): number {
     .reduce((sum, m) => sum + Number(m[1]!.replaceAll(',', '')) * units[m[2]!]!, 0);
 }
 
-async function heavyBundle(dir: string): Promise<string> {
-  await mkdir(path.join(dir, 'autobuild'), { recursive: true });
-  // The real spec's SRCS is on GitHub, which this machine cannot reach; the build is
-  // cancelled at its first line anyway, so the source does not matter here.
-  await writeFile(path.join(dir, 'spec'), 'VER=1.9.0\nDUMMYSRC=1\n');
-  await writeFile(
-    path.join(dir, 'autobuild/defines'),
-    'PKGNAME=aardvark-dns\nPKGSEC=admin\nPKGDES="Authoritative DNS server for A/AAAA container records"\n' +
-      'BUILDDEP="llvm-dev rustc cargo"\nABTYPE=self\n',
-  );
-  await writeFile(path.join(dir, 'autobuild/build'), 'mkdir -p "$PKGDIR"/usr/bin\n');
-  return dir;
-}
+// The real spec's SRCS is on GitHub, which this machine cannot reach; the build is
+// cancelled at its first line anyway, so the source does not matter here.
+const heavyBundle = (dir: string): Promise<string> =>
+  writeFakeBundleAt(dir, {
+    name: 'aardvark-dns',
+    version: '1.9.0',
+    defines: ['BUILDDEP="llvm-dev rustc cargo"', 'ABTYPE=self'],
+    build: ['mkdir -p "$PKGDIR"/usr/bin'],
+  });
 
 interface StartFigures {
   intakeMs: number;

@@ -4,3 +4,9 @@
  * machine ordinary steps took over a minute.
  */
 export const farmDeadlineMs = 120_000;
+
+/**
+ * How long the harness waits for a coordinator it started to answer `/healthz`, or a worker to heartbeat: as long
+ * as the suite gives a whole test (vitest.config.ts), since under CI's load a farm's start-up took over 90 s.
+ */
+export const farmStartDeadlineMs = 300_000;

@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
 import { buildQueueName, closeQueueConnection, defaultFarmPrefix, queueConnection } from '@aoinb/farm-protocol';
-import { freePort, startRedis, startRedisCluster, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
+import { FarmLogs, freePort, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
 import type { TaskStatus } from '@aoinb/farm-contract';
 import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
-import { farmDeadlineMs } from './deadlines.ts';
+import { farmDeadlineMs, farmStartDeadlineMs } from './deadlines.ts';
 import { writeFarmConfig } from './farm-config.ts';
 import { farmTokens, type FarmOptions, type WorkerOptions } from './farm-options.ts';
+import { startFarmRedis } from './farm-redis.ts';
 import { killStrayProcesses } from './stray-processes.ts';
 
 /**
@@ -38,7 +39,7 @@ type Child = ResultPromise<{
 export interface FarmProcess {
   name: string;
   child: Child;
-  /** Everything the process wrote (stdout and stderr), for failure messages. */
+  /** Everything the process wrote (stdout and stderr; its log in `FarmHarness.logs`), tokens blanked. */
   output(): string;
 }
 
@@ -49,23 +50,22 @@ export class FarmHarness {
 
   /**
    * `redis`: the redis-server (with `redisCluster`, the cluster's first node: stop() stops them all); `cluster`:
-   * the cluster, when the farm runs on one.
+   * the cluster, when the farm runs on one. `logs`: every process's output, kept past stop() for a failed
+   * test's report (libs/testkit/src/failed-test-logs.ts); a process a test starts itself can join (`follow`).
    */
   private constructor(
     readonly root: string,
     readonly redis: RedisHandle,
     readonly options: FarmOptions,
+    readonly logs: FarmLogs,
     readonly cluster?: RedisClusterHandle,
   ) {}
 
   static async create(options: FarmOptions): Promise<FarmHarness> {
     const root = await mkdtemp(path.join(tmpdir(), 'aoinb-farm-'));
-    let farm: FarmHarness;
-    if (options.redisCluster) {
-      const cluster = await startRedisCluster({ dir: root });
-      const first = { url: cluster.urls[0]!, port: cluster.ports[0]!, dir: cluster.dir, stop: cluster.stop };
-      farm = new FarmHarness(root, first, options, cluster);
-    } else farm = new FarmHarness(root, await startRedis({ dir: root }), options);
+    const logs = new FarmLogs({ secrets: Object.values(farmTokens) });
+    const { redis, cluster } = await startFarmRedis(root, options.redisCluster ?? false, logs);
+    const farm = new FarmHarness(root, redis, options, logs, cluster);
     // A test or benchmark that crashes must not leave agents running: kill them as the process exits.
     process.once('exit', () => {
       for (const p of farm.processes.values()) p.child.kill('SIGKILL');
@@ -106,12 +106,8 @@ export class FarmHarness {
       all: true,
       env: { AOINB_LOG_LEVEL: this.options.logLevel ?? 'warn' },
     }) as Child;
-    let text = '';
-    child.all?.on('data', (chunk: Buffer) => {
-      text += chunk.toString();
-      if (text.length > 200_000) text = text.slice(-100_000);
-    });
-    const proc = { name, child, output: () => text };
+    const log = this.logs.follow(name, child.all);
+    const proc = { name, child, output: () => log.content() };
     this.processes.set(name, proc);
     return proc;
   }
@@ -125,7 +121,7 @@ export class FarmHarness {
         if (proc.child.exitCode !== null) throw new Error(`${name} exited: ${proc.output()}`);
         return this.answersAsThisFarm(port);
       },
-      300_000,
+      farmStartDeadlineMs,
       `${name} to answer /healthz`,
     );
     return proc;
@@ -161,7 +157,7 @@ export class FarmHarness {
         const builders = (res.body as { builders?: Array<{ id: string; state: string }> }).builders ?? [];
         return builders.some((b) => b.id === worker.id && b.state !== 'offline');
       },
-      300_000,
+      farmStartDeadlineMs,
       `worker ${worker.id} to heartbeat`,
     );
     return proc;
@@ -266,8 +262,9 @@ export class FarmHarness {
     throw new Error(`timed out waiting for ${what}${detail ? `: ${detail()}` : ''}\n${logs}`);
   }
 
-  /** Kills every process, stops Redis and removes the folder. */
+  /** Kills every process, stops Redis and removes the folder; `logs` stay readable. */
   async stop(): Promise<void> {
+    this.logs.close();
     await Promise.all([...this.processes.keys()].map((name) => this.kill(name, 'SIGKILL', 5000)));
     // A SIGKILLed coordinator never stops the gpg-agent its signer started (gpg signing mode): stop it here.
     await execa('gpgconf', ['--homedir', path.join(this.storageDir, 'signing'), '--kill', 'gpg-agent'], {

@@ -12,7 +12,7 @@ export {
   type GroupStatus,
 } from './group-client.ts';
 export { linesOf, readSse, type SseEvent } from './sse-client.ts';
-export { craftTar, packTestBundle, validMembers, type TarMember, type TestBundle } from './test-bundles.ts';
+export { bundleMembers, craftTar, packTestBundle, type TarMember, type TestBundle } from './test-bundles.ts';
 export {
   alertRuleQueries,
   alertRulesFile,

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { packBundle } from '@aoinb/bundle';
-import { writeFakeBundle, type FakeBundle } from '@aoinb/testkit';
+import { fakeBundleFiles, writeFakeBundle, type FakeBundle } from '@aoinb/testkit';
 
 export type TestBundle = FakeBundle;
 
@@ -54,11 +54,8 @@ export function craftTar(members: TarMember[]): Buffer {
   return gzipSync(Buffer.concat(parts));
 }
 
-/** The files of a valid bundle, for crafted archives that add one bad member to them. */
-export function validMembers(name: string): TarMember[] {
-  return [
-    { name: 'spec', content: 'VER=1.0\nDUMMYSRC=1\n' },
-    { name: 'autobuild/', type: 'dir' },
-    { name: 'autobuild/defines', content: `PKGNAME=${name}\nPKGSEC=utils\nPKGDES="crafted"\n` },
-  ];
+/** A fake bundle's files (`fakeBundleFiles`) as tar members, for crafted archives and ones made in-process. */
+export function bundleMembers(bundle: TestBundle): TarMember[] {
+  const files = Object.entries(fakeBundleFiles(bundle)).map(([name, content]) => ({ name, content }));
+  return [{ name: 'autobuild/', type: 'dir' }, ...files];
 }

@@ -1,17 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from './temp-dir.ts';
 import { copyBundleWithPort, exampleBundleDir, prepareExampleSource, specSha256 } from './example-bundle.ts';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'aoinb-example-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const tmp = useTempDir('aoinb-example-');
 
 describe('example bundle helpers', () => {
   it('serves the example tarball with the sha256 of the spec', async () => {
@@ -26,7 +20,7 @@ describe('example bundle helpers', () => {
   });
 
   it('copies a bundle with its source URL moved to another port', async () => {
-    const dest = await copyBundleWithPort({ destDir: path.join(work, 'bundle'), port: 40123 });
+    const dest = await copyBundleWithPort({ destDir: path.join(tmp.dir, 'bundle'), port: 40123 });
     const spec = await readFile(path.join(dest, 'spec'), 'utf8');
     expect(spec).toContain('SRCS="tbl::http://127.0.0.1:40123/hello-aoinb-$VER.tar.gz"');
     expect(spec).not.toContain(':8469');

@@ -37,7 +37,7 @@ export {
   exampleTarballName,
   type ExampleSource,
 } from './example-bundle.ts';
-export { writeFakeBundle, type FakeBundle } from './fake-bundle.ts';
+export { fakeBundleFiles, writeFakeBundle, writeFakeBundleAt, type FakeBundle } from './fake-bundle.ts';
 export {
   writeSplitTestBundle,
   writeFailingTestBundle,
@@ -67,3 +67,4 @@ export {
 } from './debian-orig-sources.ts';
 export { makeTestDeb } from './test-deb.ts';
 export { asFileFixture } from './open-handles.ts';
+export { FarmLogs, type FarmLogsOptions, type ProcessLog } from './farm-logs.ts';

@@ -22,7 +22,11 @@ interface ClusterNodeProcess {
 }
 
 /** Starts one cluster-mode node on free ports (client and cluster bus), retrying when a port was taken meanwhile. */
-async function startNode(dir: string, timeoutMs: number): Promise<ClusterNodeProcess> {
+async function startNode(
+  dir: string,
+  timeoutMs: number,
+  onOutput?: (text: string) => void,
+): Promise<ClusterNodeProcess> {
   await mkdir(dir, { recursive: true });
   let lastOutput = '';
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -38,6 +42,7 @@ async function startNode(dir: string, timeoutMs: number): Promise<ClusterNodePro
       '--cluster-node-timeout',
       '5000',
     ]);
+    if (onOutput) child.all.on('data', (chunk: Buffer) => onOutput(chunk.toString()));
     if (await waitForPing(child, port, timeoutMs)) return { port, child };
     await stopProcess(child);
     const result = await child;
@@ -77,10 +82,11 @@ async function waitForClusterOk(ports: number[], timeoutMs: number): Promise<voi
  * Starts a real Redis Cluster of `masters` (default 3) `redis-server`
  * processes in cluster mode on free loopback ports, no replicas and no
  * persistence, joins them with `redis-cli --cluster create` (the slots spread
- * over the masters) and waits until every node reports `cluster_state:ok`.
+ * over the masters) and waits until every node reports `cluster_state:ok`. `onOutput`: what each node
+ * prints, by its index (a test farm's logs).
  */
 export async function startRedisCluster(
-  options: { dir?: string; masters?: number; timeoutMs?: number } = {},
+  options: { dir?: string; masters?: number; timeoutMs?: number; onOutput?: (node: number, text: string) => void } = {},
 ): Promise<RedisClusterHandle> {
   const dir = await mkdtemp(path.join(options.dir ?? tmpdir(), 'aoinb-redis-cluster-'));
   const timeoutMs = options.timeoutMs ?? 30_000;
@@ -91,7 +97,7 @@ export async function startRedisCluster(
   };
   try {
     for (let i = 0; i < (options.masters ?? 3); i++)
-      nodes.push(await startNode(path.join(dir, `node-${i}`), timeoutMs));
+      nodes.push(await startNode(path.join(dir, `node-${i}`), timeoutMs, (text) => options.onOutput?.(i, text)));
     const ports = nodes.map((n) => n.port);
     const create = await execa(
       'redis-cli',

@@ -88,16 +88,17 @@ export async function stopProcess(child: RedisProcess): Promise<void> {
  * Starts a real `redis-server` on a free loopback port with no persistence,
  * its data in a fresh folder under `dir` (default: the system temp folder),
  * and waits until it answers (itself, not another server on that port). `port`: that port (e.g. to
- * bring a stopped server back for its clients).
+ * bring a stopped server back for its clients). `onOutput`: gets what the server prints (a test farm's log).
  */
 export async function startRedis(
-  options: { dir?: string; timeoutMs?: number; port?: number } = {},
+  options: { dir?: string; timeoutMs?: number; port?: number; onOutput?: (text: string) => void } = {},
 ): Promise<RedisHandle> {
   const dataDir = await mkdtemp(path.join(options.dir ?? tmpdir(), 'aoinb-redis-'));
   let lastOutput = '';
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = options.port ?? (await freePort());
     const child = spawnRedis(port, dataDir);
+    if (options.onOutput) child.all.on('data', (chunk: Buffer) => options.onOutput?.(chunk.toString()));
     if (await waitForPing(child, port, options.timeoutMs ?? 10_000)) {
       let stopped: Promise<void> | undefined;
       const stop = (): Promise<void> =>

@@ -1,17 +1,11 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from './temp-dir.ts';
 import { ensureTestBaseos, pruneCache } from './test-baseos.ts';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'aoinb-baseos-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const tmp = useTempDir('aoinb-baseos-');
 
 describe('ensureTestBaseos', () => {
   it('returns the cached, labelled test base OS without rebuilding it, and marks it used', async () => {
@@ -62,10 +56,10 @@ describe('ensureTestBaseos', () => {
   });
 
   it('leaves nothing behind when debootstrap fails, and prunes only entries unused for a day', async () => {
-    const aptDir = path.join(work, 'apt');
+    const aptDir = path.join(tmp.dir, 'apt');
     await mkdir(path.join(aptDir, 'sources.list.d'), { recursive: true });
     await writeFile(path.join(aptDir, 'sources.list'), 'deb http://127.0.0.1:9/debian bookworm main\n');
-    const cacheDir = path.join(work, 'cache');
+    const cacheDir = path.join(tmp.dir, 'cache');
     await expect(ensureTestBaseos({ cacheDir, aptDir })).rejects.toThrow(/debootstrap .* failed/);
     expect(await readdir(cacheDir)).toEqual(['test-baseos.lock']);
   });
@@ -73,7 +67,7 @@ describe('ensureTestBaseos', () => {
 
 describe('cache pruning', () => {
   it('keeps entries another run may be using and removes those unused for more than a day', async () => {
-    const cacheDir = path.join(work, 'prune');
+    const cacheDir = path.join(tmp.dir, 'prune');
     const entry = async (name: string, ageHours: number) => {
       await mkdir(path.join(cacheDir, name), { recursive: true });
       await writeFile(path.join(cacheDir, name, 'last-used'), '');

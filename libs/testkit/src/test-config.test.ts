@@ -1,36 +1,30 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from './temp-dir.ts';
 import { loadConfig, sourceListFor } from '@aoinb/config';
 import { writeTestConfig } from './test-config.ts';
 
-let work: string;
-beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), 'aoinb-testconfig-'));
-});
-afterAll(async () => {
-  await rm(work, { recursive: true, force: true });
-});
+const tmp = useTempDir('aoinb-testconfig-');
 
 describe('writeTestConfig', () => {
   it('writes a config folder that @aoinb/config loads', async () => {
     const dir = await writeTestConfig({
-      dir: path.join(work, 'conf'),
-      workDir: path.join(work, 'work'),
+      dir: path.join(tmp.dir, 'conf'),
+      workDir: path.join(tmp.dir, 'work'),
       arch: 'amd64',
       sourceLists: { stable: 'deb http://deb.debian.org/debian bookworm main' },
       extraToml: '[build]\ntimeout_minutes = 5',
     });
     const config = await loadConfig(dir);
-    expect(config).toMatchObject({ workDir: path.join(work, 'work'), arch: 'amd64', build: { timeoutMinutes: 5 } });
+    expect(config).toMatchObject({ workDir: path.join(tmp.dir, 'work'), arch: 'amd64', build: { timeoutMinutes: 5 } });
     const list = await sourceListFor(config, 'stable');
     expect(await readFile(list, 'utf8')).toBe('deb http://deb.debian.org/debian bookworm main\n');
   });
 
   it('adds loopback source servers to [build] source_allow, with or without a [build] table', async () => {
     const withTable = await writeTestConfig({
-      dir: path.join(work, 'allow1'),
+      dir: path.join(tmp.dir, 'allow1'),
       workDir: '/w',
       arch: 'amd64',
       sourceLists: {},
@@ -42,7 +36,7 @@ describe('writeTestConfig', () => {
       sources: { allow: [{ host: 'mirror.lan' }, { host: '127.0.0.1', port: 8469 }] },
     });
     const without = await writeTestConfig({
-      dir: path.join(work, 'allow2'),
+      dir: path.join(tmp.dir, 'allow2'),
       workDir: '/w',
       arch: 'amd64',
       sourceLists: {},
@@ -54,7 +48,7 @@ describe('writeTestConfig', () => {
   it('rejects a branch name that is not a file name', async () => {
     await expect(
       writeTestConfig({
-        dir: path.join(work, 'bad'),
+        dir: path.join(tmp.dir, 'bad'),
         workDir: '/w',
         arch: 'amd64',
         sourceLists: { '../x': 'deb x y main' },

@@ -1,8 +1,6 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FarmHarness,
@@ -13,7 +11,7 @@ import {
   packTestBundle,
   type TestBundle,
 } from '@aoinb/farm-harness';
-import { launchChromium } from './browser.ts';
+import { repoRoot, useDashboardBrowser } from '../../test-support/dashboard-browser-fixture.ts';
 
 /**
  * The dashboard in Debian's Chromium (headless, driven by playwright-core)
@@ -21,13 +19,11 @@ import { launchChromium } from './browser.ts';
  * dashboard, two worker agents on the fake executor. Screenshots go to
  * AOINB_SCREENSHOTS (docs/screenshots for the README) or a temp folder.
  */
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 
 describe('the dashboard in a real browser', () => {
   let farm: FarmHarness;
-  let browser: Browser;
+  const dashboard = useDashboardBrowser('dashboard-browser');
   let shots: string;
-  let built: string;
   const pack = (b: TestBundle): Promise<Buffer> => packTestBundle(path.join(farm.root, 'bundles'), b);
   const shot = (page: Page, name: string): Promise<Buffer> =>
     page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
@@ -35,7 +31,7 @@ describe('the dashboard in a real browser', () => {
   async function signedIn(
     options: { token?: string; viewport?: { width: number; height: number }; dark?: boolean } = {},
   ): Promise<Page> {
-    const context = await browser.newContext({
+    const context = await dashboard.browser.newContext({
       viewport: options.viewport ?? { width: 1280, height: 800 },
       colorScheme: options.dark ? 'dark' : 'light',
     });
@@ -49,14 +45,10 @@ describe('the dashboard in a real browser', () => {
   }
 
   beforeAll(async () => {
-    // Its own build of the dashboard, served by this farm's coordinator: the shared apps/dashboard/dist is read by
-    // other test files meanwhile (dashboard-api), and a rebuild there swaps the folder under them.
-    built = await mkdtemp(path.join(tmpdir(), 'aoinb-dashboard-browser-'));
-    await execa('node', ['--import', 'tsx', 'apps/dashboard/build.ts', path.join(built, 'dist')], { cwd: repoRoot });
     farm = await FarmHarness.create({
       archs: ['amd64', 'arm64'],
       noarchArch: 'amd64',
-      dashboardDir: path.join(built, 'dist'),
+      dashboardDir: dashboard.dist,
     });
     shots = process.env.AOINB_SCREENSHOTS
       ? path.resolve(repoRoot, process.env.AOINB_SCREENSHOTS)
@@ -67,17 +59,14 @@ describe('the dashboard in a real browser', () => {
       farm.startWorker({ id: 'amd64-builder-1', archs: ['amd64'], slots: 2 }),
       farm.startWorker({ id: 'arm64-builder-1', archs: ['arm64'] }),
     ]);
-    browser = await launchChromium();
   });
 
   afterAll(async () => {
-    await browser?.close();
     await farm?.stop();
-    if (built) await rm(built, { recursive: true, force: true });
   });
 
   it('signs in with a token kept in sessionStorage (never in the URL), refusing a wrong one', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const context = await dashboard.browser.newContext({ viewport: { width: 1280, height: 720 } });
     const page = await context.newPage();
     const urls: string[] = [];
     page.on('request', (r) => urls.push(r.url()));

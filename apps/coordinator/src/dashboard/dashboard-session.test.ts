@@ -1,15 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { execa } from 'execa';
-import type { Browser, Page, Request } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page, Request } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import { inject, useInjectFixture } from '../../test-support/inject-fixture.ts';
-import { launchChromium } from './browser.ts';
+import { repoRoot, useDashboardBrowser } from '../../test-support/dashboard-browser-fixture.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 const deadline = 300_000;
 
 /** The dashboard's Session and ApiClient as the page sees them (the test drives them inside Chromium). */
@@ -35,12 +31,9 @@ interface InPage {
  * stays open). The dashboard is its own build, never the shared apps/dashboard/dist.
  */
 describe('the dashboard sign-in session', () => {
-  let built: string;
-  let browser: Browser;
+  const dashboard = useDashboardBrowser('dashboard-session');
   let inPage: string;
   beforeAll(async () => {
-    built = await mkdtemp(path.join(tmpdir(), 'aoinb-dashboard-session-'));
-    await execa('node', ['--import', 'tsx', 'apps/dashboard/build.ts', path.join(built, 'dist')], { cwd: repoRoot });
     // The two classes, bundled for the page as the app bundles them, to run two sessions side by side.
     const bundle = await build({
       stdin: {
@@ -55,18 +48,13 @@ describe('the dashboard sign-in session', () => {
       logLevel: 'warning',
     });
     inPage = bundle.outputFiles[0]!.text;
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    if (built) await rm(built, { recursive: true, force: true });
   });
   const fx = useInjectFixture({ archs: ['amd64'] }, (config) => {
-    config.farm.coordinator.dashboardDir = path.join(built, 'dist');
+    config.farm.coordinator.dashboardDir = dashboard.dist;
   });
 
   async function openPage(): Promise<Page> {
-    const page = await browser.newPage();
+    const page = await dashboard.browser.newPage();
     page.setDefaultTimeout(deadline);
     await page.goto(fx.coordinator.url);
     return page;
@@ -127,7 +115,7 @@ describe('the dashboard sign-in session', () => {
     const id = (await inject(fx.app, 'POST', '/task', { token })).json<{ id: string }>().id;
     await inject(fx.app, 'PUT', `/task/${id}/build_bundle`, {
       token,
-      body: await packTestBundle(path.join(built, 'bundles'), { name: 'session-waits' }),
+      body: await packTestBundle(path.join(dashboard.dir, 'bundles'), { name: 'session-waits' }),
     });
     await inject(fx.app, 'PUT', `/task/${id}/branch`, { token, body: 'stable' });
     expect((await inject(fx.app, 'PUT', `/task/${id}/build`, { token, body: {} })).statusCode).toBe(202);

@@ -1,14 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import { inject, useInjectFixture } from '../../test-support/inject-fixture.ts';
-import { launchChromium } from './browser.ts';
+import { useDashboardBrowser } from '../../test-support/dashboard-browser-fixture.ts';
 
-const repoRoot = path.resolve(import.meta.dirname, '../../../..');
 /** Catches a hang only (the suite's test deadline): the strip polls every 3 s. */
 const deadline = 300_000;
 
@@ -18,21 +14,9 @@ const deadline = 300_000;
  * when the counts change and only then, and a new frame after sign-out draws its own.
  */
 describe('the dashboard queue strip', () => {
-  let built: string;
-  let browser: Browser;
-  // Before the fixture's hooks: the coordinator it starts serves this build.
-  beforeAll(async () => {
-    built = await mkdtemp(path.join(tmpdir(), 'aoinb-queue-strip-'));
-    // Its own build, not the shared apps/dashboard/dist another test file may be rebuilding meanwhile.
-    await execa('node', ['--import', 'tsx', 'apps/dashboard/build.ts', path.join(built, 'dist')], { cwd: repoRoot });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    if (built) await rm(built, { recursive: true, force: true });
-  });
+  const dashboard = useDashboardBrowser('queue-strip');
   const fx = useInjectFixture({ archs: ['amd64'] }, (config) => {
-    config.farm.coordinator.dashboardDir = path.join(built, 'dist');
+    config.farm.coordinator.dashboardDir = dashboard.dist;
   });
 
   const amd64 = (page: Page) => page.locator('.queues [data-arch="amd64"]');
@@ -44,7 +28,7 @@ describe('the dashboard queue strip', () => {
   const nextQueuePoll = (page: Page) => page.waitForResponse((r) => new URL(r.url()).pathname === '/queue');
 
   it('redraws on a change of the counts only, and draws again in a new frame after sign-out', async () => {
-    const page = await browser.newPage();
+    const page = await dashboard.browser.newPage();
     // Playwright's own waits (30 s) are far below the suite's deadline: a loaded machine must not fail them.
     page.setDefaultTimeout(deadline);
     await page.goto(fx.coordinator.url);
@@ -58,7 +42,7 @@ describe('the dashboard queue strip', () => {
 
     const token = farmTokens.maintainer;
     const id = (await inject(fx.app, 'POST', '/task', { token })).json<{ id: string }>().id;
-    const archive = await packTestBundle(path.join(built, 'bundles'), { name: 'strip-waits' });
+    const archive = await packTestBundle(path.join(dashboard.dir, 'bundles'), { name: 'strip-waits' });
     await inject(fx.app, 'PUT', `/task/${id}/build_bundle`, { token, body: archive });
     await inject(fx.app, 'PUT', `/task/${id}/branch`, { token, body: 'stable' });
     expect((await inject(fx.app, 'PUT', `/task/${id}/build`, { token, body: {} })).statusCode).toBe(202);

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FarmHarness, farmTokens, packTestBundle } from '@aoinb/farm-harness';
+import { FarmHarness, farmDeadlineMs, farmTokens, packTestBundle } from '@aoinb/farm-harness';
 import {
   armCrash,
   crashHookNodeArgs,
@@ -67,7 +67,7 @@ describe('fault: the coordinator killed during upload and publish', () => {
             return false;
           },
         ),
-      60_000,
+      farmDeadlineMs,
       `task ${id}'s upload to go through again`,
       () => last,
       1000,
@@ -102,6 +102,5 @@ describe('fault: the coordinator killed during upload and publish', () => {
   it.each(crashPoints.map((point, n) => ({ point, n, leaves: point.leaves })))(
     'killed leaving $leaves: the build ends once, published once',
     async ({ point, n }) => cutAndRecover(point, n),
-    120_000,
   );
 });

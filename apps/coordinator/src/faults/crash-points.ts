@@ -4,7 +4,7 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'vitest';
 import { farmKeys, logMember } from '@aoinb/farm-protocol';
-import type { FarmHarness, FarmProcess } from '@aoinb/farm-harness';
+import { farmDeadlineMs, type FarmHarness, type FarmProcess } from '@aoinb/farm-harness';
 import type { CrashAt } from './crash-hook.ts';
 import { withRedis } from './fault-checks.ts';
 
@@ -96,7 +96,7 @@ export async function armCrash(farm: FarmHarness, at: CrashAt): Promise<void> {
 /** Waits for the coordinator to die by the hook's SIGKILL, and checks it died at `at`. */
 export async function expectCutAt(farm: FarmHarness, coordinator: FarmProcess, at: CrashAt): Promise<void> {
   const gone = (): boolean => coordinator.child.exitCode !== null || coordinator.child.signalCode !== null;
-  await farm.waitFor(async () => gone(), 60_000, `the coordinator to be cut ${at.when} ${at.op} ${at.target}`);
+  await farm.waitFor(async () => gone(), farmDeadlineMs, `the coordinator to be cut ${at.when} ${at.op} ${at.target}`);
   expect(coordinator.child.signalCode).toBe('SIGKILL');
   const marker = path.join(farm.root, 'conf', 'coordinator', 'crashed-at.json');
   const cut = JSON.parse(await readFile(marker, 'utf8')) as CrashAt & { path: string };

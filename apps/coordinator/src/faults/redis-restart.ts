@@ -53,6 +53,8 @@ export class RestartableRedis {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence];
     const child = execa('redis-server', [...args, '--daemonize', 'no'], { reject: false, stdin: 'ignore', all: true });
     this.restarted = child;
+    // Its log joins the farm's (as `redis-server (2)`), for a failed test's report.
+    this.farm.logs.follow('redis-server', child.all);
     // Itself, not another test's server that took the port while ours was down (then ours exits at once).
     const answers = async (): Promise<boolean> => {
       if (child.exitCode !== null) throw new Error(`redis-server did not start again: ${String((await child).all)}`);

@@ -1,7 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { writeFakeBundleAt } from '@aoinb/testkit';
+import { useTempDir } from '@aoinb/testkit/fixtures';
 import { estimateFrom, lowestPriority, pathLengths, priorityFor } from './critical-path.ts';
 import { groupEdges, topologicalOrder, type DagNode } from './group-dag.ts';
 import { buildPlan, loadDagNodes, reprioritize, type Estimates } from './group-plan.ts';
@@ -167,24 +167,10 @@ describe('the release rule', () => {
 });
 
 describe('reading members from their bundles', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'aoinb-group-plan-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const tmp = useTempDir('aoinb-group-plan-');
 
-  async function bundle(name: string, defines: string[]): Promise<string> {
-    const root = path.join(dir, name);
-    await mkdir(path.join(root, 'autobuild'), { recursive: true });
-    await writeFile(path.join(root, 'spec'), 'VER=1\nDUMMYSRC=1\n');
-    await writeFile(
-      path.join(root, 'autobuild/defines'),
-      [`PKGNAME=${name}`, 'PKGSEC=libs', 'PKGDES="x"', ...defines, ''].join('\n'),
-    );
-    return root;
-  }
+  const bundle = (name: string, defines: string[]): Promise<string> =>
+    writeFakeBundleAt(path.join(tmp.dir, name), { name, defines });
 
   it('takes BUILDDEP, PKGDEP (with __ARCH overrides) and PKGPROV from the bundles', async () => {
     const members = [
@@ -195,7 +181,7 @@ describe('reading members from their bundles', () => {
         noarch: false,
         bundleDir: await bundle('app', ['BUILDDEP="cmake"', 'PKGDEP="libx>=2"', 'PKGDEP__ARM64="libx-legacy"']),
       },
-      { taskId: '1', arch: 'arm64', package: 'app', noarch: false, bundleDir: path.join(dir, 'app') },
+      { taskId: '1', arch: 'arm64', package: 'app', noarch: false, bundleDir: path.join(tmp.dir, 'app') },
       {
         taskId: '2',
         arch: 'amd64',
@@ -203,7 +189,7 @@ describe('reading members from their bundles', () => {
         noarch: false,
         bundleDir: await bundle('libx', ['PKGPROV="libx-legacy"']),
       },
-      { taskId: '2', arch: 'arm64', package: 'libx', noarch: false, bundleDir: path.join(dir, 'libx') },
+      { taskId: '2', arch: 'arm64', package: 'libx', noarch: false, bundleDir: path.join(tmp.dir, 'libx') },
     ];
     const nodes = await loadDagNodes(members);
     expect(nodes.map((n) => n.depends)).toEqual([['cmake', 'libx'], ['cmake', 'libx-legacy'], [], []]);

@@ -14,6 +14,7 @@ import {
 } from '@aoinb/testkit';
 import {
   FarmHarness,
+  farmDeadlineMs,
   type TaskStatus,
   alertRuleQueries,
   alertRulesFile,
@@ -222,18 +223,23 @@ describe('metrics of a live farm', () => {
   });
 
   it('lets a real Prometheus server scrape both and answer queue-depth and builder queries', async () => {
-    await prometheus.waitFor('up', (r) => r.length === 2 && r.every((s) => s.value[1] === '1'));
-    const backlog = await prometheus.waitFor('aoinb_queue_jobs{arch="arm64",state="waiting"}', (r) => r.length === 1);
+    await prometheus.waitFor('up', (r) => r.length === 2 && r.every((s) => s.value[1] === '1'), farmDeadlineMs);
+    const backlog = await prometheus.waitFor(
+      'aoinb_queue_jobs{arch="arm64",state="waiting"}',
+      (r) => r.length === 1,
+      farmDeadlineMs,
+    );
     expect(backlog[0]!.value[1]).toBe('1');
     expect(backlog[0]!.metric.job).toBe('aoinb-coordinator');
     const builders = await prometheus.waitFor(
       'sum by (arch) (aoinb_builders{state=~"idle|building"})',
       (r) => r.length === 2,
+      farmDeadlineMs,
     );
     expect(Object.fromEntries(builders.map((s) => [s.metric.arch, s.value[1]]))).toEqual({ amd64: '1', arm64: '0' });
     const up = await prometheus.query('aoinb_builder_up{builder="worker-a"}');
     expect(up.map((s) => s.value[1])).toEqual(['1']);
-    const disk = await prometheus.waitFor('aoinb_worker_workdir_free_bytes', (r) => r.length === 1);
+    const disk = await prometheus.waitFor('aoinb_worker_workdir_free_bytes', (r) => r.length === 1, farmDeadlineMs);
     expect(disk[0]!.metric.job).toBe('aoinb-worker');
   });
 
