@@ -12,12 +12,11 @@ import { farmDeadlineMs, farmTokens, type FarmHarness, type TaskStatus, readSse 
 export async function expectSucceededOnce(
   farm: FarmHarness,
   ids: string[],
-  options: { timeoutMs?: number; testMounts?: string[]; attempt?: number } = {},
+  options: { testMounts?: string[]; attempt?: number } = {},
 ): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? farmDeadlineMs;
   expect(new Set(ids).size, 'task ids are unique').toBe(ids.length);
   for (const id of ids) {
-    const status: TaskStatus = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], timeoutMs);
+    const status: TaskStatus = await farm.waitForState(id, ['succeeded', 'failed', 'cancelled'], farmDeadlineMs);
     expect(status.state, `task ${id}: ${JSON.stringify(status)}`).toBe('succeeded');
     for (const job of status.jobs) {
       expect(job, `task ${id} ${job.arch}`).toMatchObject({
