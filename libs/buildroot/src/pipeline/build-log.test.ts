@@ -28,6 +28,15 @@ describe('the build log on a full disk', () => {
     await disk.free();
   });
 
+  it('records ENOSPC when the disk was full before the file opened, its lines still waiting at close', async () => {
+    await disk.fill();
+    const log = await openBuildLog(path.join(disk.dir, 'logs/late.log'));
+    log.line('x'.repeat(8192));
+    await log.close();
+    expect(log.error).toMatchObject({ code: 'ENOSPC' });
+    await disk.free();
+  });
+
   it('has no error on a disk with room', async () => {
     const file = path.join(disk.dir, 'logs/ok.log');
     const log = await openBuildLog(file);

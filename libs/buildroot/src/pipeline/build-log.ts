@@ -33,15 +33,14 @@ export async function openBuildLog(file: string, onLine?: (line: string) => void
       if (!error && !stream.destroyed) stream.write(`${text}\n`);
       onLine?.(text);
     },
+    // Resolves on 'close', which follows 'error': end()'s own callback can run with a write's error before the
+    // 'error' event (writes still waiting for the file to open fail at once), and `error` would read unset.
     close: () =>
       new Promise<void>((resolve) => {
-        if (error || stream.destroyed) {
-          stream.destroy();
-          resolve();
-          return;
-        }
-        stream.once('error', () => resolve());
-        stream.end(() => resolve());
+        if (stream.closed) return resolve();
+        stream.once('close', () => resolve());
+        if (error || stream.destroyed) stream.destroy();
+        else stream.end();
       }),
   };
 }
