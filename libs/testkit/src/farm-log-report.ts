@@ -14,6 +14,14 @@ function labelled(farms: readonly FarmLogs[]): Array<{ label: string; log: Proce
   );
 }
 
+/** pino's `"time":<epoch ms>` as an ISO time, for a person reading the tail (kept logs stay as written). */
+export function readableTimes(line: string): string {
+  return line.replace(
+    /"time":(\d{12,14})(?=[,}])/,
+    (_, ms: string) => `"time":"${new Date(Number(ms)).toISOString()}"`,
+  );
+}
+
 /** The last `lines` lines of every process log of `farms`, each under a heading, all under one naming `test`. */
 export function farmLogTail(farms: readonly FarmLogs[], test: string, lines = defaultTailLines): string {
   const blocks = labelled(farms).map(({ label, log }) => {
@@ -21,7 +29,7 @@ export function farmLogTail(farms: readonly FarmLogs[], test: string, lines = de
     if (total === 0) return `--- ${label}: no output`;
     const what =
       total > shown.length ? `last ${shown.length} of ${total} lines` : `${total} line${total > 1 ? 's' : ''}`;
-    return [`--- ${label} (${what})`, ...shown].join('\n');
+    return [`--- ${label} (${what})`, ...shown.map(readableTimes)].join('\n');
   });
   if (blocks.length === 0) return '';
   return [`${farmLogHeader}: ${test}`, ...blocks, `== end of farm logs: ${test}`].join('\n') + '\n';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { farmLogTail, keepFarmLogs, pathPart } from './farm-log-report.ts';
+import { farmLogTail, keepFarmLogs, pathPart, readableTimes } from './farm-log-report.ts';
 import { FarmLogs, watchFarmLogs } from './farm-logs.ts';
 
 describe('FarmLogs', () => {
@@ -80,6 +80,17 @@ describe('farmLogTail', () => {
     ]);
     expect(farmLogTail([one, two], 't', 2)).toContain('--- farm 2: coordinator (last 2 of 3 lines)\nb\nc\n');
     expect(farmLogTail([], 't')).toBe('');
+  });
+
+  it("shows pino's epoch-ms times as ISO times, and leaves other numbers and the kept log alone", () => {
+    const line = '{"level":50,"time":1796223963335,"pid":7,"msg":"took 1796223963335 ms"}';
+    const readable = '{"level":50,"time":"2026-12-02T15:06:03.335Z","pid":7,"msg":"took 1796223963335 ms"}';
+    expect(readableTimes(line)).toBe(readable);
+    expect(readableTimes('plain "time":12 line')).toBe('plain "time":12 line');
+    const logs = new FarmLogs();
+    logs.add('worker').append(`${line}\n`);
+    expect(farmLogTail([logs], 't')).toContain(`\n${readable}\n`);
+    expect(logs.logs[0]!.content()).toBe(`${line}\n`);
   });
 });
 
