@@ -23,7 +23,8 @@ async function errorOf(res: Response): Promise<ApiError> {
 
 /**
  * A signal that aborts when any of `signals` does. `release` drops its listeners once the work is done: the
- * session's signal lives as long as the sign-in and must not collect one listener per request.
+ * session's signal lives as long as the sign-in and must not collect one listener per request. Not
+ * `AbortSignal.any` (used on the server side): it is newer than the build's targets (Firefox 115, Safari 16).
  */
 export function linkSignals(...signals: Array<AbortSignal | undefined>): { signal: AbortSignal; release(): void } {
   const linked = new AbortController();
