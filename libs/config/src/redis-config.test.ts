@@ -1,34 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from './load-config.ts';
+import { describe, expect, it } from 'vitest';
+import { useConfigFile } from '../test-support/config-file.ts';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-config-redis-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const head = 'work_dir = "/w"\narch = "amd64"\n';
-
-async function problems(toml: string): Promise<string> {
-  await writeFile(path.join(dir, 'config.toml'), `${head}${toml}`);
-  return loadConfig(dir).then(
-    () => '',
-    (e: Error) => e.message,
-  );
-}
+const config = useConfigFile('aoinb-config-redis-');
+const { write, problems } = config;
 
 describe('[redis] cluster', () => {
   it('reads the seed nodes of a Redis Cluster', async () => {
-    await writeFile(
-      path.join(dir, 'config.toml'),
-      `${head}[redis]\ncluster = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]\nprefix = "{farm}"\n`,
-    );
-    expect((await loadConfig(dir)).farm.redis).toMatchObject({
+    await write('[redis]\ncluster = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]\nprefix = "{farm}"\n');
+    expect((await config.load()).farm.redis).toMatchObject({
       url: undefined,
       cluster: ['redis://10.0.0.1:7000', 'redis://10.0.0.2:7000'],
       prefix: '{farm}',

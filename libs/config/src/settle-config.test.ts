@@ -1,43 +1,20 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from './load-config.ts';
+import { describe, expect, it } from 'vitest';
+import { useConfigFile } from '../test-support/config-file.ts';
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'aoinb-config-settle-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const head = 'work_dir = "/w"\narch = "amd64"\n';
-
-async function write(toml: string): Promise<void> {
-  await writeFile(path.join(dir, 'config.toml'), `${head}${toml}`);
-}
-
-/** The problems loadConfig reports (one per line), or '' when the file is valid. */
-async function problems(toml: string): Promise<string> {
-  await write(toml);
-  return loadConfig(dir).then(
-    () => '',
-    (e: Error) => e.message,
-  );
-}
+const config = useConfigFile('aoinb-config-settle-');
+const { write, problems } = config;
 
 /** `[coordinator] settle_seconds` and `[worker] settle_put_off_seconds`: the settle mark and the worker's wait. */
 describe('the settle mark settings', () => {
   it('default to a 300 s mark and a 2 s put-off, and read what is set', async () => {
     await write('');
-    const defaults = (await loadConfig(dir)).farm;
+    const defaults = (await config.load()).farm;
     expect([defaults.coordinator.settleSeconds, defaults.worker.settlePutOffSeconds]).toEqual([300, 2]);
     await write('[coordinator]\nsettle_seconds = 1800\n[worker]\nsettle_put_off_seconds = 0.5\n');
-    const set = (await loadConfig(dir)).farm;
+    const set = (await config.load()).farm;
     expect([set.coordinator.settleSeconds, set.worker.settlePutOffSeconds]).toEqual([1800, 0.5]);
     await write('[coordinator]\nsettle_seconds = 10\n[worker]\nsettle_put_off_seconds = 9.5\n');
-    expect((await loadConfig(dir)).farm.coordinator.settleSeconds).toBe(10);
+    expect((await config.load()).farm.coordinator.settleSeconds).toBe(10);
   });
 
   it('names the key of a value of the wrong type', async () => {
