@@ -4,10 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '@aoinb/config';
 import { silentLogger } from '@aoinb/logging';
 import {
-  attemptKeyHash,
   claimFarmIdentity,
   farmKeys,
-  newAttemptKey,
   newFarmIdentity,
   publishCancel,
   readBuilders,
@@ -113,12 +111,7 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
   it('puts off a job a settling build refused for its [worker] settle_put_off_seconds, using no attempt', async () => {
     // A job re-queued while attempt 1's report publishes (its fence set the settle mark, 300 s by default).
     const { data, job } = await seam.queued({ name: 'agent-settle-put-off' });
-    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
-    const key = newAttemptKey(base);
-    const set = { attemptKeyHash: key.hash, builder: 'reporting-worker' };
-    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
-    const call = { run: 1, attempt: 1, attemptKeyHash: attemptKeyHash(key.key, base) };
-    expect(await seam.store.fence(data.taskId, 'amd64', call, 300_000)).toMatchObject({ refusal: '' });
+    const { base, hash } = await seam.settling(data, 'reporting-worker');
     // Far from the 2 s default, so the put-off read back is the configured one.
     await startAgent('agent-settle', 20, ['settle_put_off_seconds = 45']);
     await waitFor(async () => (await job!.getState()) === 'delayed', 'the job to be put off');
@@ -131,7 +124,7 @@ describe('the worker agent against a real Redis and a stand-in coordinator', () 
     expect(reported(data.taskId)).toEqual([]);
     // The report ends the build: fetched again after this test, the job completes without a build.
     const final = { ...base, from: ['running' as const], to: 'succeeded' as const, attempt: { equals: 1 } };
-    expect((await seam.store.transition({ ...final, attemptKeyHash: call.attemptKeyHash })).done).toBe(true);
+    expect((await seam.store.transition({ ...final, attemptKeyHash: hash })).done).toBe(true);
   });
 
   it('hands a running build back to the queue on stop("requeue"), fenced on its attempt', async () => {

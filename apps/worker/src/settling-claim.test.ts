@@ -2,11 +2,9 @@ import { Worker } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '@aoinb/logging';
 import {
-  attemptKeyHash,
   buildQueueName,
   buildWorkerOptions,
   farmKeys,
-  newAttemptKey,
   type BuildJobData,
   type BuildJobResult,
 } from '@aoinb/farm-protocol';
@@ -26,14 +24,7 @@ describe('a job re-queued while its report is publishing', () => {
 
   it('is refused while the build settles, and completes without a build once it is final', async () => {
     const { job, data } = await seam.queued({ name: 'seam-settling' });
-    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
-    const key = newAttemptKey(base);
-    const set = { attemptKeyHash: key.hash, builder: 'w1' };
-    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
-    const hash = attemptKeyHash(key.key, base);
-    expect(await seam.store.fence(data.taskId, 'amd64', { run: 1, attempt: 1, attemptKeyHash: hash }, 300_000)).toEqual(
-      expect.objectContaining({ refusal: '' }),
-    );
+    const { base, hash } = await seam.settling(data, 'w1');
     const runner = seam.runner({ builderId: 'seam-worker', onStarted: () => undefined, onFinished: () => undefined });
 
     await expect(runner.process(job!, 'bull-token')).rejects.toBeInstanceOf(SettlingRefusal);
@@ -50,12 +41,7 @@ describe('a job re-queued while its report is publishing', () => {
 
   it("through the agent's intake: the job is put off (delayed, no attempt used) and completes once final", async () => {
     const { job, data } = await seam.queued({ name: 'seam-settling-intake' });
-    const base = { taskId: data.taskId, arch: 'amd64', archs: ['amd64'], run: 1 };
-    const key = newAttemptKey(base);
-    const set = { attemptKeyHash: key.hash, builder: 'w1' };
-    await seam.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
-    const hash = attemptKeyHash(key.key, base);
-    await seam.store.fence(data.taskId, 'amd64', { run: 1, attempt: 1, attemptKeyHash: hash }, 300_000);
+    const { base, hash } = await seam.settling(data, 'w1');
     const runner = seam.runner({ builderId: 'seam-worker' });
     const placement = { redis: seam.redis, keys: farmKeys, store: seam.store, builderId: 'seam-worker' };
     const intake = {

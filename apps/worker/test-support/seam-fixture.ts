@@ -4,12 +4,14 @@ import { packBundle } from '@aoinb/bundle';
 import { PROTOCOL_VERSION } from '@aoinb/farm-contract';
 import { writeFakeBundle } from '@aoinb/testkit';
 import {
+  attemptKeyHash,
   buildJobId,
   buildJobName,
   buildQueueName,
   buildQueueOptions,
   FarmStore,
   type BuildJobData,
+  newAttemptKey,
   type BuildNeeds,
 } from '@aoinb/farm-protocol';
 import type { StandinCoordinator } from './standin-coordinator.ts';
@@ -33,6 +35,15 @@ export interface SeamFixture {
     /** What a host needs to take the build (the coordinator writes it from ENVREQ and learned requirements). */
     needs?: BuildNeeds;
   }): Promise<{ job?: Job<BuildJobData>; data: BuildJobData }>;
+  /**
+   * Attempt 1 of a queued build claimed by `builder`, its report's fence passed (the settle mark set, 300 s): what a
+   * job re-queued while that report publishes finds. `base` names the build for the store; `hash` is the attempt
+   * key's, for the step that ends the build.
+   */
+  settling(
+    data: BuildJobData,
+    builder: string,
+  ): Promise<{ base: { taskId: string; arch: string; archs: string[]; run: number }; hash: string }>;
   close(): Promise<void>;
 }
 
@@ -96,6 +107,22 @@ export function seamFixture(options: {
       };
       if (noJob) return { data };
       return { job: await queue(arch).add(buildJobName, data, { jobId }), data };
+    },
+    async settling(data, builder) {
+      const base = { taskId: data.taskId, arch: data.arch, archs: [data.arch], run: 1 };
+      const key = newAttemptKey(base);
+      const set = { attemptKeyHash: key.hash, builder };
+      await options.store.transition({ ...base, from: ['queued'], to: 'running', incrementAttempt: true, set });
+      const hash = attemptKeyHash(key.key, base);
+      const fenced = await options.store.fence(
+        data.taskId,
+        data.arch,
+        { run: 1, attempt: 1, attemptKeyHash: hash },
+        300_000,
+      );
+      if (fenced.refusal !== '')
+        throw new Error(`seam fixture: the fence of task ${data.taskId} refused: ${fenced.refusal}`);
+      return { base, hash };
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));
