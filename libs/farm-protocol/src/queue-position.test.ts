@@ -96,6 +96,22 @@ describe('a job handed back keeps its place in its queue', () => {
     expect(await processingOrder(plain, 3)).toEqual(['w1', 'w2', 'parked']);
   });
 
+  // The placement loop and the parking host race: the job may leave the delayed set (another promote, its
+  // delay running out, a removal) after any check the caller made. Such a job is simply not brought back.
+  it('answers false, not an error, for a job brought back or removed by someone else', async () => {
+    const queue = newQueue();
+    for (const n of ['parked', 'gone', 'w1']) await add(queue, [n]);
+    const parked = await parkHead(queue);
+    const gone = await parkHead(queue);
+    // Stale handles, as a caller holds them after its own check.
+    const [staleParked, staleGone] = await Promise.all([parked, gone].map((j) => queue.getJob(j.id!)));
+    await parked.promote();
+    await gone.remove();
+    expect(await promoteToHead(staleParked!)).toBe(false);
+    expect(await promoteToHead(staleGone!)).toBe(false);
+    expect(await processingOrder(queue, 2)).toEqual(['w1', 'parked']);
+  });
+
   it('keeps the order of several parked jobs brought back newest first', async () => {
     const queue = newQueue();
     for (const n of ['older', 'newer', 'w1']) await add(queue, [n]);

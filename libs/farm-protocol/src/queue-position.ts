@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import { ErrorCode, type Job } from 'bullmq';
 
 /**
  * A job handed back for placement keeps its place in its queue (docs/placement.md).
@@ -11,10 +11,23 @@ import type { Job } from 'bullmq';
  * calls a worker may take it from the end: only when nothing else is waiting, so nothing is lost.
  *
  * Several jobs brought back in one pass: call this newest first, so the oldest ends at the head.
+ *
+ * False when the job is not delayed (any more): its delay ran out, another coordinator or host brought
+ * it back, or it is gone. That is read from promote()'s own answer, not checked before it, since the
+ * job can leave the delayed set between a check and the promote (a CI failure: "not in the delayed state").
  */
 export async function promoteToHead(job: Job): Promise<boolean> {
-  if (!(await job.isDelayed())) return false;
-  await job.promote();
+  try {
+    await job.promote();
+  } catch (error) {
+    if (isLostRace(error)) return false;
+    throw error;
+  }
   await job.changePriority({ priority: job.priority, lifo: true });
   return true;
+}
+
+function isLostRace(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === ErrorCode.JobNotInState || code === ErrorCode.JobNotExist;
 }

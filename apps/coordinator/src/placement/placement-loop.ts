@@ -34,8 +34,9 @@ async function showReason(ctx: CoordinatorContext, p: QueuedPlacement): Promise<
 async function promoteIfDelayed(ctx: CoordinatorContext, p: QueuedPlacement): Promise<void> {
   if (!ctx.dispatcher.archs.includes(p.arch)) return;
   const job = await ctx.dispatcher.getJob(p.arch, p.jobId);
-  // Taken meanwhile (no longer delayed): nothing to do.
-  if (job) await promoteToHead(job).catch(() => undefined);
+  // Taken, brought back or removed meanwhile: promoteToHead answers false. Any other error (Redis) is the
+  // loop's to log and retry.
+  if (job) await promoteToHead(job);
 }
 
 /** The jobs to bring back: ready, with needs (only placement hands jobs back), once per job, oldest first. */
