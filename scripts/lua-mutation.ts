@@ -123,7 +123,11 @@ async function mutateFile(name: string, options: Options, compile: CompileCheck)
   const sha = createHash('sha256').update(text).digest('hex');
   const mutants = selectMutants(file, text, sha, options);
   const sandbox = path.join('/tmp', `aoinb-lua-mutation-${process.pid}`);
-  mkdirSync(sandbox, { recursive: true });
+  mkdirSync(path.join(sandbox, 'tmp'), { recursive: true });
+  // The test workers' temp folder is the sandbox's: a run a mutant ends early (bail) skips the tests' own
+  // clean-up, and what they made (a redis-server's data folder) goes with the sandbox instead of staying in /tmp.
+  const tmpBefore = process.env.TMPDIR;
+  process.env.TMPDIR = path.join(sandbox, 'tmp');
   const [startedAt, load] = [new Date().toISOString(), loadNow()];
   const runner = await startMutantRunner(root, target, testsReaching(root, scriptDir, target));
   try {
@@ -142,6 +146,8 @@ async function mutateFile(name: string, options: Options, compile: CompileCheck)
     return { ...base, load: { start: load, end: loadNow() }, results: all, baselineMs: baseline.ms };
   } finally {
     await runner.close();
+    if (tmpBefore === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpBefore;
     rmSync(sandbox, { recursive: true, force: true });
   }
 }
