@@ -7,6 +7,7 @@ import type { LogFanout } from './http/log-fanout.ts';
 import type { CoordinatorMetrics } from './metrics/coordinator-metrics.ts';
 import type { FarmIdentityGuard } from './resilience/farm-identity-guard.ts';
 import type { AptRepo } from './repo/apt-repo.ts';
+import type { BackgroundWork } from './services/background-work.ts';
 import type { Dispatcher } from './services/dispatcher.ts';
 import type { CoordinatorLeases } from './services/lease-keeper.ts';
 import type { StorageLayout } from './storage/storage-layout.ts';
@@ -37,6 +38,8 @@ export interface CoordinatorContext {
   metrics: CoordinatorMetrics;
   /** The leases of work one coordinator at a time may run (reconcile, retention, notifications). */
   leases: CoordinatorLeases;
+  /** Work started and not waited for (log archives): a stop waits for it before it closes Redis. */
+  background: BackgroundWork;
 }
 
 /** Who made a request: the token's name and role. */

@@ -21,6 +21,7 @@ import { RepoSigner } from './repo/repo-signer.ts';
 import { placementLifecycle } from './placement/placement-lifecycle.ts';
 import { startPlacementLoop } from './placement/placement-loop.ts';
 import { startPruner } from './retention/pruner.ts';
+import { BackgroundWork } from './services/background-work.ts';
 import { Dispatcher } from './services/dispatcher.ts';
 import { coordinatorInstanceId, CoordinatorLeases } from './services/lease-keeper.ts';
 import { startRecovery } from './services/recovery.ts';
@@ -149,6 +150,7 @@ function contextOf(
     groups: createGroupRuntime(redis, connection, layout, logger, { ...repoOptions, memo: repo.memo }, groupIds),
     metrics: services.metrics,
     leases: services.leases,
+    background: new BackgroundWork(logger),
   };
   return ctx;
 }
@@ -174,6 +176,9 @@ async function startLoops(ctx: CoordinatorContext, options: CoordinatorOptions) 
   };
 }
 
+/** How long a stop waits for background work (a log archive is seconds; what is cut short is redone at start). */
+const stopDrainMs = 10_000;
+
 /** Starts the API, the queues, the stalled-job checkers and the reconcile loop. */
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const coordinator = options.config.farm.coordinator;
@@ -198,6 +203,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         await ctx.logs.close();
         await app.close();
         await loops.close();
+        // Nothing starts background work now (no requests, no loops): let the archives under way end.
+        await ctx.background.drain(stopDrainMs);
         await ctx.leases.close();
         await ctx.groups.close();
         await ctx.dispatcher.close();

@@ -69,4 +69,28 @@ describe('logs always end', () => {
     const late = await readSse(url, { token: farmTokens.maintainer });
     expect(JSON.parse(late.at(-1)!.data)).toMatchObject({ state: 'failed' });
   });
+
+  // A stop (SIGTERM: an upgrade, a restart) right after a build ended waits for its log's archive, which runs in
+  // the background, instead of closing Redis under it. A log this long takes the archive well past the stop.
+  it('archives the log of a build that ended just before a stop, before the coordinator exits', async () => {
+    const archive = await packTestBundle(path.join(farm.root, 'bundles'), { name: 'long-log' });
+    const id = await farm.submit(archive);
+    const key = farmKeys.log(id, 'amd64', 1);
+    const lines = 200_000;
+    for (let at = 0; at < lines; at += 10_000) {
+      const batch = redis.pipeline();
+      for (let i = at; i < at + 10_000; i++) batch.xadd(key, '*', 'l', `line ${i}`);
+      await batch.exec();
+    }
+    const coordinator = farm.processes.get('coordinator')!;
+    expect((await farm.api('POST', `/task/${id}/cancel`, {})).status).toBe(202);
+    await farm.kill('coordinator', 'SIGTERM');
+
+    expect(coordinator.output()).not.toContain('log archive failed');
+    const text = await readFile(path.join(farm.storageDir, 'logs', id, 'amd64-r1.log'), 'utf8');
+    expect(text.startsWith('line 0\n')).toBe(true);
+    expect(text).toContain(`line ${lines - 1}\n`);
+    expect(await redis.sismember(farmKeys.unarchivedLogs, `${id}/amd64/1`)).toBe(0);
+    await farm.startCoordinator();
+  });
 });

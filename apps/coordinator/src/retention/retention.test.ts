@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { farmKeys, RetentionStore } from '@aoinb/farm-protocol';
 import {
   FarmHarness,
+  farmDeadlineMs,
   farmTokens,
   postGroup,
   uploadTasks,
@@ -79,7 +80,7 @@ describe('retention: DELETE routes and the pruner', () => {
     await farm.waitForState(slow, ['running']);
     expect((await keysOf(done)).length).toBeGreaterThan(0);
     expect(await exists(taskDir(done))).toBe(true);
-    await farm.waitFor(() => exists(path.join(logDir(done), 'amd64-r1.log')), 10_000, 'the log archive');
+    await farm.waitFor(() => exists(path.join(logDir(done), 'amd64-r1.log')), farmDeadlineMs, 'the log archive');
 
     const forbidden = await farm.api('DELETE', `/task/${done}`, undefined, maintainer);
     expect(forbidden.status).toBe(403);
@@ -159,7 +160,14 @@ describe('retention: DELETE routes and the pruner', () => {
     const fresh = await finished(quick('fresh-task'));
     // An unpublished deb of the middle task (an earlier attempt's, say): only a repository's link keeps a deb.
     const middleDebs = path.join(taskDir(middle), 'artifacts', 'amd64');
-    await farm.waitFor(() => exists(path.join(logDir(middle), 'amd64-r1.log')), 10_000, 'the log archive');
+    // Every finished build's log archived before the kill (the stop would cut the last ones' archives short,
+    // and the next start's reconcile would then archive them at any time, racing the checks below).
+    await farm.waitFor(
+      async () => (await redis.scard(farmKeys.unarchivedLogs)) === 0,
+      farmDeadlineMs,
+      'the log archives',
+    );
+    expect(await exists(path.join(logDir(middle), 'amd64-r1.log'))).toBe(true);
 
     await farm.kill('coordinator', 'SIGTERM');
     for (const id of await redis.zrange(farmKeys.tasks, 0, -1))
@@ -187,10 +195,10 @@ describe('retention: DELETE routes and the pruner', () => {
     await farm.waitFor(
       async () =>
         (await redis.hlen(farmKeys.retentionPending)) === 0 && (await redis.zscore(farmKeys.tasks, old)) === null,
-      20_000,
+      farmDeadlineMs,
       'the pruner pass',
     );
-    await farm.waitFor(async () => !(await exists(logDir(middle))), 20_000, 'the log rule');
+    await farm.waitFor(async () => !(await exists(logDir(middle))), farmDeadlineMs, 'the log rule');
 
     for (const id of [old, oldFailed, draft.id, ...groupTasks, halfDeleted]) {
       expect((await farm.api('GET', `/task/${id}/status`)).status, `task ${id}`).toBe(404);

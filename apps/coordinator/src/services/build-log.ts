@@ -82,7 +82,7 @@ async function writeArchive(ctx: CoordinatorContext, taskId: string, arch: strin
 /**
  * After a build's final state: the state script wrote the log's end with it;
  * this makes sure of it (a log without an end gets one, never a second) and
- * archives the log in the background. Reconcile archives what a crash left.
+ * archives the log in the background (a stop waits for it). Reconcile archives what a crash left.
  */
 export async function endLog(
   ctx: CoordinatorContext,
@@ -94,8 +94,8 @@ export async function endLog(
 ): Promise<void> {
   if (await ctx.store.endLogIfOpen(taskId, arch, run, state, reason))
     ctx.logger.warn({ taskId, arch, run, state }, 'a final build had a log without an end; ended it');
-  void archiveLog(ctx, taskId, arch, run).catch((error: Error) =>
-    ctx.logger.warn({ taskId, arch, run, err: error.message }, 'log archive failed; the log stays in Redis'),
+  ctx.background.start('log archive failed; the log stays in Redis', { taskId, arch, run }, () =>
+    archiveLog(ctx, taskId, arch, run),
   );
 }
 

@@ -151,12 +151,8 @@ function watchQueue(ctx: CoordinatorContext, arch: string, settings: StalledSett
     null,
     stalledCheckerOptions(ctx.connection, settings, ctx.keys.prefix),
   );
-  checker.on(
-    'stalled',
-    (jobId) =>
-      void onStalled(ctx, arch, jobId).catch((error: Error) =>
-        ctx.logger.warn({ jobId, err: error.message }, 'stalled job handling failed'),
-      ),
+  checker.on('stalled', (jobId) =>
+    ctx.background.start('stalled job handling failed', { jobId }, () => onStalled(ctx, arch, jobId)),
   );
   checker.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'stalled checker error'));
   void checker.startStalledCheckTimer();
@@ -167,11 +163,11 @@ function watchQueue(ctx: CoordinatorContext, arch: string, settings: StalledSett
   listener.on('failed', ({ jobId }) => {
     const ids = parseBuildJobId(jobId);
     if (ids)
-      void reconcileBuild(ctx, ids.taskId, ids.arch).catch((error: Error) =>
-        ctx.logger.warn({ jobId, err: error.message }, 'failed job handling failed'),
-      );
+      ctx.background.start('failed job handling failed', { jobId }, () => reconcileBuild(ctx, ids.taskId, ids.arch));
   });
-  listener.on('active', ({ jobId }) => void ctx.lifecycle.jobStarted(arch, jobId));
+  listener.on('active', ({ jobId }) =>
+    ctx.background.start('job start handling failed', { jobId }, () => ctx.lifecycle.jobStarted(arch, jobId)),
+  );
   listener.on('error', (error) => ctx.logger.warn({ arch, err: error.message }, 'queue events error'));
   return [checker, listener];
 }
