@@ -34,6 +34,38 @@ describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
     expect(help.stdout).toBe(fromSource.stdout);
   });
 
+  it('runs the coordinator and worker entry points (systemd, the image): --help, --version, bad options', async () => {
+    for (const app of ['coordinator', 'worker']) {
+      const main = path.join(root, `apps/${app}/dist/main.js`);
+      const run = (...args: string[]) =>
+        execa(process.execPath, [main, ...args], { env: plainEnv, extendEnv: false, reject: false });
+      const help = await run('--help');
+      expect([help.exitCode, help.stderr]).toEqual([0, '']);
+      expect(help.stdout).toContain(`Usage: node apps/${app}/dist/main.js [options]`);
+      expect(help.stdout).toMatch(/-c, --config DIR/);
+      const manifest = JSON.parse(await readFile(path.join(root, `apps/${app}/package.json`), 'utf8')) as {
+        version: string;
+      };
+      expect((await run('-V')).stdout).toBe(`aoinb ${app} ${manifest.version}`);
+      const bad = await run('--bogus');
+      expect(bad.exitCode).toBe(2);
+      expect(bad.stderr).toMatch(new RegExp(`^aoinb ${app}: Unknown option '--bogus'.* \\(try --help\\)$`));
+    }
+    const mode = await execa(
+      process.execPath,
+      [path.join(root, 'apps/worker/dist/main.js'), '--on-shutdown', 'later'],
+      {
+        env: plainEnv,
+        extendEnv: false,
+        reject: false,
+      },
+    );
+    expect([mode.exitCode, mode.stderr]).toEqual([
+      2,
+      'aoinb worker: --on-shutdown must be requeue or finish, not "later"',
+    ]);
+  });
+
   it('loads no TypeScript and no tsx: only its own chunks and runtime dependencies', async () => {
     const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;

@@ -1,16 +1,19 @@
 /**
- * `tsx apps/coordinator/src/main.ts -c CONFIG_DIR`: the coordinator as a process
+ * `node apps/coordinator/dist/main.js -c CONFIG_DIR` (or tsx on src/main.ts): the coordinator as a process
  * of its own. SIGTERM/SIGINT close it cleanly; a second signal exits at once.
  */
 import { once } from 'node:events';
-import { parseArgs } from 'node:util';
-import { loadConfig } from '@aoinb/config';
+import { loadConfig, parseEntryArgs } from '@aoinb/config';
 import { toAoinbError } from '@aoinb/errors';
 import { createLogger } from '@aoinb/logging';
 import { startCoordinator } from './coordinator.ts';
 
-const { values } = parseArgs({
-  options: { config: { type: 'string', short: 'c', default: process.env.AOINB_CONFIG_DIR ?? '/var/cache/aoinb/conf' } },
+const { configDir } = parseEntryArgs({
+  app: 'coordinator',
+  packageJson: new URL('../package.json', import.meta.url),
+  about:
+    'The coordinator: the REST API ([coordinator] listen), the job queues in Redis and the package repositories. ' +
+    'It prints {"url": ...} once it listens. SIGTERM or SIGINT closes it cleanly; a second one exits at once.',
 });
 const logger = createLogger();
 const controller = new AbortController();
@@ -21,7 +24,7 @@ for (const name of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 try {
-  const config = await loadConfig(values.config);
+  const config = await loadConfig(configDir);
   const coordinator = await startCoordinator({ config, logger });
   process.stdout.write(`${JSON.stringify({ url: coordinator.url })}\n`);
   if (!controller.signal.aborted) await once(controller.signal, 'abort');

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { parseEntryArgs } from '@aoinb/config';
 import { toAoinbError } from '@aoinb/errors';
 import { createLogger } from '@aoinb/logging';
 import { runWorker, type RunWorkerOptions } from './run-worker.ts';
@@ -6,23 +6,26 @@ import { runWorker, type RunWorkerOptions } from './run-worker.ts';
 /**
  * A worker agent as a process: `-c CONFIG_DIR [--on-shutdown requeue|finish]`.
  * SIGTERM/SIGINT stop it as `worker.on_shutdown` says; a second signal exits at once.
- * Unknown options are an error (strict), so no test-only switch exists here.
+ * Unknown options are an error (strict, exit 2), so no test-only switch exists here.
  */
 export async function workerProcess(
   extra: Pick<RunWorkerOptions, 'makeExecutor'> = {},
-  extraOptions: Record<string, { type: 'string' }> = {},
-): Promise<Record<string, string | undefined>> {
-  let values: Record<string, string | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        config: { type: 'string', short: 'c', default: process.env.AOINB_CONFIG_DIR ?? '/var/cache/aoinb/conf' },
-        'on-shutdown': { type: 'string' },
-        ...extraOptions,
-      },
-    }) as { values: Record<string, string | undefined> });
-  } catch (error) {
-    process.stderr.write(`aoinb worker: ${(error as Error).message}\n`);
+  extraOptions: Record<string, { help: string }> = {},
+): Promise<void> {
+  const { configDir, values } = parseEntryArgs({
+    app: 'worker',
+    packageJson: new URL('../package.json', import.meta.url),
+    about:
+      'A worker agent: pulls build jobs for [worker] archs from the farm and builds them on this host (root). ' +
+      'SIGTERM or SIGINT stops it as --on-shutdown (or [worker] on_shutdown) says; a second one exits at once.',
+    options: {
+      'on-shutdown': { help: 'requeue | finish: what SIGTERM does with running builds' },
+      ...extraOptions,
+    },
+  });
+  const onShutdown = values['on-shutdown'];
+  if (onShutdown !== undefined && onShutdown !== 'finish' && onShutdown !== 'requeue') {
+    process.stderr.write(`aoinb worker: --on-shutdown must be requeue or finish, not "${onShutdown}"\n`);
     process.exit(2);
   }
   const logger = createLogger();
@@ -34,10 +37,8 @@ export async function workerProcess(
       controller.abort();
     });
   }
-  const shutdown = values['on-shutdown'];
-  const onShutdown = shutdown === 'finish' || shutdown === 'requeue' ? shutdown : undefined;
   try {
-    await runWorker({ configDir: values.config!, logger, signal: controller.signal, onShutdown, ...extra });
+    await runWorker({ configDir, logger, signal: controller.signal, onShutdown, ...extra });
     process.exit(0);
   } catch (error) {
     const e = toAoinbError(error);

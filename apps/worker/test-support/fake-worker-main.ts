@@ -18,5 +18,5 @@ await workerProcess(
     makeExecutor: () =>
       fakeExecutor({ ...(durationMs !== undefined ? { durationMs } : {}), ...(lines !== undefined ? { lines } : {}) }),
   },
-  { 'fake-duration-ms': { type: 'string' }, 'fake-lines': { type: 'string' } },
+  { 'fake-duration-ms': { help: 'how long each fake build takes' }, 'fake-lines': { help: 'log lines per build' } },
 );

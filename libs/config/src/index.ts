@@ -31,3 +31,4 @@ export {
 } from './notify-config.ts';
 export { readRetentionConfig, type RetentionConfig } from './retention-config.ts';
 export { parseAllowedDestination, type AllowedDestination, type SourceFetchSettings } from './source-settings.ts';
+export { parseEntryArgs, type EntryArgs, type EntryArgsSpec } from './entry-args.ts';

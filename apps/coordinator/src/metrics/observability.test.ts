@@ -217,7 +217,14 @@ describe('metrics of a live farm', () => {
     );
     expect((await scrapeCoordinator()).value('aoinb_active_builds', { arch: 'amd64', state: 'running' })).toBe(1);
     await farm.waitForState(id, ['succeeded', 'failed']);
-    expect((await scrapeWorker()).find('aoinb_worker_build_memory_bytes')).toEqual([]);
+    // The build is final once its report lands; the slot is freed after that (the job completes, the
+    // workspace goes), so its series go a moment later: wait for that, never read it at the state change.
+    await farm.waitFor(
+      async () => (await scrapeWorker()).find('aoinb_worker_build_memory_bytes').length === 0,
+      farmDeadlineMs,
+      'the worker to drop the finished build from its per-slot series',
+    );
+    expect((await scrapeWorker()).value('aoinb_worker_builds_running', { arch: 'amd64' })).toBe(0);
   });
 
   it('lets a real Prometheus server scrape both and answer queue-depth and builder queries', async () => {
