@@ -43,6 +43,8 @@ const ignores = [
   '**/node_modules/**',
   'apps/*/dist/**',
   'apps/*/dist.tmp-*/**',
+  'apps/*/test-support/dist/**',
+  'apps/*/test-support/dist.tmp-*/**',
   'coverage/**',
   '.stryker-tmp/**',
   'reports/**',

@@ -1,12 +1,15 @@
 /**
- * The production build of the three apps (`npm run build`; development and tests run the
- * TypeScript through tsx and need none of it):
- *   node --import tsx scripts/build-apps.ts
+ * The production build of the three apps (`npm run build`):
+ *   node --import tsx scripts/build-apps.ts [--if-stale] [--test-entries]
  * Each app's src/main.ts and everything it imports from the workspace (@aoinb/*) becomes
  * ES modules in apps/<app>/dist/ (esbuild), split at dynamic imports so `aoinb --help`
  * loads only the code it runs. Third-party packages stay external and load from
  * node_modules (`npm ci --omit=dev`): a bundled file that imports a package that is not a
  * runtime dependency of the root package.json fails the build.
+ *
+ * The tests run these builds too (node starts one in a third of tsx's time, and the tests start
+ * hundreds): `--test-entries` adds the test-only fake worker (apps/worker/test-support/dist/), and
+ * `--if-stale` leaves alone every dist/ whose inputs have not changed (scripts/build-stamp.ts).
  *
  * Files read at runtime beside a source file (the toolbox scripts, overlay.toml, the
  * dashboard's dist/, the CLI's package.json) are found through `import.meta.url`,
@@ -16,9 +19,26 @@
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { isFresh, writeStamp } from './build-stamp.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-const apps = ['cli', 'coordinator', 'worker'] as const;
+
+interface Target {
+  /** The entry point and the folder it is built into, relative to the repository root. */
+  entry: string;
+  outdir: string;
+}
+
+const apps: Target[] = ['cli', 'coordinator', 'worker'].map((app) => ({
+  entry: `apps/${app}/src/main.ts`,
+  outdir: `apps/${app}/dist`,
+}));
+/** Test-only: never in `npm run build` (the image has no test-support/, see .dockerignore). */
+const testEntries: Target[] = [
+  { entry: 'apps/worker/test-support/fake-worker-main.ts', outdir: 'apps/worker/test-support/dist' },
+];
+/** Inputs of every build beside the files esbuild reads: a change in them rebuilds. */
+const buildInputs = ['scripts/build-apps.ts', 'scripts/build-stamp.ts', 'package.json', 'package-lock.json'];
 
 async function runtimeDependencies(): Promise<Set<string>> {
   const manifest = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
@@ -71,15 +91,15 @@ function sourceLocations(outdir: string): Plugin {
   };
 }
 
-async function buildApp(app: (typeof apps)[number], allowed: Set<string>): Promise<void> {
-  const appDir = path.join(root, 'apps', app);
-  const outdir = path.join(appDir, 'dist');
+async function buildTarget(target: Target, allowed: Set<string>): Promise<void> {
+  const outdir = path.join(root, target.outdir);
   // Built beside dist/ (same depth, so the relative source locations hold) and swapped in whole.
-  const staging = path.join(appDir, `dist.tmp-${process.pid}`);
+  const staging = `${outdir}.tmp-${process.pid}`;
   await rm(staging, { recursive: true, force: true });
   try {
-    await build({
-      entryPoints: { main: path.join(appDir, 'src/main.ts') },
+    const result = await build({
+      absWorkingDir: root,
+      entryPoints: { main: path.join(root, target.entry) },
       outdir: staging,
       bundle: true,
       splitting: true,
@@ -88,11 +108,13 @@ async function buildApp(app: (typeof apps)[number], allowed: Set<string>): Promi
       target: 'node20',
       sourcemap: true,
       sourcesContent: false,
+      metafile: true,
       // Tells app-process.ts to start the coordinator and worker from their dist/ too.
       define: { AOINB_COMPILED: 'true' },
       plugins: [externalPackages(allowed), sourceLocations(staging)],
       logLevel: 'warning',
     });
+    await writeStamp(root, staging, [...Object.keys(result.metafile.inputs), ...buildInputs]);
     await rm(outdir, { recursive: true, force: true });
     await rename(staging, outdir);
   } finally {
@@ -100,6 +122,20 @@ async function buildApp(app: (typeof apps)[number], allowed: Set<string>): Promi
   }
 }
 
+const flags = new Set(process.argv.slice(2));
+for (const flag of flags) {
+  if (flag !== '--if-stale' && flag !== '--test-entries') {
+    console.error(`build-apps: unknown option ${flag} (--if-stale, --test-entries)`);
+    process.exit(2);
+  }
+}
+const targets = flags.has('--test-entries') ? [...apps, ...testEntries] : apps;
+const stale = flags.has('--if-stale')
+  ? (await Promise.all(targets.map(async (t) => ((await isFresh(root, path.join(root, t.outdir))) ? [] : [t])))).flat()
+  : targets;
 const allowed = await runtimeDependencies();
-await Promise.all(apps.map((app) => buildApp(app, allowed)));
-console.log(`aoinb: built ${apps.map((app) => `apps/${app}/dist`).join(', ')}`);
+await Promise.all(stale.map((target) => buildTarget(target, allowed)));
+const fresh = targets.length - stale.length;
+console.log(
+  `aoinb: built ${stale.map((t) => t.outdir).join(', ') || 'nothing'}${fresh ? ` (${fresh} up to date)` : ''}`,
+);

@@ -8,7 +8,7 @@ import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
 import { freePort, writeFakeBundle } from '@aoinb/testkit';
 import { followLog, request, startNginxFront, type NginxFront } from './nginx-front.ts';
 
-const cli = fileURLToPath(new URL('../../apps/cli/bin/aoinb-dev.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../apps/cli/bin/aoinb.js', import.meta.url));
 const maintainer = farmTokens.maintainer;
 
 /** A bundle folder on the fake executor: `lines` log lines, one a second, each ending ` t=<epoch ms written>`. */

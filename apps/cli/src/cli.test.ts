@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mountsUnder } from '@aoinb/buildroot';
 import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 
-const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
 let host: BuildHost;
 
 beforeAll(async () => {

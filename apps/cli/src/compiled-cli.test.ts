@@ -1,4 +1,4 @@
-import { readdir, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { readdir, readFile, mkdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,18 +8,27 @@ import { createBuildHost, type BuildHost } from '@aoinb/testkit/build-host';
 import { freePort } from '@aoinb/testkit';
 import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process.ts';
 
-// The production build (`npm run build`): the tests build it from the sources they run
-// against, so they check this tree and never a stale dist/.
+// The production build (`npm run build`), as the tests' global setup keeps it: rebuilt from the sources
+// whenever one changed (libs/testkit/src/app-builds.ts), so the tests check this tree, never a stale dist/.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = path.join(root, 'apps/cli/bin/aoinb.js');
 const devBin = path.join(root, 'apps/cli/bin/aoinb-dev.js');
 const plainEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1' };
 
-beforeAll(async () => {
-  await execa(process.execPath, ['--import', 'tsx', path.join(root, 'scripts/build-apps.ts')], { cwd: root });
-});
-
 describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
+  it('is rebuilt only when an input changed: --if-stale leaves a fresh dist/ in place', async () => {
+    const before = await stat(path.join(root, 'apps/cli/dist'));
+    const r = await execa(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/build-apps.ts', '--if-stale', '--test-entries'],
+      {
+        cwd: root,
+      },
+    );
+    expect(r.stdout).toBe('aoinb: built nothing (4 up to date)');
+    expect((await stat(path.join(root, 'apps/cli/dist'))).ino).toBe(before.ino);
+  });
+
   it('prints its version and the same help as the sources, with plain node', async () => {
     const manifest = JSON.parse(await readFile(path.join(root, 'apps/cli/package.json'), 'utf8')) as {
       version: string;

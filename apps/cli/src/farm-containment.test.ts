@@ -14,7 +14,7 @@ import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process
  * process on the host carries them in its environment, the embedded Redis wants
  * its password, and a build sees neither secret nor route to Redis or the API.
  */
-const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
 const workerToken = 'farm-containment-worker-token-7d3a';
 const maintainerToken = 'farm-containment-maintainer-token';
 let host: BuildHost;

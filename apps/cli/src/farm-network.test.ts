@@ -19,7 +19,7 @@ import { startFarmUp, type FarmUpProcess } from '../test-support/farm-up-process
  * `source_allow` opens 127.0.0.1 for a local mirror, which stays reachable)
  * and unreachable around it. The status says the build had a network.
  */
-const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
 let host: BuildHost;
 let farm: FarmUpProcess | undefined;
 let mirror: Server;

@@ -18,7 +18,7 @@ async function waitUntil(check: () => Promise<boolean>, ms: number, what: string
   }
 }
 
-const bin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
 let host: BuildHost;
 let farm: FarmUpProcess | undefined;
 let url: string;

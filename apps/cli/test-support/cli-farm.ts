@@ -3,11 +3,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { FarmLogs, freePort, startRedis, writeFakeBundle, writeTestConfig, type RedisHandle } from '@aoinb/testkit';
+import {
+  ensureAppsBuilt,
+  FarmLogs,
+  freePort,
+  startRedis,
+  writeFakeBundle,
+  writeTestConfig,
+  type RedisHandle,
+} from '@aoinb/testkit';
 
-export const aoinbBin = fileURLToPath(new URL('../bin/aoinb-dev.js', import.meta.url));
+/** The built `aoinb`, as installed (the tests keep the builds fresh: @aoinb/testkit's app-builds.ts). */
+export const aoinbBin = fileURLToPath(new URL('../bin/aoinb.js', import.meta.url));
 // The production `aoinb worker` has no fake executor: the test-only entry point, by the worker's package export.
-const fakeWorkerMain = fileURLToPath(import.meta.resolve('@aoinb/worker/fake-main'));
+const fakeWorkerMain = fileURLToPath(import.meta.resolve('@aoinb/worker/dist/fake-main'));
 
 export const cliFarmTokens = {
   maintainer: 'cli-maintainer-token-0123456789',
@@ -40,6 +49,7 @@ export class CliFarm {
   ) {}
 
   static async start(): Promise<CliFarm> {
+    await ensureAppsBuilt();
     const root = await mkdtemp(path.join(tmpdir(), 'aoinb-cli-farm-'));
     const logs = new FarmLogs({ secrets: Object.values(cliFarmTokens) });
     const redisLog = logs.add('redis-server');
@@ -69,7 +79,7 @@ export class CliFarm {
     try {
       farm.spawn('coordinator', ['coordinator']);
       await farm.waitFor(() => farm.answersAsThisFarm(), 'the coordinator', 300_000);
-      farm.spawn('cli-worker', ['--import', 'tsx', fakeWorkerMain, '-c', configDir], false);
+      farm.spawn('cli-worker', ['--enable-source-maps', fakeWorkerMain, '-c', configDir], false);
       await farm.waitFor(
         async () => JSON.stringify((await farm.api('GET', '/builder/status')).body).includes('"cli-worker"'),
         'the worker',

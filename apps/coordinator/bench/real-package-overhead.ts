@@ -35,7 +35,7 @@ import { FarmHarness, farmTokens } from '@aoinb/farm-harness';
 
 const runs = Number(process.argv[2] ?? 3);
 const only = process.argv[3] ?? 'app-multimedia/mpd-mpc';
-const cli = fileURLToPath(new URL('../../cli/bin/aoinb-dev.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../cli/bin/aoinb.js', import.meta.url));
 const maintainer = 'aoinb benchmark <bench@aoinb.invalid>';
 const buildToml = `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 1\nmaintainer = "${maintainer}"`;
 

@@ -15,7 +15,7 @@ import { FarmHarness, farmTokens, groupStatus, member, ms } from '@aoinb/farm-ha
  * with `aoinb group`. libb's build checks that liba's files are installed
  * (from the group's apt repository), app's that both are.
  */
-const cli = fileURLToPath(new URL('../../cli/bin/aoinb-dev.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../cli/bin/aoinb.js', import.meta.url));
 
 const bundles: Record<string, { defines: string[]; build: string[] }> = {
   'app-libs/e2e-liba': {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Queue, type ConnectionOptions } from 'bullmq';
 import { execa, type ResultPromise } from 'execa';
 import { buildQueueName, closeQueueConnection, defaultFarmPrefix, queueConnection } from '@aoinb/farm-protocol';
-import { FarmLogs, freePort, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
+import { ensureAppsBuilt, FarmLogs, freePort, type RedisClusterHandle, type RedisHandle } from '@aoinb/testkit';
 import type { TaskStatus } from '@aoinb/farm-contract';
 import { callApi, type ApiAnswer, type ApiCallOptions } from './farm-api.ts';
 import { farmDeadlineMs, farmStartDeadlineMs } from './deadlines.ts';
@@ -16,16 +16,16 @@ import { killStrayProcesses } from './stray-processes.ts';
 
 /**
  * A whole farm for tests and benchmarks: a real redis-server, the coordinator
- * and worker agents as separate processes (`node --import tsx <entry point>`),
- * each with its own config folder, the workers on the fake executor. The apps
- * are started through their packages' entry points, never imported.
+ * and worker agents as separate processes (`node --enable-source-maps <built entry point>`, as systemd runs
+ * them; @aoinb/testkit's app-builds.ts keeps the builds fresh), each with its own config folder, the workers
+ * on the fake executor. The apps are started through their packages' entry points, never imported.
  */
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const entryPoint = (specifier: string): string => fileURLToPath(import.meta.resolve(specifier));
-const coordinatorMain = entryPoint('@aoinb/coordinator/main');
-const workerMain = entryPoint('@aoinb/worker/main');
+const coordinatorMain = entryPoint('@aoinb/coordinator/dist/main');
+const workerMain = entryPoint('@aoinb/worker/dist/main');
 /** The test-only worker entry point: the production one has no fake executor. */
-const fakeWorkerMain = entryPoint('@aoinb/worker/fake-main');
+const fakeWorkerMain = entryPoint('@aoinb/worker/dist/fake-main');
 
 type Child = ResultPromise<{
   reject: false;
@@ -62,6 +62,7 @@ export class FarmHarness {
   ) {}
 
   static async create(options: FarmOptions): Promise<FarmHarness> {
+    await ensureAppsBuilt();
     const root = await mkdtemp(path.join(tmpdir(), 'aoinb-farm-'));
     const logs = new FarmLogs({ secrets: Object.values(farmTokens) });
     const { redis, cluster } = await startFarmRedis(root, options.redisCluster ?? false, logs);
@@ -97,7 +98,7 @@ export class FarmHarness {
   }
 
   private spawn(name: string, main: string, args: string[], nodeArgs: string[] = []): FarmProcess {
-    const child = execa(process.execPath, [...nodeArgs, '--import', import.meta.resolve('tsx'), main, ...args], {
+    const child = execa(process.execPath, ['--enable-source-maps', ...nodeArgs, main, ...args], {
       cwd: repoRoot,
       reject: false,
       stdin: 'ignore',

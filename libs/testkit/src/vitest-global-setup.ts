@@ -1,15 +1,20 @@
+import type { TestProject } from 'vitest/node';
+import { buildAppsIfStale } from './app-builds.ts';
 import { assertHostReady } from './host-tools.ts';
 import { ensureTestBaseos } from './test-baseos.ts';
 
 /**
  * vitest globalSetup (see vitest.config.ts): makes sure the host can run the
- * real-pipeline tests and that the test base OS (Debian + real autobuild4) exists before any test's
- * timeout starts. The first run on a machine debootstraps (a minute or two);
+ * real-pipeline tests, that the apps the tests start are built from the current sources (app-builds.ts;
+ * again before each rerun in watch mode) and that the test base OS (Debian + real autobuild4) exists
+ * before any test's timeout starts. The first run on a machine debootstraps (a minute or two);
  * later runs find the cache and return at once.
  */
-export default async function setup(): Promise<void> {
+export default async function setup(project: TestProject): Promise<void> {
+  project.onTestsRerun(buildAppsIfStale);
   try {
     await assertHostReady();
+    await buildAppsIfStale();
     const started = Date.now();
     const baseos = await ensureTestBaseos({
       onProgress: (message) => process.stderr.write(`[aoinb testkit] ${message}\n`),

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureAbbsSnapshot } from '@aoinb/testkit';
 import { packForSubmit } from './submit-bundles.ts';
 
-const bin = fileURLToPath(new URL('../../bin/aoinb-dev.js', import.meta.url));
+const bin = fileURLToPath(new URL('../../bin/aoinb.js', import.meta.url));
 
 describe('aoinb submit --tree', () => {
   let tree: string;

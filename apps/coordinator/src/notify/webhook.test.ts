@@ -16,7 +16,7 @@ import { FarmHarness, farmTokens, postGroup, uploadTasks, waitForGroup, packTest
  * checked the way docs/notifications.md tells receivers to, and `aoinb notify
  * test` reports each receiver's answer.
  */
-const cli = fileURLToPath(new URL('../../../cli/bin/aoinb-dev.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../../cli/bin/aoinb.js', import.meta.url));
 const secret = 'webhook-secret-for-the-test';
 
 interface Received {

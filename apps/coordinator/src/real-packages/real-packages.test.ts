@@ -20,7 +20,7 @@ import { prepareRealPackages, type PreparedPackage, type RealPackages } from './
  * loopback, Debian dependency names). Each resulting package is then installed
  * with apt from the farm's repository in a fresh container and run.
  */
-const cli = fileURLToPath(new URL('../../../cli/bin/aoinb-dev.js', import.meta.url));
+const cli = fileURLToPath(new URL('../../../cli/bin/aoinb.js', import.meta.url));
 const maintainer = 'aoinb real-package tests <real-packages@aoinb.invalid>';
 const buildToml = `[build]\ninstance_refresh_minutes = 600\nsample_interval_seconds = 1\nmaintainer = "${maintainer}"`;
 
