@@ -142,13 +142,13 @@ export async function expectPublishedOnce(farm: FarmHarness, deb: string): Promi
 /** The build's log is archived once to storage (no temporary file left) and no longer in the unarchived set. */
 export async function expectLogArchived(farm: FarmHarness, id: string): Promise<void> {
   const dir = path.join(farm.storageDir, 'logs', id);
-  await farm.waitFor(
-    async () => (await readdir(dir).catch(() => [] as string[])).includes('amd64-r1.log'),
-    30_000,
-    `the log of task ${id} to be archived`,
-  );
+  // Both, in one wait: the archiver renames the file into place first and only then takes the log off the
+  // set (build-log.ts), so a check of the set right after the file appeared can come between the two.
+  const archived = async (): Promise<boolean> =>
+    (await readdir(dir).catch(() => [] as string[])).includes('amd64-r1.log') &&
+    (await withRedis(farm.redis.url, (redis) =>
+      redis.sismember(farmKeys.unarchivedLogs, logMember(id, 'amd64', 1)),
+    )) === 0;
+  await farm.waitFor(archived, farmDeadlineMs, `the log of task ${id} to be archived and off the unarchived set`);
   expect(await readdir(dir)).toEqual(['amd64-r1.log']);
-  await withRedis(farm.redis.url, async (redis) => {
-    expect(await redis.sismember(farmKeys.unarchivedLogs, logMember(id, 'amd64', 1))).toBe(0);
-  });
 }
