@@ -130,12 +130,13 @@ for (const flag of flags) {
   }
 }
 const targets = flags.has('--test-entries') ? [...apps, ...testEntries] : apps;
-const stale = flags.has('--if-stale')
-  ? (await Promise.all(targets.map(async (t) => ((await isFresh(root, path.join(root, t.outdir))) ? [] : [t])))).flat()
-  : targets;
+const fresh = flags.has('--if-stale')
+  ? await Promise.all(targets.map((t) => isFresh(root, path.join(root, t.outdir))))
+  : targets.map(() => false);
+const stale = targets.filter((_, i) => !fresh[i]);
 const allowed = await runtimeDependencies();
 await Promise.all(stale.map((target) => buildTarget(target, allowed)));
-const fresh = targets.length - stale.length;
+const upToDate = targets.length - stale.length;
 console.log(
-  `aoinb: built ${stale.map((t) => t.outdir).join(', ') || 'nothing'}${fresh ? ` (${fresh} up to date)` : ''}`,
+  `aoinb: built ${stale.map((t) => t.outdir).join(', ') || 'nothing'}${upToDate ? ` (${upToDate} up to date)` : ''}`,
 );

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { median } from '@aoinb/testkit';
 
 const bin = path.resolve(import.meta.dirname, '../bin');
 const commands = {
@@ -28,12 +29,6 @@ function timeOnce(args: readonly string[]): number {
   if (run.status !== 0) throw new Error(`node ${args.join(' ')} exited ${run.status}: ${run.stderr.toString()}`);
   return ms;
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const runs = Number(process.argv[2] ?? 15);
 if (!existsSync(path.resolve(import.meta.dirname, '../dist/main.js'))) {

@@ -44,10 +44,14 @@ describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
   });
 
   it('runs the coordinator and worker entry points (systemd, the image): --help, --version, bad options', async () => {
+    const runApp = (app: string, ...args: string[]) =>
+      execa(process.execPath, [path.join(root, `apps/${app}/dist/main.js`), ...args], {
+        env: plainEnv,
+        extendEnv: false,
+        reject: false,
+      });
     for (const app of ['coordinator', 'worker']) {
-      const main = path.join(root, `apps/${app}/dist/main.js`);
-      const run = (...args: string[]) =>
-        execa(process.execPath, [main, ...args], { env: plainEnv, extendEnv: false, reject: false });
+      const run = (...args: string[]) => runApp(app, ...args);
       const help = await run('--help');
       expect([help.exitCode, help.stderr]).toEqual([0, '']);
       expect(help.stdout).toContain(`Usage: node apps/${app}/dist/main.js [options]`);
@@ -60,15 +64,7 @@ describe('the built aoinb (apps/cli/bin/aoinb.js -> apps/cli/dist)', () => {
       expect(bad.exitCode).toBe(2);
       expect(bad.stderr).toMatch(new RegExp(`^aoinb ${app}: Unknown option '--bogus'.* \\(try --help\\)$`));
     }
-    const mode = await execa(
-      process.execPath,
-      [path.join(root, 'apps/worker/dist/main.js'), '--on-shutdown', 'later'],
-      {
-        env: plainEnv,
-        extendEnv: false,
-        reject: false,
-      },
-    );
+    const mode = await runApp('worker', '--on-shutdown', 'later');
     expect([mode.exitCode, mode.stderr]).toEqual([
       2,
       'aoinb worker: --on-shutdown must be requeue or finish, not "later"',

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { AoinbConfig } from '@aoinb/config';
+import type { AoinbConfig, ShutdownMode } from '@aoinb/config';
 import { AoinbError } from '@aoinb/errors';
 import type { Logger } from '@aoinb/logging';
 import {
@@ -45,7 +45,7 @@ export interface WorkerAgentOptions {
   stepAsideMs?: number;
 }
 
-export type ShutdownMode = 'requeue' | 'finish';
+export type { ShutdownMode };
 
 export interface WorkerAgent {
   readonly id: string;

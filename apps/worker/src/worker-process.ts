@@ -1,4 +1,4 @@
-import { parseEntryArgs } from '@aoinb/config';
+import { parseEntryArgs, shutdownModes, type ShutdownMode } from '@aoinb/config';
 import { toAoinbError } from '@aoinb/errors';
 import { createLogger } from '@aoinb/logging';
 import { runWorker, type RunWorkerOptions } from './run-worker.ts';
@@ -19,15 +19,11 @@ export async function workerProcess(
       'A worker agent: pulls build jobs for [worker] archs from the farm and builds them on this host (root). ' +
       'SIGTERM or SIGINT stops it as --on-shutdown (or [worker] on_shutdown) says; a second one exits at once.',
     options: {
-      'on-shutdown': { help: 'requeue | finish: what SIGTERM does with running builds' },
+      'on-shutdown': { help: 'requeue | finish: what SIGTERM does with running builds', choices: shutdownModes },
       ...extraOptions,
     },
   });
-  const onShutdown = values['on-shutdown'];
-  if (onShutdown !== undefined && onShutdown !== 'finish' && onShutdown !== 'requeue') {
-    process.stderr.write(`aoinb worker: --on-shutdown must be requeue or finish, not "${onShutdown}"\n`);
-    process.exit(2);
-  }
+  const onShutdown = values['on-shutdown'] as ShutdownMode | undefined;
   const logger = createLogger();
   const controller = new AbortController();
   for (const name of ['SIGTERM', 'SIGINT'] as const) {

@@ -9,8 +9,8 @@ export interface EntryArgsSpec {
   packageJson: URL;
   /** One paragraph after the usage line: what the process does and how it stops. */
   about: string;
-  /** Options beyond -c/--help/--version, each with its line of help. */
-  options?: Record<string, { help: string; type?: 'string' }>;
+  /** Options beyond -c/--help/--version (each takes a value), with their line of help and the values allowed. */
+  options?: Record<string, { help: string; choices?: readonly string[] }>;
 }
 
 export interface EntryArgs {
@@ -83,6 +83,13 @@ export function parseEntryArgs(spec: EntryArgsSpec, args = process.argv.slice(2)
   const strings = Object.fromEntries(
     Object.keys(extra).map((name) => [name, values[name] as string | undefined]),
   ) as Record<string, string | undefined>;
+  for (const [name, { choices }] of Object.entries(spec.options ?? {})) {
+    const value = strings[name];
+    if (choices && value !== undefined && !choices.includes(value)) {
+      process.stderr.write(`aoinb ${spec.app}: --${name} must be ${choices.join(' or ')}, not "${value}"\n`);
+      process.exit(2);
+    }
+  }
   const configDir = (values.config as string | undefined) ?? process.env.AOINB_CONFIG_DIR ?? defaultConfigDir;
   return { configDir, values: strings };
 }

@@ -77,6 +77,10 @@ export interface CoordinatorConfig {
   settleSeconds: number;
 }
 
+/** What a worker does with its running builds on SIGTERM (`[worker] on_shutdown`, `--on-shutdown`). */
+export const shutdownModes = ['requeue', 'finish'] as const;
+export type ShutdownMode = (typeof shutdownModes)[number];
+
 export interface WorkerConfig {
   id: string;
   archs: string[];
@@ -89,7 +93,7 @@ export interface WorkerConfig {
   lockSeconds: number;
   metricsListen?: ListenAddress;
   /** What SIGTERM does to running builds: hand them back to the queue, or finish them. */
-  onShutdown: 'requeue' | 'finish';
+  onShutdown: ShutdownMode;
   /** Below this much free space in the work dir (MiB) the worker takes no new jobs (0: never stops). */
   minFreeDiskMib: number;
   /** Cores and memory (GiB) this worker offers builds (placement by ENVREQ); 0 = what the host has, never more. */
@@ -178,7 +182,7 @@ function readWorker(root: TableReader, arch: string, configDir: string): WorkerC
     heartbeatSeconds: t.integer('heartbeat_seconds', { default: 5, min: 1 }),
     lockSeconds: t.integer('lock_seconds', { default: 30, min: 1 }),
     metricsListen: metrics ? parseListen(metrics) : undefined,
-    onShutdown: t.oneOf('on_shutdown', ['requeue', 'finish'] as const, 'requeue'),
+    onShutdown: t.oneOf('on_shutdown', shutdownModes, 'requeue'),
     minFreeDiskMib: t.integer('min_free_disk_mib', { default: 1024, min: 0 }),
     cores: t.integer('cores', { default: 0, min: 0, max: 100_000 }),
     memoryGib: t.number('memory_gib', { default: 0, min: 0 }),

@@ -20,6 +20,8 @@ export {
   type MetricsAccess,
   type NetworkBuildsPolicy,
   type ListenAddress,
+  shutdownModes,
+  type ShutdownMode,
 } from './farm-config.ts';
 export { type RedisConfig } from './redis-config.ts';
 export {

@@ -11,6 +11,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { median } from '@aoinb/testkit';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const tsx = ['--import', 'tsx'];
@@ -27,9 +28,13 @@ type Start = keyof typeof starts;
 
 /** One start: wall ms and the child's CPU ms (user + system, from the shell's `times`). */
 function timeOnce(args: readonly string[]): { wallMs: number; cpuMs: number } {
-  const quoted = [process.execPath, ...args, '--help'].map((a) => `'${a}'`).join(' ');
   const started = process.hrtime.bigint();
-  const run = spawnSync('bash', ['-c', `${quoted} >/dev/null || exit $?; times`], { cwd: root, encoding: 'utf8' });
+  // The command as the script's arguments ("$@"): no quoting of paths into the script's text.
+  const script = '"$@" >/dev/null || exit; times';
+  const run = spawnSync('bash', ['-c', script, 'bash', process.execPath, ...args, '--help'], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (run.status !== 0) throw new Error(`${args.join(' ')} --help exited ${run.status}: ${run.stderr}`);
   // `times`: the shell's own user/sys, then its children's, as "0m0.512s 0m0.104s".
@@ -37,12 +42,6 @@ function timeOnce(args: readonly string[]): { wallMs: number; cpuMs: number } {
   const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
   return { wallMs, cpuMs: (seconds[0]! + seconds[1]!) * 1000 };
 }
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const runs = Number(process.argv[2] ?? 9);
 for (const file of Object.values(starts).map((s) => s.built[0])) {

@@ -53,6 +53,7 @@ export {
 } from './overlay-fixture.ts';
 export { withFileLock } from './file-lock.ts';
 export { buildAppsIfStale, ensureAppsBuilt } from './app-builds.ts';
+export { median } from './median.ts';
 export { assertHostReady, missingHostTools, findExecutable, hostTools } from './host-tools.ts';
 export { mountsUnder, removeTree } from './remove-tree.ts';
 export { startPrometheus, promtool, type PrometheusHandle, type StartPrometheusOptions } from './prometheus-server.ts';

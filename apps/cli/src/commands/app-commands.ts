@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { shutdownModes } from '@aoinb/config';
 import type { CliRuntime, Registration } from '../command.ts';
 
 /** `aoinb worker` / `aoinb coordinator`: the app as a child, stopped with us; options passed on. */
@@ -31,10 +32,7 @@ function addWorker(program: Command, runtime: CliRuntime): void {
         'SIGTERM or Ctrl-C stops it as --on-shutdown says.',
     )
     .addOption(
-      new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices([
-        'requeue',
-        'finish',
-      ]),
+      new Option('--on-shutdown <mode>', 'on SIGTERM, requeue running builds or finish them').choices(shutdownModes),
     )
     .action(appAction('worker', runtime, (opts) => passOn(opts, { onShutdown: '--on-shutdown' })));
 }
